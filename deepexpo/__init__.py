@@ -1,0 +1,67 @@
+"""DeepExPo: facial expression and head-pose transfer that keeps who a person is.
+
+Python API::
+
+    import deepexpo
+    out = deepexpo.transfer_image(source, driving)              # RGB arrays in and out
+    deepexpo.transfer_video(source, "driving.mp4", "out.mp4")   # writes an mp4
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from .errors import DeepExPoError, InputError, ModelUnavailableError, NoFaceError
+from .motion.compose import MotionOptions
+
+__version__ = "0.1.0"
+
+
+@lru_cache(maxsize=4)
+def get_pipeline(engine: str = "auto"):
+    """A shared pipeline per engine: models load once per process."""
+    from .pipeline import TransferPipeline
+
+    return TransferPipeline(engine)
+
+
+def transfer_image(
+    source: np.ndarray,
+    driving: np.ndarray,
+    options: MotionOptions = MotionOptions(),
+    engine: str = "auto",
+    show_inputs: bool = False,
+) -> np.ndarray:
+    """The source person (RGB array) with the driving image's expression and head pose."""
+    return get_pipeline(engine).transfer_image(source, driving, options, show_inputs)
+
+
+def transfer_video(
+    source: np.ndarray,
+    driving_video: str | os.PathLike,
+    output_path: str | os.PathLike,
+    options: MotionOptions = MotionOptions(),
+    engine: str = "auto",
+    show_inputs: bool = False,
+    keep_audio: bool = True,
+) -> Path:
+    """Write an mp4 of the source person following the driving video."""
+    return get_pipeline(engine).transfer_video(
+        source, driving_video, output_path, options, show_inputs, keep_audio
+    )
+
+
+__all__ = [
+    "DeepExPoError",
+    "InputError",
+    "ModelUnavailableError",
+    "MotionOptions",
+    "NoFaceError",
+    "get_pipeline",
+    "transfer_image",
+    "transfer_video",
+]

@@ -1,0 +1,85 @@
+"""Command line: ``python -m deepexpo transfer --source IMG --driving IMG_OR_VIDEO --output OUT``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from .errors import DeepExPoError, InputError
+from .face.canonical import REGIONS
+from .motion.compose import MotionOptions
+
+logger = logging.getLogger("deepexpo")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m deepexpo", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log diagnostics")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("transfer", help="transfer expression and head pose from a driver")
+    t.add_argument("--source", required=True, type=Path, help="identity image")
+    t.add_argument("--driving", required=True, type=Path,
+                   help="driving image, video (mp4/mov/webm/gif) or folder of frames")
+    t.add_argument("--output", required=True, type=Path,
+                   help="output image (image driving) or .mp4 (video driving)")
+    t.add_argument("--region", choices=REGIONS, default="all",
+                   help="what to transfer: all, expression, pose, eyes or lips (default: all)")
+    t.add_argument("--absolute", action="store_true",
+                   help="apply the driver's expression and rotation as they are, not relative "
+                        "to its first frame (video) or its neutral face (image)")
+    t.add_argument("--adapt-scale", action="store_true",
+                   help="scale the driver's head movement by the ratio of face sizes")
+    t.add_argument("--strength", type=float, default=1.0, help="motion multiplier, 0 to 2")
+    t.add_argument("--side-by-side", action="store_true",
+                   help="output source | driver | result")
+    t.add_argument("--no-audio", action="store_true", help="do not copy the driver's audio")
+    t.add_argument("--engine", choices=("auto", "warp"), default="auto",
+                   help="transfer engine (default: auto)")
+    return parser
+
+
+def _transfer(args: argparse.Namespace) -> None:
+    from tqdm import tqdm
+
+    from .io.images import read_image, write_image
+    from .io.video import is_video
+    from .pipeline import TransferPipeline
+
+    try:
+        options = MotionOptions(region=args.region, relative=not args.absolute,
+                                strength=args.strength, adapt_scale=args.adapt_scale)
+    except ValueError as exc:
+        raise InputError(str(exc)) from exc
+    video = is_video(args.driving)
+    if video and args.output.suffix.lower() != ".mp4":
+        raise InputError(f"a driving video gives a video: --output must end in .mp4, not '{args.output.name}'")
+    source = read_image(args.source)
+    pipeline = TransferPipeline(args.engine)
+    if not video:
+        driving = read_image(args.driving)
+        write_image(args.output, pipeline.transfer_image(source, driving, options, args.side_by_side))
+    else:
+        with tqdm(unit="frame", desc="reenacting") as bar:
+            def progress(done: int, total: int) -> None:
+                bar.total = total
+                bar.update(done - bar.n)
+
+            pipeline.transfer_video(source, args.driving, args.output, options,
+                                    args.side_by_side, not args.no_audio, progress)
+    logger.info("wrote %s", args.output)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        if args.command == "transfer":
+            _transfer(args)
+    except DeepExPoError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,56 @@
+"""Hyperparameters and limits, in one place.
+
+Values that change behaviour the user sees (input limits, warp geometry, smoothing) live here
+rather than scattered through the modules that use them.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class InputLimits:
+    """Caps that keep a request from exhausting memory or time."""
+
+    max_file_bytes: int = 200 * 1024 * 1024
+    max_image_pixels: int = 40_000_000
+    max_video_frames: int = 1800
+    max_video_seconds: float = 120.0
+    max_video_side: int = 2048
+
+
+@dataclass(frozen=True)
+class WarpConfig:
+    """Geometry of the landmark-driven warp renderer."""
+
+    # Rings of anchor points around the face, as multiples of the face-oval radius. The inner
+    # ring follows the rigid head motion (hair, ears); the outer ring and the image border stay
+    # put, so the background does not move.
+    head_ring_scale: float = 1.35
+    still_ring_scale: float = 2.2
+    ring_points: int = 36
+    # Landmarks whose surface is closer than this to edge-on (cosine to the view direction) in
+    # the source or target pose are left out of the warp: they would fold it.
+    min_facing: float = 0.3
+    # The dense map is evaluated on a grid of about this many cells along the longer side of the
+    # warped region and upsampled bilinearly: the field is piecewise linear, so little is lost.
+    map_grid_cells: int = 256
+    # Mouth interior is synthesised when the target opening (inner-lip gap / mouth width) exceeds the source opening by this
+    # fraction of the mouth width.
+    mouth_fill_threshold: float = 0.04
+    # ... and only when the source mouth is closed: an open one shows its own interior.
+    mouth_closed_below: float = 0.1
+    mouth_feather_px: float = 2.0
+
+
+@dataclass(frozen=True)
+class SmoothingConfig:
+    """One-Euro filter parameters for driving landmarks (in pixels and seconds)."""
+
+    min_cutoff: float = 1.0
+    beta: float = 0.05
+    derivative_cutoff: float = 1.0
+
+
+INPUT_LIMITS = InputLimits()
+WARP = WarpConfig()
+SMOOTHING = SmoothingConfig()

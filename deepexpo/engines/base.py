@@ -1,0 +1,39 @@
+"""The interface every transfer engine implements.
+
+The pipeline owns I/O, face detection and smoothing; an engine turns landmarks into its own
+representation of identity (``prepare_source``) and of dynamic semantics (``extract``), and
+renders the source wearing the driver's motion (``render``). Engines are free in what those
+representations are: landmark shapes for the warp engine, keypoints and feature volumes for the
+neural one.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..face.landmarks import FaceLandmarks
+from ..motion.compose import MotionOptions
+
+
+class TransferEngine(ABC):
+    name: ClassVar[str]
+
+    @abstractmethod
+    def prepare_source(self, image: np.ndarray, face: FaceLandmarks) -> Any:
+        """Everything about the source that does not change between driving frames."""
+
+    @abstractmethod
+    def extract(self, image: np.ndarray, face: FaceLandmarks) -> Any:
+        """The motion of one driving frame."""
+
+    @abstractmethod
+    def neutral_reference(self, driving: Any) -> Any:
+        """The reference a single driving image is measured against: the same face, neutral
+        and frontal."""
+
+    @abstractmethod
+    def render(self, source: Any, driving: Any, reference: Any, options: MotionOptions) -> np.ndarray:
+        """The source image (full resolution, RGB uint8) with the driver's motion applied."""

@@ -1,0 +1,127 @@
+"""The built-in engine: landmark-driven image warping, no learned weights.
+
+Identity is the source photo and its face shape; dynamic semantics are the driver's head pose and
+expression in the canonical frame. The target landmarks (source identity + driver semantics) pull
+the source pixels along a piecewise-affine map; rings of anchor points make the hair follow the
+head and keep the background still.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..config import WARP, WarpConfig
+from ..face.canonical import canonical_face
+from ..face.landmarks import FaceLandmarks
+from ..face.topology import FACE_OVAL_LOOP
+from ..motion.compose import MotionOptions, compose_motion, neutral_reference
+from ..motion.extract import extract_motion
+from ..motion.rigid import fit_similarity
+from ..motion.state import FaceMotion
+from ..render.mesh_warp import Region, backward_map, remap_region
+from ..render.mouth import fill_mouth
+from .base import TransferEngine
+
+
+@dataclass(frozen=True)
+class WarpFace:
+    """A face as the warp engine sees it: pixels, landmarks and disentangled motion."""
+
+    image: np.ndarray
+    points: np.ndarray  # (478, 3) landmarks in pixels
+    motion: FaceMotion
+
+    @property
+    def xy(self) -> np.ndarray:
+        return self.points[:, :2]
+
+
+@dataclass(frozen=True)
+class WarpSource(WarpFace):
+    head_ring: np.ndarray  # (K, 2) anchors that follow the head
+    still_points: np.ndarray  # (M, 2) anchors that never move
+    region: Region  # the part of the image the warp may change
+
+
+class WarpEngine(TransferEngine):
+    name = "warp"
+
+    def __init__(self, config: WarpConfig = WARP):
+        self.config = config
+
+    def prepare_source(self, image: np.ndarray, face: FaceLandmarks) -> WarpSource:
+        cfg = self.config
+        xy = face.xy
+        oval = xy[FACE_OVAL_LOOP]
+        centre = oval.mean(axis=0)
+        angles = np.linspace(0, 2 * np.pi, cfg.ring_points, endpoint=False)
+        # The oval's radius in each ring direction, so the rings keep the face's proportions.
+        rel = oval - centre
+        oval_angle = np.arctan2(rel[:, 1], rel[:, 0])
+        order = np.argsort(oval_angle)
+        radius = np.interp(angles, oval_angle[order], np.linalg.norm(rel, axis=1)[order],
+                           period=2 * np.pi)
+        unit = np.c_[np.cos(angles), np.sin(angles)]
+        head_ring = centre + cfg.head_ring_scale * radius[:, None] * unit
+        still_ring = centre + cfg.still_ring_scale * radius[:, None] * unit
+        h, w = face.image_size
+        border = _border_points(w, h, cfg.ring_points // 4)
+        outside_head = np.linalg.norm(border - centre, axis=1) > cfg.still_ring_scale * radius.min()
+        still = np.r_[still_ring, border[outside_head]]
+        region = Region.around(np.r_[still_ring, head_ring], (h, w))
+        return WarpSource(image, face.points, extract_motion(face), head_ring, still, region)
+
+    def extract(self, image: np.ndarray, face: FaceLandmarks) -> WarpFace:
+        return WarpFace(image, face.points, extract_motion(face))
+
+    def neutral_reference(self, driving: WarpFace) -> WarpFace:
+        return WarpFace(driving.image, driving.points, neutral_reference(driving.motion))
+
+    def render(
+        self, source: WarpSource, driving: WarpFace, reference: WarpFace, options: MotionOptions
+    ) -> np.ndarray:
+        target = compose_motion(source.motion, driving.motion, reference.motion, options)
+        return self.render_motion(source, target, driver=driving)
+
+    def render_motion(
+        self, source: WarpSource, target: FaceMotion, driver: WarpFace | None = None
+    ) -> np.ndarray:
+        """The source image with its landmarks moved to ``target``'s."""
+        cfg = self.config
+        canon = canonical_face()
+        target_points = target.landmarks()
+        target_xy = target_points[:, :2]
+        # The head's rigid 2D motion, for the anchors around the face.
+        s, rot, t = fit_similarity(source.xy, target_xy, canon.rigid_weights)
+        head_target = s * source.head_ring @ rot.T + t
+        # Points edge-on to the camera in either pose would fold the map where the face
+        # turns away; leaving them out lets their visible neighbours and the head ring decide.
+        visible = np.minimum(canon.facing(source.points), canon.facing(target_points))
+        keep = visible > cfg.min_facing
+        src = np.r_[source.xy[keep], source.head_ring, source.still_points]
+        dst = np.r_[target_xy[keep], head_target, source.still_points]
+        map_x, map_y = backward_map(src, dst, source.region, cfg.map_grid_cells)
+        out = remap_region(source.image, source.region, map_x, map_y)
+        fill_mouth(
+            out,
+            target_xy,
+            source.xy,
+            (driver.image, driver.xy) if driver is not None else None,
+            cfg.mouth_fill_threshold,
+            cfg.mouth_closed_below,
+            cfg.mouth_feather_px,
+        )
+        return out
+
+
+def _border_points(w: int, h: int, per_side: int) -> np.ndarray:
+    t = np.linspace(0.0, 1.0, per_side, endpoint=False)
+    x1, y1 = w - 1.0, h - 1.0
+    return np.r_[
+        np.c_[t * x1, np.zeros_like(t)],
+        np.c_[np.full_like(t, x1), t * y1],
+        np.c_[x1 - t * x1, np.full_like(t, y1)],
+        np.c_[np.zeros_like(t), y1 - t * y1],
+    ]

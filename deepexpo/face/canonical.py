@@ -1,0 +1,180 @@
+"""The canonical face: the frame in which head pose and expression are told apart.
+
+``data/canonical_face.npz`` is a neutral (lips together, eyes open), frontal, mirror-symmetric
+mean face in units of the outer-eye-corner distance, built from bundled photos by
+``scripts/build_canonical_face.py``. Axes: x towards the subject's left (image right), y down,
+z away from the camera.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from . import topology
+
+_DATA = Path(__file__).with_name("data") / "canonical_face.npz"
+
+#: Names of the landmark regions a motion can be restricted to.
+REGIONS = ("all", "expression", "pose", "eyes", "lips")
+
+
+def _soft_mask(points: np.ndarray, members: np.ndarray, sigma: float) -> np.ndarray:
+    """1 on ``members``, falling off smoothly with canonical distance, so that neighbouring skin
+    moves along with a region instead of tearing away from it."""
+    d = np.linalg.norm(points[:, None, :2] - points[None, members, :2], axis=2).min(axis=1)
+    return np.exp(-0.5 * (d / sigma) ** 2)
+
+
+@dataclass(frozen=True)
+class CanonicalFace:
+    points: np.ndarray  # (478, 3)
+    mirror: np.ndarray  # (478,) index of each point's left/right partner
+    inner_lip_upper: np.ndarray  # upper inner-lip points, left to right, corners excluded
+    inner_lip_lower: np.ndarray  # their partners on the lower inner lip
+
+    @cached_property
+    def triangles(self) -> np.ndarray:
+        """Face-mesh triangles (T, 3), each ordered so that its normal faces the camera on the
+        frontal canonical face; with :meth:`facing` they tell which points a pose hides."""
+        tri = topology.tessellation_triangles().copy()
+        a, b, c = (self.points[tri[:, k]] for k in range(3))
+        flip = np.cross(b - a, c - a)[:, 2] > 0  # z points away from the camera
+        tri[flip] = tri[flip][:, ::-1]
+        return tri
+
+    def facing(self, points: np.ndarray) -> np.ndarray:
+        """Per landmark, how squarely the surface there faces the camera for a posed face
+        ``points`` (N, 3) in image axes: 1 facing, 0 edge-on, negative turned away. Points off
+        the mesh (irises) count as facing."""
+        tri = self.triangles
+        a, b, c = (points[tri[:, k]] for k in range(3))
+        normals = np.cross(b - a, c - a)
+        vertex = np.zeros_like(points)
+        for k in range(3):
+            np.add.at(vertex, tri[:, k], normals)
+        norm = np.linalg.norm(vertex, axis=1)
+        out = np.ones(len(points))
+        on_mesh = norm > 0
+        out[on_mesh] = -vertex[on_mesh, 2] / norm[on_mesh]
+        return out
+
+    @cached_property
+    def lip_loops(self) -> tuple[np.ndarray, np.ndarray]:
+        return topology.lip_loops(self.points)
+
+    @cached_property
+    def mouth_corners(self) -> np.ndarray:
+        inner = self.lip_loops[1]
+        x = self.points[inner, 0]
+        return inner[[np.argmin(x), np.argmax(x)]]
+
+    @cached_property
+    def upper_outer_lip(self) -> np.ndarray:
+        outer = self.lip_loops[0]
+        corners_y = self.points[self.mouth_corners, 1].mean()
+        return outer[self.points[outer, 1] < corners_y]
+
+    @cached_property
+    def lower_lip(self) -> np.ndarray:
+        outer = self.lip_loops[0]
+        corners_y = self.points[self.mouth_corners, 1].mean()
+        return np.r_[self.inner_lip_lower, outer[self.points[outer, 1] > corners_y]]
+
+    @cached_property
+    def eye_corners(self) -> dict[str, np.ndarray]:
+        """Inner and outer corners of each eye (``"right"``, ``"left"``: the subject's sides)."""
+        out = {}
+        for side, eye in (("right", topology.RIGHT_EYE), ("left", topology.LEFT_EYE)):
+            x = self.points[eye, 0]
+            out[side] = eye[[np.argmin(x), np.argmax(x)]]
+        return out
+
+    @cached_property
+    def masks(self) -> dict[str, np.ndarray]:
+        """Soft per-landmark weights of each region, in [0, 1]."""
+        p = self.points
+        eyes = _soft_mask(p, topology.EYES, 0.04)
+        brows = _soft_mask(p, topology.BROWS, 0.06)
+        mouth = _soft_mask(p, topology.LIPS, 0.08)
+        chin_y = p[:, 1].max()
+        mouth_y = p[topology.LIPS, 1].max()
+        jaw = np.clip((p[:, 1] - mouth_y) / (chin_y - mouth_y), 0.0, 1.0) ** 0.5
+        jaw *= np.exp(-0.5 * (p[:, 0] / 0.45) ** 2)
+        lips = np.maximum(mouth, jaw)
+        ones = np.ones(len(p))
+        return {
+            "all": ones,
+            "expression": ones,
+            "pose": np.zeros(len(p)),
+            "eyes": eyes,
+            "lips": lips,
+            "_brows": brows,
+            "_jaw": jaw,
+        }
+
+    @cached_property
+    def rigid_weights(self) -> np.ndarray:
+        """Weights for the head-pose fit: high on points that expressions hardly move
+        (nose, upper cheeks, temples), zero on lips, jaw, eyelids and brows."""
+        m = self.masks
+        moving = np.maximum.reduce([m["eyes"], m["_brows"], m["lips"]])
+        nose_base_y = self.points[topology.LIPS, 1].min()
+        w = 1.0 - moving
+        w[self.points[:, 1] > nose_base_y] = 0.0
+        return np.clip(w, 0.0, 1.0)
+
+    @cached_property
+    def _spread(self) -> np.ndarray:
+        """(478, 478) weights that extend expression measured on the features (lips, eyes,
+        brows) smoothly over the surrounding skin, fading to nothing further away."""
+        key = np.r_[topology.LIPS, topology.EYES, topology.BROWS]
+        p = self.points[:, :2]
+        d2 = ((p[:, None, :] - p[None, key, :]) ** 2).sum(axis=2)
+        w = np.exp(-0.5 * d2 / 0.06**2)
+        spread = np.zeros((len(p), len(p)))
+        spread[:, key] = w / (w.sum(axis=1, keepdims=True) + 0.5)
+        spread[key] = 0.0
+        spread[key, key] = 1.0
+        return spread
+
+    def expression(self, shape: np.ndarray) -> np.ndarray:
+        """The offset of canonical-frame landmarks ``shape`` from the same person's neutral face
+        (lips together, eyes open, brows at rest).
+
+        Each feature is compared with the canonical face's, aligned to a part of ``shape`` that
+        the expression does not move: the lips to the upper lip, eyes and brows to the eye
+        corners. The result is spread smoothly over the skin around the features, and the jaw
+        follows the lower lip.
+        """
+        p = self.points
+        measured = np.zeros_like(shape)
+
+        def compare(members: np.ndarray, anchors: np.ndarray) -> None:
+            offset = shape[anchors].mean(axis=0) - p[anchors].mean(axis=0)
+            measured[members] = shape[members] - (p[members] + offset)
+
+        compare(topology.LIPS, self.upper_outer_lip)
+        compare(np.r_[topology.RIGHT_EYE, topology.RIGHT_IRIS, topology.RIGHT_EYEBROW],
+                self.eye_corners["right"])
+        compare(np.r_[topology.LEFT_EYE, topology.LEFT_IRIS, topology.LEFT_EYEBROW],
+                self.eye_corners["left"])
+        expression = self._spread @ measured
+        jaw_drop = measured[self.lower_lip].mean(axis=0)
+        jaw = self.masks["_jaw"].copy()
+        jaw[topology.LIPS] = 0.0
+        return expression + jaw[:, None] * jaw_drop
+
+
+@lru_cache(maxsize=1)
+def canonical_face() -> CanonicalFace:
+    with np.load(_DATA) as data:
+        return CanonicalFace(
+            points=data["points"].astype(np.float64),
+            mirror=data["mirror"].astype(np.int64),
+            inner_lip_upper=data["inner_lip_upper"].astype(np.int64),
+            inner_lip_lower=data["inner_lip_lower"].astype(np.int64),
+        )

@@ -1,0 +1,155 @@
+"""Face detection and dense landmarks.
+
+MediaPipe's face detectors find faces; MediaPipe FaceMesh with iris refinement then gives 478
+points on a square crop around the chosen face. Both models ship inside the
+``mediapipe==0.10.21`` wheel, so this works offline. Cropping first matters: FaceMesh's own
+detector only sees large faces, and it fits a mesh to anything face-like (a dog, say), whereas
+the detectors' scores tell a human face from the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from ..errors import NoFaceError
+from .topology import NUM_LANDMARKS
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FaceLandmarks:
+    """Landmarks of one face in pixel units.
+
+    ``points`` is (478, 3): x and y in pixels, z in the same units as x (MediaPipe's convention,
+    relative depth with the face centre near 0).
+    """
+
+    points: np.ndarray
+    image_size: tuple[int, int]  # (height, width)
+
+    @property
+    def xy(self) -> np.ndarray:
+        return self.points[:, :2]
+
+    @property
+    def bbox(self) -> tuple[float, float, float, float]:
+        x0, y0 = self.xy.min(axis=0)
+        x1, y1 = self.xy.max(axis=0)
+        return float(x0), float(y0), float(x1), float(y1)
+
+
+@dataclass(frozen=True)
+class _Box:
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    score: float
+
+    @property
+    def area(self) -> float:
+        return max(0.0, self.x1 - self.x0) * max(0.0, self.y1 - self.y0)
+
+    def iou(self, other: "_Box") -> float:
+        ix = max(0.0, min(self.x1, other.x1) - max(self.x0, other.x0))
+        iy = max(0.0, min(self.y1, other.y1) - max(self.y0, other.y0))
+        inter = ix * iy
+        return inter / (self.area + other.area - inter + 1e-9)
+
+
+class MediaPipeLandmarker:
+    """Detector + FaceMesh. ``tracking=True`` (video) follows the previous frame's face instead of
+    detecting afresh, which is faster and steadier."""
+
+    # A face counts when the full-range detector sees it, or the short-range detector does with
+    # high confidence (it gives some animal faces about 0.8, human faces 0.86 and up).
+    FULL_RANGE_MIN_SCORE = 0.5
+    SHORT_RANGE_MIN_SCORE = 0.85
+    CROP_SIZE = 320  # pixels of the square crop FaceMesh sees
+    CROP_MARGIN = 1.9  # crop side / detected box side
+    TRACK_MARGIN = 1.5  # crop side / previous landmarks' box side
+
+    def __init__(self, tracking: bool = False):
+        from mediapipe.python.solutions.face_detection import FaceDetection
+        from mediapipe.python.solutions.face_mesh import FaceMesh
+
+        self.tracking = tracking
+        self._mesh = FaceMesh(
+            static_image_mode=not tracking, max_num_faces=1, refine_landmarks=True
+        )
+        self._detectors = (
+            (FaceDetection(model_selection=1), self.FULL_RANGE_MIN_SCORE),
+            (FaceDetection(model_selection=0), self.SHORT_RANGE_MIN_SCORE),
+        )
+        self._lock = threading.Lock()  # a MediaPipe graph must not run two images at once
+
+    def detect_boxes(self, image: np.ndarray) -> list[_Box]:
+        """Human faces in an RGB uint8 image, largest first."""
+        h, w = image.shape[:2]
+        boxes: list[_Box] = []
+        with self._lock:
+            for detector, min_score in self._detectors:
+                for det in detector.process(image).detections or []:
+                    if det.score[0] < min_score:
+                        continue
+                    b = det.location_data.relative_bounding_box
+                    box = _Box(b.xmin * w, b.ymin * h, (b.xmin + b.width) * w,
+                               (b.ymin + b.height) * h, float(det.score[0]))
+                    if all(box.iou(kept) < 0.3 for kept in boxes):
+                        boxes.append(box)
+        return sorted(boxes, key=lambda b: b.area, reverse=True)
+
+    def landmarks_in(self, image: np.ndarray, centre: np.ndarray, side: float) -> FaceLandmarks | None:
+        """FaceMesh on the square crop of ``side`` pixels around ``centre``."""
+        scale = self.CROP_SIZE / side
+        to_crop = np.array([[scale, 0.0, self.CROP_SIZE / 2 - scale * centre[0]],
+                            [0.0, scale, self.CROP_SIZE / 2 - scale * centre[1]]])
+        crop = cv2.warpAffine(image, to_crop, (self.CROP_SIZE, self.CROP_SIZE),
+                              flags=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR,
+                              borderMode=cv2.BORDER_REPLICATE)
+        with self._lock:
+            result = self._mesh.process(crop)
+        if not result.multi_face_landmarks:
+            return None
+        lm = result.multi_face_landmarks[0].landmark
+        if len(lm) != NUM_LANDMARKS:
+            return None
+        pts = np.array([(p.x, p.y, p.z) for p in lm], dtype=np.float64) * self.CROP_SIZE
+        pts[:, :2] = (pts[:, :2] - to_crop[:, 2]) / scale
+        pts[:, 2] /= scale
+        return FaceLandmarks(pts, image.shape[:2])
+
+    def detect(self, image: np.ndarray, what: str = "image") -> FaceLandmarks:
+        """Landmarks of the largest face; warns when there are several, raises when none."""
+        boxes = self.detect_boxes(image)
+        if len(boxes) > 1:
+            logger.warning("%d faces found in %s; using the largest", len(boxes), what)
+        for box in boxes:
+            centre = np.array([(box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2])
+            side = self.CROP_MARGIN * max(box.x1 - box.x0, box.y1 - box.y0)
+            face = self.landmarks_in(image, centre, side)
+            if face is not None:
+                return face
+        raise NoFaceError(f"no face found in {what}")
+
+    def track(self, image: np.ndarray, previous: FaceLandmarks | None) -> FaceLandmarks | None:
+        """Landmarks near the previous frame's face; ``None`` when the face is lost."""
+        if previous is None:
+            try:
+                return self.detect(image, "video frame")
+            except NoFaceError:
+                return None
+        x0, y0, x1, y1 = previous.bbox
+        centre = np.array([(x0 + x1) / 2, (y0 + y1) / 2])
+        return self.landmarks_in(image, centre, self.TRACK_MARGIN * max(x1 - x0, y1 - y0))
+
+    def close(self) -> None:
+        self._mesh.close()
+        for detector, _ in self._detectors:
+            detector.close()

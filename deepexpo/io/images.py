@@ -1,0 +1,82 @@
+"""Reading and writing still images, with the checks that keep bad input from going further."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from ..config import INPUT_LIMITS, InputLimits
+from ..errors import InputError
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
+
+
+def check_file(path: Path, limits: InputLimits = INPUT_LIMITS) -> None:
+    if not path.is_file():
+        raise InputError(f"file not found: '{path}'")
+    size = path.stat().st_size
+    if size > limits.max_file_bytes:
+        raise InputError(
+            f"'{path.name}' is {size / 2**20:.0f} MB; the limit is {limits.max_file_bytes / 2**20:.0f} MB"
+        )
+
+
+def as_rgb(image: np.ndarray, what: str = "image", limits: InputLimits = INPUT_LIMITS) -> np.ndarray:
+    """An RGB uint8 array from an array of any common layout (grey, RGBA, float in [0, 1])."""
+    if not isinstance(image, np.ndarray):
+        raise InputError(f"{what} must be an image array, not {type(image).__name__}")
+    if image.ndim == 2:
+        image = np.repeat(image[..., None], 3, axis=2)
+    if image.ndim != 3 or image.shape[2] not in (1, 3, 4) or min(image.shape[:2]) < 16:
+        raise InputError(f"{what} has an unsupported shape {image.shape}")
+    if image.shape[0] * image.shape[1] > limits.max_image_pixels:
+        raise InputError(
+            f"{what} is {image.shape[1]}x{image.shape[0]} pixels; the limit is "
+            f"{limits.max_image_pixels / 1e6:.0f} megapixels"
+        )
+    if image.shape[2] == 1:
+        image = np.repeat(image, 3, axis=2)
+    image = image[..., :3]
+    if image.dtype != np.uint8:
+        if np.issubdtype(image.dtype, np.floating) and image.max() <= 1.0:
+            image = image * 255.0
+        image = np.clip(image, 0, 255).astype(np.uint8)
+    return np.ascontiguousarray(image)
+
+
+def read_image(path: str | os.PathLike, limits: InputLimits = INPUT_LIMITS) -> np.ndarray:
+    """An RGB uint8 image from a file, or a one-line :class:`InputError`."""
+    path = Path(path)
+    check_file(path, limits)
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        raise InputError(
+            f"unsupported image format '{path.suffix}' for '{path.name}' "
+            f"(supported: {', '.join(IMAGE_SUFFIXES)})"
+        )
+    try:
+        with Image.open(path) as im:
+            # The header gives the size: refuse a decompression bomb before decoding it.
+            w, h = im.size
+            if w * h > limits.max_image_pixels:
+                raise InputError(
+                    f"image '{path.name}' is {w}x{h} pixels; the limit is "
+                    f"{limits.max_image_pixels / 1e6:.0f} megapixels"
+                )
+            image = np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise InputError(f"cannot read image '{path.name}': the file is damaged or not an image") from exc
+    return as_rgb(image, f"image '{path.name}'", limits)
+
+
+def write_image(path: str | os.PathLike, image: np.ndarray) -> Path:
+    path = Path(path)
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        raise InputError(f"cannot write an image as '{path.suffix}' (use .png or .jpg)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not cv2.imwrite(str(path), np.ascontiguousarray(image[..., ::-1])):
+        raise InputError(f"cannot write '{path}'")
+    return path

@@ -1,0 +1,46 @@
+"""The motion state passed between stages: head pose plus expression, in the canonical frame."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .rigid import rotation_to_euler
+
+
+@dataclass(frozen=True)
+class HeadPose:
+    """Similarity transform from the canonical face frame to image pixels:
+    ``image = scale * rotation @ canonical + translation``."""
+
+    rotation: np.ndarray  # (3, 3)
+    translation: np.ndarray  # (3,) pixels
+    scale: float  # pixels per canonical unit (the outer-eye-corner distance)
+
+    @property
+    def euler(self) -> tuple[float, float, float]:
+        """(pitch, yaw, roll) in degrees."""
+        return rotation_to_euler(self.rotation)
+
+    def apply(self, canonical: np.ndarray) -> np.ndarray:
+        return self.scale * canonical @ self.rotation.T + self.translation
+
+
+@dataclass(frozen=True)
+class FaceMotion:
+    """One face's dynamic semantics, split from its identity.
+
+    ``shape`` is the face's landmarks in the canonical frame (identity and expression together);
+    ``expression`` is its offset from the same person's neutral face, so that ``shape -
+    expression`` is identity alone.
+    """
+
+    pose: HeadPose
+    shape: np.ndarray  # (478, 3)
+    expression: np.ndarray  # (478, 3)
+    image_size: tuple[int, int]  # (height, width)
+
+    def landmarks(self) -> np.ndarray:
+        """The face's landmarks in image pixels, (478, 3)."""
+        return self.pose.apply(self.shape)

@@ -1,0 +1,88 @@
+"""The command line: results on disk, and one-line errors with exit code 2."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from deepexpo.cli import main
+from deepexpo.io.images import read_image
+
+from .conftest import shared_sample
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory, hopper, open_mouth_driver) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("cli")
+    paths = {"source": d / "source.jpg", "driving": d / "driving.png", "blank": d / "blank.png",
+             "text": d / "notes.txt", "fake": d / "fake.jpg"}
+    Image.fromarray(hopper).save(paths["source"], quality=95)
+    Image.fromarray(open_mouth_driver).save(paths["driving"])
+    Image.fromarray(np.full((200, 200, 3), 180, np.uint8)).save(paths["blank"])
+    paths["text"].write_text("hello")
+    paths["fake"].write_text("this is not a jpeg")
+    return paths
+
+
+def test_cli_transfers_an_image(files, tmp_path, measure):
+    out = tmp_path / "out.png"
+    code = main(["transfer", "--source", str(files["source"]), "--driving", str(files["driving"]),
+                 "--output", str(out)])
+    assert code == 0
+    result = read_image(out)
+    assert result.shape == read_image(files["source"]).shape
+    assert measure.mouth(result) > measure.mouth(read_image(files["source"])) + 0.1
+
+
+@pytest.mark.parametrize(
+    ("source", "driving", "output", "message"),
+    [
+        ("blank", "driving", "out.png", "error: no face found in source image"),
+        ("source", "blank", "out.png", "error: no face found in driving image"),
+        ("fake", "driving", "out.png", "error: cannot read image 'fake.jpg'"),
+        ("text", "driving", "out.png", "error: unsupported image format '.txt'"),
+        ("missing", "driving", "out.png", "error: file not found"),
+        ("source", "driving", "out.gif", "error: cannot write an image as '.gif'"),
+    ],
+)
+def test_cli_errors_are_one_line_with_exit_code_2(files, tmp_path, source, driving, output,
+                                                  message):
+    src = files.get(source, tmp_path / "missing.jpg")
+    proc = subprocess.run(
+        [sys.executable, "-m", "deepexpo", "transfer", "--source", str(src), "--driving",
+         str(files[driving]), "--output", str(tmp_path / output)],
+        capture_output=True, text=True,
+    )
+    assert proc.returncode == 2
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and errors[0].startswith(message), proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_cli_rejects_bad_strength_and_video_to_image(files, tmp_path, capsys):
+    assert main(["transfer", "--source", str(files["source"]), "--driving",
+                 str(files["driving"]), "--output", str(tmp_path / "o.png"),
+                 "--strength", "5"]) == 2
+    assert "strength must be between 0 and 2" in capsys.readouterr().err
+    video = tmp_path / "d.mp4"
+    video.write_bytes(b"")
+    assert main(["transfer", "--source", str(files["source"]), "--driving", str(video),
+                 "--output", str(tmp_path / "o.png")]) == 2
+    assert "--output must end in .mp4" in capsys.readouterr().err
+
+
+def test_cli_on_shared_video_sample(tmp_path):
+    source = shared_sample("sources/s42.jpg")
+    driving = shared_sample("driving/d0.mp4")
+    out = tmp_path / "s42_d0.mp4"
+    assert main(["transfer", "--source", str(source), "--driving", str(driving),
+                 "--output", str(out)]) == 0
+    from deepexpo.io.video import probe_video
+
+    info = probe_video(out)
+    assert info.frame_count == 78 and info.size == (512, 512)

@@ -1,0 +1,101 @@
+"""The maths of pose and expression, checked on exact inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from deepexpo.face.canonical import canonical_face
+from deepexpo.motion.compose import MotionOptions, compose_motion, neutral_reference
+from deepexpo.motion.extract import extract_motion
+from deepexpo.motion.rigid import (
+    euler_to_rotation,
+    fit_similarity,
+    robust_fit_similarity,
+    rotation_power,
+    rotation_to_euler,
+)
+from deepexpo.motion.smoothing import OneEuroFilter
+
+
+def test_euler_round_trip():
+    for angles in [(10, -20, 5), (-30, 40, -15), (0, 0, 0)]:
+        assert rotation_to_euler(euler_to_rotation(*angles)) == pytest.approx(angles, abs=1e-9)
+
+
+def test_rotation_power_scales_the_angle():
+    rot = euler_to_rotation(0, 30, 0)
+    assert rotation_to_euler(rotation_power(rot, 0.5))[1] == pytest.approx(15)
+    assert np.allclose(rotation_power(rot, 0.0), np.eye(3))
+
+
+def test_similarity_fit_recovers_a_pose_despite_outliers():
+    rng = np.random.default_rng(0)
+    canon = canonical_face().points
+    rot = euler_to_rotation(8, -25, 4)
+    observed = 150 * canon @ rot.T + np.array([300, 200, 10])
+    observed[:20] += rng.normal(0, 40, (20, 3))  # a few wild landmarks
+    s, r, t = robust_fit_similarity(canon, observed, np.ones(len(canon)))
+    assert s == pytest.approx(150, rel=0.02)
+    assert rotation_to_euler(r) == pytest.approx((8, -25, 4), abs=1.0)
+    s2, r2, _ = fit_similarity(canon, 150 * canon @ rot.T)
+    assert s2 == pytest.approx(150) and np.allclose(r2, rot)
+
+
+def test_canonical_face_is_neutral_frontal_and_symmetric():
+    face = canonical_face()
+    assert np.allclose(face.expression(face.points), 0.0, atol=1e-9)
+    mirrored = face.points[face.mirror] * np.array([-1.0, 1.0, 1.0])
+    assert np.allclose(mirrored, face.points, atol=1e-6)
+    assert face.facing(face.points)[[1, 4, 168]].min() > 0.8  # the nose faces the camera
+
+
+def _motion_of(points):
+    from deepexpo.face.landmarks import FaceLandmarks
+
+    return extract_motion(FaceLandmarks(points, (512, 512)))
+
+
+def test_identity_motion_reproduces_the_source_landmarks():
+    canon = canonical_face()
+    src = _motion_of(120 * canon.points @ euler_to_rotation(5, 10, 0).T + [256, 256, 0])
+    out = compose_motion(src, src, src, MotionOptions())
+    assert np.allclose(out.landmarks(), src.landmarks(), atol=1e-6)
+
+
+def test_relative_motion_turns_by_the_driver_change_and_keeps_identity():
+    canon = canonical_face()
+    base = 100 * canon.points + [256, 256, 0]
+    src = _motion_of(140 * canon.points @ euler_to_rotation(0, -10, 0).T + [250, 240, 0])
+    ref = _motion_of(base)
+    turned = _motion_of(100 * canon.points @ euler_to_rotation(0, 20, 0).T + [256, 256, 0])
+    out = compose_motion(src, turned, ref, MotionOptions())
+    assert out.pose.euler[1] == pytest.approx(10, abs=0.5)
+    assert np.allclose(out.shape, src.shape)  # no expression change: identity shape kept
+    pose_only = compose_motion(src, turned, ref, MotionOptions(region="expression"))
+    assert pose_only.pose.euler[1] == pytest.approx(src.pose.euler[1])
+
+
+def test_neutral_reference_is_frontal_and_expressionless():
+    canon = canonical_face()
+    drv = _motion_of(100 * canon.points @ euler_to_rotation(3, 15, 2).T + [256, 256, 0])
+    ref = neutral_reference(drv)
+    assert np.allclose(ref.pose.rotation, np.eye(3))
+    assert np.allclose(ref.expression, 0.0)
+
+
+def test_one_euro_filter_removes_jitter_but_follows_a_step():
+    rng = np.random.default_rng(1)
+    f = OneEuroFilter(fps=30)
+    noisy = [f(np.array([100.0 + rng.normal(0, 1.0)])) for _ in range(60)]
+    assert np.std(noisy[20:]) < 0.5
+    for _ in range(30):
+        stepped = f(np.array([150.0]))
+    assert stepped[0] == pytest.approx(150.0, abs=1.0)
+
+
+def test_motion_options_are_validated():
+    with pytest.raises(ValueError, match="region"):
+        MotionOptions(region="nose")
+    with pytest.raises(ValueError, match="strength"):
+        MotionOptions(strength=-1)

@@ -1,0 +1,145 @@
+"""Video-driven reenactment: frame count, frame rate and audio survive; motion follows."""
+
+from __future__ import annotations
+
+import subprocess
+import wave
+from pathlib import Path
+
+import imageio_ffmpeg
+import numpy as np
+import pytest
+from PIL import Image
+
+from deepexpo.config import InputLimits
+from deepexpo.errors import InputError, NoFaceError
+from deepexpo.io.video import Mp4Writer, probe_video
+from deepexpo.pipeline import TransferPipeline
+from deepexpo.render.mouth import mouth_opening
+
+FPS = 10.0
+
+
+def _frames(path: Path) -> list[np.ndarray]:
+    reader = imageio_ffmpeg.read_frames(str(path))
+    meta = next(reader)
+    w, h = meta["size"]
+    return [np.frombuffer(b, np.uint8).reshape(h, w, 3) for b in reader]
+
+
+@pytest.fixture(scope="module")
+def driving_frames(hopper, open_mouth_driver) -> list[np.ndarray]:
+    """Mouth closed, then open, then closed: 12 frames."""
+    calm = np.ascontiguousarray(hopper[:, ::-1])
+    return [calm] * 4 + [open_mouth_driver] * 4 + [calm] * 4
+
+
+@pytest.fixture(scope="module")
+def tone(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("audio") / "tone.wav"
+    t = np.arange(int(16000 * 1.2)) / 16000
+    samples = (0.3 * np.sin(2 * np.pi * 440 * t) * 32767).astype(np.int16)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(samples.tobytes())
+    return path
+
+
+@pytest.fixture(scope="module")
+def driving_video(tmp_path_factory, driving_frames, tone) -> Path:
+    path = tmp_path_factory.mktemp("video") / "driving.mp4"
+    with Mp4Writer(path, FPS, audio_from=tone) as writer:
+        for frame in driving_frames:
+            writer.write(frame)
+    return path
+
+
+@pytest.fixture(scope="module")
+def pipeline() -> TransferPipeline:
+    return TransferPipeline("warp")
+
+
+def test_video_keeps_frames_fps_and_audio_and_follows_the_mouth(
+    pipeline, landmarker, hopper, driving_video, tmp_path
+):
+    out = pipeline.transfer_video(hopper, driving_video, tmp_path / "out.mp4")
+    info = probe_video(out)
+    assert info.fps == pytest.approx(FPS)
+    assert info.has_audio
+    frames = _frames(out)
+    assert len(frames) == 12
+    assert frames[0].shape[:2] == (hopper.shape[0] - hopper.shape[0] % 2, hopper.shape[1])
+    mouths = [mouth_opening(landmarker.detect(f).points) for f in frames]
+    closed, opened = np.median(mouths[:3]), np.median(mouths[5:8])
+    assert opened > closed + 0.1
+    assert np.median(mouths[-3:]) < opened - 0.1
+
+
+def test_video_without_audio_and_side_by_side(pipeline, hopper, driving_video, tmp_path):
+    out = pipeline.transfer_video(hopper, driving_video, tmp_path / "sbs.mp4",
+                                  show_inputs=True, keep_audio=False)
+    info = probe_video(out)
+    assert not info.has_audio
+    assert info.size[0] > 2.5 * hopper.shape[1]
+
+
+def test_gif_and_folder_of_frames_drive_too(pipeline, hopper, driving_frames, tmp_path):
+    """Six frames in, six frames out, at the GIF's own rate."""
+    calm, opened = driving_frames[0], driving_frames[5]
+    # Alternate, so that no two neighbouring frames are equal (GIF writers merge those).
+    small = [np.asarray(Image.fromarray(f).resize((256, 300))) for f in [calm, opened] * 3]
+    gif = tmp_path / "driving.gif"
+    Image.fromarray(small[0]).save(gif, save_all=True,
+                                   append_images=[Image.fromarray(f) for f in small[1:]],
+                                   duration=100, loop=0)
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for i, frame in enumerate(small):
+        Image.fromarray(frame).save(folder / f"{i:03d}.png")
+    for driving in (gif, folder):
+        out = pipeline.transfer_video(hopper, driving, tmp_path / f"{driving.stem}.mp4")
+        assert len(_frames(out)) == len(small)
+        assert probe_video(out).fps == pytest.approx(10.0 if driving == gif else 25.0)
+
+
+def test_video_frames_without_a_face_reuse_the_last_motion(pipeline, hopper, open_mouth_driver,
+                                                           tmp_path):
+    blank = np.full_like(open_mouth_driver, 128)
+    path = tmp_path / "gap.mp4"
+    with Mp4Writer(path, FPS) as writer:
+        for frame in [open_mouth_driver] * 3 + [blank] * 2 + [open_mouth_driver]:
+            writer.write(frame)
+    frames = _frames(pipeline.transfer_video(hopper, path, tmp_path / "out.mp4"))
+    assert len(frames) == 6
+    assert np.abs(frames[3].astype(int) - frames[2].astype(int)).mean() < 2.0
+
+
+def test_video_with_no_face_at_all_is_an_error(pipeline, hopper, tmp_path):
+    path = tmp_path / "blank.mp4"
+    with Mp4Writer(path, FPS) as writer:
+        for _ in range(3):
+            writer.write(np.full((128, 128, 3), 90, np.uint8))
+    with pytest.raises(NoFaceError, match="no face found in any frame"):
+        pipeline.transfer_video(hopper, path, tmp_path / "out.mp4")
+    assert not (tmp_path / "out.mp4").exists()
+
+
+def test_too_long_video_is_refused_before_work(driving_video):
+    with pytest.raises(InputError, match="too long"):
+        probe_video(driving_video, InputLimits(max_video_frames=5))
+
+
+def test_damaged_video_is_a_clear_error(tmp_path):
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"\x00not a video" * 100)
+    with pytest.raises(InputError, match="cannot read video 'bad.mp4'"):
+        probe_video(bad)
+
+
+def test_output_is_browser_playable_h264(driving_video, pipeline, hopper, tmp_path):
+    out = pipeline.transfer_video(hopper, driving_video, tmp_path / "out.mp4")
+    probe = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(out)],
+                           capture_output=True, text=True)
+    assert "h264" in probe.stderr and "yuv420p" in probe.stderr
