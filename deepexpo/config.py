@@ -28,6 +28,10 @@ class WarpConfig:
     head_ring_scale: float = 1.35
     still_ring_scale: float = 2.2
     ring_points: int = 36
+    # A 2D warp can only fake so much 3D motion: the head's turn away from the source pose and
+    # its shift (in units of the outer-eye-corner distance) are capped at these.
+    max_turn_degrees: float = 30.0
+    max_shift: float = 0.35
     # Landmarks whose surface is closer than this to edge-on (cosine to the view direction) in
     # the source or target pose are left out of the warp: they would fold it.
     min_facing: float = 0.3

@@ -8,7 +8,7 @@ head and keep the background still.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -18,8 +18,8 @@ from ..face.landmarks import FaceLandmarks
 from ..face.topology import FACE_OVAL_LOOP
 from ..motion.compose import MotionOptions, compose_motion, neutral_reference
 from ..motion.extract import extract_motion
-from ..motion.rigid import fit_similarity
-from ..motion.state import FaceMotion
+from ..motion.rigid import fit_similarity, rotation_power
+from ..motion.state import FaceMotion, HeadPose
 from ..render.mesh_warp import Region, backward_map, remap_region
 from ..render.mouth import fill_mouth
 from .base import TransferEngine
@@ -83,7 +83,22 @@ class WarpEngine(TransferEngine):
         self, source: WarpSource, driving: WarpFace, reference: WarpFace, options: MotionOptions
     ) -> np.ndarray:
         target = compose_motion(source.motion, driving.motion, reference.motion, options)
+        target = replace(target, pose=self._limit(source.motion.pose, target.pose))
         return self.render_motion(source, target, driver=driving)
+
+    def _limit(self, source: HeadPose, target: HeadPose) -> HeadPose:
+        """The target pose, with its turn and shift from the source pose capped."""
+        cfg = self.config
+        turn = target.rotation @ source.rotation.T
+        angle = np.degrees(np.arccos(np.clip((np.trace(turn) - 1.0) / 2.0, -1.0, 1.0)))
+        if angle > cfg.max_turn_degrees:
+            turn = rotation_power(turn, cfg.max_turn_degrees / angle)
+        shift = target.translation - source.translation
+        length = np.linalg.norm(shift[:2])
+        limit = cfg.max_shift * source.scale
+        if length > limit:
+            shift = shift * (limit / length)
+        return HeadPose(turn @ source.rotation, source.translation + shift, target.scale)
 
     def render_motion(
         self, source: WarpSource, target: FaceMotion, driver: WarpFace | None = None

@@ -15,13 +15,20 @@ from ..errors import InputError
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 
 
-def check_file(path: Path, limits: InputLimits = INPUT_LIMITS) -> None:
+def check_file(path: Path, suffixes: tuple[str, ...], kind: str,
+               limits: InputLimits = INPUT_LIMITS) -> None:
+    """A readable file of a supported ``kind`` (its suffix) and size, or an :class:`InputError`."""
     if not path.is_file():
         raise InputError(f"file not found: '{path}'")
     size = path.stat().st_size
     if size > limits.max_file_bytes:
         raise InputError(
             f"'{path.name}' is {size / 2**20:.0f} MB; the limit is {limits.max_file_bytes / 2**20:.0f} MB"
+        )
+    if path.suffix.lower() not in suffixes:
+        raise InputError(
+            f"unsupported {kind} format '{path.suffix}' for '{path.name}' "
+            f"(supported: {', '.join(suffixes)})"
         )
 
 
@@ -51,12 +58,7 @@ def as_rgb(image: np.ndarray, what: str = "image", limits: InputLimits = INPUT_L
 def read_image(path: str | os.PathLike, limits: InputLimits = INPUT_LIMITS) -> np.ndarray:
     """An RGB uint8 image from a file, or a one-line :class:`InputError`."""
     path = Path(path)
-    check_file(path, limits)
-    if path.suffix.lower() not in IMAGE_SUFFIXES:
-        raise InputError(
-            f"unsupported image format '{path.suffix}' for '{path.name}' "
-            f"(supported: {', '.join(IMAGE_SUFFIXES)})"
-        )
+    check_file(path, IMAGE_SUFFIXES, "image", limits)
     try:
         with Image.open(path) as im:
             # The header gives the size: refuse a decompression bomb before decoding it.

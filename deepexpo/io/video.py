@@ -61,6 +61,21 @@ def _probe_gif(path: Path) -> VideoInfo:
     return VideoInfo(path, 1000.0 / float(np.mean(durations)), len(durations), size, False)
 
 
+def _probe_ffmpeg(path: Path) -> VideoInfo:
+    try:
+        reader = imageio_ffmpeg.read_frames(str(path))
+        meta = next(reader)
+        reader.close()
+    except (RuntimeError, OSError, StopIteration) as exc:
+        raise InputError(f"cannot read video '{path.name}': the file is damaged or not a video") from exc
+    fps = float(meta.get("fps") or 0.0)
+    duration = float(meta.get("duration") or 0.0)
+    if fps <= 0 or duration <= 0:
+        raise InputError(f"cannot read video '{path.name}': no frame rate or duration")
+    return VideoInfo(path, fps, int(round(fps * duration)), tuple(meta["size"]),
+                     bool(meta.get("audio_codec")))
+
+
 def probe_video(path: str | os.PathLike, limits: InputLimits = INPUT_LIMITS) -> VideoInfo:
     """Frame rate, length, size and audio of a video, checked against ``limits``."""
     path = Path(path)
@@ -68,28 +83,9 @@ def probe_video(path: str | os.PathLike, limits: InputLimits = INPUT_LIMITS) -> 
         frames = _folder_frames(path)
         h, w = read_image(frames[0], limits).shape[:2]
         info = VideoInfo(path, FOLDER_FPS, len(frames), (w, h), False)
-    elif path.suffix.lower() == ".gif":
-        check_file(path, limits)
-        info = _probe_gif(path)
     else:
-        check_file(path, limits)
-        if path.suffix.lower() not in VIDEO_SUFFIXES:
-            raise InputError(
-                f"unsupported video format '{path.suffix}' for '{path.name}' "
-                f"(supported: {', '.join(VIDEO_SUFFIXES)}, or a folder of frames)"
-            )
-        try:
-            reader = imageio_ffmpeg.read_frames(str(path))
-            meta = next(reader)
-            reader.close()
-        except (RuntimeError, OSError, StopIteration) as exc:
-            raise InputError(f"cannot read video '{path.name}': the file is damaged or not a video") from exc
-        fps = float(meta.get("fps") or 0.0)
-        duration = float(meta.get("duration") or 0.0)
-        if fps <= 0 or duration <= 0:
-            raise InputError(f"cannot read video '{path.name}': no frame rate or duration")
-        info = VideoInfo(path, fps, int(round(fps * duration)), tuple(meta["size"]),
-                         bool(meta.get("audio_codec")))
+        check_file(path, VIDEO_SUFFIXES, "video", limits)
+        info = _probe_gif(path) if path.suffix.lower() == ".gif" else _probe_ffmpeg(path)
     if info.frame_count > limits.max_video_frames or info.duration > limits.max_video_seconds:
         raise InputError(
             f"video '{path.name}' is too long ({info.frame_count} frames, {info.duration:.1f} s); "
