@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import DeepExPoError, InputError, ModelUnavailableError, NoFaceError
+from .errors import DeepExPoError, InputError, NoFaceError
 from .motion.compose import MotionOptions
 
 __version__ = "0.1.0"
@@ -58,7 +58,6 @@ def transfer_video(
 __all__ = [
     "DeepExPoError",
     "InputError",
-    "ModelUnavailableError",
     "MotionOptions",
     "NoFaceError",
     "get_pipeline",

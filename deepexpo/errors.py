@@ -16,7 +16,3 @@ class InputError(DeepExPoError):
 
 class NoFaceError(DeepExPoError):
     """No face was found where one is required."""
-
-
-class ModelUnavailableError(DeepExPoError):
-    """A model's weights are not available locally and cannot be fetched."""

@@ -11,7 +11,6 @@ import numpy as np
 from . import MotionOptions, get_pipeline
 from .errors import DeepExPoError
 from .face.canonical import REGIONS
-from .io.video import probe_video
 
 MAX_FILE_SIZE = "50mb"
 
@@ -41,7 +40,6 @@ def transfer_video(source: np.ndarray | None, driving: str | None, region: str, 
         raise gr.Error("Upload an identity image and a driving video.")
     out = Path(tempfile.mkdtemp(prefix="deepexpo-")) / "reenacted.mp4"
     try:
-        probe_video(driving)
         get_pipeline("warp").transfer_video(
             source, driving, out, _options(region, absolute, strength, adapt_scale),
             show_inputs, keep_audio=True,

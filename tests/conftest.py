@@ -76,7 +76,7 @@ def pose_face(image: np.ndarray, landmarker: MediaPipeLandmarker, *, jaw: float 
     drop = np.zeros_like(m.shape)
     lower = np.zeros(len(m.shape), bool)
     lower[canon.lower_lip] = True
-    weight = np.maximum(canon.masks["_jaw"], lower.astype(float))
+    weight = np.maximum(canon.jaw_weights, lower.astype(float))
     drop[:, 1] = jaw * weight
     pose = HeadPose(euler_to_rotation(0.0, yaw, 0.0) @ m.pose.rotation, m.pose.translation,
                     m.pose.scale)

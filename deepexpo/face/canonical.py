@@ -97,31 +97,32 @@ class CanonicalFace:
     def masks(self) -> dict[str, np.ndarray]:
         """Soft per-landmark weights of each region, in [0, 1]."""
         p = self.points
-        eyes = _soft_mask(p, topology.EYES, 0.04)
-        brows = _soft_mask(p, topology.BROWS, 0.06)
-        mouth = _soft_mask(p, topology.LIPS, 0.08)
-        chin_y = p[:, 1].max()
-        mouth_y = p[topology.LIPS, 1].max()
-        jaw = np.clip((p[:, 1] - mouth_y) / (chin_y - mouth_y), 0.0, 1.0) ** 0.5
-        jaw *= np.exp(-0.5 * (p[:, 0] / 0.45) ** 2)
-        lips = np.maximum(mouth, jaw)
         ones = np.ones(len(p))
         return {
             "all": ones,
             "expression": ones,
             "pose": np.zeros(len(p)),
-            "eyes": eyes,
-            "lips": lips,
-            "_brows": brows,
-            "_jaw": jaw,
+            "eyes": _soft_mask(p, topology.EYES, 0.04),
+            "lips": np.maximum(_soft_mask(p, topology.LIPS, 0.08), self.jaw_weights),
         }
+
+    @cached_property
+    def jaw_weights(self) -> np.ndarray:
+        """How far each point follows the jaw when the mouth opens: 1 at the chin, 0 at and
+        above the lips."""
+        p = self.points
+        chin_y = p[:, 1].max()
+        mouth_y = p[topology.LIPS, 1].max()
+        jaw = np.clip((p[:, 1] - mouth_y) / (chin_y - mouth_y), 0.0, 1.0) ** 0.5
+        return jaw * np.exp(-0.5 * (p[:, 0] / 0.45) ** 2)
 
     @cached_property
     def rigid_weights(self) -> np.ndarray:
         """Weights for the head-pose fit: high on points that expressions hardly move
         (nose, upper cheeks, temples), zero on lips, jaw, eyelids and brows."""
         m = self.masks
-        moving = np.maximum.reduce([m["eyes"], m["_brows"], m["lips"]])
+        brows = _soft_mask(self.points, topology.BROWS, 0.06)
+        moving = np.maximum.reduce([m["eyes"], brows, m["lips"]])
         nose_base_y = self.points[topology.LIPS, 1].min()
         w = 1.0 - moving
         w[self.points[:, 1] > nose_base_y] = 0.0
@@ -164,7 +165,7 @@ class CanonicalFace:
                 self.eye_corners["left"])
         expression = self._spread @ measured
         jaw_drop = measured[self.lower_lip].mean(axis=0)
-        jaw = self.masks["_jaw"].copy()
+        jaw = self.jaw_weights.copy()
         jaw[topology.LIPS] = 0.0
         return expression + jaw[:, None] * jaw_drop
 

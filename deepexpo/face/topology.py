@@ -12,7 +12,6 @@ import numpy as np
 from mediapipe.python.solutions import face_mesh_connections as _conn
 
 NUM_LANDMARKS = 478
-NUM_MESH_LANDMARKS = 468
 RIGHT_IRIS_CENTER = 468  # subject's right (image left in a frontal photo)
 LEFT_IRIS_CENTER = 473
 

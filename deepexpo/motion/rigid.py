@@ -48,12 +48,8 @@ def robust_fit_similarity(
 
 
 def rotation_to_euler(rot: np.ndarray) -> tuple[float, float, float]:
-    """(pitch, yaw, roll) in degrees for ``R = Rz(roll) @ Ry(yaw) @ Rx(pitch)``.
-
-    Image axes: x right, y down, z away from the camera. Positive yaw turns the face towards the
-    image's right (the subject's left), positive pitch tilts the chin down... see
-    :func:`euler_to_rotation` for the exact convention; both functions are inverses.
-    """
+    """(pitch, yaw, roll) in degrees for ``R = Rz(roll) @ Ry(yaw) @ Rx(pitch)`` in image axes
+    (x right, y down, z away from the camera); the inverse of :func:`euler_to_rotation`."""
     yaw = np.degrees(np.arcsin(np.clip(-rot[2, 0], -1.0, 1.0)))
     pitch = np.degrees(np.arctan2(rot[2, 1], rot[2, 2]))
     roll = np.degrees(np.arctan2(rot[1, 0], rot[0, 0]))
