@@ -35,14 +35,15 @@ class WarpConfig:
     # Landmarks whose surface is closer than this to edge-on (cosine to the view direction) in
     # the source or target pose are left out of the warp: they would fold it.
     min_facing: float = 0.3
-    # The dense map is evaluated on a grid of about this many cells along the longer side of the
-    # warped region and upsampled bilinearly: the field is piecewise linear, so little is lost.
-    map_grid_cells: int = 256
+    # The dense map is evaluated on a grid with this many cells per outer-eye-corner distance
+    # and upsampled bilinearly: the field is piecewise linear, so little is lost, and the cost
+    # no longer grows with the photo's resolution.
+    map_cells_per_face_unit: float = 40.0
     # Mouth interior is synthesised when the target opening (inner-lip gap / mouth width) exceeds the source opening by this
     # fraction of the mouth width.
     mouth_fill_threshold: float = 0.04
     # ... and only when the source mouth is closed: an open one shows its own interior.
-    mouth_closed_below: float = 0.1
+    mouth_closed_below: float = 0.13
     mouth_feather_px: float = 2.0
 
 

@@ -7,7 +7,9 @@ import pytest
 
 from deepexpo import MotionOptions
 from deepexpo.errors import NoFaceError
+from deepexpo.motion.compose import compose_motion
 from deepexpo.pipeline import TransferPipeline
+from deepexpo.render.mouth import mouth_opening
 
 from .conftest import shared_sample
 
@@ -70,9 +72,21 @@ def test_strength_scales_the_motion(pipeline, measure, hopper, open_mouth_driver
 def test_absolute_mode_copies_the_driver_expression(pipeline, measure, astronaut, hopper):
     # The astronaut smiles with her lips apart; Hopper's lips are closed. Relative to its own
     # neutral face, Hopper's calm expression is "no change"; absolute mode copies it as it is.
+    engine = pipeline.engine
+    _, source = pipeline.prepare_source(astronaut)
+    driving = engine.extract(hopper, pipeline.detect(hopper, "driver"))
+    reference = engine.neutral_reference(driving)
+    targets = {
+        mode: compose_motion(source.motion, driving.motion, reference.motion,
+                             MotionOptions(relative=mode == "relative")).landmarks()
+        for mode in ("relative", "absolute")
+    }
+    assert mouth_opening(targets["relative"]) == pytest.approx(mouth_opening(source.points), abs=0.02)
+    assert mouth_opening(targets["absolute"]) < 0.05  # lips together, like Hopper's
+    # ... and in the pixels, the lips come closer (the teeth stay: the warp only moves them).
     relative = pipeline.transfer_image(astronaut, hopper)
     absolute = pipeline.transfer_image(astronaut, hopper, MotionOptions(relative=False))
-    assert measure.mouth(absolute) < measure.mouth(relative) - 0.02
+    assert measure.mouth(absolute) < measure.mouth(relative) - 0.01
 
 
 def test_background_far_from_the_face_is_untouched(pipeline, astronaut, turned_driver):
@@ -112,8 +126,6 @@ def test_shared_samples_scream_and_dog():
     source = read_image(shared_sample("sources/s42.jpg"))
     driver = read_image(shared_sample("driving/d19.jpg"))
     pipeline = TransferPipeline("warp")
-    from deepexpo.render.mouth import mouth_opening
-
     before = mouth_opening(pipeline.detect(source, "s42").points)
     after = mouth_opening(pipeline.detect(pipeline.transfer_image(source, driver), "out").points)
     assert after > before + 0.15

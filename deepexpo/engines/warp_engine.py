@@ -117,7 +117,8 @@ class WarpEngine(TransferEngine):
         keep = visible > cfg.min_facing
         src = np.r_[source.xy[keep], source.head_ring, source.still_points]
         dst = np.r_[target_xy[keep], head_target, source.still_points]
-        map_x, map_y = backward_map(src, dst, source.region, cfg.map_grid_cells)
+        step = source.motion.pose.scale / cfg.map_cells_per_face_unit
+        map_x, map_y = backward_map(src, dst, source.region, step)
         out = remap_region(source.image, source.region, map_x, map_y)
         fill_mouth(
             out,

@@ -40,15 +40,16 @@ class Region:
 
 
 def backward_map(
-    src: np.ndarray, dst: np.ndarray, region: Region, grid_cells: int
+    src: np.ndarray, dst: np.ndarray, region: Region, step: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """For every pixel of ``region`` in the output, where to sample the source image.
 
     ``src`` and ``dst`` are (N, 2) corresponding points (source position, output position).
-    Pixels outside the triangulated hull do not move.
+    The map is evaluated every ``step`` pixels and upsampled. Pixels outside the triangulated
+    hull do not move.
     """
     h, w = region.size
-    step = max(1.0, max(h, w) / grid_cells)
+    step = max(1.0, step)
     gh, gw = max(2, int(round(h / step))), max(2, int(round(w / step)))
     # Grid positions chosen so that cv2.resize(gw -> w) maps grid samples exactly onto them.
     gx = region.x0 + (np.arange(gw) + 0.5) * (w / gw) - 0.5
