@@ -39,8 +39,8 @@ class WarpConfig:
     # and upsampled bilinearly: the field is piecewise linear, so little is lost, and the cost
     # no longer grows with the photo's resolution.
     map_cells_per_face_unit: float = 40.0
-    # Mouth interior is synthesised when the target opening (inner-lip gap / mouth width) exceeds the source opening by this
-    # fraction of the mouth width.
+    # Mouth interior is synthesised when the target opening (inner-lip gap / mouth width)
+    # exceeds the source opening by this fraction of the mouth width ...
     mouth_fill_threshold: float = 0.04
     # ... and only when the source mouth is closed: an open one shows its own interior.
     mouth_closed_below: float = 0.13

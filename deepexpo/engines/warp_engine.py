@@ -18,7 +18,7 @@ from ..face.landmarks import FaceLandmarks
 from ..face.topology import FACE_OVAL_LOOP
 from ..motion.compose import MotionOptions, compose_motion, neutral_reference
 from ..motion.extract import extract_motion
-from ..motion.rigid import fit_similarity, rotation_power
+from ..motion.rigid import fit_similarity, rotation_angle, rotation_power
 from ..motion.state import FaceMotion, HeadPose
 from ..render.mesh_warp import Region, backward_map, remap_region
 from ..render.mouth import fill_mouth
@@ -40,6 +40,7 @@ class WarpFace:
 
 @dataclass(frozen=True)
 class WarpSource(WarpFace):
+    facing: np.ndarray  # (478,) how squarely each landmark faces the camera (canonical.facing)
     head_ring: np.ndarray  # (K, 2) anchors that follow the head
     still_points: np.ndarray  # (M, 2) anchors that never move
     region: Region  # the part of the image the warp may change
@@ -71,7 +72,9 @@ class WarpEngine(TransferEngine):
         outside_head = np.linalg.norm(border - centre, axis=1) > cfg.still_ring_scale * radius.min()
         still = np.r_[still_ring, border[outside_head]]
         region = Region.around(np.r_[still_ring, head_ring], (h, w))
-        return WarpSource(image, face.points, extract_motion(face), head_ring, still, region)
+        facing = canonical_face().facing(face.points)
+        return WarpSource(image, face.points, extract_motion(face), facing, head_ring, still,
+                          region)
 
     def extract(self, image: np.ndarray, face: FaceLandmarks) -> WarpFace:
         return WarpFace(image, face.points, extract_motion(face))
@@ -90,7 +93,7 @@ class WarpEngine(TransferEngine):
         """The target pose, with its turn and shift from the source pose capped."""
         cfg = self.config
         turn = target.rotation @ source.rotation.T
-        angle = np.degrees(np.arccos(np.clip((np.trace(turn) - 1.0) / 2.0, -1.0, 1.0)))
+        angle = np.degrees(rotation_angle(turn))
         if angle > cfg.max_turn_degrees:
             turn = rotation_power(turn, cfg.max_turn_degrees / angle)
         shift = target.translation - source.translation
@@ -113,7 +116,7 @@ class WarpEngine(TransferEngine):
         head_target = s * source.head_ring @ rot.T + t
         # Points edge-on to the camera in either pose would fold the map where the face
         # turns away; leaving them out lets their visible neighbours and the head ring decide.
-        visible = np.minimum(canon.facing(source.points), canon.facing(target_points))
+        visible = np.minimum(source.facing, canon.facing(target_points))
         keep = visible > cfg.min_facing
         src = np.r_[source.xy[keep], source.head_ring, source.still_points]
         dst = np.r_[target_xy[keep], head_target, source.still_points]

@@ -65,9 +65,14 @@ def euler_to_rotation(pitch: float, yaw: float, roll: float) -> np.ndarray:
     return rz @ ry @ rx
 
 
+def rotation_angle(rot: np.ndarray) -> float:
+    """The angle, in radians, that ``rot`` turns about its axis."""
+    return float(np.arccos(np.clip((np.trace(rot) - 1.0) / 2.0, -1.0, 1.0)))
+
+
 def rotation_power(rot: np.ndarray, k: float) -> np.ndarray:
     """``rot`` raised to a real power: the same axis, ``k`` times the angle (Rodrigues)."""
-    angle = np.arccos(np.clip((np.trace(rot) - 1.0) / 2.0, -1.0, 1.0))
+    angle = rotation_angle(rot)
     if angle < 1e-8:
         return np.eye(3)
     axis = np.array([rot[2, 1] - rot[1, 2], rot[0, 2] - rot[2, 0], rot[1, 0] - rot[0, 1]])
