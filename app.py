@@ -1,14 +1,24 @@
-"""DeepExPo web app: ``python app.py`` (add ``--share`` for a public link)."""
+"""DeepExPo web app: ``python app.py`` (``--share`` for a public link).
+
+Host and port default to Gradio's ``GRADIO_SERVER_NAME`` / ``GRADIO_SERVER_PORT`` (as set on a
+Hugging Face Space), else 127.0.0.1:7860.
+"""
 
 import argparse
+import os
+from pathlib import Path
 
-from deepexpo.ui import MAX_FILE_SIZE, build_demo
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no network call at start
+
+from deepexpo.ui import build_demo, launch  # noqa: E402
+
+EXAMPLES = Path(__file__).resolve().parent / "assets" / "examples"
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=7860)
-    parser.add_argument("--share", action="store_true")
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--host", default=None, help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=None, help="port (default 7860)")
+    parser.add_argument("--share", action="store_true", help="also serve a public gradio.live link")
     args = parser.parse_args()
-    build_demo().launch(server_name=args.host, server_port=args.port, share=args.share,
-                        max_file_size=MAX_FILE_SIZE)
+    launch(build_demo(EXAMPLES), server_name=args.host, server_port=args.port, share=args.share)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .config import INPUT_LIMITS, InputLimits
 from .errors import DeepExPoError, InputError, NoFaceError
 from .motion.compose import MotionOptions
 
@@ -22,11 +23,11 @@ __version__ = "0.1.0"
 
 
 @lru_cache(maxsize=4)
-def get_pipeline(engine: str = "auto"):
-    """A shared pipeline per engine: models load once per process."""
+def get_pipeline(engine: str = "auto", limits: InputLimits = INPUT_LIMITS):
+    """A shared pipeline per engine and input limits: models load once per process."""
     from .pipeline import TransferPipeline
 
-    return TransferPipeline(engine)
+    return TransferPipeline(engine, limits)
 
 
 def transfer_image(

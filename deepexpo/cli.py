@@ -1,4 +1,5 @@
-"""Command line: ``python -m deepexpo transfer --source IMG --driving IMG_OR_VIDEO --output OUT``."""
+"""Command line: ``python -m deepexpo transfer --source IMG --driving IMG_OR_VIDEO --output OUT``,
+``python -m deepexpo download MODEL``."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import logging
 import sys
 from pathlib import Path
 
+from .engines import ENGINES
 from .errors import DeepExPoError, InputError
 from .face.canonical import REGIONS
+from .hub import MODELS, download
 from .motion.compose import MotionOptions
 
 logger = logging.getLogger("deepexpo")
@@ -36,8 +39,12 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--side-by-side", action="store_true",
                    help="output source | driver | result")
     t.add_argument("--no-audio", action="store_true", help="do not copy the driver's audio")
-    t.add_argument("--engine", choices=("auto", "warp"), default="auto",
+    t.add_argument("--engine", choices=ENGINES, default="auto",
                    help="transfer engine (default: auto)")
+
+    d = sub.add_parser("download", help="fetch a model from the Hugging Face Hub into its cache")
+    d.add_argument("model", choices=sorted(MODELS),
+                   help="; ".join(f"{m.name}: {m.description}" for m in MODELS.values()))
     return parser
 
 
@@ -56,8 +63,8 @@ def _transfer(args: argparse.Namespace) -> None:
     video = is_video(args.driving)
     if video and args.output.suffix.lower() != ".mp4":
         raise InputError(f"a driving video gives a video: --output must end in .mp4, not '{args.output.name}'")
-    source = read_image(args.source)
     pipeline = TransferPipeline(args.engine)
+    source = read_image(args.source)
     if not video:
         driving = read_image(args.driving)
         write_image(args.output, pipeline.transfer_image(source, driving, options, args.side_by_side))
@@ -79,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "transfer":
             _transfer(args)
+        elif args.command == "download":
+            print(download(args.model))
     except DeepExPoError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

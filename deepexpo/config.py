@@ -57,5 +57,8 @@ class SmoothingConfig:
 
 
 INPUT_LIMITS = InputLimits()
+# The web app serves many users from one machine: shorter videos, smaller uploads.
+APP_LIMITS = InputLimits(max_file_bytes=50 * 1024 * 1024, max_video_frames=900,
+                         max_video_seconds=30.0, max_video_side=1920)
 WARP = WarpConfig()
 SMOOTHING = SmoothingConfig()

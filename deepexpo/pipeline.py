@@ -11,6 +11,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from .config import INPUT_LIMITS, InputLimits
 from .engines import TransferEngine, create_engine
 from .errors import NoFaceError
 from .face.landmarks import FaceLandmarks, MediaPipeLandmarker
@@ -35,15 +36,16 @@ def side_by_side(*images: np.ndarray) -> np.ndarray:
 class TransferPipeline:
     """Identity image + driving image or video -> the identity wearing the driver's motion."""
 
-    def __init__(self, engine: str | TransferEngine = "auto"):
+    def __init__(self, engine: str | TransferEngine = "auto", limits: InputLimits = INPUT_LIMITS):
         self.engine = create_engine(engine) if isinstance(engine, str) else engine
+        self.limits = limits
         self._landmarker = MediaPipeLandmarker()
 
     def detect(self, image: np.ndarray, what: str) -> FaceLandmarks:
         return self._landmarker.detect(image, what)
 
     def prepare_source(self, image: np.ndarray, what: str = "source image") -> tuple[np.ndarray, Any]:
-        image = as_rgb(image, what)
+        image = as_rgb(image, what, self.limits)
         return image, self.engine.prepare_source(image, self.detect(image, what))
 
     def transfer_image(
@@ -59,7 +61,7 @@ class TransferPipeline:
         face, so a screaming driver makes a calm source scream.
         """
         source_image, source = self.prepare_source(source_image)
-        driving_image = as_rgb(driving_image, "driving image")
+        driving_image = as_rgb(driving_image, "driving image", self.limits)
         driving = self.engine.extract(driving_image, self.detect(driving_image, "driving image"))
         reference = self.engine.neutral_reference(driving)
         out = self.engine.render(source, driving, reference, options)
@@ -80,7 +82,7 @@ class TransferPipeline:
         Relative mode takes motion relative to the first frame with a face. Landmarks are
         smoothed over time; a frame where the face is lost reuses the last good motion.
         """
-        info = probe_video(driving_video)
+        info = probe_video(driving_video, self.limits)
         source_image, source = self.prepare_source(source_image)
         tracker = MediaPipeLandmarker(tracking=True)
         smooth = OneEuroFilter(info.fps)
@@ -90,7 +92,7 @@ class TransferPipeline:
         lost = 0
         try:
             with Mp4Writer(output_path, info.fps, audio_from=audio) as writer:
-                for index, frame in enumerate(iter_frames(info)):
+                for index, frame in enumerate(iter_frames(info, self.limits)):
                     tracked = tracker.track(frame, tracked)
                     if tracked is not None:
                         face = FaceLandmarks(smooth(tracked.points), tracked.image_size)

@@ -6,6 +6,7 @@ the warp engine itself; every assertion is then measured on pixels by the landma
 
 from __future__ import annotations
 
+import wave
 from pathlib import Path
 
 import matplotlib.cbook
@@ -15,13 +16,15 @@ from PIL import Image
 from skimage import data
 
 from deepexpo.engines.warp_engine import WarpEngine
-from deepexpo.face.canonical import canonical_face
 from deepexpo.face.landmarks import MediaPipeLandmarker
+from deepexpo.io.video import Mp4Writer, iter_frames, probe_video
+from deepexpo.motion.controls import ExpressionControls, apply_controls
 from deepexpo.motion.extract import extract_motion
-from deepexpo.motion.rigid import euler_to_rotation
-from deepexpo.motion.state import FaceMotion, HeadPose
+from deepexpo.motion.state import FaceMotion
 from deepexpo.render.mouth import mouth_opening
 
+#: Frame rate of the ``driving_video`` fixture.
+FPS = 10.0
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 
@@ -65,35 +68,58 @@ def measure(landmarker) -> Measure:
     return Measure(landmarker)
 
 
-def pose_face(image: np.ndarray, landmarker: MediaPipeLandmarker, *, jaw: float = 0.0,
-              yaw: float = 0.0) -> np.ndarray:
-    """``image`` re-rendered with the jaw dropped by ``jaw`` canonical units and the head
-    turned by ``yaw`` degrees."""
+def pose_face(image: np.ndarray, landmarker: MediaPipeLandmarker, **controls: float) -> np.ndarray:
+    """``image`` re-rendered by the warp engine with :class:`ExpressionControls` applied."""
     engine = WarpEngine()
     source = engine.prepare_source(image, landmarker.detect(image))
-    canon = canonical_face()
-    m = source.motion
-    drop = np.zeros_like(m.shape)
-    lower = np.zeros(len(m.shape), bool)
-    lower[canon.lower_lip] = True
-    weight = np.maximum(canon.jaw_weights, lower.astype(float))
-    drop[:, 1] = jaw * weight
-    pose = HeadPose(euler_to_rotation(0.0, yaw, 0.0) @ m.pose.rotation, m.pose.translation,
-                    m.pose.scale)
-    target = FaceMotion(pose, m.shape + drop, m.expression + drop, m.image_size)
-    return engine.render_motion(source, target)
+    return engine.render_motion(source, apply_controls(source.motion, ExpressionControls(**controls)))
 
 
 @pytest.fixture(scope="session")
 def open_mouth_driver(hopper, landmarker) -> np.ndarray:
     """Grace Hopper, mirrored (another photo of a calm face) with her mouth opened."""
-    return pose_face(np.ascontiguousarray(hopper[:, ::-1]), landmarker, jaw=0.15)
+    return pose_face(np.ascontiguousarray(hopper[:, ::-1]), landmarker, aaa=0.75)
 
 
 @pytest.fixture(scope="session")
 def turned_driver(astronaut, landmarker) -> np.ndarray:
     """The astronaut with her head turned towards the image's right."""
     return pose_face(astronaut, landmarker, yaw=22.0)
+
+
+@pytest.fixture(scope="session")
+def driving_frames(hopper, open_mouth_driver) -> list[np.ndarray]:
+    """Mouth closed, then open, then closed: 12 frames."""
+    calm = np.ascontiguousarray(hopper[:, ::-1])
+    return [calm] * 4 + [open_mouth_driver] * 4 + [calm] * 4
+
+
+@pytest.fixture(scope="session")
+def tone(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("audio") / "tone.wav"
+    t = np.arange(int(16000 * 1.2)) / 16000
+    samples = (0.3 * np.sin(2 * np.pi * 440 * t) * 32767).astype(np.int16)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(samples.tobytes())
+    return path
+
+
+@pytest.fixture(scope="session")
+def driving_video(tmp_path_factory, driving_frames, tone) -> Path:
+    """12 frames at 10 fps with a tone: mouth closed, open, closed."""
+    path = tmp_path_factory.mktemp("video") / "driving.mp4"
+    with Mp4Writer(path, FPS, audio_from=tone) as writer:
+        for frame in driving_frames:
+            writer.write(frame)
+    return path
+
+
+def read_frames(path: Path) -> list[np.ndarray]:
+    """Every frame of a video file, RGB."""
+    return list(iter_frames(probe_video(path)))
 
 
 def shared_sample(relative: str) -> Path:

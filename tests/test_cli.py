@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -74,6 +75,23 @@ def test_cli_rejects_bad_strength_and_video_to_image(files, tmp_path, capsys):
     assert main(["transfer", "--source", str(files["source"]), "--driving", str(video),
                  "--output", str(tmp_path / "o.png")]) == 2
     assert "--output must end in .mp4" in capsys.readouterr().err
+
+
+def test_cli_unavailable_engine(files, tmp_path, capsys):
+    assert main(["transfer", "--source", str(files["source"]), "--driving",
+                 str(files["driving"]), "--output", str(tmp_path / "o.png"),
+                 "--engine", "neural"]) == 2
+    assert "the neural engine is unavailable" in capsys.readouterr().err
+
+
+def test_cli_download_offline_is_one_line(tmp_path):
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")}
+    proc = subprocess.run([sys.executable, "-m", "deepexpo", "download", "sd15"],
+                          capture_output=True, text=True, env=env)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [proc.stderr.strip()]
+    assert proc.stderr.startswith("error: could not download the Stable Diffusion 1.5 base model "
+                                  "from 'stable-diffusion-v1-5/stable-diffusion-v1-5'")
 
 
 def test_cli_on_shared_video_sample(tmp_path):

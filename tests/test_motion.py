@@ -7,6 +7,7 @@ import pytest
 
 from deepexpo.face.canonical import canonical_face
 from deepexpo.motion.compose import MotionOptions, compose_motion, neutral_reference
+from deepexpo.motion.controls import ExpressionControls, apply_controls
 from deepexpo.motion.extract import extract_motion
 from deepexpo.motion.rigid import (
     euler_to_rotation,
@@ -16,6 +17,7 @@ from deepexpo.motion.rigid import (
     rotation_to_euler,
 )
 from deepexpo.motion.smoothing import OneEuroFilter
+from deepexpo.render.mouth import mouth_opening
 
 
 def test_euler_round_trip():
@@ -99,3 +101,15 @@ def test_motion_options_are_validated():
         MotionOptions(region="nose")
     with pytest.raises(ValueError, match="strength"):
         MotionOptions(strength=-1)
+
+
+def test_controls_open_the_mouth_and_turn_the_head():
+    canon = canonical_face()
+    src = _motion_of(120 * canon.points + [256, 256, 0])
+    unchanged = apply_controls(src, ExpressionControls())
+    assert np.allclose(unchanged.landmarks(), src.landmarks())
+    moved = apply_controls(src, ExpressionControls(aaa=1.0, yaw=15.0))
+    assert mouth_opening(moved.landmarks()) > mouth_opening(src.landmarks()) + 0.2
+    assert moved.pose.euler[1] == pytest.approx(src.pose.euler[1] + 15.0, abs=0.5)
+    above_lips = canon.points[:, 1] < canon.points[canon.upper_outer_lip, 1].min()
+    assert np.allclose(moved.expression[above_lips], src.expression[above_lips])

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import wave
-from pathlib import Path
 
 import imageio_ffmpeg
 import numpy as np
@@ -17,43 +15,7 @@ from deepexpo.io.video import Mp4Writer, probe_video
 from deepexpo.pipeline import TransferPipeline
 from deepexpo.render.mouth import mouth_opening
 
-FPS = 10.0
-
-
-def _frames(path: Path) -> list[np.ndarray]:
-    reader = imageio_ffmpeg.read_frames(str(path))
-    meta = next(reader)
-    w, h = meta["size"]
-    return [np.frombuffer(b, np.uint8).reshape(h, w, 3) for b in reader]
-
-
-@pytest.fixture(scope="module")
-def driving_frames(hopper, open_mouth_driver) -> list[np.ndarray]:
-    """Mouth closed, then open, then closed: 12 frames."""
-    calm = np.ascontiguousarray(hopper[:, ::-1])
-    return [calm] * 4 + [open_mouth_driver] * 4 + [calm] * 4
-
-
-@pytest.fixture(scope="module")
-def tone(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("audio") / "tone.wav"
-    t = np.arange(int(16000 * 1.2)) / 16000
-    samples = (0.3 * np.sin(2 * np.pi * 440 * t) * 32767).astype(np.int16)
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(16000)
-        w.writeframes(samples.tobytes())
-    return path
-
-
-@pytest.fixture(scope="module")
-def driving_video(tmp_path_factory, driving_frames, tone) -> Path:
-    path = tmp_path_factory.mktemp("video") / "driving.mp4"
-    with Mp4Writer(path, FPS, audio_from=tone) as writer:
-        for frame in driving_frames:
-            writer.write(frame)
-    return path
+from .conftest import FPS, read_frames
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +30,7 @@ def test_video_keeps_frames_fps_and_audio_and_follows_the_mouth(
     info = probe_video(out)
     assert info.fps == pytest.approx(FPS)
     assert info.has_audio
-    frames = _frames(out)
+    frames = read_frames(out)
     assert len(frames) == 12
     assert frames[0].shape[:2] == (hopper.shape[0] - hopper.shape[0] % 2, hopper.shape[1])
     mouths = [mouth_opening(landmarker.detect(f).points) for f in frames]
@@ -100,7 +62,7 @@ def test_gif_and_folder_of_frames_drive_too(pipeline, hopper, driving_frames, tm
         Image.fromarray(frame).save(folder / f"{i:03d}.png")
     for driving in (gif, folder):
         out = pipeline.transfer_video(hopper, driving, tmp_path / f"{driving.stem}.mp4")
-        assert len(_frames(out)) == len(small)
+        assert len(read_frames(out)) == len(small)
         assert probe_video(out).fps == pytest.approx(10.0 if driving == gif else 25.0)
 
 
@@ -111,7 +73,7 @@ def test_video_frames_without_a_face_reuse_the_last_motion(pipeline, hopper, ope
     with Mp4Writer(path, FPS) as writer:
         for frame in [open_mouth_driver] * 3 + [blank] * 2 + [open_mouth_driver]:
             writer.write(frame)
-    frames = _frames(pipeline.transfer_video(hopper, path, tmp_path / "out.mp4"))
+    frames = read_frames(pipeline.transfer_video(hopper, path, tmp_path / "out.mp4"))
     assert len(frames) == 6
     assert np.abs(frames[3].astype(int) - frames[2].astype(int)).mean() < 2.0
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from ..face.canonical import canonical_face
 from ..face.landmarks import FaceLandmarks
 from .rigid import robust_fit_similarity

@@ -1,0 +1,101 @@
+"""End to end in a real browser: Debian's Chromium driven by Playwright against the app.
+
+Chromium comes from the system (``.ci/run`` installs it with apt); Playwright never downloads a
+browser. Set ``DEEPEXPO_SCREENSHOT=assets/screenshot.png`` to refresh the README's screenshot.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from deepexpo.io.images import read_image, write_image
+from deepexpo.io.video import probe_video
+from deepexpo.ui import build_demo, launch
+
+CHROMIUM = Path("/usr/bin/chromium")
+EXAMPLES = Path(__file__).resolve().parents[1] / "assets" / "examples"
+# As root in a closed network: no sandbox, and none of Chromium's own background connections.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+if not CHROMIUM.exists():
+    if os.environ.get("DEEPEXPO_REQUIRE_BROWSER"):
+        raise RuntimeError(f"{CHROMIUM} is missing; install Debian's chromium package")
+    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture(scope="module")
+def app_url() -> str:
+    demo = build_demo(EXAMPLES)
+    _, url, _ = launch(demo, server_name="127.0.0.1", prevent_thread_lock=True, quiet=True)
+    try:
+        yield url
+    finally:
+        demo.close()
+
+
+@pytest.fixture(scope="module")
+def outside_requests() -> list[str]:
+    """Requests the page made to anywhere but the app: the app must work offline."""
+    return []
+
+
+@pytest.fixture(scope="module")
+def page(app_url, outside_requests):
+    def record(request) -> None:
+        if urlparse(request.url).scheme in ("http", "https", "ws", "wss") and \
+                urlparse(request.url).hostname not in ("127.0.0.1", "localhost"):
+            outside_requests.append(request.url)
+
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.on("request", record)
+        page.goto(app_url)
+        yield page
+        browser.close()
+
+
+def test_upload_two_images_and_transfer(page, outside_requests, tmp_path, hopper, open_mouth_driver, measure):
+    write_image(tmp_path / "identity.png", hopper)
+    write_image(tmp_path / "driving.png", open_mouth_driver)
+    page.locator("#image-source input[type=file]").set_input_files(tmp_path / "identity.png")
+    page.locator("#image-driving input[type=file]").set_input_files(tmp_path / "driving.png")
+    page.locator("#image-source img").wait_for()
+    page.locator("#image-driving img").wait_for()
+    page.locator("#image-run").click()
+    result = page.locator("#image-result img")
+    result.wait_for(timeout=60_000)
+    screenshot = Path(os.environ.get("DEEPEXPO_SCREENSHOT", tmp_path / "screenshot.png"))
+    page.screenshot(path=screenshot, full_page=True)
+
+    # The image the browser shows is the identity with the driver's open mouth.
+    src = result.get_attribute("src")
+    shown = tmp_path / "shown.png"
+    shown.write_bytes(page.request.get(src).body())
+    out = read_image(shown)
+    assert out.shape == hopper.shape
+    assert measure.mouth(out) > measure.mouth(hopper) + 0.1
+    assert outside_requests == []
+
+
+def test_video_example_runs_on_click(page, outside_requests, tmp_path, astronaut):
+    """The first example of the video tab: the astronaut following the talking clip, side by
+    side with her photo and the driver."""
+    page.get_by_role("tab", name="Video reenactment").click()
+    page.locator("[data-testid=dataset-cell-0-0]").filter(visible=True).click()
+    video = page.locator("#video-result video")
+    video.wait_for(timeout=120_000)
+    path = tmp_path / "shown.mp4"
+    path.write_bytes(page.request.get(video.get_attribute("src")).body())
+    info = probe_video(path)
+    driver = probe_video(EXAMPLES / "driver_talking.mp4")
+    assert info.frame_count == driver.frame_count and info.fps == pytest.approx(driver.fps)
+    assert info.size[1] == astronaut.shape[0] and info.size[0] > 2.5 * astronaut.shape[1]
+    assert outside_requests == []
