@@ -42,7 +42,8 @@ class WarpConfig:
     # Mouth interior is synthesised when the target opening (inner-lip gap / mouth width)
     # exceeds the source opening by this fraction of the mouth width ...
     mouth_fill_threshold: float = 0.04
-    # ... and only when the source mouth is closed: an open one shows its own interior.
+    # ... from the driver when the source mouth is closed (below this opening); an open one
+    # parts its own teeth.
     mouth_closed_below: float = 0.13
     mouth_feather_px: float = 2.0
 

@@ -55,7 +55,7 @@ class HubModel:
         return isinstance(found, str)
 
     def missing_message(self) -> str:
-        return (f"{self.description} ('{self.resolved_repo}') is not downloaded; get it with "
+        return (f"{self.description} ('{self.resolved_repo}'), not downloaded here: get it with "
                 f"`python -m deepexpo download {self.name}` on a machine with internet access")
 
 

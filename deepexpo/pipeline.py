@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +16,9 @@ from .engines import TransferEngine, create_engine
 from .errors import NoFaceError
 from .face.landmarks import FaceLandmarks, MediaPipeLandmarker
 from .io.images import as_rgb
-from .io.video import Mp4Writer, iter_frames, probe_video
+from .io.video import Mp4Writer, VideoInfo, iter_frames, probe_video
 from .motion.compose import MotionOptions
+from .motion.controls import ExpressionEdit
 from .motion.smoothing import OneEuroFilter
 
 logger = logging.getLogger(__name__)
@@ -84,31 +85,24 @@ class TransferPipeline:
         """
         info = probe_video(driving_video, self.limits)
         source_image, source = self.prepare_source(source_image)
-        tracker = MediaPipeLandmarker(tracking=True)
-        smooth = OneEuroFilter(info.fps)
-        audio = info.path if keep_audio and info.has_audio else None
-        tracked: FaceLandmarks | None = None  # the last frame's face; None re-detects
         reference = driving = None
         lost = 0
-        try:
-            with Mp4Writer(output_path, info.fps, audio_from=audio) as writer:
-                for index, frame in enumerate(iter_frames(info, self.limits)):
-                    tracked = tracker.track(frame, tracked)
-                    if tracked is not None:
-                        face = FaceLandmarks(smooth(tracked.points), tracked.image_size)
-                        driving = self.engine.extract(frame, face)
-                        reference = reference or driving
-                    else:
-                        lost += 1
-                    if driving is None:  # no face yet: the source as it is
-                        out = source_image
-                    else:
-                        out = self.engine.render(source, driving, reference, options)
-                    writer.write(side_by_side(source_image, frame, out) if show_inputs else out)
-                    if progress is not None:
-                        progress(index + 1, info.frame_count)
-        finally:
-            tracker.close()
+
+        def rendered() -> Iterator[np.ndarray]:
+            nonlocal reference, driving, lost
+            for frame, face in self._track(info):
+                if face is not None:
+                    driving = self.engine.extract(frame, face)
+                    reference = reference or driving
+                else:
+                    lost += 1
+                if driving is None:  # no face yet: the source as it is
+                    out = source_image
+                else:
+                    out = self.engine.render(source, driving, reference, options)
+                yield side_by_side(source_image, frame, out) if show_inputs else out
+
+        self._write_video(info, output_path, rendered(), keep_audio, progress)
         if reference is None:
             Path(output_path).unlink(missing_ok=True)
             raise NoFaceError(f"no face found in any frame of driving video '{info.path.name}'")
@@ -116,3 +110,70 @@ class TransferPipeline:
             logger.warning("no face in %d of %d driving frames; reused the last motion", lost,
                            info.frame_count)
         return Path(output_path)
+
+    def edit_image(self, image: np.ndarray, edit: ExpressionEdit,
+                   show_inputs: bool = False) -> np.ndarray:
+        """The photo with its expression and head pose edited by hand-set controls."""
+        image, source = self.prepare_source(image, "image")
+        out = self.engine.edit(source, edit)
+        return side_by_side(image, out) if show_inputs else out
+
+    def edit_video(
+        self,
+        video: str | os.PathLike,
+        output_path: str | os.PathLike,
+        edit: ExpressionEdit,
+        show_inputs: bool = False,
+        keep_audio: bool = True,
+        progress: Progress | None = None,
+    ) -> Path:
+        """Write the video with the edit (an emotion, say) applied to every frame, while each
+        frame keeps its own head pose and lip motion, so speech survives. Frames without a face
+        are left as they are."""
+        info = probe_video(video, self.limits)
+        edit = edit.speech_preserving()
+        found = lost = 0
+
+        def rendered() -> Iterator[np.ndarray]:
+            nonlocal found, lost
+            for frame, face in self._track(info):
+                if face is None:
+                    lost += 1
+                    out = frame
+                else:
+                    found += 1
+                    out = self.engine.edit(self.engine.prepare_source(frame, face), edit)
+                yield side_by_side(frame, out) if show_inputs else out
+
+        self._write_video(info, output_path, rendered(), keep_audio, progress)
+        if not found:
+            Path(output_path).unlink(missing_ok=True)
+            raise NoFaceError(f"no face found in any frame of video '{info.path.name}'")
+        if lost:
+            logger.warning("no face in %d of %d frames; left them unedited", lost, info.frame_count)
+        return Path(output_path)
+
+    def _track(self, info: VideoInfo) -> Iterator[tuple[np.ndarray, FaceLandmarks | None]]:
+        """Each frame with its face, landmarks smoothed over time (``None``: no face found)."""
+        tracker = MediaPipeLandmarker(tracking=True)
+        smooth = OneEuroFilter(info.fps)
+        tracked: FaceLandmarks | None = None  # the last frame's face; None re-detects
+        try:
+            for frame in iter_frames(info, self.limits):
+                tracked = tracker.track(frame, tracked)
+                face = None if tracked is None else FaceLandmarks(smooth(tracked.points),
+                                                                  tracked.image_size)
+                yield frame, face
+        finally:
+            tracker.close()
+
+    @staticmethod
+    def _write_video(info: VideoInfo, output_path: str | os.PathLike,
+                     frames: Iterable[np.ndarray], keep_audio: bool,
+                     progress: Progress | None) -> None:
+        audio = info.path if keep_audio and info.has_audio else None
+        with Mp4Writer(output_path, info.fps, audio_from=audio) as writer:
+            for index, frame in enumerate(frames):
+                writer.write(frame)
+                if progress is not None:
+                    progress(index + 1, info.frame_count)

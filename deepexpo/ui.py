@@ -23,6 +23,7 @@ from .errors import DeepExPoError
 from .face.canonical import REGIONS
 from .hub import MODELS
 from .io.images import read_image
+from .motion.controls import EMOTIONS, ExpressionControls, ExpressionEdit
 
 #: Result files older than this are deleted; Gradio serves its own copies (``delete_cache``).
 OUTPUT_MAX_AGE_S = 600
@@ -142,13 +143,59 @@ def _make_transfer_video(outputs: _OutputFolder) -> Callable[..., str]:
     return transfer_video
 
 
+NO_EMOTION = "none"
+
+
+def _edit_settings(emotion: str, intensity: float, keep_source: float,
+                   values: tuple[float, ...]) -> ExpressionEdit:
+    controls = ExpressionControls(**dict(zip(ExpressionControls.names(), map(float, values),
+                                             strict=True)))
+    try:
+        return ExpressionEdit.from_settings(controls, None if emotion == NO_EMOTION else emotion,
+                                            float(intensity), float(keep_source))
+    except ValueError as exc:
+        raise gr.Error(str(exc), print_exception=False) from exc
+
+
+@functools.lru_cache(maxsize=4)
+def _prepared(engine: str, path: str) -> Any:
+    """The engine's view of an uploaded photo, kept while its sliders move: Gradio stores each
+    upload under a content hash, so the path names the image."""
+    return get_pipeline(engine, APP_LIMITS).prepare_source(read_image(path, APP_LIMITS))[1]
+
+
+@_handler
+def edit_image(source: str | None, engine: str, emotion: str, intensity: float,
+               keep_source: float, *values: float) -> np.ndarray:
+    _require(source, "Upload a photo to edit.")
+    edit = _edit_settings(emotion, intensity, keep_source, values)
+    return get_pipeline(engine, APP_LIMITS).engine.edit(_prepared(engine, source), edit)
+
+
+def _make_edit_video(outputs: _OutputFolder) -> Callable[..., str]:
+    @_handler
+    def edit_video(video: str | None, engine: str, emotion: str, intensity: float,
+                   keep_source: float, *values: float,
+                   progress: gr.Progress = gr.Progress()) -> str:
+        _require(video, "Upload a video to edit.")
+        out = outputs.new_file(".mp4")
+        get_pipeline(engine, APP_LIMITS).edit_video(
+            video, out, _edit_settings(emotion, intensity, keep_source, values), keep_audio=True,
+            progress=lambda done, total: progress(done / max(total, 1), desc="editing"),
+        )
+        return str(out)
+
+    return edit_video
+
+
 def generation_status() -> str:
     """What text-prompted generation needs that this installation lacks."""
     base = MODELS["sd15"]
     if not base.is_cached():
-        return f"Text-prompted generation needs {base.missing_message()}."
-    return ("The base model is downloaded, but the fusion stage that generates images is not "
-            "part of this release yet.")
+        return ("The generation stage is not part of this release yet. It needs "
+                f"{base.missing_message()}.")
+    return (f"The generation stage is not part of this release yet (its base model "
+            f"'{base.resolved_repo}' is downloaded).")
 
 
 @_handler
@@ -192,6 +239,52 @@ def _examples(folder: Path | None, rows: list[list[Any]], inputs: list[gr.compon
     gr.Examples(rows, inputs, output, fn, cache_examples=False, run_on_click=True)
 
 
+def _editor_tab(examples: Path | None, edit_video: Callable[..., str]) -> None:
+    gr.Markdown("Dial an expression by hand or pick an emotion: the result follows the sliders. "
+                "Apply the same settings to a video to change its emotion while the head motion "
+                "and the lips (speech) stay as they are.")
+    with gr.Row():
+        photo = _image_upload("Photo", elem_id="edit-source")
+        result = gr.Image(type="numpy", label="Edited", format="jpeg", elem_id="edit-result")
+    with gr.Row():
+        engine = _engine_choice()
+        emotion = gr.Dropdown([NO_EMOTION, *EMOTIONS], value=NO_EMOTION, label="Emotion")
+        intensity = gr.Slider(0.0, 2.0, value=1.0, step=0.05, label="Intensity")
+        keep = gr.Slider(0.0, 1.0, value=1.0, step=0.05, label="Keep source expression",
+                         info="1: add to the photo's own expression; 0: start from neutral")
+    sliders = []
+    for group in (("smile", "blink", "wink", "eyebrow_raise", "eyebrow_frown"),
+                  ("aaa", "eee", "woo", "pupil_x", "pupil_y"), ("pitch", "yaw", "roll")):
+        with gr.Row():
+            for name in group:
+                low, high = ExpressionControls.slider_range(name)
+                sliders.append(gr.Slider(low, high, value=0.0, step=(high - low) / 100,
+                                         label=name.replace("_", " "),
+                                         info=ExpressionControls.describe(name),
+                                         elem_id=f"edit-{name}"))
+    reset = gr.Button("Reset controls")
+    settings = [engine, emotion, intensity, keep, *sliders]
+    # One listener for every control: a burst of changes (dragging, reset) renders once more
+    # after the one in flight, not once per change.
+    # Each update takes milliseconds: it skips the queue, whose round trip would double the
+    # time a slider takes to show its effect.
+    gr.on([c.change for c in (photo, *settings)], edit_image, [photo, *settings], result,
+          api_name=False, trigger_mode="always_last", show_progress="hidden", queue=False)
+    gr.Button("Edit", variant="primary").click(edit_image, [photo, *settings], result,
+                                               api_name="edit_image")
+    # An emotion replaces the photo's own expression unless told to keep it.
+    emotion.input(lambda e: 1.0 if e == NO_EMOTION else 0.0, emotion, keep, api_name=False)
+    reset.click(lambda: [0.0] * len(sliders), None, sliders, api_name=False)
+    if examples is not None and examples.is_dir():
+        gr.Examples([[str(examples / "astronaut.jpg")], [str(examples / "hopper.jpg")]], [photo])
+    with gr.Accordion("Apply to a video", open=False):
+        with gr.Row():
+            video = gr.Video(label="Video to edit")
+            video_out = gr.Video(label="Edited video")
+        gr.Button("Edit video", variant="primary").click(
+            edit_video, [video, *settings], video_out, api_name="edit_video")
+
+
 def build_demo(examples: Path | None = None) -> gr.Blocks:
     """The app; ``examples`` is the folder of example files (``assets/examples``)."""
     outputs = _OutputFolder()
@@ -225,6 +318,9 @@ def build_demo(examples: Path | None = None) -> gr.Blocks:
                 ["astronaut.jpg", "driver_talking.mp4", "warp", "all", False, 1.0, False, True],
                 ["hopper.jpg", "driver_talking.mp4", "warp", "expression", False, 1.0, False, False],
             ], [vsrc, vdrv, *vcontrols], transfer_video, vout)
+
+        with gr.Tab("Expression editor"):
+            _editor_tab(examples, _make_edit_video(outputs))
 
         with gr.Tab("Text-prompted generation"):
             gr.Markdown("Generate new images of the identity person from a text prompt, with the "

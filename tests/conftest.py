@@ -16,6 +16,8 @@ from PIL import Image
 from skimage import data
 
 from deepexpo.engines.warp_engine import WarpEngine
+from deepexpo.face import topology
+from deepexpo.face.canonical import canonical_face
 from deepexpo.face.landmarks import MediaPipeLandmarker
 from deepexpo.io.video import Mp4Writer, iter_frames, probe_video
 from deepexpo.motion.controls import ExpressionControls, apply_controls
@@ -61,6 +63,24 @@ class Measure:
 
     def pitch(self, image: np.ndarray) -> float:
         return self.motion(image).pose.euler[0]
+
+    def features(self, image: np.ndarray) -> dict[str, float]:
+        """Expression features in the canonical frame (pose removed), in eye-distance units:
+        ``lift`` of the mouth corners above the lips' middle, eye ``opening`` per eye
+        (``right``/``left``: the subject's), ``brows`` height above the eyes, ``iris_x``."""
+        s = self.motion(image).shape
+        canon = canonical_face()
+        middle = np.abs(s[topology.LIPS, 0]) < 0.05
+        eyes = np.r_[topology.RIGHT_EYE, topology.LEFT_EYE]
+        return {
+            "lift": s[topology.LIPS][middle, 1].mean() - s[canon.mouth_corners, 1].mean(),
+            "mouth": mouth_opening(s),
+            "right": np.ptp(s[topology.RIGHT_EYE, 1]),
+            "left": np.ptp(s[topology.LEFT_EYE, 1]),
+            "brows": s[eyes, 1].mean() - s[topology.BROWS, 1].mean(),
+            "iris_x": s[[topology.RIGHT_IRIS_CENTER, topology.LEFT_IRIS_CENTER], 0].mean()
+            - s[eyes, 0].mean(),
+        }
 
 
 @pytest.fixture(scope="session")

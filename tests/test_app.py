@@ -14,6 +14,7 @@ from skimage import data
 from deepexpo.config import APP_LIMITS
 from deepexpo.io.images import read_image, write_image
 from deepexpo.io.video import Mp4Writer, probe_video
+from deepexpo.motion.controls import ExpressionControls
 from deepexpo.ui import build_demo, launch
 
 from .conftest import FPS, read_frames
@@ -54,7 +55,8 @@ def _image(client: Client, source: str, driving: str, side_by_side: bool = False
 
 def test_endpoints_are_listed(client):
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
-    assert {"/transfer_image", "/transfer_video", "/generate"} <= set(endpoints)
+    assert {"/transfer_image", "/transfer_video", "/edit_image", "/edit_video",
+            "/generate"} <= set(endpoints)
 
 
 def test_image_endpoint_transfers_the_expression(client, files, hopper, measure):
@@ -114,3 +116,21 @@ def test_generation_explains_the_missing_base_model(client, files, monkeypatch):
         client.predict("a portrait in a garden", handle_file(files["astronaut.png"]),
                        handle_file(files["open_mouth.png"]), 0.8, 0.8, 7.5, 30, 0,
                        api_name="/generate")
+
+
+def test_edit_endpoint_smiles(client, files, hopper, measure):
+    names = ExpressionControls.names()
+    values = [1.0 if name == "smile" else 0.0 for name in names]
+    path = client.predict(handle_file(files["hopper.png"]), "warp", "none", 1.0, 1.0, *values,
+                          api_name="/edit_image")
+    out = read_image(path)
+    assert out.shape == hopper.shape
+    assert measure.features(out)["lift"] > measure.features(hopper)["lift"] + 0.025
+
+
+def test_edit_video_endpoint_keeps_frames_and_audio(client, driving_video, driving_frames):
+    values = [0.0] * len(ExpressionControls.names())
+    path = client.predict(handle_file(str(driving_video)), "warp", "sad", 1.0, 0.0, *values,
+                          api_name="/edit_video")
+    info = probe_video(path)
+    assert info.frame_count == len(driving_frames) and info.has_audio

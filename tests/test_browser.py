@@ -1,7 +1,7 @@
 """End to end in a real browser: Debian's Chromium driven by Playwright against the app.
 
-Chromium comes from the system (``.ci/run`` installs it with apt); Playwright never downloads a
-browser. Set ``DEEPEXPO_SCREENSHOT=assets/screenshot.png`` to refresh the README's screenshot.
+Chromium comes from the system (``.ci/run`` installs it with apt). Set
+``DEEPEXPO_SCREENSHOT=assets/screenshot.jpg`` to refresh the README's screenshot.
 """
 
 from __future__ import annotations
@@ -16,18 +16,16 @@ from deepexpo.io.images import read_image, write_image
 from deepexpo.io.video import probe_video
 from deepexpo.ui import build_demo, launch
 
-CHROMIUM = Path("/usr/bin/chromium")
+from .chromium import CHROMIUM, launch_chromium
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "assets" / "examples"
-# As root in a closed network: no sandbox, and none of Chromium's own background connections.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 if not CHROMIUM.exists():
     if os.environ.get("DEEPEXPO_REQUIRE_BROWSER"):
         raise RuntimeError(f"{CHROMIUM} is missing; install Debian's chromium package")
     pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
 
-sync_api = pytest.importorskip("playwright.sync_api")
+from playwright import sync_api  # noqa: E402  (a test requirement; only Chromium may be missing)
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +52,7 @@ def page(app_url, outside_requests):
             outside_requests.append(request.url)
 
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        browser = launch_chromium(p)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.on("request", record)
         page.goto(app_url)

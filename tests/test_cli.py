@@ -13,6 +13,7 @@ from PIL import Image
 
 from deepexpo.cli import main
 from deepexpo.io.images import read_image
+from deepexpo.io.video import probe_video
 
 from .conftest import shared_sample
 
@@ -100,7 +101,32 @@ def test_cli_on_shared_video_sample(tmp_path):
     out = tmp_path / "s42_d0.mp4"
     assert main(["transfer", "--source", str(source), "--driving", str(driving),
                  "--output", str(out)]) == 0
-    from deepexpo.io.video import probe_video
-
     info = probe_video(out)
     assert info.frame_count == 78 and info.size == (512, 512)
+
+
+def test_cli_edits_a_photo_with_an_emotion(files, tmp_path, measure):
+    out = tmp_path / "happy.png"
+    assert main(["edit", "--source", str(files["source"]), "--output", str(out),
+                 "--emotion", "happy", "--keep-source", "1"]) == 0
+    source = read_image(files["source"])
+    assert measure.features(read_image(out))["lift"] > measure.features(source)["lift"] + 0.02
+
+
+def test_cli_edits_a_video_with_controls(driving_video, driving_frames, tmp_path):
+    out = tmp_path / "edited.mp4"
+    assert main(["edit", "--source", str(driving_video), "--output", str(out), "--smile", "0.8",
+                 "--eyebrow-raise", "0.5"]) == 0
+    info = probe_video(out)
+    assert info.frame_count == len(driving_frames) and info.has_audio
+
+
+def test_cli_edit_errors(files, tmp_path, driving_video, capsys):
+    assert main(["edit", "--source", str(files["source"]), "--output", str(tmp_path / "o.png"),
+                 "--emotion", "sad", "--intensity", "5"]) == 2
+    assert "intensity must be between 0 and 2" in capsys.readouterr().err
+    assert main(["edit", "--source", str(driving_video), "--output", str(tmp_path / "o.png")]) == 2
+    assert "--output must end in .mp4" in capsys.readouterr().err
+    assert main(["edit", "--source", str(files["blank"]), "--output", str(tmp_path / "o.png"),
+                 "--smile", "1"]) == 2
+    assert "no face found in image" in capsys.readouterr().err

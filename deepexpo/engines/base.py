@@ -2,7 +2,8 @@
 
 The pipeline owns I/O, face detection and smoothing; an engine turns landmarks into its own
 representation of identity (``prepare_source``) and of dynamic semantics (``extract``), and
-renders the source wearing the driver's motion (``render``). Engines are free in what those
+renders the source wearing the driver's motion (``render``) or a hand-set edit of its own
+(``edit``). Engines are free in what those
 representations are: landmark shapes for the warp engine, keypoints and feature volumes for the
 neural one.
 """
@@ -16,6 +17,7 @@ import numpy as np
 
 from ..face.landmarks import FaceLandmarks
 from ..motion.compose import MotionOptions
+from ..motion.controls import ExpressionEdit
 
 
 class TransferEngine(ABC):
@@ -37,3 +39,7 @@ class TransferEngine(ABC):
     @abstractmethod
     def render(self, source: Any, driving: Any, reference: Any, options: MotionOptions) -> np.ndarray:
         """The source image (full resolution, RGB uint8) with the driver's motion applied."""
+
+    @abstractmethod
+    def edit(self, source: Any, edit: ExpressionEdit) -> np.ndarray:
+        """The source image with its own expression and pose edited by hand-set controls."""

@@ -15,8 +15,9 @@ import numpy as np
 from ..config import WARP, WarpConfig
 from ..face.canonical import canonical_face
 from ..face.landmarks import FaceLandmarks
-from ..face.topology import FACE_OVAL_LOOP
+from ..face.topology import FACE_OVAL_LOOP, LEFT_EYE, LEFT_IRIS, RIGHT_EYE, RIGHT_IRIS
 from ..motion.compose import MotionOptions, compose_motion, neutral_reference
+from ..motion.controls import ExpressionEdit
 from ..motion.extract import extract_motion
 from ..motion.rigid import fit_similarity, rotation_angle, rotation_power
 from ..motion.state import FaceMotion, HeadPose
@@ -89,6 +90,11 @@ class WarpEngine(TransferEngine):
         target = replace(target, pose=self._limit(source.motion.pose, target.pose))
         return self.render_motion(source, target, driver=driving)
 
+    def edit(self, source: WarpSource, edit: ExpressionEdit) -> np.ndarray:
+        target = edit.apply(source.motion)
+        target = replace(target, pose=self._limit(source.motion.pose, target.pose))
+        return self.render_motion(source, target)
+
     def _limit(self, source: HeadPose, target: HeadPose) -> HeadPose:
         """The target pose, with its turn and shift from the source pose capped."""
         cfg = self.config
@@ -118,6 +124,11 @@ class WarpEngine(TransferEngine):
         # turns away; leaving them out lets their visible neighbours and the head ring decide.
         visible = np.minimum(source.facing, canon.facing(target_points))
         keep = visible > cfg.min_facing
+        # Iris contours reach under the eyelids: as anchors they would hold a closing eye
+        # open, so there the iris centre alone carries the gaze.
+        for contour, iris in ((RIGHT_EYE, RIGHT_IRIS), (LEFT_EYE, LEFT_IRIS)):
+            if np.ptp(target.shape[contour, 1]) < 0.8 * np.ptp(source.motion.shape[contour, 1]):
+                keep[iris[1:]] = False
         src = np.r_[source.xy[keep], source.head_ring, source.still_points]
         dst = np.r_[target_xy[keep], head_target, source.still_points]
         step = source.motion.pose.scale / cfg.map_cells_per_face_unit
@@ -126,7 +137,7 @@ class WarpEngine(TransferEngine):
         fill_mouth(
             out,
             target_xy,
-            source.xy,
+            (source.image, source.xy),
             (driver.image, driver.xy) if driver is not None else None,
             cfg.mouth_fill_threshold,
             cfg.mouth_closed_below,

@@ -129,7 +129,7 @@ class CanonicalFace:
         return np.clip(w, 0.0, 1.0)
 
     @cached_property
-    def _spread(self) -> np.ndarray:
+    def spread(self) -> np.ndarray:
         """(478, 478) weights that extend expression measured on the features (lips, eyes,
         brows) smoothly over the surrounding skin, fading to nothing further away."""
         key = np.r_[topology.LIPS, topology.EYES, topology.BROWS]
@@ -163,7 +163,7 @@ class CanonicalFace:
                 self.eye_corners["right"])
         compare(np.r_[topology.LEFT_EYE, topology.LEFT_IRIS, topology.LEFT_EYEBROW],
                 self.eye_corners["left"])
-        expression = self._spread @ measured
+        expression = self.spread @ measured
         jaw_drop = measured[self.lower_lip].mean(axis=0)
         jaw = self.jaw_weights.copy()
         jaw[topology.LIPS] = 0.0

@@ -1,41 +1,278 @@
-"""Hand-set dynamic semantics: named controls applied to a face's motion in the canonical frame.
+"""Hand-set dynamic semantics: named expression controls, emotion presets and their blending.
 
-A control is a deformation of the canonical landmarks (expression) or a rotation of the head
-(pose), so the result is an ordinary :class:`FaceMotion` that any engine renders.
+Every expression control is a displacement of the landmarks in the canonical frame (units of the
+outer-eye-corner distance), defined on the features (lips, eyelids, brows, irises) and spread
+smoothly over the surrounding skin; the head controls rotate the pose. Controls add up linearly
+and vary continuously, and the result is an ordinary :class:`FaceMotion`, so every engine renders
+an edit the way it renders a driver's motion.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields, replace
+from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
+from ..face import topology
 from ..face.canonical import canonical_face
 from .rigid import euler_to_rotation
 from .state import FaceMotion, HeadPose
 
-#: How far the jaw drops, in canonical units (outer-eye-corner distances), at ``aaa=1``.
-JAW_DROP = 0.2
+
+def _control(help: str, low: float = -1.0, high: float = 1.0) -> Any:
+    return field(default=0.0, metadata={"help": help, "range": (low, high)})
 
 
 @dataclass(frozen=True)
 class ExpressionControls:
-    """``aaa``: mouth opened by dropping the jaw (1 = wide open). ``pitch``/``yaw``/``roll``:
-    head rotation in degrees on top of the face's own, about the camera's axes."""
+    """Named controls; 0 is the face as it is. Expression controls are about -1..1 (1: a full
+    expression); head controls are degrees, about the camera's axes."""
 
-    aaa: float = 0.0
-    pitch: float = 0.0
-    yaw: float = 0.0
-    roll: float = 0.0
+    smile: float = _control("mouth corners up and out (negative: down)")
+    blink: float = _control("both eyes: 1 closed, negative opens them wider")
+    wink: float = _control("the subject's left eye (image right): 1 closed", 0.0)
+    eyebrow_raise: float = _control("brows up (negative: down)")
+    eyebrow_frown: float = _control("brows drawn together and down at their inner ends", 0.0)
+    aaa: float = _control("mouth opened by dropping the jaw", 0.0)
+    eee: float = _control("lips stretched wide, slightly parted", 0.0)
+    woo: float = _control("lips pursed, round and forward", 0.0)
+    pupil_x: float = _control("gaze towards the image's right (negative: left)")
+    pupil_y: float = _control("gaze down (negative: up)")
+    pitch: float = _control("head nods down", -30.0, 30.0)
+    yaw: float = _control("head turns towards the image's right", -30.0, 30.0)
+    roll: float = _control("head tilts clockwise in the image", -30.0, 30.0)
+
+    def __add__(self, other: ExpressionControls) -> ExpressionControls:
+        return ExpressionControls(**{f.name: getattr(self, f.name) + getattr(other, f.name)
+                                     for f in fields(self)})
+
+    def __mul__(self, k: float) -> ExpressionControls:
+        return ExpressionControls(**{f.name: k * getattr(self, f.name) for f in fields(self)})
+
+    __rmul__ = __mul__
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))
+
+    @classmethod
+    def describe(cls, name: str) -> str:
+        return cls._field(name).metadata["help"]
+
+    @classmethod
+    def slider_range(cls, name: str) -> tuple[float, float]:
+        """The range a slider offers (values outside it are allowed, and exaggerate)."""
+        return cls._field(name).metadata["range"]
+
+    @classmethod
+    def _field(cls, name: str) -> Any:
+        return next(f for f in fields(cls) if f.name == name)
+
+
+#: Seven basic emotions (as in NED) as combinations of the controls, at intensity 1.
+EMOTIONS: dict[str, ExpressionControls] = {
+    "neutral": ExpressionControls(),
+    "happy": ExpressionControls(smile=1.0, eee=0.15, eyebrow_raise=0.1, blink=0.15),
+    "sad": ExpressionControls(smile=-0.8, eyebrow_frown=0.35, eyebrow_raise=0.25, blink=0.25),
+    "surprised": ExpressionControls(eyebrow_raise=1.0, blink=-0.4, aaa=0.7, woo=0.2),
+    "fearful": ExpressionControls(eyebrow_raise=0.7, eyebrow_frown=0.5, blink=-0.4, eee=0.6,
+                                  aaa=0.25),
+    "angry": ExpressionControls(eyebrow_frown=1.0, eyebrow_raise=-0.3, blink=0.3, smile=-0.3,
+                                eee=0.2),
+    "disgusted": ExpressionControls(eyebrow_frown=0.6, blink=0.35, smile=-0.5, eee=0.3),
+}
+
+#: How far the jaw drops, in canonical units, at ``aaa=1``.
+JAW_DROP = 0.2
+
+
+@dataclass(frozen=True)
+class ExpressionEdit:
+    """An edit of a face's dynamic semantics.
+
+    ``keep_source`` is how much of the face's own expression stays under the controls (1: the
+    controls add to it, 0: they start from the person's neutral face), as AdvancedLivePortrait's
+    ``src_ratio``. ``keep_mouth`` keeps the face's own lip and jaw motion and ignores ``aaa``:
+    editing a talking face's emotion without touching its speech.
+    """
+
+    controls: ExpressionControls = field(default_factory=ExpressionControls)
+    keep_source: float = 1.0
+    keep_mouth: bool = False
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.keep_source <= 1.0:
+            raise ValueError(f"keep_source must be between 0 and 1, not {self.keep_source}")
+
+    @classmethod
+    def emotion(cls, name: str, intensity: float = 1.0, keep_source: float = 0.0,
+                extra: ExpressionControls | None = None) -> ExpressionEdit:
+        """An emotion preset at ``intensity`` (0 leaves the face as it is, whatever
+        ``keep_source`` is: the source's expression fades out as the emotion fades in)."""
+        if name not in EMOTIONS:
+            raise ValueError(f"emotion must be one of {', '.join(EMOTIONS)}, not {name!r}")
+        if not 0.0 <= intensity <= 2.0:
+            raise ValueError(f"intensity must be between 0 and 2, not {intensity}")
+        keep = 1.0 - min(intensity, 1.0) * (1.0 - keep_source)
+        controls = intensity * EMOTIONS[name] + (extra or ExpressionControls())
+        return cls(controls, keep_source=keep)
+
+    @classmethod
+    def from_settings(cls, controls: ExpressionControls, emotion: str | None = None,
+                      intensity: float = 1.0, keep_source: float | None = None) -> ExpressionEdit:
+        """The edit a user's settings ask for. ``keep_source`` defaults to 0 with an emotion
+        (it replaces the source's own expression, as NED) and to 1 without (the controls add
+        to it, as AdvancedLivePortrait)."""
+        if emotion is None:
+            return cls(controls, 1.0 if keep_source is None else keep_source)
+        return cls.emotion(emotion, intensity, 0.0 if keep_source is None else keep_source,
+                           extra=controls)
+
+    def speech_preserving(self) -> ExpressionEdit:
+        return replace(self, keep_mouth=True)
+
+    def apply(self, motion: FaceMotion) -> FaceMotion:
+        """``motion`` with its expression blended and the controls applied."""
+        c = self.controls
+        keep = np.full(len(motion.shape), self.keep_source)
+        if self.keep_mouth:
+            c = replace(c, aaa=0.0)
+            keep = np.maximum(keep, canonical_face().masks["lips"])
+        expression = keep[:, None] * motion.expression + expression_offset(motion.shape, c)
+        identity = motion.shape - motion.expression
+        turn = euler_to_rotation(c.pitch, c.yaw, c.roll)
+        pose = HeadPose(turn @ motion.pose.rotation, motion.pose.translation, motion.pose.scale)
+        return FaceMotion(pose, identity + expression, expression, motion.image_size)
 
 
 def apply_controls(motion: FaceMotion, controls: ExpressionControls) -> FaceMotion:
-    """``motion`` with the controls' deformations added to its expression and its head turned."""
+    """``motion`` with ``controls`` added to its own expression."""
+    return ExpressionEdit(controls).apply(motion)
+
+
+def expression_offset(shape: np.ndarray, c: ExpressionControls) -> np.ndarray:
+    """The landmark displacement (478, 3) of the expression controls on a face whose
+    canonical-frame landmarks are ``shape``. Eyelids close over the face's own lid gap."""
+    g = _geometry()
+    features = np.zeros_like(shape)
+    features[topology.LIPS] += (c.smile * g.smile + c.eee * g.eee + c.woo * g.woo)
+    features[topology.BROWS] += c.eyebrow_raise * g.brow_raise + c.eyebrow_frown * g.brow_frown
+    for eye in (g.right_eye, g.left_eye):
+        features[eye.upper] += c.eyebrow_raise * g.lid_raise
+    offset = canonical_face().spread @ features
+    # Eyelids and irises move on their own: spread over the skin, a closing lid would drag
+    # the skin above it along instead of sliding over the eye.
+    for eye, closure in ((g.right_eye, c.blink), (g.left_eye, c.blink + c.wink)):
+        offset += eye.closing(shape, closure)
+    offset[g.irises, 0] += 0.06 * c.pupil_x
+    offset[g.irises, 1] += 0.035 * c.pupil_y
+    offset[:, 1] += c.aaa * JAW_DROP * g.jaw
+    return offset
+
+
+@dataclass(frozen=True)
+class _Eye:
+    upper: np.ndarray  # upper-lid margin landmarks
+    lower_partner: np.ndarray  # for each, the lower-lid landmark below it
+    lower: np.ndarray
+    iris: np.ndarray
+    lid: np.ndarray  # upper-lid skin landmarks between the margin and the brow
+    lid_margin: np.ndarray  # for each, the margin landmark below it
+    lid_weight: np.ndarray  # how far each follows a closing margin (1 near it, 0 at the brow)
+
+    def closing(self, shape: np.ndarray, amount: float) -> np.ndarray:
+        """Displacement that closes this eye on ``shape`` by ``amount`` (1: shut, negative:
+        wider). The upper lid slides down onto the lower one, carrying the skin just above
+        the margin (the landmarks sit inside the visible lid edge) and stretching the skin
+        up to the brow; the iris goes down with it."""
+        out = np.zeros_like(shape)
+        gap = shape[self.lower_partner, 1] - shape[self.upper, 1]
+        out[self.upper, 1] = amount * gap
+        lid_gap = gap[np.searchsorted(self.upper, self.lid_margin)]
+        out[self.lid, 1] = amount * self.lid_weight * lid_gap
+        lower_y = shape[self.lower, 1].mean()
+        out[self.iris, 1] = max(amount, 0.0) * 0.8 * (lower_y - shape[self.iris[0], 1])
+        return out
+
+
+def _eye(contour: np.ndarray, iris: np.ndarray, brow: np.ndarray, points: np.ndarray) -> _Eye:
+    x, y = points[contour, 0], points[contour, 1]
+    a, b = np.argmin(x), np.argmax(x)
+    corner_line = y[a] + (y[b] - y[a]) * (x - x[a]) / (x[b] - x[a])
+    interior = np.ones(len(contour), bool)
+    interior[[a, b]] = False
+    upper = np.sort(contour[interior & (y < corner_line)])
+    lower = contour[interior & (y >= corner_line)]
+    partner = lower[np.abs(points[upper, None, 0] - points[None, lower, 0]).argmin(axis=1)]
+    # Skin above the margin, below the brow, within the eye's width.
+    margin_y = np.interp(points[:, 0], np.sort(points[upper, 0]),
+                         points[upper, 1][np.argsort(points[upper, 0])])
+    brow_y = points[brow, 1].mean()
+    height = margin_y - points[:, 1]  # above the margin
+    span = (points[:, 0] > x.min()) & (points[:, 0] < x.max())
+    lid = np.flatnonzero(span & (height > 1e-6) & (points[:, 1] > brow_y))
+    lid = np.setdiff1d(lid, np.r_[contour, iris, brow])
+    h0, top = 0.06, margin_y[lid] - brow_y
+    weight = np.clip(1.0 - (height[lid] - h0) / np.maximum(top - h0, 1e-6), 0.0, 1.0)
+    nearest = upper[np.abs(points[lid, None, 0] - points[None, upper, 0]).argmin(axis=1)]
+    return _Eye(upper, partner, lower, iris, lid, nearest, weight)
+
+
+@dataclass(frozen=True)
+class _Geometry:
+    """Per-landmark unit displacements of the constant controls, from the canonical face."""
+
+    smile: np.ndarray  # (len(LIPS), 3)
+    eee: np.ndarray
+    woo: np.ndarray
+    brow_raise: np.ndarray  # (len(BROWS), 3)
+    brow_frown: np.ndarray
+    lid_raise: np.ndarray  # (3,) upper lids follow raised brows a little
+    right_eye: _Eye
+    left_eye: _Eye
+    irises: np.ndarray
+    jaw: np.ndarray  # (478,) how far each point follows a dropping jaw
+
+
+@lru_cache(maxsize=1)
+def _geometry() -> _Geometry:
     canon = canonical_face()
-    lower_lip = np.zeros(len(motion.shape))
+    p = canon.points
+    corners = p[canon.mouth_corners]
+    centre_x, half_width = corners[:, 0].mean(), np.ptp(corners[:, 0]) / 2
+    lips = p[topology.LIPS]
+    t = (lips[:, 0] - centre_x) / half_width  # -1 at one corner, +1 at the other
+    lower = np.isin(topology.LIPS, canon.lower_lip)
+    middle = np.clip(1.0 - t**2, 0.0, 1.0)  # 1 mid-mouth, 0 at the corners
+
+    smile = np.zeros_like(lips)
+    smile[:, 0] = 0.05 * t * np.abs(t)
+    smile[:, 1] = -0.06 * t**2
+    eee = np.zeros_like(lips)
+    eee[:, 0] = 0.07 * t
+    eee[:, 1] = np.where(lower, 0.03, -0.01) * middle
+    woo = np.zeros_like(lips)
+    woo[:, 0] = -0.35 * (lips[:, 0] - centre_x)
+    woo[:, 1] = np.where(lower, 0.03, -0.015) * middle
+    woo[:, 2] = -0.05
+
+    brows = p[topology.BROWS]
+    ax = np.abs(brows[:, 0])
+    inner = np.clip(1.0 - (ax - ax.min()) / np.ptp(ax), 0.0, 1.0)  # 1 at the inner ends
+    brow_raise = np.zeros_like(brows)
+    brow_raise[:, 1] = -0.07
+    brow_frown = np.zeros_like(brows)
+    brow_frown[:, 0] = -0.06 * np.sign(brows[:, 0]) * inner
+    brow_frown[:, 1] = 0.05 * (0.4 + 0.6 * inner)
+
+    lower_lip = np.zeros(len(p))
     lower_lip[canon.lower_lip] = 1.0
-    delta = np.zeros_like(motion.shape)
-    delta[:, 1] = controls.aaa * JAW_DROP * np.maximum(canon.jaw_weights, lower_lip)
-    turn = euler_to_rotation(controls.pitch, controls.yaw, controls.roll)
-    pose = HeadPose(turn @ motion.pose.rotation, motion.pose.translation, motion.pose.scale)
-    return FaceMotion(pose, motion.shape + delta, motion.expression + delta, motion.image_size)
+    return _Geometry(
+        smile, eee, woo, brow_raise, brow_frown, np.array([0.0, -0.012, 0.0]),
+        _eye(topology.RIGHT_EYE, topology.RIGHT_IRIS, topology.RIGHT_EYEBROW, p),
+        _eye(topology.LEFT_EYE, topology.LEFT_IRIS, topology.LEFT_EYEBROW, p),
+        np.r_[topology.RIGHT_IRIS, topology.LEFT_IRIS],
+        np.maximum(canon.jaw_weights, lower_lip),
+    )

@@ -1,8 +1,10 @@
 """Mouth interior for a mouth that opens wider than the source photo's.
 
 The warp can only stretch what the source shows; where the target's lips part further, the gap
-is filled with the driver's own mouth interior (teeth, tongue), mapped onto the target's inner
-lip contour and colour-matched to the source, or, with no driver to copy from, a dark interior.
+is filled. A closed source mouth gets the driver's own mouth interior (teeth, tongue), mapped
+onto the target's inner lip contour and colour-matched to the source, or, with no driver to copy
+from, a dark interior. An open source mouth keeps its own teeth: the upper ones follow the upper
+lip, the lower ones the lower lip, and the gap between them is dark.
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ import numpy as np
 
 from ..face.canonical import canonical_face
 from .mesh_warp import Region
+
+#: Where an open mouth's teeth part, as a fraction of the way from upper to lower inner lip.
+TEETH_SPLIT = 0.75
 
 
 def mouth_opening(xy: np.ndarray) -> float:
@@ -42,19 +47,16 @@ def _lips_mask(xy: np.ndarray, region: Region) -> np.ndarray:
 def fill_mouth(
     out: np.ndarray,
     target_xy: np.ndarray,
-    source_xy: np.ndarray,
+    source: tuple[np.ndarray, np.ndarray],
     driver: tuple[np.ndarray, np.ndarray] | None,
     threshold: float,
     closed_below: float,
     feather_px: float,
 ) -> None:
-    """Paint the interior of the target mouth into ``out`` (in place) where it opened.
-
-    Only a source mouth that is (nearly) closed gets an interior: an open one already shows
-    its own, which the warp carries along.
-    """
-    source_opening = mouth_opening(source_xy)
-    if source_opening >= closed_below or mouth_opening(target_xy) - source_opening < threshold:
+    """Paint the interior of the target mouth into ``out`` (in place) where it opened wider
+    than the source's (``source`` and ``driver``: image and landmarks)."""
+    source_opening = mouth_opening(source[1])
+    if mouth_opening(target_xy) - source_opening < threshold:
         return
     _, inner = canonical_face().lip_loops
     h, w = out.shape[:2]
@@ -64,18 +66,59 @@ def fill_mouth(
     if region.size[0] < 2 or region.size[1] < 2:
         return
     offset = np.array([region.x0, region.y0])
-    polygon = np.round((target_xy[inner, :2] - offset) * 4).astype(np.int32)
-    alpha = np.zeros(region.size, np.float32)
-    cv2.fillPoly(alpha, [polygon], 1.0, lineType=cv2.LINE_AA, shift=2)
+    alpha = _polygon_mask(target_xy[inner, :2] - offset, region.size)
     alpha = cv2.GaussianBlur(alpha, (0, 0), feather_px)[..., None]
 
     patch = out[region.slices]
-    if driver is not None and mouth_opening(driver[1]) >= threshold:
+    if source_opening >= closed_below:
+        interior = _parted_interior(source, target_xy, region, patch, alpha[..., 0])
+    elif driver is not None and mouth_opening(driver[1]) >= threshold:
         interior = _driver_interior(driver, target_xy, inner, region, patch)
     else:
         interior = _dark_interior(patch, alpha[..., 0])
     out[region.slices] = (alpha * interior + (1 - alpha) * patch).astype(np.uint8)
 
+
+def _polygon_mask(polygon: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """An anti-aliased float mask of a polygon given in the mask's pixel coordinates."""
+    mask = np.zeros(size, np.float32)
+    cv2.fillPoly(mask, [np.round(polygon * 4).astype(np.int32)], 1.0, lineType=cv2.LINE_AA,
+                 shift=2)
+    return mask
+
+
+def _parted_interior(
+    source: tuple[np.ndarray, np.ndarray],
+    target_xy: np.ndarray,
+    region: Region,
+    patch: np.ndarray,
+    alpha: np.ndarray,
+) -> np.ndarray:
+    """The source's own mouth interior, split in two: the upper teeth (most of what shows,
+    down to ``TEETH_SPLIT`` of the way to the lower lip) move with the upper inner lip, the rest
+    with the lower one, over a dark interior showing through the gap."""
+    image, xy = source
+    canon = canonical_face()
+    upper, lower = canon.inner_lip_upper, canon.inner_lip_lower
+    _, inner = canon.lip_loops
+    offset = np.array([region.x0, region.y0])
+    h, w = region.size
+    # The split line, from corner to corner through points between the inner lips.
+    split = (1 - TEETH_SPLIT) * xy[upper, :2] + TEETH_SPLIT * xy[lower, :2]
+    split = np.r_[xy[canon.mouth_corners[:1], :2], split[np.argsort(split[:, 0])],
+                  xy[canon.mouth_corners[1:], :2]]
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    interior = _dark_interior(patch, alpha)
+    for lip in (upper, lower):
+        shift = (target_xy[lip, :2] - xy[lip, :2]).mean(axis=0)
+        # Source pixel (x, y) lands at (x, y) + shift: sample the source at region - shift.
+        sx, sy = xs + offset[0] - shift[0], ys + offset[1] - shift[1]
+        moved = cv2.remap(image, sx, sy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        mouth = _polygon_mask(xy[inner, :2] - offset + shift, (h, w))
+        below = sy >= np.interp(sx, split[:, 0], split[:, 1])
+        half = mouth * (below if lip is lower else ~below)
+        interior = half[..., None] * moved + (1 - half[..., None]) * interior
+    return interior
 
 def _driver_interior(
     driver: tuple[np.ndarray, np.ndarray],

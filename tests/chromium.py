@@ -1,0 +1,18 @@
+"""Debian's Chromium, as the browser test and the editor benchmark launch it with Playwright.
+
+Playwright never downloads a browser here: it drives ``/usr/bin/chromium`` (apt package
+``chromium``). As root in a closed network: no sandbox, and none of Chromium's own background
+connections.
+"""
+
+from pathlib import Path
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def launch_chromium(playwright):
+    """A headless Debian Chromium from a started ``sync_playwright()``."""
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                      args=CHROMIUM_ARGS)
