@@ -73,6 +73,9 @@ def _parser() -> argparse.ArgumentParser:
     d = sub.add_parser("download", help="fetch a model from the Hugging Face Hub into its cache")
     d.add_argument("model", choices=sorted(MODELS),
                    help="; ".join(f"{m.name}: {m.description}" for m in MODELS.values()))
+    d.add_argument("--to", type=Path, metavar="DIR",
+                   help="a folder to download into (e.g. weights/) instead of the Hugging Face "
+                        "cache")
     return parser
 
 
@@ -144,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "edit":
             _edit(args)
         elif args.command == "download":
-            print(download(args.model))
+            print(download(args.model, args.to))
     except DeepExPoError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

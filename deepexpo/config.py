@@ -63,3 +63,6 @@ APP_LIMITS = InputLimits(max_file_bytes=50 * 1024 * 1024, max_video_frames=900,
                          max_video_seconds=30.0, max_video_side=1920)
 WARP = WarpConfig()
 SMOOTHING = SmoothingConfig()
+# The neural engine's driving keypoints, in crop units (about -1..1) rather than pixels: a
+# higher floor (expressions change fast) and a speed term scaled to those units.
+KEYPOINT_SMOOTHING = SmoothingConfig(min_cutoff=2.0, beta=10.0)

@@ -50,18 +50,42 @@ class HubModel:
 
     def is_cached(self) -> bool:
         """Whether the model is in the local Hugging Face cache; never touches the network."""
+        return self.cached_folder() is not None
+
+    def cached_folder(self) -> Path | None:
+        """The cached snapshot holding the model's files, or ``None``; never touches the
+        network."""
         found = try_to_load_from_cache(self.resolved_repo, self.marker,
                                        revision=self.resolved_revision)
-        return isinstance(found, str)
+        if not isinstance(found, str):
+            return None
+        return Path(found).parents[len(Path(self.marker).parts) - 1]
 
     def missing_message(self) -> str:
         return (f"{self.description} ('{self.resolved_repo}'), not downloaded here: get it with "
                 f"`python -m deepexpo download {self.name}` on a machine with internet access")
 
 
+#: The neural engine's five published files (``KwaiVGI/LivePortrait``, MIT), by network. Not the
+#: face detector or landmark models: the engine crops with our own landmarks.
+LIVEPORTRAIT_FILES = {
+    "appearance_feature_extractor": "liveportrait/base_models/appearance_feature_extractor.pth",
+    "motion_extractor": "liveportrait/base_models/motion_extractor.pth",
+    "warping_module": "liveportrait/base_models/warping_module.pth",
+    "spade_generator": "liveportrait/base_models/spade_generator.pth",
+    "stitching_retargeting_module": "liveportrait/retargeting_models/stitching_retargeting_module.pth",
+}
+
 MODELS: dict[str, HubModel] = {
     model.name: model
     for model in (
+        HubModel(
+            name="neural",
+            description="the LivePortrait networks",
+            repo_id="KwaiVGI/LivePortrait",
+            files=tuple(LIVEPORTRAIT_FILES.values()),
+            marker=LIVEPORTRAIT_FILES["stitching_retargeting_module"],
+        ),
         HubModel(
             name="sd15",
             description="the Stable Diffusion 1.5 base model",
@@ -75,16 +99,17 @@ MODELS: dict[str, HubModel] = {
 }
 
 
-def download(name: str) -> Path:
-    """Fetch a model's files into the Hugging Face cache (or find them there) and return the
-    snapshot folder. Offline, a one-line :class:`ModelNotAvailableError`."""
+def download(name: str, local_dir: str | os.PathLike | None = None) -> Path:
+    """Fetch a model's files into the Hugging Face cache, or into ``local_dir`` (``weights/``,
+    say), or find them there, and return the folder. Offline, a one-line
+    :class:`ModelNotAvailableError`."""
     if name not in MODELS:
         raise DeepExPoError(f"unknown model '{name}' (choose from: {', '.join(MODELS)})")
     model = MODELS[name]
     logger.info("downloading %s from %s", model.description, model.resolved_repo)
     try:
         path = snapshot_download(model.resolved_repo, revision=model.resolved_revision,
-                                 allow_patterns=list(model.files))
+                                 allow_patterns=list(model.files), local_dir=local_dir)
     except (LocalEntryNotFoundError, HfHubHTTPError, OSError) as exc:
         reason = " ".join(str(exc).split())[:300]
         raise ModelNotAvailableError(

@@ -87,20 +87,29 @@ class TransferPipeline:
         source_image, source = self.prepare_source(source_image)
         reference = driving = None
         lost = 0
+        smooth = self.engine.motion_filter(info.fps)
+
+        def render(batch: list[tuple[np.ndarray, Any]]) -> Iterator[np.ndarray]:
+            driven = [d for _, d in batch if d is not None]
+            outs = iter(self.engine.render_batch(source, driven, reference, options) if driven else [])
+            for frame, d in batch:
+                out = source_image if d is None else next(outs)  # no face yet: the source
+                yield side_by_side(source_image, frame, out) if show_inputs else out
 
         def rendered() -> Iterator[np.ndarray]:
             nonlocal reference, driving, lost
+            batch: list[tuple[np.ndarray, Any]] = []
             for frame, face in self._track(info):
                 if face is not None:
-                    driving = self.engine.extract(frame, face)
+                    driving = smooth(self.engine.extract(frame, face))
                     reference = reference or driving
                 else:
                     lost += 1
-                if driving is None:  # no face yet: the source as it is
-                    out = source_image
-                else:
-                    out = self.engine.render(source, driving, reference, options)
-                yield side_by_side(source_image, frame, out) if show_inputs else out
+                batch.append((frame, driving))
+                if len(batch) == self.engine.batch_size:
+                    yield from render(batch)
+                    batch = []
+            yield from render(batch)
 
         self._write_video(info, output_path, rendered(), keep_audio, progress)
         if reference is None:

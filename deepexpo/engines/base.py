@@ -11,6 +11,7 @@ neural one.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -22,6 +23,8 @@ from ..motion.controls import ExpressionEdit
 
 class TransferEngine(ABC):
     name: ClassVar[str]
+    #: How many driving frames :meth:`render_batch` takes at once.
+    batch_size: int = 1
 
     @abstractmethod
     def prepare_source(self, image: np.ndarray, face: FaceLandmarks) -> Any:
@@ -43,3 +46,13 @@ class TransferEngine(ABC):
     @abstractmethod
     def edit(self, source: Any, edit: ExpressionEdit) -> np.ndarray:
         """The source image with its own expression and pose edited by hand-set controls."""
+
+    def render_batch(self, source: Any, drivings: Sequence[Any], reference: Any,
+                     options: MotionOptions) -> list[np.ndarray]:
+        """:meth:`render` for several driving frames (engines that batch override this)."""
+        return [self.render(source, driving, reference, options) for driving in drivings]
+
+    def motion_filter(self, fps: float) -> Callable[[Any], Any]:
+        """A per-video filter over the driving motions, in frame order. The pipeline already
+        smooths landmarks; engines whose motion has its own jitter smooth it here."""
+        return lambda driving: driving

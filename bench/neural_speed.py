@@ -1,0 +1,93 @@
+"""Speed of the neural engine's networks at full size, with random weights (no download).
+
+    python bench/neural_speed.py [--device cpu|cuda] [--precision auto|fp32|fp16|bf16]
+                                 [--batch N] [--repeats N] [--compile]
+
+Builds the five networks from the published configuration, then prints milliseconds per call of
+the appearance extractor and motion extractor (once per source / per driving frame) and of the
+warping network and generator (per batch of driving frames), and the resulting frames per
+second of driving (M + W + G per frame). Runs on CPU, and on CUDA too when there is a GPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from deepexpo.engines.neural_engine import NeuralEngine  # noqa: E402
+from deepexpo.neural.checkpoints import LivePortraitNetworks  # noqa: E402
+from deepexpo.neural.config import NeuralConfig  # noqa: E402
+from deepexpo.neural.keypoints import KeypointMotion  # noqa: E402
+
+
+def _time(fn: Callable[[], object], device: torch.device, repeats: int) -> float:
+    """Median seconds per call, after one warm-up call."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        fn()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def bench(device: str, precision: str, batch: int, repeats: int, compile: bool) -> None:
+    torch.manual_seed(0)
+    engine = NeuralEngine(networks=LivePortraitNetworks(NeuralConfig.from_yaml()), device=device,
+                          precision=precision, compile=compile)
+    dev = engine.device
+    n = engine.networks
+    one = torch.rand(1, 3, 256, 256, device=dev)
+    frames = torch.rand(batch, 3, 256, 256, device=dev)
+    with engine._inference():
+        feature = n.appearance_feature_extractor(one)
+        x_s = KeypointMotion.from_heads(n.motion_extractor(one)).keypoints().float()
+        x_d = x_s.expand(batch, -1, -1) + 0.01 * torch.randn(batch, 21, 3, device=dev)
+        volume = feature.expand(batch, -1, -1, -1, -1)
+        warped = engine._warping(volume, kp_driving=x_d, kp_source=x_s.expand(batch, -1, -1))["out"]
+        runs = {
+            "appearance extractor (per source)": lambda: n.appearance_feature_extractor(one),
+            f"motion extractor (B={batch})": lambda: n.motion_extractor(frames),
+            f"warping network (B={batch})": lambda: engine._warping(
+                volume, kp_driving=x_d, kp_source=x_s.expand(batch, -1, -1)),
+            f"SPADE generator (B={batch})": lambda: engine._generator(warped),
+        }
+        seconds = {name: _time(fn, dev, repeats) for name, fn in runs.items()}
+    label = f"{dev.type}, {precision}, batch {batch}{', compiled' if compile else ''}"
+    print(f"--- {label} ({torch.get_num_threads()} CPU threads)")
+    for name, s in seconds.items():
+        print(f"{name:32s} {1000 * s:9.1f} ms")
+    per_frame = sum(s for name, s in seconds.items() if "per source" not in name) / batch
+    print(f"driving: {1 / per_frame:.2f} frames/s ({1000 * per_frame:.0f} ms per frame, "
+          "networks only)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", choices=("cpu", "cuda"), help="default: cpu, then cuda if present")
+    parser.add_argument("--precision", default="auto", choices=("auto", "fp32", "fp16", "bf16"))
+    parser.add_argument("--batch", type=int, help="driving frames per call (default 1 CPU, 8 CUDA)")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--compile", action="store_true", help="torch.compile W and G")
+    args = parser.parse_args()
+    devices = [args.device] if args.device else ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    for device in devices:
+        batch = args.batch or (8 if device == "cuda" else 1)
+        bench(device, args.precision, batch, args.repeats, args.compile)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,198 @@
+"""The neural engine: identity as an appearance feature volume plus canonical keypoints,
+dynamic semantics as head pose and expression deltas (LivePortrait's networks and weights).
+
+The face is cropped from our own landmarks, driven through the networks in the crop, and pasted
+back into the full frame. Source features are computed once per source; driving frames go
+through the warping and generator networks in batches.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..config import KEYPOINT_SMOOTHING
+from ..face import topology
+from ..face.landmarks import FaceLandmarks
+from ..hub import MODELS, ModelNotAvailableError
+from ..motion.compose import MotionOptions, neutral_reference
+from ..motion.controls import ExpressionEdit
+from ..motion.smoothing import OneEuroFilter
+from ..neural.checkpoints import LivePortraitNetworks, load_networks
+from ..neural.crop import FaceCrop
+from ..neural.keypoints import KeypointMotion, compose, retarget, stitch
+from ..neural.weights import locate_weights
+from ..render.mouth import mouth_opening
+from .base import TransferEngine
+from .warp_engine import WarpEngine, WarpSource
+
+INPUT_SIZE = 256  # the networks' input crop
+PRECISIONS = ("auto", "fp32", "fp16", "bf16")
+
+
+@dataclass(frozen=True)
+class NeuralFace:
+    """A face as the neural engine sees it: the frame, its crop and its keypoint motion."""
+
+    image: np.ndarray
+    face: FaceLandmarks
+    crop: FaceCrop
+    motion: KeypointMotion  # a batch of one
+    eye_ratios: tuple[float, float]  # the subject's left and right eye: opening / width
+    lip_ratio: float  # inner-lip gap / mouth width
+
+
+@dataclass(frozen=True)
+class NeuralSource(NeuralFace):
+    feature: torch.Tensor  # the appearance volume
+    warp: WarpSource  # the same photo for the warp engine: neutral references and edits
+
+
+def eye_ratios(xy: np.ndarray) -> tuple[float, float]:
+    """Opening over width of the subject's left and right eye, from our landmarks."""
+    out = []
+    for eye in (topology.LEFT_EYE, topology.RIGHT_EYE):
+        pts = xy[eye]
+        width = np.ptp(pts[:, 0]) + 1e-6
+        out.append(float(np.ptp(pts[:, 1]) / width))
+    return out[0], out[1]
+
+
+class NeuralEngine(TransferEngine):
+    """``precision``: ``auto`` (fp16 autocast on CUDA, fp32 on CPU), ``fp32`` (the fallback
+    switch), ``fp16`` or ``bf16``. ``retarget_eyes_lips`` drives eyes and lips by their opening
+    ratios through the retargeting networks instead of by expression keypoints."""
+
+    name = "neural"
+
+    def __init__(self, networks: LivePortraitNetworks | None = None, weights: Path | None = None,
+                 device: str | None = None, precision: str = "auto", compile: bool = False,
+                 retarget_eyes_lips: bool = False):
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        if networks is None:
+            weights = weights or locate_weights()
+            if weights is None:
+                raise ModelNotAvailableError(f"the neural engine needs {MODELS['neural'].missing_message()}")
+            networks = load_networks(weights)
+        self.networks = networks.fold().to(self.device)
+        self.dtype = self._autocast_dtype(precision)
+        self.batch_size = 8 if self.device.type == "cuda" else 2
+        self.retarget_eyes_lips = retarget_eyes_lips
+        self._warp = WarpEngine()
+        n = self.networks
+        self._appearance, self._motion = n.appearance_feature_extractor, n.motion_extractor
+        self._warping, self._generator = n.warping_module, n.spade_generator
+        if compile:
+            self._warping = torch.compile(self._warping)
+            self._generator = torch.compile(self._generator)
+
+    def _autocast_dtype(self, precision: str) -> torch.dtype | None:
+        if self.device.type != "cuda" or precision == "fp32":
+            return None
+        return torch.bfloat16 if precision == "bf16" else torch.float16
+
+    @contextlib.contextmanager
+    def _inference(self) -> Iterator[None]:
+        with torch.inference_mode():
+            if self.dtype is None:
+                yield
+            else:
+                with torch.autocast(self.device.type, dtype=self.dtype):
+                    yield
+
+    def _tensor(self, crops: Sequence[np.ndarray]) -> torch.Tensor:
+        batch = np.stack(crops).astype(np.float32) / 255.0
+        return torch.from_numpy(batch).permute(0, 3, 1, 2).to(self.device)
+
+    def _face(self, image: np.ndarray, face: FaceLandmarks, crop: FaceCrop | None = None) -> NeuralFace:
+        crop = crop or FaceCrop.from_landmarks(face.xy)
+        with self._inference():
+            heads = self._motion(self._tensor([crop.cut(image, INPUT_SIZE)]))
+        motion = KeypointMotion.from_heads({k: v.float() for k, v in heads.items()})
+        return NeuralFace(image, face, crop, motion, eye_ratios(face.xy), mouth_opening(face.xy))
+
+    def prepare_source(self, image: np.ndarray, face: FaceLandmarks) -> NeuralSource:
+        base = self._face(image, face)
+        with self._inference():
+            feature = self._appearance(self._tensor([base.crop.cut(image, INPUT_SIZE)]))
+        values = {f.name: getattr(base, f.name) for f in fields(NeuralFace)}
+        return NeuralSource(**values, feature=feature, warp=self._warp.prepare_source(image, face))
+
+    def extract(self, image: np.ndarray, face: FaceLandmarks) -> NeuralFace:
+        return self._face(image, face)
+
+    def neutral_reference(self, driving: NeuralFace) -> NeuralFace:
+        """The driver's own face made neutral and frontal by the warp engine, then measured by
+        the motion network: the same person, so only the expression differs."""
+        warp = self._warp.prepare_source(driving.image, driving.face)
+        neutral = self._warp.render_motion(warp, neutral_reference(warp.motion))
+        return self._face(neutral, driving.face, driving.crop)
+
+    def render(self, source: NeuralSource, driving: NeuralFace, reference: NeuralFace,
+               options: MotionOptions) -> np.ndarray:
+        return self.render_batch(source, [driving], reference, options)[0]
+
+    @torch.inference_mode()
+    def render_batch(self, source: NeuralSource, drivings: Sequence[NeuralFace],
+                     reference: NeuralFace, options: MotionOptions) -> list[np.ndarray]:
+        motion = _stack([d.motion for d in drivings])
+        x_s = source.motion.keypoints()
+        x_d = compose(source.motion, motion, reference.motion, options)
+        if self.retarget_eyes_lips:
+            x_d = x_d + self._retarget(source, drivings, x_s, options.strength)
+        return self._generate(source, x_s, x_d)
+
+    @torch.inference_mode()
+    def edit(self, source: NeuralSource, edit: ExpressionEdit) -> np.ndarray:
+        """The warp engine renders the edit; its motion, measured in the same crop, then drives
+        the networks, which draw what a warp cannot (teeth, eyelids, the far side of a turn)."""
+        edited = self._face(self._warp.edit(source.warp, edit), source.face, source.crop)
+        x_d = compose(source.motion, edited.motion, source.motion, MotionOptions())
+        return self._generate(source, source.motion.keypoints(), x_d)[0]
+
+    def _retarget(self, source: NeuralSource, drivings: Sequence[NeuralFace], x_s: torch.Tensor,
+                  strength: float) -> torch.Tensor:
+        """Keypoint deltas that give the source the drivers' eye and lip opening ratios."""
+        s = self.networks.stitching_retargeting_module
+        eyes = torch.tensor([[*source.eye_ratios, float(np.mean(d.eye_ratios))] for d in drivings])
+        lips = torch.tensor([[source.lip_ratio, d.lip_ratio] for d in drivings])
+        return strength * (retarget(s.eye, x_s, eyes.to(x_s)) + retarget(s.lip, x_s, lips.to(x_s)))
+
+    def _generate(self, source: NeuralSource, x_s: torch.Tensor, x_d: torch.Tensor) -> list[np.ndarray]:
+        """Stitch, warp, generate, and paste each frame back into the source photo. (The
+        keypoint maths stays in float32; only the networks run under autocast.)"""
+        x_d = stitch(self.networks.stitching_retargeting_module, x_s, x_d)
+        b = x_d.shape[0]
+        with self._inference():
+            warped = self._warping(source.feature.expand(b, -1, -1, -1, -1), kp_driving=x_d,
+                                   kp_source=x_s.expand(b, -1, -1))
+            images = self._generator(warped["out"]).float()
+        crops = (images.clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
+        return [source.crop.paste(source.image, crop) for crop in crops]
+
+    def motion_filter(self, fps: float) -> Callable[[NeuralFace], NeuralFace]:
+        """One-Euro smoothing of the driving keypoint motion, field by field."""
+        filters: dict[str, OneEuroFilter] = {}
+
+        def smooth(driving: NeuralFace) -> NeuralFace:
+            values = {}
+            for f in fields(KeypointMotion):
+                tensor = getattr(driving.motion, f.name)
+                filt = filters.setdefault(f.name, OneEuroFilter(fps, KEYPOINT_SMOOTHING))
+                values[f.name] = torch.from_numpy(filt(tensor.cpu().numpy())).to(tensor)
+            return NeuralFace(driving.image, driving.face, driving.crop, KeypointMotion(**values),
+                              driving.eye_ratios, driving.lip_ratio)
+
+        return smooth
+
+
+def _stack(motions: Sequence[KeypointMotion]) -> KeypointMotion:
+    return KeypointMotion(*(torch.cat([getattr(m, f.name) for m in motions])
+                            for f in fields(KeypointMotion)))

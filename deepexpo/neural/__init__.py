@@ -1,0 +1,2 @@
+"""The neural engine's networks: our implementation of the five LivePortrait networks, loading
+the published checkpoints (``KwaiVGI/LivePortrait``, MIT)."""

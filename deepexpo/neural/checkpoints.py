@@ -1,0 +1,108 @@
+"""The five networks together, built from a config, loaded from the published ``.pth`` files or
+from our own single safetensors file.
+
+Published files are read with ``torch.load(weights_only=True)`` (plain tensors only, never
+arbitrary pickled objects) and loaded strictly; the stitching file's three sub-dicts lose the
+``module.`` prefix that multi-GPU training left. Spectral norm is folded into plain weights
+right after loading: the networks then only run in eval mode.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import torch
+from safetensors import safe_open
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from .appearance_feature_extractor import AppearanceFeatureExtractor
+from .blocks import fold_spectral_norm
+from .config import NeuralConfig
+from .motion_extractor import MotionExtractor
+from .spade_generator import SPADEDecoder
+from .stitching_retargeting import StitchingRetargeting
+from .warping_network import WarpingNetwork
+from .weights import CheckpointError, published_paths
+
+
+class LivePortraitNetworks(nn.Module):
+    """F, M, W, G and S, named as the published files are."""
+
+    def __init__(self, config: NeuralConfig):
+        super().__init__()
+        self.config = config
+        self.appearance_feature_extractor = AppearanceFeatureExtractor(config.appearance_feature_extractor)
+        self.motion_extractor = MotionExtractor(config.motion_extractor)
+        self.warping_module = WarpingNetwork(config.warping_module)
+        self.spade_generator = SPADEDecoder(config.spade_generator)
+        self.stitching_retargeting_module = StitchingRetargeting(config.stitching_retargeting_module)
+        self._folded = False
+
+    def fold(self) -> LivePortraitNetworks:
+        """Fold spectral norm into plain weights and switch to eval mode (for inference only)."""
+        if not self._folded:
+            fold_spectral_norm(self)
+            self._folded = True
+        return self.eval()
+
+    @classmethod
+    def from_published(cls, folder: str | os.PathLike,
+                       config: NeuralConfig | None = None) -> LivePortraitNetworks:
+        """Networks with the weights of the published files under ``folder`` (the Hub layout,
+        or the five files side by side)."""
+        nets = cls(config or NeuralConfig.from_yaml())
+        for name, path in published_paths(folder).items():
+            state = _load_pth(path)
+            if name == "stitching_retargeting_module":
+                for attr, key in StitchingRetargeting.CHECKPOINT_KEYS.items():
+                    if key not in state:
+                        raise CheckpointError(f"'{path.name}' has no '{key}' weights")
+                    sub = {k.replace("module.", ""): v for k, v in state[key].items()}
+                    _load_strict(getattr(nets.stitching_retargeting_module, attr), sub, path)
+            else:
+                _load_strict(getattr(nets, name), state, path)
+        return nets.fold()
+
+    def save_safetensors(self, path: str | os.PathLike) -> None:
+        """All five networks, folded, in one safetensors file that records their config."""
+        self.fold()
+        save_file({k: v.contiguous() for k, v in self.state_dict().items()}, str(path),
+                  metadata={"config": json.dumps(self.config.to_dict())})
+
+    @classmethod
+    def from_safetensors(cls, path: str | os.PathLike) -> LivePortraitNetworks:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+        config = (NeuralConfig.from_dict(json.loads(meta["config"])) if "config" in meta
+                  else NeuralConfig.from_yaml())
+        nets = cls(config).fold()
+        _load_strict(nets, load_file(str(path)), Path(path))
+        return nets
+
+
+def _load_pth(path: Path) -> dict:
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # a damaged file, or one holding more than plain tensors
+        raise CheckpointError(f"cannot load '{path}': {str(exc).splitlines()[0]}") from exc
+
+
+def _load_strict(module: nn.Module, state: dict, path: Path) -> None:
+    try:
+        module.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        raise CheckpointError(f"'{path.name}' does not fit the network: "
+                              f"{' '.join(str(exc).split())[:300]}") from exc
+
+
+def load_networks(path: Path) -> LivePortraitNetworks:
+    """Networks from a folder of published files (with the published config, or the
+    ``models.yaml`` beside them) or from our safetensors file (which records its config)."""
+    if path.is_file():
+        return LivePortraitNetworks.from_safetensors(path)
+    config_file = path / "models.yaml"
+    config = NeuralConfig.from_yaml(config_file) if config_file.is_file() else None
+    return LivePortraitNetworks.from_published(path, config)

@@ -1,0 +1,363 @@
+"""The neural engine: our networks against the reference implementation's outputs (fixtures in
+../shared), the published key layout, and the engine end to end with tiny random networks."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+from fractions import Fraction
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from deepexpo.cli import main
+from deepexpo.engines import create_engine
+from deepexpo.engines.neural_engine import NeuralEngine
+from deepexpo.engines.warp_engine import WarpEngine
+from deepexpo.io.images import read_image, write_image
+from deepexpo.io.video import probe_video
+from deepexpo.motion.compose import MotionOptions
+from deepexpo.motion.controls import ExpressionControls, ExpressionEdit
+from deepexpo.neural.checkpoints import LivePortraitNetworks
+from deepexpo.neural.config import NeuralConfig
+from deepexpo.neural.crop import FaceCrop
+from deepexpo.neural.keypoints import KeypointMotion, compose, retarget, stitch
+from deepexpo.neural.weights import WEIGHTS_ENV, CheckpointError
+from deepexpo.pipeline import TransferPipeline
+
+from .conftest import SHARED, shared_sample
+
+SMALL = SHARED / "fixtures" / "liveportrait-small"
+MANIFEST = SHARED / "fixtures" / "full_size_state_dict_manifest.json"
+
+TINY = {"model_params": {
+    "appearance_feature_extractor_params": {"image_channel": 3, "block_expansion": 4,
+                                            "num_down_blocks": 2, "max_features": 16,
+                                            "reshape_channel": 2, "reshape_depth": 8,
+                                            "num_resblocks": 1},
+    "motion_extractor_params": {"num_kp": 21, "depths": [1, 1, 1, 1], "dims": [4, 8, 8, 16]},
+    "warping_module_params": {"num_kp": 21, "block_expansion": 4, "max_features": 16,
+                              "num_down_blocks": 2, "reshape_channel": 2,
+                              "estimate_occlusion_map": True,
+                              "dense_motion_params": {"block_expansion": 2, "max_features": 8,
+                                                      "num_blocks": 2, "reshape_depth": 8,
+                                                      "compress": 1}},
+    "spade_generator_params": {"upscale": 2, "block_expansion": 4, "max_features": 16,
+                               "num_down_blocks": 2},
+    "stitching_retargeting_module_params": {
+        "stitching": {"input_size": 126, "hidden_sizes": [8], "output_size": 65},
+        "lip": {"input_size": 65, "hidden_sizes": [8], "output_size": 63},
+        "eye": {"input_size": 66, "hidden_sizes": [8], "output_size": 63}},
+}}
+
+
+def _tiny_networks(seed: int = 0) -> LivePortraitNetworks:
+    torch.manual_seed(seed)
+    nets = LivePortraitNetworks(NeuralConfig.from_dict(TINY))
+    for m in nets.modules():  # non-trivial batch-norm statistics
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+            m.running_mean.uniform_(-0.1, 0.1)
+            m.running_var.uniform_(0.5, 1.5)
+    return nets.fold()
+
+
+@pytest.fixture(scope="module")
+def tiny() -> LivePortraitNetworks:
+    return _tiny_networks()
+
+
+@pytest.fixture(scope="module")
+def tiny_weights(tmp_path_factory, tiny) -> str:
+    path = tmp_path_factory.mktemp("weights") / "tiny.safetensors"
+    tiny.save_safetensors(path)
+    return str(path)
+
+
+def _motion(batch: int, seed: int) -> KeypointMotion:
+    g = torch.Generator().manual_seed(seed)
+    r = lambda *s: torch.rand(*s, generator=g) - 0.5  # noqa: E731
+    return KeypointMotion(20 * r(batch, 1), 20 * r(batch, 1), 20 * r(batch, 1), 0.2 * r(batch, 3),
+                          0.05 * r(batch, 21, 3), 1 + 0.2 * r(batch, 1), r(batch, 21, 3))
+
+
+# --- equivalence with the reference implementation (fixtures) --------------------------------
+
+@pytest.fixture(scope="module")
+def small():
+    if not SMALL.is_dir():
+        pytest.skip("../shared/fixtures/liveportrait-small is not present")
+    nets = LivePortraitNetworks.from_published(SMALL, NeuralConfig.from_yaml(SMALL / "models.yaml"))
+    return nets, load_file(str(SMALL / "reference_io.safetensors"))
+
+
+def _close(actual: torch.Tensor, expected: torch.Tensor) -> None:
+    assert actual.shape == expected.shape
+    assert float((actual - expected).abs().max()) < 1e-4
+
+
+@torch.inference_mode()
+def test_networks_reproduce_the_reference_outputs(small):
+    nets, ref = small
+    _close(nets.appearance_feature_extractor(ref["source_image"]), ref["F.out"])
+    heads = nets.motion_extractor(ref["source_image"])
+    for key, value in heads.items():
+        _close(value, ref[f"M.out.{key}"])
+    warped = nets.warping_module(ref["F.out"], kp_driving=ref["W.in.kp_driving"],
+                                 kp_source=ref["W.in.kp_source"])
+    for key, value in warped.items():
+        _close(value, ref[f"W.out.{key}"])
+    _close(nets.spade_generator(ref["W.out.out"]), ref["G.out"])
+    for name in ("stitching", "lip", "eye"):
+        _close(getattr(nets.stitching_retargeting_module, name)(ref[f"S.{name}.in"]),
+               ref[f"S.{name}.out"])
+
+
+@torch.inference_mode()
+def test_end_to_end_relative_step_reproduces_the_reference(small):
+    nets, ref = small
+    motions = {name: KeypointMotion.from_heads(nets.motion_extractor(ref[image]))
+               for name, image in (("source", "source_image"), ("driving_0", "driving_image_0"),
+                                   ("driving_1", "driving_image_1"))}
+    for name, motion in motions.items():
+        for field in ("pitch", "yaw", "roll", "t", "exp", "scale", "kp"):
+            _close(getattr(motion, field), ref[f"e2e.{name}.{field}"])
+    source = motions["source"]
+    _close(source.rotation, ref["e2e.R_source"])
+    x_s = source.keypoints()
+    _close(x_s, ref["e2e.x_s"])
+    x_d = compose(source, motions["driving_1"], motions["driving_0"], MotionOptions())
+    _close(x_d, ref["e2e.x_d_relative"])
+    s = nets.stitching_retargeting_module
+    x_d = stitch(s, x_s, x_d)
+    _close(x_d, ref["e2e.x_d_stitched"])
+    _close(retarget(s.eye, x_s, ref["e2e.eye_ratio_in"]), ref["e2e.eye_delta"])
+    _close(retarget(s.lip, x_s, ref["e2e.lip_ratio_in"]), ref["e2e.lip_delta"])
+    feature = nets.appearance_feature_extractor(ref["source_image"])
+    out = nets.spade_generator(nets.warping_module(feature, kp_driving=x_d, kp_source=x_s)["out"])
+    _close(out, ref["e2e.out_image"])
+
+
+def test_full_size_config_has_the_published_keys_and_shapes():
+    if not MANIFEST.is_file():
+        pytest.skip("../shared/fixtures/full_size_state_dict_manifest.json is not present")
+    manifest = json.loads(MANIFEST.read_text())
+    with torch.device("meta"):
+        nets = LivePortraitNetworks(NeuralConfig.from_yaml())
+
+    def layout(module: torch.nn.Module) -> dict:
+        return {k: [list(v.shape), str(v.dtype).removeprefix("torch.")]
+                for k, v in module.state_dict().items()}
+
+    s = nets.stitching_retargeting_module
+    for name, expected in manifest.items():
+        if name == "stitching_retargeting_module":
+            for attr, key in s.CHECKPOINT_KEYS.items():
+                assert layout(getattr(s, attr)) == expected[key]
+        else:
+            assert layout(getattr(nets, name)) == expected
+
+
+# --- loading ------------------------------------------------------------------------------------
+
+def _published_state(nets: LivePortraitNetworks, folder) -> None:
+    """Write ``nets`` (unfolded) in the published file layout, as the reference trainer did."""
+    for name in ("appearance_feature_extractor", "motion_extractor", "warping_module",
+                 "spade_generator"):
+        torch.save(getattr(nets, name).state_dict(), folder / f"{name}.pth")
+    s = nets.stitching_retargeting_module
+    torch.save({key: {f"module.{k}": v for k, v in getattr(s, attr).state_dict().items()}
+                for attr, key in s.CHECKPOINT_KEYS.items()},
+               folder / "stitching_retargeting_module.pth")
+
+
+@torch.inference_mode()
+def test_published_files_load_strictly_and_spectral_norm_folds(tmp_path):
+    torch.manual_seed(1)
+    raw = LivePortraitNetworks(NeuralConfig.from_dict(TINY)).eval()
+    _published_state(raw, tmp_path)
+    (tmp_path / "models.yaml").write_text(json.dumps(TINY))  # JSON is YAML
+    feature = torch.rand(1, 16, 16, 16)
+    expected = raw.spade_generator(feature)  # spectral norm, eval mode
+    loaded = LivePortraitNetworks.from_published(tmp_path, NeuralConfig.from_dict(TINY))
+    assert not any("weight_orig" in k for k in loaded.state_dict())
+    assert torch.allclose(loaded.spade_generator(feature), expected, atol=1e-6)
+
+
+def test_broken_or_missing_checkpoints_give_one_line_errors(tmp_path):
+    raw = LivePortraitNetworks(NeuralConfig.from_dict(TINY))
+    _published_state(raw, tmp_path)
+    config = NeuralConfig.from_dict(TINY)
+    (tmp_path / "warping_module.pth").unlink()
+    with pytest.raises(CheckpointError, match="missing neural engine weights.*warping_module.pth"):
+        LivePortraitNetworks.from_published(tmp_path, config)
+    torch.save({"not": torch.zeros(1)}, tmp_path / "warping_module.pth")
+    with pytest.raises(CheckpointError, match="'warping_module.pth' does not fit the network"):
+        LivePortraitNetworks.from_published(tmp_path, config)
+    torch.save({"evil": Fraction(1, 3)}, tmp_path / "warping_module.pth")  # not just tensors
+    with pytest.raises(CheckpointError, match="cannot load"):
+        LivePortraitNetworks.from_published(tmp_path, config)
+
+
+@torch.inference_mode()
+def test_safetensors_round_trip_keeps_config_and_outputs(tiny, tiny_weights):
+    loaded = LivePortraitNetworks.from_safetensors(tiny_weights)
+    assert loaded.config == tiny.config
+    image = torch.rand(1, 3, 64, 64)
+    assert torch.equal(loaded.appearance_feature_extractor(image),
+                       tiny.appearance_feature_extractor(image))
+
+
+# --- maths, batching, geometry ----------------------------------------------------------------
+
+@torch.inference_mode()
+def test_shapes_of_every_network(tiny):
+    image = torch.rand(2, 3, 256, 256)
+    feature = tiny.appearance_feature_extractor(image)
+    assert feature.shape == (2, 2, 8, 64, 64)
+    motion = KeypointMotion.from_heads(tiny.motion_extractor(image))
+    assert motion.kp.shape == (2, 21, 3) and motion.yaw.shape == (2, 1)
+    x = motion.keypoints()
+    warped = tiny.warping_module(feature, kp_driving=x, kp_source=x)
+    assert warped["out"].shape == (2, 16, 64, 64)
+    assert warped["deformation"].shape == (2, 8, 64, 64, 3)
+    assert warped["occlusion_map"].shape == (2, 1, 64, 64)
+    assert tiny.spade_generator(warped["out"]).shape == (2, 3, 512, 512)
+
+
+@torch.inference_mode()
+def test_batching_equals_frame_by_frame(tiny):
+    feature = tiny.appearance_feature_extractor(torch.rand(1, 3, 256, 256))
+    source, driving = _motion(1, 0), _motion(3, 1)
+    x_s = source.keypoints()
+    x_d = compose(source, driving, _motion(1, 2), MotionOptions())
+    batched = tiny.warping_module(feature.expand(3, -1, -1, -1, -1), kp_driving=x_d,
+                                  kp_source=x_s.expand(3, -1, -1))["out"]
+    for i in range(3):
+        single = tiny.warping_module(feature, kp_driving=x_d[i:i + 1], kp_source=x_s)["out"]
+        assert torch.allclose(batched[i:i + 1], single, atol=1e-5)
+        one = compose(source, driving[i], _motion(1, 2), MotionOptions())
+        assert torch.allclose(x_d[i:i + 1], one, atol=1e-6)
+
+
+def test_identity_motion_reproduces_the_source_keypoints():
+    source, driver = _motion(1, 0), _motion(1, 1)
+    for region in ("all", "expression", "pose", "eyes", "lips"):
+        options = MotionOptions(region=region)
+        assert torch.allclose(compose(source, driver, driver, options), source.keypoints(), atol=1e-6)
+    assert torch.allclose(compose(source, _motion(1, 3), driver, MotionOptions(strength=0.0)),
+                          source.keypoints())
+
+
+def test_regions_split_expression_and_pose():
+    source, driver, reference = _motion(1, 0), _motion(1, 1), _motion(1, 2)
+    pose_only = compose(source, driver, reference, MotionOptions(region="pose"))
+    expression_only = compose(source, driver, reference, MotionOptions(region="expression"))
+    both = compose(source, driver, reference, MotionOptions())
+    assert not torch.allclose(pose_only, both) and not torch.allclose(expression_only, both)
+    # The expression region keeps the source's rotation: its keypoints differ from the
+    # source's only by the expression change, scaled.
+    delta = driver.exp - reference.exp
+    expected = source.keypoints() + source.scale[..., None] * delta
+    assert torch.allclose(expression_only, expected, atol=1e-6)
+
+
+def test_crop_and_paste_back_geometry(astronaut, landmarker):
+    crop = FaceCrop.from_landmarks(landmarker.detect(astronaut).xy)
+    assert crop.ux == pytest.approx([1.0, 0.0], abs=0.1)  # an upright face
+    forward, back = np.r_[crop.to_crop(512), [[0, 0, 1]]], np.r_[crop.from_crop(512), [[0, 0, 1]]]
+    assert np.allclose(forward @ back, np.eye(3), atol=1e-9)
+    cut = crop.cut(astronaut, 256)
+    pasted = crop.paste(astronaut, cut)
+    inside = np.round(crop.centre).astype(int)
+    window = (slice(inside[1] - 40, inside[1] + 40), slice(inside[0] - 40, inside[0] + 40))
+    assert np.abs(pasted[window].astype(int) - astronaut[window]).mean() < 6  # the face comes back
+    corner = np.ones(astronaut.shape[:2], bool)
+    corners = [np.array([x, y]) for x in (0, astronaut.shape[1] - 1) for y in (0, astronaut.shape[0] - 1)]
+    far = [c for c in corners if np.abs((forward[:2] @ np.r_[c, 1]) / 2 - 128).max() > 140]
+    for x, y in far:
+        corner[:] = False
+        assert np.array_equal(pasted[y, x], astronaut[y, x])
+
+
+# --- the engine end to end (tiny random networks: garbage pixels, real code path) --------------
+
+@pytest.fixture(scope="module")
+def neural_pipeline(tiny) -> TransferPipeline:
+    return TransferPipeline(NeuralEngine(networks=tiny))
+
+
+def test_neural_engine_transfers_an_image(neural_pipeline, astronaut, open_mouth_driver):
+    out = neural_pipeline.transfer_image(astronaut, open_mouth_driver)
+    assert out.shape == astronaut.shape and out.dtype == np.uint8
+    assert not np.array_equal(out, astronaut)
+    assert np.array_equal(out[:, 470:], astronaut[:, 470:])  # outside the crop: untouched
+
+
+def test_neural_engine_edits_and_reenacts_video(neural_pipeline, hopper, driving_video,
+                                                driving_frames, tmp_path):
+    edited = neural_pipeline.edit_image(hopper, ExpressionEdit(ExpressionControls(smile=1.0)))
+    assert edited.shape == hopper.shape
+    out = neural_pipeline.transfer_video(hopper, driving_video, tmp_path / "out.mp4")
+    info = probe_video(out)
+    assert info.frame_count == len(driving_frames) and info.size == (hopper.shape[1], hopper.shape[0])
+
+
+def test_retargeting_changes_the_eyes_and_lips(tiny, astronaut, open_mouth_driver, landmarker):
+    plain, retargeting = NeuralEngine(networks=tiny), NeuralEngine(networks=tiny, retarget_eyes_lips=True)
+    source = plain.prepare_source(astronaut, landmarker.detect(astronaut))
+    driving = plain.extract(open_mouth_driver, landmarker.detect(open_mouth_driver))
+    a = plain.render(source, driving, driving, MotionOptions())
+    b = retargeting.render(source, driving, driving, MotionOptions())
+    assert not np.array_equal(a, b)
+
+
+def test_cli_runs_the_neural_engine(tiny_weights, files_dir, astronaut, tmp_path, monkeypatch):
+    monkeypatch.setenv(WEIGHTS_ENV, tiny_weights)
+    out = tmp_path / "neural.png"
+    assert main(["transfer", "--source", str(files_dir / "astronaut.png"), "--driving",
+                 str(files_dir / "driver.png"), "--output", str(out), "--engine", "neural"]) == 0
+    assert read_image(out).shape == astronaut.shape
+
+
+@pytest.fixture(scope="module")
+def files_dir(tmp_path_factory, astronaut, open_mouth_driver):
+    folder = tmp_path_factory.mktemp("neural_cli")
+    write_image(folder / "astronaut.png", astronaut)
+    write_image(folder / "driver.png", open_mouth_driver)
+    return folder
+
+
+def test_neural_engine_on_shared_samples(tiny_weights, tmp_path, monkeypatch):
+    source, driving = shared_sample("sources/s42.jpg"), shared_sample("driving/d19.jpg")
+    monkeypatch.setenv(WEIGHTS_ENV, tiny_weights)
+    out = tmp_path / "s42_d19.png"
+    assert main(["transfer", "--source", str(source), "--driving", str(driving), "--output",
+                 str(out), "--engine", "neural"]) == 0
+    assert read_image(out).shape == read_image(source).shape
+
+
+# --- availability -------------------------------------------------------------------------------
+
+def test_auto_falls_back_to_warp_without_weights(monkeypatch, tmp_path, caplog):
+    monkeypatch.setenv(WEIGHTS_ENV, str(tmp_path / "nothing-here"))
+    monkeypatch.setattr("deepexpo.neural.weights.WEIGHTS_DIR", tmp_path)
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.setattr("deepexpo.hub.try_to_load_from_cache", lambda *a, **k: None)
+    with caplog.at_level(logging.WARNING):
+        assert isinstance(create_engine("auto"), WarpEngine)
+    assert "using the warp engine" in caplog.text and "download neural" in caplog.text
+
+
+def test_download_neural_offline_is_one_line(tmp_path):
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")}
+    proc = subprocess.run([sys.executable, "-m", "deepexpo", "download", "neural"],
+                          capture_output=True, text=True, env=env)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0
+    assert proc.stderr.startswith("error: could not download the LivePortrait networks from "
+                                  "'KwaiVGI/LivePortrait'")
