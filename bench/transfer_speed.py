@@ -53,7 +53,8 @@ def hopper_1024() -> np.ndarray:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--driving", type=Path, help="a driving video (default: made here)")
     parser.add_argument("--frames", type=int, default=150, help="frames of the made video")
     args = parser.parse_args()
@@ -86,7 +87,7 @@ def main() -> None:
     reference = engine.extract(frames[0], faces[0])
     t0 = time.perf_counter()
     outputs = [engine.render(src, engine.extract(f, lm), reference, MotionOptions())
-               for f, lm in zip(frames, faces)]
+               for f, lm in zip(frames, faces, strict=True)]
     t_render = time.perf_counter() - t0
     t0 = time.perf_counter()
     with Mp4Writer(tmp / "encode.mp4", info.fps) as writer:

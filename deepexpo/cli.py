@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,6 +17,7 @@ from tqdm import tqdm
 from .engines import ENGINES, create_engine
 from .errors import DeepExPoError, InputError
 from .face.canonical import REGIONS
+from .fusion import SEMANTIC_WEIGHTS
 from .hub import MODELS, download
 from .io.images import read_image, write_image
 from .io.video import is_video
@@ -24,6 +26,12 @@ from .motion.controls import EMOTIONS, ExpressionControls, ExpressionEdit
 from .pipeline import TransferPipeline
 
 logger = logging.getLogger("deepexpo")
+
+
+def _fusion_models(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--base", help="Stable Diffusion 1.5 folder (default: the downloaded sd15)")
+    parser.add_argument("--no-identity", action="store_true",
+                        help="without the IP-Adapter identity branch")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -69,6 +77,40 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--no-audio", action="store_true", help="do not copy the video's audio")
     e.add_argument("--engine", choices=ENGINES, default="auto",
                    help="engine (default: auto)")
+
+    g = sub.add_parser("generate", help="generate the identity person from a text prompt, with "
+                                        "a reference's expression and pose")
+    g.add_argument("--prompt", required=True)
+    g.add_argument("--identity", type=Path, help="identity image (whose face to keep)")
+    g.add_argument("--reference", type=Path, help="expression and head-pose reference image")
+    g.add_argument("--output", required=True, type=Path, help="output image")
+    g.add_argument("--identity-strength", type=float, default=0.8, help="0 to 1.5 (default 0.8)")
+    g.add_argument("--semantic-strength", type=float, default=0.8,
+                   help="expression/pose strength, 0 to 1.5 (default 0.8)")
+    g.add_argument("--steps", type=int, default=30)
+    g.add_argument("--guidance", type=float, default=7.5)
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--negative-prompt", default="")
+    g.add_argument("--size", type=int, help="output side in pixels (default: the model's, 512)")
+    _fusion_models(g)
+    g.add_argument("--semantic-weights", type=Path,
+                   help=f"trained semantic branch (default: {SEMANTIC_WEIGHTS} when present)")
+    g.add_argument("--controlnet", action="store_true",
+                   help="drive expression and pose with the MediaPipe-face ControlNet")
+
+    t = sub.add_parser("train", help="train model weights")
+    f = t.add_subparsers(dest="what", required=True).add_parser(
+        "fusion", help="train the semantic (expression/pose) branch of text-prompted generation")
+    f.add_argument("--data", required=True, type=Path,
+                   help="folder of face images (subfolders: frames of one person; name.txt: "
+                        "caption)")
+    f.add_argument("--output", type=Path, default=SEMANTIC_WEIGHTS, help="weights file to write")
+    f.add_argument("--steps", type=int, default=1000)
+    f.add_argument("--lr", type=float, default=1e-4, help="learning rate")
+    f.add_argument("--batch", type=int, default=4)
+    f.add_argument("--resolution", type=int, default=512)
+    f.add_argument("--seed", type=int, default=0)
+    _fusion_models(f)
 
     d = sub.add_parser("download", help="fetch a model from the Hugging Face Hub into its cache")
     d.add_argument("model", choices=sorted(MODELS),
@@ -137,8 +179,57 @@ def _edit(args: argparse.Namespace) -> None:
     logger.info("wrote %s", args.output)
 
 
+def _check_base(base: str | None) -> None:
+    if base is not None and not Path(base).is_dir():
+        raise InputError(f"--base must be a local diffusers folder, not '{base}' (for another "
+                         "Hub repository, set DEEPEXPO_SD15_REPO and download it)")
+
+
+def _generate(args: argparse.Namespace) -> None:
+    from .fusion.pipeline import FusionPipeline
+
+    _check_base(args.base)
+    identity = read_image(args.identity) if args.identity else None
+    reference = read_image(args.reference) if args.reference else None
+    weights = args.semantic_weights or (SEMANTIC_WEIGHTS if SEMANTIC_WEIGHTS.is_file() else None)
+    if reference is not None and weights is None and not args.controlnet:
+        logger.warning("no expression/pose route: train one (train fusion) or add --controlnet; "
+                       "the reference is ignored")
+    fusion = FusionPipeline.from_pretrained(args.base, not args.no_identity, weights,
+                                            args.controlnet)
+    with tqdm(total=args.steps, unit="step", desc="generating") as bar:
+        image = fusion.generate(args.prompt, identity, reference, args.identity_strength,
+                                args.semantic_strength, args.steps, args.guidance, args.seed,
+                                args.negative_prompt, args.size,
+                                progress=lambda done, _: bar.update(done - bar.n))
+    write_image(args.output, image)
+    logger.info("wrote %s", args.output)
+
+
+def _train_fusion(args: argparse.Namespace) -> None:
+    from .fusion.pipeline import FusionPipeline
+    from .fusion.training import SemanticBranchTrainer, TrainingConfig, load_examples
+
+    _check_base(args.base)
+    examples = load_examples(args.data, args.resolution)
+    fusion = FusionPipeline.from_pretrained(args.base, not args.no_identity)
+    config = TrainingConfig(args.steps, args.lr, args.batch, args.resolution, args.seed)
+    trainer = SemanticBranchTrainer(fusion, config)
+    with tqdm(total=args.steps, unit="step", desc="training") as bar:
+        def progress(done: int, _: int, loss: float) -> None:
+            bar.set_postfix(loss=f"{loss:.4f}")
+            bar.update(done - bar.n)
+
+        trainer.train(examples, progress)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    trainer.save(args.output)
+    logger.info("wrote %s", args.output)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if not args.verbose:  # transformers' notices (no torchvision, ...) are not ours to show
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     try:
@@ -146,6 +237,10 @@ def main(argv: list[str] | None = None) -> int:
             _transfer(args)
         elif args.command == "edit":
             _edit(args)
+        elif args.command == "generate":
+            _generate(args)
+        elif args.command == "train":
+            _train_fusion(args)
         elif args.command == "download":
             print(download(args.model, args.to))
     except DeepExPoError as exc:

@@ -87,6 +87,21 @@ MODELS: dict[str, HubModel] = {
             marker=LIVEPORTRAIT_FILES["stitching_retargeting_module"],
         ),
         HubModel(
+            name="ip-adapter",
+            description="the IP-Adapter plus-face identity weights and their CLIP image encoder",
+            repo_id="h94/IP-Adapter",
+            files=("models/ip-adapter-plus-face_sd15.safetensors", "models/image_encoder/*"),
+            marker="models/ip-adapter-plus-face_sd15.safetensors",
+        ),
+        HubModel(
+            name="controlnet-face",
+            description="the MediaPipe-face ControlNet for SD 1.5",
+            repo_id="CrucibleAI/ControlNetMediaPipeFace",
+            files=("diffusion_sd15/config.json",
+                   "diffusion_sd15/diffusion_pytorch_model.fp16.safetensors"),
+            marker="diffusion_sd15/config.json",
+        ),
+        HubModel(
             name="sd15",
             description="the Stable Diffusion 1.5 base model",
             repo_id="stable-diffusion-v1-5/stable-diffusion-v1-5",

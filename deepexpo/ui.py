@@ -21,7 +21,7 @@ from .config import APP_LIMITS
 from .engines import engine_availability
 from .errors import DeepExPoError
 from .face.canonical import REGIONS
-from .hub import MODELS
+from .fusion import GenerationSetup
 from .io.images import read_image
 from .motion.controls import EMOTIONS, ExpressionControls, ExpressionEdit
 
@@ -188,21 +188,31 @@ def _make_edit_video(outputs: _OutputFolder) -> Callable[..., str]:
     return edit_video
 
 
-def generation_status() -> str:
-    """What text-prompted generation needs that this installation lacks."""
-    base = MODELS["sd15"]
-    if not base.is_cached():
-        return ("The generation stage is not part of this release yet. It needs "
-                f"{base.missing_message()}.")
-    return (f"The generation stage is not part of this release yet (its base model "
-            f"'{base.resolved_repo}' is downloaded).")
+@functools.lru_cache(maxsize=1)
+def _fusion(setup: GenerationSetup) -> Any:
+    """The generation pipeline with every part this installation has, loaded on first use."""
+    from .fusion.pipeline import FusionPipeline
+
+    return FusionPipeline.from_pretrained(identity=setup.identity,
+                                          semantic_weights=setup.semantic_weights,
+                                          controlnet=setup.controlnet)
 
 
 @_handler
 def generate(prompt: str, identity: str | None, reference: str | None, identity_strength: float,
-             semantic_strength: float, guidance: float, steps: int, seed: int) -> np.ndarray:
+             semantic_strength: float, guidance: float, steps: int, seed: int,
+             progress: gr.Progress = gr.Progress()) -> np.ndarray:
     _require(prompt.strip() if prompt else "", "Write a prompt.")
-    raise gr.Error(generation_status(), print_exception=False)
+    setup = GenerationSetup.detect()
+    if not setup.base_ready:
+        raise gr.Error(" ".join(setup.describe()), print_exception=False)
+    steps = int(steps)
+    return _fusion(setup).generate(
+        prompt, read_image(identity, APP_LIMITS) if identity else None,
+        read_image(reference, APP_LIMITS) if reference else None, float(identity_strength),
+        float(semantic_strength), steps, float(guidance), int(seed),
+        progress=lambda done, total: progress(done / total, desc="generating"),
+    )
 
 
 def _engine_choice() -> gr.Dropdown:
@@ -324,8 +334,10 @@ def build_demo(examples: Path | None = None) -> gr.Blocks:
 
         with gr.Tab("Text-prompted generation"):
             gr.Markdown("Generate new images of the identity person from a text prompt, with the "
-                        "expression and head pose of a reference image.\n\n"
-                        f"**Status:** {generation_status()}")
+                        "expression and head pose of a reference image. The identity strength "
+                        "weighs the identity branch; the expression/pose strength weighs the "
+                        "semantic branch or the face ControlNet.\n\n"
+                        + "\n".join(f"- {line}" for line in GenerationSetup.detect().describe()))
             with gr.Row():
                 prompt = gr.Textbox(label="Prompt", placeholder="a portrait photo of a person "
                                     "in a garden, golden hour", scale=3)
