@@ -73,6 +73,9 @@ def _parser() -> argparse.ArgumentParser:
     for name in ExpressionControls.names():
         controls.add_argument(f"--{name.replace('_', '-')}", type=float, default=0.0,
                               metavar="F", help=ExpressionControls.describe(name))
+    e.add_argument("--reference", type=Path,
+                   help="a clip whose expression changes a video source takes on, frame by "
+                        "frame (its mouth opening left out)")
     e.add_argument("--side-by-side", action="store_true", help="output source | result")
     e.add_argument("--no-audio", action="store_true", help="do not copy the video's audio")
     e.add_argument("--engine", choices=ENGINES, default="auto",
@@ -167,6 +170,9 @@ def _edit(args: argparse.Namespace) -> None:
         raise InputError(str(exc)) from exc
     video = is_video(args.source)
     _check_video_output(video, args.output)
+    if args.reference and not video:
+        raise InputError("--reference needs a video source; for a photo, use "
+                         "`transfer --region expression`")
     engine = create_engine(args.engine)
     if not video:
         source = read_image(args.source)
@@ -175,7 +181,7 @@ def _edit(args: argparse.Namespace) -> None:
         pipeline = TransferPipeline(engine)
         with _progress_bar("editing") as progress:
             pipeline.edit_video(args.source, args.output, edit, args.side_by_side,
-                                not args.no_audio, progress)
+                                not args.no_audio, progress, args.reference)
     logger.info("wrote %s", args.output)
 
 

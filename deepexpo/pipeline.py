@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,8 @@ from .face.landmarks import FaceLandmarks, MediaPipeLandmarker
 from .io.images import as_rgb
 from .io.video import Mp4Writer, VideoInfo, iter_frames, probe_video
 from .motion.compose import MotionOptions
-from .motion.controls import ExpressionEdit
+from .motion.controls import ExpressionEdit, without_opening
+from .motion.extract import extract_motion
 from .motion.smoothing import OneEuroFilter
 
 logger = logging.getLogger(__name__)
@@ -135,23 +137,30 @@ class TransferPipeline:
         show_inputs: bool = False,
         keep_audio: bool = True,
         progress: Progress | None = None,
+        reference: str | os.PathLike | None = None,
     ) -> Path:
         """Write the video with the edit (an emotion, say) applied to every frame, while each
-        frame keeps its own head pose and lip motion, so speech survives. Frames without a face
-        are left as they are."""
+        frame keeps its own head pose and lip motion, so speech survives. With a ``reference``
+        clip, frame i also takes on the change of the reference's expression from its first
+        frame to its frame i (its mouth opening left out; a shorter clip holds its last frame).
+        Frames without a face are left as they are."""
         info = probe_video(video, self.limits)
+        expressions = self._expression_changes(reference)
         edit = edit.speech_preserving()
         found = lost = 0
 
         def rendered() -> Iterator[np.ndarray]:
             nonlocal found, lost
+            offset = None
             for frame, face in self._track(info):
+                offset = next(expressions, offset)
                 if face is None:
                     lost += 1
                     out = frame
                 else:
                     found += 1
-                    out = self.engine.edit(self.engine.prepare_source(frame, face), edit)
+                    frame_edit = edit if offset is None else replace(edit, offset=offset)
+                    out = self.engine.edit(self.engine.prepare_source(frame, face), frame_edit)
                 yield side_by_side(frame, out) if show_inputs else out
 
         self._write_video(info, output_path, rendered(), keep_audio, progress)
@@ -161,6 +170,25 @@ class TransferPipeline:
         if lost:
             logger.warning("no face in %d of %d frames; left them unedited", lost, info.frame_count)
         return Path(output_path)
+
+    def _expression_changes(self, reference: str | os.PathLike | None) -> Iterator[np.ndarray]:
+        """Per frame of a reference clip, its expression change from its first face, without
+        the mouth opening (frames without a face repeat the last); nothing without a clip. The
+        clip is read up front, so that a bad one fails before any output is written."""
+        if reference is None:
+            return iter(())
+        info = probe_video(reference, self.limits)
+        first, changes = None, []
+        for _, face in self._track(info):
+            if face is not None:
+                expression = extract_motion(face).expression
+                first = expression if first is None else first
+                changes.append(without_opening(expression - first))
+            elif changes:
+                changes.append(changes[-1])
+        if first is None:
+            raise NoFaceError(f"no face found in any frame of reference video '{info.path.name}'")
+        return iter(changes)
 
     def _track(self, info: VideoInfo) -> Iterator[tuple[np.ndarray, FaceLandmarks | None]]:
         """Each frame with its face, landmarks smoothed over time (``None``: no face found)."""

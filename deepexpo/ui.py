@@ -174,14 +174,15 @@ def edit_image(source: str | None, engine: str, emotion: str, intensity: float,
 
 def _make_edit_video(outputs: _OutputFolder) -> Callable[..., str]:
     @_handler
-    def edit_video(video: str | None, engine: str, emotion: str, intensity: float,
-                   keep_source: float, *values: float,
+    def edit_video(video: str | None, reference: str | None, engine: str, emotion: str,
+                   intensity: float, keep_source: float, *values: float,
                    progress: gr.Progress = gr.Progress()) -> str:
         _require(video, "Upload a video to edit.")
         out = outputs.new_file(".mp4")
         get_pipeline(engine, APP_LIMITS).edit_video(
             video, out, _edit_settings(emotion, intensity, keep_source, values), keep_audio=True,
             progress=lambda done, total: progress(done / max(total, 1), desc="editing"),
+            reference=reference or None,
         )
         return str(out)
 
@@ -290,9 +291,10 @@ def _editor_tab(examples: Path | None, edit_video: Callable[..., str]) -> None:
     with gr.Accordion("Apply to a video", open=False):
         with gr.Row():
             video = gr.Video(label="Video to edit")
+            reference = gr.Video(label="Expression reference clip (optional)")
             video_out = gr.Video(label="Edited video")
         gr.Button("Edit video", variant="primary").click(
-            edit_video, [video, *settings], video_out, api_name="edit_video")
+            edit_video, [video, reference, *settings], video_out, api_name="edit_video")
 
 
 def build_demo(examples: Path | None = None) -> gr.Blocks:

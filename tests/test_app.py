@@ -134,7 +134,7 @@ def test_edit_endpoint_smiles(client, files, hopper, measure):
 
 def test_edit_video_endpoint_keeps_frames_and_audio(client, driving_video, driving_frames):
     values = [0.0] * len(ExpressionControls.names())
-    path = client.predict(handle_file(str(driving_video)), "warp", "sad", 1.0, 0.0, *values,
+    path = client.predict(handle_file(str(driving_video)), None, "warp", "sad", 1.0, 0.0, *values,
                           api_name="/edit_video")
     info = probe_video(path)
     assert info.frame_count == len(driving_frames) and info.has_audio

@@ -130,3 +130,9 @@ def test_cli_edit_errors(files, tmp_path, driving_video, capsys):
     assert main(["edit", "--source", str(files["blank"]), "--output", str(tmp_path / "o.png"),
                  "--smile", "1"]) == 2
     assert "no face found in image" in capsys.readouterr().err
+
+
+def test_cli_reference_needs_a_video_source(files, tmp_path, driving_video, capsys):
+    assert main(["edit", "--source", str(files["source"]), "--output", str(tmp_path / "o.png"),
+                 "--reference", str(driving_video)]) == 2
+    assert "--reference needs a video source" in capsys.readouterr().err

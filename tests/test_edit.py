@@ -164,3 +164,34 @@ def test_edit_on_shared_samples(pipeline, measure):
     out = pipeline.edit_image(image, ExpressionEdit.emotion("happy", 1.0, 1.0))
     assert out.shape == image.shape
     assert measure.features(out)["lift"] > before + 0.02
+
+
+def test_video_edit_follows_a_reference_clip_and_keeps_the_speech(pipeline, measure, talking_video,
+                                                                 astronaut, landmarker, tmp_path):
+    """The reference (the astronaut) smiles more and more and opens her mouth; the edited Hopper
+    smiles along, but her lips keep their own opening."""
+    reference = tmp_path / "reference.mp4"
+    smiles = np.linspace(0.0, 1.0, 12)
+    with Mp4Writer(reference, 10.0) as writer:
+        for k in smiles:
+            writer.write(pose_face(astronaut, landmarker, smile=-0.5 + k, aaa=0.8 * k))
+    out = pipeline.edit_video(talking_video, tmp_path / "out.mp4", ExpressionEdit(),
+                              reference=reference)
+    source = [measure.features(f) for f in read_frames(talking_video)]
+    edited = [measure.features(f) for f in read_frames(out)]
+    lift = np.array([e["lift"] - s["lift"] for s, e in zip(source, edited, strict=True)])
+    assert np.corrcoef(smiles, lift)[0, 1] > 0.8  # the smile follows the reference
+    src_mouth = np.array([f["mouth"] for f in source])
+    out_mouth = np.array([f["mouth"] for f in edited])
+    assert np.corrcoef(src_mouth, out_mouth)[0, 1] > 0.9  # the speech does not
+    assert np.abs(out_mouth - src_mouth).mean() < 0.05
+
+
+def test_reference_clip_without_a_face_is_refused(pipeline, talking_video, tmp_path):
+    blank = tmp_path / "blank.mp4"
+    with Mp4Writer(blank, 10.0) as writer:
+        for _ in range(3):
+            writer.write(np.full((64, 64, 3), 90, np.uint8))
+    with pytest.raises(NoFaceError, match="reference video"):
+        pipeline.edit_video(talking_video, tmp_path / "out.mp4", ExpressionEdit(), reference=blank)
+    assert not (tmp_path / "out.mp4").exists()

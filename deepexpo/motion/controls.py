@@ -95,12 +95,14 @@ class ExpressionEdit:
     ``keep_source`` is how much of the face's own expression stays under the controls (1: the
     controls add to it, 0: they start from the person's neutral face), as AdvancedLivePortrait's
     ``src_ratio``. ``keep_mouth`` keeps the face's own lip and jaw motion and ignores ``aaa``:
-    editing a talking face's emotion without touching its speech.
+    editing a talking face's emotion without touching its speech. ``offset`` is an expression
+    change in the canonical frame added on top (another face's, see :func:`without_opening`).
     """
 
     controls: ExpressionControls = field(default_factory=ExpressionControls)
     keep_source: float = 1.0
     keep_mouth: bool = False
+    offset: np.ndarray | None = field(default=None, compare=False)  # (478, 3)
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.keep_source <= 1.0:
@@ -141,10 +143,23 @@ class ExpressionEdit:
             c = replace(c, aaa=0.0)
             keep = np.maximum(keep, canonical_face().masks["lips"])
         expression = keep[:, None] * motion.expression + expression_offset(motion.shape, c)
+        if self.offset is not None:
+            expression = expression + self.offset
         identity = motion.shape - motion.expression
         turn = euler_to_rotation(c.pitch, c.yaw, c.roll)
         pose = HeadPose(turn @ motion.pose.rotation, motion.pose.translation, motion.pose.scale)
         return FaceMotion(pose, identity + expression, expression, motion.image_size)
+
+
+def without_opening(delta: np.ndarray) -> np.ndarray:
+    """An expression change (478, 3) with its mouth opening taken out: the jaw-drop component
+    that widens the gap between the inner lips is removed, so corners, lip shape, eyes and
+    brows still change but the lips keep saying what they said."""
+    canon = canonical_face()
+    gap = (delta[canon.inner_lip_lower, 1] - delta[canon.inner_lip_upper, 1]).mean()
+    out = delta.copy()
+    out[:, 1] -= gap * _geometry().jaw
+    return out
 
 
 def apply_controls(motion: FaceMotion, controls: ExpressionControls) -> FaceMotion:
