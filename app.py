@@ -9,6 +9,8 @@ import os
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no network call at start
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")  # their notices are not the user's
+os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
 
 from deepexpo.ui import build_demo, launch  # noqa: E402
 

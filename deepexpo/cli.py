@@ -234,8 +234,9 @@ def _train_fusion(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if not args.verbose:  # transformers' notices (no torchvision, ...) are not ours to show
+    if not args.verbose:  # transformers' and diffusers' notices are not ours to show
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     try:

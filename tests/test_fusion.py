@@ -14,6 +14,7 @@ from diffusers import ControlNetModel
 from safetensors.torch import load_file
 
 from deepexpo.cli import main
+from deepexpo.errors import InputError
 from deepexpo.fusion.attention import FusionAttnProcessor
 from deepexpo.fusion.face_condition import draw_face_condition
 from deepexpo.fusion.pipeline import FusionPipeline, split_adapter_state
@@ -172,3 +173,10 @@ def test_generate_without_the_base_model_names_it(tmp_path, monkeypatch):
     assert "stable-diffusion-v1-5/stable-diffusion-v1-5" in errors[0]
     assert "python -m deepexpo download sd15" in errors[0]
     assert not (tmp_path / "o.png").exists()
+
+
+def test_out_of_range_settings_are_refused(fused):
+    with pytest.raises(InputError, match="identity strength must be between"):
+        _generate(fused, identity_strength=3.0)
+    with pytest.raises(InputError, match="steps must be between"):
+        _generate(fused, steps=0)

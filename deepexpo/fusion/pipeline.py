@@ -194,7 +194,14 @@ class FusionPipeline:
                  seed: int = 0, negative_prompt: str = "", size: int | None = None,
                  progress: Callable[[int, int], None] | None = None) -> np.ndarray:
         """(size, size, 3) uint8 image. A strength of 0 turns its branch off exactly."""
+        for name, value, low, high in (("identity strength", identity_strength, 0.0, 1.5),
+                                       ("expression/pose strength", semantic_strength, 0.0, 1.5),
+                                       ("steps", steps, 1, 200), ("guidance", guidance, 0.0, 30.0)):
+            if not low <= value <= high:
+                raise InputError(f"{name} must be between {low} and {high}, not {value}")
         size = size or self.pipe.unet.config.sample_size * self.pipe.vae_scale_factor
+        if size % 8:
+            raise InputError(f"size must be a multiple of 8, not {size}")
         scales, embeds = [], []
         for branch in self.branches:
             if branch == "identity":
