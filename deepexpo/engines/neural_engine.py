@@ -111,17 +111,24 @@ class NeuralEngine(TransferEngine):
         batch = np.stack(crops).astype(np.float32) / 255.0
         return torch.from_numpy(batch).permute(0, 3, 1, 2).to(self.device)
 
-    def _face(self, image: np.ndarray, face: FaceLandmarks, crop: FaceCrop | None = None) -> NeuralFace:
+    def _face(self, image: np.ndarray, face: FaceLandmarks, crop: FaceCrop | None = None,
+              pixels: torch.Tensor | None = None) -> NeuralFace:
+        """The face's crop (``crop``: reuse another's) and its motion; ``pixels``: the crop
+        already as a network input."""
         crop = crop or FaceCrop.from_landmarks(face.xy)
+        if pixels is None:
+            pixels = self._tensor([crop.cut(image, INPUT_SIZE)])
         with self._inference():
-            heads = self._motion(self._tensor([crop.cut(image, INPUT_SIZE)]))
+            heads = self._motion(pixels)
         motion = KeypointMotion.from_heads({k: v.float() for k, v in heads.items()})
         return NeuralFace(image, face, crop, motion, eye_ratios(face.xy), mouth_opening(face.xy))
 
     def prepare_source(self, image: np.ndarray, face: FaceLandmarks) -> NeuralSource:
-        base = self._face(image, face)
+        crop = FaceCrop.from_landmarks(face.xy)
+        pixels = self._tensor([crop.cut(image, INPUT_SIZE)])
+        base = self._face(image, face, crop, pixels)
         with self._inference():
-            feature = self._appearance(self._tensor([base.crop.cut(image, INPUT_SIZE)]))
+            feature = self._appearance(pixels)
         values = {f.name: getattr(base, f.name) for f in fields(NeuralFace)}
         return NeuralSource(**values, feature=feature, warp=self._warp.prepare_source(image, face))
 
