@@ -140,11 +140,8 @@ def _check_video_output(video: bool, output: Path) -> None:
 
 
 def _transfer(args: argparse.Namespace) -> None:
-    try:
-        options = MotionOptions(region=args.region, relative=not args.absolute,
-                                strength=args.strength, adapt_scale=args.adapt_scale)
-    except ValueError as exc:
-        raise InputError(str(exc)) from exc
+    options = MotionOptions(region=args.region, relative=not args.absolute,
+                            strength=args.strength, adapt_scale=args.adapt_scale)
     video = is_video(args.driving)
     _check_video_output(video, args.output)
     engine = create_engine(args.engine)
@@ -163,11 +160,7 @@ def _transfer(args: argparse.Namespace) -> None:
 def _edit(args: argparse.Namespace) -> None:
     controls = ExpressionControls(**{name: getattr(args, name)
                                      for name in ExpressionControls.names()})
-    try:
-        edit = ExpressionEdit.from_settings(controls, args.emotion, args.intensity,
-                                            args.keep_source)
-    except ValueError as exc:
-        raise InputError(str(exc)) from exc
+    edit = ExpressionEdit.from_settings(controls, args.emotion, args.intensity, args.keep_source)
     video = is_video(args.source)
     _check_video_output(video, args.output)
     if args.reference and not video:

@@ -10,8 +10,9 @@ class DeepExPoError(Exception):
     """Base class of all user-facing errors."""
 
 
-class InputError(DeepExPoError):
-    """The input file is missing, unreadable, of the wrong type or too large."""
+class InputError(DeepExPoError, ValueError):
+    """The input (a file, or a setting) is missing, unreadable, of the wrong type or out of
+    range. Also a ``ValueError``, as a bad argument is."""
 
 
 class NoFaceError(DeepExPoError):

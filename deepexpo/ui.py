@@ -101,11 +101,8 @@ def _handler(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _options(region: str, absolute: bool, strength: float, adapt_scale: bool) -> MotionOptions:
-    try:
-        return MotionOptions(region=region, relative=not absolute, strength=float(strength),
-                             adapt_scale=bool(adapt_scale))
-    except ValueError as exc:
-        raise gr.Error(str(exc), print_exception=False) from exc
+    return MotionOptions(region=region, relative=not absolute, strength=float(strength),
+                         adapt_scale=bool(adapt_scale))
 
 
 def _require(value: Any, message: str) -> None:
@@ -150,11 +147,8 @@ def _edit_settings(emotion: str, intensity: float, keep_source: float,
                    values: tuple[float, ...]) -> ExpressionEdit:
     controls = ExpressionControls(**dict(zip(ExpressionControls.names(), map(float, values),
                                              strict=True)))
-    try:
-        return ExpressionEdit.from_settings(controls, None if emotion == NO_EMOTION else emotion,
-                                            float(intensity), float(keep_source))
-    except ValueError as exc:
-        raise gr.Error(str(exc), print_exception=False) from exc
+    return ExpressionEdit.from_settings(controls, None if emotion == NO_EMOTION else emotion,
+                                        float(intensity), float(keep_source))
 
 
 @functools.lru_cache(maxsize=4)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import InputError
 from ..face.canonical import REGIONS, canonical_face
 from .rigid import rotation_power
 from .state import FaceMotion, HeadPose
@@ -29,9 +30,9 @@ class MotionOptions:
 
     def __post_init__(self) -> None:
         if self.region not in REGIONS:
-            raise ValueError(f"region must be one of {', '.join(REGIONS)}, not {self.region!r}")
+            raise InputError(f"region must be one of {', '.join(REGIONS)}, not {self.region!r}")
         if not 0.0 <= self.strength <= 2.0:
-            raise ValueError(f"strength must be between 0 and 2, not {self.strength}")
+            raise InputError(f"strength must be between 0 and 2, not {self.strength}")
 
 
 def neutral_reference(driving: FaceMotion) -> FaceMotion:

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import InputError
 from ..face import topology
 from ..face.canonical import canonical_face
 from .rigid import euler_to_rotation
@@ -106,7 +107,7 @@ class ExpressionEdit:
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.keep_source <= 1.0:
-            raise ValueError(f"keep_source must be between 0 and 1, not {self.keep_source}")
+            raise InputError(f"keep_source must be between 0 and 1, not {self.keep_source}")
 
     @classmethod
     def emotion(cls, name: str, intensity: float = 1.0, keep_source: float = 0.0,
@@ -114,9 +115,9 @@ class ExpressionEdit:
         """An emotion preset at ``intensity`` (0 leaves the face as it is, whatever
         ``keep_source`` is: the source's expression fades out as the emotion fades in)."""
         if name not in EMOTIONS:
-            raise ValueError(f"emotion must be one of {', '.join(EMOTIONS)}, not {name!r}")
+            raise InputError(f"emotion must be one of {', '.join(EMOTIONS)}, not {name!r}")
         if not 0.0 <= intensity <= 2.0:
-            raise ValueError(f"intensity must be between 0 and 2, not {intensity}")
+            raise InputError(f"intensity must be between 0 and 2, not {intensity}")
         keep = 1.0 - min(intensity, 1.0) * (1.0 - keep_source)
         controls = intensity * EMOTIONS[name] + (extra or ExpressionControls())
         return cls(controls, keep_source=keep)
