@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -194,8 +194,7 @@ class NeuralEngine(TransferEngine):
                 tensor = getattr(driving.motion, f.name)
                 filt = filters.setdefault(f.name, OneEuroFilter(fps, KEYPOINT_SMOOTHING))
                 values[f.name] = torch.from_numpy(filt(tensor.cpu().numpy())).to(tensor)
-            return NeuralFace(driving.image, driving.face, driving.crop, KeypointMotion(**values),
-                              driving.eye_ratios, driving.lip_ratio)
+            return replace(driving, motion=KeypointMotion(**values))
 
         return smooth
 

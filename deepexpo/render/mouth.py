@@ -120,6 +120,7 @@ def _parted_interior(
         interior = half[..., None] * moved + (1 - half[..., None]) * interior
     return interior
 
+
 def _driver_interior(
     driver: tuple[np.ndarray, np.ndarray],
     target_xy: np.ndarray,
