@@ -14,11 +14,11 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from . import hub
 from .engines import ENGINES, create_engine
 from .errors import DeepExPoError, InputError
 from .face.canonical import REGIONS
 from .fusion import SEMANTIC_WEIGHTS
-from .hub import MODELS, download
 from .io.images import read_image, write_image
 from .io.video import is_video
 from .motion.compose import MotionOptions
@@ -116,11 +116,14 @@ def _parser() -> argparse.ArgumentParser:
     _fusion_models(f)
 
     d = sub.add_parser("download", help="fetch a model from the Hugging Face Hub into its cache")
-    d.add_argument("model", choices=sorted(MODELS),
-                   help="; ".join(f"{m.name}: {m.description}" for m in MODELS.values()))
+    d.add_argument("model", choices=sorted(hub.MODELS),
+                   help="; ".join(f"{m.name}: {m.description} ({m.size})"
+                                  for m in hub.MODELS.values()))
     d.add_argument("--to", type=Path, metavar="DIR",
                    help="a folder to download into (e.g. weights/) instead of the Hugging Face "
                         "cache")
+    d.add_argument("--force", action="store_true",
+                   help="fetch every file again, e.g. after a damaged-file error")
     return parser
 
 
@@ -134,6 +137,30 @@ def _progress_bar(desc: str) -> Iterator[Callable[[int, int], None]]:
         yield progress
 
 
+@contextmanager
+def _download_bar() -> Iterator[hub.DownloadProgress]:
+    """A percentage bar that appears only once a download starts."""
+    bars: list[tqdm] = []
+
+    def progress(fraction: float, text: str) -> None:
+        if not bars:
+            bars.append(tqdm(total=100, bar_format="{desc} {bar} {percentage:3.0f}%", leave=False))
+        bars[0].set_description_str(text, refresh=False)
+        bars[0].update(round(100 * fraction) - bars[0].n)
+
+    try:
+        yield progress
+    finally:
+        for bar in bars:
+            bar.close()
+
+
+def _engine(name: str):  # noqa: ANN202 - a TransferEngine
+    """The engine, its weights fetched first (with a bar) where downloads are allowed."""
+    with _download_bar() as progress:
+        return create_engine(name, progress)
+
+
 def _check_video_output(video: bool, output: Path) -> None:
     if video and output.suffix.lower() != ".mp4":
         raise InputError(f"a video gives a video: --output must end in .mp4, not '{output.name}'")
@@ -144,8 +171,8 @@ def _transfer(args: argparse.Namespace) -> None:
                             strength=args.strength, adapt_scale=args.adapt_scale)
     video = is_video(args.driving)
     _check_video_output(video, args.output)
-    engine = create_engine(args.engine)
-    source = read_image(args.source)  # bad input is reported before the face models load
+    source = read_image(args.source)  # bad input is reported before the models load
+    engine = _engine(args.engine)
     pipeline = TransferPipeline(engine)
     if not video:
         driving = read_image(args.driving)
@@ -166,7 +193,7 @@ def _edit(args: argparse.Namespace) -> None:
     if args.reference and not video:
         raise InputError("--reference needs a video source; for a photo, use "
                          "`transfer --region expression`")
-    engine = create_engine(args.engine)
+    engine = _engine(args.engine)
     if not video:
         source = read_image(args.source)
         write_image(args.output, TransferPipeline(engine).edit_image(source, edit, args.side_by_side))
@@ -184,12 +211,21 @@ def _check_base(base: str | None) -> None:
                          "Hub repository, set DEEPEXPO_SD15_REPO and download it)")
 
 
-def _generate(args: argparse.Namespace) -> None:
-    from .fusion.pipeline import FusionPipeline
+def _require(names: list[str]) -> None:
+    """Every model a command needs, found or fetched before anything heavy loads."""
+    with _download_bar() as progress:
+        for name in names:
+            hub.require(name, progress)
 
+
+def _generate(args: argparse.Namespace) -> None:
     _check_base(args.base)
     identity = read_image(args.identity) if args.identity else None
     reference = read_image(args.reference) if args.reference else None
+    _require(["sd15"] * (args.base is None) + ["ip-adapter"] * (not args.no_identity)
+             + ["controlnet-face"] * args.controlnet)
+    from .fusion.pipeline import FusionPipeline
+
     weights = args.semantic_weights or (SEMANTIC_WEIGHTS if SEMANTIC_WEIGHTS.is_file() else None)
     if reference is not None and weights is None and not args.controlnet:
         logger.warning("no expression/pose route: train one (train fusion) or add --controlnet; "
@@ -211,6 +247,7 @@ def _train_fusion(args: argparse.Namespace) -> None:
 
     _check_base(args.base)
     examples = load_examples(args.data, args.resolution)
+    _require(["sd15"] * (args.base is None) + ["ip-adapter"] * (not args.no_identity))
     fusion = FusionPipeline.from_pretrained(args.base, not args.no_identity)
     config = TrainingConfig(args.steps, args.lr, args.batch, args.resolution, args.seed)
     trainer = SemanticBranchTrainer(fusion, config)
@@ -242,7 +279,10 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "train":
             _train_fusion(args)
         elif args.command == "download":
-            print(download(args.model, args.to))
+            with _download_bar() as progress:
+                folder = hub.download(args.model, args.to, args.force, progress)
+            hub.check_files(hub.MODELS[args.model], folder)
+            print(folder)
     except DeepExPoError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

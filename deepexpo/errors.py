@@ -17,3 +17,11 @@ class InputError(DeepExPoError, ValueError):
 
 class NoFaceError(DeepExPoError):
     """No face was found where one is required."""
+
+
+class ModelNotAvailableError(DeepExPoError):
+    """A pretrained model is not on disk, and cannot or may not be downloaded now."""
+
+
+class CheckpointError(DeepExPoError):
+    """A model's files are on disk but damaged, incomplete or do not fit the networks."""

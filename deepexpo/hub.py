@@ -1,40 +1,68 @@
-"""The one module that talks to the Hugging Face Hub.
+"""The one module that knows where a pretrained model's files are, and the only one that talks to
+the Hugging Face Hub.
 
-Nothing here touches the network at import. Models are fetched only by :func:`download`, which
-the ``python -m deepexpo download NAME`` command and a user's explicit request call; everything
-else asks :meth:`HubModel.is_cached`, which reads the local cache only. Each model's repository
-and revision can be overridden with ``DEEPEXPO_<NAME>_REPO`` / ``DEEPEXPO_<NAME>_REVISION``.
+A model's files are looked for, first to last, at ``DEEPEXPO_<NAME>_WEIGHTS`` (a folder, or for
+the neural engine our single safetensors file), in the ``weights/`` folder, and in the Hugging
+Face cache. Looking never touches the network. Downloads happen only in :func:`download` (the
+``download`` command, the app's Download buttons) and in :func:`require` when downloading on
+first use is allowed (:func:`auto_download_allowed`); one download per model runs at a time, and
+a second caller waits for it instead of fetching the same files again.
+
+The Hub settings (``HF_ENDPOINT``, ``HF_HOME``/``HF_HUB_CACHE``, ``HF_HUB_OFFLINE``) are read
+when used, not when ``huggingface_hub`` was imported, so a running app follows them.
+Each model's repository and revision can be overridden with ``DEEPEXPO_<NAME>_REPO`` /
+``DEEPEXPO_<NAME>_REVISION``.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import struct
+import threading
+import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from huggingface_hub import snapshot_download, try_to_load_from_cache
+from huggingface_hub import hf_hub_download, try_to_load_from_cache
 from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 
-from .errors import DeepExPoError
+from .errors import CheckpointError, DeepExPoError, ModelNotAvailableError
+
+try:  # the HTTP client huggingface_hub 2 uses; 1.x used httpx
+    from httpx2 import HTTPError as TransportError
+except ImportError:  # pragma: no cover - depends on the installed huggingface_hub
+    from httpx import HTTPError as TransportError
 
 logger = logging.getLogger(__name__)
 
+#: The repository's local checkpoint folder (``download --to weights/``).
+WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
+AUTO_DOWNLOAD_ENV = "DEEPEXPO_AUTO_DOWNLOAD"
 
-class ModelNotAvailableError(DeepExPoError):
-    """A model is neither cached nor downloadable now."""
+#: ``progress(fraction done, what is happening)`` while a model downloads.
+DownloadProgress = Callable[[float, str], None]
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
 
 
 @dataclass(frozen=True)
 class HubModel:
-    """A set of files from one Hub repository that a feature needs."""
+    """The files of one Hub repository that a feature needs."""
 
     name: str  # what the user types after ``download``
     description: str
+    enables: str  # the feature that needs it, for the app's Models panel
     repo_id: str
-    files: tuple[str, ...]  # glob patterns: only these are fetched
-    marker: str  # a small file whose presence in the cache says the model was downloaded
+    files: tuple[str, ...]  # exact paths in the repository: only these are fetched
+    size_mb: int  # approximate download size
     revision: str | None = None
+    #: A single file accepted in place of ``files`` (our own packed form), if any.
+    packed: str | None = None
 
     @property
     def _env(self) -> str:
@@ -48,22 +76,64 @@ class HubModel:
     def resolved_revision(self) -> str | None:
         return os.environ.get(f"{self._env}_REVISION", self.revision)
 
-    def is_cached(self) -> bool:
-        """Whether the model is in the local Hugging Face cache; never touches the network."""
-        return self.cached_folder() is not None
+    @property
+    def size(self) -> str:
+        return f"~{self.size_mb / 1000:.1f} GB" if self.size_mb >= 1000 else f"~{self.size_mb} MB"
+
+    def locate(self) -> Path | None:
+        """The first place that holds every file (or the packed file); ``None`` if none does.
+        Looks on disk only."""
+        override = os.environ.get(f"{self._env}_WEIGHTS")
+        candidates = [Path(override)] if override else []
+        candidates += [WEIGHTS_DIR / self.packed] if self.packed else []
+        candidates += [WEIGHTS_DIR, self.cached_folder()]
+        for path in candidates:
+            if path is None:
+                continue
+            if self.packed and path.is_file() and path.name.endswith(Path(self.packed).suffix):
+                return path
+            if path.is_dir() and not self._missing(path):
+                return path
+        return None
 
     def cached_folder(self) -> Path | None:
-        """The cached snapshot holding the model's files, or ``None``; never touches the
-        network."""
-        found = try_to_load_from_cache(self.resolved_repo, self.marker,
-                                       revision=self.resolved_revision)
+        """The Hugging Face cache's snapshot folder of this model, or ``None``; never touches
+        the network. (The marker, the last file fetched, says the download finished.)"""
+        found = try_to_load_from_cache(self.resolved_repo, self.files[-1],
+                                       cache_dir=hub_cache(), revision=self.resolved_revision)
         if not isinstance(found, str):
             return None
-        return Path(found).parents[len(Path(self.marker).parts) - 1]
+        return Path(found).parents[len(Path(self.files[-1]).parts) - 1]
+
+    def paths(self, folder: Path) -> dict[str, Path]:
+        """Each file under ``folder``, in the repository's layout or side by side; a one-line
+        :class:`CheckpointError` names what is missing."""
+        missing = self._missing(folder)
+        if missing:
+            raise CheckpointError(
+                f"{self.description}: missing in '{folder}': {', '.join(missing)}; "
+                f"{self.fetch_hint(force=True)}")
+        return {file: _find(folder, file) for file in self.files}  # type: ignore[misc]
+
+    def _missing(self, folder: Path) -> list[str]:
+        return [Path(f).name for f in self.files if _find(folder, f) is None]
+
+    def fetch_hint(self, force: bool = False) -> str:
+        command = f"python -m deepexpo download {self.name}" + (" --force" if force else "")
+        return f"get it with `{command}` or the app's Models panel"
 
     def missing_message(self) -> str:
-        return (f"{self.description} ('{self.resolved_repo}'), not downloaded here: get it with "
-                f"`python -m deepexpo download {self.name}` on a machine with internet access")
+        why = ("downloads are off (HF_HUB_OFFLINE is set)" if offline() else
+               f"set {AUTO_DOWNLOAD_ENV}=1 to fetch it on first use")
+        return (f"{self.enables} needs {self.description} ('{self.resolved_repo}', {self.size}), "
+                f"which is not downloaded: {self.fetch_hint()}; {why}")
+
+
+def _find(folder: Path, file: str) -> Path | None:
+    for candidate in (folder / file, folder / Path(file).name):
+        if candidate.is_file():
+            return candidate
+    return None
 
 
 #: The neural engine's five published files (``KwaiVGI/LivePortrait``, MIT), by network. Not the
@@ -75,6 +145,9 @@ LIVEPORTRAIT_FILES = {
     "spade_generator": "liveportrait/base_models/spade_generator.pth",
     "stitching_retargeting_module": "liveportrait/retargeting_models/stitching_retargeting_module.pth",
 }
+IDENTITY_WEIGHTS = "models/ip-adapter-plus-face_sd15.safetensors"
+IMAGE_ENCODER = "models/image_encoder"
+CONTROLNET_SUBFOLDER = "diffusion_sd15"
 
 MODELS: dict[str, HubModel] = {
     model.name: model
@@ -82,53 +155,243 @@ MODELS: dict[str, HubModel] = {
         HubModel(
             name="neural",
             description="the LivePortrait networks",
+            enables="the neural engine",
             repo_id="KwaiVGI/LivePortrait",
             files=tuple(LIVEPORTRAIT_FILES.values()),
-            marker=LIVEPORTRAIT_FILES["stitching_retargeting_module"],
-        ),
-        HubModel(
-            name="ip-adapter",
-            description="the IP-Adapter plus-face identity weights and their CLIP image encoder",
-            repo_id="h94/IP-Adapter",
-            files=("models/ip-adapter-plus-face_sd15.safetensors", "models/image_encoder/*"),
-            marker="models/ip-adapter-plus-face_sd15.safetensors",
-        ),
-        HubModel(
-            name="controlnet-face",
-            description="the MediaPipe-face ControlNet for SD 1.5",
-            repo_id="CrucibleAI/ControlNetMediaPipeFace",
-            files=("diffusion_sd15/config.json",
-                   "diffusion_sd15/diffusion_pytorch_model.fp16.safetensors"),
-            marker="diffusion_sd15/config.json",
+            size_mb=523,
+            packed="liveportrait.safetensors",
         ),
         HubModel(
             name="sd15",
             description="the Stable Diffusion 1.5 base model",
+            enables="text-prompted generation",
             repo_id="stable-diffusion-v1-5/stable-diffusion-v1-5",
-            files=("model_index.json", "scheduler/*", "tokenizer/*", "feature_extractor/*",
-                   "*/config.json", "unet/diffusion_pytorch_model.safetensors",
-                   "vae/diffusion_pytorch_model.safetensors", "text_encoder/model.safetensors"),
-            marker="model_index.json",
+            files=("scheduler/scheduler_config.json", "tokenizer/merges.txt",
+                   "tokenizer/special_tokens_map.json", "tokenizer/tokenizer_config.json",
+                   "tokenizer/vocab.json", "feature_extractor/preprocessor_config.json",
+                   "text_encoder/config.json", "text_encoder/model.safetensors",
+                   "unet/config.json", "unet/diffusion_pytorch_model.safetensors",
+                   "vae/config.json", "vae/diffusion_pytorch_model.safetensors",
+                   "model_index.json"),
+            size_mb=4265,
+        ),
+        HubModel(
+            name="ip-adapter",
+            description="the IP-Adapter plus-face identity weights and their CLIP image encoder",
+            enables="the identity branch of generation",
+            repo_id="h94/IP-Adapter",
+            files=(f"{IMAGE_ENCODER}/config.json", f"{IMAGE_ENCODER}/model.safetensors",
+                   IDENTITY_WEIGHTS),
+            size_mb=2626,
+        ),
+        HubModel(
+            name="controlnet-face",
+            description="the MediaPipe-face ControlNet for SD 1.5",
+            enables="the expression/pose route of generation",
+            repo_id="CrucibleAI/ControlNetMediaPipeFace",
+            files=(f"{CONTROLNET_SUBFOLDER}/diffusion_pytorch_model.fp16.safetensors",
+                   f"{CONTROLNET_SUBFOLDER}/config.json"),
+            size_mb=723,
         ),
     )
 }
 
 
-def download(name: str, local_dir: str | os.PathLike | None = None) -> Path:
-    """Fetch a model's files into the Hugging Face cache, or into ``local_dir`` (``weights/``,
-    say), or find them there, and return the folder. Offline, a one-line
-    :class:`ModelNotAvailableError`."""
+def get_model(name: str) -> HubModel:
     if name not in MODELS:
         raise DeepExPoError(f"unknown model '{name}' (choose from: {', '.join(MODELS)})")
-    model = MODELS[name]
-    logger.info("downloading %s from %s", model.description, model.resolved_repo)
-    try:
-        path = snapshot_download(model.resolved_repo, revision=model.resolved_revision,
-                                 allow_patterns=list(model.files), local_dir=local_dir)
-    except (LocalEntryNotFoundError, HfHubHTTPError, OSError) as exc:
-        reason = " ".join(str(exc).split())[:300]
+    return MODELS[name]
+
+
+# --- settings, read when used ---------------------------------------------------------------
+
+def _flag(name: str) -> bool | None:
+    value = os.environ.get(name, "").strip().lower()
+    return True if value in _TRUE else False if value in _FALSE else None
+
+
+def offline() -> bool:
+    """``HF_HUB_OFFLINE=1``: no request at all."""
+    return bool(_flag("HF_HUB_OFFLINE") or _flag("TRANSFORMERS_OFFLINE"))
+
+
+def on_space() -> bool:
+    return bool(os.environ.get("SPACE_ID"))
+
+
+def auto_download_allowed() -> bool:
+    """Whether a model that is not on disk is fetched when first needed: on by default on a
+    Hugging Face Space, elsewhere with ``DEEPEXPO_AUTO_DOWNLOAD=1``; never offline."""
+    if offline():
+        return False
+    flag = _flag(AUTO_DOWNLOAD_ENV)
+    return on_space() if flag is None else flag
+
+
+def hub_cache() -> Path:
+    """The Hugging Face cache folder, as ``huggingface_hub`` would pick it."""
+    if os.environ.get("HF_HUB_CACHE"):
+        return Path(os.environ["HF_HUB_CACHE"]).expanduser()
+    home = os.environ.get("HF_HOME") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME", "~/.cache"), "huggingface")
+    return Path(home).expanduser() / "hub"
+
+
+# --- state and downloads ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ModelStatus:
+    state: str  # "on disk", "not downloaded", "downloading" or "failed"
+    detail: str = ""  # where it is, or why it failed
+
+
+_locks = {name: threading.Lock() for name in MODELS}
+_downloading: set[str] = set()
+_failures: dict[str, str] = {}
+
+
+def status(name: str) -> ModelStatus:
+    """What the app's Models panel shows; reads the disk only."""
+    model = get_model(name)
+    if name in _downloading:
+        return ModelStatus("downloading")
+    found = model.locate()
+    if found is not None:
+        return ModelStatus("on disk", str(found))
+    if name in _failures:
+        return ModelStatus("failed", _failures[name])
+    return ModelStatus("not downloaded")
+
+
+def require(name: str, progress: DownloadProgress | None = None,
+            allow_download: bool | None = None) -> Path:
+    """Where the model's files are, fetched first if they are not on disk and downloads are
+    allowed (default: :func:`auto_download_allowed`); else a one-line
+    :class:`ModelNotAvailableError` that says what is missing and how to get it. The files are
+    checked for damage (:func:`check_files`)."""
+    model = get_model(name)
+    found = model.locate()
+    if found is None:
+        allowed = auto_download_allowed() if allow_download is None else allow_download
+        if not allowed:
+            raise ModelNotAvailableError(model.missing_message())
+        found = download(name, progress=progress)
+    check_files(model, found)
+    return found
+
+
+def download(name: str, local_dir: str | os.PathLike | None = None, force: bool = False,
+             progress: DownloadProgress | None = None) -> Path:
+    """Fetch the model's files into the Hugging Face cache, or into ``local_dir``, and return
+    the folder. Files already there are not fetched again (``force``: they are). A failed
+    transfer leaves only Hugging Face's ``.incomplete`` files, which are never used as the
+    model; the next try resumes them."""
+    model = get_model(name)
+    if offline():
         raise ModelNotAvailableError(
-            f"could not download {model.description} from '{model.resolved_repo}' "
-            f"and it is not in the local cache: {reason}"
-        ) from exc
-    return Path(path)
+            f"cannot download {model.description}: HF_HUB_OFFLINE is set; unset it, or copy "
+            f"the files into '{WEIGHTS_DIR}'")
+    with _locks[name]:
+        if local_dir is None and not force:
+            cached = model.cached_folder()
+            if cached is not None:  # fetched by another request while this one waited
+                return cached
+        _downloading.add(name)
+        _failures.pop(name, None)
+        try:
+            folder = _fetch(model, local_dir, force, progress)
+        except (HfHubHTTPError, LocalEntryNotFoundError, TransportError, OSError) as exc:
+            reason = " ".join(str(exc).split())[:300] or type(exc).__name__
+            _failures[name] = reason
+            raise ModelNotAvailableError(
+                f"could not download {model.description} from '{model.resolved_repo}': "
+                f"{reason}") from exc
+        finally:
+            _downloading.discard(name)
+    logger.info("downloaded %s into %s", model.description, folder)
+    return folder
+
+
+def _fetch(model: HubModel, local_dir: str | os.PathLike | None, force: bool,
+           progress: DownloadProgress | None) -> Path:
+    what = f"downloading {model.description} ({model.size})"
+    logger.info("%s from %s", what, model.resolved_repo)
+    count = len(model.files)
+    path = ""
+    for index, file in enumerate(model.files):
+        def report(done: int, total: int, index: int = index, file: str = file) -> None:
+            if progress is not None:
+                share = done / total if total else 0.0
+                progress((index + share) / count,
+                         f"{what}: file {index + 1} of {count}, {Path(file).name} "
+                         f"{done / 2**20:.0f}/{total / 2**20:.0f} MB")
+
+        path = hf_hub_download(
+            model.resolved_repo, file, revision=model.resolved_revision,
+            cache_dir=None if local_dir is not None else hub_cache(), local_dir=local_dir,
+            endpoint=os.environ.get("HF_ENDPOINT") or None, force_download=force,
+            tqdm_class=_progress_class(report))  # type: ignore[arg-type]
+    if progress is not None:
+        progress(1.0, f"{what}: done")
+    return Path(path).parents[len(Path(model.files[-1]).parts) - 1]
+
+
+def _progress_class(report: Callable[[int, int], None]) -> type:
+    """A stand-in for the tqdm bar ``huggingface_hub`` opens per file: it reports bytes."""
+
+    class Progress:
+        def __init__(self, *args: Any, total: int | None = None, initial: int = 0,
+                     **kwargs: Any) -> None:
+            self.total, self.n = total or 0, initial
+            report(self.n, self.total)
+
+        def update(self, n: int | float | None = 1) -> None:
+            self.n += int(n or 0)
+            report(self.n, self.total)
+
+        def __enter__(self) -> Progress:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+        def __getattr__(self, name: str) -> Callable[..., None]:
+            return lambda *args, **kwargs: None  # refresh, close, set_postfix_str, ...
+
+    return Progress
+
+
+# --- integrity --------------------------------------------------------------------------------
+
+def check_files(model: HubModel, found: Path) -> None:
+    """A cheap check that every file is whole (safetensors headers against file sizes, zip
+    directories of ``.pth`` files, JSON parses), so a truncated or corrupt checkpoint is a
+    one-line :class:`CheckpointError` naming the file and how to fetch it again."""
+    paths = [found] if found.is_file() else list(model.paths(found).values())
+    for path in paths:
+        problem = _file_problem(path)
+        if problem:
+            raise CheckpointError(f"'{path}' of {model.description} is damaged ({problem}); "
+                                  f"{model.fetch_hint(force=True)}")
+
+
+def _file_problem(path: Path) -> str | None:
+    try:
+        if path.suffix == ".safetensors":
+            with open(path, "rb") as f:
+                (length,) = struct.unpack("<Q", f.read(8))
+                header = json.loads(f.read(length))
+            end = max((v["data_offsets"][1] for k, v in header.items() if k != "__metadata__"),
+                      default=0)
+            size = path.stat().st_size
+            if size != 8 + length + end:
+                return f"{size} bytes where its header promises {8 + length + end}"
+        elif path.suffix in (".pth", ".pt", ".bin") and zipfile.is_zipfile(path):
+            zipfile.ZipFile(path).close()
+        elif path.suffix in (".pth", ".pt"):
+            return "not a PyTorch zip archive"
+        elif path.suffix == ".json":
+            json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, struct.error, zipfile.BadZipFile, UnicodeDecodeError) as exc:
+        return " ".join(str(exc).split())[:120] or type(exc).__name__
+    return None

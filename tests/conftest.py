@@ -6,8 +6,11 @@ the warp engine itself; every assertion is then measured on pixels by the landma
 
 from __future__ import annotations
 
+import os
 import wave
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib.cbook
 import numpy as np
@@ -15,6 +18,9 @@ import pytest
 from PIL import Image
 from skimage import data
 
+from huggingface_hub import constants
+
+from deepexpo import get_pipeline, hub
 from deepexpo.engines.warp_engine import WarpEngine
 from deepexpo.face import topology
 from deepexpo.face.canonical import canonical_face
@@ -24,6 +30,9 @@ from deepexpo.motion.controls import ExpressionControls, apply_controls
 from deepexpo.motion.extract import extract_motion
 from deepexpo.motion.state import FaceMotion
 from deepexpo.render.mouth import mouth_opening
+
+if TYPE_CHECKING:
+    from .loopback_hub import LoopbackHub
 
 #: Frame rate of the ``driving_video`` fixture.
 FPS = 10.0
@@ -147,3 +156,57 @@ def shared_sample(relative: str) -> Path:
     if not path.exists():
         pytest.skip(f"../shared/samples/{relative} is not present")
     return path
+
+
+#: Settings of the machine that would let a test see downloaded models or reach a Hub.
+_MODEL_SETTINGS = ("HF_ENDPOINT", "HF_HUB_CACHE", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE",
+                   "SPACE_ID")
+
+
+@pytest.fixture(autouse=True)
+def isolated_models(monkeypatch, tmp_path_factory) -> None:
+    """Every test starts with no downloaded model (an empty Hugging Face cache and weights
+    folder) and none of the ``DEEPEXPO_*`` model settings of the machine it runs on."""
+    for name in list(os.environ):
+        model_setting = name.startswith("DEEPEXPO_") and name.endswith(
+            ("_REPO", "_REVISION", "_WEIGHTS", "_CONFIG", "_PRECISION", "_AUTO_DOWNLOAD"))
+        if model_setting or name in _MODEL_SETTINGS:
+            monkeypatch.delenv(name)
+    base = tmp_path_factory.getbasetemp()
+    monkeypatch.setenv("HF_HOME", str(base / "hf-home-empty"))
+    monkeypatch.setattr(hub, "WEIGHTS_DIR", base / "weights-empty")
+
+
+@pytest.fixture(scope="session")
+def hub_repos(tmp_path_factory) -> tuple[dict[str, Path], Path]:
+    """Each model's repository folder, and the tiny networks' ``models.yaml``."""
+    from .hub_repos import REPO_BUILDERS
+
+    root = tmp_path_factory.mktemp("hub-repos")
+    folders, config = {}, None
+    for name, build in REPO_BUILDERS.items():
+        folders[name] = root / name / "repo"
+        folders[name].mkdir(parents=True)
+        config = build(folders[name]) or config
+    return folders, config
+
+
+@pytest.fixture
+def loopback(hub_repos, monkeypatch, tmp_path) -> Iterator["LoopbackHub"]:
+    """The loopback Hub with every model's repository, an empty cache, short timeouts."""
+    from .loopback_hub import LoopbackHub, LoopbackServer
+
+    folders, config = hub_repos
+    state = LoopbackHub()
+    for name, folder in folders.items():
+        state.add_repo(hub.MODELS[name].repo_id, folder)
+    monkeypatch.setattr(constants, "HF_HUB_DOWNLOAD_TIMEOUT", 1)
+    monkeypatch.setattr(constants, "HF_HUB_ETAG_TIMEOUT", 1)
+    monkeypatch.setattr(hub, "_failures", {})
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    monkeypatch.setenv("DEEPEXPO_NEURAL_CONFIG", str(config))
+    get_pipeline.cache_clear()
+    with LoopbackServer(state) as served:
+        monkeypatch.setenv("HF_ENDPOINT", served.url)
+        yield served
+    get_pipeline.cache_clear()

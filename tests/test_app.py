@@ -11,17 +11,13 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from skimage import data
 
-from deepexpo import ui
 from deepexpo.config import APP_LIMITS
-from deepexpo.fusion import GenerationSetup
-from deepexpo.fusion.pipeline import FusionPipeline
 from deepexpo.io.images import read_image, write_image
 from deepexpo.io.video import Mp4Writer, probe_video
 from deepexpo.motion.controls import ExpressionControls
 from deepexpo.ui import build_demo, launch
 
 from .conftest import FPS, read_frames
-from .tiny_diffusion import tiny_pipeline
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "assets" / "examples"
 DEFAULTS = ("warp", "all", False, 1.0, False)  # engine, region, absolute, strength, adapt
@@ -138,13 +134,3 @@ def test_edit_video_endpoint_keeps_frames_and_audio(client, driving_video, drivi
                           api_name="/edit_video")
     info = probe_video(path)
     assert info.frame_count == len(driving_frames) and info.has_audio
-
-
-def test_generate_endpoint_runs_the_fusion_pipeline(client, files, monkeypatch):
-    """The text tab's wiring, with tiny random models standing in for the downloaded ones."""
-    setup = GenerationSetup(True, False, None, False)
-    monkeypatch.setattr(GenerationSetup, "detect", classmethod(lambda cls: setup))
-    monkeypatch.setattr(ui, "_fusion", lambda _: FusionPipeline(tiny_pipeline()))
-    path = client.predict("a portrait in a garden", None, None, 0.8, 0.8, 6.0, 2, 0,
-                          api_name="/generate")
-    assert read_image(path).shape == (32, 32, 3)

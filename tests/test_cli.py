@@ -82,7 +82,9 @@ def test_cli_unavailable_engine(files, tmp_path, capsys):
     assert main(["transfer", "--source", str(files["source"]), "--driving",
                  str(files["driving"]), "--output", str(tmp_path / "o.png"),
                  "--engine", "neural"]) == 2
-    assert "the neural engine is unavailable" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.startswith("error: the neural engine needs the LivePortrait networks")
+    assert "python -m deepexpo download neural" in err and err.count("\n") == 1
 
 
 def test_cli_download_offline_is_one_line(tmp_path):
@@ -91,8 +93,8 @@ def test_cli_download_offline_is_one_line(tmp_path):
                           capture_output=True, text=True, env=env)
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [proc.stderr.strip()]
-    assert proc.stderr.startswith("error: could not download the Stable Diffusion 1.5 base model "
-                                  "from 'stable-diffusion-v1-5/stable-diffusion-v1-5'")
+    assert proc.stderr.startswith("error: cannot download the Stable Diffusion 1.5 base model: "
+                                  "HF_HUB_OFFLINE is set")
 
 
 def test_cli_on_shared_video_sample(tmp_path):

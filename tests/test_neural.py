@@ -19,6 +19,7 @@ from deepexpo.cli import main
 from deepexpo.engines import create_engine
 from deepexpo.engines.neural_engine import NeuralEngine
 from deepexpo.engines.warp_engine import WarpEngine
+from deepexpo.errors import CheckpointError
 from deepexpo.io.images import read_image, write_image
 from deepexpo.io.video import probe_video
 from deepexpo.motion.compose import MotionOptions
@@ -27,48 +28,19 @@ from deepexpo.neural.checkpoints import LivePortraitNetworks
 from deepexpo.neural.config import NeuralConfig
 from deepexpo.neural.crop import FaceCrop
 from deepexpo.neural.keypoints import KeypointMotion, compose, retarget, stitch
-from deepexpo.neural.weights import WEIGHTS_ENV, CheckpointError
 from deepexpo.pipeline import TransferPipeline
 
 from .conftest import SHARED, shared_sample
 
+WEIGHTS_ENV = "DEEPEXPO_NEURAL_WEIGHTS"
+from .tiny_liveportrait import TINY, published_state, tiny_networks
+
 SMALL = SHARED / "fixtures" / "liveportrait-small"
 MANIFEST = SHARED / "fixtures" / "full_size_state_dict_manifest.json"
 
-TINY = {"model_params": {
-    "appearance_feature_extractor_params": {"image_channel": 3, "block_expansion": 4,
-                                            "num_down_blocks": 2, "max_features": 16,
-                                            "reshape_channel": 2, "reshape_depth": 8,
-                                            "num_resblocks": 1},
-    "motion_extractor_params": {"num_kp": 21, "depths": [1, 1, 1, 1], "dims": [4, 8, 8, 16]},
-    "warping_module_params": {"num_kp": 21, "block_expansion": 4, "max_features": 16,
-                              "num_down_blocks": 2, "reshape_channel": 2,
-                              "estimate_occlusion_map": True,
-                              "dense_motion_params": {"block_expansion": 2, "max_features": 8,
-                                                      "num_blocks": 2, "reshape_depth": 8,
-                                                      "compress": 1}},
-    "spade_generator_params": {"upscale": 2, "block_expansion": 4, "max_features": 16,
-                               "num_down_blocks": 2},
-    "stitching_retargeting_module_params": {
-        "stitching": {"input_size": 126, "hidden_sizes": [8], "output_size": 65},
-        "lip": {"input_size": 65, "hidden_sizes": [8], "output_size": 63},
-        "eye": {"input_size": 66, "hidden_sizes": [8], "output_size": 63}},
-}}
-
-
-def _tiny_networks(seed: int = 0) -> LivePortraitNetworks:
-    torch.manual_seed(seed)
-    nets = LivePortraitNetworks(NeuralConfig.from_dict(TINY))
-    for m in nets.modules():  # non-trivial batch-norm statistics
-        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
-            m.running_mean.uniform_(-0.1, 0.1)
-            m.running_var.uniform_(0.5, 1.5)
-    return nets.fold()
-
-
 @pytest.fixture(scope="module")
 def tiny() -> LivePortraitNetworks:
-    return _tiny_networks()
+    return tiny_networks()
 
 
 @pytest.fixture(scope="module")
@@ -164,22 +136,11 @@ def test_full_size_config_has_the_published_keys_and_shapes():
 
 # --- loading ------------------------------------------------------------------------------------
 
-def _published_state(nets: LivePortraitNetworks, folder) -> None:
-    """Write ``nets`` (unfolded) in the published file layout, as the reference trainer did."""
-    for name in ("appearance_feature_extractor", "motion_extractor", "warping_module",
-                 "spade_generator"):
-        torch.save(getattr(nets, name).state_dict(), folder / f"{name}.pth")
-    s = nets.stitching_retargeting_module
-    torch.save({key: {f"module.{k}": v for k, v in getattr(s, attr).state_dict().items()}
-                for attr, key in s.CHECKPOINT_KEYS.items()},
-               folder / "stitching_retargeting_module.pth")
-
-
 @torch.inference_mode()
 def test_published_files_load_strictly_and_spectral_norm_folds(tmp_path):
     torch.manual_seed(1)
     raw = LivePortraitNetworks(NeuralConfig.from_dict(TINY)).eval()
-    _published_state(raw, tmp_path)
+    published_state(raw, tmp_path)
     (tmp_path / "models.yaml").write_text(json.dumps(TINY))  # JSON is YAML
     feature = torch.rand(1, 16, 16, 16)
     expected = raw.spade_generator(feature)  # spectral norm, eval mode
@@ -190,10 +151,10 @@ def test_published_files_load_strictly_and_spectral_norm_folds(tmp_path):
 
 def test_broken_or_missing_checkpoints_give_one_line_errors(tmp_path):
     raw = LivePortraitNetworks(NeuralConfig.from_dict(TINY))
-    _published_state(raw, tmp_path)
+    published_state(raw, tmp_path)
     config = NeuralConfig.from_dict(TINY)
     (tmp_path / "warping_module.pth").unlink()
-    with pytest.raises(CheckpointError, match="missing neural engine weights.*warping_module.pth"):
+    with pytest.raises(CheckpointError, match=r"missing in .*warping_module.pth.*download neural --force"):
         LivePortraitNetworks.from_published(tmp_path, config)
     torch.save({"not": torch.zeros(1)}, tmp_path / "warping_module.pth")
     with pytest.raises(CheckpointError, match="'warping_module.pth' does not fit the network"):
@@ -342,14 +303,17 @@ def test_neural_engine_on_shared_samples(tiny_weights, tmp_path, monkeypatch):
 
 # --- availability -------------------------------------------------------------------------------
 
-def test_auto_falls_back_to_warp_without_weights(monkeypatch, tmp_path, caplog):
-    monkeypatch.setenv(WEIGHTS_ENV, str(tmp_path / "nothing-here"))
-    monkeypatch.setattr("deepexpo.neural.weights.WEIGHTS_DIR", tmp_path)
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
-    monkeypatch.setattr("deepexpo.hub.try_to_load_from_cache", lambda *a, **k: None)
-    with caplog.at_level(logging.WARNING):
-        assert isinstance(create_engine("auto"), WarpEngine)
-    assert "using the warp engine" in caplog.text and "download neural" in caplog.text
+def test_auto_is_warp_without_weights_or_without_a_gpu(tiny_weights, monkeypatch, caplog):
+    with caplog.at_level(logging.INFO, logger="deepexpo"):
+        assert isinstance(create_engine("auto"), WarpEngine)  # no weights (isolated by conftest)
+        assert "download neural" in caplog.text
+        monkeypatch.setenv(WEIGHTS_ENV, tiny_weights)
+        monkeypatch.setattr("deepexpo.engines.cuda_available", lambda: False)
+        assert isinstance(create_engine("auto"), WarpEngine)  # weights, but a CPU only
+        assert "no CUDA device" in caplog.text
+    monkeypatch.setattr("deepexpo.engines.cuda_available", lambda: True)
+    assert isinstance(create_engine("auto"), NeuralEngine)  # weights and a GPU
+    assert isinstance(create_engine("neural"), NeuralEngine)  # asked for: runs on the CPU too
 
 
 def test_download_neural_offline_is_one_line(tmp_path):
@@ -358,5 +322,5 @@ def test_download_neural_offline_is_one_line(tmp_path):
                           capture_output=True, text=True, env=env)
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0
-    assert proc.stderr.startswith("error: could not download the LivePortrait networks from "
-                                  "'KwaiVGI/LivePortrait'")
+    assert proc.stderr.startswith("error: cannot download the LivePortrait networks: "
+                                  "HF_HUB_OFFLINE is set")

@@ -1,6 +1,7 @@
 """Transfer engines behind one interface; :func:`create_engine` picks one by name.
 
-The neural engine (and torch) is imported only when it is asked for and its weights are there.
+The neural engine (and torch) is imported only when it is asked for, or when ``auto`` finds its
+weights on disk.
 """
 
 from __future__ import annotations
@@ -8,9 +9,8 @@ from __future__ import annotations
 import logging
 import os
 
+from .. import hub
 from ..errors import InputError
-from ..hub import MODELS
-from ..neural.weights import locate_weights
 from .base import TransferEngine
 from .warp_engine import WarpEngine
 
@@ -21,27 +21,39 @@ ENGINES = ("auto", "warp", "neural")
 PRECISION_ENV = "DEEPEXPO_NEURAL_PRECISION"
 
 
-def engine_availability() -> dict[str, str | None]:
-    """Each engine by name, with the reason it cannot run here (``None`` when it can)."""
-    neural = None if locate_weights() is not None else MODELS["neural"].missing_message()
-    return {"warp": None, "neural": neural}
+def cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
 
 
-def create_engine(name: str = "auto") -> TransferEngine:
-    """``auto`` is the neural engine when its weights are on disk, else the warp engine."""
+def resolve_engine(name: str = "auto") -> str:
+    """The engine ``name`` stands for: ``auto`` is the neural engine when its weights are on
+    disk and a CUDA device is there (on a CPU it takes seconds a frame), else the warp engine.
+    Never downloads."""
     if name not in ENGINES:
         raise InputError(f"unknown engine '{name}' (choose from: {', '.join(ENGINES)})")
-    if name == "warp":
+    if name != "auto":
+        return name
+    if hub.MODELS["neural"].locate() is None:
+        logger.info("auto engine: warp (%s)", hub.MODELS["neural"].missing_message())
+        return "warp"
+    if not cuda_available():
+        logger.info("auto engine: warp (no CUDA device; choose neural to run it on the CPU)")
+        return "warp"
+    return "neural"
+
+
+def create_engine(name: str = "auto",
+                  progress: hub.DownloadProgress | None = None) -> TransferEngine:
+    """The engine by name (see :func:`resolve_engine`). ``neural`` fetches its weights first
+    when they are not on disk and downloads are allowed (:func:`hub.require`)."""
+    if resolve_engine(name) == "warp":
         return WarpEngine()
-    reason = engine_availability()["neural"]
-    if reason is None:
-        from .neural_engine import NeuralEngine
+    weights = hub.require("neural", progress)
+    from .neural_engine import NeuralEngine
 
-        return NeuralEngine(precision=os.environ.get(PRECISION_ENV, "auto"))
-    if name == "neural":
-        raise InputError(f"the neural engine is unavailable: {reason}")
-    logger.warning("neural engine unavailable (%s); using the warp engine", reason)
-    return WarpEngine()
+    return NeuralEngine(weights=weights, precision=os.environ.get(PRECISION_ENV, "auto"))
 
 
-__all__ = ["ENGINES", "TransferEngine", "WarpEngine", "create_engine", "engine_availability"]
+__all__ = ["ENGINES", "TransferEngine", "WarpEngine", "create_engine", "resolve_engine"]

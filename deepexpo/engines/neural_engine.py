@@ -19,14 +19,13 @@ import torch
 from ..config import KEYPOINT_SMOOTHING
 from ..face import topology
 from ..face.landmarks import FaceLandmarks
-from ..hub import MODELS, ModelNotAvailableError
+from .. import hub
 from ..motion.compose import MotionOptions, neutral_reference
 from ..motion.controls import ExpressionEdit
 from ..motion.smoothing import OneEuroFilter
 from ..neural.checkpoints import LivePortraitNetworks, load_networks
 from ..neural.crop import FaceCrop
 from ..neural.keypoints import KeypointMotion, compose, retarget, stitch
-from ..neural.weights import locate_weights
 from ..render.mouth import mouth_opening
 from .base import TransferEngine
 from .warp_engine import WarpEngine, WarpSource
@@ -77,10 +76,7 @@ class NeuralEngine(TransferEngine):
             raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         if networks is None:
-            weights = weights or locate_weights()
-            if weights is None:
-                raise ModelNotAvailableError(f"the neural engine needs {MODELS['neural'].missing_message()}")
-            networks = load_networks(weights)
+            networks = load_networks(weights or hub.require("neural"))
         self.networks = networks.fold().to(self.device)
         self.dtype = self._autocast_dtype(precision)
         self.batch_size = 8 if self.device.type == "cuda" else 2

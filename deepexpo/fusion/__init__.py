@@ -9,11 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..hub import MODELS
-from ..neural.weights import WEIGHTS_DIR
+from .. import hub
 
 #: Where ``train fusion`` writes the semantic branch, and generation looks for it.
-SEMANTIC_WEIGHTS = WEIGHTS_DIR / "semantic_branch.safetensors"
+SEMANTIC_WEIGHTS = hub.WEIGHTS_DIR / "semantic_branch.safetensors"
 
 
 @dataclass(frozen=True)
@@ -27,21 +26,34 @@ class GenerationSetup:
 
     @classmethod
     def detect(cls) -> GenerationSetup:
-        """From the local cache and ``weights/`` only; never touches the network."""
-        return cls(MODELS["sd15"].is_cached(), MODELS["ip-adapter"].is_cached(),
+        """From the disk only; never touches the network."""
+        ready = {name: hub.MODELS[name].locate() is not None
+                 for name in ("sd15", "ip-adapter", "controlnet-face")}
+        return cls(ready["sd15"], ready["ip-adapter"],
                    SEMANTIC_WEIGHTS if SEMANTIC_WEIGHTS.is_file() else None,
-                   MODELS["controlnet-face"].is_cached())
+                   ready["controlnet-face"])
+
+    @staticmethod
+    def needed(identity: bool, reference: bool) -> list[str]:
+        """The Hub models a request needs: the base model always, the identity branch for an
+        identity image, the ControlNet for a reference when no semantic branch was trained."""
+        names = ["sd15"] + (["ip-adapter"] if identity else [])
+        if reference and not SEMANTIC_WEIGHTS.is_file():
+            names.append("controlnet-face")
+        return names
 
     def describe(self) -> list[str]:
         """One line per part: what is there, or what is missing and how to get it."""
+        models = hub.MODELS
         if not self.base_ready:
-            return [f"Text-prompted generation needs {MODELS['sd15'].missing_message()}."]
+            return [f"Base model: not downloaded ({models['sd15'].missing_message()})."]
         lines = ["Base model: ready."]
         lines.append("Identity: IP-Adapter plus-face." if self.identity else
-                     f"Identity: off; it needs {MODELS['ip-adapter'].missing_message()}.")
+                     f"Identity: off ({models['ip-adapter'].missing_message()}).")
         routes = [name for name, ready in (("the trained semantic branch", self.semantic_weights),
                                            ("the MediaPipe-face ControlNet", self.controlnet)) if ready]
         lines.append(f"Expression and pose: {' and '.join(routes)}." if routes else
                      "Expression and pose: off; train the semantic branch with `python -m deepexpo "
-                     f"train fusion --data FACES`, or get {MODELS['controlnet-face'].missing_message()}.")
+                     f"train fusion --data FACES`, or get the face ControlNet "
+                     f"({models['controlnet-face'].missing_message()}).")
         return lines

@@ -25,7 +25,8 @@ from transformers import CLIPImageProcessor, CLIPVisionModelWithProjection
 
 from ..errors import InputError
 from ..face.landmarks import FaceLandmarks, MediaPipeLandmarker
-from ..hub import MODELS, HubModel, ModelNotAvailableError
+from .. import hub
+from ..hub import CONTROLNET_SUBFOLDER, IDENTITY_WEIGHTS, IMAGE_ENCODER
 from ..motion.extract import extract_motion
 from ..neural.crop import FaceCrop
 from .attention import use_fusion_processors
@@ -34,9 +35,6 @@ from .semantics import semantic_vector
 
 logger = logging.getLogger(__name__)
 
-IDENTITY_WEIGHTS = "models/ip-adapter-plus-face_sd15.safetensors"
-IMAGE_ENCODER = "models/image_encoder"
-CONTROLNET_SUBFOLDER = "diffusion_sd15"
 IDENTITY_CROP_SCALE = 1.8  # a face crop as IP-Adapter's face models saw: face, a little hair
 
 
@@ -50,13 +48,6 @@ def split_adapter_state(flat: dict[str, torch.Tensor]) -> dict[str, dict[str, to
             raise InputError(f"not an IP-Adapter weights file: unexpected key '{key}'")
         out[part][rest] = value
     return out
-
-
-def _cached(model: HubModel) -> Path:
-    folder = model.cached_folder()
-    if folder is None:
-        raise ModelNotAvailableError(f"text-prompted generation needs {model.missing_message()}")
-    return folder
 
 
 @dataclass
@@ -99,15 +90,15 @@ class FusionPipeline:
     def from_pretrained(cls, base: str | os.PathLike | None = None, identity: bool = True,
                         semantic_weights: str | os.PathLike | None = None,
                         controlnet: bool = False, device: str | None = None) -> FusionPipeline:
-        """The real models, from the local Hugging Face cache (``python -m deepexpo download
-        sd15 / ip-adapter / controlnet-face``) or a local diffusers folder for ``base``. Never
-        downloads: a missing model is a one-line :class:`ModelNotAvailableError`."""
+        """The real models, found (or fetched, where downloads are allowed) by
+        :func:`deepexpo.hub.require`, or a local diffusers folder for ``base``. A missing model
+        is a one-line :class:`~deepexpo.errors.ModelNotAvailableError`."""
         device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         dtype = torch.float16 if device == "cuda" else torch.float32
         # Every missing model is reported before anything heavy loads.
-        base_dir = Path(base) if base is not None else _cached(MODELS["sd15"])
-        identity_dir = _cached(MODELS["ip-adapter"]) if identity else None
-        controlnet_dir = _cached(MODELS["controlnet-face"]) if controlnet else None
+        base_dir = Path(base) if base is not None else hub.require("sd15")
+        identity_dir = hub.require("ip-adapter") if identity else None
+        controlnet_dir = hub.require("controlnet-face") if controlnet else None
         pipe = StableDiffusionPipeline.from_pretrained(
             base_dir, dtype=dtype, safety_checker=None, requires_safety_checker=False,
             local_files_only=True)

@@ -18,6 +18,8 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from ..errors import CheckpointError
+from ..hub import LIVEPORTRAIT_FILES, MODELS
 from .appearance_feature_extractor import AppearanceFeatureExtractor
 from .blocks import fold_spectral_norm
 from .config import NeuralConfig
@@ -25,7 +27,9 @@ from .motion_extractor import MotionExtractor
 from .spade_generator import SPADEDecoder
 from .stitching_retargeting import StitchingRetargeting
 from .warping_network import WarpingNetwork
-from .weights import CheckpointError, published_paths
+
+#: A ``models.yaml`` for published files of another size (the tests' small networks, say).
+CONFIG_ENV = "DEEPEXPO_NEURAL_CONFIG"
 
 
 class LivePortraitNetworks(nn.Module):
@@ -54,7 +58,9 @@ class LivePortraitNetworks(nn.Module):
         """Networks with the weights of the published files under ``folder`` (the Hub layout,
         or the five files side by side)."""
         nets = cls(config or NeuralConfig.from_yaml())
-        for name, path in published_paths(folder).items():
+        paths = MODELS["neural"].paths(Path(folder))
+        for name, file in LIVEPORTRAIT_FILES.items():
+            path = paths[file]
             state = _load_pth(path)
             if name == "stitching_retargeting_module":
                 for attr, key in StitchingRetargeting.CHECKPOINT_KEYS.items():
@@ -87,7 +93,8 @@ def _load_pth(path: Path) -> dict:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # a damaged file, or one holding more than plain tensors
-        raise CheckpointError(f"cannot load '{path}': {str(exc).splitlines()[0]}") from exc
+        raise CheckpointError(f"cannot load '{path}': {str(exc).splitlines()[0]}; "
+                              f"{MODELS['neural'].fetch_hint(force=True)}") from exc
 
 
 def _load_strict(module: nn.Module, state: dict, path: Path) -> None:
@@ -99,10 +106,11 @@ def _load_strict(module: nn.Module, state: dict, path: Path) -> None:
 
 
 def load_networks(path: Path) -> LivePortraitNetworks:
-    """Networks from a folder of published files (with the published config, or the
-    ``models.yaml`` beside them) or from our safetensors file (which records its config)."""
+    """Networks from a folder of published files or from our safetensors file (which records
+    its config). Published files take the config at ``DEEPEXPO_NEURAL_CONFIG``, else the
+    ``models.yaml`` beside them, else the published one."""
     if path.is_file():
         return LivePortraitNetworks.from_safetensors(path)
-    config_file = path / "models.yaml"
+    config_file = Path(os.environ.get(CONFIG_ENV) or path / "models.yaml")
     config = NeuralConfig.from_yaml(config_file) if config_file.is_file() else None
     return LivePortraitNetworks.from_published(path, config)

@@ -1,0 +1,296 @@
+"""What the app's buttons call: library calls behind one-line errors, the models a request needs
+fetched first (where downloads are allowed), and GPU work inside ZeroGPU where there is one."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+import numpy as np
+
+from .. import MotionOptions, get_pipeline, hub
+from ..config import APP_LIMITS, GPU_BUDGET
+from ..engines import cuda_available, resolve_engine
+from ..errors import DeepExPoError
+from ..fusion import GenerationSetup
+from ..gpu import gpu_task
+from ..io.images import read_image
+from ..io.video import probe_video
+from ..motion.controls import ExpressionControls, ExpressionEdit
+
+#: Result files older than this are deleted; Gradio serves its own copies (``delete_cache``).
+OUTPUT_MAX_AGE_S = 600
+NO_EMOTION = "none"
+
+
+class OutputFolder:
+    """Where handlers write result files. Gradio copies each returned file into its cache, so
+    ours only need to outlive that copy: each new result clears out the stale ones."""
+
+    def __init__(self, max_age_s: float = OUTPUT_MAX_AGE_S):
+        self._dir = tempfile.TemporaryDirectory(prefix="deepexpo-app-")
+        self.max_age_s = max_age_s
+
+    def new_file(self, suffix: str) -> Path:
+        folder = Path(self._dir.name)
+        deadline = time.time() - self.max_age_s
+        for old in folder.iterdir():
+            if old.stat().st_mtime < deadline:
+                old.unlink(missing_ok=True)
+        return folder / f"{uuid.uuid4().hex}{suffix}"
+
+
+class _ForwardWarnings(logging.Handler):
+    """Show the library's warnings (several faces, frames without a face) in the browser, for
+    the request being handled on this thread only."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.thread = threading.get_ident()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread == self.thread:
+            gr.Warning(record.getMessage())
+
+
+@contextlib.contextmanager
+def _user_facing() -> Iterator[None]:
+    """Library errors become one-line ``gr.Error``s; library warnings become ``gr.Warning``s."""
+    handler = _ForwardWarnings()
+    logger = logging.getLogger("deepexpo")
+    logger.addHandler(handler)
+    try:
+        yield
+    except DeepExPoError as exc:
+        raise gr.Error(str(exc), print_exception=False) from exc
+    finally:
+        logger.removeHandler(handler)
+
+
+def handler(fn: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(fn)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        with _user_facing():
+            return fn(*args, **kwargs)
+
+    return wrapped
+
+
+def _require(value: Any, message: str) -> None:
+    if value is None or value == "":
+        raise gr.Error(message, print_exception=False)
+
+
+def _options(region: str, absolute: bool, strength: float, adapt_scale: bool) -> MotionOptions:
+    return MotionOptions(region=region, relative=not absolute, strength=float(strength),
+                         adapt_scale=bool(adapt_scale))
+
+
+def _edit_settings(emotion: str, intensity: float, keep_source: float,
+                   values: tuple[float, ...]) -> ExpressionEdit:
+    controls = ExpressionControls(**dict(zip(ExpressionControls.names(), map(float, values),
+                                             strict=True)))
+    return ExpressionEdit.from_settings(controls, None if emotion == NO_EMOTION else emotion,
+                                        float(intensity), float(keep_source))
+
+
+def _fraction_progress(progress: gr.Progress, desc: str) -> Callable[[int, int], None]:
+    return lambda done, total: progress(done / max(total, 1), desc=desc)
+
+
+def fetch_models(names: list[str], progress: gr.Progress) -> None:
+    """The models a request needs: on disk, or fetched now with progress where downloads are
+    allowed; otherwise a one-line error that says what is missing and how to get it."""
+    for name in names:
+        hub.require(name, lambda fraction, text: progress(fraction, desc=text))
+
+
+def _engine(engine: str, progress: gr.Progress) -> str:
+    name = resolve_engine(engine)
+    if name == "neural":
+        fetch_models(["neural"], progress)
+    return name
+
+
+# --- the work itself: what runs on the GPU where the neural engine or generation needs one -----
+
+def _transfer_image_work(engine: str, source: str, driving: str, options: MotionOptions,
+                         show_inputs: bool) -> np.ndarray:
+    return get_pipeline(engine, APP_LIMITS).transfer_image(
+        read_image(source, APP_LIMITS), read_image(driving, APP_LIMITS), options, show_inputs)
+
+
+def _transfer_video_work(engine: str, source: str, driving: str, output: Path,
+                         options: MotionOptions, show_inputs: bool,
+                         progress: Callable[[int, int], None]) -> None:
+    get_pipeline(engine, APP_LIMITS).transfer_video(
+        read_image(source, APP_LIMITS), driving, output, options, show_inputs, keep_audio=True,
+        progress=progress)
+
+
+@functools.lru_cache(maxsize=4)
+def _prepared(engine: str, path: str) -> Any:
+    """The engine's view of an uploaded photo, kept while its sliders move: Gradio stores each
+    upload under a content hash, so the path names the image."""
+    return get_pipeline(engine, APP_LIMITS).prepare_source(read_image(path, APP_LIMITS))[1]
+
+
+def _edit_image_work(engine: str, source: str, edit: ExpressionEdit) -> np.ndarray:
+    return get_pipeline(engine, APP_LIMITS).engine.edit(_prepared(engine, source), edit)
+
+
+def _edit_video_work(engine: str, video: str, reference: str | None, output: Path,
+                     edit: ExpressionEdit, progress: Callable[[int, int], None]) -> None:
+    get_pipeline(engine, APP_LIMITS).edit_video(video, output, edit, keep_audio=True,
+                                                progress=progress, reference=reference)
+
+
+@functools.lru_cache(maxsize=1)
+def _fusion(setup: GenerationSetup) -> Any:
+    """The generation pipeline with every part this installation has, loaded on first use."""
+    from ..fusion.pipeline import FusionPipeline
+
+    return FusionPipeline.from_pretrained(identity=setup.identity,
+                                          semantic_weights=setup.semantic_weights,
+                                          controlnet=setup.controlnet)
+
+
+def _generate_work(setup: GenerationSetup, prompt: str, identity: str | None,
+                   reference: str | None, identity_strength: float, semantic_strength: float,
+                   steps: int, guidance: float, seed: int,
+                   progress: Callable[[int, int], None]) -> np.ndarray:
+    return _fusion(setup).generate(
+        prompt, read_image(identity, APP_LIMITS) if identity else None,
+        read_image(reference, APP_LIMITS) if reference else None, identity_strength,
+        semantic_strength, steps, guidance, seed, progress=progress)
+
+
+def _video_frames(path: str) -> int:
+    return probe_video(path, APP_LIMITS).frame_count
+
+
+def _gpu_seconds(work_s: float) -> float:
+    return min(GPU_BUDGET.overhead_s + work_s, GPU_BUDGET.max_s)
+
+
+def _generation_seconds(setup: GenerationSetup, prompt: str, identity: str | None,
+                        reference: str | None, identity_strength: float,
+                        semantic_strength: float, steps: int, *args: Any) -> float:
+    return _gpu_seconds(steps * GPU_BUDGET.generation_step_s)
+
+
+def _format_duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+
+
+class Handlers:
+    """The app's event handlers. Work for the neural engine and generation goes through
+    :func:`~deepexpo.gpu.gpu_task` (ZeroGPU, with a duration estimated from the work); warp
+    work runs as it is."""
+
+    def __init__(self) -> None:
+        self.outputs = OutputFolder()
+        self._neural_frame_s: float | None = None  # measured on this machine, once known
+        frame = GPU_BUDGET.neural_frame_gpu_s
+        self._gpu = {
+            "image": gpu_task(_transfer_image_work, lambda *a: _gpu_seconds(2 * frame)),
+            "video": gpu_task(_transfer_video_work,
+                              lambda e, s, driving, *a: _gpu_seconds(_video_frames(driving) * frame)),
+            "edit": gpu_task(_edit_image_work, lambda *a: _gpu_seconds(2 * frame)),
+            "edit_video": gpu_task(_edit_video_work,
+                                   lambda e, video, *a: _gpu_seconds(2 * _video_frames(video) * frame)),
+            "generate": gpu_task(_generate_work, _generation_seconds),
+        }
+
+    def _work(self, kind: str, engine: str) -> Callable[..., Any]:
+        plain = {"image": _transfer_image_work, "video": _transfer_video_work,
+                 "edit": _edit_image_work, "edit_video": _edit_video_work}
+        return self._gpu[kind] if engine == "neural" else plain[kind]
+
+    def _timed_video(self, engine: str, frames: int, run: Callable[[], None]) -> None:
+        """Say up front how long a neural video will take (frames x seconds per frame, as
+        measured here, else the benchmark's figure), then time it for the next estimate."""
+        if engine != "neural":
+            run()
+            return
+        per_frame = self._neural_frame_s or (GPU_BUDGET.neural_frame_gpu_s if cuda_available()
+                                             else GPU_BUDGET.neural_frame_cpu_s)
+        gr.Info(f"The neural engine takes about {per_frame:.1f} s a frame here: {frames} frames, "
+                f"about {_format_duration(frames * per_frame)}.")
+        start = time.perf_counter()
+        run()
+        self._neural_frame_s = (time.perf_counter() - start) / max(frames, 1)
+
+    @handler
+    def transfer_image(self, source: str | None, driving: str | None, engine: str, region: str,
+                       absolute: bool, strength: float, adapt_scale: bool, show_inputs: bool,
+                       progress: gr.Progress = gr.Progress()) -> np.ndarray:
+        _require(source, "Upload an identity image.")
+        _require(driving, "Upload a driving image.")
+        engine = _engine(engine, progress)
+        return self._work("image", engine)(engine, source, driving,
+                                           _options(region, absolute, strength, adapt_scale),
+                                           bool(show_inputs))
+
+    @handler
+    def transfer_video(self, source: str | None, driving: str | None, engine: str, region: str,
+                       absolute: bool, strength: float, adapt_scale: bool, show_inputs: bool,
+                       progress: gr.Progress = gr.Progress()) -> str:
+        _require(source, "Upload an identity image.")
+        _require(driving, "Upload a driving video.")
+        frames = _video_frames(driving)  # a bad or too-long video fails before any download
+        engine = _engine(engine, progress)
+        out = self.outputs.new_file(".mp4")
+        options = _options(region, absolute, strength, adapt_scale)
+        self._timed_video(engine, frames, lambda: self._work("video", engine)(
+            engine, source, driving, out, options, bool(show_inputs),
+            _fraction_progress(progress, "reenacting")))
+        return str(out)
+
+    @handler
+    def edit_image(self, source: str | None, engine: str, emotion: str, intensity: float,
+                   keep_source: float, *values: float,
+                   progress: gr.Progress = gr.Progress()) -> np.ndarray:
+        _require(source, "Upload a photo to edit.")
+        edit = _edit_settings(emotion, intensity, keep_source, values)
+        engine = _engine(engine, progress)
+        return self._work("edit", engine)(engine, source, edit)
+
+    @handler
+    def edit_video(self, video: str | None, reference: str | None, engine: str, emotion: str,
+                   intensity: float, keep_source: float, *values: float,
+                   progress: gr.Progress = gr.Progress()) -> str:
+        _require(video, "Upload a video to edit.")
+        frames = _video_frames(video)
+        engine = _engine(engine, progress)
+        out = self.outputs.new_file(".mp4")
+        edit = _edit_settings(emotion, intensity, keep_source, values)
+        self._timed_video(engine, frames, lambda: self._work("edit_video", engine)(
+            engine, video, reference or None, out, edit, _fraction_progress(progress, "editing")))
+        return str(out)
+
+    @handler
+    def generate(self, prompt: str, identity: str | None, reference: str | None,
+                 identity_strength: float, semantic_strength: float, guidance: float,
+                 steps: int, seed: int, progress: gr.Progress = gr.Progress()) -> np.ndarray:
+        _require(prompt.strip() if prompt else "", "Write a prompt.")
+        for name in GenerationSetup.needed(bool(identity), bool(reference)):
+            if hub.MODELS[name].locate() is None and not hub.auto_download_allowed():
+                if name == "sd15":
+                    raise gr.Error(hub.MODELS[name].missing_message(), print_exception=False)
+                gr.Warning(hub.MODELS[name].missing_message())
+            else:
+                fetch_models([name], progress)
+        return self._gpu["generate"](
+            GenerationSetup.detect(), prompt, identity, reference, float(identity_strength),
+            float(semantic_strength), int(steps), float(guidance), int(seed),
+            _fraction_progress(progress, "generating"))

@@ -1,0 +1,186 @@
+"""The Gradio app's layout. It only wires components to the handlers: no model code here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from ..config import APP_LIMITS
+from ..face.canonical import REGIONS
+from ..motion.controls import EMOTIONS, ExpressionControls
+from .handlers import NO_EMOTION, Handlers
+from .models_panel import engine_choice, generation_status, models_panel
+
+#: Gradio's cache of uploads and results: checked every half hour, files older than an hour go.
+CACHE_CLEANUP = (1800, 3600)
+
+DESCRIPTION = """# DeepExPo
+Transfer facial expression and head pose onto a photo while keeping who the person is.
+Upload an **identity image** (whose face to keep) and a **driving image or video** (whose
+expression and head pose to copy), or click an example. The built-in warp engine runs offline on
+a CPU; the neural engine and text-prompted generation use pretrained models from the Hugging Face
+Hub (see **Models** below). Videos up to {seconds:.0f} s and {side} px."""
+
+
+def _image_upload(label: str, **kwargs: Any) -> gr.Image:
+    """An image upload handed to the library as its file path, undecoded. The library's reader
+    checks format and size and says what is wrong in one line, where Gradio's own decoding
+    would turn a damaged file into a generic error. (Overridden on the instance: a Component
+    subclass would make Gradio write a ``.pyi`` stub into the package at import.)"""
+    image = gr.Image(type="filepath", label=label, **kwargs)
+    image.preprocess = lambda payload: None if payload is None else str(payload.path)
+    return image
+
+
+def _controls() -> list[gr.components.Component]:
+    with gr.Row():
+        engine = engine_choice()
+        region = gr.Dropdown(list(REGIONS), value="all", label="Region",
+                             info="expression keeps the identity's head pose; pose keeps its expression")
+        strength = gr.Slider(0.0, 2.0, value=1.0, step=0.05, label="Strength",
+                             info="0 leaves the photo unchanged")
+    with gr.Row():
+        absolute = gr.Checkbox(False, label="Absolute",
+                               info="copy the driver's expression as it is, not its change")
+        adapt = gr.Checkbox(False, label="Adapt scale",
+                            info="scale head movement by the ratio of face sizes")
+        sbs = gr.Checkbox(False, label="Side by side", info="identity | driver | result")
+    return [engine, region, absolute, strength, adapt, sbs]
+
+
+def _examples(folder: Path | None, rows: list[list[Any]], inputs: list[gr.components.Component],
+              fn: Callable[..., Any], output: gr.components.Component) -> None:
+    """Examples that run on click (not cached, so the app starts at once); a missing folder
+    (an installed package without the repository's assets) simply has none."""
+    if folder is None or not folder.is_dir():
+        return
+    rows = [[str(folder / row[0]), str(folder / row[1]), *row[2:]] for row in rows]
+    gr.Examples(rows, inputs, output, fn, cache_examples=False, run_on_click=True)
+
+
+def _editor_tab(examples: Path | None, handlers: Handlers) -> gr.Dropdown:
+    gr.Markdown("Dial an expression by hand or pick an emotion: the result follows the sliders. "
+                "Apply the same settings to a video to change its emotion while the head motion "
+                "and the lips (speech) stay as they are.")
+    with gr.Row():
+        photo = _image_upload("Photo", elem_id="edit-source")
+        result = gr.Image(type="numpy", label="Edited", format="jpeg", elem_id="edit-result")
+    with gr.Row():
+        engine = engine_choice()
+        emotion = gr.Dropdown([NO_EMOTION, *EMOTIONS], value=NO_EMOTION, label="Emotion")
+        intensity = gr.Slider(0.0, 2.0, value=1.0, step=0.05, label="Intensity")
+        keep = gr.Slider(0.0, 1.0, value=1.0, step=0.05, label="Keep source expression",
+                         info="1: add to the photo's own expression; 0: start from neutral")
+    sliders = []
+    for group in (("smile", "blink", "wink", "eyebrow_raise", "eyebrow_frown"),
+                  ("aaa", "eee", "woo", "pupil_x", "pupil_y"), ("pitch", "yaw", "roll")):
+        with gr.Row():
+            for name in group:
+                low, high = ExpressionControls.slider_range(name)
+                sliders.append(gr.Slider(low, high, value=0.0, step=(high - low) / 100,
+                                         label=name.replace("_", " "),
+                                         info=ExpressionControls.describe(name),
+                                         elem_id=f"edit-{name}"))
+    reset = gr.Button("Reset controls")
+    settings = [engine, emotion, intensity, keep, *sliders]
+    # One listener for every control: a burst of changes (dragging, reset) renders once more
+    # after the one in flight, not once per change.
+    # Each update takes milliseconds: it skips the queue, whose round trip would double the
+    # time a slider takes to show its effect.
+    gr.on([c.change for c in (photo, *settings)], handlers.edit_image, [photo, *settings], result,
+          api_name=False, trigger_mode="always_last", show_progress="hidden", queue=False)
+    gr.Button("Edit", variant="primary").click(handlers.edit_image, [photo, *settings], result,
+                                               api_name="edit_image")
+    # An emotion replaces the photo's own expression unless told to keep it.
+    emotion.input(lambda e: 1.0 if e == NO_EMOTION else 0.0, emotion, keep, api_name=False)
+    reset.click(lambda: [0.0] * len(sliders), None, sliders, api_name=False)
+    if examples is not None and examples.is_dir():
+        gr.Examples([[str(examples / "astronaut.jpg")], [str(examples / "hopper.jpg")]], [photo])
+    with gr.Accordion("Apply to a video", open=False):
+        with gr.Row():
+            video = gr.Video(label="Video to edit")
+            reference = gr.Video(label="Expression reference clip (optional)")
+            video_out = gr.Video(label="Edited video")
+        gr.Button("Edit video", variant="primary").click(
+            handlers.edit_video, [video, reference, *settings], video_out,
+            api_name="edit_video")
+    return engine
+
+
+def build_demo(examples: Path | None = None) -> gr.Blocks:
+    """The app; ``examples`` is the folder of example files (``assets/examples``). Reads the
+    disk to show which models are there; never touches the network."""
+    handlers = Handlers()
+    with gr.Blocks(title="DeepExPo", delete_cache=CACHE_CLEANUP, analytics_enabled=False) as demo:
+        gr.Markdown(DESCRIPTION.format(seconds=APP_LIMITS.max_video_seconds,
+                                       side=APP_LIMITS.max_video_side))
+        with gr.Tab("Image → Image"):
+            with gr.Row():
+                src = _image_upload("Identity image", elem_id="image-source")
+                drv = _image_upload("Driving image", elem_id="image-driving")
+                out = gr.Image(type="numpy", label="Result", format="png", elem_id="image-result")
+            controls = _controls()
+            run = gr.Button("Transfer", variant="primary", elem_id="image-run")
+            image_run = run.click(handlers.transfer_image, [src, drv, *controls], out,
+                                  api_name="transfer_image")
+            _examples(examples, [
+                ["astronaut.jpg", "driver_open_mouth.jpg", "warp", "all", False, 1.0, False, False],
+                ["hopper.jpg", "driver_turned.jpg", "warp", "pose", False, 1.0, False, True],
+                ["astronaut.jpg", "driver_open_mouth.jpg", "warp", "lips", False, 1.5, False, True],
+            ], [src, drv, *controls], handlers.transfer_image, out)
+
+        with gr.Tab("Video reenactment"):
+            with gr.Row():
+                vsrc = _image_upload("Identity image")
+                vdrv = gr.Video(label="Driving video")
+                vout = gr.Video(label="Result", elem_id="video-result")
+            vcontrols = _controls()
+            video_run = gr.Button("Reenact", variant="primary").click(
+                handlers.transfer_video, [vsrc, vdrv, *vcontrols], vout,
+                api_name="transfer_video")
+            _examples(examples, [
+                ["astronaut.jpg", "driver_talking.mp4", "warp", "all", False, 1.0, False, True],
+                ["hopper.jpg", "driver_talking.mp4", "warp", "expression", False, 1.0, False, False],
+            ], [vsrc, vdrv, *vcontrols], handlers.transfer_video, vout)
+
+        with gr.Tab("Expression editor"):
+            edit_engine = _editor_tab(examples, handlers)
+
+        with gr.Tab("Text-prompted generation"):
+            gr.Markdown("Generate new images of the identity person from a text prompt, with the "
+                        "expression and head pose of a reference image. The identity strength "
+                        "weighs the identity branch; the expression/pose strength weighs the "
+                        "semantic branch or the face ControlNet.")
+            generation = gr.Markdown(generation_status(), elem_id="generation-models")
+            with gr.Row():
+                prompt = gr.Textbox(label="Prompt", placeholder="a portrait photo of a person "
+                                    "in a garden, golden hour", scale=3)
+                button = gr.Button("Generate", variant="primary", scale=1)
+            with gr.Row():
+                identity = _image_upload("Identity image")
+                reference = _image_upload("Expression / pose reference")
+                result = gr.Image(type="numpy", label="Result", format="png")
+            with gr.Row():
+                id_strength = gr.Slider(0.0, 1.5, value=0.8, step=0.05, label="Identity strength")
+                sem_strength = gr.Slider(0.0, 1.5, value=0.8, step=0.05,
+                                         label="Expression / pose strength")
+            with gr.Row():
+                guidance = gr.Slider(1.0, 15.0, value=7.5, step=0.5, label="Guidance")
+                steps = gr.Slider(1, 100, value=30, step=1, label="Steps")
+                seed = gr.Number(0, precision=0, label="Seed")
+            generate_run = button.click(handlers.generate, [prompt, identity, reference, id_strength,
+                                             sem_strength, guidance, steps, seed], result,
+                         api_name="generate")
+
+        models_panel([controls[0], vcontrols[0], edit_engine], generation,
+                     [image_run, video_run, generate_run])
+    demo.queue(default_concurrency_limit=1, max_size=16)
+    return demo
+
+
+def launch(demo: gr.Blocks, **kwargs: Any) -> tuple[Any, str, str | None]:
+    """Launch with the app's upload limit; no paths beyond Gradio's own are served."""
+    return demo.launch(max_file_size=APP_LIMITS.max_file_bytes, **kwargs)

@@ -1,0 +1,89 @@
+"""The app's Models panel: each Hub model the app can use, its state, and a Download button.
+
+A finished download takes effect at once: the engine choices' notes and the generation tab's
+list of models are refreshed with the panel."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import gradio as gr
+
+from .. import hub
+from ..config import GPU_BUDGET
+from ..engines import ENGINES
+from ..fusion import GenerationSetup
+from .handlers import handler
+
+
+def _state(name: str) -> str:
+    status = hub.status(name)
+    if status.state == "failed":
+        return f"failed: {status.detail}"
+    if status.state == "not downloaded":
+        return "not downloaded" + (", fetched on first use" if hub.auto_download_allowed() else "")
+    return status.state
+
+
+def model_table() -> str:
+    rows = ["| Model | Enables | Repository | Size | State |", "| --- | --- | --- | --- | --- |"]
+    for model in hub.MODELS.values():
+        revision = f"@{model.resolved_revision}" if model.resolved_revision else ""
+        rows.append(f"| `{model.name}` | {model.enables} | `{model.resolved_repo}{revision}` | "
+                    f"{model.size} | {_state(model.name)} |")
+    policy = ("Models that are not on disk are downloaded when first needed."
+              if hub.auto_download_allowed() else
+              "Downloads are off (`HF_HUB_OFFLINE`)." if hub.offline() else
+              "Download a model here before using it (or set `DEEPEXPO_AUTO_DOWNLOAD=1`).")
+    return "\n".join(rows) + f"\n\n{policy}"
+
+
+def engine_info() -> str:
+    neural = hub.MODELS["neural"]
+    return (f"auto: neural on a GPU with its weights, else warp · neural: {_state('neural')} "
+            f"({neural.size}; about {GPU_BUDGET.neural_frame_cpu_s:.0f} s a frame on a CPU)")
+
+
+def engine_choice() -> gr.Dropdown:
+    return gr.Dropdown(list(ENGINES), value="auto", label="Engine", info=engine_info())
+
+
+def generation_status() -> str:
+    return "\n".join(f"- {line}" for line in GenerationSetup.detect().describe())
+
+
+def refresh(engines: int) -> list[Any]:
+    """The panel, each engine choice's note, and the generation tab's list of models."""
+    info = engine_info()
+    return [model_table(), *[gr.update(info=info)] * engines, generation_status()]
+
+
+def _downloader(name: str, engines: int) -> Callable[..., list[Any]]:
+    @handler
+    def download(progress: gr.Progress = gr.Progress()) -> list[Any]:
+        hub.require(name, lambda fraction, text: progress(fraction, desc=text),
+                    allow_download=True)
+        return refresh(engines)
+
+    return download
+
+
+def models_panel(engine_choices: list[gr.Dropdown], generation: gr.Markdown,
+                 runs: list[Any]) -> None:
+    """The accordion, wired to refresh ``engine_choices`` and ``generation`` after downloads
+    and after each of ``runs`` (events that may have fetched a model on first use)."""
+    with gr.Accordion("Models", open=False):
+        gr.Markdown("Pretrained models from the Hugging Face Hub. The warp engine needs none.")
+        table = gr.Markdown(model_table(), elem_id="models-table")
+        outputs = [table, *engine_choices, generation]
+        with gr.Row():
+            for model in hub.MODELS.values():
+                gr.Button(f"Download {model.name} ({model.size})", size="sm").click(
+                    _downloader(model.name, len(engine_choices)), None, outputs,
+                    api_name=f"download_{model.name.replace('-', '_')}")
+            gr.Button("Refresh", size="sm").click(lambda: refresh(len(engine_choices)), None,
+                                                  outputs, api_name="model_status")
+        for run in runs:
+            run.then(lambda: refresh(len(engine_choices)), None, outputs, api_name=False,
+                     show_progress="hidden")
