@@ -15,7 +15,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from . import hub
-from .engines import ENGINES, create_engine
+from .engines import ENGINES, TransferEngine, create_engine
 from .errors import DeepExPoError, InputError
 from .face.canonical import REGIONS
 from .fusion import SEMANTIC_WEIGHTS
@@ -155,7 +155,7 @@ def _download_bar() -> Iterator[hub.DownloadProgress]:
             bar.close()
 
 
-def _engine(name: str):  # noqa: ANN202 - a TransferEngine
+def _engine(name: str) -> TransferEngine:
     """The engine, its weights fetched first (with a bar) where downloads are allowed."""
     with _download_bar() as progress:
         return create_engine(name, progress)
@@ -242,12 +242,12 @@ def _generate(args: argparse.Namespace) -> None:
 
 
 def _train_fusion(args: argparse.Namespace) -> None:
+    _check_base(args.base)
+    _require(["sd15"] * (args.base is None) + ["ip-adapter"] * (not args.no_identity))
     from .fusion.pipeline import FusionPipeline
     from .fusion.training import SemanticBranchTrainer, TrainingConfig, load_examples
 
-    _check_base(args.base)
     examples = load_examples(args.data, args.resolution)
-    _require(["sd15"] * (args.base is None) + ["ip-adapter"] * (not args.no_identity))
     fusion = FusionPipeline.from_pretrained(args.base, not args.no_identity)
     config = TrainingConfig(args.steps, args.lr, args.batch, args.resolution, args.seed)
     trainer = SemanticBranchTrainer(fusion, config)

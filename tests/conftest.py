@@ -183,12 +183,12 @@ def hub_repos(tmp_path_factory) -> tuple[dict[str, Path], Path]:
     from .hub_repos import REPO_BUILDERS
 
     root = tmp_path_factory.mktemp("hub-repos")
-    folders, config = {}, None
+    folders = {name: root / name / "repo" for name in REPO_BUILDERS}
+    built = {}
     for name, build in REPO_BUILDERS.items():
-        folders[name] = root / name / "repo"
         folders[name].mkdir(parents=True)
-        config = build(folders[name]) or config
-    return folders, config
+        built[name] = build(folders[name])
+    return folders, built["neural"]
 
 
 @pytest.fixture

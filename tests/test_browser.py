@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 
 import pytest
 
+from deepexpo import hub
 from deepexpo.io.images import read_image, write_image
 from deepexpo.io.video import probe_video
 from deepexpo.ui import build_demo, launch
@@ -96,4 +97,20 @@ def test_video_example_runs_on_click(page, outside_requests, tmp_path, astronaut
     driver = probe_video(EXAMPLES / "driver_talking.mp4")
     assert info.frame_count == driver.frame_count and info.fps == pytest.approx(driver.fps)
     assert info.size[1] == astronaut.shape[0] and info.size[0] > 2.5 * astronaut.shape[1]
+    assert outside_requests == []
+
+
+def test_models_panel_lists_the_hub_models(page, outside_requests, tmp_path):
+    """The Models accordion shows each Hub model with its state; nothing is fetched to show it."""
+    page.get_by_role("tab", name="Image → Image").click()
+    page.get_by_role("button", name="Models").first.click()
+    table = page.locator("#models-table")
+    table.wait_for()
+    text = table.inner_text()
+    for model in hub.MODELS.values():
+        assert model.repo_id in text
+    assert text.count("not downloaded") == len(hub.MODELS)
+    assert page.get_by_role("button", name="Download neural (~523 MB)").is_visible()
+    table.scroll_into_view_if_needed()
+    page.screenshot(path=os.environ.get("DEEPEXPO_MODELS_SCREENSHOT", tmp_path / "models.png"))
     assert outside_requests == []

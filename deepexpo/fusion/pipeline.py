@@ -23,9 +23,9 @@ from PIL import Image
 from safetensors.torch import load_file
 from transformers import CLIPImageProcessor, CLIPVisionModelWithProjection
 
+from .. import hub
 from ..errors import InputError
 from ..face.landmarks import FaceLandmarks, MediaPipeLandmarker
-from .. import hub
 from ..hub import CONTROLNET_SUBFOLDER, IDENTITY_WEIGHTS, IMAGE_ENCODER
 from ..motion.extract import extract_motion
 from ..neural.crop import FaceCrop

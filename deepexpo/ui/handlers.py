@@ -178,14 +178,24 @@ def _video_frames(path: str) -> int:
     return probe_video(path, APP_LIMITS).frame_count
 
 
-def _gpu_seconds(work_s: float) -> float:
-    return min(GPU_BUDGET.overhead_s + work_s, GPU_BUDGET.max_s)
+def _gpu_seconds(frames: float) -> float:
+    """What to ask ZeroGPU for: loading, then ``frames`` neural frames."""
+    return min(GPU_BUDGET.overhead_s + frames * GPU_BUDGET.neural_frame_gpu_s, GPU_BUDGET.max_s)
 
 
-def _generation_seconds(setup: GenerationSetup, prompt: str, identity: str | None,
-                        reference: str | None, identity_strength: float,
-                        semantic_strength: float, steps: int, *args: Any) -> float:
-    return _gpu_seconds(steps * GPU_BUDGET.generation_step_s)
+#: Each kind of work, and the seconds of GPU it asks for (given the same arguments).
+_WORK: dict[str, tuple[Callable[..., Any], Callable[..., float]]] = {
+    "image": (_transfer_image_work, lambda *args: _gpu_seconds(2)),
+    "video": (_transfer_video_work,
+              lambda engine, source, driving, *args: _gpu_seconds(_video_frames(driving))),
+    "edit": (_edit_image_work, lambda *args: _gpu_seconds(2)),
+    "edit_video": (_edit_video_work,  # the source and its edit, per frame
+                   lambda engine, video, *args: _gpu_seconds(2 * _video_frames(video))),
+    "generate": (_generate_work, lambda setup, prompt, identity, reference, id_strength,
+                 semantic_strength, steps, *args: min(
+                     GPU_BUDGET.overhead_s + steps * GPU_BUDGET.generation_step_s,
+                     GPU_BUDGET.max_s)),
+}
 
 
 def _format_duration(seconds: float) -> str:
@@ -200,21 +210,11 @@ class Handlers:
     def __init__(self) -> None:
         self.outputs = OutputFolder()
         self._neural_frame_s: float | None = None  # measured on this machine, once known
-        frame = GPU_BUDGET.neural_frame_gpu_s
-        self._gpu = {
-            "image": gpu_task(_transfer_image_work, lambda *a: _gpu_seconds(2 * frame)),
-            "video": gpu_task(_transfer_video_work,
-                              lambda e, s, driving, *a: _gpu_seconds(_video_frames(driving) * frame)),
-            "edit": gpu_task(_edit_image_work, lambda *a: _gpu_seconds(2 * frame)),
-            "edit_video": gpu_task(_edit_video_work,
-                                   lambda e, video, *a: _gpu_seconds(2 * _video_frames(video) * frame)),
-            "generate": gpu_task(_generate_work, _generation_seconds),
-        }
+        self._gpu = {kind: gpu_task(fn, duration) for kind, (fn, duration) in _WORK.items()}
 
     def _work(self, kind: str, engine: str) -> Callable[..., Any]:
-        plain = {"image": _transfer_image_work, "video": _transfer_video_work,
-                 "edit": _edit_image_work, "edit_video": _edit_video_work}
-        return self._gpu[kind] if engine == "neural" else plain[kind]
+        """The work on the GPU for the neural engine; the warp engine's runs as it is."""
+        return self._gpu[kind] if engine == "neural" else _WORK[kind][0]
 
     def _timed_video(self, engine: str, frames: int, run: Callable[[], None]) -> None:
         """Say up front how long a neural video will take (frames x seconds per frame, as

@@ -29,8 +29,8 @@ def _state(name: str) -> str:
 def model_table() -> str:
     rows = ["| Model | Enables | Repository | Size | State |", "| --- | --- | --- | --- | --- |"]
     for model in hub.MODELS.values():
-        revision = f"@{model.resolved_revision}" if model.resolved_revision else ""
-        rows.append(f"| `{model.name}` | {model.enables} | `{model.resolved_repo}{revision}` | "
+        revision = model.resolved_revision or "main"
+        rows.append(f"| `{model.name}` | {model.enables} | `{model.resolved_repo}@{revision}` | "
                     f"{model.size} | {_state(model.name)} |")
     policy = ("Models that are not on disk are downloaded when first needed."
               if hub.auto_download_allowed() else
