@@ -7,20 +7,24 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from tqdm import tqdm
+from tqdm.contrib.logging import logging_redirect_tqdm
 
 from . import hub
 from .engines import ENGINES, TransferEngine, create_engine
 from .errors import DeepExPoError, InputError
 from .face.canonical import REGIONS
 from .fusion import SEMANTIC_WEIGHTS
-from .io.images import read_image, write_image
-from .io.video import is_video
+from .io.images import check_image_output, read_image, write_image
+from .io.output import atomic_output, check_output
+from .io.video import check_video_output, is_video
 from .motion.compose import MotionOptions
 from .motion.controls import EMOTIONS, ExpressionControls, ExpressionEdit
 from .pipeline import TransferPipeline
@@ -161,16 +165,18 @@ def _engine(name: str) -> TransferEngine:
         return create_engine(name, progress)
 
 
-def _check_video_output(video: bool, output: Path) -> None:
+def _check_output(video: bool, output: Path, *inputs: Path | None) -> None:
+    """Before any work: the output is writable, of the right kind, and no input."""
     if video and output.suffix.lower() != ".mp4":
         raise InputError(f"a video gives a video: --output must end in .mp4, not '{output.name}'")
+    (check_video_output if video else check_image_output)(output, inputs)
 
 
 def _transfer(args: argparse.Namespace) -> None:
     options = MotionOptions(region=args.region, relative=not args.absolute,
                             strength=args.strength, adapt_scale=args.adapt_scale)
     video = is_video(args.driving)
-    _check_video_output(video, args.output)
+    _check_output(video, args.output, args.source, args.driving)
     source = read_image(args.source)  # bad input is reported before the models load
     engine = _engine(args.engine)
     pipeline = TransferPipeline(engine)
@@ -189,7 +195,7 @@ def _edit(args: argparse.Namespace) -> None:
                                      for name in ExpressionControls.names()})
     edit = ExpressionEdit.from_settings(controls, args.emotion, args.intensity, args.keep_source)
     video = is_video(args.source)
-    _check_video_output(video, args.output)
+    _check_output(video, args.output, args.source, args.reference)
     if args.reference and not video:
         raise InputError("--reference needs a video source; for a photo, use "
                          "`transfer --region expression`")
@@ -220,6 +226,7 @@ def _require(names: list[str]) -> None:
 
 def _generate(args: argparse.Namespace) -> None:
     _check_base(args.base)
+    _check_output(False, args.output, args.identity, args.reference)
     identity = read_image(args.identity) if args.identity else None
     reference = read_image(args.reference) if args.reference else None
     _require(["sd15"] * (args.base is None) + ["ip-adapter"] * (not args.no_identity)
@@ -243,6 +250,7 @@ def _generate(args: argparse.Namespace) -> None:
 
 def _train_fusion(args: argparse.Namespace) -> None:
     _check_base(args.base)
+    check_output(args.output, [args.data], (".safetensors",), "weights")
     _require(["sd15"] * (args.base is None) + ["ip-adapter"] * (not args.no_identity))
     from .fusion.pipeline import FusionPipeline
     from .fusion.training import SemanticBranchTrainer, TrainingConfig, load_examples
@@ -257,8 +265,8 @@ def _train_fusion(args: argparse.Namespace) -> None:
             bar.update(done - bar.n)
 
         trainer.train(examples, progress)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    trainer.save(args.output)
+    with atomic_output(args.output) as partial:
+        trainer.save(partial)
     logger.info("wrote %s", args.output)
 
 
@@ -269,21 +277,36 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    # SIGTERM (``docker stop``, a killed job) unwinds like Ctrl-C: partial files are removed.
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)
     try:
-        if args.command == "transfer":
-            _transfer(args)
-        elif args.command == "edit":
-            _edit(args)
-        elif args.command == "generate":
-            _generate(args)
-        elif args.command == "train":
-            _train_fusion(args)
-        elif args.command == "download":
-            with _download_bar() as progress:
-                folder = hub.download(args.model, args.to, args.force, progress)
-            hub.check_files(hub.MODELS[args.model], folder)
-            print(folder)
+        with logging_redirect_tqdm():  # warnings print above the progress bar, not through it
+            _run(args)
     except DeepExPoError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("error: interrupted; no output was written", file=sys.stderr)
+        return 130
     return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _run(args: argparse.Namespace) -> None:
+    if args.command == "transfer":
+        _transfer(args)
+    elif args.command == "edit":
+        _edit(args)
+    elif args.command == "generate":
+        _generate(args)
+    elif args.command == "train":
+        _train_fusion(args)
+    elif args.command == "download":
+        with _download_bar() as progress:
+            folder = hub.download(args.model, args.to, args.force, progress)
+        hub.check_files(hub.MODELS[args.model], folder)
+        print(folder)

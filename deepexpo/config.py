@@ -57,10 +57,32 @@ class SmoothingConfig:
     derivative_cutoff: float = 1.0
 
 
+@dataclass(frozen=True)
+class StorageLimits:
+    """The app's uploads and results: deleted once older than ``max_age_s``, and oldest first
+    while they add up to more than ``max_bytes``."""
+
+    max_age_s: float = 900.0
+    max_bytes: int = 2 * 1024**3
+    prune_every_s: float = 60.0
+
+
+@dataclass(frozen=True)
+class AppConcurrency:
+    """How much work the app takes on at once: one machine serves every visitor."""
+
+    work: int = 2  # jobs at once across the app: transfers, edits, videos, generation
+    queue: int = 16  # jobs waiting, beyond which new ones are refused
+    live: int = 2  # live-editor renders at once (they skip the queue for speed)
+    live_max_side: int = 1280  # the live preview works on the photo at most this large
+
+
 INPUT_LIMITS = InputLimits()
 # The web app serves many users from one machine: shorter videos, smaller uploads.
 APP_LIMITS = InputLimits(max_file_bytes=50 * 1024 * 1024, max_video_frames=900,
                          max_video_seconds=30.0, max_video_side=1920)
+APP_STORAGE = StorageLimits()
+APP_CONCURRENCY = AppConcurrency()
 WARP = WarpConfig()
 SMOOTHING = SmoothingConfig()
 # The neural engine's driving keypoints, in crop units (about -1..1) rather than pixels: a

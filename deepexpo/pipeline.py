@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -17,7 +18,8 @@ from .engines import TransferEngine, create_engine
 from .errors import NoFaceError
 from .face.landmarks import FaceLandmarks, MediaPipeLandmarker
 from .io.images import as_rgb
-from .io.video import Mp4Writer, VideoInfo, iter_frames, probe_video
+from .io.output import atomic_output
+from .io.video import Mp4Writer, VideoInfo, check_video_output, iter_frames, probe_video
 from .motion.compose import MotionOptions
 from .motion.controls import ExpressionEdit, without_opening
 from .motion.extract import extract_motion
@@ -43,9 +45,11 @@ class TransferPipeline:
         self.engine = create_engine(engine) if isinstance(engine, str) else engine
         self.limits = limits
         self._landmarker = MediaPipeLandmarker()
+        self._landmarker_lock = threading.Lock()  # one MediaPipe graph, several app requests
 
     def detect(self, image: np.ndarray, what: str) -> FaceLandmarks:
-        return self._landmarker.detect(image, what)
+        with self._landmarker_lock:
+            return self._landmarker.detect(image, what)
 
     def prepare_source(self, image: np.ndarray, what: str = "source image") -> tuple[np.ndarray, Any]:
         image = as_rgb(image, what, self.limits)
@@ -85,6 +89,7 @@ class TransferPipeline:
         Relative mode takes motion relative to the first frame with a face. Landmarks are
         smoothed over time; a frame where the face is lost reuses the last good motion.
         """
+        output_path = check_video_output(output_path, (driving_video,))
         info = probe_video(driving_video, self.limits)
         source_image, source = self.prepare_source(source_image)
         reference = driving = None
@@ -112,11 +117,10 @@ class TransferPipeline:
                     yield from render(batch)
                     batch = []
             yield from render(batch)
+            if reference is None:  # before the file is renamed into place
+                raise NoFaceError(f"no face found in any frame of driving video '{info.path.name}'")
 
         self._write_video(info, output_path, rendered(), keep_audio, progress)
-        if reference is None:
-            Path(output_path).unlink(missing_ok=True)
-            raise NoFaceError(f"no face found in any frame of driving video '{info.path.name}'")
         if lost:
             logger.warning("no face in %d of %d driving frames; reused the last motion", lost,
                            info.frame_count)
@@ -144,6 +148,7 @@ class TransferPipeline:
         clip, frame i also takes on the change of the reference's expression from its first
         frame to its frame i (its mouth opening left out; a shorter clip holds its last frame).
         Frames without a face are left as they are."""
+        output_path = check_video_output(output_path, (video, reference))
         info = probe_video(video, self.limits)
         expressions = self._expression_changes(reference)
         edit = edit.speech_preserving()
@@ -162,11 +167,10 @@ class TransferPipeline:
                     frame_edit = edit if offset is None else replace(edit, offset=offset)
                     out = self.engine.edit(self.engine.prepare_source(frame, face), frame_edit)
                 yield side_by_side(frame, out) if show_inputs else out
+            if not found:  # before the file is renamed into place
+                raise NoFaceError(f"no face found in any frame of video '{info.path.name}'")
 
         self._write_video(info, output_path, rendered(), keep_audio, progress)
-        if not found:
-            Path(output_path).unlink(missing_ok=True)
-            raise NoFaceError(f"no face found in any frame of video '{info.path.name}'")
         if lost:
             logger.warning("no face in %d of %d frames; left them unedited", lost, info.frame_count)
         return Path(output_path)
@@ -208,8 +212,10 @@ class TransferPipeline:
     def _write_video(info: VideoInfo, output_path: str | os.PathLike,
                      frames: Iterable[np.ndarray], keep_audio: bool,
                      progress: Progress | None) -> None:
+        """The frames as an mp4 that appears under ``output_path`` only once complete."""
         audio = info.path if keep_audio and info.has_audio else None
-        with Mp4Writer(output_path, info.fps, audio_from=audio) as writer:
+        with atomic_output(output_path) as partial, \
+                Mp4Writer(partial, info.fps, audio_from=audio) as writer:
             for index, frame in enumerate(frames):
                 writer.write(frame)
                 if progress is not None:

@@ -7,7 +7,9 @@ the warp engine itself; every assertion is then measured on pixels by the landma
 from __future__ import annotations
 
 import os
+import struct
 import wave
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -149,6 +151,19 @@ def driving_video(tmp_path_factory, driving_frames, tone) -> Path:
 def read_frames(path: Path) -> list[np.ndarray]:
     """Every frame of a video file, RGB."""
     return list(iter_frames(probe_video(path)))
+
+
+def png_header_only(path: Path, width: int, height: int) -> Path:
+    """A PNG that declares ``width`` x ``height`` pixels and holds none: what a decompression
+    bomb looks like to a reader that trusts the header."""
+    def chunk(kind: bytes, payload: bytes) -> bytes:
+        return (struct.pack(">I", len(payload)) + kind + payload
+                + struct.pack(">I", zlib.crc32(kind + payload)))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+                     + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b""))
+    return path
 
 
 def shared_sample(relative: str) -> Path:

@@ -3,23 +3,34 @@ in-process on 127.0.0.1. Results are checked on pixels with the project's landma
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import cv2
+import gradio as gr
+import httpx
 import numpy as np
 import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from skimage import data
 
-from deepexpo.config import APP_LIMITS
+from deepexpo.config import APP_CONCURRENCY, APP_LIMITS, StorageLimits
 from deepexpo.io.images import read_image, write_image
 from deepexpo.io.video import Mp4Writer, probe_video
 from deepexpo.motion.controls import ExpressionControls
 from deepexpo.ui import build_demo, launch
+from deepexpo.ui.handlers import Handlers
+from deepexpo.ui.storage import AppStorage
 
-from .conftest import FPS, read_frames
+from .conftest import FPS, png_header_only, read_frames
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "assets" / "examples"
+APP = Path(__file__).resolve().parents[1] / "app.py"
+EXAMPLES = APP.parent / "assets" / "examples"
 DEFAULTS = ("warp", "all", False, 1.0, False)  # engine, region, absolute, strength, adapt
 
 
@@ -134,3 +145,79 @@ def test_edit_video_endpoint_keeps_frames_and_audio(client, driving_video, drivi
                           api_name="/edit_video")
     info = probe_video(path)
     assert info.frame_count == len(driving_frames) and info.has_audio
+
+
+# --- nothing bypassed, nothing lost (the app side) -----------------------------------------
+
+def test_direct_rest_calls_are_refused_so_work_waits_in_the_queue(client):
+    response = httpx.post(f"{client.src.rstrip('/')}/gradio_api/run/transfer_image",
+                          json={"data": [None, None, *DEFAULTS, False]})
+    assert response.status_code == 404 and "join the queue" in response.text
+
+
+def test_identical_concurrent_requests_all_download_whole(client, files, hopper):
+    jobs = [client.submit(handle_file(files["hopper.png"]), handle_file(files["open_mouth.png"]),
+                          *DEFAULTS, False, api_name="/transfer_image") for _ in range(12)]
+    outputs = [read_image(job.result(timeout=120)) for job in jobs]
+    assert all(out.shape == hopper.shape for out in outputs)
+    assert all(np.array_equal(out, outputs[0]) for out in outputs)
+
+
+def test_a_decompression_bomb_upload_is_one_line(client, files, tmp_path):
+    bomb = png_header_only(tmp_path / "bomb.png", 30000, 30000)
+    with pytest.raises(AppError, match="has 900,000,000 pixels; the limit is 40 megapixels"):
+        _image(client, str(bomb), files["open_mouth.png"])
+
+
+def test_the_live_editor_is_bounded(tmp_path, astronaut):
+    """Off the queue, the sliders render a preview no larger than ``live_max_side``, at most
+    ``APP_CONCURRENCY.live`` at once; a change that finds them busy is dropped."""
+    big = write_image(tmp_path / "big.png", cv2.resize(astronaut, (2048, 2048)))
+    handlers = Handlers(AppStorage())
+    values = [0.0] * len(ExpressionControls.names())
+    preview = read_image(handlers.edit_live(str(big), "warp", "happy", 1.0, 0.0, *values))
+    assert max(preview.shape[:2]) == APP_CONCURRENCY.live_max_side
+    for _ in range(APP_CONCURRENCY.live):
+        handlers._live.acquire()
+    assert isinstance(handlers.edit_live(str(big), "warp", "happy", 1.0, 0.0, *values),
+                      type(gr.skip()))
+
+
+def test_storage_prunes_by_age_and_size(tmp_path):
+    storage = AppStorage(StorageLimits(max_age_s=60, max_bytes=250, prune_every_s=3600))
+    try:
+        old, a, b, c = (storage.new_result(f".{n}") for n in ("old", "a", "b", "c"))
+        for i, path in enumerate((old, a, b, c)):
+            path.write_bytes(b"x" * 100)
+            os.utime(path, (time.time() - [120, 30, 20, 10][i],) * 2)
+        storage.prune()
+        assert [p.exists() for p in (old, a, b, c)] == [False, False, True, True]
+    finally:
+        storage.remove()
+    assert not storage.root.exists()
+
+
+def test_sigterm_removes_the_apps_temporary_files(tmp_path, files):
+    port = 17863
+    env = {**os.environ, "TMPDIR": str(tmp_path), "GRADIO_SERVER_PORT": str(port)}
+    proc = subprocess.Popen([sys.executable, str(APP), "--host", "127.0.0.1"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(url, timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        app = Client(url, verbose=False, download_files=str(tmp_path / "downloads"))
+        app.predict(handle_file(files["hopper.png"]), handle_file(files["open_mouth.png"]),
+                    *DEFAULTS, False, api_name="/transfer_image")
+        folders = list(tmp_path.glob("deepexpo-app-*"))
+        assert len(folders) == 1 and sum(1 for p in folders[0].rglob("*") if p.is_file()) >= 3
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    finally:
+        proc.kill()
+    assert list(tmp_path.glob("deepexpo-app-*")) == []

@@ -17,6 +17,7 @@ from deepexpo import hub
 from deepexpo.io.images import read_image, write_image
 from deepexpo.ui import build_demo, launch
 from deepexpo.ui.handlers import Handlers
+from deepexpo.ui.storage import AppStorage
 
 GENERATION_MODELS = ("sd15", "ip-adapter", "controlnet-face")
 
@@ -121,7 +122,7 @@ def test_zerogpu_runs_neural_work_inside_spaces_gpu(monkeypatch, tiny_weights, p
 
     monkeypatch.setitem(sys.modules, "spaces", types.SimpleNamespace(GPU=gpu))
     monkeypatch.setenv("DEEPEXPO_NEURAL_WEIGHTS", tiny_weights)
-    handlers = Handlers()
+    handlers = Handlers(AppStorage())
     handlers.transfer_image(photos["source"], photos["driving"], "warp", "all", False, 1.0,
                             False, False)
     assert calls == []

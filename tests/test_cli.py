@@ -49,7 +49,7 @@ def test_cli_transfers_an_image(files, tmp_path, measure):
         ("fake", "driving", "out.png", "error: cannot read image 'fake.jpg'"),
         ("text", "driving", "out.png", "error: unsupported image format '.txt'"),
         ("missing", "driving", "out.png", "error: file not found"),
-        ("source", "driving", "out.gif", "error: cannot write an image as '.gif'"),
+        ("source", "driving", "out.gif", "error: cannot write an image as 'out.gif'"),
     ],
 )
 def test_cli_errors_are_one_line_with_exit_code_2(files, tmp_path, source, driving, output,

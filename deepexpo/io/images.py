@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import cv2
@@ -11,6 +12,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..config import INPUT_LIMITS, InputLimits
 from ..errors import InputError
+from .output import atomic_output, check_output
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 
@@ -59,26 +61,35 @@ def read_image(path: str | os.PathLike, limits: InputLimits = INPUT_LIMITS) -> n
     """An RGB uint8 image from a file, or a one-line :class:`InputError`."""
     path = Path(path)
     check_file(path, IMAGE_SUFFIXES, "image", limits)
+    limit = f"the limit is {limits.max_image_pixels / 1e6:.0f} megapixels"
     try:
         with Image.open(path) as im:
             # The header gives the size: refuse a decompression bomb before decoding it.
             w, h = im.size
             if w * h > limits.max_image_pixels:
-                raise InputError(
-                    f"image '{path.name}' is {w}x{h} pixels; the limit is "
-                    f"{limits.max_image_pixels / 1e6:.0f} megapixels"
-                )
+                raise InputError(f"image '{path.name}' is {w}x{h} pixels; {limit}")
             image = np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
+    except InputError:
+        raise
+    except Image.DecompressionBombError as exc:  # Pillow's own, far larger limit, at open
+        pixels = re.search(r"\((\d+) pixels\)", str(exc))
+        size = f"{int(pixels[1]):,} pixels" if pixels else "too many pixels"
+        raise InputError(f"image '{path.name}' has {size}; {limit}") from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise InputError(f"cannot read image '{path.name}': the file is damaged or not an image") from exc
     return as_rgb(image, f"image '{path.name}'", limits)
 
 
+def check_image_output(path: str | os.PathLike,
+                       inputs: tuple[str | os.PathLike | None, ...] = ()) -> Path:
+    """An image output path that is safe to write (see :func:`check_output`)."""
+    return check_output(path, inputs, IMAGE_SUFFIXES, "an image")
+
+
 def write_image(path: str | os.PathLike, image: np.ndarray) -> Path:
-    path = Path(path)
-    if path.suffix.lower() not in IMAGE_SUFFIXES:
-        raise InputError(f"cannot write an image as '{path.suffix}' (use .png or .jpg)")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not cv2.imwrite(str(path), np.ascontiguousarray(image[..., ::-1])):
-        raise InputError(f"cannot write '{path}'")
+    """Write an RGB image; the file appears under ``path`` only once it is complete."""
+    path = check_image_output(path)
+    with atomic_output(path) as partial:
+        if not cv2.imwrite(str(partial), np.ascontiguousarray(image[..., ::-1])):
+            raise InputError(f"cannot write '{path}'")
     return path

@@ -5,6 +5,7 @@ FFmpeg comes from ``imageio-ffmpeg``'s bundled binary, so nothing needs installi
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from PIL import Image, ImageSequence, UnidentifiedImageError
 from ..config import INPUT_LIMITS, InputLimits
 from ..errors import InputError
 from .images import IMAGE_SUFFIXES, check_file, read_image
+from .output import check_output
 
 logger = logging.getLogger(__name__)
 
@@ -124,6 +126,12 @@ def iter_frames(info: VideoInfo, limits: InputLimits = INPUT_LIMITS) -> Iterator
         reader.close()
 
 
+def check_video_output(path: str | os.PathLike,
+                       inputs: tuple[str | os.PathLike | None, ...] = ()) -> Path:
+    """An mp4 output path that is safe to write (see :func:`check_output`)."""
+    return check_output(path, inputs, (".mp4",), "a video")
+
+
 class Mp4Writer:
     """H.264 / yuv420p mp4 that browsers play, optionally with another file's audio track.
 
@@ -170,5 +178,9 @@ class Mp4Writer:
     def __enter__(self) -> "Mp4Writer":
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        if exc_type is None:
+            self.close()
+            return
+        with contextlib.suppress(Exception):  # the file is being discarded: keep the real error
+            self.close()

@@ -6,47 +6,28 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import cv2
 import gradio as gr
 import numpy as np
 
 from .. import MotionOptions, get_pipeline, hub
-from ..config import APP_LIMITS, GPU_BUDGET
+from ..config import APP_CONCURRENCY, APP_LIMITS, GPU_BUDGET
 from ..engines import cuda_available, resolve_engine
 from ..errors import DeepExPoError
 from ..fusion import GenerationSetup
 from ..gpu import gpu_task
-from ..io.images import read_image
+from ..io.images import read_image, write_image
 from ..io.video import probe_video
 from ..motion.controls import ExpressionControls, ExpressionEdit
+from .storage import AppStorage
 
-#: Result files older than this are deleted; Gradio serves its own copies (``delete_cache``).
-OUTPUT_MAX_AGE_S = 600
 NO_EMOTION = "none"
-
-
-class OutputFolder:
-    """Where handlers write result files. Gradio copies each returned file into its cache, so
-    ours only need to outlive that copy: each new result clears out the stale ones."""
-
-    def __init__(self, max_age_s: float = OUTPUT_MAX_AGE_S):
-        self._dir = tempfile.TemporaryDirectory(prefix="deepexpo-app-")
-        self.max_age_s = max_age_s
-
-    def new_file(self, suffix: str) -> Path:
-        folder = Path(self._dir.name)
-        deadline = time.time() - self.max_age_s
-        for old in folder.iterdir():
-            if old.stat().st_mtime < deadline:
-                old.unlink(missing_ok=True)
-        return folder / f"{uuid.uuid4().hex}{suffix}"
 
 
 class _ForwardWarnings(logging.Handler):
@@ -114,9 +95,13 @@ def fetch_models(names: list[str], progress: gr.Progress) -> None:
         hub.require(name, lambda fraction, text: progress(fraction, desc=text))
 
 
-def _engine(engine: str, progress: gr.Progress) -> str:
+def _engine(engine: str, progress: gr.Progress | None) -> str:
+    """The engine ``engine`` stands for, its weights fetched first where that is allowed
+    (never without ``progress``: the live editor does not wait for downloads)."""
     name = resolve_engine(engine)
-    if name == "neural":
+    if name == "neural" and progress is None:
+        hub.require("neural", allow_download=False)
+    elif name == "neural":
         fetch_models(["neural"], progress)
     return name
 
@@ -138,14 +123,20 @@ def _transfer_video_work(engine: str, source: str, driving: str, output: Path,
 
 
 @functools.lru_cache(maxsize=4)
-def _prepared(engine: str, path: str) -> Any:
-    """The engine's view of an uploaded photo, kept while its sliders move: Gradio stores each
-    upload under a content hash, so the path names the image."""
-    return get_pipeline(engine, APP_LIMITS).prepare_source(read_image(path, APP_LIMITS))[1]
+def _prepared(engine: str, path: str, max_side: int | None) -> Any:
+    """The engine's view of an uploaded photo (no larger than ``max_side``), kept while its
+    sliders move: Gradio stores each upload under a content hash, so the path names the image."""
+    image = read_image(path, APP_LIMITS)
+    if max_side is not None and max(image.shape[:2]) > max_side:
+        scale = max_side / max(image.shape[:2])
+        image = cv2.resize(image, (round(image.shape[1] * scale), round(image.shape[0] * scale)),
+                           interpolation=cv2.INTER_AREA)
+    return get_pipeline(engine, APP_LIMITS).prepare_source(image)[1]
 
 
-def _edit_image_work(engine: str, source: str, edit: ExpressionEdit) -> np.ndarray:
-    return get_pipeline(engine, APP_LIMITS).engine.edit(_prepared(engine, source), edit)
+def _edit_image_work(engine: str, source: str, edit: ExpressionEdit,
+                     max_side: int | None = None) -> np.ndarray:
+    return get_pipeline(engine, APP_LIMITS).engine.edit(_prepared(engine, source, max_side), edit)
 
 
 def _edit_video_work(engine: str, video: str, reference: str | None, output: Path,
@@ -207,8 +198,9 @@ class Handlers:
     :func:`~deepexpo.gpu.gpu_task` (ZeroGPU, with a duration estimated from the work); warp
     work runs as it is."""
 
-    def __init__(self) -> None:
-        self.outputs = OutputFolder()
+    def __init__(self, storage: AppStorage) -> None:
+        self.storage = storage
+        self._live = threading.BoundedSemaphore(APP_CONCURRENCY.live)
         self._neural_frame_s: float | None = None  # measured on this machine, once known
         self._gpu = {kind: gpu_task(fn, duration) for kind, (fn, duration) in _WORK.items()}
 
@@ -233,13 +225,13 @@ class Handlers:
     @handler
     def transfer_image(self, source: str | None, driving: str | None, engine: str, region: str,
                        absolute: bool, strength: float, adapt_scale: bool, show_inputs: bool,
-                       progress: gr.Progress = gr.Progress()) -> np.ndarray:
+                       progress: gr.Progress = gr.Progress()) -> str:
         _require(source, "Upload an identity image.")
         _require(driving, "Upload a driving image.")
         engine = _engine(engine, progress)
-        return self._work("image", engine)(engine, source, driving,
-                                           _options(region, absolute, strength, adapt_scale),
-                                           bool(show_inputs))
+        return self._save(self._work("image", engine)(
+            engine, source, driving, _options(region, absolute, strength, adapt_scale),
+            bool(show_inputs)), ".png")
 
     @handler
     def transfer_video(self, source: str | None, driving: str | None, engine: str, region: str,
@@ -249,7 +241,7 @@ class Handlers:
         _require(driving, "Upload a driving video.")
         frames = _video_frames(driving)  # a bad or too-long video fails before any download
         engine = _engine(engine, progress)
-        out = self.outputs.new_file(".mp4")
+        out = self.storage.new_result(".mp4")
         options = _options(region, absolute, strength, adapt_scale)
         self._timed_video(engine, frames, lambda: self._work("video", engine)(
             engine, source, driving, out, options, bool(show_inputs),
@@ -259,11 +251,30 @@ class Handlers:
     @handler
     def edit_image(self, source: str | None, engine: str, emotion: str, intensity: float,
                    keep_source: float, *values: float,
-                   progress: gr.Progress = gr.Progress()) -> np.ndarray:
+                   progress: gr.Progress = gr.Progress()) -> str:
         _require(source, "Upload a photo to edit.")
         edit = _edit_settings(emotion, intensity, keep_source, values)
         engine = _engine(engine, progress)
-        return self._work("edit", engine)(engine, source, edit)
+        return self._save(self._work("edit", engine)(engine, source, edit), ".png")
+
+    @handler
+    def edit_live(self, source: str | None, engine: str, emotion: str, intensity: float,
+                  keep_source: float, *values: float) -> Any:
+        """The editor's sliders, off the queue for speed: a preview of the photo at most
+        ``live_max_side`` large, at most ``APP_CONCURRENCY.live`` at once. A change that arrives
+        while those are busy is dropped; the sliders' last change always renders."""
+        if not source or not self._live.acquire(blocking=False):
+            return gr.skip()
+        try:
+            edit = _edit_settings(emotion, intensity, keep_source, values)
+            engine = _engine(engine, None)
+            out = self._work("edit", engine)(engine, source, edit, APP_CONCURRENCY.live_max_side)
+            return self._save(out, ".jpg")
+        finally:
+            self._live.release()
+
+    def _save(self, image: np.ndarray, suffix: str) -> str:
+        return str(write_image(self.storage.new_result(suffix), image))
 
     @handler
     def edit_video(self, video: str | None, reference: str | None, engine: str, emotion: str,
@@ -272,7 +283,7 @@ class Handlers:
         _require(video, "Upload a video to edit.")
         frames = _video_frames(video)
         engine = _engine(engine, progress)
-        out = self.outputs.new_file(".mp4")
+        out = self.storage.new_result(".mp4")
         edit = _edit_settings(emotion, intensity, keep_source, values)
         self._timed_video(engine, frames, lambda: self._work("edit_video", engine)(
             engine, video, reference or None, out, edit, _fraction_progress(progress, "editing")))
@@ -281,7 +292,7 @@ class Handlers:
     @handler
     def generate(self, prompt: str, identity: str | None, reference: str | None,
                  identity_strength: float, semantic_strength: float, guidance: float,
-                 steps: int, seed: int, progress: gr.Progress = gr.Progress()) -> np.ndarray:
+                 steps: int, seed: int, progress: gr.Progress = gr.Progress()) -> str:
         _require(prompt.strip() if prompt else "", "Write a prompt.")
         for name in GenerationSetup.needed(bool(identity), bool(reference)):
             if hub.MODELS[name].locate() is None and not hub.auto_download_allowed():
@@ -290,7 +301,7 @@ class Handlers:
                 gr.Warning(hub.MODELS[name].missing_message())
             else:
                 fetch_models([name], progress)
-        return self._gpu["generate"](
+        return self._save(self._gpu["generate"](
             GenerationSetup.detect(), prompt, identity, reference, float(identity_strength),
             float(semantic_strength), int(steps), float(guidance), int(seed),
-            _fraction_progress(progress, "generating"))
+            _fraction_progress(progress, "generating")), ".png")

@@ -8,14 +8,15 @@ from typing import Any
 
 import gradio as gr
 
-from ..config import APP_LIMITS
+from ..config import APP_CONCURRENCY, APP_LIMITS
 from ..face.canonical import REGIONS
 from ..motion.controls import EMOTIONS, ExpressionControls
 from .handlers import NO_EMOTION, Handlers
 from .models_panel import engine_choice, generation_status, models_panel
+from .storage import AppStorage, exit_on_sigterm
 
-#: Gradio's cache of uploads and results: checked every half hour, files older than an hour go.
-CACHE_CLEANUP = (1800, 3600)
+#: The handlers that do the app's work: they share one concurrency limit, examples included.
+WORK = ("transfer_image", "transfer_video", "edit_image", "edit_video", "generate")
 
 DESCRIPTION = """# DeepExPo
 Transfer facial expression and head pose onto a photo while keeping who the person is.
@@ -90,7 +91,7 @@ def _editor_tab(examples: Path | None, handlers: Handlers) -> gr.Dropdown:
     # after the one in flight, not once per change.
     # Each update takes milliseconds: it skips the queue, whose round trip would double the
     # time a slider takes to show its effect.
-    gr.on([c.change for c in (photo, *settings)], handlers.edit_image, [photo, *settings], result,
+    gr.on([c.change for c in (photo, *settings)], handlers.edit_live, [photo, *settings], result,
           api_name=False, trigger_mode="always_last", show_progress="hidden", queue=False)
     gr.Button("Edit", variant="primary").click(handlers.edit_image, [photo, *settings], result,
                                                api_name="edit_image")
@@ -113,8 +114,8 @@ def _editor_tab(examples: Path | None, handlers: Handlers) -> gr.Dropdown:
 def build_demo(examples: Path | None = None) -> gr.Blocks:
     """The app; ``examples`` is the folder of example files (``assets/examples``). Reads the
     disk to show which models are there; never touches the network."""
-    handlers = Handlers()
-    with gr.Blocks(title="DeepExPo", delete_cache=CACHE_CLEANUP, analytics_enabled=False) as demo:
+    handlers = Handlers(AppStorage())  # before any component: they read its upload folder
+    with gr.Blocks(title="DeepExPo", analytics_enabled=False) as demo:
         gr.Markdown(DESCRIPTION.format(seconds=APP_LIMITS.max_video_seconds,
                                        side=APP_LIMITS.max_video_side))
         with gr.Tab("Image → Image"):
@@ -177,10 +178,16 @@ def build_demo(examples: Path | None = None) -> gr.Blocks:
 
         models_panel([controls[0], vcontrols[0], edit_engine], generation,
                      [image_run, video_run, generate_run])
-    demo.queue(default_concurrency_limit=1, max_size=16)
+    for block_fn in demo.fns.values():
+        if block_fn.name in WORK:
+            block_fn.concurrency_id, block_fn.concurrency_limit = "work", APP_CONCURRENCY.work
+    # api_open=False: the direct REST routes are closed, so every request waits in the queue.
+    demo.queue(default_concurrency_limit=1, max_size=APP_CONCURRENCY.queue, api_open=False)
     return demo
 
 
 def launch(demo: gr.Blocks, **kwargs: Any) -> tuple[Any, str, str | None]:
-    """Launch with the app's upload limit; no paths beyond Gradio's own are served."""
+    """Launch with the app's upload limit; no paths beyond Gradio's own are served. SIGTERM
+    stops it as Ctrl-C does, removing its temporary files."""
+    exit_on_sigterm()
     return demo.launch(max_file_size=APP_LIMITS.max_file_bytes, **kwargs)
