@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from deepexpo.engines.neural_engine import NeuralEngine  # noqa: E402
 from deepexpo.neural.checkpoints import LivePortraitNetworks  # noqa: E402
-from deepexpo.neural.config import NeuralConfig  # noqa: E402
+from deepexpo.neural.network_config import NeuralConfig  # noqa: E402
 from deepexpo.neural.keypoints import KeypointMotion  # noqa: E402
 
 

@@ -23,8 +23,8 @@ from scipy.optimize import linear_sum_assignment
 from skimage import data
 
 from deepexpo.face import topology
-from deepexpo.face.landmarks import MediaPipeLandmarker
 from deepexpo.face.canonical import CanonicalFace
+from deepexpo.face.landmarks import MediaPipeLandmarker
 from deepexpo.motion.rigid import (
     euler_to_rotation,
     fit_similarity,

@@ -17,21 +17,20 @@ from typing import TYPE_CHECKING
 import matplotlib.cbook
 import numpy as np
 import pytest
+from huggingface_hub import constants
 from PIL import Image
 from skimage import data
-
-from huggingface_hub import constants
 
 from deepexpo import get_pipeline, hub
 from deepexpo.engines.warp_engine import WarpEngine
 from deepexpo.face import topology
 from deepexpo.face.canonical import canonical_face
 from deepexpo.face.landmarks import MediaPipeLandmarker
+from deepexpo.face.measure import mouth_opening
 from deepexpo.io.video import Mp4Writer, iter_frames, probe_video
 from deepexpo.motion.controls import ExpressionControls, apply_controls
 from deepexpo.motion.extract import extract_motion
 from deepexpo.motion.state import FaceMotion
-from deepexpo.render.mouth import mouth_opening
 
 if TYPE_CHECKING:
     from .loopback_hub import LoopbackHub
@@ -79,7 +78,7 @@ class Measure:
         """Expression features in the canonical frame (pose removed), in eye-distance units:
         ``lift`` of the mouth corners above the lips' middle, eye ``opening`` per eye
         (``right``/``left``: the subject's), ``brows`` height above the eyes, ``iris_x``."""
-        s = self.motion(image).shape
+        s = self.motion(image).canonical
         canon = canonical_face()
         middle = np.abs(s[topology.LIPS, 0]) < 0.05
         eyes = np.r_[topology.RIGHT_EYE, topology.LEFT_EYE]

@@ -20,13 +20,13 @@ from deepexpo.engines import create_engine
 from deepexpo.engines.neural_engine import NeuralEngine
 from deepexpo.engines.warp_engine import WarpEngine
 from deepexpo.errors import CheckpointError
+from deepexpo.face.crop import FaceCrop
 from deepexpo.io.images import read_image, write_image
 from deepexpo.io.video import probe_video
 from deepexpo.motion.compose import MotionOptions
 from deepexpo.motion.controls import ExpressionControls, ExpressionEdit
 from deepexpo.neural.checkpoints import LivePortraitNetworks
-from deepexpo.neural.config import NeuralConfig
-from deepexpo.neural.crop import FaceCrop
+from deepexpo.neural.network_config import NeuralConfig
 from deepexpo.neural.keypoints import KeypointMotion, compose, retarget, stitch
 from deepexpo.pipeline import TransferPipeline
 

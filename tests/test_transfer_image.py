@@ -7,9 +7,9 @@ import pytest
 
 from deepexpo import MotionOptions
 from deepexpo.errors import NoFaceError
+from deepexpo.face.measure import mouth_opening
 from deepexpo.motion.compose import compose_motion
 from deepexpo.pipeline import TransferPipeline
-from deepexpo.render.mouth import mouth_opening
 
 from .conftest import shared_sample
 

@@ -11,9 +11,9 @@ from PIL import Image
 
 from deepexpo.config import InputLimits
 from deepexpo.errors import InputError, NoFaceError
+from deepexpo.face.measure import mouth_opening
 from deepexpo.io.video import Mp4Writer, probe_video
 from deepexpo.pipeline import TransferPipeline
-from deepexpo.render.mouth import mouth_opening
 
 from .conftest import FPS, read_frames
 

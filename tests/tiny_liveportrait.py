@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 
 from deepexpo.neural.checkpoints import LivePortraitNetworks
-from deepexpo.neural.config import NeuralConfig
+from deepexpo.neural.network_config import NeuralConfig
 
 TINY = {"model_params": {
     "appearance_feature_extractor_params": {"image_channel": 3, "block_expansion": 4,

@@ -16,17 +16,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..config import KEYPOINT_SMOOTHING
-from ..face import topology
-from ..face.landmarks import FaceLandmarks
 from .. import hub
+from ..config import KEYPOINT_SMOOTHING
+from ..face.crop import FaceCrop
+from ..face.landmarks import FaceLandmarks
+from ..face.measure import eye_ratios, mouth_opening
 from ..motion.compose import MotionOptions, neutral_reference
 from ..motion.controls import ExpressionEdit
 from ..motion.smoothing import OneEuroFilter
 from ..neural.checkpoints import LivePortraitNetworks, load_networks
-from ..neural.crop import FaceCrop
 from ..neural.keypoints import KeypointMotion, compose, retarget, stitch
-from ..render.mouth import mouth_opening
 from .base import TransferEngine
 from .warp_engine import WarpEngine, WarpSource
 
@@ -50,16 +49,6 @@ class NeuralFace:
 class NeuralSource(NeuralFace):
     feature: torch.Tensor  # the appearance volume
     warp: WarpSource  # the same photo for the warp engine: neutral references and edits
-
-
-def eye_ratios(xy: np.ndarray) -> tuple[float, float]:
-    """Opening over width of the subject's left and right eye, from our landmarks."""
-    out = []
-    for eye in (topology.LEFT_EYE, topology.RIGHT_EYE):
-        pts = xy[eye]
-        width = np.ptp(pts[:, 0]) + 1e-6
-        out.append(float(np.ptp(pts[:, 1]) / width))
-    return out[0], out[1]
 
 
 class NeuralEngine(TransferEngine):

@@ -21,7 +21,7 @@ from ..motion.controls import ExpressionEdit
 from ..motion.extract import extract_motion
 from ..motion.rigid import fit_similarity, rotation_angle, rotation_power
 from ..motion.state import FaceMotion, HeadPose
-from ..render.mesh_warp import Region, backward_map, remap_region
+from ..render.mesh_warp import PixelBox, backward_map, remap_region
 from ..render.mouth import fill_mouth
 from .base import TransferEngine
 
@@ -44,7 +44,7 @@ class WarpSource(WarpFace):
     facing: np.ndarray  # (478,) how squarely each landmark faces the camera (canonical.facing)
     head_ring: np.ndarray  # (K, 2) anchors that follow the head
     still_points: np.ndarray  # (M, 2) anchors that never move
-    region: Region  # the part of the image the warp may change
+    region: PixelBox  # the part of the image the warp may change
 
 
 class WarpEngine(TransferEngine):
@@ -72,7 +72,7 @@ class WarpEngine(TransferEngine):
         border = _border_points(w, h, cfg.ring_points // 4)
         outside_head = np.linalg.norm(border - centre, axis=1) > cfg.still_ring_scale * radius.min()
         still = np.r_[still_ring, border[outside_head]]
-        region = Region.around(np.r_[still_ring, head_ring], (h, w))
+        region = PixelBox.around(np.r_[still_ring, head_ring], (h, w))
         facing = canonical_face().facing(face.points)
         return WarpSource(image, face.points, extract_motion(face), facing, head_ring, still,
                           region)
@@ -127,7 +127,7 @@ class WarpEngine(TransferEngine):
         # Iris contours reach under the eyelids: as anchors they would hold a closing eye
         # open, so there the iris centre alone carries the gaze.
         for contour, iris in ((RIGHT_EYE, RIGHT_IRIS), (LEFT_EYE, LEFT_IRIS)):
-            if np.ptp(target.shape[contour, 1]) < 0.8 * np.ptp(source.motion.shape[contour, 1]):
+            if np.ptp(target.canonical[contour, 1]) < 0.8 * np.ptp(source.motion.canonical[contour, 1]):
                 keep[iris[1:]] = False
         src = np.r_[source.xy[keep], source.head_ring, source.still_points]
         dst = np.r_[target_xy[keep], head_target, source.still_points]

@@ -25,10 +25,10 @@ from transformers import CLIPImageProcessor, CLIPVisionModelWithProjection
 
 from .. import hub
 from ..errors import InputError
+from ..face.crop import FaceCrop
 from ..face.landmarks import FaceLandmarks, MediaPipeLandmarker
 from ..hub import CONTROLNET_SUBFOLDER, IDENTITY_WEIGHTS, IMAGE_ENCODER
 from ..motion.extract import extract_motion
-from ..neural.crop import FaceCrop
 from .attention import use_fusion_processors
 from .face_condition import draw_face_condition
 from .semantics import semantic_vector

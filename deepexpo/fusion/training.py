@@ -24,10 +24,10 @@ from diffusers.models.embeddings import IPAdapterFaceIDImageProjection
 from safetensors.torch import save_file
 
 from ..errors import InputError, NoFaceError
+from ..face.crop import FaceCrop
 from ..face.landmarks import MediaPipeLandmarker
 from ..io.images import IMAGE_SUFFIXES, read_image
 from ..motion.extract import extract_motion
-from ..neural.crop import FaceCrop
 from .attention import FusionAttnProcessor, branch_state_dict, new_branch_state
 from .pipeline import FusionPipeline
 from .semantics import SEMANTIC_DIM, semantic_vector

@@ -38,7 +38,7 @@ class MotionOptions:
 def neutral_reference(driving: FaceMotion) -> FaceMotion:
     """The driver's own neutral, frontal face: the reference for a single driving image."""
     pose = HeadPose(np.eye(3), driving.pose.translation, driving.pose.scale)
-    neutral = driving.shape - driving.expression
+    neutral = driving.canonical - driving.expression
     return FaceMotion(pose, neutral, np.zeros_like(neutral), driving.image_size)
 
 
@@ -50,11 +50,11 @@ def compose_motion(
     mask = canonical_face().masks[options.region]
     baseline = reference.expression if options.relative else source.expression
     delta = k * mask[:, None] * (driving.expression - baseline)
-    shape = source.shape + delta
+    canonical = source.canonical + delta
     pose = source.pose
     if options.region in ("all", "pose"):
         pose = _compose_pose(source, driving, reference, options)
-    return FaceMotion(pose, shape, source.expression + delta, source.image_size)
+    return FaceMotion(pose, canonical, source.expression + delta, source.image_size)
 
 
 def _compose_pose(

@@ -139,14 +139,14 @@ class ExpressionEdit:
     def apply(self, motion: FaceMotion) -> FaceMotion:
         """``motion`` with its expression blended and the controls applied."""
         c = self.controls
-        keep = np.full(len(motion.shape), self.keep_source)
+        keep = np.full(len(motion.canonical), self.keep_source)
         if self.keep_mouth:
             c = replace(c, aaa=0.0)
             keep = np.maximum(keep, canonical_face().masks["lips"])
-        expression = keep[:, None] * motion.expression + expression_offset(motion.shape, c)
+        expression = keep[:, None] * motion.expression + expression_offset(motion.canonical, c)
         if self.offset is not None:
             expression = expression + self.offset
-        identity = motion.shape - motion.expression
+        identity = motion.canonical - motion.expression
         turn = euler_to_rotation(c.pitch, c.yaw, c.roll)
         pose = HeadPose(turn @ motion.pose.rotation, motion.pose.translation, motion.pose.scale)
         return FaceMotion(pose, identity + expression, expression, motion.image_size)

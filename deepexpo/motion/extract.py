@@ -11,10 +11,10 @@ from .state import FaceMotion, HeadPose
 def extract_motion(face: FaceLandmarks) -> FaceMotion:
     canon = canonical_face()
     scale, rot, trans = robust_fit_similarity(canon.points, face.points, canon.rigid_weights)
-    shape = (face.points - trans) @ rot / scale
+    canonical = (face.points - trans) @ rot / scale
     return FaceMotion(
         pose=HeadPose(rotation=rot, translation=trans, scale=scale),
-        shape=shape,
-        expression=canon.expression(shape),
+        canonical=canonical,
+        expression=canon.expression(canonical),
         image_size=face.image_size,
     )

@@ -31,16 +31,16 @@ class HeadPose:
 class FaceMotion:
     """One face's dynamic semantics, split from its identity.
 
-    ``shape`` is the face's landmarks in the canonical frame (identity and expression together);
-    ``expression`` is its offset from the same person's neutral face, so that ``shape -
-    expression`` is identity alone.
+    ``canonical`` is the face's landmarks in the canonical frame (identity and expression
+    together); ``expression`` is its offset from the same person's neutral face, so that
+    ``canonical - expression`` is identity alone.
     """
 
     pose: HeadPose
-    shape: np.ndarray  # (478, 3)
+    canonical: np.ndarray  # (478, 3)
     expression: np.ndarray  # (478, 3)
     image_size: tuple[int, int]  # (height, width)
 
     def landmarks(self) -> np.ndarray:
         """The face's landmarks in image pixels, (478, 3)."""
-        return self.pose.apply(self.shape)
+        return self.pose.apply(self.canonical)

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from .blocks import DownBlock2d, ResBlock3d, SameBlock2d
-from .config import AppearanceFeatureExtractorConfig
+from .network_config import AppearanceFeatureExtractorConfig
 
 
 class AppearanceFeatureExtractor(nn.Module):

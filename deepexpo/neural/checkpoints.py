@@ -22,7 +22,7 @@ from ..errors import CheckpointError
 from ..hub import LIVEPORTRAIT_FILES, MODELS
 from .appearance_feature_extractor import AppearanceFeatureExtractor
 from .blocks import fold_spectral_norm
-from .config import NeuralConfig
+from .network_config import NeuralConfig
 from .motion_extractor import MotionExtractor
 from .spade_generator import SPADEDecoder
 from .stitching_retargeting import StitchingRetargeting

@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from .blocks import ConvNeXtBlock, LayerNorm2d
-from .config import MotionExtractorConfig
+from .network_config import MotionExtractorConfig
 
 #: The linear heads on the pooled features, in the order the published checkpoint lists them.
 HEADS = ("kp", "scale", "pitch", "yaw", "roll", "t", "exp")

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .blocks import SPADEResnetBlock
-from .config import SpadeGeneratorConfig
+from .network_config import SpadeGeneratorConfig
 
 OUT_CHANNELS = 64  # of the last residual block, before the image convolution
 MIDDLE_BLOCKS = 6

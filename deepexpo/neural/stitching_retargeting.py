@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .config import MLPConfig, StitchingRetargetingConfig
+from .network_config import MLPConfig, StitchingRetargetingConfig
 
 
 class RetargetingMLP(nn.Module):

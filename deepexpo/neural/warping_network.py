@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .blocks import Hourglass, SameBlock2d
-from .config import DenseMotionConfig, WarpingNetworkConfig
+from .network_config import DenseMotionConfig, WarpingNetworkConfig
 
 KP_VARIANCE = 0.01  # of the Gaussian heatmaps around keypoints, in grid units squared
 

@@ -15,7 +15,7 @@ from scipy.spatial import Delaunay
 
 
 @dataclass(frozen=True)
-class Region:
+class PixelBox:
     """A pixel rectangle ``[x0, x1) x [y0, y1)``."""
 
     x0: int
@@ -24,7 +24,7 @@ class Region:
     y1: int
 
     @classmethod
-    def around(cls, xy: np.ndarray, image_size: tuple[int, int]) -> "Region":
+    def around(cls, xy: np.ndarray, image_size: tuple[int, int]) -> "PixelBox":
         h, w = image_size
         x0, y0 = np.floor(xy.min(axis=0)).astype(int)
         x1, y1 = np.ceil(xy.max(axis=0)).astype(int) + 1
@@ -40,7 +40,7 @@ class Region:
 
 
 def backward_map(
-    src: np.ndarray, dst: np.ndarray, region: Region, step: float
+    src: np.ndarray, dst: np.ndarray, region: PixelBox, step: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """For every pixel of ``region`` in the output, where to sample the source image.
 
@@ -74,7 +74,7 @@ def backward_map(
 
 
 def remap_region(
-    image: np.ndarray, region: Region, map_x: np.ndarray, map_y: np.ndarray
+    image: np.ndarray, region: PixelBox, map_x: np.ndarray, map_y: np.ndarray
 ) -> np.ndarray:
     """``image`` with ``region`` resampled through the map; pixels outside it are untouched."""
     out = image.copy()

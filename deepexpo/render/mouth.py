@@ -13,20 +13,11 @@ import cv2
 import numpy as np
 
 from ..face.canonical import canonical_face
-from .mesh_warp import Region
+from ..face.measure import mouth_opening
+from .mesh_warp import PixelBox
 
 #: Where an open mouth's teeth part, as a fraction of the way from upper to lower inner lip.
 TEETH_SPLIT = 0.75
-
-
-def mouth_opening(xy: np.ndarray) -> float:
-    """Mean gap between the inner lips as a fraction of the mouth width (0 when closed)."""
-    canon = canonical_face()
-    upper, lower = canon.inner_lip_upper, canon.inner_lip_lower
-    corners = canon.mouth_corners
-    width = np.linalg.norm(xy[corners[0], :2] - xy[corners[1], :2]) + 1e-9
-    gap = np.linalg.norm(xy[lower, :2] - xy[upper, :2], axis=1).mean()
-    return float(gap / width)
 
 
 def _lab_stats(image: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -35,7 +26,7 @@ def _lab_stats(image: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndar
     return sel.mean(axis=0), sel.std(axis=0) + 1.0
 
 
-def _lips_mask(xy: np.ndarray, region: Region) -> np.ndarray:
+def _lips_mask(xy: np.ndarray, region: PixelBox) -> np.ndarray:
     outer, inner = canonical_face().lip_loops
     offset = np.array([region.x0, region.y0])
     mask = np.zeros(region.size, np.uint8)
@@ -62,7 +53,7 @@ def fill_mouth(
     h, w = out.shape[:2]
     outer_xy = target_xy[canonical_face().lip_loops[0], :2]
     pad = 4 + 3 * feather_px
-    region = Region.around(np.r_[outer_xy - pad, outer_xy + pad], (h, w))
+    region = PixelBox.around(np.r_[outer_xy - pad, outer_xy + pad], (h, w))
     if region.size[0] < 2 or region.size[1] < 2:
         return
     offset = np.array([region.x0, region.y0])
@@ -90,7 +81,7 @@ def _polygon_mask(polygon: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 def _parted_interior(
     source: tuple[np.ndarray, np.ndarray],
     target_xy: np.ndarray,
-    region: Region,
+    region: PixelBox,
     patch: np.ndarray,
     alpha: np.ndarray,
 ) -> np.ndarray:
@@ -125,7 +116,7 @@ def _driver_interior(
     driver: tuple[np.ndarray, np.ndarray],
     target_xy: np.ndarray,
     inner: np.ndarray,
-    region: Region,
+    region: PixelBox,
     patch: np.ndarray,
 ) -> np.ndarray:
     """The driver's mouth interior on the target's inner-lip contour, in the source's colours."""
@@ -140,7 +131,7 @@ def _driver_interior(
     warped = cv2.warpAffine(image, affine, (w, h), flags=cv2.INTER_LINEAR,
                             borderMode=cv2.BORDER_REFLECT)
     # Match the lips' colour statistics: the lips frame the interior in both faces.
-    drv_region = Region.around(xy[canonical_face().lip_loops[0], :2], image.shape[:2])
+    drv_region = PixelBox.around(xy[canonical_face().lip_loops[0], :2], image.shape[:2])
     mean_d, std_d = _lab_stats(image[drv_region.slices], _lips_mask(xy, drv_region))
     mean_s, std_s = _lab_stats(patch, _lips_mask(target_xy, region))
     lab = cv2.cvtColor(warped, cv2.COLOR_RGB2LAB).astype(np.float32)

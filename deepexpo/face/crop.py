@@ -1,4 +1,5 @@
-"""The square face crop the networks see, from our own landmarks, and the paste-back.
+"""A square, upright face crop from our landmarks, and the paste-back: what the neural
+engine's networks see and what the identity branch of generation encodes.
 
 As the published pipeline does with its own landmarks: the crop's vertical axis runs from the
 eyes' centre to the lips' centre; its side is ``scale`` times the landmarks' extent in that
@@ -15,8 +16,8 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from ..face import topology
-from ..face.canonical import canonical_face
+from . import topology
+from .canonical import canonical_face
 
 SCALE = 2.3
 VY_RATIO = -0.125

@@ -1,0 +1,29 @@
+"""Measurements of a face from its landmarks, shared by the engines, the tests and the
+benchmarks: how open the mouth and the eyes are."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import topology
+from .canonical import canonical_face
+
+
+def mouth_opening(xy: np.ndarray) -> float:
+    """Mean gap between the inner lips as a fraction of the mouth width (0 when closed)."""
+    canon = canonical_face()
+    upper, lower = canon.inner_lip_upper, canon.inner_lip_lower
+    corners = canon.mouth_corners
+    width = np.linalg.norm(xy[corners[0], :2] - xy[corners[1], :2]) + 1e-9
+    gap = np.linalg.norm(xy[lower, :2] - xy[upper, :2], axis=1).mean()
+    return float(gap / width)
+
+
+def eye_ratios(xy: np.ndarray) -> tuple[float, float]:
+    """Opening over width of the subject's left and right eye, from our landmarks."""
+    out = []
+    for eye in (topology.LEFT_EYE, topology.RIGHT_EYE):
+        pts = xy[eye]
+        width = np.ptp(pts[:, 0]) + 1e-6
+        out.append(float(np.ptp(pts[:, 1]) / width))
+    return out[0], out[1]
