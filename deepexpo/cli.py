@@ -240,10 +240,12 @@ def _generate(args: argparse.Namespace) -> None:
     fusion = FusionPipeline.from_pretrained(args.base, not args.no_identity, weights,
                                             args.controlnet)
     with tqdm(total=args.steps, unit="step", desc="generating") as bar:
-        image = fusion.generate(args.prompt, identity, reference, args.identity_strength,
-                                args.semantic_strength, args.steps, args.guidance, args.seed,
-                                args.negative_prompt, args.size,
-                                progress=lambda done, _: bar.update(done - bar.n))
+        image = fusion(prompt=args.prompt, identity_image=identity, reference_image=reference,
+                       identity_strength=args.identity_strength,
+                       semantic_strength=args.semantic_strength, steps=args.steps,
+                       guidance=args.guidance, seed=args.seed,
+                       negative_prompt=args.negative_prompt, size=args.size,
+                       progress=lambda done, _: bar.update(done - bar.n))
     write_image(args.output, image)
     logger.info("wrote %s", args.output)
 

@@ -11,13 +11,15 @@ import numpy as np
 import pytest
 import torch
 from diffusers import ControlNetModel
+from diffusers.models.attention_processor import IPAdapterAttnProcessor2_0
 from safetensors.torch import load_file
 
 from deepexpo.cli import main
-from deepexpo.errors import InputError
-from deepexpo.fusion.attention import FusionAttnProcessor
+from deepexpo.errors import DeepExPoError, InputError
+from deepexpo.fusion.conditioning import FaceConditioner
 from deepexpo.fusion.face_condition import draw_face_condition
-from deepexpo.fusion.pipeline import FusionPipeline, split_adapter_state
+from deepexpo.fusion.loading import split_adapter_state
+from deepexpo.fusion.pipeline import FusionPipeline
 from deepexpo.fusion.training import SemanticBranchTrainer, TrainingConfig, load_examples
 from deepexpo.io.images import read_image, write_image
 
@@ -27,7 +29,7 @@ from .tiny_diffusion import tiny_identity, tiny_pipeline, tiny_semantic
 
 def _generate(fusion: FusionPipeline, **kwargs) -> np.ndarray:
     defaults = {"prompt": "a portrait photo", "steps": 2, "guidance": 6.0, "seed": 0}
-    return fusion.generate(**{**defaults, **kwargs})
+    return fusion(**{**defaults, **kwargs})
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +51,7 @@ def smiling(hopper, landmarker) -> np.ndarray:
 def test_branches_load_from_the_published_layout(fused):
     assert fused.branches == ("identity", "semantic")
     processors = [p for p in fused.pipe.unet.attn_processors.values()
-                  if isinstance(p, FusionAttnProcessor)]
+                  if isinstance(p, IPAdapterAttnProcessor2_0)]
     assert processors and all(len(p.to_k_ip) == 2 for p in processors)
     assert type(fused.pipe.unet.encoder_hid_proj.image_projection_layers[0]).__name__ == \
         "IPAdapterPlusImageProjection"
@@ -89,7 +91,7 @@ def test_controlnet_route_runs_with_the_landmark_drawing(hopper, landmarker):
             torch.nn.init.normal_(param, std=0.2)
     fusion = FusionPipeline.assemble(pipe, None, None, controlnet)
     size = 192  # the face must be 64 px or more to be drawn, as in the model's training data
-    drawing = fusion.control_image(hopper, size)
+    drawing = fusion.conditioner.control_image(hopper, size)
     assert drawing.shape == (size, size, 3) and drawing.any()
     with_face = _generate(fusion, reference_image=hopper, semantic_strength=1.0, size=size)
     without = _generate(fusion, reference_image=hopper, semantic_strength=0.0, size=size)
@@ -166,7 +168,7 @@ def test_generate_without_the_base_model_names_it(tmp_path, monkeypatch):
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")}
     proc = subprocess.run([sys.executable, "-m", "deepexpo", "generate", "--prompt", "a portrait",
                            "--output", str(tmp_path / "o.png")], capture_output=True, text=True,
-                          env=env)
+                          env=env, check=False)
     assert proc.returncode == 2
     errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
     assert errors == [line for line in proc.stderr.splitlines() if line.strip()]
@@ -180,3 +182,27 @@ def test_out_of_range_settings_are_refused(fused):
         _generate(fused, identity_strength=3.0)
     with pytest.raises(InputError, match="steps must be between"):
         _generate(fused, steps=0)
+
+
+def test_generation_takes_keyword_arguments_only(fused):
+    with pytest.raises(TypeError):
+        fused("a portrait photo")
+
+
+def test_a_missing_branch_is_a_one_line_error_not_an_assertion(hopper):
+    conditioner = FaceConditioner()  # no identity branch: no image encoder or processor
+    for ask in (lambda: conditioner.identity_embeds(hopper), lambda: conditioner.identity_crop(None),
+                lambda: conditioner.encode_faces([hopper])):
+        with pytest.raises(DeepExPoError) as caught:
+            ask()
+        assert not isinstance(caught.value, AssertionError)
+        message = str(caught.value)
+        assert "no identity branch is loaded" in message and "\n" not in message
+
+
+def test_weights_of_the_wrong_kind_for_the_semantic_branch_are_a_one_line_error(hopper):
+    pipe = tiny_pipeline()
+    fusion = FusionPipeline.assemble(pipe, None, tiny_identity(pipe.unet).state)  # plus-face
+    with pytest.raises(DeepExPoError, match="not an MLP") as caught:
+        _generate(fusion, reference_image=hopper)
+    assert "\n" not in str(caught.value)

@@ -23,11 +23,18 @@ from deepexpo.errors import CheckpointError
 from deepexpo.face.crop import FaceCrop
 from deepexpo.io.images import read_image, write_image
 from deepexpo.io.video import probe_video
-from deepexpo.motion.compose import MotionOptions
+from deepexpo.motion.compose import MotionOptions, compose_pose
+from deepexpo.motion.state import HeadPose
 from deepexpo.motion.controls import ExpressionControls, ExpressionEdit
 from deepexpo.neural.checkpoints import LivePortraitNetworks
 from deepexpo.neural.network_config import NeuralConfig
-from deepexpo.neural.keypoints import KeypointMotion, compose, retarget, stitch
+from deepexpo.neural.keypoints import (
+    KeypointMotion,
+    KeypointTarget,
+    driven_expression,
+    retarget,
+    stitch,
+)
 from deepexpo.pipeline import TransferPipeline
 
 from .conftest import SHARED, shared_sample
@@ -102,8 +109,16 @@ def test_end_to_end_relative_step_reproduces_the_reference(small):
     _close(source.rotation, ref["e2e.R_source"])
     x_s = source.keypoints()
     _close(x_s, ref["e2e.x_s"])
-    x_d = compose(source, motions["driving_1"], motions["driving_0"], MotionOptions())
+    # LivePortrait's relative step: R_d R_d0^T R_s, exp_s + (exp_d - exp_d0), s_s s_d / s_d0,
+    # t_s + t_d - t_d0; our shared pose composition gives the same rotation.
+    d1, d0 = motions["driving_1"], motions["driving_0"]
+    target = KeypointTarget(source.kp, d1.rotation @ d0.rotation.transpose(1, 2) @ source.rotation,
+                            driven_expression(source, d1, d0, MotionOptions()),
+                            source.scale * d1.scale / d0.scale, source.t + d1.t - d0.t)
+    x_d = target.keypoints()
     _close(x_d, ref["e2e.x_d_relative"])
+    composed = compose_pose(*(_pose(m) for m in (source, d1, d0)), MotionOptions(), np.ones(3))
+    _close(torch.from_numpy(composed.rotation.T).float()[None], target.rotation)
     s = nets.stitching_retargeting_module
     x_d = stitch(s, x_s, x_d)
     _close(x_d, ref["e2e.x_d_stitched"])
@@ -193,38 +208,21 @@ def test_shapes_of_every_network(tiny):
 @torch.inference_mode()
 def test_batching_equals_frame_by_frame(tiny):
     feature = tiny.appearance_feature_extractor(torch.rand(1, 3, 256, 256))
-    source, driving = _motion(1, 0), _motion(3, 1)
+    source, driving, reference = _motion(1, 0), _motion(3, 1), _motion(1, 2)
     x_s = source.keypoints()
-    x_d = compose(source, driving, _motion(1, 2), MotionOptions())
+    x_d = driving.keypoints()
     batched = tiny.warping_module(feature.expand(3, -1, -1, -1, -1), kp_driving=x_d,
                                   kp_source=x_s.expand(3, -1, -1))["out"]
+    exp = driven_expression(source, driving, reference, MotionOptions())
     for i in range(3):
         single = tiny.warping_module(feature, kp_driving=x_d[i:i + 1], kp_source=x_s)["out"]
         assert torch.allclose(batched[i:i + 1], single, atol=1e-5)
-        one = compose(source, driving[i], _motion(1, 2), MotionOptions())
-        assert torch.allclose(x_d[i:i + 1], one, atol=1e-6)
+        one = driven_expression(source, driving[i], reference, MotionOptions())
+        assert torch.allclose(exp[i:i + 1], one, atol=1e-6)
 
 
-def test_identity_motion_reproduces_the_source_keypoints():
-    source, driver = _motion(1, 0), _motion(1, 1)
-    for region in ("all", "expression", "pose", "eyes", "lips"):
-        options = MotionOptions(region=region)
-        assert torch.allclose(compose(source, driver, driver, options), source.keypoints(), atol=1e-6)
-    assert torch.allclose(compose(source, _motion(1, 3), driver, MotionOptions(strength=0.0)),
-                          source.keypoints())
-
-
-def test_regions_split_expression_and_pose():
-    source, driver, reference = _motion(1, 0), _motion(1, 1), _motion(1, 2)
-    pose_only = compose(source, driver, reference, MotionOptions(region="pose"))
-    expression_only = compose(source, driver, reference, MotionOptions(region="expression"))
-    both = compose(source, driver, reference, MotionOptions())
-    assert not torch.allclose(pose_only, both) and not torch.allclose(expression_only, both)
-    # The expression region keeps the source's rotation: its keypoints differ from the
-    # source's only by the expression change, scaled.
-    delta = driver.exp - reference.exp
-    expected = source.keypoints() + source.scale[..., None] * delta
-    assert torch.allclose(expression_only, expected, atol=1e-6)
+def _pose(motion: KeypointMotion) -> HeadPose:
+    return HeadPose(motion.rotation[0].double().numpy().T, np.zeros(3), 1.0)
 
 
 def test_crop_and_paste_back_geometry(astronaut, landmarker):

@@ -18,6 +18,7 @@ from transformers import (
 from transformers.convert_slow_tokenizer import bytes_to_unicode
 
 from deepexpo.fusion.attention import new_branch_state
+from deepexpo.fusion.loading import IdentityBranch
 from deepexpo.fusion.semantics import SEMANTIC_DIM
 
 CROSS = 8  # text and image token width of the tiny U-Net
@@ -87,13 +88,13 @@ def published_plus_face_state(unet: UNet2DConditionModel, seed: int = 1) -> dict
     return {"image_proj": proj, "ip_adapter": ip}
 
 
-def tiny_identity(unet: UNet2DConditionModel) -> tuple:
+def tiny_identity(unet: UNet2DConditionModel) -> IdentityBranch:
     torch.manual_seed(2)
     encoder = CLIPVisionModelWithProjection(CLIPVisionConfig(
         hidden_size=CLIP_HIDDEN, intermediate_size=32, num_attention_heads=2, num_hidden_layers=2,
         image_size=32, patch_size=8, projection_dim=8))
     processor = CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
-    return published_plus_face_state(unet), encoder.eval(), processor
+    return IdentityBranch(published_plus_face_state(unet), encoder.eval(), processor)
 
 
 def tiny_semantic(unet: UNet2DConditionModel, seed: int = 3) -> dict:

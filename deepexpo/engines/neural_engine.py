@@ -21,11 +21,19 @@ from ..config import KEYPOINT_SMOOTHING
 from ..face.crop import FaceCrop
 from ..face.landmarks import FaceLandmarks
 from ..face.measure import eye_ratios, mouth_opening
-from ..motion.compose import MotionOptions, neutral_reference
+from ..motion.compose import MotionOptions, compose_pose, shift_ratio
 from ..motion.controls import ExpressionEdit
+from ..motion.extract import extract_motion
 from ..motion.smoothing import OneEuroFilter
+from ..motion.state import HeadPose
 from ..neural.checkpoints import LivePortraitNetworks, load_networks
-from ..neural.keypoints import KeypointMotion, compose, retarget, stitch
+from ..neural.keypoints import (
+    KeypointMotion,
+    KeypointTarget,
+    driven_expression,
+    retarget,
+    stitch,
+)
 from .base import TransferEngine
 from .warp_engine import WarpEngine, WarpSource
 
@@ -41,8 +49,17 @@ class NeuralFace:
     face: FaceLandmarks
     crop: FaceCrop
     motion: KeypointMotion  # a batch of one
+    placement: HeadPose  # where the head is in the frame and how large (from our landmarks)
     eye_ratios: tuple[float, float]  # the subject's left and right eye: opening / width
     lip_ratio: float  # inner-lip gap / mouth width
+
+    @property
+    def pose(self) -> HeadPose:
+        """The head pose for :func:`compose_pose`: the networks' rotation (as a column-vector
+        matrix) at the landmarks' position and size. (The crop follows the face, so the
+        networks' own translation and scale barely move; the landmarks say where it went.)"""
+        rotation = self.motion.rotation[0].double().cpu().numpy().T
+        return HeadPose(rotation, self.placement.translation, self.placement.scale)
 
 
 @dataclass(frozen=True)
@@ -51,7 +68,7 @@ class NeuralSource(NeuralFace):
     warp: WarpSource  # the same photo for the warp engine: neutral references and edits
 
 
-class NeuralEngine(TransferEngine):
+class NeuralEngine(TransferEngine[NeuralSource, NeuralFace]):
     """``precision``: ``auto`` (fp16 autocast on CUDA, fp32 on CPU), ``fp32`` (the fallback
     switch), ``fp16`` or ``bf16``. ``retarget_eyes_lips`` drives eyes and lips by their opening
     ratios through the retargeting networks instead of by expression keypoints."""
@@ -106,7 +123,8 @@ class NeuralEngine(TransferEngine):
         with self._inference():
             heads = self._motion(pixels)
         motion = KeypointMotion.from_heads({k: v.float() for k, v in heads.items()})
-        return NeuralFace(image, face, crop, motion, eye_ratios(face.xy), mouth_opening(face.xy))
+        return NeuralFace(image, face, crop, motion, extract_motion(face).pose,
+                          eye_ratios(face.xy), mouth_opening(face.xy))
 
     def prepare_source(self, image: np.ndarray, face: FaceLandmarks) -> NeuralSource:
         crop = FaceCrop.from_landmarks(face.xy)
@@ -123,9 +141,31 @@ class NeuralEngine(TransferEngine):
     def neutral_reference(self, driving: NeuralFace) -> NeuralFace:
         """The driver's own face made neutral and frontal by the warp engine, then measured by
         the motion network: the same person, so only the expression differs."""
-        warp = self._warp.prepare_source(driving.image, driving.face)
-        neutral = self._warp.render_motion(warp, neutral_reference(warp.motion))
+        neutral = self._warp.neutral_frontal(driving.image, driving.face)
         return self._face(neutral, driving.face, driving.crop)
+
+    def target(self, source: NeuralSource, drivings: Sequence[NeuralFace],
+               reference: NeuralFace, options: MotionOptions) -> KeypointTarget:
+        """Where the source's keypoints are driven: the expression by the keypoint rule, the
+        head pose by the shared :func:`compose_pose`, its shift and scale change expressed in
+        the source crop's units."""
+        exp = driven_expression(source.motion, _stack([d.motion for d in drivings]),
+                                reference.motion, options)
+        src, ref, crop = source.pose, reference.pose, source.crop
+        rotations, scales, shifts = [], [], []
+        for driving in drivings:
+            ratio = shift_ratio(src, ref, source.image.shape[:2], driving.image.shape[:2],
+                                options)
+            pose = compose_pose(src, driving.pose, ref, options, ratio)
+            moved = (pose.translation - src.translation)[:2]
+            rotations.append(pose.rotation.T)
+            scales.append([pose.scale / src.scale])
+            shifts.append([crop.ux @ moved / (crop.side / 2), crop.uy @ moved / (crop.side / 2), 0])
+        like = source.motion.t
+        return KeypointTarget(
+            source.motion.kp, torch.tensor(np.array(rotations)).to(like), exp,
+            source.motion.scale * torch.tensor(scales).to(like),
+            source.motion.t + torch.tensor(shifts).to(like))
 
     def render(self, source: NeuralSource, driving: NeuralFace, reference: NeuralFace,
                options: MotionOptions) -> np.ndarray:
@@ -134,9 +174,8 @@ class NeuralEngine(TransferEngine):
     @torch.inference_mode()
     def render_batch(self, source: NeuralSource, drivings: Sequence[NeuralFace],
                      reference: NeuralFace, options: MotionOptions) -> list[np.ndarray]:
-        motion = _stack([d.motion for d in drivings])
         x_s = source.motion.keypoints()
-        x_d = compose(source.motion, motion, reference.motion, options)
+        x_d = self.target(source, drivings, reference, options).keypoints()
         if self.retarget_eyes_lips:
             x_d = x_d + self._retarget(source, drivings, x_s, options.strength)
         return self._generate(source, x_s, x_d)
@@ -146,7 +185,7 @@ class NeuralEngine(TransferEngine):
         """The warp engine renders the edit; its motion, measured in the same crop, then drives
         the networks, which draw what a warp cannot (teeth, eyelids, the far side of a turn)."""
         edited = self._face(self._warp.edit(source.warp, edit), source.face, source.crop)
-        x_d = compose(source.motion, edited.motion, source.motion, MotionOptions())
+        x_d = self.target(source, [edited], source, MotionOptions()).keypoints()
         return self._generate(source, source.motion.keypoints(), x_d)[0]
 
     def _retarget(self, source: NeuralSource, drivings: Sequence[NeuralFace], x_s: torch.Tensor,

@@ -47,7 +47,7 @@ class WarpSource(WarpFace):
     region: PixelBox  # the part of the image the warp may change
 
 
-class WarpEngine(TransferEngine):
+class WarpEngine(TransferEngine[WarpSource, WarpFace]):
     name = "warp"
 
     def __init__(self, config: WarpConfig = WARP):
@@ -83,12 +83,24 @@ class WarpEngine(TransferEngine):
     def neutral_reference(self, driving: WarpFace) -> WarpFace:
         return WarpFace(driving.image, driving.points, neutral_reference(driving.motion))
 
+    def target(self, source: WarpSource, driving: WarpFace, reference: WarpFace,
+               options: MotionOptions) -> FaceMotion:
+        """The motion the source is warped to: the shared composition, its head turn and
+        shift capped to what a 2D warp can show."""
+        target = compose_motion(source.motion, driving.motion, reference.motion, options)
+        return replace(target, pose=self._limit(source.motion.pose, target.pose))
+
     def render(
         self, source: WarpSource, driving: WarpFace, reference: WarpFace, options: MotionOptions
     ) -> np.ndarray:
-        target = compose_motion(source.motion, driving.motion, reference.motion, options)
-        target = replace(target, pose=self._limit(source.motion.pose, target.pose))
-        return self.render_motion(source, target, driver=driving)
+        return self.render_motion(source, self.target(source, driving, reference, options),
+                                  driver=driving)
+
+    def neutral_frontal(self, image: np.ndarray, face: FaceLandmarks) -> np.ndarray:
+        """``image`` with the face made neutral and frontal: what a single driving image is
+        measured against (the neural engine measures it with its own networks)."""
+        source = self.prepare_source(image, face)
+        return self.render_motion(source, neutral_reference(source.motion))
 
     def edit(self, source: WarpSource, edit: ExpressionEdit) -> np.ndarray:
         target = edit.apply(source.motion)

@@ -2,39 +2,20 @@
 
 Each cross-attention layer attends to the text tokens as usual and, in parallel, to each
 branch's tokens (identity, semantics) with the branch's own key/value projections; the results
-are added, each branch weighted by its strength. This is diffusers' IP-Adapter computation, so
-:class:`FusionAttnProcessor` subclasses its processor: ``set_ip_adapter_scale`` sets the branch
-strengths, ``unload_ip_adapter`` restores the plain U-Net, and published IP-Adapter weights
-load into a branch unchanged.
+are added, each branch weighted by its strength. This is exactly diffusers' IP-Adapter
+computation, so the branches are its own ``IPAdapterAttnProcessor2_0`` (one key/value pair per
+branch; the names live on :class:`~deepexpo.fusion.pipeline.FusionPipeline`):
+``set_ip_adapter_scale`` sets the branch strengths, ``unload_ip_adapter`` restores the plain
+U-Net, and published IP-Adapter weights load into a branch unchanged. This module writes
+branches in that published layout, for training and saving.
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import torch
 from diffusers.models.attention_processor import IPAdapterAttnProcessor2_0
 from diffusers.models.unets.unet_2d_condition import UNet2DConditionModel
 from torch import nn
-
-
-class FusionAttnProcessor(IPAdapterAttnProcessor2_0):
-    """Text attention plus one attention per named branch, each scaled by its strength."""
-
-    def __init__(self, hidden_size: int, cross_attention_dim: int, branches: Sequence[str],
-                 scales: Sequence[float] | None = None):
-        super().__init__(hidden_size, cross_attention_dim, num_tokens=[4] * len(branches),
-                         scale=list(scales) if scales is not None else [1.0] * len(branches))
-        self.branches = tuple(branches)
-
-    @classmethod
-    def from_ip_adapter(cls, processor: IPAdapterAttnProcessor2_0,
-                        branches: Sequence[str]) -> FusionAttnProcessor:
-        """Our processor around the key/value projections diffusers' loader filled in."""
-        k = processor.to_k_ip[0]
-        out = cls(k.out_features, k.in_features, branches, processor.scale)
-        out.to_k_ip, out.to_v_ip = processor.to_k_ip, processor.to_v_ip
-        return out
 
 
 def new_branch_state(unet: UNet2DConditionModel, projection: nn.Module) -> dict[str, dict]:
@@ -52,13 +33,9 @@ def new_branch_state(unet: UNet2DConditionModel, projection: nn.Module) -> dict[
     return {"image_proj": _published_projection(projection), "ip_adapter": ip_adapter}
 
 
-def use_fusion_processors(unet: UNet2DConditionModel, branches: Sequence[str]) -> None:
-    """Swap the processors diffusers' IP-Adapter loader installed for ours, keeping weights."""
-    unet.set_attn_processor({
-        name: FusionAttnProcessor.from_ip_adapter(proc, branches)
-        if isinstance(proc, IPAdapterAttnProcessor2_0) else proc
-        for name, proc in unet.attn_processors.items()
-    })
+def branch_processors(unet: UNet2DConditionModel) -> list[IPAdapterAttnProcessor2_0]:
+    """The processors that hold the branches' key/value projections (cross-attention only)."""
+    return [p for p in unet.attn_processors.values() if isinstance(p, IPAdapterAttnProcessor2_0)]
 
 
 def branch_state_dict(unet: UNet2DConditionModel, index: int) -> dict[str, dict[str, torch.Tensor]]:

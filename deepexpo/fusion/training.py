@@ -14,7 +14,7 @@ import logging
 import os
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +28,8 @@ from ..face.crop import FaceCrop
 from ..face.landmarks import MediaPipeLandmarker
 from ..io.images import IMAGE_SUFFIXES, read_image
 from ..motion.extract import extract_motion
-from .attention import FusionAttnProcessor, branch_state_dict, new_branch_state
+from .attention import branch_processors, branch_state_dict, new_branch_state
+from .loading import IDENTITY, SEMANTIC, IdentityBranch
 from .pipeline import FusionPipeline
 from .semantics import SEMANTIC_DIM, semantic_vector
 
@@ -89,7 +90,7 @@ class SemanticBranchTrainer:
     has one, which stays frozen) and trains it on face examples."""
 
     def __init__(self, fusion: FusionPipeline, config: TrainingConfig = TrainingConfig()):
-        if "semantic" in fusion.branches:
+        if SEMANTIC in fusion.branches:
             raise InputError("the pipeline already has a semantic branch")
         self.config = config
         pipe = fusion.pipe
@@ -97,16 +98,20 @@ class SemanticBranchTrainer:
         projection = IPAdapterFaceIDImageProjection(SEMANTIC_DIM, unet.config.cross_attention_dim,
                                                     mult=2, num_tokens=SEMANTIC_TOKENS)
         identity = None
-        if "identity" in fusion.branches:
-            identity = (fusion.states[0], fusion.image_encoder, fusion.image_processor)
-        self.fusion = FusionPipeline.assemble(pipe, identity, new_branch_state(unet, projection))
-        self.index = self.fusion.branches.index("semantic")
+        if IDENTITY in fusion.branches:
+            conditioner = fusion.conditioner
+            identity = IdentityBranch(fusion.states[fusion.branches.index(IDENTITY)],
+                                      conditioner.image_encoder, conditioner.image_processor)
+        # The same conditioner (and so the same landmarker) as the pipeline it extends.
+        self.fusion = replace(FusionPipeline.assemble(pipe, identity,
+                                                      new_branch_state(unet, projection)),
+                              conditioner=fusion.conditioner)
+        self.index = self.fusion.branches.index(SEMANTIC)
         for module in (unet, pipe.vae, pipe.text_encoder):
             module.requires_grad_(False)
         self.parameters = list(unet.encoder_hid_proj.image_projection_layers[self.index].parameters())
-        for proc in unet.attn_processors.values():
-            if isinstance(proc, FusionAttnProcessor):
-                self.parameters += [proc.to_k_ip[self.index].weight, proc.to_v_ip[self.index].weight]
+        for proc in branch_processors(unet):
+            self.parameters += [proc.to_k_ip[self.index].weight, proc.to_v_ip[self.index].weight]
         for p in self.parameters:
             p.requires_grad_(True)
         self.optimizer = torch.optim.AdamW(self.parameters, lr=config.learning_rate)
@@ -120,8 +125,9 @@ class SemanticBranchTrainer:
         source = rng.choice(others) if others else example
         key = id(source)
         if key not in self._identity_cache:
-            self._identity_cache[key] = self.fusion.encode_faces(
-                [self.fusion.identity_crop(source.image)])[0]
+            conditioner = self.fusion.conditioner
+            self._identity_cache[key] = conditioner.encode_faces(
+                [conditioner.identity_crop(source.image)])[0]
         return self._identity_cache[key]
 
     def loss(self, batch: list[FaceExample], examples: list[FaceExample],
@@ -140,7 +146,7 @@ class SemanticBranchTrainer:
         text = pipe.text_encoder(tokens.input_ids.to(device))[0]
         embeds = []
         for branch in self.fusion.branches:
-            if branch == "identity":
+            if branch == IDENTITY:
                 embeds.append(torch.stack([self._identity(e, examples, rng) for e in batch]))
             else:
                 embeds.append(torch.stack([e.semantic for e in batch])[:, None].to(device))

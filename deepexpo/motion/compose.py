@@ -1,4 +1,10 @@
-"""Recombination: identity of the source face with expression and/or pose of the driver."""
+"""Recombination: identity of the source face with expression and/or pose of the driver.
+
+:class:`MotionOptions` means the same in every engine. The head-pose maths is shared here
+(:func:`compose_pose`); the expression rule is one line each engine applies to its own
+representation: ``source + strength * region_mask * (driver - baseline)``, the baseline being
+the reference (relative) or the source itself (absolute).
+"""
 
 from __future__ import annotations
 
@@ -11,16 +17,29 @@ from ..face.canonical import REGIONS, canonical_face
 from .rigid import rotation_power
 from .state import FaceMotion, HeadPose
 
+#: Regions that drive the head pose (rotation, translation and scale).
+POSE_REGIONS = ("all", "pose")
+
 
 @dataclass(frozen=True)
 class MotionOptions:
-    """How the driver's motion is applied to the source.
+    """How the driver's motion is applied to the source; the same meaning in every engine.
 
-    ``relative`` (default) applies the driver's change relative to a reference (its first video
-    frame, or a neutral frontal face for a single image), as FOMM's ``--relative`` and
-    LivePortrait do; absolute mode applies the driver's expression and head rotation as they are.
-    ``adapt_scale`` scales the driver's head translation by the ratio of face sizes instead of
-    the ratio of image sizes. ``strength`` multiplies the motion.
+    - ``region``: what is driven. ``all``: expression and head pose; ``expression``: the
+      expression only (the source keeps its head rotation, position and size); ``pose``: the
+      head rotation, position and size only (the source keeps its expression); ``eyes`` /
+      ``lips``: only those parts of the expression.
+    - ``relative`` (default): the driver's *change* from a reference (its first video frame,
+      or its own face made neutral and frontal for a single image) is applied on top of the
+      source's own expression and pose, as FOMM's ``--relative`` and LivePortrait do. The
+      rotation change is taken in the head's own frame: ``R = R_source (R_ref^T R_driver)``.
+      Absolute: the driver's expression and head rotation as they are; the source keeps its
+      position and size (the driver's are in another photo's frame).
+    - ``strength``: the fraction of the motion applied, 0 to 2: rotation angles, expression
+      offsets and head shift are multiplied by it, the scale change raised to it. 0 leaves
+      the source unchanged.
+    - ``adapt_scale``: the driver's head shift is scaled by the ratio of face sizes, instead of
+      the ratio of image sizes (which keeps the same fraction of the frame).
     """
 
     region: str = "all"
@@ -34,6 +53,36 @@ class MotionOptions:
         if not 0.0 <= self.strength <= 2.0:
             raise InputError(f"strength must be between 0 and 2, not {self.strength}")
 
+    @property
+    def drives_pose(self) -> bool:
+        return self.region in POSE_REGIONS
+
+
+def shift_ratio(source: HeadPose, reference: HeadPose, source_size: tuple[int, int],
+                driving_size: tuple[int, int], options: MotionOptions) -> np.ndarray:
+    """(3,) factor from the driver's head shift in pixels to the source's (see
+    ``adapt_scale``); image sizes are (height, width)."""
+    if options.adapt_scale:
+        return np.full(3, source.scale / reference.scale)
+    (sh, sw), (dh, dw) = source_size, driving_size
+    return np.array([sw / dw, sh / dh, sw / dw])
+
+
+def compose_pose(source: HeadPose, driving: HeadPose, reference: HeadPose,
+                 options: MotionOptions, ratio: np.ndarray) -> HeadPose:
+    """The source's head pose moved as :class:`MotionOptions` says; ``ratio`` from
+    :func:`shift_ratio`. Rotations are column-vector matrices (``x' = R x``)."""
+    if not options.drives_pose:
+        return source
+    k = options.strength
+    if not options.relative:
+        turn = rotation_power(source.rotation.T @ driving.rotation, k)
+        return HeadPose(source.rotation @ turn, source.translation, source.scale)
+    turn = rotation_power(reference.rotation.T @ driving.rotation, k)
+    scale = source.scale * (driving.scale / reference.scale) ** k
+    shift = k * ratio * (driving.translation - reference.translation)
+    return HeadPose(source.rotation @ turn, source.translation + shift, scale)
+
 
 def neutral_reference(driving: FaceMotion) -> FaceMotion:
     """The driver's own neutral, frontal face: the reference for a single driving image."""
@@ -42,35 +91,14 @@ def neutral_reference(driving: FaceMotion) -> FaceMotion:
     return FaceMotion(pose, neutral, np.zeros_like(neutral), driving.image_size)
 
 
-def compose_motion(
-    source: FaceMotion, driving: FaceMotion, reference: FaceMotion, options: MotionOptions
-) -> FaceMotion:
+def compose_motion(source: FaceMotion, driving: FaceMotion, reference: FaceMotion,
+                   options: MotionOptions) -> FaceMotion:
     """The target motion: the source's identity wearing the driver's expression and/or pose."""
-    k = options.strength
     mask = canonical_face().masks[options.region]
     baseline = reference.expression if options.relative else source.expression
-    delta = k * mask[:, None] * (driving.expression - baseline)
-    canonical = source.canonical + delta
-    pose = source.pose
-    if options.region in ("all", "pose"):
-        pose = _compose_pose(source, driving, reference, options)
-    return FaceMotion(pose, canonical, source.expression + delta, source.image_size)
-
-
-def _compose_pose(
-    source: FaceMotion, driving: FaceMotion, reference: FaceMotion, options: MotionOptions
-) -> HeadPose:
-    k = options.strength
-    src, drv, ref = source.pose, driving.pose, reference.pose
-    if not options.relative:
-        turn = rotation_power(drv.rotation @ src.rotation.T, k)
-        return HeadPose(turn @ src.rotation, src.translation, src.scale)
-    turn = rotation_power(drv.rotation @ ref.rotation.T, k)
-    scale = src.scale * (drv.scale / ref.scale) ** k
-    if options.adapt_scale:
-        ratio = np.full(3, src.scale / ref.scale)
-    else:
-        (sh, sw), (dh, dw) = source.image_size, driving.image_size
-        ratio = np.array([sw / dw, sh / dh, sw / dw])
-    shift = k * ratio * (drv.translation - ref.translation)
-    return HeadPose(turn @ src.rotation, src.translation + shift, scale)
+    delta = options.strength * mask[:, None] * (driving.expression - baseline)
+    ratio = shift_ratio(source.pose, reference.pose, source.image_size, driving.image_size,
+                        options)
+    pose = compose_pose(source.pose, driving.pose, reference.pose, options, ratio)
+    return FaceMotion(pose, source.canonical + delta, source.expression + delta,
+                      source.image_size)

@@ -1,5 +1,7 @@
 """The maths between the networks: implicit 3D keypoints from the motion extractor's heads, and
-their recombination (identity keypoints of the source, semantics of the driver).
+their recombination (identity keypoints of the source, semantics of the driver). The head pose
+is composed by the shared :func:`deepexpo.motion.compose.compose_pose`; here are the
+expression rule over keypoint rows and the placement of the result.
 
 A face is ``x = scale * (x_c @ R + exp) + t``: ``x_c`` the identity's canonical keypoints,
 ``R`` the head rotation, ``exp`` the expression deltas, ``scale`` and ``t`` (z ignored) the
@@ -84,44 +86,51 @@ class KeypointMotion:
 
 def place(kp: torch.Tensor, rotation: torch.Tensor, exp: torch.Tensor, scale: torch.Tensor,
           t: torch.Tensor) -> torch.Tensor:
+    """``scale * (kp @ rotation + exp) + t`` with the translation's z left out."""
     out = scale[..., None] * (kp @ rotation + exp)
     return torch.cat([out[..., :2] + t[:, None, :2], out[..., 2:]], dim=-1)
 
 
-def compose(source: KeypointMotion, driving: KeypointMotion, reference: KeypointMotion,
-            options: MotionOptions) -> torch.Tensor:
-    """Driving keypoints (B, K, 3) for the source identity: the driver's change from
-    ``reference`` (relative) or its own pose and expression (absolute), in the chosen region,
-    scaled by the strength. ``driving`` may hold a batch of frames; the rest one each."""
-    b = driving.exp.shape[0]
-    region = options.region
-    drive_pose = region in ("all", "pose")
-    if options.relative:
-        rotation = driving.rotation @ reference.rotation.transpose(1, 2) @ source.rotation
-        exp_driven = source.exp + (driving.exp - reference.exp)
-        scale = source.scale * (driving.scale / reference.scale)
-        t = source.t + (driving.t - reference.t)
-    else:
-        rotation, t, scale = driving.rotation, driving.t, source.scale.expand(b, 1)
-        exp_driven = source.exp.expand(b, -1, -1).clone()
-        rows = list(ABSOLUTE_ROWS)
-        exp_driven[:, rows] = driving.exp[:, rows]
+def expression_mask(options: MotionOptions, num_kp: int) -> torch.Tensor:
+    """(K, 3) weights of the expression keypoints ``options.region`` drives. Absolute mode takes
+    only the rows (and coordinates) that carry expression, not face shape, as LivePortrait."""
+    mask = torch.zeros(num_kp, 3)
+    rows = {"all": range(num_kp), "expression": range(num_kp), "pose": (),
+            "lips": LIP_ROWS, "eyes": EYE_ROWS}[options.region]
+    mask[list(rows)] = 1.0
+    if not options.relative:
+        absolute = torch.zeros(num_kp, 3)
+        absolute[list(ABSOLUTE_ROWS)] = 1.0
         for row, cols in ABSOLUTE_PARTS:
-            exp_driven[:, row, cols] = driving.exp[:, row, cols]
-    exp = source.exp.expand(b, -1, -1).clone()
-    if region in ("all", "expression"):
-        exp = exp_driven
-    elif region in ("lips", "eyes"):
-        rows = list(LIP_ROWS if region == "lips" else EYE_ROWS)
-        exp[:, rows] = exp_driven[:, rows]
-    if not drive_pose:
-        rotation, t = source.rotation.expand(b, 3, 3), source.t.expand(b, 3)
-    if region != "all":
-        scale = source.scale.expand(b, 1)
-    t = torch.cat([t[:, :2], torch.zeros_like(t[:, 2:])], dim=1)
-    x_s = source.keypoints()
-    x_d = place(source.kp.expand(b, -1, -1), rotation, exp, scale, t)
-    return x_s + (x_d - x_s) * options.strength
+            absolute[row, cols] = 1.0
+        mask = mask * absolute
+    return mask
+
+
+def driven_expression(source: KeypointMotion, driving: KeypointMotion,
+                      reference: KeypointMotion, options: MotionOptions) -> torch.Tensor:
+    """(B, K, 3) expression deltas: ``source + strength * mask * (driver - baseline)``, the
+    baseline being the reference (relative) or the source (absolute), as in every engine."""
+    mask = expression_mask(options, source.exp.shape[1]).to(source.exp)
+    baseline = reference.exp if options.relative else source.exp
+    return source.exp + options.strength * mask * (driving.exp - baseline)
+
+
+@dataclass(frozen=True)
+class KeypointTarget:
+    """The source's canonical keypoints placed with a target rotation (row-vector matrices,
+    ``x @ R``), expression, scale and translation: what the warping network is driven to."""
+
+    kp: torch.Tensor  # (1, K, 3) the source's canonical keypoints
+    rotation: torch.Tensor  # (B, 3, 3)
+    exp: torch.Tensor  # (B, K, 3)
+    scale: torch.Tensor  # (B, 1)
+    t: torch.Tensor  # (B, 3); z is ignored
+
+    def keypoints(self) -> torch.Tensor:
+        """(B, K, 3) driving keypoints."""
+        b = self.exp.shape[0]
+        return place(self.kp.expand(b, -1, -1), self.rotation, self.exp, self.scale, self.t)
 
 
 def stitch(modules: StitchingRetargeting, x_s: torch.Tensor, x_d: torch.Tensor) -> torch.Tensor:

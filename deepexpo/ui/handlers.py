@@ -159,10 +159,11 @@ def _generate_work(setup: GenerationSetup, prompt: str, identity: str | None,
                    reference: str | None, identity_strength: float, semantic_strength: float,
                    steps: int, guidance: float, seed: int,
                    progress: Callable[[int, int], None]) -> np.ndarray:
-    return _fusion(setup).generate(
-        prompt, read_image(identity, APP_LIMITS) if identity else None,
-        read_image(reference, APP_LIMITS) if reference else None, identity_strength,
-        semantic_strength, steps, guidance, seed, progress=progress)
+    return _fusion(setup)(
+        prompt=prompt, identity_image=read_image(identity, APP_LIMITS) if identity else None,
+        reference_image=read_image(reference, APP_LIMITS) if reference else None,
+        identity_strength=identity_strength, semantic_strength=semantic_strength, steps=steps,
+        guidance=guidance, seed=seed, progress=progress)
 
 
 def _video_frames(path: str) -> int:
