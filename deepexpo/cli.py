@@ -21,7 +21,7 @@ from . import hub
 from .engines import ENGINES, TransferEngine, create_engine
 from .errors import DeepExPoError, InputError
 from .face.canonical import REGIONS
-from .fusion import SEMANTIC_WEIGHTS
+from .fusion import semantic_weights_file, trained_semantic_weights
 from .io.images import check_image_output, read_image, write_image
 from .io.output import atomic_output, check_output
 from .io.video import check_video_output, is_video
@@ -101,7 +101,8 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--size", type=int, help="output side in pixels (default: the model's, 512)")
     _fusion_models(g)
     g.add_argument("--semantic-weights", type=Path,
-                   help=f"trained semantic branch (default: {SEMANTIC_WEIGHTS} when present)")
+                   help=f"trained semantic branch (default: {semantic_weights_file()} when "
+                        "present)")
     g.add_argument("--controlnet", action="store_true",
                    help="drive expression and pose with the MediaPipe-face ControlNet")
 
@@ -111,7 +112,8 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--data", required=True, type=Path,
                    help="folder of face images (subfolders: frames of one person; name.txt: "
                         "caption)")
-    f.add_argument("--output", type=Path, default=SEMANTIC_WEIGHTS, help="weights file to write")
+    f.add_argument("--output", type=Path, default=semantic_weights_file(),
+                   help="weights file to write")
     f.add_argument("--steps", type=int, default=1000)
     f.add_argument("--lr", type=float, default=1e-4, help="learning rate")
     f.add_argument("--batch", type=int, default=4)
@@ -233,7 +235,7 @@ def _generate(args: argparse.Namespace) -> None:
              + ["controlnet-face"] * args.controlnet)
     from .fusion.pipeline import FusionPipeline
 
-    weights = args.semantic_weights or (SEMANTIC_WEIGHTS if SEMANTIC_WEIGHTS.is_file() else None)
+    weights = args.semantic_weights or trained_semantic_weights()
     if reference is not None and weights is None and not args.controlnet:
         logger.warning("no expression/pose route: train one (train fusion) or add --controlnet; "
                        "the reference is ignored")

@@ -16,12 +16,9 @@ Each model's repository and revision can be overridden with ``DEEPEXPO_<NAME>_RE
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import struct
 import threading
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +28,7 @@ from huggingface_hub import hf_hub_download, try_to_load_from_cache
 from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 
 from .errors import CheckpointError, DeepExPoError, ModelNotAvailableError
+from .io.integrity import file_problem
 
 try:  # the HTTP client huggingface_hub 2 uses; 1.x used httpx
     from httpx2 import HTTPError as TransportError
@@ -39,9 +37,23 @@ except ImportError:  # pragma: no cover - depends on the installed huggingface_h
 
 logger = logging.getLogger(__name__)
 
-#: The repository's local checkpoint folder (``download --to weights/``).
-WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 AUTO_DOWNLOAD_ENV = "DEEPEXPO_AUTO_DOWNLOAD"
+
+
+def _weights_dir() -> Path:
+    """The local checkpoint folder: ``DEEPEXPO_WEIGHTS_DIR``; else, run from a checkout of the
+    repository, its ``weights/``; else (an installed package) a folder in the user's cache."""
+    if os.environ.get("DEEPEXPO_WEIGHTS_DIR"):
+        return Path(os.environ["DEEPEXPO_WEIGHTS_DIR"]).expanduser()
+    checkout = Path(__file__).resolve().parents[1] / "weights"
+    if (checkout / "README.md").is_file():
+        return checkout
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or "~/.cache").expanduser()
+    return cache / "deepexpo" / "weights"
+
+
+#: Where local checkpoints live (``download --to``, ``train fusion``'s output).
+WEIGHTS_DIR = _weights_dir()
 
 #: ``progress(fraction done, what is happening)`` while a model downloads.
 DownloadProgress = Callable[[float, str], None]
@@ -369,29 +381,7 @@ def check_files(model: HubModel, found: Path) -> None:
     one-line :class:`CheckpointError` naming the file and how to fetch it again."""
     paths = [found] if found.is_file() else list(model.paths(found).values())
     for path in paths:
-        problem = _file_problem(path)
+        problem = file_problem(path)
         if problem:
             raise CheckpointError(f"'{path}' of {model.description} is damaged ({problem}); "
                                   f"{model.fetch_hint(force=True)}")
-
-
-def _file_problem(path: Path) -> str | None:
-    try:
-        if path.suffix == ".safetensors":
-            with open(path, "rb") as f:
-                (length,) = struct.unpack("<Q", f.read(8))
-                header = json.loads(f.read(length))
-            end = max((v["data_offsets"][1] for k, v in header.items() if k != "__metadata__"),
-                      default=0)
-            size = path.stat().st_size
-            if size != 8 + length + end:
-                return f"{size} bytes where its header promises {8 + length + end}"
-        elif path.suffix in (".pth", ".pt", ".bin") and zipfile.is_zipfile(path):
-            zipfile.ZipFile(path).close()
-        elif path.suffix in (".pth", ".pt"):
-            return "not a PyTorch zip archive"
-        elif path.suffix == ".json":
-            json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, struct.error, zipfile.BadZipFile, UnicodeDecodeError) as exc:
-        return " ".join(str(exc).split())[:120] or type(exc).__name__
-    return None

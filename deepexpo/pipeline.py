@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -21,8 +22,7 @@ from .io.images import as_rgb
 from .io.output import atomic_output
 from .io.video import Mp4Writer, VideoInfo, check_video_output, iter_frames, probe_video
 from .motion.compose import MotionOptions
-from .motion.controls import ExpressionEdit, without_opening
-from .motion.extract import extract_motion
+from .motion.controls import ExpressionEdit, reference_offsets
 from .motion.smoothing import OneEuroFilter
 
 logger = logging.getLogger(__name__)
@@ -92,44 +92,20 @@ class TransferPipeline:
         output_path = check_video_output(output_path, (driving_video,))
         info = probe_video(driving_video, self.limits)
         source_image, source = self.prepare_source(source_image)
-        reference = driving = None
-        lost = 0
-        smooth = self.engine.motion_filter(info.fps)
+        frames = _TransferFrames(self.engine, source_image, source, options, show_inputs,
+                                 self.engine.motion_filter(info.fps))
+        self._video(info, output_path, frames, keep_audio, progress, "driving video")
+        if frames.lost:
+            logger.warning("no face in %d of %d driving frames; reused the last motion",
+                           frames.lost, info.frame_count)
+        return output_path
 
-        def render(batch: list[tuple[np.ndarray, Any]]) -> Iterator[np.ndarray]:
-            driven = [d for _, d in batch if d is not None]
-            outs = iter(self.engine.render_batch(source, driven, reference, options) if driven else [])
-            for frame, d in batch:
-                out = source_image if d is None else next(outs)  # no face yet: the source
-                yield side_by_side(source_image, frame, out) if show_inputs else out
-
-        def rendered() -> Iterator[np.ndarray]:
-            nonlocal reference, driving, lost
-            batch: list[tuple[np.ndarray, Any]] = []
-            for frame, face in self._track(info):
-                if face is not None:
-                    driving = smooth(self.engine.extract(frame, face))
-                    reference = reference or driving
-                else:
-                    lost += 1
-                batch.append((frame, driving))
-                if len(batch) == self.engine.batch_size:
-                    yield from render(batch)
-                    batch = []
-            yield from render(batch)
-            if reference is None:  # before the file is renamed into place
-                raise NoFaceError(f"no face found in any frame of driving video '{info.path.name}'")
-
-        self._write_video(info, output_path, rendered(), keep_audio, progress)
-        if lost:
-            logger.warning("no face in %d of %d driving frames; reused the last motion", lost,
-                           info.frame_count)
-        return Path(output_path)
-
-    def edit_image(self, image: np.ndarray, edit: ExpressionEdit,
-                   show_inputs: bool = False) -> np.ndarray:
-        """The photo with its expression and head pose edited by hand-set controls."""
-        image, source = self.prepare_source(image, "image")
+    def edit_image(self, image: np.ndarray, edit: ExpressionEdit, show_inputs: bool = False,
+                   prepared: tuple[np.ndarray, Any] | None = None) -> np.ndarray:
+        """The photo with its expression and head pose edited by hand-set controls.
+        ``prepared``: what :meth:`prepare_source` gave for it, kept by a caller that edits the
+        same photo again and again (the app's sliders)."""
+        image, source = prepared or self.prepare_source(image, "image")
         out = self.engine.edit(source, edit)
         return side_by_side(image, out) if show_inputs else out
 
@@ -150,52 +126,39 @@ class TransferPipeline:
         Frames without a face are left as they are."""
         output_path = check_video_output(output_path, (video, reference))
         info = probe_video(video, self.limits)
-        expressions = self._expression_changes(reference)
-        edit = edit.speech_preserving()
-        found = lost = 0
+        offsets: list[np.ndarray] = []
+        if reference is not None:  # read up front: a bad clip fails before any output
+            clip = probe_video(reference, self.limits)
+            offsets = reference_offsets(face for _, face in self._track(clip))
+            if not offsets:
+                raise NoFaceError(f"no face found in any frame of reference video "
+                                  f"'{clip.path.name}'")
+        frames = _EditFrames(self.engine, edit.speech_preserving(), offsets, show_inputs)
+        self._video(info, output_path, frames, keep_audio, progress, "video")
+        if frames.lost:
+            logger.warning("no face in %d of %d frames; left them unedited", frames.lost,
+                           info.frame_count)
+        return output_path
+
+    def _video(self, info: VideoInfo, output_path: Path, frames: FrameRenderer,
+               keep_audio: bool, progress: Progress | None, what: str) -> None:
+        """The one video loop: track the faces, turn each frame into output frames, and write
+        them to a file that appears under ``output_path`` only once complete. A video in which
+        no frame has a face fails before anything is encoded."""
+        if all(face is None for _, face in self._track(info, until_face=True)):
+            raise NoFaceError(f"no face found in any frame of {what} '{info.path.name}'")
 
         def rendered() -> Iterator[np.ndarray]:
-            nonlocal found, lost
-            offset = None
             for frame, face in self._track(info):
-                offset = next(expressions, offset)
-                if face is None:
-                    lost += 1
-                    out = frame
-                else:
-                    found += 1
-                    frame_edit = edit if offset is None else replace(edit, offset=offset)
-                    out = self.engine.edit(self.engine.prepare_source(frame, face), frame_edit)
-                yield side_by_side(frame, out) if show_inputs else out
-            if not found:  # before the file is renamed into place
-                raise NoFaceError(f"no face found in any frame of video '{info.path.name}'")
+                yield from frames.feed(frame, face)
+            yield from frames.flush()
 
         self._write_video(info, output_path, rendered(), keep_audio, progress)
-        if lost:
-            logger.warning("no face in %d of %d frames; left them unedited", lost, info.frame_count)
-        return Path(output_path)
 
-    def _expression_changes(self, reference: str | os.PathLike | None) -> Iterator[np.ndarray]:
-        """Per frame of a reference clip, its expression change from its first face, without
-        the mouth opening (frames without a face repeat the last); nothing without a clip. The
-        clip is read up front, so that a bad one fails before any output is written."""
-        if reference is None:
-            return iter(())
-        info = probe_video(reference, self.limits)
-        first, changes = None, []
-        for _, face in self._track(info):
-            if face is not None:
-                expression = extract_motion(face).expression
-                first = expression if first is None else first
-                changes.append(without_opening(expression - first))
-            elif changes:
-                changes.append(changes[-1])
-        if first is None:
-            raise NoFaceError(f"no face found in any frame of reference video '{info.path.name}'")
-        return iter(changes)
-
-    def _track(self, info: VideoInfo) -> Iterator[tuple[np.ndarray, FaceLandmarks | None]]:
-        """Each frame with its face, landmarks smoothed over time (``None``: no face found)."""
+    def _track(self, info: VideoInfo, until_face: bool = False
+               ) -> Iterator[tuple[np.ndarray, FaceLandmarks | None]]:
+        """Each frame with its face, landmarks smoothed over time (``None``: no face found);
+        ``until_face``: stop after the first frame with one."""
         tracker = MediaPipeLandmarker(tracking=True)
         smooth = OneEuroFilter(info.fps)
         tracked: FaceLandmarks | None = None  # the last frame's face; None re-detects
@@ -205,6 +168,8 @@ class TransferPipeline:
                 face = None if tracked is None else FaceLandmarks(smooth(tracked.points),
                                                                   tracked.image_size)
                 yield frame, face
+                if until_face and face is not None:
+                    return
         finally:
             tracker.close()
 
@@ -220,3 +185,76 @@ class TransferPipeline:
                 writer.write(frame)
                 if progress is not None:
                     progress(index + 1, info.frame_count)
+
+
+class FrameRenderer(ABC):
+    """Turns tracked video frames into output frames, in order; may hold some back to render
+    them in a batch. Counts the frames without a face."""
+
+    def __init__(self) -> None:
+        self.lost = 0
+
+    def feed(self, frame: np.ndarray, face: FaceLandmarks | None) -> list[np.ndarray]:
+        self.lost += face is None
+        return self._feed(frame, face)
+
+    @abstractmethod
+    def _feed(self, frame: np.ndarray, face: FaceLandmarks | None) -> list[np.ndarray]:
+        """The output frames that are ready after this one."""
+
+    def flush(self) -> list[np.ndarray]:
+        """The frames still held back, at the end of the video."""
+        return []
+
+
+class _TransferFrames(FrameRenderer):
+    """The source driven by each frame: motion relative to the first frame with a face; a
+    frame without one reuses the last motion (the source itself before the first face)."""
+
+    def __init__(self, engine: TransferEngine, source_image: np.ndarray, source: Any,
+                 options: MotionOptions, show_inputs: bool, smooth: Callable[[Any], Any]):
+        super().__init__()
+        self.engine, self.source_image, self.source = engine, source_image, source
+        self.options, self.show_inputs, self.smooth = options, show_inputs, smooth
+        self.reference: Any = None
+        self.driving: Any = None
+        self.batch: list[tuple[np.ndarray, Any]] = []
+
+    def _feed(self, frame: np.ndarray, face: FaceLandmarks | None) -> list[np.ndarray]:
+        if face is not None:
+            self.driving = self.smooth(self.engine.extract(frame, face))
+            self.reference = self.reference or self.driving
+        self.batch.append((frame, self.driving))
+        return self.flush() if len(self.batch) == self.engine.batch_size else []
+
+    def flush(self) -> list[np.ndarray]:
+        batch, self.batch = self.batch, []
+        driven = [d for _, d in batch if d is not None]
+        outs = iter(self.engine.render_batch(self.source, driven, self.reference, self.options)
+                    if driven else [])
+        rendered = []
+        for frame, driving in batch:
+            out = self.source_image if driving is None else next(outs)
+            rendered.append(side_by_side(self.source_image, frame, out) if self.show_inputs
+                            else out)
+        return rendered
+
+
+class _EditFrames(FrameRenderer):
+    """Each frame edited as itself (its own pose and lips), plus the reference clip's
+    expression change at the same time (its last one once the clip ends)."""
+
+    def __init__(self, engine: TransferEngine, edit: ExpressionEdit, offsets: list[np.ndarray],
+                 show_inputs: bool):
+        super().__init__()
+        self.engine, self.edit, self.show_inputs = engine, edit, show_inputs
+        self.offsets = iter(offsets)
+        self.offset: np.ndarray | None = None
+
+    def _feed(self, frame: np.ndarray, face: FaceLandmarks | None) -> list[np.ndarray]:
+        self.offset = next(self.offsets, self.offset)
+        out = frame
+        if face is not None:
+            edit = self.edit if self.offset is None else replace(self.edit, offset=self.offset)
+            out = self.engine.edit(self.engine.prepare_source(frame, face), edit)
+        return [side_by_side(frame, out) if self.show_inputs else out]

@@ -24,10 +24,9 @@ from deepexpo.face.crop import FaceCrop
 from deepexpo.io.images import read_image, write_image
 from deepexpo.io.video import probe_video
 from deepexpo.motion.compose import MotionOptions, compose_pose
-from deepexpo.motion.state import HeadPose
 from deepexpo.motion.controls import ExpressionControls, ExpressionEdit
+from deepexpo.motion.state import HeadPose
 from deepexpo.neural.checkpoints import LivePortraitNetworks
-from deepexpo.neural.network_config import NeuralConfig
 from deepexpo.neural.keypoints import (
     KeypointMotion,
     KeypointTarget,
@@ -35,6 +34,7 @@ from deepexpo.neural.keypoints import (
     retarget,
     stitch,
 )
+from deepexpo.neural.network_config import NeuralConfig
 from deepexpo.pipeline import TransferPipeline
 
 from .conftest import SHARED, shared_sample

@@ -8,11 +8,13 @@ import imageio_ffmpeg
 import numpy as np
 import pytest
 from PIL import Image
+from skimage import data
 
 from deepexpo.config import InputLimits
 from deepexpo.errors import InputError, NoFaceError
 from deepexpo.face.measure import mouth_opening
 from deepexpo.io.video import Mp4Writer, probe_video
+from deepexpo.motion.controls import ExpressionEdit
 from deepexpo.pipeline import TransferPipeline
 
 from .conftest import FPS, read_frames
@@ -105,3 +107,19 @@ def test_output_is_browser_playable_h264(driving_video, pipeline, hopper, tmp_pa
     probe = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(out)],
                            capture_output=True, text=True)
     assert "h264" in probe.stderr and "yuv420p" in probe.stderr
+
+
+def test_a_video_without_a_face_fails_before_anything_is_encoded(tmp_path, monkeypatch):
+    video = tmp_path / "coffee.mp4"
+    with Mp4Writer(video, 10) as writer:
+        for _ in range(5):
+            writer.write(data.coffee())
+
+    def no_encoding(*args, **kwargs):
+        raise AssertionError("the output was being encoded")
+
+    monkeypatch.setattr("deepexpo.pipeline.Mp4Writer", no_encoding)
+    pipeline = TransferPipeline("warp")
+    with pytest.raises(NoFaceError, match="no face found in any frame of video"):
+        pipeline.edit_video(video, tmp_path / "out.mp4", ExpressionEdit.emotion("happy"))
+    assert not (tmp_path / "out.mp4").exists()

@@ -11,8 +11,17 @@ from pathlib import Path
 
 from .. import hub
 
-#: Where ``train fusion`` writes the semantic branch, and generation looks for it.
-SEMANTIC_WEIGHTS = hub.WEIGHTS_DIR / "semantic_branch.safetensors"
+SEMANTIC_WEIGHTS_NAME = "semantic_branch.safetensors"
+
+
+def semantic_weights_file() -> Path:
+    """Where ``train fusion`` writes the semantic branch, and generation looks for it."""
+    return hub.WEIGHTS_DIR / SEMANTIC_WEIGHTS_NAME
+
+
+def trained_semantic_weights() -> Path | None:
+    path = semantic_weights_file()
+    return path if path.is_file() else None
 
 
 @dataclass(frozen=True)
@@ -30,7 +39,7 @@ class GenerationSetup:
         ready = {name: hub.MODELS[name].locate() is not None
                  for name in ("sd15", "ip-adapter", "controlnet-face")}
         return cls(ready["sd15"], ready["ip-adapter"],
-                   SEMANTIC_WEIGHTS if SEMANTIC_WEIGHTS.is_file() else None,
+                   trained_semantic_weights(),
                    ready["controlnet-face"])
 
     @staticmethod
@@ -38,7 +47,7 @@ class GenerationSetup:
         """The Hub models a request needs: the base model always, the identity branch for an
         identity image, the ControlNet for a reference when no semantic branch was trained."""
         names = ["sd15"] + (["ip-adapter"] if identity else [])
-        if reference and not SEMANTIC_WEIGHTS.is_file():
+        if reference and trained_semantic_weights() is None:
             names.append("controlnet-face")
         return names
 

@@ -9,6 +9,7 @@ an edit the way it renders a driver's motion.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
 from typing import Any
@@ -18,6 +19,8 @@ import numpy as np
 from ..errors import InputError
 from ..face import topology
 from ..face.canonical import canonical_face
+from ..face.landmarks import FaceLandmarks
+from .extract import extract_motion
 from .rigid import euler_to_rotation
 from .state import FaceMotion, HeadPose
 
@@ -161,6 +164,22 @@ def without_opening(delta: np.ndarray) -> np.ndarray:
     out = delta.copy()
     out[:, 1] -= gap * _geometry().jaw
     return out
+
+
+def reference_offsets(faces: Iterable[FaceLandmarks | None]) -> list[np.ndarray]:
+    """Per frame of a reference clip, its expression change from its first face, without the
+    mouth opening (:func:`without_opening`); a frame without a face repeats the last. Empty
+    when no frame has a face. These are :class:`ExpressionEdit` offsets: every engine's edit
+    takes them."""
+    first, offsets = None, []
+    for face in faces:
+        if face is not None:
+            expression = extract_motion(face).expression
+            first = expression if first is None else first
+            offsets.append(without_opening(expression - first))
+        elif offsets:
+            offsets.append(offsets[-1])
+    return offsets
 
 
 def apply_controls(motion: FaceMotion, controls: ExpressionControls) -> FaceMotion:

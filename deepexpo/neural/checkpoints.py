@@ -22,8 +22,8 @@ from ..errors import CheckpointError
 from ..hub import LIVEPORTRAIT_FILES, MODELS
 from .appearance_feature_extractor import AppearanceFeatureExtractor
 from .blocks import fold_spectral_norm
-from .network_config import NeuralConfig
 from .motion_extractor import MotionExtractor
+from .network_config import NeuralConfig
 from .spade_generator import SPADEDecoder
 from .stitching_retargeting import StitchingRetargeting
 from .warping_network import WarpingNetwork

@@ -123,20 +123,21 @@ def _transfer_video_work(engine: str, source: str, driving: str, output: Path,
 
 
 @functools.lru_cache(maxsize=4)
-def _prepared(engine: str, path: str, max_side: int | None) -> Any:
-    """The engine's view of an uploaded photo (no larger than ``max_side``), kept while its
-    sliders move: Gradio stores each upload under a content hash, so the path names the image."""
+def _prepared(engine: str, path: str, max_side: int | None) -> tuple[np.ndarray, Any]:
+    """An uploaded photo (no larger than ``max_side``) and the engine's view of it, kept while
+    its sliders move: Gradio stores each upload under a content hash, so the path names it."""
     image = read_image(path, APP_LIMITS)
     if max_side is not None and max(image.shape[:2]) > max_side:
         scale = max_side / max(image.shape[:2])
         image = cv2.resize(image, (round(image.shape[1] * scale), round(image.shape[0] * scale)),
                            interpolation=cv2.INTER_AREA)
-    return get_pipeline(engine, APP_LIMITS).prepare_source(image)[1]
+    return get_pipeline(engine, APP_LIMITS).prepare_source(image)
 
 
 def _edit_image_work(engine: str, source: str, edit: ExpressionEdit,
                      max_side: int | None = None) -> np.ndarray:
-    return get_pipeline(engine, APP_LIMITS).engine.edit(_prepared(engine, source, max_side), edit)
+    prepared = _prepared(engine, source, max_side)
+    return get_pipeline(engine, APP_LIMITS).edit_image(prepared[0], edit, prepared=prepared)
 
 
 def _edit_video_work(engine: str, video: str, reference: str | None, output: Path,
