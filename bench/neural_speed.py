@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from deepexpo.engines.neural_engine import NeuralEngine  # noqa: E402
 from deepexpo.neural.checkpoints import LivePortraitNetworks  # noqa: E402
-from deepexpo.neural.network_config import NeuralConfig  # noqa: E402
 from deepexpo.neural.keypoints import KeypointMotion  # noqa: E402
+from deepexpo.neural.network_config import NeuralConfig  # noqa: E402
 
 
 def _time(fn: Callable[[], object], device: torch.device, repeats: int) -> float:

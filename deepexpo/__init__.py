@@ -5,6 +5,7 @@ Python API::
     import deepexpo
     out = deepexpo.transfer_image(source, driving)              # RGB arrays in and out
     deepexpo.transfer_video(source, "driving.mp4", "out.mp4")   # writes an mp4
+    deepexpo.reenact_video("talk.mp4", "driving.mp4", "out.mp4")  # a source video, driven
 """
 
 from __future__ import annotations
@@ -56,12 +57,30 @@ def transfer_video(
     )
 
 
+def reenact_video(
+    source_video: str | os.PathLike,
+    driving: str | os.PathLike,
+    output_path: str | os.PathLike,
+    options: MotionOptions = MotionOptions(),
+    engine: str = "auto",
+    show_inputs: bool = False,
+    audio: str = "source",
+    shortest: bool = False,
+) -> Path:
+    """Write an mp4 of a source video driven by a driving video or image, frame by frame:
+    ``options.region`` says what the driver changes (``expression`` keeps the source's head
+    motion, ``pose`` its expression and lips)."""
+    return get_pipeline(engine).reenact_video(source_video, driving, output_path, options,
+                                              show_inputs, audio, shortest)
+
+
 __all__ = [
     "DeepExPoError",
     "InputError",
     "MotionOptions",
     "NoFaceError",
     "get_pipeline",
+    "reenact_video",
     "transfer_image",
     "transfer_video",
 ]

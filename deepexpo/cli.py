@@ -27,7 +27,7 @@ from .io.output import atomic_output, check_output
 from .io.video import check_video_output, is_video
 from .motion.compose import MotionOptions
 from .motion.controls import EMOTIONS, ExpressionControls, ExpressionEdit
-from .pipeline import TransferPipeline
+from .pipeline import AUDIO_FROM, TransferPipeline
 
 logger = logging.getLogger("deepexpo")
 
@@ -44,7 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("transfer", help="transfer expression and head pose from a driver")
-    t.add_argument("--source", required=True, type=Path, help="identity image")
+    t.add_argument("--source", required=True, type=Path,
+                   help="identity image, or a source video to drive frame by frame")
     t.add_argument("--driving", required=True, type=Path,
                    help="driving image, video (mp4/mov/webm/gif) or folder of frames")
     t.add_argument("--output", required=True, type=Path,
@@ -59,7 +60,12 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--strength", type=float, default=1.0, help="motion multiplier, 0 to 2")
     t.add_argument("--side-by-side", action="store_true",
                    help="output source | driver | result")
-    t.add_argument("--no-audio", action="store_true", help="do not copy the driver's audio")
+    t.add_argument("--audio", choices=AUDIO_FROM,
+                   help="the output's sound (default: the source video's, else the driver's)")
+    t.add_argument("--no-audio", action="store_true", help="no sound (--audio none)")
+    t.add_argument("--shortest", action="store_true",
+                   help="source video: stop where a shorter driving video ends (default: hold "
+                        "its last frame)")
     t.add_argument("--engine", choices=ENGINES, default="auto",
                    help="transfer engine (default: auto)")
 
@@ -177,8 +183,15 @@ def _check_output(video: bool, output: Path, *inputs: Path | None) -> None:
 def _transfer(args: argparse.Namespace) -> None:
     options = MotionOptions(region=args.region, relative=not args.absolute,
                             strength=args.strength, adapt_scale=args.adapt_scale)
-    video = is_video(args.driving)
+    source_video = is_video(args.source)
+    video = source_video or is_video(args.driving)
     _check_output(video, args.output, args.source, args.driving)
+    if source_video:
+        _reenact(args, options)
+        return
+    if args.audio == "source" or args.shortest:
+        raise InputError(f"--{'audio source' if args.audio == 'source' else 'shortest'} needs "
+                         "a source video; the source here is a photo")
     source = read_image(args.source)  # bad input is reported before the models load
     engine = _engine(args.engine)
     pipeline = TransferPipeline(engine)
@@ -188,7 +201,22 @@ def _transfer(args: argparse.Namespace) -> None:
     else:
         with _progress_bar("reenacting") as progress:
             pipeline.transfer_video(source, args.driving, args.output, options,
-                                    args.side_by_side, not args.no_audio, progress)
+                                    args.side_by_side, _audio(args, "driving") == "driving",
+                                    progress)
+    logger.info("wrote %s", args.output)
+
+
+def _audio(args: argparse.Namespace, default: str) -> str:
+    return "none" if args.no_audio else args.audio or default
+
+
+def _reenact(args: argparse.Namespace, options: MotionOptions) -> None:
+    """A source video driven by a driving video or image."""
+    pipeline = TransferPipeline(_engine(args.engine))
+    with _progress_bar("reenacting") as progress:
+        pipeline.reenact_video(args.source, args.driving, args.output, options,
+                               args.side_by_side, _audio(args, "source"), args.shortest,
+                               progress)
     logger.info("wrote %s", args.output)
 
 

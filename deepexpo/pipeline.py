@@ -5,22 +5,34 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
 from .config import INPUT_LIMITS, InputLimits
 from .engines import TransferEngine, create_engine
-from .errors import NoFaceError
+from .errors import InputError, NoFaceError
 from .face.landmarks import FaceLandmarks, MediaPipeLandmarker
-from .io.images import as_rgb
+from .frame_renderers import (
+    DriverTimeline,
+    EditFrames,
+    FrameRenderer,
+    SourceVideoFrames,
+    TransferFrames,
+    side_by_side,
+)
+from .io.images import as_rgb, read_image
 from .io.output import atomic_output
-from .io.video import Mp4Writer, VideoInfo, check_video_output, iter_frames, probe_video
+from .io.video import (
+    Mp4Writer,
+    VideoInfo,
+    check_video_output,
+    is_video,
+    iter_frames,
+    probe_video,
+)
 from .motion.compose import MotionOptions
 from .motion.controls import ExpressionEdit, reference_offsets
 from .motion.smoothing import OneEuroFilter
@@ -28,14 +40,8 @@ from .motion.smoothing import OneEuroFilter
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]  # (frames done, frames in all)
-
-
-def side_by_side(*images: np.ndarray) -> np.ndarray:
-    """Images side by side at the height of the first (rounded down to even, for video)."""
-    h = images[0].shape[0] - images[0].shape[0] % 2
-    row = [cv2.resize(im, (max(2, round(im.shape[1] * h / im.shape[0])), h),
-                      interpolation=cv2.INTER_AREA) for im in images]
-    return np.concatenate(row, axis=1)
+#: Where a video's sound comes from when a source video is driven.
+AUDIO_FROM = ("source", "driving", "none")
 
 
 class TransferPipeline:
@@ -92,9 +98,10 @@ class TransferPipeline:
         output_path = check_video_output(output_path, (driving_video,))
         info = probe_video(driving_video, self.limits)
         source_image, source = self.prepare_source(source_image)
-        frames = _TransferFrames(self.engine, source_image, source, options, show_inputs,
+        frames = TransferFrames(self.engine, source_image, source, options, show_inputs,
                                  self.engine.motion_filter(info.fps))
-        self._video(info, output_path, frames, keep_audio, progress, "driving video")
+        audio = info.path if keep_audio and info.has_audio else None
+        self._video(info, output_path, frames, audio, progress, "driving video")
         if frames.lost:
             logger.warning("no face in %d of %d driving frames; reused the last motion",
                            frames.lost, info.frame_count)
@@ -133,27 +140,77 @@ class TransferPipeline:
             if not offsets:
                 raise NoFaceError(f"no face found in any frame of reference video "
                                   f"'{clip.path.name}'")
-        frames = _EditFrames(self.engine, edit.speech_preserving(), offsets, show_inputs)
-        self._video(info, output_path, frames, keep_audio, progress, "video")
+        frames = EditFrames(self.engine, edit.speech_preserving(), offsets, show_inputs)
+        audio = info.path if keep_audio and info.has_audio else None
+        self._video(info, output_path, frames, audio, progress, "video")
         if frames.lost:
             logger.warning("no face in %d of %d frames; left them unedited", frames.lost,
                            info.frame_count)
         return output_path
 
+    def reenact_video(
+        self,
+        source_video: str | os.PathLike,
+        driving: str | os.PathLike,
+        output_path: str | os.PathLike,
+        options: MotionOptions = MotionOptions(),
+        show_inputs: bool = False,
+        audio: str = "source",
+        shortest: bool = False,
+        progress: Progress | None = None,
+    ) -> Path:
+        """Drive a source video with a driving video or image (DPE's video portrait editing,
+        LivePortrait's video-to-video). The output follows the source's frame rate and length;
+        the driver is time-aligned to it (a shorter one holds its last frame, or with
+        ``shortest`` the output stops there). ``region="expression"`` keeps each source frame's
+        head motion, ``"pose"`` its expression and lips. ``audio``: ``source``, ``driving`` or
+        ``none``."""
+        output_path = check_video_output(output_path, (source_video, driving))
+        if audio not in AUDIO_FROM:
+            raise InputError(f"audio must be one of {', '.join(AUDIO_FROM)}, not {audio!r}")
+        info = probe_video(source_video, self.limits)
+        audio_from = {"source": info, "driving": None, "none": None}
+        if is_video(driving):
+            driver = probe_video(driving, self.limits)
+            self._require_a_face(driver, "driving video")
+            timeline = DriverTimeline(self.engine, driver.fps, self._track(driver),
+                                      self.engine.motion_filter(info.fps))
+            audio_from["driving"] = driver
+        else:
+            image = read_image(driving, self.limits)
+            timeline = DriverTimeline.from_image(self.engine, image,
+                                                 self.detect(image, "driving image"))
+        chosen = audio_from[audio]
+        frames = SourceVideoFrames(self.engine, timeline, info.fps, options, show_inputs,
+                                   shortest)
+        self._video(info, output_path, frames,
+                    chosen.path if chosen is not None and chosen.has_audio else None, progress,
+                    "source video")
+        if frames.lost:
+            logger.warning("no face in %d of %d source frames; left them as they are",
+                           frames.lost, info.frame_count)
+        return output_path
+
     def _video(self, info: VideoInfo, output_path: Path, frames: FrameRenderer,
-               keep_audio: bool, progress: Progress | None, what: str) -> None:
+               audio: Path | None, progress: Progress | None, what: str) -> None:
         """The one video loop: track the faces, turn each frame into output frames, and write
-        them to a file that appears under ``output_path`` only once complete. A video in which
-        no frame has a face fails before anything is encoded."""
-        if all(face is None for _, face in self._track(info, until_face=True)):
-            raise NoFaceError(f"no face found in any frame of {what} '{info.path.name}'")
+        them (with ``audio``'s sound) to a file that appears under ``output_path`` only once
+        complete. A video in which no frame has a face fails before anything is encoded."""
+        self._require_a_face(info, what)
 
         def rendered() -> Iterator[np.ndarray]:
             for frame, face in self._track(info):
                 yield from frames.feed(frame, face)
+                if frames.done:
+                    break
             yield from frames.flush()
 
-        self._write_video(info, output_path, rendered(), keep_audio, progress)
+        self._write_video(info, output_path, rendered(), audio, progress)
+
+    def _require_a_face(self, info: VideoInfo, what: str) -> None:
+        """Reads up to the first frame with a face; none at all is a :class:`NoFaceError`."""
+        if all(face is None for _, face in self._track(info, until_face=True)):
+            raise NoFaceError(f"no face found in any frame of {what} '{info.path.name}'")
 
     def _track(self, info: VideoInfo, until_face: bool = False
                ) -> Iterator[tuple[np.ndarray, FaceLandmarks | None]]:
@@ -175,86 +232,12 @@ class TransferPipeline:
 
     @staticmethod
     def _write_video(info: VideoInfo, output_path: str | os.PathLike,
-                     frames: Iterable[np.ndarray], keep_audio: bool,
+                     frames: Iterable[np.ndarray], audio: Path | None,
                      progress: Progress | None) -> None:
         """The frames as an mp4 that appears under ``output_path`` only once complete."""
-        audio = info.path if keep_audio and info.has_audio else None
         with atomic_output(output_path) as partial, \
                 Mp4Writer(partial, info.fps, audio_from=audio) as writer:
             for index, frame in enumerate(frames):
                 writer.write(frame)
                 if progress is not None:
                     progress(index + 1, info.frame_count)
-
-
-class FrameRenderer(ABC):
-    """Turns tracked video frames into output frames, in order; may hold some back to render
-    them in a batch. Counts the frames without a face."""
-
-    def __init__(self) -> None:
-        self.lost = 0
-
-    def feed(self, frame: np.ndarray, face: FaceLandmarks | None) -> list[np.ndarray]:
-        self.lost += face is None
-        return self._feed(frame, face)
-
-    @abstractmethod
-    def _feed(self, frame: np.ndarray, face: FaceLandmarks | None) -> list[np.ndarray]:
-        """The output frames that are ready after this one."""
-
-    def flush(self) -> list[np.ndarray]:
-        """The frames still held back, at the end of the video."""
-        return []
-
-
-class _TransferFrames(FrameRenderer):
-    """The source driven by each frame: motion relative to the first frame with a face; a
-    frame without one reuses the last motion (the source itself before the first face)."""
-
-    def __init__(self, engine: TransferEngine, source_image: np.ndarray, source: Any,
-                 options: MotionOptions, show_inputs: bool, smooth: Callable[[Any], Any]):
-        super().__init__()
-        self.engine, self.source_image, self.source = engine, source_image, source
-        self.options, self.show_inputs, self.smooth = options, show_inputs, smooth
-        self.reference: Any = None
-        self.driving: Any = None
-        self.batch: list[tuple[np.ndarray, Any]] = []
-
-    def _feed(self, frame: np.ndarray, face: FaceLandmarks | None) -> list[np.ndarray]:
-        if face is not None:
-            self.driving = self.smooth(self.engine.extract(frame, face))
-            self.reference = self.reference or self.driving
-        self.batch.append((frame, self.driving))
-        return self.flush() if len(self.batch) == self.engine.batch_size else []
-
-    def flush(self) -> list[np.ndarray]:
-        batch, self.batch = self.batch, []
-        driven = [d for _, d in batch if d is not None]
-        outs = iter(self.engine.render_batch(self.source, driven, self.reference, self.options)
-                    if driven else [])
-        rendered = []
-        for frame, driving in batch:
-            out = self.source_image if driving is None else next(outs)
-            rendered.append(side_by_side(self.source_image, frame, out) if self.show_inputs
-                            else out)
-        return rendered
-
-
-class _EditFrames(FrameRenderer):
-    """Each frame edited as itself (its own pose and lips), plus the reference clip's
-    expression change at the same time (its last one once the clip ends)."""
-
-    def __init__(self, engine: TransferEngine, edit: ExpressionEdit, offsets: list[np.ndarray],
-                 show_inputs: bool):
-        super().__init__()
-        self.engine, self.edit, self.show_inputs = engine, edit, show_inputs
-        self.offsets = iter(offsets)
-        self.offset: np.ndarray | None = None
-
-    def _feed(self, frame: np.ndarray, face: FaceLandmarks | None) -> list[np.ndarray]:
-        self.offset = next(self.offsets, self.offset)
-        out = frame
-        if face is not None:
-            edit = self.edit if self.offset is None else replace(self.edit, offset=self.offset)
-            out = self.engine.edit(self.engine.prepare_source(frame, face), edit)
-        return [side_by_side(frame, out) if self.show_inputs else out]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -136,7 +137,9 @@ class Mp4Writer:
     """H.264 / yuv420p mp4 that browsers play, optionally with another file's audio track.
 
     Frames must all have the same size; odd sizes are cropped by one pixel (yuv420p needs even
-    dimensions).
+    dimensions). The picture is encoded first; the sound is then muxed in, cut to the
+    picture's exact length (a longer track, a source video's cut at the frame limit or a
+    driver's, must not run past the last frame).
     """
 
     def __init__(self, path: str | os.PathLike, fps: float, audio_from: Path | None = None):
@@ -145,17 +148,18 @@ class Mp4Writer:
             raise InputError(f"video output must be an .mp4 file, not '{self.path.name}'")
         self.fps = fps
         self.audio_from = audio_from
+        self.frames = 0
+        self._picture = self.path.with_name(f".{self.path.stem}.picture.mp4") if audio_from \
+            else self.path
         self._writer = None
-        self._size: tuple[int, int] | None = None
 
     def write(self, frame: np.ndarray) -> None:
         h, w = frame.shape[:2]
         h, w = h - h % 2, w - w % 2
         if self._writer is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._size = (w, h)
             self._writer = imageio_ffmpeg.write_frames(
-                str(self.path),
+                str(self._picture),
                 (w, h),
                 fps=self.fps,
                 codec="libx264",
@@ -164,16 +168,33 @@ class Mp4Writer:
                 macro_block_size=1,
                 ffmpeg_log_level="error",
                 output_params=["-crf", "18", "-preset", "veryfast", "-movflags", "+faststart"],
-                audio_path=str(self.audio_from) if self.audio_from else None,
-                audio_codec="aac" if self.audio_from else None,
             )
             self._writer.send(None)
         self._writer.send(np.ascontiguousarray(frame[:h, :w]))
+        self.frames += 1
 
     def close(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
+        if self._writer is None:
+            return
+        self._writer.close()
+        self._writer = None
+        if self.audio_from is not None:
+            try:
+                self._mux()
+            finally:
+                self._picture.unlink(missing_ok=True)
+
+    def _mux(self) -> None:
+        """The picture's stream copied, the sound (if the file has one) encoded as AAC."""
+        command = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error",
+                   "-i", str(self._picture), "-i", str(self.audio_from),
+                   "-map", "0:v", "-map", "1:a?", "-c:v", "copy", "-c:a", "aac",
+                   "-t", f"{self.frames / self.fps:.6f}", "-movflags", "+faststart",
+                   str(self.path)]
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise InputError(f"cannot add the sound of '{self.audio_from.name}': "
+                             f"{' '.join(done.stderr.split())[:200]}")
 
     def __enter__(self) -> "Mp4Writer":
         return self
@@ -184,3 +205,4 @@ class Mp4Writer:
             return
         with contextlib.suppress(Exception):  # the file is being discarded: keep the real error
             self.close()
+        self._picture.unlink(missing_ok=True)

@@ -122,6 +122,13 @@ def _transfer_video_work(engine: str, source: str, driving: str, output: Path,
         progress=progress)
 
 
+def _reenact_video_work(engine: str, source_video: str, driving: str, output: Path,
+                        options: MotionOptions, show_inputs: bool,
+                        progress: Callable[[int, int], None]) -> None:
+    get_pipeline(engine, APP_LIMITS).reenact_video(source_video, driving, output, options,
+                                                   show_inputs, progress=progress)
+
+
 @functools.lru_cache(maxsize=4)
 def _prepared(engine: str, path: str, max_side: int | None) -> tuple[np.ndarray, Any]:
     """An uploaded photo (no larger than ``max_side``) and the engine's view of it, kept while
@@ -181,6 +188,8 @@ _WORK: dict[str, tuple[Callable[..., Any], Callable[..., float]]] = {
     "image": (_transfer_image_work, lambda *args: _gpu_seconds(2)),
     "video": (_transfer_video_work,
               lambda engine, source, driving, *args: _gpu_seconds(_video_frames(driving))),
+    "reenact": (_reenact_video_work,  # source features per frame, then the frame
+                lambda engine, source_video, *args: _gpu_seconds(2 * _video_frames(source_video))),
     "edit": (_edit_image_work, lambda *args: _gpu_seconds(2)),
     "edit_video": (_edit_video_work,  # the source and its edit, per frame
                    lambda engine, video, *args: _gpu_seconds(2 * _video_frames(video))),
@@ -238,16 +247,19 @@ class Handlers:
     @handler
     def transfer_video(self, source: str | None, driving: str | None, engine: str, region: str,
                        absolute: bool, strength: float, adapt_scale: bool, show_inputs: bool,
+                       source_video: str | None = None,
                        progress: gr.Progress = gr.Progress()) -> str:
-        _require(source, "Upload an identity image.")
+        """A photo, or a source video (which then takes precedence), driven by a video."""
+        _require(source or source_video, "Upload an identity image or a source video.")
         _require(driving, "Upload a driving video.")
-        frames = _video_frames(driving)  # a bad or too-long video fails before any download
+        # A bad or too-long video fails before any download.
+        frames = _video_frames(source_video) if source_video else _video_frames(driving)
         engine = _engine(engine, progress)
         out = self.storage.new_result(".mp4")
-        options = _options(region, absolute, strength, adapt_scale)
-        self._timed_video(engine, frames, lambda: self._work("video", engine)(
-            engine, source, driving, out, options, bool(show_inputs),
-            _fraction_progress(progress, "reenacting")))
+        kind, first = ("reenact", source_video) if source_video else ("video", source)
+        self._timed_video(engine, frames, lambda: self._work(kind, engine)(
+            engine, first, driving, out, _options(region, absolute, strength, adapt_scale),
+            bool(show_inputs), _fraction_progress(progress, "reenacting")))
         return str(out)
 
     @handler

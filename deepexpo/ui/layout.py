@@ -134,18 +134,24 @@ def build_demo(examples: Path | None = None) -> gr.Blocks:
             ], [src, drv, *controls], handlers.transfer_image, out)
 
         with gr.Tab("Video reenactment"):
+            gr.Markdown("Drive a photo, or a whole source video, with a driving video. With a "
+                        "source video, each frame keeps what the region does not drive: "
+                        "`expression` keeps its head motion, `pose` its expression and lips.")
             with gr.Row():
                 vsrc = _image_upload("Identity image")
+                vsrc_video = gr.Video(label="…or a source video", elem_id="video-source-video")
                 vdrv = gr.Video(label="Driving video")
                 vout = gr.Video(label="Result", elem_id="video-result")
             vcontrols = _controls()
+            video_inputs = [vsrc, vdrv, *vcontrols, vsrc_video]
             video_run = gr.Button("Reenact", variant="primary").click(
-                handlers.transfer_video, [vsrc, vdrv, *vcontrols], vout,
-                api_name="transfer_video")
+                handlers.transfer_video, video_inputs, vout, api_name="transfer_video")
             _examples(examples, [
-                ["astronaut.jpg", "driver_talking.mp4", "warp", "all", False, 1.0, False, True],
-                ["hopper.jpg", "driver_talking.mp4", "warp", "expression", False, 1.0, False, False],
-            ], [vsrc, vdrv, *vcontrols], handlers.transfer_video, vout)
+                ["astronaut.jpg", "driver_talking.mp4", "warp", "all", False, 1.0, False, True,
+                 None],
+                ["hopper.jpg", "driver_talking.mp4", "warp", "expression", False, 1.0, False, False,
+                 None],
+            ], video_inputs, handlers.transfer_video, vout)
 
         with gr.Tab("Expression editor"):
             edit_engine = _editor_tab(examples, handlers)
