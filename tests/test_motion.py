@@ -113,3 +113,18 @@ def test_controls_open_the_mouth_and_turn_the_head():
     assert moved.pose.euler[1] == pytest.approx(src.pose.euler[1] + 15.0, abs=0.5)
     above_lips = canon.points[:, 1] < canon.points[canon.upper_outer_lip, 1].min()
     assert np.allclose(moved.expression[above_lips], src.expression[above_lips])
+
+
+def test_a_closed_mouth_told_to_close_further_does_not_cross_its_lips(landmarker, hopper):
+    """A driver that starts open-mouthed and closes, on a closed-mouthed source: the lips meet
+    instead of passing through each other (which would read as an open mouth)."""
+    source = extract_motion(landmarker.detect(hopper))
+    opened = apply_controls(source, ExpressionControls(aaa=0.8))
+    target = compose_motion(source, source, opened, MotionOptions())  # the driver closes
+    canon = canonical_face()
+
+    def gap(points: np.ndarray) -> np.ndarray:
+        return points[canon.inner_lip_lower, 1] - points[canon.inner_lip_upper, 1]
+
+    assert np.all(gap(target.canonical) >= np.minimum(gap(source.canonical), 0) - 1e-9)
+    assert mouth_opening(target.canonical) < mouth_opening(source.canonical) + 0.01

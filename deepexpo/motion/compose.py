@@ -100,5 +100,28 @@ def compose_motion(source: FaceMotion, driving: FaceMotion, reference: FaceMotio
     ratio = shift_ratio(source.pose, reference.pose, source.image_size, driving.image_size,
                         options)
     pose = compose_pose(source.pose, driving.pose, reference.pose, options, ratio)
-    return FaceMotion(pose, source.canonical + delta, source.expression + delta,
-                      source.image_size)
+    return lips_apart(FaceMotion(pose, source.canonical + delta, source.expression + delta,
+                                 source.image_size), source)
+
+
+def lips_apart(motion: FaceMotion, source: FaceMotion) -> FaceMotion:
+    """``motion`` with inner lips that would cross brought together instead (no closer than
+    in ``source``, whose closed lips may already touch). A relative change can close a mouth
+    further than shut: a driver that starts with its mouth open and closes it, on a source
+    whose mouth is already closed."""
+    canon = canonical_face()
+    upper, lower = canon.inner_lip_upper, canon.inner_lip_lower
+
+    def gap(points: np.ndarray) -> np.ndarray:
+        return points[lower, 1] - points[upper, 1]  # y points down the face
+
+    floor = np.minimum(gap(source.canonical), 0.0)
+    crossed = gap(motion.canonical) < floor
+    if not crossed.any():
+        return motion
+    points = motion.canonical.copy()
+    middle = (points[upper[crossed], 1] + points[lower[crossed], 1]) / 2
+    points[upper[crossed], 1] = middle - floor[crossed] / 2
+    points[lower[crossed], 1] = middle + floor[crossed] / 2
+    return FaceMotion(motion.pose, points, motion.expression + (points - motion.canonical),
+                      motion.image_size)

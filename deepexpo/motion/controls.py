@@ -20,6 +20,7 @@ from ..errors import InputError
 from ..face import topology
 from ..face.canonical import canonical_face
 from ..face.landmarks import FaceLandmarks
+from .compose import lips_apart
 from .extract import extract_motion
 from .rigid import euler_to_rotation
 from .state import FaceMotion, HeadPose
@@ -152,7 +153,8 @@ class ExpressionEdit:
         identity = motion.canonical - motion.expression
         turn = euler_to_rotation(c.pitch, c.yaw, c.roll)
         pose = HeadPose(turn @ motion.pose.rotation, motion.pose.translation, motion.pose.scale)
-        return FaceMotion(pose, identity + expression, expression, motion.image_size)
+        return lips_apart(FaceMotion(pose, identity + expression, expression, motion.image_size),
+                          motion)
 
 
 def without_opening(delta: np.ndarray) -> np.ndarray:
