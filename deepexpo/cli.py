@@ -20,6 +20,7 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 from . import hub
 from .engines import ENGINES, TransferEngine, create_engine
 from .errors import DeepExPoError, InputError
+from .evaluation.commands import add_evaluation_commands, animate_command, evaluate_command
 from .face.canonical import REGIONS
 from .fusion import semantic_weights_file, trained_semantic_weights
 from .io.images import check_image_output, read_image, write_image
@@ -126,6 +127,8 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--resolution", type=int, default=512)
     f.add_argument("--seed", type=int, default=0)
     _fusion_models(f)
+
+    add_evaluation_commands(sub)
 
     d = sub.add_parser("download", help="fetch a model from the Hugging Face Hub into its cache")
     d.add_argument("model", choices=sorted(hub.MODELS),
@@ -314,22 +317,27 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, _interrupt)
     try:
         with logging_redirect_tqdm():  # warnings print above the progress bar, not through it
-            _run(args)
+            code = _run(args)
     except DeepExPoError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("error: interrupted; no output was written", file=sys.stderr)
         return 130
-    return 0
+    return code
 
 
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _run(args: argparse.Namespace) -> None:
-    if args.command == "transfer":
+def _run(args: argparse.Namespace) -> int:
+    """The command's exit code: 0, or 1 where a batch finished with some items failed."""
+    if args.command == "animate":
+        return animate_command(args)
+    if args.command == "evaluate":
+        evaluate_command(args)
+    elif args.command == "transfer":
         _transfer(args)
     elif args.command == "edit":
         _edit(args)
@@ -342,3 +350,4 @@ def _run(args: argparse.Namespace) -> None:
             folder = hub.download(args.model, args.to, args.force, progress)
         hub.check_files(hub.MODELS[args.model], folder)
         print(folder)
+    return 0

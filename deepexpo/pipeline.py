@@ -197,15 +197,24 @@ class TransferPipeline:
         them (with ``audio``'s sound) to a file that appears under ``output_path`` only once
         complete. A video in which no frame has a face fails before anything is encoded."""
         self._require_a_face(info, what)
+        self._write_video(info, output_path, self._rendered(info, frames), audio, progress)
 
-        def rendered() -> Iterator[np.ndarray]:
-            for frame, face in self._track(info):
-                yield from frames.feed(frame, face)
-                if frames.done:
-                    break
-            yield from frames.flush()
+    def _rendered(self, info: VideoInfo, frames: FrameRenderer) -> Iterator[np.ndarray]:
+        for frame, face in self._track(info):
+            yield from frames.feed(frame, face)
+            if frames.done:
+                break
+        yield from frames.flush()
 
-        self._write_video(info, output_path, rendered(), audio, progress)
+    def transfer_frames(self, source_image: np.ndarray, driving_video: str | os.PathLike,
+                        options: MotionOptions = MotionOptions()) -> Iterator[np.ndarray]:
+        """:meth:`transfer_video`'s frames, one per driving frame, in memory instead of
+        encoded: for scoring them against the real frames."""
+        info = probe_video(driving_video, self.limits)
+        self._require_a_face(info, "driving video")
+        source_image, source = self.prepare_source(source_image)
+        yield from self._rendered(info, TransferFrames(self.engine, source_image, source, options,
+                                                       False, self.engine.motion_filter(info.fps)))
 
     def _require_a_face(self, info: VideoInfo, what: str) -> None:
         """Reads up to the first frame with a face; none at all is a :class:`NoFaceError`."""

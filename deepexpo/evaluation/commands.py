@@ -1,0 +1,103 @@
+"""The ``evaluate`` and ``animate`` commands of ``python -m deepexpo``. (dlib and matplotlib
+are imported only when they run.)"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from ..engines import ENGINES
+from ..errors import InputError
+from ..io.video import is_video
+
+logger = logging.getLogger("deepexpo")
+
+
+def add_evaluation_commands(subparsers: Any) -> None:
+    v = subparsers.add_parser("evaluate", help="score an engine: self- or cross-reenactment")
+    modes = v.add_subparsers(dest="mode", required=True)
+    r = modes.add_parser("reconstruction", help="each video's first face driven by the video "
+                                                "itself, scored against the real frames")
+    r.add_argument("--videos", nargs="+", required=True, type=Path,
+                   help="videos, or folders of videos")
+    r.add_argument("--save-frames", action="store_true",
+                   help="also write the output frames losslessly (REPORT/png/VIDEO/*.png)")
+    c = modes.add_parser("cross", help="sources driven by other people's videos or images")
+    c.add_argument("--sources", type=Path, help="folder of source images or videos")
+    c.add_argument("--driving", type=Path, help="folder of driving videos or images")
+    c.add_argument("--pairs", type=Path, help="csv of 'source,driving' rows instead")
+    for mode in (r, c):
+        mode.add_argument("--report", required=True, type=Path,
+                          help="folder for metrics.json, report.html and plots")
+        mode.add_argument("--engine", choices=ENGINES, default="auto")
+
+    a = subparsers.add_parser("animate", help="render every 'source,driving' row of a csv")
+    a.add_argument("--pairs", required=True, type=Path, help="csv of 'source,driving' rows")
+    a.add_argument("--output", required=True, type=Path, help="folder for the results")
+    a.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    a.add_argument("--engine", choices=ENGINES, default="auto")
+
+
+def _videos(paths: list[Path]) -> list[Path]:
+    """Videos given, and the videos inside folders given, sorted by name."""
+    found = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(p for p in path.iterdir() if p.is_file() and is_video(p))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise InputError(f"file not found: '{path}'")
+    if not found:
+        raise InputError("no videos to evaluate")
+    return found
+
+
+def evaluate_command(args: argparse.Namespace) -> None:
+    from .runs import evaluate_cross, evaluate_reconstruction, pairs_from_folders
+
+    with tqdm(unit="frame", desc="evaluating") as bar:
+        def progress(what: str, done: int, total: int) -> None:
+            bar.set_description_str(what, refresh=False)
+            bar.total = total
+            bar.update(done - bar.n if done >= bar.n else done)
+
+        if args.mode == "reconstruction":
+            summary = evaluate_reconstruction(_videos(args.videos), args.engine, args.report,
+                                              args.save_frames, progress)
+        else:
+            if args.pairs is not None:
+                from .animate import read_pairs
+
+                pairs = [(Path(s), Path(d)) for s, d in read_pairs(args.pairs)]
+            elif args.sources is not None and args.driving is not None:
+                pairs = pairs_from_folders(args.sources, args.driving)
+            else:
+                raise InputError("give --pairs CSV, or both --sources DIR and --driving DIR")
+            summary = evaluate_cross(pairs, args.engine, args.report, progress)
+    figures = ", ".join(f"{k} {v:.4f}" for k, v in summary["mean"].items() if v is not None)
+    print(f"{args.report / 'report.html'}: {figures}")
+
+
+def animate_command(args: argparse.Namespace) -> int:
+    """Exit code 1 when some rows failed (the others are written)."""
+    from .animate import animate
+
+    with tqdm(unit="pair", desc="animating") as bar:
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        outcomes = animate(args.pairs, args.output, args.engine, args.workers, progress)
+    failed = [o for o in outcomes if o.error]
+    for outcome in failed:
+        logger.warning("row %d (%s, %s): %s", outcome.row, outcome.source, outcome.driving,
+                       outcome.error)
+    print(f"{len(outcomes) - len(failed)} of {len(outcomes)} pairs written to {args.output}"
+          + (f"; {len(failed)} failed (rows {', '.join(str(o.row) for o in failed)})"
+             if failed else ""))
+    return 1 if failed else 0

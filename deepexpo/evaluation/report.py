@@ -1,0 +1,101 @@
+"""The evaluation report people look at: ``report.html`` with PNG plots (per-frame curves of
+mouth opening and head yaw, target vs output; a grid of sample frames; the metrics against the
+baseline), drawn with matplotlib off-screen."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .runs import Scored
+
+
+def _figure(width: float, height: float):  # noqa: ANN202 - a matplotlib Figure
+    from matplotlib.figure import Figure  # no pyplot: no GUI backend, thread-safe
+
+    return Figure(figsize=(width, height), dpi=100)
+
+
+def _curves(scored: Scored, path: Path, target: str) -> None:
+    fig = _figure(8, 4.5)
+    for ax, (name, t, o) in zip(fig.subplots(2, 1, sharex=True), (
+            ("mouth opening", scored.curves.target_mouth, scored.curves.output_mouth),
+            ("head yaw (degrees)", scored.curves.target_yaw, scored.curves.output_yaw)),
+            strict=True):
+        ax.plot(t, label=target)
+        ax.plot(o, label="output")
+        ax.set_ylabel(name)
+        ax.legend(loc="upper right", fontsize=8)
+    fig.axes[-1].set_xlabel("frame")
+    fig.suptitle(scored.name)
+    fig.savefig(path)
+
+
+def _samples(scored: Scored, path: Path, target: str) -> None:
+    n = len(scored.samples)
+    fig = _figure(2.4 * n, 5)
+    axes = np.asarray(fig.subplots(2, n, squeeze=False))
+    for column, (real, output) in enumerate(scored.samples):
+        for row, (image, title) in enumerate(((real, target), (output, "output"))):
+            axes[row, column].imshow(image)
+            axes[row, column].set_title(title, fontsize=8)
+            axes[row, column].axis("off")
+    fig.savefig(path)
+
+
+def _bars(summary: dict, path: Path) -> None:
+    keys = [k for k, v in summary["mean"].items() if v is not None]
+    fig = _figure(8, 3.5)
+    axes = fig.subplots(1, len(keys), squeeze=False)[0]
+    for ax, key in zip(axes, keys, strict=True):
+        values = [summary["mean"][key]]
+        labels = ["output"]
+        if "baseline" in summary and summary["baseline"].get(key) is not None:
+            values.append(summary["baseline"][key])
+            labels.append("still")
+        ax.bar(labels, values, color=["tab:blue", "tab:gray"][: len(values)])
+        ax.set_title(key, fontsize=9)
+        ax.tick_params(labelsize=7)
+    fig.tight_layout()
+    fig.savefig(path)
+
+
+def _table(rows: list[dict], keys: list[str]) -> str:
+    def cell(value: object) -> str:
+        return f"{value:.4f}" if isinstance(value, float) else html.escape(str(value))
+
+    head = "".join(f"<th>{html.escape(k)}</th>" for k in keys)
+    body = "".join("<tr>" + "".join(f"<td>{cell(r.get(k))}</td>" for k in keys) + "</tr>"
+                   for r in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def write_report(folder: Path, summary: dict, results: list[Scored], kind: str) -> None:
+    """``report.html`` and its plots in ``folder``."""
+    target = "real" if kind == "reconstruction" else "driver"
+    _bars(summary, folder / "metrics.png")
+    rows = summary.get("videos") or summary.get("pairs") or []
+    keys = list(rows[0]) if rows else []
+    totals = [{"": "mean", **summary["mean"]}]
+    if "baseline" in summary:
+        totals.append({"": "still source (baseline)", **summary["baseline"]})
+    parts = [f"<h1>DeepExPo {html.escape(kind)}: engine {html.escape(summary['engine'])}</h1>",
+             _table(totals, ["", *summary["mean"]]), '<img src="metrics.png">',
+             "<h2>Per item</h2>", _table(rows, keys)]
+    for scored in results:
+        curves, samples = f"curves_{scored.name}.png", f"samples_{scored.name}.png"
+        _curves(scored, folder / curves, target)
+        parts.append(f"<h2>{html.escape(scored.name)}</h2><img src=\"{curves}\">")
+        if scored.samples:
+            _samples(scored, folder / samples, target)
+            parts.append(f'<img src="{samples}">')
+    style = ("<style>body{font-family:sans-serif;max-width:1000px;margin:auto}"
+             "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px}"
+             "img{max-width:100%}</style>")
+    (folder / "report.html").write_text(f"<!doctype html><html><head><meta charset=\"utf-8\">"
+                                        f"{style}</head><body>{''.join(parts)}</body></html>",
+                                        encoding="utf-8")

@@ -1,0 +1,182 @@
+"""Evaluation runs (DeepExpr's ``run.py`` modes): self-reenactment ("reconstruction") of test
+videos against their real frames, with a still-source baseline, and cross-reenactment of
+source/driver pairs. Each writes ``metrics.json`` and an HTML report into a folder."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import NoFaceError
+from ..io.images import read_image, write_image
+from ..io.output import atomic_output
+from ..io.video import is_video, iter_frames, probe_video
+from ..pipeline import TransferPipeline
+from . import metrics
+from .report import write_report
+from .scorer import DlibScorer, ScoredFace
+
+Progress = Callable[[str, int, int], None]  # (what, done, total)
+
+
+@dataclass
+class Curves:
+    """Per-frame signals for the report's plots: the target's (real frame or driver) and the
+    output's mouth opening and yaw (NaN where dlib found no face)."""
+
+    target_mouth: list[float] = field(default_factory=list)
+    output_mouth: list[float] = field(default_factory=list)
+    target_yaw: list[float] = field(default_factory=list)
+    output_yaw: list[float] = field(default_factory=list)
+
+    def add(self, target: ScoredFace | None, output: ScoredFace | None) -> None:
+        for faces, mouth, yaw in ((target, self.target_mouth, self.target_yaw),
+                                  (output, self.output_mouth, self.output_yaw)):
+            mouth.append(faces.mouth_opening if faces else float("nan"))
+            yaw.append(float(faces.pose[0]) if faces else float("nan"))
+
+
+@dataclass
+class Scored:
+    """One video's or pair's scores, curves and a few frames for the sample grid."""
+
+    name: str
+    rows: list[dict[str, float]] = field(default_factory=list)
+    baseline: list[dict[str, float]] = field(default_factory=list)
+    curves: Curves = field(default_factory=Curves)
+    samples: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
+    frames: int = 0
+    found: int = 0
+
+
+def _first_face(pipeline: TransferPipeline, frames: list[np.ndarray], name: str) -> int:
+    for index, frame in enumerate(frames):
+        try:
+            pipeline.detect(frame, name)
+            return index
+        except NoFaceError:
+            continue
+    raise NoFaceError(f"no face found in any frame of video '{name}'")
+
+
+def reconstruct(pipeline: TransferPipeline, scorer: DlibScorer, video: Path,
+                frames_dir: Path | None, progress: Progress | None) -> Scored:
+    """The video's first frame with a face is the source and the whole video drives it; each
+    output frame is scored against the real one, and so is the still source (the baseline)."""
+    real = list(iter_frames(probe_video(video, pipeline.limits), pipeline.limits))
+    source = real[_first_face(pipeline, real, video.name)]
+    source_face = scorer.face(source)
+    scored = Scored(video.stem, frames=len(real))
+    outputs = pipeline.transfer_frames(source, video)
+    for index, (frame, output) in enumerate(zip(real, outputs, strict=True)):
+        real_face, out_face = scorer.face(frame), scorer.face(output)
+        scored.curves.add(real_face, out_face)
+        if frames_dir is not None:
+            write_image(frames_dir / video.stem / f"{index:05d}.png", output)
+        if index % max(1, len(real) // 4) == 0 and len(scored.samples) < 4:
+            scored.samples.append((frame, output))
+        if real_face is not None:
+            scored.baseline.append(_reconstruction_scores(source, source_face, frame, real_face,
+                                                          source_face))
+            if out_face is not None:
+                scored.found += 1
+                scored.rows.append(_reconstruction_scores(output, out_face, frame, real_face,
+                                                          source_face))
+        if progress is not None:
+            progress(video.name, index + 1, len(real))
+    return scored
+
+
+def _reconstruction_scores(output: np.ndarray, out_face: ScoredFace | None, real: np.ndarray,
+                           real_face: ScoredFace, source_face: ScoredFace | None
+                           ) -> dict[str, float]:
+    row = metrics.pixel_scores(output, real, real_face)
+    if out_face is not None:
+        row |= metrics.shape_scores(out_face, real_face)
+        if source_face is not None:
+            row |= metrics.identity_score(out_face, source_face)
+    return row
+
+
+def evaluate_reconstruction(videos: Iterable[Path], engine: str, report: Path,
+                            save_frames: bool = False,
+                            progress: Progress | None = None) -> dict:
+    """Score every video, write ``report/metrics.json`` and ``report/report.html``."""
+    pipeline, scorer = TransferPipeline(engine), DlibScorer()
+    frames_dir = report / "png" if save_frames else None
+    results = [reconstruct(pipeline, scorer, Path(v), frames_dir, progress) for v in videos]
+    summary = {
+        "engine": pipeline.engine.name,
+        "videos": [{"name": r.name, "frames": r.frames, **metrics.mean(r.rows)} for r in results],
+        "mean": metrics.mean([row for r in results for row in r.rows]),
+        "baseline": metrics.mean([row for r in results for row in r.baseline]),
+    }
+    _write(report, summary, results, "reconstruction")
+    return summary
+
+
+def cross(pipeline: TransferPipeline, scorer: DlibScorer, source_path: Path,
+          driving_path: Path, progress: Progress | None) -> Scored:
+    """The source driven by the driver: identity against the source, expression and pose
+    against the driver, and how many output frames still hold a face."""
+    source = (next(iter(iter_frames(probe_video(source_path, pipeline.limits))))
+              if is_video(source_path) else read_image(source_path, pipeline.limits))
+    source_face = scorer.face(source)
+    if is_video(driving_path):
+        drivers = list(iter_frames(probe_video(driving_path, pipeline.limits), pipeline.limits))
+        outputs = list(pipeline.transfer_frames(source, driving_path))
+    else:
+        drivers = [read_image(driving_path, pipeline.limits)]
+        outputs = [pipeline.transfer_image(source, drivers[0])]
+    scored = Scored(f"{source_path.stem}-{driving_path.stem}", frames=len(outputs))
+    for index, (driver, output) in enumerate(zip(drivers, outputs, strict=True)):
+        driver_face, out_face = scorer.face(driver), scorer.face(output)
+        scored.curves.add(driver_face, out_face)
+        if len(scored.samples) < 4 and index % max(1, len(outputs) // 4) == 0:
+            scored.samples.append((driver, output))
+        if out_face is None:
+            continue
+        scored.found += 1
+        row = metrics.identity_score(out_face, source_face) if source_face is not None else {}
+        if driver_face is not None:
+            row |= {k: v for k, v in metrics.shape_scores(out_face, driver_face).items()
+                    if k != "akd"}
+        scored.rows.append(row)
+        if progress is not None:
+            progress(scored.name, index + 1, len(outputs))
+    return scored
+
+
+def evaluate_cross(pairs: Iterable[tuple[Path, Path]], engine: str, report: Path,
+                   progress: Progress | None = None) -> dict:
+    pipeline, scorer = TransferPipeline(engine), DlibScorer()
+    results, rows = [], []
+    for source, driving in pairs:
+        scored = cross(pipeline, scorer, Path(source), Path(driving), progress)
+        results.append(scored)
+        mean = metrics.mean(scored.rows, ("csim", "aed", "apd"))
+        rows.append({"source": str(source), "driving": str(driving), **mean,
+                     "face_rate": scored.found / max(scored.frames, 1)})
+    summary = {"engine": pipeline.engine.name, "pairs": rows,
+               "mean": metrics.mean(rows, ("csim", "aed", "apd", "face_rate"))}
+    _write(report, summary, results, "cross-reenactment")
+    return summary
+
+
+def _write(report: Path, summary: dict, results: list[Scored], kind: str) -> None:
+    report.mkdir(parents=True, exist_ok=True)
+    with atomic_output(report / "metrics.json") as partial:
+        partial.write_text(json.dumps(summary, indent=2, allow_nan=False))
+    write_report(report, summary, results, kind)
+
+
+def pairs_from_folders(sources: Path, drivers: Path) -> list[tuple[Path, Path]]:
+    """Every source with every driver (images and videos, sorted by name)."""
+    def files(folder: Path) -> list[Path]:
+        return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+
+    return [(s, d) for s in files(sources) for d in files(drivers)]

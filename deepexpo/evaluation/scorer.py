@@ -1,0 +1,86 @@
+"""A face scorer independent of the engines' own landmarks: dlib's HOG face detector, its
+68-point landmarks and its 128-d face-recognition embedding (weights inside the ``dlib-bin`` and
+``face-recognition-models`` wheels), so results are not graded with our own ruler."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from functools import cached_property
+
+import cv2
+import numpy as np
+
+from ..errors import DeepExPoError
+
+INSTALL_HINT = "pip install -r requirements-eval.txt"
+#: A generic head for the 68-point indices below, to read the head pose: millimetres in the
+#: camera's axes (x right, y down, z away from the camera), so a frontal face has no rotation.
+_HEAD_3D = np.array([[0.0, 0.0, 0.0], [0.0, 330.0, 65.0], [-225.0, -170.0, 135.0],
+                     [225.0, -170.0, 135.0], [-150.0, 150.0, 125.0], [150.0, 150.0, 125.0]])
+_HEAD_POINTS = [30, 8, 36, 45, 48, 54]  # nose tip, chin, eye outer corners, mouth corners
+#: Points that move little with expression: what pose is read from before comparing shapes.
+_RIGID = np.r_[27:36, 36, 39, 42, 45]
+
+
+@dataclass(frozen=True)
+class ScoredFace:
+    points: np.ndarray  # (68, 2) pixels
+    embedding: np.ndarray  # (128,)
+    image_size: tuple[int, int]  # (height, width)
+
+    @cached_property
+    def interocular(self) -> float:
+        return float(np.linalg.norm(self.points[36:42].mean(0) - self.points[42:48].mean(0)))
+
+    @cached_property
+    def pose(self) -> np.ndarray:
+        """(yaw, pitch, roll) in degrees, from a generic head fitted to six landmarks."""
+        h, w = self.image_size
+        camera = np.array([[w, 0, w / 2], [0, w, h / 2], [0, 0, 1]], float)
+        _, rvec, _ = cv2.solvePnP(_HEAD_3D, self.points[_HEAD_POINTS].astype(float), camera,
+                                  None, flags=cv2.SOLVEPNP_ITERATIVE)
+        rot = cv2.Rodrigues(rvec)[0]
+        pitch = np.degrees(np.arctan2(rot[2, 1], rot[2, 2]))
+        yaw = np.degrees(np.arcsin(-np.clip(rot[2, 0], -1, 1)))
+        roll = np.degrees(np.arctan2(rot[1, 0], rot[0, 0]))
+        return np.array([yaw, pitch, roll])
+
+    @property
+    def mouth_opening(self) -> float:
+        """Inner-lip gap over mouth width."""
+        gap = np.linalg.norm(self.points[[61, 62, 63]] - self.points[[67, 66, 65]], axis=1).mean()
+        return float(gap / (np.linalg.norm(self.points[48] - self.points[54]) + 1e-9))
+
+    def aligned_to(self, other: ScoredFace) -> np.ndarray:
+        """These landmarks moved onto ``other``'s by the similarity that best matches their
+        rigid points: what is left differs by expression, not by head pose or size."""
+        src, dst = self.points[_RIGID], other.points[_RIGID]
+        matrix, _ = cv2.estimateAffinePartial2D(src.astype(np.float32), dst.astype(np.float32))
+        return self.points @ matrix[:, :2].T + matrix[:, 2]
+
+
+class DlibScorer:
+    def __init__(self) -> None:
+        try:
+            import dlib
+            with warnings.catch_warnings():  # it imports pkg_resources
+                warnings.simplefilter("ignore")
+                import face_recognition_models as models
+        except ImportError as exc:
+            raise DeepExPoError(f"evaluation needs dlib and its models: {INSTALL_HINT}") from exc
+        self._detector = dlib.get_frontal_face_detector()
+        self._predictor = dlib.shape_predictor(models.pose_predictor_model_location())
+        self._encoder = dlib.face_recognition_model_v1(models.face_recognition_model_location())
+
+    def face(self, image: np.ndarray) -> ScoredFace | None:
+        """The largest face's landmarks and embedding, or ``None``. Small images are
+        upsampled once, so faces down to about 40 px are found."""
+        rects = self._detector(image, 1 if min(image.shape[:2]) < 400 else 0)
+        if not rects:
+            return None
+        rect = max(rects, key=lambda r: r.width() * r.height())
+        shape = self._predictor(image, rect)
+        points = np.array([[p.x, p.y] for p in shape.parts()], float)
+        embedding = np.array(self._encoder.compute_face_descriptor(image, shape))
+        return ScoredFace(points, embedding, image.shape[:2])

@@ -1,0 +1,110 @@
+"""Evaluation and batch modes, scored by dlib (independent of our MediaPipe landmarks), on
+clips rendered from the bundled photos."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from deepexpo.cli import main
+from deepexpo.evaluation import metrics
+from deepexpo.evaluation.runs import evaluate_cross, evaluate_reconstruction
+from deepexpo.evaluation.scorer import DlibScorer
+from deepexpo.io.images import read_image, write_image
+from deepexpo.io.video import Mp4Writer
+from deepexpo.pipeline import TransferPipeline
+
+from .conftest import pose_face, read_frames
+
+
+@pytest.fixture(scope="module")
+def scorer() -> DlibScorer:
+    return DlibScorer()
+
+
+@pytest.fixture(scope="module")
+def talking_clip(tmp_path_factory, hopper, landmarker) -> Path:
+    """Hopper talking and turning her head: 10 frames."""
+    path = tmp_path_factory.mktemp("eval") / "hopper_talking.mp4"
+    with Mp4Writer(path, 10) as writer:
+        for t in np.linspace(0, 1, 10):
+            writer.write(pose_face(hopper, landmarker, aaa=0.8 * np.sin(np.pi * t),
+                                   yaw=12 * np.sin(2 * np.pi * t)))
+    return path
+
+
+def test_a_video_scored_against_itself_is_perfect(scorer, talking_clip):
+    frame = read_frames(talking_clip)[3]
+    face = scorer.face(frame)
+    scores = (metrics.pixel_scores(frame, frame, face) | metrics.shape_scores(face, face)
+              | metrics.identity_score(face, face))
+    assert scores["l1"] == 0 and scores["psnr"] == float("inf") and scores["ssim"] == 1
+    assert scores["akd"] == 0 and scores["aed"] < 1e-6 and scores["apd"] == 0
+    assert scores["csim"] == pytest.approx(1.0)
+
+
+@pytest.fixture(scope="module")
+def reconstruction(tmp_path_factory, talking_clip) -> tuple[dict, Path]:
+    report = tmp_path_factory.mktemp("report")
+    return evaluate_reconstruction([talking_clip], "warp", report, save_frames=True), report
+
+
+def test_reconstruction_beats_the_still_baseline_and_writes_its_report(reconstruction):
+    summary, report = reconstruction
+    assert summary["engine"] == "warp"
+    assert [v["name"] for v in summary["videos"]] == ["hopper_talking"]
+    assert summary["videos"][0]["frames"] == 10
+    mean, still = summary["mean"], summary["baseline"]
+    assert mean["akd"] < still["akd"] and mean["aed"] < still["aed"]
+    assert mean["csim"] > 0.9  # still Hopper
+    assert json.loads((report / "metrics.json").read_text()) == summary
+    assert "hopper_talking" in (report / "report.html").read_text()
+    for plot in ("metrics.png", "curves_hopper_talking.png", "samples_hopper_talking.png"):
+        image = read_image(report / plot)
+        assert image.shape[0] > 100 and image.std() > 5  # drawn, not blank
+    assert len(list((report / "png" / "hopper_talking").glob("*.png"))) == 10
+
+
+def test_another_persons_face_gets_a_clearly_lower_identity_score(scorer, hopper, astronaut,
+                                                                  open_mouth_driver):
+    source = scorer.face(hopper)
+    same = TransferPipeline("warp").transfer_image(hopper, open_mouth_driver)
+    right = metrics.identity_score(scorer.face(same), source)["csim"]
+    wrong = metrics.identity_score(scorer.face(astronaut), source)["csim"]
+    assert right > 0.9 and wrong < right - 0.05
+
+
+def test_cross_reenactment_scores_each_pair(tmp_path, talking_clip, astronaut,
+                                            open_mouth_driver):
+    source, driver = tmp_path / "astronaut.png", tmp_path / "open.png"
+    write_image(source, astronaut)
+    write_image(driver, open_mouth_driver)
+    summary = evaluate_cross([(source, talking_clip), (source, driver)], "warp",
+                             tmp_path / "report")
+    assert [(Path(p["source"]).name, Path(p["driving"]).name) for p in summary["pairs"]] == [
+        ("astronaut.png", "hopper_talking.mp4"), ("astronaut.png", "open.png")]
+    for pair in summary["pairs"]:
+        assert pair["face_rate"] == 1.0 and pair["csim"] > 0.9
+        assert pair["aed"] is not None and pair["apd"] is not None
+    assert (tmp_path / "report" / "report.html").is_file()
+
+
+def test_animate_renders_the_good_rows_and_reports_the_bad_one(tmp_path, astronaut,
+                                                               open_mouth_driver,
+                                                               driving_video, capsys):
+    write_image(tmp_path / "astronaut.png", astronaut)
+    write_image(tmp_path / "open.png", open_mouth_driver)
+    (tmp_path / "talk.mp4").write_bytes(driving_video.read_bytes())
+    (tmp_path / "pairs.csv").write_text("source,driving\nastronaut.png,open.png\n"
+                                        "missing.png,open.png\nastronaut.png,talk.mp4\n")
+    code = main(["animate", "--pairs", str(tmp_path / "pairs.csv"), "--output",
+                 str(tmp_path / "out"), "--workers", "2", "--engine", "warp"])
+    assert code == 1
+    written = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert written == ["0001_astronaut_open.png", "0003_astronaut_talk.mp4"]
+    captured = capsys.readouterr()
+    assert "2 of 3 pairs written" in captured.out and "rows 2" in captured.out
+    assert "row 2" in captured.err and "missing.png" in captured.err
