@@ -138,3 +138,18 @@ def tiny_weights(tmp_path) -> str:
     path = tmp_path / "tiny.safetensors"
     tiny_networks().save_safetensors(path)
     return str(path)
+
+
+def test_the_download_button_repairs_a_damaged_model(loopback, tmp_path):
+    folder = hub.require("neural", allow_download=True)
+    damaged = (folder / hub.LIVEPORTRAIT_FILES["spade_generator"]).resolve()
+    damaged.write_bytes(damaged.read_bytes()[:500])
+    client, demo = _client(tmp_path)
+    try:
+        loopback.requests.clear()
+        table, *_ = client.predict(api_name="/download_neural")
+        assert _row(table, "neural").endswith("on disk |")
+        assert sorted(loopback.file_gets()) == sorted(hub.MODELS["neural"].files)
+        hub.require("neural")  # whole again
+    finally:
+        demo.close()

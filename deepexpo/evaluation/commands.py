@@ -42,6 +42,12 @@ def add_evaluation_commands(subparsers: Any) -> None:
     a.add_argument("--engine", choices=ENGINES, default="auto")
 
 
+def _output_folder(path: Path) -> Path:
+    if path.exists() and not path.is_dir():
+        raise InputError(f"'{path}' is a file: give a folder for the results")
+    return path
+
+
 def _videos(paths: list[Path]) -> list[Path]:
     """Videos given, and the videos inside folders given, sorted by name."""
     found = []
@@ -60,11 +66,13 @@ def _videos(paths: list[Path]) -> list[Path]:
 def evaluate_command(args: argparse.Namespace) -> None:
     from .runs import evaluate_cross, evaluate_reconstruction, pairs_from_folders
 
+    _output_folder(args.report)
     with tqdm(unit="frame", desc="evaluating") as bar:
         def progress(what: str, done: int, total: int) -> None:
-            bar.set_description_str(what, refresh=False)
-            bar.total = total
-            bar.update(done - bar.n if done >= bar.n else done)
+            if what != bar.desc or done < bar.n:  # the next video or pair
+                bar.reset(total)
+                bar.set_description_str(what, refresh=False)
+            bar.update(done - bar.n)
 
         if args.mode == "reconstruction":
             summary = evaluate_reconstruction(_videos(args.videos), args.engine, args.report,
@@ -87,6 +95,7 @@ def animate_command(args: argparse.Namespace) -> int:
     """Exit code 1 when some rows failed (the others are written)."""
     from .animate import animate
 
+    _output_folder(args.output)
     with tqdm(unit="pair", desc="animating") as bar:
         def progress(done: int, total: int) -> None:
             bar.total = total

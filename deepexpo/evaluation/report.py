@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..io.output import atomic_output
+
 if TYPE_CHECKING:
     from .runs import Scored
 
@@ -18,6 +20,11 @@ def _figure(width: float, height: float):  # noqa: ANN202 - a matplotlib Figure
     from matplotlib.figure import Figure  # no pyplot: no GUI backend, thread-safe
 
     return Figure(figsize=(width, height), dpi=100)
+
+
+def _save(fig, path: Path) -> None:  # noqa: ANN001 - a matplotlib Figure
+    with atomic_output(path) as partial:
+        fig.savefig(partial)
 
 
 def _curves(scored: Scored, path: Path, target: str) -> None:
@@ -32,7 +39,7 @@ def _curves(scored: Scored, path: Path, target: str) -> None:
         ax.legend(loc="upper right", fontsize=8)
     fig.axes[-1].set_xlabel("frame")
     fig.suptitle(scored.name)
-    fig.savefig(path)
+    _save(fig, path)
 
 
 def _samples(scored: Scored, path: Path, target: str) -> None:
@@ -44,7 +51,7 @@ def _samples(scored: Scored, path: Path, target: str) -> None:
             axes[row, column].imshow(image)
             axes[row, column].set_title(title, fontsize=8)
             axes[row, column].axis("off")
-    fig.savefig(path)
+    _save(fig, path)
 
 
 def _bars(summary: dict, path: Path) -> None:
@@ -61,7 +68,7 @@ def _bars(summary: dict, path: Path) -> None:
         ax.set_title(key, fontsize=9)
         ax.tick_params(labelsize=7)
     fig.tight_layout()
-    fig.savefig(path)
+    _save(fig, path)
 
 
 def _table(rows: list[dict], keys: list[str]) -> str:
@@ -96,6 +103,6 @@ def write_report(folder: Path, summary: dict, results: list[Scored], kind: str) 
     style = ("<style>body{font-family:sans-serif;max-width:1000px;margin:auto}"
              "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px}"
              "img{max-width:100%}</style>")
-    (folder / "report.html").write_text(f"<!doctype html><html><head><meta charset=\"utf-8\">"
-                                        f"{style}</head><body>{''.join(parts)}</body></html>",
-                                        encoding="utf-8")
+    with atomic_output(folder / "report.html") as partial:
+        partial.write_text(f"<!doctype html><html><head><meta charset=\"utf-8\">{style}</head>"
+                           f"<body>{''.join(parts)}</body></html>", encoding="utf-8")

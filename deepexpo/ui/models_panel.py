@@ -13,6 +13,7 @@ import gradio as gr
 from .. import hub
 from ..config import GPU_BUDGET
 from ..engines import ENGINES
+from ..errors import CheckpointError
 from ..fusion import GenerationSetup
 from .handlers import handler
 
@@ -62,8 +63,14 @@ def refresh(engines: int) -> list[Any]:
 def _downloader(name: str, engines: int) -> Callable[..., list[Any]]:
     @handler
     def download(progress: gr.Progress = gr.Progress()) -> list[Any]:
-        hub.require(name, lambda fraction, text: progress(fraction, desc=text),
-                    allow_download=True)
+        def report(fraction: float, text: str) -> None:
+            progress(fraction, desc=text)
+
+        try:
+            hub.require(name, report, allow_download=True)
+        except CheckpointError:  # damaged on disk: fetch every file again
+            hub.download(name, force=True, progress=report)
+            hub.require(name)
         return refresh(engines)
 
     return download
