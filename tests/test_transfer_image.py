@@ -7,6 +7,7 @@ import pytest
 
 from deepexpo import MotionOptions
 from deepexpo.errors import NoFaceError
+from deepexpo.face import topology
 from deepexpo.face.measure import mouth_opening
 from deepexpo.motion.compose import compose_motion
 from deepexpo.pipeline import TransferPipeline
@@ -134,3 +135,16 @@ def test_shared_samples_scream_and_dog():
     assert after > before + 0.15
     with pytest.raises(NoFaceError):
         pipeline.transfer_image(read_image(shared_sample("sources/s30.jpg")), driver)
+
+
+def test_a_grayscale_photo_gets_a_grayscale_mouth(pipeline, landmarker, hopper,
+                                                  open_mouth_driver, measure):
+    """The colour driver's mouth interior takes the source's colourfulness: none here."""
+    gray = np.repeat(hopper.mean(axis=2, keepdims=True), 3, axis=2).astype(np.uint8)
+    out = pipeline.transfer_image(gray, open_mouth_driver)
+    assert measure.mouth(out) > measure.mouth(gray) + 0.1  # the mouth did open
+    xy = landmarker.detect(out).xy
+    x0, y0 = np.floor(xy[topology.LIPS].min(axis=0)).astype(int)
+    x1, y1 = np.ceil(xy[topology.LIPS].max(axis=0)).astype(int)
+    mouth = out[y0:y1, x0:x1].astype(int)
+    assert (mouth.max(axis=2) - mouth.min(axis=2)).mean() < 3

@@ -137,7 +137,14 @@ def _driver_interior(
     lab = cv2.cvtColor(warped, cv2.COLOR_RGB2LAB).astype(np.float32)
     gain = float(np.clip(std_s[0] / std_d[0], 0.5, 2.0))
     lab[..., 0] = (lab[..., 0] - mean_d[0]) * gain + mean_s[0]
-    lab[..., 1:] += 0.5 * (mean_s - mean_d)[1:]  # half the chroma shift: teeth stay white
+    # Chroma: as colourful as the source's lips are next to the driver's (a grayscale photo
+    # gets a grayscale mouth, a painting its palette's saturation), shifted half the way to
+    # the source's lip colour, so teeth stay white.
+    neutral = 128.0
+    saturation = float(np.clip(
+        (np.linalg.norm(mean_s[1:] - neutral) + std_s[1:].mean() - 1.0)
+        / (np.linalg.norm(mean_d[1:] - neutral) + std_d[1:].mean() - 1.0 + 1e-6), 0.0, 1.5))
+    lab[..., 1:] = neutral + saturation * (lab[..., 1:] - neutral + 0.5 * (mean_s - mean_d)[1:])
     return cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
 
 
