@@ -21,7 +21,7 @@ from .handlers import handler
 def _state(name: str) -> str:
     status = hub.status(name)
     if status.state == "failed":
-        return f"failed: {status.detail}"
+        return "failed: " + status.detail.replace("|", "\\|")  # a table cell
     if status.state == "not downloaded":
         return "not downloaded" + (", fetched on first use" if hub.auto_download_allowed() else "")
     return status.state
