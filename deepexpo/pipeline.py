@@ -97,9 +97,7 @@ class TransferPipeline:
         """
         output_path = check_video_output(output_path, (driving_video,))
         info = probe_video(driving_video, self.limits)
-        source_image, source = self.prepare_source(source_image)
-        frames = TransferFrames(self.engine, source_image, source, options, show_inputs,
-                                 self.engine.motion_filter(info.fps))
+        frames = self._transfer_frames(source_image, info, options, show_inputs)
         audio = info.path if keep_audio and info.has_audio else None
         self._video(info, output_path, frames, audio, progress, "driving video")
         if frames.lost:
@@ -212,9 +210,14 @@ class TransferPipeline:
         encoded: for scoring them against the real frames."""
         info = probe_video(driving_video, self.limits)
         self._require_a_face(info, "driving video")
+        yield from self._rendered(info, self._transfer_frames(source_image, info, options, False))
+
+    def _transfer_frames(self, source_image: np.ndarray, info: VideoInfo,
+                         options: MotionOptions, show_inputs: bool) -> TransferFrames:
+        """The renderer of a photo driven by the video ``info``."""
         source_image, source = self.prepare_source(source_image)
-        yield from self._rendered(info, TransferFrames(self.engine, source_image, source, options,
-                                                       False, self.engine.motion_filter(info.fps)))
+        return TransferFrames(self.engine, source_image, source, options, show_inputs,
+                              self.engine.motion_filter(info.fps))
 
     def _require_a_face(self, info: VideoInfo, what: str) -> None:
         """Reads up to the first frame with a face; none at all is a :class:`NoFaceError`."""

@@ -157,10 +157,10 @@ class NeuralEngine(TransferEngine[NeuralSource, NeuralFace]):
             ratio = shift_ratio(src, ref, source.image.shape[:2], driving.image.shape[:2],
                                 options)
             pose = compose_pose(src, driving.pose, ref, options, ratio)
-            moved = (pose.translation - src.translation)[:2]
+            moved = (pose.translation - src.translation)[:2] / (crop.side / 2)  # crop units
             rotations.append(pose.rotation.T)
             scales.append([pose.scale / src.scale])
-            shifts.append([crop.ux @ moved / (crop.side / 2), crop.uy @ moved / (crop.side / 2), 0])
+            shifts.append([crop.ux @ moved, crop.uy @ moved, 0.0])
         like = source.motion.t
         return KeypointTarget(
             source.motion.kp, torch.tensor(np.array(rotations)).to(like), exp,

@@ -139,7 +139,8 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         # Iris contours reach under the eyelids: as anchors they would hold a closing eye
         # open, so there the iris centre alone carries the gaze.
         for contour, iris in ((RIGHT_EYE, RIGHT_IRIS), (LEFT_EYE, LEFT_IRIS)):
-            if np.ptp(target.canonical[contour, 1]) < 0.8 * np.ptp(source.motion.canonical[contour, 1]):
+            opening = np.ptp(source.motion.canonical[contour, 1])
+            if np.ptp(target.canonical[contour, 1]) < 0.8 * opening:
                 keep[iris[1:]] = False
         src = np.r_[source.xy[keep], source.head_ring, source.still_points]
         dst = np.r_[target_xy[keep], head_target, source.still_points]
