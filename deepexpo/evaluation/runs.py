@@ -4,6 +4,7 @@ source/driver pairs. Each writes ``metrics.json`` and an HTML report into a fold
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -53,31 +54,37 @@ class Scored:
     found: int = 0
 
 
-def _first_face(pipeline: TransferPipeline, frames: list[np.ndarray], name: str) -> int:
-    for index, frame in enumerate(frames):
-        try:
-            pipeline.detect(frame, name)
-            return index
-        except NoFaceError:
-            continue
-    raise NoFaceError(f"no face found in any frame of video '{name}'")
+def _first_face(pipeline: TransferPipeline, path: Path) -> np.ndarray:
+    """The first frame of a video in which our landmarker finds a face (read no further)."""
+    with contextlib.closing(iter_frames(probe_video(path, pipeline.limits), pipeline.limits)) \
+            as frames:
+        for frame in frames:
+            try:
+                pipeline.detect(frame, path.name)
+                return frame
+            except NoFaceError:
+                continue
+    raise NoFaceError(f"no face found in any frame of video '{path.name}'")
 
 
 def reconstruct(pipeline: TransferPipeline, scorer: DlibScorer, video: Path,
                 frames_dir: Path | None, progress: Progress | None) -> Scored:
     """The video's first frame with a face is the source and the whole video drives it; each
-    output frame is scored against the real one, and so is the still source (the baseline)."""
-    real = list(iter_frames(probe_video(video, pipeline.limits), pipeline.limits))
-    source = real[_first_face(pipeline, real, video.name)]
+    output frame is scored against the real one, and so is the still source (the baseline).
+    Frames are streamed, never all held at once."""
+    info = probe_video(video, pipeline.limits)
+    source = _first_face(pipeline, video)
     source_face = scorer.face(source)
-    scored = Scored(video.stem, frames=len(real))
+    scored = Scored(video.stem)
+    real = iter_frames(info, pipeline.limits)
     outputs = pipeline.transfer_frames(source, video)
     for index, (frame, output) in enumerate(zip(real, outputs, strict=True)):
+        scored.frames += 1
         real_face, out_face = scorer.face(frame), scorer.face(output)
         scored.curves.add(real_face, out_face)
         if frames_dir is not None:
             write_image(frames_dir / video.stem / f"{index:05d}.png", output)
-        if index % max(1, len(real) // 4) == 0 and len(scored.samples) < 4:
+        if index % max(1, info.frame_count // 4) == 0 and len(scored.samples) < 4:
             scored.samples.append((frame, output))
         if real_face is not None:
             scored.baseline.append(_reconstruction_scores(source, source_face, frame, real_face,
@@ -87,7 +94,7 @@ def reconstruct(pipeline: TransferPipeline, scorer: DlibScorer, video: Path,
                 scored.rows.append(_reconstruction_scores(output, out_face, frame, real_face,
                                                           source_face))
         if progress is not None:
-            progress(video.name, index + 1, len(real))
+            progress(video.name, index + 1, info.frame_count)
     return scored
 
 
@@ -123,20 +130,26 @@ def cross(pipeline: TransferPipeline, scorer: DlibScorer, source_path: Path,
           driving_path: Path, progress: Progress | None) -> Scored:
     """The source driven by the driver: identity against the source, expression and pose
     against the driver, and how many output frames still hold a face."""
-    source = (next(iter(iter_frames(probe_video(source_path, pipeline.limits))))
-              if is_video(source_path) else read_image(source_path, pipeline.limits))
+    source = (_first_face(pipeline, source_path) if is_video(source_path)
+              else read_image(source_path, pipeline.limits))
     source_face = scorer.face(source)
     if is_video(driving_path):
-        drivers = list(iter_frames(probe_video(driving_path, pipeline.limits), pipeline.limits))
-        outputs = list(pipeline.transfer_frames(source, driving_path))
+        info = probe_video(driving_path, pipeline.limits)
+        drivers = iter_frames(info, pipeline.limits)
+        outputs = pipeline.transfer_frames(source, driving_path)
+        total = info.frame_count
     else:
         drivers = [read_image(driving_path, pipeline.limits)]
         outputs = [pipeline.transfer_image(source, drivers[0])]
-    scored = Scored(f"{source_path.stem}-{driving_path.stem}", frames=len(outputs))
+        total = 1
+    scored = Scored(f"{source_path.stem}-{driving_path.stem}")
     for index, (driver, output) in enumerate(zip(drivers, outputs, strict=True)):
+        scored.frames += 1
+        if progress is not None:
+            progress(scored.name, index + 1, total)
         driver_face, out_face = scorer.face(driver), scorer.face(output)
         scored.curves.add(driver_face, out_face)
-        if len(scored.samples) < 4 and index % max(1, len(outputs) // 4) == 0:
+        if len(scored.samples) < 4 and index % max(1, total // 4) == 0:
             scored.samples.append((driver, output))
         if out_face is None:
             continue
@@ -146,8 +159,6 @@ def cross(pipeline: TransferPipeline, scorer: DlibScorer, source_path: Path,
             row |= {k: v for k, v in metrics.shape_scores(out_face, driver_face).items()
                     if k != "akd"}
         scored.rows.append(row)
-        if progress is not None:
-            progress(scored.name, index + 1, len(outputs))
     return scored
 
 
