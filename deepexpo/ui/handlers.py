@@ -88,11 +88,16 @@ def _fraction_progress(progress: gr.Progress, desc: str) -> Callable[[int, int],
     return lambda done, total: progress(done / max(total, 1), desc=desc)
 
 
+def download_progress(progress: gr.Progress) -> hub.DownloadProgress:
+    """A download's progress shown on Gradio's bar."""
+    return lambda fraction, text: progress(fraction, desc=text)
+
+
 def fetch_models(names: list[str], progress: gr.Progress) -> None:
     """The models a request needs: on disk, or fetched now with progress where downloads are
     allowed; otherwise a one-line error that says what is missing and how to get it."""
     for name in names:
-        hub.require(name, lambda fraction, text: progress(fraction, desc=text))
+        hub.require(name, download_progress(progress))
 
 
 def _engine(engine: str, progress: gr.Progress | None) -> str:

@@ -15,7 +15,7 @@ from ..config import GPU_BUDGET
 from ..engines import ENGINES
 from ..errors import CheckpointError
 from ..fusion import GenerationSetup
-from .handlers import handler
+from .handlers import download_progress, handler
 
 
 def _state(name: str) -> str:
@@ -63,9 +63,7 @@ def refresh(engines: int) -> list[Any]:
 def _downloader(name: str, engines: int) -> Callable[..., list[Any]]:
     @handler
     def download(progress: gr.Progress = gr.Progress()) -> list[Any]:
-        def report(fraction: float, text: str) -> None:
-            progress(fraction, desc=text)
-
+        report = download_progress(progress)
         try:
             hub.require(name, report, allow_download=True)
         except CheckpointError:  # damaged on disk: fetch every file again
