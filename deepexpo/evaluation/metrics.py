@@ -7,7 +7,10 @@ reenactment) or against the driver and the source (cross-reenactment).
 - ``aed``: the same after the output's landmarks are aligned to the other's by a similarity on
   rigid points (head pose and size removed): the expression.
 - ``apd``: mean absolute difference of yaw, pitch and roll, degrees.
-- ``csim``: cosine similarity of the face-recognition embeddings (output and source).
+- ``csim``: cosine similarity of the face-recognition embeddings (output and source);
+  ``id_distance``: their Euclidean distance (dlib's rule: under 0.6 is the same person).
+- ``r_<signal>`` (cross-reenactment): per-frame Pearson r between the driver's and the
+  output's :data:`SIGNALS`.
 """
 
 from __future__ import annotations
@@ -18,7 +21,11 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from .scorer import ScoredFace
 
-KEYS = ("l1", "psnr", "ssim", "akd", "aed", "apd", "csim")
+#: Per-frame signals read from dlib's landmarks and the eye pixels (plot labels): what the
+#: output should follow the target in, frame by frame (see ``Curves.correlations``).
+SIGNALS = {"mouth": "mouth opening", "eyes": "eye openness", "gaze": "gaze (iris offset)",
+           "yaw": "head yaw (degrees)", "pitch": "head pitch (degrees)"}
+KEYS = ("l1", "psnr", "ssim", "akd", "aed", "apd", "csim", "id_distance")
 CROP = 256
 
 
@@ -31,6 +38,15 @@ def face_crop(image: np.ndarray, face: ScoredFace) -> np.ndarray:
                        [0, scale, CROP / 2 - scale * centre[1]]])
     crop = cv2.warpAffine(image, matrix, (CROP, CROP), flags=cv2.INTER_AREA)
     return crop.astype(np.float64) / 255.0
+
+
+def signals(face: ScoredFace | None) -> dict[str, float]:
+    """One frame's :data:`SIGNALS`, NaN where no face was found."""
+    if face is None:
+        return dict.fromkeys(SIGNALS, float("nan"))
+    yaw, pitch, _ = face.pose
+    return {"mouth": face.mouth_opening, "eyes": face.eye_openness, "gaze": face.gaze,
+            "yaw": float(yaw), "pitch": float(pitch)}
 
 
 def pixel_scores(output: np.ndarray, real: np.ndarray, real_face: ScoredFace) -> dict[str, float]:
@@ -52,13 +68,14 @@ def shape_scores(output: ScoredFace, target: ScoredFace) -> dict[str, float]:
 
 def identity_score(output: ScoredFace, source: ScoredFace) -> dict[str, float]:
     a, b = output.embedding, source.embedding
-    return {"csim": float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-12))}
+    return {"csim": float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-12)),
+            "id_distance": float(np.linalg.norm(a - b))}
 
 
 def mean(rows: list[dict[str, float]], keys: tuple[str, ...] = KEYS) -> dict[str, float]:
     """Each key's mean over the rows that have it (finite values only), ``None`` if none."""
     out = {}
     for key in keys:
-        values = [r[key] for r in rows if key in r and np.isfinite(r[key])]
+        values = [r[key] for r in rows if r.get(key) is not None and np.isfinite(r[key])]
         out[key] = float(np.mean(values)) if values else None
     return out

@@ -1,5 +1,5 @@
 """The evaluation report people look at: ``report.html`` with PNG plots (per-frame curves of
-mouth opening and head yaw, target vs output; a grid of sample frames; the metrics against the
+mouth and eye opening, gaze, head yaw and pitch, target vs output; a grid of sample frames; the metrics against the
 baseline), drawn with matplotlib off-screen."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..io.output import atomic_output
+from .metrics import SIGNALS
 
 if TYPE_CHECKING:
     from .runs import Scored
@@ -28,14 +29,13 @@ def _save(fig, path: Path) -> None:  # noqa: ANN001 - a matplotlib Figure
 
 
 def _curves(scored: Scored, path: Path, target: str) -> None:
-    fig = _figure(8, 4.5)
-    for ax, (name, t, o) in zip(fig.subplots(2, 1, sharex=True), (
-            ("mouth opening", scored.curves.target_mouth, scored.curves.output_mouth),
-            ("head yaw (degrees)", scored.curves.target_yaw, scored.curves.output_yaw)),
-            strict=True):
-        ax.plot(t, label=target)
-        ax.plot(o, label="output")
-        ax.set_ylabel(name)
+    fig = _figure(8, 9)
+    curves = scored.curves
+    for ax, (key, label) in zip(fig.subplots(len(SIGNALS), 1, sharex=True), SIGNALS.items(),
+                                strict=True):
+        ax.plot(curves.target[key], label=target)
+        ax.plot(curves.output[key], label="output")
+        ax.set_ylabel(label, fontsize=8)
         ax.legend(loc="upper right", fontsize=8)
     fig.axes[-1].set_xlabel("frame")
     fig.suptitle(scored.name)

@@ -21,24 +21,47 @@ from . import metrics
 from .report import write_report
 from .scorer import DlibScorer, ScoredFace
 
+#: Cross-reenactment's per-frame scores: identity against the source, shape against the driver.
+CROSS_KEYS = ("csim", "id_distance", "aed", "apd")
 Progress = Callable[[str, int, int], None]  # (what, done, total)
 
 
 @dataclass
 class Curves:
-    """Per-frame signals for the report's plots: the target's (real frame or driver) and the
-    output's mouth opening and yaw (NaN where dlib found no face)."""
+    """Per-frame signals (:data:`metrics.SIGNALS`) of the target (real frame or driver) and of the
+    output, NaN where dlib found no face; and how closely the output follows the target."""
 
-    target_mouth: list[float] = field(default_factory=list)
-    output_mouth: list[float] = field(default_factory=list)
-    target_yaw: list[float] = field(default_factory=list)
-    output_yaw: list[float] = field(default_factory=list)
+    target: dict[str, list[float]] = field(
+        default_factory=lambda: {k: [] for k in metrics.SIGNALS})
+    output: dict[str, list[float]] = field(
+        default_factory=lambda: {k: [] for k in metrics.SIGNALS})
 
     def add(self, target: ScoredFace | None, output: ScoredFace | None) -> None:
-        for faces, mouth, yaw in ((target, self.target_mouth, self.target_yaw),
-                                  (output, self.output_mouth, self.output_yaw)):
-            mouth.append(faces.mouth_opening if faces else float("nan"))
-            yaw.append(float(faces.pose[0]) if faces else float("nan"))
+        for curves, face in ((self.target, target), (self.output, output)):
+            for key, value in metrics.signals(face).items():
+                curves[key].append(value)
+
+    def correlations(self) -> dict[str, float | None]:
+        """``r_<signal>``: Pearson r between target and output over the frames where both have
+        a value; ``None`` where fewer than 10 such frames or the target does not vary."""
+        out = {}
+        for key in metrics.SIGNALS:
+            t, o = np.asarray(self.target[key]), np.asarray(self.output[key])
+            both = np.isfinite(t) & np.isfinite(o)
+            valid = both.sum() >= 10 and np.std(t[both]) > 1e-9 and np.std(o[both]) > 1e-9
+            out[f"r_{key}"] = float(np.corrcoef(t[both], o[both])[0, 1]) if valid else None
+        return out
+
+    def blink(self) -> float | None:
+        """How open the output's eyes stay while the target's are closed: the output's eye
+        openness over its own median, at the frames where the target's is under 40 % of its
+        median (a blink). ``None`` if the target never blinks."""
+        t, o = np.asarray(self.target["eyes"]), np.asarray(self.output["eyes"])
+        both = np.isfinite(t) & np.isfinite(o)
+        closed = both & (t < 0.4 * np.nanmedian(t))
+        if not closed.any():
+            return None
+        return float(np.median(o[closed]) / np.median(o[both]))
 
 
 @dataclass
@@ -169,11 +192,12 @@ def evaluate_cross(pairs: Iterable[tuple[Path, Path]], engine: str, report: Path
     for source, driving in pairs:
         scored = cross(pipeline, scorer, Path(source), Path(driving), progress)
         results.append(scored)
-        mean = metrics.mean(scored.rows, ("csim", "aed", "apd"))
+        mean = metrics.mean(scored.rows, CROSS_KEYS)
         rows.append({"source": str(source), "driving": str(driving), **mean,
+                     **scored.curves.correlations(), "blink": scored.curves.blink(),
                      "face_rate": scored.found / max(scored.frames, 1)})
-    summary = {"engine": pipeline.engine.name, "pairs": rows,
-               "mean": metrics.mean(rows, ("csim", "aed", "apd", "face_rate"))}
+    keys = (*CROSS_KEYS, *(f"r_{k}" for k in metrics.SIGNALS), "blink", "face_rate")
+    summary = {"engine": pipeline.engine.name, "pairs": rows, "mean": metrics.mean(rows, keys)}
     _write(report, summary, results, "cross-reenactment")
     return summary
 

@@ -23,11 +23,36 @@ _HEAD_POINTS = [30, 8, 36, 45, 48, 54]  # nose tip, chin, eye outer corners, mou
 _RIGID = np.r_[27:36, 36, 39, 42, 45]
 
 
+_EYES = (np.arange(36, 42), np.arange(42, 48))  # each eye's six points, corners first and fourth
+
+
+def _iris_offset(gray: np.ndarray, eye: np.ndarray) -> float:
+    """Where the iris sits between the eye's corners, from the pixels: the centroid of the
+    darkest third of the eye opening, relative to the corners' midpoint, in eye widths (positive
+    towards image right). NaN for an eye too closed to show its iris."""
+    corner_a, corner_b = eye[0], eye[3]
+    width = float(np.linalg.norm(corner_b - corner_a))
+    if width < 4 or np.linalg.norm(eye[[1, 2]].mean(0) - eye[[5, 4]].mean(0)) < 0.12 * width:
+        return float("nan")
+    x0, y0 = np.floor(eye.min(0)).astype(int)
+    x1, y1 = np.ceil(eye.max(0)).astype(int) + 1
+    patch = gray[max(y0, 0):y1, max(x0, 0):x1].astype(np.float64)
+    mask = np.zeros(patch.shape, np.uint8)
+    cv2.fillPoly(mask, [np.round(eye - [max(x0, 0), max(y0, 0)]).astype(np.int32)], 1)
+    values = patch[mask > 0]
+    if values.size < 6:
+        return float("nan")
+    dark = (patch <= np.percentile(values, 33)) & (mask > 0)
+    xs = np.nonzero(dark)[1] + max(x0, 0)
+    return float((xs.mean() - (corner_a[0] + corner_b[0]) / 2) / width)
+
+
 @dataclass(frozen=True)
 class ScoredFace:
     points: np.ndarray  # (68, 2) pixels
     embedding: np.ndarray  # (128,)
     image_size: tuple[int, int]  # (height, width)
+    gaze: float = float("nan")  # mean iris offset of both eyes (see _iris_offset)
 
     @cached_property
     def interocular(self) -> float:
@@ -51,6 +76,15 @@ class ScoredFace:
         """Inner-lip gap over mouth width."""
         gap = np.linalg.norm(self.points[[61, 62, 63]] - self.points[[67, 66, 65]], axis=1).mean()
         return float(gap / (np.linalg.norm(self.points[48] - self.points[54]) + 1e-9))
+
+    @property
+    def eye_openness(self) -> float:
+        """Mean eye aspect ratio of both eyes (lid gap over eye width; about 0.3 open, under
+        0.1 closed)."""
+        ratios = [(np.linalg.norm(e[1] - e[5]) + np.linalg.norm(e[2] - e[4]))
+                  / (2 * np.linalg.norm(e[0] - e[3]) + 1e-9)
+                  for e in (self.points[i] for i in _EYES)]
+        return float(np.mean(ratios))
 
     def aligned_to(self, other: ScoredFace) -> np.ndarray:
         """These landmarks moved onto ``other``'s by the similarity that best matches their
@@ -83,4 +117,7 @@ class DlibScorer:
         shape = self._predictor(image, rect)
         points = np.array([[p.x, p.y] for p in shape.parts()], float)
         embedding = np.array(self._encoder.compute_face_descriptor(image, shape))
-        return ScoredFace(points, embedding, image.shape[:2])
+        gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+        offsets = [o for o in (_iris_offset(gray, points[i]) for i in _EYES) if np.isfinite(o)]
+        gaze = float(np.mean(offsets)) if offsets else float("nan")
+        return ScoredFace(points, embedding, image.shape[:2], gaze)
