@@ -63,8 +63,15 @@ class ScoredFace:
         """(yaw, pitch, roll) in degrees, from a generic head fitted to six landmarks."""
         h, w = self.image_size
         camera = np.array([[w, 0, w / 2], [0, w, h / 2], [0, 0, 1]], float)
-        _, rvec, _ = cv2.solvePnP(_HEAD_3D, self.points[_HEAD_POINTS].astype(float), camera,
-                                  None, flags=cv2.SOLVEPNP_ITERATIVE)
+        # Started from a frontal head at the distance its eye width implies: unguided, the
+        # six-point fit flips to a mirror solution (pitch +20 instead of -7) on some frames.
+        image_points = self.points[_HEAD_POINTS].astype(float)
+        depth = w * np.ptp(_HEAD_3D[2:4, 0]) / (np.linalg.norm(image_points[3] - image_points[2])
+                                                + 1e-9)
+        tvec = np.array([(image_points[0, 0] - w / 2) * depth / w,
+                         (image_points[0, 1] - h / 2) * depth / w, depth])
+        _, rvec, _ = cv2.solvePnP(_HEAD_3D, image_points, camera, None, np.zeros(3), tvec,
+                                  useExtrinsicGuess=True, flags=cv2.SOLVEPNP_ITERATIVE)
         rot = cv2.Rodrigues(rvec)[0]
         pitch = np.degrees(np.arctan2(rot[2, 1], rot[2, 2]))
         yaw = np.degrees(np.arcsin(-np.clip(rot[2, 0], -1, 1)))
