@@ -46,6 +46,9 @@ class WarpConfig:
     # parts its own teeth.
     mouth_closed_below: float = 0.13
     mouth_feather_px: float = 2.0
+    # A driver's eye whose lid landmarks are this fraction of their open gap apart counts as
+    # shut (MediaPipe's margins stop just short of each other on a closed eye).
+    eye_shut_fraction: float = 0.12
 
 
 @dataclass(frozen=True)

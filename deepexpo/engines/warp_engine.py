@@ -19,6 +19,7 @@ from ..face.topology import FACE_OVAL_LOOP, LEFT_EYE, LEFT_IRIS, RIGHT_EYE, RIGH
 from ..motion.compose import MotionOptions, compose_motion, neutral_reference
 from ..motion.controls import ExpressionEdit
 from ..motion.extract import extract_motion
+from ..motion.eyelids import follow_closure
 from ..motion.rigid import fit_similarity, rotation_angle, rotation_power
 from ..motion.state import FaceMotion, HeadPose
 from ..render.mesh_warp import PixelBox, backward_map, remap_region
@@ -85,9 +86,12 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
 
     def target(self, source: WarpSource, driving: WarpFace, reference: WarpFace,
                options: MotionOptions) -> FaceMotion:
-        """The motion the source is warped to: the shared composition, its head turn and
-        shift capped to what a 2D warp can show."""
+        """The motion the source is warped to: the shared composition, eyes closed as far as
+        the driver's (the lid slid over the eye), its head turn and shift capped to what a 2D
+        warp can show."""
         target = compose_motion(source.motion, driving.motion, reference.motion, options)
+        target = follow_closure(target, source.motion, driving.motion, reference.motion,
+                                options, self.config.eye_shut_fraction)
         return replace(target, pose=self._limit(source.motion.pose, target.pose))
 
     def render(
@@ -136,12 +140,13 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         # turns away; leaving them out lets their visible neighbours and the head ring decide.
         visible = np.minimum(source.facing, canon.facing(target_points))
         keep = visible > cfg.min_facing
-        # Iris contours reach under the eyelids: as anchors they would hold a closing eye
-        # open, so there the iris centre alone carries the gaze.
+        # Iris points reach under the eyelids: as anchors they would hold a closing eye open
+        # (or squeeze the iris into a dark smear between the lids), so a closing eye is
+        # warped by its lids alone.
         for contour, iris in ((RIGHT_EYE, RIGHT_IRIS), (LEFT_EYE, LEFT_IRIS)):
             opening = np.ptp(source.motion.canonical[contour, 1])
             if np.ptp(target.canonical[contour, 1]) < 0.8 * opening:
-                keep[iris[1:]] = False
+                keep[iris] = False
         src = np.r_[source.xy[keep], source.head_ring, source.still_points]
         dst = np.r_[target_xy[keep], head_target, source.still_points]
         step = source.motion.pose.scale / cfg.map_cells_per_face_unit

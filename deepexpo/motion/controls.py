@@ -22,6 +22,7 @@ from ..face.canonical import canonical_face
 from ..face.landmarks import FaceLandmarks
 from .compose import lips_apart
 from .extract import extract_motion
+from .eyelids import Eyelid, eyelids
 from .rigid import euler_to_rotation
 from .state import FaceMotion, HeadPose
 
@@ -210,54 +211,6 @@ def expression_offset(shape: np.ndarray, c: ExpressionControls) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class _Eye:
-    upper: np.ndarray  # upper-lid margin landmarks
-    lower_partner: np.ndarray  # for each, the lower-lid landmark below it
-    lower: np.ndarray
-    iris: np.ndarray
-    lid: np.ndarray  # upper-lid skin landmarks between the margin and the brow
-    lid_margin: np.ndarray  # for each, the margin landmark below it
-    lid_weight: np.ndarray  # how far each follows a closing margin (1 near it, 0 at the brow)
-
-    def closing(self, shape: np.ndarray, amount: float) -> np.ndarray:
-        """Displacement that closes this eye on ``shape`` by ``amount`` (1: shut, negative:
-        wider). The upper lid slides down onto the lower one, carrying the skin just above
-        the margin (the landmarks sit inside the visible lid edge) and stretching the skin
-        up to the brow; the iris goes down with it."""
-        out = np.zeros_like(shape)
-        gap = shape[self.lower_partner, 1] - shape[self.upper, 1]
-        out[self.upper, 1] = amount * gap
-        lid_gap = gap[np.searchsorted(self.upper, self.lid_margin)]
-        out[self.lid, 1] = amount * self.lid_weight * lid_gap
-        lower_y = shape[self.lower, 1].mean()
-        out[self.iris, 1] = max(amount, 0.0) * 0.8 * (lower_y - shape[self.iris[0], 1])
-        return out
-
-
-def _eye(contour: np.ndarray, iris: np.ndarray, brow: np.ndarray, points: np.ndarray) -> _Eye:
-    x, y = points[contour, 0], points[contour, 1]
-    a, b = np.argmin(x), np.argmax(x)
-    corner_line = y[a] + (y[b] - y[a]) * (x - x[a]) / (x[b] - x[a])
-    interior = np.ones(len(contour), bool)
-    interior[[a, b]] = False
-    upper = np.sort(contour[interior & (y < corner_line)])
-    lower = contour[interior & (y >= corner_line)]
-    partner = lower[np.abs(points[upper, None, 0] - points[None, lower, 0]).argmin(axis=1)]
-    # Skin above the margin, below the brow, within the eye's width.
-    margin_y = np.interp(points[:, 0], np.sort(points[upper, 0]),
-                         points[upper, 1][np.argsort(points[upper, 0])])
-    brow_y = points[brow, 1].mean()
-    height = margin_y - points[:, 1]  # above the margin
-    span = (points[:, 0] > x.min()) & (points[:, 0] < x.max())
-    lid = np.flatnonzero(span & (height > 1e-6) & (points[:, 1] > brow_y))
-    lid = np.setdiff1d(lid, np.r_[contour, iris, brow])
-    h0, top = 0.06, margin_y[lid] - brow_y
-    weight = np.clip(1.0 - (height[lid] - h0) / np.maximum(top - h0, 1e-6), 0.0, 1.0)
-    nearest = upper[np.abs(points[lid, None, 0] - points[None, upper, 0]).argmin(axis=1)]
-    return _Eye(upper, partner, lower, iris, lid, nearest, weight)
-
-
-@dataclass(frozen=True)
 class _Geometry:
     """Per-landmark unit displacements of the constant controls, from the canonical face."""
 
@@ -267,8 +220,8 @@ class _Geometry:
     brow_raise: np.ndarray  # (len(BROWS), 3)
     brow_frown: np.ndarray
     lid_raise: np.ndarray  # (3,) upper lids follow raised brows a little
-    right_eye: _Eye
-    left_eye: _Eye
+    right_eye: Eyelid
+    left_eye: Eyelid
     irises: np.ndarray
     jaw: np.ndarray  # (478,) how far each point follows a dropping jaw
 
@@ -308,8 +261,7 @@ def _geometry() -> _Geometry:
     lower_lip[canon.lower_lip] = 1.0
     return _Geometry(
         smile, eee, woo, brow_raise, brow_frown, np.array([0.0, -0.012, 0.0]),
-        _eye(topology.RIGHT_EYE, topology.RIGHT_IRIS, topology.RIGHT_EYEBROW, p),
-        _eye(topology.LEFT_EYE, topology.LEFT_IRIS, topology.LEFT_EYEBROW, p),
+        *eyelids(),
         np.r_[topology.RIGHT_IRIS, topology.LEFT_IRIS],
         np.maximum(canon.jaw_weights, lower_lip),
     )

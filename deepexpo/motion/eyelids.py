@@ -1,0 +1,132 @@
+"""How the eyes open and close on a face in the canonical frame.
+
+MediaPipe's eyelid landmarks sit inside the visible lid edge and never quite meet, even on a
+shut eye. So a blink is not copied landmark by landmark: the driver's eye closure is read as a
+fraction of its open eye (:func:`closure`), and the lid is slid down over the source's eye by
+that fraction, carrying the lid skin with it (:meth:`Eyelid.closing`), as the expression
+editor's blink does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+import numpy as np
+
+from ..face import topology
+from ..face.canonical import canonical_face
+from .compose import MotionOptions
+from .state import FaceMotion
+
+
+#: The gap left between the margins of a shut eye, as a fraction of its open gap.
+_SHUT_GAP = 0.1
+
+
+@dataclass(frozen=True)
+class Eyelid:
+    """One eye's lids: landmark indices and how the lid skin follows a closing margin."""
+
+    upper: np.ndarray  # upper-lid margin landmarks
+    lower: np.ndarray
+    iris: np.ndarray
+    lid: np.ndarray  # upper-lid skin landmarks between the margin and the brow
+    lid_margin: np.ndarray  # for each, the margin landmark below it
+    lid_weight: np.ndarray  # how far each follows a closing margin (1 near it, 0 at the brow)
+
+    def gaps(self, shape: np.ndarray) -> np.ndarray:
+        """For each upper-margin landmark of canonical-frame landmarks ``shape``, how far the
+        lower margin is below it (read off the lower lid's curve, so a shut eye closes on a
+        smooth line rather than on a zigzag between landmark pairs)."""
+        lower = shape[self.lower]
+        order = np.argsort(lower[:, 0])
+        return np.interp(shape[self.upper, 0], lower[order, 0], lower[order, 1]) \
+            - shape[self.upper, 1]
+
+    def opening(self, shape: np.ndarray) -> float:
+        """Mean gap between the lid margins of canonical-frame landmarks ``shape``."""
+        return float(self.gaps(shape).mean())
+
+    def closing(self, shape: np.ndarray, amount: float) -> np.ndarray:
+        """Displacement that closes this eye on ``shape`` by ``amount`` (1: shut, negative:
+        wider). The upper lid slides down onto the lower one, carrying the skin just above
+        the margin (the landmarks sit inside the visible lid edge) and stretching the skin
+        up to the brow; the iris goes down with it."""
+        out = np.zeros_like(shape)
+        gap = self.gaps(shape)
+        out[self.upper, 1] = amount * gap
+        lid_gap = gap[np.searchsorted(self.upper, self.lid_margin)]
+        out[self.lid, 1] = amount * self.lid_weight * lid_gap
+        lower_y = shape[self.lower, 1].mean()
+        out[self.iris, 1] = max(amount, 0.0) * 0.8 * (lower_y - shape[self.iris[0], 1])
+        return out
+
+
+def _eyelid(contour: np.ndarray, iris: np.ndarray, brow: np.ndarray,
+            points: np.ndarray) -> Eyelid:
+    x, y = points[contour, 0], points[contour, 1]
+    a, b = np.argmin(x), np.argmax(x)
+    corner_line = y[a] + (y[b] - y[a]) * (x - x[a]) / (x[b] - x[a])
+    interior = np.ones(len(contour), bool)
+    interior[[a, b]] = False
+    upper = np.sort(contour[interior & (y < corner_line)])
+    lower = contour[interior & (y >= corner_line)]
+    # Skin above the margin, below the brow, within the eye's width.
+    margin_y = np.interp(points[:, 0], np.sort(points[upper, 0]),
+                         points[upper, 1][np.argsort(points[upper, 0])])
+    brow_y = points[brow, 1].mean()
+    height = margin_y - points[:, 1]  # above the margin
+    span = (points[:, 0] > x.min()) & (points[:, 0] < x.max())
+    lid = np.flatnonzero(span & (height > 1e-6) & (points[:, 1] > brow_y))
+    lid = np.setdiff1d(lid, np.r_[contour, iris, brow])
+    h0, top = 0.06, margin_y[lid] - brow_y
+    weight = np.clip(1.0 - (height[lid] - h0) / np.maximum(top - h0, 1e-6), 0.0, 1.0)
+    nearest = upper[np.abs(points[lid, None, 0] - points[None, upper, 0]).argmin(axis=1)]
+    return Eyelid(upper, lower, iris, lid, nearest, weight)
+
+
+@lru_cache(maxsize=1)
+def eyelids() -> tuple[Eyelid, Eyelid]:
+    """The subject's right and left eyelids, from the canonical face."""
+    p = canonical_face().points
+    return (_eyelid(topology.RIGHT_EYE, topology.RIGHT_IRIS, topology.RIGHT_EYEBROW, p),
+            _eyelid(topology.LEFT_EYE, topology.LEFT_IRIS, topology.LEFT_EYEBROW, p))
+
+
+def closure(opening: float, open_opening: float, shut_fraction: float) -> float:
+    """How closed an eye is, 0 (as open as ``open_opening``) to 1 (shut), negative when
+    wider: an eye whose landmarks are ``shut_fraction`` of their open gap apart counts as shut
+    (MediaPipe's margins stop short of each other)."""
+    if open_opening <= 1e-9:
+        return 0.0
+    return float(np.clip((open_opening - opening) / ((1.0 - shut_fraction) * open_opening),
+                         -0.5, 1.0))
+
+
+def follow_closure(target: FaceMotion, source: FaceMotion, driving: FaceMotion,
+                   reference: FaceMotion, options: MotionOptions,
+                   shut_fraction: float) -> FaceMotion:
+    """``target`` (composed from these motions) with each eye closed as far as the driver's
+    is, as a fraction of the eye, by sliding the source's lid over it. Relative: the driver's
+    closure from the reference's eye, applied on top of the source's own; absolute: from
+    each face's own neutral eye."""
+    weights = options.strength * canonical_face().masks[options.region]
+    if options.relative:
+        driver_open, source_base = reference.canonical, source.canonical
+    else:
+        driver_open = driving.canonical - driving.expression
+        source_base = source.canonical - source.expression
+    offset = np.zeros_like(target.canonical)
+    for lid in eyelids():
+        weight = float(weights[lid.iris[0]])
+        c = closure(lid.opening(driving.canonical), lid.opening(driver_open), shut_fraction)
+        now = lid.opening(source.canonical)
+        wanted = now + weight * (lid.opening(source_base) * (1.0 - c) - now)
+        current = lid.opening(target.canonical)
+        if weight > 0 and current > 1e-6:
+            # Not quite zero: margins on top of each other fold the warp's triangles.
+            wanted = max(wanted, _SHUT_GAP * lid.opening(source_base))
+            offset += lid.closing(target.canonical, 1.0 - wanted / current)
+    return replace(target, canonical=target.canonical + offset,
+                   expression=target.expression + offset)
