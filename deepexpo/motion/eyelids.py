@@ -19,7 +19,6 @@ from ..face.canonical import canonical_face
 from .compose import MotionOptions
 from .state import FaceMotion
 
-
 #: The gap left between the margins of a shut eye, as a fraction of its open gap.
 _SHUT_GAP = 0.1
 
