@@ -36,6 +36,7 @@ from .io.video import (
 from .motion.compose import MotionOptions
 from .motion.controls import ExpressionEdit, reference_offsets
 from .motion.smoothing import OneEuroFilter
+from .prefetch import prefetch
 
 logger = logging.getLogger(__name__)
 
@@ -198,7 +199,9 @@ class TransferPipeline:
         self._write_video(info, output_path, self._rendered(info, frames), audio, progress)
 
     def _rendered(self, info: VideoInfo, frames: FrameRenderer) -> Iterator[np.ndarray]:
-        for frame, face in self._track(info):
+        """The output frames; the next frames are decoded and tracked on the other core
+        while this one is rendered (and the previous one encoded by ffmpeg)."""
+        for frame, face in prefetch(self._track(info)):
             yield from frames.feed(frame, face)
             if frames.done:
                 break
