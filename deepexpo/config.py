@@ -39,6 +39,9 @@ class WarpConfig:
     # and upsampled bilinearly: the field is piecewise linear, so little is lost, and the cost
     # no longer grows with the photo's resolution.
     map_cells_per_face_unit: float = 40.0
+    # ... except around the eyes, evaluated at every pixel: boxes around their source
+    # and target landmarks, this much larger (outer-eye-corner distances) on each side.
+    detail_margin: float = 0.08
     # Mouth interior is synthesised when the target opening (inner-lip gap / mouth width)
     # exceeds the source opening by this fraction of the mouth width ...
     mouth_fill_threshold: float = 0.04

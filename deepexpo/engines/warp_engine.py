@@ -19,7 +19,7 @@ from ..face.topology import FACE_OVAL_LOOP, LEFT_EYE, LEFT_IRIS, RIGHT_EYE, RIGH
 from ..motion.compose import MotionOptions, compose_motion, neutral_reference
 from ..motion.controls import ExpressionEdit
 from ..motion.extract import extract_motion
-from ..motion.eyelids import follow_closure
+from ..motion.eyelids import eyelids, follow_closure
 from ..motion.rigid import fit_similarity, rotation_angle, rotation_power
 from ..motion.state import FaceMotion, HeadPose
 from ..render.mesh_warp import PixelBox, backward_map, remap_region
@@ -140,17 +140,21 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         # turns away; leaving them out lets their visible neighbours and the head ring decide.
         visible = np.minimum(source.facing, canon.facing(target_points))
         keep = visible > cfg.min_facing
-        # Iris points reach under the eyelids: as anchors they would hold a closing eye open
-        # (or squeeze the iris into a dark smear between the lids), so a closing eye is
-        # warped by its lids alone.
-        for contour, iris in ((RIGHT_EYE, RIGHT_IRIS), (LEFT_EYE, LEFT_IRIS)):
-            opening = np.ptp(source.motion.canonical[contour, 1])
-            if np.ptp(target.canonical[contour, 1]) < 0.8 * opening:
-                keep[iris] = False
+        # The iris's top and bottom points lie under the lids: as anchors they would drag the
+        # lids with the gaze. Its centre and sides carry the gaze, except in an eye closing
+        # past half its opening, which is warped by its lids alone (an iris squeezed between
+        # them would smear).
+        keep[canon.iris_caps] = False
+        for lid in eyelids():
+            if lid.opening(target.canonical) < 0.5 * lid.opening(source.motion.canonical):
+                keep[lid.iris] = False
         src = np.r_[source.xy[keep], source.head_ring, source.still_points]
         dst = np.r_[target_xy[keep], head_target, source.still_points]
         step = source.motion.pose.scale / cfg.map_cells_per_face_unit
-        map_x, map_y = backward_map(src, dst, source.region, step)
+        margin = cfg.detail_margin * target.pose.scale
+        detail = tuple(PixelBox.around(np.r_[source.xy[part], target_xy[part]],
+                                       source.image.shape[:2], margin) for part in _DETAILED)
+        map_x, map_y = backward_map(src, dst, source.region, step, detail)
         out = remap_region(source.image, source.region, map_x, map_y)
         fill_mouth(
             out,
@@ -162,6 +166,10 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
             cfg.mouth_feather_px,
         )
         return out
+
+
+#: Features warped at full resolution: each eye with its iris (a gaze shift is a few pixels).
+_DETAILED = (np.r_[RIGHT_EYE, RIGHT_IRIS], np.r_[LEFT_EYE, LEFT_IRIS])
 
 
 def _border_points(w: int, h: int, per_side: int) -> np.ndarray:

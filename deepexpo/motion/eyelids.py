@@ -21,6 +21,8 @@ from .state import FaceMotion
 
 #: The gap left between the margins of a shut eye, as a fraction of its open gap.
 _SHUT_GAP = 0.1
+#: The narrowest open eye, as a fraction of the canonical face's.
+_OPEN_FLOOR = 0.7
 
 
 @dataclass(frozen=True)
@@ -117,9 +119,13 @@ def follow_closure(target: FaceMotion, source: FaceMotion, driving: FaceMotion,
         driver_open = driving.canonical - driving.expression
         source_base = source.canonical - source.expression
     offset = np.zeros_like(target.canonical)
+    driver_neutral = driving.canonical - driving.expression
     for lid in eyelids():
         weight = float(weights[lid.iris[0]])
-        c = closure(lid.opening(driving.canonical), lid.opening(driver_open), shut_fraction)
+        # A reference whose eye is much narrower than a typical open one (a driving photo's
+        # own closed eye, made "neutral" by a warp that cannot open it) is not an open eye.
+        open_gap = max(lid.opening(driver_open), _OPEN_FLOOR * lid.opening(driver_neutral))
+        c = closure(lid.opening(driving.canonical), open_gap, shut_fraction)
         now = lid.opening(source.canonical)
         wanted = now + weight * (lid.opening(source_base) * (1.0 - c) - now)
         current = lid.opening(target.canonical)

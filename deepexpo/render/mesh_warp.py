@@ -2,7 +2,8 @@
 
 The target points are triangulated (Delaunay) and each output pixel takes its source position
 by barycentric interpolation inside its triangle: a continuous, piecewise-affine map, so no
-seams. The map is evaluated on a coarse grid and upsampled, then applied with one ``cv2.remap``.
+seams. The map is evaluated on a coarse grid and upsampled, at full resolution where features
+move against their surroundings (the eyes), then applied with one ``cv2.remap``.
 """
 
 from __future__ import annotations
@@ -24,10 +25,12 @@ class PixelBox:
     y1: int
 
     @classmethod
-    def around(cls, xy: np.ndarray, image_size: tuple[int, int]) -> "PixelBox":
+    def around(cls, xy: np.ndarray, image_size: tuple[int, int],
+               margin: float = 0.0) -> "PixelBox":
+        """The box holding points ``xy`` (N, 2) and ``margin`` pixels more, in the image."""
         h, w = image_size
-        x0, y0 = np.floor(xy.min(axis=0)).astype(int)
-        x1, y1 = np.ceil(xy.max(axis=0)).astype(int) + 1
+        x0, y0 = np.floor(xy.min(axis=0) - margin).astype(int)
+        x1, y1 = np.ceil(xy.max(axis=0) + margin).astype(int) + 1
         return cls(max(0, x0), max(0, y0), min(w, x1), min(h, y1))
 
     @property
@@ -40,12 +43,15 @@ class PixelBox:
 
 
 def backward_map(
-    src: np.ndarray, dst: np.ndarray, region: PixelBox, step: float
+    src: np.ndarray, dst: np.ndarray, region: PixelBox, step: float,
+    detail: tuple[PixelBox, ...] = (),
 ) -> tuple[np.ndarray, np.ndarray]:
     """For every pixel of ``region`` in the output, where to sample the source image.
 
     ``src`` and ``dst`` are (N, 2) corresponding points (source position, output position).
-    The map is evaluated every ``step`` pixels and upsampled. Pixels outside the triangulated
+    The map is evaluated every ``step`` pixels and upsampled, and at every pixel inside the
+    ``detail`` boxes (the eyes: an iris moves more than its own size against the lids around
+    it, which a coarse grid would average away). Pixels outside the triangulated
     hull do not move.
     """
     h, w = region.size
@@ -54,23 +60,34 @@ def backward_map(
     # Grid positions chosen so that cv2.resize(gw -> w) maps grid samples exactly onto them.
     gx = region.x0 + (np.arange(gw) + 0.5) * (w / gw) - 0.5
     gy = region.y0 + (np.arange(gh) + 0.5) * (h / gh) - 0.5
-    grid = np.stack(np.meshgrid(gx, gy), axis=-1).reshape(-1, 2)
-
     tri = Delaunay(dst)
+    shift = _shift(tri, src - dst, gx, gy)
+    if (gh, gw) != (h, w):
+        shift = cv2.resize(shift, (w, h), interpolation=cv2.INTER_LINEAR)
+    for box in detail:
+        x0, y0 = max(box.x0, region.x0), max(box.y0, region.y0)
+        x1, y1 = min(box.x1, region.x1), min(box.y1, region.y1)
+        if x1 > x0 and y1 > y0:
+            shift[y0 - region.y0:y1 - region.y0, x0 - region.x0:x1 - region.x0] = _shift(
+                tri, src - dst, np.arange(x0, x1, dtype=np.float64),
+                np.arange(y0, y1, dtype=np.float64))
+    xs, ys = np.meshgrid(np.arange(region.x0, region.x1, dtype=np.float32),
+                         np.arange(region.y0, region.y1, dtype=np.float32))
+    return xs + shift[..., 0], ys + shift[..., 1]
+
+
+def _shift(tri: Delaunay, moves: np.ndarray, gx: np.ndarray, gy: np.ndarray) -> np.ndarray:
+    """(len(gy), len(gx), 2) float32: the piecewise-linear interpolation of ``moves`` (one per
+    triangulated point) at the grid ``gx`` x ``gy``; zero outside the hull."""
+    grid = np.stack(np.meshgrid(gx, gy), axis=-1).reshape(-1, 2)
     simplex = tri.find_simplex(grid)
     inside = simplex >= 0
     transform = tri.transform[simplex[inside]]
     bary2 = np.einsum("mij,mj->mi", transform[:, :2], grid[inside] - transform[:, 2])
     bary = np.c_[bary2, 1.0 - bary2.sum(axis=1)]
     shift = np.zeros_like(grid)
-    shift[inside] = np.einsum("mk,mkd->md", bary, (src - dst)[tri.simplices[simplex[inside]]])
-
-    shift = shift.reshape(gh, gw, 2).astype(np.float32)
-    if (gh, gw) != (h, w):
-        shift = cv2.resize(shift, (w, h), interpolation=cv2.INTER_LINEAR)
-    xs, ys = np.meshgrid(np.arange(region.x0, region.x1, dtype=np.float32),
-                         np.arange(region.y0, region.y1, dtype=np.float32))
-    return xs + shift[..., 0], ys + shift[..., 1]
+    shift[inside] = np.einsum("mk,mkd->md", bary, moves[tri.simplices[simplex[inside]]])
+    return shift.reshape(len(gy), len(gx), 2).astype(np.float32)
 
 
 def remap_region(
