@@ -21,7 +21,7 @@ from ..config import KEYPOINT_SMOOTHING
 from ..face.crop import FaceCrop
 from ..face.landmarks import FaceLandmarks
 from ..face.measure import eye_ratios, mouth_opening
-from ..face.territory import Territory
+from ..face.territory import Territory, TerritoryMask
 from ..motion.compose import MotionOptions, compose_pose, shift_ratio
 from ..motion.controls import ExpressionEdit
 from ..motion.extract import extract_motion
@@ -68,7 +68,7 @@ class NeuralFace:
 class NeuralSource(NeuralFace):
     feature: torch.Tensor  # the appearance volume
     warp: WarpSource  # the same photo for the warp engine: neutral references and edits
-    territory: Territory | None  # beyond it, other faces: the paste-back leaves them alone
+    territory: TerritoryMask | None  # beyond it, other faces: the paste-back leaves them be
 
 
 class NeuralEngine(TransferEngine[NeuralSource, NeuralFace]):
@@ -137,9 +137,10 @@ class NeuralEngine(TransferEngine[NeuralSource, NeuralFace]):
         with self._inference():
             feature = self._appearance(pixels)
         values = {f.name: getattr(base, f.name) for f in fields(NeuralFace)}
+        pasted = PixelBox.around(crop.corners, image.shape[:2])  # what the paste-back changes
         return NeuralSource(**values, feature=feature,
                             warp=self._warp.prepare_source(image, face, territory),
-                            territory=territory)
+                            territory=None if territory is None else territory.mask(pasted))
 
     def extract(self, image: np.ndarray, face: FaceLandmarks) -> NeuralFace:
         return self._face(image, face)
@@ -213,10 +214,10 @@ class NeuralEngine(TransferEngine[NeuralSource, NeuralFace]):
             images = self._generator(warped["out"]).float()
         crops = (images.clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
         pasted = [source.crop.paste(source.image, crop) for crop in crops]
-        if source.territory is None:
-            return pasted
-        region = PixelBox.around(source.crop.corners, source.image.shape[:2])
-        return [source.territory.confine(source.image, out, region) for out in pasted]
+        if source.territory is not None:
+            for out in pasted:
+                source.territory.apply(source.image, out)
+        return pasted
 
     def motion_filter(self, fps: float) -> Callable[[NeuralFace], NeuralFace]:
         """One-Euro smoothing of the driving keypoint motion, field by field."""

@@ -15,7 +15,7 @@ import numpy as np
 from ..config import WARP, WarpConfig
 from ..face.canonical import canonical_face
 from ..face.landmarks import FaceLandmarks
-from ..face.territory import Territory
+from ..face.territory import Territory, TerritoryMask
 from ..face.topology import FACE_OVAL_LOOP, LEFT_EYE, LEFT_IRIS, RIGHT_EYE, RIGHT_IRIS
 from ..motion.compose import MotionOptions, compose_motion, neutral_reference
 from ..motion.controls import ExpressionEdit
@@ -46,7 +46,7 @@ class WarpSource(WarpFace):
     head_ring: np.ndarray  # (K, 2) anchors that follow the head
     still_points: np.ndarray  # (M, 2) anchors that never move
     region: PixelBox  # the part of the image the warp may change
-    territory: Territory | None = None  # beyond it, other faces: left exactly as they are
+    territory: TerritoryMask | None = None  # beyond it, other faces: left as they are
 
 
 class WarpEngine(TransferEngine[WarpSource, WarpFace]):
@@ -84,7 +84,7 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         region = PixelBox.around(np.r_[still_ring, head_ring], (h, w))
         facing = canonical_face().facing(face.points)
         return WarpSource(image, face.points, extract_motion(face), facing, head_ring, still,
-                          region, territory)
+                          region, None if territory is None else territory.mask(region))
 
     def extract(self, image: np.ndarray, face: FaceLandmarks) -> WarpFace:
         return WarpFace(image, face.points, extract_motion(face))
@@ -166,7 +166,7 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
             cfg.mouth_feather_px,
         )
         if source.territory is not None:
-            out = source.territory.confine(source.image, out, source.region)
+            source.territory.apply(source.image, out)
         return out
 
 

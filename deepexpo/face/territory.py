@@ -31,10 +31,6 @@ class Territory:
     limits: np.ndarray  # (K,)
     feather: float  # pixels inside the edge over which changes fade out
 
-    def depth(self, xy: np.ndarray) -> np.ndarray:
-        """How far inside the territory each point is, in pixels (negative: outside)."""
-        return (self.limits[None, :] - xy @ self.normals.T).min(axis=1)
-
     def reach(self, centre: np.ndarray, directions: np.ndarray) -> np.ndarray:
         """The distance from ``centre`` to the edge along each unit direction (inf: none)."""
         along = directions @ self.normals.T
@@ -42,16 +38,35 @@ class Territory:
         with np.errstate(divide="ignore"):
             return np.where(along > 1e-9, room[None, :] / along, np.inf).min(axis=1)
 
-    def confine(self, original: np.ndarray, changed: np.ndarray, region: PixelBox) -> np.ndarray:
-        """``changed`` inside the territory, fading to ``original`` over the feather band, and
-        ``original`` exactly beyond its edge. Both images must agree outside ``region``."""
-        ys, xs = np.mgrid[region.slices]
-        depth = self.depth(np.c_[xs.ravel(), ys.ravel()].astype(np.float64))
-        weight = np.clip(depth / self.feather, 0.0, 1.0).reshape(region.size)[..., None]
-        out = changed.copy()
-        blend = weight * changed[region.slices] + (1.0 - weight) * original[region.slices]
-        out[region.slices] = np.round(blend).astype(original.dtype)
-        return out
+    def mask(self, region: PixelBox) -> TerritoryMask:
+        """The territory over one region of the image, worked out once for every rendering of
+        the face to come."""
+        xs = np.arange(region.x0, region.x1, dtype=np.float64)[None, :]
+        ys = np.arange(region.y0, region.y1, dtype=np.float64)[:, None]
+        depth = np.min([limit - normal[0] * xs - normal[1] * ys
+                        for normal, limit in zip(self.normals, self.limits, strict=True)], axis=0)
+        weight = np.clip(depth / self.feather, 0.0, 1.0)
+        band = (weight > 0) & (weight < 1)
+        return TerritoryMask(region, weight <= 0, np.nonzero(band), weight[band][:, None])
+
+
+@dataclass(frozen=True)
+class TerritoryMask:
+    """Where, in one region, a face's renderings give way to the photo as it was."""
+
+    region: PixelBox
+    outside: np.ndarray  # (h, w) bool over the region: beyond the territory's edge
+    band: tuple[np.ndarray, ...]  # (rows, columns) in the region where changes fade out
+    weights: np.ndarray  # (n, 1) how much of the change stays at each band pixel
+
+    def apply(self, original: np.ndarray, changed: np.ndarray) -> np.ndarray:
+        """``changed``, in place: ``original`` exactly beyond the territory's edge, fading
+        into the change over the band. Both images must agree outside the region."""
+        out, before = changed[self.region.slices], original[self.region.slices]
+        np.copyto(out, before, where=self.outside[..., None])
+        blend = self.weights * out[self.band] + (1.0 - self.weights) * before[self.band]
+        out[self.band] = np.round(blend).astype(out.dtype)
+        return changed
 
 
 @dataclass(frozen=True)
