@@ -67,13 +67,13 @@ def main() -> None:
     photo = data.astronaut()
 
     pipeline = TransferPipeline("warp")
-    _, source = pipeline.prepare_source(photo)
+    faces = pipeline.prepare_faces(photo)
     names = ExpressionControls.names()
     times = []
     for _ in range(args.updates + 3):
         edit = ExpressionEdit(ExpressionControls(**dict(zip(names, _random_values(rng), strict=True))))
         start = time.perf_counter()
-        pipeline.engine.edit(source, edit)
+        faces.edit(edit)
         times.append(time.perf_counter() - start)
     _report("library, 512x512", times[3:])
 

@@ -30,7 +30,9 @@ from skimage import data
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from deepexpo.face.landmarks import FaceLandmarks, MediaPipeLandmarker  # noqa: E402
+from deepexpo.face.landmarks import FaceLandmarks  # noqa: E402
+from deepexpo.face.selection import FaceChoice  # noqa: E402
+from deepexpo.face.tracking import FaceTracker  # noqa: E402
 from deepexpo.io.video import Mp4Writer, iter_frames, probe_video  # noqa: E402
 from deepexpo.motion.compose import MotionOptions  # noqa: E402
 from deepexpo.pipeline import TransferPipeline  # noqa: E402
@@ -86,19 +88,19 @@ def main() -> None:
     t0 = time.perf_counter()
     frames = list(iter_frames(info))
     t_decode = time.perf_counter() - t0
-    tracker = MediaPipeLandmarker(tracking=True)
+    tracker = FaceTracker(FaceChoice(), "driving video")
     faces: list[FaceLandmarks] = []
     t0 = time.perf_counter()
     face = None
     for frame in frames:
-        face = tracker.track(frame, face) or face
+        face = tracker(frame) or face
         faces.append(face)
     t_landmarks = time.perf_counter() - t0
-    _, src = pipeline.prepare_source(source)
+    src = pipeline.prepare_faces(source)
     engine = pipeline.engine
     reference = engine.extract(frames[0], faces[0])
     t0 = time.perf_counter()
-    outputs = [engine.render(src, engine.extract(f, lm), reference, MotionOptions())
+    outputs = [src.render(engine.extract(f, lm), reference, MotionOptions())
                for f, lm in zip(frames, faces, strict=True)]
     t_render = time.perf_counter() - t0
     t0 = time.perf_counter()

@@ -6,6 +6,10 @@ Python API::
     out = deepexpo.transfer_image(source, driving)              # RGB arrays in and out
     deepexpo.transfer_video(source, "driving.mp4", "out.mp4")   # writes an mp4
     deepexpo.reenact_video("talk.mp4", "driving.mp4", "out.mp4")  # a source video, driven
+    out = deepexpo.transfer_image(group, driving, face="all")   # every face of a group photo
+
+``face`` (and ``driving_face``) is a :class:`FaceChoice` or what one is made of: ``"largest"``
+(the default), ``"all"`` (source faces only) or a face's number, from 0, left to right.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import numpy as np
 
 from .config import INPUT_LIMITS, InputLimits
 from .errors import DeepExPoError, InputError, NoFaceError
+from .face.selection import FaceChoice
 from .motion.compose import MotionOptions
 
 __version__ = "0.1.0"
@@ -37,9 +42,13 @@ def transfer_image(
     options: MotionOptions = MotionOptions(),
     engine: str = "auto",
     show_inputs: bool = False,
+    face: FaceChoice | str | int = "largest",
+    driving_face: FaceChoice | str | int = "largest",
 ) -> np.ndarray:
     """The source person (RGB array) with the driving image's expression and head pose."""
-    return get_pipeline(engine).transfer_image(source, driving, options, show_inputs)
+    return get_pipeline(engine).transfer_image(source, driving, options, show_inputs,
+                                               FaceChoice.parse(face),
+                                               FaceChoice.parse(driving_face))
 
 
 def transfer_video(
@@ -50,11 +59,13 @@ def transfer_video(
     engine: str = "auto",
     show_inputs: bool = False,
     keep_audio: bool = True,
+    face: FaceChoice | str | int = "largest",
+    driving_face: FaceChoice | str | int = "largest",
 ) -> Path:
     """Write an mp4 of the source person following the driving video."""
     return get_pipeline(engine).transfer_video(
-        source, driving_video, output_path, options, show_inputs, keep_audio
-    )
+        source, driving_video, output_path, options, show_inputs, keep_audio,
+        face=FaceChoice.parse(face), driving_face=FaceChoice.parse(driving_face))
 
 
 def reenact_video(
@@ -66,16 +77,19 @@ def reenact_video(
     show_inputs: bool = False,
     audio: str = "source",
     shortest: bool = False,
+    driving_face: FaceChoice | str | int = "largest",
 ) -> Path:
     """Write an mp4 of a source video driven by a driving video or image, frame by frame:
     ``options.region`` says what the driver changes (``expression`` keeps the source's head
     motion, ``pose`` its expression and lips)."""
     return get_pipeline(engine).reenact_video(source_video, driving, output_path, options,
-                                              show_inputs, audio, shortest)
+                                              show_inputs, audio, shortest,
+                                              driving_face=FaceChoice.parse(driving_face))
 
 
 __all__ = [
     "DeepExPoError",
+    "FaceChoice",
     "InputError",
     "MotionOptions",
     "NoFaceError",

@@ -22,6 +22,7 @@ from .engines import ENGINES, TransferEngine, create_engine
 from .errors import DeepExPoError, InputError
 from .evaluation.commands import add_evaluation_commands, animate_command, evaluate_command
 from .face.canonical import REGIONS
+from .face.selection import FaceChoice
 from .fusion import semantic_weights_file, trained_semantic_weights
 from .io.images import check_image_output, read_image, write_image
 from .io.output import atomic_output, check_output
@@ -37,6 +38,13 @@ def _fusion_models(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--base", help="Stable Diffusion 1.5 folder (default: the downloaded sd15)")
     parser.add_argument("--no-identity", action="store_true",
                         help="without the IP-Adapter identity branch")
+
+
+def _face_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--face", default="largest",
+                        help="which face of a source photo with several to drive: largest, all "
+                             "(each with its own pose), or its number, counting from 0 left to "
+                             "right (default: largest)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -69,6 +77,11 @@ def _parser() -> argparse.ArgumentParser:
                         "its last frame)")
     t.add_argument("--engine", choices=ENGINES, default="auto",
                    help="transfer engine (default: auto)")
+    _face_argument(t)
+    t.add_argument("--driving-face", default="largest",
+                   help="which face of a driver with several drives: largest or its number, "
+                        "counting from 0 left to right; a video's in its first frame with a "
+                        "face, followed from there on (default: largest)")
 
     e = sub.add_parser("edit", help="edit a photo's or video's expression: emotion presets and "
                                     "named controls")
@@ -91,6 +104,7 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--no-audio", action="store_true", help="do not copy the video's audio")
     e.add_argument("--engine", choices=ENGINES, default="auto",
                    help="engine (default: auto)")
+    _face_argument(e)
 
     g = sub.add_parser("generate", help="generate the identity person from a text prompt, with "
                                         "a reference's expression and pose")
@@ -183,14 +197,25 @@ def _check_output(video: bool, output: Path, *inputs: Path | None) -> None:
     (check_video_output if video else check_image_output)(output, inputs)
 
 
+def _source_face(args: argparse.Namespace, video: bool) -> FaceChoice:
+    """``--face``: it chooses among a source photo's faces; a source video drives its largest."""
+    face = FaceChoice.parse(args.face)
+    if video and face != FaceChoice():
+        raise InputError("--face chooses among a source photo's faces; a source video drives "
+                         "its largest face")
+    return face
+
+
 def _transfer(args: argparse.Namespace) -> None:
     options = MotionOptions(region=args.region, relative=not args.absolute,
                             strength=args.strength, adapt_scale=args.adapt_scale)
     source_video = is_video(args.source)
+    face = _source_face(args, source_video)
+    driving_face = FaceChoice.parse(args.driving_face).single("driving face")
     video = source_video or is_video(args.driving)
     _check_output(video, args.output, args.source, args.driving)
     if source_video:
-        _reenact(args, options)
+        _reenact(args, options, driving_face)
         return
     if args.audio == "source" or args.shortest:
         raise InputError(f"--{'audio source' if args.audio == 'source' else 'shortest'} needs "
@@ -200,12 +225,13 @@ def _transfer(args: argparse.Namespace) -> None:
     pipeline = TransferPipeline(engine)
     if not video:
         driving = read_image(args.driving)
-        write_image(args.output, pipeline.transfer_image(source, driving, options, args.side_by_side))
+        write_image(args.output, pipeline.transfer_image(source, driving, options,
+                                                         args.side_by_side, face, driving_face))
     else:
         with _progress_bar("reenacting") as progress:
             pipeline.transfer_video(source, args.driving, args.output, options,
                                     args.side_by_side, _audio(args, "driving") == "driving",
-                                    progress)
+                                    progress, face, driving_face)
     logger.info("wrote %s", args.output)
 
 
@@ -213,13 +239,14 @@ def _audio(args: argparse.Namespace, default: str) -> str:
     return "none" if args.no_audio else args.audio or default
 
 
-def _reenact(args: argparse.Namespace, options: MotionOptions) -> None:
+def _reenact(args: argparse.Namespace, options: MotionOptions,
+             driving_face: FaceChoice) -> None:
     """A source video driven by a driving video or image."""
     pipeline = TransferPipeline(_engine(args.engine))
     with _progress_bar("reenacting") as progress:
         pipeline.reenact_video(args.source, args.driving, args.output, options,
                                args.side_by_side, _audio(args, "source"), args.shortest,
-                               progress)
+                               progress, driving_face)
     logger.info("wrote %s", args.output)
 
 
@@ -228,6 +255,7 @@ def _edit(args: argparse.Namespace) -> None:
                                      for name in ExpressionControls.names()})
     edit = ExpressionEdit.from_settings(controls, args.emotion, args.intensity, args.keep_source)
     video = is_video(args.source)
+    face = _source_face(args, video)
     _check_output(video, args.output, args.source, args.reference)
     if args.reference and not video:
         raise InputError("--reference needs a video source; for a photo, use "
@@ -235,7 +263,8 @@ def _edit(args: argparse.Namespace) -> None:
     engine = _engine(args.engine)
     if not video:
         source = read_image(args.source)
-        write_image(args.output, TransferPipeline(engine).edit_image(source, edit, args.side_by_side))
+        write_image(args.output, TransferPipeline(engine).edit_image(source, edit, args.side_by_side,
+                                                                     face=face))
     else:
         pipeline = TransferPipeline(engine)
         with _progress_bar("editing") as progress:

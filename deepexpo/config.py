@@ -55,6 +55,19 @@ class WarpConfig:
 
 
 @dataclass(frozen=True)
+class FaceSharing:
+    """How the faces of a photo with several are chosen and kept apart (``face/territory.py``)."""
+
+    # A face whose landmarks span fewer pixels than this (the larger side) is too small to drive.
+    min_face_px: float = 32.0
+    # The line that keeps two faces apart must clear each face's oval grown by this factor ...
+    clearance: float = 1.15
+    # ... by at least this fraction of the face's radius, the band over which a face's changes
+    # fade out towards the line. Faces closer than that overlap and cannot be kept apart.
+    feather: float = 0.1
+
+
+@dataclass(frozen=True)
 class SmoothingConfig:
     """One-Euro filter parameters for driving landmarks (in pixels and seconds)."""
 
@@ -90,6 +103,7 @@ APP_LIMITS = InputLimits(max_file_bytes=50 * 1024 * 1024, max_video_frames=900,
 APP_STORAGE = StorageLimits()
 APP_CONCURRENCY = AppConcurrency()
 WARP = WarpConfig()
+FACES = FaceSharing()
 SMOOTHING = SmoothingConfig()
 # The neural engine's driving keypoints, in crop units (about -1..1) rather than pixels: a
 # higher floor (expressions change fast) and a speed term scaled to those units.

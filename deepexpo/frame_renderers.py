@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 
 from .engines import TransferEngine
+from .engines.source_faces import SourceFaces
 from .face.landmarks import FaceLandmarks
 from .motion.compose import MotionOptions
 from .motion.controls import ExpressionEdit
@@ -47,13 +48,14 @@ class FrameRenderer(ABC):
 
 
 class TransferFrames(FrameRenderer):
-    """The source driven by each frame: motion relative to the first frame with a face; a
-    frame without one reuses the last motion (the source itself before the first face)."""
+    """The source's chosen faces driven by each frame: motion relative to the first frame with
+    a face; a frame without one reuses the last motion (the source itself before the first
+    face)."""
 
-    def __init__(self, engine: TransferEngine, source_image: np.ndarray, source: Any,
-                 options: MotionOptions, show_inputs: bool, smooth: Callable[[Any], Any]):
+    def __init__(self, faces: SourceFaces, options: MotionOptions, show_inputs: bool,
+                 smooth: Callable[[Any], Any]):
         super().__init__()
-        self.engine, self.source_image, self.source = engine, source_image, source
+        self.faces, self.engine = faces, faces.engine
         self.options, self.show_inputs, self.smooth = options, show_inputs, smooth
         self.reference: Any = None
         self.driving: Any = None
@@ -69,12 +71,12 @@ class TransferFrames(FrameRenderer):
     def flush(self) -> list[np.ndarray]:
         batch, self.batch = self.batch, []
         driven = [d for _, d in batch if d is not None]
-        outs = iter(self.engine.render_batch(self.source, driven, self.reference, self.options)
+        outs = iter(self.faces.render_batch(driven, self.reference, self.options)
                     if driven else [])
         rendered = []
         for frame, driving in batch:
-            out = self.source_image if driving is None else next(outs)
-            rendered.append(side_by_side(self.source_image, frame, out) if self.show_inputs
+            out = self.faces.image if driving is None else next(outs)
+            rendered.append(side_by_side(self.faces.image, frame, out) if self.show_inputs
                             else out)
         return rendered
 

@@ -7,14 +7,17 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from .config import INPUT_LIMITS, InputLimits
+from .config import FACES, INPUT_LIMITS, InputLimits
 from .engines import TransferEngine, create_engine
+from .engines.source_faces import SourceFaces
 from .errors import InputError, NoFaceError
 from .face.landmarks import FaceLandmarks, MediaPipeLandmarker
+from .face.selection import FaceChoice
+from .face.territory import territories
+from .face.tracking import FaceTracker
 from .frame_renderers import (
     DriverTimeline,
     EditFrames,
@@ -58,9 +61,25 @@ class TransferPipeline:
         with self._landmarker_lock:
             return self._landmarker.detect(image, what)
 
-    def prepare_source(self, image: np.ndarray, what: str = "source image") -> tuple[np.ndarray, Any]:
+    def find_faces(self, image: np.ndarray) -> list[FaceLandmarks]:
+        """Every face in the image, left to right (the numbers a :class:`FaceChoice` uses)."""
+        with self._landmarker_lock:
+            return self._landmarker.detect_all(image)
+
+    def prepare_faces(self, image: np.ndarray, face: FaceChoice = FaceChoice(),
+                      what: str = "source image") -> SourceFaces:
+        """The photo's chosen faces, each prepared by the engine once, with the part of the
+        photo it may change (other faces are kept apart, :mod:`~deepexpo.face.territory`)."""
         image = as_rgb(image, what, self.limits)
-        return image, self.engine.prepare_source(image, self.detect(image, what))
+        faces = self.find_faces(image)
+        places = territories(faces, face.pick(faces, what, FACES.min_face_px), what)
+        return SourceFaces(self.engine, image, tuple(
+            self.engine.prepare_source(image, faces[i], territory)
+            for i, territory in places.items()))
+
+    def _driving_face(self, image: np.ndarray, choice: FaceChoice) -> FaceLandmarks:
+        faces = self.find_faces(image)
+        return faces[choice.single("driving face").pick(faces, "driving image")[0]]
 
     def transfer_image(
         self,
@@ -68,18 +87,23 @@ class TransferPipeline:
         driving_image: np.ndarray,
         options: MotionOptions = MotionOptions(),
         show_inputs: bool = False,
+        face: FaceChoice = FaceChoice(),
+        driving_face: FaceChoice = FaceChoice(),
     ) -> np.ndarray:
         """The source person with the driving image's expression and pose.
 
         In relative mode a single driving image is measured against its own neutral, frontal
-        face, so a screaming driver makes a calm source scream.
+        face, so a screaming driver makes a calm source scream. ``face``: which of the
+        source's faces to drive (``all``: each with its own pose and identity);
+        ``driving_face``: which of the driver's faces drives them.
         """
-        source_image, source = self.prepare_source(source_image)
+        faces = self.prepare_faces(source_image, face)
         driving_image = as_rgb(driving_image, "driving image", self.limits)
-        driving = self.engine.extract(driving_image, self.detect(driving_image, "driving image"))
+        driving = self.engine.extract(driving_image, self._driving_face(driving_image,
+                                                                        driving_face))
         reference = self.engine.neutral_reference(driving)
-        out = self.engine.render(source, driving, reference, options)
-        return side_by_side(source_image, driving_image, out) if show_inputs else out
+        out = faces.render(driving, reference, options)
+        return side_by_side(faces.image, driving_image, out) if show_inputs else out
 
     def transfer_video(
         self,
@@ -90,30 +114,35 @@ class TransferPipeline:
         show_inputs: bool = False,
         keep_audio: bool = True,
         progress: Progress | None = None,
+        face: FaceChoice = FaceChoice(),
+        driving_face: FaceChoice = FaceChoice(),
     ) -> Path:
         """Write an mp4 of the source person following the driving video, at its frame rate.
 
-        Relative mode takes motion relative to the first frame with a face. Landmarks are
-        smoothed over time; a frame where the face is lost reuses the last good motion.
+        Relative mode takes motion relative to the first frame with a face (for each of the
+        source's chosen ``face``s, on top of its own). Landmarks are smoothed over time; a frame
+        where the face is lost reuses the last good motion. ``driving_face``: the driver's face
+        in its first frame with one, followed from there on.
         """
         output_path = check_video_output(output_path, (driving_video,))
         info = probe_video(driving_video, self.limits)
-        frames = self._transfer_frames(source_image, info, options, show_inputs)
+        frames = self._transfer_frames(source_image, info, options, show_inputs, face)
         audio = info.path if keep_audio and info.has_audio else None
-        self._video(info, output_path, frames, audio, progress, "driving video")
+        self._video(info, output_path, frames, audio, progress, "driving video", driving_face)
         if frames.lost:
             logger.warning("no face in %d of %d driving frames; reused the last motion",
                            frames.lost, info.frame_count)
         return output_path
 
     def edit_image(self, image: np.ndarray, edit: ExpressionEdit, show_inputs: bool = False,
-                   prepared: tuple[np.ndarray, Any] | None = None) -> np.ndarray:
-        """The photo with its expression and head pose edited by hand-set controls.
-        ``prepared``: what :meth:`prepare_source` gave for it, kept by a caller that edits the
-        same photo again and again (the app's sliders)."""
-        image, source = prepared or self.prepare_source(image, "image")
-        out = self.engine.edit(source, edit)
-        return side_by_side(image, out) if show_inputs else out
+                   prepared: SourceFaces | None = None,
+                   face: FaceChoice = FaceChoice()) -> np.ndarray:
+        """The photo with its expression and head pose edited by hand-set controls, on the
+        chosen ``face`` (or all). ``prepared``: what :meth:`prepare_faces` gave for it, kept by
+        a caller that edits the same photo again and again (the app's sliders)."""
+        faces = prepared or self.prepare_faces(image, face, "image")
+        out = faces.edit(edit)
+        return side_by_side(faces.image, out) if show_inputs else out
 
     def edit_video(
         self,
@@ -135,7 +164,7 @@ class TransferPipeline:
         offsets: list[np.ndarray] = []
         if reference is not None:  # read up front: a bad clip fails before any output
             clip = probe_video(reference, self.limits)
-            offsets = reference_offsets(face for _, face in self._track(clip))
+            offsets = reference_offsets(face for _, face in self._track(clip, "reference video"))
             if not offsets:
                 raise NoFaceError(f"no face found in any frame of reference video "
                                   f"'{clip.path.name}'")
@@ -157,13 +186,15 @@ class TransferPipeline:
         audio: str = "source",
         shortest: bool = False,
         progress: Progress | None = None,
+        driving_face: FaceChoice = FaceChoice(),
     ) -> Path:
         """Drive a source video with a driving video or image (DPE's video portrait editing,
         LivePortrait's video-to-video). The output follows the source's frame rate and length;
         the driver is time-aligned to it (a shorter one holds its last frame, or with
         ``shortest`` the output stops there). ``region="expression"`` keeps each source frame's
         head motion, ``"pose"`` its expression and lips. ``audio``: ``source``, ``driving`` or
-        ``none``."""
+        ``none``. ``driving_face``: which of the driver's faces drives (a video: in its first
+        frame with a face, followed from there on)."""
         output_path = check_video_output(output_path, (source_video, driving))
         if audio not in AUDIO_FROM:
             raise InputError(f"audio must be one of {', '.join(AUDIO_FROM)}, not {audio!r}")
@@ -171,14 +202,15 @@ class TransferPipeline:
         audio_from = {"source": info, "driving": None, "none": None}
         if is_video(driving):
             driver = probe_video(driving, self.limits)
-            self._require_a_face(driver, "driving video")
-            timeline = DriverTimeline(self.engine, driver.fps, self._track(driver),
+            self._require_a_face(driver, "driving video", driving_face)
+            timeline = DriverTimeline(self.engine, driver.fps,
+                                      self._track(driver, "driving video", driving_face),
                                       self.engine.motion_filter(info.fps))
             audio_from["driving"] = driver
         else:
             image = read_image(driving, self.limits)
             timeline = DriverTimeline.from_image(self.engine, image,
-                                                 self.detect(image, "driving image"))
+                                                 self._driving_face(image, driving_face))
         chosen = audio_from[audio]
         frames = SourceVideoFrames(self.engine, timeline, info.fps, options, show_inputs,
                                    shortest)
@@ -191,17 +223,20 @@ class TransferPipeline:
         return output_path
 
     def _video(self, info: VideoInfo, output_path: Path, frames: FrameRenderer,
-               audio: Path | None, progress: Progress | None, what: str) -> None:
-        """The one video loop: track the faces, turn each frame into output frames, and write
-        them (with ``audio``'s sound) to a file that appears under ``output_path`` only once
-        complete. A video in which no frame has a face fails before anything is encoded."""
-        self._require_a_face(info, what)
-        self._write_video(info, output_path, self._rendered(info, frames), audio, progress)
+               audio: Path | None, progress: Progress | None, what: str,
+               choice: FaceChoice = FaceChoice()) -> None:
+        """The one video loop: follow the chosen face, turn each frame into output frames, and
+        write them (with ``audio``'s sound) to a file that appears under ``output_path`` only
+        once complete. A video in which no frame has a face fails before anything is encoded."""
+        self._require_a_face(info, what, choice)
+        self._write_video(info, output_path, self._rendered(info, frames, what, choice), audio,
+                          progress)
 
-    def _rendered(self, info: VideoInfo, frames: FrameRenderer) -> Iterator[np.ndarray]:
+    def _rendered(self, info: VideoInfo, frames: FrameRenderer, what: str,
+                  choice: FaceChoice = FaceChoice()) -> Iterator[np.ndarray]:
         """The output frames; the next frames are decoded and tracked on the other core
         while this one is rendered (and the previous one encoded by ffmpeg)."""
-        for frame, face in prefetch(self._track(info)):
+        for frame, face in prefetch(self._track(info, what, choice)):
             yield from frames.feed(frame, face)
             if frames.done:
                 break
@@ -213,30 +248,32 @@ class TransferPipeline:
         encoded: for scoring them against the real frames."""
         info = probe_video(driving_video, self.limits)
         self._require_a_face(info, "driving video")
-        yield from self._rendered(info, self._transfer_frames(source_image, info, options, False))
+        yield from self._rendered(info, self._transfer_frames(source_image, info, options, False),
+                                  "driving video")
 
     def _transfer_frames(self, source_image: np.ndarray, info: VideoInfo,
-                         options: MotionOptions, show_inputs: bool) -> TransferFrames:
-        """The renderer of a photo driven by the video ``info``."""
-        source_image, source = self.prepare_source(source_image)
-        return TransferFrames(self.engine, source_image, source, options, show_inputs,
+                         options: MotionOptions, show_inputs: bool,
+                         face: FaceChoice = FaceChoice()) -> TransferFrames:
+        """The renderer of a photo's chosen faces driven by the video ``info``."""
+        return TransferFrames(self.prepare_faces(source_image, face), options, show_inputs,
                               self.engine.motion_filter(info.fps))
 
-    def _require_a_face(self, info: VideoInfo, what: str) -> None:
+    def _require_a_face(self, info: VideoInfo, what: str, choice: FaceChoice = FaceChoice()
+                        ) -> None:
         """Reads up to the first frame with a face; none at all is a :class:`NoFaceError`."""
-        if all(face is None for _, face in self._track(info, until_face=True)):
+        if all(face is None for _, face in self._track(info, what, choice, until_face=True)):
             raise NoFaceError(f"no face found in any frame of {what} '{info.path.name}'")
 
-    def _track(self, info: VideoInfo, until_face: bool = False
-               ) -> Iterator[tuple[np.ndarray, FaceLandmarks | None]]:
-        """Each frame with its face, landmarks smoothed over time (``None``: no face found);
-        ``until_face``: stop after the first frame with one."""
-        tracker = MediaPipeLandmarker(tracking=True)
+    def _track(self, info: VideoInfo, what: str, choice: FaceChoice = FaceChoice(),
+               until_face: bool = False) -> Iterator[tuple[np.ndarray, FaceLandmarks | None]]:
+        """Each frame with the chosen face, followed through the video (:class:`FaceTracker`),
+        its landmarks smoothed over time (``None``: not found); ``until_face``: stop after the
+        first frame with one."""
+        tracker = FaceTracker(choice, f"{what} '{info.path.name}'")
         smooth = OneEuroFilter(info.fps)
-        tracked: FaceLandmarks | None = None  # the last frame's face; None re-detects
         try:
             for frame in iter_frames(info, self.limits):
-                tracked = tracker.track(frame, tracked)
+                tracked = tracker(frame)
                 face = None if tracked is None else FaceLandmarks(smooth(tracked.points),
                                                                   tracked.image_size)
                 yield frame, face

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import cv2
 import matplotlib.cbook
 import numpy as np
 import pytest
@@ -115,6 +116,26 @@ def open_mouth_driver(hopper, landmarker) -> np.ndarray:
 def turned_driver(astronaut, landmarker) -> np.ndarray:
     """The astronaut with her head turned towards the image's right."""
     return pose_face(astronaut, landmarker, yaw=22.0)
+
+
+def face_window(image: np.ndarray, landmarker: MediaPipeLandmarker, width: int = 240,
+                height: int = 320) -> np.ndarray:
+    """``image`` cut close around its face (2.1 face sizes high) and scaled to ``width`` x
+    ``height``: a portrait to set beside another."""
+    face = landmarker.detect(image)
+    scale = height / (2.1 * face.side)
+    shift = np.array([width, height]) / 2 - scale * face.centre
+    to_window = np.array([[scale, 0.0, shift[0]], [0.0, scale, shift[1]]])
+    return cv2.warpAffine(image, to_window, (width, height), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REPLICATE)
+
+
+@pytest.fixture(scope="session")
+def two_faces(astronaut, hopper, landmarker) -> np.ndarray:
+    """The astronaut (face 0) and Hopper (face 1) side by side, each portrait 240 x 320 and cut
+    close around her face: so close that one face's warp, unchecked, reaches the other half."""
+    return np.concatenate([face_window(astronaut, landmarker), face_window(hopper, landmarker)],
+                          axis=1)
 
 
 @pytest.fixture(scope="session")

@@ -132,8 +132,8 @@ def test_generation_explains_the_missing_base_model(client, files, monkeypatch):
 def test_edit_endpoint_smiles(client, files, hopper, measure):
     names = ExpressionControls.names()
     values = [1.0 if name == "smile" else 0.0 for name in names]
-    path = client.predict(handle_file(files["hopper.png"]), "warp", "none", 1.0, 1.0, *values,
-                          api_name="/edit_image")
+    path = client.predict(handle_file(files["hopper.png"]), "largest", "warp", "none", 1.0, 1.0,
+                          *values, api_name="/edit_image")
     out = read_image(path)
     assert out.shape == hopper.shape
     assert measure.features(out)["lift"] > measure.features(hopper)["lift"] + 0.025
@@ -145,6 +145,49 @@ def test_edit_video_endpoint_keeps_frames_and_audio(client, driving_video, drivi
                           api_name="/edit_video")
     info = probe_video(path)
     assert info.frame_count == len(driving_frames) and info.has_audio
+
+
+# --- several faces --------------------------------------------------------------------------
+
+def _halves(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The two portraits of ``two_faces``: the astronaut (face 0) and Hopper (face 1)."""
+    return np.ascontiguousarray(image[:, :240]), np.ascontiguousarray(image[:, 240:])
+
+
+def test_an_upload_shows_its_faces_numbered_for_the_choice(tmp_path, two_faces, files,
+                                                           monkeypatch):
+    # A second storage points Gradio's uploads elsewhere: the app under test keeps its own.
+    monkeypatch.setenv("GRADIO_TEMP_DIR", os.environ["GRADIO_TEMP_DIR"])
+    handlers = Handlers(AppStorage())
+    preview, choice = handlers.find_faces(str(write_image(tmp_path / "pair.png", two_faces)))
+    assert preview["visible"] and choice["visible"]
+    assert choice["choices"] == ["largest", "all", "0", "1"] and choice["value"] == "largest"
+    assert preview["value"].shape == two_faces.shape
+    assert not np.array_equal(preview["value"], two_faces)  # boxed and numbered
+    preview, choice = handlers.find_faces(files["hopper.png"])  # one face: nothing to choose
+    assert not preview["visible"] and not choice["visible"]
+
+
+def test_image_endpoint_accepts_the_face_choice(client, files, two_faces, measure, tmp_path):
+    pair = str(write_image(tmp_path / "pair.png", two_faces))
+    path = client.predict(handle_file(pair), handle_file(files["open_mouth.png"]), *DEFAULTS,
+                          False, "1", api_name="/transfer_image")
+    (left, right), (left_before, right_before) = _halves(read_image(path)), _halves(two_faces)
+    assert np.array_equal(left, left_before)
+    assert measure.mouth(right) > measure.mouth(right_before) + 0.1
+    with pytest.raises(AppError, match=r"face 5 was asked for, but 2 faces were found in source "
+                                       r"image \(0 to 1, left to right\)"):
+        client.predict(handle_file(pair), handle_file(files["open_mouth.png"]), *DEFAULTS,
+                       False, "5", api_name="/transfer_image")
+
+
+def test_editor_endpoint_edits_the_chosen_face(client, two_faces, measure, tmp_path):
+    values = [1.0 if name == "aaa" else 0.0 for name in ExpressionControls.names()]
+    path = client.predict(handle_file(str(write_image(tmp_path / "pair.png", two_faces))), "0",
+                          "warp", "none", 1.0, 1.0, *values, api_name="/edit_image")
+    (left, right), (left_before, right_before) = _halves(read_image(path)), _halves(two_faces)
+    assert np.array_equal(right, right_before)
+    assert measure.mouth(left) > measure.mouth(left_before) + 0.04
 
 
 # --- nothing bypassed, nothing lost (the app side) -----------------------------------------
@@ -175,12 +218,13 @@ def test_the_live_editor_is_bounded(tmp_path, astronaut):
     big = write_image(tmp_path / "big.png", cv2.resize(astronaut, (2048, 2048)))
     handlers = Handlers(AppStorage())
     values = [0.0] * len(ExpressionControls.names())
-    preview = read_image(handlers.edit_live(str(big), "warp", "happy", 1.0, 0.0, *values))
+    preview = read_image(handlers.edit_live(str(big), "largest", "warp", "happy", 1.0, 0.0,
+                                            *values))
     assert max(preview.shape[:2]) == APP_CONCURRENCY.live_max_side
     for _ in range(APP_CONCURRENCY.live):
         handlers._live.acquire()
-    assert isinstance(handlers.edit_live(str(big), "warp", "happy", 1.0, 0.0, *values),
-                      type(gr.skip()))
+    assert isinstance(handlers.edit_live(str(big), "largest", "warp", "happy", 1.0, 0.0,
+                                         *values), type(gr.skip()))
 
 
 def test_storage_prunes_by_age_and_size(tmp_path):

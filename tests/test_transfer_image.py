@@ -77,7 +77,7 @@ def test_absolute_mode_copies_the_driver_expression(pipeline, measure, astronaut
     # The astronaut smiles with her lips apart; Hopper's lips are closed. Relative to its own
     # neutral face, Hopper's calm expression is "no change"; absolute mode copies it as it is.
     engine = pipeline.engine
-    _, source = pipeline.prepare_source(astronaut)
+    source = pipeline.prepare_faces(astronaut).sources[0]
     driving = engine.extract(hopper, pipeline.detect(hopper, "driver"))
     reference = engine.neutral_reference(driving)
     targets = {

@@ -2,9 +2,12 @@
 
 The pipeline owns I/O, face detection and landmark smoothing; an engine owns the maths:
 
-- ``prepare_source(image, face) -> SourceT``: the source's *identity* and everything about it
-  that does not change between driving frames (the warp engine: the photo, its landmarks,
-  motion and warp anchors; the neural engine: the crop, appearance volume and keypoints).
+- ``prepare_source(image, face, territory) -> SourceT``: the source's *identity* and everything
+  about it that does not change between driving frames (the warp engine: the photo, its
+  landmarks, motion and warp anchors; the neural engine: the crop, appearance volume and
+  keypoints). In a photo with other faces, ``territory`` is where this face's rendering may
+  change pixels (:mod:`~deepexpo.face.territory`): beyond it ``render`` and ``edit`` leave the
+  photo exactly as it was.
 - ``extract(image, face) -> DrivingT``: the *dynamic semantics* (expression and head pose) of
   one driving frame.
 - ``neutral_reference(driving) -> DrivingT``: the same face made neutral and frontal, which a
@@ -28,6 +31,7 @@ from typing import ClassVar, Generic, TypeVar
 import numpy as np
 
 from ..face.landmarks import FaceLandmarks
+from ..face.territory import Territory
 from ..motion.compose import MotionOptions
 from ..motion.controls import ExpressionEdit
 
@@ -41,8 +45,10 @@ class TransferEngine(ABC, Generic[SourceT, DrivingT]):
     batch_size: int = 1
 
     @abstractmethod
-    def prepare_source(self, image: np.ndarray, face: FaceLandmarks) -> SourceT:
-        """Identity, and everything about the source that stays the same from frame to frame."""
+    def prepare_source(self, image: np.ndarray, face: FaceLandmarks,
+                       territory: Territory | None = None) -> SourceT:
+        """Identity, and everything about the source that stays the same from frame to frame;
+        ``territory``: the only part of the image its renderings may change (``None``: all)."""
 
     @abstractmethod
     def extract(self, image: np.ndarray, face: FaceLandmarks) -> DrivingT:

@@ -21,6 +21,7 @@ from ..config import KEYPOINT_SMOOTHING
 from ..face.crop import FaceCrop
 from ..face.landmarks import FaceLandmarks
 from ..face.measure import eye_ratios, mouth_opening
+from ..face.territory import Territory, TerritoryMask
 from ..motion.compose import MotionOptions, compose_pose, shift_ratio
 from ..motion.controls import ExpressionEdit
 from ..motion.extract import extract_motion
@@ -34,6 +35,7 @@ from ..neural.keypoints import (
     retarget,
     stitch,
 )
+from ..render.mesh_warp import PixelBox
 from .base import TransferEngine
 from .warp_engine import WarpEngine, WarpSource
 
@@ -66,6 +68,7 @@ class NeuralFace:
 class NeuralSource(NeuralFace):
     feature: torch.Tensor  # the appearance volume
     warp: WarpSource  # the same photo for the warp engine: neutral references and edits
+    territory: TerritoryMask | None  # beyond it, other faces: the paste-back leaves them be
 
 
 class NeuralEngine(TransferEngine[NeuralSource, NeuralFace]):
@@ -126,14 +129,18 @@ class NeuralEngine(TransferEngine[NeuralSource, NeuralFace]):
         return NeuralFace(image, face, crop, motion, extract_motion(face).pose,
                           eye_ratios(face.xy), mouth_opening(face.xy))
 
-    def prepare_source(self, image: np.ndarray, face: FaceLandmarks) -> NeuralSource:
+    def prepare_source(self, image: np.ndarray, face: FaceLandmarks,
+                       territory: Territory | None = None) -> NeuralSource:
         crop = FaceCrop.from_landmarks(face.xy)
         pixels = self._tensor([crop.cut(image, INPUT_SIZE)])
         base = self._face(image, face, crop, pixels)
         with self._inference():
             feature = self._appearance(pixels)
         values = {f.name: getattr(base, f.name) for f in fields(NeuralFace)}
-        return NeuralSource(**values, feature=feature, warp=self._warp.prepare_source(image, face))
+        pasted = PixelBox.around(crop.corners, image.shape[:2])  # what the paste-back changes
+        return NeuralSource(**values, feature=feature,
+                            warp=self._warp.prepare_source(image, face, territory),
+                            territory=None if territory is None else territory.mask(pasted))
 
     def extract(self, image: np.ndarray, face: FaceLandmarks) -> NeuralFace:
         return self._face(image, face)
@@ -206,7 +213,11 @@ class NeuralEngine(TransferEngine[NeuralSource, NeuralFace]):
                                    kp_source=x_s.expand(b, -1, -1))
             images = self._generator(warped["out"]).float()
         crops = (images.clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
-        return [source.crop.paste(source.image, crop) for crop in crops]
+        pasted = [source.crop.paste(source.image, crop) for crop in crops]
+        if source.territory is not None:
+            for out in pasted:
+                source.territory.apply(source.image, out)
+        return pasted
 
     def motion_filter(self, fps: float) -> Callable[[NeuralFace], NeuralFace]:
         """One-Euro smoothing of the driving keypoint motion, field by field."""

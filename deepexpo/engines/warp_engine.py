@@ -15,6 +15,7 @@ import numpy as np
 from ..config import WARP, WarpConfig
 from ..face.canonical import canonical_face
 from ..face.landmarks import FaceLandmarks
+from ..face.territory import Territory, TerritoryMask
 from ..face.topology import FACE_OVAL_LOOP, LEFT_EYE, LEFT_IRIS, RIGHT_EYE, RIGHT_IRIS
 from ..motion.compose import MotionOptions, compose_motion, neutral_reference
 from ..motion.controls import ExpressionEdit
@@ -46,6 +47,7 @@ class WarpSource(WarpFace):
     head_ring: np.ndarray  # (K, 2) anchors that follow the head
     still_points: np.ndarray  # (M, 2) anchors that never move
     region: PixelBox  # the part of the image the warp may change
+    territory: TerritoryMask | None = None  # beyond it, other faces: left as they are
 
 
 class WarpEngine(TransferEngine[WarpSource, WarpFace]):
@@ -54,7 +56,8 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
     def __init__(self, config: WarpConfig = WARP):
         self.config = config
 
-    def prepare_source(self, image: np.ndarray, face: FaceLandmarks) -> WarpSource:
+    def prepare_source(self, image: np.ndarray, face: FaceLandmarks,
+                       territory: Territory | None = None) -> WarpSource:
         cfg = self.config
         xy = face.xy
         oval = xy[FACE_OVAL_LOOP]
@@ -67,16 +70,22 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         radius = np.interp(angles, oval_angle[order], np.linalg.norm(rel, axis=1)[order],
                            period=2 * np.pi)
         unit = np.c_[np.cos(angles), np.sin(angles)]
-        head_ring = centre + cfg.head_ring_scale * radius[:, None] * unit
-        still_ring = centre + cfg.still_ring_scale * radius[:, None] * unit
+        still_radius = cfg.still_ring_scale * radius
+        head_radius = cfg.head_ring_scale * radius
+        if territory is not None:  # the rings stay short of the band where changes fade out
+            still_radius = np.minimum(still_radius,
+                                      territory.reach(centre, unit) - territory.feather)
+            head_radius = np.minimum(head_radius, (radius + still_radius) / 2)
+        head_ring = centre + head_radius[:, None] * unit
+        still_ring = centre + still_radius[:, None] * unit
         h, w = face.image_size
         border = _border_points(w, h, cfg.ring_points // 4)
-        outside_head = np.linalg.norm(border - centre, axis=1) > cfg.still_ring_scale * radius.min()
+        outside_head = np.linalg.norm(border - centre, axis=1) > still_radius.min()
         still = np.r_[still_ring, border[outside_head]]
         region = PixelBox.around(np.r_[still_ring, head_ring], (h, w))
         facing = canonical_face().facing(face.points)
         return WarpSource(image, face.points, extract_motion(face), facing, head_ring, still,
-                          region)
+                          region, None if territory is None else territory.mask(region))
 
     def extract(self, image: np.ndarray, face: FaceLandmarks) -> WarpFace:
         return WarpFace(image, face.points, extract_motion(face))
@@ -165,6 +174,8 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
             cfg.mouth_closed_below,
             cfg.mouth_feather_px,
         )
+        if source.territory is not None:
+            source.territory.apply(source.image, out)
         return out
 
 

@@ -58,6 +58,13 @@ class FaceCrop:
         centre = mean + ux * mid[0] + uy * mid[1] + uy * vy_ratio * side
         return cls(centre, ux, uy, side)
 
+    @property
+    def corners(self) -> np.ndarray:
+        """(4, 2) the square's corners in the image."""
+        half = self.side / 2
+        return np.array([self.centre + half * (sx * self.ux + sy * self.uy)
+                         for sx in (-1, 1) for sy in (-1, 1)])
+
     def to_crop(self, size: int) -> np.ndarray:
         """(2, 3) affine from image pixels to a ``size`` x ``size`` crop."""
         s = size / self.side

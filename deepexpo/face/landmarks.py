@@ -43,6 +43,22 @@ class FaceLandmarks:
         x1, y1 = self.xy.max(axis=0)
         return float(x0), float(y0), float(x1), float(y1)
 
+    @property
+    def centre(self) -> np.ndarray:
+        """The centre of the landmarks' box, in pixels."""
+        x0, y0, x1, y1 = self.bbox
+        return np.array([(x0 + x1) / 2, (y0 + y1) / 2])
+
+    @property
+    def side(self) -> float:
+        """The larger side of the landmarks' box: how large the face is, in pixels."""
+        x0, y0, x1, y1 = self.bbox
+        return max(x1 - x0, y1 - y0)
+
+    def overlap(self, other: FaceLandmarks) -> float:
+        """Intersection over union of the two faces' landmark boxes."""
+        return _Box(*self.bbox, 1.0).iou(_Box(*other.bbox, 1.0))
+
 
 @dataclass(frozen=True)
 class _Box:
@@ -125,29 +141,35 @@ class MediaPipeLandmarker:
         pts[:, 2] /= scale
         return FaceLandmarks(pts, image.shape[:2])
 
+    def _landmarks_in_box(self, image: np.ndarray, box: _Box) -> FaceLandmarks | None:
+        centre = np.array([(box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2])
+        return self.landmarks_in(image, centre,
+                                 self.CROP_MARGIN * max(box.x1 - box.x0, box.y1 - box.y0))
+
     def detect(self, image: np.ndarray, what: str = "image") -> FaceLandmarks:
         """Landmarks of the largest face; warns when there are several, raises when none."""
         boxes = self.detect_boxes(image)
         if len(boxes) > 1:
             logger.warning("%d faces found in %s; using the largest", len(boxes), what)
         for box in boxes:
-            centre = np.array([(box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2])
-            side = self.CROP_MARGIN * max(box.x1 - box.x0, box.y1 - box.y0)
-            face = self.landmarks_in(image, centre, side)
+            face = self._landmarks_in_box(image, box)
             if face is not None:
                 return face
         raise NoFaceError(f"no face found in {what}")
 
-    def track(self, image: np.ndarray, previous: FaceLandmarks | None) -> FaceLandmarks | None:
+    def detect_all(self, image: np.ndarray) -> list[FaceLandmarks]:
+        """Landmarks of every face, left to right (by centre); empty when there is none. A
+        mesh that settles on a face already found (from a second box on it) counts once."""
+        faces: list[FaceLandmarks] = []
+        for box in self.detect_boxes(image):
+            face = self._landmarks_in_box(image, box)
+            if face is not None and all(face.overlap(found) < 0.5 for found in faces):
+                faces.append(face)
+        return sorted(faces, key=lambda face: face.centre[0])
+
+    def track(self, image: np.ndarray, previous: FaceLandmarks) -> FaceLandmarks | None:
         """Landmarks near the previous frame's face; ``None`` when the face is lost."""
-        if previous is None:
-            try:
-                return self.detect(image, "video frame")
-            except NoFaceError:
-                return None
-        x0, y0, x1, y1 = previous.bbox
-        centre = np.array([(x0 + x1) / 2, (y0 + y1) / 2])
-        return self.landmarks_in(image, centre, self.TRACK_MARGIN * max(x1 - x0, y1 - y0))
+        return self.landmarks_in(image, previous.centre, self.TRACK_MARGIN * previous.side)
 
     def close(self) -> None:
         self._mesh.close()

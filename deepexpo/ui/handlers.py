@@ -19,7 +19,9 @@ import numpy as np
 from .. import MotionOptions, get_pipeline, hub
 from ..config import APP_CONCURRENCY, APP_LIMITS, GPU_BUDGET
 from ..engines import cuda_available, resolve_engine
+from ..engines.source_faces import SourceFaces
 from ..errors import DeepExPoError
+from ..face.selection import FaceChoice, numbered_faces
 from ..fusion import GenerationSetup
 from ..gpu import gpu_task
 from ..io.images import read_image, write_image
@@ -114,17 +116,18 @@ def _engine(engine: str, progress: gr.Progress | None) -> str:
 # --- the work itself: what runs on the GPU where the neural engine or generation needs one -----
 
 def _transfer_image_work(engine: str, source: str, driving: str, options: MotionOptions,
-                         show_inputs: bool) -> np.ndarray:
+                         show_inputs: bool, face: FaceChoice) -> np.ndarray:
     return get_pipeline(engine, APP_LIMITS).transfer_image(
-        read_image(source, APP_LIMITS), read_image(driving, APP_LIMITS), options, show_inputs)
+        read_image(source, APP_LIMITS), read_image(driving, APP_LIMITS), options, show_inputs,
+        face)
 
 
 def _transfer_video_work(engine: str, source: str, driving: str, output: Path,
                          options: MotionOptions, show_inputs: bool,
-                         progress: Callable[[int, int], None]) -> None:
+                         progress: Callable[[int, int], None], face: FaceChoice) -> None:
     get_pipeline(engine, APP_LIMITS).transfer_video(
         read_image(source, APP_LIMITS), driving, output, options, show_inputs, keep_audio=True,
-        progress=progress)
+        progress=progress, face=face)
 
 
 def _reenact_video_work(engine: str, source_video: str, driving: str, output: Path,
@@ -135,21 +138,22 @@ def _reenact_video_work(engine: str, source_video: str, driving: str, output: Pa
 
 
 @functools.lru_cache(maxsize=4)
-def _prepared(engine: str, path: str, max_side: int | None) -> tuple[np.ndarray, Any]:
-    """An uploaded photo (no larger than ``max_side``) and the engine's view of it, kept while
-    its sliders move: Gradio stores each upload under a content hash, so the path names it."""
+def _prepared(engine: str, path: str, max_side: int | None, face: FaceChoice) -> SourceFaces:
+    """An uploaded photo (no larger than ``max_side``) and the engine's view of its chosen
+    faces, kept while its sliders move: Gradio stores each upload under a content hash, so the
+    path names it."""
     image = read_image(path, APP_LIMITS)
     if max_side is not None and max(image.shape[:2]) > max_side:
         scale = max_side / max(image.shape[:2])
         image = cv2.resize(image, (round(image.shape[1] * scale), round(image.shape[0] * scale)),
                            interpolation=cv2.INTER_AREA)
-    return get_pipeline(engine, APP_LIMITS).prepare_source(image)
+    return get_pipeline(engine, APP_LIMITS).prepare_faces(image, face)
 
 
-def _edit_image_work(engine: str, source: str, edit: ExpressionEdit,
+def _edit_image_work(engine: str, source: str, edit: ExpressionEdit, face: FaceChoice,
                      max_side: int | None = None) -> np.ndarray:
-    prepared = _prepared(engine, source, max_side)
-    return get_pipeline(engine, APP_LIMITS).edit_image(prepared[0], edit, prepared=prepared)
+    prepared = _prepared(engine, source, max_side, face)
+    return get_pipeline(engine, APP_LIMITS).edit_image(prepared.image, edit, prepared=prepared)
 
 
 def _edit_video_work(engine: str, video: str, reference: str | None, output: Path,
@@ -239,46 +243,65 @@ class Handlers:
         self._neural_frame_s = (time.perf_counter() - start) / max(frames, 1)
 
     @handler
+    def find_faces(self, photo: str | None) -> tuple[Any, Any]:
+        """After an upload: the photo with its faces numbered, and the choice of the face to
+        drive, reset to the largest. Both show only when the photo has several faces."""
+        faces, preview = [], None
+        if photo:
+            image = read_image(photo, APP_LIMITS)
+            faces = get_pipeline("warp", APP_LIMITS).find_faces(image)
+            preview = numbered_faces(image, faces) if len(faces) > 1 else None
+        several = len(faces) > 1
+        return (gr.update(value=preview, visible=several),
+                gr.update(choices=FaceChoice.options(len(faces)), value=str(FaceChoice()),
+                          visible=several))
+
+    @handler
     def transfer_image(self, source: str | None, driving: str | None, engine: str, region: str,
                        absolute: bool, strength: float, adapt_scale: bool, show_inputs: bool,
-                       progress: gr.Progress = gr.Progress()) -> str:
+                       face: str = "largest", progress: gr.Progress = gr.Progress()) -> str:
         _require(source, "Upload an identity image.")
         _require(driving, "Upload a driving image.")
+        choice = FaceChoice.parse(face)
         engine = _engine(engine, progress)
         return self._save(self._work("image", engine)(
             engine, source, driving, _options(region, absolute, strength, adapt_scale),
-            bool(show_inputs)), ".png")
+            bool(show_inputs), choice), ".png")
 
     @handler
     def transfer_video(self, source: str | None, driving: str | None, engine: str, region: str,
                        absolute: bool, strength: float, adapt_scale: bool, show_inputs: bool,
-                       source_video: str | None = None,
+                       source_video: str | None = None, face: str = "largest",
                        progress: gr.Progress = gr.Progress()) -> str:
-        """A photo, or a source video (which then takes precedence), driven by a video."""
+        """A photo, or a source video (which then takes precedence), driven by a video;
+        ``face``: which of the photo's faces to drive."""
         _require(source or source_video, "Upload an identity image or a source video.")
         _require(driving, "Upload a driving video.")
+        choice = FaceChoice.parse(face)
         # A bad or too-long video fails before any download.
         frames = _video_frames(source_video) if source_video else _video_frames(driving)
         engine = _engine(engine, progress)
         out = self.storage.new_result(".mp4")
         kind, first = ("reenact", source_video) if source_video else ("video", source)
+        face_args = () if source_video else (choice,)  # a source video: its largest face
         self._timed_video(engine, frames, lambda: self._work(kind, engine)(
             engine, first, driving, out, _options(region, absolute, strength, adapt_scale),
-            bool(show_inputs), _fraction_progress(progress, "reenacting")))
+            bool(show_inputs), _fraction_progress(progress, "reenacting"), *face_args))
         return str(out)
 
     @handler
-    def edit_image(self, source: str | None, engine: str, emotion: str, intensity: float,
-                   keep_source: float, *values: float,
+    def edit_image(self, source: str | None, face: str, engine: str, emotion: str,
+                   intensity: float, keep_source: float, *values: float,
                    progress: gr.Progress = gr.Progress()) -> str:
         _require(source, "Upload a photo to edit.")
         edit = _edit_settings(emotion, intensity, keep_source, values)
+        choice = FaceChoice.parse(face)
         engine = _engine(engine, progress)
-        return self._save(self._work("edit", engine)(engine, source, edit), ".png")
+        return self._save(self._work("edit", engine)(engine, source, edit, choice), ".png")
 
     @handler
-    def edit_live(self, source: str | None, engine: str, emotion: str, intensity: float,
-                  keep_source: float, *values: float) -> Any:
+    def edit_live(self, source: str | None, face: str, engine: str, emotion: str,
+                  intensity: float, keep_source: float, *values: float) -> Any:
         """The editor's sliders, off the queue for speed: a preview of the photo at most
         ``live_max_side`` large, at most ``APP_CONCURRENCY.live`` at once. A change that arrives
         while those are busy is dropped; the sliders' last change always renders."""
@@ -287,7 +310,8 @@ class Handlers:
         try:
             edit = _edit_settings(emotion, intensity, keep_source, values)
             engine = _engine(engine, None)
-            out = self._work("edit", engine)(engine, source, edit, APP_CONCURRENCY.live_max_side)
+            out = self._work("edit", engine)(engine, source, edit, FaceChoice.parse(face),
+                                             APP_CONCURRENCY.live_max_side)
             return self._save(out, ".jpg")
         finally:
             self._live.release()

@@ -10,6 +10,7 @@ import gradio as gr
 
 from ..config import APP_CONCURRENCY, APP_LIMITS
 from ..face.canonical import REGIONS
+from ..face.selection import FaceChoice
 from ..motion.controls import EMOTIONS, ExpressionControls
 from .handlers import NO_EMOTION, Handlers
 from .models_panel import engine_choice, generation_status, models_panel
@@ -34,6 +35,20 @@ def _image_upload(label: str, **kwargs: Any) -> gr.Image:
     image = gr.Image(type="filepath", label=label, **kwargs)
     image.preprocess = lambda payload: None if payload is None else str(payload.path)
     return image
+
+
+def _face_picker(photo: gr.Image, handlers: Handlers) -> tuple[gr.Dropdown, Any]:
+    """The faces found in an uploaded ``photo``, numbered, and which to drive (or all); they
+    show only when it has several. Returns the choice and the event that resets it on upload."""
+    with gr.Row():
+        preview = gr.Image(type="numpy", label="Faces found, numbered left to right",
+                           interactive=False, visible=False, height=240)
+        face = gr.Dropdown(FaceChoice.options(0), value=str(FaceChoice()), label="Face to drive",
+                           info="largest, all, or a face's number", allow_custom_value=True,
+                           visible=False)
+    found = photo.change(handlers.find_faces, photo, [preview, face], api_name=False,
+                         show_progress="hidden")
+    return face, found
 
 
 def _controls() -> list[gr.components.Component]:
@@ -69,6 +84,7 @@ def _editor_tab(examples: Path | None, handlers: Handlers) -> gr.Dropdown:
     with gr.Row():
         photo = _image_upload("Photo", elem_id="edit-source")
         result = gr.Image(type="numpy", label="Edited", format="jpeg", elem_id="edit-result")
+    face, found = _face_picker(photo, handlers)
     with gr.Row():
         engine = engine_choice()
         emotion = gr.Dropdown([NO_EMOTION, *EMOTIONS], value=NO_EMOTION, label="Emotion")
@@ -87,14 +103,16 @@ def _editor_tab(examples: Path | None, handlers: Handlers) -> gr.Dropdown:
                                          elem_id=f"edit-{name}"))
     reset = gr.Button("Reset controls")
     settings = [engine, emotion, intensity, keep, *sliders]
+    live = dict(fn=handlers.edit_live, inputs=[photo, face, *settings], outputs=result,
+                api_name=False, trigger_mode="always_last", show_progress="hidden", queue=False)
     # One listener for every control: a burst of changes (dragging, reset) renders once more
     # after the one in flight, not once per change.
     # Each update takes milliseconds: it skips the queue, whose round trip would double the
-    # time a slider takes to show its effect.
-    gr.on([c.change for c in (photo, *settings)], handlers.edit_live, [photo, *settings], result,
-          api_name=False, trigger_mode="always_last", show_progress="hidden", queue=False)
-    gr.Button("Edit", variant="primary").click(handlers.edit_image, [photo, *settings], result,
-                                               api_name="edit_image")
+    # time a slider takes to show its effect. A new photo renders once its faces are found.
+    gr.on([c.change for c in (face, *settings)], **live)
+    found.then(**live)
+    gr.Button("Edit", variant="primary").click(handlers.edit_image, [photo, face, *settings],
+                                               result, api_name="edit_image")
     # An emotion replaces the photo's own expression unless told to keep it.
     emotion.input(lambda e: 1.0 if e == NO_EMOTION else 0.0, emotion, keep, api_name=False)
     reset.click(lambda: [0.0] * len(sliders), None, sliders, api_name=False)
@@ -123,9 +141,10 @@ def build_demo(examples: Path | None = None) -> gr.Blocks:
                 src = _image_upload("Identity image", elem_id="image-source")
                 drv = _image_upload("Driving image", elem_id="image-driving")
                 out = gr.Image(type="numpy", label="Result", format="png", elem_id="image-result")
+            face, _ = _face_picker(src, handlers)
             controls = _controls()
             run = gr.Button("Transfer", variant="primary", elem_id="image-run")
-            image_run = run.click(handlers.transfer_image, [src, drv, *controls], out,
+            image_run = run.click(handlers.transfer_image, [src, drv, *controls, face], out,
                                   api_name="transfer_image")
             _examples(examples, [
                 ["astronaut.jpg", "driver_open_mouth.jpg", "warp", "all", False, 1.0, False, False],
@@ -142,10 +161,11 @@ def build_demo(examples: Path | None = None) -> gr.Blocks:
                 vsrc_video = gr.Video(label="…or a source video", elem_id="video-source-video")
                 vdrv = gr.Video(label="Driving video")
                 vout = gr.Video(label="Result", elem_id="video-result")
+            vface, _ = _face_picker(vsrc, handlers)
             vcontrols = _controls()
             video_inputs = [vsrc, vdrv, *vcontrols, vsrc_video]
             video_run = gr.Button("Reenact", variant="primary").click(
-                handlers.transfer_video, video_inputs, vout, api_name="transfer_video")
+                handlers.transfer_video, [*video_inputs, vface], vout, api_name="transfer_video")
             _examples(examples, [
                 ["astronaut.jpg", "driver_talking.mp4", "warp", "all", False, 1.0, False, True,
                  None],
