@@ -1,10 +1,10 @@
 """How the eyes open and close on a face in the canonical frame.
 
-MediaPipe's eyelid landmarks sit inside the visible lid edge and never quite meet, even on a
-shut eye. So a blink is not copied landmark by landmark: the driver's eye closure is read as a
-fraction of its open eye (:func:`closure`), and the lid is slid down over the source's eye by
-that fraction, carrying the lid skin with it (:meth:`Eyelid.closing`), as the expression
-editor's blink does.
+MediaPipe's eyelid landmarks sit inside the visible lid edge: brought together, they leave a
+band of eye between the lids. So a blink is not copied landmark by landmark: the driver's eye
+closure is read as a fraction of its open eye (:func:`closure`), and the lid is slid down over
+the source's eye by that fraction, carrying the lid skin with it (:meth:`Eyelid.closing`), as
+the expression editor's blink does.
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ def eyelids() -> tuple[Eyelid, Eyelid]:
 def closure(opening: float, open_opening: float, shut_fraction: float) -> float:
     """How closed an eye is, 0 (as open as ``open_opening``) to 1 (shut), negative when
     wider: an eye whose landmarks are ``shut_fraction`` of their open gap apart counts as shut
-    (MediaPipe's margins stop short of each other)."""
+    (landmark noise on a closed eye)."""
     if open_opening <= 1e-9:
         return 0.0
     return float(np.clip((open_opening - opening) / ((1.0 - shut_fraction) * open_opening),
