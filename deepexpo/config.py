@@ -73,7 +73,9 @@ class SmoothingConfig:
 
     min_cutoff: float = 1.0
     beta: float = 0.05
-    derivative_cutoff: float = 1.0
+    # The speed that opens the filter is itself smoothed at this cut-off: at 1 Hz a 3-frame
+    # blink was over before the filter opened (the result blinked a frame late and half shut).
+    derivative_cutoff: float = 4.0
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,7 @@ FACES = FaceSharing()
 SMOOTHING = SmoothingConfig()
 # The neural engine's driving keypoints, in crop units (about -1..1) rather than pixels: a
 # higher floor (expressions change fast) and a speed term scaled to those units.
-KEYPOINT_SMOOTHING = SmoothingConfig(min_cutoff=2.0, beta=10.0)
+KEYPOINT_SMOOTHING = SmoothingConfig(min_cutoff=2.0, beta=10.0, derivative_cutoff=1.0)
 
 
 @dataclass(frozen=True)
