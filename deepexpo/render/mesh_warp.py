@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from matplotlib.tri import Triangulation
 from scipy.spatial import Delaunay
 
 
@@ -60,34 +61,56 @@ def backward_map(
     # Grid positions chosen so that cv2.resize(gw -> w) maps grid samples exactly onto them.
     gx = region.x0 + (np.arange(gw) + 0.5) * (w / gw) - 0.5
     gy = region.y0 + (np.arange(gh) + 0.5) * (h / gh) - 0.5
-    tri = Delaunay(dst)
-    shift = _shift(tri, src - dst, gx, gy)
+    mesh = _Mesh(dst)
+    shift = mesh.interpolate(src - dst, gx, gy)
     if (gh, gw) != (h, w):
         shift = cv2.resize(shift, (w, h), interpolation=cv2.INTER_LINEAR)
     for box in detail:
         x0, y0 = max(box.x0, region.x0), max(box.y0, region.y0)
         x1, y1 = min(box.x1, region.x1), min(box.y1, region.y1)
         if x1 > x0 and y1 > y0:
-            shift[y0 - region.y0:y1 - region.y0, x0 - region.x0:x1 - region.x0] = _shift(
-                tri, src - dst, np.arange(x0, x1, dtype=np.float64),
-                np.arange(y0, y1, dtype=np.float64))
+            shift[y0 - region.y0:y1 - region.y0, x0 - region.x0:x1 - region.x0] = \
+                mesh.interpolate(src - dst, np.arange(x0, x1, dtype=np.float64),
+                                 np.arange(y0, y1, dtype=np.float64))
     xs, ys = np.meshgrid(np.arange(region.x0, region.x1, dtype=np.float32),
                          np.arange(region.y0, region.y1, dtype=np.float32))
     return xs + shift[..., 0], ys + shift[..., 1]
 
 
-def _shift(tri: Delaunay, moves: np.ndarray, gx: np.ndarray, gy: np.ndarray) -> np.ndarray:
-    """(len(gy), len(gx), 2) float32: the piecewise-linear interpolation of ``moves`` (one per
-    triangulated point) at the grid ``gx`` x ``gy``; zero outside the hull."""
-    grid = np.stack(np.meshgrid(gx, gy), axis=-1).reshape(-1, 2)
-    simplex = tri.find_simplex(grid)
-    inside = simplex >= 0
-    transform = tri.transform[simplex[inside]]
-    bary2 = np.einsum("mij,mj->mi", transform[:, :2], grid[inside] - transform[:, 2])
-    bary = np.c_[bary2, 1.0 - bary2.sum(axis=1)]
-    shift = np.zeros_like(grid)
-    shift[inside] = np.einsum("mk,mkd->md", bary, moves[tri.simplices[simplex[inside]]])
-    return shift.reshape(len(gy), len(gx), 2).astype(np.float32)
+class _Mesh:
+    """The Delaunay triangulation of the output points, with a point locator.
+
+    Matplotlib's trapezoid-map locator rather than SciPy's ``find_simplex``: the latter first
+    computes every simplex's barycentric transform one LAPACK call at a time, which cost more
+    than the rest of a frame's warp.
+    """
+
+    def __init__(self, points: np.ndarray):
+        self.simplices = Delaunay(points).simplices
+        self.locate = Triangulation(points[:, 0], points[:, 1], self.simplices).get_trifinder()
+        a, b, c = (points[self.simplices[:, k]] for k in range(3))
+        e1, e2 = b - a, c - a
+        det = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
+        det = np.where(np.abs(det) < 1e-12, 1e-12, det)
+        # Rows map a point's offset from vertex a to its weights on vertices b and c.
+        self.inverse = np.stack([np.c_[e2[:, 1], -e2[:, 0]], np.c_[-e1[:, 1], e1[:, 0]]],
+                                axis=1) / det[:, None, None]
+        self.origin = a
+
+    def interpolate(self, values: np.ndarray, gx: np.ndarray, gy: np.ndarray) -> np.ndarray:
+        """(len(gy), len(gx), 2) float32: the piecewise-linear interpolation of ``values``
+        (one (2,) per point) at the grid ``gx`` x ``gy``; zero outside the hull."""
+        x, y = np.meshgrid(gx, gy)
+        simplex = self.locate(x.ravel(), y.ravel())
+        inside = simplex >= 0
+        s = simplex[inside]
+        offset = np.c_[x.ravel()[inside], y.ravel()[inside]] - self.origin[s]
+        wb, wc = np.einsum("mij,mj->im", self.inverse[s], offset)
+        corners = values[self.simplices[s]]  # (m, 3, 2)
+        out = np.zeros((x.size, 2))
+        out[inside] = ((1.0 - wb - wc)[:, None] * corners[:, 0] + wb[:, None] * corners[:, 1]
+                       + wc[:, None] * corners[:, 2])
+        return out.reshape(len(gy), len(gx), 2).astype(np.float32)
 
 
 def remap_region(
