@@ -15,6 +15,7 @@ from .config import INPUT_LIMITS, InputLimits
 from .engines import TransferEngine, create_engine
 from .errors import InputError, NoFaceError
 from .face.landmarks import FaceLandmarks, MediaPipeLandmarker
+from .face.tracking import FaceTracker
 from .frame_renderers import (
     DriverTimeline,
     EditFrames,
@@ -35,7 +36,6 @@ from .io.video import (
 )
 from .motion.compose import MotionOptions
 from .motion.controls import ExpressionEdit, reference_offsets
-from .motion.smoothing import OneEuroFilter
 
 logger = logging.getLogger(__name__)
 
@@ -228,19 +228,12 @@ class TransferPipeline:
                ) -> Iterator[tuple[np.ndarray, FaceLandmarks | None]]:
         """Each frame with its face, landmarks smoothed over time (``None``: no face found);
         ``until_face``: stop after the first frame with one."""
-        tracker = MediaPipeLandmarker(tracking=True)
-        smooth = OneEuroFilter(info.fps)
-        tracked: FaceLandmarks | None = None  # the last frame's face; None re-detects
-        try:
+        with FaceTracker(info.fps) as tracker:
             for frame in iter_frames(info, self.limits):
-                tracked = tracker.track(frame, tracked)
-                face = None if tracked is None else FaceLandmarks(smooth(tracked.points),
-                                                                  tracked.image_size)
+                face = tracker(frame)
                 yield frame, face
                 if until_face and face is not None:
                     return
-        finally:
-            tracker.close()
 
     @staticmethod
     def _write_video(info: VideoInfo, output_path: str | os.PathLike,
