@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import cv2
 import gradio as gr
 import numpy as np
 
@@ -22,7 +21,7 @@ from ..engines import cuda_available, resolve_engine
 from ..errors import DeepExPoError
 from ..fusion import GenerationSetup
 from ..gpu import gpu_task
-from ..io.images import read_image, write_image
+from ..io.images import fit_within, read_image, write_image
 from ..io.video import probe_video
 from ..motion.controls import ExpressionControls, ExpressionEdit
 from .storage import AppStorage
@@ -66,12 +65,15 @@ def handler(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
-def _require(value: Any, message: str) -> None:
+def require(value: Any, message: str) -> None:
+    """A missing input is a one-line error that says what to give."""
     if value is None or value == "":
         raise gr.Error(message, print_exception=False)
 
 
-def _options(region: str, absolute: bool, strength: float, adapt_scale: bool) -> MotionOptions:
+def motion_options(region: str, absolute: bool, strength: float,
+                   adapt_scale: bool = False) -> MotionOptions:
+    """The options as the app's controls give them."""
     return MotionOptions(region=region, relative=not absolute, strength=float(strength),
                          adapt_scale=bool(adapt_scale))
 
@@ -139,10 +141,8 @@ def _prepared(engine: str, path: str, max_side: int | None) -> tuple[np.ndarray,
     """An uploaded photo (no larger than ``max_side``) and the engine's view of it, kept while
     its sliders move: Gradio stores each upload under a content hash, so the path names it."""
     image = read_image(path, APP_LIMITS)
-    if max_side is not None and max(image.shape[:2]) > max_side:
-        scale = max_side / max(image.shape[:2])
-        image = cv2.resize(image, (round(image.shape[1] * scale), round(image.shape[0] * scale)),
-                           interpolation=cv2.INTER_AREA)
+    if max_side is not None:
+        image = fit_within(image, max_side)
     return get_pipeline(engine, APP_LIMITS).prepare_source(image)
 
 
@@ -242,11 +242,11 @@ class Handlers:
     def transfer_image(self, source: str | None, driving: str | None, engine: str, region: str,
                        absolute: bool, strength: float, adapt_scale: bool, show_inputs: bool,
                        progress: gr.Progress = gr.Progress()) -> str:
-        _require(source, "Upload an identity image.")
-        _require(driving, "Upload a driving image.")
+        require(source, "Upload an identity image.")
+        require(driving, "Upload a driving image.")
         engine = _engine(engine, progress)
         return self._save(self._work("image", engine)(
-            engine, source, driving, _options(region, absolute, strength, adapt_scale),
+            engine, source, driving, motion_options(region, absolute, strength, adapt_scale),
             bool(show_inputs)), ".png")
 
     @handler
@@ -255,15 +255,15 @@ class Handlers:
                        source_video: str | None = None,
                        progress: gr.Progress = gr.Progress()) -> str:
         """A photo, or a source video (which then takes precedence), driven by a video."""
-        _require(source or source_video, "Upload an identity image or a source video.")
-        _require(driving, "Upload a driving video.")
+        require(source or source_video, "Upload an identity image or a source video.")
+        require(driving, "Upload a driving video.")
         # A bad or too-long video fails before any download.
         frames = _video_frames(source_video) if source_video else _video_frames(driving)
         engine = _engine(engine, progress)
         out = self.storage.new_result(".mp4")
         kind, first = ("reenact", source_video) if source_video else ("video", source)
         self._timed_video(engine, frames, lambda: self._work(kind, engine)(
-            engine, first, driving, out, _options(region, absolute, strength, adapt_scale),
+            engine, first, driving, out, motion_options(region, absolute, strength, adapt_scale),
             bool(show_inputs), _fraction_progress(progress, "reenacting")))
         return str(out)
 
@@ -271,7 +271,7 @@ class Handlers:
     def edit_image(self, source: str | None, engine: str, emotion: str, intensity: float,
                    keep_source: float, *values: float,
                    progress: gr.Progress = gr.Progress()) -> str:
-        _require(source, "Upload a photo to edit.")
+        require(source, "Upload a photo to edit.")
         edit = _edit_settings(emotion, intensity, keep_source, values)
         engine = _engine(engine, progress)
         return self._save(self._work("edit", engine)(engine, source, edit), ".png")
@@ -299,7 +299,7 @@ class Handlers:
     def edit_video(self, video: str | None, reference: str | None, engine: str, emotion: str,
                    intensity: float, keep_source: float, *values: float,
                    progress: gr.Progress = gr.Progress()) -> str:
-        _require(video, "Upload a video to edit.")
+        require(video, "Upload a video to edit.")
         frames = _video_frames(video)
         engine = _engine(engine, progress)
         out = self.storage.new_result(".mp4")
@@ -312,7 +312,7 @@ class Handlers:
     def generate(self, prompt: str, identity: str | None, reference: str | None,
                  identity_strength: float, semantic_strength: float, guidance: float,
                  steps: int, seed: int, progress: gr.Progress = gr.Progress()) -> str:
-        _require(prompt.strip() if prompt else "", "Write a prompt.")
+        require(prompt.strip() if prompt else "", "Write a prompt.")
         for name in GenerationSetup.needed(bool(identity), bool(reference)):
             if hub.MODELS[name].locate() is None and not hub.auto_download_allowed():
                 if name == "sd15":
