@@ -25,3 +25,8 @@ class ModelNotAvailableError(DeepExPoError):
 
 class CheckpointError(DeepExPoError):
     """A model's files are on disk but damaged, incomplete or do not fit the networks."""
+
+
+class BusyError(DeepExPoError):
+    """The app cannot take this request now (every live slot is in use); the message says
+    when to try again."""

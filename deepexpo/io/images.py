@@ -90,6 +90,14 @@ def read_image(path: str | os.PathLike, limits: InputLimits = INPUT_LIMITS) -> n
     return as_rgb(image, f"image '{path.name}'", limits)
 
 
+def decode_image(data: bytes, what: str = "image") -> np.ndarray:
+    """An RGB image from encoded bytes (a JPEG or PNG, say), or a one-line :class:`InputError`."""
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) if data else None
+    if image is None:
+        raise InputError(f"cannot read {what}: not an image")
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
 def check_image_output(path: str | os.PathLike,
                        inputs: tuple[str | os.PathLike | None, ...] = ()) -> Path:
     """An image output path that is safe to write (see :func:`check_output`)."""
