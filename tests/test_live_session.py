@@ -13,9 +13,11 @@ import numpy as np
 import pytest
 
 from deepexpo import get_pipeline
+from deepexpo.engines import WarpEngine
 from deepexpo.errors import BusyError
 from deepexpo.live import LiveReenactor
 from deepexpo.motion.compose import MotionOptions
+from deepexpo.pipeline import TransferPipeline
 from deepexpo.ui.live import NO_FACE, NO_PHOTO, LiveHandlers
 from deepexpo.ui.live_slots import LiveSlots
 
@@ -103,6 +105,18 @@ def test_live_photo_is_driven_at_most_output_side(hopper):
     out = live.drive(hopper, RELATIVE)
     live.close()
     assert max(out.image.shape[:2]) == 512
+
+
+def test_live_gives_each_frame_at_once_from_an_engine_that_batches(astronaut, driving_frames):
+    """The neural engine renders driving frames in batches (2 on a CPU, 8 on CUDA); live,
+    each frame's result comes back with it. (The warp engine, told to batch.)"""
+    engine = WarpEngine()
+    engine.batch_size = 2
+    live = LiveReenactor(TransferPipeline(engine), astronaut)
+    outs = [live.drive(frame, RELATIVE) for frame in driving_frames[3:6]]
+    live.close()
+    assert all(out.face_found and out.image.shape == astronaut.shape for out in outs)
+    assert not np.array_equal(outs[0].image, outs[2].image)
 
 
 class _Session:
