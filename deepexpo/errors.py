@@ -28,5 +28,5 @@ class CheckpointError(DeepExPoError):
 
 
 class BusyError(DeepExPoError):
-    """The app cannot take this request now (every live slot is in use); the message says
-    when to try again."""
+    """The app cannot serve this visitor yet (every live slot is in use); the message says
+    their place in line and about how long."""

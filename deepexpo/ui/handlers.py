@@ -65,8 +65,7 @@ def handler(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
-def require(value: Any, message: str) -> None:
-    """A missing input is a one-line error that says what to give."""
+def _require(value: Any, message: str) -> None:
     if value is None or value == "":
         raise gr.Error(message, print_exception=False)
 
@@ -242,8 +241,8 @@ class Handlers:
     def transfer_image(self, source: str | None, driving: str | None, engine: str, region: str,
                        absolute: bool, strength: float, adapt_scale: bool, show_inputs: bool,
                        progress: gr.Progress = gr.Progress()) -> str:
-        require(source, "Upload an identity image.")
-        require(driving, "Upload a driving image.")
+        _require(source, "Upload an identity image.")
+        _require(driving, "Upload a driving image.")
         engine = _engine(engine, progress)
         return self._save(self._work("image", engine)(
             engine, source, driving, motion_options(region, absolute, strength, adapt_scale),
@@ -255,8 +254,8 @@ class Handlers:
                        source_video: str | None = None,
                        progress: gr.Progress = gr.Progress()) -> str:
         """A photo, or a source video (which then takes precedence), driven by a video."""
-        require(source or source_video, "Upload an identity image or a source video.")
-        require(driving, "Upload a driving video.")
+        _require(source or source_video, "Upload an identity image or a source video.")
+        _require(driving, "Upload a driving video.")
         # A bad or too-long video fails before any download.
         frames = _video_frames(source_video) if source_video else _video_frames(driving)
         engine = _engine(engine, progress)
@@ -271,7 +270,7 @@ class Handlers:
     def edit_image(self, source: str | None, engine: str, emotion: str, intensity: float,
                    keep_source: float, *values: float,
                    progress: gr.Progress = gr.Progress()) -> str:
-        require(source, "Upload a photo to edit.")
+        _require(source, "Upload a photo to edit.")
         edit = _edit_settings(emotion, intensity, keep_source, values)
         engine = _engine(engine, progress)
         return self._save(self._work("edit", engine)(engine, source, edit), ".png")
@@ -299,7 +298,7 @@ class Handlers:
     def edit_video(self, video: str | None, reference: str | None, engine: str, emotion: str,
                    intensity: float, keep_source: float, *values: float,
                    progress: gr.Progress = gr.Progress()) -> str:
-        require(video, "Upload a video to edit.")
+        _require(video, "Upload a video to edit.")
         frames = _video_frames(video)
         engine = _engine(engine, progress)
         out = self.storage.new_result(".mp4")
@@ -312,7 +311,7 @@ class Handlers:
     def generate(self, prompt: str, identity: str | None, reference: str | None,
                  identity_strength: float, semantic_strength: float, guidance: float,
                  steps: int, seed: int, progress: gr.Progress = gr.Progress()) -> str:
-        require(prompt.strip() if prompt else "", "Write a prompt.")
+        _require(prompt.strip() if prompt else "", "Write a prompt.")
         for name in GenerationSetup.needed(bool(identity), bool(reference)):
             if hub.MODELS[name].locate() is None and not hub.auto_download_allowed():
                 if name == "sd15":
