@@ -11,10 +11,12 @@ from types import SimpleNamespace
 import cv2
 import numpy as np
 import pytest
+from skimage import data
 
 from deepexpo import get_pipeline
 from deepexpo.engines import WarpEngine
 from deepexpo.errors import BusyError
+from deepexpo.io.images import write_image
 from deepexpo.live import LiveReenactor
 from deepexpo.motion.compose import MotionOptions
 from deepexpo.pipeline import TransferPipeline
@@ -193,14 +195,16 @@ def _webcam_jpeg(image: np.ndarray) -> bytes:
 
 
 def test_live_handler_says_what_is_wrong_in_the_status(tmp_path, astronaut, hopper):
-    from deepexpo.io.images import write_image
-
     photo = str(write_image(tmp_path / "astronaut.png", astronaut))
     handlers = LiveHandlers()
     visitor, other = SimpleNamespace(session_hash="a"), SimpleNamespace(session_hash="b")
     settings = ("all", 1.0, True, True)
     frame = _webcam_jpeg(hopper)
     assert handlers.frame(frame, None, *settings, visitor)[1] == NO_PHOTO
+    faceless = str(write_image(tmp_path / "coffee.png", data.coffee()))
+    for _ in range(2):
+        assert handlers.frame(frame, faceless, *settings, visitor)[1] == \
+            "no face found in identity photo"
     assert handlers.frame(b"not a jpeg", photo, *settings, visitor)[1] == \
         "cannot read webcam frame: not an image"
     image, status = handlers.frame(frame, photo, *settings, visitor)

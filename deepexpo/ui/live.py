@@ -41,14 +41,23 @@ class _Visitor:
         self.config = config
         self.photo: str | None = None
         self.reenactor: LiveReenactor | None = None
+        self.problem: DeepExPoError | None = None  # why the photo cannot be driven
         self.neutral_set = False
 
     def reenactor_for(self, photo: str) -> LiveReenactor:
+        """``photo``'s reenactor; a photo that cannot be driven (no face, say) says so again
+        at once, frame after frame, without being read again."""
         if photo != self.photo:
             self.close()
-            pipeline = get_pipeline(resolve_engine("auto"), APP_LIMITS)
-            self.reenactor = LiveReenactor(pipeline, read_image(photo, APP_LIMITS), self.config)
             self.photo = photo
+            try:
+                pipeline = get_pipeline(resolve_engine("auto"), APP_LIMITS)
+                self.reenactor = LiveReenactor(pipeline, read_image(photo, APP_LIMITS),
+                                               self.config)
+            except DeepExPoError as exc:
+                self.problem = exc
+        if self.reenactor is None:
+            raise type(self.problem)(str(self.problem))
         return self.reenactor
 
     def set_neutral(self) -> str:
@@ -67,7 +76,7 @@ class _Visitor:
     def close(self) -> None:
         if self.reenactor is not None:
             self.reenactor.close()
-        self.photo, self.reenactor, self.neutral_set = None, None, False
+        self.photo, self.reenactor, self.problem, self.neutral_set = None, None, None, False
 
 
 class LiveHandlers:
