@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -29,6 +28,7 @@ from skimage import data
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.timing import median_p90  # noqa: E402
 from deepexpo import get_pipeline  # noqa: E402
 from deepexpo.io.images import write_image  # noqa: E402
 from deepexpo.live import LiveReenactor  # noqa: E402
@@ -37,12 +37,6 @@ from deepexpo.ui import build_demo, launch  # noqa: E402
 from tests.chromium import CHROMIUM, launch_chromium  # noqa: E402
 from tests.fake_camera import FPS, SIZE, fake_camera_args, make_clip  # noqa: E402
 from tests.live_browser import LiveProbe, open_live_tab, start_webcam  # noqa: E402
-
-
-def _ms(what: str, values_s: list[float]) -> str:
-    ms = sorted(1000 * v for v in values_s)
-    return (f"{what}: median {statistics.median(ms):.1f} ms, p90 {ms[int(0.9 * len(ms))]:.1f} ms "
-            f"over {len(ms)}")
 
 
 def main() -> None:
@@ -69,7 +63,7 @@ def main() -> None:
             live.drive(frame, MotionOptions(), flip=True)
             times.append(time.perf_counter() - start)
         live.close()
-        print(_ms("library, one frame (landmarks + render)", times[5:]))
+        print(median_p90("library, one frame (landmarks + render)", times[5:]))
 
         if not CHROMIUM.exists():
             print(f"app in a browser: skipped, {CHROMIUM} is not installed")
@@ -101,9 +95,10 @@ def main() -> None:
     print(f"  shown: {(len(results) - 1) / seconds:.1f} results per second at 512x512")
     print(f"  sent: {sent / args.seconds:.1f} webcam frames per second "
           f"({len(server)} rendered, the rest dropped)")
-    print("  " + _ms("latency, frame leaves the page -> its result loaded in the page",
-                     [r.latency_ms / 1000 for r in results]))
-    print("  " + _ms("server, frame decoded -> result encoded", server))
+    latency = [r.latency_ms / 1000 for r in results]
+    print("  " + median_p90("latency, frame leaves the page -> its result loaded in it", latency))
+    print("  " + median_p90("server, frame read -> result encoded (decode, landmarks, render, "
+                            "JPEG)", server))
 
 
 if __name__ == "__main__":

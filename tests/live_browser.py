@@ -80,7 +80,7 @@ class LiveProbe:
         self.frames_of: dict[str, list[int]] = {}
         self._frame: int | None = None
         self._read_at = 0.0
-        self.server_s: list[float] = []  # per result: from reading its frame to its JPEG encoded
+        self.server_s: list[float] = []  # per result: from its frame read to its JPEG encoded
         webcam, result = _by_elem_id(demo, "live-webcam"), _by_elem_id(demo, "live-result")
         read, write = webcam.preprocess, result.postprocess
 
