@@ -7,13 +7,16 @@ a 640x480, 30 fps clip of Grace Hopper opening and closing her mouth (tests/fake
 driving the astronaut's 512x512 photo. Prints the results shown per second and the latency
 from a webcam frame leaving the page to its result loaded in the page (median and p90; each
 result is paired with its own frame, tests/live_browser.py), how many frames the page sent
-(those that arrive while one renders are dropped), the server's time per result, and the
-library's time per frame alone. Targets: at least 15 results a second, at most 150 ms median.
+(those that arrive while one renders are dropped), the CPU time the app and Chromium spent per
+result (Chromium's own share on this machine is large: it renders the page without a GPU), the
+server's time per result, and the library's time per frame alone. Targets: at least 15
+results a second, at most 150 ms median.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import tempfile
@@ -22,6 +25,7 @@ from pathlib import Path
 
 import matplotlib.cbook
 import numpy as np
+import psutil
 from PIL import Image
 from playwright.sync_api import sync_playwright
 from skimage import data
@@ -37,6 +41,17 @@ from deepexpo.ui import build_demo, launch  # noqa: E402
 from tests.chromium import CHROMIUM, launch_chromium  # noqa: E402
 from tests.fake_camera import FPS, SIZE, fake_camera_args, make_clip  # noqa: E402
 from tests.live_browser import LiveProbe, open_live_tab, start_webcam  # noqa: E402
+
+
+def _cpu_seconds() -> dict[str, float]:
+    """CPU seconds used so far by this process (the app) and by Chromium (its processes)."""
+    me = psutil.Process()
+    used = {"app": sum(me.cpu_times()[:2]), "chromium": 0.0}
+    for child in me.children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            if "chrom" in child.name():
+                used["chromium"] += sum(child.cpu_times()[:2])
+    return used
 
 
 def main() -> None:
@@ -80,7 +95,10 @@ def main() -> None:
             before = probe.results(page)
             sent_before = page.evaluate("() => Object.keys(window.__live.sent).length")
             served_before = len(probe.server_s)
+            cpu_before, _ = _cpu_seconds(), psutil.cpu_percent()
             page.wait_for_timeout(args.seconds * 1000)
+            cpu = {k: v - cpu_before[k] for k, v in _cpu_seconds().items()}
+            busy = psutil.cpu_percent()
             results = probe.results(page)[len(before):]
             sent = page.evaluate("() => Object.keys(window.__live.sent).length") - sent_before
             server = probe.server_s[served_before:]
@@ -95,6 +113,9 @@ def main() -> None:
     print(f"  shown: {(len(results) - 1) / seconds:.1f} results per second at 512x512")
     print(f"  sent: {sent / args.seconds:.1f} webcam frames per second "
           f"({len(server)} rendered, the rest dropped)")
+    print(f"  CPU per result shown: app {1000 * cpu['app'] / len(results):.0f} ms, Chromium "
+          f"{1000 * cpu['chromium'] / len(results):.0f} ms (the machine was {busy:.0f}% busy, "
+          f"other work included)")
     latency = [r.latency_ms / 1000 for r in results]
     print("  " + median_p90("latency, frame leaves the page -> its result loaded in it", latency))
     print("  " + median_p90("server, frame read -> result encoded (decode, landmarks, render, "
