@@ -9,6 +9,7 @@ import threading
 from types import SimpleNamespace
 
 import cv2
+import gradio as gr
 import numpy as np
 import pytest
 from skimage import data
@@ -16,10 +17,11 @@ from skimage import data
 from deepexpo import get_pipeline
 from deepexpo.engines import WarpEngine
 from deepexpo.errors import BusyError
-from deepexpo.io.images import write_image
+from deepexpo.io.images import read_image, write_image
 from deepexpo.live import LiveReenactor
 from deepexpo.motion.compose import MotionOptions
 from deepexpo.pipeline import TransferPipeline
+from deepexpo.ui import live as live_ui
 from deepexpo.ui.live import NO_FACE, NO_PHOTO, LiveHandlers
 from deepexpo.ui.live_slots import LiveSlots
 
@@ -194,7 +196,7 @@ def _webcam_jpeg(image: np.ndarray) -> bytes:
     return cv2.imencode(".jpg", np.ascontiguousarray(image[..., ::-1]))[1].tobytes()
 
 
-def test_live_handler_says_what_is_wrong_in_the_status(tmp_path, astronaut, hopper):
+def test_live_handler_says_what_is_wrong_in_the_status(tmp_path, astronaut, hopper, monkeypatch):
     photo = str(write_image(tmp_path / "astronaut.png", astronaut))
     handlers = LiveHandlers()
     visitor, other = SimpleNamespace(session_hash="a"), SimpleNamespace(session_hash="b")
@@ -202,9 +204,13 @@ def test_live_handler_says_what_is_wrong_in_the_status(tmp_path, astronaut, hopp
     frame = _webcam_jpeg(hopper)
     assert handlers.frame(frame, None, *settings, visitor)[1] == NO_PHOTO
     faceless = str(write_image(tmp_path / "coffee.png", data.coffee()))
-    for _ in range(2):
-        assert handlers.frame(frame, faceless, *settings, visitor)[1] == \
-            "no face found in identity photo"
+    reads = []
+    monkeypatch.setattr(live_ui, "read_image",
+                        lambda *args: reads.append(args) or read_image(*args))
+    assert handlers.frame(frame, faceless, *settings, visitor)[1] == \
+        "no face found in identity photo"
+    assert handlers.frame(frame, faceless, *settings, visitor)[1] == gr.skip()  # still shown
+    assert len(reads) == 1
     assert handlers.frame(b"not a jpeg", photo, *settings, visitor)[1] == \
         "cannot read webcam frame: not an image"
     image, status = handlers.frame(frame, photo, *settings, visitor)

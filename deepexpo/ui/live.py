@@ -43,6 +43,7 @@ class _Visitor:
         self.reenactor: LiveReenactor | None = None
         self.problem: DeepExPoError | None = None  # why the photo cannot be driven
         self.neutral_set = False
+        self.shown: str | None = None  # the status the visitor sees
 
     def reenactor_for(self, photo: str) -> LiveReenactor:
         """``photo``'s reenactor; a photo that cannot be driven (no face, say) says so again
@@ -64,14 +65,24 @@ class _Visitor:
         if self.reenactor is not None:
             self.reenactor.set_neutral()
         self.neutral_set = True
+        self.shown = FROM_NEUTRAL
         return FROM_NEUTRAL
 
     def status(self, face_found: bool, relative: bool) -> str:
+        """What the photo does now."""
         if not face_found:
             return NO_FACE
         if not relative:
             return ABSOLUTE
         return FROM_NEUTRAL if self.neutral_set else FROM_FIRST
+
+    def say(self, status: str) -> Any:
+        """``status``, or nothing to send when the visitor sees it already (each update costs
+        the browser a render, many times a second)."""
+        if status == self.shown:
+            return gr.skip()
+        self.shown = status
+        return status
 
     def close(self) -> None:
         if self.reenactor is not None:
@@ -88,12 +99,13 @@ class LiveHandlers:
                                                    config.idle_s)
 
     def frame(self, frame: bytes | None, photo: str | None, region: str, strength: float,
-              relative: bool, mirror: bool, request: gr.Request) -> tuple[Any, str]:
+              relative: bool, mirror: bool, request: gr.Request) -> tuple[Any, Any]:
         """One webcam frame (JPEG bytes) in; the photo wearing its motion, and the status,
         out. Gradio's webcam sends frames mirrored, as its preview shows them; with ``mirror``
         off they are turned back, so the photo moves as a person facing you would."""
         if frame is None:
             return gr.skip(), gr.skip()
+        visitor = None
         try:
             if not photo:
                 raise InputError(NO_PHOTO)
@@ -101,11 +113,11 @@ class LiveHandlers:
             result = visitor.reenactor_for(photo).drive(
                 decode_image(frame, "webcam frame"), motion_options(region, not relative, strength),
                 flip=not mirror)
-        except DeepExPoError as exc:
-            return gr.skip(), str(exc)
+        except DeepExPoError as exc:  # in line, or no photo: no session to remember it
+            return gr.skip(), str(exc) if visitor is None else visitor.say(str(exc))
         if result is None:  # this visitor's previous frame is still rendering
             return gr.skip(), gr.skip()
-        return result.image, visitor.status(result.face_found, relative)
+        return result.image, visitor.say(visitor.status(result.face_found, relative))
 
     def stop(self, request: gr.Request) -> None:
         """The stream stopped: the slot, or the place in line, is free for the next."""
