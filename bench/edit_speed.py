@@ -11,7 +11,6 @@ smile slider and waits until the new result image has loaded. Target: <= 150 ms 
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
 import time
@@ -23,6 +22,7 @@ from skimage import data
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.timing import median_p90  # noqa: E402
 from deepexpo.io.images import write_image  # noqa: E402
 from deepexpo.motion.controls import ExpressionControls, ExpressionEdit  # noqa: E402
 from deepexpo.pipeline import TransferPipeline  # noqa: E402
@@ -53,9 +53,7 @@ def _random_values(rng: np.random.Generator) -> list[float]:
 
 
 def _report(what: str, times_s: list[float]) -> None:
-    ms = sorted(1000 * t for t in times_s)
-    print(f"{what}: median {statistics.median(ms):.1f} ms, p90 {ms[int(0.9 * len(ms))]:.1f} ms "
-          f"over {len(ms)} updates")
+    print(median_p90(what, times_s, "updates"))
 
 
 def main() -> None:

@@ -88,7 +88,7 @@ def main() -> None:
     t0 = time.perf_counter()
     frames = list(iter_frames(info))
     t_decode = time.perf_counter() - t0
-    tracker = FaceTracker(FaceChoice(), "driving video")
+    tracker = FaceTracker(FaceChoice(), "driving video", info.fps)
     faces: list[FaceLandmarks] = []
     t0 = time.perf_counter()
     face = None

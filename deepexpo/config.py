@@ -98,12 +98,28 @@ class AppConcurrency:
     live_max_side: int = 1280  # the live preview works on the photo at most this large
 
 
+@dataclass(frozen=True)
+class LiveConfig:
+    """The Live tab: a photo driven by the visitor's webcam, one frame at a time."""
+
+    slots: int = 1  # live sessions at once across the app; visitors beyond them wait in line
+    session_s: int = 60  # a session's time, after which its slot goes to whoever waits
+    idle_s: float = 3.0  # a visitor whose frames stop this long (a closed tab) leaves
+    frame_interval_s: float = 0.05  # how often the browser sends a webcam frame
+    fps: float = 20.0  # the frame rate the landmark smoothing assumes
+    # Webcam frames larger than this are downscaled for landmarks (FaceMesh sees a 320 px crop
+    # of the face anyway).
+    landmark_side: int = 640
+    output_side: int = 512  # the photo is driven at most this large
+
+
 INPUT_LIMITS = InputLimits()
 # The web app serves many users from one machine: shorter videos, smaller uploads.
 APP_LIMITS = InputLimits(max_file_bytes=50 * 1024 * 1024, max_video_frames=900,
                          max_video_seconds=30.0, max_video_side=1920)
 APP_STORAGE = StorageLimits()
 APP_CONCURRENCY = AppConcurrency()
+LIVE = LiveConfig()
 WARP = WarpConfig()
 FACES = FaceSharing()
 SMOOTHING = SmoothingConfig()

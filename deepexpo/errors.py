@@ -25,3 +25,8 @@ class ModelNotAvailableError(DeepExPoError):
 
 class CheckpointError(DeepExPoError):
     """A model's files are on disk but damaged, incomplete or do not fit the networks."""
+
+
+class BusyError(DeepExPoError):
+    """The app cannot serve this visitor yet (every live slot is in use); the message says
+    their place in line and about how long."""

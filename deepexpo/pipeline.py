@@ -38,7 +38,6 @@ from .io.video import (
 )
 from .motion.compose import MotionOptions
 from .motion.controls import ExpressionEdit, reference_offsets
-from .motion.smoothing import OneEuroFilter
 from .prefetch import prefetch
 
 logger = logging.getLogger(__name__)
@@ -269,18 +268,12 @@ class TransferPipeline:
         """Each frame with the chosen face, followed through the video (:class:`FaceTracker`),
         its landmarks smoothed over time (``None``: not found); ``until_face``: stop after the
         first frame with one."""
-        tracker = FaceTracker(choice, f"{what} '{info.path.name}'")
-        smooth = OneEuroFilter(info.fps)
-        try:
+        with FaceTracker(choice, f"{what} '{info.path.name}'", info.fps) as tracker:
             for frame in iter_frames(info, self.limits):
-                tracked = tracker(frame)
-                face = None if tracked is None else FaceLandmarks(smooth(tracked.points),
-                                                                  tracked.image_size)
+                face = tracker(frame)
                 yield frame, face
                 if until_face and face is not None:
                     return
-        finally:
-            tracker.close()
 
     @staticmethod
     def _write_video(info: VideoInfo, output_path: str | os.PathLike,

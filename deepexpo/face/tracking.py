@@ -1,4 +1,5 @@
-"""One person followed through a video's frames, whoever else comes and goes.
+"""One person followed through a stream of frames (a video file's, a webcam's), whoever else
+comes and goes, their landmarks smoothed over time.
 
 The chosen face of the first frame with a face starts the track; each next frame looks for it
 around where it just was. A lost face is found again as the face nearest (by centre) to where
@@ -11,35 +12,39 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..motion.smoothing import OneEuroFilter
 from .landmarks import FaceLandmarks, MediaPipeLandmarker
 from .selection import FaceChoice
 
 
 class FaceTracker:
-    """``choice``: the face to start with (``largest`` or a number); ``what`` names the video
-    in messages."""
+    """``choice``: the face to start with (``largest`` or a number); ``what`` names the stream
+    in messages; ``fps``: its frame rate, for the One-Euro smoothing of the landmarks. Owns a
+    MediaPipe graph: close it, or use it as a context manager."""
 
     #: Among several faces, how far (in face sizes) from where the person was last seen a face
     #: may turn up and still be taken for them.
     REFIND_WITHIN = 1.0
 
-    def __init__(self, choice: FaceChoice, what: str):
+    def __init__(self, choice: FaceChoice, what: str, fps: float):
         self.choice, self.what = choice.single("face to follow"), what
         self._landmarker = MediaPipeLandmarker(tracking=True)
+        self._smooth = OneEuroFilter(fps)
         self._previous: FaceLandmarks | None = None  # the last frame's face
         self._last_seen: FaceLandmarks | None = None  # the last face found
         self._among_others = False  # the first frame with a face had several
 
     def __call__(self, frame: np.ndarray) -> FaceLandmarks | None:
-        """The person's landmarks in this frame (``None``: not found in it)."""
+        """The person's smoothed landmarks in this frame (``None``: not found in it)."""
         if self._previous is not None:
             face = self._landmarker.track(frame, self._previous)
         else:
             face = self._find(self._landmarker.detect_all(frame))
         self._previous = face
-        if face is not None:
-            self._last_seen = face
-        return face
+        if face is None:
+            return None
+        self._last_seen = face
+        return FaceLandmarks(self._smooth(face.points), face.image_size)
 
     def _find(self, faces: list[FaceLandmarks]) -> FaceLandmarks | None:
         last = self._last_seen
@@ -60,3 +65,9 @@ class FaceTracker:
 
     def close(self) -> None:
         self._landmarker.close()
+
+    def __enter__(self) -> FaceTracker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

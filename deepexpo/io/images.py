@@ -57,6 +57,16 @@ def as_rgb(image: np.ndarray, what: str = "image", limits: InputLimits = INPUT_L
     return np.ascontiguousarray(image)
 
 
+def fit_within(image: np.ndarray, max_side: int) -> np.ndarray:
+    """``image`` scaled down (area-averaged) so that its longer side is at most ``max_side``;
+    a smaller one as it is."""
+    scale = max_side / max(image.shape[:2])
+    if scale >= 1:
+        return image
+    return cv2.resize(image, (round(image.shape[1] * scale), round(image.shape[0] * scale)),
+                      interpolation=cv2.INTER_AREA)
+
+
 def read_image(path: str | os.PathLike, limits: InputLimits = INPUT_LIMITS) -> np.ndarray:
     """An RGB uint8 image from a file, or a one-line :class:`InputError`."""
     path = Path(path)
@@ -78,6 +88,14 @@ def read_image(path: str | os.PathLike, limits: InputLimits = INPUT_LIMITS) -> n
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise InputError(f"cannot read image '{path.name}': the file is damaged or not an image") from exc
     return as_rgb(image, f"image '{path.name}'", limits)
+
+
+def decode_image(data: bytes, what: str = "image") -> np.ndarray:
+    """An RGB image from encoded bytes (a JPEG or PNG, say), or a one-line :class:`InputError`."""
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) if data else None
+    if image is None:
+        raise InputError(f"cannot read {what}: not an image")
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
 def check_image_output(path: str | os.PathLike,

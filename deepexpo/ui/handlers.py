@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import cv2
 import gradio as gr
 import numpy as np
 
@@ -24,7 +23,7 @@ from ..errors import DeepExPoError
 from ..face.selection import FaceChoice, numbered_faces
 from ..fusion import GenerationSetup
 from ..gpu import gpu_task
-from ..io.images import read_image, write_image
+from ..io.images import fit_within, read_image, write_image
 from ..io.video import probe_video
 from ..motion.controls import ExpressionControls, ExpressionEdit
 from .storage import AppStorage
@@ -73,7 +72,9 @@ def _require(value: Any, message: str) -> None:
         raise gr.Error(message, print_exception=False)
 
 
-def _options(region: str, absolute: bool, strength: float, adapt_scale: bool) -> MotionOptions:
+def motion_options(region: str, absolute: bool, strength: float,
+                   adapt_scale: bool = False) -> MotionOptions:
+    """The options as the app's controls give them."""
     return MotionOptions(region=region, relative=not absolute, strength=float(strength),
                          adapt_scale=bool(adapt_scale))
 
@@ -143,10 +144,8 @@ def _prepared(engine: str, path: str, max_side: int | None, face: FaceChoice) ->
     faces, kept while its sliders move: Gradio stores each upload under a content hash, so the
     path names it."""
     image = read_image(path, APP_LIMITS)
-    if max_side is not None and max(image.shape[:2]) > max_side:
-        scale = max_side / max(image.shape[:2])
-        image = cv2.resize(image, (round(image.shape[1] * scale), round(image.shape[0] * scale)),
-                           interpolation=cv2.INTER_AREA)
+    if max_side is not None:
+        image = fit_within(image, max_side)
     return get_pipeline(engine, APP_LIMITS).prepare_faces(image, face)
 
 
@@ -265,7 +264,7 @@ class Handlers:
         choice = FaceChoice.parse(face)
         engine = _engine(engine, progress)
         return self._save(self._work("image", engine)(
-            engine, source, driving, _options(region, absolute, strength, adapt_scale),
+            engine, source, driving, motion_options(region, absolute, strength, adapt_scale),
             bool(show_inputs), choice), ".png")
 
     @handler
@@ -285,7 +284,7 @@ class Handlers:
         kind, first = ("reenact", source_video) if source_video else ("video", source)
         face_args = () if source_video else (choice,)  # a source video: its largest face
         self._timed_video(engine, frames, lambda: self._work(kind, engine)(
-            engine, first, driving, out, _options(region, absolute, strength, adapt_scale),
+            engine, first, driving, out, motion_options(region, absolute, strength, adapt_scale),
             bool(show_inputs), _fraction_progress(progress, "reenacting"), *face_args))
         return str(out)
 

@@ -12,7 +12,9 @@ from ..config import APP_CONCURRENCY, APP_LIMITS
 from ..face.canonical import REGIONS
 from ..face.selection import FaceChoice
 from ..motion.controls import EMOTIONS, ExpressionControls
+from .components import image_upload
 from .handlers import NO_EMOTION, Handlers
+from .live import live_tab
 from .models_panel import engine_choice, generation_status, models_panel
 from .storage import AppStorage, exit_on_sigterm
 
@@ -25,16 +27,6 @@ Upload an **identity image** (whose face to keep) and a **driving image or video
 expression and head pose to copy), or click an example. The built-in warp engine runs offline on
 a CPU; the neural engine and text-prompted generation use pretrained models from the Hugging Face
 Hub (see **Models** below). Videos up to {seconds:.0f} s and {side} px."""
-
-
-def _image_upload(label: str, **kwargs: Any) -> gr.Image:
-    """An image upload handed to the library as its file path, undecoded. The library's reader
-    checks format and size and says what is wrong in one line, where Gradio's own decoding
-    would turn a damaged file into a generic error. (Overridden on the instance: a Component
-    subclass would make Gradio write a ``.pyi`` stub into the package at import.)"""
-    image = gr.Image(type="filepath", label=label, **kwargs)
-    image.preprocess = lambda payload: None if payload is None else str(payload.path)
-    return image
 
 
 def _face_picker(photo: gr.Image, handlers: Handlers) -> tuple[gr.Dropdown, Any]:
@@ -82,7 +74,7 @@ def _editor_tab(examples: Path | None, handlers: Handlers) -> gr.Dropdown:
                 "Apply the same settings to a video to change its emotion while the head motion "
                 "and the lips (speech) stay as they are.")
     with gr.Row():
-        photo = _image_upload("Photo", elem_id="edit-source")
+        photo = image_upload("Photo", elem_id="edit-source")
         result = gr.Image(type="numpy", label="Edited", format="jpeg", elem_id="edit-result")
     face, found = _face_picker(photo, handlers)
     with gr.Row():
@@ -138,8 +130,8 @@ def build_demo(examples: Path | None = None) -> gr.Blocks:
                                        side=APP_LIMITS.max_video_side))
         with gr.Tab("Image → Image"):
             with gr.Row():
-                src = _image_upload("Identity image", elem_id="image-source")
-                drv = _image_upload("Driving image", elem_id="image-driving")
+                src = image_upload("Identity image", elem_id="image-source")
+                drv = image_upload("Driving image", elem_id="image-driving")
                 out = gr.Image(type="numpy", label="Result", format="png", elem_id="image-result")
             face, _ = _face_picker(src, handlers)
             controls = _controls()
@@ -157,7 +149,7 @@ def build_demo(examples: Path | None = None) -> gr.Blocks:
                         "source video, each frame keeps what the region does not drive: "
                         "`expression` keeps its head motion, `pose` its expression and lips.")
             with gr.Row():
-                vsrc = _image_upload("Identity image")
+                vsrc = image_upload("Identity image")
                 vsrc_video = gr.Video(label="…or a source video", elem_id="video-source-video")
                 vdrv = gr.Video(label="Driving video")
                 vout = gr.Video(label="Result", elem_id="video-result")
@@ -176,6 +168,9 @@ def build_demo(examples: Path | None = None) -> gr.Blocks:
         with gr.Tab("Expression editor"):
             edit_engine = _editor_tab(examples, handlers)
 
+        with gr.Tab("Live"):
+            live_tab(examples)
+
         with gr.Tab("Text-prompted generation"):
             gr.Markdown("Generate new images of the identity person from a text prompt, with the "
                         "expression and head pose of a reference image. The identity strength "
@@ -187,8 +182,8 @@ def build_demo(examples: Path | None = None) -> gr.Blocks:
                                     "in a garden, golden hour", scale=3)
                 button = gr.Button("Generate", variant="primary", scale=1)
             with gr.Row():
-                identity = _image_upload("Identity image")
-                reference = _image_upload("Expression / pose reference")
+                identity = image_upload("Identity image")
+                reference = image_upload("Expression / pose reference")
                 result = gr.Image(type="numpy", label="Result", format="png")
             with gr.Row():
                 id_strength = gr.Slider(0.0, 1.5, value=0.8, step=0.05, label="Identity strength")

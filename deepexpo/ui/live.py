@@ -1,0 +1,161 @@
+"""The Live tab: an identity photo following the visitor's webcam face as it moves.
+
+Gradio's own streaming carries it: the browser sends a webcam frame every
+``LIVE.frame_interval_s`` over the app's connection and shows each result as it comes back (no
+WebRTC, so no TURN server). Gradio keeps only the newest frame a stream has sent while one is
+being rendered, so a busy machine drops frames instead of queueing them. Whatever goes wrong
+shows in the status line: an error would end the stream's event, and the webcam would start
+another at its next frame.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from .. import get_pipeline
+from ..config import APP_LIMITS, LIVE, LiveConfig
+from ..engines import resolve_engine
+from ..errors import DeepExPoError, InputError
+from ..face.canonical import REGIONS
+from ..io.images import decode_image, read_image
+from ..live import LiveReenactor
+from .components import image_upload, streamed_image, webcam_stream
+from .handlers import motion_options
+from .live_slots import LiveSlots
+
+NO_PHOTO = "Choose an identity photo (or an example) first."
+NO_FACE = "No face in the webcam frame: the photo keeps its last expression."
+ABSOLUTE = "Live: the photo wears your expression and head rotation as they are."
+FROM_FIRST = "Live: the photo moves as you move from your first frame."
+FROM_NEUTRAL = "Live: the photo moves as you move from the neutral you set."
+
+
+class _Visitor:
+    """One visitor's live session: their photo, driven (prepared again when the photo
+    changes), and whether they set a neutral."""
+
+    def __init__(self, config: LiveConfig):
+        self.config = config
+        self.photo: str | None = None
+        self.reenactor: LiveReenactor | None = None
+        self.problem: DeepExPoError | None = None  # why the photo cannot be driven
+        self.neutral_set = False
+        self.shown: str | None = None  # the status the visitor sees
+
+    def reenactor_for(self, photo: str) -> LiveReenactor:
+        """``photo``'s reenactor; a photo that cannot be driven (no face, say) says so again
+        at once, frame after frame, without being read again."""
+        if photo != self.photo:
+            self.close()
+            self.photo = photo
+            try:
+                pipeline = get_pipeline(resolve_engine("auto"), APP_LIMITS)
+                self.reenactor = LiveReenactor(pipeline, read_image(photo, APP_LIMITS),
+                                               self.config)
+            except DeepExPoError as exc:
+                self.problem = exc
+        if self.reenactor is None:
+            raise type(self.problem)(str(self.problem))
+        return self.reenactor
+
+    def set_neutral(self) -> str:
+        if self.reenactor is not None:
+            self.reenactor.set_neutral()
+        self.neutral_set = True
+        self.shown = FROM_NEUTRAL
+        return FROM_NEUTRAL
+
+    def status(self, face_found: bool, relative: bool) -> str:
+        """What the photo does now."""
+        if not face_found:
+            return NO_FACE
+        if not relative:
+            return ABSOLUTE
+        return FROM_NEUTRAL if self.neutral_set else FROM_FIRST
+
+    def say(self, status: str) -> Any:
+        """``status``, or nothing to send when the visitor sees it already (each update costs
+        the browser a render, many times a second)."""
+        if status == self.shown:
+            return gr.skip()
+        self.shown = status
+        return status
+
+    def close(self) -> None:
+        if self.reenactor is not None:
+            self.reenactor.close()
+        self.photo, self.reenactor, self.problem, self.neutral_set = None, None, None, False
+
+
+class LiveHandlers:
+    """What the Live tab calls. Visitors are told apart by their Gradio session."""
+
+    def __init__(self, config: LiveConfig = LIVE):
+        self.config = config
+        self.slots: LiveSlots[_Visitor] = LiveSlots(config.slots, config.session_s,
+                                                   config.idle_s)
+
+    def frame(self, frame: bytes | None, photo: str | None, region: str, strength: float,
+              relative: bool, mirror: bool, request: gr.Request) -> tuple[Any, Any]:
+        """One webcam frame (JPEG bytes) in; the photo wearing its motion, and the status,
+        out. Gradio's webcam sends frames mirrored, as its preview shows them; with ``mirror``
+        off they are turned back, so the photo moves as a person facing you would."""
+        if frame is None:
+            return gr.skip(), gr.skip()
+        visitor = None
+        try:
+            if not photo:
+                raise InputError(NO_PHOTO)
+            visitor = self.slots.claim(request.session_hash, lambda: _Visitor(self.config))
+            result = visitor.reenactor_for(photo).drive(
+                decode_image(frame, "webcam frame"), motion_options(region, not relative, strength),
+                flip=not mirror)
+        except DeepExPoError as exc:  # in line, or no photo: no session to remember it
+            return gr.skip(), str(exc) if visitor is None else visitor.say(str(exc))
+        if result is None:  # this visitor's previous frame is still rendering
+            return gr.skip(), gr.skip()
+        return result.image, visitor.say(visitor.status(result.face_found, relative))
+
+    def stop(self, request: gr.Request) -> None:
+        """The stream stopped: the slot, or the place in line, is free for the next."""
+        self.slots.release(request.session_hash)
+
+    def set_neutral(self, request: gr.Request) -> Any:
+        """The visitor's next frame becomes the reference the photo moves from."""
+        visitor = self.slots.session(request.session_hash)
+        return gr.skip() if visitor is None else visitor.set_neutral()
+
+
+def live_tab(examples: Path | None, config: LiveConfig = LIVE) -> None:
+    """The tab's components and events."""
+    handlers = LiveHandlers(config)
+    slots = "one visitor" if config.slots == 1 else f"{config.slots} visitors"
+    gr.Markdown(f"Drive a photo with your webcam: start the webcam and the photo follows your "
+                f"face as you move. It serves {slots} at a time, for up to "
+                f"{config.session_s} s each while others wait. Relative: the photo moves from "
+                f"its own expression by as much as you move from your first frame (or from the "
+                f"frame after **Set neutral**).")
+    with gr.Row():
+        photo = image_upload("Identity photo", elem_id="live-source")
+        webcam = webcam_stream("Your webcam", elem_id="live-webcam",
+                               webcam_options=gr.WebcamOptions(mirror=True, constraints={
+                                   "video": {"width": {"ideal": 640}, "height": {"ideal": 480}}}))
+        result = streamed_image("Live result", elem_id="live-result")
+    with gr.Row():
+        region = gr.Dropdown(list(REGIONS), value="all", label="Region")
+        strength = gr.Slider(0.0, 2.0, value=1.0, step=0.05, label="Strength")
+        relative = gr.Checkbox(True, label="Relative",
+                               info="from your first frame; off: copy your expression as it is")
+        mirror = gr.Checkbox(True, label="Mirror", info="the photo moves like your reflection")
+        neutral = gr.Button("Set neutral", elem_id="live-neutral")
+    status = gr.Markdown(elem_id="live-status")
+    if examples is not None and examples.is_dir():
+        gr.Examples([[str(examples / "astronaut.jpg")], [str(examples / "hopper.jpg")]], [photo])
+    stream = webcam.stream(handlers.frame, [webcam, photo, region, strength, relative, mirror],
+                           [result, status], stream_every=config.frame_interval_s,
+                           concurrency_limit=None, show_progress="hidden", api_name=False)
+    stream.then(handlers.stop, None, None, api_name=False, queue=False)
+    neutral.click(handlers.set_neutral, None, status, api_name=False, queue=False)
