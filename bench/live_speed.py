@@ -3,14 +3,15 @@
     python bench/live_speed.py [--seconds N]
 
 Debian's Chromium (driven by Playwright) streams a fake webcam to the app launched in-process:
-a 640x480, 30 fps clip of Grace Hopper opening and closing her mouth (tests/fake_camera.py),
-driving the astronaut's 512x512 photo. Prints the results shown per second and the latency
-from a webcam frame leaving the page to its result loaded in the page (median and p90; each
-result is paired with its own frame, tests/live_browser.py), how many frames the page sent
-(those that arrive while one renders are dropped), the CPU time the app and Chromium spent per
-result (Chromium's own share on this machine is large: it renders the page without a GPU), the
-server's time per result, and the library's time per frame alone. Targets: at least 15
-results a second, at most 150 ms median.
+a 640x480, 30 fps clip of Grace Hopper opening and closing her mouth (tests/fake_camera.py; the
+page asks the camera for LIVE.webcam_size), driving the astronaut's 512x512 photo. Prints the
+results shown per second and the latency from a webcam frame leaving the page to its result
+loaded in the page (median and p90, and the median of each half: frames queueing would make
+it grow; each result is paired with its own frame, tests/live_browser.py), how many frames
+the page sent (those that arrive while one renders are dropped), the CPU time the app and
+Chromium spent per result (Chromium's share on this machine is large: it renders the page
+without a GPU), the server's time per result, and the library's time per frame alone.
+Targets: at least 15 results a second, at most 150 ms median.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -68,8 +70,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         clip = Path(tmp) / "webcam.y4m"
         frames = make_clip(clip, hopper, get_pipeline("warp"))
-        print(f"fake webcam: {SIZE[0]}x{SIZE[1]}, {FPS} fps; photo {photo.shape[1]}x"
-              f"{photo.shape[0]}")
+        print(f"fake webcam: {SIZE[0]}x{SIZE[1]}, {FPS} fps (the page asks for less); photo "
+              f"{photo.shape[1]}x{photo.shape[0]}")
 
         live = LiveReenactor(get_pipeline("warp"), photo)
         times = []
@@ -92,6 +94,8 @@ def main() -> None:
             page = open_live_tab(browser, url, Path(tmp) / "astronaut.png")
             start_webcam(page)
             page.wait_for_timeout(args.warmup * 1000)
+            size = page.evaluate("() => { const v = document.querySelector('#live-webcam video');"
+                                 " return v.videoWidth + 'x' + v.videoHeight; }")
             before = probe.results(page)
             sent_before = page.evaluate("() => Object.keys(window.__live.sent).length")
             served_before = len(probe.server_s)
@@ -109,7 +113,7 @@ def main() -> None:
         print(f"app in Chromium: {len(results)} results in {args.seconds:.0f} s")
         return
     seconds = (results[-1].shown_ms - results[0].shown_ms) / 1000
-    print(f"app in Chromium, {seconds:.1f} s measured:")
+    print(f"app in Chromium, {seconds:.1f} s measured, webcam frames sent at {size}:")
     print(f"  shown: {(len(results) - 1) / seconds:.1f} results per second at 512x512")
     print(f"  sent: {sent / args.seconds:.1f} webcam frames per second "
           f"({len(server)} rendered, the rest dropped)")
@@ -118,6 +122,10 @@ def main() -> None:
           f"other work included)")
     latency = [r.latency_ms / 1000 for r in results]
     print("  " + median_p90("latency, frame leaves the page -> its result loaded in it", latency))
+    half = len(latency) // 2
+    print(f"  latency median, first half then second half: "
+          f"{1000 * statistics.median(latency[:half]):.0f} ms, "
+          f"{1000 * statistics.median(latency[half:]):.0f} ms (frames queueing would make it grow)")
     print("  " + median_p90("server, frame read -> result encoded (decode, landmarks, render, "
                             "JPEG)", server))
 

@@ -106,6 +106,10 @@ class LiveConfig:
     session_s: int = 60  # a session's time, after which its slot goes to whoever waits
     idle_s: float = 3.0  # a visitor whose frames stop this long (a closed tab) leaves
     frame_interval_s: float = 0.05  # how often the browser sends a webcam frame
+    # The webcam size the browser asks for. It JPEG-encodes every frame and sends it whole,
+    # twice over (Gradio's stream), while FaceMesh only sees a 320 px crop around the face:
+    # 640x480 cost the browser and the server 10-15% more per result (bench/live_speed.py).
+    webcam_size: tuple[int, int] = (480, 360)
     fps: float = 20.0  # the frame rate the landmark smoothing assumes
     # Webcam frames larger than this are downscaled for landmarks (FaceMesh sees a 320 px crop
     # of the face anyway).

@@ -140,9 +140,11 @@ def live_tab(examples: Path | None, config: LiveConfig = LIVE) -> None:
                 f"frame after **Set neutral**).")
     with gr.Row():
         photo = image_upload("Identity photo", elem_id="live-source")
+        width, height = config.webcam_size
         webcam = webcam_stream("Your webcam", elem_id="live-webcam",
                                webcam_options=gr.WebcamOptions(mirror=True, constraints={
-                                   "video": {"width": {"ideal": 640}, "height": {"ideal": 480}}}))
+                                   "video": {"width": {"ideal": width},
+                                             "height": {"ideal": height}}}))
         result = streamed_image("Live result", elem_id="live-result")
     with gr.Row():
         region = gr.Dropdown(list(REGIONS), value="all", label="Region")
