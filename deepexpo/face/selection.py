@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from ..errors import InputError, NoFaceError
+from ..io.images import fit_within
 from .landmarks import FaceLandmarks
 
 logger = logging.getLogger(__name__)
@@ -112,8 +113,7 @@ def numbered_faces(image: np.ndarray, faces: Sequence[FaceLandmarks],
     """A copy of ``image`` (no larger than ``max_side``) with each face boxed and numbered, so
     that a user can say which one to drive."""
     scale = min(1.0, max_side / max(image.shape[:2]))
-    out = cv2.resize(image, (round(image.shape[1] * scale), round(image.shape[0] * scale)),
-                     interpolation=cv2.INTER_AREA) if scale < 1 else image.copy()
+    out = fit_within(image, max_side).copy()  # drawn on: never the caller's array
     thick = max(2, round(max(out.shape[:2]) / 300))
     for number, face in enumerate(faces):
         x0, y0, x1, y1 = (round(v * scale) for v in face.bbox)
