@@ -163,8 +163,8 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         margin = cfg.detail_margin * target.pose.scale
         detail = tuple(PixelBox.around(np.r_[source.xy[part], target_xy[part]],
                                        source.image.shape[:2], margin) for part in _DETAILED)
-        map_x, map_y = backward_map(src, dst, source.region, step, detail)
-        out = remap_region(source.image, source.region, map_x, map_y)
+        source_xy = backward_map(src, dst, source.region, step, detail)
+        out = remap_region(source.image, source.region, source_xy)
         fill_mouth(
             out,
             target_xy,

@@ -3,16 +3,19 @@
 The target points are triangulated (Delaunay) and each output pixel takes its source position
 by barycentric interpolation inside its triangle: a continuous, piecewise-affine map, so no
 seams. The map is evaluated on a coarse grid and upsampled, at full resolution where features
-move against their surroundings (the eyes), then applied with one ``cv2.remap``.
+move against their surroundings (the eyes), then applied with one ``cv2.remap``. Grid points
+are assigned to triangles by rasterizing the triangles (vectorized scanlines): a point locator
+would first build a search structure for the frame's triangles, which cost more than the rest
+of the map.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from matplotlib.tri import Triangulation
 from scipy.spatial import Delaunay
 
 
@@ -46,8 +49,9 @@ class PixelBox:
 def backward_map(
     src: np.ndarray, dst: np.ndarray, region: PixelBox, step: float,
     detail: tuple[PixelBox, ...] = (),
-) -> tuple[np.ndarray, np.ndarray]:
-    """For every pixel of ``region`` in the output, where to sample the source image.
+) -> np.ndarray:
+    """For every pixel of ``region`` in the output, where to sample the source image: an
+    (h, w, 2) float32 map of source (x, y), as ``cv2.remap`` takes it.
 
     ``src`` and ``dst`` are (N, 2) corresponding points (source position, output position).
     The map is evaluated every ``step`` pixels and upsampled, and at every pixel inside the
@@ -61,8 +65,8 @@ def backward_map(
     # Grid positions chosen so that cv2.resize(gw -> w) maps grid samples exactly onto them.
     gx = region.x0 + (np.arange(gw) + 0.5) * (w / gw) - 0.5
     gy = region.y0 + (np.arange(gh) + 0.5) * (h / gh) - 0.5
-    mesh = _Mesh(dst)
-    shift = mesh.interpolate(src - dst, gx, gy)
+    mesh = _Mesh(src, dst)
+    shift = mesh.interpolate(gx, gy)
     if (gh, gw) != (h, w):
         shift = cv2.resize(shift, (w, h), interpolation=cv2.INTER_LINEAR)
     for box in detail:
@@ -70,55 +74,112 @@ def backward_map(
         x1, y1 = min(box.x1, region.x1), min(box.y1, region.y1)
         if x1 > x0 and y1 > y0:
             shift[y0 - region.y0:y1 - region.y0, x0 - region.x0:x1 - region.x0] = \
-                mesh.interpolate(src - dst, np.arange(x0, x1, dtype=np.float64),
+                mesh.interpolate(np.arange(x0, x1, dtype=np.float64),
                                  np.arange(y0, y1, dtype=np.float64))
+    shift += _pixel_positions(region)
+    return shift
+
+
+@functools.lru_cache(maxsize=8)
+def _pixel_positions(region: PixelBox) -> np.ndarray:
+    """(h, w, 2) float32: each pixel's own (x, y), the map that moves nothing (read-only: it is
+    shared by every frame warped in the same region)."""
     xs, ys = np.meshgrid(np.arange(region.x0, region.x1, dtype=np.float32),
                          np.arange(region.y0, region.y1, dtype=np.float32))
-    return xs + shift[..., 0], ys + shift[..., 1]
+    grid = np.dstack([xs, ys])
+    grid.flags.writeable = False
+    return grid
 
 
 class _Mesh:
-    """The Delaunay triangulation of the output points, with a point locator.
+    """The Delaunay triangulation of the output points with, for each triangle, the affine
+    function that interpolates the values at its corners."""
 
-    Matplotlib's trapezoid-map locator rather than SciPy's ``find_simplex``: the latter first
-    computes every simplex's barycentric transform one LAPACK call at a time, which cost more
-    than the rest of a frame's warp.
-    """
-
-    def __init__(self, points: np.ndarray):
-        self.simplices = Delaunay(points).simplices
-        self.locate = Triangulation(points[:, 0], points[:, 1], self.simplices).get_trifinder()
-        a, b, c = (points[self.simplices[:, k]] for k in range(3))
+    def __init__(self, src: np.ndarray, dst: np.ndarray):
+        simplices = Delaunay(dst).simplices
+        self.corners = dst[simplices]  # (T, 3, 2)
+        values = (src - dst)[simplices]
+        a, b, c = (self.corners[:, k] for k in range(3))
         e1, e2 = b - a, c - a
         det = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
         det = np.where(np.abs(det) < 1e-12, 1e-12, det)
-        # Rows map a point's offset from vertex a to its weights on vertices b and c.
-        self.inverse = np.stack([np.c_[e2[:, 1], -e2[:, 0]], np.c_[-e1[:, 1], e1[:, 0]]],
-                                axis=1) / det[:, None, None]
-        self.origin = a
+        # value(p) = va + (vb - va) wb + (vc - va) wc, where p - a = e1 wb + e2 wc.
+        wb = np.c_[e2[:, 1], -e2[:, 0]] / det[:, None]
+        wc = np.c_[-e1[:, 1], e1[:, 0]] / det[:, None]
+        gradient = ((values[:, 1] - values[:, 0])[:, :, None] * wb[:, None, :]
+                    + (values[:, 2] - values[:, 0])[:, :, None] * wc[:, None, :])
+        offset = values[:, 0] - np.einsum("tij,tj->ti", gradient, a)
+        # One row per triangle: value_x = k0 x + k1 y + k2, value_y = k3 x + k4 y + k5.
+        self.coefficients = np.c_[gradient[:, 0], offset[:, 0], gradient[:, 1], offset[:, 1]]
 
-    def interpolate(self, values: np.ndarray, gx: np.ndarray, gy: np.ndarray) -> np.ndarray:
-        """(len(gy), len(gx), 2) float32: the piecewise-linear interpolation of ``values``
-        (one (2,) per point) at the grid ``gx`` x ``gy``; zero outside the hull."""
-        x, y = np.meshgrid(gx, gy)
-        simplex = self.locate(x.ravel(), y.ravel())
-        inside = simplex >= 0
-        s = simplex[inside]
-        offset = np.c_[x.ravel()[inside], y.ravel()[inside]] - self.origin[s]
-        wb, wc = np.einsum("mij,mj->im", self.inverse[s], offset)
-        corners = values[self.simplices[s]]  # (m, 3, 2)
-        out = np.zeros((x.size, 2))
-        out[inside] = ((1.0 - wb - wc)[:, None] * corners[:, 0] + wb[:, None] * corners[:, 1]
-                       + wc[:, None] * corners[:, 2])
-        return out.reshape(len(gy), len(gx), 2).astype(np.float32)
+    def interpolate(self, gx: np.ndarray, gy: np.ndarray) -> np.ndarray:
+        """(len(gy), len(gx), 2) float32: the piecewise-linear interpolation of the values at
+        the evenly spaced grid ``gx`` x ``gy``; zero outside the triangles."""
+        origin = np.array([gx[0], gy[0]])
+        spacing = np.array([_spacing(gx), _spacing(gy)])
+        near = ((self.corners.max(axis=1) >= origin).all(axis=1)
+                & (self.corners.min(axis=1) <= origin + spacing * [len(gx), len(gy)]).all(axis=1))
+        triangle, row, column = _rasterize((self.corners[near] - origin) / spacing,
+                                           (len(gy), len(gx)))
+        k = self.coefficients[np.flatnonzero(near)[triangle]]
+        x, y = gx[column], gy[row]
+        out = np.zeros((len(gy), len(gx), 2), np.float32)
+        out[row, column, 0] = k[:, 0] * x + k[:, 1] * y + k[:, 2]
+        out[row, column, 1] = k[:, 3] * x + k[:, 4] * y + k[:, 5]
+        return out
 
 
-def remap_region(
-    image: np.ndarray, region: PixelBox, map_x: np.ndarray, map_y: np.ndarray
-) -> np.ndarray:
-    """``image`` with ``region`` resampled through the map; pixels outside it are untouched."""
+def _spacing(grid: np.ndarray) -> float:
+    return float(grid[1] - grid[0]) if len(grid) > 1 else 1.0
+
+
+def _rasterize(corners: np.ndarray, shape: tuple[int, int]
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The integer grid points (row, column) inside each triangle of ``corners`` ((T, 3, 2) in
+    grid units), as (triangle, row, column) arrays, for a grid of ``shape``.
+
+    Spans are half-open (a triangle holds the points with top <= y < bottom and left <= x <
+    right) and an edge's crossing of a row is computed from its endpoints in the same order in
+    both triangles that share it, so a triangulation's triangles cover each grid point inside
+    it exactly once: no gaps, no overlaps.
+    """
+    h, w = shape
+    order = np.argsort(corners[:, :, 1], axis=1, kind="stable")
+    top, middle, bottom = (np.take_along_axis(corners, order[:, k, None, None], axis=1)[:, 0]
+                           for k in range(3))
+    first = np.clip(np.ceil(top[:, 1]), 0, h).astype(np.int64)
+    last = np.clip(np.ceil(bottom[:, 1]), 0, h).astype(np.int64)
+    triangle, row = _spans(first, last)
+    y = row.astype(np.float64)
+    x_long = _crossing(top[triangle], bottom[triangle], y)
+    upper = y < middle[triangle, 1]
+    x_short = np.where(upper, _crossing(top[triangle], middle[triangle], y),
+                       _crossing(middle[triangle], bottom[triangle], y))
+    left = np.clip(np.ceil(np.minimum(x_long, x_short)), 0, w).astype(np.int64)
+    right = np.clip(np.ceil(np.maximum(x_long, x_short)), 0, w).astype(np.int64)
+    span, column = _spans(left, right)
+    return triangle[span], row[span], column
+
+
+def _crossing(a: np.ndarray, b: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """x where the edges a -> b (a above b) cross the rows ``y``."""
+    height = b[:, 1] - a[:, 1]
+    t = (y - a[:, 1]) / np.where(height > 0, height, 1.0)  # a flat edge crosses no row
+    return a[:, 0] + t * (b[:, 0] - a[:, 0])
+
+
+def _spans(start: np.ndarray, stop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For half-open ranges ``[start, stop)``: each member, with the index of its range."""
+    count = np.maximum(stop - start, 0)
+    owner = np.repeat(np.arange(len(count)), count)
+    member = np.arange(len(owner)) - np.repeat(np.cumsum(count) - count, count) + start[owner]
+    return owner, member
+
+
+def remap_region(image: np.ndarray, region: PixelBox, source_xy: np.ndarray) -> np.ndarray:
+    """``image`` with ``region`` resampled through the map (:func:`backward_map`); pixels
+    outside it are untouched."""
     out = image.copy()
-    out[region.slices] = cv2.remap(
-        image, map_x, map_y, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
-    )
+    out[region.slices] = cv2.remap(image, source_xy, None, interpolation=cv2.INTER_LINEAR,
+                                   borderMode=cv2.BORDER_REFLECT)
     return out

@@ -1,0 +1,54 @@
+"""The warp's dense map: its triangle rasterizer tiles the grid, and the map it builds is the
+piecewise-affine interpolation of the point correspondences."""
+
+import numpy as np
+from scipy.spatial import Delaunay
+
+from deepexpo.render.mesh_warp import PixelBox, _rasterize, backward_map
+
+
+def test_rasterized_triangles_cover_each_grid_point_once_and_the_right_one():
+    rng = np.random.default_rng(0)
+    # Points on integer and half-integer positions too: edges through grid points, shared
+    # vertices on the grid, flat and upright edges.
+    points = np.r_[rng.uniform(0, 40, (60, 2)), rng.integers(0, 41, (30, 2)),
+                   [[0, 0], [40, 0], [0, 40], [40, 40]]].astype(np.float64)
+    mesh = Delaunay(points)
+    triangle, row, column = _rasterize(points[mesh.simplices], (41, 41))
+
+    hits = np.zeros((41, 41), int)
+    np.add.at(hits, (row, column), 1)
+    # The hull is the square [0, 40]^2: each point in it exactly once, except on its right
+    # and bottom sides, which spans leave open.
+    assert (hits[:40, :40] == 1).all()
+    assert (hits[40] == 0).all() and (hits[:, 40] == 0).all()
+
+    # Away from edges (where either neighbour is right), the triangle is the one containing
+    # the point.
+    xy = np.c_[column, row].astype(np.float64)
+    transform = mesh.transform[triangle]
+    weights = np.einsum("mij,mj->mi", transform[:, :2], xy - transform[:, 2])
+    weights = np.c_[weights, 1 - weights.sum(axis=1)]
+    assert weights.min() > -1e-9
+    clear = weights.min(axis=1) > 1e-6
+    assert clear.mean() > 0.8
+    np.testing.assert_array_equal(triangle[clear], mesh.find_simplex(xy[clear]))
+
+
+def test_the_map_reproduces_an_affine_motion_on_the_coarse_grid_and_in_detail_boxes():
+    rng = np.random.default_rng(1)
+    dst = np.r_[rng.uniform(20, 180, (80, 2)),
+                [[0, 0], [199, 0], [0, 149], [199, 149]]]
+    linear, shift = np.array([[1.05, 0.1], [-0.08, 0.95]]), np.array([3.0, -2.0])
+    src = dst @ linear.T + shift
+    region = PixelBox(0, 0, 200, 150)
+    detail = PixelBox(60, 40, 110, 80)
+
+    source_xy = backward_map(src, dst, region, step=4.0, detail=(detail,))
+
+    assert source_xy.shape == (150, 200, 2) and source_xy.dtype == np.float32
+    ys, xs = np.mgrid[0:150, 0:200].astype(np.float64)
+    expected = np.dstack([xs, ys]) @ linear.T + shift
+    np.testing.assert_allclose(source_xy[detail.slices], expected[detail.slices], atol=1e-3)
+    inner = (slice(4, 146), slice(4, 196))  # the coarse grid's interpolation holds inside it
+    np.testing.assert_allclose(source_xy[inner], expected[inner], atol=1e-3)
