@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +14,7 @@ from .config import FACES, INPUT_LIMITS, InputLimits
 from .engines import TransferEngine, create_engine
 from .engines.source_faces import SourceFaces
 from .errors import InputError, NoFaceError
-from .face.landmarks import FaceLandmarks, MediaPipeLandmarker
+from .face.landmarks import FaceLandmarks, LandmarkerPool
 from .face.selection import FaceChoice
 from .face.territory import territories
 from .face.tracking import FaceTracker
@@ -53,17 +53,16 @@ class TransferPipeline:
     def __init__(self, engine: str | TransferEngine = "auto", limits: InputLimits = INPUT_LIMITS):
         self.engine = create_engine(engine) if isinstance(engine, str) else engine
         self.limits = limits
-        self._landmarker = MediaPipeLandmarker()
-        self._landmarker_lock = threading.Lock()  # one MediaPipe graph, several app requests
+        self._landmarkers = LandmarkerPool(size=2)
 
     def detect(self, image: np.ndarray, what: str) -> FaceLandmarks:
-        with self._landmarker_lock:
-            return self._landmarker.detect(image, what)
+        with self._landmarkers.lend() as landmarker:
+            return landmarker.detect(image, what)
 
     def find_faces(self, image: np.ndarray) -> list[FaceLandmarks]:
         """Every face in the image, left to right (the numbers a :class:`FaceChoice` uses)."""
-        with self._landmarker_lock:
-            return self._landmarker.detect_all(image)
+        with self._landmarkers.lend() as landmarker:
+            return landmarker.detect_all(image)
 
     def prepare_faces(self, image: np.ndarray, face: FaceChoice = FaceChoice(),
                       what: str = "source image") -> SourceFaces:
@@ -96,10 +95,12 @@ class TransferPipeline:
         source's faces to drive (``all``: each with its own pose and identity);
         ``driving_face``: which of the driver's faces drives them.
         """
-        faces = self.prepare_faces(source_image, face)
+        source_image = as_rgb(source_image, "source image", self.limits)
         driving_image = as_rgb(driving_image, "driving image", self.limits)
-        driving = self.engine.extract(driving_image, self._driving_face(driving_image,
-                                                                        driving_face))
+        with ThreadPoolExecutor(max_workers=1) as other_core:  # both photos' faces at once
+            driving_landmarks = other_core.submit(self._driving_face, driving_image, driving_face)
+            faces = self.prepare_faces(source_image, face)
+        driving = self.engine.extract(driving_image, driving_landmarks.result())
         reference = self.engine.neutral_reference(driving)
         out = faces.render(driving, reference, options)
         return side_by_side(faces.image, driving_image, out) if show_inputs else out

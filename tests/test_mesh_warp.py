@@ -4,7 +4,13 @@ piecewise-affine interpolation of the point correspondences."""
 import numpy as np
 from scipy.spatial import Delaunay
 
-from deepexpo.render.mesh_warp import PixelBox, _rasterize, backward_map
+from deepexpo.render.mesh_warp import PixelBox, _delaunay, _rasterize, backward_map
+
+
+def test_the_triangulation_is_delaunay():
+    points = np.random.default_rng(2).uniform(-50, 700, (500, 2))
+    ours = {tuple(t) for t in np.sort(_delaunay(points), axis=1)}
+    assert ours == {tuple(t) for t in np.sort(Delaunay(points).simplices, axis=1)}
 
 
 def test_rasterized_triangles_cover_each_grid_point_once_and_the_right_one():

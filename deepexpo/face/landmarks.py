@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import cv2
@@ -175,3 +177,26 @@ class MediaPipeLandmarker:
         self._mesh.close()
         for detector, _ in self._detectors:
             detector.close()
+
+
+class LandmarkerPool:
+    """Still-image landmarkers, lent one per detection. A MediaPipe graph takes one image at a
+    time; with ``size`` of them, that many images (a photo and its driver, or several app
+    requests) are detected at once, on different cores. Each is made when first needed."""
+
+    def __init__(self, size: int = 2):
+        self._slots = threading.Semaphore(size)
+        self._lock = threading.Lock()
+        self._free: list[MediaPipeLandmarker] = []
+
+    @contextmanager
+    def lend(self) -> Iterator[MediaPipeLandmarker]:
+        with self._slots:
+            with self._lock:
+                landmarker = self._free.pop() if self._free else None
+            landmarker = landmarker or MediaPipeLandmarker()
+            try:
+                yield landmarker
+            finally:
+                with self._lock:
+                    self._free.append(landmarker)

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from scipy.spatial import Delaunay
 
 
 @dataclass(frozen=True)
@@ -96,7 +95,7 @@ class _Mesh:
     function that interpolates the values at its corners."""
 
     def __init__(self, src: np.ndarray, dst: np.ndarray):
-        simplices = Delaunay(dst).simplices
+        simplices = _delaunay(dst)
         self.corners = dst[simplices]  # (T, 3, 2)
         values = (src - dst)[simplices]
         a, b, c = (self.corners[:, k] for k in range(3))
@@ -127,6 +126,28 @@ class _Mesh:
         out[row, column, 0] = k[:, 0] * x + k[:, 1] * y + k[:, 2]
         out[row, column, 1] = k[:, 3] * x + k[:, 4] * y + k[:, 5]
         return out
+
+
+def _delaunay(points: np.ndarray) -> np.ndarray:
+    """(T, 3) indices of the Delaunay triangles of ``points`` (N, 2).
+
+    OpenCV's incremental triangulation: a third of the time of SciPy's Qhull on the warp's
+    point sets, and no SciPy to import at start. It starts from three virtual vertices outside
+    the rectangle it is given, and loses the slivers along the hull whose circumcircles reach
+    them; a rectangle a hundred times the points' extent each side leaves none. It reports
+    triangles by their corners' coordinates, found back among the points by bit pattern (it
+    keeps float32).
+    """
+    xy = points.astype(np.float32) + np.float32(0.0)  # no -0.0, whose bits differ from 0.0's
+    low, extent = xy.min(axis=0), xy.max(axis=0) - xy.min(axis=0) + 1
+    corner = np.floor(low - 100 * extent)
+    size = np.ceil(201 * extent) + 2
+    subdivision = cv2.Subdiv2D((int(corner[0]), int(corner[1]), int(size[0]), int(size[1])))
+    subdivision.insert(xy)
+    corners = subdivision.getTriangleList().reshape(-1, 3, 2)
+    keys = xy.view(np.int64).ravel()
+    order = np.argsort(keys)
+    return order[np.searchsorted(keys[order], corners.view(np.int64).ravel())].reshape(-1, 3)
 
 
 def _spacing(grid: np.ndarray) -> float:
