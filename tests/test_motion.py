@@ -18,6 +18,7 @@ from deepexpo.motion.rigid import (
     rotation_to_euler,
 )
 from deepexpo.motion.smoothing import OneEuroFilter
+from deepexpo.motion.state import HeadPose
 
 
 def test_euler_round_trip():
@@ -29,6 +30,13 @@ def test_rotation_power_scales_the_angle():
     rot = euler_to_rotation(0, 30, 0)
     assert rotation_to_euler(rotation_power(rot, 0.5))[1] == pytest.approx(15)
     assert np.allclose(rotation_power(rot, 0.0), np.eye(3))
+
+
+def test_lifted_image_points_lie_at_the_depth_and_project_back():
+    pose = HeadPose(euler_to_rotation(20, -15, 5), np.array([300.0, 200.0, 4.0]), 150.0)
+    canonical = np.c_[np.random.default_rng(3).uniform(-1, 1, (10, 2)), np.full(10, 0.3)]
+    np.testing.assert_allclose(pose.lift(pose.apply(canonical)[:, :2], 0.3), canonical,
+                               atol=1e-12)
 
 
 def test_similarity_fit_recovers_a_pose_despite_outliers():

@@ -21,7 +21,7 @@ from ..motion.compose import MotionOptions, compose_motion, neutral_reference
 from ..motion.controls import ExpressionEdit
 from ..motion.extract import extract_motion
 from ..motion.eyelids import eyelids, follow_closure
-from ..motion.rigid import fit_similarity, rotation_angle, rotation_power
+from ..motion.rigid import rotation_angle, rotation_power
 from ..motion.state import FaceMotion, HeadPose
 from ..render.mesh_warp import PixelBox, backward_map, remap_region
 from ..render.mouth import fill_mouth
@@ -142,9 +142,10 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         canon = canonical_face()
         target_points = target.landmarks()
         target_xy = target_points[:, :2]
-        # The head's rigid 2D motion, for the anchors around the face.
-        s, rot, t = fit_similarity(source.xy, target_xy, canon.rigid_weights)
-        head_target = s * source.head_ring @ rot.T + t
+        # The anchors around the face turn with the head in 3D, at the depth of the face's
+        # outline: a nod shortens the head above and below the face as it does the face.
+        head_target = target.pose.apply(
+            source.motion.pose.lift(source.head_ring, canon.outline_depth))[:, :2]
         # Points edge-on to the camera in either pose would fold the map where the face
         # turns away; leaving them out lets their visible neighbours and the head ring decide.
         visible = np.minimum(source.facing, canon.facing(target_points))

@@ -63,6 +63,12 @@ class CanonicalFace:
         return out
 
     @cached_property
+    def outline_depth(self) -> float:
+        """Mean canonical depth of the face's outline: where the head's silhouette, hair and
+        ears around it are taken to lie when they move with the head."""
+        return float(self.points[topology.FACE_OVAL_LOOP, 2].mean())
+
+    @cached_property
     def lip_loops(self) -> tuple[np.ndarray, np.ndarray]:
         return topology.lip_loops(self.points)
 

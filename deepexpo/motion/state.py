@@ -26,6 +26,15 @@ class HeadPose:
     def apply(self, canonical: np.ndarray) -> np.ndarray:
         return self.scale * canonical @ self.rotation.T + self.translation
 
+    def lift(self, xy: np.ndarray, depth: float) -> np.ndarray:
+        """(N, 3) canonical points at canonical depth ``depth`` that this pose puts at image
+        points ``xy`` (N, 2): for points off the face (hair, ears) that are to move with the
+        head in 3D."""
+        (a, b, c), (d, e, f) = self.scale * self.rotation[:2]
+        u, v = (xy - self.translation[:2] - depth * np.array([c, f])).T
+        det = a * e - b * d  # the face plane's image: invertible short of an edge-on head
+        return np.c_[(e * u - b * v) / det, (a * v - d * u) / det, np.full(len(xy), depth)]
+
 
 @dataclass(frozen=True)
 class FaceMotion:
