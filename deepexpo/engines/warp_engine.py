@@ -23,6 +23,7 @@ from ..motion.extract import extract_motion
 from ..motion.eyelids import eyelids, follow_closure
 from ..motion.rigid import rotation_angle, rotation_power
 from ..motion.state import FaceMotion, HeadPose
+from ..render.iris import carry_iris
 from ..render.mesh_warp import PixelBox, backward_map, remap_region
 from ..render.mouth import fill_mouth
 from .base import TransferEngine
@@ -150,14 +151,10 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         # turns away; leaving them out lets their visible neighbours and the head ring decide.
         visible = np.minimum(source.facing, canon.facing(target_points))
         keep = visible > cfg.min_facing
-        # The iris's top and bottom points lie under the lids: as anchors they would drag the
-        # lids with the gaze. Its centre and sides carry the gaze, except in an eye closing
-        # past half its opening, which is warped by its lids alone (an iris squeezed between
-        # them would smear).
-        keep[canon.iris_caps] = False
-        for lid in eyelids():
-            if lid.opening(target.canonical) < 0.5 * lid.opening(source.motion.canonical):
-                keep[lid.iris] = False
+        # The irises are no anchors (tied to the lids, they would smear): the mesh moves each
+        # eye with its lids, then the iris is carried inside it, unless the eye closes past
+        # half its opening (an iris squeezed between the lids would smear too).
+        keep[np.r_[tuple(lid.iris for lid in eyelids())]] = False
         src = np.r_[source.xy[keep], source.head_ring, source.still_points]
         dst = np.r_[target_xy[keep], head_target, source.still_points]
         step = source.motion.pose.scale / cfg.map_cells_per_face_unit
@@ -165,6 +162,12 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         detail = tuple(PixelBox.around(np.r_[source.xy[part], target_xy[part]],
                                        source.image.shape[:2], margin) for part in _DETAILED)
         source_xy = backward_map(src, dst, source.region, step, detail)
+        for lid in eyelids():
+            if lid.opening(target.canonical) >= 0.5 * lid.opening(source.motion.canonical):
+                centre, rim = target_xy[lid.iris[0]], target_xy[lid.iris[1:]]
+                radius = float(np.linalg.norm(rim - centre, axis=1).mean())
+                carry_iris(source_xy, source.region, target_xy[lid.outline], centre,
+                           source.xy[lid.iris[0]], radius)
         out = remap_region(source.image, source.region, source_xy)
         fill_mouth(
             out,
@@ -180,7 +183,8 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         return out
 
 
-#: Features warped at full resolution: each eye with its iris (a gaze shift is a few pixels).
+#: Features whose map is evaluated at every pixel: the eyes (a closing lid squeezes the eye's
+#: height into a few pixels, which a coarse grid would blur) with their irises.
 _DETAILED = (np.r_[RIGHT_EYE, RIGHT_IRIS], np.r_[LEFT_EYE, LEFT_IRIS])
 
 

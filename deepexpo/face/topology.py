@@ -52,6 +52,8 @@ LEFT_EYEBROW = _indices(_conn.FACEMESH_LEFT_EYEBROW)
 RIGHT_IRIS = np.r_[RIGHT_IRIS_CENTER, _indices(_conn.FACEMESH_RIGHT_IRIS)]
 LEFT_IRIS = np.r_[LEFT_IRIS_CENTER, _indices(_conn.FACEMESH_LEFT_IRIS)]
 FACE_OVAL_LOOP = np.array(_loops(_conn.FACEMESH_FACE_OVAL)[0], dtype=np.int64)
+RIGHT_EYE_LOOP = np.array(_loops(_conn.FACEMESH_RIGHT_EYE)[0], dtype=np.int64)
+LEFT_EYE_LOOP = np.array(_loops(_conn.FACEMESH_LEFT_EYE)[0], dtype=np.int64)
 EYES = np.r_[RIGHT_EYE, LEFT_EYE, RIGHT_IRIS, LEFT_IRIS]
 BROWS = np.r_[RIGHT_EYEBROW, LEFT_EYEBROW]
 

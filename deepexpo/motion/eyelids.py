@@ -29,6 +29,7 @@ _OPEN_FLOOR = 0.7
 class Eyelid:
     """One eye's lids: landmark indices and how the lid skin follows a closing margin."""
 
+    outline: np.ndarray  # the eye's contour landmarks, in order around it
     upper: np.ndarray  # upper-lid margin landmarks
     lower: np.ndarray
     iris: np.ndarray
@@ -84,15 +85,15 @@ def _eyelid(contour: np.ndarray, iris: np.ndarray, brow: np.ndarray,
     h0, top = 0.06, margin_y[lid] - brow_y
     weight = np.clip(1.0 - (height[lid] - h0) / np.maximum(top - h0, 1e-6), 0.0, 1.0)
     nearest = upper[np.abs(points[lid, None, 0] - points[None, upper, 0]).argmin(axis=1)]
-    return Eyelid(upper, lower, iris, lid, nearest, weight)
+    return Eyelid(contour, upper, lower, iris, lid, nearest, weight)
 
 
 @lru_cache(maxsize=1)
 def eyelids() -> tuple[Eyelid, Eyelid]:
     """The subject's right and left eyelids, from the canonical face."""
     p = canonical_face().points
-    return (_eyelid(topology.RIGHT_EYE, topology.RIGHT_IRIS, topology.RIGHT_EYEBROW, p),
-            _eyelid(topology.LEFT_EYE, topology.LEFT_IRIS, topology.LEFT_EYEBROW, p))
+    return (_eyelid(topology.RIGHT_EYE_LOOP, topology.RIGHT_IRIS, topology.RIGHT_EYEBROW, p),
+            _eyelid(topology.LEFT_EYE_LOOP, topology.LEFT_IRIS, topology.LEFT_EYEBROW, p))
 
 
 def closure(opening: float, open_opening: float, shut_fraction: float) -> float:

@@ -1,0 +1,73 @@
+"""Moving an iris inside its eye.
+
+As anchors of the warp's mesh, iris points pull the thin triangles that reach from them to the
+lids across each other once the gaze shifts further than the iris is from the lids above and
+below it (nearly always: the iris touches them): the iris smears into a zigzag. So the mesh
+moves the eye with its lids and corners only, and each iris is then carried by a displacement
+inside the eye opening: the whole shift on the iris, fading smoothly to none at the eye corners,
+so the white of the eye narrows on one side and widens on the other as when an eye turns, and
+cut at the lids, under which the iris slides.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .mesh_warp import PixelBox
+
+#: The most the displacement may fall per pixel along its own direction: under 1 the white of
+#: the eye stretches without folding over itself.
+_MAX_STRETCH = 0.8
+#: How far an iris may move across the eye (up or down), as a fraction of its radius: further,
+#: it would show the lid's skin from under the other lid.
+_MAX_ACROSS = 0.25
+
+
+def carry_iris(source_xy: np.ndarray, region: PixelBox, opening: np.ndarray,
+               iris_at: np.ndarray, iris_from: np.ndarray, radius: float) -> None:
+    """Adds an iris's move to ``source_xy``, the backward map of ``region``
+    (:func:`~deepexpo.render.mesh_warp.backward_map`, changed in place), so that the output's
+    iris centre ``iris_at`` samples the source's ``iris_from`` and the disc of ``radius`` around
+    it moves with it. ``opening`` is the eye's outline in the output, in order around it.
+    """
+    corners = opening[[np.argmin(opening[:, 0]), np.argmax(opening[:, 0])]]
+    axis = corners[1] - corners[0]
+    width = float(np.linalg.norm(axis))
+    box = PixelBox.around(opening, (region.y1, region.x1), margin=1.0)
+    box = PixelBox(max(box.x0, region.x0), max(box.y0, region.y0), box.x1, box.y1)
+    h, w = box.size
+    if width < 4 or h < 3 or w < 3:
+        return
+    axis /= width
+    reach = np.array([(iris_at - corners[0]) @ axis, (corners[1] - iris_at) @ axis]) - radius
+    if reach.min() < 1.0:  # an iris in the corner stays where the lids put it
+        return
+
+    ys, xs = np.mgrid[box.y0:box.y1, box.x0:box.x1].astype(np.float64)
+    along = (xs - iris_at[0]) * axis[0] + (ys - iris_at[1]) * axis[1]
+    beyond = np.maximum(np.hypot(xs - iris_at[0], ys - iris_at[1]) - radius, 0.0)
+    t = np.clip(beyond / np.where(along < 0, reach[0], reach[1]), 0.0, 1.0)
+    weight = 1.0 - t * t * (3.0 - 2.0 * t)  # 1 on the iris, 0 at the corners, smooth
+
+    top, left = box.y0 - region.y0, box.x0 - region.x0
+    view = source_xy[top:top + h, left:left + w]
+    centre = np.clip(np.round(iris_at).astype(int) - (box.x0, box.y0), 0, (w - 1, h - 1))
+    shift = iris_from - view[centre[1], centre[0]]
+    across = np.array([-axis[1], axis[0]])
+    shift -= across * (shift @ across - np.clip(shift @ across, -_MAX_ACROSS * radius,
+                                                _MAX_ACROSS * radius))
+    length = float(np.hypot(*shift))
+    if length < 1e-3:
+        return
+    # The map samples p + weight(p) * shift; along the shift it folds where the weight drops
+    # by a pixel's worth over a pixel (squeezing, where it rises, cannot fold).
+    grad_y, grad_x = np.gradient(weight)
+    steepest = float(-(grad_x * shift[0] + grad_y * shift[1]).min())
+    if steepest > _MAX_STRETCH:
+        shift *= _MAX_STRETCH / steepest
+
+    inside = np.zeros((h, w), np.uint8)
+    outline = np.round((opening - (box.x0, box.y0)) * 16).astype(np.int32)
+    cv2.fillPoly(inside, [outline], 255, lineType=cv2.LINE_AA, shift=4)
+    view += ((weight * (inside / 255.0))[..., None] * shift).astype(np.float32)
