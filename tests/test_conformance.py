@@ -103,8 +103,10 @@ def case(request, landmarker) -> Case:
     if request.param == "warp":
         return Case(WarpEngine(), _warp_target, _warp_view, _warp_untouched, degrees=1.5,
                     pixels=3.0, landmarker=landmarker)
+    # The neural keypoint maths runs in float32: the same rotation reached by two routes
+    # differs by up to a few thousandths of a degree, depending on the pose.
     return Case(NeuralEngine(networks=tiny_networks()), _neural_target, _neural_view,
-                _neural_untouched, degrees=1e-3, pixels=1e-3, landmarker=landmarker)
+                _neural_untouched, degrees=1e-2, pixels=1e-3, landmarker=landmarker)
 
 
 @pytest.fixture(scope="module")

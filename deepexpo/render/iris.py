@@ -19,6 +19,8 @@ from .mesh_warp import PixelBox
 #: The most the displacement may fall per pixel along its own direction: under 1 the white of
 #: the eye stretches without folding over itself.
 _MAX_STRETCH = 0.8
+#: The least white of the eye left between an iris and a corner, as a fraction of its radius.
+_MIN_REACH = 0.3
 #: How far an iris may move across the eye (up or down), as a fraction of its radius: further,
 #: it would show the lid's skin from under the other lid.
 _MAX_ACROSS = 0.25
@@ -29,7 +31,8 @@ def carry_iris(source_xy: np.ndarray, region: PixelBox, opening: np.ndarray,
     """Adds an iris's move to ``source_xy``, the backward map of ``region``
     (:func:`~deepexpo.render.mesh_warp.backward_map`, changed in place), so that the output's
     iris centre ``iris_at`` samples the source's ``iris_from`` and the disc of ``radius`` around
-    it moves with it. ``opening`` is the eye's outline in the output, in order around it.
+    it moves with it (as far as the eye has room for). ``opening`` is the eye's outline in
+    the output, in order around it.
     """
     corners = opening[[np.argmin(opening[:, 0]), np.argmax(opening[:, 0])]]
     axis = corners[1] - corners[0]
@@ -40,8 +43,16 @@ def carry_iris(source_xy: np.ndarray, region: PixelBox, opening: np.ndarray,
     if width < 4 or h < 3 or w < 3:
         return
     axis /= width
+    # An iris sent further into a corner than it fits stops a little short of it (or where
+    # the lids alone would take it, if that is further: about shift beyond its place).
+    at = iris_at - (region.x0, region.y0)
+    along = float((iris_at - corners.mean(axis=0)) @ axis)
+    unmoved = along + float((iris_from - _sample(source_xy, at)) @ axis)
+    room = width / 2 - (1.0 + _MIN_REACH) * radius
+    limit = (min(-room, unmoved), max(room, unmoved))
+    iris_at = iris_at + axis * (np.clip(along, *limit) - along)
     reach = np.array([(iris_at - corners[0]) @ axis, (corners[1] - iris_at) @ axis]) - radius
-    if reach.min() < 1.0:  # an iris in the corner stays where the lids put it
+    if reach.min() < 1.0:
         return
 
     ys, xs = np.mgrid[box.y0:box.y1, box.x0:box.x1].astype(np.float64)
@@ -52,8 +63,7 @@ def carry_iris(source_xy: np.ndarray, region: PixelBox, opening: np.ndarray,
 
     top, left = box.y0 - region.y0, box.x0 - region.x0
     view = source_xy[top:top + h, left:left + w]
-    centre = np.clip(np.round(iris_at).astype(int) - (box.x0, box.y0), 0, (w - 1, h - 1))
-    shift = iris_from - view[centre[1], centre[0]]
+    shift = iris_from - _sample(source_xy, iris_at - (region.x0, region.y0))
     across = np.array([-axis[1], axis[0]])
     shift -= across * (shift @ across - np.clip(shift @ across, -_MAX_ACROSS * radius,
                                                 _MAX_ACROSS * radius))
@@ -71,3 +81,15 @@ def carry_iris(source_xy: np.ndarray, region: PixelBox, opening: np.ndarray,
     outline = np.round((opening - (box.x0, box.y0)) * 16).astype(np.int32)
     cv2.fillPoly(inside, [outline], 255, lineType=cv2.LINE_AA, shift=4)
     view += ((weight * (inside / 255.0))[..., None] * shift).astype(np.float32)
+
+
+def _sample(source_xy: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """The map at a point between pixels (bilinear: exact where the map is affine)."""
+    h, w = source_xy.shape[:2]
+    x, y = np.clip(xy, 0, (w - 1.001, h - 1.001))
+    x0, y0 = int(x), int(y)
+    fx, fy = x - x0, y - y0
+    cell = source_xy[y0:y0 + 2, x0:x0 + 2].astype(np.float64)
+    top = cell[0, 0] * (1 - fx) + cell[0, 1] * fx
+    bottom = cell[1, 0] * (1 - fx) + cell[1, 1] * fx
+    return top * (1 - fy) + bottom * fy
