@@ -100,16 +100,6 @@ class CanonicalFace:
         return out
 
     @cached_property
-    def iris_caps(self) -> np.ndarray:
-        """The top and bottom points of each iris contour (they sit under the eyelids)."""
-        caps = []
-        for iris in (topology.RIGHT_IRIS, topology.LEFT_IRIS):
-            rim = iris[1:]
-            rise = np.abs(self.points[rim, 1] - self.points[iris[0], 1])
-            caps.extend(rim[np.argsort(rise)[-2:]])
-        return np.array(caps)
-
-    @cached_property
     def masks(self) -> dict[str, np.ndarray]:
         """Soft per-landmark weights of each region, in [0, 1]."""
         p = self.points

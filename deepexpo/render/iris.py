@@ -45,9 +45,9 @@ def carry_iris(source_xy: np.ndarray, region: PixelBox, opening: np.ndarray,
     axis /= width
     # An iris sent further into a corner than it fits stops a little short of it (or where
     # the lids alone would take it, if that is further: about shift beyond its place).
-    at = iris_at - (region.x0, region.y0)
     along = float((iris_at - corners.mean(axis=0)) @ axis)
-    unmoved = along + float((iris_from - _sample(source_xy, at)) @ axis)
+    unmoved = along + float((iris_from - _sample(source_xy, iris_at - (region.x0, region.y0)))
+                            @ axis)
     room = width / 2 - (1.0 + _MIN_REACH) * radius
     limit = (min(-room, unmoved), max(room, unmoved))
     iris_at = iris_at + axis * (np.clip(along, *limit) - along)
@@ -70,8 +70,8 @@ def carry_iris(source_xy: np.ndarray, region: PixelBox, opening: np.ndarray,
     length = float(np.hypot(*shift))
     if length < 1e-3:
         return
-    # The map samples p + weight(p) * shift; along the shift it folds where the weight drops
-    # by a pixel's worth over a pixel (squeezing, where it rises, cannot fold).
+    # The map samples p + weight(p) * shift: it folds where weight * |shift| falls by a pixel
+    # or more per pixel along the shift (where it rises, the white is squeezed: no fold).
     grad_y, grad_x = np.gradient(weight)
     steepest = float(-(grad_x * shift[0] + grad_y * shift[1]).min())
     if steepest > _MAX_STRETCH:
