@@ -16,7 +16,7 @@ from ..config import WARP, WarpConfig
 from ..face.canonical import canonical_face
 from ..face.landmarks import FaceLandmarks
 from ..face.territory import Territory, TerritoryMask
-from ..face.topology import FACE_OVAL_LOOP, LEFT_EYE, LEFT_IRIS, RIGHT_EYE, RIGHT_IRIS
+from ..face.topology import FACE_OVAL_LOOP
 from ..motion.compose import MotionOptions, compose_motion, neutral_reference
 from ..motion.controls import ExpressionEdit
 from ..motion.extract import extract_motion
@@ -159,8 +159,11 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         dst = np.r_[target_xy[keep], head_target, source.still_points]
         step = source.motion.pose.scale / cfg.map_cells_per_face_unit
         margin = cfg.detail_margin * target.pose.scale
+        # The eyes' map is evaluated at every pixel: a closing lid squeezes the eye's height
+        # into a few pixels, which a coarse grid would blur.
         detail = tuple(PixelBox.around(np.r_[source.xy[part], target_xy[part]],
-                                       source.image.shape[:2], margin) for part in _DETAILED)
+                                       source.image.shape[:2], margin)
+                       for part in (np.r_[lid.outline, lid.iris] for lid in eyelids()))
         source_xy = backward_map(src, dst, source.region, step, detail)
         for lid in eyelids():
             if lid.opening(target.canonical) >= 0.5 * lid.opening(source.motion.canonical):
@@ -181,11 +184,6 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         if source.territory is not None:
             source.territory.apply(source.image, out)
         return out
-
-
-#: Features whose map is evaluated at every pixel: the eyes (a closing lid squeezes the eye's
-#: height into a few pixels, which a coarse grid would blur) with their irises.
-_DETAILED = (np.r_[RIGHT_EYE, RIGHT_IRIS], np.r_[LEFT_EYE, LEFT_IRIS])
 
 
 def _border_points(w: int, h: int, per_side: int) -> np.ndarray:

@@ -48,18 +48,20 @@ class FaceLandmarks:
     @property
     def centre(self) -> np.ndarray:
         """The centre of the landmarks' box, in pixels."""
-        x0, y0, x1, y1 = self.bbox
-        return np.array([(x0 + x1) / 2, (y0 + y1) / 2])
+        return self._box.centre
 
     @property
     def side(self) -> float:
         """The larger side of the landmarks' box: how large the face is, in pixels."""
-        x0, y0, x1, y1 = self.bbox
-        return max(x1 - x0, y1 - y0)
+        return self._box.side
 
     def overlap(self, other: FaceLandmarks) -> float:
         """Intersection over union of the two faces' landmark boxes."""
-        return _Box(*self.bbox, 1.0).iou(_Box(*other.bbox, 1.0))
+        return self._box.iou(other._box)
+
+    @property
+    def _box(self) -> _Box:
+        return _Box(*self.bbox, 1.0)
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,14 @@ class _Box:
     @property
     def area(self) -> float:
         return max(0.0, self.x1 - self.x0) * max(0.0, self.y1 - self.y0)
+
+    @property
+    def centre(self) -> np.ndarray:
+        return np.array([(self.x0 + self.x1) / 2, (self.y0 + self.y1) / 2])
+
+    @property
+    def side(self) -> float:
+        return max(self.x1 - self.x0, self.y1 - self.y0)
 
     def iou(self, other: "_Box") -> float:
         ix = max(0.0, min(self.x1, other.x1) - max(self.x0, other.x0))
@@ -144,9 +154,7 @@ class MediaPipeLandmarker:
         return FaceLandmarks(pts, image.shape[:2])
 
     def _landmarks_in_box(self, image: np.ndarray, box: _Box) -> FaceLandmarks | None:
-        centre = np.array([(box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2])
-        return self.landmarks_in(image, centre,
-                                 self.CROP_MARGIN * max(box.x1 - box.x0, box.y1 - box.y0))
+        return self.landmarks_in(image, box.centre, self.CROP_MARGIN * box.side)
 
     def detect(self, image: np.ndarray, what: str = "image") -> FaceLandmarks:
         """Landmarks of the largest face; warns when there are several, raises when none."""
