@@ -58,3 +58,24 @@ def test_the_map_reproduces_an_affine_motion_on_the_coarse_grid_and_in_detail_bo
     np.testing.assert_allclose(source_xy[detail.slices], expected[detail.slices], atol=1e-3)
     inner = (slice(4, 146), slice(4, 196))  # the coarse grid's interpolation holds inside it
     np.testing.assert_allclose(source_xy[inner], expected[inner], atol=1e-3)
+
+
+def test_a_lid_closing_over_an_eye_covers_it_with_lid_skin():
+    # An eye between x 10 and 90: lid skin above the upper margin (y 50), lower margin at
+    # y 70, its points not above the upper ones (as MediaPipe's are not), the cheek below.
+    xs = np.arange(10.0, 91.0, 10.0)
+    skin, upper = np.c_[xs, np.full_like(xs, 35.0)], np.c_[xs, np.full_like(xs, 50.0)]
+    lower = np.c_[xs[:-1] + 5.0, np.full(len(xs) - 1, 70.0)]
+    corners = np.array([[0.0, 60.0], [100.0, 60.0]])
+    frame = np.array([[-20.0, -20.0], [120.0, -20.0], [120.0, 120.0], [-20.0, 120.0],
+                      [50.0, 10.0], [50.0, 100.0]])
+    src = np.r_[skin, upper, lower, corners, frame]
+    # The upper margin comes down onto the lower one, the skin above follows half way.
+    dst = np.r_[skin + [0.0, 17.0], upper + [0.0, 19.5], lower, corners, frame]
+
+    source_xy = backward_map(src, dst, PixelBox(0, 0, 100, 100), step=1.0)
+
+    # Where the eye was, the output shows lid skin (from above the margin), not the eye
+    # opening squeezed or stretched across it.
+    covered = source_xy[53:68, 20:81, 1]
+    assert covered.max() <= 50.0 + 1e-3

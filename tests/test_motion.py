@@ -5,11 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from deepexpo.config import WARP
 from deepexpo.face.canonical import canonical_face
 from deepexpo.face.measure import mouth_opening
 from deepexpo.motion.compose import MotionOptions, compose_motion, neutral_reference
 from deepexpo.motion.controls import ExpressionControls, apply_controls
 from deepexpo.motion.extract import extract_motion
+from deepexpo.motion.eyelids import eyelids, follow_closure
 from deepexpo.motion.rigid import (
     euler_to_rotation,
     fit_similarity,
@@ -136,3 +138,23 @@ def test_a_closed_mouth_told_to_close_further_does_not_cross_its_lips(landmarker
 
     assert np.all(gap(target.canonical) >= np.minimum(gap(source.canonical), 0) - 1e-9)
     assert mouth_opening(target.canonical) < mouth_opening(source.canonical) + 0.01
+
+
+def test_a_driver_shutting_a_wider_eye_than_the_sources_shuts_it_without_crossing_the_lids():
+    """Relative mode adds the driver's lid motion to the source's eye; from a wide-open
+    reference it can take the upper lid of a narrower eye through the lower one, a fold that
+    reads as an open eye. The lid ends just above the lower one instead, everywhere."""
+    base = _motion_of(120 * canonical_face().points + [256, 256, 0])
+    source = apply_controls(base, ExpressionControls(blink=0.5))
+    reference = apply_controls(base, ExpressionControls(blink=-0.5))
+    driver = apply_controls(base, ExpressionControls(blink=1.0))
+    composed = compose_motion(source, driver, reference, MotionOptions())
+    assert min(lid.gaps(composed.canonical).min() for lid in eyelids()) < 0  # crossed
+
+    shut = follow_closure(composed, source, driver, reference, MotionOptions(),
+                          WARP.eye_shut_fraction)
+
+    for lid in eyelids():
+        gaps = lid.gaps(shut.canonical)
+        assert gaps.min() > 0
+        assert gaps.max() < 0.1 * lid.gaps(base.canonical).max()

@@ -19,8 +19,9 @@ from ..face.canonical import canonical_face
 from .compose import MotionOptions
 from .state import FaceMotion
 
-#: The gap left between the margins of a shut eye, as a fraction of its open gap.
-_SHUT_GAP = 0.1
+#: The gap left between the margins of a shut eye, as a fraction of its open gap: a hair's
+#: breadth (a third of a pixel on a 512 px face), so the triangles between them keep an area.
+_SHUT_GAP = 0.03
 #: The narrowest open eye, as a fraction of the canonical face's.
 _OPEN_FLOOR = 0.7
 
@@ -52,16 +53,24 @@ class Eyelid:
 
     def closing(self, shape: np.ndarray, amount: float) -> np.ndarray:
         """Displacement that closes this eye on ``shape`` by ``amount`` (1: shut, negative:
-        wider). The upper lid slides down onto the lower one, carrying the skin just above
-        the margin (the landmarks sit inside the visible lid edge) and stretching the skin
-        up to the brow; the iris goes down with it."""
+        wider)."""
+        return self.opening_to(shape, (1.0 - amount) * self.gaps(shape))
+
+    def opening_to(self, shape: np.ndarray, gaps: np.ndarray) -> np.ndarray:
+        """Displacement that leaves each upper-margin landmark of ``shape`` ``gaps`` above the
+        lower lid. The upper lid slides, carrying the skin just above the margin (the
+        landmarks sit inside the visible lid edge) and stretching the skin up to the brow; the
+        iris goes down with a closing lid. Whatever the margins' gaps were (lids that crossed
+        included), the eye ends with these."""
         out = np.zeros_like(shape)
-        gap = self.gaps(shape)
-        out[self.upper, 1] = amount * gap
-        lid_gap = gap[np.searchsorted(self.upper, self.lid_margin)]
-        out[self.lid, 1] = amount * self.lid_weight * lid_gap
+        now = self.gaps(shape)
+        down = now - gaps
+        out[self.upper, 1] = down
+        out[self.lid, 1] = self.lid_weight * down[np.searchsorted(self.upper, self.lid_margin)]
+        closed = float(np.clip(down.mean() / now.mean(), 0.0, 1.0)) if now.mean() > 1e-9 \
+            else float(down.mean() > 0)
         lower_y = shape[self.lower, 1].mean()
-        out[self.iris, 1] = max(amount, 0.0) * 0.8 * (lower_y - shape[self.iris[0], 1])
+        out[self.iris, 1] = closed * 0.8 * (lower_y - shape[self.iris[0], 1])
         return out
 
 
@@ -129,10 +138,12 @@ def follow_closure(target: FaceMotion, source: FaceMotion, driving: FaceMotion,
         c = closure(lid.opening(driving.canonical), open_gap, shut_fraction)
         now = lid.opening(source.canonical)
         wanted = now + weight * (lid.opening(source_base) * (1.0 - c) - now)
-        current = lid.opening(target.canonical)
-        if weight > 0 and current > 1e-6:
-            # Not quite zero: margins on top of each other fold the warp's triangles.
-            wanted = max(wanted, _SHUT_GAP * lid.opening(source_base))
-            offset += lid.closing(target.canonical, 1.0 - wanted / current)
+        if weight > 0:
+            # The lid keeps the curve of the source's own eye: the driver's, added on top of
+            # it, may cross the lower lid where the source's eye is narrower.
+            base = lid.opening(source_base)
+            wanted = max(wanted, _SHUT_GAP * base)
+            offset += lid.opening_to(target.canonical,
+                                     lid.gaps(source_base) * (wanted / max(base, 1e-9)))
     return replace(target, canonical=target.canonical + offset,
                    expression=target.expression + offset)

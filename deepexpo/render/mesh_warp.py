@@ -1,10 +1,16 @@
 """Dense backward warping from sparse point correspondences.
 
-The target points are triangulated (Delaunay) and each output pixel takes its source position
-by barycentric interpolation inside its triangle: a continuous, piecewise-affine map, so no
-seams. The map is evaluated on a coarse grid and upsampled, at full resolution where features
-move against their surroundings (the eyes), then applied with one ``cv2.remap``. Grid points
-are assigned to triangles by rasterizing the triangles (vectorized scanlines): a point locator
+The source points are triangulated (Delaunay), each triangle is laid over the output at its
+corners' target positions, and each output pixel takes its source position by barycentric
+interpolation inside its triangle: a continuous, piecewise-affine map, so no seams. The
+triangles are the source's so that the face keeps its own surface: when a lid closes, the
+triangles across the eye's opening shrink to a line, where a triangulation of the target points
+would join the lid to the cheek across the closed eye and stretch the eye's pixels over it.
+Where target triangles overlap (a fold), one of them shows.
+
+The map is evaluated on a coarse grid and upsampled, at full resolution where features move
+against their surroundings (the eyes), then applied with one ``cv2.remap``. Grid points are
+assigned to triangles by rasterizing the triangles (vectorized scanlines): a point locator
 would first build a search structure for the frame's triangles, which cost more than the rest
 of the map.
 """
@@ -91,11 +97,11 @@ def _pixel_positions(region: PixelBox) -> np.ndarray:
 
 
 class _Mesh:
-    """The Delaunay triangulation of the output points with, for each triangle, the affine
-    function that interpolates the values at its corners."""
+    """The Delaunay triangulation of the source points, placed at the output points, with,
+    for each triangle, the affine function that interpolates the values at its corners."""
 
     def __init__(self, src: np.ndarray, dst: np.ndarray):
-        simplices = _delaunay(dst)
+        simplices = _delaunay(src)
         self.corners = dst[simplices]  # (T, 3, 2)
         values = (src - dst)[simplices]
         a, b, c = (self.corners[:, k] for k in range(3))
@@ -161,8 +167,8 @@ def _rasterize(corners: np.ndarray, shape: tuple[int, int]
 
     Spans are half-open (a triangle holds the points with top <= y < bottom and left <= x <
     right) and an edge's crossing of a row is computed from its endpoints in the same order in
-    both triangles that share it, so a triangulation's triangles cover each grid point inside
-    it exactly once: no gaps, no overlaps.
+    both triangles that share it, so triangles that tile the plane cover each grid point inside
+    them exactly once: no gaps, no overlaps.
     """
     h, w = shape
     order = np.argsort(corners[:, :, 1], axis=1, kind="stable")
