@@ -21,6 +21,7 @@ from deepexpo.motion.rigid import (
 )
 from deepexpo.motion.smoothing import OneEuroFilter
 from deepexpo.motion.state import HeadPose
+from deepexpo.render.mesh_warp import _delaunay
 
 
 def test_euler_round_trip():
@@ -158,3 +159,24 @@ def test_a_driver_shutting_a_wider_eye_than_the_sources_shuts_it_without_crossin
         gaps = lid.gaps(shut.canonical)
         assert gaps.min() > 0
         assert gaps.max() < 0.1 * lid.gaps(base.canonical).max()
+
+
+def test_a_dropped_jaw_folds_no_part_of_the_face():
+    """The mouth control moves the skin below the lower lip at least as far as the lip: a
+    chin that lagged behind would fold the lip into it (the warp draws one over the other)."""
+    canon = canonical_face()
+    src = _motion_of(120 * canon.points + [256, 256, 0])
+
+    triangles = _delaunay(src.landmarks()[:, :2])  # the warp's mesh, less the mouth's
+    # opening (triangles on the inner lips, which cross on a closed mouth; the mouth is
+    # painted over there)
+    inner = np.r_[canon.inner_lip_upper, canon.inner_lip_lower]
+    triangles = triangles[~np.isin(triangles, inner).any(axis=1)]
+
+    def orientation(points: np.ndarray) -> np.ndarray:
+        a, b, c = (points[triangles[:, k], :2] for k in range(3))
+        return np.sign(np.cross(b - a, c - a))
+
+    for controls in (ExpressionControls(aaa=0.5), ExpressionControls(aaa=1.0)):
+        opened = apply_controls(src, controls)
+        assert (orientation(opened.landmarks()) == orientation(src.landmarks())).all()
