@@ -79,3 +79,19 @@ def test_a_lid_closing_over_an_eye_covers_it_with_lid_skin():
     # opening squeezed or stretched across it.
     covered = source_xy[53:68, 20:81, 1]
     assert covered.max() <= 50.0 + 1e-3
+
+
+def test_where_the_map_folds_the_nearest_triangle_shows():
+    # A quadrilateral folded along its diagonal (from (10, 0) to (0, 10), its Delaunay edge):
+    # the far corner comes down over the near one, so the triangle holding it covers the other.
+    src = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0], [12.0, 12.0]])
+    dst = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0], [-3.0, -3.0]])
+    region = PixelBox(0, 0, 10, 10)
+
+    def sampled(depth: list[float]) -> np.ndarray:
+        return backward_map(src, dst, region, step=1.0, depth=np.array(depth))[2, 2]
+
+    # The folded-over half in front: the point shows the far half.
+    assert sampled([0.0, 0.0, 0.0, -5.0]).sum() > 10.0
+    # Behind: the unfolded half shows, which does not move.
+    np.testing.assert_allclose(sampled([0.0, 0.0, 0.0, 5.0]), [2.0, 2.0], atol=1e-4)

@@ -146,7 +146,7 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         # The anchors around the face turn with the head in 3D, at the depth of the face's
         # outline: a nod shortens the head above and below the face as it does the face.
         head_target = target.pose.apply(
-            source.motion.pose.lift(source.head_ring, canon.outline_depth))[:, :2]
+            source.motion.pose.lift(source.head_ring, canon.outline_depth))
         # Points edge-on to the camera in either pose would fold the map where the face
         # turns away; leaving them out lets their visible neighbours and the head ring decide.
         visible = np.minimum(source.facing, canon.facing(target_points))
@@ -156,7 +156,11 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         # half its opening (an iris squeezed between the lids would smear too).
         keep[np.r_[tuple(lid.iris for lid in eyelids())]] = False
         src = np.r_[source.xy[keep], source.head_ring, source.still_points]
-        dst = np.r_[target_xy[keep], head_target, source.still_points]
+        dst = np.r_[target_xy[keep], head_target[:, :2], source.still_points]
+        # Where the map folds, the nearer surface shows: the face over the head around it,
+        # over the still background.
+        depth = np.r_[target_points[keep, 2], head_target[:, 2],
+                      np.full(len(source.still_points), np.inf)]
         step = source.motion.pose.scale / cfg.map_cells_per_face_unit
         margin = cfg.detail_margin * target.pose.scale
         # The eyes' map is evaluated at every pixel: a closing lid squeezes the eye's height
@@ -164,7 +168,7 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         detail = tuple(PixelBox.around(np.r_[source.xy[part], target_xy[part]],
                                        source.image.shape[:2], margin)
                        for part in (np.r_[lid.outline, lid.iris] for lid in eyelids()))
-        source_xy = backward_map(src, dst, source.region, step, detail)
+        source_xy = backward_map(src, dst, source.region, step, detail, depth)
         for lid in eyelids():
             if lid.opening(target.canonical) >= 0.5 * lid.opening(source.motion.canonical):
                 centre, rim = target_xy[lid.iris[0]], target_xy[lid.iris[1:]]

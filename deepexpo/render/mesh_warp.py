@@ -6,7 +6,7 @@ interpolation inside its triangle: a continuous, piecewise-affine map, so no sea
 triangles are the source's so that the face keeps its own surface: when a lid closes, the
 triangles across the eye's opening shrink to a line, where a triangulation of the target points
 would join the lid to the cheek across the closed eye and stretch the eye's pixels over it.
-Where target triangles overlap (a fold), one of them shows.
+Where target triangles overlap (a fold), the one nearest the camera shows.
 
 The map is evaluated on a coarse grid and upsampled, at full resolution where features move
 against their surroundings (the eyes), then applied with one ``cv2.remap``. Grid points are
@@ -53,7 +53,7 @@ class PixelBox:
 
 def backward_map(
     src: np.ndarray, dst: np.ndarray, region: PixelBox, step: float,
-    detail: tuple[PixelBox, ...] = (),
+    detail: tuple[PixelBox, ...] = (), depth: np.ndarray | None = None,
 ) -> np.ndarray:
     """For every pixel of ``region`` in the output, where to sample the source image: an
     (h, w, 2) float32 map of source (x, y), as ``cv2.remap`` takes it.
@@ -62,7 +62,9 @@ def backward_map(
     The map is evaluated every ``step`` pixels and upsampled, and at every pixel inside the
     ``detail`` boxes (the eyes: an iris moves more than its own size against the lids around
     it, which a coarse grid would average away). Pixels outside the triangulated
-    hull do not move.
+    hull do not move. ``depth`` (N,): each point's distance from the camera in the output;
+    where triangles overlap (a cheek folding behind the nose of a turned head), the nearest
+    shows.
     """
     h, w = region.size
     step = max(1.0, step)
@@ -70,7 +72,7 @@ def backward_map(
     # Grid positions chosen so that cv2.resize(gw -> w) maps grid samples exactly onto them.
     gx = region.x0 + (np.arange(gw) + 0.5) * (w / gw) - 0.5
     gy = region.y0 + (np.arange(gh) + 0.5) * (h / gh) - 0.5
-    mesh = _Mesh(src, dst)
+    mesh = _Mesh(src, dst, depth)
     shift = mesh.interpolate(gx, gy)
     if (gh, gw) != (h, w):
         shift = cv2.resize(shift, (w, h), interpolation=cv2.INTER_LINEAR)
@@ -100,8 +102,10 @@ class _Mesh:
     """The Delaunay triangulation of the source points, placed at the output points, with,
     for each triangle, the affine function that interpolates the values at its corners."""
 
-    def __init__(self, src: np.ndarray, dst: np.ndarray):
+    def __init__(self, src: np.ndarray, dst: np.ndarray, depth: np.ndarray | None = None):
         simplices = _delaunay(src)
+        if depth is not None:  # farthest first: where triangles overlap, the later shows
+            simplices = simplices[np.argsort(-depth[simplices].mean(axis=1), kind="stable")]
         self.corners = dst[simplices]  # (T, 3, 2)
         values = (src - dst)[simplices]
         a, b, c = (self.corners[:, k] for k in range(3))
@@ -126,7 +130,16 @@ class _Mesh:
                 & (self.corners.min(axis=1) <= origin + spacing * [len(gx), len(gy)]).all(axis=1))
         triangle, row, column = _rasterize((self.corners[near] - origin) / spacing,
                                            (len(gy), len(gx)))
-        k = self.coefficients[np.flatnonzero(near)[triangle]]
+        # Each grid point's triangle: the last of those that cover it (a fold covers some
+        # twice), resolved only where they clash.
+        owner = np.full(len(gy) * len(gx), -1)
+        cell, triangle = row * len(gx) + column, np.flatnonzero(near)[triangle]
+        owner[cell] = triangle
+        clash = owner[cell] != triangle
+        np.maximum.at(owner, cell[clash], triangle[clash])
+        cell = np.flatnonzero(owner >= 0)
+        k = self.coefficients[owner[cell]]
+        row, column = np.divmod(cell, len(gx))
         x, y = gx[column], gy[row]
         out = np.zeros((len(gy), len(gx), 2), np.float32)
         out[row, column, 0] = k[:, 0] * x + k[:, 1] * y + k[:, 2]
