@@ -132,18 +132,18 @@ def follow_closure(target: FaceMotion, source: FaceMotion, driving: FaceMotion,
     driver_neutral = driving.canonical - driving.expression
     for lid in eyelids():
         weight = float(weights[lid.iris[0]])
+        if weight <= 0:
+            continue
         # A reference whose eye is much narrower than a typical open one (a driving photo's
         # own closed eye, made "neutral" by a warp that cannot open it) is not an open eye.
         open_gap = max(lid.opening(driver_open), _OPEN_FLOOR * lid.opening(driver_neutral))
         c = closure(lid.opening(driving.canonical), open_gap, shut_fraction)
         now = lid.opening(source.canonical)
-        wanted = now + weight * (lid.opening(source_base) * (1.0 - c) - now)
-        if weight > 0:
-            # The lid keeps the curve of the source's own eye: the driver's, added on top of
-            # it, may cross the lower lid where the source's eye is narrower.
-            base = lid.opening(source_base)
-            wanted = max(wanted, _SHUT_GAP * base)
-            offset += lid.opening_to(target.canonical,
-                                     lid.gaps(source_base) * (wanted / max(base, 1e-9)))
+        base_gaps = lid.gaps(source_base)
+        base = float(base_gaps.mean())
+        wanted = max(now + weight * (base * (1.0 - c) - now), _SHUT_GAP * base)
+        # The lid keeps the curve of the source's own eye: the driver's, added on top of it,
+        # may cross the lower lid where the source's eye is narrower.
+        offset += lid.opening_to(target.canonical, base_gaps * (wanted / max(base, 1e-9)))
     return replace(target, canonical=target.canonical + offset,
                    expression=target.expression + offset)
