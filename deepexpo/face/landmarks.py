@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from ..errors import NoFaceError
+from .mediapipe_solutions import face_detection, face_mesh
 from .topology import NUM_LANDMARKS
 
 logger = logging.getLogger(__name__)
@@ -104,16 +105,13 @@ class MediaPipeLandmarker:
     TRACK_MARGIN = 1.5  # crop side / previous landmarks' box side
 
     def __init__(self, tracking: bool = False):
-        from mediapipe.python.solutions.face_detection import FaceDetection
-        from mediapipe.python.solutions.face_mesh import FaceMesh
-
         self.tracking = tracking
-        self._mesh = FaceMesh(
+        self._mesh = face_mesh.FaceMesh(
             static_image_mode=not tracking, max_num_faces=1, refine_landmarks=True
         )
         self._detectors = (
-            (FaceDetection(model_selection=1), self.FULL_RANGE_MIN_SCORE),
-            (FaceDetection(model_selection=0), self.SHORT_RANGE_MIN_SCORE),
+            (face_detection.FaceDetection(model_selection=1), self.FULL_RANGE_MIN_SCORE),
+            (face_detection.FaceDetection(model_selection=0), self.SHORT_RANGE_MIN_SCORE),
         )
         self._lock = threading.Lock()  # a MediaPipe graph must not run two images at once
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-from mediapipe.python.solutions import face_mesh_connections as _conn
+from .mediapipe_solutions import face_mesh_connections as _conn
 
 NUM_LANDMARKS = 478
 RIGHT_IRIS_CENTER = 468  # subject's right (image left in a frontal photo)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from mediapipe.python.solutions import face_mesh_connections as mesh
+from ..face.mediapipe_solutions import face_mesh_connections as mesh
 
 from ..face.topology import LEFT_IRIS_CENTER, RIGHT_IRIS_CENTER
 
