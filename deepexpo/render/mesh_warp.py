@@ -107,8 +107,9 @@ class _Mesh:
         if depth is not None:  # farthest first: where triangles overlap, the later shows
             simplices = simplices[np.argsort(-depth[simplices].mean(axis=1), kind="stable")]
         self.corners = dst[simplices]  # (T, 3, 2)
-        values = (src - dst)[simplices]
         a, b, c = (self.corners[:, k] for k in range(3))
+        self.low, self.high = np.minimum(np.minimum(a, b), c), np.maximum(np.maximum(a, b), c)
+        values = (src - dst)[simplices]
         e1, e2 = b - a, c - a
         det = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
         det = np.where(np.abs(det) < 1e-12, 1e-12, det)
@@ -126,8 +127,8 @@ class _Mesh:
         the evenly spaced grid ``gx`` x ``gy``; zero outside the triangles."""
         origin = np.array([gx[0], gy[0]])
         spacing = np.array([_spacing(gx), _spacing(gy)])
-        near = ((self.corners.max(axis=1) >= origin).all(axis=1)
-                & (self.corners.min(axis=1) <= origin + spacing * [len(gx), len(gy)]).all(axis=1))
+        near = ((self.high >= origin).all(axis=1)
+                & (self.low <= origin + spacing * [len(gx), len(gy)]).all(axis=1))
         triangle, row, column = _rasterize((self.corners[near] - origin) / spacing,
                                            (len(gy), len(gx)))
         # Each grid point's triangle: the last of those that cover it (a fold covers some
@@ -138,17 +139,26 @@ class _Mesh:
         clash = owner[cell] != triangle
         np.maximum.at(owner, cell[clash], triangle[clash])
         cell = np.flatnonzero(owner >= 0)
-        k = self.coefficients[owner[cell]]
+        k = self.coefficients[owner[cell]].T
         row, column = np.divmod(cell, len(gx))
         x, y = gx[column], gy[row]
-        out = np.zeros((len(gy), len(gx), 2), np.float32)
-        out[row, column, 0] = k[:, 0] * x + k[:, 1] * y + k[:, 2]
-        out[row, column, 1] = k[:, 3] * x + k[:, 4] * y + k[:, 5]
-        return out
+        out = np.zeros((len(gy) * len(gx), 2), np.float32)
+        out[cell, 0] = k[0] * x + k[1] * y + k[2]
+        out[cell, 1] = k[3] * x + k[4] * y + k[5]
+        return out.reshape(len(gy), len(gx), 2)
 
 
 def _delaunay(points: np.ndarray) -> np.ndarray:
-    """(T, 3) indices of the Delaunay triangles of ``points`` (N, 2).
+    """(T, 3) indices of the Delaunay triangles of ``points`` (N, 2), read-only: the points of
+    a photo's face are the same in every frame it is warped to, so its triangles are made
+    once."""
+    xy = points.astype(np.float32) + np.float32(0.0)  # no -0.0, whose bits differ from 0.0's
+    return _delaunay_of(xy.tobytes())
+
+
+@functools.lru_cache(maxsize=64)
+def _delaunay_of(points: bytes) -> np.ndarray:
+    """:func:`_delaunay` of float32 (x, y) pairs.
 
     OpenCV's incremental triangulation: a third of the time of SciPy's Qhull on the warp's
     point sets, and no SciPy to import at start. It starts from three virtual vertices outside
@@ -157,7 +167,7 @@ def _delaunay(points: np.ndarray) -> np.ndarray:
     triangles by their corners' coordinates, found back among the points by bit pattern (it
     keeps float32).
     """
-    xy = points.astype(np.float32) + np.float32(0.0)  # no -0.0, whose bits differ from 0.0's
+    xy = np.frombuffer(points, np.float32).reshape(-1, 2)
     low, extent = xy.min(axis=0), xy.max(axis=0) - xy.min(axis=0) + 1
     corner = np.floor(low - 100 * extent)
     size = np.ceil(201 * extent) + 2
@@ -166,7 +176,9 @@ def _delaunay(points: np.ndarray) -> np.ndarray:
     corners = subdivision.getTriangleList().reshape(-1, 3, 2)
     keys = xy.view(np.int64).ravel()
     order = np.argsort(keys)
-    return order[np.searchsorted(keys[order], corners.view(np.int64).ravel())].reshape(-1, 3)
+    simplices = order[np.searchsorted(keys[order], corners.view(np.int64).ravel())]
+    simplices.flags.writeable = False
+    return simplices.reshape(-1, 3)
 
 
 def _spacing(grid: np.ndarray) -> float:
@@ -185,35 +197,37 @@ def _rasterize(corners: np.ndarray, shape: tuple[int, int]
     """
     h, w = shape
     order = np.argsort(corners[:, :, 1], axis=1, kind="stable")
-    top, middle, bottom = (np.take_along_axis(corners, order[:, k, None, None], axis=1)[:, 0]
-                           for k in range(3))
+    top, middle, bottom = corners[np.arange(len(corners))[:, None], order].transpose(1, 0, 2)
     first = np.clip(np.ceil(top[:, 1]), 0, h).astype(np.int64)
     last = np.clip(np.ceil(bottom[:, 1]), 0, h).astype(np.int64)
+    # Per triangle: its long edge (top to bottom), then the short edge each row crosses, above
+    # and below the middle corner, as (x, y) of its upper end and its run per unit of height.
+    edges = np.column_stack([top, _run(top, bottom), top, _run(top, middle), middle,
+                             _run(middle, bottom), middle[:, 1]])
     triangle, row = _spans(first, last)
     y = row.astype(np.float64)
-    x_long = _crossing(top[triangle], bottom[triangle], y)
-    upper = y < middle[triangle, 1]
-    x_short = np.where(upper, _crossing(top[triangle], middle[triangle], y),
-                       _crossing(middle[triangle], bottom[triangle], y))
+    e = edges[triangle].T
+    x_long = e[0] + (y - e[1]) * e[2]
+    upper = y < e[9]
+    x_short = np.where(upper, e[3] + (y - e[4]) * e[5], e[6] + (y - e[7]) * e[8])
     left = np.clip(np.ceil(np.minimum(x_long, x_short)), 0, w).astype(np.int64)
     right = np.clip(np.ceil(np.maximum(x_long, x_short)), 0, w).astype(np.int64)
     span, column = _spans(left, right)
     return triangle[span], row[span], column
 
 
-def _crossing(a: np.ndarray, b: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """x where the edges a -> b (a above b) cross the rows ``y``."""
+def _run(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """How far x moves per unit of y along the edges a -> b (a above b); a flat edge crosses
+    no row, and gets 0."""
     height = b[:, 1] - a[:, 1]
-    t = (y - a[:, 1]) / np.where(height > 0, height, 1.0)  # a flat edge crosses no row
-    return a[:, 0] + t * (b[:, 0] - a[:, 0])
+    return (b[:, 0] - a[:, 0]) / np.where(height > 0, height, 1.0)
 
 
 def _spans(start: np.ndarray, stop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For half-open ranges ``[start, stop)``: each member, with the index of its range."""
     count = np.maximum(stop - start, 0)
     owner = np.repeat(np.arange(len(count)), count)
-    member = np.arange(len(owner)) - np.repeat(np.cumsum(count) - count, count) + start[owner]
-    return owner, member
+    return owner, np.arange(len(owner)) + (start - np.cumsum(count) + count)[owner]
 
 
 def remap_region(image: np.ndarray, region: PixelBox, source_xy: np.ndarray) -> np.ndarray:
