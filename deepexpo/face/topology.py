@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
+
 from .mediapipe_solutions import face_mesh_connections as _conn
 
 NUM_LANDMARKS = 478

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from ..face.mediapipe_solutions import face_mesh_connections as mesh
 
+from ..face.mediapipe_solutions import face_mesh_connections as mesh
 from ..face.topology import LEFT_IRIS_CENTER, RIGHT_IRIS_CENTER
 
 # RGB colours (the annotator wrote these as BGR tuples and flipped the canvas to RGB at the end).
