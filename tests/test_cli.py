@@ -138,3 +138,15 @@ def test_cli_reference_needs_a_video_source(files, tmp_path, driving_video, caps
     assert main(["edit", "--source", str(files["source"]), "--output", str(tmp_path / "o.png"),
                  "--reference", str(driving_video)]) == 2
     assert "--reference needs a video source" in capsys.readouterr().err
+
+
+def test_start_leaves_out_pyplot_and_mediapipe_can_still_draw():
+    """MediaPipe's package imports matplotlib's pyplot for drawing helpers DeepExPo never uses,
+    half a second of every start: the command line starts without it, and those helpers still
+    find pyplot when called."""
+    code = ("import sys; import deepexpo.cli; print('matplotlib.pyplot' in sys.modules); "
+            "from mediapipe.python.solutions import drawing_utils; "
+            "print(callable(drawing_utils.plt.figure), 'matplotlib.pyplot' in sys.modules)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, cwd=Path(__file__).resolve().parents[1])
+    assert proc.stdout.split() == ["False", "True", "True"], proc.stderr

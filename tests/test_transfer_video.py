@@ -123,3 +123,15 @@ def test_a_video_without_a_face_fails_before_anything_is_encoded(tmp_path, monke
     with pytest.raises(NoFaceError, match="no face found in any frame of video"):
         pipeline.edit_video(video, tmp_path / "out.mp4", ExpressionEdit.emotion("happy"))
     assert not (tmp_path / "out.mp4").exists()
+
+
+def test_written_video_keeps_the_frames_colours(tmp_path):
+    """Frames reach the encoder as yuv420p planes made here: a swapped chroma plane or the
+    wrong range would tint or wash out every video."""
+    photo = np.ascontiguousarray(data.astronaut()[:256, 128:384])
+    with Mp4Writer(tmp_path / "colours.mp4", 10) as writer:
+        for _ in range(3):
+            writer.write(photo)
+    back = read_frames(tmp_path / "colours.mp4")[1].astype(float)
+    assert np.abs(back.mean(axis=(0, 1)) - photo.mean(axis=(0, 1))).max() < 1.5
+    assert np.abs(back - photo).mean() < 4.0
