@@ -149,9 +149,9 @@ class _Mesh:
 
 
 def _delaunay(points: np.ndarray) -> np.ndarray:
-    """(T, 3) indices of the Delaunay triangles of ``points`` (N, 2), read-only: the points of
-    a photo's face are the same in every frame it is warped to, so its triangles are made
-    once."""
+    """(T, 3) indices of the Delaunay triangles of ``points`` (N, 2), read-only and shared: a
+    photo warped frame after frame has the same points in most frames (they change only when
+    a landmark turns edge-on and is left out), so its triangles are made once for each set."""
     xy = points.astype(np.float32) + np.float32(0.0)  # no -0.0, whose bits differ from 0.0's
     return _delaunay_of(xy.tobytes())
 
