@@ -13,6 +13,8 @@ from __future__ import annotations
 import importlib
 import sys
 import types
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
 class _PyplotOnFirstUse(types.ModuleType):
@@ -22,21 +24,23 @@ class _PyplotOnFirstUse(types.ModuleType):
         return getattr(importlib.import_module("matplotlib.pyplot"), name)
 
 
-def _import_solutions() -> None:
+@contextmanager
+def _pyplot_deferred() -> Iterator[None]:
+    """``matplotlib.pyplot`` as a stand-in for the imports inside, unless MediaPipe or pyplot
+    is loaded already (then there is nothing to leave out)."""
     if "mediapipe" in sys.modules or "matplotlib.pyplot" in sys.modules:
-        importlib.import_module("mediapipe.python.solutions")
+        yield
         return
     stand_in = _PyplotOnFirstUse("matplotlib.pyplot")
     sys.modules["matplotlib.pyplot"] = stand_in
     try:
-        importlib.import_module("mediapipe.python.solutions")
+        yield
     finally:
         if sys.modules.get("matplotlib.pyplot") is stand_in:
             del sys.modules["matplotlib.pyplot"]
 
 
-_import_solutions()
-
-from mediapipe.python.solutions import face_detection, face_mesh, face_mesh_connections  # noqa: E402
+with _pyplot_deferred():
+    from mediapipe.python.solutions import face_detection, face_mesh, face_mesh_connections
 
 __all__ = ["face_detection", "face_mesh", "face_mesh_connections"]
