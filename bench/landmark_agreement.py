@@ -41,9 +41,8 @@ def mediapipe_signals(face: FaceLandmarks) -> dict[str, float]:
     the irises' offset between the eye corners in the canonical frame (head pose removed)."""
     motion = extract_motion(face)
     x = motion.canonical[:, 0]
-    gaze = np.mean([(x[iris] - x[corners].mean()) / np.ptp(x[corners])
-                    for corners, iris in ((canonical_face().eye_corners[side], i)
-                                          for side, i in _IRIS_CENTRES.items())])
+    gaze = np.mean([(x[_IRIS_CENTRES[side]] - x[corners].mean()) / np.ptp(x[corners])
+                    for side, corners in canonical_face().eye_corners.items()])
     pitch, yaw, _ = motion.pose.euler
     return {"mouth": mouth_opening(face.xy), "eyes": float(np.mean(eye_ratios(face.xy))),
             "gaze": float(gaze), "yaw": yaw, "pitch": pitch}
