@@ -18,12 +18,18 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-import numpy as np
+from .runtime import bound_blas_threads
 
-from .config import INPUT_LIMITS, InputLimits
-from .errors import DeepExPoError, InputError, NoFaceError
-from .face.selection import FaceChoice
-from .motion.compose import MotionOptions
+# Before numpy is imported: the app's and a caller's threads must never deadlock in OpenBLAS
+# (see runtime.py).
+bound_blas_threads()
+
+import numpy as np  # noqa: E402
+
+from .config import INPUT_LIMITS, InputLimits  # noqa: E402
+from .errors import DeepExPoError, InputError, NoFaceError  # noqa: E402
+from .face.selection import FaceChoice  # noqa: E402
+from .motion.compose import MotionOptions  # noqa: E402
 
 __version__ = "0.1.0"
 
