@@ -30,6 +30,7 @@ from .io.video import check_video_output, is_video
 from .motion.compose import MotionOptions
 from .motion.controls import EMOTIONS, ExpressionControls, ExpressionEdit
 from .pipeline import AUDIO_FROM, TransferPipeline
+from .runtime import quiet_native_stderr
 
 logger = logging.getLogger("deepexpo")
 
@@ -49,7 +50,8 @@ def _face_argument(parser: argparse.ArgumentParser) -> None:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m deepexpo", description=__doc__)
-    parser.add_argument("-v", "--verbose", action="store_true", help="log diagnostics")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="log diagnostics, MediaPipe's own included")
     sub = parser.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("transfer", help="transfer expression and head pose from a driver")
@@ -153,6 +155,9 @@ def _parser() -> argparse.ArgumentParser:
                         "cache")
     d.add_argument("--force", action="store_true",
                    help="fetch every file again, e.g. after a damaged-file error")
+    for command in sub.choices.values():  # also after the command: `transfer ... -v`
+        command.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                             help="log diagnostics, MediaPipe's own included")
     return parser
 
 
@@ -339,6 +344,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.verbose:  # transformers' and diffusers' notices are not ours to show
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
         os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
+        quiet_native_stderr()  # nor MediaPipe's C++ logging (-v shows it)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     # SIGTERM (``docker stop``, a killed job) unwinds like Ctrl-C: partial files are removed.

@@ -15,6 +15,11 @@ class InputError(DeepExPoError, ValueError):
     range. Also a ``ValueError``, as a bad argument is."""
 
 
+class EncodingError(DeepExPoError):
+    """Writing a result failed (the encoder exited with an error: a full disk, say); nothing
+    was left under the output name."""
+
+
 class NoFaceError(DeepExPoError):
     """No face was found where one is required."""
 

@@ -43,8 +43,9 @@ def bound_blas_threads() -> None:
 def quiet_native_stderr() -> None:
     """Native libraries' writes to descriptor 2 are discarded; Python's ``sys.stderr``
     (logging, progress bars, errors, tracebacks) still reaches the terminal. Call once, in a
-    program's entry point: it changes the whole process and the processes it starts."""
-    if getattr(sys.stderr, "_deepexpo_quiet", False):
+    program's entry point: it changes the whole process and the processes it starts. Does
+    nothing where ``sys.stderr`` is redirected already (under pytest, say)."""
+    if sys.stderr is not sys.__stderr__ or sys.stderr is None:  # already redirected (a test)
         return
     sys.stderr.flush()
     try:
@@ -56,5 +57,4 @@ def quiet_native_stderr() -> None:
     os.close(null)
     stream = io.TextIOWrapper(io.FileIO(terminal, "w"), encoding=sys.stderr.encoding,
                               errors="backslashreplace", line_buffering=True)
-    stream._deepexpo_quiet = True  # type: ignore[attr-defined]
     sys.stderr = stream

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import re
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -67,35 +71,78 @@ def fit_within(image: np.ndarray, max_side: int) -> np.ndarray:
                       interpolation=cv2.INTER_AREA)
 
 
-def read_image(path: str | os.PathLike, limits: InputLimits = INPUT_LIMITS) -> np.ndarray:
-    """An RGB uint8 image from a file, or a one-line :class:`InputError`."""
-    path = Path(path)
-    check_file(path, IMAGE_SUFFIXES, "image", limits)
-    limit = f"the limit is {limits.max_image_pixels / 1e6:.0f} megapixels"
+# Every image's size is checked against DeepExPo's own, lower limit from its header, so
+# Pillow's warning for large images would only repeat that to the terminal.
+warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+
+
+@contextlib.contextmanager
+def open_image(path: str | os.PathLike | io.BytesIO, what: str = "image",
+               max_pixels: int = INPUT_LIMITS.max_image_pixels) -> Iterator[Image.Image]:
+    """A Pillow image whose size (canvas, for an animation) is read from its header and
+    checked against ``max_pixels`` before any pixel is decoded; a damaged file (also found
+    while decoding inside the block) or a decompression bomb is a one-line
+    :class:`InputError`."""
+    name = f"{what} '{Path(path).name}'" if isinstance(path, (str, os.PathLike)) else what
+    limit = f"the limit is {max_pixels / 1e6:.0f} megapixels"
     try:
         with Image.open(path) as im:
-            # The header gives the size: refuse a decompression bomb before decoding it.
             w, h = im.size
-            if w * h > limits.max_image_pixels:
-                raise InputError(f"image '{path.name}' is {w}x{h} pixels; {limit}")
-            image = np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
+            if w * h > max_pixels:
+                raise InputError(f"{name} is {w}x{h} pixels; {limit}")
+            yield im
     except InputError:
         raise
     except Image.DecompressionBombError as exc:  # Pillow's own, far larger limit, at open
         pixels = re.search(r"\((\d+) pixels\)", str(exc))
         size = f"{int(pixels[1]):,} pixels" if pixels else "too many pixels"
-        raise InputError(f"image '{path.name}' has {size}; {limit}") from exc
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise InputError(f"cannot read image '{path.name}': the file is damaged or not an image") from exc
+        raise InputError(f"{name} has {size}; {limit}") from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise InputError(f"cannot read {name}: the file is damaged or not an image") from exc
+
+
+def pil_to_rgb(im: Image.Image) -> np.ndarray:
+    """An RGB uint8 array of a decoded Pillow image of any mode: 16- and 32-bit greys scaled
+    to 8 bits (Pillow's own conversion clips them, and a 16-bit photo turns white), floats
+    in [0, 1] scaled, transparency laid over white, CMYK and palettes converted."""
+    if im.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
+        grey = np.asarray(im, dtype=np.float64)
+        top = grey.max() if grey.size else 0.0
+        if im.mode == "F" and top <= 1.0:
+            grey = grey * 255.0
+        elif im.mode != "F" and (im.mode.startswith("I;16") or top > 255):
+            grey = grey / 257.0
+        grey = np.clip(np.rint(grey), 0, 255).astype(np.uint8)
+        return np.repeat(grey[..., None], 3, axis=2)
+    if "A" in im.mode or "transparency" in im.info:
+        rgba = im.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return np.asarray(Image.alpha_composite(white, rgba).convert("RGB"))
+    return np.asarray(im.convert("RGB"))
+
+
+def read_image(path: str | os.PathLike, limits: InputLimits = INPUT_LIMITS) -> np.ndarray:
+    """An RGB uint8 image from a file, or a one-line :class:`InputError`."""
+    path = Path(path)
+    check_file(path, IMAGE_SUFFIXES, "image", limits)
+    with open_image(path, "image", limits.max_image_pixels) as im:
+        image = pil_to_rgb(ImageOps.exif_transpose(im))
     return as_rgb(image, f"image '{path.name}'", limits)
 
 
-def decode_image(data: bytes, what: str = "image") -> np.ndarray:
-    """An RGB image from encoded bytes (a JPEG or PNG, say), or a one-line :class:`InputError`."""
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) if data else None
-    if image is None:
+def decode_image(data: bytes, what: str = "image",
+                 limits: InputLimits = INPUT_LIMITS) -> np.ndarray:
+    """An RGB image from encoded bytes (a webcam frame's JPEG or PNG, say), its size checked
+    from the header against ``limits`` before it is decoded; or a one-line
+    :class:`InputError`."""
+    if not data:
         raise InputError(f"cannot read {what}: not an image")
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    if len(data) > limits.max_file_bytes:
+        raise InputError(f"{what} is {len(data) / 2**20:.0f} MB; the limit is "
+                         f"{limits.max_file_bytes / 2**20:.0f} MB")
+    with open_image(io.BytesIO(data), what, limits.max_image_pixels) as im:
+        image = pil_to_rgb(im)
+    return as_rgb(image, what, limits)
 
 
 def check_image_output(path: str | os.PathLike,
@@ -105,9 +152,16 @@ def check_image_output(path: str | os.PathLike,
 
 
 def write_image(path: str | os.PathLike, image: np.ndarray) -> Path:
-    """Write an RGB image; the file appears under ``path`` only once it is complete."""
+    """Write an RGB image; the file appears under ``path`` only once it is complete. OpenCV
+    encodes to memory and Python writes the bytes: ``cv2.imwrite`` crashes the process on a
+    file name that is not valid UTF-8."""
     path = check_image_output(path)
+    ok, encoded = cv2.imencode(path.suffix.lower(), np.ascontiguousarray(image[..., ::-1]))
+    if not ok:
+        raise InputError(f"cannot encode the image as '{path.suffix}'")
     with atomic_output(path) as partial:
-        if not cv2.imwrite(str(partial), np.ascontiguousarray(image[..., ::-1])):
-            raise InputError(f"cannot write '{path}'")
+        try:
+            partial.write_bytes(encoded.tobytes())
+        except OSError as exc:
+            raise InputError(f"cannot write '{path.name}': {exc.strerror or exc}") from exc
     return path

@@ -8,7 +8,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,11 +18,12 @@ from pathlib import Path
 import cv2
 import imageio_ffmpeg
 import numpy as np
-from PIL import Image, ImageSequence, UnidentifiedImageError
+from imageio_ffmpeg._parsing import parse_ffmpeg_header
+from PIL import ImageSequence, UnidentifiedImageError
 
 from ..config import INPUT_LIMITS, InputLimits
-from ..errors import InputError
-from .images import IMAGE_SUFFIXES, check_file, read_image
+from ..errors import EncodingError, InputError
+from .images import IMAGE_SUFFIXES, check_file, open_image, read_image
 from .output import check_output
 
 logger = logging.getLogger(__name__)
@@ -57,34 +60,98 @@ def _folder_frames(path: Path) -> list[Path]:
     return frames
 
 
-def _probe_gif(path: Path) -> VideoInfo:
-    """GIFs are read with Pillow: FFmpeg would resample them to a constant, often high, rate."""
+def _check_size(path: Path, size: tuple[int, int], limits: InputLimits) -> None:
+    """The picture size (from a header) against ``limits``, before any frame is decoded."""
+    if max(size) > limits.max_video_side:
+        raise InputError(
+            f"video '{path.name}' is {size[0]}x{size[1]}; the limit is "
+            f"{limits.max_video_side} pixels on the longer side"
+        )
+
+
+def _check_length(path: Path, frames: int, seconds: float, limits: InputLimits) -> None:
+    if frames > limits.max_video_frames or seconds > limits.max_video_seconds:
+        raise InputError(
+            f"video '{path.name}' is too long ({frames} frames, {seconds:.1f} s); "
+            f"the limit is {limits.max_video_frames} frames and {limits.max_video_seconds:.0f} s"
+        )
+
+
+def _probe_gif(path: Path, limits: InputLimits) -> VideoInfo:
+    """GIFs are read with Pillow: FFmpeg would resample them to a constant, often high, rate.
+    The canvas and the frame count come from the blocks' headers (``n_frames`` skips the
+    pixels); only a GIF within the limits has its frames' durations read."""
     try:
-        with Image.open(path) as im:
-            durations = [frame.info.get("duration", 100) or 100 for frame in ImageSequence.Iterator(im)]
+        with open_image(path, "video", limits.max_video_side**2) as im:
+            _check_size(path, im.size, limits)
+            if im.n_frames > limits.max_video_frames:
+                raise InputError(f"video '{path.name}' is too long ({im.n_frames} frames); the "
+                                 f"limit is {limits.max_video_frames} frames")
+            durations = [frame.info.get("duration", 100) or 100
+                         for frame in ImageSequence.Iterator(im)]
             size = im.size
-    except (UnidentifiedImageError, OSError) as exc:
+    except (UnidentifiedImageError, OSError, EOFError) as exc:
         raise InputError(f"cannot read video '{path.name}': the file is damaged or not a GIF") from exc
     return VideoInfo(path, 1000.0 / float(np.mean(durations)), len(durations), size, False)
 
 
-def _probe_ffmpeg(path: Path) -> VideoInfo:
+def _ffmpeg(*args: str, timeout: float = 120.0) -> subprocess.CompletedProcess:
+    """FFmpeg run to completion on a file (never on a pipe from us), its output captured."""
+    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", *args]
     try:
-        reader = imageio_ffmpeg.read_frames(str(path))
-        meta = next(reader)
-        reader.close()
-    except (RuntimeError, OSError, StopIteration) as exc:
-        raise InputError(f"cannot read video '{path.name}': the file is damaged or not a video") from exc
-    fps = float(meta.get("fps") or 0.0)
-    duration = float(meta.get("duration") or 0.0)
+        return subprocess.run(command, capture_output=True, text=True, errors="replace",
+                              timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        raise InputError("reading the video took too long; the file may be damaged") from exc
+
+
+def _stream_header(path: Path) -> dict:
+    """What FFmpeg's header parse says of the first video stream (size, frame rate, duration,
+    audio), read without decoding a frame."""
+    text = _ffmpeg("-i", str(path), timeout=30.0).stderr
+    try:
+        meta = parse_ffmpeg_header("ffmpeg version\n\n" + text)
+    except (IndexError, ValueError, AttributeError) as exc:
+        raise InputError(f"cannot read video '{path.name}': the file is damaged or not a "
+                         "video") from exc
+    if re.search(r"rotation of -?90", text):  # FFmpeg turns the frames upright when decoding
+        meta["size"] = meta["size"][::-1]
+    return meta
+
+
+def _count_frames(path: Path) -> tuple[int, float]:
+    """(frames, seconds) of the first video stream from its packets' timestamps, for a stream
+    whose header gives no duration or frame rate (a browser's WebM recording): the packets
+    are read, not decoded."""
+    done = _ffmpeg("-i", str(path), "-map", "0:v:0", "-c", "copy", "-f", "framecrc", "-")
+    base = re.search(r"^#tb 0: (\d+)/(\d+)", done.stdout, re.M)
+    packets = [[int(v) for v in line.split(",")[2:4]] for line in done.stdout.splitlines()
+               if line.startswith("0,")]
+    if done.returncode != 0 or base is None or not packets:
+        raise InputError(f"cannot read video '{path.name}': no video frames found")
+    pts, durations = np.array(packets).T
+    unit = int(base[1]) / int(base[2])
+    span = float(pts.max() - pts.min())
+    step = np.median(durations) if durations.any() else span / max(len(pts) - 1, 1)
+    return len(pts), (span + step) * unit
+
+
+def _probe_ffmpeg(path: Path, limits: InputLimits) -> VideoInfo:
+    meta = _stream_header(path)
+    _check_size(path, tuple(meta["size"]), limits)
+    fps, duration = float(meta.get("fps") or 0.0), float(meta.get("duration") or 0.0)
     if fps <= 0 or duration <= 0:
-        raise InputError(f"cannot read video '{path.name}': no frame rate or duration")
-    return VideoInfo(path, fps, int(round(fps * duration)), tuple(meta["size"]),
+        frames, duration = _count_frames(path)
+        fps = frames / duration if duration > 0 else 0.0
+    if fps <= 0:
+        raise InputError(f"cannot read video '{path.name}': no frame rate")
+    return VideoInfo(path, fps, max(1, round(fps * duration)), tuple(meta["size"]),
                      bool(meta.get("audio_codec")))
 
 
 def probe_video(path: str | os.PathLike, limits: InputLimits = INPUT_LIMITS) -> VideoInfo:
-    """Frame rate, length, size and audio of a video, checked against ``limits``."""
+    """Frame rate, length, size and audio of a video, checked against ``limits`` from its
+    headers, before any frame is decoded."""
     path = Path(path)
     if path.is_dir():
         frames = _folder_frames(path)
@@ -92,34 +159,31 @@ def probe_video(path: str | os.PathLike, limits: InputLimits = INPUT_LIMITS) -> 
         info = VideoInfo(path, FOLDER_FPS, len(frames), (w, h), False)
     else:
         check_file(path, VIDEO_SUFFIXES, "video", limits)
-        info = _probe_gif(path) if path.suffix.lower() == ".gif" else _probe_ffmpeg(path)
-    if info.frame_count > limits.max_video_frames or info.duration > limits.max_video_seconds:
-        raise InputError(
-            f"video '{path.name}' is too long ({info.frame_count} frames, {info.duration:.1f} s); "
-            f"the limit is {limits.max_video_frames} frames and {limits.max_video_seconds:.0f} s"
-        )
-    if max(info.size) > limits.max_video_side:
-        raise InputError(
-            f"video '{path.name}' is {info.size[0]}x{info.size[1]}; the limit is "
-            f"{limits.max_video_side} pixels on the longer side"
-        )
+        info = (_probe_gif(path, limits) if path.suffix.lower() == ".gif"
+                else _probe_ffmpeg(path, limits))
+    _check_length(path, info.frame_count, info.duration, limits)
+    _check_size(path, info.size, limits)
     return info
 
 
 def iter_frames(info: VideoInfo, limits: InputLimits = INPUT_LIMITS) -> Iterator[np.ndarray]:
-    """RGB uint8 frames, never more than the frame limit."""
+    """RGB uint8 frames, never more than the frame limit. A file's frames are placed by their
+    timestamps at ``info.fps`` (a variable-rate video's frames are repeated or dropped to keep
+    its timing)."""
     if info.path.is_dir():
         for frame_path in _folder_frames(info.path)[: limits.max_video_frames]:
             yield read_image(frame_path, limits)
         return
     if info.path.suffix.lower() == ".gif":
-        with Image.open(info.path) as im:
+        with open_image(info.path, "video", limits.max_video_side**2) as im:
             for index, frame in enumerate(ImageSequence.Iterator(im)):
                 if index >= limits.max_video_frames:
                     break
                 yield np.asarray(frame.convert("RGB"))
         return
-    reader = imageio_ffmpeg.read_frames(str(info.path), pix_fmt="rgb24")
+    reader = imageio_ffmpeg.read_frames(
+        str(info.path), pix_fmt="rgb24",
+        output_params=["-fps_mode", "cfr", "-r", f"{info.fps:.6f}", "-map", "0:v:0"])
     meta = next(reader)
     w, h = meta["size"]
     try:
@@ -143,7 +207,9 @@ class Mp4Writer:
     Frames must all have the same size; odd sizes are cropped by one pixel (yuv420p needs even
     dimensions). The picture is encoded first; the sound is then muxed in, cut to the
     picture's exact length (a longer track, a source video's cut at the frame limit or a
-    driver's, must not run past the last frame).
+    driver's, must not run past the last frame). Every FFmpeg run's exit status is checked: a
+    failed encode or mux (a full disk, say) is a one-line :class:`EncodingError`, and the
+    caller's :func:`~deepexpo.io.output.atomic_output` leaves nothing under the output name.
     """
 
     def __init__(self, path: str | os.PathLike, fps: float, audio_from: Path | None = None):
@@ -155,38 +221,54 @@ class Mp4Writer:
         self.frames = 0
         self._picture = self.path.with_name(f".{self.path.stem}.picture.mp4") if audio_from \
             else self.path
-        self._writer = None
+        self._encoder: subprocess.Popen | None = None
+        self._log = None
+
+    def _start(self, w: int, h: int) -> subprocess.Popen:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # FFmpeg's messages go to a file, not a pipe: a pipe nobody reads while frames are
+        # sent would fill and stall both sides.
+        self._log = tempfile.TemporaryFile()
+        command = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-y",
+                   "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "yuv420p",
+                   "-s", f"{w}x{h}", "-r", f"{self.fps:.6f}", "-i", "-", "-an",
+                   "-c:v", "libx264", "-pix_fmt", "yuv420p", "-crf", "18", "-preset", "veryfast",
+                   "-x264-params", _X264_SEARCH, "-movflags", "+faststart", str(self._picture)]
+        return subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                stderr=self._log)
 
     def write(self, frame: np.ndarray) -> None:
         h, w = frame.shape[:2]
         h, w = h - h % 2, w - w % 2
-        if self._writer is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._writer = imageio_ffmpeg.write_frames(
-                str(self._picture),
-                (w, h),
-                fps=self.fps,
-                codec="libx264",
-                pix_fmt_in="yuv420p",
-                pix_fmt_out="yuv420p",
-                quality=None,
-                macro_block_size=1,
-                ffmpeg_log_level="error",
-                output_params=["-crf", "18", "-preset", "veryfast", "-x264-params", _X264_SEARCH,
-                               "-movflags", "+faststart"],
-            )
-            self._writer.send(None)
+        if self._encoder is None:
+            self._encoder = self._start(w, h)
         # OpenCV's conversion gives the same BT.601 studio-range planes as FFmpeg's in a
         # quarter of the time, and half the bytes go through the pipe.
-        self._writer.send(cv2.cvtColor(np.ascontiguousarray(frame[:h, :w]),
-                                       cv2.COLOR_RGB2YUV_I420))
+        planes = cv2.cvtColor(np.ascontiguousarray(frame[:h, :w]), cv2.COLOR_RGB2YUV_I420)
+        try:
+            self._encoder.stdin.write(planes.tobytes())
+        except (BrokenPipeError, OSError):  # the encoder stopped: its exit says why
+            self._finish_encoder()
+            raise EncodingError("the video encoder stopped unexpectedly") from None
         self.frames += 1
 
+    def _finish_encoder(self) -> None:
+        """Wait for the encoder; a non-zero exit is an :class:`EncodingError` with its
+        reason."""
+        encoder, self._encoder = self._encoder, None
+        with contextlib.suppress(OSError):
+            encoder.stdin.close()
+        code = encoder.wait()
+        self._log.seek(0)
+        message = self._log.read().decode("utf-8", "replace")
+        self._log.close()
+        if code != 0:
+            raise EncodingError(f"cannot write the video: {_ffmpeg_reason(message, code)}")
+
     def close(self) -> None:
-        if self._writer is None:
+        if self._encoder is None:
             return
-        self._writer.close()
-        self._writer = None
+        self._finish_encoder()
         if self.audio_from is not None:
             try:
                 self._mux()
@@ -195,15 +277,14 @@ class Mp4Writer:
 
     def _mux(self) -> None:
         """The picture's stream copied, the sound (if the file has one) encoded as AAC."""
-        command = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error",
-                   "-i", str(self._picture), "-i", str(self.audio_from),
-                   "-map", "0:v", "-map", "1:a?", "-c:v", "copy", "-c:a", "aac",
-                   "-t", f"{self.frames / self.fps:.6f}", "-movflags", "+faststart",
-                   str(self.path)]
-        done = subprocess.run(command, capture_output=True, text=True)
+        done = _ffmpeg("-y", "-loglevel", "error",
+                       "-i", str(self._picture), "-i", str(self.audio_from),
+                       "-map", "0:v", "-map", "1:a?", "-c:v", "copy", "-c:a", "aac",
+                       "-t", f"{self.frames / self.fps:.6f}", "-movflags", "+faststart",
+                       str(self.path), timeout=600.0)
         if done.returncode != 0:
-            raise InputError(f"cannot add the sound of '{self.audio_from.name}': "
-                             f"{' '.join(done.stderr.split())[:200]}")
+            raise EncodingError(f"cannot add the sound of '{self.audio_from.name}': "
+                                f"{_ffmpeg_reason(done.stderr, done.returncode)}")
 
     def __enter__(self) -> "Mp4Writer":
         return self
@@ -212,6 +293,20 @@ class Mp4Writer:
         if exc_type is None:
             self.close()
             return
-        with contextlib.suppress(Exception):  # the file is being discarded: keep the real error
-            self.close()
+        if self._encoder is not None:  # the file is being discarded: keep the real error
+            self._encoder.kill()
+            with contextlib.suppress(Exception):
+                self._finish_encoder()
         self._picture.unlink(missing_ok=True)
+
+
+def _ffmpeg_reason(message: str, code: int) -> str:
+    """FFmpeg's last line of complaint, without paths (they may be the server's)."""
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    known = ("No space left on device", "Disk quota exceeded", "Permission denied",
+             "Read-only file system", "File too large")
+    for reason in known:
+        if any(reason in line for line in lines):
+            return reason.lower()
+    last = lines[-1] if lines else f"FFmpeg exited with status {code}"
+    return re.sub(r"(/[^\s:']+)+", "<file>", last)[:160]
