@@ -25,6 +25,7 @@ from diffusers import ControlNetModel, StableDiffusionControlNetPipeline, Stable
 from PIL import Image
 from transformers import CLIPImageProcessor, CLIPVisionModelWithProjection
 
+from ..checks import check_number
 from ..errors import InputError
 from .conditioning import FaceConditioner, branch_input_dim
 from .loading import IDENTITY, IdentityBranch, attach_branches, load_models
@@ -32,7 +33,8 @@ from .loading import IDENTITY, IdentityBranch, attach_branches, load_models
 #: Each setting's allowed range: (name in messages, low, high).
 _RANGES = {"identity_strength": ("identity strength", 0.0, 1.5),
            "semantic_strength": ("expression/pose strength", 0.0, 1.5),
-           "steps": ("steps", 1, 200), "guidance": ("guidance", 0.0, 30.0)}
+           "steps": ("steps", 1, 200), "guidance": ("guidance", 0.0, 30.0),
+           "seed": ("seed", 0, 2**63 - 1)}
 
 
 @dataclass
@@ -76,11 +78,12 @@ class FusionPipeline:
         """(size, size, 3) uint8 image. A strength of 0 turns its branch off exactly; a branch
         without its image is off too."""
         settings = {"identity_strength": identity_strength, "semantic_strength": semantic_strength,
-                    "steps": steps, "guidance": guidance}
+                    "steps": steps, "guidance": guidance, "seed": seed}
         for key, (name, low, high) in _RANGES.items():
-            if not low <= settings[key] <= high:
-                raise InputError(f"{name} must be between {low} and {high}, not {settings[key]}")
+            check_number(name, settings[key], low, high, integer=key in ("steps", "seed"))
+        steps, seed = int(steps), int(seed)
         size = size or self.pipe.unet.config.sample_size * self.pipe.vae_scale_factor
+        size = int(check_number("size", size, 64, 2048, integer=True))
         if size % 8:
             raise InputError(f"size must be a multiple of 8, not {size}")
         semantic_scale = semantic_strength if reference_image is not None else 0.0

@@ -9,6 +9,7 @@ import contextlib
 import logging
 import os
 import re
+import signal
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -268,11 +269,12 @@ class Mp4Writer:
     def close(self) -> None:
         if self._encoder is None:
             return
-        self._finish_encoder()
-        if self.audio_from is not None:
-            try:
+        try:
+            self._finish_encoder()
+            if self.audio_from is not None:
                 self._mux()
-            finally:
+        finally:
+            if self.audio_from is not None:
                 self._picture.unlink(missing_ok=True)
 
     def _mux(self) -> None:
@@ -308,5 +310,9 @@ def _ffmpeg_reason(message: str, code: int) -> str:
     for reason in known:
         if any(reason in line for line in lines):
             return reason.lower()
+    if code < 0 and not lines:
+        with contextlib.suppress(ValueError):
+            return f"FFmpeg was stopped by {signal.Signals(-code).name}" + (
+                " (the file size limit)" if -code == getattr(signal, "SIGXFSZ", 0) else "")
     last = lines[-1] if lines else f"FFmpeg exited with status {code}"
     return re.sub(r"(/[^\s:']+)+", "<file>", last)[:160]

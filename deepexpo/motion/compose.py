@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..checks import check_number
 from ..errors import InputError
 from ..face.canonical import REGIONS, canonical_face
 from .rigid import rotation_power
@@ -50,8 +51,7 @@ class MotionOptions:
     def __post_init__(self) -> None:
         if self.region not in REGIONS:
             raise InputError(f"region must be one of {', '.join(REGIONS)}, not {self.region!r}")
-        if not 0.0 <= self.strength <= 2.0:
-            raise InputError(f"strength must be between 0 and 2, not {self.strength}")
+        check_number("strength", self.strength, 0.0, 2.0)
 
     @property
     def drives_pose(self) -> bool:

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ..checks import check_number
 from ..errors import InputError
 from ..face import topology
 from ..face.canonical import canonical_face
@@ -29,6 +30,12 @@ from .state import FaceMotion, HeadPose
 
 def _control(help: str, low: float = -1.0, high: float = 1.0) -> Any:
     return field(default=0.0, metadata={"help": help, "range": (low, high)})
+
+
+#: How far a control may go beyond its slider (an exaggeration): expression controls to +-5
+#: (an emotion preset at intensity 2 with a control on top stays inside), head rotation to
+#: +-90 degrees (a head turned further faces away).
+_EXPRESSION_LIMIT, _ROTATION_LIMIT = 5.0, 90.0
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,11 @@ class ExpressionControls:
     pitch: float = _control("head nods down", -30.0, 30.0)
     yaw: float = _control("head turns towards the image's right", -30.0, 30.0)
     roll: float = _control("head tilts clockwise in the image", -30.0, 30.0)
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            limit = _ROTATION_LIMIT if f.metadata["range"][1] > 1 else _EXPRESSION_LIMIT
+            check_number(f.name.replace("_", " "), getattr(self, f.name), -limit, limit)
 
     def __add__(self, other: ExpressionControls) -> ExpressionControls:
         return ExpressionControls(**{f.name: getattr(self, f.name) + getattr(other, f.name)
@@ -111,8 +123,7 @@ class ExpressionEdit:
     offset: np.ndarray | None = field(default=None, compare=False)  # (478, 3)
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.keep_source <= 1.0:
-            raise InputError(f"keep_source must be between 0 and 1, not {self.keep_source}")
+        check_number("keep_source", self.keep_source, 0.0, 1.0)
 
     @classmethod
     def emotion(cls, name: str, intensity: float = 1.0, keep_source: float = 0.0,
@@ -121,8 +132,7 @@ class ExpressionEdit:
         ``keep_source`` is: the source's expression fades out as the emotion fades in)."""
         if name not in EMOTIONS:
             raise InputError(f"emotion must be one of {', '.join(EMOTIONS)}, not {name!r}")
-        if not 0.0 <= intensity <= 2.0:
-            raise InputError(f"intensity must be between 0 and 2, not {intensity}")
+        check_number("intensity", intensity, 0.0, 2.0)
         keep = 1.0 - min(intensity, 1.0) * (1.0 - keep_source)
         controls = intensity * EMOTIONS[name] + (extra or ExpressionControls())
         return cls(controls, keep_source=keep)
