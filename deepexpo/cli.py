@@ -163,12 +163,21 @@ def _parser() -> argparse.ArgumentParser:
 
 @contextmanager
 def _progress_bar(desc: str) -> Iterator[Callable[[int, int], None]]:
-    with tqdm(unit="frame", desc=desc) as bar:
-        def progress(done: int, total: int) -> None:
-            bar.total = total
-            bar.update(done - bar.n)
+    """A frame bar that appears with the first frame: input refused before any work is
+    reported in its one line, without an empty bar above it."""
+    bars: list[tqdm] = []
 
+    def progress(done: int, total: int) -> None:
+        if not bars:
+            bars.append(tqdm(unit="frame", desc=desc, total=total))
+        bars[0].total = total
+        bars[0].update(done - bars[0].n)
+
+    try:
         yield progress
+    finally:
+        for bar in bars:
+            bar.close()
 
 
 @contextmanager
@@ -367,12 +376,13 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    """The command's exit code: 0, or 1 where a batch finished with some items failed."""
+    """The command's exit code: 0, or 1 where a batch finished with some items failed or
+    skipped."""
     if args.command == "animate":
         return animate_command(args)
     if args.command == "evaluate":
-        evaluate_command(args)
-    elif args.command == "transfer":
+        return evaluate_command(args)
+    if args.command == "transfer":
         _transfer(args)
     elif args.command == "edit":
         _edit(args)

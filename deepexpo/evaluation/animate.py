@@ -23,7 +23,9 @@ class Outcome:
 
 
 def read_pairs(path: Path) -> list[tuple[str, str]]:
-    """``source,driving`` rows, with or without that header; paths relative to the csv."""
+    """``source,driving`` rows, with or without that header; paths relative to the csv. An
+    empty cell stays empty (``""``, not the csv's folder): that row fails on its own
+    (:func:`check_pair`)."""
     try:
         with open(path, newline="", encoding="utf-8") as f:
             rows = [r for r in csv.reader(f) if r and any(c.strip() for c in r)]
@@ -35,7 +37,15 @@ def read_pairs(path: Path) -> list[tuple[str, str]]:
     if bad or not rows:
         raise InputError(f"'{path.name}' needs 'source,driving' rows (bad rows: {bad or 'none'})")
     base = path.parent
-    return [(str(base / r[0].strip()), str(base / r[1].strip())) for r in rows]
+    return [tuple(str(base / cell.strip()) if cell.strip() else "" for cell in r[:2])
+            for r in rows]
+
+
+def check_pair(source: str, driving: str) -> None:
+    """A row of :func:`read_pairs` names both files, or a one-line :class:`InputError`."""
+    empty = [name for name, cell in (("source", source), ("driving", driving)) if not cell]
+    if empty:
+        raise InputError(f"the row's {' and '.join(empty)} cell is empty")
 
 
 def _output_name(index: int, source: str, driving: str, video: bool) -> str:
@@ -49,6 +59,7 @@ def _animate_one(index: int, source: str, driving: str, folder: str, engine: str
     from ..io.video import is_video
 
     try:
+        check_pair(source, driving)
         pipeline = get_pipeline(engine)
         video = is_video(driving) or is_video(source)
         out = Path(folder) / _output_name(index, source, driving, video)

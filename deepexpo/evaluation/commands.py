@@ -63,7 +63,8 @@ def _videos(paths: list[Path]) -> list[Path]:
     return found
 
 
-def evaluate_command(args: argparse.Namespace) -> None:
+def evaluate_command(args: argparse.Namespace) -> int:
+    """Exit code 1 when some items were skipped (the report covers the others)."""
     from .runs import evaluate_cross, evaluate_reconstruction, pairs_from_folders
 
     _output_folder(args.report)
@@ -81,14 +82,17 @@ def evaluate_command(args: argparse.Namespace) -> None:
             if args.pairs is not None:
                 from .animate import read_pairs
 
-                pairs = [(Path(s), Path(d)) for s, d in read_pairs(args.pairs)]
+                pairs = read_pairs(args.pairs)
             elif args.sources is not None and args.driving is not None:
                 pairs = pairs_from_folders(args.sources, args.driving)
             else:
                 raise InputError("give --pairs CSV, or both --sources DIR and --driving DIR")
             summary = evaluate_cross(pairs, args.engine, args.report, progress)
     figures = ", ".join(f"{k} {v:.4f}" for k, v in summary["mean"].items() if v is not None)
-    print(f"{args.report / 'report.html'}: {figures}")
+    skipped = len(summary["skipped"])
+    print(f"{args.report / 'report.html'}: {figures or 'no scores'}"
+          + (f"; {skipped} skipped (see metrics.json)" if skipped else ""))
+    return 1 if skipped else 0
 
 
 def animate_command(args: argparse.Namespace) -> int:

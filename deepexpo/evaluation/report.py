@@ -93,6 +93,8 @@ def write_report(folder: Path, summary: dict, results: list[Scored], kind: str) 
     parts = [f"<h1>DeepExPo {html.escape(kind)}: engine {html.escape(summary['engine'])}</h1>",
              _table(totals, ["", *summary["mean"]]), '<img src="metrics.png">',
              "<h2>Per item</h2>", _table(rows, keys)]
+    if summary.get("skipped"):
+        parts += ["<h2>Skipped</h2>", _table(summary["skipped"], list(summary["skipped"][0]))]
     for scored in results:
         curves, samples = f"curves_{scored.name}.png", f"samples_{scored.name}.png"
         _curves(scored, folder / curves, target)

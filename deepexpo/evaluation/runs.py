@@ -6,21 +6,24 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import NoFaceError
+from ..errors import DeepExPoError, NoFaceError
 from ..io.images import read_image, write_image
 from ..io.output import atomic_output
 from ..io.video import is_video, iter_frames, probe_video
 from ..pipeline import TransferPipeline
 from . import metrics
+from .animate import check_pair
 from .report import write_report
 from .scorer import DlibScorer, ScoredFace
 
+logger = logging.getLogger(__name__)
 #: Cross-reenactment's per-frame scores: identity against the source, shape against the driver.
 CROSS_KEYS = ("csim", "id_distance", "aed", "apd")
 Progress = Callable[[str, int, int], None]  # (what, done, total)
@@ -139,21 +142,29 @@ def evaluate_reconstruction(videos: Iterable[Path], engine: str, report: Path,
     """Score every video, write ``report/metrics.json`` and ``report/report.html``."""
     pipeline, scorer = TransferPipeline(engine), DlibScorer()
     frames_dir = report / "png" if save_frames else None
-    results = [reconstruct(pipeline, scorer, Path(v), frames_dir, progress) for v in videos]
+    results, skipped = [], []
+    for video in map(Path, videos):
+        scored = _attempt(skipped, {"video": str(video)}, reconstruct, pipeline, scorer, video,
+                          frames_dir, progress)
+        if scored is not None:
+            results.append(scored)
     summary = {
         "engine": pipeline.engine.name,
         "videos": [{"name": r.name, "frames": r.frames, **metrics.mean(r.rows)} for r in results],
         "mean": metrics.mean([row for r in results for row in r.rows]),
         "baseline": metrics.mean([row for r in results for row in r.baseline]),
+        "skipped": skipped,
     }
     _write(report, summary, results, "reconstruction")
     return summary
 
 
-def cross(pipeline: TransferPipeline, scorer: DlibScorer, source_path: Path,
-          driving_path: Path, progress: Progress | None) -> Scored:
+def cross(pipeline: TransferPipeline, scorer: DlibScorer, source_path: str | Path,
+          driving_path: str | Path, progress: Progress | None) -> Scored:
     """The source driven by the driver: identity against the source, expression and pose
     against the driver, and how many output frames still hold a face."""
+    check_pair(str(source_path), str(driving_path))  # before "" becomes Path(".")
+    source_path, driving_path = Path(source_path), Path(driving_path)
     source = (_first_face(pipeline, source_path) if is_video(source_path)
               else read_image(source_path, pipeline.limits))
     source_face = scorer.face(source)
@@ -186,21 +197,38 @@ def cross(pipeline: TransferPipeline, scorer: DlibScorer, source_path: Path,
     return scored
 
 
-def evaluate_cross(pairs: Iterable[tuple[Path, Path]], engine: str, report: Path,
+def evaluate_cross(pairs: Iterable[tuple[str | Path, str | Path]], engine: str, report: Path,
                    progress: Progress | None = None) -> dict:
     pipeline, scorer = TransferPipeline(engine), DlibScorer()
-    results, rows = [], []
+    results, rows, skipped = [], [], []
     for source, driving in pairs:
-        scored = cross(pipeline, scorer, Path(source), Path(driving), progress)
+        scored = _attempt(skipped, {"source": str(source), "driving": str(driving)}, cross,
+                          pipeline, scorer, source, driving, progress)
+        if scored is None:
+            continue
         results.append(scored)
         mean = metrics.mean(scored.rows, CROSS_KEYS)
         rows.append({"source": str(source), "driving": str(driving), **mean,
                      **scored.curves.correlations(), "blink": scored.curves.blink(),
                      "face_rate": scored.found / max(scored.frames, 1)})
     keys = (*CROSS_KEYS, *(f"r_{k}" for k in metrics.SIGNALS), "blink", "face_rate")
-    summary = {"engine": pipeline.engine.name, "pairs": rows, "mean": metrics.mean(rows, keys)}
+    summary = {"engine": pipeline.engine.name, "pairs": rows, "mean": metrics.mean(rows, keys),
+               "skipped": skipped}
     _write(report, summary, results, "cross-reenactment")
     return summary
+
+
+def _attempt(skipped: list[dict], item: dict, score: Callable[..., Scored], *args: object
+             ) -> Scored | None:
+    """``score(*args)``, or ``None`` with ``item`` and the reason added to ``skipped`` where
+    the item cannot be read (a damaged video, a file that is no image, no face): one bad item
+    does not cost the whole run its report."""
+    try:
+        return score(*args)
+    except DeepExPoError as exc:
+        logger.warning("skipped %s: %s", ", ".join(Path(v).name for v in item.values()), exc)
+        skipped.append({**item, "error": str(exc)})
+        return None
 
 
 def _write(report: Path, summary: dict, results: list[Scored], kind: str) -> None:

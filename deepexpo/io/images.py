@@ -78,13 +78,14 @@ warnings.simplefilter("ignore", Image.DecompressionBombWarning)
 
 @contextlib.contextmanager
 def open_image(path: str | os.PathLike | io.BytesIO, what: str = "image",
-               max_pixels: int = INPUT_LIMITS.max_image_pixels) -> Iterator[Image.Image]:
+               max_pixels: int = INPUT_LIMITS.max_image_pixels,
+               limit: str | None = None) -> Iterator[Image.Image]:
     """A Pillow image whose size (canvas, for an animation) is read from its header and
     checked against ``max_pixels`` before any pixel is decoded; a damaged file (also found
     while decoding inside the block) or a decompression bomb is a one-line
-    :class:`InputError`."""
+    :class:`InputError`; ``limit`` says what the limit is, in its words."""
     name = f"{what} '{Path(path).name}'" if isinstance(path, (str, os.PathLike)) else what
-    limit = f"the limit is {max_pixels / 1e6:.0f} megapixels"
+    limit = limit or f"the limit is {max_pixels / 1e6:.0f} megapixels"
     try:
         with Image.open(path) as im:
             w, h = im.size

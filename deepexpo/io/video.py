@@ -61,13 +61,14 @@ def _folder_frames(path: Path) -> list[Path]:
     return frames
 
 
+def _side_limit(limits: InputLimits) -> str:
+    return f"the limit is {limits.max_video_side} pixels on the longer side"
+
+
 def _check_size(path: Path, size: tuple[int, int], limits: InputLimits) -> None:
     """The picture size (from a header) against ``limits``, before any frame is decoded."""
     if max(size) > limits.max_video_side:
-        raise InputError(
-            f"video '{path.name}' is {size[0]}x{size[1]}; the limit is "
-            f"{limits.max_video_side} pixels on the longer side"
-        )
+        raise InputError(f"video '{path.name}' is {size[0]}x{size[1]}; {_side_limit(limits)}")
 
 
 def _check_length(path: Path, frames: int, seconds: float, limits: InputLimits) -> None:
@@ -83,7 +84,7 @@ def _probe_gif(path: Path, limits: InputLimits) -> VideoInfo:
     The canvas and the frame count come from the blocks' headers (``n_frames`` skips the
     pixels); only a GIF within the limits has its frames' durations read."""
     try:
-        with open_image(path, "video", limits.max_video_side**2) as im:
+        with open_image(path, "video", limits.max_video_side**2, _side_limit(limits)) as im:
             _check_size(path, im.size, limits)
             if im.n_frames > limits.max_video_frames:
                 raise InputError(f"video '{path.name}' is too long ({im.n_frames} frames); the "
@@ -176,7 +177,7 @@ def iter_frames(info: VideoInfo, limits: InputLimits = INPUT_LIMITS) -> Iterator
             yield read_image(frame_path, limits)
         return
     if info.path.suffix.lower() == ".gif":
-        with open_image(info.path, "video", limits.max_video_side**2) as im:
+        with open_image(info.path, "video", limits.max_video_side**2, _side_limit(limits)) as im:
             for index, frame in enumerate(ImageSequence.Iterator(im)):
                 if index >= limits.max_video_frames:
                     break
