@@ -43,6 +43,9 @@ class VideoInfo:
     frame_count: int
     size: tuple[int, int]  # (width, height)
     has_audio: bool
+    #: Frames at uneven intervals (the stream's average rate differs from its base rate):
+    #: decoded at ``fps`` by timestamp, each frame repeated or dropped to keep the timing.
+    variable_rate: bool = False
 
     @property
     def duration(self) -> float:
@@ -118,6 +121,9 @@ def _stream_header(path: Path) -> dict:
                          "video") from exc
     if re.search(r"rotation of -?90", text):  # FFmpeg turns the frames upright when decoding
         meta["size"] = meta["size"][::-1]
+    stream = next(line for line in text.splitlines() if " Video: " in line)
+    tbr = re.search(r" (\d+(?:\.\d+)?)(k?) tbr", stream)
+    meta["tbr"] = float(tbr[1]) * (1000 if tbr[2] else 1) if tbr else 0.0
     return meta
 
 
@@ -147,8 +153,9 @@ def _probe_ffmpeg(path: Path, limits: InputLimits) -> VideoInfo:
         fps = frames / duration if duration > 0 else 0.0
     if fps <= 0:
         raise InputError(f"cannot read video '{path.name}': no frame rate")
+    variable = meta["tbr"] > 0 and abs(meta["tbr"] - fps) > 0.01 * fps
     return VideoInfo(path, fps, max(1, round(fps * duration)), tuple(meta["size"]),
-                     bool(meta.get("audio_codec")))
+                     bool(meta.get("audio_codec")), variable)
 
 
 def probe_video(path: str | os.PathLike, limits: InputLimits = INPUT_LIMITS) -> VideoInfo:
@@ -169,9 +176,9 @@ def probe_video(path: str | os.PathLike, limits: InputLimits = INPUT_LIMITS) -> 
 
 
 def iter_frames(info: VideoInfo, limits: InputLimits = INPUT_LIMITS) -> Iterator[np.ndarray]:
-    """RGB uint8 frames, never more than the frame limit. A file's frames are placed by their
-    timestamps at ``info.fps`` (a variable-rate video's frames are repeated or dropped to keep
-    its timing)."""
+    """RGB uint8 frames, never more than the frame limit. A variable-rate video's frames are
+    placed by their timestamps at ``info.fps``, its average rate, and it ends at its
+    duration."""
     if info.path.is_dir():
         for frame_path in _folder_frames(info.path)[: limits.max_video_frames]:
             yield read_image(frame_path, limits)
@@ -183,14 +190,15 @@ def iter_frames(info: VideoInfo, limits: InputLimits = INPUT_LIMITS) -> Iterator
                     break
                 yield np.asarray(frame.convert("RGB"))
         return
-    reader = imageio_ffmpeg.read_frames(
-        str(info.path), pix_fmt="rgb24",
-        output_params=["-fps_mode", "cfr", "-r", f"{info.fps:.6f}", "-map", "0:v:0"])
+    timing = ["-fps_mode", "cfr", "-r", f"{info.fps:.6f}"] if info.variable_rate else []
+    count = min(limits.max_video_frames, info.frame_count if info.variable_rate else 2**31)
+    reader = imageio_ffmpeg.read_frames(str(info.path), pix_fmt="rgb24",
+                                        output_params=[*timing, "-map", "0:v:0"])
     meta = next(reader)
     w, h = meta["size"]
     try:
         for index, buffer in enumerate(reader):
-            if index >= limits.max_video_frames:
+            if index >= count:
                 break
             yield np.frombuffer(buffer, dtype=np.uint8).reshape(h, w, 3)
     finally:
