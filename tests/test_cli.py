@@ -61,9 +61,40 @@ def test_cli_errors_are_one_line_with_exit_code_2(files, tmp_path, source, drivi
         capture_output=True, text=True,
     )
     assert proc.returncode == 2
-    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1 and errors[0].startswith(message), proc.stderr
-    assert "Traceback" not in proc.stderr
+    # Exactly the one line: MediaPipe's C++ logging (a dozen lines before) stays off stderr.
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(message), proc.stderr
+
+
+def test_verbose_shows_diagnostics_and_mediapipes_logging(files, tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "deepexpo", "transfer", "--source", str(files["blank"]),
+         "--driving", str(files["driving"]), "--output", str(tmp_path / "out.png"), "-v"],
+        capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 2
+    assert "INFO deepexpo" in proc.stderr
+    assert "XNNPACK" in proc.stderr or "W0000" in proc.stderr
+    assert proc.stderr.splitlines()[-1].startswith("error: no face found in source image")
+
+
+@pytest.mark.parametrize(("option", "value", "message"), [
+    ("--yaw", "inf", "yaw must be a finite number, not inf"),
+    ("--smile", "nan", "smile must be a finite number, not nan"),
+    ("--roll", "-400", "roll must be between -90 and 90"),
+    ("--intensity", "nan", "intensity must be a finite number"),
+])
+def test_edit_refuses_numbers_that_are_not_finite_or_in_range(files, tmp_path, option, value,
+                                                             message):
+    """``--yaw inf`` was a traceback, ``--smile nan`` an unchanged photo with exit 0."""
+    extra = ["--emotion", "happy"] if option == "--intensity" else []
+    proc = subprocess.run(
+        [sys.executable, "-m", "deepexpo", "edit", "--source", str(files["source"]),
+         "--output", str(tmp_path / "out.png"), *extra, option, value],
+        capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [f"error: {message}"] or (
+        len(proc.stderr.splitlines()) == 1 and message in proc.stderr), proc.stderr
+    assert not (tmp_path / "out.png").exists()
 
 
 def test_cli_rejects_bad_strength_and_video_to_image(files, tmp_path, capsys):

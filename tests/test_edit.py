@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from deepexpo.errors import NoFaceError
+from deepexpo.errors import InputError, NoFaceError
 from deepexpo.io.video import Mp4Writer, probe_video
+from deepexpo.motion.compose import MotionOptions
 from deepexpo.motion.controls import EMOTIONS, ExpressionControls, ExpressionEdit
 from deepexpo.pipeline import TransferPipeline
 
@@ -195,3 +196,24 @@ def test_reference_clip_without_a_face_is_refused(pipeline, talking_video, tmp_p
     with pytest.raises(NoFaceError, match="reference video"):
         pipeline.edit_video(talking_video, tmp_path / "out.mp4", ExpressionEdit(), reference=blank)
     assert not (tmp_path / "out.mp4").exists()
+
+
+@pytest.mark.parametrize("make", [
+    lambda: ExpressionControls(yaw=float("inf")),
+    lambda: ExpressionControls(smile=float("nan")),
+    lambda: ExpressionControls(pitch=120.0),
+    lambda: ExpressionControls(blink="1"),
+    lambda: ExpressionEdit(keep_source=float("nan")),
+    lambda: ExpressionEdit.emotion("happy", float("inf")),
+    lambda: MotionOptions(strength=float("nan")),
+    lambda: MotionOptions(strength=float("-inf")),
+])
+def test_the_api_refuses_numbers_that_are_not_finite_or_in_range(make):
+    """The same checks as the command line's and the app's: they build these objects."""
+    with pytest.raises(InputError, match="must be"):
+        make()
+
+
+def test_exaggerated_but_finite_controls_are_still_allowed():
+    assert ExpressionControls(smile=2.5, yaw=45.0).yaw == 45.0
+    assert ExpressionEdit.emotion("sad", 2.0, extra=ExpressionControls(smile=-3.0))

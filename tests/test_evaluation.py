@@ -98,13 +98,43 @@ def test_animate_renders_the_good_rows_and_reports_the_bad_one(tmp_path, astrona
     write_image(tmp_path / "astronaut.png", astronaut)
     write_image(tmp_path / "open.png", open_mouth_driver)
     (tmp_path / "talk.mp4").write_bytes(driving_video.read_bytes())
+    # Row 3's empty driving cell once drove with the csv's own folder as frames, exit 0.
     (tmp_path / "pairs.csv").write_text("source,driving\nastronaut.png,open.png\n"
-                                        "missing.png,open.png\nastronaut.png,talk.mp4\n")
+                                        "missing.png,open.png\nastronaut.png,\n"
+                                        "astronaut.png,talk.mp4\n")
     code = main(["animate", "--pairs", str(tmp_path / "pairs.csv"), "--output",
                  str(tmp_path / "out"), "--workers", "2", "--engine", "warp"])
     assert code == 1
     written = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert written == ["0001_astronaut_open.png", "0003_astronaut_talk.mp4"]
+    assert written == ["0001_astronaut_open.png", "0004_astronaut_talk.mp4"]
     captured = capsys.readouterr()
-    assert "2 of 3 pairs written" in captured.out and "rows 2" in captured.out
+    assert "2 of 4 pairs written" in captured.out and "rows 2, 3" in captured.out
     assert "row 2" in captured.err and "missing.png" in captured.err
+    assert "row 3" in captured.err and "driving cell is empty" in captured.err
+
+
+def test_evaluation_skips_unreadable_items_and_still_writes_its_report(
+        tmp_path, talking_clip, astronaut, open_mouth_driver):
+    """One non-media file among the drivers, or one damaged video, once aborted the run
+    without a report."""
+    sources, drivers = tmp_path / "sources", tmp_path / "drivers"
+    sources.mkdir()
+    drivers.mkdir()
+    write_image(sources / "astronaut.png", astronaut)
+    write_image(drivers / "open.png", open_mouth_driver)
+    (drivers / "notes.txt").write_text("not a driver")
+    report = tmp_path / "cross"
+    assert main(["evaluate", "cross", "--sources", str(sources), "--driving", str(drivers),
+                 "--report", str(report), "--engine", "warp"]) == 1
+    summary = json.loads((report / "metrics.json").read_text())
+    assert [Path(p["driving"]).name for p in summary["pairs"]] == ["open.png"]
+    assert [Path(s["driving"]).name for s in summary["skipped"]] == ["notes.txt"]
+    assert "unsupported image format" in summary["skipped"][0]["error"]
+    assert "notes.txt" in (report / "report.html").read_text()
+
+    damaged = tmp_path / "damaged.mp4"
+    damaged.write_bytes(talking_clip.read_bytes()[:300])
+    summary = evaluate_reconstruction([damaged, talking_clip], "warp", tmp_path / "recon")
+    assert [v["name"] for v in summary["videos"]] == ["hopper_talking"]
+    assert [Path(s["video"]).name for s in summary["skipped"]] == ["damaged.mp4"]
+    assert (tmp_path / "recon" / "report.html").is_file()
