@@ -30,7 +30,13 @@ def _extent_points() -> np.ndarray:
     p = canonical_face().points
     oval = topology.FACE_OVAL_LOOP
     below_brows = oval[p[oval, 1] >= p[topology.BROWS, 1].min()]
-    return np.r_[below_brows, topology.BROWS]
+    return _shared(np.r_[below_brows, topology.BROWS])
+
+
+def _shared(array: np.ndarray) -> np.ndarray:
+    """``array``, read-only: a cached value is shared by every thread that renders."""
+    array.flags.writeable = False
+    return array
 
 
 @dataclass(frozen=True)
@@ -97,4 +103,4 @@ def _feather_mask(size: int) -> np.ndarray:
     ramp = max(1.0, FEATHER * size)
     edge = np.minimum(np.arange(size), np.arange(size)[::-1]) + 0.5
     r = np.clip(edge / ramp, 0.0, 1.0).astype(np.float32)
-    return np.minimum(r[:, None], r[None, :])
+    return _shared(np.minimum(r[:, None], r[None, :]))
