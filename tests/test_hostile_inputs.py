@@ -21,7 +21,7 @@ from deepexpo.config import InputLimits
 from deepexpo.errors import EncodingError, InputError
 from deepexpo.io.images import decode_image, read_image, write_image
 from deepexpo.io.output import atomic_output
-from deepexpo.io.video import Mp4Writer, probe_video
+from deepexpo.io.video import Mp4Writer, iter_frames, probe_video
 
 from .conftest import png_header_only
 
@@ -229,3 +229,14 @@ def test_a_failed_mux_is_an_error_and_leaves_nothing(tmp_path):
             for frame in _frames(5):
                 w.write(frame)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sound.wav"]
+
+
+def test_a_folder_of_frames_of_different_sizes_is_refused(tmp_path, astronaut):
+    """Such frames reached the encoder as the wrong number of bytes: a garbled video."""
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    write_image(folder / "000.png", astronaut)
+    write_image(folder / "001.png", astronaut[:256, :300])
+    info = probe_video(folder)
+    with pytest.raises(InputError, match="'001.png' is 300x256, the first 512x512"):
+        list(iter_frames(info))

@@ -181,7 +181,12 @@ def iter_frames(info: VideoInfo, limits: InputLimits = INPUT_LIMITS) -> Iterator
     duration."""
     if info.path.is_dir():
         for frame_path in _folder_frames(info.path)[: limits.max_video_frames]:
-            yield read_image(frame_path, limits)
+            frame = read_image(frame_path, limits)
+            if frame.shape[1::-1] != tuple(info.size):
+                raise InputError(f"frame '{frame_path.name}' is {frame.shape[1]}x"
+                                 f"{frame.shape[0]}, the first {info.size[0]}x{info.size[1]}: "
+                                 "a folder's frames must all have one size")
+            yield frame
         return
     if info.path.suffix.lower() == ".gif":
         with open_image(info.path, "video", limits.max_video_side**2, _side_limit(limits)) as im:
@@ -194,13 +199,14 @@ def iter_frames(info: VideoInfo, limits: InputLimits = INPUT_LIMITS) -> Iterator
     count = min(limits.max_video_frames, info.frame_count if info.variable_rate else 2**31)
     reader = imageio_ffmpeg.read_frames(str(info.path), pix_fmt="rgb24",
                                         output_params=[*timing, "-map", "0:v:0"])
-    meta = next(reader)
-    w, h = meta["size"]
     try:
+        w, h = next(reader)["size"]
         for index, buffer in enumerate(reader):
             if index >= count:
                 break
             yield np.frombuffer(buffer, dtype=np.uint8).reshape(h, w, 3)
+    except (RuntimeError, OSError, StopIteration) as exc:  # FFmpeg failed on the stream
+        raise InputError(f"cannot read video '{info.path.name}': the file is damaged") from exc
     finally:
         reader.close()
 
