@@ -83,7 +83,7 @@ class FusionPipeline:
             check_number(name, settings[key], low, high, integer=key in ("steps", "seed"))
         steps, seed = int(steps), int(seed)
         size = size or self.pipe.unet.config.sample_size * self.pipe.vae_scale_factor
-        size = int(check_number("size", size, 64, 2048, integer=True))
+        size = int(check_number("size", size, 8, 2048, integer=True))
         if size % 8:
             raise InputError(f"size must be a multiple of 8, not {size}")
         semantic_scale = semantic_strength if reference_image is not None else 0.0
