@@ -99,7 +99,8 @@ def open_image(path: str | os.PathLike | io.BytesIO, what: str = "image",
         size = f"{int(pixels[1]):,} pixels" if pixels else "too many pixels"
         raise InputError(f"{name} has {size}; {limit}") from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise InputError(f"cannot read {name}: the file is damaged or not an image") from exc
+        problem = "the file is damaged or not an image" if name != what else "not an image"
+        raise InputError(f"cannot read {name}: {problem}") from exc
 
 
 def pil_to_rgb(im: Image.Image) -> np.ndarray:
