@@ -114,7 +114,7 @@ def _stream_header(path: Path) -> dict:
     """What FFmpeg's header parse says of the first video stream (size, frame rate, duration,
     audio), read without decoding a frame."""
     text = _ffmpeg("-i", str(path), timeout=30.0).stderr
-    try:
+    try:  # the parser skips two version lines, which -hide_banner left out
         meta = parse_ffmpeg_header("ffmpeg version\n\n" + text)
     except (IndexError, ValueError, AttributeError) as exc:
         raise InputError(f"cannot read video '{path.name}': the file is damaged or not a "
@@ -133,8 +133,11 @@ def _count_frames(path: Path) -> tuple[int, float]:
     are read, not decoded."""
     done = _ffmpeg("-i", str(path), "-map", "0:v:0", "-c", "copy", "-f", "framecrc", "-")
     base = re.search(r"^#tb 0: (\d+)/(\d+)", done.stdout, re.M)
-    packets = [[int(v) for v in line.split(",")[2:4]] for line in done.stdout.splitlines()
-               if line.startswith("0,")]
+    try:
+        packets = [[int(v) for v in line.split(",")[2:4]] for line in done.stdout.splitlines()
+                   if line.startswith("0,")]
+    except ValueError:  # a packet without a timestamp
+        packets = []
     if done.returncode != 0 or base is None or not packets:
         raise InputError(f"cannot read video '{path.name}': no video frames found")
     pts, durations = np.array(packets).T
