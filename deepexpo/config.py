@@ -48,7 +48,14 @@ class WarpConfig:
     # ... from the driver when the source mouth is closed (below this opening); an open one
     # parts its own teeth.
     mouth_closed_below: float = 0.13
-    mouth_feather_px: float = 2.0
+    # The soft edge of the filled opening, as a fraction of the mouth's width (the same look
+    # at any resolution).
+    mouth_feather: float = 0.015
+    # The widest a mouth opens (inner-lip gap over mouth width) and the furthest the jaw drops
+    # from the source's (outer-eye-corner distances): a source video's own open mouth and a
+    # driver's change add up, and a wide driver on a narrow mouth asks for more than a jaw does.
+    max_mouth_opening: float = 0.75
+    max_jaw_drop: float = 0.3
     # A driver's eye whose lid landmarks are this fraction of their open gap apart counts as
     # shut (on the sample clips' blinks they come within -0.15 to 0.15 of it).
     eye_shut_fraction: float = 0.12

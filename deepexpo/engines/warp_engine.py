@@ -21,6 +21,7 @@ from ..motion.compose import MotionOptions, compose_motion, neutral_reference
 from ..motion.controls import ExpressionEdit
 from ..motion.extract import extract_motion
 from ..motion.eyelids import eyelids, follow_closure
+from ..motion.mouth import shape_mouth
 from ..motion.rigid import rotation_angle, rotation_power
 from ..motion.state import FaceMotion, HeadPose
 from ..render.iris import carry_iris
@@ -138,9 +139,12 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
     def render_motion(
         self, source: WarpSource, target: FaceMotion, driver: WarpFace | None = None
     ) -> np.ndarray:
-        """The source image with its landmarks moved to ``target``'s."""
+        """The source image with its landmarks moved to ``target``'s, its mouth as a 2D warp
+        can show it (:func:`shape_mouth`: lips that keep their thickness, a chin that follows,
+        an opening no wider than a mouth's)."""
         cfg = self.config
         canon = canonical_face()
+        target = shape_mouth(target, source.motion, cfg.max_mouth_opening, cfg.max_jaw_drop)
         target_points = target.landmarks()
         target_xy = target_points[:, :2]
         # The anchors around the face turn with the head in 3D, at the depth of the face's
@@ -165,9 +169,12 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         margin = cfg.detail_margin * target.pose.scale
         # The eyes' map is evaluated at every pixel: a closing lid squeezes the eye's height
         # into a few pixels, which a coarse grid would blur.
+        # So is the mouth's: an opening mouth moves the lower lip further than its own
+        # thickness against the upper one.
         detail = tuple(PixelBox.around(np.r_[source.xy[part], target_xy[part]],
                                        source.image.shape[:2], margin)
-                       for part in (np.r_[lid.outline, lid.iris] for lid in eyelids()))
+                       for part in (*(np.r_[lid.outline, lid.iris] for lid in eyelids()),
+                                    canon.lip_loops[0]))
         source_xy = backward_map(src, dst, source.region, step, detail, depth)
         for lid in eyelids():
             if lid.opening(target.canonical) >= 0.5 * lid.opening(source.motion.canonical):
@@ -183,7 +190,7 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
             (driver.image, driver.xy) if driver is not None else None,
             cfg.mouth_fill_threshold,
             cfg.mouth_closed_below,
-            cfg.mouth_feather_px,
+            cfg.mouth_feather,
         )
         if source.territory is not None:
             source.territory.apply(source.image, out)

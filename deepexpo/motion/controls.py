@@ -257,19 +257,9 @@ def _geometry() -> _Geometry:
     brow_frown[:, 0] = -0.06 * np.sign(brows[:, 0]) * inner
     brow_frown[:, 1] = 0.05 * (0.4 + 0.6 * inner)
 
-    # The jaw takes the lower lip down and every point below the mouth at least as far as
-    # the lip above it (less would fold the lip into the chin), most mid-mouth and least at
-    # the corners: an oval opening, not a box. The upper lip stays.
-    across = np.clip((p[:, 0] - centre_x) / half_width, -1.0, 1.0)
-    upper = p[canon.inner_lip_upper]
-    order = np.argsort(upper[:, 0])
-    below_mouth = p[:, 1] > np.interp(p[:, 0], upper[order, 0], upper[order, 1])
-    below_mouth[canon.lower_lip] = True
-    below_mouth[np.r_[canon.upper_outer_lip, canon.inner_lip_upper]] = False
-    jaw = np.maximum(canon.jaw_weights, np.sqrt(1.0 - across**2) * below_mouth)
     return _Geometry(
         smile, eee, woo, brow_raise, brow_frown, np.array([0.0, -0.012, 0.0]),
         *eyelids(),
         np.r_[topology.RIGHT_IRIS, topology.LEFT_IRIS],
-        jaw,
+        canon.jaw_drop,
     )
