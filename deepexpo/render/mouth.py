@@ -155,6 +155,15 @@ def _lips_mask(xy: np.ndarray, region: PixelBox) -> np.ndarray:
     return mask
 
 
+def _skin_mask(xy: np.ndarray, region: PixelBox) -> np.ndarray:
+    """The skin around the mouth in ``region``: outside the lips, inside the region."""
+    outer = canonical_face().lip_loops[0]
+    offset = np.array([region.x0, region.y0])
+    mask = np.ones(region.size, np.uint8)
+    cv2.fillPoly(mask, [np.round(xy[outer, :2] - offset).astype(np.int32)], 0)
+    return mask
+
+
 def _eye_white(image: np.ndarray, xy: np.ndarray) -> np.ndarray:
     """The Lab colour of a face's eye whites: the brightest tenth inside its eye contours."""
     mask = np.zeros(image.shape[:2], np.uint8)
@@ -200,24 +209,33 @@ def _driver_interior(
     mean_d, std_d = _lab_stats(image[drv_region.slices], _lips_mask(xy, drv_region))
     mean_s, std_s = _lab_stats(patch, _lips_mask(target_xy, region))
     lab = _lab(warped)
+    inside = mask > 0.5
+    if not inside.any():
+        return patch, mask
+    # How tooth-like each pixel is: as bright, next to the driver's own lips, as its teeth.
+    top_d = float(np.percentile(lab[..., 0][inside], 97))
+    teeth = np.clip((lab[..., :1] - mean_d[0]) / max(top_d - mean_d[0], 1.0), 0.0, 1.0)
     gain = float(np.clip(std_s[0] / std_d[0], 0.5, 2.0))
     lab[..., 0] = (lab[..., 0] - mean_d[0]) * gain + mean_s[0]
-    # Teeth no brighter than the source's eye whites.
+    # The teeth no brighter than the source's eye whites (nor darker than its skin, for an
+    # eye too shut or small to read): its highlights compressed, the darks left alone.
     white = _eye_white(*source)
-    inside = mask > 0.5
-    if inside.any():
-        top = float(np.percentile(lab[..., 0][inside], 97))
-        if top > white[0]:
-            lab[..., 0] *= white[0] / top
+    skin = _lab_stats(patch, _skin_mask(target_xy, region))[0]
+    brightest = max(min(white[0], 245.0), skin[0])
+    knee = mean_s[0]
+    top = float(np.percentile(lab[..., 0][inside], 97))
+    if top > brightest and top > knee:
+        over = np.clip(lab[..., 0] - knee, 0.0, None)
+        lab[..., 0] -= over * (1 - (brightest - knee) / (top - knee))
     # Colour: the driver's interior relative to its lips, as colourful as the source's lips
     # are next to the driver's (a grayscale photo gets a grayscale mouth), on the source's
-    # lip colour where dark and its eye whites' where bright (the teeth).
+    # lip colour; the teeth take the source's eye whites' colour.
     neutral = 128.0
     saturation = float(np.clip(
         (np.linalg.norm(mean_s[1:] - neutral) + std_s[1:].mean() - 1.0)
         / (np.linalg.norm(mean_d[1:] - neutral) + std_d[1:].mean() - 1.0 + 1e-6), 0.0, 1.5))
-    bright = np.clip((lab[..., :1] - mean_s[0]) / max(white[0] - mean_s[0], 1.0), 0.0, 1.0)
-    base = (1 - bright) * mean_s[1:] + bright * white[1:]
-    lab[..., 1:] = base + (1 - bright) * saturation * (lab[..., 1:] - mean_d[1:])
+    tint = white[1:] if white[0] > skin[0] else neutral + 0.3 * (skin[1:] - neutral)
+    soft = (1 - teeth) * (mean_s[1:] + saturation * (lab[..., 1:] - mean_d[1:]))
+    lab[..., 1:] = soft + teeth * tint
     rgb = cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
     return rgb.astype(np.float32), mask
