@@ -35,6 +35,15 @@ class WarpConfig:
     # Landmarks whose surface is closer than this to edge-on (cosine to the view direction) in
     # the source or target pose are left out of the warp: they would fold it.
     min_facing: float = 0.3
+    # ... but an eye's landmarks are kept down to this (a turned head's far eye is seen at a
+    # slant): left out, some of them would tear its lid from the rest.
+    min_eye_facing: float = 0.05
+    # A closing upper lid brings down the source's pixels this fraction of the eye's opening
+    # above its margin landmarks (they lie inside the visible lid edge).
+    lid_edge_above: float = 0.25
+    # An eye shut past this fraction of its opening has the line where its lids meet softened
+    # (render/lids.py).
+    seam_below: float = 0.25
     # The dense map is evaluated on a grid with this many cells per outer-eye-corner distance
     # and upsampled bilinearly: the field is piecewise linear, so little is lost, and the cost
     # no longer grows with the photo's resolution.

@@ -25,6 +25,7 @@ from ..motion.mouth import shape_mouth
 from ..motion.rigid import rotation_angle, rotation_power
 from ..motion.state import FaceMotion, HeadPose
 from ..render.iris import carry_iris
+from ..render.lids import soften_seam
 from ..render.mesh_warp import PixelBox, backward_map, remap_region
 from ..render.mouth import fill_mouth
 from .base import TransferEngine
@@ -155,11 +156,20 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         # turns away; leaving them out lets their visible neighbours and the head ring decide.
         visible = np.minimum(source.facing, canon.facing(target_points))
         keep = visible > cfg.min_facing
+        # An eye's landmarks are kept down to a slant (a turned head's far eye), some of them
+        # left out would tear its lid from the rest; and by how the head faces, not by its
+        # shut lid's collapsed triangles, which face anywhere.
+        posed = np.minimum(source.facing,
+                           canon.facing(target.pose.apply(source.motion.canonical)))
+        for lid in eyelids():
+            eye = np.r_[lid.outline, lid.lid]
+            keep[eye] = posed[eye] > cfg.min_eye_facing
         # The irises are no anchors (tied to the lids, they would smear): the mesh moves each
         # eye with its lids, then the iris is carried inside it, unless the eye closes past
         # half its opening (an iris squeezed between the lids would smear too).
         keep[np.r_[tuple(lid.iris for lid in eyelids())]] = False
-        src = np.r_[source.xy[keep], source.head_ring, source.still_points]
+        src_xy = _lid_edges(source, target, cfg.lid_edge_above)
+        src = np.r_[src_xy[keep], source.head_ring, source.still_points]
         dst = np.r_[target_xy[keep], head_target[:, :2], source.still_points]
         # Where the map folds, the nearer surface shows: the face over the head around it,
         # over the still background.
@@ -173,7 +183,7 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         # thickness against the upper one.
         detail = tuple(PixelBox.around(np.r_[source.xy[part], target_xy[part]],
                                        source.image.shape[:2], margin)
-                       for part in (*(np.r_[lid.outline, lid.iris] for lid in eyelids()),
+                       for part in (*(np.r_[lid.outline, lid.iris, lid.lid] for lid in eyelids()),
                                     canon.lip_loops[0]))
         source_xy = backward_map(src, dst, source.region, step, detail, depth)
         for lid in eyelids():
@@ -183,6 +193,11 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                 carry_iris(source_xy, source.region, target_xy[lid.outline], centre,
                            source.xy[lid.iris[0]], radius)
         out = remap_region(source.image, source.region, source_xy)
+        for lid in eyelids():
+            if lid.opening(target.canonical) < cfg.seam_below * lid.opening(
+                    source.motion.canonical):
+                margin = target_xy[np.r_[lid.upper, lid.corners]]
+                soften_seam(out, margin, float(np.ptp(target_xy[lid.outline, 0])))
         fill_mouth(
             out,
             target_xy,
@@ -195,6 +210,24 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         if source.territory is not None:
             source.territory.apply(source.image, out)
         return out
+
+
+def _lid_edges(source: WarpSource, target: FaceMotion, above: float) -> np.ndarray:
+    """The source's landmark positions, with each closing eye's margin landmarks taken from
+    ``above`` of the eye's opening further out (the upper ones higher, the lower ones lower),
+    as far as the eye closes: MediaPipe's margin landmarks lie inside the visible lid edges,
+    so the bands between them and the lids (white of the eye, the iris's rim) would stay
+    along a shut eye."""
+    xy = source.xy.copy()
+    up = -source.motion.pose.scale * source.motion.pose.rotation[:2, 1]
+    for lid in eyelids():
+        opening = lid.opening(source.motion.canonical)
+        if opening <= 1e-9:
+            continue
+        closed = float(np.clip(1.0 - lid.opening(target.canonical) / opening, 0.0, 1.0))
+        xy[lid.upper] += closed * above * opening * up
+        xy[lid.lower] -= closed * above * opening * up
+    return xy
 
 
 def _border_points(w: int, h: int, per_side: int) -> np.ndarray:
