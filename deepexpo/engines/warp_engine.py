@@ -20,7 +20,7 @@ from ..face.topology import FACE_OVAL_LOOP
 from ..motion.compose import MotionOptions, compose_motion, neutral_reference
 from ..motion.controls import ExpressionEdit
 from ..motion.extract import extract_motion
-from ..motion.eyelids import eyelids, follow_closure
+from ..motion.eyelids import Eyelid, eyelids, follow_closure
 from ..motion.mouth import shape_mouth
 from ..motion.rigid import rotation_angle, rotation_power
 from ..motion.state import FaceMotion, HeadPose
@@ -168,7 +168,10 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         # eye with its lids, then the iris is carried inside it, unless the eye closes past
         # half its opening (an iris squeezed between the lids would smear too).
         keep[np.r_[tuple(lid.iris for lid in eyelids())]] = False
-        src_xy = _lid_edges(source, target, cfg.lid_edge_above)
+        # Each eye's opening in the source and the target (the source's own lid gap apart).
+        shut = [(lid, lid.opening(source.motion.canonical), lid.opening(target.canonical))
+                for lid in eyelids()]
+        src_xy = _lid_edges(source, shut, cfg.lid_edge_above)
         src = np.r_[src_xy[keep], source.head_ring, source.still_points]
         dst = np.r_[target_xy[keep], head_target[:, :2], source.still_points]
         # Where the map folds, the nearer surface shows: the face over the head around it,
@@ -186,16 +189,15 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                        for part in (*(np.r_[lid.outline, lid.iris, lid.lid] for lid in eyelids()),
                                     canon.lip_loops[0]))
         source_xy = backward_map(src, dst, source.region, step, detail, depth)
-        for lid in eyelids():
-            if lid.opening(target.canonical) >= 0.5 * lid.opening(source.motion.canonical):
+        for lid, was, now in shut:
+            if now >= 0.5 * was:
                 centre, rim = target_xy[lid.iris[0]], target_xy[lid.iris[1:]]
                 radius = float(np.linalg.norm(rim - centre, axis=1).mean())
                 carry_iris(source_xy, source.region, target_xy[lid.outline], centre,
                            source.xy[lid.iris[0]], radius)
         out = remap_region(source.image, source.region, source_xy)
-        for lid in eyelids():
-            if lid.opening(target.canonical) < cfg.seam_below * lid.opening(
-                    source.motion.canonical):
+        for lid, was, now in shut:
+            if now < cfg.seam_below * was:
                 margin = target_xy[np.r_[lid.upper, lid.corners]]
                 soften_seam(out, margin, float(np.ptp(target_xy[lid.outline, 0])))
         fill_mouth(
@@ -212,7 +214,8 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         return out
 
 
-def _lid_edges(source: WarpSource, target: FaceMotion, above: float) -> np.ndarray:
+def _lid_edges(source: WarpSource, shut: list[tuple[Eyelid, float, float]],
+               above: float) -> np.ndarray:
     """The source's landmark positions, with each closing eye's margin landmarks taken from
     ``above`` of the eye's opening further out (the upper ones higher, the lower ones lower),
     as far as the eye closes: MediaPipe's margin landmarks lie inside the visible lid edges,
@@ -220,11 +223,10 @@ def _lid_edges(source: WarpSource, target: FaceMotion, above: float) -> np.ndarr
     along a shut eye."""
     xy = source.xy.copy()
     up = -source.motion.pose.scale * source.motion.pose.rotation[:2, 1]
-    for lid in eyelids():
-        opening = lid.opening(source.motion.canonical)
+    for lid, opening, now in shut:
         if opening <= 1e-9:
             continue
-        closed = float(np.clip(1.0 - lid.opening(target.canonical) / opening, 0.0, 1.0))
+        closed = float(np.clip(1.0 - now / opening, 0.0, 1.0))
         xy[lid.upper] += closed * above * opening * up
         xy[lid.lower] -= closed * above * opening * up
     return xy

@@ -139,8 +139,9 @@ def _lab(image: np.ndarray) -> np.ndarray:
                         cv2.COLOR_RGB2LAB).astype(np.float32)
 
 
-def _lab_stats(image: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    sel = _lab(image)[mask > 0]
+def _lab_stats(lab: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and spread (plus one) of Lab pixels ``lab`` under ``mask``."""
+    sel = lab[mask > 0]
     if not len(sel):
         return np.array([128.0, 128.0, 128.0]), np.ones(3)
     return sel.mean(axis=0), sel.std(axis=0) + 1.0
@@ -206,8 +207,9 @@ def _driver_interior(
     mask = cv2.warpAffine(drv_mouth, (np.r_[affine, [[0, 0, 1]]] @ shift)[:2], (w, h),
                           flags=cv2.INTER_LINEAR)
     # Lit like the source's lips: the lips frame the interior in both faces.
-    mean_d, std_d = _lab_stats(image[drv_region.slices], _lips_mask(xy, drv_region))
-    mean_s, std_s = _lab_stats(patch, _lips_mask(target_xy, region))
+    mean_d, std_d = _lab_stats(_lab(image[drv_region.slices]), _lips_mask(xy, drv_region))
+    patch_lab = _lab(patch)
+    mean_s, std_s = _lab_stats(patch_lab, _lips_mask(target_xy, region))
     lab = _lab(warped)
     inside = mask > 0.5
     if not inside.any():
@@ -220,7 +222,7 @@ def _driver_interior(
     # The teeth no brighter than the source's eye whites (nor darker than its skin, for an
     # eye too shut or small to read): its highlights compressed, the darks left alone.
     white = _eye_white(*source)
-    skin = _lab_stats(patch, _skin_mask(target_xy, region))[0]
+    skin = _lab_stats(patch_lab, _skin_mask(target_xy, region))[0]
     brightest = max(min(white[0], 245.0), skin[0])
     knee = mean_s[0]
     top = float(np.percentile(lab[..., 0][inside], 97))
