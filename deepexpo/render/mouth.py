@@ -24,6 +24,8 @@ TEETH_SPLIT = 0.75
 #: How far inside a mouth's inner-lip landmarks its teeth are taken, as a fraction of the
 #: opening's height: the landmarks lie on the lips' wet edge, whose pixels are lip.
 TEETH_INSET = 0.15
+#: The fewest pixels inside the eye contours that tell the colour of the eye whites.
+EYE_WHITE_MIN_PX = 40
 #: The cavity's brightness, as a fraction of the lips', at its edge and at its back.
 CAVITY_EDGE, CAVITY_BACK = 0.35, 0.1
 
@@ -165,16 +167,17 @@ def _skin_mask(xy: np.ndarray, region: PixelBox) -> np.ndarray:
     return mask
 
 
-def _eye_white(image: np.ndarray, xy: np.ndarray) -> np.ndarray:
-    """The Lab colour of a face's eye whites: the brightest tenth inside its eye contours."""
+def _eye_white(image: np.ndarray, xy: np.ndarray) -> np.ndarray | None:
+    """The Lab colour of a face's eye whites: the brightest tenth inside its eye contours;
+    ``None`` for eyes too shut or small to show any (under :data:`EYE_WHITE_MIN_PX`)."""
     mask = np.zeros(image.shape[:2], np.uint8)
     for loop in (topology.RIGHT_EYE_LOOP, topology.LEFT_EYE_LOOP):
         cv2.fillPoly(mask, [np.round(xy[loop, :2]).astype(np.int32)], 1)
     box = PixelBox.around(xy[np.r_[topology.RIGHT_EYE_LOOP, topology.LEFT_EYE_LOOP], :2],
                           image.shape[:2], 1)
     lab = _lab(image[box.slices])[mask[box.slices] > 0]
-    if len(lab) < 4:
-        return np.array([200.0, 128.0, 128.0])
+    if len(lab) < EYE_WHITE_MIN_PX:
+        return None
     bright = lab[lab[:, 0] >= np.percentile(lab[:, 0], 90)]
     return bright.mean(axis=0)
 
@@ -219,11 +222,13 @@ def _driver_interior(
     teeth = np.clip((lab[..., :1] - mean_d[0]) / max(top_d - mean_d[0], 1.0), 0.0, 1.0)
     gain = float(np.clip(std_s[0] / std_d[0], 0.5, 2.0))
     lab[..., 0] = (lab[..., 0] - mean_d[0]) * gain + mean_s[0]
-    # The teeth no brighter than the source's eye whites (nor darker than its skin, for an
-    # eye too shut or small to read): its highlights compressed, the darks left alone.
-    white = _eye_white(*source)
+    # The teeth no brighter than the source's eye whites (or its skin, for eyes too shut or
+    # small to read): its highlights compressed, the darks left alone.
     skin = _lab_stats(patch_lab, _skin_mask(target_xy, region))[0]
-    brightest = max(min(white[0], 245.0), skin[0])
+    white = _eye_white(*source)
+    if white is None:
+        white = np.r_[skin[0], 128.0 + 0.3 * (skin[1:] - 128.0)]
+    brightest = max(min(white[0], 245.0), mean_s[0])
     knee = mean_s[0]
     top = float(np.percentile(lab[..., 0][inside], 97))
     if top > brightest and top > knee:
@@ -236,7 +241,7 @@ def _driver_interior(
     saturation = float(np.clip(
         (np.linalg.norm(mean_s[1:] - neutral) + std_s[1:].mean() - 1.0)
         / (np.linalg.norm(mean_d[1:] - neutral) + std_d[1:].mean() - 1.0 + 1e-6), 0.0, 1.5))
-    tint = white[1:] if white[0] > skin[0] else neutral + 0.3 * (skin[1:] - neutral)
+    tint = white[1:]
     soft = (1 - teeth) * (mean_s[1:] + saturation * (lab[..., 1:] - mean_d[1:]))
     lab[..., 1:] = soft + teeth * tint
     rgb = cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
