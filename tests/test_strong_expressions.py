@@ -13,7 +13,7 @@ from deepexpo.engines.warp_engine import WarpEngine
 from deepexpo.io.images import read_image
 from deepexpo.motion.controls import ExpressionControls, ExpressionEdit
 from deepexpo.motion.eyelids import eyelids
-from tests.conftest import SHARED
+from tests.conftest import SHARED, pose_face
 
 CHEEKS = [50, 280, 205, 425]
 
@@ -88,3 +88,23 @@ def test_a_blink_closes_small_eyes_without_fragments(landmarker, astronaut):
             for lid in eyelids():
                 assert lid.opening(closed) < 0.35 * lid.opening(face.xy)
         assert _dark_specks(out, box) < 0.58 * _dark_specks(image, box)
+
+
+def test_a_turned_head_turns_back_through_frontal(astronaut, landmarker, measure):
+    """The turn limit caps the change from the source's own pose, not the pose itself: a head
+    turned one way turns back past frontal. (The warp shows about half a turn to MediaPipe,
+    which reads the unmoved outline too; dlib reads it whole.)"""
+    engine = WarpEngine()
+    turned = pose_face(astronaut, landmarker, yaw=25.0)
+    sources = [turned]
+    path = SHARED / "samples" / "sources" / "s10.jpg"
+    if path.exists():
+        sources.append(read_image(path))  # a painting turned about 33 degrees
+    for image in sources:
+        before = measure.yaw(image)
+        back = -np.sign(before) * 40.0  # past the 30-degree limit, past frontal
+        out = engine.edit(engine.prepare_source(image, landmarker.detect(image)),
+                          ExpressionEdit(ExpressionControls(yaw=back)))
+        turned_by = measure.yaw(out) - before
+        assert np.sign(turned_by) == np.sign(back)
+        assert 10.0 < abs(turned_by) <= 31.0
