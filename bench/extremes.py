@@ -3,10 +3,10 @@ paintings driven by the strongest drivers, as images, video frames, a source vid
 
     python bench/extremes.py [--sheet extremes.png] [--sources s1 s12 s42 s10 s1-gray]
 
-Writes a contact sheet (one row per source, one column per case, each panel the face at full
-resolution around the mouth and eyes) and prints, read with dlib's 68 landmarks on the output
-(independent of our MediaPipe landmarks; MediaPipe read on the output only for the cheeks, which
-dlib does not mark):
+Writes a contact sheet (one row per source, one column per case, each panel the face) and
+prints, read with dlib's 68 landmarks on the output (independent of our MediaPipe landmarks;
+MediaPipe read on the output for the cheeks, which dlib does not mark, and for the faces dlib's
+frontal detector does not find, such as the turned painting s10):
 
 - ``lip``: lower-lip thickness at its centre (dlib 57 to 66), output over source, in
   inter-ocular units, on panels whose mouth is open. Target 0.7-1.5.
@@ -29,7 +29,7 @@ dlib does not mark):
 - ``yaw`` / ``pitch``: the head's turn in the output against the source's (dlib's six-point
   fit), and what was asked.
 
-Run time: about two minutes on two cores.
+Run time: about a minute on two cores.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from deepexpo.engines.warp_engine import WarpEngine  # noqa: E402
 from deepexpo.evaluation.scorer import DlibScorer, ScoredFace  # noqa: E402
 from deepexpo.face.landmarks import MediaPipeLandmarker  # noqa: E402
+from deepexpo.face.measure import eye_ratios, mouth_opening  # noqa: E402
 from deepexpo.io.images import read_image, write_image  # noqa: E402
 from deepexpo.io.video import iter_frames, probe_video  # noqa: E402
 from deepexpo.motion.compose import MotionOptions  # noqa: E402
@@ -212,7 +213,7 @@ class Measure:
 
 
 def driver_frames(engine: WarpEngine, landmarker: MediaPipeLandmarker, path: Path,
-                  measure: Measure, count: int = 3):
+                  measure: Measure):
     """The driving clip's first face (the reference) and its frames with the widest mouth, the
     most closed eyes and the largest turn, with dlib's reading of each."""
     info = probe_video(path)
@@ -226,14 +227,14 @@ def driver_frames(engine: WarpEngine, landmarker: MediaPipeLandmarker, path: Pat
             continue
     reference = engine.extract(*frames[0])
     motions = [engine.extract(*f) for f in frames]
-    from deepexpo.face.measure import eye_ratios, mouth_opening
     mouth = np.argmax([mouth_opening(f[1].xy) for f in frames])
     eyes = np.argmin([sum(eye_ratios(f[1].xy)) for f in frames])
-    turn = np.argmax([abs(m.motion.pose.euler[1] - reference.motion.pose.euler[1]) for m in motions])
+    yaw0 = reference.motion.pose.euler[1]
+    turn = np.argmax([abs(m.motion.pose.euler[1] - yaw0) for m in motions])
     picked = {"mouth": mouth, "eyes": eyes, "turn": turn}
     ref_face = measure.face(frames[0][0])
     out = []
-    for what, k in list(picked.items())[:count]:
+    for what, k in picked.items():
         face = measure.face(frames[k][0])
         asked = None
         if face is not None and ref_face is not None:
@@ -301,23 +302,21 @@ def main() -> None:
         gray = name.endswith("-gray")
         panels = [Panel(crop(image, face.xy), "source")]
 
-        def add(label: str, out: np.ndarray, case: str, driver: ScoredFace | None = None,
-                asked: tuple[float, float] | None = None) -> None:
-            panels.append(Panel(crop(out, face.xy), label,  # noqa: B023
-                                measure.figures(case, image, out, driver, gray, asked)))  # noqa: B023
-
-        for dname, (dimage, motion, ref, dface) in drivers.items():
-            add(dname, engine.render(source, engine.extract(dimage, landmarker.detect(dimage)),
-                                     ref, MotionOptions()), "image", dface)
-        for what, frame, motion, dface, asked in clip:
-            add(f"d19v {what}", engine.render(source, motion, reference, MotionOptions()),
-                "video", dface, asked)
+        rendered = []  # (label, output, case, driver's dlib reading, turn asked)
+        for dname, (_, motion, ref, dface) in drivers.items():
+            rendered.append((dname, engine.render(source, motion, ref, MotionOptions()),
+                             "image", dface, None))
+        for what, _, motion, dface, asked in clip:
+            rendered.append((f"d19v {what}",
+                             engine.render(source, motion, reference, MotionOptions()),
+                             "video", dface, asked))
         for ename, edit in edits.items():
-            asked = None
-            if ename.startswith("yaw"):
-                asked = (float(edit.controls.yaw), 0.0)
-            add(ename, engine.edit(source, edit), "blink" if ename == "blink" else
-                "happy" if ename == "happy" else "edit", None, asked)
+            asked = (float(edit.controls.yaw), 0.0) if ename.startswith("yaw") else None
+            case = ename if ename in ("blink", "happy") else "edit"
+            rendered.append((ename, engine.edit(source, edit), case, None, asked))
+        for label, out, case, dface, asked in rendered:
+            panels.append(Panel(crop(out, face.xy), label,
+                                measure.figures(case, image, out, dface, gray, asked)))
         rows.append((name, panels))
     rows.append(video_to_video(engine, landmarker, measure, reference, clip))
     write_image(args.sheet, sheet(rows))
@@ -344,7 +343,6 @@ def video_to_video(engine: WarpEngine, landmarker: MediaPipeLandmarker, measure:
     """The talking source video s18 driven by d19's picked frames with ``--region expression``:
     its widest-open frame with the driver's widest mouth (the two openings add up), two
     others with the driver's blink and turn."""
-    from deepexpo.face.measure import mouth_opening
     info = probe_video(SAMPLES / "sources" / "s18.mp4")
     options = MotionOptions(region="expression")
     sampled = []
