@@ -35,6 +35,15 @@ class WarpConfig:
     # Landmarks whose surface is closer than this to edge-on (cosine to the view direction) in
     # the source or target pose are left out of the warp: they would fold it.
     min_facing: float = 0.3
+    # ... but an eye's landmarks are kept down to this (a turned head's far eye is seen at a
+    # slant): left out, some of them would tear its lid from the rest.
+    min_eye_facing: float = 0.05
+    # A closing upper lid brings down the source's pixels this fraction of the eye's opening
+    # above its margin landmarks (they lie inside the visible lid edge).
+    lid_edge_above: float = 0.25
+    # An eye shut past this fraction of its opening has the line where its lids meet softened
+    # (render/lids.py).
+    seam_below: float = 0.25
     # The dense map is evaluated on a grid with this many cells per outer-eye-corner distance
     # and upsampled bilinearly: the field is piecewise linear, so little is lost, and the cost
     # no longer grows with the photo's resolution.
@@ -48,7 +57,14 @@ class WarpConfig:
     # ... from the driver when the source mouth is closed (below this opening); an open one
     # parts its own teeth.
     mouth_closed_below: float = 0.13
-    mouth_feather_px: float = 2.0
+    # The soft edge of the filled opening, as a fraction of the mouth's width (the same look
+    # at any resolution).
+    mouth_feather: float = 0.015
+    # The widest a mouth opens (inner-lip gap over mouth width) and the furthest the jaw drops
+    # from the source's (outer-eye-corner distances): a source video's own open mouth and a
+    # driver's change add up, and a wide driver on a narrow mouth asks for more than a jaw does.
+    max_mouth_opening: float = 0.75
+    max_jaw_drop: float = 0.3
     # A driver's eye whose lid landmarks are this fraction of their open gap apart counts as
     # shut (on the sample clips' blinks they come within -0.15 to 0.15 of it).
     eye_shut_fraction: float = 0.12

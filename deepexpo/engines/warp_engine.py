@@ -20,10 +20,12 @@ from ..face.topology import FACE_OVAL_LOOP
 from ..motion.compose import MotionOptions, compose_motion, neutral_reference
 from ..motion.controls import ExpressionEdit
 from ..motion.extract import extract_motion
-from ..motion.eyelids import eyelids, follow_closure
+from ..motion.eyelids import Eyelid, eyelids, follow_closure
+from ..motion.mouth import shape_mouth
 from ..motion.rigid import rotation_angle, rotation_power
 from ..motion.state import FaceMotion, HeadPose
 from ..render.iris import carry_iris
+from ..render.lids import soften_seam
 from ..render.mesh_warp import PixelBox, backward_map, remap_region
 from ..render.mouth import fill_mouth
 from .base import TransferEngine
@@ -138,9 +140,12 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
     def render_motion(
         self, source: WarpSource, target: FaceMotion, driver: WarpFace | None = None
     ) -> np.ndarray:
-        """The source image with its landmarks moved to ``target``'s."""
+        """The source image with its landmarks moved to ``target``'s, its mouth as a 2D warp
+        can show it (:func:`shape_mouth`: lips that keep their thickness, a chin that follows,
+        an opening no wider than a mouth's)."""
         cfg = self.config
         canon = canonical_face()
+        target = shape_mouth(target, source.motion, cfg.max_mouth_opening, cfg.max_jaw_drop)
         target_points = target.landmarks()
         target_xy = target_points[:, :2]
         # The anchors around the face turn with the head in 3D, at the depth of the face's
@@ -151,11 +156,23 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         # turns away; leaving them out lets their visible neighbours and the head ring decide.
         visible = np.minimum(source.facing, canon.facing(target_points))
         keep = visible > cfg.min_facing
+        # An eye's landmarks are kept down to a slant (a turned head's far eye), some of them
+        # left out would tear its lid from the rest; and by how the head faces, not by its
+        # shut lid's collapsed triangles, which face anywhere.
+        posed = np.minimum(source.facing,
+                           canon.facing(target.pose.apply(source.motion.canonical)))
+        for lid in eyelids():
+            eye = np.r_[lid.outline, lid.lid]
+            keep[eye] = posed[eye] > cfg.min_eye_facing
         # The irises are no anchors (tied to the lids, they would smear): the mesh moves each
         # eye with its lids, then the iris is carried inside it, unless the eye closes past
         # half its opening (an iris squeezed between the lids would smear too).
         keep[np.r_[tuple(lid.iris for lid in eyelids())]] = False
-        src = np.r_[source.xy[keep], source.head_ring, source.still_points]
+        # Each eye's opening in the source and the target (the source's own lid gap apart).
+        shut = [(lid, lid.opening(source.motion.canonical), lid.opening(target.canonical))
+                for lid in eyelids()]
+        src_xy = _lid_edges(source, shut, cfg.lid_edge_above)
+        src = np.r_[src_xy[keep], source.head_ring, source.still_points]
         dst = np.r_[target_xy[keep], head_target[:, :2], source.still_points]
         # Where the map folds, the nearer surface shows: the face over the head around it,
         # over the still background.
@@ -165,17 +182,24 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         margin = cfg.detail_margin * target.pose.scale
         # The eyes' map is evaluated at every pixel: a closing lid squeezes the eye's height
         # into a few pixels, which a coarse grid would blur.
+        # So is the mouth's: an opening mouth moves the lower lip further than its own
+        # thickness against the upper one.
         detail = tuple(PixelBox.around(np.r_[source.xy[part], target_xy[part]],
                                        source.image.shape[:2], margin)
-                       for part in (np.r_[lid.outline, lid.iris] for lid in eyelids()))
+                       for part in (*(np.r_[lid.outline, lid.iris, lid.lid] for lid in eyelids()),
+                                    canon.lip_loops[0]))
         source_xy = backward_map(src, dst, source.region, step, detail, depth)
-        for lid in eyelids():
-            if lid.opening(target.canonical) >= 0.5 * lid.opening(source.motion.canonical):
+        for lid, was, now in shut:
+            if now >= 0.5 * was:
                 centre, rim = target_xy[lid.iris[0]], target_xy[lid.iris[1:]]
                 radius = float(np.linalg.norm(rim - centre, axis=1).mean())
                 carry_iris(source_xy, source.region, target_xy[lid.outline], centre,
                            source.xy[lid.iris[0]], radius)
         out = remap_region(source.image, source.region, source_xy)
+        for lid, was, now in shut:
+            if now < cfg.seam_below * was:
+                margin = target_xy[np.r_[lid.upper, lid.corners]]
+                soften_seam(out, margin, float(np.ptp(target_xy[lid.outline, 0])))
         fill_mouth(
             out,
             target_xy,
@@ -183,11 +207,29 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
             (driver.image, driver.xy) if driver is not None else None,
             cfg.mouth_fill_threshold,
             cfg.mouth_closed_below,
-            cfg.mouth_feather_px,
+            cfg.mouth_feather,
         )
         if source.territory is not None:
             source.territory.apply(source.image, out)
         return out
+
+
+def _lid_edges(source: WarpSource, shut: list[tuple[Eyelid, float, float]],
+               above: float) -> np.ndarray:
+    """The source's landmark positions, with each closing eye's margin landmarks taken from
+    ``above`` of the eye's opening further out (the upper ones higher, the lower ones lower),
+    as far as the eye closes: MediaPipe's margin landmarks lie inside the visible lid edges,
+    so the bands between them and the lids (white of the eye, the iris's rim) would stay
+    along a shut eye."""
+    xy = source.xy.copy()
+    up = -source.motion.pose.scale * source.motion.pose.rotation[:2, 1]
+    for lid, opening, now in shut:
+        if opening <= 1e-9:
+            continue
+        closed = float(np.clip(1.0 - now / opening, 0.0, 1.0))
+        xy[lid.upper] += closed * above * opening * up
+        xy[lid.lower] -= closed * above * opening * up
+    return xy
 
 
 def _border_points(w: int, h: int, per_side: int) -> np.ndarray:

@@ -123,6 +123,43 @@ class CanonicalFace:
         return jaw * np.exp(-0.5 * (p[:, 0] / 0.45) ** 2)
 
     @cached_property
+    def jaw_drop(self) -> np.ndarray:
+        """(478,) how far each point follows a dropping jaw: the lower lip and every point
+        below the mouth at least as far as the lip above it (less would fold the lip into the
+        chin), most mid-mouth and least at the corners (an oval opening, not a box); the
+        upper lip stays."""
+        p = self.points
+        corners = p[self.mouth_corners]
+        centre_x, half_width = corners[:, 0].mean(), np.ptp(corners[:, 0]) / 2
+        across = np.clip((p[:, 0] - centre_x) / half_width, -1.0, 1.0)
+        upper = p[self.inner_lip_upper]
+        order = np.argsort(upper[:, 0])
+        below_mouth = p[:, 1] > np.interp(p[:, 0], upper[order, 0], upper[order, 1])
+        below_mouth[self.lower_lip] = True
+        below_mouth[np.r_[self.upper_outer_lip, self.inner_lip_upper]] = False
+        return np.maximum(self.jaw_weights, np.sqrt(1.0 - across**2) * below_mouth)
+
+    @cached_property
+    def lip_bands(self) -> tuple[np.ndarray, np.ndarray]:
+        """The upper and lower lip: every landmark between each lip's inner and outer
+        contour, corners excluded (the bands that keep their thickness as the mouth opens)."""
+        p = self.points
+        outer = self.lip_loops[0]
+        corners_y = p[self.mouth_corners, 1].mean()
+        lo, hi = p[self.mouth_corners, 0]
+        out = []
+        # The neutral face's lips touch: each band leaves out the other lip's inner contour.
+        for inner, outer_part, other in (
+                (self.inner_lip_upper, outer[p[outer, 1] < corners_y], self.inner_lip_lower),
+                (self.inner_lip_lower, outer[p[outer, 1] > corners_y], self.inner_lip_upper)):
+            a, b = _curve(p, inner), _curve(p, outer_part)
+            top, bottom = np.minimum(a, b), np.maximum(a, b)
+            inside = (p[:, 0] > lo) & (p[:, 0] < hi) & (p[:, 1] >= top - 1e-6) \
+                & (p[:, 1] <= bottom + 1e-6)
+            out.append(np.setdiff1d(np.flatnonzero(inside), other))
+        return out[0], out[1]
+
+    @cached_property
     def rigid_weights(self) -> np.ndarray:
         """Weights for the head-pose fit: high on points that expressions hardly move
         (nose, upper cheeks, temples), zero on lips, jaw, eyelids and brows."""
@@ -174,6 +211,12 @@ class CanonicalFace:
         jaw = self.jaw_weights.copy()
         jaw[topology.LIPS] = 0.0
         return expression + jaw[:, None] * jaw_drop
+
+
+def _curve(points: np.ndarray, members: np.ndarray) -> np.ndarray:
+    """The height of the curve through ``members`` (ordered by x) under every point."""
+    order = np.argsort(points[members, 0])
+    return np.interp(points[:, 0], points[members[order], 0], points[members[order], 1])
 
 
 @lru_cache(maxsize=1)

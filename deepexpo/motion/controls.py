@@ -92,7 +92,7 @@ class ExpressionControls:
 #: Seven basic emotions (as in NED) as combinations of the controls, at intensity 1.
 EMOTIONS: dict[str, ExpressionControls] = {
     "neutral": ExpressionControls(),
-    "happy": ExpressionControls(smile=1.0, eee=0.15, eyebrow_raise=0.1, blink=0.15),
+    "happy": ExpressionControls(smile=1.0, eee=0.15, eyebrow_raise=0.1),
     "sad": ExpressionControls(smile=-0.8, eyebrow_frown=0.35, eyebrow_raise=0.25, blink=0.25),
     "surprised": ExpressionControls(eyebrow_raise=1.0, blink=-0.4, aaa=0.7, woo=0.2),
     "fearful": ExpressionControls(eyebrow_raise=0.7, eyebrow_frown=0.5, blink=-0.4, eee=0.6,
@@ -104,6 +104,11 @@ EMOTIONS: dict[str, ExpressionControls] = {
 
 #: How far the jaw drops, in canonical units, at ``aaa=1``.
 JAW_DROP = 0.2
+#: How far a full smile raises the cheeks (canonical units, at their apex below each eye) and
+#: the lower lids (as a fraction of the eye's opening): the eyes narrow from below, as in a
+#: Duchenne smile, rather than under a drooping upper lid.
+CHEEK_RAISE = 0.045
+LOWER_LID_LIFT = 0.45
 
 
 @dataclass(frozen=True)
@@ -210,10 +215,13 @@ def expression_offset(shape: np.ndarray, c: ExpressionControls) -> np.ndarray:
     for eye in (g.right_eye, g.left_eye):
         features[eye.upper] += c.eyebrow_raise * g.lid_raise
     offset = canonical_face().spread @ features
+    # A smile (a Duchenne one) raises the cheeks, which push the lower lids up.
+    offset += max(c.smile, 0.0) * g.cheek_raise
     # Eyelids and irises move on their own: spread over the skin, a closing lid would drag
     # the skin above it along instead of sliding over the eye.
     for eye, closure in ((g.right_eye, c.blink), (g.left_eye, c.blink + c.wink)):
         offset += eye.closing(shape, closure)
+        offset[eye.lower, 1] -= max(c.smile, 0.0) * LOWER_LID_LIFT * eye.opening(shape)
     offset[g.irises, 0] += 0.06 * c.pupil_x
     offset[g.irises, 1] += 0.035 * c.pupil_y
     offset[:, 1] += c.aaa * JAW_DROP * g.jaw
@@ -234,6 +242,7 @@ class _Geometry:
     left_eye: Eyelid
     irises: np.ndarray
     jaw: np.ndarray  # (478,) how far each point follows a dropping jaw
+    cheek_raise: np.ndarray  # (478, 3) a full smile's cheeks
 
 
 @lru_cache(maxsize=1)
@@ -267,19 +276,22 @@ def _geometry() -> _Geometry:
     brow_frown[:, 0] = -0.06 * np.sign(brows[:, 0]) * inner
     brow_frown[:, 1] = 0.05 * (0.4 + 0.6 * inner)
 
-    # The jaw takes the lower lip down and every point below the mouth at least as far as
-    # the lip above it (less would fold the lip into the chin), most mid-mouth and least at
-    # the corners: an oval opening, not a box. The upper lip stays.
-    across = np.clip((p[:, 0] - centre_x) / half_width, -1.0, 1.0)
-    upper = p[canon.inner_lip_upper]
-    order = np.argsort(upper[:, 0])
-    below_mouth = p[:, 1] > np.interp(p[:, 0], upper[order, 0], upper[order, 1])
-    below_mouth[canon.lower_lip] = True
-    below_mouth[np.r_[canon.upper_outer_lip, canon.inner_lip_upper]] = False
-    jaw = np.maximum(canon.jaw_weights, np.sqrt(1.0 - across**2) * below_mouth)
     return _Geometry(
         smile, eee, woo, brow_raise, brow_frown, np.array([0.0, -0.012, 0.0]),
         *eyelids(),
         np.r_[topology.RIGHT_IRIS, topology.LEFT_IRIS],
-        jaw,
+        canon.jaw_drop,
+        _cheek_raise(p),
     )
+
+
+def _cheek_raise(p: np.ndarray) -> np.ndarray:
+    """Each cheek's apex (below the eye's outer half) up by :data:`CHEEK_RAISE`, fading over
+    the cheek: nothing at the lower lids (they move on their own), the nose or the mouth."""
+    apex = np.array([0.4, -0.12])
+    out = np.zeros_like(p)
+    for side in (-1.0, 1.0):
+        d2 = ((p[:, 0] - side * apex[0]) ** 2 + (p[:, 1] - apex[1]) ** 2) / 0.13**2
+        out[:, 1] -= CHEEK_RAISE * np.exp(-0.5 * d2)
+    out[np.r_[topology.EYES, topology.LIPS, topology.BROWS]] = 0.0
+    return out

@@ -37,6 +37,7 @@ class Eyelid:
     lid: np.ndarray  # upper-lid skin landmarks between the margin and the brow
     lid_margin: np.ndarray  # for each, the margin landmark below it
     lid_weight: np.ndarray  # how far each follows a closing margin (1 near it, 0 at the brow)
+    corners: np.ndarray  # the eye's two corners
 
     def gaps(self, shape: np.ndarray) -> np.ndarray:
         """For each upper-margin landmark of canonical-frame landmarks ``shape``, how far the
@@ -94,7 +95,7 @@ def _eyelid(contour: np.ndarray, iris: np.ndarray, brow: np.ndarray,
     h0, top = 0.06, margin_y[lid] - brow_y
     weight = np.clip(1.0 - (height[lid] - h0) / np.maximum(top - h0, 1e-6), 0.0, 1.0)
     nearest = upper[np.abs(points[lid, None, 0] - points[None, upper, 0]).argmin(axis=1)]
-    return Eyelid(contour, upper, lower, iris, lid, nearest, weight)
+    return Eyelid(contour, upper, lower, iris, lid, nearest, weight, contour[[a, b]])
 
 
 @lru_cache(maxsize=1)

@@ -73,16 +73,20 @@ def backward_map(
     gx = region.x0 + (np.arange(gw) + 0.5) * (w / gw) - 0.5
     gy = region.y0 + (np.arange(gh) + 0.5) * (h / gh) - 0.5
     mesh = _Mesh(src, dst, depth)
-    shift = mesh.interpolate(gx, gy)
+    shift = np.nan_to_num(mesh.interpolate(gx, gy))
     if (gh, gw) != (h, w):
         shift = cv2.resize(shift, (w, h), interpolation=cv2.INTER_LINEAR)
     for box in detail:
         x0, y0 = max(box.x0, region.x0), max(box.y0, region.y0)
         x1, y1 = min(box.x1, region.x1), min(box.y1, region.y1)
         if x1 > x0 and y1 > y0:
-            shift[y0 - region.y0:y1 - region.y0, x0 - region.x0:x1 - region.x0] = \
-                mesh.interpolate(np.arange(x0, x1, dtype=np.float64),
-                                 np.arange(y0, y1, dtype=np.float64))
+            # Pixels no triangle covers (along a shut eye's collapsed triangles) keep the
+            # coarse map's blend of their neighbours.
+            fine = mesh.interpolate(np.arange(x0, x1, dtype=np.float64),
+                                    np.arange(y0, y1, dtype=np.float64))
+            coarse = shift[y0 - region.y0:y1 - region.y0, x0 - region.x0:x1 - region.x0]
+            covered = ~np.isnan(fine)
+            coarse[covered] = fine[covered]
     shift += _pixel_positions(region)
     return shift
 
@@ -112,7 +116,10 @@ class _Mesh:
         values = (src - dst)[simplices]
         e1, e2 = b - a, c - a
         det = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
-        det = np.where(np.abs(det) < 1e-12, 1e-12, det)
+        # A triangle collapsed to a line (a shut eye's) covers no pixel: its interpolation
+        # would send one to anywhere in the source.
+        self.flat = np.abs(det) < _FLAT_AREA
+        det = np.where(self.flat, 1.0, det)
         # value(p) = va + (vb - va) wb + (vc - va) wc, where p - a = e1 wb + e2 wc.
         wb = np.c_[e2[:, 1], -e2[:, 0]] / det[:, None]
         wc = np.c_[-e1[:, 1], e1[:, 0]] / det[:, None]
@@ -124,11 +131,12 @@ class _Mesh:
 
     def interpolate(self, gx: np.ndarray, gy: np.ndarray) -> np.ndarray:
         """(len(gy), len(gx), 2) float32: the piecewise-linear interpolation of the values at
-        the evenly spaced grid ``gx`` x ``gy``; zero outside the triangles."""
+        the evenly spaced grid ``gx`` x ``gy``; NaN outside the triangles."""
         origin = np.array([gx[0], gy[0]])
         spacing = np.array([_spacing(gx), _spacing(gy)])
         near = ((self.high >= origin).all(axis=1)
-                & (self.low <= origin + spacing * [len(gx), len(gy)]).all(axis=1))
+                & (self.low <= origin + spacing * [len(gx), len(gy)]).all(axis=1)
+                & ~self.flat)
         triangle, row, column = _rasterize((self.corners[near] - origin) / spacing,
                                            (len(gy), len(gx)))
         # Each grid point's triangle: the last of those that cover it (a fold covers some
@@ -142,10 +150,14 @@ class _Mesh:
         k = self.coefficients[owner[cell]].T
         row, column = np.divmod(cell, len(gx))
         x, y = gx[column], gy[row]
-        out = np.zeros((len(gy) * len(gx), 2), np.float32)
+        out = np.full((len(gy) * len(gx), 2), np.nan, np.float32)
         out[cell, 0] = k[0] * x + k[1] * y + k[2]
         out[cell, 1] = k[3] * x + k[4] * y + k[5]
         return out.reshape(len(gy), len(gx), 2)
+
+
+#: Twice the area (pixels) below which a triangle counts as collapsed to a line.
+_FLAT_AREA = 1e-3
 
 
 def _delaunay(points: np.ndarray) -> np.ndarray:

@@ -1,10 +1,12 @@
 """Mouth interior for a mouth that opens wider than the source photo's.
 
 The warp can only stretch what the source shows; where the target's lips part further, the gap
-is filled. A closed source mouth gets the driver's own mouth interior (teeth, tongue), mapped
-onto the target's inner lip contour and colour-matched to the source, or, with no driver to copy
-from, a dark interior. An open source mouth keeps its own teeth: the upper ones follow the upper
-lip, the lower ones the lower lip, and the gap between them is dark.
+is filled, only inside the target's inner-lip contour, under a soft edge that lies inside it
+(the warped lips stay on top). The fill is a mouth cavity in the lips' own hue, darkest at the
+back, with teeth and tongue over it: an open source mouth's own (the upper teeth follow the
+upper lip, the lower the lower lip), or else the driver's, mapped onto the target's inner lip
+and matched to the source: lit like its lips, its teeth no brighter than its eye whites and of
+their colour (a grayscale photo stays grayscale, a painting keeps its palette).
 """
 
 from __future__ import annotations
@@ -12,17 +14,138 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ..face import topology
 from ..face.canonical import canonical_face
 from ..face.measure import mouth_opening
 from .mesh_warp import PixelBox
 
 #: Where an open mouth's teeth part, as a fraction of the way from upper to lower inner lip.
 TEETH_SPLIT = 0.75
+#: How far inside a mouth's inner-lip landmarks its teeth are taken, as a fraction of the
+#: opening's height: the landmarks lie on the lips' wet edge, whose pixels are lip.
+TEETH_INSET = 0.15
+#: The fewest pixels inside the eye contours that tell the colour of the eye whites.
+EYE_WHITE_MIN_PX = 40
+#: The cavity's brightness, as a fraction of the lips', at its edge and at its back.
+CAVITY_EDGE, CAVITY_BACK = 0.35, 0.1
 
 
-def _lab_stats(image: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).reshape(-1, 3).astype(np.float32)
-    sel = lab[mask.reshape(-1) > 0]
+def fill_mouth(
+    out: np.ndarray,
+    target_xy: np.ndarray,
+    source: tuple[np.ndarray, np.ndarray],
+    driver: tuple[np.ndarray, np.ndarray] | None,
+    threshold: float,
+    closed_below: float,
+    feather: float,
+) -> None:
+    """Paint the interior of the target mouth into ``out`` (in place) where it opened wider
+    than the source's (``source`` and ``driver``: image and landmarks; ``feather``: the soft
+    edge as a fraction of the mouth's width)."""
+    source_opening = mouth_opening(source[1])
+    if mouth_opening(target_xy) - source_opening < threshold:
+        return
+    canon = canonical_face()
+    outer, inner = canon.lip_loops
+    corners = target_xy[canon.mouth_corners, :2]
+    sigma = max(0.7, feather * float(np.linalg.norm(corners[0] - corners[1])))
+    outer_xy = target_xy[outer, :2]
+    pad = 4 + 3 * sigma
+    region = PixelBox.around(np.r_[outer_xy - pad, outer_xy + pad], out.shape[:2])
+    if region.size[0] < 2 or region.size[1] < 2:
+        return
+    offset = np.array([region.x0, region.y0])
+    opening = _polygon_mask(target_xy[inner, :2] - offset, region.size)
+    # The soft edge inside the contour: a fifth of the blur's weight at the contour itself.
+    alpha = np.clip(1.6 * cv2.GaussianBlur(opening, (0, 0), sigma) - 0.6, 0.0, 1.0)
+
+    patch = out[region.slices].astype(np.float32)
+    interior = _cavity(patch, opening, sigma)
+    if source_opening >= closed_below:
+        layers = _own_teeth(source, target_xy, region)
+    elif driver is not None and mouth_opening(driver[1]) >= threshold:
+        layers = [_driver_interior(driver, source, target_xy, region, patch)]
+    else:
+        layers = []
+    for colour, mask in layers:
+        mask = cv2.GaussianBlur(mask, (0, 0), sigma)[..., None]
+        interior = mask * colour + (1 - mask) * interior
+    alpha = alpha[..., None]
+    out[region.slices] = np.clip(alpha * interior + (1 - alpha) * patch, 0, 255).astype(np.uint8)
+
+
+def _polygon_mask(polygon: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """An anti-aliased float mask of a polygon given in the mask's pixel coordinates."""
+    mask = np.zeros(size, np.float32)
+    cv2.fillPoly(mask, [np.round(polygon * 4).astype(np.int32)], 1.0, lineType=cv2.LINE_AA,
+                 shift=2)
+    return mask
+
+
+def _inset(mask: np.ndarray, pixels: float) -> np.ndarray:
+    """``mask`` shrunk by ``pixels`` (at least one)."""
+    size = 2 * max(1, int(round(pixels))) + 1
+    return cv2.erode(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+
+
+def _cavity(patch: np.ndarray, opening: np.ndarray, sigma: float) -> np.ndarray:
+    """A mouth's cavity: the colour of the lips around the opening, darker towards its
+    middle (the throat)."""
+    inside = opening > 0.5
+    ring = cv2.dilate(inside.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool) & ~inside
+    colour = patch[ring].mean(axis=0) if ring.any() else np.array([90.0, 40.0, 40.0])
+    dist = cv2.distanceTransform(inside.astype(np.uint8), cv2.DIST_L2, 3)
+    depth = np.clip(dist / (dist.max() + 1e-6), 0, 1) ** 0.7
+    shade = CAVITY_EDGE + (CAVITY_BACK - CAVITY_EDGE) * depth
+    shade = cv2.GaussianBlur(shade.astype(np.float32), (0, 0), sigma)
+    return colour[None, None, :] * shade[..., None]
+
+
+def _gap_px(xy: np.ndarray) -> float:
+    canon = canonical_face()
+    return float(np.linalg.norm(xy[canon.inner_lip_lower, :2] - xy[canon.inner_lip_upper, :2],
+                                axis=1).mean())
+
+
+def _own_teeth(source: tuple[np.ndarray, np.ndarray], target_xy: np.ndarray,
+               region: PixelBox) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The source's own mouth interior, split in two: the upper teeth (down to
+    ``TEETH_SPLIT`` of the way to the lower lip) move with the upper inner lip, the rest with
+    the lower one; only the pixels well inside its lips (none of the lips themselves)."""
+    image, xy = source
+    canon = canonical_face()
+    upper, lower = canon.inner_lip_upper, canon.inner_lip_lower
+    inner = canon.lip_loops[1]
+    offset = np.array([region.x0, region.y0])
+    h, w = region.size
+    split = (1 - TEETH_SPLIT) * xy[upper, :2] + TEETH_SPLIT * xy[lower, :2]
+    split = np.r_[xy[canon.mouth_corners[:1], :2], split[np.argsort(split[:, 0])],
+                  xy[canon.mouth_corners[1:], :2]]
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    inset = TEETH_INSET * _gap_px(xy)
+    layers = []
+    for lip in (upper, lower):
+        shift = (target_xy[lip, :2] - xy[lip, :2]).mean(axis=0)
+        # Source pixel (x, y) lands at (x, y) + shift: sample the source at region - shift.
+        sx, sy = xs + offset[0] - shift[0], ys + offset[1] - shift[1]
+        moved = cv2.remap(image, sx, sy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        mouth = _inset(_polygon_mask(xy[inner, :2] - offset + shift, (h, w)), inset)
+        below = sy >= np.interp(sx, split[:, 0], split[:, 1])
+        half = mouth * (below if lip is lower else ~below)
+        layers.append((moved.astype(np.float32), half.astype(np.float32)))
+    return layers
+
+
+def _lab(image: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(np.clip(image, 0, 255).astype(np.uint8),
+                        cv2.COLOR_RGB2LAB).astype(np.float32)
+
+
+def _lab_stats(lab: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and spread (plus one) of Lab pixels ``lab`` under ``mask``."""
+    sel = lab[mask > 0]
+    if not len(sel):
+        return np.array([128.0, 128.0, 128.0]), np.ones(3)
     return sel.mean(axis=0), sel.std(axis=0) + 1.0
 
 
@@ -35,123 +158,91 @@ def _lips_mask(xy: np.ndarray, region: PixelBox) -> np.ndarray:
     return mask
 
 
-def fill_mouth(
-    out: np.ndarray,
-    target_xy: np.ndarray,
-    source: tuple[np.ndarray, np.ndarray],
-    driver: tuple[np.ndarray, np.ndarray] | None,
-    threshold: float,
-    closed_below: float,
-    feather_px: float,
-) -> None:
-    """Paint the interior of the target mouth into ``out`` (in place) where it opened wider
-    than the source's (``source`` and ``driver``: image and landmarks)."""
-    source_opening = mouth_opening(source[1])
-    if mouth_opening(target_xy) - source_opening < threshold:
-        return
-    _, inner = canonical_face().lip_loops
-    h, w = out.shape[:2]
-    outer_xy = target_xy[canonical_face().lip_loops[0], :2]
-    pad = 4 + 3 * feather_px
-    region = PixelBox.around(np.r_[outer_xy - pad, outer_xy + pad], (h, w))
-    if region.size[0] < 2 or region.size[1] < 2:
-        return
+def _skin_mask(xy: np.ndarray, region: PixelBox) -> np.ndarray:
+    """The skin around the mouth in ``region``: outside the lips, inside the region."""
+    outer = canonical_face().lip_loops[0]
     offset = np.array([region.x0, region.y0])
-    alpha = _polygon_mask(target_xy[inner, :2] - offset, region.size)
-    alpha = cv2.GaussianBlur(alpha, (0, 0), feather_px)[..., None]
-
-    patch = out[region.slices]
-    if source_opening >= closed_below:
-        interior = _parted_interior(source, target_xy, region, patch, alpha[..., 0])
-    elif driver is not None and mouth_opening(driver[1]) >= threshold:
-        interior = _driver_interior(driver, target_xy, inner, region, patch)
-    else:
-        interior = _dark_interior(patch, alpha[..., 0])
-    out[region.slices] = (alpha * interior + (1 - alpha) * patch).astype(np.uint8)
-
-
-def _polygon_mask(polygon: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """An anti-aliased float mask of a polygon given in the mask's pixel coordinates."""
-    mask = np.zeros(size, np.float32)
-    cv2.fillPoly(mask, [np.round(polygon * 4).astype(np.int32)], 1.0, lineType=cv2.LINE_AA,
-                 shift=2)
+    mask = np.ones(region.size, np.uint8)
+    cv2.fillPoly(mask, [np.round(xy[outer, :2] - offset).astype(np.int32)], 0)
     return mask
 
 
-def _parted_interior(
-    source: tuple[np.ndarray, np.ndarray],
-    target_xy: np.ndarray,
-    region: PixelBox,
-    patch: np.ndarray,
-    alpha: np.ndarray,
-) -> np.ndarray:
-    """The source's own mouth interior, split in two: the upper teeth (most of what shows,
-    down to ``TEETH_SPLIT`` of the way to the lower lip) move with the upper inner lip, the rest
-    with the lower one, over a dark interior showing through the gap."""
-    image, xy = source
-    canon = canonical_face()
-    upper, lower = canon.inner_lip_upper, canon.inner_lip_lower
-    _, inner = canon.lip_loops
-    offset = np.array([region.x0, region.y0])
-    h, w = region.size
-    # The split line, from corner to corner through points between the inner lips.
-    split = (1 - TEETH_SPLIT) * xy[upper, :2] + TEETH_SPLIT * xy[lower, :2]
-    split = np.r_[xy[canon.mouth_corners[:1], :2], split[np.argsort(split[:, 0])],
-                  xy[canon.mouth_corners[1:], :2]]
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-    interior = _dark_interior(patch, alpha)
-    for lip in (upper, lower):
-        shift = (target_xy[lip, :2] - xy[lip, :2]).mean(axis=0)
-        # Source pixel (x, y) lands at (x, y) + shift: sample the source at region - shift.
-        sx, sy = xs + offset[0] - shift[0], ys + offset[1] - shift[1]
-        moved = cv2.remap(image, sx, sy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-        mouth = _polygon_mask(xy[inner, :2] - offset + shift, (h, w))
-        below = sy >= np.interp(sx, split[:, 0], split[:, 1])
-        half = mouth * (below if lip is lower else ~below)
-        interior = half[..., None] * moved + (1 - half[..., None]) * interior
-    return interior
+def _eye_white(image: np.ndarray, xy: np.ndarray) -> np.ndarray | None:
+    """The Lab colour of a face's eye whites: the brightest tenth inside its eye contours;
+    ``None`` for eyes too shut or small to show any (under :data:`EYE_WHITE_MIN_PX`)."""
+    mask = np.zeros(image.shape[:2], np.uint8)
+    for loop in (topology.RIGHT_EYE_LOOP, topology.LEFT_EYE_LOOP):
+        cv2.fillPoly(mask, [np.round(xy[loop, :2]).astype(np.int32)], 1)
+    box = PixelBox.around(xy[np.r_[topology.RIGHT_EYE_LOOP, topology.LEFT_EYE_LOOP], :2],
+                          image.shape[:2], 1)
+    lab = _lab(image[box.slices])[mask[box.slices] > 0]
+    if len(lab) < EYE_WHITE_MIN_PX:
+        return None
+    bright = lab[lab[:, 0] >= np.percentile(lab[:, 0], 90)]
+    return bright.mean(axis=0)
 
 
 def _driver_interior(
     driver: tuple[np.ndarray, np.ndarray],
+    source: tuple[np.ndarray, np.ndarray],
     target_xy: np.ndarray,
-    inner: np.ndarray,
     region: PixelBox,
     patch: np.ndarray,
-) -> np.ndarray:
-    """The driver's mouth interior on the target's inner-lip contour, in the source's colours."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """The driver's teeth and tongue on the target's inner-lip contour, in the source's
+    light and colours, with the mask of where they are (inside the driver's lips)."""
     image, xy = driver
+    canon = canonical_face()
+    inner = canon.lip_loops[1]
     offset = np.array([region.x0, region.y0])
+    h, w = region.size
     affine, _ = cv2.estimateAffine2D(
         xy[inner, :2].astype(np.float32), (target_xy[inner, :2] - offset).astype(np.float32)
     )
     if affine is None:
-        return _dark_interior(patch, np.ones(region.size, np.float32))
-    h, w = region.size
+        return patch, np.zeros((h, w), np.float32)
     warped = cv2.warpAffine(image, affine, (w, h), flags=cv2.INTER_LINEAR,
                             borderMode=cv2.BORDER_REFLECT)
-    # Match the lips' colour statistics: the lips frame the interior in both faces.
-    drv_region = PixelBox.around(xy[canonical_face().lip_loops[0], :2], image.shape[:2])
-    mean_d, std_d = _lab_stats(image[drv_region.slices], _lips_mask(xy, drv_region))
-    mean_s, std_s = _lab_stats(patch, _lips_mask(target_xy, region))
-    lab = cv2.cvtColor(warped, cv2.COLOR_RGB2LAB).astype(np.float32)
+    drv_region = PixelBox.around(xy[canon.lip_loops[0], :2], image.shape[:2])
+    drv_mouth = _inset(_polygon_mask(xy[inner, :2] - [drv_region.x0, drv_region.y0],
+                                     drv_region.size), 0.05 * _gap_px(xy))
+    shift = np.array([[1, 0, drv_region.x0], [0, 1, drv_region.y0], [0, 0, 1]], np.float64)
+    mask = cv2.warpAffine(drv_mouth, (np.r_[affine, [[0, 0, 1]]] @ shift)[:2], (w, h),
+                          flags=cv2.INTER_LINEAR)
+    # Lit like the source's lips: the lips frame the interior in both faces.
+    mean_d, std_d = _lab_stats(_lab(image[drv_region.slices]), _lips_mask(xy, drv_region))
+    patch_lab = _lab(patch)
+    mean_s, std_s = _lab_stats(patch_lab, _lips_mask(target_xy, region))
+    lab = _lab(warped)
+    inside = mask > 0.5
+    if not inside.any():
+        return patch, mask
+    # How tooth-like each pixel is: as bright, next to the driver's own lips, as its teeth.
+    top_d = float(np.percentile(lab[..., 0][inside], 97))
+    teeth = np.clip((lab[..., :1] - mean_d[0]) / max(top_d - mean_d[0], 1.0), 0.0, 1.0)
     gain = float(np.clip(std_s[0] / std_d[0], 0.5, 2.0))
     lab[..., 0] = (lab[..., 0] - mean_d[0]) * gain + mean_s[0]
-    # Chroma: as colourful as the source's lips are next to the driver's (a grayscale photo
-    # gets a grayscale mouth, a painting its palette's saturation), shifted half the way to
-    # the source's lip colour, so teeth stay white.
+    # The teeth no brighter than the source's eye whites (or its skin, for eyes too shut or
+    # small to read): its highlights compressed, the darks left alone.
+    skin = _lab_stats(patch_lab, _skin_mask(target_xy, region))[0]
+    white = _eye_white(*source)
+    if white is None:
+        white = np.r_[skin[0], 128.0 + 0.3 * (skin[1:] - 128.0)]
+    brightest = max(min(white[0], 245.0), mean_s[0])
+    knee = mean_s[0]
+    top = float(np.percentile(lab[..., 0][inside], 97))
+    if top > brightest and top > knee:
+        over = np.clip(lab[..., 0] - knee, 0.0, None)
+        lab[..., 0] -= over * (1 - (brightest - knee) / (top - knee))
+    # Colour: the driver's interior relative to its lips, as colourful as the source's lips
+    # are next to the driver's (a grayscale photo gets a grayscale mouth), on the source's
+    # lip colour; the teeth take the source's eye whites' colour.
     neutral = 128.0
     saturation = float(np.clip(
         (np.linalg.norm(mean_s[1:] - neutral) + std_s[1:].mean() - 1.0)
         / (np.linalg.norm(mean_d[1:] - neutral) + std_d[1:].mean() - 1.0 + 1e-6), 0.0, 1.5))
-    lab[..., 1:] = neutral + saturation * (lab[..., 1:] - neutral + 0.5 * (mean_s - mean_d)[1:])
-    return cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
-
-
-def _dark_interior(patch: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """A plausible dark mouth: the lips' hue, much darker, darkest in the middle."""
-    ring = cv2.dilate((alpha > 0.5).astype(np.uint8), np.ones((5, 5), np.uint8)) - (alpha > 0.5)
-    colour = patch[ring > 0].mean(axis=0) if ring.any() else np.array([90.0, 40.0, 40.0])
-    dist = cv2.distanceTransform((alpha > 0.05).astype(np.uint8), cv2.DIST_L2, 3)
-    shade = 0.35 - 0.25 * np.clip(dist / (dist.max() + 1e-6), 0, 1)
-    return (colour[None, None, :] * shade[..., None]).astype(np.float32)
+    tint = white[1:]
+    soft = (1 - teeth) * (mean_s[1:] + saturation * (lab[..., 1:] - mean_d[1:]))
+    lab[..., 1:] = soft + teeth * tint
+    rgb = cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+    return rgb.astype(np.float32), mask

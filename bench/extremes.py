@@ -1,0 +1,367 @@
+"""Strong expressions in the warp engine, looked at and measured: the sample photos and
+paintings driven by the strongest drivers, as images, video frames, a source video and edits.
+
+    python bench/extremes.py [--sheet extremes.png] [--sources s1 s12 s42 s10 s1-gray]
+
+Writes a contact sheet (one row per source, one column per case, each panel the face) and
+prints, read with dlib's 68 landmarks on the output (independent of our MediaPipe landmarks;
+MediaPipe read on the output for the cheeks, which dlib does not mark, and for the faces dlib's
+frontal detector does not find, such as the turned painting s10):
+
+- ``lip``: lower-lip thickness at its centre (dlib 57 to 66), output over source, in
+  inter-ocular units, on panels whose mouth is open. Target 0.7-1.5.
+- ``open``: mouth opening (inner-lip gap over width) of the output, and ``drv`` the driver's:
+  the output follows the driver's change up to the plausible maximum (0.6 of the width).
+- ``seam``: the sharpest colour steps across the output's inner-lip contour (the edge of the
+  filled opening), against the sharpest across the source's own outer lip contour: the 90th
+  percentile over the contour of the RGB difference 1.5 px either side of it, output over
+  source. A pasted-in patch (hard, stair-stepped) makes it large. Target <= the driver's own
+  ratio of the same two edges (``seam_drv``, printed with it), which a real open mouth has.
+- ``spread``: inside the opening, the mean difference between the largest and smallest colour
+  channel: on a grayscale source < 3.
+- ``teeth``: the brightest interior (95th percentile of luminance) over the source's eye whites
+  (95th percentile inside dlib's eye contours). Target <= 1.05.
+- ``eye``: eye openness (dlib's eye aspect ratio) on a full blink, over the source's. Target
+  < 0.35 of open. ``hf``: the eye regions' high-frequency energy (mean absolute Laplacian)
+  over the source's: streaks or fragments raise it. Target within 1.5x.
+- ``cheek`` / ``lid``: on ``happy``, how far the cheeks (MediaPipe 50/280 on the output) and the
+  lower lids (dlib 40, 41, 46, 47) rise, in hundredths of the inter-ocular distance.
+- ``yaw`` / ``pitch``: the head's turn in the output against the source's (dlib's six-point
+  fit), and what was asked.
+
+Run time: about a minute on two cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from deepexpo.engines.warp_engine import WarpEngine  # noqa: E402
+from deepexpo.evaluation.scorer import DlibScorer, ScoredFace  # noqa: E402
+from deepexpo.face.landmarks import MediaPipeLandmarker  # noqa: E402
+from deepexpo.face.measure import eye_ratios, mouth_opening  # noqa: E402
+from deepexpo.io.images import read_image, write_image  # noqa: E402
+from deepexpo.io.video import iter_frames, probe_video  # noqa: E402
+from deepexpo.motion.compose import MotionOptions  # noqa: E402
+from deepexpo.motion.controls import ExpressionControls, ExpressionEdit  # noqa: E402
+
+SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
+PANEL = 224  # panel side in the sheet, pixels
+OPEN = 0.15  # a mouth counts as open above this opening
+_INNER = np.arange(60, 68)
+_OUTER = np.arange(48, 60)
+_EYES = (np.arange(36, 42), np.arange(42, 48))
+#: MediaPipe's landmarks nearest dlib's 68 points, in dlib's order.
+MEDIAPIPE_68 = np.array([
+    127, 234, 93, 132, 58, 172, 136, 150, 152, 379, 365, 397, 288, 361, 323, 454, 356,
+    70, 63, 105, 66, 107, 336, 296, 334, 293, 300, 168, 197, 5, 4, 75, 97, 2, 326, 305,
+    33, 160, 158, 133, 153, 144, 362, 385, 387, 263, 373, 380,
+    61, 39, 37, 0, 267, 269, 291, 405, 314, 17, 84, 181, 78, 82, 13, 312, 308, 317, 14, 87])
+
+
+@dataclass
+class Panel:
+    image: np.ndarray
+    label: str
+    figures: dict[str, float] = field(default_factory=dict)
+
+
+def load_source(name: str) -> np.ndarray:
+    """A sample source by name; ``-gray`` makes it a black-and-white photo."""
+    base, _, variant = name.partition("-")
+    image = read_image(SAMPLES / "sources" / f"{base}.jpg")
+    if variant == "gray":
+        image = np.repeat(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
+    return image
+
+
+def _contour_step(image: np.ndarray, contour: np.ndarray, reach: float = 1.5) -> float:
+    """90th percentile of the RGB difference ``reach`` px either side of a closed contour."""
+    pts = np.r_[contour, contour[:1]]
+    samples = []
+    for a, b in zip(pts[:-1], pts[1:]):
+        length = np.linalg.norm(b - a)
+        if length < 1e-6:
+            continue
+        normal = np.array([-(b - a)[1], (b - a)[0]]) / length
+        for t in np.linspace(0, 1, max(2, int(length)), endpoint=False):
+            p = a + t * (b - a)
+            inside, outside = p - reach * normal, p + reach * normal
+            samples.append(np.linalg.norm(_bilinear(image, inside) - _bilinear(image, outside)))
+    return float(np.percentile(samples, 90)) if samples else float("nan")
+
+
+def _bilinear(image: np.ndarray, p: np.ndarray) -> np.ndarray:
+    patch = cv2.getRectSubPix(image.astype(np.float32), (1, 1), (float(p[0]), float(p[1])))
+    return patch.reshape(-1)
+
+
+def _polygon_pixels(image: np.ndarray, polygon: np.ndarray) -> np.ndarray:
+    mask = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(mask, [np.round(polygon).astype(np.int32)], 1)
+    return image[mask > 0]
+
+
+def _luminance(pixels: np.ndarray) -> np.ndarray:
+    return pixels.astype(np.float64) @ np.array([0.299, 0.587, 0.114])
+
+
+def _eye_whites(image: np.ndarray, face: ScoredFace) -> float:
+    values = np.r_[tuple(_luminance(_polygon_pixels(image, face.points[e])) for e in _EYES)]
+    return float(np.percentile(values, 95)) if values.size else float("nan")
+
+
+def _eye_energy(image: np.ndarray, face: ScoredFace) -> float:
+    """Mean absolute Laplacian over boxes around both eyes and their lids."""
+    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    lap = np.abs(cv2.Laplacian(gray, cv2.CV_32F, ksize=3))
+    total = []
+    for e in _EYES:
+        pts = face.points[e]
+        x0, y0 = pts.min(0)
+        x1, y1 = pts.max(0)
+        w = x1 - x0
+        box = lap[int(y0 - 0.5 * w):int(y1 + 0.3 * w), int(x0 - 0.1 * w):int(x1 + 0.1 * w)]
+        total.append(box.mean())
+    return float(np.mean(total))
+
+
+def _lower_lip(face: ScoredFace) -> float:
+    return float(np.linalg.norm(face.points[57] - face.points[66]) / face.interocular)
+
+
+def _lower_lids(face: ScoredFace) -> float:
+    """The lower lids' height above the eye corners, in inter-ocular units (positive: up)."""
+    out = []
+    for e, (a, b) in zip(_EYES, ((36, 39), (42, 45))):
+        corners = face.points[[a, b]].mean(0)
+        out.append(corners[1] - face.points[e[4:6]].mean(0)[1])
+    return float(np.mean(out) / face.interocular)
+
+
+class Measure:
+    """Reads the figures of one output against its source (and driver)."""
+
+    def __init__(self) -> None:
+        self.dlib = DlibScorer()
+        self.mediapipe = MediaPipeLandmarker()
+        self.fallbacks = 0
+
+    def face(self, image: np.ndarray) -> ScoredFace | None:
+        """dlib's reading; where its frontal detector finds no face (a head turned past about
+        30 degrees, as the painting s10), MediaPipe's read on the same image, at dlib's 68
+        points (``self.fallbacks`` counts them)."""
+        face = self.dlib.face(image)
+        if face is not None:
+            return face
+        try:
+            xy = self.mediapipe.detect(image).xy
+        except Exception:  # noqa: BLE001 - no face on this image: no figure
+            return None
+        self.fallbacks += 1
+        return ScoredFace(xy[MEDIAPIPE_68], np.zeros(128), image.shape[:2])
+
+    def cheeks(self, image: np.ndarray) -> np.ndarray | None:
+        try:
+            xy = self.mediapipe.detect(image).xy
+        except Exception:  # noqa: BLE001 - no face read on the output: no figure
+            return None
+        eyes = xy[[33, 133, 362, 263]]
+        return np.r_[xy[[50, 280], 1].mean() - eyes[:, 1].mean(),
+                     np.linalg.norm(eyes[:2].mean(0) - eyes[2:].mean(0))]
+
+    def figures(self, case: str, source: np.ndarray, out: np.ndarray,
+                driver: ScoredFace | None, gray: bool, asked: tuple[float, float] | None
+                ) -> dict[str, float]:
+        src, got = self.face(source), self.face(out)
+        if src is None or got is None:
+            return {"found": 0.0}
+        fig: dict[str, float] = {"open": got.mouth_opening}
+        if driver is not None:
+            fig["drv"] = driver.mouth_opening
+        if got.mouth_opening > OPEN:
+            fig["lip"] = _lower_lip(got) / _lower_lip(src)
+            fig["seam"] = _contour_step(out, got.points[_INNER]) / _contour_step(
+                source, src.points[_OUTER])
+            inner = _polygon_pixels(out, got.points[_INNER]).astype(np.float64)
+            if gray:
+                fig["spread"] = float((inner.max(1) - inner.min(1)).mean())
+            fig["teeth"] = float(np.percentile(_luminance(inner), 95)) / _eye_whites(source, src)
+        if case == "blink":
+            fig["eye"] = got.eye_openness / src.eye_openness
+            fig["hf"] = _eye_energy(out, got) / _eye_energy(source, src)
+        if case == "happy":
+            fig["lid"] = 100 * (_lower_lids(got) - _lower_lids(src))
+            before, after = self.cheeks(source), self.cheeks(out)
+            if before is not None and after is not None:
+                fig["cheek"] = 100 * (before[0] - after[0]) / before[1]
+        if asked is not None:
+            turn = got.pose - src.pose
+            fig["yaw"], fig["pitch"] = float(turn[0]), float(turn[1])
+            fig["yaw_asked"], fig["pitch_asked"] = asked
+        return fig
+
+
+def driver_frames(engine: WarpEngine, landmarker: MediaPipeLandmarker, path: Path,
+                  measure: Measure):
+    """The driving clip's first face (the reference) and its frames with the widest mouth, the
+    most closed eyes and the largest turn, with dlib's reading of each."""
+    info = probe_video(path)
+    frames = []
+    for i, frame in enumerate(iter_frames(info)):
+        if i % 4:
+            continue
+        try:
+            frames.append((frame, landmarker.detect(frame)))
+        except Exception:  # noqa: BLE001 - a frame without a face
+            continue
+    reference = engine.extract(*frames[0])
+    motions = [engine.extract(*f) for f in frames]
+    mouth = np.argmax([mouth_opening(f[1].xy) for f in frames])
+    eyes = np.argmin([sum(eye_ratios(f[1].xy)) for f in frames])
+    yaw0 = reference.motion.pose.euler[1]
+    turn = np.argmax([abs(m.motion.pose.euler[1] - yaw0) for m in motions])
+    picked = {"mouth": mouth, "eyes": eyes, "turn": turn}
+    ref_face = measure.face(frames[0][0])
+    out = []
+    for what, k in picked.items():
+        face = measure.face(frames[k][0])
+        asked = None
+        if face is not None and ref_face is not None:
+            asked = tuple(float(v) for v in (face.pose - ref_face.pose)[:2])
+        out.append((what, frames[k][0], motions[k], face, asked))
+    return reference, out
+
+
+def crop(image: np.ndarray, face_xy: np.ndarray) -> np.ndarray:
+    """The face, square, at ``PANEL`` pixels."""
+    centre = face_xy.mean(axis=0)
+    side = 1.25 * np.ptp(face_xy, axis=0).max()
+    x0, y0 = np.round(centre - side / 2).astype(int)
+    s = int(round(side))
+    padded = cv2.copyMakeBorder(image, s, s, s, s, cv2.BORDER_CONSTANT)
+    patch = padded[y0 + s:y0 + 2 * s, x0 + s:x0 + 2 * s]
+    return cv2.resize(patch, (PANEL, PANEL), interpolation=cv2.INTER_AREA)
+
+
+def sheet(rows: list[tuple[str, list[Panel]]]) -> np.ndarray:
+    columns = max(len(panels) for _, panels in rows)
+    label_h = 18
+    canvas = np.full((len(rows) * (PANEL + label_h), columns * PANEL, 3), 255, np.uint8)
+    for r, (name, panels) in enumerate(rows):
+        y = r * (PANEL + label_h)
+        for c, panel in enumerate(panels):
+            canvas[y + label_h:y + label_h + PANEL, c * PANEL:(c + 1) * PANEL] = panel.image
+            cv2.putText(canvas, f"{name} {panel.label}"[:30], (c * PANEL + 3, y + 13),
+                        cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 1, cv2.LINE_AA)
+    return canvas
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sources", nargs="+", default=["s1", "s12", "s42", "s10", "s1-gray"])
+    parser.add_argument("--sheet", type=Path, default=Path("extremes.png"))
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    if not SAMPLES.is_dir():
+        sys.exit(f"the sample faces are not at {SAMPLES}")
+    t0 = time.perf_counter()
+    engine, landmarker, measure = WarpEngine(), MediaPipeLandmarker(), Measure()
+    drivers = {}
+    for name in ("d19", "d8"):
+        image = read_image(SAMPLES / "driving" / f"{name}.jpg")
+        motion = engine.extract(image, landmarker.detect(image))
+        drivers[name] = (image, motion, engine.neutral_reference(motion), measure.face(image))
+    reference, clip = driver_frames(engine, landmarker, SAMPLES / "driving" / "d19.mp4", measure)
+    edits = {"blink": ExpressionEdit(ExpressionControls(blink=1.0)),
+             "happy": ExpressionEdit.emotion("happy"),
+             "aaa": ExpressionEdit(ExpressionControls(aaa=1.0)),
+             "yaw-25": ExpressionEdit(ExpressionControls(yaw=-25.0)),
+             "yaw+25": ExpressionEdit(ExpressionControls(yaw=25.0))}
+    drv_seam = {}
+    for name, (image, _, _, face) in drivers.items():
+        if face is not None and face.mouth_opening > OPEN:
+            drv_seam[name] = (_contour_step(image, face.points[_INNER])
+                              / _contour_step(image, face.points[_OUTER]))
+    rows: list[tuple[str, list[Panel]]] = []
+    for name in args.sources:
+        image = load_source(name)
+        face = landmarker.detect(image)
+        source = engine.prepare_source(image, face)
+        gray = name.endswith("-gray")
+        panels = [Panel(crop(image, face.xy), "source")]
+
+        rendered = []  # (label, output, case, driver's dlib reading, turn asked)
+        for dname, (_, motion, ref, dface) in drivers.items():
+            rendered.append((dname, engine.render(source, motion, ref, MotionOptions()),
+                             "image", dface, None))
+        for what, _, motion, dface, asked in clip:
+            rendered.append((f"d19v {what}",
+                             engine.render(source, motion, reference, MotionOptions()),
+                             "video", dface, asked))
+        for ename, edit in edits.items():
+            asked = (float(edit.controls.yaw), 0.0) if ename.startswith("yaw") else None
+            case = ename if ename in ("blink", "happy") else "edit"
+            rendered.append((ename, engine.edit(source, edit), case, None, asked))
+        for label, out, case, dface, asked in rendered:
+            panels.append(Panel(crop(out, face.xy), label,
+                                measure.figures(case, image, out, dface, gray, asked)))
+        rows.append((name, panels))
+    rows.append(video_to_video(engine, landmarker, measure, reference, clip))
+    write_image(args.sheet, sheet(rows))
+
+    print(f"contact sheet: {args.sheet} ({time.perf_counter() - t0:.0f} s); "
+          f"{measure.fallbacks} faces dlib did not find read with MediaPipe")
+    print("driver's own inner-lip edge over its outer-lip edge (seam reference): "
+          + ", ".join(f"{k} {v:.2f}" for k, v in drv_seam.items()))
+    keys = ["open", "drv", "lip", "seam", "spread", "teeth", "eye", "hf", "cheek", "lid", "yaw",
+            "yaw_asked", "pitch", "pitch_asked"]
+    print(f"{'panel':<24}" + "".join(f"{k:>8}" for k in keys))
+    for name, panels in rows:
+        for panel in panels[1:]:
+            cells = "".join(f"{panel.figures[k]:8.2f}" if k in panel.figures else f"{'-':>8}"
+                            for k in keys)
+            print(f"{(name + ' ' + panel.label)[:23]:<24}" + cells)
+    print("targets: lip 0.7-1.5; open follows drv up to 0.6; seam <= the driver's; spread < 3 "
+          "(gray); teeth <= 1.05; eye < 0.35; hf <= 1.5; cheek, lid > 0 on happy; yaw/pitch "
+          "as asked within 30 degrees")
+
+
+def video_to_video(engine: WarpEngine, landmarker: MediaPipeLandmarker, measure: Measure,
+                   reference, clip) -> tuple[str, list[Panel]]:
+    """The talking source video s18 driven by d19's picked frames with ``--region expression``:
+    its widest-open frame with the driver's widest mouth (the two openings add up), two
+    others with the driver's blink and turn."""
+    info = probe_video(SAMPLES / "sources" / "s18.mp4")
+    options = MotionOptions(region="expression")
+    sampled = []
+    for i, frame in enumerate(iter_frames(info)):
+        if i % 5 == 0 and i < 200:
+            try:
+                sampled.append((frame, landmarker.detect(frame)))
+            except Exception:  # noqa: BLE001 - a frame without a face
+                pass
+    widest = max(sampled, key=lambda f: mouth_opening(f[1].xy))
+    frames = [widest, sampled[len(sampled) // 3], sampled[2 * len(sampled) // 3]]
+    panels = [Panel(crop(widest[0], widest[1].xy), "widest frame")]
+    for (frame, face), (what, _, motion, dface, _) in zip(frames, clip):
+        source = engine.prepare_source(frame, face)
+        out = engine.render(source, motion, reference, options)
+        panels.append(Panel(crop(out, face.xy), f"v2v {what}",
+                            measure.figures("video", frame, out, dface, False, None)))
+    return "s18", panels
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+"""An opening mouth as a 2D warp can show it: lips that keep their thickness, a jaw that carries
+the chin along, and an opening no wider than a mouth opens.
+
+A driver's landmarks describe *its* lips: added to a source whose lips are fuller, a wide opening
+moves the inner lower lip down further than the outer one and stretches the lip thin; a source
+video's own open mouth and the driver's change add up past anything a jaw does. So the target is
+reshaped here: the opening is capped, each lip is a band that keeps at least its own thickness
+(its outer edge pushed out with the inner one), and the skin below the mouth goes down at least
+as far as the lower lip, so the chin moves with it instead of folding under it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from ..face.canonical import canonical_face
+from .state import FaceMotion
+
+#: A lip is never made thinner than this fraction of its own thickness.
+KEEP_THICKNESS = 0.9
+#: The skin below the mouth goes down at least this fraction of the lower lip's drop (times
+#: how far it follows the jaw): enough that the lip never folds into the chin, short of
+#: moving the chin as a rigid block (the skin between them stretches).
+JAW_FOLLOW = 0.7
+
+
+def shape_mouth(target: FaceMotion, source: FaceMotion, max_opening: float,
+                max_jaw_drop: float) -> FaceMotion:
+    """``target`` with its opening capped at ``max_opening`` (inner-lip gap over mouth width)
+    and its jaw drop from ``source`` at ``max_jaw_drop`` (canonical units), its lips at least
+    :data:`KEEP_THICKNESS` of their thickness in ``source``, and the skin below the mouth
+    following the lower lip down."""
+    canon = canonical_face()
+    before = target.canonical
+    points = before.copy()
+    jaw = canon.jaw_drop
+    upper, lower = canon.inner_lip_upper, canon.inner_lip_lower
+    corners = points[canon.mouth_corners, :2]
+    width = float(np.linalg.norm(corners[0] - corners[1]))
+    gap = float((points[lower, 1] - points[upper, 1]).mean())
+    drop = float((points[lower, 1] - source.canonical[lower, 1]).mean())
+    excess = max(gap - max_opening * width, drop - max_jaw_drop, 0.0)
+    if excess > 0:
+        points[:, 1] -= excess / jaw[lower].mean() * jaw
+    outer = canon.lip_loops[0]
+    corners_y = canon.points[canon.mouth_corners, 1].mean()
+    upper_band, lower_band = canon.lip_bands
+    for inner, outer_part, band in (
+            (upper, outer[canon.points[outer, 1] < corners_y], upper_band),
+            (lower, outer[canon.points[outer, 1] > corners_y], lower_band)):
+        _keep_thickness(points, source.canonical, inner, outer_part, band)
+    # The skin below the mouth goes down with the lower lip (JAW_FOLLOW).
+    lip_drop = (points[canon.lower_lip, 1] - source.canonical[canon.lower_lip, 1]).mean()
+    if lip_drop > 0:
+        below = (jaw > 0) & ~np.isin(np.arange(len(points)),
+                                     np.r_[upper_band, lower_band, outer])
+        floor = source.canonical[below, 1] + JAW_FOLLOW * jaw[below] * lip_drop
+        points[below, 1] = np.maximum(points[below, 1], floor)
+    change = points - before
+    if not change.any():
+        return target
+    return replace(target, canonical=points, expression=target.expression + change)
+
+
+def _keep_thickness(points: np.ndarray, source: np.ndarray, inner: np.ndarray,
+                    outer: np.ndarray, band: np.ndarray) -> None:
+    """Push the band's points (in place) away from the inner contour wherever the lip has
+    become thinner than :data:`KEEP_THICKNESS` of the source's, each in proportion to how far
+    across the lip it lies (the outer edge the most)."""
+    x = canonical_face().points[band, 0]  # where each lies along the lip
+    inner_s, outer_s = _along(source, inner, x), _along(source, outer, x)
+    thickness = outer_s - inner_s  # signed: negative for the upper lip (y points down)
+    safe = np.where(np.abs(thickness) > 1e-9, thickness, 1.0)
+    across = np.clip((source[band, 1] - inner_s) / safe, 0.0, 1.0)
+    now = _along(points, outer, x) - _along(points, inner, x)
+    wanted = np.sign(thickness) * np.maximum(np.abs(now), KEEP_THICKNESS * np.abs(thickness))
+    # The lip's outer edge where the inner one now is, but as thick as wanted.
+    points[band, 1] += across * (wanted - now) * (np.abs(thickness) > 1e-9)
+
+
+def _along(points: np.ndarray, members: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Heights in ``points`` of the curve through ``members`` at ``x``, positions along the
+    lip as the canonical face has them."""
+    order = np.argsort(canonical_face().points[members, 0])
+    return np.interp(x, canonical_face().points[members[order], 0], points[members[order], 1])

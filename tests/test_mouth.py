@@ -1,0 +1,107 @@
+"""Strong mouth openings in the warp engine: lips keep their thickness, the opening is capped,
+and the filled interior keeps the photo's colours (a grayscale photo stays grayscale)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from deepexpo.engines.warp_engine import WarpEngine
+from deepexpo.face import topology
+from deepexpo.face.canonical import canonical_face
+from deepexpo.face.measure import mouth_opening
+from deepexpo.io.images import read_image
+from deepexpo.motion.compose import MotionOptions
+from deepexpo.motion.controls import ExpressionControls, ExpressionEdit
+from deepexpo.motion.mouth import KEEP_THICKNESS, shape_mouth
+from deepexpo.motion.state import FaceMotion, HeadPose
+from tests.conftest import shared_sample
+
+OUTER_LOWER, INNER_LOWER = 17, 14  # MediaPipe: the lower lip's outer and inner centre
+
+
+def _lower_lip(xy: np.ndarray) -> float:
+    return float(np.linalg.norm(xy[OUTER_LOWER] - xy[INNER_LOWER]))
+
+
+def _motion(points: np.ndarray) -> FaceMotion:
+    return FaceMotion(HeadPose(np.eye(3), np.zeros(3), 1.0), points, np.zeros_like(points),
+                      (512, 512))
+
+
+def test_a_lip_stretched_thin_is_given_back_its_thickness():
+    canon = canonical_face()
+    source = _motion(canon.points.copy())
+    target = canon.points.copy()
+    target[canon.inner_lip_lower, 1] += 0.15  # the inner lower lip down, the outer one left
+    shaped = shape_mouth(_motion(target), source, max_opening=0.75, max_jaw_drop=0.3).canonical
+    before = _lower_lip(canon.points)
+    assert _lower_lip(shaped) >= KEEP_THICKNESS * before - 1e-9
+    # ... and the chin below went down with it, short of the lip.
+    chin = 152
+    assert 0 < shaped[chin, 1] - canon.points[chin, 1] <= 0.15
+
+
+def test_the_opening_is_capped():
+    canon = canonical_face()
+    target = canon.points.copy()
+    target[canon.lower_lip, 1] += 0.8  # far past any jaw
+    shaped = shape_mouth(_motion(target), _motion(canon.points.copy()), 0.75, 0.3).canonical
+    assert mouth_opening(shaped) <= 0.75 + 1e-6
+
+
+def test_an_opened_mouth_keeps_its_lips(astronaut, hopper, landmarker):
+    """``aaa`` on real photos: the lower lip is a band that moves with the jaw (MediaPipe read
+    on the output), not stretched thin."""
+    engine = WarpEngine()
+    for image in (astronaut, hopper):
+        face = landmarker.detect(image)
+        out = engine.edit(engine.prepare_source(image, face),
+                          ExpressionEdit(ExpressionControls(aaa=1.0)))
+        got = landmarker.detect(out).xy
+        assert mouth_opening(got) > mouth_opening(face.xy) + 0.1
+        assert 0.7 <= _lower_lip(got) / _lower_lip(face.xy) <= 1.5
+
+
+def _gray(image: np.ndarray) -> np.ndarray:
+    return np.repeat(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
+
+
+def test_a_grayscale_photo_opens_a_grayscale_mouth(hopper, landmarker):
+    """Driven by a colour photo's wide-open mouth, a black-and-white photo stays black and
+    white inside the opening: the driver's teeth and tongue take the photo's colours."""
+    driver_image = read_image(shared_sample("driving/d19.jpg"))
+    engine = WarpEngine()
+    gray = _gray(hopper)
+    source = engine.prepare_source(gray, landmarker.detect(gray))
+    driver = engine.extract(driver_image, landmarker.detect(driver_image))
+    out = engine.render(source, driver, engine.neutral_reference(driver), MotionOptions())
+    xy = landmarker.detect(out).xy
+    assert mouth_opening(xy) > 0.3
+    mask = np.zeros(out.shape[:2], np.uint8)
+    cv2.fillPoly(mask, [np.round(xy[canonical_face().lip_loops[0]]).astype(np.int32)], 1)
+    mouth = out[mask > 0].astype(int)
+    assert (mouth.max(axis=1) - mouth.min(axis=1)).mean() < 3
+
+
+@pytest.mark.parametrize("name", ["s1.jpg", "s42.jpg"])
+def test_borrowed_teeth_are_no_brighter_than_the_eye_whites(name, landmarker):
+    """A closed mouth opened by a screaming driver: the teeth and tongue it borrows are lit
+    like the photo, no brighter than its own eye whites."""
+    image = read_image(shared_sample(f"sources/{name}"))
+    driver_image = read_image(shared_sample("driving/d19.jpg"))
+    engine = WarpEngine()
+    face = landmarker.detect(image)
+    driver = engine.extract(driver_image, landmarker.detect(driver_image))
+    out = engine.render(engine.prepare_source(image, face), driver,
+                        engine.neutral_reference(driver), MotionOptions())
+    xy = landmarker.detect(out).xy
+    luma = cv2.cvtColor(out, cv2.COLOR_RGB2GRAY)
+    inner = np.zeros(out.shape[:2], np.uint8)
+    cv2.fillPoly(inner, [np.round(xy[canonical_face().lip_loops[1]]).astype(np.int32)], 1)
+    eyes = np.zeros(out.shape[:2], np.uint8)
+    for loop in (topology.RIGHT_EYE_LOOP, topology.LEFT_EYE_LOOP):
+        cv2.fillPoly(eyes, [np.round(face.xy[loop]).astype(np.int32)], 1)
+    source_luma = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    assert np.percentile(luma[inner > 0], 95) <= 1.05 * np.percentile(source_luma[eyes > 0], 95)
