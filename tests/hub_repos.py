@@ -116,6 +116,9 @@ def taesd_repo(folder: Path) -> None:
     """``madebyollin/taesd``'s diffusers layout (``config.json`` + safetensors), beside its
     original ``.pth`` files."""
     tiny_autoencoder().save_pretrained(folder)
+    config = json.loads((folder / "config.json").read_text())
+    del config["block_out_channels"]  # diffusers' alias, absent from the published config
+    (folder / "config.json").write_text(json.dumps(config))
     _decoys(folder, "taesd")
 
 

@@ -197,6 +197,11 @@ def test_out_of_range_settings_are_refused(fused):
         _generate(fused, steps=0)
 
 
+def test_the_fast_modes_step_limit_is_a_one_line_error(fast_fused):
+    with pytest.raises(InputError, match="steps must be between 1 and 50 in the fast mode"):
+        _fast(fast_fused, steps=60)
+
+
 def test_generation_takes_keyword_arguments_only(fused):
     with pytest.raises(TypeError):
         fused("a portrait photo")
@@ -405,3 +410,49 @@ def test_auto_speed_falls_back_to_quality_without_the_lora(tiny_base, tmp_path, 
     assert "generating in the quality mode" in caplog.text
     assert main(["generate", "--prompt", "a portrait", "--output", str(tmp_path / "f.png"),
                  "--base", tiny_base, "--no-identity", "--fast"]) == 2  # asked for: an error
+
+
+def test_the_apps_stop_button_ends_the_running_loop_and_frees_the_slot(hub_repos, monkeypatch,
+                                                                       tmp_path):
+    """Through the app as a browser uses it: the Stop button's own event (which flags this
+    session's generation) and Gradio's cancel of the running job."""
+    from gradio_client import Client
+
+    from deepexpo.fusion import GenerationSetup
+    from deepexpo.ui import build_demo, handlers, launch
+
+    folders, _ = hub_repos
+    for name in ("sd15", *FAST_MODELS):
+        monkeypatch.setenv(f"DEEPEXPO_{name.upper().replace('-', '_')}_WEIGHTS", str(folders[name]))
+    handlers._fusion.cache_clear()
+    fusion = handlers._fusion(GenerationSetup.detect())  # the app's own, loaded the app's way
+    assert fusion.speeds is not None
+    steps: list[float] = []
+
+    def slow_step(module, args):
+        steps.append(time.perf_counter())
+        time.sleep(0.3)
+
+    hook = fusion.pipe.unet.register_forward_pre_hook(slow_step)
+    demo = build_demo()
+    _, url, _ = launch(demo, server_name="127.0.0.1", prevent_thread_lock=True, quiet=True)
+    try:
+        client = Client(url, verbose=False, download_files=str(tmp_path / "downloads"))
+        settings = ("a portrait", None, None, 0.8, 0.8, 1.0)
+        job = client.submit(*settings, 40, 0, "fast", api_name="/generate")
+        deadline = time.monotonic() + 60
+        while len(steps) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(steps) >= 2
+        client.predict(api_name="/stop_generation")
+        job.cancel()
+        time.sleep(1.0)
+        stopped_at = len(steps)
+        time.sleep(1.0)
+        assert len(steps) == stopped_at < 10  # the loop ended, not just the job's display
+        path = client.predict(*settings, 2, 0, "fast", api_name="/generate")
+        assert read_image(path).shape == (32, 32, 3)  # the slot (and the pipeline) serve again
+    finally:
+        hook.remove()
+        demo.close()
+        handlers._fusion.cache_clear()

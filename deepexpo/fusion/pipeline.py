@@ -40,7 +40,7 @@ from .threads import size_torch_threads
 #: Each setting's allowed range: (name in messages, low, high).
 _RANGES = {"identity_strength": ("identity strength", 0.0, 1.5),
            "semantic_strength": ("expression/pose strength", 0.0, 1.5),
-           "steps": ("steps", 1, 200), "guidance": ("guidance", 0.0, 30.0)}
+           "guidance": ("guidance", 0.0, 30.0)}  # steps: the speed's (.speed.SpeedSettings)
 
 
 class GenerationCancelled(DeepExPoError):
@@ -116,9 +116,12 @@ class FusionPipeline:
         guidance = SETTINGS[speed].guidance if guidance is None else guidance
         settings = {"identity_strength": identity_strength, "semantic_strength": semantic_strength,
                     "steps": steps, "guidance": guidance}
-        for key, (name, low, high) in _RANGES.items():
+        ranges = {**_RANGES, "steps": ("steps", 1, SETTINGS[speed].max_steps)}
+        for key, (name, low, high) in ranges.items():
             if not low <= settings[key] <= high:
-                raise InputError(f"{name} must be between {low} and {high}, not {settings[key]}")
+                where = f" in the {speed} mode" if key == "steps" else ""
+                raise InputError(f"{name} must be between {low} and {high}{where}, "
+                                 f"not {settings[key]}")
         size = size or self.pipe.unet.config.sample_size * self.pipe.vae_scale_factor
         if size % 8:
             raise InputError(f"size must be a multiple of 8, not {size}")

@@ -32,11 +32,13 @@ class SpeedSettings:
 
     steps: int
     guidance: float
+    max_steps: int = 200
 
 
 QUALITY_SETTINGS = SpeedSettings(steps=30, guidance=7.5)
-# The LCM-LoRA authors use 2-8 steps and guidance 1-2; 1.0 turns guidance off.
-FAST_SETTINGS = SpeedSettings(steps=4, guidance=1.0)
+# The LCM-LoRA authors use 2-8 steps and guidance 1-2; 1.0 turns guidance off. LCMScheduler
+# takes at most its 50 original (distillation) steps.
+FAST_SETTINGS = SpeedSettings(steps=4, guidance=1.0, max_steps=50)
 SETTINGS = {FAST: FAST_SETTINGS, QUALITY: QUALITY_SETTINGS}
 
 

@@ -71,6 +71,10 @@ def _examples(folder: Path | None, rows: list[list[Any]], inputs: list[gr.compon
     gr.Examples(rows, inputs, output, fn, cache_examples=False, run_on_click=True)
 
 
+def _max_steps(speed: str) -> int:
+    return min(100, SETTINGS[speed].max_steps)
+
+
 def _speed_controls() -> tuple[gr.Radio, gr.Slider, gr.Slider, gr.Number]:
     """Speed (fast on a CPU, quality on a GPU, by default), guidance, steps and seed; choosing a
     speed sets its steps and guidance."""
@@ -81,10 +85,12 @@ def _speed_controls() -> tuple[gr.Radio, gr.Slider, gr.Slider, gr.Number]:
                               "30 steps with guidance, a few seconds on a GPU")
         guidance = gr.Slider(1.0, 15.0, value=SETTINGS[default].guidance, step=0.5,
                              label="Guidance", info="1 turns it off (one U-Net pass a step)")
-        steps = gr.Slider(1, 100, value=SETTINGS[default].steps, step=1, label="Steps")
+        steps = gr.Slider(1, _max_steps(default), value=SETTINGS[default].steps, step=1,
+                          label="Steps")
         seed = gr.Number(0, precision=0, label="Seed")
-    speed.change(lambda chosen: (SETTINGS[chosen].guidance, SETTINGS[chosen].steps), speed,
-                 [guidance, steps], api_name=False, queue=False)
+    speed.change(lambda chosen: (SETTINGS[chosen].guidance, gr.update(
+        value=SETTINGS[chosen].steps, maximum=_max_steps(chosen))), speed, [guidance, steps],
+                 api_name=False, queue=False)
     return speed, guidance, steps, seed
 
 
