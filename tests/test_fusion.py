@@ -396,7 +396,7 @@ def test_cli_generates_fast_by_default_on_a_cpu(loopback, monkeypatch, tmp_path)
                  "--steps", "2", "--size", "32"]) == 0
     assert read_image(out).shape == (32, 32, 3)
     fetched = set(loopback.file_gets())
-    assert set(hub.MODELS["lcm-lora"].files) <= fetched and set(hub.MODELS["taesd"].files) <= fetched
+    assert {f for name in FAST_MODELS for f in hub.MODELS[name].files} <= fetched
     loopback.requests.clear()
     assert main(["generate", "--prompt", "a portrait", "--output", str(tmp_path / "q.png"),
                  "--no-identity", "--quality", "--steps", "2", "--size", "32"]) == 0
@@ -456,3 +456,20 @@ def test_the_apps_stop_button_ends_the_running_loop_and_frees_the_slot(hub_repos
         hook.remove()
         demo.close()
         handlers._fusion.cache_clear()
+
+
+def test_the_apps_progress_gives_each_step_and_the_time_left(monkeypatch):
+    from types import SimpleNamespace
+
+    from deepexpo.ui import handlers
+
+    clock = iter([0.0, 12.0, 24.0, 48.0])  # the start, then the end of steps 1, 2 and 4
+    monkeypatch.setattr(handlers, "time", SimpleNamespace(perf_counter=lambda: next(clock)))
+    shown = []
+    report = handlers._step_progress(lambda value, **kwargs: shown.append((value, kwargs["desc"])),
+                                     "generating (fast)")
+    for done in (1, 2, 4):
+        report(done, 4)
+    assert shown == [((1, 4), "generating (fast): step 1 of 4, about 36 s left"),
+                     ((2, 4), "generating (fast): step 2 of 4, about 24 s left"),
+                     ((4, 4), "generating (fast): decoding")]

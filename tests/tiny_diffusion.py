@@ -67,18 +67,23 @@ def tiny_pipeline(seed: int = 0) -> StableDiffusionPipeline:
                                    requires_safety_checker=False)
 
 
-def published_plus_face_state(unet: UNet2DConditionModel, seed: int = 1) -> dict:
+def published_plus_face_state(unet: UNet2DConditionModel, seed: int = 1,
+                              clip_hidden: int = CLIP_HIDDEN, hidden: int = 64,
+                              tokens: int = TOKENS) -> dict:
     """An IP-Adapter 'plus' checkpoint in the published (original repository) key layout:
-    a 4-layer perceiver resampler over CLIP hidden states, and per-layer key/value weights."""
+    a 4-layer perceiver resampler (``hidden`` wide, heads of 64 channels, ``tokens`` queries)
+    over CLIP hidden states ``clip_hidden`` wide, and per-layer key/value weights. The
+    published SD 1.5 plus-face is ``clip_hidden=1280, hidden=768, tokens=16``."""
     g = torch.Generator().manual_seed(seed)
-    hidden, ffn = 64, 256  # 64 = one head of 64 channels
+    cross, ffn = unet.config.cross_attention_dim, 4 * hidden
 
     def w(*shape: int) -> torch.Tensor:
         return 0.1 * torch.randn(*shape, generator=g)
 
-    proj = {"latents": w(1, TOKENS, hidden), "proj_in.weight": w(hidden, CLIP_HIDDEN),
-            "proj_in.bias": w(hidden), "proj_out.weight": w(CROSS, hidden), "proj_out.bias": w(CROSS),
-            "norm_out.weight": 1 + w(CROSS), "norm_out.bias": w(CROSS)}
+    proj = {"latents": w(1, tokens, hidden), "proj_in.weight": w(hidden, clip_hidden),
+            "proj_in.bias": w(hidden), "proj_out.weight": w(cross, hidden),
+            "proj_out.bias": w(cross),
+            "norm_out.weight": 1 + w(cross), "norm_out.bias": w(cross)}
     for i in range(4):
         for norm in ("norm1", "norm2"):
             proj[f"layers.{i}.0.{norm}.weight"] = 1 + w(hidden)
@@ -104,8 +109,10 @@ def tiny_identity(unet: UNet2DConditionModel) -> IdentityBranch:
 
 
 def tiny_semantic(unet: UNet2DConditionModel, seed: int = 3) -> dict:
+    """A random semantic branch for ``unet`` (any size) in the layout ``train fusion`` saves."""
     torch.manual_seed(seed)
-    projection = IPAdapterFaceIDImageProjection(SEMANTIC_DIM, CROSS, mult=2, num_tokens=TOKENS)
+    projection = IPAdapterFaceIDImageProjection(SEMANTIC_DIM, unet.config.cross_attention_dim,
+                                                mult=2, num_tokens=TOKENS)
     state = new_branch_state(unet, projection)
     state["ip_adapter"] = {k: v + 0.3 * torch.randn_like(v) for k, v in state["ip_adapter"].items()}
     return state

@@ -11,7 +11,7 @@ unfuses the LoRA in place (seconds, no reload; fp32 round-off of about 1e-7 per 
 
 from __future__ import annotations
 
-import logging
+import inspect
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,8 +20,6 @@ from diffusers.schedulers.scheduling_utils import SchedulerMixin
 
 from ..hub import FAST_LORA_WEIGHTS
 from .speed import FAST_SETTINGS, SpeedSettings
-
-logger = logging.getLogger(__name__)
 
 ADAPTER = "few-step"  # the LoRA's adapter name inside the U-Net
 
@@ -67,7 +65,10 @@ class SpeedSwitch:
         if tiny_vae is not None:
             vae = AutoencoderTiny.from_pretrained(tiny_vae, dtype=pipe.unet.dtype,
                                                   local_files_only=True).to(pipe.device)
-        scheduler = recipe.scheduler.from_config(pipe.scheduler.config, **recipe.scheduler_options)
+        # Only the settings it takes (SD 1.5's PNDM ones, e.g. skip_prk_steps, would be warned of).
+        accepted = inspect.signature(recipe.scheduler.__init__).parameters
+        config = {k: v for k, v in pipe.scheduler.config.items() if k in accepted}
+        scheduler = recipe.scheduler.from_config(config, **recipe.scheduler_options)
         return cls(recipe, scheduler, pipe.scheduler, pipe.vae, vae)
 
     def use(self, pipe: StableDiffusionPipeline, fast: bool) -> None:
