@@ -473,3 +473,23 @@ def test_the_apps_progress_gives_each_step_and_the_time_left(monkeypatch):
     assert shown == [((1, 4), "generating (fast): step 1 of 4, about 36 s left"),
                      ((2, 4), "generating (fast): step 2 of 4, about 24 s left"),
                      ((4, 4), "generating (fast): decoding")]
+
+
+def test_generation_precision_is_chosen_by_its_setting(monkeypatch):
+    from deepexpo.fusion.loading import PRECISION_ENV, generation_dtype
+
+    assert generation_dtype("cpu") == torch.float32 and generation_dtype("cuda") == torch.float16
+    monkeypatch.setenv(PRECISION_ENV, "bf16")
+    assert generation_dtype("cpu") == torch.bfloat16
+    monkeypatch.setenv(PRECISION_ENV, "fp8")
+    with pytest.raises(InputError, match="DEEPEXPO_GENERATION_PRECISION must be auto"):
+        generation_dtype("cpu")
+
+
+def test_the_fast_mode_runs_in_bfloat16(monkeypatch, loopback, astronaut):
+    monkeypatch.setenv("DEEPEXPO_AUTO_DOWNLOAD", "1")
+    monkeypatch.setenv("DEEPEXPO_GENERATION_PRECISION", "bf16")
+    fusion = FusionPipeline.from_pretrained(fast=True, device="cpu")
+    assert fusion.pipe.unet.dtype == torch.bfloat16
+    out = _fast(fusion, identity_image=astronaut, steps=2)
+    assert out.shape == (32, 32, 3) and out.std() > 0

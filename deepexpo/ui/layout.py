@@ -90,7 +90,7 @@ def _speed_controls() -> tuple[gr.Radio, gr.Slider, gr.Slider, gr.Number]:
         seed = gr.Number(0, precision=0, label="Seed")
     speed.change(lambda chosen: (SETTINGS[chosen].guidance, gr.update(
         value=SETTINGS[chosen].steps, maximum=_max_steps(chosen))), speed, [guidance, steps],
-                 api_name=False, queue=False)
+                 api_name=False, queue=False, show_progress="hidden")
     return speed, guidance, steps, seed
 
 
