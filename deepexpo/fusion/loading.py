@@ -69,8 +69,8 @@ _DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 def generation_dtype(device: str) -> torch.dtype:
     """fp16 on a GPU, fp32 on a CPU, unless ``DEEPEXPO_GENERATION_PRECISION`` says otherwise:
     ``bf16`` about halves a step on a CPU with native bfloat16 (AMX: measured 7.5 s against
-    14 s for a 512 px U-Net step, ``bench/generation_speed.py --dtype bf16``) and is much
-    slower on one without."""
+    13-15 s for a 512 px U-Net step) and is much slower on one without; its effect on real
+    weights' images is unchecked, so it is not the default."""
     choice = os.environ.get(PRECISION_ENV, "auto").strip().lower()
     if choice == "auto":
         return torch.float16 if device == "cuda" else torch.float32
