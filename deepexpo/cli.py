@@ -117,8 +117,17 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--identity-strength", type=float, default=0.8, help="0 to 1.5 (default 0.8)")
     g.add_argument("--semantic-strength", type=float, default=0.8,
                    help="expression/pose strength, 0 to 1.5 (default 0.8)")
-    g.add_argument("--steps", type=int, default=30)
-    g.add_argument("--guidance", type=float, default=7.5)
+    speed = g.add_mutually_exclusive_group()
+    speed.add_argument("--fast", dest="speed", action="store_const", const="fast",
+                       help="few-step LCM-LoRA mode, 4 steps without guidance (default on a CPU)")
+    speed.add_argument("--quality", dest="speed", action="store_const", const="quality",
+                       help="the full SD 1.5 mode, 30 steps with guidance (default on a GPU)")
+    g.set_defaults(speed="auto")
+    g.add_argument("--steps", type=int, help="denoising steps (default: fast 4, quality 30)")
+    g.add_argument("--guidance", type=float,
+                   help="classifier-free guidance (default: fast 1.0, i.e. off; quality 7.5)")
+    g.add_argument("--no-tiny-vae", action="store_true",
+                   help="fast mode: decode with the full VAE, not the tiny autoencoder")
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--negative-prompt", default="")
     g.add_argument("--size", type=int, help="output side in pixels (default: the model's, 512)")
@@ -305,8 +314,14 @@ def _generate(args: argparse.Namespace) -> None:
     _check_output(False, args.output, args.identity, args.reference)
     identity = read_image(args.identity) if args.identity else None
     reference = read_image(args.reference) if args.reference else None
-    _require(["sd15"] * (args.base is None) + ["ip-adapter"] * (not args.no_identity)
-             + ["controlnet-face"] * args.controlnet)
+    from .engines import cuda_available
+    from .fusion.speed import FAST, SETTINGS, fast_models, resolve_speed
+
+    _require(["sd15"] * (args.base is None))  # first: the one error that stops everything
+    speed = resolve_speed(args.speed, cuda_available())
+    fast_parts = fast_models(not args.no_tiny_vae) if speed == FAST else []
+    _require(["ip-adapter"] * (not args.no_identity) + ["controlnet-face"] * args.controlnet
+             + fast_parts)
     from .fusion.pipeline import FusionPipeline
 
     weights = args.semantic_weights or trained_semantic_weights()
@@ -314,12 +329,14 @@ def _generate(args: argparse.Namespace) -> None:
         logger.warning("no expression/pose route: train one (train fusion) or add --controlnet; "
                        "the reference is ignored")
     fusion = FusionPipeline.from_pretrained(args.base, not args.no_identity, weights,
-                                            args.controlnet)
-    with tqdm(total=args.steps, unit="step", desc="generating") as bar:
+                                            args.controlnet, fast=bool(fast_parts),
+                                            tiny_vae=len(fast_parts) == 2)
+    with tqdm(total=args.steps or SETTINGS[speed].steps, unit="step",
+              desc=f"generating ({speed})") as bar:
         image = fusion(prompt=args.prompt, identity_image=identity, reference_image=reference,
                        identity_strength=args.identity_strength,
                        semantic_strength=args.semantic_strength, steps=args.steps,
-                       guidance=args.guidance, seed=args.seed,
+                       guidance=args.guidance, seed=args.seed, speed=speed,
                        negative_prompt=args.negative_prompt, size=args.size,
                        progress=lambda done, _: bar.update(done - bar.n))
     write_image(args.output, image)

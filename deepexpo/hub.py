@@ -160,6 +160,7 @@ LIVEPORTRAIT_FILES = {
 IDENTITY_WEIGHTS = "models/ip-adapter-plus-face_sd15.safetensors"
 IMAGE_ENCODER = "models/image_encoder"
 CONTROLNET_SUBFOLDER = "diffusion_sd15"
+FAST_LORA_WEIGHTS = "pytorch_lora_weights.safetensors"
 
 MODELS: dict[str, HubModel] = {
     model.name: model
@@ -204,6 +205,22 @@ MODELS: dict[str, HubModel] = {
             files=(f"{CONTROLNET_SUBFOLDER}/diffusion_pytorch_model.fp16.safetensors",
                    f"{CONTROLNET_SUBFOLDER}/config.json"),
             size_mb=723,
+        ),
+        HubModel(
+            name="lcm-lora",
+            description="the LCM-LoRA few-step weights for SD 1.5",
+            enables="generation's fast mode (4 steps)",
+            repo_id="latent-consistency/lcm-lora-sdv1-5",
+            files=(FAST_LORA_WEIGHTS,),
+            size_mb=135,
+        ),
+        HubModel(
+            name="taesd",
+            description="the tiny autoencoder (TAESD)",
+            enables="generation's fast decoding",
+            repo_id="madebyollin/taesd",
+            files=("config.json", "diffusion_pytorch_model.safetensors"),
+            size_mb=10,
         ),
     )
 }

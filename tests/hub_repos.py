@@ -11,9 +11,21 @@ from diffusers import ControlNetModel
 from safetensors.torch import save_file
 from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModelWithProjection
 
-from deepexpo.hub import CONTROLNET_SUBFOLDER, IDENTITY_WEIGHTS, IMAGE_ENCODER, LIVEPORTRAIT_FILES
+from deepexpo.hub import (
+    CONTROLNET_SUBFOLDER,
+    FAST_LORA_WEIGHTS,
+    IDENTITY_WEIGHTS,
+    IMAGE_ENCODER,
+    LIVEPORTRAIT_FILES,
+)
 
-from .tiny_diffusion import CLIP_HIDDEN, published_plus_face_state, tiny_pipeline
+from .tiny_diffusion import (
+    CLIP_HIDDEN,
+    published_lcm_lora_state,
+    published_plus_face_state,
+    tiny_autoencoder,
+    tiny_pipeline,
+)
 from .tiny_liveportrait import TINY, published_state, tiny_networks
 
 #: Files that sit in the published repositories beside the ones we use.
@@ -24,6 +36,8 @@ DECOYS = {
              "v1-5-pruned-emaonly.ckpt"),
     "ip-adapter": ("models/ip-adapter_sd15.safetensors", "sdxl_models/image_encoder/config.json"),
     "controlnet-face": ("control_v2p_sd15_mediapipe_face.pth", "diffusion_sd15/diffusion_pytorch_model.bin"),
+    "lcm-lora": ("README.md", "image.png"),
+    "taesd": ("taesd_decoder.pth", "taesd_encoder.pth", "taesd_decoder.safetensors", "README.md"),
 }
 
 
@@ -91,5 +105,23 @@ def controlnet_repo(folder: Path) -> None:
     _decoys(folder, "controlnet-face")
 
 
+def lcm_lora_repo(folder: Path) -> None:
+    """``latent-consistency/lcm-lora-sdv1-5``: one safetensors file of kohya-style keys over the
+    tiny U-Net."""
+    save_file(published_lcm_lora_state(tiny_pipeline().unet), str(folder / FAST_LORA_WEIGHTS))
+    _decoys(folder, "lcm-lora")
+
+
+def taesd_repo(folder: Path) -> None:
+    """``madebyollin/taesd``'s diffusers layout (``config.json`` + safetensors), beside its
+    original ``.pth`` files."""
+    tiny_autoencoder().save_pretrained(folder)
+    config = json.loads((folder / "config.json").read_text())
+    del config["block_out_channels"]  # diffusers' alias, absent from the published config
+    (folder / "config.json").write_text(json.dumps(config))
+    _decoys(folder, "taesd")
+
+
 REPO_BUILDERS = {"neural": liveportrait_repo, "sd15": sd15_repo, "ip-adapter": ip_adapter_repo,
-                 "controlnet-face": controlnet_repo}
+                 "controlnet-face": controlnet_repo, "lcm-lora": lcm_lora_repo,
+                 "taesd": taesd_repo}

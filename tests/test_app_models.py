@@ -19,7 +19,7 @@ from deepexpo.ui import build_demo, launch
 from deepexpo.ui.handlers import Handlers
 from deepexpo.ui.storage import AppStorage
 
-GENERATION_MODELS = ("sd15", "ip-adapter", "controlnet-face")
+GENERATION_MODELS = ("sd15", "ip-adapter", "controlnet-face", "lcm-lora", "taesd")  # fast on a CPU
 
 
 @pytest.fixture

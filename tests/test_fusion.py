@@ -10,21 +10,34 @@ import sys
 import numpy as np
 import pytest
 import torch
-from diffusers import ControlNetModel
+import threading
+import time
+
+from diffusers import AutoencoderTiny, ControlNetModel, LCMScheduler
 from diffusers.models.attention_processor import IPAdapterAttnProcessor2_0
 from safetensors.torch import load_file
 
 from deepexpo.cli import main
 from deepexpo.errors import DeepExPoError, InputError
 from deepexpo.fusion.conditioning import FaceConditioner
+from deepexpo import hub
+from deepexpo.fusion import threads
 from deepexpo.fusion.face_condition import draw_face_condition
+from deepexpo.fusion.few_step import SpeedSwitch
 from deepexpo.fusion.loading import split_adapter_state
-from deepexpo.fusion.pipeline import FusionPipeline
+from deepexpo.fusion.pipeline import FusionPipeline, GenerationCancelled
+from deepexpo.fusion.speed import FAST_MODELS
 from deepexpo.fusion.training import SemanticBranchTrainer, TrainingConfig, load_examples
 from deepexpo.io.images import read_image, write_image
 
 from .conftest import pose_face
-from .tiny_diffusion import tiny_identity, tiny_pipeline, tiny_semantic
+from .tiny_diffusion import (
+    published_lcm_lora_state,
+    tiny_autoencoder,
+    tiny_identity,
+    tiny_pipeline,
+    tiny_semantic,
+)
 
 
 def _generate(fusion: FusionPipeline, **kwargs) -> np.ndarray:
@@ -184,6 +197,11 @@ def test_out_of_range_settings_are_refused(fused):
         _generate(fused, steps=0)
 
 
+def test_the_fast_modes_step_limit_is_a_one_line_error(fast_fused):
+    with pytest.raises(InputError, match="steps in the fast mode must be between 1 and 50"):
+        _fast(fast_fused, steps=60)
+
+
 def test_generation_takes_keyword_arguments_only(fused):
     with pytest.raises(TypeError):
         fused("a portrait photo")
@@ -206,3 +224,272 @@ def test_weights_of_the_wrong_kind_for_the_semantic_branch_are_a_one_line_error(
     with pytest.raises(DeepExPoError, match="not an MLP") as caught:
         _generate(fusion, reference_image=hopper)
     assert "\n" not in str(caught.value)
+
+
+# --- the fast mode: a few-step LoRA fused under the same branches ------------------------------
+
+def _with_fast_mode(pipe, controlnet: ControlNetModel | None = None, identity: bool = True,
+                    semantic: bool = True) -> FusionPipeline:
+    """``pipe`` with the tiny LCM-LoRA (published layout) and tiny autoencoder loaded first, then
+    the branches, as :func:`deepexpo.fusion.loading.load_models` orders it."""
+    speeds = SpeedSwitch.load(pipe, published_lcm_lora_state(pipe.unet))
+    speeds.tiny_vae = tiny_autoencoder()
+    return FusionPipeline.assemble(pipe, tiny_identity(pipe.unet) if identity else None,
+                                   tiny_semantic(pipe.unet) if semantic else None, controlnet,
+                                   speeds)
+
+
+def _fast(fusion: FusionPipeline, **kwargs) -> np.ndarray:
+    return _generate(fusion, **{"speed": "fast", "guidance": 1.0, **kwargs})
+
+
+@pytest.fixture(scope="module")
+def fast_fused() -> FusionPipeline:
+    return _with_fast_mode(tiny_pipeline())
+
+
+@pytest.fixture(scope="module")
+def fast_plain_output() -> np.ndarray:
+    return _fast(_with_fast_mode(tiny_pipeline(), identity=False, semantic=False))
+
+
+class _BranchCalls:
+    """Counts, per branch, the cross-attention layers whose branch key projection ran, and
+    whether what reached it was non-zero."""
+
+    def __init__(self, fusion: FusionPipeline):
+        self.calls = {index: 0 for index in range(len(fusion.branches))}
+        self.nonzero = {index: True for index in self.calls}
+        self.handles = []
+        for processor in fusion.pipe.unet.attn_processors.values():
+            if isinstance(processor, IPAdapterAttnProcessor2_0):
+                for index, layer in enumerate(processor.to_k_ip):
+                    self.handles.append(layer.register_forward_hook(self._hook(index)))
+
+    def _hook(self, index: int):
+        def hook(module, inputs, output):
+            self.calls[index] += 1
+            self.nonzero[index] &= bool(inputs[0].abs().sum() > 0)
+
+        return hook
+
+    def __enter__(self) -> _BranchCalls:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for handle in self.handles:
+            handle.remove()
+
+
+def test_fast_mode_fuses_the_lora_under_the_branch_processors(fast_fused, fused, astronaut, hopper):
+    fast = _fast(fast_fused, identity_image=astronaut, reference_image=hopper)
+    assert fast_fused.speeds.fused
+    assert isinstance(fast_fused.pipe.scheduler, LCMScheduler)
+    assert isinstance(fast_fused.pipe.vae, AutoencoderTiny)
+    processors = [p for p in fast_fused.pipe.unet.attn_processors.values()
+                  if isinstance(p, IPAdapterAttnProcessor2_0)]
+    assert processors and all(len(p.to_k_ip) == 2 for p in processors)
+    quality = _generate(fast_fused, identity_image=astronaut, reference_image=hopper,
+                        speed="quality")
+    assert not fast_fused.speeds.fused
+    assert not np.array_equal(fast, quality)
+    # Fusing and unfusing in place leaves the quality mode as it was without any LoRA.
+    assert np.abs(quality.astype(int) - _generate(fused, identity_image=astronaut,
+                                                  reference_image=hopper)).max() <= 1
+
+
+def test_fast_mode_zero_strengths_reproduce_its_plain_text_to_image(fast_fused, fast_plain_output,
+                                                                   astronaut, hopper):
+    with _BranchCalls(fast_fused) as branches:
+        out = _fast(fast_fused, identity_image=astronaut, reference_image=hopper,
+                    identity_strength=0.0, semantic_strength=0.0)
+    assert np.array_equal(out, fast_plain_output)
+    assert branches.calls == {0: 0, 1: 0}  # no branch attention ran at all
+
+
+def test_fast_mode_identity_and_expression_reach_the_unet(fast_fused, fast_plain_output, astronaut,
+                                                          hopper, smiling):
+    layers = sum(isinstance(p, IPAdapterAttnProcessor2_0)
+                 for p in fast_fused.pipe.unet.attn_processors.values())
+    steps = 2
+    with _BranchCalls(fast_fused) as branches:
+        identity = _fast(fast_fused, identity_image=astronaut, identity_strength=1.0,
+                         semantic_strength=0.0, steps=steps)
+    assert branches.calls == {0: layers * steps, 1: 0} and branches.nonzero[0]
+    with _BranchCalls(fast_fused) as branches:
+        calm = _fast(fast_fused, reference_image=hopper, identity_strength=0.0,
+                     semantic_strength=1.0, steps=steps)
+    assert branches.calls == {0: 0, 1: layers * steps} and branches.nonzero[1]
+    smile = _fast(fast_fused, reference_image=smiling, identity_strength=0.0, semantic_strength=1.0)
+    for out in (identity, calm):
+        assert not np.array_equal(out, fast_plain_output)
+    assert not np.array_equal(calm, smile)
+
+
+def test_fast_mode_drives_the_controlnet(hopper, landmarker):
+    pipe = tiny_pipeline()
+    controlnet = ControlNetModel.from_unet(pipe.unet, conditioning_embedding_out_channels=(16, 32))
+    for name, param in controlnet.named_parameters():
+        if "controlnet_" in name or "conv_out" in name:
+            torch.nn.init.normal_(param, std=0.2)
+    fusion = _with_fast_mode(pipe, controlnet, identity=False, semantic=False)
+    calls = []
+    handle = controlnet.register_forward_hook(lambda *args: calls.append(1))
+    try:
+        size, steps = 192, 3
+        with_face = _fast(fusion, reference_image=hopper, semantic_strength=1.0, size=size,
+                          steps=steps)
+        assert len(calls) == steps  # guidance off: one ControlNet pass a step
+        off = _fast(fusion, reference_image=hopper, semantic_strength=0.0, size=size)
+    finally:
+        handle.remove()
+    assert not np.array_equal(with_face, off)
+    assert np.array_equal(off, _fast(fusion, size=size))  # strength 0: as without a reference
+
+
+def test_cancelling_stops_the_denoising_loop_between_steps(fast_fused):
+    unet_calls = []
+    handle = fast_fused.pipe.unet.register_forward_hook(lambda *args: unet_calls.append(1))
+    cancel = threading.Event()
+    try:
+        with pytest.raises(GenerationCancelled, match="after step 1 of 8"):
+            _fast(fast_fused, steps=8, cancel=cancel, progress=lambda done, total: cancel.set())
+    finally:
+        handle.remove()
+    assert len(unet_calls) == 1
+    assert _fast(fast_fused, steps=2).shape == (32, 32, 3)  # the pipeline serves the next one
+
+
+def test_generation_threads_follow_the_cpu_quota(tmp_path, monkeypatch):
+    quota = tmp_path / "cpu.max"
+    monkeypatch.setattr(threads, "CGROUP_CPU_MAX", quota)
+    quota.write_text("max 100000\n")
+    assert threads.usable_cpus() == len(os.sched_getaffinity(0))
+    quota.write_text("50000 100000\n")  # half a core: one thread
+    assert threads.usable_cpus() == 1
+    before = torch.get_num_threads()
+    try:
+        assert threads.size_torch_threads() == 1 and torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_fast_models_come_from_the_hub_in_their_published_layout(loopback, monkeypatch):
+    monkeypatch.setenv("DEEPEXPO_AUTO_DOWNLOAD", "1")
+    fusion = FusionPipeline.from_pretrained(identity=False, fast=True, device="cpu")
+    expected = [f for name in ("sd15", *FAST_MODELS) for f in hub.MODELS[name].files]
+    assert sorted(loopback.file_gets()) == sorted(expected)
+    lora_file = hub.MODELS["lcm-lora"].locate() / hub.FAST_LORA_WEIGHTS
+    lora_layers = {name.rsplit(".lora_", 1)[0] for name, _ in
+                   fusion.pipe.unet.named_modules() if ".lora_A" in name}
+    assert len(lora_layers) == len(load_file(str(lora_file))) // 3  # every layer of the file
+    out = _fast(fusion, steps=2)
+    assert out.shape == (32, 32, 3)
+    assert isinstance(fusion.pipe.scheduler, LCMScheduler)
+    assert isinstance(fusion.pipe.vae, AutoencoderTiny)
+
+
+def test_cli_generates_fast_by_default_on_a_cpu(loopback, monkeypatch, tmp_path):
+    monkeypatch.setenv("DEEPEXPO_AUTO_DOWNLOAD", "1")
+    out = tmp_path / "fast.png"
+    assert main(["generate", "--prompt", "a portrait", "--output", str(out), "--no-identity",
+                 "--steps", "2", "--size", "32"]) == 0
+    assert read_image(out).shape == (32, 32, 3)
+    fetched = set(loopback.file_gets())
+    assert {f for name in FAST_MODELS for f in hub.MODELS[name].files} <= fetched
+    loopback.requests.clear()
+    assert main(["generate", "--prompt", "a portrait", "--output", str(tmp_path / "q.png"),
+                 "--no-identity", "--quality", "--steps", "2", "--size", "32"]) == 0
+    assert loopback.file_gets() == []
+
+
+def test_auto_speed_falls_back_to_quality_without_the_lora(tiny_base, tmp_path, caplog):
+    out = tmp_path / "out.png"
+    assert main(["generate", "--prompt", "a portrait", "--output", str(out), "--base", tiny_base,
+                 "--no-identity", "--steps", "2", "--size", "32"]) == 0
+    assert "generating in the quality mode" in caplog.text
+    assert main(["generate", "--prompt", "a portrait", "--output", str(tmp_path / "f.png"),
+                 "--base", tiny_base, "--no-identity", "--fast"]) == 2  # asked for: an error
+
+
+def test_the_apps_stop_button_ends_the_running_loop_and_frees_the_slot(hub_repos, monkeypatch,
+                                                                       tmp_path):
+    """Through the app as a browser uses it: the Stop button's own event (which flags this
+    session's generation) and Gradio's cancel of the running job."""
+    from gradio_client import Client
+
+    from deepexpo.fusion import GenerationSetup
+    from deepexpo.ui import build_demo, handlers, launch
+
+    folders, _ = hub_repos
+    for name in ("sd15", *FAST_MODELS):
+        monkeypatch.setenv(f"DEEPEXPO_{name.upper().replace('-', '_')}_WEIGHTS", str(folders[name]))
+    handlers._fusion.cache_clear()
+    fusion = handlers._fusion(GenerationSetup.detect())  # the app's own, loaded the app's way
+    assert fusion.speeds is not None
+    steps: list[float] = []
+
+    def slow_step(module, args):
+        steps.append(time.perf_counter())
+        time.sleep(0.3)
+
+    hook = fusion.pipe.unet.register_forward_pre_hook(slow_step)
+    demo = build_demo()
+    _, url, _ = launch(demo, server_name="127.0.0.1", prevent_thread_lock=True, quiet=True)
+    try:
+        client = Client(url, verbose=False, download_files=str(tmp_path / "downloads"))
+        settings = ("a portrait", None, None, 0.8, 0.8, 1.0)
+        job = client.submit(*settings, 40, 0, "fast", api_name="/generate")
+        deadline = time.monotonic() + 60
+        while len(steps) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(steps) >= 2
+        client.predict(api_name="/stop_generation")
+        job.cancel()
+        time.sleep(1.0)
+        stopped_at = len(steps)
+        time.sleep(1.0)
+        assert len(steps) == stopped_at < 10  # the loop ended, not just the job's display
+        path = client.predict(*settings, 2, 0, "fast", api_name="/generate")
+        assert read_image(path).shape == (32, 32, 3)  # the slot (and the pipeline) serve again
+    finally:
+        hook.remove()
+        demo.close()
+        handlers._fusion.cache_clear()
+
+
+def test_the_apps_progress_gives_each_step_and_the_time_left(monkeypatch):
+    from types import SimpleNamespace
+
+    from deepexpo.ui import handlers
+
+    clock = iter([0.0, 12.0, 24.0, 48.0])  # the start, then the end of steps 1, 2 and 4
+    monkeypatch.setattr(handlers, "time", SimpleNamespace(perf_counter=lambda: next(clock)))
+    shown = []
+    report = handlers._step_progress(lambda value, **kwargs: shown.append((value, kwargs["desc"])),
+                                     "generating (fast)")
+    for done in (1, 2, 4):
+        report(done, 4)
+    assert shown == [((1, 4), "generating (fast): step 1 of 4, about 36 s left"),
+                     ((2, 4), "generating (fast): step 2 of 4, about 24 s left"),
+                     ((4, 4), "generating (fast): decoding")]
+
+
+def test_generation_precision_is_chosen_by_its_setting(monkeypatch):
+    from deepexpo.fusion.loading import PRECISION_ENV, generation_dtype
+
+    assert generation_dtype("cpu") == torch.float32 and generation_dtype("cuda") == torch.float16
+    monkeypatch.setenv(PRECISION_ENV, "bf16")
+    assert generation_dtype("cpu") == torch.bfloat16
+    monkeypatch.setenv(PRECISION_ENV, "fp8")
+    with pytest.raises(InputError, match="DEEPEXPO_GENERATION_PRECISION must be auto"):
+        generation_dtype("cpu")
+
+
+def test_the_fast_mode_runs_in_bfloat16(monkeypatch, loopback, astronaut):
+    monkeypatch.setenv("DEEPEXPO_AUTO_DOWNLOAD", "1")
+    monkeypatch.setenv("DEEPEXPO_GENERATION_PRECISION", "bf16")
+    fusion = FusionPipeline.from_pretrained(fast=True, device="cpu")
+    assert fusion.pipe.unet.dtype == torch.bfloat16
+    out = _fast(fusion, identity_image=astronaut, steps=2)
+    assert out.shape == (32, 32, 3) and out.std() > 0

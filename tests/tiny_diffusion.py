@@ -1,11 +1,17 @@
 """Tiny random Stable Diffusion parts built in memory (no download), for the generation tests:
-U-Net, VAE, CLIP text and vision models, a byte-level tokenizer, and branch weights in the
-published IP-Adapter layout."""
+U-Net, VAE, tiny autoencoder, CLIP text and vision models, a byte-level tokenizer, branch weights
+in the published IP-Adapter layout and a few-step LoRA in the published LCM-LoRA layout."""
 
 from __future__ import annotations
 
 import torch
-from diffusers import AutoencoderKL, DDIMScheduler, StableDiffusionPipeline, UNet2DConditionModel
+from diffusers import (
+    AutoencoderKL,
+    AutoencoderTiny,
+    DDIMScheduler,
+    StableDiffusionPipeline,
+    UNet2DConditionModel,
+)
 from diffusers.models.embeddings import IPAdapterFaceIDImageProjection
 from transformers import (
     CLIPImageProcessor,
@@ -61,18 +67,23 @@ def tiny_pipeline(seed: int = 0) -> StableDiffusionPipeline:
                                    requires_safety_checker=False)
 
 
-def published_plus_face_state(unet: UNet2DConditionModel, seed: int = 1) -> dict:
+def published_plus_face_state(unet: UNet2DConditionModel, seed: int = 1,
+                              clip_hidden: int = CLIP_HIDDEN, hidden: int = 64,
+                              tokens: int = TOKENS) -> dict:
     """An IP-Adapter 'plus' checkpoint in the published (original repository) key layout:
-    a 4-layer perceiver resampler over CLIP hidden states, and per-layer key/value weights."""
+    a 4-layer perceiver resampler (``hidden`` wide, heads of 64 channels, ``tokens`` queries)
+    over CLIP hidden states ``clip_hidden`` wide, and per-layer key/value weights. The
+    published SD 1.5 plus-face is ``clip_hidden=1280, hidden=768, tokens=16``."""
     g = torch.Generator().manual_seed(seed)
-    hidden, ffn = 64, 256  # 64 = one head of 64 channels
+    cross, ffn = unet.config.cross_attention_dim, 4 * hidden
 
     def w(*shape: int) -> torch.Tensor:
         return 0.1 * torch.randn(*shape, generator=g)
 
-    proj = {"latents": w(1, TOKENS, hidden), "proj_in.weight": w(hidden, CLIP_HIDDEN),
-            "proj_in.bias": w(hidden), "proj_out.weight": w(CROSS, hidden), "proj_out.bias": w(CROSS),
-            "norm_out.weight": 1 + w(CROSS), "norm_out.bias": w(CROSS)}
+    proj = {"latents": w(1, tokens, hidden), "proj_in.weight": w(hidden, clip_hidden),
+            "proj_in.bias": w(hidden), "proj_out.weight": w(cross, hidden),
+            "proj_out.bias": w(cross),
+            "norm_out.weight": 1 + w(cross), "norm_out.bias": w(cross)}
     for i in range(4):
         for norm in ("norm1", "norm2"):
             proj[f"layers.{i}.0.{norm}.weight"] = 1 + w(hidden)
@@ -98,8 +109,48 @@ def tiny_identity(unet: UNet2DConditionModel) -> IdentityBranch:
 
 
 def tiny_semantic(unet: UNet2DConditionModel, seed: int = 3) -> dict:
+    """A random semantic branch for ``unet`` (any size) in the layout ``train fusion`` saves."""
     torch.manual_seed(seed)
-    projection = IPAdapterFaceIDImageProjection(SEMANTIC_DIM, CROSS, mult=2, num_tokens=TOKENS)
+    projection = IPAdapterFaceIDImageProjection(SEMANTIC_DIM, unet.config.cross_attention_dim,
+                                                mult=2, num_tokens=TOKENS)
     state = new_branch_state(unet, projection)
     state["ip_adapter"] = {k: v + 0.3 * torch.randn_like(v) for k, v in state["ip_adapter"].items()}
     return state
+
+
+#: The U-Net layers LCM-LoRA trains (diffusers' ``train_lcm_distill_lora_sd.py``).
+LCM_LORA_TARGETS = ("to_q", "to_k", "to_v", "to_out.0", "proj_in", "proj_out", "ff.net.0.proj",
+                    "ff.net.2", "conv1", "conv2", "conv_shortcut", "downsamplers.0.conv",
+                    "upsamplers.0.conv", "time_emb_proj")
+
+
+def published_lcm_lora_state(unet: UNet2DConditionModel, rank: int = 4, alpha: float = 4.0,
+                             std: float = 0.3, seed: int = 5) -> dict[str, torch.Tensor]:
+    """A LoRA over ``unet`` in ``latent-consistency/lcm-lora-sdv1-5``'s published key layout
+    (kohya-style ``lora_unet_<module path with underscores>.lora_down.weight`` /
+    ``.lora_up.weight`` / ``.alpha``) for every layer LCM-LoRA trains. ``std``: the weights'
+    spread (0.3 changes a tiny U-Net's output visibly; full-size speed tests use less)."""
+    g = torch.Generator().manual_seed(seed)
+    state = {}
+    for name, module in unet.named_modules():
+        if not name.endswith(tuple("." + t for t in LCM_LORA_TARGETS)):
+            continue
+        if isinstance(module, torch.nn.Linear):
+            down, up = (rank, module.in_features), (module.out_features, rank)
+        elif isinstance(module, torch.nn.Conv2d):
+            down = (rank, module.in_channels, *module.kernel_size)
+            up = (module.out_channels, rank, 1, 1)
+        else:
+            continue
+        key = "lora_unet_" + name.replace(".", "_")
+        state[f"{key}.lora_down.weight"] = std * torch.randn(*down, generator=g)
+        state[f"{key}.lora_up.weight"] = std * torch.randn(*up, generator=g)
+        state[f"{key}.alpha"] = torch.tensor(float(alpha))
+    return state
+
+
+def tiny_autoencoder(seed: int = 6) -> AutoencoderTiny:
+    """A tiny TAESD-architecture autoencoder with the tiny VAE's 2x scale."""
+    torch.manual_seed(seed)
+    return AutoencoderTiny(encoder_block_out_channels=(4, 4), decoder_block_out_channels=(4, 4),
+                           num_encoder_blocks=(1, 1), num_decoder_blocks=(1, 1)).eval()

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import hub
+from .speed import FAST_MODELS
 
 SEMANTIC_WEIGHTS_NAME = "semantic_branch.safetensors"
 
@@ -32,24 +33,28 @@ class GenerationSetup:
     identity: bool  # the IP-Adapter plus-face branch
     semantic_weights: Path | None  # a trained semantic branch
     controlnet: bool  # the MediaPipe-face ControlNet
+    fast: bool = False  # the fast mode's LoRA
+    tiny_vae: bool = False  # the fast mode's tiny autoencoder
 
     @classmethod
     def detect(cls) -> GenerationSetup:
         """From the disk only; never touches the network."""
         ready = {name: hub.MODELS[name].locate() is not None
-                 for name in ("sd15", "ip-adapter", "controlnet-face")}
+                 for name in ("sd15", "ip-adapter", "controlnet-face", *FAST_MODELS)}
+        lora, autoencoder = FAST_MODELS
         return cls(ready["sd15"], ready["ip-adapter"],
                    trained_semantic_weights(),
-                   ready["controlnet-face"])
+                   ready["controlnet-face"], ready[lora], ready[autoencoder])
 
     @staticmethod
-    def needed(identity: bool, reference: bool) -> list[str]:
+    def needed(identity: bool, reference: bool, fast: bool = False) -> list[str]:
         """The Hub models a request needs: the base model always, the identity branch for an
-        identity image, the ControlNet for a reference when no semantic branch was trained."""
+        identity image, the ControlNet for a reference when no semantic branch was trained,
+        and the fast mode's LoRA and tiny autoencoder for a fast request."""
         names = ["sd15"] + (["ip-adapter"] if identity else [])
         if reference and trained_semantic_weights() is None:
             names.append("controlnet-face")
-        return names
+        return names + (list(FAST_MODELS) if fast else [])
 
     def describe(self) -> list[str]:
         """One line per part: what is there, or what is missing and how to get it."""
@@ -65,4 +70,9 @@ class GenerationSetup:
                      "Expression and pose: off; train the semantic branch with `python -m deepexpo "
                      f"train fusion --data FACES`, or get the face ControlNet "
                      f"({models['controlnet-face'].missing_message()}).")
+        lora, autoencoder = FAST_MODELS
+        lines.append(("Fast mode: LCM-LoRA, 4 steps" + (
+            ", tiny autoencoder." if self.tiny_vae else " (full VAE: the tiny autoencoder is "
+            "not downloaded).")) if self.fast else
+            f"Fast mode: off ({models[lora].missing_message()}).")
         return lines

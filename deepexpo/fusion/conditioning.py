@@ -45,6 +45,7 @@ class FaceConditioner:
         self.image_encoder = image_encoder
         self.image_processor = image_processor
         self._landmarker = landmarker
+        self._unconditional: torch.Tensor | None = None  # the encoding of a black crop
 
     @property
     def landmarker(self) -> MediaPipeLandmarker:
@@ -95,10 +96,13 @@ class FaceConditioner:
 
     def identity_embeds(self, image: np.ndarray | None) -> torch.Tensor:
         """(2, 1, tokens, dim): [unconditional (all-zero pixels, as IP-Adapter's recipe); the
-        identity's face]."""
+        identity's face]. The unconditional half is encoded once: one image-encoder pass
+        saved per request (seconds on a CPU)."""
         cond = self.encode_faces([self.identity_crop(image)])
-        crop = self._processor().crop_size
-        return torch.cat([self._encode(torch.zeros(1, 3, crop["height"], crop["width"])), cond])
+        if self._unconditional is None:
+            crop = self._processor().crop_size
+            self._unconditional = self._encode(torch.zeros(1, 3, crop["height"], crop["width"]))
+        return torch.cat([self._unconditional, cond])
 
     # --- expression and pose --------------------------------------------------------------
 

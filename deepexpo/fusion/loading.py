@@ -23,6 +23,8 @@ from transformers import CLIPImageProcessor, CLIPVisionModelWithProjection
 from .. import hub
 from ..errors import InputError
 from ..hub import CONTROLNET_SUBFOLDER, IDENTITY_WEIGHTS, IMAGE_ENCODER
+from .few_step import SpeedSwitch
+from .speed import FAST_MODELS
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +50,7 @@ class FusionModels:
     identity: IdentityBranch | None = None
     semantic: dict | None = None
     controlnet: ControlNetModel | None = None
+    speeds: SpeedSwitch | None = None  # the fast mode's LoRA (already in ``pipe``) and parts
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,23 @@ class AssembledPipeline:
     pipe: StableDiffusionPipeline
     branches: tuple[str, ...]
     states: tuple[dict, ...]  # each branch's weights as loaded, to load them again
+
+
+PRECISION_ENV = "DEEPEXPO_GENERATION_PRECISION"
+_DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def generation_dtype(device: str) -> torch.dtype:
+    """fp16 on a GPU, fp32 on a CPU, unless ``DEEPEXPO_GENERATION_PRECISION`` says otherwise:
+    ``bf16`` about halves a step on a CPU with native bfloat16 (AMX: measured 7.5 s against
+    13-15 s for a 512 px U-Net step) and is much slower on one without; its effect on real
+    weights' images is unchecked, so it is not the default."""
+    choice = os.environ.get(PRECISION_ENV, "auto").strip().lower()
+    if choice == "auto":
+        return torch.float16 if device == "cuda" else torch.float32
+    if choice not in _DTYPES:
+        raise InputError(f"{PRECISION_ENV} must be auto, {', '.join(_DTYPES)}, not '{choice}'")
+    return _DTYPES[choice]
 
 
 def split_adapter_state(flat: dict[str, torch.Tensor]) -> dict[str, dict[str, torch.Tensor]]:
@@ -98,24 +118,30 @@ def load_controlnet(folder: Path, dtype: torch.dtype) -> ControlNetModel:
 
 def load_models(base: str | os.PathLike | None = None, identity: bool = True,
                 semantic_weights: str | os.PathLike | None = None, controlnet: bool = False,
-                device: str | None = None) -> FusionModels:
+                device: str | None = None, fast: bool = False,
+                tiny_vae: bool = True) -> FusionModels:
     """The real models, found (or fetched, where downloads are allowed) by
     :func:`deepexpo.hub.require`, or a local diffusers folder for ``base``; the base pipeline
-    is moved to ``device``. A missing model is a one-line
-    :class:`~deepexpo.errors.ModelNotAvailableError`."""
+    is moved to ``device``. ``fast``: the fast mode's LoRA too (fused into the U-Net before
+    any branch is attached), and with ``tiny_vae`` the tiny autoencoder. A missing model is a
+    one-line :class:`~deepexpo.errors.ModelNotAvailableError`."""
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    dtype = torch.float16 if device == "cuda" else torch.float32
+    dtype = generation_dtype(device)
     # Every missing model is reported before anything heavy loads.
     base_dir = Path(base) if base is not None else hub.require("sd15")
     identity_dir = hub.require("ip-adapter") if identity else None
     controlnet_dir = hub.require("controlnet-face") if controlnet else None
-    pipe = load_base(base_dir, dtype)
+    lora_name, autoencoder_name = FAST_MODELS
+    lora_dir = hub.require(lora_name) if fast else None
+    tiny_vae_dir = hub.require(autoencoder_name) if fast and tiny_vae else None
+    pipe = load_base(base_dir, dtype).to(device)
+    speeds = SpeedSwitch.load(pipe, lora_dir, tiny_vae_dir) if lora_dir is not None else None
     id_branch = load_identity(identity_dir, dtype) if identity_dir is not None else None
     semantic = load_adapter_file(semantic_weights) if semantic_weights else None
-    net = load_controlnet(controlnet_dir, dtype) if controlnet_dir is not None else None
+    net = load_controlnet(controlnet_dir, dtype).to(device) if controlnet_dir is not None else None
     if not (identity or semantic or controlnet):
         logger.warning("no identity, semantic or ControlNet branch: plain text-to-image")
-    return FusionModels(pipe.to(device), id_branch, semantic, net)
+    return FusionModels(pipe, id_branch, semantic, net, speeds)
 
 
 def attach_branches(pipe: StableDiffusionPipeline, identity: IdentityBranch | None = None,

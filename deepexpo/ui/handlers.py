@@ -22,6 +22,7 @@ from ..engines.source_faces import SourceFaces
 from ..errors import DeepExPoError
 from ..face.selection import FaceChoice, numbered_faces
 from ..fusion import GenerationSetup
+from ..fusion.speed import FAST, QUALITY
 from ..gpu import gpu_task
 from ..io.images import fit_within, read_image, write_image
 from ..io.video import probe_video
@@ -168,18 +169,33 @@ def _fusion(setup: GenerationSetup) -> Any:
 
     return FusionPipeline.from_pretrained(identity=setup.identity,
                                           semantic_weights=setup.semantic_weights,
-                                          controlnet=setup.controlnet)
+                                          controlnet=setup.controlnet, fast=setup.fast,
+                                          tiny_vae=setup.tiny_vae)
 
 
 def _generate_work(setup: GenerationSetup, prompt: str, identity: str | None,
                    reference: str | None, identity_strength: float, semantic_strength: float,
-                   steps: int, guidance: float, seed: int,
-                   progress: Callable[[int, int], None]) -> np.ndarray:
+                   steps: int, guidance: float, seed: int, speed: str,
+                   progress: Callable[[int, int], None],
+                   cancel: threading.Event | None = None) -> np.ndarray:
     return _fusion(setup)(
         prompt=prompt, identity_image=read_image(identity, APP_LIMITS) if identity else None,
         reference_image=read_image(reference, APP_LIMITS) if reference else None,
         identity_strength=identity_strength, semantic_strength=semantic_strength, steps=steps,
-        guidance=guidance, seed=seed, progress=progress)
+        guidance=guidance, seed=seed, speed=speed, progress=progress, cancel=cancel)
+
+
+def _step_progress(progress: gr.Progress, what: str) -> Callable[[int, int], None]:
+    """Steps on Gradio's bar with the time left, from the pace of the steps so far."""
+    start = time.perf_counter()
+
+    def report(done: int, total: int) -> None:
+        left = (time.perf_counter() - start) / max(done, 1) * (total - done)
+        desc = (f"{what}: step {done} of {total}, about {_format_duration(left)} left"
+                if done < total else f"{what}: decoding")
+        progress((done, total), desc=desc, unit="steps")
+
+    return report
 
 
 def _video_frames(path: str) -> int:
@@ -222,6 +238,8 @@ class Handlers:
         self._live = threading.BoundedSemaphore(APP_CONCURRENCY.live)
         self._neural_frame_s: float | None = None  # measured on this machine, once known
         self._gpu = {kind: gpu_task(fn, duration) for kind, (fn, duration) in _WORK.items()}
+        # Each browser session's running generations, which its Stop button cancels.
+        self._cancels: dict[str, set[threading.Event]] = {}
 
     def _work(self, kind: str, engine: str) -> Callable[..., Any]:
         """The work on the GPU for the neural engine; the warp engine's runs as it is."""
@@ -334,16 +352,38 @@ class Handlers:
     @handler
     def generate(self, prompt: str, identity: str | None, reference: str | None,
                  identity_strength: float, semantic_strength: float, guidance: float,
-                 steps: int, seed: int, progress: gr.Progress = gr.Progress()) -> str:
+                 steps: int, seed: int, speed: str = FAST, request: gr.Request = None,
+                 progress: gr.Progress = gr.Progress()) -> str:
+        """``speed``: fast (the few-step LoRA) or quality; the Stop button (the same browser
+        session) cancels it between steps."""
         _require(prompt.strip() if prompt else "", "Write a prompt.")
-        for name in GenerationSetup.needed(bool(identity), bool(reference)):
+        for name in GenerationSetup.needed(bool(identity), bool(reference), speed == FAST):
             if hub.MODELS[name].locate() is None and not hub.auto_download_allowed():
                 if name == "sd15":
                     raise gr.Error(hub.MODELS[name].missing_message(), print_exception=False)
                 gr.Warning(hub.MODELS[name].missing_message())
             else:
                 fetch_models([name], progress)
-        return self._save(self._gpu["generate"](
-            GenerationSetup.detect(), prompt, identity, reference, float(identity_strength),
-            float(semantic_strength), int(steps), float(guidance), int(seed),
-            _fraction_progress(progress, "generating")), ".png")
+        setup = GenerationSetup.detect()
+        if speed == FAST and not setup.fast:
+            speed = QUALITY  # its LoRA could not be had: said above
+        cancel = threading.Event()
+        session = request.session_hash if request is not None else None
+        running = self._cancels.setdefault(session, set()) if session else set()
+        running.add(cancel)
+        try:
+            image = self._gpu["generate"](
+                setup, prompt, identity, reference, float(identity_strength),
+                float(semantic_strength), int(steps), float(guidance), int(seed), speed,
+                _step_progress(progress, f"generating ({speed})"), cancel)
+        finally:
+            running.discard(cancel)
+            if session and not running:
+                self._cancels.pop(session, None)
+        return self._save(image, ".png")
+
+    def stop_generation(self, request: gr.Request) -> None:
+        """Cancel this browser session's generations: each stops at the end of its current
+        step, freeing the CPU (Gradio's ``cancels`` frees the queue's slot at once)."""
+        for cancel in list(self._cancels.get(request.session_hash, ())):
+            cancel.set()

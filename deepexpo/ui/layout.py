@@ -10,7 +10,9 @@ import gradio as gr
 
 from ..config import APP_CONCURRENCY, APP_LIMITS
 from ..face.canonical import REGIONS
+from ..engines import cuda_available
 from ..face.selection import FaceChoice
+from ..fusion.speed import SETTINGS, SPEEDS, default_speed
 from ..motion.controls import EMOTIONS, ExpressionControls
 from .components import image_upload
 from .handlers import NO_EMOTION, Handlers
@@ -67,6 +69,29 @@ def _examples(folder: Path | None, rows: list[list[Any]], inputs: list[gr.compon
         return
     rows = [[str(folder / row[0]), str(folder / row[1]), *row[2:]] for row in rows]
     gr.Examples(rows, inputs, output, fn, cache_examples=False, run_on_click=True)
+
+
+def _max_steps(speed: str) -> int:
+    return min(100, SETTINGS[speed].max_steps)
+
+
+def _speed_controls() -> tuple[gr.Radio, gr.Slider, gr.Slider, gr.Number]:
+    """Speed (fast on a CPU, quality on a GPU, by default), guidance, steps and seed; choosing a
+    speed sets its steps and guidance."""
+    default = default_speed(cuda_available())
+    with gr.Row():
+        speed = gr.Radio(list(SPEEDS), value=default, label="Speed",
+                         info="fast: LCM-LoRA, 4 steps, about a minute on a CPU; quality: "
+                              "30 steps with guidance, a few seconds on a GPU")
+        guidance = gr.Slider(1.0, 15.0, value=SETTINGS[default].guidance, step=0.5,
+                             label="Guidance", info="1 turns it off (one U-Net pass a step)")
+        steps = gr.Slider(1, _max_steps(default), value=SETTINGS[default].steps, step=1,
+                          label="Steps")
+        seed = gr.Number(0, precision=0, label="Seed")
+    speed.change(lambda chosen: (SETTINGS[chosen].guidance, gr.update(
+        value=SETTINGS[chosen].steps, maximum=_max_steps(chosen))), speed, [guidance, steps],
+                 api_name=False, queue=False, show_progress="hidden")
+    return speed, guidance, steps, seed
 
 
 def _editor_tab(examples: Path | None, handlers: Handlers) -> gr.Dropdown:
@@ -181,6 +206,7 @@ def build_demo(examples: Path | None = None) -> gr.Blocks:
                 prompt = gr.Textbox(label="Prompt", placeholder="a portrait photo of a person "
                                     "in a garden, golden hour", scale=3)
                 button = gr.Button("Generate", variant="primary", scale=1)
+                stop = gr.Button("Stop", variant="stop", scale=0)
             with gr.Row():
                 identity = image_upload("Identity image")
                 reference = image_upload("Expression / pose reference")
@@ -189,16 +215,17 @@ def build_demo(examples: Path | None = None) -> gr.Blocks:
                 id_strength = gr.Slider(0.0, 1.5, value=0.8, step=0.05, label="Identity strength")
                 sem_strength = gr.Slider(0.0, 1.5, value=0.8, step=0.05,
                                          label="Expression / pose strength")
-            with gr.Row():
-                guidance = gr.Slider(1.0, 15.0, value=7.5, step=0.5, label="Guidance")
-                steps = gr.Slider(1, 100, value=30, step=1, label="Steps")
-                seed = gr.Number(0, precision=0, label="Seed")
+            speed, guidance, steps, seed = _speed_controls()
             generate_run = button.click(handlers.generate, [prompt, identity, reference, id_strength,
-                                             sem_strength, guidance, steps, seed], result,
+                                             sem_strength, guidance, steps, seed, speed], result,
                          api_name="generate")
+            # The Stop button ends the running denoising loop (between steps) and frees the slot.
+            stop.click(handlers.stop_generation, None, None, cancels=[generate_run],
+                       api_name="stop_generation", queue=False)
 
         models_panel([controls[0], vcontrols[0], edit_engine], generation,
                      [image_run, video_run, generate_run])
+        demo.unload(handlers.stop_generation)  # a closed tab's generation stops too
     for block_fn in demo.fns.values():
         if block_fn.name in WORK:
             block_fn.concurrency_id, block_fn.concurrency_limit = "work", APP_CONCURRENCY.work
