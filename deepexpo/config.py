@@ -81,10 +81,12 @@ class SmoothingConfig:
 @dataclass(frozen=True)
 class StorageLimits:
     """The app's uploads and results: deleted once older than ``max_age_s``, and oldest first
-    while they add up to more than ``max_bytes``."""
+    to make room for an upload that would take them past ``max_bytes`` (files younger than
+    ``keep_recent_s``, likely in use by a job, stay: the upload is refused instead)."""
 
     max_age_s: float = 900.0
     max_bytes: int = 2 * 1024**3
+    keep_recent_s: float = 300.0
     prune_every_s: float = 60.0
 
 
