@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,11 +15,14 @@ from ..config import APP_CONCURRENCY, APP_LIMITS, APP_STORAGE, StorageLimits
 from ..face.canonical import REGIONS
 from ..face.selection import FaceChoice
 from ..motion.controls import EMOTIONS, ExpressionControls
+from .access import Credentials, exposure_warning
 from .components import image_upload
 from .handlers import NO_EMOTION, Handlers
 from .live import live_tab
 from .models_panel import engine_choice, generation_status, models_panel
 from .storage import AppStorage, UploadRoom, exit_on_sigterm
+
+logger = logging.getLogger(__name__)
 
 #: The handlers that do the app's work: they share one concurrency limit, examples included.
 WORK = ("transfer_image", "transfer_video", "edit_image", "edit_video", "generate")
@@ -215,10 +219,17 @@ def build_demo(examples: Path | None = None,
     return demo
 
 
-def launch(demo: gr.Blocks, **kwargs: Any) -> tuple[Any, str, str | None]:
-    """Launch with the app's upload limit; no paths beyond Gradio's own are served. SIGTERM
-    stops it as Ctrl-C does, removing its temporary files."""
+def launch(demo: gr.Blocks, auth: Credentials | None = None,
+           **kwargs: Any) -> tuple[Any, str, str | None]:
+    """Launch with the app's upload limits, behind a login page when given ``auth`` (said in
+    one line when it is open to others without one); no paths beyond Gradio's own and the
+    examples are served. SIGTERM stops it as Ctrl-C does, removing its temporary files."""
     exit_on_sigterm()
-    return demo.launch(max_file_size=APP_LIMITS.max_file_bytes,
+    warning = exposure_warning(kwargs.get("server_name"), bool(kwargs.get("share")), bool(auth))
+    if warning:
+        logger.warning(warning)
+    return demo.launch(max_file_size=APP_LIMITS.max_file_bytes, auth=auth or None,
+                       auth_message="DeepExPo: log in with the user name and password you "
+                                    "were given." if auth else None,
                        app_kwargs={"middleware": [Middleware(UploadRoom, storage=demo.storage)]},
                        **kwargs)
