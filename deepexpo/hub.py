@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from huggingface_hub import hf_hub_download, try_to_load_from_cache
+from huggingface_hub import get_session, hf_hub_download, try_to_load_from_cache
 from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 
 from .errors import CheckpointError, DeepExPoError, ModelNotAvailableError
@@ -36,6 +36,19 @@ except ImportError:  # pragma: no cover - depends on the installed huggingface_h
     from httpx import HTTPError as TransportError
 
 logger = logging.getLogger(__name__)
+
+
+class _RetriesAtDebug(logging.Filter):
+    """``huggingface_hub`` warns at each of its retries (twice over: through its own handler
+    and the root's), 22 lines before a failed download's one. They go to our log at DEBUG
+    (the CLI's ``-v``); the failure itself is said once, in our words."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        logger.debug("huggingface_hub: %s", record.getMessage())
+        return False
+
+
+logging.getLogger("huggingface_hub.utils._http").addFilter(_RetriesAtDebug())
 
 AUTO_DOWNLOAD_ENV = "DEEPEXPO_AUTO_DOWNLOAD"
 
@@ -57,6 +70,9 @@ WEIGHTS_DIR = _weights_dir()
 
 #: ``progress(fraction done, what is happening)`` while a model downloads.
 DownloadProgress = Callable[[float, str], None]
+
+#: How long the one request that checks the Hub can be reached may take.
+REACH_TIMEOUT_S = 5.0
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -311,6 +327,7 @@ def download(name: str, local_dir: str | os.PathLike | None = None, force: bool 
         _downloading.add(name)
         _failures.pop(name, None)
         try:
+            _check_reachable()
             folder = _fetch(model, local_dir, force, progress)
         except (HfHubHTTPError, LocalEntryNotFoundError, TransportError, OSError) as exc:
             reason = " ".join(str(exc).split())[:300] or type(exc).__name__
@@ -322,6 +339,22 @@ def download(name: str, local_dir: str | os.PathLike | None = None, force: bool 
             _downloading.discard(name)
     logger.info("downloaded %s into %s", model.description, folder)
     return folder
+
+
+def endpoint() -> str:
+    return (os.environ.get("HF_ENDPOINT") or "https://huggingface.co").rstrip("/")
+
+
+def _check_reachable() -> None:
+    """One quick request before a download, so an unreachable Hub (no network, a wrong
+    ``HF_ENDPOINT``) fails at once rather than after ``huggingface_hub``'s retries (about
+    25 s); any answer at all will do."""
+    url = endpoint()
+    try:
+        get_session().head(url, timeout=REACH_TIMEOUT_S, follow_redirects=False)
+    except TransportError as exc:
+        raise OSError(f"cannot reach {url} ({' '.join(str(exc).split()) or type(exc).__name__})"
+                      ) from exc
 
 
 def _fetch(model: HubModel, local_dir: str | os.PathLike | None, force: bool,
@@ -341,7 +374,7 @@ def _fetch(model: HubModel, local_dir: str | os.PathLike | None, force: bool,
         path = hf_hub_download(
             model.resolved_repo, file, revision=model.resolved_revision,
             cache_dir=None if local_dir is not None else hub_cache(), local_dir=local_dir,
-            endpoint=os.environ.get("HF_ENDPOINT") or None, force_download=force,
+            endpoint=endpoint(), force_download=force,
             tqdm_class=_progress_class(report))  # type: ignore[arg-type]
     if progress is not None:
         progress(1.0, f"{what}: done")

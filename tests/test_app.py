@@ -265,3 +265,16 @@ def test_sigterm_removes_the_apps_temporary_files(tmp_path, files):
     finally:
         proc.kill()
     assert list(tmp_path.glob("deepexpo-app-*")) == []
+
+
+def test_errors_name_files_never_the_servers_paths(tmp_path):
+    """A file gone from the app's temporary folder (pruned, say): the visitor is told its
+    name, not where the server keeps it."""
+    storage = AppStorage(parent=tmp_path)
+    try:
+        gone = storage.uploads / "3f2a9c" / "my photo.png"
+        with pytest.raises(gr.Error) as error:
+            Handlers(storage).transfer_image(str(gone), str(gone), *DEFAULTS, False)
+        assert error.value.message == "file not found: 'my photo.png'"
+    finally:
+        storage.remove()

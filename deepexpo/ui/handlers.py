@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -30,6 +31,18 @@ from .storage import AppStorage
 
 NO_EMOTION = "none"
 
+#: An absolute path on the server (an upload in the app's temporary folder, the weights
+#: folder), not part of a URL: quoted (spaces and all), or bare; group 2 or 3 is its last
+#: part, the file's name.
+_SERVER_PATH = re.compile(r"(?<![\w:/.~-])(?:(['\"])/(?:[^'\"\n]*/)?([^/'\"\n]*)(?=\1)"
+                          r"|/(?:[^/\s'\"]+/)+([^/\s'\"]+))")
+
+
+def user_message(text: object) -> str:
+    """``text`` as a visitor may see it: the server's paths reduced to their file names (an
+    upload's path says where the app keeps its files)."""
+    return _SERVER_PATH.sub(lambda m: (m[1] or "") + (m[2] if m[1] else m[3]), str(text))
+
 
 class _ForwardWarnings(logging.Handler):
     """Show the library's warnings (several faces, frames without a face) in the browser, for
@@ -41,19 +54,20 @@ class _ForwardWarnings(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         if record.thread == self.thread:
-            gr.Warning(record.getMessage())
+            gr.Warning(user_message(record.getMessage()))
 
 
 @contextlib.contextmanager
 def _user_facing() -> Iterator[None]:
-    """Library errors become one-line ``gr.Error``s; library warnings become ``gr.Warning``s."""
+    """Library errors become one-line ``gr.Error``s; library warnings become ``gr.Warning``s.
+    The one place where the library's words reach the visitor: see :func:`user_message`."""
     handler = _ForwardWarnings()
     logger = logging.getLogger("deepexpo")
     logger.addHandler(handler)
     try:
         yield
     except DeepExPoError as exc:
-        raise gr.Error(str(exc), print_exception=False) from exc
+        raise gr.Error(user_message(exc), print_exception=False) from exc
     finally:
         logger.removeHandler(handler)
 

@@ -208,7 +208,7 @@ def build_demo(examples: Path | None = None,
                                              sem_strength, guidance, steps, seed], result,
                          api_name="generate")
 
-        models_panel([controls[0], vcontrols[0], edit_engine], generation,
+        models_panel(demo, [controls[0], vcontrols[0], edit_engine], generation,
                      [image_run, video_run, generate_run])
     for block_fn in demo.fns.values():
         if block_fn.name in WORK:
