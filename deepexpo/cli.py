@@ -282,8 +282,7 @@ def _check_base(base: str | None) -> None:
 def _require(names: list[str]) -> None:
     """Every model a command needs, found or fetched before anything heavy loads."""
     with _download_bar() as progress:
-        for name in names:
-            hub.require(name, progress)
+        hub.require_all(names, progress)
 
 
 def _generate(args: argparse.Namespace) -> None:

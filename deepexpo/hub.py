@@ -106,7 +106,7 @@ class HubModel:
 
     @property
     def size(self) -> str:
-        return f"~{self.size_mb / 1000:.1f} GB" if self.size_mb >= 1000 else f"~{self.size_mb} MB"
+        return _size(self.size_mb)
 
     def locate(self) -> Path | None:
         """The first place that holds every file (or the packed file); ``None`` if none does.
@@ -155,6 +155,25 @@ class HubModel:
                f"set {AUTO_DOWNLOAD_ENV}=1 to fetch it on first use")
         return (f"{self.enables} needs {self.description} ('{self.resolved_repo}', {self.size}), "
                 f"which is not downloaded: {self.fetch_hint()}; {why}")
+
+
+def _size(mb: int) -> str:
+    return f"~{mb / 1000:.1f} GB" if mb >= 1000 else f"~{mb} MB"
+
+
+def missing_models_message(names: list[str]) -> str:
+    """What the models ``names`` (none on disk) are, all at once with their total size, and
+    how to get them: a user learns of every download before starting the first."""
+    models = [get_model(name) for name in names]
+    if len(models) == 1:
+        return models[0].missing_message()
+    why = ("downloads are off (HF_HUB_OFFLINE is set)" if offline() else
+           f"set {AUTO_DOWNLOAD_ENV}=1 to fetch them on first use")
+    listed = ", ".join(f"{m.description} ('{m.resolved_repo}', {m.size})" for m in models)
+    commands = ", ".join(f"`python -m deepexpo download {m.name}`" for m in models)
+    return (f"{models[0].enables} needs {len(models)} models that are not downloaded, "
+            f"{_size(sum(m.size_mb for m in models))} in all: {listed}; get them with "
+            f"{commands} or the app's Models panel; {why}")
 
 
 def _find(folder: Path, file: str) -> Path | None:
@@ -306,6 +325,17 @@ def require(name: str, progress: DownloadProgress | None = None,
         found = download(name, progress=progress)
     check_files(model, found)
     return found
+
+
+def require_all(names: list[str], progress: DownloadProgress | None = None,
+                allow_download: bool | None = None) -> list[Path]:
+    """:func:`require` for each of ``names``; when some are missing and may not be fetched,
+    one error names every one of them (:func:`missing_models_message`)."""
+    missing = [name for name in names if get_model(name).locate() is None]
+    allowed = auto_download_allowed() if allow_download is None else allow_download
+    if missing and not allowed:
+        raise ModelNotAvailableError(missing_models_message(missing))
+    return [require(name, progress, allow_download) for name in names]
 
 
 def download(name: str, local_dir: str | os.PathLike | None = None, force: bool = False,

@@ -129,6 +129,17 @@ def test_generation_explains_the_missing_base_model(client, files, monkeypatch):
                        api_name="/generate")
 
 
+def test_generation_names_every_missing_model_at_once(client, files):
+    with pytest.raises(AppError, match=r"needs 3 models that are not downloaded, ~7.6 GB in all: "
+                                       r".*download sd15.*download ip-adapter.*download "
+                                       r"controlnet-face"):
+        client.predict("a portrait in a garden", handle_file(files["astronaut.png"]),
+                       handle_file(files["open_mouth.png"]), 0.8, 0.8, 7.5, 30, 0,
+                       api_name="/generate")
+    status = client.predict(api_name="/model_status")[-1]
+    assert "needs 3 models that are not downloaded, ~7.6 GB in all" in status
+
+
 def test_edit_endpoint_smiles(client, files, hopper, measure):
     names = ExpressionControls.names()
     values = [1.0 if name == "smile" else 0.0 for name in names]

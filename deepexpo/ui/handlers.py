@@ -113,8 +113,7 @@ def download_progress(progress: gr.Progress) -> hub.DownloadProgress:
 def fetch_models(names: list[str], progress: gr.Progress) -> None:
     """The models a request needs: on disk, or fetched now with progress where downloads are
     allowed; otherwise a one-line error that says what is missing and how to get it."""
-    for name in names:
-        hub.require(name, download_progress(progress))
+    hub.require_all(names, download_progress(progress))
 
 
 def _engine(engine: str, progress: gr.Progress | None) -> str:
@@ -350,13 +349,17 @@ class Handlers:
                  identity_strength: float, semantic_strength: float, guidance: float,
                  steps: int, seed: int, progress: gr.Progress = gr.Progress()) -> str:
         _require(prompt.strip() if prompt else "", "Write a prompt.")
-        for name in GenerationSetup.needed(bool(identity), bool(reference)):
-            if hub.MODELS[name].locate() is None and not hub.auto_download_allowed():
-                if name == "sd15":
-                    raise gr.Error(hub.MODELS[name].missing_message(), print_exception=False)
-                gr.Warning(hub.MODELS[name].missing_message())
-            else:
-                fetch_models([name], progress)
+        needed = GenerationSetup.needed(bool(identity), bool(reference))
+        missing = [name for name in needed if hub.MODELS[name].locate() is None]
+        if missing and not hub.auto_download_allowed():
+            # Every missing model at once; without the base model nothing runs, without a
+            # branch generation runs without it.
+            message = user_message(hub.missing_models_message(missing))
+            if "sd15" in missing:
+                raise gr.Error(message, print_exception=False)
+            gr.Warning(message)
+            needed = [name for name in needed if name not in missing]
+        fetch_models(needed, progress)
         return self._save(self._gpu["generate"](
             GenerationSetup.detect(), prompt, identity, reference, float(identity_strength),
             float(semantic_strength), int(steps), float(guidance), int(seed),
