@@ -7,7 +7,8 @@ then ``--clients`` visitors, each sending one request after another in turn: an 
 transfer, a video reenactment (a 0.8 s clip of the bundled talking driver), an expression edit,
 and a Live session (``--live-frames`` webcam frames through the stream protocol the page uses,
 one every 0.1 s). Prints the requests completed and failed per kind, the p50/p95 latency
-(request to result; a Live session's: frame sent to its result), and the app's peak memory
+(request to result; a Live session's: its first frame sent to its first result, and how many
+of its frames came back rendered), and the app's peak memory
 (its process tree, sampled each second with psutil).
 
 Exits 3 on a freeze (no request finished, in success or failure, for ``--freeze-s`` = 60 s
@@ -56,6 +57,7 @@ class Tally:
     completed: Counter = field(default_factory=Counter)
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     failures: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    live_results: list[int] = field(default_factory=list)  # results per Live session
     in_flight: int = 0
     last_done: float = field(default_factory=time.monotonic)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -101,8 +103,10 @@ class LiveVisitor:
         self.frame = {"url": "data:image/jpeg;base64," + base64.b64encode(jpeg).decode(),
                       "meta": {"_type": "gradio.FileData"}}
 
-    def session(self, frames: int, interval_s: float = 0.1) -> list[float]:
-        """Seconds from each frame sent to the next result that came back after it."""
+    def session(self, frames: int, interval_s: float = 0.1) -> tuple[float, int]:
+        """Seconds from the first frame sent to the first result (the photo prepared and one
+        frame rendered), and how many results came back. (Later results are not paired with
+        their frames: a stream drops the frames that arrive while one renders.)"""
         with httpx.Client(base_url=self.url, timeout=120) as http:
             uploaded = http.post("gradio_api/upload", files={
                 "files": ("photo.jpg", self.photo_bytes)}).json()[0]
@@ -126,7 +130,7 @@ class LiveVisitor:
                                 continue
                             message = json.loads(line[5:])
                             if message.get("msg") == "process_streaming" and sent:
-                                results.append(time.monotonic() - sent[-1])
+                                results.append(time.monotonic() - sent[0])
                             elif message.get("msg") == "process_completed":
                                 if not message.get("success", True):
                                     failed.append(str(message.get("output")))
@@ -147,7 +151,7 @@ class LiveVisitor:
             done.wait(120)
             if failed or not results:
                 raise RuntimeError(failed[0] if failed else "no live result came back")
-            return results
+            return results[0], len(results)
 
 
 def visitor(index: int, url: str, files: dict[str, Path], live: LiveVisitor, args: argparse.Namespace,
@@ -168,7 +172,9 @@ def visitor(index: int, url: str, files: dict[str, Path], live: LiveVisitor, arg
             elif kind == "edit":
                 client.predict(handle_file(files["hopper"]), *EDIT, api_name="/edit_image")
             else:
-                tally.ended(kind, live.session(args.live_frames))
+                first, shown = live.session(args.live_frames)
+                tally.ended(kind, [first])
+                tally.live_results.append(shown)
                 continue
             tally.ended(kind, [time.monotonic() - start])
         except Exception as exc:  # noqa: BLE001 - a failed request is a figure, not the end
@@ -272,6 +278,9 @@ def main() -> int:
         failures = tally.failures[kind]
         print(f"{kind:6s}: {done} completed, {len(failures)} failed{timing}"
               + (f" (first: {failures[0]})" if failures else ""))
+    if tally.live_results:
+        print(f"live sessions: median {statistics.median(tally.live_results):.0f} results of "
+              f"{args.live_frames} frames sent")
     everything = [t for k in KINDS if k != "live" for t in tally.latencies[k]]
     if everything:
         print(f"image+video+edit requests: p50 {statistics.median(everything):.2f} s, "

@@ -346,6 +346,7 @@ def download(name: str, local_dir: str | os.PathLike | None = None, force: bool 
     model; the next try resumes them."""
     model = get_model(name)
     if offline():
+        _failures[name] = "downloads are off (HF_HUB_OFFLINE is set)"
         raise ModelNotAvailableError(
             f"cannot download {model.description}: HF_HUB_OFFLINE is set; unset it, or copy "
             f"the files into '{WEIGHTS_DIR}'")
