@@ -373,6 +373,7 @@ def download(name: str, local_dir: str | os.PathLike | None = None, force: bool 
 
 
 def endpoint() -> str:
+    """The Hub's address: ``HF_ENDPOINT`` (a mirror, the tests' loopback Hub), else the Hub."""
     return (os.environ.get("HF_ENDPOINT") or "https://huggingface.co").rstrip("/")
 
 

@@ -22,7 +22,7 @@ from .handlers import download_progress, user_message
 def _state(name: str) -> str:
     status = hub.status(name)
     if status.state == "failed":
-        return "failed: " + status.detail.replace("|", "\\|")  # a table cell
+        return "failed: " + user_message(status.detail).replace("|", "\\|")  # a table cell
     if status.state == "not downloaded":
         return "not downloaded" + (", fetched on first use" if hub.auto_download_allowed() else "")
     return status.state
