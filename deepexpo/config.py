@@ -110,8 +110,8 @@ class LiveConfig:
     streams: int = 4
     # A webcam frame's size, checked from its header before decoding: a few hundred KB of PNG
     # can declare 12000x12000 pixels (1.2 GB decoded). A 4K webcam fits.
-    max_frame_bytes: int = 16 * 1024 * 1024
-    max_frame_pixels: int = 3840 * 2160
+    frame_limits: InputLimits = InputLimits(max_file_bytes=16 * 1024 * 1024,
+                                            max_image_pixels=3840 * 2160)
     session_s: int = 60  # a session's time, after which its slot goes to whoever waits
     idle_s: float = 3.0  # a visitor whose frames stop this long (a closed tab) leaves
     frame_interval_s: float = 0.05  # how often the browser sends a webcam frame

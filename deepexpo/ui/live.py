@@ -20,7 +20,7 @@ import gradio as gr
 from PIL import Image, UnidentifiedImageError
 
 from .. import get_pipeline
-from ..config import APP_LIMITS, LIVE, LiveConfig
+from ..config import APP_LIMITS, LIVE, InputLimits, LiveConfig
 from ..engines import resolve_engine
 from ..errors import DeepExPoError, InputError
 from ..face.canonical import REGIONS
@@ -37,24 +37,24 @@ FROM_FIRST = "Live: the photo moves as you move from your first frame."
 FROM_NEUTRAL = "Live: the photo moves as you move from the neutral you set."
 
 
-def check_frame(frame: bytes, config: LiveConfig) -> None:
+def check_frame(frame: bytes, limits: InputLimits) -> None:
     """A webcam frame's size, read from its header before anything is decoded; a one-line
-    :class:`InputError` for a frame larger than a webcam's."""
-    megapixels = f"{config.max_frame_pixels / 1e6:.1f} megapixels"
-    if len(frame) > config.max_frame_bytes:
-        raise InputError(f"webcam frame is {len(frame) / 2**20:.0f} MB; the limit is "
-                         f"{config.max_frame_bytes / 2**20:.0f} MB")
+    :class:`InputError` for a frame beyond ``limits`` (a webcam's, far below an upload's)."""
+    what, limit = "webcam frame", f"the limit is {limits.max_image_pixels / 1e6:.0f} megapixels"
+    if len(frame) > limits.max_file_bytes:
+        raise InputError(f"{what} is {len(frame) / 2**20:.0f} MB; the limit is "
+                         f"{limits.max_file_bytes / 2**20:.0f} MB")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(frame)) as header:
                 width, height = header.size
     except Image.DecompressionBombError as exc:
-        raise InputError(f"webcam frame is larger than {megapixels}") from exc
+        raise InputError(f"{what} has too many pixels; {limit}") from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise InputError("cannot read webcam frame: not an image") from exc
-    if width * height > config.max_frame_pixels:
-        raise InputError(f"webcam frame is {width}x{height} pixels; the limit is {megapixels}")
+        raise InputError(f"cannot read {what}: not an image") from exc
+    if width * height > limits.max_image_pixels:
+        raise InputError(f"{what} is {width}x{height} pixels; {limit}")
 
 
 class _Visitor:
@@ -141,7 +141,7 @@ class LiveHandlers:
         try:
             if not photo:
                 raise InputError(NO_PHOTO)
-            check_frame(frame, self.config)
+            check_frame(frame, self.config.frame_limits)
             visitor = self.slots.claim(request.session_hash, lambda: _Visitor(self.config))
             result = visitor.reenactor_for(photo).drive(
                 decode_image(frame, "webcam frame"), motion_options(region, not relative, strength),
