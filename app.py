@@ -33,8 +33,7 @@ if __name__ == "__main__":
         logins = credentials(args.auth)
     except DeepExPoError as exc:
         parser.error(str(exc))
-    # The app's own messages; third-party libraries only when they warn.
+    # Warnings and errors, ours and third-party libraries' (per-request notes would drown them).
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("deepexpo").setLevel(logging.INFO)
     launch(build_demo(EXAMPLES), auth=logins, server_name=args.host, server_port=args.port,
            share=args.share)
