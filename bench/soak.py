@@ -9,7 +9,8 @@ and a Live session (``--live-frames`` webcam frames through the stream protocol 
 one every 0.1 s). Prints the requests completed and failed per kind, the p50/p95 latency
 (request to result; a Live session's: its first frame sent to its first result, and how many
 of its frames came back rendered), and the app's peak memory
-(its process tree, sampled each second with psutil).
+(its process tree, sampled each second with psutil), and how many tracebacks its log holds
+(a request that failed with anything but a one-line error).
 
 Exits 3 on a freeze (no request finished, in success or failure, for ``--freeze-s`` = 60 s
 while some were in flight) and 4 on a leak (the tree's memory over the run's second half grew
@@ -261,6 +262,9 @@ def main() -> int:
                       f"{sum(map(len, tally.failures.values()))} failed, "
                       f"{samples[-1][1] / 2**20:.0f} MB", flush=True)
         stop.set()
+        log.flush()
+        tracebacks = (folder / "app.log").read_text(errors="replace").count("Traceback")
+        print(f"tracebacks in the app's log during the run: {tracebacks}")
     finally:
         stop.set()
         app.terminate()
