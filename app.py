@@ -13,6 +13,10 @@ from pathlib import Path
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no network call at start
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")  # their notices are not the user's
 os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
+# imageio-ffmpeg starts ffmpeg with a preexec_fn (to keep Ctrl-C from it), which makes Python
+# run code in the forked child; in a process with many threads (the app's) that child can hang
+# for good before it runs ffmpeg, and the job with it (imageio-ffmpeg's issue #58).
+os.environ.setdefault("IMAGEIO_FFMPEG_NO_PREVENT_SIGINT", "1")
 
 from deepexpo.errors import DeepExPoError  # noqa: E402
 from deepexpo.ui import build_demo, launch  # noqa: E402

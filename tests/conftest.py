@@ -36,6 +36,11 @@ from deepexpo.motion.state import FaceMotion
 if TYPE_CHECKING:
     from .loopback_hub import LoopbackHub
 
+# As app.py sets it: ffmpeg started without imageio-ffmpeg's preexec_fn, whose forked child can
+# hang for good in a process with as many threads as the test session's (seen: a full run stuck
+# in PyOS_AfterFork_Child while reading a test video).
+os.environ.setdefault("IMAGEIO_FFMPEG_NO_PREVENT_SIGINT", "1")
+
 #: Frame rate of the ``driving_video`` fixture.
 FPS = 10.0
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
