@@ -12,4 +12,6 @@ RUN pip install --no-cache-dir --extra-index-url https://download.pytorch.org/wh
 
 COPY . .
 EXPOSE 7860
+# It listens on 0.0.0.0 so the port mapping reaches it: anyone who reaches the port can use it.
+# Give it a login: docker run -p 7860:7860 -e DEEPEXPO_AUTH=user:password ... (README, Sharing).
 CMD ["python", "app.py", "--host", "0.0.0.0", "--port", "7860"]

@@ -18,11 +18,12 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from .runtime import bound_blas_threads
+from .runtime import bound_blas_threads, fork_ffmpeg_safely
 
-# Before numpy is imported: the app's and a caller's threads must never deadlock in OpenBLAS
-# (see runtime.py).
+# Before numpy is imported: the app's and a caller's threads must never deadlock in OpenBLAS,
+# nor in a forked FFmpeg's start (see runtime.py).
 bound_blas_threads()
+fork_ffmpeg_safely()
 
 import numpy as np  # noqa: E402
 

@@ -305,8 +305,7 @@ def _check_base(base: str | None) -> None:
 def _require(names: list[str]) -> None:
     """Every model a command needs, found or fetched before anything heavy loads."""
     with _download_bar() as progress:
-        for name in names:
-            hub.require(name, progress)
+        hub.require_all(names, progress)
 
 
 def _generate(args: argparse.Namespace) -> None:
@@ -317,11 +316,10 @@ def _generate(args: argparse.Namespace) -> None:
     from .engines import cuda_available
     from .fusion.speed import FAST, SETTINGS, fast_models, resolve_speed
 
-    _require(["sd15"] * (args.base is None))  # first: the one error that stops everything
     speed = resolve_speed(args.speed, cuda_available())
     fast_parts = fast_models(not args.no_tiny_vae) if speed == FAST else []
-    _require(["ip-adapter"] * (not args.no_identity) + ["controlnet-face"] * args.controlnet
-             + fast_parts)
+    _require(["sd15"] * (args.base is None) + ["ip-adapter"] * (not args.no_identity)
+             + ["controlnet-face"] * args.controlnet + fast_parts)  # every missing one at once
     from .fusion.pipeline import FusionPipeline
 
     weights = args.semantic_weights or trained_semantic_weights()

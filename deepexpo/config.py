@@ -97,10 +97,12 @@ class SmoothingConfig:
 @dataclass(frozen=True)
 class StorageLimits:
     """The app's uploads and results: deleted once older than ``max_age_s``, and oldest first
-    while they add up to more than ``max_bytes``."""
+    to make room for an upload that would take them past ``max_bytes`` (files younger than
+    ``keep_recent_s``, likely in use by a job, stay: the upload is refused instead)."""
 
     max_age_s: float = 900.0
     max_bytes: int = 2 * 1024**3
+    keep_recent_s: float = 300.0
     prune_every_s: float = 60.0
 
 
@@ -119,6 +121,13 @@ class LiveConfig:
     """The Live tab: a photo driven by the visitor's webcam, one frame at a time."""
 
     slots: int = 1  # live sessions at once across the app; visitors beyond them wait in line
+    # Webcam streams handled at once: those with a slot and those told their place in line
+    # (each stream holds one while it runs); more wait in Gradio's queue.
+    streams: int = 4
+    # A webcam frame's size, checked from its header before decoding: a few hundred KB of PNG
+    # can declare 12000x12000 pixels (1.2 GB decoded). A 4K webcam fits.
+    frame_limits: InputLimits = InputLimits(max_file_bytes=16 * 1024 * 1024,
+                                            max_image_pixels=3840 * 2160)
     session_s: int = 60  # a session's time, after which its slot goes to whoever waits
     idle_s: float = 3.0  # a visitor whose frames stop this long (a closed tab) leaves
     frame_interval_s: float = 0.05  # how often the browser sends a webcam frame

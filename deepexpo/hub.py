@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from huggingface_hub import hf_hub_download, try_to_load_from_cache
+from huggingface_hub import get_session, hf_hub_download, try_to_load_from_cache
 from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 
 from .errors import CheckpointError, DeepExPoError, ModelNotAvailableError
@@ -36,6 +36,19 @@ except ImportError:  # pragma: no cover - depends on the installed huggingface_h
     from httpx import HTTPError as TransportError
 
 logger = logging.getLogger(__name__)
+
+
+class _RetriesAtDebug(logging.Filter):
+    """``huggingface_hub`` warns at each of its retries (twice over: through its own handler
+    and the root's), 22 lines before a failed download's one. They go to our log at DEBUG
+    (the CLI's ``-v``); the failure itself is said once, in our words."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        logger.debug("huggingface_hub: %s", record.getMessage())
+        return False
+
+
+logging.getLogger("huggingface_hub.utils._http").addFilter(_RetriesAtDebug())
 
 AUTO_DOWNLOAD_ENV = "DEEPEXPO_AUTO_DOWNLOAD"
 
@@ -57,6 +70,9 @@ WEIGHTS_DIR = _weights_dir()
 
 #: ``progress(fraction done, what is happening)`` while a model downloads.
 DownloadProgress = Callable[[float, str], None]
+
+#: How long the one request that checks the Hub can be reached may take.
+REACH_TIMEOUT_S = 5.0
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -90,7 +106,7 @@ class HubModel:
 
     @property
     def size(self) -> str:
-        return f"~{self.size_mb / 1000:.1f} GB" if self.size_mb >= 1000 else f"~{self.size_mb} MB"
+        return _size(self.size_mb)
 
     def locate(self) -> Path | None:
         """The first place that holds every file (or the packed file); ``None`` if none does.
@@ -139,6 +155,25 @@ class HubModel:
                f"set {AUTO_DOWNLOAD_ENV}=1 to fetch it on first use")
         return (f"{self.enables} needs {self.description} ('{self.resolved_repo}', {self.size}), "
                 f"which is not downloaded: {self.fetch_hint()}; {why}")
+
+
+def _size(mb: int) -> str:
+    return f"~{mb / 1000:.1f} GB" if mb >= 1000 else f"~{mb} MB"
+
+
+def missing_models_message(names: list[str]) -> str:
+    """What the models ``names`` (none on disk) are, all at once with their total size, and
+    how to get them: a user learns of every download before starting the first."""
+    models = [get_model(name) for name in names]
+    if len(models) == 1:
+        return models[0].missing_message()
+    why = ("downloads are off (HF_HUB_OFFLINE is set)" if offline() else
+           f"set {AUTO_DOWNLOAD_ENV}=1 to fetch them on first use")
+    listed = ", ".join(f"{m.description} ('{m.resolved_repo}', {m.size})" for m in models)
+    commands = ", ".join(f"`python -m deepexpo download {m.name}`" for m in models)
+    return (f"{models[0].enables} needs {len(models)} models that are not downloaded, "
+            f"{_size(sum(m.size_mb for m in models))} in all: {listed}; get them with "
+            f"{commands} or the app's Models panel; {why}")
 
 
 def _find(folder: Path, file: str) -> Path | None:
@@ -309,6 +344,17 @@ def require(name: str, progress: DownloadProgress | None = None,
     return found
 
 
+def require_all(names: list[str], progress: DownloadProgress | None = None,
+                allow_download: bool | None = None) -> list[Path]:
+    """:func:`require` for each of ``names``; when some are missing and may not be fetched,
+    one error names every one of them (:func:`missing_models_message`)."""
+    missing = [name for name in names if get_model(name).locate() is None]
+    allowed = auto_download_allowed() if allow_download is None else allow_download
+    if missing and not allowed:
+        raise ModelNotAvailableError(missing_models_message(missing))
+    return [require(name, progress, allow_download) for name in names]
+
+
 def download(name: str, local_dir: str | os.PathLike | None = None, force: bool = False,
              progress: DownloadProgress | None = None) -> Path:
     """Fetch the model's files into the Hugging Face cache, or into ``local_dir``, and return
@@ -317,6 +363,7 @@ def download(name: str, local_dir: str | os.PathLike | None = None, force: bool 
     model; the next try resumes them."""
     model = get_model(name)
     if offline():
+        _failures[name] = "downloads are off (HF_HUB_OFFLINE is set)"
         raise ModelNotAvailableError(
             f"cannot download {model.description}: HF_HUB_OFFLINE is set; unset it, or copy "
             f"the files into '{WEIGHTS_DIR}'")
@@ -328,6 +375,7 @@ def download(name: str, local_dir: str | os.PathLike | None = None, force: bool 
         _downloading.add(name)
         _failures.pop(name, None)
         try:
+            _check_reachable()
             folder = _fetch(model, local_dir, force, progress)
         except (HfHubHTTPError, LocalEntryNotFoundError, TransportError, OSError) as exc:
             reason = " ".join(str(exc).split())[:300] or type(exc).__name__
@@ -339,6 +387,23 @@ def download(name: str, local_dir: str | os.PathLike | None = None, force: bool 
             _downloading.discard(name)
     logger.info("downloaded %s into %s", model.description, folder)
     return folder
+
+
+def endpoint() -> str:
+    """The Hub's address: ``HF_ENDPOINT`` (a mirror, the tests' loopback Hub), else the Hub."""
+    return (os.environ.get("HF_ENDPOINT") or "https://huggingface.co").rstrip("/")
+
+
+def _check_reachable() -> None:
+    """One quick request before a download, so an unreachable Hub (no network, a wrong
+    ``HF_ENDPOINT``) fails at once rather than after ``huggingface_hub``'s retries (about
+    25 s); any answer at all will do."""
+    url = endpoint()
+    try:
+        get_session().head(url, timeout=REACH_TIMEOUT_S, follow_redirects=False)
+    except TransportError as exc:
+        raise OSError(f"cannot reach {url} ({' '.join(str(exc).split()) or type(exc).__name__})"
+                      ) from exc
 
 
 def _fetch(model: HubModel, local_dir: str | os.PathLike | None, force: bool,
@@ -358,7 +423,7 @@ def _fetch(model: HubModel, local_dir: str | os.PathLike | None, force: bool,
         path = hf_hub_download(
             model.resolved_repo, file, revision=model.resolved_revision,
             cache_dir=None if local_dir is not None else hub_cache(), local_dir=local_dir,
-            endpoint=os.environ.get("HF_ENDPOINT") or None, force_download=force,
+            endpoint=endpoint(), force_download=force,
             tqdm_class=_progress_class(report))  # type: ignore[arg-type]
     if progress is not None:
         progress(1.0, f"{what}: done")

@@ -40,6 +40,17 @@ def bound_blas_threads() -> None:
     threadpool_limits(limit, user_api="blas")
 
 
+def fork_ffmpeg_safely() -> None:
+    """FFmpeg started without imageio-ffmpeg's ``preexec_fn`` (a user's setting wins).
+
+    That hook, which keeps Ctrl-C away from FFmpeg, makes Python run code in the forked child
+    before it execs; in a process with many threads (the app's jobs, a test session) that child
+    can hang for good in ``PyOS_AfterFork_Child``, and the job waiting on it with it
+    (imageio-ffmpeg's issue #58; seen here in a full test run). Read at each start, so setting
+    it at import covers every reader and writer."""
+    os.environ.setdefault("IMAGEIO_FFMPEG_NO_PREVENT_SIGINT", "1")
+
+
 def quiet_native_stderr() -> None:
     """Native libraries' writes to descriptor 2 are discarded; Python's ``sys.stderr``
     (logging, progress bars, errors, tracebacks) still reaches the terminal. Call once, in a

@@ -129,6 +129,17 @@ def test_generation_explains_the_missing_base_model(client, files, monkeypatch):
                        api_name="/generate")
 
 
+def test_generation_names_every_missing_model_at_once(client, files):
+    with pytest.raises(AppError, match=r"needs 3 models that are not downloaded, ~7.6 GB in all: "
+                                       r".*download sd15.*download ip-adapter.*download "
+                                       r"controlnet-face"):
+        client.predict("a portrait in a garden", handle_file(files["astronaut.png"]),
+                       handle_file(files["open_mouth.png"]), 0.8, 0.8, 7.5, 30, 0,
+                       api_name="/generate")
+    status = client.predict(api_name="/model_status")[-1]
+    assert "needs 3 models that are not downloaded, ~7.6 GB in all" in status
+
+
 def test_edit_endpoint_smiles(client, files, hopper, measure):
     names = ExpressionControls.names()
     values = [1.0 if name == "smile" else 0.0 for name in names]
@@ -265,3 +276,16 @@ def test_sigterm_removes_the_apps_temporary_files(tmp_path, files):
     finally:
         proc.kill()
     assert list(tmp_path.glob("deepexpo-app-*")) == []
+
+
+def test_errors_name_files_never_the_servers_paths(tmp_path):
+    """A file gone from the app's temporary folder (pruned, say): the visitor is told its
+    name, not where the server keeps it."""
+    storage = AppStorage(parent=tmp_path)
+    try:
+        gone = storage.uploads / "3f2a9c" / "my photo.png"
+        with pytest.raises(gr.Error) as error:
+            Handlers(storage).transfer_image(str(gone), str(gone), *DEFAULTS, False)
+        assert error.value.message == "file not found: 'my photo.png'"
+    finally:
+        storage.remove()

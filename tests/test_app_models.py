@@ -100,9 +100,38 @@ def test_a_failed_download_shows_in_the_panel(loopback, monkeypatch, tmp_path):
     loopback.faults.append(Fault("model_index.json", "status", times=8))
     client, demo = _client(tmp_path)
     try:
-        with pytest.raises(AppError, match="could not download the Stable Diffusion 1.5"):
-            client.predict(api_name="/download_sd15")
+        table, *engines, _ = client.predict(api_name="/download_sd15")  # not an error
+        assert "failed: " in _row(table, "sd15") and "500" in _row(table, "sd15")
+        assert all(engine["__type__"] == "update" for engine in engines)
         assert "failed: " in _row(_panel(client), "sd15")
+    finally:
+        demo.close()
+
+
+@pytest.mark.timeout(60)
+def test_an_unreachable_hub_fails_the_download_at_once_and_every_page_sees_it(
+        monkeypatch, tmp_path):
+    """Before: about 24 s of "processing" (the Hub client's retries), then an error that put
+    an "Error" badge in place of the engine choices, and a new page still said "not
+    downloaded"."""
+    import socket
+
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{closed.getsockname()[1]}")
+    monkeypatch.setattr(hub, "_failures", {})
+    client, demo = _client(tmp_path)
+    try:
+        start = time.perf_counter()
+        job = client.submit(api_name="/download_neural")
+        table, *engines, _ = job.result(timeout=30)
+        assert time.perf_counter() - start < 5
+        assert "failed: cannot reach http://127.0.0.1:" in _row(table, "neural")
+        assert all("neural: failed: cannot reach" in engine["info"] for engine in engines)
+        # A page opened now reads the state when it loads, not as the app was built.
+        load = next(fn for fn in demo.fns.values() if any(
+            trigger[1] == "load" for trigger in fn.targets))
+        assert "failed: cannot reach" in load.fn()[0]
     finally:
         demo.close()
 

@@ -114,3 +114,40 @@ def test_models_panel_lists_the_hub_models(page, outside_requests, tmp_path):
     table.scroll_into_view_if_needed()
     page.screenshot(path=os.environ.get("DEEPEXPO_MODELS_SCREENSHOT", tmp_path / "models.png"))
     assert outside_requests == []
+
+
+def test_a_failed_download_shows_at_once_and_on_pages_opened_later(page, monkeypatch):
+    """An unreachable Hub: the table says "failed: why" within seconds (before: about 24 s of
+    "processing"), the engine choice stays a working dropdown (before: an "Error" badge in its
+    place), and a page opened afterwards shows the failure (before: "not downloaded")."""
+    import socket
+    import time
+
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{closed.getsockname()[1]}")
+    monkeypatch.setattr(hub, "_failures", {})
+    page.get_by_role("tab", name="Image → Image").click()
+    table = page.locator("#models-table")
+    if not table.is_visible():
+        page.get_by_role("button", name="Models").first.click()
+    start = time.perf_counter()
+    page.get_by_role("button", name="Download neural (~523 MB)").click()
+    page.wait_for_function(
+        "document.querySelector('#models-table').innerText.includes('failed: cannot reach')",
+        timeout=10_000)
+    assert time.perf_counter() - start < 8
+    engine = page.get_by_label("Engine").first
+    assert engine.is_visible() and "failed: cannot reach" in page.inner_text("body")
+    engine.click()
+    page.get_by_role("option", name="warp").click()
+    assert engine.input_value() == "warp"
+    fresh = page.context.browser.new_page(viewport={"width": 1280, "height": 900})
+    try:
+        fresh.goto(page.url)
+        fresh.get_by_role("button", name="Models").first.click()
+        fresh.wait_for_function(
+            "document.querySelector('#models-table').innerText.includes('failed: cannot reach')",
+            timeout=30_000)
+    finally:
+        fresh.close()

@@ -136,4 +136,5 @@ def test_generate_checks_its_models_before_loading_anything(inputs, tmp_path):
                           timeout=120)
     assert proc.stdout.split() == ["2", "False"]
     assert proc.stderr.strip().splitlines() == [proc.stderr.strip()]
-    assert "needs the Stable Diffusion 1.5 base model" in proc.stderr
+    assert "needs 2 models that are not downloaded" in proc.stderr  # base and identity
+    assert "the Stable Diffusion 1.5 base model" in proc.stderr

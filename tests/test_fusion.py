@@ -493,3 +493,20 @@ def test_the_fast_mode_runs_in_bfloat16(monkeypatch, loopback, astronaut):
     assert fusion.pipe.unet.dtype == torch.bfloat16
     out = _fast(fusion, identity_image=astronaut, steps=2)
     assert out.shape == (32, 32, 3) and out.std() > 0
+
+
+def test_generate_names_every_missing_model_at_once(tmp_path):
+    """Before: only the base model (4.3 GB); the IP-Adapter (2.6 GB) and the ControlNet were
+    learnt of one download later each."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")}
+    proc = subprocess.run([sys.executable, "-m", "deepexpo", "generate", "--prompt", "a portrait",
+                           "--controlnet", "--output", str(tmp_path / "o.png")],
+                          capture_output=True, text=True, env=env, check=False, timeout=120)
+    assert proc.returncode == 2
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith(
+        "error: text-prompted generation needs 3 models that are not downloaded, ~7.6 GB in all")
+    for name in ("sd15", "ip-adapter", "controlnet-face"):
+        assert f"python -m deepexpo download {name}`" in lines[0]
+    for size in ("~4.3 GB", "~2.6 GB", "~723 MB"):
+        assert size in lines[0]

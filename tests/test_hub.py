@@ -107,3 +107,26 @@ def test_a_damaged_checkpoint_is_one_line_and_force_fetches_it_again(loopback):
     assert "\n" not in str(err.value)
     hub.download("neural", force=True)
     assert hub.require("neural") == folder
+
+
+@pytest.mark.timeout(60)
+def test_an_unreachable_hub_fails_at_once_in_one_line(tmp_path):
+    """No network (or a wrong ``HF_ENDPOINT``): before, 22 lines of retry warnings over 25 s
+    and then the error; now the one line, in a second or two."""
+    import socket
+    import time
+
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    env = {**os.environ, "HF_ENDPOINT": f"http://127.0.0.1:{port}", "HF_HOME": str(tmp_path)}
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "deepexpo", "download", "neural"],
+                          capture_output=True, text=True, env=env, timeout=60)
+    elapsed = time.perf_counter() - start
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert proc.returncode == 2 and len(lines) == 1, proc.stderr
+    assert lines[0].startswith("error: could not download the LivePortrait networks")
+    assert f"cannot reach http://127.0.0.1:{port}" in lines[0]
+    assert elapsed < 20  # the interpreter's start and imports; the failure itself is instant
+    assert hub.status("neural").state == "not downloaded"  # another process's failure

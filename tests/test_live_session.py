@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
 import cv2
@@ -221,3 +223,95 @@ def test_live_handler_says_what_is_wrong_in_the_status(tmp_path, astronaut, hopp
     handlers.stop(visitor)
     assert handlers.frame(frame, photo, *settings, other)[1].startswith("Live:")
     handlers.stop(other)
+
+
+def _blank_png(width: int, height: int) -> bytes:
+    """A real, whole PNG of ``width`` x ``height`` black pixels, written row by row: a few
+    hundred KB on the wire that decode to gigabytes."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, payload: bytes) -> bytes:
+        return (struct.pack(">I", len(payload)) + kind + payload
+                + struct.pack(">I", zlib.crc32(kind + payload)))
+
+    packer, row = zlib.compressobj(9), b"\x00" * (1 + 3 * width)
+    pixels = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2,
+                                                              0, 0, 0))
+            + chunk(b"IDAT", pixels) + chunk(b"IEND", b""))
+
+
+@pytest.mark.timeout(60)
+def test_live_refuses_a_huge_frame_from_its_header(tmp_path, astronaut):
+    """The issue's 420 KB PNG of 12000x12000 as a webcam frame: 1.18 GB and 11 s before the
+    limit message. Refused from its header, at once and without decoding it."""
+    import psutil
+
+    photo = str(write_image(tmp_path / "astronaut.png", astronaut))
+    bomb = _blank_png(12000, 12000)
+    assert len(bomb) < 600_000
+    handlers = LiveHandlers()
+    process, peak, done = psutil.Process(), [0], threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], process.memory_info().rss)
+
+    before = process.memory_info().rss
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    start = time.perf_counter()
+    try:
+        status = handlers.frame(bomb, photo, "all", 1.0, True, True,
+                                SimpleNamespace(session_hash="big"))[1]
+    finally:
+        done.set()
+        sampler.join()
+    elapsed = time.perf_counter() - start
+    assert status == "webcam frame is 12000x12000 pixels; the limit is 8 megapixels"
+    assert elapsed < 2.0 and peak[0] - before < 200 * 2**20
+
+
+@pytest.mark.timeout(120)
+def test_live_first_frames_arriving_together_share_one_reenactor(tmp_path, astronaut, hopper,
+                                                                 monkeypatch):
+    """Three first frames of one visitor at once: one prepares the photo, the others wait for
+    it (before: ``TypeError: NoneType takes no arguments`` in ``reenactor_for``)."""
+    photo = str(write_image(tmp_path / "astronaut.png", astronaut))
+    made = []
+
+    class SlowReenactor(LiveReenactor):
+        def __init__(self, *args, **kwargs):
+            time.sleep(0.5)  # preparing a photo takes a while; the others arrive meanwhile
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(live_ui, "LiveReenactor", SlowReenactor)
+    handlers = LiveHandlers()
+    frame, visitor = _webcam_jpeg(hopper), SimpleNamespace(session_hash="same")
+    with ThreadPoolExecutor(3) as pool:
+        results = list(pool.map(lambda _: handlers.frame(frame, photo, "all", 1.0, True, True,
+                                                         visitor), range(3)))
+    assert len(made) == 1
+    rendered = [image for image, _ in results if isinstance(image, np.ndarray)]
+    assert rendered and all(image.shape == astronaut.shape for image in rendered)
+    handlers.stop(visitor)
+
+
+def test_every_queued_endpoint_has_a_concurrency_limit():
+    """Work shares two places; a Live stream holds one of ``LIVE.streams`` while it runs (its
+    visitor holds a slot or is told their place in line); nothing is unbounded."""
+    from deepexpo.config import APP_CONCURRENCY, LIVE
+    from deepexpo.ui import build_demo
+
+    demo = build_demo()
+    try:
+        queued = [fn for fn in demo.fns.values() if fn.queue is not False]
+        assert queued and all(fn.concurrency_limit is not None for fn in queued)
+        assert demo._queue.default_concurrency_limit == 1  # what "default" stands for
+        limits = {fn.name: (fn.concurrency_id, fn.concurrency_limit) for fn in queued}
+        assert limits["frame"][1] == LIVE.streams
+        assert limits["transfer_video"] == ("work", APP_CONCURRENCY.work)
+    finally:
+        demo.storage.remove()

@@ -59,8 +59,9 @@ class GenerationSetup:
     def describe(self) -> list[str]:
         """One line per part: what is there, or what is missing and how to get it."""
         models = hub.MODELS
-        if not self.base_ready:
-            return [f"Base model: not downloaded ({models['sd15'].missing_message()})."]
+        if not self.base_ready:  # every model a request with both images would need
+            missing = [name for name in self.needed(True, True) if models[name].locate() is None]
+            return [f"Base model: not downloaded ({hub.missing_models_message(missing)})."]
         lines = ["Base model: ready."]
         lines.append("Identity: IP-Adapter plus-face." if self.identity else
                      f"Identity: off ({models['ip-adapter'].missing_message()}).")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -31,6 +32,18 @@ from .storage import AppStorage
 
 NO_EMOTION = "none"
 
+#: An absolute path on the server (an upload in the app's temporary folder, the weights
+#: folder), not part of a URL: quoted (spaces and all), or bare; group 2 or 3 is its last
+#: part, the file's name.
+_SERVER_PATH = re.compile(r"(?<![\w:/.~-])(?:(['\"])/(?:[^'\"\n]*/)?([^/'\"\n]*)(?=\1)"
+                          r"|/(?:[^/\s'\"]+/)+([^/\s'\"]+))")
+
+
+def user_message(text: object) -> str:
+    """``text`` as a visitor may see it: the server's paths reduced to their file names (an
+    upload's path says where the app keeps its files)."""
+    return _SERVER_PATH.sub(lambda m: (m[1] or "") + (m[2] if m[1] else m[3]), str(text))
+
 
 class _ForwardWarnings(logging.Handler):
     """Show the library's warnings (several faces, frames without a face) in the browser, for
@@ -42,19 +55,20 @@ class _ForwardWarnings(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         if record.thread == self.thread:
-            gr.Warning(record.getMessage())
+            gr.Warning(user_message(record.getMessage()))
 
 
 @contextlib.contextmanager
 def _user_facing() -> Iterator[None]:
-    """Library errors become one-line ``gr.Error``s; library warnings become ``gr.Warning``s."""
+    """Library errors become one-line ``gr.Error``s; library warnings become ``gr.Warning``s.
+    The one place where the library's words reach the visitor: see :func:`user_message`."""
     handler = _ForwardWarnings()
     logger = logging.getLogger("deepexpo")
     logger.addHandler(handler)
     try:
         yield
     except DeepExPoError as exc:
-        raise gr.Error(str(exc), print_exception=False) from exc
+        raise gr.Error(user_message(exc), print_exception=False) from exc
     finally:
         logger.removeHandler(handler)
 
@@ -100,8 +114,7 @@ def download_progress(progress: gr.Progress) -> hub.DownloadProgress:
 def fetch_models(names: list[str], progress: gr.Progress) -> None:
     """The models a request needs: on disk, or fetched now with progress where downloads are
     allowed; otherwise a one-line error that says what is missing and how to get it."""
-    for name in names:
-        hub.require(name, download_progress(progress))
+    hub.require_all(names, download_progress(progress))
 
 
 def _engine(engine: str, progress: gr.Progress | None) -> str:
@@ -357,13 +370,17 @@ class Handlers:
         """``speed``: fast (the few-step LoRA) or quality; the Stop button (the same browser
         session) cancels it between steps."""
         _require(prompt.strip() if prompt else "", "Write a prompt.")
-        for name in GenerationSetup.needed(bool(identity), bool(reference), speed == FAST):
-            if hub.MODELS[name].locate() is None and not hub.auto_download_allowed():
-                if name == "sd15":
-                    raise gr.Error(hub.MODELS[name].missing_message(), print_exception=False)
-                gr.Warning(hub.MODELS[name].missing_message())
-            else:
-                fetch_models([name], progress)
+        needed = GenerationSetup.needed(bool(identity), bool(reference), speed == FAST)
+        missing = [name for name in needed if hub.MODELS[name].locate() is None]
+        if missing and not hub.auto_download_allowed():
+            # Every missing model at once; without the base model nothing runs, without a
+            # branch (or the fast mode's parts) generation runs without it.
+            message = user_message(hub.missing_models_message(missing))
+            if "sd15" in missing:
+                raise gr.Error(message, print_exception=False)
+            gr.Warning(message)
+            needed = [name for name in needed if name not in missing]
+        fetch_models(needed, progress)
         setup = GenerationSetup.detect()
         if speed == FAST and not setup.fast:
             speed = QUALITY  # its LoRA could not be had: said above

@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
-from ..config import APP_CONCURRENCY, APP_LIMITS
+from starlette.middleware import Middleware
+
+from ..config import APP_CONCURRENCY, APP_LIMITS, APP_STORAGE, StorageLimits
 from ..face.canonical import REGIONS
 from ..engines import cuda_available
 from ..face.selection import FaceChoice
 from ..fusion.speed import SETTINGS, SPEEDS, default_speed
 from ..motion.controls import EMOTIONS, ExpressionControls
+from .access import Credentials, exposure_warning
 from .components import image_upload
 from .handlers import NO_EMOTION, Handlers
 from .live import live_tab
 from .models_panel import engine_choice, generation_status, models_panel
-from .storage import AppStorage, exit_on_sigterm
+from .storage import AppStorage, UploadRoom, exit_on_sigterm
+
+logger = logging.getLogger(__name__)
 
 #: The handlers that do the app's work: they share one concurrency limit, examples included.
 WORK = ("transfer_image", "transfer_video", "edit_image", "edit_video", "generate")
@@ -146,10 +152,15 @@ def _editor_tab(examples: Path | None, handlers: Handlers) -> gr.Dropdown:
     return engine
 
 
-def build_demo(examples: Path | None = None) -> gr.Blocks:
+def build_demo(examples: Path | None = None,
+               storage_limits: StorageLimits = APP_STORAGE) -> gr.Blocks:
     """The app; ``examples`` is the folder of example files (``assets/examples``). Reads the
     disk to show which models are there; never touches the network."""
-    handlers = Handlers(AppStorage())  # before any component: they read its upload folder
+    storage = AppStorage(storage_limits)  # before any component: they read its upload folder
+    if examples is not None and examples.is_dir():
+        # Served where they are: a copy in the storage folder would be pruned under the page.
+        gr.set_static_paths([examples])
+    handlers = Handlers(storage)
     with gr.Blocks(title="DeepExPo", analytics_enabled=False) as demo:
         gr.Markdown(DESCRIPTION.format(seconds=APP_LIMITS.max_video_seconds,
                                        side=APP_LIMITS.max_video_side))
@@ -223,7 +234,7 @@ def build_demo(examples: Path | None = None) -> gr.Blocks:
             stop.click(handlers.stop_generation, None, None, cancels=[generate_run],
                        api_name="stop_generation", queue=False)
 
-        models_panel([controls[0], vcontrols[0], edit_engine], generation,
+        models_panel(demo, [controls[0], vcontrols[0], edit_engine], generation,
                      [image_run, video_run, generate_run])
         demo.unload(handlers.stop_generation)  # a closed tab's generation stops too
     for block_fn in demo.fns.values():
@@ -231,11 +242,21 @@ def build_demo(examples: Path | None = None) -> gr.Blocks:
             block_fn.concurrency_id, block_fn.concurrency_limit = "work", APP_CONCURRENCY.work
     # api_open=False: the direct REST routes are closed, so every request waits in the queue.
     demo.queue(default_concurrency_limit=1, max_size=APP_CONCURRENCY.queue, api_open=False)
+    demo.storage = storage  # type: ignore[attr-defined]  # for launch's upload check
     return demo
 
 
-def launch(demo: gr.Blocks, **kwargs: Any) -> tuple[Any, str, str | None]:
-    """Launch with the app's upload limit; no paths beyond Gradio's own are served. SIGTERM
-    stops it as Ctrl-C does, removing its temporary files."""
+def launch(demo: gr.Blocks, auth: Credentials | None = None,
+           **kwargs: Any) -> tuple[Any, str, str | None]:
+    """Launch with the app's upload limits, behind a login page when given ``auth`` (said in
+    one line when it is open to others without one); no paths beyond Gradio's own and the
+    examples are served. SIGTERM stops it as Ctrl-C does, removing its temporary files."""
     exit_on_sigterm()
-    return demo.launch(max_file_size=APP_LIMITS.max_file_bytes, **kwargs)
+    warning = exposure_warning(kwargs.get("server_name"), bool(kwargs.get("share")), bool(auth))
+    if warning:
+        logger.warning(warning)
+    return demo.launch(max_file_size=APP_LIMITS.max_file_bytes, auth=auth or None,
+                       auth_message="DeepExPo: log in with the user name and password you "
+                                    "were given." if auth else None,
+                       app_kwargs={"middleware": [Middleware(UploadRoom, storage=demo.storage)]},
+                       **kwargs)

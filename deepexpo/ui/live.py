@@ -10,6 +10,7 @@ another at its next frame.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +36,12 @@ FROM_NEUTRAL = "Live: the photo moves as you move from the neutral you set."
 
 class _Visitor:
     """One visitor's live session: their photo, driven (prepared again when the photo
-    changes), and whether they set a neutral."""
+    changes), and whether they set a neutral. Frames of one visitor may arrive together (a
+    stream restarted, two requests): one prepares the photo while the others wait for it."""
 
     def __init__(self, config: LiveConfig):
         self.config = config
+        self._lock = threading.Lock()
         self.photo: str | None = None
         self.reenactor: LiveReenactor | None = None
         self.problem: DeepExPoError | None = None  # why the photo cannot be driven
@@ -48,25 +51,27 @@ class _Visitor:
     def reenactor_for(self, photo: str) -> LiveReenactor:
         """``photo``'s reenactor; a photo that cannot be driven (no face, say) says so again
         at once, frame after frame, without being read again."""
-        if photo != self.photo:
-            self.close()
-            self.photo = photo
-            try:
-                pipeline = get_pipeline(resolve_engine("auto"), APP_LIMITS)
-                self.reenactor = LiveReenactor(pipeline, read_image(photo, APP_LIMITS),
-                                               self.config)
-            except DeepExPoError as exc:
-                self.problem = exc
-        if self.reenactor is None:
-            raise type(self.problem)(str(self.problem))
-        return self.reenactor
+        with self._lock:
+            if photo != self.photo:
+                self._close()
+                try:
+                    pipeline = get_pipeline(resolve_engine("auto"), APP_LIMITS)
+                    self.reenactor = LiveReenactor(pipeline, read_image(photo, APP_LIMITS),
+                                                   self.config)
+                except DeepExPoError as exc:
+                    self.problem = exc
+                self.photo = photo
+            if self.reenactor is None:
+                raise type(self.problem)(str(self.problem))
+            return self.reenactor
 
     def set_neutral(self) -> str:
-        if self.reenactor is not None:
-            self.reenactor.set_neutral()
-        self.neutral_set = True
-        self.shown = FROM_NEUTRAL
-        return FROM_NEUTRAL
+        with self._lock:
+            if self.reenactor is not None:
+                self.reenactor.set_neutral()
+            self.neutral_set = True
+            self.shown = FROM_NEUTRAL
+            return FROM_NEUTRAL
 
     def status(self, face_found: bool, relative: bool) -> str:
         """What the photo does now."""
@@ -85,6 +90,10 @@ class _Visitor:
         return status
 
     def close(self) -> None:
+        with self._lock:
+            self._close()
+
+    def _close(self) -> None:
         if self.reenactor is not None:
             self.reenactor.close()
         self.photo, self.reenactor, self.problem, self.neutral_set = None, None, None, False
@@ -109,10 +118,11 @@ class LiveHandlers:
         try:
             if not photo:
                 raise InputError(NO_PHOTO)
+            # Its size read from the header before it is decoded, and before a slot is taken.
+            image = decode_image(frame, "webcam frame", self.config.frame_limits)
             visitor = self.slots.claim(request.session_hash, lambda: _Visitor(self.config))
             result = visitor.reenactor_for(photo).drive(
-                decode_image(frame, "webcam frame"), motion_options(region, not relative, strength),
-                flip=not mirror)
+                image, motion_options(region, not relative, strength), flip=not mirror)
         except DeepExPoError as exc:  # in line, or no photo: no session to remember it
             return gr.skip(), str(exc) if visitor is None else visitor.say(str(exc))
         if result is None:  # this visitor's previous frame is still rendering
@@ -158,6 +168,7 @@ def live_tab(examples: Path | None, config: LiveConfig = LIVE) -> None:
         gr.Examples([[str(examples / "astronaut.jpg")], [str(examples / "hopper.jpg")]], [photo])
     stream = webcam.stream(handlers.frame, [webcam, photo, region, strength, relative, mirror],
                            [result, status], stream_every=config.frame_interval_s,
-                           concurrency_limit=None, show_progress="hidden", api_name=False)
+                           concurrency_limit=config.streams, concurrency_id="live",
+                           show_progress="hidden", api_name=False)
     stream.then(handlers.stop, None, None, api_name=False, queue=False)
     neutral.click(handlers.set_neutral, None, status, api_name=False, queue=False)

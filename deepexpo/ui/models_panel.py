@@ -1,7 +1,8 @@
 """The app's Models panel: each Hub model the app can use, its state, and a Download button.
 
 A finished download takes effect at once: the engine choices' notes and the generation tab's
-list of models are refreshed with the panel."""
+list of models are refreshed with the panel. A failed one shows in the table ("failed: why")
+and leaves the engine choices as they were. Each page reads the current state when it opens."""
 
 from __future__ import annotations
 
@@ -13,15 +14,15 @@ import gradio as gr
 from .. import hub
 from ..config import GPU_BUDGET
 from ..engines import ENGINES
-from ..errors import CheckpointError
+from ..errors import CheckpointError, DeepExPoError
 from ..fusion import GenerationSetup
-from .handlers import download_progress, handler
+from .handlers import download_progress, user_message
 
 
 def _state(name: str) -> str:
     status = hub.status(name)
     if status.state == "failed":
-        return "failed: " + status.detail.replace("|", "\\|")  # a table cell
+        return "failed: " + user_message(status.detail).replace("|", "\\|")  # a table cell
     if status.state == "not downloaded":
         return "not downloaded" + (", fetched on first use" if hub.auto_download_allowed() else "")
     return status.state
@@ -61,34 +62,42 @@ def refresh(engines: int) -> list[Any]:
 
 
 def _downloader(name: str, engines: int) -> Callable[..., list[Any]]:
-    @handler
     def download(progress: gr.Progress = gr.Progress()) -> list[Any]:
+        """The panel afterwards, whether the download worked or not: a failure is a row of
+        the table and a warning, not an error that would replace the engine choices."""
         report = download_progress(progress)
         try:
-            hub.require(name, report, allow_download=True)
-        except CheckpointError:  # damaged on disk: fetch every file again
-            hub.download(name, force=True, progress=report)
-            hub.require(name)
+            try:
+                hub.require(name, report, allow_download=True)
+            except CheckpointError:  # damaged on disk: fetch every file again
+                hub.download(name, force=True, progress=report)
+                hub.require(name)
+        except DeepExPoError as exc:
+            gr.Warning(user_message(exc))
         return refresh(engines)
 
     return download
 
 
-def models_panel(engine_choices: list[gr.Dropdown], generation: gr.Markdown,
+def models_panel(demo: gr.Blocks, engine_choices: list[gr.Dropdown], generation: gr.Markdown,
                  runs: list[Any]) -> None:
-    """The accordion, wired to refresh ``engine_choices`` and ``generation`` after downloads
-    and after each of ``runs`` (events that may have fetched a model on first use)."""
+    """The accordion, wired to refresh ``engine_choices`` and ``generation`` when a page
+    opens, after downloads, and after each of ``runs`` (events that may have fetched a model
+    on first use)."""
     with gr.Accordion("Models", open=False):
         gr.Markdown("Pretrained models from the Hugging Face Hub. The warp engine needs none.")
         table = gr.Markdown(model_table(), elem_id="models-table")
         outputs = [table, *engine_choices, generation]
         with gr.Row():
             for model in hub.MODELS.values():
+                # Progress shows on the table only: the engine choices stay usable meanwhile.
                 gr.Button(f"Download {model.name} ({model.size})", size="sm").click(
                     _downloader(model.name, len(engine_choices)), None, outputs,
-                    api_name=f"download_{model.name.replace('-', '_')}")
+                    api_name=f"download_{model.name.replace('-', '_')}", show_progress_on=table)
             gr.Button("Refresh", size="sm").click(lambda: refresh(len(engine_choices)), None,
                                                   outputs, api_name="model_status")
         for run in runs:
             run.then(lambda: refresh(len(engine_choices)), None, outputs, api_name=False,
                      show_progress="hidden")
+    demo.load(lambda: refresh(len(engine_choices)), None, outputs, api_name=False,
+              show_progress="hidden")
