@@ -314,12 +314,15 @@ def _generate(args: argparse.Namespace) -> None:
     identity = read_image(args.identity) if args.identity else None
     reference = read_image(args.reference) if args.reference else None
     from .engines import cuda_available
-    from .fusion.speed import FAST, SETTINGS, fast_models, resolve_speed
+    from .fusion.speed import AUTO, FAST, SETTINGS, fast_models, resolve_speed
 
+    models = (["sd15"] * (args.base is None) + ["ip-adapter"] * (not args.no_identity)
+              + ["controlnet-face"] * args.controlnet)
+    if args.speed == AUTO:  # these first: auto's fallback to quality is no news without them
+        _require(models)
     speed = resolve_speed(args.speed, cuda_available())
     fast_parts = fast_models(not args.no_tiny_vae) if speed == FAST else []
-    _require(["sd15"] * (args.base is None) + ["ip-adapter"] * (not args.no_identity)
-             + ["controlnet-face"] * args.controlnet + fast_parts)  # every missing one at once
+    _require(models + fast_parts)  # every missing one at once (those found pass at once)
     from .fusion.pipeline import FusionPipeline
 
     weights = args.semantic_weights or trained_semantic_weights()
