@@ -50,6 +50,7 @@ class WarpFace:
 class WarpSource(WarpFace):
     facing: np.ndarray  # (478,) how squarely each landmark faces the camera (canonical.facing)
     outline: np.ndarray  # indices of the landmarks on the face's silhouette, in order around it
+    rim: np.ndarray  # indices of the landmarks on or near it, which move with it
     head_ring: np.ndarray  # (K, 2) anchors that follow the head
     still_points: np.ndarray  # (M, 2) anchors that never move
     region: PixelBox  # the part of the image the warp may change
@@ -90,8 +91,10 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         still = np.r_[still_ring, border[outside_head]]
         region = PixelBox.around(np.r_[still_ring, head_ring], (h, w))
         facing = canonical_face().facing(face.points)
-        return WarpSource(image, face.points, extract_motion(face), facing, _silhouette(xy),
-                          head_ring, still, region,
+        motion = extract_motion(face)
+        outline, rim = _silhouette(xy, cfg.outline_near * motion.pose.scale)
+        return WarpSource(image, face.points, motion, facing, outline, rim, head_ring, still,
+                          region,
                           None if territory is None else territory.mask(region))
 
     def extract(self, image: np.ndarray, face: FaceLandmarks) -> WarpFace:
@@ -156,27 +159,33 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         # silhouette in the source pose to its silhouette in the target pose: the features
         # turn across a head whose outline stays nearly in place.
         # A frontal face's silhouette is its oval; a turned one's, on the far side, its cheek
-        # and brow (the oval's landmarks there are hidden behind them).
-        outline = canon.head.move(np.r_[source.xy[source.outline], source.head_ring],
-                                  source.motion.pose, target.pose)
-        outline_xy, head_xy = outline[:len(source.outline)], outline[len(source.outline):]
+        # and brow (the oval's landmarks there are hidden behind them). The expression moves
+        # it on top (a dropping jaw, a rising cheek).
+        rim = source.rim
+        moved = canon.head.move(np.r_[source.xy[rim], source.head_ring],
+                                source.motion.pose, target.pose)
+        head_xy = moved[len(rim):]
+        turned = target.pose.apply(source.motion.canonical)
         target_xy = target_xy.copy()
-        target_xy[source.outline] = outline_xy
         # Points edge-on to the camera in either pose would fold the map where the face
         # turns away; leaving them out lets their visible neighbours and the outline decide.
         visible = np.minimum(source.facing, canon.facing(target_points))
         keep = visible > cfg.min_facing
+        # Where the outline is edge-on, it moves as the head's silhouette does, as the hair;
+        # where it shows (a chin, a forehead) it moves with the face.
+        edge = rim[~keep[rim]]
+        target_xy[edge] = moved[:len(rim)][~keep[rim]] \
+            + canon.jaw_weights[edge, None] * (target_points - turned)[edge, :2]
         # An eye's landmarks are kept down to a slant (a turned head's far eye), some of them
         # left out would tear its lid from the rest; and by how the head faces, not by its
         # shut lid's collapsed triangles, which face anywhere.
-        posed = np.minimum(source.facing,
-                           canon.facing(target.pose.apply(source.motion.canonical)))
+        posed = np.minimum(source.facing, canon.facing(turned))
         for lid in eyelids():
             eye = np.r_[lid.outline, lid.lid]
             keep[eye] = posed[eye] > cfg.min_eye_facing
         # So would points outside the outline, in either pose.
-        keep &= inside(target_xy, outline_xy)
-        keep[source.outline] = True
+        keep &= inside(target_xy, target_xy[source.outline])
+        keep[rim] = True
         # The irises are no anchors (tied to the lids, they would smear): the mesh moves each
         # eye with its lids, then the iris is carried inside it, unless the eye closes past
         # half its opening (an iris squeezed between the lids would smear too).
@@ -246,12 +255,16 @@ def _lid_edges(source: WarpSource, shut: list[tuple[Eyelid, float, float]],
     return xy
 
 
-def _silhouette(xy: np.ndarray) -> np.ndarray:
-    """The landmarks on the outline of the face as the image shows it (its convex hull; the
-    irises, inside the eyes, apart), in order around it."""
+def _silhouette(xy: np.ndarray, near: float) -> tuple[np.ndarray, np.ndarray]:
+    """The landmarks on the outline of the face as the image shows it: the corners of their
+    convex hull (the irises, inside the eyes, apart), in order around it, and every landmark
+    within ``near`` pixels of it."""
     on_mesh = np.setdiff1d(np.arange(len(xy)), np.r_[tuple(lid.iris for lid in eyelids())])
-    hull = cv2.convexHull(xy[on_mesh].astype(np.float32), returnPoints=False).ravel()
-    return on_mesh[hull]
+    hull = on_mesh[cv2.convexHull(xy[on_mesh].astype(np.float32), returnPoints=False).ravel()]
+    polygon = xy[hull].astype(np.float32)
+    distance = np.array([cv2.pointPolygonTest(polygon, (float(x), float(y)), True)
+                         for x, y in xy[on_mesh]])
+    return hull, on_mesh[distance < near]
 
 
 def _border_points(w: int, h: int, per_side: int) -> np.ndarray:
