@@ -123,7 +123,7 @@ def test_an_edited_turn_reads_as_a_turn(astronaut, hopper, landmarker, measure):
         before = measure.yaw(image)
         for yaw in (-25.0, 25.0):
             out = engine.edit(source, ExpressionEdit(ExpressionControls(yaw=yaw)))
-            assert (measure.yaw(out) - before) / yaw > 0.53
+            assert (measure.yaw(out) - before) / yaw > 0.55
 
 
 def _backward_maps(monkeypatch) -> list[tuple[np.ndarray, object]]:
@@ -166,4 +166,4 @@ def test_a_turned_painting_turns_without_tearing(landmarker, monkeypatch):
         # twenty times over 0.24%; turned further, 1 pixel in 1,000 squeezed 57 times.
         assert (values <= 0).mean() < 1e-3, yaw  # (the irises' edges fold, carried over)
         assert (values < 0.05).mean() < 1.5e-3, yaw
-        assert np.percentile(values, 99.9) < 15.0, yaw
+        assert np.percentile(values, 99.9) < 20.0, yaw

@@ -171,11 +171,19 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         # turns away; leaving them out lets their visible neighbours and the outline decide.
         visible = np.minimum(source.facing, canon.facing(target_points))
         keep = visible > cfg.min_facing
-        # Where the outline is edge-on, it moves as the head's silhouette does, as the hair;
-        # where it shows (a chin, a forehead) it moves with the face.
+        # Where the outline is edge-on, it moves most of the way from where the surface turns
+        # it to where the head's silhouette does (as the hair), and with the jaw; where it
+        # shows (a chin, a forehead) it moves with the face. A head that does not turn leaves
+        # its edge-on outline to its neighbours and the hair: they carry it with the
+        # expression.
         edge = rim[~keep[rim]]
-        target_xy[edge] = moved[:len(rim)][~keep[rim]] \
+        silhouette = moved[:len(rim)][~keep[rim]] \
             + canon.jaw_weights[edge, None] * (target_points - turned)[edge, :2]
+        target_xy[edge] += cfg.outline_to_silhouette * (silhouette - target_xy[edge])
+        if rotation_angle(target.pose.rotation @ source.motion.pose.rotation.T) > _STILL:
+            anchored = rim
+        else:
+            anchored = rim[keep[rim]]
         # An eye's landmarks are kept down to a slant (a turned head's far eye), some of them
         # left out would tear its lid from the rest; and by how the head faces, not by its
         # shut lid's collapsed triangles, which face anywhere.
@@ -185,7 +193,7 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
             keep[eye] = posed[eye] > cfg.min_eye_facing
         # So would points outside the outline, in either pose.
         keep &= inside(target_xy, target_xy[source.outline])
-        keep[rim] = True
+        keep[anchored] = True
         # The irises are no anchors (tied to the lids, they would smear): the mesh moves each
         # eye with its lids, then the iris is carried inside it, unless the eye closes past
         # half its opening (an iris squeezed between the lids would smear too).
@@ -253,6 +261,10 @@ def _lid_edges(source: WarpSource, shut: list[tuple[Eyelid, float, float]],
         xy[lid.upper] += closed * above * opening * up
         xy[lid.lower] -= closed * above * opening * up
     return xy
+
+
+#: A turn (radians) below which a head counts as not turning.
+_STILL = 1e-6
 
 
 def _silhouette(xy: np.ndarray, near: float) -> tuple[np.ndarray, np.ndarray]:
