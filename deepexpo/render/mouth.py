@@ -166,7 +166,7 @@ def _implied_interior(source: tuple[np.ndarray, np.ndarray], target_xy: np.ndarr
     # Incisors and canines: the gaps between them darker, the upper lip's shadow on their top.
     gaps = 1.0 - 0.35 * np.abs(np.cos(np.pi * across * TEETH_ACROSS / 2)) ** 8
     shadow = np.clip(down / (0.35 * IMPLIED_TEETH), 0.0, 1.0) ** 0.5
-    lab[..., 0] = min(white[0], 245.0) * (0.95 - 0.35 * across**2) * gaps * (0.6 + 0.4 * shadow)
+    lab[..., 0] = min(white[0], 245.0) * (0.9 - 0.4 * across**2) * gaps * (0.45 + 0.55 * shadow)
     lab[..., 1:] = white[1:]
     enamel = cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
     return [(enamel.astype(np.float32), teeth)]
