@@ -38,7 +38,7 @@ class WarpConfig:
     # How far an edge-on outline landmark goes from where the surface turns it towards where
     # the head's silhouette does: all the way, MediaPipe reads less of the turn on the output
     # (its temples stay); none of the way, a turned painting's far cheek tears.
-    outline_to_silhouette: float = 0.7
+    outline_to_silhouette: float = 0.6
     # Landmarks whose surface is closer than this to edge-on (cosine to the view direction) in
     # the source or target pose are left out of the warp: they would fold it.
     min_facing: float = 0.3
