@@ -27,7 +27,8 @@ frontal detector does not find, such as the turned painting s10):
 - ``cheek`` / ``lid``: on ``happy``, how far the cheeks (MediaPipe 50/280 on the output) and the
   lower lids (dlib 40, 41, 46, 47) rise, in hundredths of the inter-ocular distance.
 - ``yaw`` / ``pitch``: the head's turn in the output against the source's (dlib's six-point
-  fit), and what was asked.
+  fit), and what was asked; ``yaw_mp`` the same turn read from MediaPipe's landmarks on the
+  output (its rigid fit to the canonical face).
 
 Run time: about a minute on two cores.
 """
@@ -54,6 +55,7 @@ from deepexpo.io.images import read_image, write_image  # noqa: E402
 from deepexpo.io.video import iter_frames, probe_video  # noqa: E402
 from deepexpo.motion.compose import MotionOptions  # noqa: E402
 from deepexpo.motion.controls import ExpressionControls, ExpressionEdit  # noqa: E402
+from deepexpo.motion.extract import extract_motion  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 PANEL = 224  # panel side in the sheet, pixels
@@ -180,6 +182,13 @@ class Measure:
         return np.r_[xy[[50, 280], 1].mean() - eyes[:, 1].mean(),
                      np.linalg.norm(eyes[:2].mean(0) - eyes[2:].mean(0))]
 
+    def mediapipe_yaw(self, image: np.ndarray) -> float | None:
+        """The head's yaw as MediaPipe's landmarks on ``image`` show it (degrees)."""
+        try:
+            return float(extract_motion(self.mediapipe.detect(image)).pose.euler[1])
+        except Exception:  # noqa: BLE001 - no face read: no figure
+            return None
+
     def figures(self, case: str, source: np.ndarray, out: np.ndarray,
                 driver: ScoredFace | None, gray: bool, asked: tuple[float, float] | None
                 ) -> dict[str, float]:
@@ -209,6 +218,9 @@ class Measure:
             turn = got.pose - src.pose
             fig["yaw"], fig["pitch"] = float(turn[0]), float(turn[1])
             fig["yaw_asked"], fig["pitch_asked"] = asked
+            before, after = self.mediapipe_yaw(source), self.mediapipe_yaw(out)
+            if before is not None and after is not None:
+                fig["yaw_mp"] = after - before
         return fig
 
 
@@ -326,11 +338,11 @@ def main() -> None:
     print("driver's own inner-lip edge over its outer-lip edge (seam reference): "
           + ", ".join(f"{k} {v:.2f}" for k, v in drv_seam.items()))
     keys = ["open", "drv", "lip", "seam", "spread", "teeth", "eye", "hf", "cheek", "lid", "yaw",
-            "yaw_asked", "pitch", "pitch_asked"]
-    print(f"{'panel':<24}" + "".join(f"{k:>8}" for k in keys))
+            "yaw_mp", "yaw_asked", "pitch", "pitch_asked"]
+    print(f"{'panel':<24}" + "".join(f"{k:>10}" for k in keys))
     for name, panels in rows:
         for panel in panels[1:]:
-            cells = "".join(f"{panel.figures[k]:8.2f}" if k in panel.figures else f"{'-':>8}"
+            cells = "".join(f"{panel.figures[k]:10.2f}" if k in panel.figures else f"{'-':>10}"
                             for k in keys)
             print(f"{(name + ' ' + panel.label)[:23]:<24}" + cells)
     print("targets: lip 0.7-1.5; open follows drv up to 0.6; seam <= the driver's; spread < 3 "

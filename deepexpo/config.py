@@ -32,6 +32,13 @@ class WarpConfig:
     # its shift (in units of the outer-eye-corner distance) are capped at these.
     max_turn_degrees: float = 30.0
     max_shift: float = 0.35
+    # Landmarks this close to the face's outline (outer-eye-corner distances) move with it
+    # from the head's silhouette in the source pose to its silhouette in the target pose.
+    outline_near: float = 0.02
+    # How far an edge-on outline landmark goes from where the surface turns it towards where
+    # the head's silhouette does: all the way, MediaPipe reads less of the turn on the output
+    # (its temples stay); none of the way, a turned painting's far cheek tears.
+    outline_to_silhouette: float = 0.6
     # Landmarks whose surface is closer than this to edge-on (cosine to the view direction) in
     # the source or target pose are left out of the warp: they would fold it.
     min_facing: float = 0.3

@@ -105,3 +105,33 @@ def test_borrowed_teeth_are_no_brighter_than_the_eye_whites(name, landmarker):
         cv2.fillPoly(eyes, [np.round(face.xy[loop]).astype(np.int32)], 1)
     source_luma = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
     assert np.percentile(luma[inner > 0], 95) <= 1.05 * np.percentile(source_luma[eyes > 0], 95)
+
+
+def test_a_mouth_opened_with_nothing_to_show_gets_upper_teeth(hopper, landmarker):
+    """A closed mouth opened by the editor (no driver's teeth to borrow) is no plain dark
+    hole: the edges of upper teeth show, brighter than the lips and no brighter than the
+    eye whites, and a black-and-white photo's stay black and white."""
+    engine = WarpEngine()
+    for image in (hopper, _gray(hopper)):
+        face = landmarker.detect(image)
+        out = engine.edit(engine.prepare_source(image, face),
+                          ExpressionEdit(ExpressionControls(aaa=1.0)))
+        xy = landmarker.detect(out).xy
+        outer, inner = canonical_face().lip_loops
+        opening, lips = np.zeros(out.shape[:2], np.uint8), np.zeros(out.shape[:2], np.uint8)
+        cv2.fillPoly(opening, [np.round(xy[inner]).astype(np.int32)], 1)
+        cv2.fillPoly(lips, [np.round(xy[outer]).astype(np.int32)], 1)
+        lips[opening > 0] = 0
+        # Well inside the inner lips' landmarks, which lie on the lips' wet edge.
+        size = 2 * int(0.1 * np.linalg.norm(xy[13] - xy[14])) + 1
+        opening = cv2.erode(opening, np.ones((size, size), np.uint8))
+        eyes = np.zeros(out.shape[:2], np.uint8)
+        for loop in (topology.RIGHT_EYE_LOOP, topology.LEFT_EYE_LOOP):
+            cv2.fillPoly(eyes, [np.round(face.xy[loop]).astype(np.int32)], 1)
+        luma = cv2.cvtColor(out, cv2.COLOR_RGB2GRAY).astype(float)
+        teeth = np.percentile(luma[opening > 0], 95)
+        assert teeth > 0.6 * luma[lips > 0].mean()  # a plain cavity: 0.35
+        assert teeth <= 1.05 * np.percentile(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)[eyes > 0], 95)
+        if image.std(axis=2).max() == 0:
+            inside = out[opening > 0].astype(int)
+            assert (inside.max(axis=1) - inside.min(axis=1)).mean() < 3

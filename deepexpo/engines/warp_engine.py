@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+import cv2
 import numpy as np
 
 from ..config import WARP, WarpConfig
@@ -23,6 +24,7 @@ from ..motion.extract import extract_motion
 from ..motion.eyelids import Eyelid, eyelids, follow_closure
 from ..motion.mouth import shape_mouth
 from ..motion.rigid import rotation_angle, rotation_power
+from ..motion.silhouette import inside
 from ..motion.state import FaceMotion, HeadPose
 from ..render.iris import carry_iris
 from ..render.lids import soften_seam
@@ -47,6 +49,8 @@ class WarpFace:
 @dataclass(frozen=True)
 class WarpSource(WarpFace):
     facing: np.ndarray  # (478,) how squarely each landmark faces the camera (canonical.facing)
+    outline: np.ndarray  # indices of the landmarks on the face's silhouette, in order around it
+    rim: np.ndarray  # indices of the landmarks on or near it, which move with it
     head_ring: np.ndarray  # (K, 2) anchors that follow the head
     still_points: np.ndarray  # (M, 2) anchors that never move
     region: PixelBox  # the part of the image the warp may change
@@ -87,8 +91,11 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         still = np.r_[still_ring, border[outside_head]]
         region = PixelBox.around(np.r_[still_ring, head_ring], (h, w))
         facing = canonical_face().facing(face.points)
-        return WarpSource(image, face.points, extract_motion(face), facing, head_ring, still,
-                          region, None if territory is None else territory.mask(region))
+        motion = extract_motion(face)
+        outline, rim = _silhouette(xy, cfg.outline_near * motion.pose.scale)
+        return WarpSource(image, face.points, motion, facing, outline, rim, head_ring, still,
+                          region,
+                          None if territory is None else territory.mask(region))
 
     def extract(self, image: np.ndarray, face: FaceLandmarks) -> WarpFace:
         return WarpFace(image, face.points, extract_motion(face))
@@ -148,22 +155,45 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         target = shape_mouth(target, source.motion, cfg.max_mouth_opening, cfg.max_jaw_drop)
         target_points = target.landmarks()
         target_xy = target_points[:, :2]
-        # The anchors around the face turn with the head in 3D, at the depth of the face's
-        # outline: a nod shortens the head above and below the face as it does the face.
-        head_target = target.pose.apply(
-            source.motion.pose.lift(source.head_ring, canon.outline_depth))
+        # The face's outline and the anchors around it (hair, ears) go from the head's
+        # silhouette in the source pose to its silhouette in the target pose: the features
+        # turn across a head whose outline stays nearly in place.
+        # A frontal face's silhouette is its oval; a turned one's, on the far side, its cheek
+        # and brow (the oval's landmarks there are hidden behind them). The expression moves
+        # it on top (a dropping jaw, a rising cheek).
+        rim = source.rim
+        moved = canon.head.move(np.r_[source.xy[rim], source.head_ring],
+                                source.motion.pose, target.pose)
+        head_xy = moved[len(rim):]
+        turned = target.pose.apply(source.motion.canonical)
+        target_xy = target_xy.copy()
         # Points edge-on to the camera in either pose would fold the map where the face
-        # turns away; leaving them out lets their visible neighbours and the head ring decide.
+        # turns away; leaving them out lets their visible neighbours and the outline decide.
         visible = np.minimum(source.facing, canon.facing(target_points))
         keep = visible > cfg.min_facing
+        # Where the outline is edge-on, it moves most of the way from where the surface turns
+        # it to where the head's silhouette does (as the hair), and with the jaw; where it
+        # shows (a chin, a forehead) it moves with the face. A head that does not turn leaves
+        # its edge-on outline to its neighbours and the hair: they carry it with the
+        # expression.
+        edge = rim[~keep[rim]]
+        silhouette = moved[:len(rim)][~keep[rim]] \
+            + canon.jaw_weights[edge, None] * (target_points - turned)[edge, :2]
+        target_xy[edge] += cfg.outline_to_silhouette * (silhouette - target_xy[edge])
+        if rotation_angle(target.pose.rotation @ source.motion.pose.rotation.T) > _STILL:
+            anchored = rim
+        else:
+            anchored = rim[keep[rim]]
         # An eye's landmarks are kept down to a slant (a turned head's far eye), some of them
         # left out would tear its lid from the rest; and by how the head faces, not by its
         # shut lid's collapsed triangles, which face anywhere.
-        posed = np.minimum(source.facing,
-                           canon.facing(target.pose.apply(source.motion.canonical)))
+        posed = np.minimum(source.facing, canon.facing(turned))
         for lid in eyelids():
             eye = np.r_[lid.outline, lid.lid]
             keep[eye] = posed[eye] > cfg.min_eye_facing
+        # So would points outside the outline, in either pose.
+        keep &= inside(target_xy, target_xy[source.outline])
+        keep[anchored] = True
         # The irises are no anchors (tied to the lids, they would smear): the mesh moves each
         # eye with its lids, then the iris is carried inside it, unless the eye closes past
         # half its opening (an iris squeezed between the lids would smear too).
@@ -173,10 +203,11 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                 for lid in eyelids()]
         src_xy = _lid_edges(source, shut, cfg.lid_edge_above)
         src = np.r_[src_xy[keep], source.head_ring, source.still_points]
-        dst = np.r_[target_xy[keep], head_target[:, :2], source.still_points]
+        dst = np.r_[target_xy[keep], head_xy, source.still_points]
         # Where the map folds, the nearer surface shows: the face over the head around it,
         # over the still background.
-        depth = np.r_[target_points[keep, 2], head_target[:, 2],
+        depth = np.r_[target_points[keep, 2],
+                      np.full(len(source.head_ring), canon.head.depth(target.pose)),
                       np.full(len(source.still_points), np.inf)]
         step = source.motion.pose.scale / cfg.map_cells_per_face_unit
         margin = cfg.detail_margin * target.pose.scale
@@ -230,6 +261,22 @@ def _lid_edges(source: WarpSource, shut: list[tuple[Eyelid, float, float]],
         xy[lid.upper] += closed * above * opening * up
         xy[lid.lower] -= closed * above * opening * up
     return xy
+
+
+#: A turn (radians) below which a head counts as not turning.
+_STILL = 1e-6
+
+
+def _silhouette(xy: np.ndarray, near: float) -> tuple[np.ndarray, np.ndarray]:
+    """The landmarks on the outline of the face as the image shows it: the corners of their
+    convex hull (the irises, inside the eyes, apart), in order around it, and every landmark
+    within ``near`` pixels of it."""
+    on_mesh = np.setdiff1d(np.arange(len(xy)), np.r_[tuple(lid.iris for lid in eyelids())])
+    hull = on_mesh[cv2.convexHull(xy[on_mesh].astype(np.float32), returnPoints=False).ravel()]
+    polygon = xy[hull].astype(np.float32)
+    distance = np.array([cv2.pointPolygonTest(polygon, (float(x), float(y)), True)
+                         for x, y in xy[on_mesh]])
+    return hull, on_mesh[distance < near]
 
 
 def _border_points(w: int, h: int, per_side: int) -> np.ndarray:

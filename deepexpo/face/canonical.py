@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..motion.silhouette import HeadShape
 from . import topology
 
 _DATA = Path(__file__).with_name("data") / "canonical_face.npz"
@@ -67,6 +68,17 @@ class CanonicalFace:
         """Mean canonical depth of the face's outline: where the head's silhouette, hair and
         ears around it are taken to lie when they move with the head."""
         return float(self.points[topology.FACE_OVAL_LOOP, 2].mean())
+
+    @cached_property
+    def head(self) -> HeadShape:
+        """The head as an ellipsoid: as wide and tall as the face oval, centred at the
+        outline's depth, reaching forward to the tip of the nose."""
+        oval = self.points[topology.FACE_OVAL_LOOP]
+        low, high = oval.min(axis=0), oval.max(axis=0)
+        depth = self.outline_depth
+        return HeadShape(np.array([0.0, (low[1] + high[1]) / 2, depth]),
+                         np.array([np.abs(oval[:, 0]).max(), (high[1] - low[1]) / 2,
+                                   depth - self.points[:, 2].min()]))
 
     @cached_property
     def lip_loops(self) -> tuple[np.ndarray, np.ndarray]:

@@ -6,7 +6,8 @@ is filled, only inside the target's inner-lip contour, under a soft edge that li
 back, with teeth and tongue over it: an open source mouth's own (the upper teeth follow the
 upper lip, the lower the lower lip), or else the driver's, mapped onto the target's inner lip
 and matched to the source: lit like its lips, its teeth no brighter than its eye whites and of
-their colour (a grayscale photo stays grayscale, a painting keeps its palette).
+their colour (a grayscale photo stays grayscale, a painting keeps its palette). With neither
+(a closed source opened by the editor), the edges of upper teeth in its eye whites' colour.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def fill_mouth(
     elif driver is not None and mouth_opening(driver[1]) >= threshold:
         layers = [_driver_interior(driver, source, target_xy, region, patch)]
     else:
-        layers = []
+        layers = _implied_interior(source, target_xy, region, patch)
     for colour, mask in layers:
         mask = cv2.GaussianBlur(mask, (0, 0), sigma)[..., None]
         interior = mask * colour + (1 - mask) * interior
@@ -134,6 +135,47 @@ def _own_teeth(source: tuple[np.ndarray, np.ndarray], target_xy: np.ndarray,
         half = mouth * (below if lip is lower else ~below)
         layers.append((moved.astype(np.float32), half.astype(np.float32)))
     return layers
+
+
+def _implied_interior(source: tuple[np.ndarray, np.ndarray], target_xy: np.ndarray,
+                      region: PixelBox, patch: np.ndarray
+                      ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """A mouth nobody showed open (a closed source, no open driver): the edges of the upper
+    teeth under the upper lip, in the colour of the source's eye whites (its skin's, for eyes
+    too shut or small to read), dimmer towards the corners and in the lip's shadow."""
+    canon = canonical_face()
+    upper, lower = target_xy[canon.inner_lip_upper, :2], target_xy[canon.inner_lip_lower, :2]
+    corners = target_xy[canon.mouth_corners, :2]
+    offset = np.array([region.x0, region.y0])
+    h, w = region.size
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    xs, ys = xs + offset[0], ys + offset[1]
+    order_u, order_l = np.argsort(upper[:, 0]), np.argsort(lower[:, 0])
+    top = np.interp(xs, *upper[order_u].T)
+    bottom = np.interp(xs, *lower[order_l].T)
+    down = (ys - top) / np.maximum(bottom - top, 1.0)  # 0 at the upper lip, 1 at the lower
+    centre, half = corners.mean(axis=0)[0], max(np.ptp(corners[:, 0]) / 2, 1.0)
+    across = np.clip((xs - centre) / half, -1.0, 1.0)
+    arch = np.sqrt(1.0 - across**2)
+    teeth = ((down < IMPLIED_TEETH * arch) & (np.abs(across) < 0.75)).astype(np.float32)
+    skin = _lab_stats(_lab(patch), _skin_mask(target_xy, region))[0]
+    white = _eye_white(*source)
+    if white is None:
+        white = np.r_[skin[0], 128.0 + 0.3 * (skin[1:] - 128.0)]
+    lab = np.empty((h, w, 3), np.float32)
+    # Incisors and canines: the gaps between them darker, the upper lip's shadow on their top.
+    gaps = 1.0 - 0.35 * np.abs(np.cos(np.pi * across * TEETH_ACROSS / 2)) ** 8
+    shadow = np.clip(down / (0.35 * IMPLIED_TEETH), 0.0, 1.0) ** 0.5
+    lab[..., 0] = min(white[0], 245.0) * (0.9 - 0.4 * across**2) * gaps * (0.45 + 0.55 * shadow)
+    lab[..., 1:] = white[1:]
+    enamel = cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+    return [(enamel.astype(np.float32), teeth)]
+
+
+#: A mouth nobody showed open: how far down the opening its upper teeth show, at the middle.
+IMPLIED_TEETH = 0.22
+#: Teeth across the mouth's width (corner to corner).
+TEETH_ACROSS = 10
 
 
 def _lab(image: np.ndarray) -> np.ndarray:
