@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from deepexpo.config import StorageLimits
+from deepexpo.ui.config import StorageLimits
 from deepexpo.ui import build_demo, launch
 from deepexpo.ui.storage import AppStorage
 

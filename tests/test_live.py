@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from deepexpo import get_pipeline
-from deepexpo.config import LIVE
+from deepexpo.ui.config import LIVE_TAB as LIVE
 from deepexpo.io.images import write_image
 from deepexpo.ui import build_demo, launch
 
