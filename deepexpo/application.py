@@ -65,24 +65,28 @@ def expression_edit(values: Mapping[str, float], emotion: str | None = None,
 
 
 @dataclass(frozen=True)
-class TransferRequest:
-    """A face driven by a driver (photo, video, or a source video frame by frame)."""
+class Request:
+    """What every request on a face says: the engine (as asked for: ``auto`` included),
+    whether the output shows its inputs beside the result, and which of the source's faces."""
 
     engine: str = "auto"
-    options: MotionOptions = field(default_factory=MotionOptions)
     show_inputs: bool = False
     face: FaceChoice = field(default_factory=FaceChoice)
+
+
+@dataclass(frozen=True)
+class TransferRequest(Request):
+    """A face driven by a driver (photo, video, or a source video frame by frame)."""
+
+    options: MotionOptions = field(default_factory=MotionOptions)
     driving_face: FaceChoice = field(default_factory=FaceChoice)
 
 
 @dataclass(frozen=True)
-class EditRequest:
+class EditRequest(Request):
     """A photo's or video's expression edited."""
 
-    engine: str = "auto"
     edit: ExpressionEdit = field(default_factory=ExpressionEdit)
-    show_inputs: bool = False
-    face: FaceChoice = field(default_factory=FaceChoice)
 
 
 #: Neural passes per output frame, by kind of work: a transfer drives one source, a source

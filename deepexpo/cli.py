@@ -27,13 +27,16 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     for command in COMMANDS:
         command.add(sub)
-    for command in sub.choices.values():  # also after the command: `transfer ... -v`
-        command.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
-                             help="log diagnostics, MediaPipe's own included")
+    for command_parser in sub.choices.values():  # also after the command: `transfer ... -v`
+        command_parser.add_argument("-v", "--verbose", action="store_true",
+                                    default=argparse.SUPPRESS,
+                                    help="log diagnostics, MediaPipe's own included")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run a command; its exit code, 2 for bad input (one line on stderr), 130 when
+    interrupted."""
     args = _parser().parse_args(argv)
     if not args.verbose:  # transformers' and diffusers' notices are not ours to show
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
@@ -46,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, _interrupt)
     try:
         with logging_redirect_tqdm():  # warnings print above the progress bar, not through it
-            code = _run(args)
+            # 0, or 1 where a batch finished with some items failed or skipped
+            code: int = args.run(args) or 0
     except DeepExPoError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -59,8 +63,3 @@ def main(argv: list[str] | None = None) -> int:
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
-
-def _run(args: argparse.Namespace) -> int:
-    """The command's exit code: 0, or 1 where a batch finished with some items failed or
-    skipped."""
-    return args.run(args) or 0

@@ -49,7 +49,8 @@ def run(args: argparse.Namespace) -> None:
     edit = expression_edit({name: getattr(args, name) for name in ExpressionControls.names()},
                            args.emotion, args.intensity, args.keep_source)
     video = is_video(args.source)
-    request = EditRequest(args.engine, edit, args.side_by_side, source_face(args, video))
+    request = EditRequest(engine=args.engine, show_inputs=args.side_by_side,
+                          face=source_face(args, video), edit=edit)
     check_output(video, args.output, args.source, args.reference)
     if args.reference and not video:
         raise InputError("--reference needs a video source; for a photo, use "

@@ -60,9 +60,9 @@ def _audio(args: argparse.Namespace, default: str) -> str:
 def run(args: argparse.Namespace) -> None:
     options = motion_options(args.region, args.absolute, args.strength, args.adapt_scale)
     source_video = is_video(args.source)
-    request = TransferRequest(args.engine, options, args.side_by_side,
-                              source_face(args, source_video),
-                              FaceChoice.parse(args.driving_face).single("driving face"))
+    request = TransferRequest(
+        engine=args.engine, show_inputs=args.side_by_side, face=source_face(args, source_video),
+        options=options, driving_face=FaceChoice.parse(args.driving_face).single("driving face"))
     video = source_video or is_video(args.driving)
     check_output(video, args.output, args.source, args.driving)
     if source_video:

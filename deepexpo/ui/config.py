@@ -4,6 +4,7 @@ serves every visitor, so its limits are tighter than a user's own CLI or Python 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypedDict
 
 from ..config import LIVE, InputLimits, LiveConfig
 
@@ -70,6 +71,11 @@ APP_STORAGE = StorageLimits()
 APP_CONCURRENCY = AppConcurrency()
 LIVE_TAB = LiveTabConfig()
 ZERO_GPU = ZeroGpuRequest()
+class WorkEvent(TypedDict):
+    concurrency_id: str
+    concurrency_limit: int
+
+
 #: What every work endpoint (transfers, edits, videos, generation, examples included) is
 #: given: one shared concurrency limit across the app.
-WORK_EVENT = {"concurrency_id": "work", "concurrency_limit": APP_CONCURRENCY.work}
+WORK_EVENT = WorkEvent(concurrency_id="work", concurrency_limit=APP_CONCURRENCY.work)
