@@ -9,8 +9,8 @@ import logging
 import re
 import threading
 import time
-from dataclasses import dataclass
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -90,17 +90,12 @@ def _require(value: Any, message: str) -> None:
 
 
 def _edit_settings(emotion: str, intensity: float, keep_source: float,
-                   controls: dict[str, float]) -> ExpressionEdit:
-    """The editor's settings; ``controls`` by name, as the editor tab's sliders give them."""
-    return expression_edit(controls, None if emotion == NO_EMOTION else emotion, intensity,
-                           keep_source)
-
-
-def controls_by_name(values: tuple[float, ...]) -> dict[str, float]:
-    """The editor's slider values by control name: its sliders are made from
-    :meth:`ExpressionControls.names` (``ui/tabs/editor.py``), in that order, as the edit
-    endpoints' arguments are."""
-    return dict(zip(ExpressionControls.names(), values, strict=True))
+                   values: tuple[float, ...]) -> ExpressionEdit:
+    """The editor's settings. ``values``: its sliders', made from the controls' fields in the
+    order of :meth:`ExpressionControls.names` (``ui/tabs/editor.py``), as the edit endpoints
+    take them; they reach the controls by those names."""
+    return expression_edit(dict(zip(ExpressionControls.names(), values, strict=True)),
+                           None if emotion == NO_EMOTION else emotion, intensity, keep_source)
 
 
 def _fraction_progress(progress: gr.Progress, desc: str) -> Callable[[int, int], None]:
@@ -341,7 +336,7 @@ class Handlers:
                    intensity: float, keep_source: float, *values: float,
                    progress: gr.Progress = gr.Progress()) -> str:
         _require(source, "Upload a photo to edit.")
-        edit = _edit_settings(emotion, intensity, keep_source, controls_by_name(values))
+        edit = _edit_settings(emotion, intensity, keep_source, values)
         choice = FaceChoice.parse(face)
         engine = _engine(engine, progress)
         return self._save(self._run("edit", engine, source, edit, choice), ".png")
@@ -355,7 +350,7 @@ class Handlers:
         if not source or not self._live.acquire(blocking=False):
             return gr.skip()
         try:
-            edit = _edit_settings(emotion, intensity, keep_source, controls_by_name(values))
+            edit = _edit_settings(emotion, intensity, keep_source, values)
             engine = _engine(engine, None)
             out = self._run("edit", engine, source, edit, FaceChoice.parse(face),
                             APP_CONCURRENCY.live_max_side)
@@ -374,7 +369,7 @@ class Handlers:
         frames = _video_frames(video)
         engine = _engine(engine, progress)
         out = self.storage.new_result(".mp4")
-        edit = _edit_settings(emotion, intensity, keep_source, controls_by_name(values))
+        edit = _edit_settings(emotion, intensity, keep_source, values)
         self._timed_video(engine, frames, lambda: self._run(
             "edit_video", engine, video, reference or None, out, edit,
             _fraction_progress(progress, "editing"), frames=frames))

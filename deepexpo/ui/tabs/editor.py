@@ -21,7 +21,7 @@ ROW = 5
 
 def _rows() -> list[tuple[str, ...]]:
     """:meth:`ExpressionControls.names` in rows, in their order: the order the edit endpoints
-    take their values in (:func:`deepexpo.ui.handlers.controls_by_name`)."""
+    take their values in (see ``ui/handlers.py``'s ``_edit_settings``)."""
     rows: list[tuple[str, ...]] = []
     # Degrees (the head's rotations) have a slider range beyond 1; expressions are about -1..1.
     for _, group in groupby(ExpressionControls.names(),
