@@ -4,7 +4,7 @@
 
 Debian's Chromium (driven by Playwright) streams a fake webcam to the app launched in-process:
 a 640x480, 30 fps clip of Grace Hopper opening and closing her mouth (tests/fake_camera.py; the
-page asks the camera for LIVE.webcam_size), driving the astronaut's 512x512 photo. Prints the
+page asks the camera for LIVE_TAB.webcam_size), driving the astronaut's 512x512 photo. Prints the
 results shown per second and the latency from a webcam frame leaving the page to its result
 loaded in the page (median and p90, and the median of each half: frames queueing would make
 it grow; each result is paired with its own frame, tests/live_browser.py), how many frames

@@ -7,6 +7,7 @@ Python API::
     deepexpo.transfer_video(source, "driving.mp4", "out.mp4")   # writes an mp4
     deepexpo.reenact_video("talk.mp4", "driving.mp4", "out.mp4")  # a source video, driven
     out = deepexpo.transfer_image(group, driving, face="all")   # every face of a group photo
+    edit = deepexpo.ExpressionEdit.emotion("happy")             # with get_pipeline().edit_image
 
 ``face`` (and ``driving_face``) is a :class:`FaceChoice` or what one is made of: ``"largest"``
 (the default), ``"all"`` (source faces only) or a face's number, from 0, left to right.
@@ -29,8 +30,10 @@ import numpy as np  # noqa: E402
 
 from .config import INPUT_LIMITS, InputLimits  # noqa: E402
 from .errors import DeepExPoError, InputError, NoFaceError  # noqa: E402
+from .face.canonical import REGIONS  # noqa: E402
 from .face.selection import FaceChoice  # noqa: E402
 from .motion.compose import MotionOptions  # noqa: E402
+from .motion.controls import EMOTIONS, ExpressionControls, ExpressionEdit  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -95,7 +98,11 @@ def reenact_video(
 
 
 __all__ = [
+    "EMOTIONS",
+    "REGIONS",
     "DeepExPoError",
+    "ExpressionControls",
+    "ExpressionEdit",
     "FaceChoice",
     "InputError",
     "MotionOptions",

@@ -19,11 +19,11 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from skimage import data
 
-from deepexpo.config import APP_CONCURRENCY, APP_LIMITS, StorageLimits
 from deepexpo.io.images import read_image, write_image
 from deepexpo.io.video import Mp4Writer, probe_video
 from deepexpo.motion.controls import ExpressionControls
 from deepexpo.ui import build_demo, launch
+from deepexpo.ui.config import APP_CONCURRENCY, APP_LIMITS, StorageLimits
 from deepexpo.ui.handlers import Handlers
 from deepexpo.ui.storage import AppStorage
 

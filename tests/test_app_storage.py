@@ -15,8 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from deepexpo.config import StorageLimits
 from deepexpo.ui import build_demo, launch
+from deepexpo.ui.config import StorageLimits
 from deepexpo.ui.storage import AppStorage
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "assets" / "examples"

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from deepexpo import get_pipeline
-from deepexpo.config import LIVE
 from deepexpo.io.images import write_image
 from deepexpo.ui import build_demo, launch
+from deepexpo.ui.config import LIVE_TAB as LIVE
 
 from .chromium import CHROMIUM, launch_chromium
 from .fake_camera import fake_camera_args, make_clip

@@ -17,7 +17,8 @@ from ..io.video import is_video
 logger = logging.getLogger("deepexpo")
 
 
-def add_evaluation_commands(subparsers: Any) -> None:
+def add(subparsers: Any) -> None:
+    """The ``evaluate`` and ``animate`` parsers (see :mod:`deepexpo.commands`)."""
     v = subparsers.add_parser("evaluate", help="score an engine: self- or cross-reenactment")
     modes = v.add_subparsers(dest="mode", required=True)
     r = modes.add_parser("reconstruction", help="each video's first face driven by the video "
@@ -34,12 +35,14 @@ def add_evaluation_commands(subparsers: Any) -> None:
         mode.add_argument("--report", required=True, type=Path,
                           help="folder for metrics.json, report.html and plots")
         mode.add_argument("--engine", choices=ENGINES, default="auto")
+    v.set_defaults(run=evaluate_command)
 
     a = subparsers.add_parser("animate", help="render every 'source,driving' row of a csv")
     a.add_argument("--pairs", required=True, type=Path, help="csv of 'source,driving' rows")
     a.add_argument("--output", required=True, type=Path, help="folder for the results")
     a.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     a.add_argument("--engine", choices=ENGINES, default="auto")
+    a.set_defaults(run=animate_command)
 
 
 def _output_folder(path: Path) -> Path:

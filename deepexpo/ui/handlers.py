@@ -10,14 +10,16 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 import numpy as np
 
-from .. import MotionOptions, get_pipeline, hub
-from ..config import APP_CONCURRENCY, APP_LIMITS, GPU_BUDGET
+from .. import ExpressionControls, ExpressionEdit, MotionOptions, get_pipeline, hub
+from ..application import (engine_needs, expression_edit, generation_gpu_seconds, motion_options,
+                           work_gpu_seconds)
 from ..engines import cuda_available, resolve_engine
 from ..engines.source_faces import SourceFaces
 from ..errors import DeepExPoError
@@ -27,7 +29,7 @@ from ..fusion.speed import FAST, QUALITY
 from ..gpu import gpu_task
 from ..io.images import fit_within, read_image, write_image
 from ..io.video import probe_video
-from ..motion.controls import ExpressionControls, ExpressionEdit
+from .config import APP_CONCURRENCY, APP_LIMITS, ZERO_GPU
 from .storage import AppStorage
 
 NO_EMOTION = "none"
@@ -87,19 +89,13 @@ def _require(value: Any, message: str) -> None:
         raise gr.Error(message, print_exception=False)
 
 
-def motion_options(region: str, absolute: bool, strength: float,
-                   adapt_scale: bool = False) -> MotionOptions:
-    """The options as the app's controls give them."""
-    return MotionOptions(region=region, relative=not absolute, strength=float(strength),
-                         adapt_scale=bool(adapt_scale))
-
-
 def _edit_settings(emotion: str, intensity: float, keep_source: float,
                    values: tuple[float, ...]) -> ExpressionEdit:
-    controls = ExpressionControls(**dict(zip(ExpressionControls.names(), map(float, values),
-                                             strict=True)))
-    return ExpressionEdit.from_settings(controls, None if emotion == NO_EMOTION else emotion,
-                                        float(intensity), float(keep_source))
+    """The editor's settings. ``values``: its sliders', made from the controls' fields in the
+    order of :meth:`ExpressionControls.names` (``ui/tabs/editor.py``), as the edit endpoints
+    take them; they reach the controls by those names."""
+    return expression_edit(dict(zip(ExpressionControls.names(), values, strict=True)),
+                           None if emotion == NO_EMOTION else emotion, intensity, keep_source)
 
 
 def _fraction_progress(progress: gr.Progress, desc: str) -> Callable[[int, int], None]:
@@ -121,23 +117,43 @@ def _engine(engine: str, progress: gr.Progress | None) -> str:
     """The engine ``engine`` stands for, its weights fetched first where that is allowed
     (never without ``progress``: the live editor does not wait for downloads)."""
     name = resolve_engine(engine)
-    if name == "neural" and progress is None:
-        hub.require("neural", allow_download=False)
-    elif name == "neural":
-        fetch_models(["neural"], progress)
+    models = list(engine_needs(name).models)
+    if models and progress is None:
+        for model in models:
+            hub.require(model, allow_download=False)
+    elif models:
+        fetch_models(models, progress)
     return name
 
 
 # --- the work itself: what runs on the GPU where the neural engine or generation needs one -----
 
-def _transfer_image_work(engine: str, source: str, driving: str, options: MotionOptions,
-                         show_inputs: bool, face: FaceChoice) -> np.ndarray:
+@dataclass(frozen=True)
+class GpuEstimate:
+    """The seconds a call asks of ZeroGPU, passed first to every work function: ZeroGPU's
+    duration reads it there (it is given the call's arguments), whatever the work's own."""
+
+    seconds: float
+
+    @classmethod
+    def of(cls, work_s: float) -> GpuEstimate:
+        """Loading, then ``work_s`` seconds of the work itself."""
+        return cls(ZERO_GPU.seconds(work_s))
+
+
+def _asked(estimate: GpuEstimate, *args: Any, **kwargs: Any) -> float:
+    return estimate.seconds
+
+
+def _transfer_image_work(_: GpuEstimate, engine: str, source: str, driving: str,
+                         options: MotionOptions, show_inputs: bool,
+                         face: FaceChoice) -> np.ndarray:
     return get_pipeline(engine, APP_LIMITS).transfer_image(
         read_image(source, APP_LIMITS), read_image(driving, APP_LIMITS), options, show_inputs,
         face)
 
 
-def _transfer_video_work(engine: str, source: str, driving: str, output: Path,
+def _transfer_video_work(_: GpuEstimate, engine: str, source: str, driving: str, output: Path,
                          options: MotionOptions, show_inputs: bool,
                          progress: Callable[[int, int], None], face: FaceChoice) -> None:
     get_pipeline(engine, APP_LIMITS).transfer_video(
@@ -145,7 +161,7 @@ def _transfer_video_work(engine: str, source: str, driving: str, output: Path,
         progress=progress, face=face)
 
 
-def _reenact_video_work(engine: str, source_video: str, driving: str, output: Path,
+def _reenact_video_work(_: GpuEstimate, engine: str, source_video: str, driving: str, output: Path,
                         options: MotionOptions, show_inputs: bool,
                         progress: Callable[[int, int], None]) -> None:
     get_pipeline(engine, APP_LIMITS).reenact_video(source_video, driving, output, options,
@@ -163,13 +179,13 @@ def _prepared(engine: str, path: str, max_side: int | None, face: FaceChoice) ->
     return get_pipeline(engine, APP_LIMITS).prepare_faces(image, face)
 
 
-def _edit_image_work(engine: str, source: str, edit: ExpressionEdit, face: FaceChoice,
-                     max_side: int | None = None) -> np.ndarray:
+def _edit_image_work(_: GpuEstimate, engine: str, source: str, edit: ExpressionEdit,
+                     face: FaceChoice, max_side: int | None = None) -> np.ndarray:
     prepared = _prepared(engine, source, max_side, face)
     return get_pipeline(engine, APP_LIMITS).edit_image(prepared.image, edit, prepared=prepared)
 
 
-def _edit_video_work(engine: str, video: str, reference: str | None, output: Path,
+def _edit_video_work(_: GpuEstimate, engine: str, video: str, reference: str | None, output: Path,
                      edit: ExpressionEdit, progress: Callable[[int, int], None]) -> None:
     get_pipeline(engine, APP_LIMITS).edit_video(video, output, edit, keep_audio=True,
                                                 progress=progress, reference=reference)
@@ -186,7 +202,7 @@ def _fusion(setup: GenerationSetup) -> Any:
                                           tiny_vae=setup.tiny_vae)
 
 
-def _generate_work(setup: GenerationSetup, prompt: str, identity: str | None,
+def _generate_work(_: GpuEstimate, setup: GenerationSetup, prompt: str, identity: str | None,
                    reference: str | None, identity_strength: float, semantic_strength: float,
                    steps: int, guidance: float, seed: int, speed: str,
                    progress: Callable[[int, int], None],
@@ -215,25 +231,14 @@ def _video_frames(path: str) -> int:
     return probe_video(path, APP_LIMITS).frame_count
 
 
-def _gpu_seconds(frames: float) -> float:
-    """What to ask ZeroGPU for: loading, then ``frames`` neural frames."""
-    return min(GPU_BUDGET.overhead_s + frames * GPU_BUDGET.neural_frame_gpu_s, GPU_BUDGET.max_s)
-
-
-#: Each kind of work, and the seconds of GPU it asks for (given the same arguments).
-_WORK: dict[str, tuple[Callable[..., Any], Callable[..., float]]] = {
-    "image": (_transfer_image_work, lambda *args: _gpu_seconds(2)),
-    "video": (_transfer_video_work,
-              lambda engine, source, driving, *args: _gpu_seconds(_video_frames(driving))),
-    "reenact": (_reenact_video_work,  # source features per frame, then the frame
-                lambda engine, source_video, *args: _gpu_seconds(2 * _video_frames(source_video))),
-    "edit": (_edit_image_work, lambda *args: _gpu_seconds(2)),
-    "edit_video": (_edit_video_work,  # the source and its edit, per frame
-                   lambda engine, video, *args: _gpu_seconds(2 * _video_frames(video))),
-    "generate": (_generate_work, lambda setup, prompt, identity, reference, id_strength,
-                 semantic_strength, steps, *args: min(
-                     GPU_BUDGET.overhead_s + steps * GPU_BUDGET.generation_step_s,
-                     GPU_BUDGET.max_s)),
+#: Each kind of work the app does (its GPU cost: :func:`deepexpo.application.work_gpu_seconds`).
+_WORK: dict[str, Callable[..., Any]] = {
+    "image": _transfer_image_work,
+    "video": _transfer_video_work,
+    "reenact": _reenact_video_work,
+    "edit": _edit_image_work,
+    "edit_video": _edit_video_work,
+    "generate": _generate_work,
 }
 
 
@@ -250,22 +255,27 @@ class Handlers:
         self.storage = storage
         self._live = threading.BoundedSemaphore(APP_CONCURRENCY.live)
         self._neural_frame_s: float | None = None  # measured on this machine, once known
-        self._gpu = {kind: gpu_task(fn, duration) for kind, (fn, duration) in _WORK.items()}
+        self._gpu = {kind: gpu_task(fn, _asked) for kind, fn in _WORK.items()}
         # Each browser session's running generations, which its Stop button cancels.
         self._cancels: dict[str, set[threading.Event]] = {}
 
-    def _work(self, kind: str, engine: str) -> Callable[..., Any]:
-        """The work on the GPU for the neural engine; the warp engine's runs as it is."""
-        return self._gpu[kind] if engine == "neural" else _WORK[kind][0]
+    def _run(self, kind: str, engine: str, *args: Any, frames: int = 1) -> Any:
+        """``kind`` of work on ``frames`` frames: on the GPU for an engine that wants one,
+        asking for what it costs; as it is otherwise."""
+        if not engine_needs(engine).gpu:
+            return _WORK[kind](GpuEstimate(0.0), engine, *args)
+        estimate = GpuEstimate.of(work_gpu_seconds(kind, engine, frames))
+        return self._gpu[kind](estimate, engine, *args)
 
     def _timed_video(self, engine: str, frames: int, run: Callable[[], None]) -> None:
         """Say up front how long a neural video will take (frames x seconds per frame, as
         measured here, else the benchmark's figure), then time it for the next estimate."""
-        if engine != "neural":
+        needs = engine_needs(engine)
+        if not needs.gpu:
             run()
             return
-        per_frame = self._neural_frame_s or (GPU_BUDGET.neural_frame_gpu_s if cuda_available()
-                                             else GPU_BUDGET.neural_frame_cpu_s)
+        per_frame = self._neural_frame_s or (needs.frame_gpu_s if cuda_available()
+                                             else needs.frame_cpu_s)
         gr.Info(f"The neural engine takes about {per_frame:.1f} s a frame here: {frames} frames, "
                 f"about {_format_duration(frames * per_frame)}.")
         start = time.perf_counter()
@@ -294,9 +304,10 @@ class Handlers:
         _require(driving, "Upload a driving image.")
         choice = FaceChoice.parse(face)
         engine = _engine(engine, progress)
-        return self._save(self._work("image", engine)(
-            engine, source, driving, motion_options(region, absolute, strength, adapt_scale),
-            bool(show_inputs), choice), ".png")
+        return self._save(self._run(
+            "image", engine, source, driving,
+            motion_options(region, absolute, strength, adapt_scale), bool(show_inputs), choice),
+            ".png")
 
     @handler
     def transfer_video(self, source: str | None, driving: str | None, engine: str, region: str,
@@ -314,9 +325,10 @@ class Handlers:
         out = self.storage.new_result(".mp4")
         kind, first = ("reenact", source_video) if source_video else ("video", source)
         face_args = () if source_video else (choice,)  # a source video: its largest face
-        self._timed_video(engine, frames, lambda: self._work(kind, engine)(
-            engine, first, driving, out, motion_options(region, absolute, strength, adapt_scale),
-            bool(show_inputs), _fraction_progress(progress, "reenacting"), *face_args))
+        self._timed_video(engine, frames, lambda: self._run(
+            kind, engine, first, driving, out,
+            motion_options(region, absolute, strength, adapt_scale), bool(show_inputs),
+            _fraction_progress(progress, "reenacting"), *face_args, frames=frames))
         return str(out)
 
     @handler
@@ -327,7 +339,7 @@ class Handlers:
         edit = _edit_settings(emotion, intensity, keep_source, values)
         choice = FaceChoice.parse(face)
         engine = _engine(engine, progress)
-        return self._save(self._work("edit", engine)(engine, source, edit, choice), ".png")
+        return self._save(self._run("edit", engine, source, edit, choice), ".png")
 
     @handler
     def edit_live(self, source: str | None, face: str, engine: str, emotion: str,
@@ -340,8 +352,8 @@ class Handlers:
         try:
             edit = _edit_settings(emotion, intensity, keep_source, values)
             engine = _engine(engine, None)
-            out = self._work("edit", engine)(engine, source, edit, FaceChoice.parse(face),
-                                             APP_CONCURRENCY.live_max_side)
+            out = self._run("edit", engine, source, edit, FaceChoice.parse(face),
+                            APP_CONCURRENCY.live_max_side)
             return self._save(out, ".jpg")
         finally:
             self._live.release()
@@ -358,8 +370,9 @@ class Handlers:
         engine = _engine(engine, progress)
         out = self.storage.new_result(".mp4")
         edit = _edit_settings(emotion, intensity, keep_source, values)
-        self._timed_video(engine, frames, lambda: self._work("edit_video", engine)(
-            engine, video, reference or None, out, edit, _fraction_progress(progress, "editing")))
+        self._timed_video(engine, frames, lambda: self._run(
+            "edit_video", engine, video, reference or None, out, edit,
+            _fraction_progress(progress, "editing"), frames=frames))
         return str(out)
 
     @handler
@@ -390,8 +403,9 @@ class Handlers:
         running.add(cancel)
         try:
             image = self._gpu["generate"](
-                setup, prompt, identity, reference, float(identity_strength),
-                float(semantic_strength), int(steps), float(guidance), int(seed), speed,
+                GpuEstimate.of(generation_gpu_seconds(int(steps))), setup, prompt, identity,
+                reference, float(identity_strength), float(semantic_strength), int(steps),
+                float(guidance), int(seed), speed,
                 _step_progress(progress, f"generating ({speed})"), cancel)
         finally:
             running.discard(cancel)

@@ -1,8 +1,9 @@
-"""The Live tab: an identity photo following the visitor's webcam face as it moves.
+"""The Live tab's handlers (its layout: ``ui/tabs/live.py``): an identity photo following the
+visitor's webcam face as it moves.
 
 Gradio's own streaming carries it: the browser sends a webcam frame every
-``LIVE.frame_interval_s`` over the app's connection and shows each result as it comes back (no
-WebRTC, so no TURN server). Gradio keeps only the newest frame a stream has sent while one is
+``LIVE_TAB.frame_interval_s`` over the app's connection and shows each result as it comes back
+(no WebRTC, so no TURN server). Gradio keeps only the newest frame a stream has sent while one is
 being rendered, so a busy machine drops frames instead of queueing them. Whatever goes wrong
 shows in the status line: an error would end the stream's event, and the webcam would start
 another at its next frame.
@@ -11,20 +12,17 @@ another at its next frame.
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
 from .. import get_pipeline
-from ..config import APP_LIMITS, LIVE, LiveConfig
+from ..application import motion_options
 from ..engines import resolve_engine
 from ..errors import DeepExPoError, InputError
-from ..face.canonical import REGIONS
 from ..io.images import decode_image, read_image
 from ..live import LiveReenactor
-from .components import image_upload, streamed_image, webcam_stream
-from .handlers import motion_options
+from .config import APP_LIMITS, LIVE_TAB, LiveTabConfig
 from .live_slots import LiveSlots
 
 NO_PHOTO = "Choose an identity photo (or an example) first."
@@ -39,7 +37,7 @@ class _Visitor:
     changes), and whether they set a neutral. Frames of one visitor may arrive together (a
     stream restarted, two requests): one prepares the photo while the others wait for it."""
 
-    def __init__(self, config: LiveConfig):
+    def __init__(self, config: LiveTabConfig):
         self.config = config
         self._lock = threading.Lock()
         self.photo: str | None = None
@@ -57,7 +55,7 @@ class _Visitor:
                 try:
                     pipeline = get_pipeline(resolve_engine("auto"), APP_LIMITS)
                     self.reenactor = LiveReenactor(pipeline, read_image(photo, APP_LIMITS),
-                                                   self.config)
+                                                   self.config.driving)
                 except DeepExPoError as exc:
                     self.problem = exc
                 self.photo = photo
@@ -102,7 +100,7 @@ class _Visitor:
 class LiveHandlers:
     """What the Live tab calls. Visitors are told apart by their Gradio session."""
 
-    def __init__(self, config: LiveConfig = LIVE):
+    def __init__(self, config: LiveTabConfig = LIVE_TAB):
         self.config = config
         self.slots: LiveSlots[_Visitor] = LiveSlots(config.slots, config.session_s,
                                                    config.idle_s)
@@ -137,38 +135,3 @@ class LiveHandlers:
         """The visitor's next frame becomes the reference the photo moves from."""
         visitor = self.slots.session(request.session_hash)
         return gr.skip() if visitor is None else visitor.set_neutral()
-
-
-def live_tab(examples: Path | None, config: LiveConfig = LIVE) -> None:
-    """The tab's components and events."""
-    handlers = LiveHandlers(config)
-    slots = "one visitor" if config.slots == 1 else f"{config.slots} visitors"
-    gr.Markdown(f"Drive a photo with your webcam: start the webcam and the photo follows your "
-                f"face as you move. It serves {slots} at a time, for up to "
-                f"{config.session_s} s each while others wait. Relative: the photo moves from "
-                f"its own expression by as much as you move from your first frame (or from the "
-                f"frame after **Set neutral**).")
-    with gr.Row():
-        photo = image_upload("Identity photo", elem_id="live-source")
-        width, height = config.webcam_size
-        webcam = webcam_stream("Your webcam", elem_id="live-webcam",
-                               webcam_options=gr.WebcamOptions(mirror=True, constraints={
-                                   "video": {"width": {"ideal": width},
-                                             "height": {"ideal": height}}}))
-        result = streamed_image("Live result", elem_id="live-result")
-    with gr.Row():
-        region = gr.Dropdown(list(REGIONS), value="all", label="Region")
-        strength = gr.Slider(0.0, 2.0, value=1.0, step=0.05, label="Strength")
-        relative = gr.Checkbox(True, label="Relative",
-                               info="from your first frame; off: copy your expression as it is")
-        mirror = gr.Checkbox(True, label="Mirror", info="the photo moves like your reflection")
-        neutral = gr.Button("Set neutral", elem_id="live-neutral")
-    status = gr.Markdown(elem_id="live-status")
-    if examples is not None and examples.is_dir():
-        gr.Examples([[str(examples / "astronaut.jpg")], [str(examples / "hopper.jpg")]], [photo])
-    stream = webcam.stream(handlers.frame, [webcam, photo, region, strength, relative, mirror],
-                           [result, status], stream_every=config.frame_interval_s,
-                           concurrency_limit=config.streams, concurrency_id="live",
-                           show_progress="hidden", api_name=False)
-    stream.then(handlers.stop, None, None, api_name=False, queue=False)
-    neutral.click(handlers.set_neutral, None, status, api_name=False, queue=False)

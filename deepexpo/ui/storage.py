@@ -23,7 +23,7 @@ from filelock import FileLock, Timeout
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ..config import APP_LIMITS, APP_STORAGE, StorageLimits
+from .config import APP_LIMITS, APP_STORAGE, StorageLimits
 
 logger = logging.getLogger(__name__)
 

@@ -1,0 +1,78 @@
+"""The application layer the CLI, the app and the Python API share, and the seams the front
+ends are built from: requests from settings, controls by name, GPU costs, tabs and commands."""
+
+from __future__ import annotations
+
+import pytest
+
+import deepexpo
+from deepexpo.application import (
+    engine_needs,
+    expression_controls,
+    expression_edit,
+    motion_options,
+    work_gpu_seconds,
+)
+from deepexpo.commands import COMMANDS
+from deepexpo.errors import InputError
+
+
+def test_public_api_exports_what_an_edit_needs():
+    edit = deepexpo.ExpressionEdit.emotion("happy")
+    assert edit.controls.smile == deepexpo.EMOTIONS["happy"].smile == 1.0
+    assert "expression" in deepexpo.REGIONS
+    assert set(deepexpo.__all__) >= {"ExpressionEdit", "ExpressionControls", "EMOTIONS",
+                                     "REGIONS"}
+
+
+def test_controls_are_matched_by_name():
+    controls = expression_controls({"yaw": 12.0, "wink": 1.0})
+    assert (controls.yaw, controls.wink, controls.smile) == (12.0, 1.0, 0.0)
+    with pytest.raises(InputError, match="unknown expression controls: grin"):
+        expression_controls({"grin": 1.0})
+    edit = expression_edit({"smile": 0.5}, "sad", 1.0, None)
+    assert edit.keep_source == 0.0  # an emotion replaces the source's expression by default
+    assert expression_edit({"smile": 0.5}).keep_source == 1.0  # controls add to it
+
+
+def test_settings_are_checked_where_requests_are_made():
+    options = motion_options("lips", absolute=True, strength=1.5)
+    assert (options.region, options.relative, options.strength) == ("lips", False, 1.5)
+    with pytest.raises(InputError, match="strength"):
+        motion_options("all", False, float("nan"))
+    with pytest.raises(InputError, match="intensity"):
+        expression_edit({}, "happy", 3.0)
+
+
+def test_gpu_cost_follows_the_work():
+    assert engine_needs("warp").models == () and not engine_needs("warp").gpu
+    neural = engine_needs("neural")
+    assert neural.models == ("neural",) and neural.gpu
+    assert work_gpu_seconds("video", "neural", 100) == pytest.approx(100 * neural.frame_gpu_s)
+    assert work_gpu_seconds("reenact", "neural", 100) == pytest.approx(200 * neural.frame_gpu_s)
+    assert work_gpu_seconds("image", "neural") == pytest.approx(2 * neural.frame_gpu_s)
+
+
+def test_editor_sliders_are_the_controls_in_the_endpoint_order():
+    """The edit endpoints read their values by :meth:`ExpressionControls.names`: the editor's
+    sliders are made from those fields, each named after its control."""
+    import gradio as gr
+
+    from deepexpo.ui.tabs.editor import control_sliders
+
+    with gr.Blocks():
+        sliders = control_sliders()
+    assert [s.elem_id for s in sliders] == [f"edit-{n}"
+                                           for n in deepexpo.ExpressionControls.names()]
+    assert {s.label for s in sliders} >= {"pupil x", "roll"}
+
+
+def test_every_command_registers_itself():
+    from deepexpo.cli import _parser
+
+    parser = _parser()
+    assert "{transfer,edit,generate,train,evaluate,animate,download}" in parser.format_usage()
+    assert len(COMMANDS) == 6  # evaluation adds two
+    for argv in (["transfer", "--source", "a", "--driving", "b", "--output", "c"],
+                 ["download", "neural"], ["train", "fusion", "--data", "d"]):
+        assert callable(parser.parse_args(argv).run)
