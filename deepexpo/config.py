@@ -159,14 +159,11 @@ KEYPOINT_SMOOTHING = SmoothingConfig(min_cutoff=2.0, beta=10.0, derivative_cutof
 
 @dataclass(frozen=True)
 class GpuBudget:
-    """What GPU work is expected to cost: the seconds asked of a ZeroGPU Space per task, and
-    the first estimate of a neural video's duration before the app has timed one."""
+    """What GPU work is expected to cost: the seconds asked of a ZeroGPU Space per task. (Each
+    engine's cost per frame is declared with it: :mod:`deepexpo.engines.registry`.)"""
 
     overhead_s: float = 30.0  # moving the networks onto the GPU, first-call warm-up
     max_s: float = 600.0
-    neural_frame_gpu_s: float = 0.1
-    # bench/neural_speed.py, full-size networks on a 2-core CPU.
-    neural_frame_cpu_s: float = 9.0
     generation_step_s: float = 0.3
 
 

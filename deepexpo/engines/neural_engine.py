@@ -9,6 +9,7 @@ through the warping and generator networks in batches.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -17,6 +18,7 @@ import numpy as np
 import torch
 
 from .. import hub
+from ..errors import InputError
 from ..config import KEYPOINT_SMOOTHING
 from ..face.crop import FaceCrop
 from ..face.landmarks import FaceLandmarks
@@ -41,6 +43,8 @@ from .warp_engine import WarpEngine, WarpSource
 
 INPUT_SIZE = 256  # the networks' input crop
 PRECISIONS = ("auto", "fp32", "fp16", "bf16")
+#: ``fp32`` switches the neural engine's CUDA autocast off.
+PRECISION_ENV = "DEEPEXPO_NEURAL_PRECISION"
 
 
 @dataclass(frozen=True)
@@ -82,7 +86,7 @@ class NeuralEngine(TransferEngine[NeuralSource, NeuralFace]):
                  device: str | None = None, precision: str = "auto", compile: bool = False,
                  retarget_eyes_lips: bool = False):
         if precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
+            raise InputError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         if networks is None:
             networks = load_networks(weights or hub.require("neural"))
@@ -97,6 +101,15 @@ class NeuralEngine(TransferEngine[NeuralSource, NeuralFace]):
         if compile:
             self._warping = torch.compile(self._warping)
             self._generator = torch.compile(self._generator)
+
+    @classmethod
+    def from_settings(cls, weights: Path) -> NeuralEngine:
+        """The engine with the precision ``DEEPEXPO_NEURAL_PRECISION`` asks for (a wrong value
+        is a one-line :class:`InputError`, not a traceback)."""
+        precision = os.environ.get(PRECISION_ENV, "auto").strip().lower()
+        if precision not in PRECISIONS:
+            raise InputError(f"{PRECISION_ENV} must be {', '.join(PRECISIONS)}, not '{precision}'")
+        return cls(weights=weights, precision=precision)
 
     def _autocast_dtype(self, precision: str) -> torch.dtype | None:
         if self.device.type != "cuda" or precision == "fp32":

@@ -19,6 +19,7 @@ import numpy as np
 from .. import MotionOptions, get_pipeline, hub
 from ..config import APP_CONCURRENCY, APP_LIMITS, GPU_BUDGET
 from ..engines import cuda_available, resolve_engine
+from ..engines import registry as engine_registry
 from ..engines.source_faces import SourceFaces
 from ..errors import DeepExPoError
 from ..face.selection import FaceChoice, numbered_faces
@@ -217,7 +218,7 @@ def _video_frames(path: str) -> int:
 
 def _gpu_seconds(frames: float) -> float:
     """What to ask ZeroGPU for: loading, then ``frames`` neural frames."""
-    return min(GPU_BUDGET.overhead_s + frames * GPU_BUDGET.neural_frame_gpu_s, GPU_BUDGET.max_s)
+    return engine_registry.spec("neural").gpu_budget_s(frames)
 
 
 #: Each kind of work, and the seconds of GPU it asks for (given the same arguments).
@@ -264,8 +265,8 @@ class Handlers:
         if engine != "neural":
             run()
             return
-        per_frame = self._neural_frame_s or (GPU_BUDGET.neural_frame_gpu_s if cuda_available()
-                                             else GPU_BUDGET.neural_frame_cpu_s)
+        per_frame = (self._neural_frame_s
+                     or engine_registry.spec(engine).seconds_per_frame(cuda_available()))
         gr.Info(f"The neural engine takes about {per_frame:.1f} s a frame here: {frames} frames, "
                 f"about {_format_duration(frames * per_frame)}.")
         start = time.perf_counter()
