@@ -52,7 +52,7 @@ class LiveReenactor:
     def set_neutral(self) -> None:
         """The next frame with a face becomes the reference that relative motion is measured
         from (until then, the first one was)."""
-        self._frames.reference = None
+        self._frames.rebase()
 
     def drive(self, frame: np.ndarray, options: MotionOptions,
               flip: bool = False) -> LiveFrame | None:
@@ -69,7 +69,7 @@ class LiveReenactor:
                 frame = frame[:, ::-1]
             frame = np.ascontiguousarray(fit_within(frame, self.config.landmark_side))
             face = self._tracker(frame)
-            self._frames.options = options
+            self._frames.drive_with(options)
             out = self._frames.feed(frame, face) or self._frames.flush()
             return LiveFrame(out[0], face is not None)
         finally:
