@@ -209,7 +209,7 @@ def isolated_models(monkeypatch, tmp_path_factory) -> None:
             monkeypatch.delenv(name)
     base = tmp_path_factory.getbasetemp()
     monkeypatch.setenv("HF_HOME", str(base / "hf-home-empty"))
-    monkeypatch.setattr(hub, "WEIGHTS_DIR", base / "weights-empty")
+    monkeypatch.setenv("DEEPEXPO_WEIGHTS_DIR", str(base / "weights-empty"))
 
 
 @pytest.fixture(scope="session")

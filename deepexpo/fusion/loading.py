@@ -22,7 +22,7 @@ from transformers import CLIPImageProcessor, CLIPVisionModelWithProjection
 
 from .. import hub
 from ..errors import InputError
-from ..hub import CONTROLNET_SUBFOLDER, IDENTITY_WEIGHTS, IMAGE_ENCODER
+from .hub_models import CONTROLNET_SUBFOLDER, IDENTITY_WEIGHTS, IMAGE_ENCODER
 from .few_step import SpeedSwitch
 from .speed import FAST_MODELS
 
