@@ -18,16 +18,17 @@ import numpy as np
 import torch
 
 from .. import hub
-from ..errors import InputError
 from ..config import KEYPOINT_SMOOTHING
+from ..errors import InputError
 from ..face.crop import FaceCrop
 from ..face.landmarks import FaceLandmarks
 from ..face.measure import eye_ratios, mouth_opening
 from ..face.territory import Territory, TerritoryMask
+from ..geometry.boxes import PixelBox
+from ..geometry.filters import OneEuroFilter
 from ..motion.compose import MotionOptions, compose_pose, shift_ratio
 from ..motion.controls import ExpressionEdit
 from ..motion.extract import extract_motion
-from ..motion.smoothing import OneEuroFilter
 from ..motion.state import HeadPose
 from ..neural.checkpoints import LivePortraitNetworks, load_networks
 from ..neural.keypoints import (
@@ -37,7 +38,6 @@ from ..neural.keypoints import (
     retarget,
     stitch,
 )
-from ..render.mesh_warp import PixelBox
 from .base import TransferEngine
 from .warp_engine import WarpEngine, WarpSource
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..motion.smoothing import OneEuroFilter
+from ..geometry.filters import OneEuroFilter
 from .landmarks import FaceLandmarks, MediaPipeLandmarker
 from .selection import FaceChoice
 

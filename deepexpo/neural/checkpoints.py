@@ -19,9 +19,9 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from ..errors import CheckpointError
-from .hub_models import LIVEPORTRAIT, LIVEPORTRAIT_FILES
 from .appearance_feature_extractor import AppearanceFeatureExtractor
 from .blocks import fold_spectral_norm
+from .hub_models import LIVEPORTRAIT, LIVEPORTRAIT_FILES
 from .motion_extractor import MotionExtractor
 from .network_config import NeuralConfig
 from .spade_generator import SPADEDecoder
