@@ -41,6 +41,7 @@ class LiveReenactor:
                  config: LiveConfig = LIVE):
         self.config = config
         self.engine = pipeline.engine
+        self.landmarker = pipeline.landmarker
         faces = pipeline.prepare_faces(fit_within(photo, config.output_side),
                                        what="identity photo")
         self._frames = TransferFrames(faces, MotionOptions(), False,
@@ -77,7 +78,8 @@ class LiveReenactor:
 
     def _restart_tracking(self, flip: bool) -> None:
         self._close_tracker()
-        self._tracker = FaceTracker(FaceChoice(), "the webcam", self.config.fps)
+        self._tracker = FaceTracker(FaceChoice(), "the webcam", self.config.fps,
+                                    self.landmarker)
         self._flip = flip
         self.set_neutral()
 

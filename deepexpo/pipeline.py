@@ -15,7 +15,7 @@ from .config import FACES, INPUT_LIMITS, InputLimits
 from .engines import TransferEngine, create_engine
 from .engines.source_faces import SourceFaces
 from .errors import InputError, NoFaceError
-from .face.landmarks import FaceLandmarks, LandmarkerPool
+from .face.landmarks import DEFAULT_LANDMARKER, FaceLandmarks, LandmarkerPool
 from .face.selection import FaceChoice
 from .face.territory import territories
 from .face.tracking import FaceTracker
@@ -54,10 +54,12 @@ HELD_BEFORE_FACE = 8
 class TransferPipeline:
     """Identity image + driving image or video -> the identity wearing the driver's motion."""
 
-    def __init__(self, engine: str | TransferEngine = "auto", limits: InputLimits = INPUT_LIMITS):
+    def __init__(self, engine: str | TransferEngine = "auto", limits: InputLimits = INPUT_LIMITS,
+                 landmarker: str = DEFAULT_LANDMARKER):
         self.engine = create_engine(engine) if isinstance(engine, str) else engine
         self.limits = limits
-        self._landmarkers = LandmarkerPool(size=2)
+        self.landmarker = landmarker  # what finds faces (:func:`create_landmarker`'s names)
+        self._landmarkers = LandmarkerPool(size=2, landmarker=landmarker)
 
     def detect(self, image: np.ndarray, what: str) -> FaceLandmarks:
         with self._landmarkers.lend() as landmarker:
@@ -286,7 +288,8 @@ class TransferPipeline:
                ) -> Iterator[tuple[np.ndarray, FaceLandmarks | None]]:
         """Each frame with the chosen face, followed through the video (:class:`FaceTracker`),
         its landmarks smoothed over time (``None``: not found)."""
-        with FaceTracker(choice, f"{what} '{info.path.name}'", info.fps) as tracker:
+        with FaceTracker(choice, f"{what} '{info.path.name}'", info.fps,
+                         self.landmarker) as tracker:
             for frame in iter_frames(info, self.limits):
                 face = tracker(frame)
                 yield frame, face

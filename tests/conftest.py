@@ -26,7 +26,7 @@ from deepexpo import get_pipeline, hub
 from deepexpo.engines.warp_engine import WarpEngine
 from deepexpo.face import topology
 from deepexpo.face.canonical import canonical_face
-from deepexpo.face.landmarks import MediaPipeLandmarker
+from deepexpo.face.mediapipe_landmarker import MediaPipeLandmarker
 from deepexpo.face.measure import mouth_opening
 from deepexpo.io.video import Mp4Writer, iter_frames, probe_video
 from deepexpo.motion.controls import ExpressionControls, apply_controls
