@@ -21,7 +21,6 @@ from . import hub
 from .engines import ENGINES, TransferEngine, create_engine
 from .errors import DeepExPoError, InputError
 from .evaluation.commands import add_evaluation_commands, animate_command, evaluate_command
-from .face.canonical import REGIONS
 from .face.selection import FaceChoice
 from .fusion import semantic_weights_file, trained_semantic_weights
 from .io.images import check_image_output, read_image, write_image
@@ -29,6 +28,7 @@ from .io.output import atomic_output, check_output
 from .io.video import check_video_output, is_video
 from .motion.compose import MotionOptions
 from .motion.controls import EMOTIONS, ExpressionControls, ExpressionEdit
+from .motion.regions import REGIONS
 from .pipeline import AUDIO_FROM, TransferPipeline
 from .runtime import quiet_native_stderr
 

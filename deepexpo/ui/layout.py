@@ -8,15 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
-
 from starlette.middleware import Middleware
 
 from ..config import APP_CONCURRENCY, APP_LIMITS, APP_STORAGE, StorageLimits
-from ..face.canonical import REGIONS
 from ..engines import cuda_available
 from ..face.selection import FaceChoice
 from ..fusion.speed import SETTINGS, SPEEDS, default_speed
 from ..motion.controls import EMOTIONS, ExpressionControls
+from ..motion.regions import REGIONS
 from .access import Credentials, exposure_warning
 from .components import image_upload
 from .handlers import NO_EMOTION, Handlers

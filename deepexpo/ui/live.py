@@ -20,9 +20,9 @@ from .. import get_pipeline
 from ..config import APP_LIMITS, LIVE, LiveConfig
 from ..engines import resolve_engine
 from ..errors import DeepExPoError, InputError
-from ..face.canonical import REGIONS
 from ..io.images import decode_image, read_image
 from ..live import LiveReenactor
+from ..motion.regions import REGIONS
 from .components import image_upload, streamed_image, webcam_stream
 from .handlers import motion_options
 from .live_slots import LiveSlots
