@@ -249,6 +249,22 @@ def neural_pipeline(tiny) -> TransferPipeline:
     return TransferPipeline(NeuralEngine(networks=tiny))
 
 
+def test_the_warp_source_is_prepared_for_edits_only(neural_pipeline, astronaut, monkeypatch):
+    """A neural source asks the warp engine for its own source when first edited, once; a
+    source prepared for driving (each frame of a source video) never does."""
+    prepared = []
+    real = WarpEngine.prepare_source
+    monkeypatch.setattr(WarpEngine, "prepare_source",
+                        lambda self, *args: prepared.append(1) or real(self, *args))
+    face = neural_pipeline.detect(astronaut, "photo")
+    source = neural_pipeline.engine.prepare_source(astronaut, face)
+    assert prepared == []
+    happy = ExpressionEdit.emotion("happy")
+    first, again = (neural_pipeline.engine.edit(source, happy) for _ in range(2))
+    assert prepared == [1]
+    assert np.array_equal(first, again)
+
+
 def test_neural_engine_transfers_an_image(neural_pipeline, astronaut, open_mouth_driver):
     out = neural_pipeline.transfer_image(astronaut, open_mouth_driver)
     assert out.shape == astronaut.shape and out.dtype == np.uint8

@@ -39,7 +39,7 @@ from ..neural.keypoints import (
     stitch,
 )
 from .base import TransferEngine
-from .warp_engine import WarpEngine, WarpSource
+from .warp_retouch import RetouchPhoto, WarpRetouch
 
 INPUT_SIZE = 256  # the networks' input crop
 PRECISIONS = ("auto", "fp32", "fp16", "bf16")
@@ -71,7 +71,7 @@ class NeuralFace:
 @dataclass(frozen=True)
 class NeuralSource(NeuralFace):
     feature: torch.Tensor  # the appearance volume
-    warp: WarpSource  # the same photo for the warp engine: neutral references and edits
+    retouch: RetouchPhoto  # the same photo for the warp engine, which draws edits
     territory: TerritoryMask | None  # beyond it, other faces: the paste-back leaves them be
 
 
@@ -94,7 +94,7 @@ class NeuralEngine(TransferEngine[NeuralSource, NeuralFace]):
         self.dtype = self._autocast_dtype(precision)
         self.batch_size = 8 if self.device.type == "cuda" else 2
         self.retarget_eyes_lips = retarget_eyes_lips
-        self._warp = WarpEngine()
+        self._retouch = WarpRetouch()
         n = self.networks
         self._appearance, self._motion = n.appearance_feature_extractor, n.motion_extractor
         self._warping, self._generator = n.warping_module, n.spade_generator
@@ -152,7 +152,7 @@ class NeuralEngine(TransferEngine[NeuralSource, NeuralFace]):
         values = {f.name: getattr(base, f.name) for f in fields(NeuralFace)}
         pasted = PixelBox.around(crop.corners, image.shape[:2])  # what the paste-back changes
         return NeuralSource(**values, feature=feature,
-                            warp=self._warp.prepare_source(image, face, territory),
+                            retouch=self._retouch.photo(image, face, territory),
                             territory=None if territory is None else territory.mask(pasted))
 
     def extract(self, image: np.ndarray, face: FaceLandmarks) -> NeuralFace:
@@ -161,7 +161,7 @@ class NeuralEngine(TransferEngine[NeuralSource, NeuralFace]):
     def neutral_reference(self, driving: NeuralFace) -> NeuralFace:
         """The driver's own face made neutral and frontal by the warp engine, then measured by
         the motion network: the same person, so only the expression differs."""
-        neutral = self._warp.neutral_frontal(driving.image, driving.face)
+        neutral = self._retouch.neutral_frontal(driving.image, driving.face)
         return self._face(neutral, driving.face, driving.crop)
 
     def target(self, source: NeuralSource, drivings: Sequence[NeuralFace],
@@ -204,7 +204,7 @@ class NeuralEngine(TransferEngine[NeuralSource, NeuralFace]):
     def edit(self, source: NeuralSource, edit: ExpressionEdit) -> np.ndarray:
         """The warp engine renders the edit; its motion, measured in the same crop, then drives
         the networks, which draw what a warp cannot (teeth, eyelids, the far side of a turn)."""
-        edited = self._face(self._warp.edit(source.warp, edit), source.face, source.crop)
+        edited = self._face(source.retouch.edit(edit), source.face, source.crop)
         x_d = self.target(source, [edited], source, MotionOptions()).keypoints()
         return self._generate(source, source.motion.keypoints(), x_d)[0]
 
