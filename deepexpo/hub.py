@@ -192,12 +192,15 @@ class _Models(Mapping[str, HubModel]):
     def __init__(self) -> None:
         self._models: dict[str, HubModel] = {}
         self._loaded = False
+        self._loading = threading.RLock()  # two requests' first look-ups: one loads, one waits
 
     def _all(self) -> dict[str, HubModel]:
         if not self._loaded:
-            self._loaded = True
-            for module in COMPONENTS:
-                importlib.import_module(module)
+            with self._loading:
+                if not self._loaded:
+                    for module in COMPONENTS:
+                        importlib.import_module(module)
+                    self._loaded = True
         return self._models
 
     def __getitem__(self, name: str) -> HubModel:
