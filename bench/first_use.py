@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 from deepexpo import hub  # noqa: E402
 from deepexpo.io.images import write_image  # noqa: E402
 from deepexpo.neural.checkpoints import LivePortraitNetworks  # noqa: E402
+from deepexpo.neural.hub_models import LIVEPORTRAIT_FILES  # noqa: E402
 from deepexpo.neural.network_config import NeuralConfig  # noqa: E402
 from deepexpo.ui import build_demo, launch  # noqa: E402
 from tests.loopback_hub import LoopbackHub, LoopbackServer  # noqa: E402
@@ -39,7 +40,7 @@ def main() -> None:
     flat.mkdir(parents=True)
     torch.manual_seed(0)
     published_state(LivePortraitNetworks(NeuralConfig.from_yaml()).eval(), flat)
-    for network, rel in hub.LIVEPORTRAIT_FILES.items():
+    for network, rel in LIVEPORTRAIT_FILES.items():
         (repo / rel).parent.mkdir(parents=True, exist_ok=True)
         (flat / f"{network}.pth").rename(repo / rel)
     size = sum(p.stat().st_size for p in repo.rglob("*.pth")) / 2**20

@@ -30,7 +30,7 @@ import numpy as np  # noqa: E402
 
 from .config import INPUT_LIMITS, InputLimits  # noqa: E402
 from .errors import DeepExPoError, InputError, NoFaceError  # noqa: E402
-from .face.canonical import REGIONS  # noqa: E402
+from .motion.regions import REGIONS  # noqa: E402
 from .face.selection import FaceChoice  # noqa: E402
 from .motion.compose import MotionOptions  # noqa: E402
 from .motion.controls import EMOTIONS, ExpressionControls, ExpressionEdit  # noqa: E402
@@ -38,12 +38,30 @@ from .motion.controls import EMOTIONS, ExpressionControls, ExpressionEdit  # noq
 __version__ = "0.1.0"
 
 
-@lru_cache(maxsize=4)
-def get_pipeline(engine: str = "auto", limits: InputLimits = INPUT_LIMITS):
-    """A shared pipeline per engine and input limits: models load once per process."""
-    from .pipeline import TransferPipeline
+class _SharedPipelines:
+    """A shared pipeline per engine and input limits: models load once per process. Keyed on
+    the engine ``auto`` stands for, so ``auto`` and ``neural`` share the networks; room for
+    each engine under each of a few input limits (the library's, the app's, Live's, a caller's)."""
 
-    return TransferPipeline(engine, limits)
+    def __init__(self) -> None:
+        self._cached = lru_cache(maxsize=16)(self._build)
+
+    @staticmethod
+    def _build(engine: str, limits: InputLimits):
+        from .pipeline import TransferPipeline
+
+        return TransferPipeline(engine, limits)
+
+    def __call__(self, engine: str = "auto", limits: InputLimits = INPUT_LIMITS):
+        from .engines import resolve_engine
+
+        return self._cached(resolve_engine(engine), limits)
+
+    def cache_clear(self) -> None:
+        self._cached.cache_clear()
+
+
+get_pipeline = _SharedPipelines()
 
 
 def transfer_image(

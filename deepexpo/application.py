@@ -11,30 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .config import GPU_BUDGET
+from .engines import registry as engine_registry
 from .errors import InputError
 from .face.selection import FaceChoice
 from .motion.compose import MotionOptions
 from .motion.controls import ExpressionControls, ExpressionEdit
-
-
-@dataclass(frozen=True)
-class EngineNeeds:
-    """What a resolved engine asks of the installation: its Hub models, whether its work goes
-    to the GPU (ZeroGPU), and its first estimate of a frame's seconds there and on a CPU."""
-
-    models: tuple[str, ...] = ()
-    gpu: bool = False
-    frame_gpu_s: float = 0.0
-    frame_cpu_s: float = 0.0
-
-
-def engine_needs(engine: str) -> EngineNeeds:
-    """The needs of the resolved ``engine``: the one place front ends learn them (the engine
-    registry's declarations replace this body)."""
-    if engine == "neural":
-        return EngineNeeds(("neural",), True, GPU_BUDGET.neural_frame_gpu_s,
-                           GPU_BUDGET.neural_frame_cpu_s)
-    return EngineNeeds()
 
 
 def motion_options(region: str, absolute: bool, strength: float,
@@ -98,7 +79,7 @@ def work_gpu_seconds(kind: str, engine: str, frames: int = 1) -> float:
     """The GPU seconds one piece of work costs once loaded: ``frames`` output frames (1 for
     a photo) of ``kind`` (:data:`PASSES_PER_FRAME`) on the resolved ``engine``."""
     passes = PASSES_PER_FRAME[kind] * (frames if kind in ("video", "reenact", "edit_video") else 1)
-    return passes * engine_needs(engine).frame_gpu_s
+    return passes * engine_registry.spec(engine).gpu_seconds_per_frame
 
 
 def generation_gpu_seconds(steps: int) -> float:

@@ -125,12 +125,9 @@ KEYPOINT_SMOOTHING = SmoothingConfig(min_cutoff=2.0, beta=10.0, derivative_cutof
 
 @dataclass(frozen=True)
 class GpuBudget:
-    """What GPU work is expected to cost (the first estimate of a neural video's duration,
-    before one has been timed); what the app asks of ZeroGPU on top is in ``ui/config.py``."""
+    """What GPU work is expected to cost beyond the engines' frames (each engine declares its
+    own: :mod:`deepexpo.engines.registry`); what the app asks of ZeroGPU is in ``ui/config.py``."""
 
-    neural_frame_gpu_s: float = 0.1
-    # bench/neural_speed.py, full-size networks on a 2-core CPU.
-    neural_frame_cpu_s: float = 9.0
     generation_step_s: float = 0.3
 
 

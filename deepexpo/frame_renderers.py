@@ -64,9 +64,18 @@ class TransferFrames(FrameRenderer):
     def _feed(self, frame: np.ndarray, face: FaceLandmarks | None) -> list[np.ndarray]:
         if face is not None:
             self.driving = self.smooth(self.engine.extract(frame, face))
-            self.reference = self.reference or self.driving
+            if self.reference is None:
+                self.reference = self.driving
         self.batch.append((frame, self.driving))
         return self.flush() if len(self.batch) == self.engine.batch_size else []
+
+    def drive_with(self, options: MotionOptions) -> None:
+        """Frames from now on are driven with ``options`` (Live: the sliders as they move)."""
+        self.options = options
+
+    def rebase(self) -> None:
+        """The next frame with a face becomes the reference relative motion is measured from."""
+        self.reference = None
 
     def flush(self) -> list[np.ndarray]:
         batch, self.batch = self.batch, []
@@ -141,7 +150,8 @@ class DriverTimeline:
             seen = item if item[1] is not None else seen  # a skipped frame's face still counts
         if seen is not None:
             self.driving = self.smooth(self.engine.extract(*seen))
-            self.reference = self.reference or self.driving
+            if self.reference is None:
+                self.reference = self.driving
         return self.frame, self.driving, self.reference
 
 

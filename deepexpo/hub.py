@@ -1,5 +1,6 @@
 """The one module that knows where a pretrained model's files are, and the only one that talks to
-the Hugging Face Hub.
+the Hugging Face Hub. It is generic: the components that need models (the neural engine,
+generation) declare them as :class:`HubModel` and :func:`register` them; ``MODELS`` lists them.
 
 A model's files are looked for, first to last, at ``DEEPEXPO_<NAME>_WEIGHTS`` (a folder, or for
 the neural engine our single safetensors file), in the ``weights/`` folder, and in the Hugging
@@ -16,10 +17,11 @@ Each model's repository and revision can be overridden with ``DEEPEXPO_<NAME>_RE
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,9 +55,10 @@ logging.getLogger("huggingface_hub.utils._http").addFilter(_RetriesAtDebug())
 AUTO_DOWNLOAD_ENV = "DEEPEXPO_AUTO_DOWNLOAD"
 
 
-def _weights_dir() -> Path:
-    """The local checkpoint folder: ``DEEPEXPO_WEIGHTS_DIR``; else, run from a checkout of the
-    repository, its ``weights/``; else (an installed package) a folder in the user's cache."""
+def weights_dir() -> Path:
+    """Where local checkpoints live (``download --to``, ``train fusion``'s output), read when
+    used: ``DEEPEXPO_WEIGHTS_DIR``; else, run from a checkout of the repository, its
+    ``weights/``; else (an installed package) a folder in the user's cache."""
     if os.environ.get("DEEPEXPO_WEIGHTS_DIR"):
         return Path(os.environ["DEEPEXPO_WEIGHTS_DIR"]).expanduser()
     checkout = Path(__file__).resolve().parents[1] / "weights"
@@ -64,9 +67,6 @@ def _weights_dir() -> Path:
     cache = Path(os.environ.get("XDG_CACHE_HOME") or "~/.cache").expanduser()
     return cache / "deepexpo" / "weights"
 
-
-#: Where local checkpoints live (``download --to``, ``train fusion``'s output).
-WEIGHTS_DIR = _weights_dir()
 
 #: ``progress(fraction done, what is happening)`` while a model downloads.
 DownloadProgress = Callable[[float, str], None]
@@ -113,8 +113,9 @@ class HubModel:
         Looks on disk only."""
         override = os.environ.get(f"{self._env}_WEIGHTS")
         candidates = [Path(override)] if override else []
-        candidates += [WEIGHTS_DIR / self.packed] if self.packed else []
-        candidates += [WEIGHTS_DIR, self.cached_folder()]
+        local = weights_dir()
+        candidates += [local / self.packed] if self.packed else []
+        candidates += [local, self.cached_folder()]
         for path in candidates:
             if path is None:
                 continue
@@ -183,82 +184,49 @@ def _find(folder: Path, file: str) -> Path | None:
     return None
 
 
-#: The neural engine's five published files (``KwaiVGI/LivePortrait``, MIT), by network. Not the
-#: face detector or landmark models: the engine crops with our own landmarks.
-LIVEPORTRAIT_FILES = {
-    "appearance_feature_extractor": "liveportrait/base_models/appearance_feature_extractor.pth",
-    "motion_extractor": "liveportrait/base_models/motion_extractor.pth",
-    "warping_module": "liveportrait/base_models/warping_module.pth",
-    "spade_generator": "liveportrait/base_models/spade_generator.pth",
-    "stitching_retargeting_module": "liveportrait/retargeting_models/stitching_retargeting_module.pth",
-}
-IDENTITY_WEIGHTS = "models/ip-adapter-plus-face_sd15.safetensors"
-IMAGE_ENCODER = "models/image_encoder"
-CONTROLNET_SUBFOLDER = "diffusion_sd15"
-FAST_LORA_WEIGHTS = "pytorch_lora_weights.safetensors"
+class _Models(Mapping[str, HubModel]):
+    """Every registered model by name, in registration order. The components that own models
+    (:data:`COMPONENTS`) register them with :func:`register` when first looked up, so that this
+    module knows no model, and a component's is known without importing its networks."""
 
-MODELS: dict[str, HubModel] = {
-    model.name: model
-    for model in (
-        HubModel(
-            name="neural",
-            description="the LivePortrait networks",
-            enables="the neural engine",
-            repo_id="KwaiVGI/LivePortrait",
-            files=tuple(LIVEPORTRAIT_FILES.values()),
-            size_mb=523,
-            packed="liveportrait.safetensors",
-        ),
-        HubModel(
-            name="sd15",
-            description="the Stable Diffusion 1.5 base model",
-            enables="text-prompted generation",
-            repo_id="stable-diffusion-v1-5/stable-diffusion-v1-5",
-            files=("scheduler/scheduler_config.json", "tokenizer/merges.txt",
-                   "tokenizer/special_tokens_map.json", "tokenizer/tokenizer_config.json",
-                   "tokenizer/vocab.json", "feature_extractor/preprocessor_config.json",
-                   "text_encoder/config.json", "text_encoder/model.safetensors",
-                   "unet/config.json", "unet/diffusion_pytorch_model.safetensors",
-                   "vae/config.json", "vae/diffusion_pytorch_model.safetensors",
-                   "model_index.json"),
-            size_mb=4265,
-        ),
-        HubModel(
-            name="ip-adapter",
-            description="the IP-Adapter plus-face identity weights and their CLIP image encoder",
-            enables="the identity branch of generation",
-            repo_id="h94/IP-Adapter",
-            files=(f"{IMAGE_ENCODER}/config.json", f"{IMAGE_ENCODER}/model.safetensors",
-                   IDENTITY_WEIGHTS),
-            size_mb=2626,
-        ),
-        HubModel(
-            name="controlnet-face",
-            description="the MediaPipe-face ControlNet for SD 1.5",
-            enables="the expression/pose route of generation",
-            repo_id="CrucibleAI/ControlNetMediaPipeFace",
-            files=(f"{CONTROLNET_SUBFOLDER}/diffusion_pytorch_model.fp16.safetensors",
-                   f"{CONTROLNET_SUBFOLDER}/config.json"),
-            size_mb=723,
-        ),
-        HubModel(
-            name="lcm-lora",
-            description="the LCM-LoRA few-step weights for SD 1.5",
-            enables="generation's fast mode (4 steps)",
-            repo_id="latent-consistency/lcm-lora-sdv1-5",
-            files=(FAST_LORA_WEIGHTS,),
-            size_mb=135,
-        ),
-        HubModel(
-            name="taesd",
-            description="the tiny autoencoder (TAESD)",
-            enables="generation's fast decoding",
-            repo_id="madebyollin/taesd",
-            files=("config.json", "diffusion_pytorch_model.safetensors"),
-            size_mb=10,
-        ),
-    )
-}
+    def __init__(self) -> None:
+        self._models: dict[str, HubModel] = {}
+        self._loaded = False
+        self._loading = threading.RLock()  # two requests' first look-ups: one loads, one waits
+
+    def _all(self) -> dict[str, HubModel]:
+        if not self._loaded:
+            with self._loading:
+                if not self._loaded:
+                    for module in COMPONENTS:
+                        importlib.import_module(module)
+                    self._loaded = True
+        return self._models
+
+    def __getitem__(self, name: str) -> HubModel:
+        return self._all()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+
+#: The modules that declare the Hub models of the neural engine and of generation (light:
+#: no torch), in the order the Models panel lists them.
+COMPONENTS = ("deepexpo.neural.hub_models", "deepexpo.fusion.hub_models")
+MODELS = _Models()
+_locks: dict[str, threading.Lock] = {}
+
+
+def register(model: HubModel) -> HubModel:
+    """Make ``model`` known: to ``download``, the Models panel, :func:`require`."""
+    if model.name in MODELS._models:
+        raise ValueError(f"model '{model.name}' is already registered")
+    MODELS._models[model.name] = model
+    _locks[model.name] = threading.Lock()
+    return model
 
 
 def get_model(name: str) -> HubModel:
@@ -309,7 +277,6 @@ class ModelStatus:
     detail: str = ""  # where it is, or why it failed
 
 
-_locks = {name: threading.Lock() for name in MODELS}
 _downloading: set[str] = set()
 _failures: dict[str, str] = {}
 
@@ -366,7 +333,7 @@ def download(name: str, local_dir: str | os.PathLike | None = None, force: bool 
         _failures[name] = "downloads are off (HF_HUB_OFFLINE is set)"
         raise ModelNotAvailableError(
             f"cannot download {model.description}: HF_HUB_OFFLINE is set; unset it, or copy "
-            f"the files into '{WEIGHTS_DIR}'")
+            f"the files into '{weights_dir()}'")
     with _locks[name]:
         if local_dir is None and not force:
             cached = model.cached_folder()

@@ -41,6 +41,7 @@ class LiveReenactor:
                  config: LiveConfig = LIVE):
         self.config = config
         self.engine = pipeline.engine
+        self.landmarker = pipeline.landmarker
         faces = pipeline.prepare_faces(fit_within(photo, config.output_side),
                                        what="identity photo")
         self._frames = TransferFrames(faces, MotionOptions(), False,
@@ -52,7 +53,7 @@ class LiveReenactor:
     def set_neutral(self) -> None:
         """The next frame with a face becomes the reference that relative motion is measured
         from (until then, the first one was)."""
-        self._frames.reference = None
+        self._frames.rebase()
 
     def drive(self, frame: np.ndarray, options: MotionOptions,
               flip: bool = False) -> LiveFrame | None:
@@ -69,7 +70,7 @@ class LiveReenactor:
                 frame = frame[:, ::-1]
             frame = np.ascontiguousarray(fit_within(frame, self.config.landmark_side))
             face = self._tracker(frame)
-            self._frames.options = options
+            self._frames.drive_with(options)
             out = self._frames.feed(frame, face) or self._frames.flush()
             return LiveFrame(out[0], face is not None)
         finally:
@@ -77,7 +78,8 @@ class LiveReenactor:
 
     def _restart_tracking(self, flip: bool) -> None:
         self._close_tracker()
-        self._tracker = FaceTracker(FaceChoice(), "the webcam", self.config.fps)
+        self._tracker = FaceTracker(FaceChoice(), "the webcam", self.config.fps,
+                                    self.landmarker)
         self._flip = flip
         self.set_neutral()
 

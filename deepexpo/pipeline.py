@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -14,7 +15,7 @@ from .config import FACES, INPUT_LIMITS, InputLimits
 from .engines import TransferEngine, create_engine
 from .engines.source_faces import SourceFaces
 from .errors import InputError, NoFaceError
-from .face.landmarks import FaceLandmarks, LandmarkerPool
+from .face.landmarks import DEFAULT_LANDMARKER, FaceLandmarks, LandmarkerPool
 from .face.selection import FaceChoice
 from .face.territory import territories
 from .face.tracking import FaceTracker
@@ -45,15 +46,20 @@ logger = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]  # (frames done, frames in all)
 #: Where a video's sound comes from when a source video is driven.
 AUDIO_FROM = ("source", "driving", "none")
+#: How many tracked frames before a video's first face are kept to render, rather than
+#: decoded and tracked again once the face is known to be there (bounds the memory held).
+HELD_BEFORE_FACE = 8
 
 
 class TransferPipeline:
     """Identity image + driving image or video -> the identity wearing the driver's motion."""
 
-    def __init__(self, engine: str | TransferEngine = "auto", limits: InputLimits = INPUT_LIMITS):
+    def __init__(self, engine: str | TransferEngine = "auto", limits: InputLimits = INPUT_LIMITS,
+                 landmarker: str = DEFAULT_LANDMARKER):
         self.engine = create_engine(engine) if isinstance(engine, str) else engine
         self.limits = limits
-        self._landmarkers = LandmarkerPool(size=2)
+        self.landmarker = landmarker  # what finds faces (:func:`create_landmarker`'s names)
+        self._landmarkers = LandmarkerPool(size=2, landmarker=landmarker)
 
     def detect(self, image: np.ndarray, what: str) -> FaceLandmarks:
         with self._landmarkers.lend() as landmarker:
@@ -202,9 +208,8 @@ class TransferPipeline:
         audio_from = {"source": info, "driving": None, "none": None}
         if is_video(driving):
             driver = probe_video(driving, self.limits)
-            self._require_a_face(driver, "driving video", driving_face)
             timeline = DriverTimeline(self.engine, driver.fps,
-                                      self._track(driver, "driving video", driving_face),
+                                      self._track_a_face(driver, "driving video", driving_face),
                                       self.engine.motion_filter(info.fps))
             audio_from["driving"] = driver
         else:
@@ -228,15 +233,15 @@ class TransferPipeline:
         """The one video loop: follow the chosen face, turn each frame into output frames, and
         write them (with ``audio``'s sound) to a file that appears under ``output_path`` only
         once complete. A video in which no frame has a face fails before anything is encoded."""
-        self._require_a_face(info, what, choice)
-        self._write_video(info, output_path, self._rendered(info, frames, what, choice), audio,
-                          progress)
+        tracked = self._track_a_face(info, what, choice)
+        self._write_video(info, output_path, self._rendered(tracked, frames), audio, progress)
 
-    def _rendered(self, info: VideoInfo, frames: FrameRenderer, what: str,
-                  choice: FaceChoice = FaceChoice()) -> Iterator[np.ndarray]:
+    @staticmethod
+    def _rendered(tracked: Iterator[tuple[np.ndarray, FaceLandmarks | None]],
+                  frames: FrameRenderer) -> Iterator[np.ndarray]:
         """The output frames; the next frames are decoded and tracked on the other core
         while this one is rendered (and the previous one encoded by ffmpeg)."""
-        for frame, face in prefetch(self._track(info, what, choice)):
+        for frame, face in prefetch(tracked):
             yield from frames.feed(frame, face)
             if frames.done:
                 break
@@ -247,9 +252,9 @@ class TransferPipeline:
         """:meth:`transfer_video`'s frames, one per driving frame, in memory instead of
         encoded: for scoring them against the real frames."""
         info = probe_video(driving_video, self.limits)
-        self._require_a_face(info, "driving video")
-        yield from self._rendered(info, self._transfer_frames(source_image, info, options, False),
-                                  "driving video")
+        tracked = self._track_a_face(info, "driving video")
+        yield from self._rendered(tracked,
+                                  self._transfer_frames(source_image, info, options, False))
 
     def _transfer_frames(self, source_image: np.ndarray, info: VideoInfo,
                          options: MotionOptions, show_inputs: bool,
@@ -258,23 +263,36 @@ class TransferPipeline:
         return TransferFrames(self.prepare_faces(source_image, face), options, show_inputs,
                               self.engine.motion_filter(info.fps))
 
-    def _require_a_face(self, info: VideoInfo, what: str, choice: FaceChoice = FaceChoice()
-                        ) -> None:
-        """Reads up to the first frame with a face; none at all is a :class:`NoFaceError`."""
-        if all(face is None for _, face in self._track(info, what, choice, until_face=True)):
+    def _track_a_face(self, info: VideoInfo, what: str, choice: FaceChoice = FaceChoice()
+                      ) -> Iterator[tuple[np.ndarray, FaceLandmarks | None]]:
+        """:meth:`_track`, once a frame with a face is known to be there (none at all is a
+        :class:`NoFaceError`, raised here, before any output). The video is decoded and
+        tracked once when its first face comes within :data:`HELD_BEFORE_FACE` frames (the
+        frames before it are held meanwhile); a later one is looked for without holding frames,
+        and the video read again from its start."""
+        tracked = self._track(info, what, choice)
+        held: list[tuple[np.ndarray, FaceLandmarks | None]] = []
+        for frame, face in tracked:
+            held.append((frame, face))
+            if face is not None:
+                return itertools.chain(held, tracked)
+            if len(held) == HELD_BEFORE_FACE:
+                break
+        found = any(face is not None for _, face in tracked)
+        tracked.close()
+        if not found:
             raise NoFaceError(f"no face found in any frame of {what} '{info.path.name}'")
+        return self._track(info, what, choice)
 
-    def _track(self, info: VideoInfo, what: str, choice: FaceChoice = FaceChoice(),
-               until_face: bool = False) -> Iterator[tuple[np.ndarray, FaceLandmarks | None]]:
+    def _track(self, info: VideoInfo, what: str, choice: FaceChoice = FaceChoice()
+               ) -> Iterator[tuple[np.ndarray, FaceLandmarks | None]]:
         """Each frame with the chosen face, followed through the video (:class:`FaceTracker`),
-        its landmarks smoothed over time (``None``: not found); ``until_face``: stop after the
-        first frame with one."""
-        with FaceTracker(choice, f"{what} '{info.path.name}'", info.fps) as tracker:
+        its landmarks smoothed over time (``None``: not found)."""
+        with FaceTracker(choice, f"{what} '{info.path.name}'", info.fps,
+                         self.landmarker) as tracker:
             for frame in iter_frames(info, self.limits):
                 face = tracker(frame)
                 yield frame, face
-                if until_face and face is not None:
-                    return
 
     @staticmethod
     def _write_video(info: VideoInfo, output_path: str | os.PathLike,

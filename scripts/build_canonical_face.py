@@ -24,7 +24,7 @@ from skimage import data
 
 from deepexpo.face import topology
 from deepexpo.face.canonical import CanonicalFace
-from deepexpo.face.landmarks import MediaPipeLandmarker
+from deepexpo.face.mediapipe_landmarker import MediaPipeLandmarker
 from deepexpo.motion.rigid import (
     euler_to_rotation,
     fit_similarity,

@@ -20,7 +20,7 @@ from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from deepexpo.engines.warp_engine import WarpEngine, WarpSource  # noqa: E402
-from deepexpo.face.landmarks import MediaPipeLandmarker  # noqa: E402
+from deepexpo.face.mediapipe_landmarker import MediaPipeLandmarker  # noqa: E402
 from deepexpo.io.images import write_image  # noqa: E402
 from deepexpo.io.video import Mp4Writer  # noqa: E402
 from deepexpo.motion.controls import ExpressionControls, apply_controls  # noqa: E402

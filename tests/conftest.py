@@ -26,7 +26,7 @@ from deepexpo import get_pipeline, hub
 from deepexpo.engines.warp_engine import WarpEngine
 from deepexpo.face import topology
 from deepexpo.face.canonical import canonical_face
-from deepexpo.face.landmarks import MediaPipeLandmarker
+from deepexpo.face.mediapipe_landmarker import MediaPipeLandmarker
 from deepexpo.face.measure import mouth_opening
 from deepexpo.io.video import Mp4Writer, iter_frames, probe_video
 from deepexpo.motion.controls import ExpressionControls, apply_controls
@@ -209,7 +209,7 @@ def isolated_models(monkeypatch, tmp_path_factory) -> None:
             monkeypatch.delenv(name)
     base = tmp_path_factory.getbasetemp()
     monkeypatch.setenv("HF_HOME", str(base / "hf-home-empty"))
-    monkeypatch.setattr(hub, "WEIGHTS_DIR", base / "weights-empty")
+    monkeypatch.setenv("DEEPEXPO_WEIGHTS_DIR", str(base / "weights-empty"))
 
 
 @pytest.fixture(scope="session")

@@ -11,13 +11,13 @@ from diffusers import ControlNetModel
 from safetensors.torch import save_file
 from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModelWithProjection
 
-from deepexpo.hub import (
+from deepexpo.fusion.hub_models import (
     CONTROLNET_SUBFOLDER,
     FAST_LORA_WEIGHTS,
     IDENTITY_WEIGHTS,
     IMAGE_ENCODER,
-    LIVEPORTRAIT_FILES,
 )
+from deepexpo.neural.hub_models import LIVEPORTRAIT_FILES
 
 from .tiny_diffusion import (
     CLIP_HIDDEN,

@@ -15,6 +15,7 @@ from gradio_client.exceptions import AppError
 
 from deepexpo import hub
 from deepexpo.io.images import read_image, write_image
+from deepexpo.neural.hub_models import LIVEPORTRAIT_FILES
 from deepexpo.ui import build_demo, launch
 from deepexpo.ui.handlers import Handlers
 from deepexpo.ui.storage import AppStorage
@@ -171,7 +172,7 @@ def tiny_weights(tmp_path) -> str:
 
 def test_the_download_button_repairs_a_damaged_model(loopback, tmp_path):
     folder = hub.require("neural", allow_download=True)
-    damaged = (folder / hub.LIVEPORTRAIT_FILES["spade_generator"]).resolve()
+    damaged = (folder / LIVEPORTRAIT_FILES["spade_generator"]).resolve()
     damaged.write_bytes(damaged.read_bytes()[:500])
     client, demo = _client(tmp_path)
     try:

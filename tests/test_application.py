@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 import deepexpo
+from deepexpo.engines import registry
 from deepexpo.application import (
-    engine_needs,
     expression_controls,
     expression_edit,
     motion_options,
@@ -45,12 +45,13 @@ def test_settings_are_checked_where_requests_are_made():
 
 
 def test_gpu_cost_follows_the_work():
-    assert engine_needs("warp").models == () and not engine_needs("warp").gpu
-    neural = engine_needs("neural")
-    assert neural.models == ("neural",) and neural.gpu
-    assert work_gpu_seconds("video", "neural", 100) == pytest.approx(100 * neural.frame_gpu_s)
-    assert work_gpu_seconds("reenact", "neural", 100) == pytest.approx(200 * neural.frame_gpu_s)
-    assert work_gpu_seconds("image", "neural") == pytest.approx(2 * neural.frame_gpu_s)
+    warp, neural = registry.spec("warp"), registry.spec("neural")
+    assert warp.models == () and not warp.wants_gpu
+    assert neural.models == ("neural",) and neural.wants_gpu
+    frame_s = neural.gpu_seconds_per_frame
+    assert work_gpu_seconds("video", "neural", 100) == pytest.approx(100 * frame_s)
+    assert work_gpu_seconds("reenact", "neural", 100) == pytest.approx(200 * frame_s)
+    assert work_gpu_seconds("image", "neural") == pytest.approx(2 * frame_s)
 
 
 def test_editor_sliders_are_the_controls_in_the_endpoint_order():

@@ -20,7 +20,7 @@ from deepexpo.engines import TransferEngine
 from deepexpo.engines.neural_engine import NeuralEngine
 from deepexpo.engines.warp_engine import WarpEngine
 from deepexpo.face import topology
-from deepexpo.face.landmarks import MediaPipeLandmarker
+from deepexpo.face.mediapipe_landmarker import MediaPipeLandmarker
 from deepexpo.face.measure import eye_ratios, mouth_opening
 from deepexpo.motion.compose import MotionOptions
 from deepexpo.motion.extract import extract_motion

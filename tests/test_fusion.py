@@ -24,6 +24,7 @@ from deepexpo import hub
 from deepexpo.fusion import threads
 from deepexpo.fusion.face_condition import draw_face_condition
 from deepexpo.fusion.few_step import SpeedSwitch
+from deepexpo.fusion.hub_models import FAST_LORA_WEIGHTS
 from deepexpo.fusion.loading import split_adapter_state
 from deepexpo.fusion.pipeline import FusionPipeline, GenerationCancelled
 from deepexpo.fusion.speed import FAST_MODELS
@@ -379,7 +380,7 @@ def test_fast_models_come_from_the_hub_in_their_published_layout(loopback, monke
     fusion = FusionPipeline.from_pretrained(identity=False, fast=True, device="cpu")
     expected = [f for name in ("sd15", *FAST_MODELS) for f in hub.MODELS[name].files]
     assert sorted(loopback.file_gets()) == sorted(expected)
-    lora_file = hub.MODELS["lcm-lora"].locate() / hub.FAST_LORA_WEIGHTS
+    lora_file = hub.MODELS["lcm-lora"].locate() / FAST_LORA_WEIGHTS
     lora_layers = {name.rsplit(".lora_", 1)[0] for name, _ in
                    fusion.pipe.unet.named_modules() if ".lora_A" in name}
     assert len(lora_layers) == len(load_file(str(lora_file))) // 3  # every layer of the file

@@ -14,6 +14,7 @@ import yaml
 
 from deepexpo import hub
 from deepexpo.errors import CheckpointError, ModelNotAvailableError
+from deepexpo.neural.hub_models import LIVEPORTRAIT_FILES
 
 from .loopback_hub import Fault
 
@@ -69,8 +70,8 @@ def test_a_failed_download_is_one_line_leaves_nothing_usable_and_the_next_try_wo
     loopback.faults.clear()
     folder = hub.require("neural", allow_download=True)
     assert hub.status("neural").state == "on disk"
-    assert (folder / hub.LIVEPORTRAIT_FILES["warping_module"]).stat().st_size == \
-        (loopback.repos["KwaiVGI/LivePortrait"] / hub.LIVEPORTRAIT_FILES["warping_module"]).stat().st_size
+    assert (folder / LIVEPORTRAIT_FILES["warping_module"]).stat().st_size == \
+        (loopback.repos["KwaiVGI/LivePortrait"] / LIVEPORTRAIT_FILES["warping_module"]).stat().st_size
 
 
 def test_offline_sends_nothing_and_says_what_is_missing(loopback, monkeypatch):
@@ -99,7 +100,7 @@ def test_auto_download_policy(monkeypatch):
 
 def test_a_damaged_checkpoint_is_one_line_and_force_fetches_it_again(loopback):
     folder = hub.require("neural", allow_download=True)
-    damaged = (folder / hub.LIVEPORTRAIT_FILES["warping_module"]).resolve()
+    damaged = (folder / LIVEPORTRAIT_FILES["warping_module"]).resolve()
     damaged.write_bytes(damaged.read_bytes()[:1000])
     with pytest.raises(CheckpointError, match=r"warping_module.pth' of the LivePortrait networks "
                                               r"is damaged.*download neural --force") as err:

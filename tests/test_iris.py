@@ -2,8 +2,8 @@
 
 import numpy as np
 
+from deepexpo.geometry.boxes import PixelBox
 from deepexpo.render.iris import carry_iris
-from deepexpo.render.mesh_warp import PixelBox
 
 
 def _eye(width: float = 60.0, height: float = 24.0, centre=(100.0, 50.0)) -> np.ndarray:

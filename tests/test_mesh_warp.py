@@ -4,7 +4,8 @@ piecewise-affine interpolation of the point correspondences."""
 import numpy as np
 from scipy.spatial import Delaunay
 
-from deepexpo.render.mesh_warp import PixelBox, _delaunay, _rasterize, backward_map
+from deepexpo.geometry.boxes import PixelBox
+from deepexpo.render.mesh_warp import _delaunay, _rasterize, backward_map
 
 
 def test_the_triangulation_is_delaunay():

@@ -8,6 +8,7 @@ import pytest
 from deepexpo.config import WARP
 from deepexpo.face.canonical import canonical_face
 from deepexpo.face.measure import mouth_opening
+from deepexpo.geometry.filters import OneEuroFilter
 from deepexpo.motion.compose import MotionOptions, compose_motion, neutral_reference
 from deepexpo.motion.controls import ExpressionControls, apply_controls
 from deepexpo.motion.extract import extract_motion
@@ -19,7 +20,6 @@ from deepexpo.motion.rigid import (
     rotation_power,
     rotation_to_euler,
 )
-from deepexpo.motion.smoothing import OneEuroFilter
 from deepexpo.motion.state import HeadPose
 from deepexpo.render.mesh_warp import _delaunay
 

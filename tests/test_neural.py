@@ -19,7 +19,7 @@ from deepexpo.cli import main
 from deepexpo.engines import create_engine
 from deepexpo.engines.neural_engine import NeuralEngine
 from deepexpo.engines.warp_engine import WarpEngine
-from deepexpo.errors import CheckpointError
+from deepexpo.errors import CheckpointError, InputError
 from deepexpo.face.crop import FaceCrop
 from deepexpo.io.images import read_image, write_image
 from deepexpo.io.video import probe_video
@@ -249,6 +249,22 @@ def neural_pipeline(tiny) -> TransferPipeline:
     return TransferPipeline(NeuralEngine(networks=tiny))
 
 
+def test_the_warp_source_is_prepared_for_edits_only(neural_pipeline, astronaut, monkeypatch):
+    """A neural source asks the warp engine for its own source when first edited, once; a
+    source prepared for driving (each frame of a source video) never does."""
+    prepared = []
+    real = WarpEngine.prepare_source
+    monkeypatch.setattr(WarpEngine, "prepare_source",
+                        lambda self, *args: prepared.append(1) or real(self, *args))
+    face = neural_pipeline.detect(astronaut, "photo")
+    source = neural_pipeline.engine.prepare_source(astronaut, face)
+    assert prepared == []
+    happy = ExpressionEdit.emotion("happy")
+    first, again = (neural_pipeline.engine.edit(source, happy) for _ in range(2))
+    assert prepared == [1]
+    assert np.array_equal(first, again)
+
+
 def test_neural_engine_transfers_an_image(neural_pipeline, astronaut, open_mouth_driver):
     out = neural_pipeline.transfer_image(astronaut, open_mouth_driver)
     assert out.shape == astronaut.shape and out.dtype == np.uint8
@@ -312,6 +328,30 @@ def test_auto_is_warp_without_weights_or_without_a_gpu(tiny_weights, monkeypatch
     monkeypatch.setattr("deepexpo.engines.cuda_available", lambda: True)
     assert isinstance(create_engine("auto"), NeuralEngine)  # weights and a GPU
     assert isinstance(create_engine("neural"), NeuralEngine)  # asked for: runs on the CPU too
+
+
+def test_auto_and_neural_share_one_pipeline(tiny_weights, monkeypatch):
+    """The shared pipelines are keyed on the engine ``auto`` stands for: the networks load once."""
+    from deepexpo import get_pipeline
+
+    get_pipeline.cache_clear()
+    assert get_pipeline("auto") is get_pipeline("warp")  # no weights
+    monkeypatch.setenv(WEIGHTS_ENV, tiny_weights)
+    monkeypatch.setattr("deepexpo.engines.cuda_available", lambda: True)
+    neural = get_pipeline("neural")
+    assert isinstance(neural.engine, NeuralEngine)
+    assert get_pipeline("auto") is neural
+    get_pipeline.cache_clear()
+
+
+def test_a_wrong_neural_precision_is_one_line(tiny_weights, monkeypatch, tmp_path):
+    monkeypatch.setenv(WEIGHTS_ENV, tiny_weights)
+    monkeypatch.setenv("DEEPEXPO_NEURAL_PRECISION", "bad")
+    with pytest.raises(InputError, match="DEEPEXPO_NEURAL_PRECISION must be auto, fp32, fp16, "
+                                         "bf16, not 'bad'"):
+        create_engine("neural")
+    monkeypatch.setenv("DEEPEXPO_NEURAL_PRECISION", "fp32")
+    assert create_engine("neural").dtype is None
 
 
 def test_download_neural_offline_is_one_line(tmp_path):

@@ -33,7 +33,7 @@ def test_an_installed_package_imports_finds_its_data_and_keeps_weights_in_the_us
     code = ("import deepexpo, deepexpo.hub as hub; "
             "from deepexpo.neural.network_config import NeuralConfig; "
             "from deepexpo.face.canonical import canonical_face; "
-            "print(deepexpo.__file__); print(hub.WEIGHTS_DIR); "
+            "print(deepexpo.__file__); print(hub.weights_dir()); "
             "print(NeuralConfig.from_yaml().motion_extractor.dims, canonical_face().points.shape)")
     env = {**os.environ, "PYTHONPATH": str(target), "XDG_CACHE_HOME": str(tmp_path / "cache")}
     env.pop("DEEPEXPO_WEIGHTS_DIR", None)

@@ -13,9 +13,9 @@ from skimage import data
 from deepexpo.config import InputLimits
 from deepexpo.errors import InputError, NoFaceError
 from deepexpo.face.measure import mouth_opening
-from deepexpo.io.video import Mp4Writer, probe_video
+from deepexpo.io.video import Mp4Writer, iter_frames, probe_video
 from deepexpo.motion.controls import ExpressionEdit
-from deepexpo.pipeline import TransferPipeline
+from deepexpo.pipeline import HELD_BEFORE_FACE, TransferPipeline
 
 from .conftest import FPS, read_frames
 
@@ -135,3 +135,26 @@ def test_written_video_keeps_the_frames_colours(tmp_path):
     back = read_frames(tmp_path / "colours.mp4")[1].astype(float)
     assert np.abs(back.mean(axis=(0, 1)) - photo.mean(axis=(0, 1))).max() < 1.5
     assert np.abs(back - photo).mean() < 4.0
+
+
+@pytest.mark.parametrize("blanks, passes", [(2, 1), (HELD_BEFORE_FACE + 2, 2)])
+def test_a_video_is_decoded_once_when_its_face_comes_early(pipeline, hopper, open_mouth_driver,
+                                                          tmp_path, monkeypatch, blanks, passes):
+    """The check that a face is there reads the frames the render then uses; only a face
+    later than the frames held is looked for in a pass of its own. Either way the output has
+    every frame."""
+    path = tmp_path / "late_face.mp4"
+    with Mp4Writer(path, FPS) as writer:
+        for frame in [np.full_like(open_mouth_driver, 128)] * blanks + [open_mouth_driver] * 2:
+            writer.write(frame)
+    reads = []
+
+    def counted(*args, **kwargs):
+        reads.append(1)
+        return iter_frames(*args, **kwargs)
+
+    monkeypatch.setattr("deepexpo.pipeline.iter_frames", counted)
+    frames = read_frames(pipeline.transfer_video(hopper, path, tmp_path / "out.mp4",
+                                                 keep_audio=False))
+    assert len(reads) == passes
+    assert len(frames) == blanks + 2

@@ -1,4 +1,5 @@
-"""Transfer engines behind one interface; :func:`create_engine` picks one by name.
+"""Transfer engines behind one interface, each declared once in :mod:`.registry`;
+:func:`create_engine` builds one by name.
 
 The neural engine (and torch) is imported only when it is asked for, or when ``auto`` finds its
 weights on disk.
@@ -7,18 +8,34 @@ weights on disk.
 from __future__ import annotations
 
 import logging
-import os
 
 from .. import hub
-from ..errors import InputError
+from . import registry
 from .base import TransferEngine
+from .registry import EngineSpec
 from .warp_engine import WarpEngine
 
 logger = logging.getLogger(__name__)
 
-ENGINES = ("auto", "warp", "neural")
-#: ``fp32`` switches the neural engine's CUDA autocast off.
-PRECISION_ENV = "DEEPEXPO_NEURAL_PRECISION"
+
+def _neural_engine(progress: hub.DownloadProgress | None) -> TransferEngine:
+    weights = hub.require("neural", progress)
+    from .neural_engine import NeuralEngine
+
+    return NeuralEngine.from_settings(weights)
+
+
+registry.register(EngineSpec(
+    name="warp", summary="landmark-driven warp, no weights, fast on a CPU",
+    create=lambda progress: WarpEngine()))
+registry.register(EngineSpec(
+    name="neural", summary="LivePortrait's networks", create=_neural_engine,
+    models=("neural",), wants_gpu=True, auto_rank=1,
+    # bench/neural_speed.py: full-size networks on a GPU, and on a 2-core CPU.
+    gpu_seconds_per_frame=0.1, cpu_seconds_per_frame=9.0))
+
+#: The names a user may choose from.
+ENGINES = ("auto", *registry.names())
 
 
 def cuda_available() -> bool:
@@ -28,32 +45,30 @@ def cuda_available() -> bool:
 
 
 def resolve_engine(name: str = "auto") -> str:
-    """The engine ``name`` stands for: ``auto`` is the neural engine when its weights are on
-    disk and a CUDA device is there (on a CPU it takes seconds a frame), else the warp engine.
-    Never downloads."""
-    if name not in ENGINES:
-        raise InputError(f"unknown engine '{name}' (choose from: {', '.join(ENGINES)})")
+    """The engine ``name`` stands for: ``auto`` is the highest-ranked engine that can run well
+    here (the neural engine when its weights are on disk and a CUDA device is there: on a CPU it
+    takes seconds a frame), else the warp engine. Never downloads."""
     if name != "auto":
-        return name
-    if hub.MODELS["neural"].locate() is None:
-        logger.info("auto engine: warp (%s)", hub.MODELS["neural"].missing_message())
-        return "warp"
-    if not cuda_available():
-        logger.info("auto engine: warp (no CUDA device; choose neural to run it on the CPU)")
-        return "warp"
-    return "neural"
+        return registry.spec(name).name
+    for spec in registry.by_auto_rank():
+        missing = [m for m in spec.models if hub.MODELS[m].locate() is None]
+        if missing:
+            logger.info("auto engine: not %s (%s)", spec.name,
+                        hub.missing_models_message(missing))
+        elif spec.wants_gpu and not cuda_available():
+            logger.info("auto engine: not %s (no CUDA device; choose %s to run it on the CPU)",
+                        spec.name, spec.name)
+        else:
+            return spec.name
+    raise AssertionError("the warp engine needs nothing and always runs")
 
 
 def create_engine(name: str = "auto",
                   progress: hub.DownloadProgress | None = None) -> TransferEngine:
-    """The engine by name (see :func:`resolve_engine`). ``neural`` fetches its weights first
-    when they are not on disk and downloads are allowed (:func:`hub.require`)."""
-    if resolve_engine(name) == "warp":
-        return WarpEngine()
-    weights = hub.require("neural", progress)
-    from .neural_engine import NeuralEngine
-
-    return NeuralEngine(weights=weights, precision=os.environ.get(PRECISION_ENV, "auto"))
+    """The engine by name (see :func:`resolve_engine`); one that needs Hub models fetches them
+    first when they are not on disk and downloads are allowed (:func:`hub.require`)."""
+    return registry.spec(resolve_engine(name)).create(progress)
 
 
-__all__ = ["ENGINES", "TransferEngine", "WarpEngine", "create_engine", "resolve_engine"]
+__all__ = ["ENGINES", "TransferEngine", "WarpEngine", "create_engine", "cuda_available",
+           "registry", "resolve_engine"]

@@ -9,6 +9,7 @@ through the warping and generator networks in batches.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -18,14 +19,16 @@ import torch
 
 from .. import hub
 from ..config import KEYPOINT_SMOOTHING
+from ..errors import InputError
 from ..face.crop import FaceCrop
 from ..face.landmarks import FaceLandmarks
 from ..face.measure import eye_ratios, mouth_opening
 from ..face.territory import Territory, TerritoryMask
+from ..geometry.boxes import PixelBox
+from ..geometry.filters import OneEuroFilter
 from ..motion.compose import MotionOptions, compose_pose, shift_ratio
 from ..motion.controls import ExpressionEdit
 from ..motion.extract import extract_motion
-from ..motion.smoothing import OneEuroFilter
 from ..motion.state import HeadPose
 from ..neural.checkpoints import LivePortraitNetworks, load_networks
 from ..neural.keypoints import (
@@ -35,12 +38,13 @@ from ..neural.keypoints import (
     retarget,
     stitch,
 )
-from ..render.mesh_warp import PixelBox
 from .base import TransferEngine
-from .warp_engine import WarpEngine, WarpSource
+from .warp_retouch import RetouchPhoto, WarpRetouch
 
 INPUT_SIZE = 256  # the networks' input crop
 PRECISIONS = ("auto", "fp32", "fp16", "bf16")
+#: ``fp32`` switches the neural engine's CUDA autocast off.
+PRECISION_ENV = "DEEPEXPO_NEURAL_PRECISION"
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,7 @@ class NeuralFace:
 @dataclass(frozen=True)
 class NeuralSource(NeuralFace):
     feature: torch.Tensor  # the appearance volume
-    warp: WarpSource  # the same photo for the warp engine: neutral references and edits
+    retouch: RetouchPhoto  # the same photo for the warp engine, which draws edits
     territory: TerritoryMask | None  # beyond it, other faces: the paste-back leaves them be
 
 
@@ -82,7 +86,7 @@ class NeuralEngine(TransferEngine[NeuralSource, NeuralFace]):
                  device: str | None = None, precision: str = "auto", compile: bool = False,
                  retarget_eyes_lips: bool = False):
         if precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
+            raise InputError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         if networks is None:
             networks = load_networks(weights or hub.require("neural"))
@@ -90,13 +94,22 @@ class NeuralEngine(TransferEngine[NeuralSource, NeuralFace]):
         self.dtype = self._autocast_dtype(precision)
         self.batch_size = 8 if self.device.type == "cuda" else 2
         self.retarget_eyes_lips = retarget_eyes_lips
-        self._warp = WarpEngine()
+        self._retouch = WarpRetouch()
         n = self.networks
         self._appearance, self._motion = n.appearance_feature_extractor, n.motion_extractor
         self._warping, self._generator = n.warping_module, n.spade_generator
         if compile:
             self._warping = torch.compile(self._warping)
             self._generator = torch.compile(self._generator)
+
+    @classmethod
+    def from_settings(cls, weights: Path) -> NeuralEngine:
+        """The engine with the precision ``DEEPEXPO_NEURAL_PRECISION`` asks for (a wrong value
+        is a one-line :class:`InputError`, not a traceback)."""
+        precision = os.environ.get(PRECISION_ENV, "auto").strip().lower()
+        if precision not in PRECISIONS:
+            raise InputError(f"{PRECISION_ENV} must be {', '.join(PRECISIONS)}, not '{precision}'")
+        return cls(weights=weights, precision=precision)
 
     def _autocast_dtype(self, precision: str) -> torch.dtype | None:
         if self.device.type != "cuda" or precision == "fp32":
@@ -139,7 +152,7 @@ class NeuralEngine(TransferEngine[NeuralSource, NeuralFace]):
         values = {f.name: getattr(base, f.name) for f in fields(NeuralFace)}
         pasted = PixelBox.around(crop.corners, image.shape[:2])  # what the paste-back changes
         return NeuralSource(**values, feature=feature,
-                            warp=self._warp.prepare_source(image, face, territory),
+                            retouch=self._retouch.photo(image, face, territory),
                             territory=None if territory is None else territory.mask(pasted))
 
     def extract(self, image: np.ndarray, face: FaceLandmarks) -> NeuralFace:
@@ -148,7 +161,7 @@ class NeuralEngine(TransferEngine[NeuralSource, NeuralFace]):
     def neutral_reference(self, driving: NeuralFace) -> NeuralFace:
         """The driver's own face made neutral and frontal by the warp engine, then measured by
         the motion network: the same person, so only the expression differs."""
-        neutral = self._warp.neutral_frontal(driving.image, driving.face)
+        neutral = self._retouch.neutral_frontal(driving.image, driving.face)
         return self._face(neutral, driving.face, driving.crop)
 
     def target(self, source: NeuralSource, drivings: Sequence[NeuralFace],
@@ -191,7 +204,7 @@ class NeuralEngine(TransferEngine[NeuralSource, NeuralFace]):
     def edit(self, source: NeuralSource, edit: ExpressionEdit) -> np.ndarray:
         """The warp engine renders the edit; its motion, measured in the same crop, then drives
         the networks, which draw what a warp cannot (teeth, eyelids, the far side of a turn)."""
-        edited = self._face(self._warp.edit(source.warp, edit), source.face, source.crop)
+        edited = self._face(source.retouch.edit(edit), source.face, source.crop)
         x_d = self.target(source, [edited], source, MotionOptions()).keypoints()
         return self._generate(source, source.motion.keypoints(), x_d)[0]
 

@@ -18,6 +18,7 @@ from ..face.canonical import canonical_face
 from ..face.landmarks import FaceLandmarks
 from ..face.territory import Territory, TerritoryMask
 from ..face.topology import FACE_OVAL_LOOP
+from ..geometry.boxes import PixelBox
 from ..motion.compose import MotionOptions, compose_motion, neutral_reference
 from ..motion.controls import ExpressionEdit
 from ..motion.extract import extract_motion
@@ -28,7 +29,7 @@ from ..motion.silhouette import inside
 from ..motion.state import FaceMotion, HeadPose
 from ..render.iris import carry_iris
 from ..render.lids import soften_seam
-from ..render.mesh_warp import PixelBox, backward_map, remap_region
+from ..render.mesh_warp import backward_map, remap_region
 from ..render.mouth import fill_mouth
 from .base import TransferEngine
 

@@ -19,10 +19,6 @@ from . import topology
 
 _DATA = Path(__file__).with_name("data") / "canonical_face.npz"
 
-#: Names of the landmark regions a motion can be restricted to.
-REGIONS = ("all", "expression", "pose", "eyes", "lips")
-
-
 def _soft_mask(points: np.ndarray, members: np.ndarray, sigma: float) -> np.ndarray:
     """1 on ``members``, falling off smoothly with canonical distance, so that neighbouring skin
     moves along with a region instead of tearing away from it."""
@@ -112,14 +108,11 @@ class CanonicalFace:
         return out
 
     @cached_property
-    def masks(self) -> dict[str, np.ndarray]:
-        """Soft per-landmark weights of each region, in [0, 1]."""
+    def feature_masks(self) -> dict[str, np.ndarray]:
+        """Soft per-landmark weights of each facial feature, in [0, 1] (what the regions of
+        :mod:`deepexpo.motion.regions` are made of)."""
         p = self.points
-        ones = np.ones(len(p))
         return {
-            "all": ones,
-            "expression": ones,
-            "pose": np.zeros(len(p)),
             "eyes": _soft_mask(p, topology.EYES, 0.04),
             "lips": np.maximum(_soft_mask(p, topology.LIPS, 0.08), self.jaw_weights),
         }
@@ -175,7 +168,7 @@ class CanonicalFace:
     def rigid_weights(self) -> np.ndarray:
         """Weights for the head-pose fit: high on points that expressions hardly move
         (nose, upper cheeks, temples), zero on lips, jaw, eyelids and brows."""
-        m = self.masks
+        m = self.feature_masks
         brows = _soft_mask(self.points, topology.BROWS, 0.06)
         moving = np.maximum.reduce([m["eyes"], brows, m["lips"]])
         nose_base_y = self.points[topology.LIPS, 1].min()

@@ -1,28 +1,21 @@
-"""Face detection and dense landmarks.
+"""Faces as dense landmarks, and the boundary behind which they are found.
 
-MediaPipe's face detectors find faces; MediaPipe FaceMesh with iris refinement then gives 478
-points on a square crop around the chosen face. Both models ship inside the
-``mediapipe==0.10.21`` wheel, so this works offline. Cropping first matters: FaceMesh's own
-detector only sees large faces, and it fits a mesh to anything face-like (a dog, say), whereas
-the detectors' scores tell a human face from the rest.
+A :class:`Landmarker` finds faces and their landmarks (in the 478-point topology of
+:mod:`.topology`); :func:`create_landmarker` makes one by name, so the rest of the program never
+names a detector. MediaPipe's (:mod:`.mediapipe_landmarker`) is the one registered today; another
+(faces placed by hand, say) is one class and one :func:`register_landmarker` call.
 """
 
 from __future__ import annotations
 
-import logging
+import importlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Protocol
 
-import cv2
 import numpy as np
-
-from ..errors import NoFaceError
-from .mediapipe_solutions import face_detection, face_mesh
-from .topology import NUM_LANDMARKS
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -61,12 +54,14 @@ class FaceLandmarks:
         return self._box.iou(other._box)
 
     @property
-    def _box(self) -> _Box:
-        return _Box(*self.bbox, 1.0)
+    def _box(self) -> FaceBox:
+        return FaceBox(*self.bbox, 1.0)
 
 
 @dataclass(frozen=True)
-class _Box:
+class FaceBox:
+    """A face's box in pixels, with the detector's confidence."""
+
     x0: float
     y0: float
     x1: float
@@ -85,122 +80,70 @@ class _Box:
     def side(self) -> float:
         return max(self.x1 - self.x0, self.y1 - self.y0)
 
-    def iou(self, other: "_Box") -> float:
+    def iou(self, other: FaceBox) -> float:
         ix = max(0.0, min(self.x1, other.x1) - max(self.x0, other.x0))
         iy = max(0.0, min(self.y1, other.y1) - max(self.y0, other.y0))
         inter = ix * iy
         return inter / (self.area + other.area - inter + 1e-9)
 
 
-class MediaPipeLandmarker:
-    """Detector + FaceMesh. ``tracking=True`` (video) follows the previous frame's face instead of
-    detecting afresh, which is faster and steadier."""
-
-    # A face counts when the full-range detector sees it, or the short-range detector does with
-    # high confidence (it gives some animal faces about 0.8, human faces 0.86 and up).
-    FULL_RANGE_MIN_SCORE = 0.5
-    SHORT_RANGE_MIN_SCORE = 0.85
-    CROP_SIZE = 320  # pixels of the square crop FaceMesh sees
-    CROP_MARGIN = 1.9  # crop side / detected box side
-    TRACK_MARGIN = 1.5  # crop side / previous landmarks' box side
-
-    def __init__(self, tracking: bool = False):
-        self.tracking = tracking
-        self._mesh = face_mesh.FaceMesh(
-            static_image_mode=not tracking, max_num_faces=1, refine_landmarks=True
-        )
-        self._detectors = (
-            (face_detection.FaceDetection(model_selection=1), self.FULL_RANGE_MIN_SCORE),
-            (face_detection.FaceDetection(model_selection=0), self.SHORT_RANGE_MIN_SCORE),
-        )
-        self._lock = threading.Lock()  # a MediaPipe graph must not run two images at once
-
-    def detect_boxes(self, image: np.ndarray) -> list[_Box]:
-        """Human faces in an RGB uint8 image, largest first."""
-        h, w = image.shape[:2]
-        boxes: list[_Box] = []
-        with self._lock:
-            for detector, min_score in self._detectors:
-                for det in detector.process(image).detections or []:
-                    if det.score[0] < min_score:
-                        continue
-                    b = det.location_data.relative_bounding_box
-                    box = _Box(b.xmin * w, b.ymin * h, (b.xmin + b.width) * w,
-                               (b.ymin + b.height) * h, float(det.score[0]))
-                    if all(box.iou(kept) < 0.3 for kept in boxes):
-                        boxes.append(box)
-        return sorted(boxes, key=lambda b: b.area, reverse=True)
-
-    def landmarks_in(self, image: np.ndarray, centre: np.ndarray, side: float) -> FaceLandmarks | None:
-        """FaceMesh on the square crop of ``side`` pixels around ``centre``."""
-        scale = self.CROP_SIZE / side
-        to_crop = np.array([[scale, 0.0, self.CROP_SIZE / 2 - scale * centre[0]],
-                            [0.0, scale, self.CROP_SIZE / 2 - scale * centre[1]]])
-        crop = cv2.warpAffine(image, to_crop, (self.CROP_SIZE, self.CROP_SIZE),
-                              flags=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR,
-                              borderMode=cv2.BORDER_REPLICATE)
-        with self._lock:
-            result = self._mesh.process(crop)
-        if not result.multi_face_landmarks:
-            return None
-        lm = result.multi_face_landmarks[0].landmark
-        if len(lm) != NUM_LANDMARKS:
-            return None
-        pts = np.array([(p.x, p.y, p.z) for p in lm], dtype=np.float64) * self.CROP_SIZE
-        pts[:, :2] = (pts[:, :2] - to_crop[:, 2]) / scale
-        pts[:, 2] /= scale
-        return FaceLandmarks(pts, image.shape[:2])
-
-    def _landmarks_in_box(self, image: np.ndarray, box: _Box) -> FaceLandmarks | None:
-        return self.landmarks_in(image, box.centre, self.CROP_MARGIN * box.side)
+class Landmarker(Protocol):
+    """Finds faces in RGB uint8 images. ``tracking`` landmarkers (a video's, a webcam's) follow
+    the previous frame's face with :meth:`track`. Not for two threads at once unless it says so;
+    :meth:`close` frees what it holds."""
 
     def detect(self, image: np.ndarray, what: str = "image") -> FaceLandmarks:
-        """Landmarks of the largest face; warns when there are several, raises when none."""
-        boxes = self.detect_boxes(image)
-        if len(boxes) > 1:
-            logger.warning("%d faces found in %s; using the largest", len(boxes), what)
-        for box in boxes:
-            face = self._landmarks_in_box(image, box)
-            if face is not None:
-                return face
-        raise NoFaceError(f"no face found in {what}")
+        """The largest face; a one-line :class:`~deepexpo.errors.NoFaceError` when none."""
+        ...
 
     def detect_all(self, image: np.ndarray) -> list[FaceLandmarks]:
-        """Landmarks of every face, left to right (by centre); empty when there is none. A
-        mesh that settles on a face already found (from a second box on it) counts once."""
-        faces: list[FaceLandmarks] = []
-        for box in self.detect_boxes(image):
-            face = self._landmarks_in_box(image, box)
-            if face is not None and all(face.overlap(found) < 0.5 for found in faces):
-                faces.append(face)
-        return sorted(faces, key=lambda face: face.centre[0])
+        """Every face, left to right (by centre); empty when there is none."""
+        ...
 
     def track(self, image: np.ndarray, previous: FaceLandmarks) -> FaceLandmarks | None:
-        """Landmarks near the previous frame's face; ``None`` when the face is lost."""
-        return self.landmarks_in(image, previous.centre, self.TRACK_MARGIN * previous.side)
+        """The face near the previous frame's; ``None`` when it is lost."""
+        ...
 
-    def close(self) -> None:
-        self._mesh.close()
-        for detector, _ in self._detectors:
-            detector.close()
+    def close(self) -> None: ...
+
+
+#: ``factory(tracking)`` by name; a module is imported when its landmarker is first made.
+_FACTORIES: dict[str, Callable[[bool], Landmarker]] = {}
+_MODULES = {"mediapipe": "deepexpo.face.mediapipe_landmarker"}
+DEFAULT_LANDMARKER = "mediapipe"
+
+
+def register_landmarker(name: str, factory: Callable[[bool], Landmarker]) -> None:
+    _FACTORIES[name] = factory
+
+
+def create_landmarker(name: str = DEFAULT_LANDMARKER, tracking: bool = False) -> Landmarker:
+    """The landmarker called ``name`` (``tracking``: one that follows a stream of frames)."""
+    if name not in _FACTORIES and name in _MODULES:
+        importlib.import_module(_MODULES[name])
+    if name not in _FACTORIES:
+        raise ValueError(f"unknown landmarker '{name}' (choose from: "
+                         f"{', '.join(sorted({*_FACTORIES, *_MODULES}))})")
+    return _FACTORIES[name](tracking)
 
 
 class LandmarkerPool:
-    """Still-image landmarkers, lent one per detection. A MediaPipe graph takes one image at a
+    """Still-image landmarkers, lent one per detection. A landmarker takes one image at a
     time; with ``size`` of them, that many images (a photo and its driver, or several app
     requests) are detected at once, on different cores. Each is made when first needed."""
 
-    def __init__(self, size: int = 2):
+    def __init__(self, size: int = 2, landmarker: str = DEFAULT_LANDMARKER):
+        self.landmarker = landmarker
         self._slots = threading.Semaphore(size)
         self._lock = threading.Lock()
-        self._free: list[MediaPipeLandmarker] = []
+        self._free: list[Landmarker] = []
 
     @contextmanager
-    def lend(self) -> Iterator[MediaPipeLandmarker]:
+    def lend(self) -> Iterator[Landmarker]:
         with self._slots:
             with self._lock:
                 landmarker = self._free.pop() if self._free else None
-            landmarker = landmarker or MediaPipeLandmarker()
+            landmarker = landmarker or create_landmarker(self.landmarker)
             try:
                 yield landmarker
             finally:

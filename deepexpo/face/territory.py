@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..config import FACES, FaceSharing
-from ..render.mesh_warp import PixelBox
+from ..geometry.boxes import PixelBox
 from .landmarks import FaceLandmarks
 from .topology import FACE_OVAL_LOOP
 

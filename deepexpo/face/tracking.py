@@ -12,23 +12,25 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..motion.smoothing import OneEuroFilter
-from .landmarks import FaceLandmarks, MediaPipeLandmarker
+from ..geometry.filters import OneEuroFilter
+from .landmarks import DEFAULT_LANDMARKER, FaceLandmarks, create_landmarker
 from .selection import FaceChoice
 
 
 class FaceTracker:
     """``choice``: the face to start with (``largest`` or a number); ``what`` names the stream
-    in messages; ``fps``: its frame rate, for the One-Euro smoothing of the landmarks. Owns a
-    MediaPipe graph: close it, or use it as a context manager."""
+    in messages; ``fps``: its frame rate, for the One-Euro smoothing of the landmarks;
+    ``landmarker``: which finds the faces (:func:`~deepexpo.face.landmarks.create_landmarker`). Owns a
+    landmarker: close it, or use it as a context manager."""
 
     #: Among several faces, how far (in face sizes) from where the person was last seen a face
     #: may turn up and still be taken for them.
     REFIND_WITHIN = 1.0
 
-    def __init__(self, choice: FaceChoice, what: str, fps: float):
+    def __init__(self, choice: FaceChoice, what: str, fps: float,
+                 landmarker: str = DEFAULT_LANDMARKER):
         self.choice, self.what = choice.single("face to follow"), what
-        self._landmarker = MediaPipeLandmarker(tracking=True)
+        self._landmarker = create_landmarker(landmarker, tracking=True)
         self._smooth = OneEuroFilter(fps)
         self._previous: FaceLandmarks | None = None  # the last frame's face
         self._last_seen: FaceLandmarks | None = None  # the last face found

@@ -17,7 +17,7 @@ SEMANTIC_WEIGHTS_NAME = "semantic_branch.safetensors"
 
 def semantic_weights_file() -> Path:
     """Where ``train fusion`` writes the semantic branch, and generation looks for it."""
-    return hub.WEIGHTS_DIR / SEMANTIC_WEIGHTS_NAME
+    return hub.weights_dir() / SEMANTIC_WEIGHTS_NAME
 
 
 def trained_semantic_weights() -> Path | None:

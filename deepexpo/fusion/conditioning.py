@@ -16,7 +16,7 @@ from transformers import CLIPImageProcessor, CLIPVisionModelWithProjection
 
 from ..errors import DeepExPoError
 from ..face.crop import FaceCrop
-from ..face.landmarks import FaceLandmarks, MediaPipeLandmarker
+from ..face.landmarks import FaceLandmarks, Landmarker, create_landmarker
 from ..motion.extract import extract_motion
 from .face_condition import draw_face_condition
 from .semantics import semantic_vector
@@ -41,17 +41,17 @@ class FaceConditioner:
 
     def __init__(self, image_encoder: CLIPVisionModelWithProjection | None = None,
                  image_processor: CLIPImageProcessor | None = None,
-                 landmarker: MediaPipeLandmarker | None = None):
+                 landmarker: Landmarker | None = None):
         self.image_encoder = image_encoder
         self.image_processor = image_processor
         self._landmarker = landmarker
         self._unconditional: torch.Tensor | None = None  # the encoding of a black crop
 
     @property
-    def landmarker(self) -> MediaPipeLandmarker:
+    def landmarker(self) -> Landmarker:
         """Made on first use: a pipeline without a reference or identity never needs one."""
         if self._landmarker is None:
-            self._landmarker = MediaPipeLandmarker()
+            self._landmarker = create_landmarker()
         return self._landmarker
 
     def close(self) -> None:

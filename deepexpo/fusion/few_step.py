@@ -20,7 +20,7 @@ from pathlib import Path
 from diffusers import AutoencoderKL, AutoencoderTiny, LCMScheduler, StableDiffusionPipeline
 from diffusers.schedulers.scheduling_utils import SchedulerMixin
 
-from ..hub import FAST_LORA_WEIGHTS
+from .hub_models import FAST_LORA_WEIGHTS
 
 ADAPTER = "few-step"  # the LoRA's adapter name inside the U-Net
 

@@ -22,8 +22,8 @@ from transformers import CLIPImageProcessor, CLIPVisionModelWithProjection
 
 from .. import hub
 from ..errors import InputError
-from ..hub import CONTROLNET_SUBFOLDER, IDENTITY_WEIGHTS, IMAGE_ENCODER
 from .few_step import SpeedSwitch
+from .hub_models import CONTROLNET_SUBFOLDER, IDENTITY_WEIGHTS, IMAGE_ENCODER
 from .speed import FAST_MODELS
 
 logger = logging.getLogger(__name__)

@@ -25,7 +25,7 @@ from safetensors.torch import save_file
 
 from ..errors import InputError, NoFaceError
 from ..face.crop import FaceCrop
-from ..face.landmarks import MediaPipeLandmarker
+from ..face.landmarks import create_landmarker
 from ..io.images import IMAGE_SUFFIXES, read_image
 from ..motion.extract import extract_motion
 from .attention import branch_processors, branch_state_dict, new_branch_state
@@ -63,7 +63,7 @@ def load_examples(folder: str | os.PathLike, resolution: int) -> list[FaceExampl
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(f"training data folder not found: '{folder}'")
-    landmarker = MediaPipeLandmarker()
+    landmarker = create_landmarker()
     examples = []
     for path in sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES):
         image = read_image(path)

@@ -14,12 +14,10 @@ import numpy as np
 
 from ..checks import check_number
 from ..errors import InputError
-from ..face.canonical import REGIONS, canonical_face
+from ..face.canonical import canonical_face
+from .regions import REGIONS, get_region, landmark_weights
 from .rigid import rotation_power
 from .state import FaceMotion, HeadPose
-
-#: Regions that drive the head pose (rotation, translation and scale).
-POSE_REGIONS = ("all", "pose")
 
 
 @dataclass(frozen=True)
@@ -55,7 +53,7 @@ class MotionOptions:
 
     @property
     def drives_pose(self) -> bool:
-        return self.region in POSE_REGIONS
+        return get_region(self.region).drives_pose
 
 
 def shift_ratio(source: HeadPose, reference: HeadPose, source_size: tuple[int, int],
@@ -94,7 +92,7 @@ def neutral_reference(driving: FaceMotion) -> FaceMotion:
 def compose_motion(source: FaceMotion, driving: FaceMotion, reference: FaceMotion,
                    options: MotionOptions) -> FaceMotion:
     """The target motion: the source's identity wearing the driver's expression and/or pose."""
-    mask = canonical_face().masks[options.region]
+    mask = landmark_weights(options.region)
     baseline = reference.expression if options.relative else source.expression
     delta = options.strength * mask[:, None] * (driving.expression - baseline)
     ratio = shift_ratio(source.pose, reference.pose, source.image_size, driving.image_size,

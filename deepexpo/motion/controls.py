@@ -162,7 +162,7 @@ class ExpressionEdit:
         keep = np.full(len(motion.canonical), self.keep_source)
         if self.keep_mouth:
             c = replace(c, aaa=0.0)
-            keep = np.maximum(keep, canonical_face().masks["lips"])
+            keep = np.maximum(keep, canonical_face().feature_masks["lips"])
         expression = keep[:, None] * motion.expression + expression_offset(motion.canonical, c)
         if self.offset is not None:
             expression = expression + self.offset

@@ -17,6 +17,7 @@ import numpy as np
 from ..face import topology
 from ..face.canonical import canonical_face
 from .compose import MotionOptions
+from .regions import landmark_weights
 from .state import FaceMotion
 
 #: The gap left between the margins of a shut eye, as a fraction of its open gap: a hair's
@@ -123,7 +124,7 @@ def follow_closure(target: FaceMotion, source: FaceMotion, driving: FaceMotion,
     is, as a fraction of the eye, by sliding the source's lid over it. Relative: the driver's
     closure from the reference's eye, applied on top of the source's own; absolute: from
     each face's own neutral eye."""
-    weights = options.strength * canonical_face().masks[options.region]
+    weights = options.strength * landmark_weights(options.region)
     if options.relative:
         driver_open, source_base = reference.canonical, source.canonical
     else:

@@ -19,9 +19,9 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from ..errors import CheckpointError
-from ..hub import LIVEPORTRAIT_FILES, MODELS
 from .appearance_feature_extractor import AppearanceFeatureExtractor
 from .blocks import fold_spectral_norm
+from .hub_models import LIVEPORTRAIT, LIVEPORTRAIT_FILES
 from .motion_extractor import MotionExtractor
 from .network_config import NeuralConfig
 from .spade_generator import SPADEDecoder
@@ -58,7 +58,7 @@ class LivePortraitNetworks(nn.Module):
         """Networks with the weights of the published files under ``folder`` (the Hub layout,
         or the five files side by side)."""
         nets = cls(config or NeuralConfig.from_yaml())
-        paths = MODELS["neural"].paths(Path(folder))
+        paths = LIVEPORTRAIT.paths(Path(folder))
         for name, file in LIVEPORTRAIT_FILES.items():
             path = paths[file]
             state = _load_pth(path)
@@ -94,7 +94,7 @@ def _load_pth(path: Path) -> dict:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # a damaged file, or one holding more than plain tensors
         raise CheckpointError(f"cannot load '{path}': {str(exc).splitlines()[0]}; "
-                              f"{MODELS['neural'].fetch_hint(force=True)}") from exc
+                              f"{LIVEPORTRAIT.fetch_hint(force=True)}") from exc
 
 
 def _load_strict(module: nn.Module, state: dict, path: Path) -> None:

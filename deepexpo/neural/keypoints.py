@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import torch
 
 from ..motion.compose import MotionOptions
+from ..motion.regions import get_region
 from .stitching_retargeting import StitchingRetargeting
 
 BIN_DEGREES = 3.0
@@ -22,6 +23,8 @@ BIN_DEGREES = 3.0
 #: that absolute mode takes from the driver (all rows, or only some coordinates).
 LIP_ROWS = (6, 12, 14, 17, 19, 20)
 EYE_ROWS = (11, 13, 15, 16, 18)
+#: The facial features of :mod:`deepexpo.motion.regions`, as expression keypoint rows.
+FEATURE_ROWS = {"eyes": EYE_ROWS, "lips": LIP_ROWS}
 ABSOLUTE_ROWS = (1, 2, 6, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20)
 ABSOLUTE_PARTS = ((slice(3, 5), slice(1, 2)), (5, slice(2, 3)), (8, slice(2, 3)),
                   (9, slice(1, 3)))
@@ -95,8 +98,8 @@ def expression_mask(options: MotionOptions, num_kp: int) -> torch.Tensor:
     """(K, 3) weights of the expression keypoints ``options.region`` drives. Absolute mode takes
     only the rows (and coordinates) that carry expression, not face shape, as LivePortrait."""
     mask = torch.zeros(num_kp, 3)
-    rows = {"all": range(num_kp), "expression": range(num_kp), "pose": (),
-            "lips": LIP_ROWS, "eyes": EYE_ROWS}[options.region]
+    features = get_region(options.region).features
+    rows = range(num_kp) if features is None else {r for f in features for r in FEATURE_ROWS[f]}
     mask[list(rows)] = 1.0
     if not options.relative:
         absolute = torch.zeros(num_kp, 3)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .mesh_warp import PixelBox
+from ..geometry.boxes import PixelBox
 
 #: The most the displacement may fall per pixel along its own direction: under 1 the white of
 #: the eye stretches without folding over itself.

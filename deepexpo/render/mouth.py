@@ -18,7 +18,7 @@ import numpy as np
 from ..face import topology
 from ..face.canonical import canonical_face
 from ..face.measure import mouth_opening
-from .mesh_warp import PixelBox
+from ..geometry.boxes import PixelBox
 
 #: Where an open mouth's teeth part, as a fraction of the way from upper to lower inner lip.
 TEETH_SPLIT = 0.75

@@ -18,9 +18,10 @@ import gradio as gr
 import numpy as np
 
 from .. import ExpressionControls, ExpressionEdit, MotionOptions, get_pipeline, hub
-from ..application import (engine_needs, expression_edit, generation_gpu_seconds, motion_options,
+from ..application import (expression_edit, generation_gpu_seconds, motion_options,
                            work_gpu_seconds)
 from ..engines import cuda_available, resolve_engine
+from ..engines import registry as engine_registry
 from ..engines.source_faces import SourceFaces
 from ..errors import DeepExPoError
 from ..face.selection import FaceChoice, numbered_faces
@@ -117,7 +118,7 @@ def _engine(engine: str, progress: gr.Progress | None) -> str:
     """The engine ``engine`` stands for, its weights fetched first where that is allowed
     (never without ``progress``: the live editor does not wait for downloads)."""
     name = resolve_engine(engine)
-    models = list(engine_needs(name).models)
+    models = list(engine_registry.spec(name).models)
     if models and progress is None:
         for model in models:
             hub.require(model, allow_download=False)
@@ -262,7 +263,7 @@ class Handlers:
     def _run(self, kind: str, engine: str, *args: Any, frames: int = 1) -> Any:
         """``kind`` of work on ``frames`` frames: on the GPU for an engine that wants one,
         asking for what it costs; as it is otherwise."""
-        if not engine_needs(engine).gpu:
+        if not engine_registry.spec(engine).wants_gpu:
             return _WORK[kind](GpuEstimate(0.0), engine, *args)
         estimate = GpuEstimate.of(work_gpu_seconds(kind, engine, frames))
         return self._gpu[kind](estimate, engine, *args)
@@ -270,12 +271,11 @@ class Handlers:
     def _timed_video(self, engine: str, frames: int, run: Callable[[], None]) -> None:
         """Say up front how long a neural video will take (frames x seconds per frame, as
         measured here, else the benchmark's figure), then time it for the next estimate."""
-        needs = engine_needs(engine)
-        if not needs.gpu:
+        spec = engine_registry.spec(engine)
+        if not spec.wants_gpu:
             run()
             return
-        per_frame = self._neural_frame_s or (needs.frame_gpu_s if cuda_available()
-                                             else needs.frame_cpu_s)
+        per_frame = self._neural_frame_s or spec.seconds_per_frame(cuda_available())
         gr.Info(f"The neural engine takes about {per_frame:.1f} s a frame here: {frames} frames, "
                 f"about {_format_duration(frames * per_frame)}.")
         start = time.perf_counter()

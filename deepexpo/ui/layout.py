@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
-
 from starlette.middleware import Middleware
 
 from .access import Credentials, exposure_warning

@@ -12,8 +12,8 @@ from typing import Any
 import gradio as gr
 
 from .. import hub
-from ..config import GPU_BUDGET
 from ..engines import ENGINES
+from ..engines import registry as engine_registry
 from ..errors import CheckpointError, DeepExPoError
 from ..fusion import GenerationSetup
 from .handlers import download_progress, user_message
@@ -44,7 +44,8 @@ def model_table() -> str:
 def engine_info() -> str:
     neural = hub.MODELS["neural"]
     return (f"auto: neural on a GPU with its weights, else warp · neural: {_state('neural')} "
-            f"({neural.size}; about {GPU_BUDGET.neural_frame_cpu_s:.0f} s a frame on a CPU)")
+            f"({neural.size}; about {engine_registry.spec('neural').cpu_seconds_per_frame:.0f} s "
+            "a frame on a CPU)")
 
 
 def engine_choice() -> gr.Dropdown:
