@@ -424,7 +424,7 @@ def _fetch(model: HubModel, local_dir: str | os.PathLike | None, force: bool,
             model.resolved_repo, file, revision=model.resolved_revision,
             cache_dir=None if local_dir is not None else hub_cache(), local_dir=local_dir,
             endpoint=endpoint(), force_download=force,
-            tqdm_class=_progress_class(report))  # type: ignore[arg-type]
+            tqdm_class=_progress_class(report))
     if progress is not None:
         progress(1.0, f"{what}: done")
     return Path(path).parents[len(Path(model.files[-1]).parts) - 1]

@@ -227,7 +227,7 @@ def hub_repos(tmp_path_factory) -> tuple[dict[str, Path], Path]:
 
 
 @pytest.fixture
-def loopback(hub_repos, monkeypatch, tmp_path) -> Iterator["LoopbackHub"]:
+def loopback(hub_repos, monkeypatch, tmp_path) -> Iterator[LoopbackHub]:
     """The loopback Hub with every model's repository, an empty cache, short timeouts."""
     from .loopback_hub import LoopbackHub, LoopbackServer
 

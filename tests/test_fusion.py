@@ -6,22 +6,21 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+import time
 
 import numpy as np
 import pytest
 import torch
-import threading
-import time
-
 from diffusers import AutoencoderTiny, ControlNetModel, LCMScheduler
 from diffusers.models.attention_processor import IPAdapterAttnProcessor2_0
 from safetensors.torch import load_file
 
+from deepexpo import hub
 from deepexpo.cli import main
 from deepexpo.errors import DeepExPoError, InputError
-from deepexpo.fusion.conditioning import FaceConditioner
-from deepexpo import hub
 from deepexpo.fusion import threads
+from deepexpo.fusion.conditioning import FaceConditioner
 from deepexpo.fusion.face_condition import draw_face_condition
 from deepexpo.fusion.few_step import SpeedSwitch
 from deepexpo.fusion.loading import split_adapter_state

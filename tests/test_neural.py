@@ -40,7 +40,7 @@ from deepexpo.pipeline import TransferPipeline
 from .conftest import SHARED, shared_sample
 
 WEIGHTS_ENV = "DEEPEXPO_NEURAL_WEIGHTS"
-from .tiny_liveportrait import TINY, published_state, tiny_networks
+from .tiny_liveportrait import TINY, published_state, tiny_networks  # noqa: E402
 
 SMALL = SHARED / "fixtures" / "liveportrait-small"
 MANIFEST = SHARED / "fixtures" / "full_size_state_dict_manifest.json"

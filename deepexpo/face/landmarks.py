@@ -85,7 +85,7 @@ class _Box:
     def side(self) -> float:
         return max(self.x1 - self.x0, self.y1 - self.y0)
 
-    def iou(self, other: "_Box") -> float:
+    def iou(self, other: _Box) -> float:
         ix = max(0.0, min(self.x1, other.x1) - max(self.x0, other.x0))
         iy = max(0.0, min(self.y1, other.y1) - max(self.y0, other.y0))
         inter = ix * iy

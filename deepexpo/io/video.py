@@ -306,7 +306,7 @@ class Mp4Writer:
             raise EncodingError(f"cannot add the sound of '{self.audio_from.name}': "
                                 f"{_ffmpeg_reason(done.stderr, done.returncode)}")
 
-    def __enter__(self) -> "Mp4Writer":
+    def __enter__(self) -> Mp4Writer:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:

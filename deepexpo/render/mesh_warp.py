@@ -35,7 +35,7 @@ class PixelBox:
 
     @classmethod
     def around(cls, xy: np.ndarray, image_size: tuple[int, int],
-               margin: float = 0.0) -> "PixelBox":
+               margin: float = 0.0) -> PixelBox:
         """The box holding points ``xy`` (N, 2) and ``margin`` pixels more, in the image."""
         h, w = image_size
         x0, y0 = np.floor(xy.min(axis=0) - margin).astype(int)

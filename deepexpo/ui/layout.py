@@ -8,12 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
-
 from starlette.middleware import Middleware
 
 from ..config import APP_CONCURRENCY, APP_LIMITS, APP_STORAGE, StorageLimits
-from ..face.canonical import REGIONS
 from ..engines import cuda_available
+from ..face.canonical import REGIONS
 from ..face.selection import FaceChoice
 from ..fusion.speed import SETTINGS, SPEEDS, default_speed
 from ..motion.controls import EMOTIONS, ExpressionControls
@@ -242,7 +241,7 @@ def build_demo(examples: Path | None = None,
             block_fn.concurrency_id, block_fn.concurrency_limit = "work", APP_CONCURRENCY.work
     # api_open=False: the direct REST routes are closed, so every request waits in the queue.
     demo.queue(default_concurrency_limit=1, max_size=APP_CONCURRENCY.queue, api_open=False)
-    demo.storage = storage  # type: ignore[attr-defined]  # for launch's upload check
+    demo.storage = storage  # for launch's upload check
     return demo
 
 
