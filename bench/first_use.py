@@ -28,9 +28,9 @@ from deepexpo import hub  # noqa: E402
 from deepexpo.io.images import write_image  # noqa: E402
 from deepexpo.neural.checkpoints import LivePortraitNetworks  # noqa: E402
 from deepexpo.neural.network_config import NeuralConfig  # noqa: E402
+from deepexpo.testing.loopback_hub import LoopbackHub, LoopbackServer  # noqa: E402
+from deepexpo.testing.tiny_liveportrait import published_state  # noqa: E402
 from deepexpo.ui import build_demo, launch  # noqa: E402
-from tests.loopback_hub import LoopbackHub, LoopbackServer  # noqa: E402
-from tests.tiny_liveportrait import published_state  # noqa: E402
 
 
 def main() -> None:

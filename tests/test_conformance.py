@@ -29,9 +29,9 @@ from deepexpo.motion.rigid import rotation_angle
 from deepexpo.motion.state import HeadPose
 from deepexpo.neural.keypoints import EYE_ROWS, LIP_ROWS, expression_mask
 from deepexpo.pipeline import TransferPipeline
+from deepexpo.testing.tiny_liveportrait import tiny_networks
 
 from .conftest import read_frames
-from .tiny_liveportrait import tiny_networks
 
 
 @dataclass(frozen=True)

@@ -28,15 +28,15 @@ from deepexpo.fusion.pipeline import FusionPipeline, GenerationCancelled
 from deepexpo.fusion.speed import FAST_MODELS
 from deepexpo.fusion.training import SemanticBranchTrainer, TrainingConfig, load_examples
 from deepexpo.io.images import read_image, write_image
-
-from .conftest import pose_face
-from .tiny_diffusion import (
+from deepexpo.testing.tiny_diffusion import (
     published_lcm_lora_state,
     tiny_autoencoder,
     tiny_identity,
     tiny_pipeline,
     tiny_semantic,
 )
+
+from .conftest import pose_face
 
 
 def _generate(fusion: FusionPipeline, **kwargs) -> np.ndarray:
