@@ -34,7 +34,7 @@ class PixelBox:
     y1: int
 
     @classmethod
-    def around(cls, xy: np.ndarray, image_size: tuple[int, int],
+    def around(cls, xy: np.ndarray, image_size: tuple[int, ...],
                margin: float = 0.0) -> PixelBox:
         """The box holding points ``xy`` (N, 2) and ``margin`` pixels more, in the image."""
         h, w = image_size
@@ -185,7 +185,7 @@ def _delaunay_of(points: bytes) -> np.ndarray:
     size = np.ceil(201 * extent) + 2
     subdivision = cv2.Subdiv2D((int(corner[0]), int(corner[1]), int(size[0]), int(size[1])))
     subdivision.insert(xy)
-    corners = subdivision.getTriangleList().reshape(-1, 3, 2)
+    corners = np.asarray(subdivision.getTriangleList()).reshape(-1, 3, 2)
     keys = xy.view(np.int64).ravel()
     order = np.argsort(keys)
     simplices = order[np.searchsorted(keys[order], corners.view(np.int64).ravel())]

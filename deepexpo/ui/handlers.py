@@ -309,7 +309,7 @@ class Handlers:
         _require(driving, "Upload a driving video.")
         choice = FaceChoice.parse(face)
         # A bad or too-long video fails before any download.
-        frames = _video_frames(source_video) if source_video else _video_frames(driving)
+        frames = _video_frames(source_video) if source_video else _video_frames(driving)  # type: ignore[arg-type]  # _require: not None
         engine = _engine(engine, progress)
         out = self.storage.new_result(".mp4")
         kind, first = ("reenact", source_video) if source_video else ("video", source)
@@ -354,7 +354,7 @@ class Handlers:
                    intensity: float, keep_source: float, *values: float,
                    progress: gr.Progress = gr.Progress()) -> str:
         _require(video, "Upload a video to edit.")
-        frames = _video_frames(video)
+        frames = _video_frames(video)  # type: ignore[arg-type]  # _require: not None
         engine = _engine(engine, progress)
         out = self.storage.new_result(".mp4")
         edit = _edit_settings(emotion, intensity, keep_source, values)
