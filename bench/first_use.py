@@ -1,7 +1,7 @@
 """Time from a visitor's first click to the first result when the app must fetch the neural
 engine's weights first, as on a fresh Space: full-size LivePortrait files (random weights, the
-published layout and sizes) served by deepexpo.testing's loopback Hub on 127.0.0.1, an empty cache,
-``SPACE_ID`` set, the app in-process and called through gradio_client.
+published layout and sizes) served by deepexpo.testing's loopback Hub on 127.0.0.1, an empty
+cache, ``SPACE_ID`` set, the app in-process and called through gradio_client.
 
     python bench/first_use.py
 
