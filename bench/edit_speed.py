@@ -26,8 +26,8 @@ from bench.timing import median_p90  # noqa: E402
 from deepexpo.io.images import write_image  # noqa: E402
 from deepexpo.motion.controls import ExpressionControls, ExpressionEdit  # noqa: E402
 from deepexpo.pipeline import TransferPipeline  # noqa: E402
+from deepexpo.testing.chromium import CHROMIUM, launch_chromium  # noqa: E402
 from deepexpo.ui import build_demo, launch  # noqa: E402
-from tests.chromium import CHROMIUM, launch_chromium  # noqa: E402
 
 # Timed inside the page, so that Playwright's own round trips do not count: set the smile
 # slider's number box as typing would, then wait for a result image with a new source to load.

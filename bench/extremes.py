@@ -49,8 +49,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from deepexpo.engines.warp_engine import WarpEngine  # noqa: E402
 from deepexpo.evaluation.scorer import DlibScorer, ScoredFace  # noqa: E402
-from deepexpo.face.mediapipe_landmarker import MediaPipeLandmarker  # noqa: E402
 from deepexpo.face.measure import eye_ratios, mouth_opening  # noqa: E402
+from deepexpo.face.mediapipe_landmarker import MediaPipeLandmarker  # noqa: E402
 from deepexpo.io.images import read_image, write_image  # noqa: E402
 from deepexpo.io.video import iter_frames, probe_video  # noqa: E402
 from deepexpo.motion.compose import MotionOptions  # noqa: E402

@@ -1,7 +1,7 @@
 """Time from a visitor's first click to the first result when the app must fetch the neural
 engine's weights first, as on a fresh Space: full-size LivePortrait files (random weights, the
-published layout and sizes) served by the tests' loopback Hub on 127.0.0.1, an empty cache,
-``SPACE_ID`` set, the app in-process and called through gradio_client.
+published layout and sizes) served by deepexpo.testing's loopback Hub on 127.0.0.1, an empty
+cache, ``SPACE_ID`` set, the app in-process and called through gradio_client.
 
     python bench/first_use.py
 
@@ -29,9 +29,9 @@ from deepexpo.io.images import write_image  # noqa: E402
 from deepexpo.neural.checkpoints import LivePortraitNetworks  # noqa: E402
 from deepexpo.neural.hub_models import LIVEPORTRAIT_FILES  # noqa: E402
 from deepexpo.neural.network_config import NeuralConfig  # noqa: E402
+from deepexpo.testing.loopback_hub import LoopbackHub, LoopbackServer  # noqa: E402
+from deepexpo.testing.tiny_liveportrait import published_state  # noqa: E402
 from deepexpo.ui import build_demo, launch  # noqa: E402
-from tests.loopback_hub import LoopbackHub, LoopbackServer  # noqa: E402
-from tests.tiny_liveportrait import published_state  # noqa: E402
 
 
 def main() -> None:

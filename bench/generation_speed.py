@@ -58,7 +58,7 @@ from deepexpo.fusion.few_step import SpeedSwitch  # noqa: E402
 from deepexpo.fusion.loading import IdentityBranch  # noqa: E402
 from deepexpo.fusion.pipeline import FusionPipeline, GenerationCancelled  # noqa: E402
 from deepexpo.fusion.speed import FAST_SETTINGS, QUALITY_SETTINGS  # noqa: E402
-from tests.tiny_diffusion import (  # noqa: E402
+from deepexpo.testing.tiny_diffusion import (  # noqa: E402
     published_lcm_lora_state,
     published_plus_face_state,
     tiny_semantic,

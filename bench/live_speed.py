@@ -3,11 +3,11 @@
     python bench/live_speed.py [--seconds N]
 
 Debian's Chromium (driven by Playwright) streams a fake webcam to the app launched in-process:
-a 640x480, 30 fps clip of Grace Hopper opening and closing her mouth (tests/fake_camera.py; the
+a 640x480, 30 fps clip of Grace Hopper opening and closing her mouth (deepexpo/testing/fake_camera.py; the
 page asks the camera for LIVE_TAB.webcam_size), driving the astronaut's 512x512 photo. Prints the
 results shown per second and the latency from a webcam frame leaving the page to its result
 loaded in the page (median and p90, and the median of each half: frames queueing would make
-it grow; each result is paired with its own frame, tests/live_browser.py), how many frames
+it grow; each result is paired with its own frame, deepexpo/testing/live_browser.py), how many frames
 the page sent (those that arrive while one renders are dropped), the CPU time the app and
 Chromium spent per result (Chromium's share on this machine is large: it renders the page
 without a GPU), the server's time per result, and the library's time per frame alone.
@@ -39,10 +39,10 @@ from deepexpo import get_pipeline  # noqa: E402
 from deepexpo.io.images import write_image  # noqa: E402
 from deepexpo.live import LiveReenactor  # noqa: E402
 from deepexpo.motion.compose import MotionOptions  # noqa: E402
+from deepexpo.testing.chromium import CHROMIUM, launch_chromium  # noqa: E402
+from deepexpo.testing.fake_camera import FPS, SIZE, fake_camera_args, make_clip  # noqa: E402
+from deepexpo.testing.live_browser import LiveProbe, open_live_tab, start_webcam  # noqa: E402
 from deepexpo.ui import build_demo, launch  # noqa: E402
-from tests.chromium import CHROMIUM, launch_chromium  # noqa: E402
-from tests.fake_camera import FPS, SIZE, fake_camera_args, make_clip  # noqa: E402
-from tests.live_browser import LiveProbe, open_live_tab, start_webcam  # noqa: E402
 
 
 def _cpu_seconds() -> dict[str, float]:

@@ -26,8 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from deepexpo.errors import NoFaceError  # noqa: E402
-from deepexpo.face.mediapipe_landmarker import MediaPipeLandmarker  # noqa: E402
 from deepexpo.face.measure import mouth_opening  # noqa: E402
+from deepexpo.face.mediapipe_landmarker import MediaPipeLandmarker  # noqa: E402
 from deepexpo.io.video import iter_frames, probe_video  # noqa: E402
 from deepexpo.motion.compose import MotionOptions  # noqa: E402
 from deepexpo.motion.extract import extract_motion  # noqa: E402

@@ -30,10 +30,10 @@ import numpy as np  # noqa: E402
 
 from .config import INPUT_LIMITS, InputLimits  # noqa: E402
 from .errors import DeepExPoError, InputError, NoFaceError  # noqa: E402
-from .motion.regions import REGIONS  # noqa: E402
 from .face.selection import FaceChoice  # noqa: E402
 from .motion.compose import MotionOptions  # noqa: E402
 from .motion.controls import EMOTIONS, ExpressionControls, ExpressionEdit  # noqa: E402
+from .motion.regions import REGIONS  # noqa: E402
 
 __version__ = "0.1.0"
 

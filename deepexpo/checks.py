@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from typing import cast
 
 from .errors import InputError
 
@@ -19,6 +20,7 @@ def check_number(name: str, value: object, low: float, high: float,
     one-line :class:`InputError` naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise InputError(f"{name} must be a number, not {value!r}")
+    value = cast(float, value)  # a real number (typeshed's numbers.Real has no arithmetic)
     if not math.isfinite(value):
         raise InputError(f"{name} must be a finite number, not {value}")
     if integer and value != int(value):

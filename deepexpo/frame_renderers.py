@@ -149,7 +149,7 @@ class DriverTimeline:
             self.frame = item[0]
             seen = item if item[1] is not None else seen  # a skipped frame's face still counts
         if seen is not None:
-            self.driving = self.smooth(self.engine.extract(*seen))
+            self.driving = self.smooth(self.engine.extract(*seen))  # type: ignore[arg-type]  # seen has a face
             if self.reference is None:
                 self.reference = self.driving
         return self.frame, self.driving, self.reference

@@ -35,7 +35,7 @@ from .io.integrity import file_problem
 try:  # the HTTP client huggingface_hub 2 uses; 1.x used httpx
     from httpx2 import HTTPError as TransportError
 except ImportError:  # pragma: no cover - depends on the installed huggingface_hub
-    from httpx import HTTPError as TransportError
+    from httpx import HTTPError as TransportError  # type: ignore[assignment]  # 1.x: same role
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +112,7 @@ class HubModel:
         """The first place that holds every file (or the packed file); ``None`` if none does.
         Looks on disk only."""
         override = os.environ.get(f"{self._env}_WEIGHTS")
-        candidates = [Path(override)] if override else []
+        candidates: list[Path | None] = [Path(override)] if override else []
         local = weights_dir()
         candidates += [local / self.packed] if self.packed else []
         candidates += [local, self.cached_folder()]
@@ -389,9 +389,10 @@ def _fetch(model: HubModel, local_dir: str | os.PathLike | None, force: bool,
 
         path = hf_hub_download(
             model.resolved_repo, file, revision=model.resolved_revision,
-            cache_dir=None if local_dir is not None else hub_cache(), local_dir=local_dir,
+            cache_dir=None if local_dir is not None else hub_cache(),
+            local_dir=None if local_dir is None else Path(local_dir),
             endpoint=endpoint(), force_download=force,
-            tqdm_class=_progress_class(report))  # type: ignore[arg-type]
+            tqdm_class=_progress_class(report))
     if progress is not None:
         progress(1.0, f"{what}: done")
     return Path(path).parents[len(Path(model.files[-1]).parts) - 1]

@@ -69,7 +69,7 @@ class LiveReenactor:
             if flip:
                 frame = frame[:, ::-1]
             frame = np.ascontiguousarray(fit_within(frame, self.config.landmark_side))
-            face = self._tracker(frame)
+            face = self._tracker(frame)  # type: ignore[misc]  # set above: _flip starts as None
             self._frames.drive_with(options)
             out = self._frames.feed(frame, face) or self._frames.flush()
             return LiveFrame(out[0], face is not None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import logging
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -285,7 +285,7 @@ class TransferPipeline:
         return self._track(info, what, choice)
 
     def _track(self, info: VideoInfo, what: str, choice: FaceChoice = FaceChoice()
-               ) -> Iterator[tuple[np.ndarray, FaceLandmarks | None]]:
+               ) -> Generator[tuple[np.ndarray, FaceLandmarks | None], None, None]:
         """Each frame with the chosen face, followed through the video (:class:`FaceTracker`),
         its landmarks smoothed over time (``None``: not found)."""
         with FaceTracker(choice, f"{what} '{info.path.name}'", info.fps,

@@ -26,15 +26,16 @@ from deepexpo import get_pipeline, hub
 from deepexpo.engines.warp_engine import WarpEngine
 from deepexpo.face import topology
 from deepexpo.face.canonical import canonical_face
-from deepexpo.face.mediapipe_landmarker import MediaPipeLandmarker
 from deepexpo.face.measure import mouth_opening
+from deepexpo.face.mediapipe_landmarker import MediaPipeLandmarker
 from deepexpo.io.video import Mp4Writer, iter_frames, probe_video
 from deepexpo.motion.controls import ExpressionControls, apply_controls
 from deepexpo.motion.extract import extract_motion
 from deepexpo.motion.state import FaceMotion
+from deepexpo.pipeline import TransferPipeline
 
 if TYPE_CHECKING:
-    from .loopback_hub import LoopbackHub
+    from deepexpo.testing.loopback_hub import LoopbackHub
 
 #: Frame rate of the ``driving_video`` fixture.
 FPS = 10.0
@@ -227,9 +228,9 @@ def hub_repos(tmp_path_factory) -> tuple[dict[str, Path], Path]:
 
 
 @pytest.fixture
-def loopback(hub_repos, monkeypatch, tmp_path) -> Iterator["LoopbackHub"]:
+def loopback(hub_repos, monkeypatch, tmp_path) -> Iterator[LoopbackHub]:
     """The loopback Hub with every model's repository, an empty cache, short timeouts."""
-    from .loopback_hub import LoopbackHub, LoopbackServer
+    from deepexpo.testing.loopback_hub import LoopbackHub, LoopbackServer
 
     folders, config = hub_repos
     state = LoopbackHub()
@@ -245,3 +246,19 @@ def loopback(hub_repos, monkeypatch, tmp_path) -> Iterator["LoopbackHub"]:
         monkeypatch.setenv("HF_ENDPOINT", served.url)
         yield served
     get_pipeline.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def pipeline() -> TransferPipeline:
+    """The warp engine's pipeline, one per test module."""
+    return TransferPipeline("warp")
+
+
+@pytest.fixture(scope="module")
+def tiny_weights(tmp_path_factory) -> str:
+    """The tiny random-weight LivePortrait networks as one ``.safetensors`` file."""
+    from deepexpo.testing.tiny_liveportrait import tiny_networks
+
+    path = tmp_path_factory.mktemp("weights") / "tiny.safetensors"
+    tiny_networks().save_safetensors(path)
+    return str(path)

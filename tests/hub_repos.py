@@ -18,15 +18,14 @@ from deepexpo.fusion.hub_models import (
     IMAGE_ENCODER,
 )
 from deepexpo.neural.hub_models import LIVEPORTRAIT_FILES
-
-from .tiny_diffusion import (
+from deepexpo.testing.tiny_diffusion import (
     CLIP_HIDDEN,
     published_lcm_lora_state,
     published_plus_face_state,
     tiny_autoencoder,
     tiny_pipeline,
 )
-from .tiny_liveportrait import TINY, published_state, tiny_networks
+from deepexpo.testing.tiny_liveportrait import TINY, published_state, tiny_networks
 
 #: Files that sit in the published repositories beside the ones we use.
 DECOYS = {

@@ -96,7 +96,7 @@ def test_elsewhere_the_download_button_fetches_and_the_engine_works_without_rest
 
 
 def test_a_failed_download_shows_in_the_panel(loopback, monkeypatch, tmp_path):
-    from .loopback_hub import Fault
+    from deepexpo.testing.loopback_hub import Fault
 
     loopback.faults.append(Fault("model_index.json", "status", times=8))
     client, demo = _client(tmp_path)
@@ -159,15 +159,6 @@ def test_zerogpu_runs_neural_work_inside_spaces_gpu(monkeypatch, tiny_weights, p
     handlers.transfer_image(photos["source"], photos["driving"], "neural", "all", False, 1.0,
                             False, False)
     assert [name for name, _ in calls] == ["_transfer_image_work"] and 0 < calls[0][1] <= 600
-
-
-@pytest.fixture
-def tiny_weights(tmp_path) -> str:
-    from .tiny_liveportrait import tiny_networks
-
-    path = tmp_path / "tiny.safetensors"
-    tiny_networks().save_safetensors(path)
-    return str(path)
 
 
 def test_the_download_button_repairs_a_damaged_model(loopback, tmp_path):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 import deepexpo
-from deepexpo.engines import registry
 from deepexpo.application import (
     expression_controls,
     expression_edit,
@@ -14,6 +13,7 @@ from deepexpo.application import (
     work_gpu_seconds,
 )
 from deepexpo.commands import COMMANDS
+from deepexpo.engines import registry
 from deepexpo.errors import InputError
 
 

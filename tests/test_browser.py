@@ -15,9 +15,8 @@ import pytest
 from deepexpo import hub
 from deepexpo.io.images import read_image, write_image
 from deepexpo.io.video import probe_video
+from deepexpo.testing.chromium import CHROMIUM, launch_chromium
 from deepexpo.ui import build_demo, launch
-
-from .chromium import CHROMIUM, launch_chromium
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "assets" / "examples"
 

@@ -20,8 +20,8 @@ from deepexpo.engines import TransferEngine
 from deepexpo.engines.neural_engine import NeuralEngine
 from deepexpo.engines.warp_engine import WarpEngine
 from deepexpo.face import topology
-from deepexpo.face.mediapipe_landmarker import MediaPipeLandmarker
 from deepexpo.face.measure import eye_ratios, mouth_opening
+from deepexpo.face.mediapipe_landmarker import MediaPipeLandmarker
 from deepexpo.motion.compose import MotionOptions
 from deepexpo.motion.extract import extract_motion
 from deepexpo.motion.eyelids import eyelids
@@ -29,9 +29,9 @@ from deepexpo.motion.rigid import rotation_angle
 from deepexpo.motion.state import HeadPose
 from deepexpo.neural.keypoints import EYE_ROWS, LIP_ROWS, expression_mask
 from deepexpo.pipeline import TransferPipeline
+from deepexpo.testing.tiny_liveportrait import tiny_networks
 
 from .conftest import read_frames
-from .tiny_liveportrait import tiny_networks
 
 
 @dataclass(frozen=True)

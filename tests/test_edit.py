@@ -10,14 +10,8 @@ from deepexpo.errors import InputError, NoFaceError
 from deepexpo.io.video import Mp4Writer, probe_video
 from deepexpo.motion.compose import MotionOptions
 from deepexpo.motion.controls import EMOTIONS, ExpressionControls, ExpressionEdit
-from deepexpo.pipeline import TransferPipeline
 
 from .conftest import pose_face, read_frames, shared_sample
-
-
-@pytest.fixture(scope="module")
-def pipeline() -> TransferPipeline:
-    return TransferPipeline("warp")
 
 
 def _edited(pipeline, image, keep_source: float = 1.0, **controls: float) -> np.ndarray:

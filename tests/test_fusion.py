@@ -6,22 +6,21 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+import time
 
 import numpy as np
 import pytest
 import torch
-import threading
-import time
-
 from diffusers import AutoencoderTiny, ControlNetModel, LCMScheduler
 from diffusers.models.attention_processor import IPAdapterAttnProcessor2_0
 from safetensors.torch import load_file
 
+from deepexpo import hub
 from deepexpo.cli import main
 from deepexpo.errors import DeepExPoError, InputError
-from deepexpo.fusion.conditioning import FaceConditioner
-from deepexpo import hub
 from deepexpo.fusion import threads
+from deepexpo.fusion.conditioning import FaceConditioner
 from deepexpo.fusion.face_condition import draw_face_condition
 from deepexpo.fusion.few_step import SpeedSwitch
 from deepexpo.fusion.hub_models import FAST_LORA_WEIGHTS
@@ -30,15 +29,15 @@ from deepexpo.fusion.pipeline import FusionPipeline, GenerationCancelled
 from deepexpo.fusion.speed import FAST_MODELS
 from deepexpo.fusion.training import SemanticBranchTrainer, TrainingConfig, load_examples
 from deepexpo.io.images import read_image, write_image
-
-from .conftest import pose_face
-from .tiny_diffusion import (
+from deepexpo.testing.tiny_diffusion import (
     published_lcm_lora_state,
     tiny_autoencoder,
     tiny_identity,
     tiny_pipeline,
     tiny_semantic,
 )
+
+from .conftest import pose_face
 
 
 def _generate(fusion: FusionPipeline, **kwargs) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Downloads from a Hugging Face Hub served on 127.0.0.1 (tests/loopback_hub.py) holding tiny
+"""Downloads from a Hugging Face Hub served on 127.0.0.1 (deepexpo/testing/loopback_hub.py) holding tiny
 models in the published layouts: what is fetched, once, and what a failure leaves behind."""
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ import yaml
 from deepexpo import hub
 from deepexpo.errors import CheckpointError, ModelNotAvailableError
 from deepexpo.neural.hub_models import LIVEPORTRAIT_FILES
-
-from .loopback_hub import Fault
+from deepexpo.testing.loopback_hub import Fault
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

@@ -1,7 +1,7 @@
 """The Live tab in a real browser: Chromium's fake webcam plays a clip of Grace Hopper opening
 and closing her mouth (made by the warp engine from her bundled photo), and the astronaut's
 photo must follow it. Every result is paired with the webcam frame it came from
-(tests/live_browser.py), so the mouths are compared frame by frame. ``pytest -k live``.
+(deepexpo/testing/live_browser.py), so the mouths are compared frame by frame. ``pytest -k live``.
 """
 
 from __future__ import annotations
@@ -14,12 +14,9 @@ import pytest
 
 from deepexpo import get_pipeline
 from deepexpo.io.images import write_image
-from deepexpo.ui import build_demo, launch
-from deepexpo.ui.config import LIVE_TAB as LIVE
-
-from .chromium import CHROMIUM, launch_chromium
-from .fake_camera import fake_camera_args, make_clip
-from .live_browser import (
+from deepexpo.testing.chromium import CHROMIUM, launch_chromium
+from deepexpo.testing.fake_camera import fake_camera_args, make_clip
+from deepexpo.testing.live_browser import (
     LiveProbe,
     open_live_tab,
     sent_frame,
@@ -28,6 +25,8 @@ from .live_browser import (
     stop_webcam,
     wait_for_a_result,
 )
+from deepexpo.ui import build_demo, launch
+from deepexpo.ui.config import LIVE_TAB as LIVE
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "assets" / "examples"
 #: How long the first test watches the stream: three periods of the clip's mouth.

@@ -302,8 +302,9 @@ def test_live_first_frames_arriving_together_share_one_reenactor(tmp_path, astro
 def test_every_queued_endpoint_has_a_concurrency_limit():
     """Work shares two places; a Live stream holds one of ``LIVE.streams`` while it runs (its
     visitor holds a slot or is told their place in line); nothing is unbounded."""
-    from deepexpo.ui.config import APP_CONCURRENCY, LIVE_TAB as LIVE
     from deepexpo.ui import build_demo
+    from deepexpo.ui.config import APP_CONCURRENCY
+    from deepexpo.ui.config import LIVE_TAB as LIVE
 
     demo = build_demo()
     try:

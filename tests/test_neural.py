@@ -40,7 +40,7 @@ from deepexpo.pipeline import TransferPipeline
 from .conftest import SHARED, shared_sample
 
 WEIGHTS_ENV = "DEEPEXPO_NEURAL_WEIGHTS"
-from .tiny_liveportrait import TINY, published_state, tiny_networks
+from deepexpo.testing.tiny_liveportrait import TINY, published_state, tiny_networks  # noqa: E402
 
 SMALL = SHARED / "fixtures" / "liveportrait-small"
 MANIFEST = SHARED / "fixtures" / "full_size_state_dict_manifest.json"
@@ -48,13 +48,6 @@ MANIFEST = SHARED / "fixtures" / "full_size_state_dict_manifest.json"
 @pytest.fixture(scope="module")
 def tiny() -> LivePortraitNetworks:
     return tiny_networks()
-
-
-@pytest.fixture(scope="module")
-def tiny_weights(tmp_path_factory, tiny) -> str:
-    path = tmp_path_factory.mktemp("weights") / "tiny.safetensors"
-    tiny.save_safetensors(path)
-    return str(path)
 
 
 def _motion(batch: int, seed: int) -> KeypointMotion:

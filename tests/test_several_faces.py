@@ -17,9 +17,9 @@ from deepexpo.io.images import read_image, write_image
 from deepexpo.io.video import Mp4Writer, probe_video
 from deepexpo.motion.controls import ExpressionControls, ExpressionEdit
 from deepexpo.pipeline import TransferPipeline
+from deepexpo.testing.tiny_liveportrait import tiny_networks
 
 from .conftest import face_window, read_frames
-from .tiny_liveportrait import tiny_networks
 
 HALF = 240  # two_faces: the astronaut (face 0) left of this column, Hopper (face 1) right of it
 ALL = FaceChoice("all")
@@ -31,11 +31,6 @@ def halves(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def mouths(measure, image: np.ndarray) -> list[float]:
     return [measure.mouth(half) for half in halves(image)]
-
-
-@pytest.fixture(scope="module")
-def pipeline() -> TransferPipeline:
-    return TransferPipeline("warp")
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,6 @@ import imageio_ffmpeg
 import pytest
 
 from deepexpo.io.video import Mp4Writer, probe_video
-from deepexpo.pipeline import TransferPipeline
 
 from .conftest import read_frames
 
@@ -40,11 +39,6 @@ def packets(path: Path) -> int:
 def seconds(path: Path) -> float:
     h, m, s = re.search(r"Duration: (\d+):(\d+):([\d.]+)", header(path)).groups()
     return 3600 * int(h) + 60 * int(m) + float(s)
-
-
-@pytest.fixture(scope="module")
-def pipeline() -> TransferPipeline:
-    return TransferPipeline("warp")
 
 
 @pytest.fixture(scope="module")

@@ -15,11 +15,6 @@ from deepexpo.pipeline import TransferPipeline
 from .conftest import shared_sample
 
 
-@pytest.fixture(scope="module")
-def pipeline() -> TransferPipeline:
-    return TransferPipeline("warp")
-
-
 def test_drivers_show_the_motion_they_were_made_with(measure, hopper, astronaut,
                                                      open_mouth_driver, turned_driver):
     # The synthetic drivers are only useful if the landmark model sees their motion.

@@ -20,11 +20,6 @@ from deepexpo.pipeline import HELD_BEFORE_FACE, TransferPipeline
 from .conftest import FPS, read_frames
 
 
-@pytest.fixture(scope="module")
-def pipeline() -> TransferPipeline:
-    return TransferPipeline("warp")
-
-
 def test_video_keeps_frames_fps_and_audio_and_follows_the_mouth(
     pipeline, landmarker, hopper, driving_video, tmp_path
 ):

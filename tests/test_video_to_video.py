@@ -14,7 +14,6 @@ from gradio_client import handle_file
 from deepexpo.cli import main
 from deepexpo.io.video import Mp4Writer, probe_video
 from deepexpo.motion.compose import MotionOptions
-from deepexpo.pipeline import TransferPipeline
 
 from .conftest import pose_face, read_frames
 
@@ -58,11 +57,6 @@ def clips(tmp_path_factory, astronaut, hopper, landmarker, tone) -> dict[str, Pa
             pose_face(calm, landmarker, yaw=y) for y in _turn(n_drv, 1.5)],
             DRIVER_FPS),
     }
-
-
-@pytest.fixture(scope="module")
-def pipeline() -> TransferPipeline:
-    return TransferPipeline("warp")
 
 
 def _signals(measure, frames: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

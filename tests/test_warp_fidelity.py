@@ -9,7 +9,6 @@ from deepexpo.evaluation.scorer import DlibScorer
 from deepexpo.io.images import read_image
 from deepexpo.io.video import iter_frames, probe_video
 from deepexpo.motion.compose import MotionOptions
-from deepexpo.pipeline import TransferPipeline
 
 from .conftest import shared_sample
 
@@ -30,11 +29,6 @@ def scorer() -> DlibScorer:
 @pytest.fixture(scope="module")
 def source() -> np.ndarray:
     return read_image(shared_sample("sources/s42.jpg"))
-
-
-@pytest.fixture(scope="module")
-def pipeline() -> TransferPipeline:
-    return TransferPipeline("warp")
 
 
 @pytest.mark.parametrize("relative", [True, False], ids=["relative", "absolute"])

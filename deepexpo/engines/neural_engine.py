@@ -97,7 +97,8 @@ class NeuralEngine(TransferEngine[NeuralSource, NeuralFace]):
         self._retouch = WarpRetouch()
         n = self.networks
         self._appearance, self._motion = n.appearance_feature_extractor, n.motion_extractor
-        self._warping, self._generator = n.warping_module, n.spade_generator
+        self._warping: torch.nn.Module | Callable = n.warping_module
+        self._generator: torch.nn.Module | Callable = n.spade_generator
         if compile:
             self._warping = torch.compile(self._warping)
             self._generator = torch.compile(self._generator)

@@ -37,8 +37,8 @@ def read_pairs(path: Path) -> list[tuple[str, str]]:
     if bad or not rows:
         raise InputError(f"'{path.name}' needs 'source,driving' rows (bad rows: {bad or 'none'})")
     base = path.parent
-    return [tuple(str(base / cell.strip()) if cell.strip() else "" for cell in r[:2])
-            for r in rows]
+    cells = [[str(base / cell.strip()) if cell.strip() else "" for cell in r[:2]] for r in rows]
+    return [(source, driving) for source, driving in cells]
 
 
 def check_pair(source: str, driving: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -85,7 +86,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
             if args.pairs is not None:
                 from .animate import read_pairs
 
-                pairs = read_pairs(args.pairs)
+                pairs: Sequence[tuple[str | Path, str | Path]] = read_pairs(args.pairs)
             elif args.sources is not None and args.driving is not None:
                 pairs = pairs_from_folders(args.sources, args.driving)
             else:

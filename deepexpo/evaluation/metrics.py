@@ -72,7 +72,7 @@ def identity_score(output: ScoredFace, source: ScoredFace) -> dict[str, float]:
             "id_distance": float(np.linalg.norm(a - b))}
 
 
-def mean(rows: list[dict[str, float]], keys: tuple[str, ...] = KEYS) -> dict[str, float]:
+def mean(rows: list[dict], keys: tuple[str, ...] = KEYS) -> dict[str, float | None]:
     """Each key's mean over the rows that have it (finite values only), ``None`` if none."""
     out = {}
     for key in keys:

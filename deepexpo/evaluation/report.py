@@ -1,6 +1,6 @@
 """The evaluation report people look at: ``report.html`` with PNG plots (per-frame curves of
-mouth and eye opening, gaze, head yaw and pitch, target vs output; a grid of sample frames; the metrics against the
-baseline), drawn with matplotlib off-screen."""
+mouth and eye opening, gaze, head yaw and pitch, target vs output; a grid of sample frames; the
+metrics against the baseline), drawn with matplotlib off-screen."""
 
 from __future__ import annotations
 

@@ -142,7 +142,8 @@ def evaluate_reconstruction(videos: Iterable[Path], engine: str, report: Path,
     """Score every video, write ``report/metrics.json`` and ``report/report.html``."""
     pipeline, scorer = TransferPipeline(engine), DlibScorer()
     frames_dir = report / "png" if save_frames else None
-    results, skipped = [], []
+    results: list[Scored] = []
+    skipped: list[dict] = []
     for video in map(Path, videos):
         scored = _attempt(skipped, {"video": str(video)}, reconstruct, pipeline, scorer, video,
                           frames_dir, progress)
@@ -170,8 +171,8 @@ def cross(pipeline: TransferPipeline, scorer: DlibScorer, source_path: str | Pat
     source_face = scorer.face(source)
     if is_video(driving_path):
         info = probe_video(driving_path, pipeline.limits)
-        drivers = iter_frames(info, pipeline.limits)
-        outputs = pipeline.transfer_frames(source, driving_path)
+        drivers: Iterable[np.ndarray] = iter_frames(info, pipeline.limits)
+        outputs: Iterable[np.ndarray] = pipeline.transfer_frames(source, driving_path)
         total = info.frame_count
     else:
         drivers = [read_image(driving_path, pipeline.limits)]
@@ -200,7 +201,9 @@ def cross(pipeline: TransferPipeline, scorer: DlibScorer, source_path: str | Pat
 def evaluate_cross(pairs: Iterable[tuple[str | Path, str | Path]], engine: str, report: Path,
                    progress: Progress | None = None) -> dict:
     pipeline, scorer = TransferPipeline(engine), DlibScorer()
-    results, rows, skipped = [], [], []
+    results: list[Scored] = []
+    rows: list[dict] = []
+    skipped: list[dict] = []
     for source, driving in pairs:
         scored = _attempt(skipped, {"source": str(source), "driving": str(driving)}, cross,
                           pipeline, scorer, source, driving, progress)

@@ -127,4 +127,4 @@ class DlibScorer:
         gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
         offsets = [o for o in (_iris_offset(gray, points[i]) for i in _EYES) if np.isfinite(o)]
         gaze = float(np.mean(offsets)) if offsets else float("nan")
-        return ScoredFace(points, embedding, image.shape[:2], gaze)
+        return ScoredFace(points, embedding, (image.shape[0], image.shape[1]), gaze)

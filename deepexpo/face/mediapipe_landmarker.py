@@ -81,7 +81,7 @@ class MediaPipeLandmarker:
         pts = np.array([(p.x, p.y, p.z) for p in lm], dtype=np.float64) * self.CROP_SIZE
         pts[:, :2] = (pts[:, :2] - to_crop[:, 2]) / scale
         pts[:, 2] /= scale
-        return FaceLandmarks(pts, image.shape[:2])
+        return FaceLandmarks(pts, (image.shape[0], image.shape[1]))
 
     def _landmarks_in_box(self, image: np.ndarray, box: FaceBox) -> FaceLandmarks | None:
         return self.landmarks_in(image, box.centre, self.CROP_MARGIN * box.side)

@@ -32,7 +32,7 @@ class FaceChoice:
 
     def __post_init__(self) -> None:
         number = isinstance(self.which, int) and not isinstance(self.which, bool)
-        if not (self.which in (LARGEST, ALL) or (number and self.which >= 0)):
+        if not (self.which in (LARGEST, ALL) or (number and int(self.which) >= 0)):
             raise InputError(f"a face is 'largest', 'all' or a number from 0 (left to right), "
                              f"not {self.which!r}")
 

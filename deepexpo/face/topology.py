@@ -6,7 +6,7 @@ that the landmark model was trained with.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
@@ -59,7 +59,7 @@ EYES = np.r_[RIGHT_EYE, LEFT_EYE, RIGHT_IRIS, LEFT_IRIS]
 BROWS = np.r_[RIGHT_EYEBROW, LEFT_EYEBROW]
 
 
-@lru_cache(maxsize=None)
+@cache
 def tessellation_triangles() -> np.ndarray:
     """Triangles (T, 3) of the face mesh, recovered as the 3-cliques of its edge graph."""
     adjacency: dict[int, set[int]] = {}

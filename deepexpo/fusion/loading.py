@@ -13,7 +13,7 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 import torch
 from diffusers import ControlNetModel, StableDiffusionControlNetPipeline, StableDiffusionPipeline
@@ -154,7 +154,7 @@ def attach_branches(pipe: StableDiffusionPipeline, identity: IdentityBranch | No
         pipe = StableDiffusionControlNetPipeline(**pipe.components, controlnet=controlnet)
     loaded = {IDENTITY: identity.state if identity is not None else None, SEMANTIC: semantic}
     names = tuple(name for name in BRANCH_ORDER if loaded[name] is not None)
-    states = tuple(loaded[name] for name in names)
+    states = tuple(cast(dict, loaded[name]) for name in names)  # the names of loaded branches
     if states:
         pipe.load_ip_adapter(list(states), subfolder=[""] * len(states),
                              weight_name=[""] * len(states), image_encoder_folder=None)

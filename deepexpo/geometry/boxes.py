@@ -17,8 +17,8 @@ class PixelBox:
     y1: int
 
     @classmethod
-    def around(cls, xy: np.ndarray, image_size: tuple[int, int],
-               margin: float = 0.0) -> "PixelBox":
+    def around(cls, xy: np.ndarray, image_size: tuple[int, ...],
+               margin: float = 0.0) -> PixelBox:
         """The box holding points ``xy`` (N, 2) and ``margin`` pixels more, in the image."""
         h, w = image_size
         x0, y0 = np.floor(xy.min(axis=0) - margin).astype(int)

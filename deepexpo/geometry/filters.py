@@ -28,7 +28,7 @@ class OneEuroFilter:
 
     def __call__(self, value: np.ndarray) -> np.ndarray:
         cfg = self.config
-        if self._value is None:
+        if self._value is None or self._speed is None:  # the first sample (both set together)
             self._value, self._speed = value.copy(), np.zeros_like(value)
             return value
         speed = (value - self._value) / self.dt

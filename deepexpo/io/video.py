@@ -12,9 +12,10 @@ import re
 import signal
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, cast
 
 import cv2
 import imageio_ffmpeg
@@ -89,8 +90,9 @@ def _probe_gif(path: Path, limits: InputLimits) -> VideoInfo:
     try:
         with open_image(path, "video", limits.max_video_side**2, _side_limit(limits)) as im:
             _check_size(path, im.size, limits)
-            if im.n_frames > limits.max_video_frames:
-                raise InputError(f"video '{path.name}' is too long ({im.n_frames} frames); the "
+            n_frames: int = im.n_frames  # type: ignore[attr-defined]  # a GIF's (Pillow's stubs lack it)
+            if n_frames > limits.max_video_frames:
+                raise InputError(f"video '{path.name}' is too long ({n_frames} frames); the "
                                  f"limit is {limits.max_video_frames} frames")
             durations = [frame.info.get("duration", 100) or 100
                          for frame in ImageSequence.Iterator(im)]
@@ -178,7 +180,8 @@ def probe_video(path: str | os.PathLike, limits: InputLimits = INPUT_LIMITS) -> 
     return info
 
 
-def iter_frames(info: VideoInfo, limits: InputLimits = INPUT_LIMITS) -> Iterator[np.ndarray]:
+def iter_frames(info: VideoInfo,
+                limits: InputLimits = INPUT_LIMITS) -> Generator[np.ndarray, None, None]:
     """RGB uint8 frames, never more than the frame limit. A variable-rate video's frames are
     placed by their timestamps at ``info.fps``, its average rate, and it ends at its
     duration."""
@@ -193,10 +196,10 @@ def iter_frames(info: VideoInfo, limits: InputLimits = INPUT_LIMITS) -> Iterator
         return
     if info.path.suffix.lower() == ".gif":
         with open_image(info.path, "video", limits.max_video_side**2, _side_limit(limits)) as im:
-            for index, frame in enumerate(ImageSequence.Iterator(im)):
+            for index, picture in enumerate(ImageSequence.Iterator(im)):
                 if index >= limits.max_video_frames:
                     break
-                yield np.asarray(frame.convert("RGB"))
+                yield np.asarray(picture.convert("RGB"))
         return
     timing = ["-fps_mode", "cfr", "-r", f"{info.fps:.6f}"] if info.variable_rate else []
     count = min(limits.max_video_frames, info.frame_count if info.variable_rate else 2**31)
@@ -241,7 +244,7 @@ class Mp4Writer:
         self._picture = self.path.with_name(f".{self.path.stem}.picture.mp4") if audio_from \
             else self.path
         self._encoder: subprocess.Popen | None = None
-        self._log = None
+        self._log: IO[bytes] | None = None
 
     def _start(self, w: int, h: int) -> subprocess.Popen:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -265,7 +268,7 @@ class Mp4Writer:
         # quarter of the time, and half the bytes go through the pipe.
         planes = cv2.cvtColor(np.ascontiguousarray(frame[:h, :w]), cv2.COLOR_RGB2YUV_I420)
         try:
-            self._encoder.stdin.write(planes.tobytes())
+            cast(IO[bytes], self._encoder.stdin).write(planes.tobytes())  # opened with PIPE
         except (BrokenPipeError, OSError):  # the encoder stopped: its exit says why
             self._finish_encoder()
             raise EncodingError("the video encoder stopped unexpectedly") from None
@@ -274,13 +277,15 @@ class Mp4Writer:
     def _finish_encoder(self) -> None:
         """Wait for the encoder; a non-zero exit is an :class:`EncodingError` with its
         reason."""
-        encoder, self._encoder = self._encoder, None
+        # Called once the encoder and its log exist (close() checks; write() started them).
+        encoder, self._encoder = cast(subprocess.Popen, self._encoder), None
+        log = cast(IO[bytes], self._log)
         with contextlib.suppress(OSError):
-            encoder.stdin.close()
+            cast(IO[bytes], encoder.stdin).close()
         code = encoder.wait()
-        self._log.seek(0)
-        message = self._log.read().decode("utf-8", "replace")
-        self._log.close()
+        log.seek(0)
+        message = log.read().decode("utf-8", "replace")
+        log.close()
         if code != 0:
             raise EncodingError(f"cannot write the video: {_ffmpeg_reason(message, code)}")
 
@@ -303,10 +308,10 @@ class Mp4Writer:
                        "-t", f"{self.frames / self.fps:.6f}", "-movflags", "+faststart",
                        str(self.path), timeout=600.0)
         if done.returncode != 0:
-            raise EncodingError(f"cannot add the sound of '{self.audio_from.name}': "
+            raise EncodingError(f"cannot add the sound of '{cast(Path, self.audio_from).name}': "
                                 f"{_ffmpeg_reason(done.stderr, done.returncode)}")
 
-    def __enter__(self) -> "Mp4Writer":
+    def __enter__(self) -> Mp4Writer:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:

@@ -56,8 +56,8 @@ class MotionOptions:
         return get_region(self.region).drives_pose
 
 
-def shift_ratio(source: HeadPose, reference: HeadPose, source_size: tuple[int, int],
-                driving_size: tuple[int, int], options: MotionOptions) -> np.ndarray:
+def shift_ratio(source: HeadPose, reference: HeadPose, source_size: tuple[int, ...],
+                driving_size: tuple[int, ...], options: MotionOptions) -> np.ndarray:
     """(3,) factor from the driver's head shift in pixels to the source's (see
     ``adapt_scale``); image sizes are (height, width)."""
     if options.adapt_scale:

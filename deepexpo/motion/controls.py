@@ -214,7 +214,7 @@ def expression_offset(shape: np.ndarray, c: ExpressionControls) -> np.ndarray:
     features[topology.BROWS] += c.eyebrow_raise * g.brow_raise + c.eyebrow_frown * g.brow_frown
     for eye in (g.right_eye, g.left_eye):
         features[eye.upper] += c.eyebrow_raise * g.lid_raise
-    offset = canonical_face().spread @ features
+    offset: np.ndarray = canonical_face().spread @ features
     # A smile (a Duchenne one) raises the cheeks, which push the lower lids up.
     offset += max(c.smile, 0.0) * g.cheek_raise
     # Eyelids and irises move on their own: spread over the skin, a closing lid would drag

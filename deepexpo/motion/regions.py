@@ -9,7 +9,7 @@ is one line here; a new feature is this line plus its geometry in each represent
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
@@ -40,7 +40,7 @@ def get_region(name: str) -> Region:
     return _REGIONS[name]
 
 
-@lru_cache(maxsize=None)
+@cache
 def landmark_weights(name: str) -> np.ndarray:
     """(478,) soft weights in [0, 1] of how far each landmark's expression is driven."""
     canon, features = canonical_face(), get_region(name).features

@@ -68,8 +68,8 @@ class KeypointMotion:
     @classmethod
     def from_heads(cls, heads: dict[str, torch.Tensor]) -> KeypointMotion:
         b = heads["kp"].shape[0]
-        return cls(*(headpose_to_degrees(heads[k]) for k in ("pitch", "yaw", "roll")),
-                   heads["t"], heads["exp"].view(b, -1, 3), heads["scale"],
+        pitch, yaw, roll = (headpose_to_degrees(heads[k]) for k in ("pitch", "yaw", "roll"))
+        return cls(pitch, yaw, roll, heads["t"], heads["exp"].view(b, -1, 3), heads["scale"],
                    heads["kp"].view(b, -1, 3))
 
     @property

@@ -27,7 +27,7 @@ class SPADEDecoder(nn.Module):
         self.up_0 = SPADEResnetBlock(2 * ic, ic, ic)
         self.up_1 = SPADEResnetBlock(ic, OUT_CHANNELS, ic)
         if c.upscale > 1:
-            self.conv_img = nn.Sequential(nn.Conv2d(OUT_CHANNELS, 3 * c.upscale**2, 3, padding=1),
+            self.conv_img: nn.Module = nn.Sequential(nn.Conv2d(OUT_CHANNELS, 3 * c.upscale**2, 3, padding=1),
                                           nn.PixelShuffle(c.upscale))
         else:
             self.conv_img = nn.Conv2d(OUT_CHANNELS, 3, 3, padding=1)

@@ -159,7 +159,7 @@ def _delaunay_of(points: bytes) -> np.ndarray:
     size = np.ceil(201 * extent) + 2
     subdivision = cv2.Subdiv2D((int(corner[0]), int(corner[1]), int(size[0]), int(size[1])))
     subdivision.insert(xy)
-    corners = subdivision.getTriangleList().reshape(-1, 3, 2)
+    corners = np.asarray(subdivision.getTriangleList()).reshape(-1, 3, 2)
     keys = xy.view(np.int64).ravel()
     order = np.argsort(keys)
     simplices = order[np.searchsorted(keys[order], corners.view(np.int64).ravel())]

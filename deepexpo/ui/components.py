@@ -33,7 +33,7 @@ def streamed_image(label: str, quality: int = 85, **kwargs: Any) -> gr.Image:
             return None
         _, jpeg = cv2.imencode(".jpg", np.ascontiguousarray(value[..., ::-1]),
                                 [cv2.IMWRITE_JPEG_QUALITY, quality])
-        return Base64ImageData(url="data:image/jpeg;base64," + base64.b64encode(jpeg).decode())
+        return Base64ImageData(url="data:image/jpeg;base64," + base64.b64encode(jpeg.tobytes()).decode())
 
     image.postprocess = postprocess
     return image

@@ -18,8 +18,7 @@ import gradio as gr
 import numpy as np
 
 from .. import ExpressionControls, ExpressionEdit, MotionOptions, get_pipeline, hub
-from ..application import (expression_edit, generation_gpu_seconds, motion_options,
-                           work_gpu_seconds)
+from ..application import expression_edit, generation_gpu_seconds, motion_options, work_gpu_seconds
 from ..engines import cuda_available, resolve_engine
 from ..engines import registry as engine_registry
 from ..engines.source_faces import SourceFaces
@@ -320,7 +319,7 @@ class Handlers:
         _require(driving, "Upload a driving video.")
         choice = FaceChoice.parse(face)
         # A bad or too-long video fails before any download.
-        frames = _video_frames(source_video) if source_video else _video_frames(driving)
+        frames = _video_frames(source_video) if source_video else _video_frames(driving)  # type: ignore[arg-type]  # _require: not None
         engine = _engine(engine, progress)
         out = self.storage.new_result(".mp4")
         kind, first = ("reenact", source_video) if source_video else ("video", source)
@@ -366,7 +365,7 @@ class Handlers:
                    intensity: float, keep_source: float, *values: float,
                    progress: gr.Progress = gr.Progress()) -> str:
         _require(video, "Upload a video to edit.")
-        frames = _video_frames(video)
+        frames = _video_frames(video)  # type: ignore[arg-type]  # _require: not None
         engine = _engine(engine, progress)
         out = self.storage.new_result(".mp4")
         edit = _edit_settings(emotion, intensity, keep_source, values)

@@ -51,7 +51,7 @@ def build_demo(examples: Path | None = None,
         demo.unload(handlers.stop_generation)  # a closed tab's generation stops too
     # api_open=False: the direct REST routes are closed, so every request waits in the queue.
     demo.queue(default_concurrency_limit=1, max_size=APP_CONCURRENCY.queue, api_open=False)
-    demo.storage = storage  # type: ignore[attr-defined]  # for launch's upload check
+    demo.storage = storage  # for launch's upload check
     return demo
 
 

@@ -60,7 +60,7 @@ class _Visitor:
                     self.problem = exc
                 self.photo = photo
             if self.reenactor is None:
-                raise type(self.problem)(str(self.problem))
+                raise type(self.problem)(str(self.problem))  # type: ignore[misc]  # set with it
             return self.reenactor
 
     def set_neutral(self) -> str:

@@ -135,6 +135,8 @@ def published_lcm_lora_state(unet: UNet2DConditionModel, rank: int = 4, alpha: f
     for name, module in unet.named_modules():
         if not name.endswith(tuple("." + t for t in LCM_LORA_TARGETS)):
             continue
+        down: tuple[int, ...]
+        up: tuple[int, ...]
         if isinstance(module, torch.nn.Linear):
             down, up = (rank, module.in_features), (module.out_features, rank)
         elif isinstance(module, torch.nn.Conv2d):

@@ -1,6 +1,7 @@
-"""A Hugging Face Hub on 127.0.0.1 for the tests: folders laid out as Hub repositories, served
-with the requests ``huggingface_hub`` makes (``../shared/docs/hub-and-spaces.md``), a log of
-every request, and faults on demand (an error status, a stall, a file cut short)."""
+"""A Hugging Face Hub on 127.0.0.1 for tests and benchmarks: folders laid out as Hub
+repositories, served with the requests ``huggingface_hub`` makes
+(``../shared/docs/hub-and-spaces.md``), a log of every request, and faults on demand (an
+error status, a stall, a file cut short)."""
 
 from __future__ import annotations
 

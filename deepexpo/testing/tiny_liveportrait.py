@@ -36,7 +36,8 @@ def tiny_networks(seed: int = 0, fold: bool = True) -> LivePortraitNetworks:
     torch.manual_seed(seed)
     nets = LivePortraitNetworks(NeuralConfig.from_dict(TINY))
     for m in nets.modules():  # non-trivial batch-norm statistics
-        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm) and m.running_var is not None \
+                and m.running_mean is not None:
             m.running_mean.uniform_(-0.1, 0.1)
             m.running_var.uniform_(0.5, 1.5)
     return nets.fold() if fold else nets.eval()
