@@ -42,10 +42,17 @@ def model_table() -> str:
 
 
 def engine_info() -> str:
-    neural = hub.MODELS["neural"]
-    return (f"auto: neural on a GPU with its weights, else warp · neural: {_state('neural')} "
-            f"({neural.size}; about {engine_registry.spec('neural').cpu_seconds_per_frame:.0f} s "
-            "a frame on a CPU)")
+    """``auto``'s rule, then each engine that needs downloaded weights: their state and what a
+    frame costs on a CPU (from the engine registry)."""
+    choices = [spec.name + " on a GPU" * spec.wants_gpu + " with its weights" * bool(spec.models)
+               for spec in engine_registry.by_auto_rank()]
+    notes = ["auto: " + ", else ".join(choices)]
+    for name in engine_registry.names():
+        spec = engine_registry.spec(name)
+        for model in spec.models:
+            notes.append(f"{name}: {_state(model)} ({hub.MODELS[model].size}; about "
+                         f"{spec.cpu_seconds_per_frame:.0f} s a frame on a CPU)")
+    return " · ".join(notes)
 
 
 def engine_choice() -> gr.Dropdown:
