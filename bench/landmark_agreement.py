@@ -23,17 +23,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from deepexpo.evaluation import metrics  # noqa: E402
 from deepexpo.evaluation.scorer import DlibScorer  # noqa: E402
-from deepexpo.face import topology  # noqa: E402
 from deepexpo.face.canonical import canonical_face  # noqa: E402
 from deepexpo.face.landmarks import FaceLandmarks  # noqa: E402
 from deepexpo.face.measure import eye_ratios, mouth_opening  # noqa: E402
 from deepexpo.face.selection import FaceChoice  # noqa: E402
+from deepexpo.face.topology import TOPOLOGY  # noqa: E402
 from deepexpo.face.tracking import FaceTracker  # noqa: E402
 from deepexpo.io.video import iter_frames, probe_video  # noqa: E402
 from deepexpo.motion.extract import extract_motion  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
-_IRIS_CENTRES = {"right": topology.RIGHT_IRIS_CENTER, "left": topology.LEFT_IRIS_CENTER}
+_IRIS_CENTRES = {"right": TOPOLOGY.right_iris_center, "left": TOPOLOGY.left_iris_center}
 
 
 def mediapipe_signals(face: FaceLandmarks) -> dict[str, float]:

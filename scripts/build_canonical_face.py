@@ -22,9 +22,9 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 from skimage import data
 
-from deepexpo.face import topology
 from deepexpo.face.canonical import CanonicalFace
 from deepexpo.face.mediapipe_landmarker import MediaPipeLandmarker
+from deepexpo.face.topology import TOPOLOGY
 from deepexpo.motion.rigid import (
     euler_to_rotation,
     fit_similarity,
@@ -82,7 +82,7 @@ def _face_camera(
 def _inner_lip_pairs(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Upper and lower inner-lip points, paired left to right (corners excluded). Found here,
     while the photos' lips are still apart, because a closed mouth cannot tell them apart."""
-    _, inner = topology.lip_loops(q)
+    _, inner = TOPOLOGY.lip_loops(q)
     x, y = q[inner, 0], q[inner, 1]
     mid_y = y[[np.argmin(x), np.argmax(x)]].mean()
     between = (x > x.min()) & (x < x.max())
@@ -96,7 +96,7 @@ def _close_mouth(q: np.ndarray, upper: np.ndarray, lower: np.ndarray) -> np.ndar
     out = q.copy()
     out[upper, 1] += gap / 2
     out[lower, 1] -= gap / 2
-    outer_lower = np.setdiff1d(topology.LIPS, np.r_[upper, lower])
+    outer_lower = np.setdiff1d(TOPOLOGY.lips, np.r_[upper, lower])
     outer_lower = outer_lower[q[outer_lower, 1] > q[lower, 1].min()]
     out[outer_lower, 1] -= np.median(gap) / 2
     return out

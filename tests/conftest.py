@@ -24,10 +24,10 @@ from skimage import data
 
 from deepexpo import get_pipeline, hub
 from deepexpo.engines.warp_engine import WarpEngine
-from deepexpo.face import topology
 from deepexpo.face.canonical import canonical_face
 from deepexpo.face.measure import mouth_opening
 from deepexpo.face.mediapipe_landmarker import MediaPipeLandmarker
+from deepexpo.face.topology import TOPOLOGY
 from deepexpo.io.video import Mp4Writer, iter_frames, probe_video
 from deepexpo.motion.controls import ExpressionControls, apply_controls
 from deepexpo.motion.extract import extract_motion
@@ -82,15 +82,15 @@ class Measure:
         (``right``/``left``: the subject's), ``brows`` height above the eyes, ``iris_x``."""
         s = self.motion(image).canonical
         canon = canonical_face()
-        middle = np.abs(s[topology.LIPS, 0]) < 0.05
-        eyes = np.r_[topology.RIGHT_EYE, topology.LEFT_EYE]
+        middle = np.abs(s[TOPOLOGY.lips, 0]) < 0.05
+        eyes = np.r_[TOPOLOGY.right_eye, TOPOLOGY.left_eye]
         return {
-            "lift": s[topology.LIPS][middle, 1].mean() - s[canon.mouth_corners, 1].mean(),
+            "lift": s[TOPOLOGY.lips][middle, 1].mean() - s[canon.mouth_corners, 1].mean(),
             "mouth": mouth_opening(s),
-            "right": np.ptp(s[topology.RIGHT_EYE, 1]),
-            "left": np.ptp(s[topology.LEFT_EYE, 1]),
-            "brows": s[eyes, 1].mean() - s[topology.BROWS, 1].mean(),
-            "iris_x": s[[topology.RIGHT_IRIS_CENTER, topology.LEFT_IRIS_CENTER], 0].mean()
+            "right": np.ptp(s[TOPOLOGY.right_eye, 1]),
+            "left": np.ptp(s[TOPOLOGY.left_eye, 1]),
+            "brows": s[eyes, 1].mean() - s[TOPOLOGY.brows, 1].mean(),
+            "iris_x": s[[TOPOLOGY.right_iris_center, TOPOLOGY.left_iris_center], 0].mean()
             - s[eyes, 0].mean(),
         }
 

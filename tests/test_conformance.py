@@ -19,9 +19,9 @@ import pytest
 from deepexpo.engines import TransferEngine
 from deepexpo.engines.neural_engine import NeuralEngine
 from deepexpo.engines.warp_engine import WarpEngine
-from deepexpo.face import topology
 from deepexpo.face.measure import eye_ratios, mouth_opening
 from deepexpo.face.mediapipe_landmarker import MediaPipeLandmarker
+from deepexpo.face.topology import TOPOLOGY
 from deepexpo.motion.compose import MotionOptions
 from deepexpo.motion.extract import extract_motion
 from deepexpo.motion.eyelids import eyelids
@@ -75,7 +75,7 @@ def _warp_view(case, face) -> Observed:
 
 def _warp_untouched(region: str) -> np.ndarray:
     """Landmarks the other part owns: the eyes for ``lips``, the lips for ``eyes``."""
-    return topology.EYES if region == "lips" else topology.LIPS
+    return TOPOLOGY.eyes if region == "lips" else TOPOLOGY.lips
 
 
 def _neural_target(case, source, driving, reference, options, rendered: bool) -> Observed:

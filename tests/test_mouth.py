@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from deepexpo.engines.warp_engine import WarpEngine
-from deepexpo.face import topology
 from deepexpo.face.canonical import canonical_face
 from deepexpo.face.measure import mouth_opening
+from deepexpo.face.topology import TOPOLOGY
 from deepexpo.io.images import read_image
 from deepexpo.motion.compose import MotionOptions
 from deepexpo.motion.controls import ExpressionControls, ExpressionEdit
@@ -101,7 +101,7 @@ def test_borrowed_teeth_are_no_brighter_than_the_eye_whites(name, landmarker):
     inner = np.zeros(out.shape[:2], np.uint8)
     cv2.fillPoly(inner, [np.round(xy[canonical_face().lip_loops[1]]).astype(np.int32)], 1)
     eyes = np.zeros(out.shape[:2], np.uint8)
-    for loop in (topology.RIGHT_EYE_LOOP, topology.LEFT_EYE_LOOP):
+    for loop in (TOPOLOGY.right_eye_loop, TOPOLOGY.left_eye_loop):
         cv2.fillPoly(eyes, [np.round(face.xy[loop]).astype(np.int32)], 1)
     source_luma = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
     assert np.percentile(luma[inner > 0], 95) <= 1.05 * np.percentile(source_luma[eyes > 0], 95)
@@ -126,7 +126,7 @@ def test_a_mouth_opened_with_nothing_to_show_gets_upper_teeth(hopper, landmarker
         size = 2 * int(0.1 * np.linalg.norm(xy[13] - xy[14])) + 1
         opening = cv2.erode(opening, np.ones((size, size), np.uint8))
         eyes = np.zeros(out.shape[:2], np.uint8)
-        for loop in (topology.RIGHT_EYE_LOOP, topology.LEFT_EYE_LOOP):
+        for loop in (TOPOLOGY.right_eye_loop, TOPOLOGY.left_eye_loop):
             cv2.fillPoly(eyes, [np.round(face.xy[loop]).astype(np.int32)], 1)
         luma = cv2.cvtColor(out, cv2.COLOR_RGB2GRAY).astype(float)
         teeth = np.percentile(luma[opening > 0], 95)

@@ -27,8 +27,8 @@ def test_every_region_has_a_mask_in_every_engine(name):
 
 
 def test_eyes_and_lips_weigh_their_own_landmarks():
-    from deepexpo.face import topology
+    from deepexpo.face.topology import TOPOLOGY
 
     eyes, lips = landmark_weights("eyes"), landmark_weights("lips")
-    assert np.all(eyes[topology.EYES] == 1.0) and np.all(lips[topology.LIPS] == 1.0)
-    assert eyes[topology.LIPS].max() < 0.01 and lips[topology.EYES].max() < 0.01
+    assert np.all(eyes[TOPOLOGY.eyes] == 1.0) and np.all(lips[TOPOLOGY.lips] == 1.0)
+    assert eyes[TOPOLOGY.lips].max() < 0.01 and lips[TOPOLOGY.eyes].max() < 0.01

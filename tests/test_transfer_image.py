@@ -7,8 +7,8 @@ import pytest
 
 from deepexpo import MotionOptions
 from deepexpo.errors import NoFaceError
-from deepexpo.face import topology
 from deepexpo.face.measure import mouth_opening
+from deepexpo.face.topology import TOPOLOGY
 from deepexpo.motion.compose import compose_motion
 from deepexpo.pipeline import TransferPipeline
 
@@ -139,7 +139,7 @@ def test_a_grayscale_photo_gets_a_grayscale_mouth(pipeline, landmarker, hopper,
     out = pipeline.transfer_image(gray, open_mouth_driver)
     assert measure.mouth(out) > measure.mouth(gray) + 0.1  # the mouth did open
     xy = landmarker.detect(out).xy
-    x0, y0 = np.floor(xy[topology.LIPS].min(axis=0)).astype(int)
-    x1, y1 = np.ceil(xy[topology.LIPS].max(axis=0)).astype(int)
+    x0, y0 = np.floor(xy[TOPOLOGY.lips].min(axis=0)).astype(int)
+    x1, y1 = np.ceil(xy[TOPOLOGY.lips].max(axis=0)).astype(int)
     mouth = out[y0:y1, x0:x1].astype(int)
     assert (mouth.max(axis=2) - mouth.min(axis=2)).mean() < 3

@@ -17,7 +17,7 @@ from ..config import WARP, WarpConfig
 from ..face.canonical import canonical_face
 from ..face.landmarks import FaceLandmarks
 from ..face.territory import Territory, TerritoryMask
-from ..face.topology import FACE_OVAL_LOOP
+from ..face.topology import TOPOLOGY
 from ..geometry.boxes import PixelBox
 from ..motion.compose import MotionOptions, compose_motion, neutral_reference
 from ..motion.controls import ExpressionEdit
@@ -68,7 +68,7 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                        territory: Territory | None = None) -> WarpSource:
         cfg = self.config
         xy = face.xy
-        oval = xy[FACE_OVAL_LOOP]
+        oval = xy[TOPOLOGY.face_oval_loop]
         centre = oval.mean(axis=0)
         angles = np.linspace(0, 2 * np.pi, cfg.ring_points, endpoint=False)
         # The oval's radius in each ring direction, so the rings keep the face's proportions.

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..motion.silhouette import HeadShape
-from . import topology
+from .topology import TOPOLOGY
 
 _DATA = Path(__file__).with_name("data") / "canonical_face.npz"
 
@@ -37,7 +37,7 @@ class CanonicalFace:
     def triangles(self) -> np.ndarray:
         """Face-mesh triangles (T, 3), each ordered so that its normal faces the camera on the
         frontal canonical face; with :meth:`facing` they tell which points a pose hides."""
-        tri = topology.tessellation_triangles().copy()
+        tri = TOPOLOGY.triangles.copy()
         a, b, c = (self.points[tri[:, k]] for k in range(3))
         flip = np.cross(b - a, c - a)[:, 2] > 0  # z points away from the camera
         tri[flip] = tri[flip][:, ::-1]
@@ -63,13 +63,13 @@ class CanonicalFace:
     def outline_depth(self) -> float:
         """Mean canonical depth of the face's outline: where the head's silhouette, hair and
         ears around it are taken to lie when they move with the head."""
-        return float(self.points[topology.FACE_OVAL_LOOP, 2].mean())
+        return float(self.points[TOPOLOGY.face_oval_loop, 2].mean())
 
     @cached_property
     def head(self) -> HeadShape:
         """The head as an ellipsoid: as wide and tall as the face oval, centred at the
         outline's depth, reaching forward to the tip of the nose."""
-        oval = self.points[topology.FACE_OVAL_LOOP]
+        oval = self.points[TOPOLOGY.face_oval_loop]
         low, high = oval.min(axis=0), oval.max(axis=0)
         depth = self.outline_depth
         return HeadShape(np.array([0.0, (low[1] + high[1]) / 2, depth]),
@@ -78,7 +78,7 @@ class CanonicalFace:
 
     @cached_property
     def lip_loops(self) -> tuple[np.ndarray, np.ndarray]:
-        return topology.lip_loops(self.points)
+        return TOPOLOGY.lip_loops(self.points)
 
     @cached_property
     def mouth_corners(self) -> np.ndarray:
@@ -102,7 +102,7 @@ class CanonicalFace:
     def eye_corners(self) -> dict[str, np.ndarray]:
         """Inner and outer corners of each eye (``"right"``, ``"left"``: the subject's sides)."""
         out = {}
-        for side, eye in (("right", topology.RIGHT_EYE), ("left", topology.LEFT_EYE)):
+        for side, eye in (("right", TOPOLOGY.right_eye), ("left", TOPOLOGY.left_eye)):
             x = self.points[eye, 0]
             out[side] = eye[[np.argmin(x), np.argmax(x)]]
         return out
@@ -113,8 +113,8 @@ class CanonicalFace:
         :mod:`deepexpo.motion.regions` are made of)."""
         p = self.points
         return {
-            "eyes": _soft_mask(p, topology.EYES, 0.04),
-            "lips": np.maximum(_soft_mask(p, topology.LIPS, 0.08), self.jaw_weights),
+            "eyes": _soft_mask(p, TOPOLOGY.eyes, 0.04),
+            "lips": np.maximum(_soft_mask(p, TOPOLOGY.lips, 0.08), self.jaw_weights),
         }
 
     @cached_property
@@ -123,7 +123,7 @@ class CanonicalFace:
         above the lips."""
         p = self.points
         chin_y = p[:, 1].max()
-        mouth_y = p[topology.LIPS, 1].max()
+        mouth_y = p[TOPOLOGY.lips, 1].max()
         jaw = np.clip((p[:, 1] - mouth_y) / (chin_y - mouth_y), 0.0, 1.0) ** 0.5
         return jaw * np.exp(-0.5 * (p[:, 0] / 0.45) ** 2)
 
@@ -169,9 +169,9 @@ class CanonicalFace:
         """Weights for the head-pose fit: high on points that expressions hardly move
         (nose, upper cheeks, temples), zero on lips, jaw, eyelids and brows."""
         m = self.feature_masks
-        brows = _soft_mask(self.points, topology.BROWS, 0.06)
+        brows = _soft_mask(self.points, TOPOLOGY.brows, 0.06)
         moving = np.maximum.reduce([m["eyes"], brows, m["lips"]])
-        nose_base_y = self.points[topology.LIPS, 1].min()
+        nose_base_y = self.points[TOPOLOGY.lips, 1].min()
         w = 1.0 - moving
         w[self.points[:, 1] > nose_base_y] = 0.0
         return np.clip(w, 0.0, 1.0)
@@ -180,7 +180,7 @@ class CanonicalFace:
     def spread(self) -> np.ndarray:
         """(478, 478) weights that extend expression measured on the features (lips, eyes,
         brows) smoothly over the surrounding skin, fading to nothing further away."""
-        key = np.r_[topology.LIPS, topology.EYES, topology.BROWS]
+        key = np.r_[TOPOLOGY.lips, TOPOLOGY.eyes, TOPOLOGY.brows]
         p = self.points[:, :2]
         d2 = ((p[:, None, :] - p[None, key, :]) ** 2).sum(axis=2)
         w = np.exp(-0.5 * d2 / 0.06**2)
@@ -206,15 +206,15 @@ class CanonicalFace:
             offset = shape[anchors].mean(axis=0) - p[anchors].mean(axis=0)
             measured[members] = shape[members] - (p[members] + offset)
 
-        compare(topology.LIPS, self.upper_outer_lip)
-        compare(np.r_[topology.RIGHT_EYE, topology.RIGHT_IRIS, topology.RIGHT_EYEBROW],
+        compare(TOPOLOGY.lips, self.upper_outer_lip)
+        compare(np.r_[TOPOLOGY.right_eye, TOPOLOGY.right_iris, TOPOLOGY.right_eyebrow],
                 self.eye_corners["right"])
-        compare(np.r_[topology.LEFT_EYE, topology.LEFT_IRIS, topology.LEFT_EYEBROW],
+        compare(np.r_[TOPOLOGY.left_eye, TOPOLOGY.left_iris, TOPOLOGY.left_eyebrow],
                 self.eye_corners["left"])
         expression = self.spread @ measured
         jaw_drop = measured[self.lower_lip].mean(axis=0)
         jaw = self.jaw_weights.copy()
-        jaw[topology.LIPS] = 0.0
+        jaw[TOPOLOGY.lips] = 0.0
         return expression + jaw[:, None] * jaw_drop
 
 

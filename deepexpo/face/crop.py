@@ -16,8 +16,8 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from . import topology
 from .canonical import canonical_face
+from .topology import TOPOLOGY
 
 SCALE = 2.3
 VY_RATIO = -0.125
@@ -28,9 +28,9 @@ FEATHER = 16 / 512  # paste-back mask ramp, as a fraction of the crop side
 def _extent_points() -> np.ndarray:
     """Face-contour landmarks at or below the brows, and the brows."""
     p = canonical_face().points
-    oval = topology.FACE_OVAL_LOOP
-    below_brows = oval[p[oval, 1] >= p[topology.BROWS, 1].min()]
-    return _shared(np.r_[below_brows, topology.BROWS])
+    oval = TOPOLOGY.face_oval_loop
+    below_brows = oval[p[oval, 1] >= p[TOPOLOGY.brows, 1].min()]
+    return _shared(np.r_[below_brows, TOPOLOGY.brows])
 
 
 def _shared(array: np.ndarray) -> np.ndarray:
@@ -51,8 +51,8 @@ class FaceCrop:
     @classmethod
     def from_landmarks(cls, xy: np.ndarray, scale: float = SCALE,
                        vy_ratio: float = VY_RATIO) -> FaceCrop:
-        eyes = np.r_[topology.RIGHT_EYE, topology.LEFT_EYE]
-        uy = xy[topology.LIPS].mean(axis=0) - xy[eyes].mean(axis=0)
+        eyes = np.r_[TOPOLOGY.right_eye, TOPOLOGY.left_eye]
+        uy = xy[TOPOLOGY.lips].mean(axis=0) - xy[eyes].mean(axis=0)
         uy = uy / (np.linalg.norm(uy) + 1e-9)
         ux = np.array([uy[1], -uy[0]])  # image right for an upright face
         pts = xy[_extent_points()]

@@ -1,9 +1,10 @@
 """Faces as dense landmarks, and the boundary behind which they are found.
 
-A :class:`Landmarker` finds faces and their landmarks (in the 478-point topology of
-:mod:`.topology`); :func:`create_landmarker` makes one by name, so the rest of the program never
-names a detector. MediaPipe's (:mod:`.mediapipe_landmarker`) is the one registered today; another
-(faces placed by hand, say) is one class and one :func:`register_landmarker` call.
+A :class:`Landmarker` finds faces and their landmarks (in the mesh its
+:class:`~.topology.FaceTopology` declares); :func:`create_landmarker` makes one by name, so the
+rest of the program never names a detector. MediaPipe's (:mod:`.mediapipe_landmarker`) is the
+one registered today; another (faces placed by hand, say) is one class and one
+:func:`register_landmarker` call.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
+
+from .topology import FaceTopology
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,9 @@ class Landmarker(Protocol):
     """Finds faces in RGB uint8 images. ``tracking`` landmarkers (a video's, a webcam's) follow
     the previous frame's face with :meth:`track`. Not for two threads at once unless it says so;
     :meth:`close` frees what it holds."""
+
+    #: The mesh its landmarks are in: which indices are the lips, eyes, brows.
+    topology: FaceTopology
 
     def detect(self, image: np.ndarray, what: str = "image") -> FaceLandmarks:
         """The largest face; a one-line :class:`~deepexpo.errors.NoFaceError` when none."""

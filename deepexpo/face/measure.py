@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import topology
 from .canonical import canonical_face
+from .topology import TOPOLOGY
 
 
 def mouth_opening(xy: np.ndarray) -> float:
@@ -22,7 +22,7 @@ def mouth_opening(xy: np.ndarray) -> float:
 def eye_ratios(xy: np.ndarray) -> tuple[float, float]:
     """Opening over width of the subject's left and right eye, from our landmarks."""
     out = []
-    for eye in (topology.LEFT_EYE, topology.RIGHT_EYE):
+    for eye in (TOPOLOGY.left_eye, TOPOLOGY.right_eye):
         pts = xy[eye]
         width = np.ptp(pts[:, 0]) + 1e-6
         out.append(float(np.ptp(pts[:, 1]) / width))

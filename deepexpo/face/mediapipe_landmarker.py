@@ -19,7 +19,7 @@ import numpy as np
 from ..errors import NoFaceError
 from .landmarks import FaceBox, FaceLandmarks, register_landmarker
 from .mediapipe_solutions import face_detection, face_mesh
-from .topology import NUM_LANDMARKS
+from .topology import MEDIAPIPE_478, FaceTopology
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +35,7 @@ class MediaPipeLandmarker:
     CROP_SIZE = 320  # pixels of the square crop FaceMesh sees
     CROP_MARGIN = 1.9  # crop side / detected box side
     TRACK_MARGIN = 1.5  # crop side / previous landmarks' box side
+    topology: FaceTopology = MEDIAPIPE_478
 
     def __init__(self, tracking: bool = False):
         self.tracking = tracking
@@ -76,7 +77,7 @@ class MediaPipeLandmarker:
         if not result.multi_face_landmarks:
             return None
         lm = result.multi_face_landmarks[0].landmark
-        if len(lm) != NUM_LANDMARKS:
+        if len(lm) != self.topology.num_landmarks:
             return None
         pts = np.array([(p.x, p.y, p.z) for p in lm], dtype=np.float64) * self.CROP_SIZE
         pts[:, :2] = (pts[:, :2] - to_crop[:, 2]) / scale

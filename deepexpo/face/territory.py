@@ -18,7 +18,7 @@ import numpy as np
 from ..config import FACES, FaceSharing
 from ..geometry.boxes import PixelBox
 from .landmarks import FaceLandmarks
-from .topology import FACE_OVAL_LOOP
+from .topology import TOPOLOGY
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ class _Disc:
 
     @classmethod
     def of(cls, face: FaceLandmarks) -> _Disc:
-        oval = face.xy[FACE_OVAL_LOOP]
+        oval = face.xy[TOPOLOGY.face_oval_loop]
         centre = oval.mean(axis=0)
         return cls(centre, float(np.linalg.norm(oval - centre, axis=1).mean()), oval)
 

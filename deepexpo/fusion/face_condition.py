@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 
 from ..face.mediapipe_solutions import face_mesh_connections as mesh
-from ..face.topology import LEFT_IRIS_CENTER, RIGHT_IRIS_CENTER
+from ..face.topology import TOPOLOGY
 
 # RGB colours (the annotator wrote these as BGR tuples and flipped the canvas to RGB at the end).
 _FEATURES = (
@@ -19,7 +19,7 @@ _FEATURES = (
     (mesh.FACEMESH_RIGHT_EYE, (180, 200, 10)),
     (mesh.FACEMESH_RIGHT_EYEBROW, (180, 220, 10)),
 )
-_PUPILS = ((RIGHT_IRIS_CENTER, (250, 200, 10)), (LEFT_IRIS_CENTER, (10, 200, 250)))
+_PUPILS = ((TOPOLOGY.right_iris_center, (250, 200, 10)), (TOPOLOGY.left_iris_center, (10, 200, 250)))
 MIN_FACE_PX = 64  # smaller faces were left out of the training annotations
 
 

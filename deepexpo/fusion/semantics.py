@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..face import topology
+from ..face.topology import TOPOLOGY
 from ..motion.state import FaceMotion
 
 #: Landmarks whose expression offsets describe the expression: lips, eyelids, brows.
-FEATURES = np.r_[topology.LIPS, topology.RIGHT_EYE, topology.LEFT_EYE, topology.BROWS]
+FEATURES = np.r_[TOPOLOGY.lips, TOPOLOGY.right_eye, TOPOLOGY.left_eye, TOPOLOGY.brows]
 EXPRESSION_UNIT = 0.05  # canonical units (eye distances) per unit of the vector
 POSE_UNIT = 30.0  # degrees per unit
 SEMANTIC_DIM = 2 * len(FEATURES) + 3

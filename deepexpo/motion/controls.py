@@ -18,9 +18,9 @@ import numpy as np
 
 from ..checks import check_number
 from ..errors import InputError
-from ..face import topology
 from ..face.canonical import canonical_face
 from ..face.landmarks import FaceLandmarks
+from ..face.topology import TOPOLOGY
 from .compose import lips_apart
 from .extract import extract_motion
 from .eyelids import Eyelid, eyelids
@@ -210,8 +210,8 @@ def expression_offset(shape: np.ndarray, c: ExpressionControls) -> np.ndarray:
     canonical-frame landmarks are ``shape``. Eyelids close over the face's own lid gap."""
     g = _geometry()
     features = np.zeros_like(shape)
-    features[topology.LIPS] += (c.smile * g.smile + c.eee * g.eee + c.woo * g.woo)
-    features[topology.BROWS] += c.eyebrow_raise * g.brow_raise + c.eyebrow_frown * g.brow_frown
+    features[TOPOLOGY.lips] += (c.smile * g.smile + c.eee * g.eee + c.woo * g.woo)
+    features[TOPOLOGY.brows] += c.eyebrow_raise * g.brow_raise + c.eyebrow_frown * g.brow_frown
     for eye in (g.right_eye, g.left_eye):
         features[eye.upper] += c.eyebrow_raise * g.lid_raise
     offset: np.ndarray = canonical_face().spread @ features
@@ -251,9 +251,9 @@ def _geometry() -> _Geometry:
     p = canon.points
     corners = p[canon.mouth_corners]
     centre_x, half_width = corners[:, 0].mean(), np.ptp(corners[:, 0]) / 2
-    lips = p[topology.LIPS]
+    lips = p[TOPOLOGY.lips]
     t = (lips[:, 0] - centre_x) / half_width  # -1 at one corner, +1 at the other
-    lower = np.isin(topology.LIPS, canon.lower_lip)
+    lower = np.isin(TOPOLOGY.lips, canon.lower_lip)
     middle = np.clip(1.0 - t**2, 0.0, 1.0)  # 1 mid-mouth, 0 at the corners
 
     smile = np.zeros_like(lips)
@@ -267,7 +267,7 @@ def _geometry() -> _Geometry:
     woo[:, 1] = np.where(lower, 0.03, -0.015) * middle
     woo[:, 2] = -0.05
 
-    brows = p[topology.BROWS]
+    brows = p[TOPOLOGY.brows]
     ax = np.abs(brows[:, 0])
     inner = np.clip(1.0 - (ax - ax.min()) / np.ptp(ax), 0.0, 1.0)  # 1 at the inner ends
     brow_raise = np.zeros_like(brows)
@@ -279,7 +279,7 @@ def _geometry() -> _Geometry:
     return _Geometry(
         smile, eee, woo, brow_raise, brow_frown, np.array([0.0, -0.012, 0.0]),
         *eyelids(),
-        np.r_[topology.RIGHT_IRIS, topology.LEFT_IRIS],
+        np.r_[TOPOLOGY.right_iris, TOPOLOGY.left_iris],
         canon.jaw_drop,
         _cheek_raise(p),
     )
@@ -293,5 +293,5 @@ def _cheek_raise(p: np.ndarray) -> np.ndarray:
     for side in (-1.0, 1.0):
         d2 = ((p[:, 0] - side * apex[0]) ** 2 + (p[:, 1] - apex[1]) ** 2) / 0.13**2
         out[:, 1] -= CHEEK_RAISE * np.exp(-0.5 * d2)
-    out[np.r_[topology.EYES, topology.LIPS, topology.BROWS]] = 0.0
+    out[np.r_[TOPOLOGY.eyes, TOPOLOGY.lips, TOPOLOGY.brows]] = 0.0
     return out

@@ -14,8 +14,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..face import topology
 from ..face.canonical import canonical_face
+from ..face.topology import TOPOLOGY
 from .compose import MotionOptions
 from .regions import landmark_weights
 from .state import FaceMotion
@@ -103,8 +103,8 @@ def _eyelid(contour: np.ndarray, iris: np.ndarray, brow: np.ndarray,
 def eyelids() -> tuple[Eyelid, Eyelid]:
     """The subject's right and left eyelids, from the canonical face."""
     p = canonical_face().points
-    return (_eyelid(topology.RIGHT_EYE_LOOP, topology.RIGHT_IRIS, topology.RIGHT_EYEBROW, p),
-            _eyelid(topology.LEFT_EYE_LOOP, topology.LEFT_IRIS, topology.LEFT_EYEBROW, p))
+    return (_eyelid(TOPOLOGY.right_eye_loop, TOPOLOGY.right_iris, TOPOLOGY.right_eyebrow, p),
+            _eyelid(TOPOLOGY.left_eye_loop, TOPOLOGY.left_iris, TOPOLOGY.left_eyebrow, p))
 
 
 def closure(opening: float, open_opening: float, shut_fraction: float) -> float:

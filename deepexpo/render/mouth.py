@@ -15,9 +15,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..face import topology
 from ..face.canonical import canonical_face
 from ..face.measure import mouth_opening
+from ..face.topology import TOPOLOGY
 from ..geometry.boxes import PixelBox
 
 #: Where an open mouth's teeth part, as a fraction of the way from upper to lower inner lip.
@@ -213,9 +213,9 @@ def _eye_white(image: np.ndarray, xy: np.ndarray) -> np.ndarray | None:
     """The Lab colour of a face's eye whites: the brightest tenth inside its eye contours;
     ``None`` for eyes too shut or small to show any (under :data:`EYE_WHITE_MIN_PX`)."""
     mask = np.zeros(image.shape[:2], np.uint8)
-    for loop in (topology.RIGHT_EYE_LOOP, topology.LEFT_EYE_LOOP):
+    for loop in (TOPOLOGY.right_eye_loop, TOPOLOGY.left_eye_loop):
         cv2.fillPoly(mask, [np.round(xy[loop, :2]).astype(np.int32)], 1)
-    box = PixelBox.around(xy[np.r_[topology.RIGHT_EYE_LOOP, topology.LEFT_EYE_LOOP], :2],
+    box = PixelBox.around(xy[np.r_[TOPOLOGY.right_eye_loop, TOPOLOGY.left_eye_loop], :2],
                           image.shape[:2], 1)
     lab = _lab(image[box.slices])[mask[box.slices] > 0]
     if len(lab) < EYE_WHITE_MIN_PX:
