@@ -1,16 +1,16 @@
 """Batch animation of a pairs list (the FOMM / DeepExpr ``source,driving`` csv) in worker
-processes: one bad row is reported and skipped, the rest finish."""
+processes or on a Ray cluster (:mod:`.executors`): one bad row is reported and skipped, the
+rest finish; a rerun skips the rows whose output is already there."""
 
 from __future__ import annotations
 
 import csv
-import multiprocessing
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import DeepExPoError, InputError
+from .executors import Executor, LocalPool
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,7 @@ class Outcome:
     driving: str
     output: Path | None
     error: str | None = None
+    skipped: bool = False  # already written by an earlier run
 
 
 def read_pairs(path: Path) -> list[tuple[str, str]]:
@@ -48,8 +49,13 @@ def check_pair(source: str, driving: str) -> None:
         raise InputError(f"the row's {' and '.join(empty)} cell is empty")
 
 
-def _output_name(index: int, source: str, driving: str, video: bool) -> str:
-    return f"{index:04d}_{Path(source).stem}_{Path(driving).stem}{'.mp4' if video else '.png'}"
+def output_path(folder: Path, index: int, source: str, driving: str) -> Path:
+    """Where row ``index`` is written: an ``.mp4`` when either side is a video."""
+    from ..io.video import is_video
+
+    video = is_video(driving) or is_video(source)
+    return folder / f"{index:04d}_{Path(source).stem}_{Path(driving).stem}" \
+                    f"{'.mp4' if video else '.png'}"
 
 
 def _animate_one(index: int, source: str, driving: str, folder: str, engine: str) -> Outcome:
@@ -62,7 +68,7 @@ def _animate_one(index: int, source: str, driving: str, folder: str, engine: str
         check_pair(source, driving)
         pipeline = get_pipeline(engine)
         video = is_video(driving) or is_video(source)
-        out = Path(folder) / _output_name(index, source, driving, video)
+        out = output_path(Path(folder), index, source, driving)
         if is_video(source):
             pipeline.reenact_video(source, driving, out)
         elif video:
@@ -74,19 +80,25 @@ def _animate_one(index: int, source: str, driving: str, folder: str, engine: str
         return Outcome(index, source, driving, None, str(exc))
 
 
-def animate(pairs: Path, output: Path, engine: str = "auto", workers: int = 1,
+def animate(pairs: Path, output: Path, engine: str = "auto",
+            executor: Executor | None = None, force: bool = False,
             progress: Callable[[int, int], None] | None = None) -> list[Outcome]:
-    """Render every pair into ``output``; the outcomes in row order."""
+    """Render every pair into ``output`` (on ``executor``, one local process by default); the
+    outcomes in row order. A row whose output exists is skipped unless ``force``: outputs are
+    written atomically, so a file under the output name is whole."""
     rows = read_pairs(pairs)
     output.mkdir(parents=True, exist_ok=True)
-    outcomes = []
-    # Spawned, not forked: MediaPipe's and torch's threads do not survive a fork.
-    with ProcessPoolExecutor(max(1, workers),
-                             mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = [pool.submit(_animate_one, i + 1, s, d, str(output), engine)
-                   for i, (s, d) in enumerate(rows)]
-        for done, future in enumerate(as_completed(futures), 1):
-            outcomes.append(future.result())
-            if progress is not None:
-                progress(done, len(futures))
+    outcomes, tasks = [], []
+    for index, (source, driving) in enumerate(rows, 1):
+        done = output_path(output, index, source, driving)
+        if source and driving and done.is_file() and not force:
+            outcomes.append(Outcome(index, source, driving, done, skipped=True))
+        else:
+            tasks.append((index, source, driving, str(output), engine))
+    if progress is not None:
+        progress(len(outcomes), len(rows))
+    for outcome in (executor or LocalPool()).map_unordered(_animate_one, tasks):
+        outcomes.append(outcome)
+        if progress is not None:
+            progress(len(outcomes), len(rows))
     return sorted(outcomes, key=lambda o: o.row)

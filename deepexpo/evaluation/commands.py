@@ -43,6 +43,13 @@ def add(subparsers: Any) -> None:
     a.add_argument("--output", required=True, type=Path, help="folder for the results")
     a.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     a.add_argument("--engine", choices=ENGINES, default="auto")
+    a.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
+                   help="run the rows as Ray tasks: on the cluster at ADDRESS, else RAY_ADDRESS's, "
+                        "else a local Ray (pip install -r requirements-cluster.txt)")
+    a.add_argument("--cpus-per-task", type=float, default=1, help="with --ray (default 1)")
+    a.add_argument("--gpus-per-task", type=float, default=0, help="with --ray (default 0)")
+    a.add_argument("--force", action="store_true",
+                   help="redo every row (by default a rerun skips the rows already written)")
     a.set_defaults(run=animate_command)
 
 
@@ -102,19 +109,25 @@ def evaluate_command(args: argparse.Namespace) -> int:
 def animate_command(args: argparse.Namespace) -> int:
     """Exit code 1 when some rows failed (the others are written)."""
     from .animate import animate
+    from .executors import Executor, LocalPool, RayCluster
 
     _output_folder(args.output)
+    executor: Executor = (LocalPool(args.workers) if args.ray is None else
+                          RayCluster(args.ray or None, args.cpus_per_task, args.gpus_per_task))
     with tqdm(unit="pair", desc="animating") as bar:
         def progress(done: int, total: int) -> None:
             bar.total = total
             bar.update(done - bar.n)
 
-        outcomes = animate(args.pairs, args.output, args.engine, args.workers, progress)
+        outcomes = animate(args.pairs, args.output, args.engine, executor, args.force,
+                           progress)
     failed = [o for o in outcomes if o.error]
+    skipped = sum(o.skipped for o in outcomes)
     for outcome in failed:
         logger.warning("row %d (%s, %s): %s", outcome.row, outcome.source, outcome.driving,
                        outcome.error)
     print(f"{len(outcomes) - len(failed)} of {len(outcomes)} pairs written to {args.output}"
+          + (f" ({skipped} already there, kept; --force redoes them)" if skipped else "")
           + (f"; {len(failed)} failed (rows {', '.join(str(o.row) for o in failed)})"
              if failed else ""))
     return 1 if failed else 0
