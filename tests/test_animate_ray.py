@@ -81,3 +81,21 @@ def test_ray_without_ray_installed_is_a_one_line_error(pairs, tmp_path, monkeypa
     assert _animate(pairs, tmp_path / "out", "--ray") == 2
     err = capsys.readouterr().err.strip()
     assert "pip install -r requirements-cluster.txt" in err and "\n" not in err
+
+
+@pytest.mark.timeout(300)
+def test_a_ray_task_whose_worker_dies_is_retried(tmp_path, local_ray):
+    from deepexpo.evaluation.executors import RayCluster
+
+    def die_once(index: int, marker: str) -> int:
+        import os
+
+        if index == 2 and not os.path.exists(marker):
+            open(marker, "w").close()
+            os._exit(1)  # the worker process dies: no row error, Ray retries the task
+        return index * 10
+
+    marker = str(tmp_path / "died")
+    tasks = [(i, marker) for i in range(1, 5)]
+    assert sorted(RayCluster().map_unordered(die_once, tasks)) == [10, 20, 30, 40]
+    assert Path(marker).is_file()
