@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from .runtime import bound_blas_threads, fork_ffmpeg_safely
 
@@ -35,9 +34,6 @@ from .face.selection import FaceChoice  # noqa: E402
 from .motion.compose import MotionOptions  # noqa: E402
 from .motion.controls import EMOTIONS, ExpressionControls, ExpressionEdit  # noqa: E402
 from .motion.regions import REGIONS  # noqa: E402
-
-if TYPE_CHECKING:
-    from . import application
 
 __version__ = "0.1.0"
 
@@ -68,17 +64,6 @@ class _SharedPipelines:
 get_pipeline = _SharedPipelines()
 
 
-def _transfer_request(options: MotionOptions, engine: str, show_inputs: bool,
-                      face: FaceChoice | str | int,
-                      driving_face: FaceChoice | str | int) -> application.TransferRequest:
-    """The API's arguments as the application layer's request, as the CLI and the app make it
-    (imported here: the engine registry it reads stays out of ``import deepexpo``)."""
-    from . import application
-
-    return application.TransferRequest(engine=engine, show_inputs=show_inputs, face=FaceChoice.parse(face),
-                           options=options, driving_face=FaceChoice.parse(driving_face))
-
-
 def transfer_image(
     source: np.ndarray,
     driving: np.ndarray,
@@ -89,10 +74,9 @@ def transfer_image(
     driving_face: FaceChoice | str | int = "largest",
 ) -> np.ndarray:
     """The source person (RGB array) with the driving image's expression and head pose."""
-    request = _transfer_request(options, engine, show_inputs, face, driving_face)
-    return get_pipeline(request.engine).transfer_image(
-        source, driving, request.options, request.show_inputs, request.face,
-        request.driving_face)
+    return get_pipeline(engine).transfer_image(source, driving, options, show_inputs,
+                                               FaceChoice.parse(face),
+                                               FaceChoice.parse(driving_face))
 
 
 def transfer_video(
@@ -107,10 +91,9 @@ def transfer_video(
     driving_face: FaceChoice | str | int = "largest",
 ) -> Path:
     """Write an mp4 of the source person following the driving video."""
-    request = _transfer_request(options, engine, show_inputs, face, driving_face)
-    return get_pipeline(request.engine).transfer_video(
-        source, driving_video, output_path, request.options, request.show_inputs, keep_audio,
-        face=request.face, driving_face=request.driving_face)
+    return get_pipeline(engine).transfer_video(
+        source, driving_video, output_path, options, show_inputs, keep_audio,
+        face=FaceChoice.parse(face), driving_face=FaceChoice.parse(driving_face))
 
 
 def reenact_video(
@@ -127,10 +110,9 @@ def reenact_video(
     """Write an mp4 of a source video driven by a driving video or image, frame by frame:
     ``options.region`` says what the driver changes (``expression`` keeps the source's head
     motion, ``pose`` its expression and lips)."""
-    request = _transfer_request(options, engine, show_inputs, "largest", driving_face)
-    return get_pipeline(request.engine).reenact_video(
-        source_video, driving, output_path, request.options, request.show_inputs, audio,
-        shortest, driving_face=request.driving_face)
+    return get_pipeline(engine).reenact_video(source_video, driving, output_path, options,
+                                              show_inputs, audio, shortest,
+                                              driving_face=FaceChoice.parse(driving_face))
 
 
 __all__ = [
