@@ -39,6 +39,10 @@ class WarpConfig:
     # the head's silhouette does: all the way, MediaPipe reads less of the turn on the output
     # (its temples stay); none of the way, a turned painting's far cheek tears.
     outline_to_silhouette: float = 0.6
+    # When the head turns, the outline's motion is smoothed along it over a quarter of this
+    # (outer-eye-corner distances), and the face within about this distance inside it
+    # follows it outwards.
+    outline_band: float = 0.2
     # Landmarks whose surface is closer than this to edge-on (cosine to the view direction) in
     # the source or target pose are left out of the warp: they would fold it.
     min_facing: float = 0.3

@@ -52,6 +52,7 @@ class WarpSource(WarpFace):
     facing: np.ndarray  # (478,) how squarely each landmark faces the camera (canonical.facing)
     outline: np.ndarray  # indices of the landmarks on the face's silhouette, in order around it
     rim: np.ndarray  # indices of the landmarks on or near it, which move with it
+    inset: np.ndarray  # (478,) each landmark's distance inside the outline, pixels
     head_ring: np.ndarray  # (K, 2) anchors that follow the head
     still_points: np.ndarray  # (M, 2) anchors that never move
     region: PixelBox  # the part of the image the warp may change
@@ -93,9 +94,9 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         region = PixelBox.around(np.r_[still_ring, head_ring], (h, w))
         facing = canonical_face().facing(face.points)
         motion = extract_motion(face)
-        outline, rim = _silhouette(xy, cfg.outline_near * motion.pose.scale)
-        return WarpSource(image, face.points, motion, facing, outline, rim, head_ring, still,
-                          region,
+        outline, rim, inset = _silhouette(xy, cfg.outline_near * motion.pose.scale)
+        return WarpSource(image, face.points, motion, facing, outline, rim, inset, head_ring,
+                          still, region,
                           None if territory is None else territory.mask(region))
 
     def extract(self, image: np.ndarray, face: FaceLandmarks) -> WarpFace:
@@ -183,6 +184,20 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         target_xy[edge] += cfg.outline_to_silhouette * (silhouette - target_xy[edge])
         if rotation_angle(target.pose.rotation @ source.motion.pose.rotation.T) > _STILL:
             anchored = rim
+            # No outline landmark lags inside its neighbours (some are carried with the
+            # head's silhouette, some with the surface: they zig-zagged), and the face just
+            # inside the outline follows it outwards, the more the nearer: a turned source's
+            # far cheek, turning back into view, moved with its surface a few pixels inside
+            # an outline carried out with the silhouette, and the hair between showed through
+            # the cheek in a jagged tear.
+            band = cfg.outline_band * source.motion.pose.scale
+            centre = source.xy[source.outline].mean(axis=0)
+            target_xy[rim] += _outwards(_carried(source.xy, target_xy, rim, rim, band / 4)
+                                        - target_xy[rim], source.xy[rim] - centre)
+            inner = np.setdiff1d(np.flatnonzero(keep), rim)
+            pull = _outwards(_carried(source.xy, target_xy, inner, rim, band / 2)
+                             - target_xy[inner], source.xy[inner] - centre)
+            target_xy[inner] += np.exp(-0.5 * (source.inset[inner] / band) ** 2)[:, None] * pull
         else:
             anchored = rim[keep[rim]]
         # An eye's landmarks are kept down to a slant (a turned head's far eye), some of them
@@ -246,6 +261,21 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         return out
 
 
+def _carried(source_xy: np.ndarray, target_xy: np.ndarray, points: np.ndarray,
+             by: np.ndarray, reach: float) -> np.ndarray:
+    """Where ``points`` go if they move as the landmarks ``by`` near them do (a Gaussian
+    of ``reach`` pixels over their source positions)."""
+    d2 = ((source_xy[points, None] - source_xy[None, by]) ** 2).sum(axis=2)
+    w = np.exp(-0.5 * (d2 - d2.min(axis=1, keepdims=True)) / reach**2)
+    moved = target_xy[by] - source_xy[by]
+    return source_xy[points] + (w @ moved) / w.sum(axis=1, keepdims=True)
+
+
+def _outwards(moves: np.ndarray, away: np.ndarray) -> np.ndarray:
+    """``moves`` (N, 2), those that go inwards (against ``away``) set to nothing."""
+    return moves * ((moves * away).sum(axis=1) > 0)[:, None]
+
+
 def _lid_edges(source: WarpSource, shut: list[tuple[Eyelid, float, float]],
                above: float) -> np.ndarray:
     """The source's landmark positions, with each closing eye's margin landmarks taken from
@@ -268,16 +298,16 @@ def _lid_edges(source: WarpSource, shut: list[tuple[Eyelid, float, float]],
 _STILL = 1e-6
 
 
-def _silhouette(xy: np.ndarray, near: float) -> tuple[np.ndarray, np.ndarray]:
+def _silhouette(xy: np.ndarray, near: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The landmarks on the outline of the face as the image shows it: the corners of their
-    convex hull (the irises, inside the eyes, apart), in order around it, and every landmark
-    within ``near`` pixels of it."""
+    convex hull (the irises, inside the eyes, apart), in order around it; every landmark
+    within ``near`` pixels of it; and every landmark's distance inside it."""
     on_mesh = np.setdiff1d(np.arange(len(xy)), np.r_[tuple(lid.iris for lid in eyelids())])
     hull = on_mesh[cv2.convexHull(xy[on_mesh].astype(np.float32), returnPoints=False).ravel()]
     polygon = xy[hull].astype(np.float32)
     distance = np.array([cv2.pointPolygonTest(polygon, (float(x), float(y)), True)
-                         for x, y in xy[on_mesh]])
-    return hull, on_mesh[distance < near]
+                         for x, y in xy])
+    return hull, on_mesh[distance[on_mesh] < near], np.maximum(distance, 0.0)
 
 
 def _border_points(w: int, h: int, per_side: int) -> np.ndarray:
