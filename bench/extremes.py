@@ -28,7 +28,9 @@ frontal detector does not find, such as the turned painting s10):
   lower lids (dlib 40, 41, 46, 47) rise, in hundredths of the inter-ocular distance.
 - ``yaw`` / ``pitch``: the head's turn in the output against the source's (dlib's six-point
   fit), and what was asked; ``yaw_mp`` the same turn read from MediaPipe's landmarks on the
-  output (its rigid fit to the canonical face).
+  output (its rigid fit to the canonical face). A last row turns the turned speaker of s18 back
+  through frontal (``--region pose`` driven by d3, relative and absolute, and a 30-degree
+  edit); the driver's yaw as we read it is printed against dlib's on d3 and d19.
 
 Run time: about a minute on two cores.
 """
@@ -331,10 +333,13 @@ def main() -> None:
                                 measure.figures(case, image, out, dface, gray, asked)))
         rows.append((name, panels))
     rows.append(video_to_video(engine, landmarker, measure, reference, clip))
+    rows.append(turned_back(engine, landmarker, measure))
     write_image(args.sheet, sheet(rows))
 
     print(f"contact sheet: {args.sheet} ({time.perf_counter() - t0:.0f} s); "
           f"{measure.fallbacks} faces dlib did not find read with MediaPipe")
+    print("driver yaw, ours against dlib's six-point fit (which reads a lopsided mouth as a "
+          "turn): " + "; ".join(driver_yaw(landmarker, measure, n) for n in ("d3", "d19")))
     print("driver's own inner-lip edge over its outer-lip edge (seam reference): "
           + ", ".join(f"{k} {v:.2f}" for k, v in drv_seam.items()))
     keys = ["open", "drv", "lip", "seam", "spread", "teeth", "eye", "hf", "cheek", "lid", "yaw",
@@ -372,6 +377,52 @@ def video_to_video(engine: WarpEngine, landmarker: MediaPipeLandmarker, measure:
         out = engine.render(source, motion, reference, options)
         panels.append(Panel(crop(out, face.xy), f"v2v {what}",
                             measure.figures("video", frame, out, dface, False, None)))
+    return "s18", panels
+
+
+def driver_yaw(landmarker: MediaPipeLandmarker, measure: Measure, name: str) -> str:
+    """How the driver's yaw as the motion extraction reads it follows dlib's six-point fit
+    on the clip ``name``: r, slope, and the two ranges (degrees)."""
+    ours, theirs = [], []
+    for i, frame in enumerate(iter_frames(probe_video(SAMPLES / "driving" / f"{name}.mp4"))):
+        face = measure.dlib.face(frame) if i % 10 == 0 else None
+        if face is not None:
+            ours.append(extract_motion(landmarker.detect(frame)).pose.euler[1])
+            theirs.append(face.pose[0])
+    a, b = np.array(ours), np.array(theirs)
+    return (f"{name}: r {np.corrcoef(a, b)[0, 1]:.2f}, slope {np.polyfit(b, a, 1)[0]:.2f}, "
+            f"ours {a.min():.0f}..{a.max():.0f}, dlib {b.min():.0f}..{b.max():.0f}")
+
+
+def turned_back(engine: WarpEngine, landmarker: MediaPipeLandmarker, measure: Measure
+                ) -> tuple[str, list[Panel]]:
+    """A turned source turned back through frontal: s18's speaker (turned to the image's
+    left) driven with ``--region pose`` by d3 turning from one side to the other (relative:
+    its frame turned most as the source is for the reference; absolute: that frame's pose),
+    and edited by 30 degrees. Figures: ``yaw`` dlib, ``yaw_mp`` MediaPipe, both output minus
+    source, and ``yaw_asked`` in our own reading."""
+    frame = next(f for i, f in enumerate(iter_frames(probe_video(SAMPLES / "sources" / "s18.mp4")))
+                 if i == 30)
+    face = landmarker.detect(frame)
+    source = engine.prepare_source(frame, face)
+    before = source.motion.pose.euler[1]
+    clip = [f for i, f in enumerate(iter_frames(probe_video(SAMPLES / "driving" / "d3.mp4")))
+            if i % 10 == 0]
+    drivers = [engine.extract(f, landmarker.detect(f)) for f in clip]
+    yaws = np.array([d.motion.pose.euler[1] for d in drivers]) * -np.sign(before)
+    far, near = drivers[int(np.argmax(yaws))], drivers[int(np.argmin(yaws))]
+    cases = [("pose rel", engine.render(source, far, near, MotionOptions(region="pose")),
+              far.motion.pose.euler[1] - near.motion.pose.euler[1]),
+             ("pose abs", engine.render(source, far, near,
+                                        MotionOptions(region="pose", relative=False)),
+              far.motion.pose.euler[1] - before),
+             ("yaw edit", engine.edit(source, ExpressionEdit(ExpressionControls(
+                 yaw=-np.sign(before) * 30.0))), -np.sign(before) * 30.0)]
+    panels = [Panel(crop(frame, face.xy), "turned source")]
+    for label, out, asked in cases:
+        fig = measure.figures("video", frame, out, None, False,
+                              (float(np.clip(asked, -30, 30)), 0.0))
+        panels.append(Panel(crop(out, face.xy), label, fig))
     return "s18", panels
 
 
