@@ -3,6 +3,7 @@ row function, the progress bar and the summary are shared."""
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -10,6 +11,7 @@ from typing import Any, Protocol, TypeVar
 
 from ..errors import InputError
 
+logger = logging.getLogger("deepexpo")
 T = TypeVar("T")
 INSTALL_RAY = "--ray needs Ray: pip install -r requirements-cluster.txt"
 
@@ -60,7 +62,10 @@ class RayCluster:
             return
         ray = self.ray
         if not ray.is_initialized():
-            ray.init(address=self.address, include_dashboard=False, log_to_driver=False)
+            # Ray's own notices (its start, its token) only with -v: they are not ours to show
+            level = logging.INFO if logger.isEnabledFor(logging.INFO) else logging.ERROR
+            ray.init(address=self.address, include_dashboard=False, log_to_driver=False,
+                     logging_level=level)
         remote = ray.remote(**self.options)(function)
         pending = [remote.remote(*task) for task in tasks]
         while pending:

@@ -70,6 +70,8 @@ class Curves:
         if the target never blinks."""
         t, o = np.asarray(self.target["eyes"]), np.asarray(self.output["eyes"])
         both = np.isfinite(t) & np.isfinite(o)
+        if not both.any():  # no frame where dlib found both faces (nor a NaN-median warning)
+            return None
         closed = both & (t < 0.65 * np.nanmedian(t))
         if not closed.any():
             return None
