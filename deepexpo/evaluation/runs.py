@@ -23,6 +23,7 @@ import numpy as np
 from ..errors import DeepExPoError, NoFaceError
 from ..io.images import read_image, write_image
 from ..io.output import atomic_output
+from ..io.remote import local_copy
 from ..io.video import is_video, iter_frames, probe_video
 from ..pipeline import TransferPipeline
 from . import metrics
@@ -269,7 +270,10 @@ def _score_item(index: int, score: Callable[..., Scored], engine: str,
 
     pipeline, scorer = get_pipeline(engine), shared_scorer()
     try:
-        scored = score(pipeline, scorer, *inputs, progress)
+        with contextlib.ExitStack() as stack:  # URLs read from local copies
+            files = [stack.enter_context(local_copy(i)) if isinstance(i, str) else i
+                     for i in inputs]
+            scored = score(pipeline, scorer, *files, progress)
     except DeepExPoError as exc:
         return ItemOutcome(index, None, str(exc))
     scored.engine = pipeline.engine.name
