@@ -44,7 +44,8 @@ def _outputs(folder: Path) -> dict[str, list[np.ndarray]]:
 @pytest.fixture(scope="module")
 def local_ray():
     ray = pytest.importorskip("ray", reason="Ray is optional: requirements-cluster.txt")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    # One GPU, for Ray to count (no task here uses it)
+    ray.init(num_cpus=2, num_gpus=1, include_dashboard=False, log_to_driver=False)
     yield ray
     ray.shutdown()
 
@@ -112,6 +113,19 @@ def test_a_ray_task_whose_worker_dies_is_retried(tmp_path, local_ray):
     tasks = [(i, marker) for i in range(1, 5)]
     assert sorted(RayCluster().map_unordered(die_once, tasks)) == [10, 20, 30, 40]
     assert Path(marker).is_file()
+
+
+@pytest.mark.timeout(300)
+def test_tasks_with_a_share_of_a_gpu_reuse_their_workers(local_ray):
+    """Ray gives each GPU task a fresh process unless told otherwise: the engine would load
+    for every row."""
+    import os
+
+    from deepexpo.evaluation.executors import RayCluster
+
+    tasks = [(i,) for i in range(6)]
+    pids = set(RayCluster(gpus_per_task=0.5).map_unordered(lambda i: os.getpid(), tasks))
+    assert 1 <= len(pids) <= 2  # two tasks fit on the GPU at once
 
 
 def _evaluate(pairs: Path, report: Path, *extra: str) -> dict:

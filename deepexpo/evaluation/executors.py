@@ -42,7 +42,8 @@ class LocalPool:
 
 
 class RayCluster:
-    """Each task a Ray task (retried twice when its worker dies), results streamed back with
+    """Each task a Ray task (retried twice when its worker dies, run by a worker that keeps
+    what it loaded for the next task), results streamed back with
     ``ray.wait`` as they finish. ``address`` ``None`` follows ``RAY_ADDRESS`` or starts a local
     Ray; a Ray already initialised in this process is used as it is."""
 
@@ -54,7 +55,10 @@ class RayCluster:
             raise InputError(INSTALL_RAY) from None
         self.ray = ray
         self.address = address
-        self.options = {"num_cpus": cpus_per_task, "num_gpus": gpus_per_task, "max_retries": 2}
+        # max_calls 0: a worker runs any number of tasks, GPU tasks too (Ray's default for them
+        # is one task per process), so the engine a worker loaded serves all its tasks
+        self.options = {"num_cpus": cpus_per_task, "num_gpus": gpus_per_task, "max_retries": 2,
+                        "max_calls": 0}
 
     def map_unordered(self, function: Callable[..., T],
                       tasks: Sequence[tuple[Any, ...]]) -> Iterator[T]:
