@@ -105,8 +105,8 @@ def evaluate_command(args: argparse.Namespace) -> int:
 
     _output_folder(args.report)
     executor = _executor(args)
-    what = "video" if args.mode == "reconstruction" else "pair"
-    with tqdm(unit="frame" if executor is None else what, desc="evaluating") as bar:
+    item = "video" if args.mode == "reconstruction" else "pair"
+    with tqdm(unit="frame" if executor is None else item, desc="evaluating") as bar:
         def progress(what: str, done: int, total: int) -> None:
             if what != bar.desc or done < bar.n:  # the next video or pair
                 bar.reset(total)

@@ -43,9 +43,9 @@ class LocalPool:
 
 class RayCluster:
     """Each task a Ray task (retried twice when its worker dies, run by a worker that keeps
-    what it loaded for the next task), results streamed back with
-    ``ray.wait`` as they finish. ``address`` ``None`` follows ``RAY_ADDRESS`` or starts a local
-    Ray; a Ray already initialised in this process is used as it is."""
+    what it loaded for the next task), results streamed back with ``ray.wait`` as they
+    finish. ``address`` ``None`` follows ``RAY_ADDRESS`` or starts a local Ray; a Ray already
+    initialised in this process is used as it is."""
 
     def __init__(self, address: str | None = None, cpus_per_task: float = 1,
                  gpus_per_task: float = 0) -> None:

@@ -181,7 +181,8 @@ def evaluate_reconstruction(videos: Iterable[Path], engine: str, report: Path,
     ``report`` are read from its cache unless ``force``."""
     frames_dir = report / "png" if save_frames else None
     items = [({"video": str(video)}, (Path(video), frames_dir)) for video in videos]
-    scored, skipped = _score_all(reconstruct, items, engine, report, executor, force, progress)
+    scored, skipped = _score_all(reconstruct, "videos", items, engine, report, executor, force,
+                                 progress)
     results = [s for _, s in scored]
     summary = {
         "engine": _engine_name(results, engine),
@@ -239,7 +240,8 @@ def evaluate_cross(pairs: Iterable[tuple[str | Path, str | Path]], engine: str, 
     scored by an earlier run into ``report`` are read from its cache unless ``force``."""
     items = [({"source": str(source), "driving": str(driving)}, (source, driving))
              for source, driving in pairs]
-    scored, skipped = _score_all(cross, items, engine, report, executor, force, progress)
+    scored, skipped = _score_all(cross, "pairs", items, engine, report, executor, force,
+                                 progress)
     rows = [{**item, **metrics.mean(s.rows, CROSS_KEYS), **s.curves.correlations(),
              "blink": s.curves.blink(), "face_rate": s.found / max(s.frames, 1)}
             for item, s in scored]
@@ -288,7 +290,7 @@ def _cache_path(report: Path, score: Callable[..., Scored], engine: str, item: d
     is scored again."""
     stats = [(s.st_size, s.st_mtime_ns) if (s := _stat(i)) else None for i in inputs]
     key = json.dumps([score.__name__, engine, [str(i) for i in inputs], stats])
-    stem = "-".join(Path(value).stem for value in item.values())
+    stem = "-".join(Path(value).stem for value in item.values())[:120]  # a file name's room
     return report / "scores" / f"{stem}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.npz"
 
 
@@ -299,12 +301,13 @@ def _stat(path: object) -> os.stat_result | None:
         return None
 
 
-def _score_all(score: Callable[..., Scored], items: Sequence[tuple[dict, tuple[object, ...]]],
-               engine: str, report: Path, executor: Executor | None, force: bool,
-               progress: Progress | None) -> tuple[list[tuple[dict, Scored]], list[dict]]:
+def _score_all(score: Callable[..., Scored], what: str,
+               items: Sequence[tuple[dict, tuple[object, ...]]], engine: str, report: Path,
+               executor: Executor | None, force: bool, progress: Progress | None
+               ) -> tuple[list[tuple[dict, Scored]], list[dict]]:
     """Every item scored: read from the cache, here with per-frame ``progress``, or as tasks
-    on ``executor`` with per-item progress. The scored items and the skipped ones (each with
-    its error), in the items' order."""
+    on ``executor`` with per-item progress (``what`` they are). The scored items and the
+    skipped ones (each with its error), in the items' order."""
     results: dict[int, Scored] = {}
     tasks = []
     for index, (item, inputs) in enumerate(items):
@@ -314,7 +317,6 @@ def _score_all(score: Callable[..., Scored], items: Sequence[tuple[dict, tuple[o
             results[index] = cached
         else:
             tasks.append((index, score, engine, inputs, cache))
-    what = "videos" if score is reconstruct else "pairs"
     errors: dict[int, str] = {}
     if executor is None:
         outcomes: Iterable[ItemOutcome] = (_score_item(*task, progress) for task in tasks)
