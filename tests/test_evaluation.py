@@ -138,3 +138,38 @@ def test_evaluation_skips_unreadable_items_and_still_writes_its_report(
     assert [v["name"] for v in summary["videos"]] == ["hopper_talking"]
     assert [Path(s["video"]).name for s in summary["skipped"]] == ["damaged.mp4"]
     assert (tmp_path / "recon" / "report.html").is_file()
+
+
+def test_batch_inputs_may_be_fsspec_urls(tmp_path, astronaut, open_mouth_driver):
+    """A pair named by URLs is scored as the same files on disk are; a URL that names nothing
+    is a skipped item with a one-line reason."""
+    import dataclasses
+
+    import fsspec
+
+    from deepexpo.config import INPUT_LIMITS
+    from deepexpo.evaluation.animate import read_pairs
+    from deepexpo.io.remote import local_copy
+
+    memory = fsspec.filesystem("memory")  # this process's: the pairs are scored here
+    for name, image in (("astronaut.png", astronaut[::2, ::2]), ("open.png",
+                                                                   open_mouth_driver[::2, ::2])):
+        write_image(tmp_path / name, image.copy())
+        memory.pipe(f"/batch/{name}", (tmp_path / name).read_bytes())
+    (tmp_path / "pairs.csv").write_text(
+        "astronaut.png,open.png\nmemory://batch/astronaut.png,memory://batch/open.png\n"
+        "memory://batch/gone.png,open.png\n")
+    summary = evaluate_cross(read_pairs(tmp_path / "pairs.csv"), "warp", tmp_path / "report")
+    on_disk, by_url = summary["pairs"]
+    assert by_url["source"] == "memory://batch/astronaut.png"
+    assert {k: v for k, v in by_url.items() if k not in ("source", "driving")} == \
+        {k: v for k, v in on_disk.items() if k not in ("source", "driving")}
+    assert by_url["csim"] > 0.9
+    [gone] = summary["skipped"]
+    assert gone["error"].startswith("cannot read 'memory://batch/gone.png'")
+    assert "\n" not in gone["error"]
+
+    small = dataclasses.replace(INPUT_LIMITS, max_file_bytes=100)
+    with local_copy("memory://batch/open.png", small) as copy:  # stops past the limit
+        assert Path(copy).name == "open.png" and Path(copy).stat().st_size == 101
+    assert not Path(copy).exists()

@@ -1,6 +1,7 @@
-"""Batch animation of a pairs list (the FOMM / DeepExpr ``source,driving`` csv) in worker
-processes or on a Ray cluster (:mod:`.executors`): one bad row is reported and skipped, the
-rest finish; a rerun skips the rows whose output is already there."""
+"""Batch animation of a pairs list (the FOMM / DeepExpr ``source,driving`` csv, paths relative
+to it or fsspec URLs) in worker processes or on a Ray cluster (:mod:`.executors`): one bad row
+is reported and skipped, the rest finish; a rerun skips the rows whose output is already
+there."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import DeepExPoError, InputError
+from ..io.remote import is_url, local_copy
 from .executors import Executor, LocalPool
 
 
@@ -38,8 +40,13 @@ def read_pairs(path: Path) -> list[tuple[str, str]]:
     if bad or not rows:
         raise InputError(f"'{path.name}' needs 'source,driving' rows (bad rows: {bad or 'none'})")
     base = path.parent
-    cells = [[str(base / cell.strip()) if cell.strip() else "" for cell in r[:2]] for r in rows]
+    cells = [[_cell(base, cell.strip()) for cell in r[:2]] for r in rows]
     return [(source, driving) for source, driving in cells]
+
+
+def _cell(base: Path, cell: str) -> str:
+    """A path relative to ``base``, an fsspec URL as it is, or ``""``."""
+    return cell if not cell or is_url(cell) else str(base / cell)
 
 
 def check_pair(source: str, driving: str) -> None:
@@ -69,12 +76,14 @@ def _animate_one(index: int, source: str, driving: str, folder: str, engine: str
         pipeline = get_pipeline(engine)
         video = is_video(driving) or is_video(source)
         out = output_path(Path(folder), index, source, driving)
-        if is_video(source):
-            pipeline.reenact_video(source, driving, out)
-        elif video:
-            pipeline.transfer_video(read_image(source), driving, out)
-        else:
-            write_image(out, pipeline.transfer_image(read_image(source), read_image(driving)))
+        with local_copy(source) as source_file, local_copy(driving) as driving_file:
+            if is_video(source):
+                pipeline.reenact_video(source_file, driving_file, out)
+            elif video:
+                pipeline.transfer_video(read_image(source_file), driving_file, out)
+            else:
+                write_image(out, pipeline.transfer_image(read_image(source_file),
+                                                         read_image(driving_file)))
         return Outcome(index, source, driving, out)
     except DeepExPoError as exc:
         return Outcome(index, source, driving, None, str(exc))

@@ -14,6 +14,7 @@ from tqdm import tqdm
 from ..engines import ENGINES
 from ..errors import InputError
 from ..io.video import is_video
+from .executors import Executor
 
 logger = logging.getLogger("deepexpo")
 
@@ -36,21 +37,45 @@ def add(subparsers: Any) -> None:
         mode.add_argument("--report", required=True, type=Path,
                           help="folder for metrics.json, report.html and plots")
         mode.add_argument("--engine", choices=ENGINES, default="auto")
+        _add_executor_options(mode, "videos or pairs",
+                              "items scored into this report before", "1: this process")
     v.set_defaults(run=evaluate_command)
 
     a = subparsers.add_parser("animate", help="render every 'source,driving' row of a csv")
     a.add_argument("--pairs", required=True, type=Path, help="csv of 'source,driving' rows")
     a.add_argument("--output", required=True, type=Path, help="folder for the results")
-    a.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     a.add_argument("--engine", choices=ENGINES, default="auto")
-    a.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
-                   help="run the rows as Ray tasks: on the cluster at ADDRESS, else RAY_ADDRESS's, "
-                        "else a local Ray (pip install -r requirements-cluster.txt)")
-    a.add_argument("--cpus-per-task", type=float, default=1, help="with --ray (default 1)")
-    a.add_argument("--gpus-per-task", type=float, default=0, help="with --ray (default 0)")
-    a.add_argument("--force", action="store_true",
-                   help="redo every row (by default a rerun skips the rows already written)")
+    _add_executor_options(a, "rows", "rows already written", "1")
     a.set_defaults(run=animate_command)
+
+
+def _add_executor_options(parser: argparse.ArgumentParser, items: str, done: str,
+                          default_workers: str) -> None:
+    """Where a batch's tasks run (:func:`_executor`) and whether finished ones are redone."""
+    parser.add_argument("--workers", type=int, default=1,
+                        help=f"worker processes (default {default_workers})")
+    parser.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
+                        help=f"run the {items} as Ray tasks: on the cluster at ADDRESS, else "
+                             "RAY_ADDRESS's, else a local Ray "
+                             "(pip install -r requirements-cluster.txt)")
+    parser.add_argument("--cpus-per-task", type=float, default=1, help="with --ray (default 1)")
+    parser.add_argument("--gpus-per-task", type=float, default=0,
+                        help="with --ray (default 0; fractions share a GPU)")
+    parser.add_argument("--force", action="store_true",
+                        help=f"redo every item (by default a rerun skips the {done})")
+
+
+def _executor(args: argparse.Namespace) -> Executor | None:
+    """Ray with ``--ray``, worker processes with ``--workers`` over 1, else ``None``: the
+    command's own default (``animate``: one worker process; ``evaluate``: this process, with
+    per-frame progress)."""
+    from .executors import LocalPool, RayCluster
+
+    if args.workers < 1:
+        raise InputError("--workers must be 1 or more")
+    if args.ray is not None:
+        return RayCluster(args.ray or None, args.cpus_per_task, args.gpus_per_task)
+    return LocalPool(args.workers) if args.workers > 1 else None
 
 
 def _output_folder(path: Path) -> Path:
@@ -79,7 +104,9 @@ def evaluate_command(args: argparse.Namespace) -> int:
     from .runs import evaluate_cross, evaluate_reconstruction, pairs_from_folders
 
     _output_folder(args.report)
-    with tqdm(unit="frame", desc="evaluating") as bar:
+    executor = _executor(args)
+    item = "video" if args.mode == "reconstruction" else "pair"
+    with tqdm(unit="frame" if executor is None else item, desc="evaluating") as bar:
         def progress(what: str, done: int, total: int) -> None:
             if what != bar.desc or done < bar.n:  # the next video or pair
                 bar.reset(total)
@@ -88,7 +115,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
 
         if args.mode == "reconstruction":
             summary = evaluate_reconstruction(_videos(args.videos), args.engine, args.report,
-                                              args.save_frames, progress)
+                                              args.save_frames, progress, executor, args.force)
         else:
             if args.pairs is not None:
                 from .animate import read_pairs
@@ -98,7 +125,8 @@ def evaluate_command(args: argparse.Namespace) -> int:
                 pairs = pairs_from_folders(args.sources, args.driving)
             else:
                 raise InputError("give --pairs CSV, or both --sources DIR and --driving DIR")
-            summary = evaluate_cross(pairs, args.engine, args.report, progress)
+            summary = evaluate_cross(pairs, args.engine, args.report, progress, executor,
+                                     args.force)
     figures = ", ".join(f"{k} {v:.4f}" for k, v in summary["mean"].items() if v is not None)
     skipped = len(summary["skipped"])
     print(f"{args.report / 'report.html'}: {figures or 'no scores'}"
@@ -109,11 +137,9 @@ def evaluate_command(args: argparse.Namespace) -> int:
 def animate_command(args: argparse.Namespace) -> int:
     """Exit code 1 when some rows failed (the others are written)."""
     from .animate import animate
-    from .executors import Executor, LocalPool, RayCluster
 
     _output_folder(args.output)
-    executor: Executor = (LocalPool(args.workers) if args.ray is None else
-                          RayCluster(args.ray or None, args.cpus_per_task, args.gpus_per_task))
+    executor = _executor(args)
     with tqdm(unit="pair", desc="animating") as bar:
         def progress(done: int, total: int) -> None:
             bar.total = total

@@ -3,6 +3,7 @@ row function, the progress bar and the summary are shared."""
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -10,6 +11,7 @@ from typing import Any, Protocol, TypeVar
 
 from ..errors import InputError
 
+logger = logging.getLogger("deepexpo")
 T = TypeVar("T")
 INSTALL_RAY = "--ray needs Ray: pip install -r requirements-cluster.txt"
 
@@ -40,9 +42,10 @@ class LocalPool:
 
 
 class RayCluster:
-    """Each task a Ray task (retried twice when its worker dies), results streamed back with
-    ``ray.wait`` as they finish. ``address`` ``None`` follows ``RAY_ADDRESS`` or starts a local
-    Ray; a Ray already initialised in this process is used as it is."""
+    """Each task a Ray task (retried twice when its worker dies, run by a worker that keeps
+    what it loaded for the next task), results streamed back with ``ray.wait`` as they
+    finish. ``address`` ``None`` follows ``RAY_ADDRESS`` or starts a local Ray; a Ray already
+    initialised in this process is used as it is."""
 
     def __init__(self, address: str | None = None, cpus_per_task: float = 1,
                  gpus_per_task: float = 0) -> None:
@@ -52,7 +55,10 @@ class RayCluster:
             raise InputError(INSTALL_RAY) from None
         self.ray = ray
         self.address = address
-        self.options = {"num_cpus": cpus_per_task, "num_gpus": gpus_per_task, "max_retries": 2}
+        # max_calls 0: a worker runs any number of tasks, GPU tasks too (Ray's default for them
+        # is one task per process), so the engine a worker loaded serves all its tasks
+        self.options = {"num_cpus": cpus_per_task, "num_gpus": gpus_per_task, "max_retries": 2,
+                        "max_calls": 0}
 
     def map_unordered(self, function: Callable[..., T],
                       tasks: Sequence[tuple[Any, ...]]) -> Iterator[T]:
@@ -60,7 +66,10 @@ class RayCluster:
             return
         ray = self.ray
         if not ray.is_initialized():
-            ray.init(address=self.address, include_dashboard=False, log_to_driver=False)
+            # Ray's own notices (its start, its token) only with -v: they are not ours to show
+            level = logging.INFO if logger.isEnabledFor(logging.INFO) else logging.ERROR
+            ray.init(address=self.address, include_dashboard=False, log_to_driver=False,
+                     logging_level=level)
         remote = ray.remote(**self.options)(function)
         pending = [remote.remote(*task) for task in tasks]
         while pending:

@@ -1,13 +1,20 @@
 """Evaluation runs (DeepExpr's ``run.py`` modes): self-reenactment ("reconstruction") of test
 videos against their real frames, with a still-source baseline, and cross-reenactment of
-source/driver pairs. Each writes ``metrics.json`` and an HTML report into a folder."""
+source/driver pairs. Each writes ``metrics.json`` and an HTML report into a folder.
+
+Each video or pair is one task, scored here or on an executor (:mod:`.executors`: worker
+processes, a Ray cluster); its scores are cached in ``REPORT/scores/`` as it finishes, so an
+interrupted run, rerun, continues where it stopped."""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterable
+import os
+import zipfile
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,12 +23,14 @@ import numpy as np
 from ..errors import DeepExPoError, NoFaceError
 from ..io.images import read_image, write_image
 from ..io.output import atomic_output
+from ..io.remote import local_copy
 from ..io.video import is_video, iter_frames, probe_video
 from ..pipeline import TransferPipeline
 from . import metrics
 from .animate import check_pair
+from .executors import Executor
 from .report import write_report
-from .scorer import DlibScorer, ScoredFace
+from .scorer import DlibScorer, ScoredFace, shared_scorer
 
 logger = logging.getLogger(__name__)
 #: Cross-reenactment's per-frame scores: identity against the source, shape against the driver.
@@ -62,6 +71,8 @@ class Curves:
         if the target never blinks."""
         t, o = np.asarray(self.target["eyes"]), np.asarray(self.output["eyes"])
         both = np.isfinite(t) & np.isfinite(o)
+        if not both.any():  # no frame where dlib found both faces (nor a NaN-median warning)
+            return None
         closed = both & (t < 0.65 * np.nanmedian(t))
         if not closed.any():
             return None
@@ -79,6 +90,32 @@ class Scored:
     samples: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
     frames: int = 0
     found: int = 0
+    engine: str = ""  # the engine that rendered it (what ``auto`` chose on its worker)
+
+    def save(self, path: Path) -> None:
+        """Into an ``.npz`` of arrays and a JSON string (nothing pickled), written atomically."""
+        meta = {"name": self.name, "engine": self.engine, "frames": self.frames,
+                "found": self.found, "rows": self.rows, "baseline": self.baseline,
+                "target": self.curves.target, "output": self.curves.output,
+                "samples": len(self.samples)}
+        images = {f"{side}_{i}": image for i, pair in enumerate(self.samples)
+                  for side, image in zip(("target", "output"), pair, strict=True)}
+        with atomic_output(path) as partial:
+            np.savez(partial, meta=np.array(json.dumps(meta)), **images)
+
+    @classmethod
+    def load(cls, path: Path) -> Scored | None:
+        """What :meth:`save` wrote, or ``None`` where there is no such whole file."""
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                meta = json.loads(str(data["meta"]))
+                samples = [(data[f"target_{i}"], data[f"output_{i}"])
+                           for i in range(meta["samples"])]
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+            return None
+        return cls(meta["name"], meta["rows"], meta["baseline"],
+                   Curves(meta["target"], meta["output"]), samples, meta["frames"],
+                   meta["found"], meta["engine"])
 
 
 def _first_face(pipeline: TransferPipeline, path: Path) -> np.ndarray:
@@ -137,20 +174,18 @@ def _reconstruction_scores(output: np.ndarray, out_face: ScoredFace | None, real
 
 
 def evaluate_reconstruction(videos: Iterable[Path], engine: str, report: Path,
-                            save_frames: bool = False,
-                            progress: Progress | None = None) -> dict:
-    """Score every video, write ``report/metrics.json`` and ``report/report.html``."""
-    pipeline, scorer = TransferPipeline(engine), DlibScorer()
+                            save_frames: bool = False, progress: Progress | None = None,
+                            executor: Executor | None = None, force: bool = False) -> dict:
+    """Score every video (here, or one task per video on ``executor``), write
+    ``report/metrics.json`` and ``report/report.html``. Videos scored by an earlier run into
+    ``report`` are read from its cache unless ``force``."""
     frames_dir = report / "png" if save_frames else None
-    results: list[Scored] = []
-    skipped: list[dict] = []
-    for video in map(Path, videos):
-        scored = _attempt(skipped, {"video": str(video)}, reconstruct, pipeline, scorer, video,
-                          frames_dir, progress)
-        if scored is not None:
-            results.append(scored)
+    items = [({"video": str(video)}, (Path(video), frames_dir)) for video in videos]
+    scored, skipped = _score_all(reconstruct, "videos", items, engine, report, executor, force,
+                                 progress)
+    results = [s for _, s in scored]
     summary = {
-        "engine": pipeline.engine.name,
+        "engine": _engine_name(results, engine),
         "videos": [{"name": r.name, "frames": r.frames, **metrics.mean(r.rows)} for r in results],
         "mean": metrics.mean([row for r in results for row in r.rows]),
         "baseline": metrics.mean([row for r in results for row in r.baseline]),
@@ -199,39 +234,113 @@ def cross(pipeline: TransferPipeline, scorer: DlibScorer, source_path: str | Pat
 
 
 def evaluate_cross(pairs: Iterable[tuple[str | Path, str | Path]], engine: str, report: Path,
-                   progress: Progress | None = None) -> dict:
-    pipeline, scorer = TransferPipeline(engine), DlibScorer()
-    results: list[Scored] = []
-    rows: list[dict] = []
-    skipped: list[dict] = []
-    for source, driving in pairs:
-        scored = _attempt(skipped, {"source": str(source), "driving": str(driving)}, cross,
-                          pipeline, scorer, source, driving, progress)
-        if scored is None:
-            continue
-        results.append(scored)
-        mean = metrics.mean(scored.rows, CROSS_KEYS)
-        rows.append({"source": str(source), "driving": str(driving), **mean,
-                     **scored.curves.correlations(), "blink": scored.curves.blink(),
-                     "face_rate": scored.found / max(scored.frames, 1)})
+                   progress: Progress | None = None, executor: Executor | None = None,
+                   force: bool = False) -> dict:
+    """Score every pair (here, or one task per pair on ``executor``), write the report; pairs
+    scored by an earlier run into ``report`` are read from its cache unless ``force``."""
+    items = [({"source": str(source), "driving": str(driving)}, (source, driving))
+             for source, driving in pairs]
+    scored, skipped = _score_all(cross, "pairs", items, engine, report, executor, force,
+                                 progress)
+    rows = [{**item, **metrics.mean(s.rows, CROSS_KEYS), **s.curves.correlations(),
+             "blink": s.curves.blink(), "face_rate": s.found / max(s.frames, 1)}
+            for item, s in scored]
     keys = (*CROSS_KEYS, *(f"r_{k}" for k in metrics.SIGNALS), "blink", "face_rate")
-    summary = {"engine": pipeline.engine.name, "pairs": rows, "mean": metrics.mean(rows, keys),
-               "skipped": skipped}
+    results = [s for _, s in scored]
+    summary = {"engine": _engine_name(results, engine), "pairs": rows,
+               "mean": metrics.mean(rows, keys), "skipped": skipped}
     _write(report, summary, results, "cross-reenactment")
     return summary
 
 
-def _attempt(skipped: list[dict], item: dict, score: Callable[..., Scored], *args: object
-             ) -> Scored | None:
-    """``score(*args)``, or ``None`` with ``item`` and the reason added to ``skipped`` where
-    the item cannot be read (a damaged video, a file that is no image, no face): one bad item
-    does not cost the whole run its report."""
+@dataclass(frozen=True)
+class ItemOutcome:
+    """What a task sends back: the item's scores, or why it was skipped."""
+
+    index: int
+    scored: Scored | None
+    error: str | None = None
+
+
+def _score_item(index: int, score: Callable[..., Scored], engine: str,
+                inputs: tuple[object, ...], cache: Path,
+                progress: Progress | None = None) -> ItemOutcome:
+    """In a worker (or here): one item scored and cached, or the reason it cannot be read (a
+    damaged video, a file that is no image, no face) as text. The engine and dlib load once
+    per process and serve every task it runs; a failure to load them ends the run."""
+    from .. import get_pipeline
+
+    pipeline, scorer = get_pipeline(engine), shared_scorer()
     try:
-        return score(*args)
+        with contextlib.ExitStack() as stack:  # URLs read from local copies
+            files = [stack.enter_context(local_copy(i)) if isinstance(i, str) else i
+                     for i in inputs]
+            scored = score(pipeline, scorer, *files, progress)
     except DeepExPoError as exc:
-        logger.warning("skipped %s: %s", ", ".join(Path(v).name for v in item.values()), exc)
-        skipped.append({**item, "error": str(exc)})
+        return ItemOutcome(index, None, str(exc))
+    scored.engine = pipeline.engine.name
+    scored.save(cache)
+    return ItemOutcome(index, scored)
+
+
+def _cache_path(report: Path, score: Callable[..., Scored], engine: str, item: dict,
+                inputs: tuple[object, ...]) -> Path:
+    """Where an item's scores are cached: named by the item's files, and keyed by what was
+    scored, with which engine and options, and the inputs' sizes and times, so a changed input
+    is scored again."""
+    stats = [(s.st_size, s.st_mtime_ns) if (s := _stat(i)) else None for i in inputs]
+    key = json.dumps([score.__name__, engine, [str(i) for i in inputs], stats])
+    stem = "-".join(Path(value).stem for value in item.values())[:120]  # a file name's room
+    return report / "scores" / f"{stem}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.npz"
+
+
+def _stat(path: object) -> os.stat_result | None:
+    try:
+        return os.stat(str(path)) if path else None
+    except OSError:
         return None
+
+
+def _score_all(score: Callable[..., Scored], what: str,
+               items: Sequence[tuple[dict, tuple[object, ...]]], engine: str, report: Path,
+               executor: Executor | None, force: bool, progress: Progress | None
+               ) -> tuple[list[tuple[dict, Scored]], list[dict]]:
+    """Every item scored: read from the cache, here with per-frame ``progress``, or as tasks
+    on ``executor`` with per-item progress (``what`` they are). The scored items and the
+    skipped ones (each with its error), in the items' order."""
+    results: dict[int, Scored] = {}
+    tasks = []
+    for index, (item, inputs) in enumerate(items):
+        cache = _cache_path(report, score, engine, item, inputs)
+        cached = None if force else Scored.load(cache)
+        if cached is not None:
+            results[index] = cached
+        else:
+            tasks.append((index, score, engine, inputs, cache))
+    errors: dict[int, str] = {}
+    if executor is None:
+        outcomes: Iterable[ItemOutcome] = (_score_item(*task, progress) for task in tasks)
+    else:
+        outcomes = executor.map_unordered(_score_item, tasks)
+        if progress is not None:
+            progress(what, len(results), len(items))
+    for outcome in outcomes:
+        if outcome.scored is not None:
+            results[outcome.index] = outcome.scored
+        else:
+            errors[outcome.index] = str(outcome.error)
+            item = items[outcome.index][0]
+            logger.warning("skipped %s: %s", ", ".join(Path(v).name for v in item.values()),
+                           outcome.error)
+        if executor is not None and progress is not None:
+            progress(what, len(results) + len(errors), len(items))
+    return ([(items[i][0], results[i]) for i in sorted(results)],
+            [{**items[i][0], "error": errors[i]} for i in sorted(errors)])
+
+
+def _engine_name(results: list[Scored], engine: str) -> str:
+    """The engines that rendered the results (``engine`` as asked where none did)."""
+    return ", ".join(sorted({r.engine for r in results})) or engine
 
 
 def _write(report: Path, summary: dict, results: list[Scored], kind: str) -> None:

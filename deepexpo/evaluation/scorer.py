@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 
 import cv2
 import numpy as np
@@ -128,3 +128,9 @@ class DlibScorer:
         offsets = [o for o in (_iris_offset(gray, points[i]) for i in _EYES) if np.isfinite(o)]
         gaze = float(np.mean(offsets)) if offsets else float("nan")
         return ScoredFace(points, embedding, (image.shape[0], image.shape[1]), gaze)
+
+
+@cache
+def shared_scorer() -> DlibScorer:
+    """One scorer per process: a worker loads dlib's models once for all the tasks it runs."""
+    return DlibScorer()
