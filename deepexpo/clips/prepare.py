@@ -200,14 +200,15 @@ class _FaceFinder:
     """A raw frame's faces as :class:`Sighting` s; the too small ones left out and counted."""
 
     def __init__(self, landmarker: str, options: ClipOptions):
-        self._name, self._landmarker = landmarker, None
+        self._name = landmarker
+        self._landmarker: Landmarker | None = None  # made for the first frame to look at
         self.smallest = options.smallest_box
 
     def __call__(self, frame_index: int, frame: np.ndarray) -> tuple[list[Sighting], bool]:
         """The frame's faces large enough, and whether it had any too small."""
         if self._landmarker is None:
             self._landmarker = create_landmarker(self._name)
-        landmarker: Landmarker = self._landmarker
+        landmarker = self._landmarker
         sightings = []
         small = False
         for face in landmarker.detect_all(frame):
