@@ -16,7 +16,7 @@ import pytest
 import deepexpo
 from deepexpo.cli import main
 from deepexpo.clips import ClipOptions, prepare_videos
-from deepexpo.clips.segments import PersonTracker, Sighting
+from deepexpo.clips.segments import PersonTracker, PictureArea, Sighting
 from deepexpo.errors import InputError
 from deepexpo.evaluation.scorer import DlibScorer
 from deepexpo.face.crop import FaceCrop
@@ -107,6 +107,8 @@ def test_a_scene_cut_splits_a_person_into_segments(tmp_path):
     index = _index(clips)
     assert [(c["path"], c["frames"]) for c in index["clips"]] == [
         ("joined_0_0.mp4", len(first)), ("joined_0_1.mp4", len(second))]
+    # d0's black bar (its last 27 rows, there in every frame of its shot) is left out
+    assert index["clips"][0]["box"][3] <= 485 < index["clips"][1]["box"][3]
     # a rerun finds both clips whole: nothing is read or written again
     stamps = {p.name: p.stat().st_mtime_ns for p in clips.glob("*.mp4")}
     [summary] = prepare_videos(raw, clips)
@@ -120,6 +122,24 @@ def test_a_scene_cut_splits_a_person_into_segments(tmp_path):
     assert probe_video(clips / "joined_0_1.mp4").frame_count == len(second)
     with pytest.raises(InputError, match="holds 256 px clips: use --size 256"):
         prepare_videos(raw, clips, ClipOptions(size=512))
+
+
+def test_each_person_gets_their_own_clips(tmp_path):
+    """Two people side by side (two shared clips put together): a clip of each, its box on
+    their half of the frame."""
+    def half(path: str) -> list[np.ndarray]:
+        return [cv2.resize(f, (360, 360), interpolation=cv2.INTER_AREA)
+                for f in read_frames(shared_sample(path))[:40]]
+
+    raw = tmp_path / "raw"
+    _write(raw / "pair.mp4", [np.hstack(pair) for pair in zip(half("driving/d0.mp4"),
+                                                                half("driving/d19.mp4"))])
+    [summary] = prepare_videos(raw, tmp_path / "clips")
+    assert [(c.path, c.frames) for c in summary.clips] == [("pair_0_0.mp4", 40),
+                                                           ("pair_1_0.mp4", 40)]
+    left, right = (c.box for c in summary.clips)
+    assert left[2] <= 370 and right[0] >= 350  # each on their own half
+    assert left[3] <= 342 < right[3]  # d0's black bar, on the left only, is left out
 
 
 @pytest.fixture(scope="module")
@@ -155,6 +175,17 @@ def test_a_folder_with_one_bad_video_writes_the_others_and_exits_1(small_face_vi
     assert "broken.mp4: cannot read video 'broken.mp4'" in out
     assert "1 clips from 1 of 2 videos" in out
     assert [c["source"] for c in _index(tmp_path / "c")["clips"]] == ["far.mp4"]
+
+
+def test_an_interrupted_run_leaves_nothing_under_a_clips_name(small_face_video, tmp_path):
+    def progress(done: int, total: int) -> None:
+        if done > 0.75 * total:  # the second reading, halfway through the clip
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        prepare_videos(small_face_video.parent, tmp_path / "c", ClipOptions(min_box=64),
+                       progress)
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]
 
 
 @pytest.fixture(scope="module")
@@ -214,10 +245,32 @@ def test_people_are_followed_by_overlap_and_split_by_drift_cuts_and_gaps():
                         (2, 0, 14, 19)]
 
 
-def test_a_steady_box_holds_every_frames_crop_and_stays_in_the_frame():
+def _picture(width: int, height: int, x0: int = 0) -> PictureArea:
+    frame = np.zeros((height, width, 3), np.uint8)
+    frame[:, x0:] = 100
+    area = PictureArea()
+    area.add(frame)
+    return area
+
+
+def test_a_steady_box_holds_every_frames_crop_and_stays_in_the_picture():
     tracker = PersonTracker()
     for frame in range(4):
         tracker.add(frame, [_sighting(frame, 10.0 * frame - 30)])
     [segment] = tracker.finish()
-    assert segment.box(1000, 1000) == (0, 85, 130, 215)  # side 100 + 30 of motion, moved in
-    assert segment.box(120, 1000) == (0, 90, 120, 210)  # no larger than the frame
+    assert segment.box(_picture(1000, 1000)) == (0, 85, 130, 215)  # 100 + 30 of motion, moved in
+    assert segment.box(_picture(120, 1000)) == (0, 90, 120, 210)  # no larger than the frame
+    assert segment.box(_picture(120, 1000, 10)) == (10, 95, 120, 205)  # nor than its picture
+
+
+def test_the_picture_area_leaves_out_black_bars():
+    area = PictureArea()
+    frame = np.zeros((100, 160, 3), np.uint8)
+    frame[10:90, 20:140] = 60  # a letterboxed and pillarboxed picture...
+    frame[95, 5] = 12  # ... with compression noise in its bars
+    frame[30:40, 80:140, 1] = 200  # and a green right side with a bar of its own
+    frame[80:90, 80:140] = 0
+    area.add(frame)
+    area.add(np.zeros_like(frame))  # a black frame (a fade) takes nothing away
+    assert area.box() == (20, 10, 140, 90)
+    assert area.box((90, 0, 160, 100)) == (20, 10, 140, 80)  # the right side's rows

@@ -25,7 +25,7 @@ from ..face.landmarks import DEFAULT_LANDMARKER, FaceBox, Landmarker, create_lan
 from ..io.output import atomic_output
 from ..io.video import VIDEO_SUFFIXES, Mp4Writer, VideoInfo, iter_frames, probe_video
 from .index import ClipRecord, ClipsIndex
-from .segments import PersonTracker, SceneCuts, Segment, Sighting, box_crop
+from .segments import PersonTracker, PictureArea, SceneCuts, Segment, Sighting, box_crop
 
 logger = logging.getLogger(__name__)
 
@@ -228,9 +228,13 @@ def _prepare(info: VideoInfo, source: str, output: Path, options: ClipOptions,
              finder: _FaceFinder, summary: VideoSummary, advance: Callable[[int], None]) -> None:
     """One video's segments found, then its clips written (or kept, where already whole)."""
     tracker, cuts = PersonTracker(), SceneCuts()
+    shots: list[tuple[int, PictureArea]] = []  # each shot's first frame and picture area
     faces = 0
     for frame_index, frame in enumerate(iter_frames(info, RAW_VIDEO_LIMITS)):
         cut = cuts(frame)
+        if cut or not shots:
+            shots.append((frame_index, PictureArea()))
+        shots[-1][1].add(frame)
         sightings, small = finder(frame_index, frame)
         summary.cuts += cut
         summary.small_frames += small and not sightings
@@ -254,7 +258,8 @@ def _prepare(info: VideoInfo, source: str, output: Path, options: ClipOptions,
     if not long:
         raise InputError(f"no face in '{source}' stays {options.min_frames} frames in one "
                          f"shot ({len(segments)} shorter segments)")
-    planned = [(segment, _record(info, source, segment, options)) for segment in long]
+    planned = [(segment, _record(info, source, segment, _shot_area(shots, segment.first)))
+               for segment in long]
     to_write = []
     for segment, record in planned:
         if _is_whole(output / record.path, record.frames):
@@ -265,11 +270,15 @@ def _prepare(info: VideoInfo, source: str, output: Path, options: ClipOptions,
     summary.clips = [record for _, record in planned]
 
 
-def _record(info: VideoInfo, source: str, segment: Segment, options: ClipOptions) -> ClipRecord:
+def _shot_area(shots: list[tuple[int, PictureArea]], frame: int) -> PictureArea:
+    """The picture area of the shot ``frame`` is in (a segment never spans a cut)."""
+    return next(area for first, area in reversed(shots) if first <= frame)
+
+
+def _record(info: VideoInfo, source: str, segment: Segment, picture: PictureArea) -> ClipRecord:
     stem = Path(source).stem
     name = Path(source).parent / f"{stem}_{segment.person}_{segment.index}.mp4"
-    return ClipRecord(name.as_posix(), source, segment.frames, info.fps,
-                      segment.box(*info.size))
+    return ClipRecord(name.as_posix(), source, segment.frames, info.fps, segment.box(picture))
 
 
 def _write_clips(info: VideoInfo, output: Path, size: int,
@@ -300,9 +309,10 @@ def _write_clips(info: VideoInfo, output: Path, size: int,
         if open_clips:
             raise InputError(f"'{info.path.name}' gave fewer frames on its second reading")
         advance(max(0, info.frame_count - (last + 1)))
-    finally:
-        for stack, _, _ in open_clips.values():  # cut short: nothing left under their names
-            stack.__exit__(RuntimeError, RuntimeError("cut short"), None)
+    except BaseException as exc:  # cut short (interrupted, say): nothing left under their names
+        for stack, _, _ in open_clips.values():
+            stack.__exit__(type(exc), exc, exc.__traceback__)
+        raise
 
 
 def _is_whole(path: Path, frames: int) -> bool:

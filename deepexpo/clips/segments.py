@@ -50,6 +50,42 @@ class SceneCuts:
             previous, hist, cv2.HISTCMP_BHATTACHARYYA) > self.threshold
 
 
+class PictureArea:
+    """Fed each frame of a shot (:meth:`add`), the part of a region that is picture
+    (:meth:`box`): the black bars of a letterboxed or pillarboxed video (or of one side of a
+    composited frame), rows or columns dark in every frame, left out, so no clip is trained
+    on them."""
+
+    #: Brightest value (of any channel) a bar's pixel reaches, compression noise included.
+    DARK = 24
+    #: A row (column) is picture where this much of it is not dark: a bar's few noisy
+    #: pixels, or the edge of the next picture in a composite, do not make it picture.
+    PICTURE = 0.1
+
+    def __init__(self) -> None:
+        self._brightest: np.ndarray | None = None  # each pixel's brightest value so far
+
+    def add(self, frame: np.ndarray) -> None:
+        brightest = frame.max(axis=2)
+        self._brightest = brightest if self._brightest is None else np.maximum(
+            self._brightest, brightest)
+
+    def box(self, region: tuple[int, int, int, int] | None = None) -> tuple[int, int, int, int]:
+        """``(x0, y0, x1, y1)``: the picture around ``region`` (same form; by default the
+        whole frame): the rows not dark throughout in the region's columns, and the columns not
+        dark throughout in its rows (see :attr:`PICTURE`). The whole frame where it is dark
+        throughout."""
+        assert self._brightest is not None, "no frame added"
+        h, w = self._brightest.shape
+        x0, y0, x1, y1 = region or (0, 0, w, h)
+        seen = self._brightest > self.DARK
+        rows = np.flatnonzero(seen[:, max(x0, 0):max(x1, 1)].mean(axis=1) > self.PICTURE)
+        cols = np.flatnonzero(seen[max(y0, 0):max(y1, 1)].mean(axis=0) > self.PICTURE)
+        if not len(rows) or not len(cols):
+            return 0, 0, w, h
+        return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+
+
 def upright_square(crop: FaceCrop) -> FaceBox:
     """The axis-aligned square of ``crop``'s centre and side (its tilt left out)."""
     (cx, cy), half = crop.centre, crop.side / 2
@@ -87,16 +123,19 @@ class Segment:
     def frames(self) -> int:
         return self.last - self.first + 1
 
-    def box(self, width: int, height: int) -> tuple[int, int, int, int]:
+    def box(self, picture: PictureArea) -> tuple[int, int, int, int]:
         """The segment's steady box ``(x0, y0, x1, y1)`` in whole pixels: the square holding
-        every frame's crop at their median side, no larger than the frame and moved inside it."""
+        every frame's crop at their median side, no larger than the shot's picture around it
+        and moved inside it."""
         centres = np.array([s.crop.centre for s in self.sightings])
         side = float(np.median([s.crop.side for s in self.sightings]))
         lo, hi = centres.min(axis=0) - side / 2, centres.max(axis=0) + side / 2
-        centre = (lo + hi) / 2
-        whole = int(min(round(float((hi - lo).max())), width, height))
-        x0 = int(np.clip(round(centre[0] - whole / 2), 0, width - whole))
-        y0 = int(np.clip(round(centre[1] - whole / 2), 0, height - whole))
+        centre, whole = (lo + hi) / 2, round(float((hi - lo).max()))
+        square = np.r_[np.floor(centre - whole / 2), np.ceil(centre + whole / 2)].astype(int)
+        ax0, ay0, ax1, ay1 = picture.box(tuple(square))
+        whole = min(whole, ax1 - ax0, ay1 - ay0)
+        x0 = int(np.clip(round(centre[0] - whole / 2), ax0, ax1 - whole))
+        y0 = int(np.clip(round(centre[1] - whole / 2), ay0, ay1 - whole))
         return x0, y0, x0 + whole, y0 + whole
 
 
