@@ -6,6 +6,7 @@ Python API::
     out = deepexpo.transfer_image(source, driving)              # RGB arrays in and out
     deepexpo.transfer_video(source, "driving.mp4", "out.mp4")   # writes an mp4
     deepexpo.reenact_video("talk.mp4", "driving.mp4", "out.mp4")  # a source video, driven
+    deepexpo.prepare_videos("raw/", "clips/")                   # training clips of each face
     out = deepexpo.transfer_image(group, driving, face="all")   # every face of a group photo
     edit = deepexpo.ExpressionEdit.emotion("happy")             # with get_pipeline().edit_image
 
@@ -115,6 +116,22 @@ def reenact_video(
                                               driving_face=FaceChoice.parse(driving_face))
 
 
+def prepare_videos(
+    input_path: str | os.PathLike,
+    output_dir: str | os.PathLike,
+    size: int = 256,
+    min_frames: int = 25,
+    min_box: int | None = None,
+) -> list:
+    """Cut the raw videos under ``input_path`` into face-cropped clips of one person each in
+    ``output_dir``, with their ``clips.json``, for training the neural engine (see
+    :mod:`deepexpo.clips`); each video's :class:`~deepexpo.clips.VideoSummary`."""
+    from .clips import ClipOptions
+    from .clips import prepare_videos as prepare
+
+    return prepare(input_path, output_dir, ClipOptions(size, min_box, min_frames))
+
+
 __all__ = [
     "EMOTIONS",
     "REGIONS",
@@ -126,6 +143,7 @@ __all__ = [
     "MotionOptions",
     "NoFaceError",
     "get_pipeline",
+    "prepare_videos",
     "reenact_video",
     "transfer_image",
     "transfer_video",

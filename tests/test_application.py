@@ -72,8 +72,10 @@ def test_every_command_registers_itself():
     from deepexpo.cli import _parser
 
     parser = _parser()
-    assert "{transfer,edit,generate,train,evaluate,animate,download}" in parser.format_usage()
-    assert len(COMMANDS) == 6  # evaluation adds two
+    assert ("{transfer,edit,generate,prepare-videos,train,evaluate,animate,download}"
+            in parser.format_usage())
+    assert len(COMMANDS) == 7  # evaluation adds two
     for argv in (["transfer", "--source", "a", "--driving", "b", "--output", "c"],
-                 ["download", "neural"], ["train", "fusion", "--data", "d"]):
+                 ["download", "neural"], ["train", "fusion", "--data", "d"],
+                 ["prepare-videos", "--input", "raw", "--output", "clips"]):
         assert callable(parser.parse_args(argv).run)

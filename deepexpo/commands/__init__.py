@@ -4,8 +4,8 @@ arguments returning the exit code, or None for 0); :data:`COMMANDS` lists them i
 ``--help`` shows them. A new command is a new module, named here."""
 
 from ..evaluation import commands as evaluation
-from . import download, edit, generate, train, transfer
+from . import download, edit, generate, prepare_videos, train, transfer
 
-COMMANDS = (transfer, edit, generate, train, evaluation, download)
+COMMANDS = (transfer, edit, generate, prepare_videos, train, evaluation, download)
 
 __all__ = ["COMMANDS"]
