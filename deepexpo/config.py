@@ -51,6 +51,9 @@ class WarpConfig:
     # An eye shut past this fraction of its opening has the line where its lids meet softened
     # (render/lids.py).
     seam_below: float = 0.25
+    # An upper lid lowered by more than this fraction of the eye's opening is redrawn with
+    # its own lashes and skin texture instead of the warp's stretch of them (render/lids.py).
+    lid_redrawn_above: float = 0.25
     # The dense map is evaluated on a grid with this many cells per outer-eye-corner distance
     # and upsampled bilinearly: the field is piecewise linear, so little is lost, and the cost
     # no longer grows with the photo's resolution.

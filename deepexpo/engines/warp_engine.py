@@ -28,7 +28,7 @@ from ..motion.rigid import rotation_angle, rotation_power
 from ..motion.silhouette import inside
 from ..motion.state import FaceMotion, HeadPose
 from ..render.iris import carry_iris
-from ..render.lids import soften_seam
+from ..render.lids import draw_closing_lid, soften_seam
 from ..render.mesh_warp import backward_map, remap_region
 from ..render.mouth import fill_mouth
 from .base import TransferEngine
@@ -229,6 +229,13 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                            source.xy[lid.iris[0]], radius)
         out = remap_region(source.image, source.region, source_xy)
         for lid, was, now in shut:
+            lowered = _lid_lowered(lid, source.motion.canonical, target.canonical, was)
+            if lowered > cfg.lid_redrawn_above:
+                draw_closing_lid(out, source.image, source_xy, source.region,
+                                 target_xy[np.r_[lid.upper, lid.corners]],
+                                 src_xy[np.r_[lid.upper, lid.corners]],
+                                 np.r_[lid.gaps(source.xy), 0.0, 0.0], lowered,
+                                 source.motion.pose.scale / target.pose.scale)
             if now < cfg.seam_below * was:
                 margin = target_xy[np.r_[lid.upper, lid.corners]]
                 soften_seam(out, margin, float(np.ptp(target_xy[lid.outline, 0])))
@@ -262,6 +269,17 @@ def _lid_edges(source: WarpSource, shut: list[tuple[Eyelid, float, float]],
         xy[lid.upper] += closed * above * opening * up
         xy[lid.lower] -= closed * above * opening * up
     return xy
+
+
+def _lid_lowered(lid: Eyelid, source: np.ndarray, target: np.ndarray, opening: float) -> float:
+    """How far the upper lid comes down over the eye from ``source`` to ``target``
+    (canonical landmarks), as a fraction of the eye's ``opening`` (a lower lid that rises, in
+    a smile, is no closing upper lid)."""
+    if opening <= 1e-9:
+        return 0.0
+    down = (target[lid.upper, 1] - source[lid.upper, 1]).mean() \
+        - (target[lid.corners, 1] - source[lid.corners, 1]).mean()
+    return float(np.clip(down / opening, 0.0, 1.0))
 
 
 #: A turn (radians) below which a head counts as not turning.
