@@ -67,6 +67,9 @@ class WarpConfig:
     # ... from the driver when the source mouth is closed (below this opening); an open one
     # parts its own teeth.
     mouth_closed_below: float = 0.13
+    # An opening closed mouth's inner lip is taken from this fraction of each lip's thickness
+    # inside it: the dark line where closed lips meet would rim the opening.
+    lip_edge_inside: float = 0.2
     # The soft edge of the filled opening, as a fraction of the mouth's width (the same look
     # at any resolution).
     mouth_feather: float = 0.015

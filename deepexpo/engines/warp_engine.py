@@ -15,6 +15,7 @@ import numpy as np
 
 from ..config import WARP, WarpConfig
 from ..face.canonical import canonical_face
+from ..face.measure import mouth_opening
 from ..face.landmarks import FaceLandmarks
 from ..face.territory import Territory, TerritoryMask
 from ..face.topology import TOPOLOGY
@@ -192,6 +193,12 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         for lid in eyelids():
             eye = np.r_[lid.outline, lid.lid]
             keep[eye] = posed[eye] > cfg.min_eye_facing
+        # The inner lips' (their corners apart, where the lips fold) too, by how the head
+        # faces (down to the same slant as the rest of the face): an open mouth's mesh turns
+        # the triangles between them over, which would leave the inner lip out and the
+        # opening's edge to chance.
+        lips = np.r_[canon.inner_lip_upper, canon.inner_lip_lower]
+        keep[lips] = posed[lips] > cfg.min_facing
         # So would points outside the outline, in either pose.
         keep &= inside(target_xy, target_xy[source.outline])
         keep[anchored] = True
@@ -203,6 +210,7 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         shut = [(lid, lid.opening(source.motion.canonical), lid.opening(target.canonical))
                 for lid in eyelids()]
         src_xy = _lid_edges(source, shut, cfg.lid_edge_above)
+        _lip_edges(src_xy, target_xy, cfg)
         src = np.r_[src_xy[keep], source.head_ring, source.still_points]
         dst = np.r_[target_xy[keep], head_xy, source.still_points]
         # Where the map folds, the nearer surface shows: the face over the head around it,
@@ -269,6 +277,36 @@ def _lid_edges(source: WarpSource, shut: list[tuple[Eyelid, float, float]],
         xy[lid.upper] += closed * above * opening * up
         xy[lid.lower] -= closed * above * opening * up
     return xy
+
+
+def _lip_edges(src_xy: np.ndarray, target_xy: np.ndarray, cfg: WarpConfig) -> None:
+    """Move (in place) the source positions of a closed mouth's inner-lip landmarks into
+    its lips, ``cfg.lip_edge_inside`` of each lip's thickness, as far as the mouth opens:
+    on a closed mouth they lie on the dark line where the lips meet, which an opening warp
+    would stretch into a dark rim all round the opening (its pixels now lie inside the
+    filled opening)."""
+    canon = canonical_face()
+    was = mouth_opening(src_xy)
+    opened = mouth_opening(target_xy) - was
+    if opened < cfg.mouth_fill_threshold or was >= cfg.mouth_closed_below:
+        return  # (an open mouth's own teeth are parted along its inner lip: kept as they are)
+    amount = cfg.lip_edge_inside * min(1.0, opened / (2 * cfg.mouth_fill_threshold))
+    outer = canon.lip_loops[0]
+    corners_y = canon.points[canon.mouth_corners, 1].mean()
+    outer_corners = outer[[np.argmin(canon.points[outer, 0]), np.argmax(canon.points[outer, 0])]]
+    # The corners too, towards the lips' outer corners: the dark fold there would draw dark
+    # wedges at the corners of the opening.
+    for inner, side, k in (
+            (canon.inner_lip_upper, outer[canon.points[outer, 1] < corners_y], 1.0),
+            (canon.inner_lip_lower, outer[canon.points[outer, 1] > corners_y], 1.0),
+            (canon.mouth_corners, outer_corners, _CORNER_INSIDE)):
+        nearest = side[np.abs(src_xy[inner, None, 0] - src_xy[None, side, 0]).argmin(axis=1)]
+        src_xy[inner] += k * amount * (src_xy[nearest] - src_xy[inner])
+
+
+#: The corners' fold runs out to the lips' outer corners: they are taken from this many
+#: times further along it than the lips' inner edge is taken into them.
+_CORNER_INSIDE = 3.0
 
 
 def _lid_lowered(lid: Eyelid, source: np.ndarray, target: np.ndarray, opening: float) -> float:

@@ -69,13 +69,14 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     at_margin = np.c_[np.interp(xs, margin_xy[:, 0], margin_from[:, 0]),
                       np.interp(xs, margin_xy[:, 0], margin_from[:, 1])]
     at_top = _column_sample(view, top - box.y0)
-    # The lash line, found in the source above the margin's points (they may lie on the
-    # eye, below it): per column, from its darkest row up to where the skin comes back.
+    # The lash line, found in the source around the margin's points (they may lie on it, or
+    # on the eye below it): from its darkest row up to where the skin comes back.
     low, high = _lash_line(image, at_margin, float(open_gap.max()))
     lash = high - low
     # The skin above it, as high across the lid (a fold that changed from column to column
     # would draw vertical stripes).
-    band = np.full(len(xs), max(float(np.median(at_margin[:, 1] - at_top[:, 1] - high)), 1.0))
+    band = np.full(len(xs), max(float(np.median(at_margin[:, 1] - at_top[:, 1] - high)),
+                                0.3 * float(open_gap.max()), 1.0))
     lash_rise = (lash / scale)[None, :]
     inside = (rise >= -0.5 * lash_rise - 0.5) & (rise <= height[None, :]) \
         & (height[None, :] >= 1.0)
@@ -135,30 +136,26 @@ def _column_sample(view: np.ndarray, rows: np.ndarray) -> np.ndarray:
 
 def _lash_line(image: np.ndarray, margin: np.ndarray, gap: float
                ) -> tuple[np.ndarray, np.ndarray]:
-    """Per column, how far above the points ``margin`` (source pixels) the lash line begins
-    (its darkest row) and ends (a third of the way back from it to the skin above), smoothed
-    along the lid."""
+    """How far above the points ``margin`` (source pixels) the lash line begins (its darkest
+    row) and ends (a third of the way back from it to the skin above), per column: the rows
+    are read across the eye's width (the median of its columns), so the iris, dark too but
+    in a few columns only, is not taken for it."""
     below, span = max(1, int(round(0.3 * gap))), max(4, int(round(1.2 * gap)))
     steps = np.arange(-below, span, dtype=np.float32)
     gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
     profile = cv2.remap(gray, np.repeat(margin[None, :, 0], len(steps), 0).astype(np.float32),
                         (margin[None, :, 1] - steps[:, None]).astype(np.float32),
                         cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)  # (steps, columns)
-    k = max(1, len(margin) // 12)
-    profile = cv2.blur(profile, (2 * k + 1, 1))
-    search = np.searchsorted(steps, 0.7 * gap)
-    darkest = np.argmin(profile[:search], axis=0)
-    cols = np.arange(profile.shape[1])
-    skin = np.percentile(profile[search // 2:], 75, axis=0)
-    back = profile[darkest, cols] + (skin - profile[darkest, cols]) / 3
-    rows = np.arange(len(steps))[:, None]
-    lighter = (profile >= back[None, :]) & (rows > darkest[None, :])
-    end = np.where(lighter.any(axis=0), lighter.argmax(axis=0), darkest + 1)
-    low, high = steps[np.maximum(darkest - 1, 0)], steps[end]
-    smooth = np.ones(2 * k + 1) / (2 * k + 1)
-    low = np.convolve(np.pad(low, k, mode="edge"), smooth, "valid")
-    high = np.convolve(np.pad(high, k, mode="edge"), smooth, "valid")
-    return low.astype(np.float64), np.maximum(high, low + 1.0).astype(np.float64)
+    n = profile.shape[1]
+    rows = np.median(profile[:, n // 10: max(n // 10 + 1, n - n // 10)], axis=1)
+    search = max(2, int(np.searchsorted(steps, 0.5 * gap)))
+    darkest = int(np.argmin(rows[:search]))
+    skin = float(np.percentile(rows[darkest:], 75))
+    back = rows[darkest] + (skin - rows[darkest]) / 3
+    lighter = np.flatnonzero(rows[darkest:] >= back)
+    end = darkest + (int(lighter[0]) if len(lighter) else 1)
+    low, high = float(steps[max(darkest - 1, 0)]), float(steps[max(end, darkest + 1)])
+    return np.full(n, low), np.full(n, max(high, low + 1.0))
 
 
 def soften_seam(out: np.ndarray, margin_xy: np.ndarray, eye_width: float) -> None:
