@@ -15,8 +15,8 @@ import numpy as np
 
 from ..config import WARP, WarpConfig
 from ..face.canonical import canonical_face
-from ..face.measure import mouth_opening
 from ..face.landmarks import FaceLandmarks
+from ..face.measure import mouth_opening
 from ..face.territory import Territory, TerritoryMask
 from ..face.topology import TOPOLOGY
 from ..geometry.boxes import PixelBox
