@@ -51,6 +51,9 @@ class WarpConfig:
     # An eye shut past this fraction of its opening has the line where its lids meet softened
     # (render/lids.py).
     seam_below: float = 0.25
+    # A lower lid raised by more than this fraction of the eye's opening (a smile) slides up
+    # over the eye, which keeps its shape, rather than squeezing it.
+    lid_slides_above: float = 0.1
     # An upper lid lowered by more than this fraction of the eye's opening is redrawn with
     # its own lashes and skin texture instead of the warp's stretch of them (render/lids.py).
     lid_redrawn_above: float = 0.25

@@ -211,11 +211,13 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                 for lid in eyelids()]
         src_xy = _lid_edges(source, shut, cfg.lid_edge_above)
         _lip_edges(src_xy, target_xy, cfg)
-        src = np.r_[src_xy[keep], source.head_ring, source.still_points]
-        dst = np.r_[target_xy[keep], head_xy, source.still_points]
+        eye_src, eye_dst, eye_depth = _under_rising_lids(source, target, target_xy,
+                                                         target_points, cfg)
+        src = np.r_[src_xy[keep], eye_src, source.head_ring, source.still_points]
+        dst = np.r_[target_xy[keep], eye_dst, head_xy, source.still_points]
         # Where the map folds, the nearer surface shows: the face over the head around it,
         # over the still background.
-        depth = np.r_[target_points[keep, 2],
+        depth = np.r_[target_points[keep, 2], eye_depth,
                       np.full(len(source.head_ring), canon.head.depth(target.pose)),
                       np.full(len(source.still_points), np.inf)]
         step = source.motion.pose.scale / cfg.map_cells_per_face_unit
@@ -237,16 +239,19 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                            source.xy[lid.iris[0]], radius)
         out = remap_region(source.image, source.region, source_xy)
         for lid, was, now in shut:
-            lowered = _lid_lowered(lid, source.motion.canonical, target.canonical, was)
+            lowered = _lid_lowered(lid, source.motion.canonical, target.canonical)
             if lowered > cfg.lid_redrawn_above:
                 draw_closing_lid(out, source.image, source_xy, source.region,
                                  target_xy[np.r_[lid.upper, lid.corners]],
                                  src_xy[np.r_[lid.upper, lid.corners]],
                                  np.r_[lid.gaps(source.xy), 0.0, 0.0], lowered,
                                  source.motion.pose.scale / target.pose.scale)
+            width = float(np.ptp(target_xy[lid.outline, 0]))
             if now < cfg.seam_below * was:
-                margin = target_xy[np.r_[lid.upper, lid.corners]]
-                soften_seam(out, margin, float(np.ptp(target_xy[lid.outline, 0])))
+                soften_seam(out, target_xy[np.r_[lid.upper, lid.corners]], width)
+            if _lid_raised(lid, source.motion.canonical, target.canonical) \
+                    > cfg.lid_slides_above:  # the eye squeezed under the risen lid's edge
+                soften_seam(out, target_xy[np.r_[lid.lower, lid.corners]], width)
         fill_mouth(
             out,
             target_xy,
@@ -279,6 +284,42 @@ def _lid_edges(source: WarpSource, shut: list[tuple[Eyelid, float, float]],
     return xy
 
 
+def _under_rising_lids(source: WarpSource, target: FaceMotion, target_xy: np.ndarray,
+                       target_points: np.ndarray, cfg: WarpConfig
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Extra points of the warp (source, target, depth) for each eye whose lower lid rises
+    (a smile's): a row just above the risen lower margin that shows the eye where it was, so
+    the lid slides up over the eye instead of squeezing the iris and the white into a slit
+    (the sleepy look of a smile drawn by a plain warp)."""
+    rows = []
+    for lid in eyelids():
+        if _lid_raised(lid, source.motion.canonical, target.canonical) <= cfg.lid_slides_above:
+            continue
+        # The eye itself moves as its corners do (a similarity: turn, scale, shift).
+        to_source = _similarity(target_xy[lid.corners], source.xy[lid.corners])
+        centre = target_xy[lid.corners].mean(axis=0)
+        above = target_xy[lid.lower] + _EYE_ABOVE_LID * (centre - target_xy[lid.lower]) \
+            / np.maximum(np.linalg.norm(centre - target_xy[lid.lower], axis=1), 1e-6)[:, None]
+        rows.append((above @ to_source[:, :2].T + to_source[:, 2], above,
+                     target_points[lid.lower, 2] + 1e-3))
+    if not rows:
+        return np.zeros((0, 2)), np.zeros((0, 2)), np.zeros(0)
+    return tuple(np.concatenate(part) for part in zip(*rows))
+
+
+#: The row that keeps a rising lower lid's eye in place lies this far (output pixels) above the
+#: lid, towards the eye's middle.
+_EYE_ABOVE_LID = 1.0
+
+
+def _similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The 2x3 similarity taking the two points ``a`` to the two points ``b``."""
+    za, zb = complex(*(a[1] - a[0])), complex(*(b[1] - b[0]))
+    k = zb / za if abs(za) > 1e-9 else 1.0
+    rot = np.array([[k.real, -k.imag], [k.imag, k.real]])
+    return np.c_[rot, b[0] - rot @ a[0]]
+
+
 def _lip_edges(src_xy: np.ndarray, target_xy: np.ndarray, cfg: WarpConfig) -> None:
     """Move (in place) the source positions of a closed mouth's inner-lip landmarks into
     its lips, ``cfg.lip_edge_inside`` of each lip's thickness, as far as the mouth opens:
@@ -309,15 +350,27 @@ def _lip_edges(src_xy: np.ndarray, target_xy: np.ndarray, cfg: WarpConfig) -> No
 _CORNER_INSIDE = 3.0
 
 
-def _lid_lowered(lid: Eyelid, source: np.ndarray, target: np.ndarray, opening: float) -> float:
+def _lid_lowered(lid: Eyelid, source: np.ndarray, target: np.ndarray) -> float:
     """How far the upper lid comes down over the eye from ``source`` to ``target``
-    (canonical landmarks), as a fraction of the eye's ``opening`` (a lower lid that rises, in
-    a smile, is no closing upper lid)."""
+    (canonical landmarks), as a fraction of the eye's opening (a lower lid that rises, in a
+    smile, is no closing upper lid)."""
+    return _lid_move(lid.upper, lid, source, target)
+
+
+def _lid_raised(lid: Eyelid, source: np.ndarray, target: np.ndarray) -> float:
+    """How far the lower lid rises over the eye, as :func:`_lid_lowered`."""
+    return -_lid_move(lid.lower, lid, source, target)
+
+
+def _lid_move(margin: np.ndarray, lid: Eyelid, source: np.ndarray, target: np.ndarray
+              ) -> float:
+    """How far ``margin`` moves down against the eye's corners, in the eye's openings."""
+    opening = lid.opening(source)
     if opening <= 1e-9:
         return 0.0
-    down = (target[lid.upper, 1] - source[lid.upper, 1]).mean() \
+    down = (target[margin, 1] - source[margin, 1]).mean() \
         - (target[lid.corners, 1] - source[lid.corners, 1]).mean()
-    return float(np.clip(down / opening, 0.0, 1.0))
+    return float(np.clip(down / opening, -1.0, 1.0))
 
 
 #: A turn (radians) below which a head counts as not turning.
