@@ -28,6 +28,9 @@ TEETH_SPLIT = 0.75
 TEETH_INSET = 0.15
 #: The fewest pixels inside the eye contours that tell the colour of the eye whites.
 EYE_WHITE_MIN_PX = 40
+#: Borrowed teeth are compressed under the source's eye whites from the lips' brightness up,
+#: or from this fraction of the whites' where the lips are brighter.
+TEETH_KNEE = 0.8
 #: A driver's interior is taken from inside its inner lip, this fraction of the way out.
 DRIVER_INSIDE = 0.88
 #: The cavity's brightness, as a fraction of the lips', at its edge and at its back.
@@ -274,8 +277,9 @@ def _driver_interior(
     white = _eye_white(*source)
     if white is None:
         white = np.r_[skin[0], 128.0 + 0.3 * (skin[1:] - 128.0)]
-    brightest = max(min(white[0], 245.0), mean_s[0])
-    knee = mean_s[0]
+    # (Under the whites even where the lips are brighter than they are: eyes in shade.)
+    brightest = min(white[0], 245.0)
+    knee = min(mean_s[0], TEETH_KNEE * brightest)
     top = float(np.percentile(lab[..., 0][inside], 97))
     if top > brightest and top > knee:
         over = np.clip(lab[..., 0] - knee, 0.0, None)
