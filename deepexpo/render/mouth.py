@@ -31,6 +31,8 @@ EYE_WHITE_MIN_PX = 40
 #: Borrowed teeth are compressed under the source's eye whites from the lips' brightness up,
 #: or from this fraction of the whites' where the lips are brighter.
 TEETH_KNEE = 0.8
+#: How much of the cavity's shading a driver's interior takes on.
+DRIVER_SHADE = 0.5
 #: A driver's interior is taken from inside its inner lip, this fraction of the way out.
 DRIVER_INSIDE = 0.88
 #: The cavity's brightness, as a fraction of the lips', at its edge and at its back.
@@ -71,7 +73,8 @@ def fill_mouth(
     if source_opening >= closed_below:
         layers = _own_teeth(source, target_xy, region)
     elif driver is not None and mouth_opening(driver[1]) >= threshold:
-        layers = [_driver_interior(driver, source, target_xy, region, patch)]
+        shade = interior.mean(axis=2) / max(float(interior.max()), 1e-6)
+        layers = [_driver_interior(driver, source, target_xy, region, patch, shade)]
     else:
         layers = _implied_interior(source, target_xy, region, patch)
     for colour, mask in layers:
@@ -238,9 +241,11 @@ def _driver_interior(
     target_xy: np.ndarray,
     region: PixelBox,
     patch: np.ndarray,
+    shade: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The driver's teeth and tongue on the target's inner-lip contour, in the source's
-    light and colours, with the mask of where they are (inside the driver's lips)."""
+    light and colours and, but for the teeth, in part in the cavity's ``shade`` (1 at the
+    lips, darker towards the throat), with the mask of where they are."""
     image, xy = driver
     canon = canonical_face()
     inner = canon.lip_loops[1]
@@ -271,6 +276,9 @@ def _driver_interior(
     # differences from them would make a pale-lipped driver's mouth a black hole on a
     # face with contrasty lips.
     lab[..., 0] *= float(np.clip(mean_s[0] / max(mean_d[0], 1.0), 0.6, 1.5))
+    # In the lips' shade and deeper towards the throat (lit like the lips, the tongue and the
+    # palate read as lips: a closed mouth's look to a landmark reader).
+    lab[..., :1] *= 1.0 - DRIVER_SHADE * (1.0 - shade[..., None]) * (1.0 - teeth)
     # The teeth no brighter than the source's eye whites (or its skin, for eyes too shut or
     # small to read): its highlights compressed, the darks left alone.
     skin = _lab_stats(patch_lab, _skin_mask(target_xy, region))[0]
