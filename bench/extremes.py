@@ -22,7 +22,9 @@ frontal detector does not find, such as the turned painting s10):
 - ``teeth``: the brightest interior (95th percentile of luminance) over the source's eye whites
   (95th percentile inside dlib's eye contours). Target <= 1.05.
 - ``eye``: eye openness (dlib's eye aspect ratio) on a full blink, over the source's. Target
-  < 0.35 of open. ``hf``: the eye regions' high-frequency energy (mean absolute Laplacian)
+  < 0.35 of open; dlib reads shut eyes at about 0.5, so ``iris`` too: how much of the
+  source's irises the output still shows, read on pixels (``evaluation.metrics.iris_showing``).
+  ``hf``: the eye regions' high-frequency energy (mean absolute Laplacian)
   over the source's: streaks or fragments raise it. Target within 1.5x.
 - ``cheek`` / ``lid``: on ``happy``, how far the cheeks (MediaPipe 50/280 on the output) and the
   lower lids (dlib 40, 41, 46, 47) rise, in hundredths of the inter-ocular distance.
@@ -50,6 +52,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from deepexpo.engines.warp_engine import WarpEngine  # noqa: E402
+from deepexpo.evaluation.metrics import iris_showing  # noqa: E402
 from deepexpo.evaluation.scorer import DlibScorer, ScoredFace  # noqa: E402
 from deepexpo.face.measure import eye_ratios, mouth_opening  # noqa: E402
 from deepexpo.face.mediapipe_landmarker import MediaPipeLandmarker  # noqa: E402
@@ -210,6 +213,7 @@ class Measure:
             fig["teeth"] = float(np.percentile(_luminance(inner), 95)) / _eye_whites(source, src)
         if case == "blink":
             fig["eye"] = got.eye_openness / src.eye_openness
+            fig["iris"] = iris_showing(source, out, [src.points[e] for e in _EYES])
             fig["hf"] = _eye_energy(out, got) / _eye_energy(source, src)
         if case == "happy":
             fig["lid"] = 100 * (_lower_lids(got) - _lower_lids(src))
@@ -342,8 +346,8 @@ def main() -> None:
           "turn): " + "; ".join(driver_yaw(landmarker, measure, n) for n in ("d3", "d19")))
     print("driver's own inner-lip edge over its outer-lip edge (seam reference): "
           + ", ".join(f"{k} {v:.2f}" for k, v in drv_seam.items()))
-    keys = ["open", "drv", "lip", "seam", "spread", "teeth", "eye", "hf", "cheek", "lid", "yaw",
-            "yaw_mp", "yaw_asked", "pitch", "pitch_asked"]
+    keys = ["open", "drv", "lip", "seam", "spread", "teeth", "eye", "iris", "hf", "cheek", "lid",
+            "yaw", "yaw_mp", "yaw_asked", "pitch", "pitch_asked"]
     print(f"{'panel':<24}" + "".join(f"{k:>10}" for k in keys))
     for name, panels in rows:
         for panel in panels[1:]:
@@ -351,7 +355,8 @@ def main() -> None:
                             for k in keys)
             print(f"{(name + ' ' + panel.label)[:23]:<24}" + cells)
     print("targets: lip 0.7-1.5; open follows drv up to 0.6; seam <= the driver's; spread < 3 "
-          "(gray); teeth <= 1.05; eye < 0.35; hf <= 1.5; cheek, lid > 0 on happy; yaw/pitch "
+          "(gray); teeth <= 1.05; eye (dlib: shut eyes read 0.5) and iris < 0.35; hf <= 1.5; "
+          "cheek, lid > 0 on happy; yaw/pitch "
           "as asked within 30 degrees")
 
 

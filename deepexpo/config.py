@@ -55,6 +55,12 @@ class WarpConfig:
     # An eye shut past this fraction of its opening has the line where its lids meet softened
     # (render/lids.py).
     seam_below: float = 0.25
+    # A lower lid raised by more than this fraction of the eye's opening (a smile) slides up
+    # over the eye, which keeps its shape, rather than squeezing it.
+    lid_slides_above: float = 0.1
+    # An upper lid lowered by more than this fraction of the eye's opening is redrawn with
+    # its own lashes and skin texture instead of the warp's stretch of them (render/lids.py).
+    lid_redrawn_above: float = 0.25
     # The dense map is evaluated on a grid with this many cells per outer-eye-corner distance
     # and upsampled bilinearly: the field is piecewise linear, so little is lost, and the cost
     # no longer grows with the photo's resolution.
@@ -68,6 +74,9 @@ class WarpConfig:
     # ... from the driver when the source mouth is closed (below this opening); an open one
     # parts its own teeth.
     mouth_closed_below: float = 0.13
+    # An opening closed mouth's inner lip is taken from this fraction of each lip's thickness
+    # inside it: the dark line where closed lips meet would rim the opening.
+    lip_edge_inside: float = 0.2
     # The soft edge of the filled opening, as a fraction of the mouth's width (the same look
     # at any resolution).
     mouth_feather: float = 0.015

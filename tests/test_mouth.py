@@ -135,3 +135,45 @@ def test_a_mouth_opened_with_nothing_to_show_gets_upper_teeth(hopper, landmarker
         if image.std(axis=2).max() == 0:
             inside = out[opening > 0].astype(int)
             assert (inside.max(axis=1) - inside.min(axis=1)).mean() < 3
+
+
+@pytest.fixture(scope="module")
+def talking_driver(landmarker):
+    """A real talking clip's first frame (the reference) and a frame showing its teeth."""
+    from deepexpo.io.video import iter_frames, probe_video
+
+    frames = {}
+    for i, frame in enumerate(iter_frames(probe_video(shared_sample("driving/d19.mp4")))):
+        if i in (0, 248):  # 248: the clip's widest mouth, upper and lower teeth showing
+            frames[i] = frame
+        if i >= 248:
+            break
+    engine = WarpEngine()
+    return tuple(engine.extract(frames[i], landmarker.detect(frames[i])) for i in (0, 248))
+
+
+@pytest.mark.parametrize("name", ["s1.jpg", "s10.jpg", "s12.jpg", "s42.jpg"])
+def test_borrowed_real_teeth_take_the_photos_light_and_palette(name, landmarker,
+                                                               talking_driver):
+    """A driver's real teeth on a photo, an old sepia photo and a painting: no brighter than
+    the photo's own eye whites and in their colour (Lab chroma within 6 of theirs), not the
+    driver's white (s1's eye whites are in shade: its teeth are dim, not bright and grey)."""
+    image = read_image(shared_sample(f"sources/{name}"))
+    reference, driver = talking_driver
+    engine = WarpEngine()
+    face = landmarker.detect(image)
+    out = engine.render(engine.prepare_source(image, face), driver, reference, MotionOptions())
+    xy = landmarker.detect(out).xy
+    opening = np.zeros(out.shape[:2], np.uint8)
+    cv2.fillPoly(opening, [np.round(xy[canonical_face().lip_loops[1]]).astype(np.int32)], 1)
+    size = 2 * int(0.1 * np.linalg.norm(xy[13] - xy[14])) + 1  # off the lips' wet edge
+    opening = cv2.erode(opening, np.ones((size, size), np.uint8))
+    eyes = np.zeros(out.shape[:2], np.uint8)
+    for loop in (TOPOLOGY.right_eye_loop, TOPOLOGY.left_eye_loop):
+        cv2.fillPoly(eyes, [np.round(face.xy[loop]).astype(np.int32)], 1)
+    inside = cv2.cvtColor(out, cv2.COLOR_RGB2LAB)[opening > 0].astype(float)
+    whites = cv2.cvtColor(image, cv2.COLOR_RGB2LAB)[eyes > 0].astype(float)
+    teeth = inside[inside[:, 0] >= np.percentile(inside[:, 0], 90)]
+    whites = whites[whites[:, 0] >= np.percentile(whites[:, 0], 97)]
+    assert np.percentile(inside[:, 0], 95) <= 1.05 * np.percentile(whites[:, 0], 50)
+    assert np.linalg.norm(teeth[:, 1:].mean(axis=0) - whites[:, 1:].mean(axis=0)) < 6

@@ -16,6 +16,7 @@ import numpy as np
 from ..config import WARP, WarpConfig
 from ..face.canonical import canonical_face
 from ..face.landmarks import FaceLandmarks
+from ..face.measure import mouth_opening
 from ..face.territory import Territory, TerritoryMask
 from ..face.topology import TOPOLOGY
 from ..geometry.boxes import PixelBox
@@ -28,7 +29,7 @@ from ..motion.rigid import rotation_angle, rotation_power
 from ..motion.silhouette import inside
 from ..motion.state import FaceMotion, HeadPose
 from ..render.iris import carry_iris
-from ..render.lids import soften_seam
+from ..render.lids import draw_closing_lid, soften_seam
 from ..render.mesh_warp import backward_map, remap_region
 from ..render.mouth import fill_mouth
 from .base import TransferEngine
@@ -207,6 +208,12 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         for lid in eyelids():
             eye = np.r_[lid.outline, lid.lid]
             keep[eye] = posed[eye] > cfg.min_eye_facing
+        # The inner lips' (their corners apart, where the lips fold) too, by how the head
+        # faces (down to the same slant as the rest of the face): an open mouth's mesh turns
+        # the triangles between them over, which would leave the inner lip out and the
+        # opening's edge to chance.
+        lips = np.r_[canon.inner_lip_upper, canon.inner_lip_lower]
+        keep[lips] = posed[lips] > cfg.min_facing
         # So would points outside the outline, in either pose.
         keep &= inside(target_xy, target_xy[source.outline])
         keep[anchored] = True
@@ -218,11 +225,14 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         shut = [(lid, lid.opening(source.motion.canonical), lid.opening(target.canonical))
                 for lid in eyelids()]
         src_xy = _lid_edges(source, shut, cfg.lid_edge_above)
-        src = np.r_[src_xy[keep], source.head_ring, source.still_points]
-        dst = np.r_[target_xy[keep], head_xy, source.still_points]
+        _lip_edges(src_xy, target_xy, cfg)
+        eye_src, eye_dst, eye_depth = _under_rising_lids(source, target, target_xy,
+                                                         target_points, cfg)
+        src = np.r_[src_xy[keep], eye_src, source.head_ring, source.still_points]
+        dst = np.r_[target_xy[keep], eye_dst, head_xy, source.still_points]
         # Where the map folds, the nearer surface shows: the face over the head around it,
         # over the still background.
-        depth = np.r_[target_points[keep, 2],
+        depth = np.r_[target_points[keep, 2], eye_depth,
                       np.full(len(source.head_ring), canon.head.depth(target.pose)),
                       np.full(len(source.still_points), np.inf)]
         step = source.motion.pose.scale / cfg.map_cells_per_face_unit
@@ -244,9 +254,19 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                            source.xy[lid.iris[0]], radius)
         out = remap_region(source.image, source.region, source_xy)
         for lid, was, now in shut:
+            lowered = _lid_lowered(lid, source.motion.canonical, target.canonical)
+            if lowered > cfg.lid_redrawn_above:
+                draw_closing_lid(out, source.image, source_xy, source.region,
+                                 target_xy[np.r_[lid.upper, lid.corners]],
+                                 src_xy[np.r_[lid.upper, lid.corners]],
+                                 np.r_[lid.gaps(source.xy), 0.0, 0.0], lowered,
+                                 source.motion.pose.scale / target.pose.scale)
+            width = float(np.ptp(target_xy[lid.outline, 0]))
             if now < cfg.seam_below * was:
-                margin = target_xy[np.r_[lid.upper, lid.corners]]
-                soften_seam(out, margin, float(np.ptp(target_xy[lid.outline, 0])))
+                soften_seam(out, target_xy[np.r_[lid.upper, lid.corners]], width)
+            if _lid_raised(lid, source.motion.canonical, target.canonical) \
+                    > cfg.lid_slides_above:  # the eye squeezed under the risen lid's edge
+                soften_seam(out, target_xy[np.r_[lid.lower, lid.corners]], width)
         fill_mouth(
             out,
             target_xy,
@@ -292,6 +312,95 @@ def _lid_edges(source: WarpSource, shut: list[tuple[Eyelid, float, float]],
         xy[lid.upper] += closed * above * opening * up
         xy[lid.lower] -= closed * above * opening * up
     return xy
+
+
+def _under_rising_lids(source: WarpSource, target: FaceMotion, target_xy: np.ndarray,
+                       target_points: np.ndarray, cfg: WarpConfig
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Extra points of the warp (source, target, depth) for each eye whose lower lid rises
+    (a smile's): a row just above the risen lower margin that shows the eye where it was, so
+    the lid slides up over the eye instead of squeezing the iris and the white into a slit
+    (the sleepy look of a smile drawn by a plain warp)."""
+    rows = []
+    for lid in eyelids():
+        if _lid_raised(lid, source.motion.canonical, target.canonical) <= cfg.lid_slides_above:
+            continue
+        # The eye itself moves as its corners do (a similarity: turn, scale, shift).
+        to_source = _similarity(target_xy[lid.corners], source.xy[lid.corners])
+        centre = target_xy[lid.corners].mean(axis=0)
+        above = target_xy[lid.lower] + _EYE_ABOVE_LID * (centre - target_xy[lid.lower]) \
+            / np.maximum(np.linalg.norm(centre - target_xy[lid.lower], axis=1), 1e-6)[:, None]
+        rows.append((above @ to_source[:, :2].T + to_source[:, 2], above,
+                     target_points[lid.lower, 2] + 1e-3))
+    if not rows:
+        return np.zeros((0, 2)), np.zeros((0, 2)), np.zeros(0)
+    return tuple(np.concatenate(part) for part in zip(*rows))
+
+
+#: The row that keeps a rising lower lid's eye in place lies this far (output pixels) above the
+#: lid, towards the eye's middle.
+_EYE_ABOVE_LID = 1.0
+
+
+def _similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The 2x3 similarity taking the two points ``a`` to the two points ``b``."""
+    za, zb = complex(*(a[1] - a[0])), complex(*(b[1] - b[0]))
+    k = zb / za if abs(za) > 1e-9 else 1.0
+    rot = np.array([[k.real, -k.imag], [k.imag, k.real]])
+    return np.c_[rot, b[0] - rot @ a[0]]
+
+
+def _lip_edges(src_xy: np.ndarray, target_xy: np.ndarray, cfg: WarpConfig) -> None:
+    """Move (in place) the source positions of a closed mouth's inner-lip landmarks into
+    its lips, ``cfg.lip_edge_inside`` of each lip's thickness, as far as the mouth opens:
+    on a closed mouth they lie on the dark line where the lips meet, which an opening warp
+    would stretch into a dark rim all round the opening (its pixels now lie inside the
+    filled opening)."""
+    canon = canonical_face()
+    was = mouth_opening(src_xy)
+    opened = mouth_opening(target_xy) - was
+    if opened < cfg.mouth_fill_threshold or was >= cfg.mouth_closed_below:
+        return  # (an open mouth's own teeth are parted along its inner lip: kept as they are)
+    amount = cfg.lip_edge_inside * min(1.0, opened / (2 * cfg.mouth_fill_threshold))
+    outer = canon.lip_loops[0]
+    corners_y = canon.points[canon.mouth_corners, 1].mean()
+    outer_corners = outer[[np.argmin(canon.points[outer, 0]), np.argmax(canon.points[outer, 0])]]
+    # The corners too, towards the lips' outer corners: the dark fold there would draw dark
+    # wedges at the corners of the opening.
+    for inner, side, k in (
+            (canon.inner_lip_upper, outer[canon.points[outer, 1] < corners_y], 1.0),
+            (canon.inner_lip_lower, outer[canon.points[outer, 1] > corners_y], 1.0),
+            (canon.mouth_corners, outer_corners, _CORNER_INSIDE)):
+        nearest = side[np.abs(src_xy[inner, None, 0] - src_xy[None, side, 0]).argmin(axis=1)]
+        src_xy[inner] += k * amount * (src_xy[nearest] - src_xy[inner])
+
+
+#: The corners' fold runs out to the lips' outer corners: they are taken from this many
+#: times further along it than the lips' inner edge is taken into them.
+_CORNER_INSIDE = 3.0
+
+
+def _lid_lowered(lid: Eyelid, source: np.ndarray, target: np.ndarray) -> float:
+    """How far the upper lid comes down over the eye from ``source`` to ``target``
+    (canonical landmarks), as a fraction of the eye's opening (a lower lid that rises, in a
+    smile, is no closing upper lid)."""
+    return _lid_move(lid.upper, lid, source, target)
+
+
+def _lid_raised(lid: Eyelid, source: np.ndarray, target: np.ndarray) -> float:
+    """How far the lower lid rises over the eye, as :func:`_lid_lowered`."""
+    return -_lid_move(lid.lower, lid, source, target)
+
+
+def _lid_move(margin: np.ndarray, lid: Eyelid, source: np.ndarray, target: np.ndarray
+              ) -> float:
+    """How far ``margin`` moves down against the eye's corners, in the eye's openings."""
+    opening = lid.opening(source)
+    if opening <= 1e-9:
+        return 0.0
+    down = (target[margin, 1] - source[margin, 1]).mean() \
+        - (target[lid.corners, 1] - source[lid.corners, 1]).mean()
+    return float(np.clip(down / opening, -1.0, 1.0))
 
 
 #: A turn (radians) below which a head counts as not turning.

@@ -108,7 +108,7 @@ JAW_DROP = 0.2
 #: the lower lids (as a fraction of the eye's opening): the eyes narrow from below, as in a
 #: Duchenne smile, rather than under a drooping upper lid.
 CHEEK_RAISE = 0.045
-LOWER_LID_LIFT = 0.45
+LOWER_LID_LIFT = 0.3
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,9 @@ from .state import FaceMotion
 #: The gap left between the margins of a shut eye, as a fraction of its open gap: a hair's
 #: breadth (a third of a pixel on a 512 px face), so the triangles between them keep an area.
 _SHUT_GAP = 0.03
+#: How far above the margin (canonical units; an open eye's gap is 0.06, its brow 0.14 above)
+#: the lid skin follows a closing margin, less the further up.
+_LID_FOLLOW = 0.07
 #: The narrowest open eye, as a fraction of the canonical face's.
 _OPEN_FLOOR = 0.7
 
@@ -93,8 +96,9 @@ def _eyelid(contour: np.ndarray, iris: np.ndarray, brow: np.ndarray,
     span = (points[:, 0] > x.min()) & (points[:, 0] < x.max())
     lid = np.flatnonzero(span & (height > 1e-6) & (points[:, 1] > brow_y))
     lid = np.setdiff1d(lid, np.r_[contour, iris, brow])
-    h0, top = 0.06, margin_y[lid] - brow_y
-    weight = np.clip(1.0 - (height[lid] - h0) / np.maximum(top - h0, 1e-6), 0.0, 1.0)
+    # Only the lid just above the margin follows it: dragged further up, a closing lid would
+    # pull the brow down with it (the warp redraws the lid it sweeps, render/lids.py).
+    weight = np.clip(1.0 - height[lid] / _LID_FOLLOW, 0.0, 1.0)
     nearest = upper[np.abs(points[lid, None, 0] - points[None, upper, 0]).argmin(axis=1)]
     return Eyelid(contour, upper, lower, iris, lid, nearest, weight, contour[[a, b]])
 

@@ -24,6 +24,9 @@ KEEP_THICKNESS = 0.9
 #: how far it follows the jaw): enough that the lip never folds into the chin, short of
 #: moving the chin as a rigid block (the skin between them stretches).
 JAW_FOLLOW = 0.7
+#: ... and the skin under the lip is squeezed by at most this fraction of its distance from
+#: the lip's lower edge.
+UNDER_LIP_SQUEEZE = 0.5
 
 
 def shape_mouth(target: FaceMotion, source: FaceMotion, max_opening: float,
@@ -51,12 +54,20 @@ def shape_mouth(target: FaceMotion, source: FaceMotion, max_opening: float,
             (upper, outer[canon.points[outer, 1] < corners_y], upper_band),
             (lower, outer[canon.points[outer, 1] > corners_y], lower_band)):
         _keep_thickness(points, source.canonical, inner, outer_part, band)
-    # The skin below the mouth goes down with the lower lip (JAW_FOLLOW).
+    # The skin below the mouth goes down with the lower lip (JAW_FOLLOW), and near it
+    # nearly as far: the skin just under the lip is squeezed at most by half, never passed
+    # by the lip (a fold, whose edge the warp draws hard and stair-stepped).
     lip_drop = (points[canon.lower_lip, 1] - source.canonical[canon.lower_lip, 1]).mean()
     if lip_drop > 0:
         below = (jaw > 0) & ~np.isin(np.arange(len(points)),
                                      np.r_[upper_band, lower_band, outer])
-        floor = source.canonical[below, 1] + JAW_FOLLOW * jaw[below] * lip_drop
+        src = source.canonical[below]
+        lip_edge = outer[canon.points[outer, 1] > corners_y]
+        order = np.argsort(source.canonical[lip_edge, 0])
+        under = src[:, 1] - np.interp(src[:, 0], source.canonical[lip_edge[order], 0],
+                                      source.canonical[lip_edge[order], 1])
+        follow = np.maximum(JAW_FOLLOW * lip_drop, lip_drop - UNDER_LIP_SQUEEZE * under)
+        floor = src[:, 1] + jaw[below] * follow
         points[below, 1] = np.maximum(points[below, 1], floor)
     change = points - before
     if not change.any():

@@ -1,8 +1,14 @@
-"""The line where a shut eye's lids meet.
+"""A closing upper lid drawn with the lid's own skin and lashes.
 
-The warp squeezes everything between the lids, iris included, into the pixel or two along that
-line; sampled there point by point, it shows as a dashed, jagged dark seam. Softened across the
-line, it reads as what a shut eye shows there: a soft line of lashes.
+A 2D warp has no skin to cover a closing eye with but the thin band of lid between the lashes
+and the brow, which it stretches over the eye several times over: its fine texture becomes
+vertical streaks, its lash line (and a painted eyeliner) a thick dark band. So over the part of
+the lid that the closing margin sweeps, the map is redrawn column by column: the lash line at its
+own thickness just above the closed margin; above it the lid's skin, its colours stretched
+(smoothed across, so they cannot streak) with its fine texture laid on at the source's own
+scale (the skin band mirrored back and forth, never stretched); at the top it meets the warp
+unchanged. The line where the lids meet is then softened: the warp squeezes everything between
+the lids into a pixel or two there, which sampled point by point shows as a dashed, jagged seam.
 """
 
 from __future__ import annotations
@@ -15,6 +21,141 @@ from ..geometry.boxes import PixelBox
 #: The softened band's half-height and its blur, as fractions of the eye's width.
 SEAM_HALF_HEIGHT = 0.04
 SEAM_BLUR = 0.025
+#: How far above the closed margin the redrawn lid reaches, in open gaps of the eye at that
+#: point (times how far it closed): over the swept eye and the stretched lid above it.
+LID_REACH = 1.9
+#: The lid colour's smoothing along the lid, as a fraction of the eye's width.
+LID_SMOOTH = 0.05
+#: ... and up it, as a fraction of the redrawn lid's height.
+LID_EVEN = 0.12
+#: The fine texture's scale: the source's detail finer than this blur (pixels).
+DETAIL_BLUR = 1.2
+
+
+def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
+                     region: PixelBox, margin_xy: np.ndarray, margin_from: np.ndarray,
+                     open_gap: np.ndarray, closed: float, scale: float) -> None:
+    """Redraw (in place) the lid above a closing eye's margin in ``out``, the warp of ``image``
+    through ``source_xy`` over ``region`` (:func:`~deepexpo.render.mesh_warp.backward_map`).
+
+    ``margin_xy``: the closing upper margin in the output, corner to corner (pixels), and
+    ``margin_from`` where the warp takes each of its points from in ``image`` (its lash line);
+    ``open_gap``: the eye's open gap at each of those points (source pixels); ``closed``: how
+    far it closes (0 to 1); ``scale``: source pixels per output pixel.
+    """
+    order = np.argsort(margin_xy[:, 0])
+    margin_xy, margin_from, open_gap = margin_xy[order], margin_from[order], open_gap[order]
+    width = float(np.ptp(margin_xy[:, 0]))
+    reach = LID_REACH * closed * np.maximum(open_gap, 0.0) / scale  # output pixels
+    if width < 4 or reach.max() < 2:
+        return
+    box = PixelBox.around(np.r_[margin_xy, margin_xy - [0.0, float(reach.max())]],
+                          out.shape[:2], 2 + 0.3 * float(open_gap.max()) / scale)
+    box = PixelBox(max(box.x0, region.x0), max(box.y0, region.y0),
+                   min(box.x1, region.x1), min(box.y1, region.y1))
+    h, w = box.size
+    if h < 3 or w < 3:
+        return
+    xs = np.arange(box.x0, box.x1, dtype=np.float64)
+    ys = np.arange(box.y0, box.y1, dtype=np.float64)[:, None]
+    bottom = np.interp(xs, margin_xy[:, 0], margin_xy[:, 1])  # the closed margin
+    # An arch over the whole eye (the squeezed lashes reach its corners too).
+    across_eye = (xs - margin_xy[:, 0].mean()) / max(width / 2, 1.0)
+    top = bottom - float(reach.max()) * np.sqrt(np.clip(1.0 - across_eye**2, 0.0, 1.0))
+    height = bottom - top
+    rise = bottom[None, :] - ys  # output pixels above the margin
+    view = source_xy[box.y0 - region.y0:box.y1 - region.y0, box.x0 - region.x0:box.x1 - region.x0]
+    # Where the margin and the top of the redrawn lid are taken from, per column.
+    at_margin = np.c_[np.interp(xs, margin_xy[:, 0], margin_from[:, 0]),
+                      np.interp(xs, margin_xy[:, 0], margin_from[:, 1])]
+    at_top = _column_sample(view, top - box.y0)
+    # The lash line, found in the source around the margin's points (they may lie on it, or
+    # on the eye below it): from its darkest row up to where the skin comes back.
+    low, high = _lash_line(image, at_margin, float(open_gap.max()))
+    lash = high - low
+    # The skin above it, as high across the lid (a fold that changed from column to column
+    # would draw vertical stripes).
+    band = np.full(len(xs), max(float(np.median(at_margin[:, 1] - at_top[:, 1] - high)),
+                                0.3 * float(open_gap.max()), 1.0))
+    lash_rise = (lash / scale)[None, :]
+    inside = (rise >= -0.5 * lash_rise - 0.5) & (rise <= height[None, :]) \
+        & (height[None, :] >= 1.0)
+    if not inside.any():
+        return
+    skin_rise = np.maximum(height[None, :] - lash_rise, 1.0)
+    t = np.clip((rise - lash_rise) / skin_rise, 0.0, 1.0)
+    # Source height above the margin's points: the lash line at its own thickness (below the
+    # margin, hanging down: the lash line mirrored, over the strip of the eye's white the
+    # squeezed warp leaves along the lower lid), then the skin band stretched up to where the
+    # warp is left alone.
+    up = np.where(rise <= lash_rise, low + np.abs(rise) * scale, high + t * band)
+    # The skin's fine texture at its own scale, mirrored back and forth over the band.
+    walk = np.maximum(rise * scale - lash, 0.0)
+    folded = high + band - np.abs(np.mod(walk, 2 * band) - band)
+
+    across = np.clip(rise / np.maximum(height[None, :], 1.0), 0.0, 1.0)
+    map_x = at_margin[None, :, 0] + across * (at_top[None, :, 0] - at_margin[None, :, 0])
+    # Only the source around the lid is read (a video frame may be large).
+    near = PixelBox.around(np.r_[at_margin, at_top], image.shape[:2],
+                           4 + float(high.max() + band.max()) + 4 * DETAIL_BLUR)
+    crop = image[near.slices].astype(np.float32)
+    map_x = map_x - near.x0
+    stretched = _remap(crop, map_x, at_margin[None, :, 1] - near.y0 - up)
+    detail = _remap(crop - cv2.GaussianBlur(crop, (0, 0), DETAIL_BLUR), map_x,
+                    at_margin[None, :, 1] - near.y0 - folded)
+    # The lid's colours stretched, smoothed along the lid (so they cannot streak) and a little
+    # up it (a closed lid is even: its stretched stripes and crease would draw an eye on it).
+    smooth = cv2.GaussianBlur(stretched, (0, 0), sigmaX=max(1.0, LID_SMOOTH * width),
+                              sigmaY=max(0.6, LID_EVEN * float(height.max())))
+    skin = smooth + detail
+    lid = np.where((rise <= lash_rise)[..., None], stretched, skin)
+    # Fade into the warp over the top third, and across the edges of the region.
+    weight = np.clip((height[None, :] - rise) / np.maximum(0.35 * height[None, :], 1.0), 0, 1)
+    weight = np.where(rise < 0, np.clip(1 + rise / np.maximum(0.5 * lash_rise, 0.5), 0, 1),
+                      weight)
+    weight = weight * inside
+    weight = cv2.GaussianBlur(weight.astype(np.float32), (0, 0), 0.7)[..., None]
+    patch = out[box.slices].astype(np.float32)
+    out[box.slices] = np.clip(weight * lid + (1 - weight) * patch, 0, 255).astype(np.uint8)
+
+
+def _remap(image: np.ndarray, map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:
+    return cv2.remap(image, map_x.astype(np.float32),
+                     map_y.astype(np.float32), cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_REFLECT)
+
+
+def _column_sample(view: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The map at fractional ``rows``, one per column of ``view``."""
+    r = np.clip(rows, 0, view.shape[0] - 1.001)
+    r0 = r.astype(int)
+    f = (r - r0)[:, None]
+    cols = np.arange(view.shape[1])
+    return view[r0, cols] * (1 - f) + view[r0 + 1, cols] * f
+
+
+def _lash_line(image: np.ndarray, margin: np.ndarray, gap: float
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """How far above the points ``margin`` (source pixels) the lash line begins (its darkest
+    row) and ends (a third of the way back from it to the skin above), per column: the rows
+    are read across the eye's width (the median of its columns), so the iris, dark too but
+    in a few columns only, is not taken for it."""
+    below, span = max(1, int(round(0.3 * gap))), max(4, int(round(1.2 * gap)))
+    steps = np.arange(-below, span, dtype=np.float32)
+    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    profile = cv2.remap(gray, np.repeat(margin[None, :, 0], len(steps), 0).astype(np.float32),
+                        (margin[None, :, 1] - steps[:, None]).astype(np.float32),
+                        cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)  # (steps, columns)
+    n = profile.shape[1]
+    rows = np.median(profile[:, n // 10: max(n // 10 + 1, n - n // 10)], axis=1)
+    search = max(2, int(np.searchsorted(steps, 0.5 * gap)))
+    darkest = int(np.argmin(rows[:search]))
+    skin = float(np.percentile(rows[darkest:], 75))
+    back = rows[darkest] + (skin - rows[darkest]) / 3
+    lighter = np.flatnonzero(rows[darkest:] >= back)
+    end = darkest + (int(lighter[0]) if len(lighter) else 1)
+    low, high = float(steps[max(darkest - 1, 0)]), float(steps[max(end, darkest + 1)])
+    return np.full(n, low), np.full(n, max(high, low + 1.0))
 
 
 def soften_seam(out: np.ndarray, margin_xy: np.ndarray, eye_width: float) -> None:

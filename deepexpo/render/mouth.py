@@ -19,6 +19,7 @@ from ..face.canonical import canonical_face
 from ..face.measure import mouth_opening
 from ..face.topology import TOPOLOGY
 from ..geometry.boxes import PixelBox
+from .mesh_warp import backward_map
 
 #: Where an open mouth's teeth part, as a fraction of the way from upper to lower inner lip.
 TEETH_SPLIT = 0.75
@@ -27,6 +28,13 @@ TEETH_SPLIT = 0.75
 TEETH_INSET = 0.15
 #: The fewest pixels inside the eye contours that tell the colour of the eye whites.
 EYE_WHITE_MIN_PX = 40
+#: Borrowed teeth are compressed under the source's eye whites from the lips' brightness up,
+#: or from this fraction of the whites' where the lips are brighter.
+TEETH_KNEE = 0.8
+#: How much of the cavity's shading a driver's interior takes on.
+DRIVER_SHADE = 0.5
+#: A driver's interior is taken from inside its inner lip, this fraction of the way out.
+DRIVER_INSIDE = 0.88
 #: The cavity's brightness, as a fraction of the lips', at its edge and at its back.
 CAVITY_EDGE, CAVITY_BACK = 0.35, 0.1
 
@@ -65,7 +73,8 @@ def fill_mouth(
     if source_opening >= closed_below:
         layers = _own_teeth(source, target_xy, region)
     elif driver is not None and mouth_opening(driver[1]) >= threshold:
-        layers = [_driver_interior(driver, source, target_xy, region, patch)]
+        shade = interior.mean(axis=2) / max(float(interior.max()), 1e-6)
+        layers = [_driver_interior(driver, source, target_xy, region, patch, shade)]
     else:
         layers = _implied_interior(source, target_xy, region, patch)
     for colour, mask in layers:
@@ -210,7 +219,7 @@ def _skin_mask(xy: np.ndarray, region: PixelBox) -> np.ndarray:
 
 
 def _eye_white(image: np.ndarray, xy: np.ndarray) -> np.ndarray | None:
-    """The Lab colour of a face's eye whites: the brightest tenth inside its eye contours;
+    """The Lab colour of a face's eye whites: the brightest 3% inside its eye contours;
     ``None`` for eyes too shut or small to show any (under :data:`EYE_WHITE_MIN_PX`)."""
     mask = np.zeros(image.shape[:2], np.uint8)
     for loop in (TOPOLOGY.right_eye_loop, TOPOLOGY.left_eye_loop):
@@ -220,8 +229,10 @@ def _eye_white(image: np.ndarray, xy: np.ndarray) -> np.ndarray | None:
     lab = _lab(image[box.slices])[mask[box.slices] > 0]
     if len(lab) < EYE_WHITE_MIN_PX:
         return None
-    bright = lab[lab[:, 0] >= np.percentile(lab[:, 0], 90)]
-    return bright.mean(axis=0)
+    # The contours hold lashes and iris too, most of a small eye: the whites are its
+    # brightest few percent (a catchlight, fewer pixels still, apart).
+    bright = lab[lab[:, 0] >= np.percentile(lab[:, 0], 97)]
+    return np.median(bright, axis=0)
 
 
 def _driver_interior(
@@ -230,27 +241,26 @@ def _driver_interior(
     target_xy: np.ndarray,
     region: PixelBox,
     patch: np.ndarray,
+    shade: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The driver's teeth and tongue on the target's inner-lip contour, in the source's
-    light and colours, with the mask of where they are (inside the driver's lips)."""
+    light and colours and, but for the teeth, in part in the cavity's ``shade`` (1 at the
+    lips, darker towards the throat), with the mask of where they are."""
     image, xy = driver
     canon = canonical_face()
     inner = canon.lip_loops[1]
     offset = np.array([region.x0, region.y0])
     h, w = region.size
-    affine, _ = cv2.estimateAffine2D(
-        xy[inner, :2].astype(np.float32), (target_xy[inner, :2] - offset).astype(np.float32)
-    )
-    if affine is None:
-        return patch, np.zeros((h, w), np.float32)
-    warped = cv2.warpAffine(image, affine, (w, h), flags=cv2.INTER_LINEAR,
-                            borderMode=cv2.BORDER_REFLECT)
+    # The driver's opening, a little inside its inner lip (whose edge is lip, and often a dark
+    # line), laid onto the target's opening point for point: the whole opening is interior.
+    centre_d, centre_t = xy[inner, :2].mean(axis=0), target_xy[inner, :2].mean(axis=0)
+    rel_d, rel_t = xy[inner, :2] - centre_d, target_xy[inner, :2] - centre_t
+    src = np.r_[centre_d + DRIVER_INSIDE * rel_d, centre_d + rel_d, [centre_d]]
+    dst = np.r_[target_xy[inner, :2], centre_t + rel_t / DRIVER_INSIDE, [centre_t]]
+    warped = cv2.remap(image, backward_map(src, dst, region, 1.0), None, cv2.INTER_LINEAR,
+                       borderMode=cv2.BORDER_REFLECT)
+    mask = _polygon_mask(target_xy[inner, :2] - offset, (h, w))
     drv_region = PixelBox.around(xy[canon.lip_loops[0], :2], image.shape[:2])
-    drv_mouth = _inset(_polygon_mask(xy[inner, :2] - [drv_region.x0, drv_region.y0],
-                                     drv_region.size), 0.05 * _gap_px(xy))
-    shift = np.array([[1, 0, drv_region.x0], [0, 1, drv_region.y0], [0, 0, 1]], np.float64)
-    mask = cv2.warpAffine(drv_mouth, (np.r_[affine, [[0, 0, 1]]] @ shift)[:2], (w, h),
-                          flags=cv2.INTER_LINEAR)
     # Lit like the source's lips: the lips frame the interior in both faces.
     mean_d, std_d = _lab_stats(_lab(image[drv_region.slices]), _lips_mask(xy, drv_region))
     patch_lab = _lab(patch)
@@ -262,16 +272,22 @@ def _driver_interior(
     # How tooth-like each pixel is: as bright, next to the driver's own lips, as its teeth.
     top_d = float(np.percentile(lab[..., 0][inside], 97))
     teeth = np.clip((lab[..., :1] - mean_d[0]) / max(top_d - mean_d[0], 1.0), 0.0, 1.0)
-    gain = float(np.clip(std_s[0] / std_d[0], 0.5, 2.0))
-    lab[..., 0] = (lab[..., 0] - mean_d[0]) * gain + mean_s[0]
+    # In proportion (the interior's shading relative to the lips kept): a gain on its
+    # differences from them would make a pale-lipped driver's mouth a black hole on a
+    # face with contrasty lips.
+    lab[..., 0] *= float(np.clip(mean_s[0] / max(mean_d[0], 1.0), 0.6, 1.5))
+    # In the lips' shade and deeper towards the throat (lit like the lips, the tongue and the
+    # palate read as lips: a closed mouth's look to a landmark reader).
+    lab[..., :1] *= 1.0 - DRIVER_SHADE * (1.0 - shade[..., None]) * (1.0 - teeth)
     # The teeth no brighter than the source's eye whites (or its skin, for eyes too shut or
     # small to read): its highlights compressed, the darks left alone.
     skin = _lab_stats(patch_lab, _skin_mask(target_xy, region))[0]
     white = _eye_white(*source)
     if white is None:
         white = np.r_[skin[0], 128.0 + 0.3 * (skin[1:] - 128.0)]
-    brightest = max(min(white[0], 245.0), mean_s[0])
-    knee = mean_s[0]
+    # (Under the whites even where the lips are brighter than they are: eyes in shade.)
+    brightest = min(white[0], 245.0)
+    knee = min(mean_s[0], TEETH_KNEE * brightest)
     top = float(np.percentile(lab[..., 0][inside], 97))
     if top > brightest and top > knee:
         over = np.clip(lab[..., 0] - knee, 0.0, None)
