@@ -26,11 +26,13 @@ class FaceLandmarks:
     """Landmarks of one face in pixel units.
 
     ``points`` is (478, 3): x and y in pixels, z in the same units as x (MediaPipe's convention,
-    relative depth with the face centre near 0).
+    relative depth with the face centre near 0). ``placed``: a mesh fitted to points placed by
+    hand (:mod:`.points`), which describe the face at rest, whatever its proportions.
     """
 
     points: np.ndarray
     image_size: tuple[int, int]  # (height, width)
+    placed: bool = False
 
     @property
     def xy(self) -> np.ndarray:
