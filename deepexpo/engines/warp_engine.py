@@ -29,7 +29,7 @@ from ..motion.rigid import rotation_angle, rotation_power
 from ..motion.silhouette import inside
 from ..motion.state import FaceMotion, HeadPose
 from ..render.iris import carry_iris
-from ..render.lids import draw_closing_lid, soften_seam
+from ..render.lids import cover_eye, draw_closing_lid, soften_seam
 from ..render.mesh_warp import backward_map, remap_region
 from ..render.mouth import fill_mouth
 from .base import TransferEngine
@@ -224,6 +224,14 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         # Each eye's opening in the source and the target (the source's own lid gap apart).
         shut = [(lid, lid.opening(source.motion.canonical), lid.opening(target.canonical))
                 for lid in eyelids()]
+        # A face placed by hand (a cat's, a cartoon's) has no lid skin above its eyes to draw
+        # down over them, often less of it than their height: a closing eye is covered by skin
+        # filled in (cover_eye, below), and the skin above stays where it is.
+        open_xy = target.pose.apply(source.motion.canonical)[:, :2]
+        covered = [(lid, was, now) for lid, was, now in shut
+                   if now < was and source.motion.proportions is not None]
+        for lid, _, _ in covered:
+            target_xy[lid.lid] = open_xy[lid.lid]
         src_xy = _lid_edges(source, shut, cfg.lid_edge_above)
         _lip_edges(src_xy, target_xy, cfg)
         eye_src, eye_dst, eye_depth = _under_rising_lids(source, target, target_xy,
@@ -253,9 +261,15 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                 carry_iris(source_xy, source.region, target_xy[lid.outline], centre,
                            source.xy[lid.iris[0]], radius)
         out = remap_region(source.image, source.region, source_xy)
+        for lid, was, _ in covered:
+            upper, lower = (np.r_[lid.corners[0], margin[np.argsort(canon.points[margin, 0])],
+                                  lid.corners[1]] for margin in (lid.upper, lid.lower))
+            cover_eye(out, open_xy[upper], open_xy[lower], target_xy[upper],
+                      cfg.lid_cover_rim * was * target.pose.scale)
+        covered_lids = {id(lid) for lid, _, _ in covered}
         for lid, was, now in shut:
             lowered = _lid_lowered(lid, source.motion.canonical, target.canonical)
-            if lowered > cfg.lid_redrawn_above:
+            if lowered > cfg.lid_redrawn_above and id(lid) not in covered_lids:
                 draw_closing_lid(out, source.image, source_xy, source.region,
                                  target_xy[np.r_[lid.upper, lid.corners]],
                                  src_xy[np.r_[lid.upper, lid.corners]],
@@ -294,6 +308,12 @@ def _carried(source_xy: np.ndarray, target_xy: np.ndarray, points: np.ndarray,
 def _outwards(moves: np.ndarray, away: np.ndarray) -> np.ndarray:
     """``moves`` (N, 2), those that go inwards (against ``away``) set to nothing."""
     return moves * ((moves * away).sum(axis=1) > 0)[:, None]
+
+
+def _up(source: WarpSource) -> np.ndarray:
+    """The source face's up direction in the image (a unit vector)."""
+    up = -source.motion.pose.rotation[:2, 1]
+    return up / (np.linalg.norm(up) + 1e-12)
 
 
 def _lid_edges(source: WarpSource, shut: list[tuple[Eyelid, float, float]],

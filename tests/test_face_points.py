@@ -1,0 +1,169 @@
+"""Face points: the named points, their JSON files, their checks, and the mesh fitted to them."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from deepexpo.face.points import (
+    OPTIONAL,
+    POINT_HELP,
+    POINT_NAMES,
+    REQUIRED,
+    FacePoints,
+    PointsError,
+    load_points,
+    parse_points,
+    points_json,
+    save_points,
+)
+from deepexpo.face.topology import TOPOLOGY
+from deepexpo.io.images import read_image
+
+from .conftest import shared_sample
+from .placed_faces import PLACED
+
+#: A drawn cartoon face in a 400 x 400 image: eyes 3x as tall as a person's for their width,
+#: a small mouth far below a short nose.
+CARTOON = {
+    "left_eye_outer": [110, 170], "left_eye_inner": [170, 172],
+    "left_eye_top": [140, 130], "left_eye_bottom": [140, 205],
+    "right_eye_inner": [230, 172], "right_eye_outer": [290, 170],
+    "right_eye_top": [260, 130], "right_eye_bottom": [260, 205],
+    "left_brow_outer": [105, 110], "left_brow_inner": [170, 112],
+    "right_brow_inner": [230, 112], "right_brow_outer": [295, 110],
+    "nose_tip": [200, 235], "mouth_left": [170, 280], "mouth_right": [230, 280],
+    "mouth_top": [200, 270], "mouth_bottom": [200, 292], "chin": [200, 330],
+}
+
+
+def cartoon(**changes: list[float] | None) -> dict:
+    points = dict(CARTOON)
+    for name, value in changes.items():
+        if value is None:
+            points.pop(name)
+        else:
+            points[name] = value
+    return points
+
+
+def test_point_names_are_documented_in_order():
+    assert len(REQUIRED) == 18 and OPTIONAL == ("face_left", "face_right", "face_top")
+    assert POINT_NAMES == REQUIRED + OPTIONAL and set(POINT_HELP) == set(POINT_NAMES)
+    assert all(POINT_HELP[n].startswith("optional") for n in OPTIONAL)
+
+
+def test_json_round_trip_one_face_and_several(tmp_path):
+    one = parse_points(json.dumps(CARTOON))
+    assert len(one) == 1 and one[0].to_json_object() == CARTOON
+    shifted = FacePoints({n: (x + 400.0, y) for n, (x, y) in one[0].points.items()})
+    path = save_points(tmp_path / "two.json", [one[0], shifted])
+    loaded = load_points(path)
+    assert [f.to_json_object() for f in loaded] == [CARTOON, shifted.to_json_object()]
+    assert isinstance(json.loads(path.read_text()), list)
+    assert json.loads(points_json(one)) == CARTOON  # one face: an object, not a list
+    assert not list(tmp_path.glob(".*partial*"))
+
+
+@pytest.mark.parametrize("data, message", [
+    ("{not json", "not valid JSON"),
+    ("[]", "the list of faces is empty"),
+    ("42", "expected an object of named points"),
+    (json.dumps(cartoon(chin=None, nose_tip=None)), "missing points nose_tip, chin"),
+    (json.dumps(cartoon(nose_tp=[1, 2])), "unknown point 'nose_tp' (did you mean nose_tip?)"),
+    (json.dumps(cartoon(chin=[200])), "point chin must be [x, y] in pixels, not [200]"),
+    (json.dumps(cartoon(chin=["a", 3])), "point chin must be [x, y]"),
+    (json.dumps([CARTOON, cartoon(mouth_top=None)]), "face 1: missing point mouth_top"),
+])
+def test_bad_files_get_one_line_errors(data, message):
+    with pytest.raises(PointsError) as error:
+        parse_points(data, "points file 'x.json'")
+    text = str(error.value)
+    assert message in text and "\n" not in text and text.startswith("points file 'x.json'")
+
+
+def test_unreadable_and_oversized_files(tmp_path):
+    with pytest.raises(PointsError, match="cannot read points file 'absent.json'"):
+        load_points(tmp_path / "absent.json")
+    big = tmp_path / "big.json"
+    big.write_bytes(b" " * (2 << 20))
+    with pytest.raises(PointsError, match="larger than 1 MiB"):
+        load_points(big)
+
+
+def swap(points: dict, a: str, b: str) -> dict:
+    out = dict(points)
+    out[a], out[b] = points[b], points[a]
+    return out
+
+
+@pytest.mark.parametrize("points, message", [
+    (cartoon(chin=[200, 420]), "point chin (200, 420) is outside the 400x400 image"),
+    (cartoon(left_eye_outer=[-3, 170]), "left_eye_outer (-3, 170) is outside"),
+    ({**{n: v for n, v in CARTOON.items() if n.startswith("mouth") or "brow" in n
+         or n in ("nose_tip", "chin")},
+      **{n.replace("left", "@").replace("right", "left").replace("@", "right"): v
+         for n, v in CARTOON.items() if "_eye_" in n}}, "the eyes are swapped"),
+    (swap(CARTOON, "left_eye_outer", "left_eye_inner"),
+     "left_eye_outer must be left of left_eye_inner"),
+    (swap(CARTOON, "mouth_top", "mouth_bottom"), "mouth_bottom must be below mouth_top"),
+    (cartoon(left_eye_top=[140, 172], left_eye_bottom=[140, 172]),
+     "left_eye_bottom must be below left_eye_top"),
+    (cartoon(mouth_left=[170, 172], mouth_right=[230, 172], mouth_top=[200, 165],
+             mouth_bottom=[200, 180], nose_tip=[200, 160], chin=[200, 190]),
+     "degenerate"),
+    (cartoon(nose_tip=[200, 120]), "nose_tip must be below the eyes"),
+    (cartoon(right_brow_inner=[230, 150], right_brow_outer=[295, 150]),
+     "the right brow must be above the right eye's top"),
+    (cartoon(face_left=[150, 170]), "face_left must be left of left_eye_outer"),
+])
+def test_implausible_faces_get_one_line_errors(points, message):
+    with pytest.raises(PointsError) as error:
+        FacePoints.from_json_object(points).fit((400, 400), "points file 'c.json'")
+    assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def test_a_fit_that_would_fold_the_face_is_refused():
+    # Every point in its place, but a mouth as wide as the image: the cheeks turn over.
+    folded = cartoon(mouth_left=[2, 280], mouth_right=[398, 280])
+    with pytest.raises(PointsError, match="fold the face over"):
+        FacePoints.from_json_object(folded).fit((400, 400))
+
+
+def test_the_fit_puts_each_part_on_its_points():
+    """The eyes, brows, mouth, nose tip and chin of the fitted mesh are where they were
+    placed (the cartoon's tall eyes included), and the rest of the mesh stays unfolded."""
+    points = FacePoints.from_json_object(CARTOON)
+    face = points.fit((400, 400))
+    assert face.placed and face.points.shape == (478, 3) and face.image_size == (400, 400)
+    back = FacePoints.from_landmarks(face)
+    for name in REQUIRED:
+        assert np.linalg.norm(back[name] - points[name]) < 1.0, name
+    # The fitted eyes are as tall as the drawn ones (75 px for 60 across, 4x a person's
+    # opening for the width), and the chin is the face's bottom.
+    for eye in (TOPOLOGY.right_eye, TOPOLOGY.left_eye):
+        width, height = np.ptp(face.xy[eye], axis=0)
+        assert width == pytest.approx(60, abs=1.5) and height == pytest.approx(75, abs=1.5)
+    assert face.bbox[3] == pytest.approx(330, abs=1.0)
+
+
+def test_points_prefilled_from_a_detected_face_fit_back_onto_it(astronaut, landmarker):
+    detected = landmarker.detect(astronaut)
+    points = FacePoints.from_landmarks(detected)
+    assert set(points.points) == set(POINT_NAMES)
+    fitted = points.fit(astronaut.shape[:2])
+    eye_distance = np.linalg.norm(points["left_eye_outer"] - points["right_eye_outer"])
+    error = np.linalg.norm(fitted.xy - detected.xy, axis=1) / eye_distance
+    assert np.median(error) < 0.05 and np.percentile(error, 95) < 0.12
+
+
+@pytest.mark.parametrize("name", sorted(PLACED))
+def test_the_shared_animals_and_cartoon_fit(name):
+    image = read_image(shared_sample(f"sources/{name}"))
+    points = parse_points(json.dumps(PLACED[name]))[0]
+    face = points.fit(image.shape[:2])
+    back = FacePoints.from_landmarks(face)
+    for part in REQUIRED:
+        assert np.linalg.norm(back[part] - points[part]) < 1.0, part
