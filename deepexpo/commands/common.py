@@ -52,7 +52,7 @@ def source_points(args: argparse.Namespace, image: np.ndarray | None
     faces = tuple(load_points(args.source_points))
     what = f"points file '{args.source_points.name}'"
     for i, face in enumerate(faces):
-        face.check(image.shape[:2], what if len(faces) == 1 else f"{what}, face {i}")
+        face.check((image.shape[0], image.shape[1]), what if len(faces) == 1 else f"{what}, face {i}")
     return faces
 
 

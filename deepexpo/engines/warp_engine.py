@@ -195,10 +195,14 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
             centre = source.xy[source.outline].mean(axis=0)
             target_xy[rim] += _outwards(_carried(source.xy, target_xy, rim, rim, band / 4)
                                         - target_xy[rim], source.xy[rim] - centre)
-            inner = np.setdiff1d(np.flatnonzero(keep), rim)
-            pull = _outwards(_carried(source.xy, target_xy, inner, rim, band / 2)
-                             - target_xy[inner], source.xy[inner] - centre)
-            target_xy[inner] += np.exp(-0.5 * (source.inset[inner] / band) ** 2)[:, None] * pull
+            # (Not on a face placed by hand: its outline is fitted from a few points, on an
+            # animal often close to its eyes, which would be pulled apart from their lids.)
+            if source.motion.proportions is None:
+                inner = np.setdiff1d(np.flatnonzero(keep), rim)
+                pull = _outwards(_carried(source.xy, target_xy, inner, rim, band / 2)
+                                 - target_xy[inner], source.xy[inner] - centre)
+                target_xy[inner] += np.exp(-0.5 * (source.inset[inner] / band) ** 2)[:, None] \
+                    * pull
         else:
             anchored = rim[keep[rim]]
         # An eye's landmarks are kept down to a slant (a turned head's far eye), some of them
@@ -232,6 +236,7 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                    if now < was and source.motion.proportions is not None]
         for lid, _, _ in covered:
             target_xy[lid.lid] = open_xy[lid.lid]
+        covered_lids = {id(lid) for lid, _, _ in covered}
         src_xy = _lid_edges(source, shut, cfg.lid_edge_above)
         _lip_edges(src_xy, target_xy, cfg)
         eye_src, eye_dst, eye_depth = _under_rising_lids(source, target, target_xy,
@@ -266,7 +271,6 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                                   lid.corners[1]] for margin in (lid.upper, lid.lower))
             cover_eye(out, open_xy[upper], open_xy[lower], target_xy[upper],
                       cfg.lid_cover_rim * was * target.pose.scale)
-        covered_lids = {id(lid) for lid, _, _ in covered}
         for lid, was, now in shut:
             lowered = _lid_lowered(lid, source.motion.canonical, target.canonical)
             if lowered > cfg.lid_redrawn_above and id(lid) not in covered_lids:

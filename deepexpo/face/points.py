@@ -137,8 +137,8 @@ class FacePoints:
     def from_landmarks(cls, face: FaceLandmarks) -> FacePoints:
         """The points of a detected (or fitted) mesh: a start to correct by hand."""
         xy = face.xy
-        return cls({name: tuple(float(v) for v in xy[indices].mean(axis=0))
-                    for name, indices in _anchors().items()})
+        centres = {name: xy[indices].mean(axis=0) for name, indices in _anchors().items()}
+        return cls({name: (float(x), float(y)) for name, (x, y) in centres.items()})
 
     def check(self, image_size: tuple[int, int], what: str = "face points") -> None:
         """A one-line :class:`PointsError` unless every point is inside an image of
@@ -344,7 +344,8 @@ def _height_map(src: Mapping[str, np.ndarray], placed: Mapping[str, np.ndarray]
     levels = [("face_top",), tuple(n for n in REQUIRED if "_brow_" in n),
               ("left_eye_outer", "left_eye_inner", "right_eye_inner", "right_eye_outer"),
               ("nose_tip",), ("mouth_top",), ("mouth_bottom",), ("chin",)]
-    knots, heights = [], []
+    knots: list[float] = []
+    heights: list[float] = []
     for level in levels:
         if all(n in placed for n in level):
             y_from = float(np.mean([src[n][1] for n in level]))
@@ -568,8 +569,8 @@ def _check_geometry(points: FacePoints, what: str) -> None:
 
 
 def _kind(value: object) -> str:
-    return {list: "a list", dict: "an object", str: "a string"}.get(type(value),
-                                                                   type(value).__name__)
+    names: dict[type, str] = {list: "a list", dict: "an object", str: "a string"}
+    return names.get(type(value), type(value).__name__)
 
 
 def _short(value: object) -> str:
