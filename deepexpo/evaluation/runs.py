@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..engines import TransferEngine
 from ..errors import DeepExPoError, NoFaceError
 from ..io.images import read_image, write_image
 from ..io.output import atomic_output
@@ -136,7 +137,7 @@ def _reconstruction_scores(output: np.ndarray, out_face: ScoredFace | None, real
     return row
 
 
-def evaluate_reconstruction(videos: Iterable[Path], engine: str, report: Path,
+def evaluate_reconstruction(videos: Iterable[Path], engine: str | TransferEngine, report: Path,
                             save_frames: bool = False,
                             progress: Progress | None = None) -> dict:
     """Score every video, write ``report/metrics.json`` and ``report/report.html``."""

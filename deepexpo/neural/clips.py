@@ -157,7 +157,7 @@ class FramePairs(Dataset):
     def __len__(self) -> int:
         return len(self.clips)
 
-    def __getitem__(self, draw: PairDraw) -> dict[str, torch.Tensor]:  # type: ignore[override]
+    def __getitem__(self, draw: PairDraw) -> dict[str, torch.Tensor]:
         source, driving = read_frames(self.clips[draw.clip].path, (draw.source, draw.driving))
         return {"source": _tensor(source, self.input_side, draw.mirror),
                 "driving": _tensor(driving, self.input_side, draw.mirror),
