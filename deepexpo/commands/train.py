@@ -5,7 +5,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -131,14 +133,14 @@ def run_neural(args: argparse.Namespace) -> None:
         settings = TrainingSettings.from_dict(run.load_state()["settings"])
     clips, held = hold_out(open_clips(args.data), settings.holdout)
     processes = Processes.from_env()
-    with processes.group():
-        if processes.main:
-            run.root.mkdir(parents=True, exist_ok=True)
-            _log_to(run.root / "train.log")
-        processes.barrier()
-        trainer = (resume(run, clips, processes) if args.resume else
-                   NeuralTrainer(run, settings, starting_networks(settings.start, settings.config),
-                                 clips, processes))
+    run.root.mkdir(parents=True, exist_ok=True)
+    log = run.root / ("train.log" if processes.main else f"train.rank{processes.rank}.log")
+    with processes.group(), _run_log(log):
+        if args.resume:
+            trainer = resume(run, clips, processes)
+        else:
+            networks = starting_networks(settings.start, settings.config, settings.seed)
+            trainer = NeuralTrainer(run, settings, networks, clips, processes)
         if args.steps <= trainer.step:
             raise InputError(f"the run is at step {trainer.step} already: give --steps above it")
         logger.info("training on %d clips (%d held back) from step %d to %d: %s", len(clips),
@@ -160,14 +162,24 @@ def run_neural(args: argparse.Namespace) -> None:
           f"DEEPEXPO_NEURAL_WEIGHTS='{run.root}' python -m deepexpo transfer --engine neural ...")
 
 
-def _log_to(path: Path) -> None:
-    """The run's log at INFO, whatever the console shows."""
+@contextlib.contextmanager
+def _run_log(path: Path) -> Iterator[None]:
+    """The run's log at INFO in ``path``, whatever the console shows (its handlers keep
+    their level: WARNING, or INFO with ``-v``)."""
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.setLevel(logging.INFO)
-    root = logging.getLogger("deepexpo")
-    root.addHandler(handler)
-    if root.getEffectiveLevel() > logging.INFO:  # the console's handler keeps its own level
-        root.setLevel(logging.INFO)
-        for console in logging.getLogger().handlers:
-            console.setLevel(max(console.level, logging.WARNING))
+    ours = logging.getLogger("deepexpo")
+    level = ours.level
+    consoles = {h: h.level for h in logging.getLogger().handlers}
+    for console in consoles:
+        console.setLevel(max(console.level, logging.getLogger().getEffectiveLevel()))
+    ours.addHandler(handler)
+    ours.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        ours.removeHandler(handler)
+        handler.close()
+        ours.setLevel(level)
+        for console, before in consoles.items():
+            console.setLevel(before)

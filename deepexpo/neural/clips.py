@@ -99,13 +99,14 @@ def open_clips(folder: Path) -> list[Clip]:
         try:
             clips.append(_probe(path))
         except ValueError as exc:
-            problems.append(f"'{path.relative_to(folder) if path.is_relative_to(folder) else path}'"
-                            f" {exc}")
-            logger.warning("skipping clip %s", problems[-1])
+            shown = path.relative_to(folder) if path.is_relative_to(folder) else path
+            problems.append(f"'{shown}' {exc}")
     if not clips:
-        shown = "; ".join(problems[:3]) + (f"; and {len(problems) - 3} more"
-                                           if len(problems) > 3 else "")
-        raise InputError(f"no usable clip in '{folder}': {shown}")
+        listed = "; ".join(problems[:3]) + (f"; and {len(problems) - 3} more"
+                                            if len(problems) > 3 else "")
+        raise InputError(f"no usable clip in '{folder}': {listed}")
+    for problem in problems:
+        logger.warning("skipping clip %s", problem)
     return clips
 
 

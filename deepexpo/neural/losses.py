@@ -30,6 +30,7 @@ _VGG19_TAPS = (1, 6, 11, 20, 29)  # relu1_1 .. relu5_1, FOMM's perceptual layers
 _IMAGENET_MEAN = (0.485, 0.456, 0.406)
 _IMAGENET_STD = (0.229, 0.224, 0.225)
 PYRAMID_SCALES = (1, 2, 4, 8)  # downsampling factors of the multi-scale losses
+VGG19_MIN_SIDE = 16  # its four poolings before relu5_1
 
 
 def vgg19_weights() -> Path | None:
@@ -110,6 +111,8 @@ class ReconstructionLoss(nn.Module):
             return losses
         total = torch.zeros((), device=prediction.device)
         for p, t in zip(pred_levels, target_levels, strict=True):
+            if min(p.shape[-2:]) < VGG19_MIN_SIDE:
+                break
             with torch.no_grad():
                 t_features = self.vgg(t)
             for pf, tf in zip(self.vgg(p), t_features, strict=True):

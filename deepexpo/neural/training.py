@@ -173,11 +173,12 @@ def read_losses(path: Path) -> list[dict[str, float]]:
 
 # --- the networks to start from ---------------------------------------------------------------
 
-def starting_networks(start: str, config_file: str | None) -> LivePortraitNetworks:
+def starting_networks(start: str, config_file: str | None, seed: int = 0) -> LivePortraitNetworks:
     """Networks with spectral norm as trained: the published weights (found or fetched as the
-    neural engine's are), random ones (``scratch``, of ``config_file`` or the published size),
-    or the published files in a folder (another run's, say)."""
+    neural engine's are), random ones (``scratch``, of ``config_file`` or the published size,
+    drawn from ``seed``), or the published files in a folder (another run's, say)."""
     if start == "scratch":
+        torch.manual_seed(seed)
         return LivePortraitNetworks(NeuralConfig.from_yaml(config_file) if config_file
                                     else NeuralConfig.from_yaml())
     folder = hub.require("neural") if start == "published" else Path(start)
