@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import cv2
@@ -19,7 +22,7 @@ from deepexpo.io.images import read_image, write_image
 from deepexpo.io.video import Mp4Writer, iter_frames, probe_video
 from deepexpo.neural import losses
 from deepexpo.neural.clips import open_clips
-from deepexpo.neural.training import RunFolder, read_losses
+from deepexpo.neural.training import RunFolder, read_losses, starting_networks
 from deepexpo.testing.tiny_liveportrait import TINY
 
 from .conftest import shared_sample
@@ -226,3 +229,26 @@ def test_vgg19_weights_on_disk_give_the_perceptual_loss(tmp_path, monkeypatch):
     same = loss(image, image)
     assert set(same) == {"l1", "perceptual"} and float(same["perceptual"]) == 0.0
     assert float(loss(image, image.flip(-1))["perceptual"]) > 0.0
+
+
+def test_torchrun_trains_on_two_processes_with_the_stitching_mlp(clips, tiny_config, tmp_path):
+    """DDP over gloo on the CPU: two processes, one run folder; the stitching MLP trains when
+    asked, the eye and lip MLPs never do."""
+    run = tmp_path / "ddp"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "-m",
+         "deepexpo", "train", "neural", "--data", str(clips), "--output", str(run), "--from",
+         "scratch", "--config", str(tiny_config), "--size", TRAIN_SIDE, "--batch", "1",
+         "--steps", "2", "--holdout", "0", "--workers", "0", "--train-stitching"],
+        env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "2 steps in" in (run / "train.rank1.log").read_text()
+    assert [r["step"] for r in read_losses(run / "losses.csv")] == [1, 2]
+    assert "stitching" in read_losses(run / "losses.csv")[0]
+    trained = RunFolder(run).load_networks().stitching_retargeting_module
+    initial = starting_networks("scratch", str(tiny_config), 0).stitching_retargeting_module
+    assert not torch.equal(trained.stitching.mlp[0].weight, initial.stitching.mlp[0].weight)
+    for frozen in ("eye", "lip"):
+        assert torch.equal(getattr(trained, frozen).mlp[0].weight,
+                           getattr(initial, frozen).mlp[0].weight)
