@@ -21,11 +21,12 @@ from deepexpo.engines import create_engine
 from deepexpo.io.images import read_image, write_image
 from deepexpo.io.video import Mp4Writer, iter_frames, probe_video
 from deepexpo.neural import losses
+from deepexpo.neural.checkpoints import LivePortraitNetworks, published_config
 from deepexpo.neural.clips import open_clips
 from deepexpo.neural.training import RunFolder, read_losses, starting_networks
 from deepexpo.testing.tiny_liveportrait import TINY
 
-from .conftest import shared_sample
+from .conftest import SHARED, shared_sample
 
 CLIP_SIDE = 128  # what the held-back clip is evaluated at (MediaPipe and dlib find faces)
 TRAIN_SIDE = "32"  # the networks' input while training: the tiny networks at CPU speed
@@ -252,3 +253,26 @@ def test_torchrun_trains_on_two_processes_with_the_stitching_mlp(clips, tiny_con
     for frozen in ("eye", "lip"):
         assert torch.equal(getattr(trained, frozen).mlp[0].weight,
                            getattr(initial, frozen).mlp[0].weight)
+
+
+def test_fine_tuning_starts_from_the_published_files(clips, one_thread, tmp_path, monkeypatch,
+                                                     capsys):
+    """``--from published`` takes the files the neural engine would (here the shared small
+    networks, through DEEPEXPO_NEURAL_WEIGHTS); the frozen stitching file comes out as it
+    went in. Without them it is the engine's one-line 'not downloaded' error."""
+    run = tmp_path / "tuned"
+    argv = ["train", "neural", "--data", str(clips), "--output", str(run), "--size", TRAIN_SIDE,
+            "--batch", "1", "--steps", "1", "--holdout", "0", "--workers", "0"]
+    assert "the neural engine needs the LivePortrait networks" in _one_line_error(capsys, argv)
+    small = SHARED / "fixtures" / "liveportrait-small"
+    if not small.is_dir():
+        pytest.skip("../shared/fixtures/liveportrait-small is not present")
+    monkeypatch.setenv("DEEPEXPO_NEURAL_WEIGHTS", str(small))
+    assert main(argv) == 0
+    published = LivePortraitNetworks.from_published(small, published_config(small), fold=False)
+    tuned = RunFolder(run).load_networks()
+    assert tuned.config == published.config
+    assert not torch.equal(tuned.state_dict()["spade_generator.fc.bias"],
+                           published.state_dict()["spade_generator.fc.bias"])
+    for name, value in published.stitching_retargeting_module.state_dict().items():
+        assert torch.equal(tuned.stitching_retargeting_module.state_dict()[name], value)
