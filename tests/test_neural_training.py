@@ -24,7 +24,7 @@ from deepexpo.neural import losses
 from deepexpo.neural.checkpoints import LivePortraitNetworks, published_config
 from deepexpo.neural.clips import open_clips
 from deepexpo.neural.training import RunFolder, read_losses, starting_networks
-from deepexpo.testing.tiny_liveportrait import TINY
+from deepexpo.testing.tiny_liveportrait import TINY, tiny_networks
 
 from .conftest import SHARED, shared_sample
 
@@ -276,3 +276,22 @@ def test_fine_tuning_starts_from_the_published_files(clips, one_thread, tmp_path
                            published.state_dict()["spade_generator.fc.bias"])
     for name, value in published.stitching_retargeting_module.state_dict().items():
         assert torch.equal(tuned.stitching_retargeting_module.state_dict()[name], value)
+
+
+def test_an_interrupted_save_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
+    run = RunFolder(tmp_path)
+    networks = tiny_networks(fold=False)
+    run.save(networks, {"step": 1})
+    real_replace = os.replace
+
+    def dies_on_the_swap(src, dst):
+        if Path(dst) == run.checkpoint:
+            raise KeyboardInterrupt  # between moving the old one aside and the new one in
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", dies_on_the_swap)
+    with pytest.raises(KeyboardInterrupt):
+        run.save(networks, {"step": 2})
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert not run.checkpoint.exists() and not list(tmp_path.glob(".*partial*"))
+    assert RunFolder(tmp_path).has_checkpoint() and run.load_state()["step"] == 1
