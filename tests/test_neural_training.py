@@ -23,7 +23,7 @@ from deepexpo.io.video import Mp4Writer, iter_frames, probe_video
 from deepexpo.neural import losses
 from deepexpo.neural.checkpoints import LivePortraitNetworks, published_config
 from deepexpo.neural.clips import open_clips
-from deepexpo.neural.training import RunFolder, read_losses, starting_networks
+from deepexpo.neural.training import NeuralTrainer, RunFolder, read_losses, starting_networks
 from deepexpo.testing.tiny_liveportrait import TINY, tiny_networks
 
 from .conftest import SHARED, shared_sample
@@ -295,3 +295,21 @@ def test_an_interrupted_save_keeps_the_previous_checkpoint(tmp_path, monkeypatch
     monkeypatch.setattr(os, "replace", real_replace)
     assert not run.checkpoint.exists() and not list(tmp_path.glob(".*partial*"))
     assert RunFolder(tmp_path).has_checkpoint() and run.load_state()["step"] == 1
+
+
+def test_an_interrupted_run_says_what_is_kept_and_resumes_from_it(clips, tiny_config, one_thread,
+                                                                 tmp_path, monkeypatch, capsys):
+    run = tmp_path / "run"
+
+    def interrupted(self, batch, out):  # Ctrl-C at step 3, after its losses were recorded
+        raise KeyboardInterrupt
+
+    write_grid = NeuralTrainer._write_grid
+    monkeypatch.setattr(NeuralTrainer, "_write_grid", interrupted)
+    assert train(clips, run, tiny_config, "--steps", "5", "--save-every", "2", "--vis-every",
+                 "3", "--holdout", "0") == 130
+    assert "interrupted at step 3; the checkpoint of step 2 is kept" in capsys.readouterr().err
+    monkeypatch.setattr(NeuralTrainer, "_write_grid", write_grid)
+    assert main(["train", "neural", "--data", str(clips), "--output", str(run), "--resume",
+                 "--steps", "4"]) == 0
+    assert [r["step"] for r in read_losses(run / "losses.csv")] == [1, 2, 3, 4]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -104,7 +105,7 @@ def _add_neural(what: Any) -> None:
     n.set_defaults(run=run_neural)
 
 
-def run_neural(args: argparse.Namespace) -> None:
+def run_neural(args: argparse.Namespace) -> int | None:
     from ..neural.clips import hold_out, open_clips
     from ..neural.training import (
         NeuralTrainer,
@@ -151,15 +152,23 @@ def run_neural(args: argparse.Namespace) -> None:
                 bar.set_postfix(l1=f"{losses['l1']:.4f}", total=f"{losses['total']:.4f}")
                 bar.update(done - bar.n)
 
-            trainer.train(args.steps, progress)
+            try:
+                trainer.train(args.steps, progress)
+            except KeyboardInterrupt:
+                saved = run.load_state()["step"] if run.has_checkpoint() else None
+                print(f"error: interrupted at step {trainer.step}; " + (
+                    f"the checkpoint of step {saved} is kept: --resume continues from it"
+                    if saved is not None else "no checkpoint was written yet"), file=sys.stderr)
+                return 130
     if not processes.main:
-        return
+        return None
     if held:
         summary = evaluate(run, held)
         figures = ", ".join(f"{k} {v:.4f}" for k, v in summary["mean"].items() if v is not None)
         print(f"held-back clips: {figures or 'no scores'} ({run.root / 'eval' / 'report.html'})")
     print(f"trained to step {trainer.step} in '{run.root}'; use it: "
           f"DEEPEXPO_NEURAL_WEIGHTS='{run.root}' python -m deepexpo transfer --engine neural ...")
+    return None
 
 
 @contextlib.contextmanager
