@@ -55,16 +55,19 @@ def _samples(scored: Scored, path: Path, target: str) -> None:
 
 
 def _bars(summary: dict, path: Path) -> None:
-    keys = [k for k, v in summary["mean"].items() if v is not None]
+    """The output's mean scores beside the still source's, where either has one (an engine
+    whose outputs hold no face dlib finds has none of its own)."""
+    baseline = summary.get("baseline", {})
+    keys = [k for k, v in summary["mean"].items() if v is not None or baseline.get(k) is not None]
     fig = _figure(8, 3.5)
-    axes = fig.subplots(1, len(keys), squeeze=False)[0]
-    for ax, key in zip(axes, keys, strict=True):
-        values = [summary["mean"][key]]
-        labels = ["output"]
-        if "baseline" in summary and summary["baseline"].get(key) is not None:
-            values.append(summary["baseline"][key])
-            labels.append("still")
-        ax.bar(labels, values, color=["tab:blue", "tab:gray"][: len(values)])
+    if not keys:
+        fig.text(0.5, 0.5, "no scores: no face found", ha="center", va="center")
+    for ax, key in zip(fig.subplots(1, len(keys), squeeze=False)[0] if keys else [], keys,
+                       strict=True):
+        bars = [(label, value, colour) for label, value, colour in
+                (("output", summary["mean"][key], "tab:blue"),
+                 ("still", baseline.get(key), "tab:gray")) if value is not None]
+        ax.bar([b[0] for b in bars], [b[1] for b in bars], color=[b[2] for b in bars])
         ax.set_title(key, fontsize=9)
         ax.tick_params(labelsize=7)
     fig.tight_layout()

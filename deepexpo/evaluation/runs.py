@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..engines import TransferEngine
 from ..errors import DeepExPoError, NoFaceError
 from ..io.images import read_image, write_image
 from ..io.output import atomic_output
@@ -33,6 +34,10 @@ from .report import write_report
 from .scorer import DlibScorer, ScoredFace, shared_scorer
 
 logger = logging.getLogger(__name__)
+
+#: An engine by its registered name (loaded once per worker), or one already loaded (a
+#: checkpoint being trained; scored in this process only).
+EngineChoice = str | TransferEngine
 #: Cross-reenactment's per-frame scores: identity against the source, shape against the driver.
 CROSS_KEYS = ("csim", "id_distance", "aed", "apd")
 Progress = Callable[[str, int, int], None]  # (what, done, total)
@@ -173,7 +178,7 @@ def _reconstruction_scores(output: np.ndarray, out_face: ScoredFace | None, real
     return row
 
 
-def evaluate_reconstruction(videos: Iterable[Path], engine: str, report: Path,
+def evaluate_reconstruction(videos: Iterable[Path], engine: EngineChoice, report: Path,
                             save_frames: bool = False, progress: Progress | None = None,
                             executor: Executor | None = None, force: bool = False) -> dict:
     """Score every video (here, or one task per video on ``executor``), write
@@ -233,7 +238,8 @@ def cross(pipeline: TransferPipeline, scorer: DlibScorer, source_path: str | Pat
     return scored
 
 
-def evaluate_cross(pairs: Iterable[tuple[str | Path, str | Path]], engine: str, report: Path,
+def evaluate_cross(pairs: Iterable[tuple[str | Path, str | Path]], engine: EngineChoice,
+                   report: Path,
                    progress: Progress | None = None, executor: Executor | None = None,
                    force: bool = False) -> dict:
     """Score every pair (here, or one task per pair on ``executor``), write the report; pairs
@@ -262,7 +268,7 @@ class ItemOutcome:
     error: str | None = None
 
 
-def _score_item(index: int, score: Callable[..., Scored], engine: str,
+def _score_item(index: int, score: Callable[..., Scored], engine: EngineChoice,
                 inputs: tuple[object, ...], cache: Path,
                 progress: Progress | None = None) -> ItemOutcome:
     """In a worker (or here): one item scored and cached, or the reason it cannot be read (a
@@ -270,7 +276,8 @@ def _score_item(index: int, score: Callable[..., Scored], engine: str,
     per process and serve every task it runs; a failure to load them ends the run."""
     from .. import get_pipeline
 
-    pipeline, scorer = get_pipeline(engine), shared_scorer()
+    pipeline = get_pipeline(engine) if isinstance(engine, str) else TransferPipeline(engine)
+    scorer = shared_scorer()
     try:
         with contextlib.ExitStack() as stack:  # URLs read from local copies
             files = [stack.enter_context(local_copy(i)) if isinstance(i, str) else i
@@ -283,13 +290,13 @@ def _score_item(index: int, score: Callable[..., Scored], engine: str,
     return ItemOutcome(index, scored)
 
 
-def _cache_path(report: Path, score: Callable[..., Scored], engine: str, item: dict,
+def _cache_path(report: Path, score: Callable[..., Scored], engine: EngineChoice, item: dict,
                 inputs: tuple[object, ...]) -> Path:
     """Where an item's scores are cached: named by the item's files, and keyed by what was
     scored, with which engine and options, and the inputs' sizes and times, so a changed input
     is scored again."""
     stats = [(s.st_size, s.st_mtime_ns) if (s := _stat(i)) else None for i in inputs]
-    key = json.dumps([score.__name__, engine, [str(i) for i in inputs], stats])
+    key = json.dumps([score.__name__, _asked(engine), [str(i) for i in inputs], stats])
     stem = "-".join(Path(value).stem for value in item.values())[:120]  # a file name's room
     return report / "scores" / f"{stem}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.npz"
 
@@ -302,7 +309,8 @@ def _stat(path: object) -> os.stat_result | None:
 
 
 def _score_all(score: Callable[..., Scored], what: str,
-               items: Sequence[tuple[dict, tuple[object, ...]]], engine: str, report: Path,
+               items: Sequence[tuple[dict, tuple[object, ...]]], engine: EngineChoice,
+               report: Path,
                executor: Executor | None, force: bool, progress: Progress | None
                ) -> tuple[list[tuple[dict, Scored]], list[dict]]:
     """Every item scored: read from the cache, here with per-frame ``progress``, or as tasks
@@ -338,9 +346,13 @@ def _score_all(score: Callable[..., Scored], what: str,
             [{**items[i][0], "error": errors[i]} for i in sorted(errors)])
 
 
-def _engine_name(results: list[Scored], engine: str) -> str:
+def _engine_name(results: list[Scored], engine: EngineChoice) -> str:
     """The engines that rendered the results (``engine`` as asked where none did)."""
-    return ", ".join(sorted({r.engine for r in results})) or engine
+    return ", ".join(sorted({r.engine for r in results})) or _asked(engine)
+
+
+def _asked(engine: EngineChoice) -> str:
+    return engine if isinstance(engine, str) else engine.name
 
 
 def _write(report: Path, summary: dict, results: list[Scored], kind: str) -> None:

@@ -53,10 +53,10 @@ class LivePortraitNetworks(nn.Module):
         return self.eval()
 
     @classmethod
-    def from_published(cls, folder: str | os.PathLike,
-                       config: NeuralConfig | None = None) -> LivePortraitNetworks:
+    def from_published(cls, folder: str | os.PathLike, config: NeuralConfig | None = None,
+                       fold: bool = True) -> LivePortraitNetworks:
         """Networks with the weights of the published files under ``folder`` (the Hub layout,
-        or the five files side by side)."""
+        or the five files side by side); ``fold=False`` keeps spectral norm, to train on."""
         nets = cls(config or NeuralConfig.from_yaml())
         paths = LIVEPORTRAIT.paths(Path(folder))
         for name, file in LIVEPORTRAIT_FILES.items():
@@ -70,7 +70,33 @@ class LivePortraitNetworks(nn.Module):
                     _load_strict(getattr(nets.stitching_retargeting_module, attr), sub, path)
             else:
                 _load_strict(getattr(nets, name), state, path)
-        return nets.fold()
+        return nets.fold() if fold else nets
+
+    def published_states(self) -> dict[str, dict]:
+        """Each network's state as its published file holds it (by network name): spectral
+        norm unfolded, the stitching file's three sub-dicts with multi-GPU training's
+        ``module.`` prefix, as the reference trainer wrote them."""
+        if self._folded:
+            raise ValueError("folded networks no longer hold the published spectral-norm weights")
+        s = self.stitching_retargeting_module
+        states = {name: getattr(self, name).state_dict() for name in LIVEPORTRAIT_FILES
+                  if name != "stitching_retargeting_module"}
+        states["stitching_retargeting_module"] = {
+            key: {f"module.{k}": v for k, v in getattr(s, attr).state_dict().items()}
+            for attr, key in s.CHECKPOINT_KEYS.items()}
+        return states
+
+    def save_published(self, folder: str | os.PathLike) -> None:
+        """The five files in the published Hub layout under ``folder`` (what
+        :func:`load_networks` and the neural engine read), and the config as ``models.yaml``."""
+        folder = Path(folder)
+        for name, state in self.published_states().items():
+            path = folder / LIVEPORTRAIT_FILES[name]
+            path.parent.mkdir(parents=True, exist_ok=True)
+            torch.save(state, path)
+        # JSON is YAML, and writes the config's tuples as lists
+        (folder / "models.yaml").write_text(json.dumps(self.config.to_dict(), indent=1),
+                                            encoding="utf-8")
 
     def save_safetensors(self, path: str | os.PathLike) -> None:
         """All five networks, folded, in one safetensors file that records their config."""
@@ -105,12 +131,16 @@ def _load_strict(module: nn.Module, state: dict, path: Path) -> None:
                               f"{' '.join(str(exc).split())[:300]}") from exc
 
 
+def published_config(folder: Path) -> NeuralConfig | None:
+    """The config of the published files in ``folder``: ``DEEPEXPO_NEURAL_CONFIG``, else the
+    ``models.yaml`` beside them; ``None`` for the published one."""
+    config_file = Path(os.environ.get(CONFIG_ENV) or folder / "models.yaml")
+    return NeuralConfig.from_yaml(config_file) if config_file.is_file() else None
+
+
 def load_networks(path: Path) -> LivePortraitNetworks:
-    """Networks from a folder of published files or from our safetensors file (which records
-    its config). Published files take the config at ``DEEPEXPO_NEURAL_CONFIG``, else the
-    ``models.yaml`` beside them, else the published one."""
+    """Networks from a folder of published files (config: :func:`published_config`) or from
+    our safetensors file (which records its config)."""
     if path.is_file():
         return LivePortraitNetworks.from_safetensors(path)
-    config_file = Path(os.environ.get(CONFIG_ENV) or path / "models.yaml")
-    config = NeuralConfig.from_yaml(config_file) if config_file.is_file() else None
-    return LivePortraitNetworks.from_published(path, config)
+    return LivePortraitNetworks.from_published(path, published_config(path))

@@ -44,11 +44,6 @@ def tiny_networks(seed: int = 0, fold: bool = True) -> LivePortraitNetworks:
 
 
 def published_state(nets: LivePortraitNetworks, folder: Path) -> None:
-    """Write ``nets`` (unfolded) in the published file layout, as the reference trainer did."""
-    for name in ("appearance_feature_extractor", "motion_extractor", "warping_module",
-                 "spade_generator"):
-        torch.save(getattr(nets, name).state_dict(), folder / f"{name}.pth")
-    s = nets.stitching_retargeting_module
-    torch.save({key: {f"module.{k}": v for k, v in getattr(s, attr).state_dict().items()}
-                for attr, key in s.CHECKPOINT_KEYS.items()},
-               folder / "stitching_retargeting_module.pth")
+    """Write ``nets`` (unfolded) as the five published files side by side."""
+    for name, state in nets.published_states().items():
+        torch.save(state, folder / f"{name}.pth")
