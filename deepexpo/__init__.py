@@ -7,10 +7,16 @@ Python API::
     deepexpo.transfer_video(source, "driving.mp4", "out.mp4")   # writes an mp4
     deepexpo.reenact_video("talk.mp4", "driving.mp4", "out.mp4")  # a source video, driven
     out = deepexpo.transfer_image(group, driving, face="all")   # every face of a group photo
-    edit = deepexpo.ExpressionEdit.emotion("happy")             # with get_pipeline().edit_image
+    out = deepexpo.edit_image(photo, deepexpo.ExpressionEdit.emotion("happy"))
+    out = deepexpo.transfer_image(cat, driving, source_points="cat.json")  # placed by hand
 
 ``face`` (and ``driving_face``) is a :class:`FaceChoice` or what one is made of: ``"largest"``
 (the default), ``"all"`` (source faces only) or a face's number, from 0, left to right.
+``source_points``: the source's faces placed by hand, for one no detector finds (an animal, a
+cartoon): a JSON file's path, JSON text, a ``{"name": [x, y]}`` mapping, a
+:class:`~deepexpo.face.points.FacePoints`, or a list of those for several faces
+(:mod:`deepexpo.face.points` names the points); each placed face is driven unless ``face``
+names one.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ import numpy as np  # noqa: E402
 
 from .config import INPUT_LIMITS, InputLimits  # noqa: E402
 from .errors import DeepExPoError, InputError, NoFaceError  # noqa: E402
+from .face.points import FacePoints, PointsLike, as_face_points  # noqa: E402
 from .face.selection import FaceChoice  # noqa: E402
 from .motion.compose import MotionOptions  # noqa: E402
 from .motion.controls import EMOTIONS, ExpressionControls, ExpressionEdit  # noqa: E402
@@ -72,11 +79,13 @@ def transfer_image(
     show_inputs: bool = False,
     face: FaceChoice | str | int = "largest",
     driving_face: FaceChoice | str | int = "largest",
+    source_points: PointsLike = None,
 ) -> np.ndarray:
     """The source person (RGB array) with the driving image's expression and head pose."""
     return get_pipeline(engine).transfer_image(source, driving, options, show_inputs,
                                                FaceChoice.parse(face),
-                                               FaceChoice.parse(driving_face))
+                                               FaceChoice.parse(driving_face),
+                                               as_face_points(source_points))
 
 
 def transfer_video(
@@ -89,11 +98,27 @@ def transfer_video(
     keep_audio: bool = True,
     face: FaceChoice | str | int = "largest",
     driving_face: FaceChoice | str | int = "largest",
+    source_points: PointsLike = None,
 ) -> Path:
     """Write an mp4 of the source person following the driving video."""
     return get_pipeline(engine).transfer_video(
         source, driving_video, output_path, options, show_inputs, keep_audio,
-        face=FaceChoice.parse(face), driving_face=FaceChoice.parse(driving_face))
+        face=FaceChoice.parse(face), driving_face=FaceChoice.parse(driving_face),
+        points=as_face_points(source_points))
+
+
+def edit_image(
+    image: np.ndarray,
+    edit: ExpressionEdit,
+    engine: str = "auto",
+    show_inputs: bool = False,
+    face: FaceChoice | str | int = "largest",
+    source_points: PointsLike = None,
+) -> np.ndarray:
+    """The photo (RGB array) with its expression and head pose edited (an emotion preset,
+    named controls: :class:`ExpressionEdit`)."""
+    return get_pipeline(engine).edit_image(image, edit, show_inputs, face=FaceChoice.parse(face),
+                                           points=as_face_points(source_points))
 
 
 def reenact_video(
@@ -122,9 +147,11 @@ __all__ = [
     "ExpressionControls",
     "ExpressionEdit",
     "FaceChoice",
+    "FacePoints",
     "InputError",
     "MotionOptions",
     "NoFaceError",
+    "edit_image",
     "get_pipeline",
     "reenact_video",
     "transfer_image",

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from .config import GPU_BUDGET
 from .engines import registry as engine_registry
 from .errors import InputError
+from .face.points import FacePoints
 from .face.selection import FaceChoice
 from .motion.compose import MotionOptions
 from .motion.controls import ExpressionControls, ExpressionEdit
@@ -48,11 +49,15 @@ def expression_edit(values: Mapping[str, float], emotion: str | None = None,
 @dataclass(frozen=True)
 class Request:
     """What every request on a face says: the engine (as asked for: ``auto`` included),
-    whether the output shows its inputs beside the result, and which of the source's faces."""
+    whether the output shows its inputs beside the result, and which of the source's faces;
+    ``source_points``: the source's faces placed by hand, for a face no detector finds (an
+    animal, a cartoon: :mod:`deepexpo.face.points`; :func:`~deepexpo.face.points.as_face_points`
+    makes them from a file, JSON text or mappings), each driven unless ``face`` names one."""
 
     engine: str = "auto"
     show_inputs: bool = False
     face: FaceChoice = field(default_factory=FaceChoice)
+    source_points: tuple[FacePoints, ...] = ()
 
 
 @dataclass(frozen=True)

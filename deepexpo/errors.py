@@ -24,6 +24,11 @@ class NoFaceError(DeepExPoError):
     """No face was found where one is required."""
 
 
+class NoSourceFaceError(NoFaceError):
+    """No face was found in the photo to drive or edit: front ends offer to place it by hand
+    (face points, :mod:`deepexpo.face.points`)."""
+
+
 class ModelNotAvailableError(DeepExPoError):
     """A pretrained model is not on disk, and cannot or may not be downloaded now."""
 

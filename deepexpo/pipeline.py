@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import logging
 import os
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -14,9 +14,10 @@ import numpy as np
 from .config import FACES, INPUT_LIMITS, InputLimits
 from .engines import TransferEngine, create_engine
 from .engines.source_faces import SourceFaces
-from .errors import InputError, NoFaceError
-from .face.landmarks import DEFAULT_LANDMARKER, FaceLandmarks, LandmarkerPool
-from .face.selection import FaceChoice
+from .errors import InputError, NoFaceError, NoSourceFaceError
+from .face.landmarks import DEFAULT_LANDMARKER, FaceLandmarks, LandmarkerPool, create_landmarker
+from .face.points import FacePoints
+from .face.selection import ALL, LARGEST, FaceChoice
 from .face.territory import territories
 from .face.tracking import FaceTracker
 from .frame_renderers import (
@@ -71,11 +72,22 @@ class TransferPipeline:
             return landmarker.detect_all(image)
 
     def prepare_faces(self, image: np.ndarray, face: FaceChoice = FaceChoice(),
-                      what: str = "source image") -> SourceFaces:
+                      what: str = "source image",
+                      points: Sequence[FacePoints] = ()) -> SourceFaces:
         """The photo's chosen faces, each prepared by the engine once, with the part of the
-        photo it may change (other faces are kept apart, :mod:`~deepexpo.face.territory`)."""
+        photo it may change (other faces are kept apart, :mod:`~deepexpo.face.territory`).
+        With ``points`` (faces placed by hand: an animal, a cartoon), those are the faces,
+        instead of those a detector finds, and each of them is driven unless ``face`` names
+        one."""
         image = as_rgb(image, what, self.limits)
-        faces = self.find_faces(image)
+        if points:
+            faces = create_landmarker("points", points=points,
+                                      what=f"face points for the {what}").detect_all(image)
+            face = FaceChoice(ALL) if face.which == LARGEST else face
+        else:
+            faces = self.find_faces(image)
+        if not faces:
+            raise NoSourceFaceError(f"no face found in {what}")
         places = territories(faces, face.pick(faces, what, FACES.min_face_px), what)
         return SourceFaces(self.engine, image, tuple(
             self.engine.prepare_source(image, faces[i], territory)
@@ -93,19 +105,21 @@ class TransferPipeline:
         show_inputs: bool = False,
         face: FaceChoice = FaceChoice(),
         driving_face: FaceChoice = FaceChoice(),
+        points: Sequence[FacePoints] = (),
     ) -> np.ndarray:
         """The source person with the driving image's expression and pose.
 
         In relative mode a single driving image is measured against its own neutral, frontal
         face, so a screaming driver makes a calm source scream. ``face``: which of the
         source's faces to drive (``all``: each with its own pose and identity);
-        ``driving_face``: which of the driver's faces drives them.
+        ``driving_face``: which of the driver's faces drives them; ``points``: the source's
+        faces placed by hand (:meth:`prepare_faces`).
         """
         source_image = as_rgb(source_image, "source image", self.limits)
         driving_image = as_rgb(driving_image, "driving image", self.limits)
         with ThreadPoolExecutor(max_workers=1) as other_core:  # both photos' faces at once
             driving_landmarks = other_core.submit(self._driving_face, driving_image, driving_face)
-            faces = self.prepare_faces(source_image, face)
+            faces = self.prepare_faces(source_image, face, points=points)
         driving = self.engine.extract(driving_image, driving_landmarks.result())
         reference = self.engine.neutral_reference(driving)
         out = faces.render(driving, reference, options)
@@ -122,17 +136,19 @@ class TransferPipeline:
         progress: Progress | None = None,
         face: FaceChoice = FaceChoice(),
         driving_face: FaceChoice = FaceChoice(),
+        points: Sequence[FacePoints] = (),
     ) -> Path:
         """Write an mp4 of the source person following the driving video, at its frame rate.
 
         Relative mode takes motion relative to the first frame with a face (for each of the
         source's chosen ``face``s, on top of its own). Landmarks are smoothed over time; a frame
         where the face is lost reuses the last good motion. ``driving_face``: the driver's face
-        in its first frame with one, followed from there on.
+        in its first frame with one, followed from there on; ``points``: the source's faces
+        placed by hand.
         """
         output_path = check_video_output(output_path, (driving_video,))
         info = probe_video(driving_video, self.limits)
-        frames = self._transfer_frames(source_image, info, options, show_inputs, face)
+        frames = self._transfer_frames(source_image, info, options, show_inputs, face, points)
         audio = info.path if keep_audio and info.has_audio else None
         self._video(info, output_path, frames, audio, progress, "driving video", driving_face)
         if frames.lost:
@@ -142,11 +158,13 @@ class TransferPipeline:
 
     def edit_image(self, image: np.ndarray, edit: ExpressionEdit, show_inputs: bool = False,
                    prepared: SourceFaces | None = None,
-                   face: FaceChoice = FaceChoice()) -> np.ndarray:
+                   face: FaceChoice = FaceChoice(),
+                   points: Sequence[FacePoints] = ()) -> np.ndarray:
         """The photo with its expression and head pose edited by hand-set controls, on the
-        chosen ``face`` (or all). ``prepared``: what :meth:`prepare_faces` gave for it, kept by
-        a caller that edits the same photo again and again (the app's sliders)."""
-        faces = prepared or self.prepare_faces(image, face, "image")
+        chosen ``face`` (or all; ``points``: its faces placed by hand). ``prepared``: what
+        :meth:`prepare_faces` gave for it, kept by a caller that edits the same photo again
+        and again (the app's sliders)."""
+        faces = prepared or self.prepare_faces(image, face, "image", points)
         out = faces.edit(edit)
         return side_by_side(faces.image, out) if show_inputs else out
 
@@ -258,10 +276,11 @@ class TransferPipeline:
 
     def _transfer_frames(self, source_image: np.ndarray, info: VideoInfo,
                          options: MotionOptions, show_inputs: bool,
-                         face: FaceChoice = FaceChoice()) -> TransferFrames:
+                         face: FaceChoice = FaceChoice(),
+                         points: Sequence[FacePoints] = ()) -> TransferFrames:
         """The renderer of a photo's chosen faces driven by the video ``info``."""
-        return TransferFrames(self.prepare_faces(source_image, face), options, show_inputs,
-                              self.engine.motion_filter(info.fps))
+        return TransferFrames(self.prepare_faces(source_image, face, points=points), options,
+                              show_inputs, self.engine.motion_filter(info.fps))
 
     def _track_a_face(self, info: VideoInfo, what: str, choice: FaceChoice = FaceChoice()
                       ) -> Iterator[tuple[np.ndarray, FaceLandmarks | None]]:

@@ -8,11 +8,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 from tqdm import tqdm
 
 from .. import FaceChoice, hub
 from ..engines import TransferEngine, create_engine
-from ..errors import InputError
+from ..errors import InputError, NoSourceFaceError
+from ..face.points import REQUIRED, FacePoints, load_points
 from ..io.images import check_image_output
 from ..io.video import check_video_output
 
@@ -28,6 +30,43 @@ def face_argument(parser: argparse.ArgumentParser) -> None:
                         help="which face of a source photo with several to drive: largest, all "
                              "(each with its own pose), or its number, counting from 0 left to "
                              "right (default: largest)")
+
+
+def source_points_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--source-points", type=Path, metavar="FILE.json",
+                        help="place the source photo's face by hand, for one no detector finds "
+                             "(an animal, a cartoon, a statue): a JSON object mapping "
+                             "left_eye_outer, ..., chin to [x, y] pixels, or a list of them for "
+                             "several faces (see the README's 'Face points')")
+
+
+def source_points(args: argparse.Namespace, image: np.ndarray | None
+                  ) -> tuple[FacePoints, ...]:
+    """``--source-points``, read and checked against the source photo before any model loads
+    (``image`` ``None``: a source video, which they cannot place)."""
+    if args.source_points is None:
+        return ()
+    if image is None:
+        raise InputError("--source-points places a source photo's faces; a source video's "
+                         "faces are found in each frame")
+    faces = tuple(load_points(args.source_points))
+    what = f"points file '{args.source_points.name}'"
+    for i, face in enumerate(faces):
+        face.check(image.shape[:2], what if len(faces) == 1 else f"{what}, face {i}")
+    return faces
+
+
+@contextmanager
+def placing_hint() -> Iterator[None]:
+    """A source photo without a face found says how to place it by hand."""
+    try:
+        yield
+    except NoSourceFaceError as e:
+        names = ", ".join(f'"{name}": [x, y]' for name in REQUIRED)
+        raise NoSourceFaceError(
+            f"{e}; for an animal, a cartoon or a painting, place its face by hand with "
+            f"--source-points FILE.json, a JSON object in pixels: {{{names}}} (optional: "
+            f"face_left, face_right, face_top; a list of objects for several faces)") from None
 
 
 @contextmanager

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,16 @@ from ..errors import InputError
 from ..io.images import read_image, write_image
 from ..io.video import is_video
 from ..pipeline import TransferPipeline
-from .common import check_output, engine, face_argument, progress_bar, source_face
+from .common import (
+    check_output,
+    engine,
+    face_argument,
+    placing_hint,
+    progress_bar,
+    source_face,
+    source_points,
+    source_points_argument,
+)
 
 logger = logging.getLogger("deepexpo")
 
@@ -42,6 +52,7 @@ def add(subparsers: Any) -> None:
     e.add_argument("--engine", choices=ENGINES, default="auto",
                    help="engine (default: auto)")
     face_argument(e)
+    source_points_argument(e)
     e.set_defaults(run=run)
 
 
@@ -55,11 +66,14 @@ def run(args: argparse.Namespace) -> None:
     if args.reference and not video:
         raise InputError("--reference needs a video source; for a photo, use "
                          "`transfer --region expression`")
+    source = None if video else read_image(args.source)
+    request = replace(request, source_points=source_points(args, source))
     pipeline = TransferPipeline(engine(request.engine))
-    if not video:
-        source = read_image(args.source)
-        write_image(args.output, pipeline.edit_image(source, request.edit, request.show_inputs,
-                                                     face=request.face))
+    if source is not None:
+        with placing_hint():
+            write_image(args.output, pipeline.edit_image(
+                source, request.edit, request.show_inputs, face=request.face,
+                points=request.source_points))
     else:
         with progress_bar("editing") as progress:
             pipeline.edit_video(args.source, args.output, request.edit, request.show_inputs,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,16 @@ from ..errors import InputError
 from ..io.images import read_image, write_image
 from ..io.video import is_video
 from ..pipeline import AUDIO_FROM, TransferPipeline
-from .common import check_output, engine, face_argument, progress_bar, source_face
+from .common import (
+    check_output,
+    engine,
+    face_argument,
+    placing_hint,
+    progress_bar,
+    source_face,
+    source_points,
+    source_points_argument,
+)
 
 logger = logging.getLogger("deepexpo")
 
@@ -50,6 +60,7 @@ def add(subparsers: Any) -> None:
                    help="which face of a driver with several drives: largest or its number, "
                         "counting from 0 left to right; a video's in its first frame with a "
                         "face, followed from there on (default: largest)")
+    source_points_argument(t)
     t.set_defaults(run=run)
 
 
@@ -66,23 +77,28 @@ def run(args: argparse.Namespace) -> None:
     video = source_video or is_video(args.driving)
     check_output(video, args.output, args.source, args.driving)
     if source_video:
+        source_points(args, None)
         _reenact(args, request)
         return
     if args.audio == "source" or args.shortest:
         raise InputError(f"--{'audio source' if args.audio == 'source' else 'shortest'} needs "
                          "a source video; the source here is a photo")
     source = read_image(args.source)  # bad input is reported before the models load
+    request = replace(request, source_points=source_points(args, source))
     pipeline = TransferPipeline(engine(request.engine))
-    if not video:
-        driving = read_image(args.driving)
-        write_image(args.output, pipeline.transfer_image(
-            source, driving, request.options, request.show_inputs, request.face,
-            request.driving_face))
-    else:
-        with progress_bar("reenacting") as progress:
-            pipeline.transfer_video(source, args.driving, args.output, request.options,
-                                    request.show_inputs, _audio(args, "driving") == "driving",
-                                    progress, request.face, request.driving_face)
+    with placing_hint():
+        if not video:
+            driving = read_image(args.driving)
+            write_image(args.output, pipeline.transfer_image(
+                source, driving, request.options, request.show_inputs, request.face,
+                request.driving_face, request.source_points))
+        else:
+            with progress_bar("reenacting") as progress:
+                pipeline.transfer_video(source, args.driving, args.output, request.options,
+                                        request.show_inputs,
+                                        _audio(args, "driving") == "driving", progress,
+                                        request.face, request.driving_face,
+                                        request.source_points)
     logger.info("wrote %s", args.output)
 
 

@@ -3,8 +3,8 @@
 A :class:`Landmarker` finds faces and their landmarks (in the mesh its
 :class:`~.topology.FaceTopology` declares); :func:`create_landmarker` makes one by name, so the
 rest of the program never names a detector. MediaPipe's (:mod:`.mediapipe_landmarker`) is the
-one registered today; another (faces placed by hand, say) is one class and one
-:func:`register_landmarker` call.
+detector; ``points`` (:mod:`.points_landmarker`) "finds" the faces a user placed by hand
+(:mod:`.points`). Another is one class and one :func:`register_landmarker` call.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -115,24 +115,28 @@ class Landmarker(Protocol):
     def close(self) -> None: ...
 
 
-#: ``factory(tracking)`` by name; a module is imported when its landmarker is first made.
-_FACTORIES: dict[str, Callable[[bool], Landmarker]] = {}
-_MODULES = {"mediapipe": "deepexpo.face.mediapipe_landmarker"}
+#: ``factory(tracking, **options)`` by name; a module is imported when its landmarker is first
+#: made.
+_FACTORIES: dict[str, Callable[..., Landmarker]] = {}
+_MODULES = {"mediapipe": "deepexpo.face.mediapipe_landmarker",
+            "points": "deepexpo.face.points_landmarker"}
 DEFAULT_LANDMARKER = "mediapipe"
 
 
-def register_landmarker(name: str, factory: Callable[[bool], Landmarker]) -> None:
+def register_landmarker(name: str, factory: Callable[..., Landmarker]) -> None:
     _FACTORIES[name] = factory
 
 
-def create_landmarker(name: str = DEFAULT_LANDMARKER, tracking: bool = False) -> Landmarker:
-    """The landmarker called ``name`` (``tracking``: one that follows a stream of frames)."""
+def create_landmarker(name: str = DEFAULT_LANDMARKER, tracking: bool = False,
+                      **options: Any) -> Landmarker:
+    """The landmarker called ``name`` (``tracking``: one that follows a stream of frames);
+    ``options`` go to its factory (``points``: the face points it places)."""
     if name not in _FACTORIES and name in _MODULES:
         importlib.import_module(_MODULES[name])
     if name not in _FACTORIES:
         raise ValueError(f"unknown landmarker '{name}' (choose from: "
                          f"{', '.join(sorted({*_FACTORIES, *_MODULES}))})")
-    return _FACTORIES[name](tracking)
+    return _FACTORIES[name](tracking, **options)
 
 
 class LandmarkerPool:

@@ -18,7 +18,8 @@ API:
   points prefilled from a detected mesh.
 - :func:`parse_points` (JSON text or the decoded object), :func:`load_points` (a file),
   :func:`save_points`, :func:`points_json`: several faces' points; every problem with a file is
-  a one-line :class:`PointsError`.
+  a one-line :class:`PointsError`. :func:`as_face_points`: from whatever a caller has (a path,
+  JSON text, mappings, :class:`FacePoints`).
 - :func:`fit_mesh`: the canonical face placed on the points, a similarity plus a smooth
   deformation, each eye, brow and the mouth mapped exactly onto its own points so that the mesh takes
   the character's proportions (a large anime eye, a mouth under a snout).
@@ -200,6 +201,32 @@ def load_points(path: str | os.PathLike) -> list[FacePoints]:
     return parse_points(text, what)
 
 
+#: What :func:`as_face_points` takes.
+PointsLike = (str | os.PathLike | FacePoints | Mapping[str, Sequence[float]]
+              | Sequence[FacePoints | Mapping[str, Sequence[float]]] | None)
+
+
+def as_face_points(value: PointsLike) -> tuple[FacePoints, ...]:
+    """Faces' points from what a caller has: ``None`` (none), a JSON file's path, JSON text,
+    a :class:`FacePoints`, a ``{"name": [x, y]}`` mapping, or a list of those."""
+    if value is None:
+        return ()
+    if isinstance(value, FacePoints):
+        return (value,)
+    if isinstance(value, str) and value.lstrip()[:1] in ("{", "["):
+        return tuple(parse_points(value))
+    if isinstance(value, (str, os.PathLike)):
+        return tuple(load_points(value))
+    if isinstance(value, Mapping):
+        return (FacePoints.from_json_object(value),)
+    if isinstance(value, Sequence) and not isinstance(value, bytes):
+        return tuple(face if isinstance(face, FacePoints)
+                     else FacePoints.from_json_object(face, f"face points, face {i}")
+                     for i, face in enumerate(value))
+    raise PointsError(f"face points must be a JSON file, an object of named points or a list "
+                      f"of them, not {_kind(value)}")
+
+
 def points_json(faces: Sequence[FacePoints]) -> str:
     """JSON text for ``faces``: one face's object, or a list for several."""
     objects = [face.to_json_object() for face in faces]
@@ -224,7 +251,8 @@ def fit_mesh(points: FacePoints, image_size: tuple[int, int],
     is first stretched down its height to put its eyes, brows, nose, mouth and chin at the
     points' heights (a dog's long muzzle, a cartoon's nose right above its mouth); each part
     (eyes with their irises, brows, lips) is then carried exactly onto its own points
-    (:func:`_part_map`), and every other landmark follows by a thin-plate spline through the
+    (:func:`_part_map`), the eyes' margins rounded through their points (:func:`_round_eye`),
+    and every other landmark follows by a thin-plate spline through the
     parts, the nose tip, the chin and the face's edges (those not given stay where the
     stretch puts them). Depth is the canonical face's; the similarity takes it all to the
     image. A fit that would fold the mesh over is a :class:`PointsError`."""
@@ -246,6 +274,8 @@ def fit_mesh(points: FacePoints, image_size: tuple[int, int],
         moved[members] = _part_map(np.array([src[n] for n in part_names]),
                                    np.array([placed[n] for n in part_names]))(shape[members])
         control.append(members)
+    for side, lid in zip(("left", "right"), _eyelids(), strict=True):
+        _round_eye(moved, lid.upper, lid.lower, *(placed[n] for n in _PARTS[f"{side}_eye"]))
     for name in ("nose_tip", "chin", *OPTIONAL):
         members = anchors[name]
         if name in placed:
@@ -284,6 +314,28 @@ def _check_folds(shape: np.ndarray, what: str) -> None:
                           f"inside out): check each point is where its name says")
 
 
+def _eyelids():
+    from ..motion.eyelids import eyelids
+
+    return eyelids()
+
+
+def _round_eye(xy: np.ndarray, upper: np.ndarray, lower: np.ndarray, left: np.ndarray,
+               right: np.ndarray, top: np.ndarray, bottom: np.ndarray) -> None:
+    """Bend an eye's margins (in place) into quarter ellipses from its corners to its top and
+    bottom points: an animal's or a cartoon's eye is round, and the almond of a person's,
+    stretched to its points, would leave the round eye's sides outside the lids."""
+    frame = _Corners(left, right)
+    for margin, extreme in ((upper, top), (lower, bottom)):
+        local = frame.local(xy[margin])
+        peak = frame.local(extreme[None])[0]
+        across = np.clip(local[:, 0], 0.0, 1.0)
+        half = np.where(across < peak[0], peak[0], 1.0 - peak[0])
+        t = np.clip((across - peak[0]) / np.maximum(half, 1e-9), -1.0, 1.0)
+        local[:, 1] = peak[1] * np.sqrt(1.0 - t**2)
+        xy[margin] = frame.image(local)
+
+
 def _height_map(src: Mapping[str, np.ndarray], placed: Mapping[str, np.ndarray]
                 ) -> Callable[[np.ndarray], np.ndarray]:
     """Piecewise-linear canonical heights -> the points' heights, through the brows, the
@@ -311,9 +363,7 @@ def _anchors() -> dict[str, np.ndarray]:
     canonical face. The image's left eye is the subject's right."""
     canon = canonical_face()
     p = canon.points
-    from ..motion.eyelids import eyelids
-
-    right_lid, left_lid = eyelids()
+    right_lid, left_lid = _eyelids()
     out: dict[str, np.ndarray] = {}
     for side, lid, corners in (("left", right_lid, canon.eye_corners["right"]),
                                ("right", left_lid, canon.eye_corners["left"])):

@@ -3,12 +3,13 @@
 :class:`MotionOptions` means the same in every engine. The head-pose maths is shared here
 (:func:`compose_pose`); the expression rule is one line each engine applies to its own
 representation: ``source + strength * region_mask * (driver - baseline)``, the baseline being
-the reference (relative) or the source itself (absolute).
+the reference (relative) or the source itself (absolute), the driver's expression taken in the
+source's own measure (:meth:`FaceMotion.own_measure`: a cartoon's large eyes, a snout).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -93,13 +94,15 @@ def compose_motion(source: FaceMotion, driving: FaceMotion, reference: FaceMotio
                    options: MotionOptions) -> FaceMotion:
     """The target motion: the source's identity wearing the driver's expression and/or pose."""
     mask = landmark_weights(options.region)
-    baseline = reference.expression if options.relative else source.expression
-    delta = options.strength * mask[:, None] * (driving.expression - baseline)
+    driven = source.own_measure(driving.expression)
+    baseline = source.own_measure(reference.expression) if options.relative \
+        else source.expression
+    delta = options.strength * mask[:, None] * (driven - baseline)
     ratio = shift_ratio(source.pose, reference.pose, source.image_size, driving.image_size,
                         options)
     pose = compose_pose(source.pose, driving.pose, reference.pose, options, ratio)
     return lips_apart(FaceMotion(pose, source.canonical + delta, source.expression + delta,
-                                 source.image_size), source)
+                                 source.image_size, source.proportions), source)
 
 
 def lips_apart(motion: FaceMotion, source: FaceMotion) -> FaceMotion:
@@ -121,5 +124,5 @@ def lips_apart(motion: FaceMotion, source: FaceMotion) -> FaceMotion:
     middle = (points[upper[crossed], 1] + points[lower[crossed], 1]) / 2
     points[upper[crossed], 1] = middle - floor[crossed] / 2
     points[lower[crossed], 1] = middle + floor[crossed] / 2
-    return FaceMotion(motion.pose, points, motion.expression + (points - motion.canonical),
-                      motion.image_size)
+    return replace(motion, canonical=points,
+                   expression=motion.expression + (points - motion.canonical))

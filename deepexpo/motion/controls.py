@@ -9,7 +9,7 @@ an edit the way it renders a driver's motion.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
 from typing import Any
@@ -163,14 +163,15 @@ class ExpressionEdit:
         if self.keep_mouth:
             c = replace(c, aaa=0.0)
             keep = np.maximum(keep, canonical_face().feature_masks["lips"])
-        expression = keep[:, None] * motion.expression + expression_offset(motion.canonical, c)
+        expression = keep[:, None] * motion.expression \
+            + expression_offset(motion.canonical, c, motion.own_measure)
         if self.offset is not None:
-            expression = expression + self.offset
+            expression = expression + motion.own_measure(self.offset)
         identity = motion.canonical - motion.expression
         turn = euler_to_rotation(c.pitch, c.yaw, c.roll)
         pose = HeadPose(turn @ motion.pose.rotation, motion.pose.translation, motion.pose.scale)
-        return lips_apart(FaceMotion(pose, identity + expression, expression, motion.image_size),
-                          motion)
+        return lips_apart(FaceMotion(pose, identity + expression, expression, motion.image_size,
+                                     motion.proportions), motion)
 
 
 def without_opening(delta: np.ndarray) -> np.ndarray:
@@ -205,9 +206,13 @@ def apply_controls(motion: FaceMotion, controls: ExpressionControls) -> FaceMoti
     return ExpressionEdit(controls).apply(motion)
 
 
-def expression_offset(shape: np.ndarray, c: ExpressionControls) -> np.ndarray:
+def expression_offset(shape: np.ndarray, c: ExpressionControls,
+                      own_measure: Callable[[np.ndarray], np.ndarray] = lambda e: e
+                      ) -> np.ndarray:
     """The landmark displacement (478, 3) of the expression controls on a face whose
-    canonical-frame landmarks are ``shape``. Eyelids close over the face's own lid gap."""
+    canonical-frame landmarks are ``shape``. Eyelids close over the face's own lid gap; the
+    rest, set in the canonical face's measure, is taken to the face's by ``own_measure``
+    (:meth:`FaceMotion.own_measure`)."""
     g = _geometry()
     features = np.zeros_like(shape)
     features[TOPOLOGY.lips] += (c.smile * g.smile + c.eee * g.eee + c.woo * g.woo)
@@ -217,14 +222,15 @@ def expression_offset(shape: np.ndarray, c: ExpressionControls) -> np.ndarray:
     offset: np.ndarray = canonical_face().spread @ features
     # A smile (a Duchenne one) raises the cheeks, which push the lower lids up.
     offset += max(c.smile, 0.0) * g.cheek_raise
+    offset[g.irises, 0] += 0.06 * c.pupil_x
+    offset[g.irises, 1] += 0.035 * c.pupil_y
+    offset[:, 1] += c.aaa * JAW_DROP * g.jaw
+    offset = own_measure(offset)
     # Eyelids and irises move on their own: spread over the skin, a closing lid would drag
     # the skin above it along instead of sliding over the eye.
     for eye, closure in ((g.right_eye, c.blink), (g.left_eye, c.blink + c.wink)):
         offset += eye.closing(shape, closure)
         offset[eye.lower, 1] -= max(c.smile, 0.0) * LOWER_LID_LIFT * eye.opening(shape)
-    offset[g.irises, 0] += 0.06 * c.pupil_x
-    offset[g.irises, 1] += 0.035 * c.pupil_y
-    offset[:, 1] += c.aaa * JAW_DROP * g.jaw
     return offset
 
 

@@ -41,6 +41,8 @@ def shape_mouth(target: FaceMotion, source: FaceMotion, max_opening: float,
     width = float(np.linalg.norm(corners[0] - corners[1]))
     gap = float((points[lower, 1] - points[upper, 1]).mean())
     drop = float((points[lower, 1] - source.canonical[lower, 1]).mean())
+    if source.proportions is not None:  # a jaw drops as far for a mouth of its size
+        max_jaw_drop *= source.proportions.mouth
     excess = max(gap - max_opening * width, drop - max_jaw_drop, 0.0)
     if excess > 0:
         points[:, 1] -= excess / jaw[lower].mean() * jaw

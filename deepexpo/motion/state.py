@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .rigid import rotation_to_euler
+
+if TYPE_CHECKING:
+    from .proportions import Proportions
 
 
 @dataclass(frozen=True)
@@ -42,13 +46,21 @@ class FaceMotion:
 
     ``canonical`` is the face's landmarks in the canonical frame (identity and expression
     together); ``expression`` is its offset from the same person's neutral face, so that
-    ``canonical - expression`` is identity alone.
+    ``canonical - expression`` is identity alone. ``proportions``: a face whose features are
+    not a person's (one placed by hand: a cartoon, an animal) and take expression in their
+    own measure; ``None`` for a person's.
     """
 
     pose: HeadPose
     canonical: np.ndarray  # (478, 3)
     expression: np.ndarray  # (478, 3)
     image_size: tuple[int, int]  # (height, width)
+    proportions: Proportions | None = None
+
+    def own_measure(self, expression: np.ndarray) -> np.ndarray:
+        """An expression read in the canonical face's measure (a driver's, a control's), in
+        this face's."""
+        return expression if self.proportions is None else self.proportions.scale(expression)
 
     def landmarks(self) -> np.ndarray:
         """The face's landmarks in image pixels, (478, 3)."""
