@@ -86,12 +86,13 @@ class PointsTool:
         return self._shown(photo, PointsDraft.of(FacePoints.from_landmarks(largest)))
 
     @handler
-    def save(self, draft: PointsDraft) -> str:
+    def save(self, draft: PointsDraft) -> Any:
         """The points as a JSON file to download."""
         faces = source_points(draft)
         if not faces:
             raise gr.Error("No points to save: place them first.", print_exception=False)
-        return str(save_points(self.storage.new_result(".json"), faces))
+        return gr.update(value=str(save_points(self.storage.new_result(".json"), faces)),
+                         visible=True)
 
     @handler
     def restore(self, photo: str | None, draft: PointsDraft,
@@ -132,9 +133,12 @@ def points_tool(photo: gr.Image, storage: AppStorage, prefix: str) -> gr.State:
                     undo = gr.Button("Undo", size="sm", elem_id=f"{prefix}-points-undo")
                     clear = gr.Button("Clear", size="sm", elem_id=f"{prefix}-points-clear")
                     detect = gr.Button("Detect", size="sm", elem_id=f"{prefix}-points-detect")
+                with gr.Row():
                     save = gr.Button("Save points", size="sm", elem_id=f"{prefix}-points-save")
-                file = gr.File(label="Points file (JSON): upload one to restore its points",
-                               file_types=[".json"], elem_id=f"{prefix}-points-file")
+                    load = gr.UploadButton("Load points", file_types=[".json"], size="sm",
+                                           elem_id=f"{prefix}-points-load")
+                saved = gr.File(label="Points file (JSON)", interactive=False, visible=False,
+                                elem_id=f"{prefix}-points-file")
     shown = [draft, preview, guide, diagram, name]
     photo.change(tool.start, photo, shown, **_EVENT)
     clear.click(tool.start, photo, shown, **_EVENT)
@@ -142,6 +146,6 @@ def points_tool(photo: gr.Image, storage: AppStorage, prefix: str) -> gr.State:
     name.input(tool.choose, [photo, draft, name], shown, **_EVENT)
     undo.click(tool.undo, [photo, draft], shown, **_EVENT)
     detect.click(tool.detect, [photo, draft], shown, **_EVENT)
-    save.click(tool.save, draft, file, **_EVENT)
-    file.upload(tool.restore, [photo, draft, file], shown, **_EVENT)
+    save.click(tool.save, draft, saved, **_EVENT)
+    load.upload(tool.restore, [photo, draft, load], shown, **_EVENT)
     return draft
