@@ -208,6 +208,12 @@ def test_points_tool_places_a_dog_and_drives_it(page, outside_requests, tmp_path
     page.locator("#image-source input[type=file]").set_input_files(dog)
     page.locator("#image-driving input[type=file]").set_input_files(tmp_path / "driving.png")
     page.locator("#image-source img").wait_for()
+    page.locator("#image-driving img").wait_for()
+    page.locator("#image-run").click()  # no face found: the message says where the tool is
+    message = page.get_by_text('open "Face points" below the photo')
+    message.wait_for(timeout=30_000)
+    assert "no face found in source image" in page.inner_text("body")
+    page.screenshot(path=shots / "points-0-no-face.png")
     page.get_by_text("Face points: place a face").click()
     preview = page.locator("#image-points-preview img")
     preview.wait_for(timeout=20_000)
@@ -271,3 +277,24 @@ def test_points_tool_places_a_dog_and_drives_it(page, outside_requests, tmp_path
     outside[30:, 30:-30] = False  # the chin is near the bottom
     assert change[outside].mean() < 0.5  # the floor and the ears keep
     assert outside_requests == []
+
+
+def test_points_tool_detect_prefills_the_editors_points(page, tmp_path, hopper):
+    """In the editor's tool, Detect puts the detector's face as points to correct (the mesh
+    drawn over it), and the editor's result follows them."""
+    page.get_by_role("tab", name="Expression editor").click()
+    write_image(tmp_path / "hopper.png", hopper)
+    page.locator("#edit-source input[type=file]").set_input_files(tmp_path / "hopper.png")
+    page.locator("#edit-source img").wait_for()
+    page.get_by_text("Face points: place a face").filter(visible=True).click()
+    page.locator("#edit-points-preview img").wait_for(timeout=20_000)
+    page.locator("#edit-points-detect").click()
+    page.wait_for_function(
+        "() => document.querySelector('#edit-points-guide').innerText.includes('18 of 18')",
+        timeout=20_000)
+    tool = page.locator("#edit-points")
+    tool.scroll_into_view_if_needed()
+    tool.screenshot(path=Path(os.environ.get("DEEPEXPO_POINTS_SHOTS", tmp_path))
+                    / "points-7-detected.png")
+    assert "All points placed" in page.locator("#edit-points-guide").inner_text()
+    page.locator("#edit-result img").wait_for(timeout=30_000)  # rendered with the points

@@ -43,6 +43,10 @@ class PointsDraft:
     chosen: str | None = None
     history: tuple[dict[str, XY], ...] = ()
 
+    def __hash__(self) -> int:
+        # Gradio hashes a state to tell whether it changed (the editor follows the points).
+        return hash((tuple(self.points.items()), self.chosen, len(self.history)))
+
     @classmethod
     def of(cls, face: FacePoints) -> PointsDraft:
         """A draft holding ``face``'s points (detected or loaded), to correct."""
