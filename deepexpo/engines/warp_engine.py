@@ -28,7 +28,7 @@ from ..motion.rigid import rotation_angle, rotation_power
 from ..motion.silhouette import inside
 from ..motion.state import FaceMotion, HeadPose
 from ..render.iris import carry_iris
-from ..render.lids import soften_seam
+from ..render.lids import cover_eye, soften_seam
 from ..render.mesh_warp import backward_map, remap_region
 from ..render.mouth import fill_mouth
 from .base import TransferEngine
@@ -202,6 +202,14 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         # Each eye's opening in the source and the target (the source's own lid gap apart).
         shut = [(lid, lid.opening(source.motion.canonical), lid.opening(target.canonical))
                 for lid in eyelids()]
+        # A face placed by hand (a cat's, a cartoon's) has no lid skin above its eyes to draw
+        # down over them, often less of it than their height: a closing eye is covered by skin
+        # filled in (cover_eye, below), and the skin above stays where it is.
+        open_xy = target.pose.apply(source.motion.canonical)[:, :2]
+        covered = [(lid, was, now) for lid, was, now in shut
+                   if now < was and source.motion.proportions is not None]
+        for lid, _, _ in covered:
+            target_xy[lid.lid] = open_xy[lid.lid]
         src_xy = _lid_edges(source, shut, cfg.lid_edge_above)
         src = np.r_[src_xy[keep], source.head_ring, source.still_points]
         dst = np.r_[target_xy[keep], head_xy, source.still_points]
@@ -228,6 +236,11 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                 carry_iris(source_xy, source.region, target_xy[lid.outline], centre,
                            source.xy[lid.iris[0]], radius)
         out = remap_region(source.image, source.region, source_xy)
+        for lid, was, _ in covered:
+            upper, lower = (np.r_[lid.corners[0], margin[np.argsort(canon.points[margin, 0])],
+                                  lid.corners[1]] for margin in (lid.upper, lid.lower))
+            cover_eye(out, open_xy[upper], open_xy[lower], target_xy[upper],
+                      cfg.lid_cover_rim * was * target.pose.scale)
         for lid, was, now in shut:
             if now < cfg.seam_below * was:
                 margin = target_xy[np.r_[lid.upper, lid.corners]]
@@ -244,6 +257,12 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         if source.territory is not None:
             source.territory.apply(source.image, out)
         return out
+
+
+def _up(source: WarpSource) -> np.ndarray:
+    """The source face's up direction in the image (a unit vector)."""
+    up = -source.motion.pose.rotation[:2, 1]
+    return up / (np.linalg.norm(up) + 1e-12)
 
 
 def _lid_edges(source: WarpSource, shut: list[tuple[Eyelid, float, float]],

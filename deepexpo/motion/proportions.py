@@ -4,9 +4,10 @@ between domains in each face's own measure.
 A driver's expression is read in the canonical face's units. On a face of other proportions (a
 cartoon's large eyes, a snout's mouth) the same numbers would mean less or more than they did on
 the driver, so each feature's part of an expression is scaled to the face: the mouth's (its
-opening, a smile's widening) by the mouth's width, each eye's and brow's by that eye's height
-and width (brow lift relative to eye height). Eyelids close by a fraction of the eye's own
-opening already (:mod:`.eyelids`), and head rotation needs no scaling.
+opening, a smile's widening) by the mouth's width, each brow's lift by its eye's height (no
+more than the brow's height above the eye allows: a cat's brow sits close over a tall eye),
+each iris's gaze by its eye's width. Eyelids close by a fraction of the eye's own opening
+already (:mod:`.eyelids`), and head rotation needs no scaling.
 """
 
 from __future__ import annotations
@@ -18,23 +19,23 @@ import numpy as np
 
 from ..face.canonical import canonical_face
 from ..face.topology import TOPOLOGY
-from .eyelids import eyelids
+from .eyelids import Eyelid, eyelids
 
 #: How far a feature's expression is scaled at most, either way: points placed on a drawing
 #: can make a feature many times a person's, and a warp cannot show a motion that large.
 MAX_FACTOR = 4.0
-#: How far (canonical units) a feature's scale reaches over the skin around it.
-_REACH = 0.06
+#: How far (canonical units) a brow's scale reaches over the skin around it.
+_REACH = 0.04
 
 
 @dataclass(frozen=True)
 class Proportions:
-    """Each feature's size over the canonical face's: the mouth's width, and each eye's
-    (subject's right, then left) width and opening."""
+    """Each feature's scale against the canonical face's: the mouth's width, and per eye
+    (the subject's right, then left) its width (for the gaze) and its brow's lift."""
 
     mouth: float
     eye_widths: tuple[float, float]
-    eye_heights: tuple[float, float]
+    brow_lifts: tuple[float, float]
 
     @classmethod
     def measure(cls, shape: np.ndarray) -> Proportions:
@@ -42,30 +43,32 @@ class Proportions:
         canon = canonical_face()
 
         def ratio(now: float, canonical: float) -> float:
-            return float(np.clip(now / canonical, 1.0 / MAX_FACTOR, MAX_FACTOR))
+            return float(np.clip(now / max(canonical, 1e-9), 1.0 / MAX_FACTOR, MAX_FACTOR))
 
         def width(points: np.ndarray, pair: np.ndarray) -> float:
             return float(np.linalg.norm(points[pair[0], :2] - points[pair[1], :2]))
 
-        corners = canon.mouth_corners
-        widths, heights = [], []
-        for lid in eyelids():
+        widths, lifts = [], []
+        for lid, brow in zip(eyelids(), _brows(), strict=True):
             widths.append(ratio(width(shape, lid.corners), width(canon.points, lid.corners)))
-            heights.append(ratio(lid.opening(shape), lid.opening(canon.points)))
-        return cls(ratio(width(shape, corners), width(canon.points, corners)),
-                   (widths[0], widths[1]), (heights[0], heights[1]))
+            lifts.append(min(ratio(lid.opening(shape), lid.opening(canon.points)),
+                             ratio(_brow_height(shape, lid, brow),
+                                   _brow_height(canon.points, lid, brow))))
+        return cls(ratio(width(shape, canon.mouth_corners),
+                         width(canon.points, canon.mouth_corners)),
+                   (widths[0], widths[1]), (lifts[0], lifts[1]))
 
     @cached_property
     def factors(self) -> np.ndarray:
         """(478, 3) what each landmark's expression is multiplied by: 1 away from the
-        features, each feature's scale on it and fading out over the skin around."""
+        features, each feature's scale on it, fading out over the skin around it."""
         out = np.ones((TOPOLOGY.num_landmarks, 3))
         lips = canonical_face().feature_masks["lips"]  # the lips and the jaw below them
         out += lips[:, None] * (self.mouth - 1.0)
-        for mask, width, height in zip(_eye_masks(), self.eye_widths, self.eye_heights,
-                                       strict=True):
-            out[:, 0] += mask * (width - 1.0)
-            out[:, 1] += mask * (height - 1.0)
+        for lid, mask, width, lift in zip(eyelids(), _brow_masks(), self.eye_widths,
+                                          self.brow_lifts, strict=True):
+            out[:, 1] += mask * (lift - 1.0)
+            out[lid.iris, 0] = width
         return out
 
     def scale(self, expression: np.ndarray) -> np.ndarray:
@@ -73,14 +76,24 @@ class Proportions:
         return expression * self.factors
 
 
+def _brows() -> tuple[np.ndarray, np.ndarray]:
+    return TOPOLOGY.right_eyebrow, TOPOLOGY.left_eyebrow
+
+
+def _brow_height(shape: np.ndarray, lid: Eyelid, brow: np.ndarray) -> float:
+    """How far the brow's middle is above the eye's top."""
+    return float(shape[lid.upper, 1].min() - shape[brow, 1].mean())
+
+
 @lru_cache(maxsize=1)
-def _eye_masks() -> tuple[np.ndarray, np.ndarray]:
-    """Per eye, 1 on the eye, its iris and its brow, fading out over the skin around them."""
+def _brow_masks() -> tuple[np.ndarray, np.ndarray]:
+    """Per brow, 1 on it, fading out over the skin around it, and nothing on the eye and its
+    lid (which close by their own rule)."""
     p = canonical_face().points[:, :2]
     masks = []
-    for lid, brow in zip(eyelids(), (TOPOLOGY.right_eyebrow, TOPOLOGY.left_eyebrow),
-                         strict=True):
-        members = np.r_[lid.outline, lid.iris, lid.lid, brow]
-        d = np.linalg.norm(p[:, None] - p[None, members], axis=2).min(axis=1)
-        masks.append(np.exp(-0.5 * (d / _REACH) ** 2))
+    for lid, brow in zip(eyelids(), _brows(), strict=True):
+        d = np.linalg.norm(p[:, None] - p[None, brow], axis=2).min(axis=1)
+        mask = np.exp(-0.5 * (d / _REACH) ** 2)
+        mask[np.r_[lid.outline, lid.iris, lid.lid]] = 0.0
+        masks.append(mask)
     return masks[0], masks[1]

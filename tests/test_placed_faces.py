@@ -1,0 +1,308 @@
+"""Faces placed by hand, driven like photos: the shared animals and cartoon (points written for
+them in :mod:`tests.placed_faces`) and cartoons drawn here with known geometry, through the
+pipeline, the Python API and the CLI. Everything is measured on pixels."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+import deepexpo
+from deepexpo.cli import main
+from deepexpo.face.points import FacePoints
+from deepexpo.face.topology import TOPOLOGY
+from deepexpo.io.images import read_image
+from deepexpo.io.video import iter_frames, probe_video
+from deepexpo.motion.controls import ExpressionControls, ExpressionEdit
+
+from .conftest import pose_face, read_frames, shared_sample
+from .placed_faces import PLACED
+
+SKIN, EYE_WHITE, PUPIL, INK = (236, 196, 160), (250, 250, 250), (20, 20, 30), (90, 30, 30)
+
+
+def drawn_cartoon(mouth_half: int = 30, eye_radii: tuple[int, int] = (34, 42),
+                  size: int = 400) -> tuple[np.ndarray, dict]:
+    """A cartoon face on a plain background, ``size`` pixels square, and its points: round
+    eyes with a pupil, thin brows, a nose, a mouth drawn as a line ``2 * mouth_half`` wide (in
+    a 400-pixel drawing, scaled to ``size``)."""
+    image, points = _cartoon_400(mouth_half, eye_radii)
+    if size == 400:
+        return image, points
+    k = size / 400
+    return (cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA),
+            {n: [round(k * x), round(k * y)] for n, (x, y) in points.items()})
+
+
+def _cartoon_400(mouth_half: int, eye_radii: tuple[int, int]) -> tuple[np.ndarray, dict]:
+    size = 400
+    image = np.full((size, size, 3), (150, 190, 230), np.uint8)
+    c = size // 2
+    cv2.ellipse(image, (c, c + 10), (150, 165), 0, 0, 360, SKIN, -1, cv2.LINE_AA)
+    rx, ry = eye_radii
+    eyes = {"left": c - 60, "right": c + 60}
+    eye_y = c - 30
+    for x in eyes.values():
+        cv2.ellipse(image, (x, eye_y), (rx, ry), 0, 0, 360, EYE_WHITE, -1, cv2.LINE_AA)
+        cv2.circle(image, (x, eye_y + 6), int(0.55 * rx), PUPIL, -1, cv2.LINE_AA)
+        cv2.ellipse(image, (x, eye_y), (rx, ry), 0, 0, 360, INK, 2, cv2.LINE_AA)
+        cv2.line(image, (x - rx, eye_y - ry - 22), (x + rx, eye_y - ry - 24), INK, 5,
+                 cv2.LINE_AA)
+    cv2.circle(image, (c, c + 45), 9, (200, 120, 120), -1, cv2.LINE_AA)
+    mouth_y = c + 85
+    cv2.line(image, (c - mouth_half, mouth_y), (c + mouth_half, mouth_y), INK, 4, cv2.LINE_AA)
+    points = {}
+    for side, x in eyes.items():
+        outer, inner = (x - rx, x + rx) if side == "left" else (x + rx, x - rx)
+        points |= {f"{side}_eye_outer": [outer, eye_y], f"{side}_eye_inner": [inner, eye_y],
+                   f"{side}_eye_top": [x, eye_y - ry], f"{side}_eye_bottom": [x, eye_y + ry]}
+        brow = eye_y - ry - 23
+        points |= {f"{side}_brow_outer": [outer, brow], f"{side}_brow_inner": [inner, brow]}
+    points |= {"nose_tip": [c, c + 45], "mouth_left": [c - mouth_half, mouth_y],
+               "mouth_right": [c + mouth_half, mouth_y], "mouth_top": [c, mouth_y - 3],
+               "mouth_bottom": [c, mouth_y + 3], "chin": [c, c + 175],
+               "face_left": [c - 150, eye_y], "face_right": [c + 150, eye_y],
+               "face_top": [c, c - 155]}
+    return image, points
+
+
+def eye_masks(image: np.ndarray, points: dict) -> list[np.ndarray]:
+    """Each eye's opening (the ellipse through its points, its rim left out)."""
+    masks = []
+    for side in ("left", "right"):
+        xs = [points[f"{side}_eye_{k}"][0] for k in ("outer", "inner")]
+        ys = [points[f"{side}_eye_{k}"][1] for k in ("top", "bottom")]
+        mask = np.zeros(image.shape[:2], np.uint8)
+        cv2.ellipse(mask, (int(np.mean(xs)), int(np.mean(ys))),
+                    (int(0.85 * abs(xs[1] - xs[0]) / 2), int(0.85 * abs(ys[1] - ys[0]) / 2)),
+                    0, 0, 360, 1, -1)
+        masks.append(mask > 0)
+    return masks
+
+
+def open_eye_fraction(image: np.ndarray, mask: np.ndarray) -> float:
+    """The part of an eye's opening that shows eye (white or pupil) rather than skin."""
+    pixels = image[mask].astype(float)
+    skin = np.linalg.norm(pixels - SKIN, axis=1)
+    return float(np.mean(skin > 40))
+
+
+def mouth_width(image: np.ndarray, points: dict) -> float:
+    """The drawn mouth's width: how far the ink runs left and right of the mouth's middle."""
+    y = points["mouth_left"][1]
+    band = image[y - 40:y + 10].astype(float)
+    ink = np.linalg.norm(band - INK, axis=2) < 60
+    columns = np.flatnonzero(ink.any(axis=0))
+    return float(columns.max() - columns.min())
+
+
+@pytest.fixture(scope="module")
+def shut_driver() -> np.ndarray:
+    """A real blink: frame 66 of the sample clip d0, both eyes shut."""
+    frames = iter_frames(probe_video(shared_sample("driving/d0.mp4")))
+    return next(frame for i, frame in enumerate(frames) if i == 66)
+
+
+@pytest.fixture(scope="module")
+def wide_open_driver() -> np.ndarray:
+    """The sample photo d19: a mouth opened wide."""
+    return read_image(shared_sample("driving/d19.jpg"))
+
+
+def test_a_human_blink_shuts_large_and_small_cartoon_eyes_fully(pipeline):
+    for radii in ((34, 42), (20, 12)):
+        image, points = drawn_cartoon(eye_radii=radii)
+        before = [open_eye_fraction(image, m) for m in eye_masks(image, points)]
+        out = pipeline.edit_image(image, ExpressionEdit(ExpressionControls(blink=1.0)),
+                                  points=[FacePoints.from_json_object(points)])
+        after = [open_eye_fraction(out, m) for m in eye_masks(image, points)]
+        assert min(before) > 0.9
+        assert max(after) < 0.08, (radii, after)
+
+
+def test_a_real_blink_driver_shuts_the_cartoons_large_eyes(pipeline, shut_driver):
+    image, points = drawn_cartoon()
+    out = pipeline.transfer_image(image, shut_driver,
+                                  points=[FacePoints.from_json_object(points)])
+    after = [open_eye_fraction(out, m) for m in eye_masks(image, points)]
+    assert max(after) < 0.1, after
+
+
+def test_a_smile_widens_each_mouth_by_its_own_measure(pipeline):
+    """The same smile widens a small cartoon mouth and a wide one by the same fraction of
+    their widths (in canonical units alone, the small one would widen by far more)."""
+    smile = ExpressionEdit(ExpressionControls(smile=1.0))
+    ratios = []
+    for half in (18, 55):
+        image, points = drawn_cartoon(mouth_half=half)
+        out = pipeline.edit_image(image, smile, points=[FacePoints.from_json_object(points)])
+        ratios.append(mouth_width(out, points) / mouth_width(image, points))
+    assert min(ratios) > 1.06, ratios
+    assert abs(ratios[0] - ratios[1]) < 0.06, ratios
+
+
+@pytest.fixture(scope="module")
+def turn_direction(astronaut, turned_driver, landmarker) -> float:
+    """Which way (+1: the image's right) the turned driver's nose went as its head turned,
+    by the flow of its pixels."""
+    nose = landmarker.detect(astronaut).xy[4].astype(int)
+    flow = _flow(astronaut, turned_driver)[nose[1] - 8:nose[1] + 8, nose[0] - 8:nose[0] + 8]
+    assert abs(flow[..., 0].mean()) > 3
+    return float(np.sign(flow[..., 0].mean()))
+
+
+def test_a_turn_and_an_open_mouth_drive_a_drawn_cartoon(pipeline, turned_driver,
+                                                       open_mouth_driver, turn_direction):
+    image, points = drawn_cartoon()
+    placed = [FacePoints.from_json_object(points)]
+    turned = pipeline.transfer_image(image, turned_driver, points=placed)
+    flow = _flow(image, turned)
+    nose = points["nose_tip"]
+    shift = flow[nose[1] - 10:nose[1] + 10, nose[0] - 10:nose[0] + 10, 0].mean()
+    assert turn_direction * shift > 5.0  # the nose goes the driver's way
+    opened = pipeline.transfer_image(image, open_mouth_driver, points=placed)
+    y = points["mouth_left"][1]
+    x0, x1 = points["mouth_left"][0], points["mouth_right"][0]
+    inside = np.abs(opened[y:y + 25, x0 + 5:x1 - 5].astype(float) - SKIN).sum(axis=2)
+    assert np.mean(inside > 80) > 0.3  # the opening shows where skin was
+
+
+def _flow(before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """Dense optical flow from ``before`` to ``after`` (pixels, x then y)."""
+    grey = [cv2.cvtColor(im, cv2.COLOR_RGB2GRAY) for im in (before, after)]
+    return cv2.calcOpticalFlowFarneback(*grey, None, 0.5, 4, 21, 5, 7, 1.5, 0)
+
+
+def test_several_cartoons_by_several_point_sets_and_a_video(pipeline, tmp_path,
+                                                           driving_video):
+    left, left_points = drawn_cartoon(size=300)
+    right, right_points = drawn_cartoon(mouth_half=45, size=300)
+    image = np.concatenate([left, right], axis=1)
+    shifted = {n: [x + 300, y] for n, (x, y) in right_points.items()}
+    path = tmp_path / "two.json"
+    path.write_text(json.dumps([left_points, shifted]))
+    out = deepexpo.transfer_video(image, driving_video, tmp_path / "out.mp4", engine="warp",
+                                  keep_audio=False, source_points=str(path))
+    frames = read_frames(out)
+    assert len(frames) == 12
+    for half, points in ((slice(0, 300), left_points), (slice(300, 600), right_points)):
+        y, x = points["mouth_left"][1], points["nose_tip"][0]
+        closed, opened = (f[:, half][y:y + 20, x - 10:x + 10].astype(float) for f in
+                          (frames[1], frames[6]))
+        assert np.abs(opened - closed).mean() > 15  # each mouth opens with the driver's
+
+
+@pytest.mark.parametrize("name", sorted(PLACED))
+def test_the_animals_and_the_cartoon_follow_strong_drivers(
+        pipeline, name, wide_open_driver, shut_driver, turned_driver, turn_direction):
+    image = read_image(shared_sample(f"sources/{name}"))
+    points = FacePoints.from_json_object(PLACED[name])
+    face = points.fit(image.shape[:2])
+    # The head and the hair or fur around it may move, up to 2.2 face radii (where the warp
+    # engine's still ring is); beyond, nothing.
+    oval = face.xy[TOPOLOGY.face_oval_loop]
+    centre = oval.mean(axis=0)
+    near_face = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(near_face, [np.round(centre + 2.3 * (oval - centre)).astype(np.int32)], 1)
+    near_face = near_face > 0
+
+    def changed(out: np.ndarray) -> np.ndarray:
+        return np.abs(out.astype(int) - image).sum(axis=2) > 30
+
+    # A wide-open driver opens the mouth: pixels change inside it, none far from the face.
+    opened = deepexpo.transfer_image(image, wide_open_driver, engine="warp",
+                                     source_points=PLACED[name])
+    mouth = _box(points, "mouth_left", "mouth_right", "mouth_top", "chin")
+    assert changed(opened)[mouth].mean() > 0.2
+    assert not changed(opened)[~near_face].any()
+    assert _dark(opened[mouth]) > _dark(image[mouth]) + 0.05  # an opening, darker than the lips
+    # A closed-eye driver closes both eyes: their dark pupils give way to the lid.
+    shut = pipeline.transfer_image(image, shut_driver, points=[points])
+    for side in ("left", "right"):
+        eye = _box(points, f"{side}_eye_outer", f"{side}_eye_inner", f"{side}_eye_top",
+                   f"{side}_eye_bottom", inset=0.2)
+        before, after = _dark(image[eye]), _dark(shut[eye])
+        assert before > 0.2 and after < 0.3 * before, (side, before, after)
+    # A turned driver turns the head: the middle of the face moves towards the turn.
+    turned = pipeline.transfer_image(image, turned_driver, points=[points])
+    flow = _flow(image, turned)
+    nose = _box(points, "left_eye_inner", "right_eye_inner", "left_eye_bottom", "nose_tip")
+    assert turn_direction * flow[nose][..., 0].mean() > 0.015 * face.side
+    # Identity and background keep: the face keeps its colours and most of its pattern (its
+    # eyes and mouth changed); the rest is as it was.
+    box = _box(points, "face_left", "face_right", "face_top", "chin")
+    for out in (opened, shut, turned):
+        assert not changed(out)[~near_face].any()
+        assert _correlation(out[box], image[box]) > 0.4
+        assert np.abs(out[box].mean(axis=(0, 1)) - image[box].mean(axis=(0, 1))).max() < 12
+
+
+def _box(points: FacePoints, left: str, right: str, top: str, bottom: str,
+         inset: float = 0.0) -> tuple[slice, slice]:
+    x0, x1 = sorted((points[left][0], points[right][0]))
+    y0, y1 = sorted((points[top][1], points[bottom][1]))
+    dx, dy = inset * (x1 - x0), inset * (y1 - y0)
+    return slice(int(y0 + dy), int(np.ceil(y1 - dy))), slice(int(x0 + dx), int(np.ceil(x1 - dx)))
+
+
+def _dark(pixels: np.ndarray) -> float:
+    return float(np.mean(pixels.mean(axis=-1) < 70))
+
+
+def _correlation(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = (cv2.cvtColor(x, cv2.COLOR_RGB2GRAY).astype(float).ravel() for x in (a, b))
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+@pytest.fixture(scope="module")
+def cli_files(tmp_path_factory) -> dict:
+    d = tmp_path_factory.mktemp("points_cli")
+    image, points = drawn_cartoon()
+    paths = {"source": d / "cartoon.png", "points": d / "cartoon.json", "bad": d / "bad.json",
+             "outside": d / "outside.json", "blank": d / "blank.png"}
+    Image.fromarray(image).save(paths["source"])
+    Image.fromarray(np.full((200, 200, 3), 180, np.uint8)).save(paths["blank"])
+    paths["points"].write_text(json.dumps(points))
+    paths["bad"].write_text(json.dumps({k: v for k, v in points.items() if k != "chin"}))
+    paths["outside"].write_text(json.dumps(points | {"chin": [200, 460]}))
+    return paths
+
+
+def test_cli_drives_and_edits_a_face_placed_by_points(cli_files, tmp_path, hopper, landmarker):
+    driving = tmp_path / "driving.png"
+    Image.fromarray(pose_face(hopper, landmarker, aaa=0.8)).save(driving)
+    out = tmp_path / "out.png"
+    assert main(["transfer", "--source", str(cli_files["source"]), "--driving", str(driving),
+                 "--output", str(out), "--engine", "warp",
+                 "--source-points", str(cli_files["points"])]) == 0
+    assert np.abs(read_image(out).astype(int) - read_image(cli_files["source"])).max() > 50
+    edited = tmp_path / "edited.png"
+    assert main(["edit", "--source", str(cli_files["source"]), "--output", str(edited),
+                 "--engine", "warp", "--blink", "1",
+                 "--source-points", str(cli_files["points"])]) == 0
+    image, points = drawn_cartoon()
+    assert max(open_eye_fraction(read_image(edited), m) for m in eye_masks(image, points)) < 0.1
+
+
+@pytest.mark.parametrize("points, message", [
+    ("bad", "error: points file 'bad.json': missing point chin"),
+    ("outside", "point chin (200, 460) is outside the 400x400 image"),
+    (None, "--source-points FILE.json"),
+])
+def test_cli_point_errors_are_one_line_with_exit_code_2(cli_files, tmp_path, points, message):
+    source = cli_files["source" if points else "blank"]  # a face MediaPipe does not find
+    args = [sys.executable, "-m", "deepexpo", "edit", "--source", str(source),
+            "--output", str(tmp_path / "out.png"), "--engine", "warp", "--blink", "1"]
+    if points is not None:
+        args += ["--source-points", str(cli_files[points])]
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2
+    assert message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    if points is None:  # no face found: the message says how to place one
+        assert '"left_eye_outer": [x, y]' in proc.stderr and "no face found" in proc.stderr
