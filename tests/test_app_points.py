@@ -184,3 +184,25 @@ def test_placed_points_drive_the_dog(dog_run):
                                          *values), type(gr.skip()))
     assert read_image(handlers.edit_live(dog, "largest", _placed(), "warp", "surprised", 1.0,
                                          0.0, *values)).shape == before.shape
+
+
+def test_placed_points_drive_the_dog_live(dog_run, hopper):
+    """The Live tab's handler drives the dog by its points; incomplete ones say so in the
+    status line."""
+    import cv2
+
+    from deepexpo.ui.live import LiveHandlers
+
+    _, dog, _ = dog_run
+    handlers = LiveHandlers()
+    visitor = SimpleNamespace(session_hash="dog")
+    frame = cv2.imencode(".jpg", np.ascontiguousarray(hopper[..., ::-1]))[1].tobytes()
+    settings = ("all", 1.0, True, True)
+    try:
+        half = _placed(dict(list(DOG.items())[:5]))
+        assert handlers.frame(frame, dog, *settings, half, visitor)[1].startswith(
+            "face points: 13 of the 18 points are not placed yet")
+        image, status = handlers.frame(frame, dog, *settings, _placed(), visitor)
+        assert image.shape == (*DOG_SIZE, 3) and status.startswith("Live:")
+    finally:
+        handlers.stop(visitor)

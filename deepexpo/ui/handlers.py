@@ -113,12 +113,6 @@ def source_points(draft: PointsDraft | None) -> tuple[FacePoints, ...]:
     return () if face is None else (face,)
 
 
-def _scaled(faces: tuple[FacePoints, ...], scale: float) -> tuple[FacePoints, ...]:
-    """``faces``' points on the photo resized by ``scale``."""
-    return tuple(FacePoints({name: (x * scale, y * scale) for name, (x, y) in face.points.items()})
-                 for face in faces)
-
-
 def _fraction_progress(progress: gr.Progress, desc: str) -> Callable[[int, int], None]:
     return lambda done, total: progress(done / max(total, 1), desc=desc)
 
@@ -201,7 +195,7 @@ def _prepared(engine: str, path: str, max_side: int | None, face: FaceChoice,
     if max_side is not None:
         width = image.shape[1]
         image = fit_within(image, max_side)
-        placed = _scaled(placed, image.shape[1] / width)
+        placed = tuple(face.scaled(image.shape[1] / width) for face in placed)
     return get_pipeline(engine, APP_LIMITS).prepare_faces(image, face, points=placed)
 
 
