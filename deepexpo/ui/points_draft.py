@@ -126,13 +126,14 @@ class PointsDraft:
     def preview(self, image: np.ndarray) -> tuple[np.ndarray, str | None]:
         """``image`` at :data:`PREVIEW_SIDE` with the mesh fitted to the points once they are
         complete, and the points (the one to move ringed); and the fit's problem, if any."""
-        scale = preview_scale(image.shape[:2])
+        size = image_size(image)
+        scale = preview_scale(size)
         shown = Image.fromarray(_resized(image, scale)).convert("RGBA")
         problem = None
         if self.complete:
             try:
                 face = FacePoints(dict(self.points))
-                mesh = face.fit(image.shape[:2])
+                mesh = face.fit(size)
             except PointsError as exc:
                 problem = str(exc)
             else:
@@ -145,9 +146,14 @@ class PointsDraft:
         return np.asarray(shown.convert("RGB")), problem
 
 
-def preview_scale(image_size: tuple[int, int]) -> float:
-    """Preview pixels per photo pixel."""
-    return PREVIEW_SIDE / max(image_size)
+def image_size(image: np.ndarray) -> tuple[int, int]:
+    """(height, width), as the points' checks take it."""
+    return int(image.shape[0]), int(image.shape[1])
+
+
+def preview_scale(size: tuple[int, int]) -> float:
+    """Preview pixels per photo pixel, for a photo of ``size`` (height, width)."""
+    return PREVIEW_SIDE / max(size)
 
 
 def _resized(image: np.ndarray, scale: float) -> np.ndarray:
@@ -168,7 +174,7 @@ def _with_mesh(shown: Image.Image, mesh: FaceLandmarks, scale: float) -> Image.I
     return Image.alpha_composite(shown, overlay)
 
 
-def _dot(draw: ImageDraw.ImageDraw, xy: tuple[float, float], radius: int,
+def _dot(draw: ImageDraw.ImageDraw, xy: tuple[float, float] | np.ndarray, radius: int,
          colour: tuple[int, int, int], ring: bool = False) -> None:
     x, y = xy
     draw.ellipse([x - radius, y - radius, x + radius, y + radius], fill=colour,

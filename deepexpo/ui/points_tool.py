@@ -18,7 +18,7 @@ from ..face.points import POINT_NAMES, FacePoints, load_points, save_points
 from ..io.images import read_image
 from .config import APP_CONCURRENCY, APP_LIMITS
 from .handlers import POINTS_TOOL, handler, source_points
-from .points_draft import PointsDraft, preview_scale
+from .points_draft import PointsDraft, image_size, preview_scale
 from .storage import AppStorage
 
 _EVENT = dict(concurrency_id="points", concurrency_limit=APP_CONCURRENCY.points, api_name=False,
@@ -58,7 +58,7 @@ class PointsTool:
         """A click on the preview, at its pixel ``event.index``."""
         if not photo or not isinstance(event.index, (list, tuple)) or len(event.index) != 2:
             return self._shown(photo, draft)
-        size = _photo(photo).shape[:2]
+        size = image_size(_photo(photo))
         scale = preview_scale(size)
         x, y = (float(v) / scale for v in event.index)
         if not (0 <= x <= size[1] and 0 <= y <= size[0]):
@@ -104,7 +104,7 @@ class PointsTool:
         if len(faces) > 1:
             gr.Warning(f"The file has {len(faces)} faces; the tool places one: the first.")
         if photo:
-            faces[0].check(_photo(photo).shape[:2], "points file")
+            faces[0].check(image_size(_photo(photo)), "points file")
         return self._shown(photo, PointsDraft.of(faces[0]))
 
 
