@@ -16,7 +16,7 @@ from deepexpo import ExpressionControls
 from deepexpo.face.points import POINT_HELP, POINT_NAMES, REQUIRED, FacePoints, PointsError
 from deepexpo.io.images import read_image, write_image
 from deepexpo.ui.handlers import Handlers, source_points
-from deepexpo.ui.points_draft import PREVIEW_SIDE, PointsDraft, preview_scale
+from deepexpo.ui.points_draft import PREVIEW_SIDE, PointsDraft, PreviewPhoto, preview_scale
 from deepexpo.ui.points_tool import PointsTool
 from deepexpo.ui.storage import AppStorage
 
@@ -91,7 +91,7 @@ def test_the_diagram_marks_the_next_point():
 
 
 def test_the_preview_shows_the_points_then_the_fitted_mesh():
-    dog = read_image(shared_sample("sources/s30.jpg"))
+    dog = PreviewPhoto.of(read_image(shared_sample("sources/s30.jpg")))
     dots, problem = _placed(dict(list(DOG.items())[:6])).preview(dog)
     assert problem is None and dots.shape == (PREVIEW_SIDE, PREVIEW_SIDE, 3)
     meshed, problem = _placed().preview(dog)

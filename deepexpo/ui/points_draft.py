@@ -123,17 +123,16 @@ class PointsDraft:
         the next one red and ringed."""
         return _diagram(tuple(name in self.points for name in POINT_NAMES), self.target)
 
-    def preview(self, image: np.ndarray) -> tuple[np.ndarray, str | None]:
-        """``image`` at :data:`PREVIEW_SIDE` with the mesh fitted to the points once they are
-        complete, and the points (the one to move ringed); and the fit's problem, if any."""
-        size = image_size(image)
-        scale = preview_scale(size)
-        shown = Image.fromarray(_resized(image, scale)).convert("RGBA")
+    def preview(self, photo: PreviewPhoto) -> tuple[np.ndarray, str | None]:
+        """The photo with the mesh fitted to the points once they are complete, and the points
+        (the one to move ringed); and the fit's problem, if any."""
+        scale = photo.scale
+        shown = Image.fromarray(photo.shown).convert("RGBA")
         problem = None
         if self.complete:
             try:
                 face = FacePoints(dict(self.points))
-                mesh = face.fit(size)
+                mesh = face.fit(photo.size)
             except PointsError as exc:
                 problem = str(exc)
             else:
@@ -144,6 +143,24 @@ class PointsDraft:
             _dot(draw, (x * scale, y * scale), radius, _TARGET if name == self.chosen else _PLACED,
                  ring=name == self.chosen)
         return np.asarray(shown.convert("RGB")), problem
+
+
+@dataclass(frozen=True)
+class PreviewPhoto:
+    """A photo as the tool shows it, :data:`PREVIEW_SIDE` large (kept while its points are
+    placed: a few MB, where the photo itself may be a hundred), and its own ``size``."""
+
+    shown: np.ndarray
+    size: tuple[int, int]  # (height, width)
+
+    @classmethod
+    def of(cls, image: np.ndarray) -> PreviewPhoto:
+        size = image_size(image)
+        return cls(_resized(image, preview_scale(size)), size)
+
+    @property
+    def scale(self) -> float:
+        return preview_scale(self.size)
 
 
 def image_size(image: np.ndarray) -> tuple[int, int]:

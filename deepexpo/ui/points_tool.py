@@ -11,14 +11,13 @@ from functools import lru_cache
 from typing import Any
 
 import gradio as gr
-import numpy as np
 
 from .. import get_pipeline
 from ..face.points import POINT_NAMES, FacePoints, load_points, save_points
 from ..io.images import read_image
 from .config import APP_CONCURRENCY, APP_LIMITS
 from .handlers import POINTS_TOOL, handler, source_points
-from .points_draft import PointsDraft, image_size, preview_scale
+from .points_draft import PointsDraft, PreviewPhoto
 from .storage import AppStorage
 
 _EVENT = dict(concurrency_id="points", concurrency_limit=APP_CONCURRENCY.points, api_name=False,
@@ -26,10 +25,10 @@ _EVENT = dict(concurrency_id="points", concurrency_limit=APP_CONCURRENCY.points,
 
 
 @lru_cache(maxsize=8)
-def _photo(path: str) -> np.ndarray:
-    """An uploaded photo, decoded once while its points are placed (Gradio stores each upload
-    under a content hash, so the path names it)."""
-    return read_image(path, APP_LIMITS)
+def _photo(path: str) -> PreviewPhoto:
+    """An uploaded photo as the tool shows it, decoded once while its points are placed
+    (Gradio stores each upload under a content hash, so the path names it)."""
+    return PreviewPhoto.of(read_image(path, APP_LIMITS))
 
 
 class PointsTool:
@@ -58,9 +57,8 @@ class PointsTool:
         """A click on the preview, at its pixel ``event.index``."""
         if not photo or not isinstance(event.index, (list, tuple)) or len(event.index) != 2:
             return self._shown(photo, draft)
-        size = image_size(_photo(photo))
-        scale = preview_scale(size)
-        x, y = (float(v) / scale for v in event.index)
+        size = _photo(photo).size
+        x, y = (float(v) / _photo(photo).scale for v in event.index)
         if not (0 <= x <= size[1] and 0 <= y <= size[0]):
             return self._shown(photo, draft)
         return self._shown(photo, draft.click((x, y), size))
@@ -78,7 +76,7 @@ class PointsTool:
         """The detector's largest face as points, to correct by hand."""
         if not photo:
             raise gr.Error("Upload a photo first.", print_exception=False)
-        faces = get_pipeline("warp", APP_LIMITS).find_faces(_photo(photo))
+        faces = get_pipeline("warp", APP_LIMITS).find_faces(read_image(photo, APP_LIMITS))
         if not faces:
             raise gr.Error("No face found by the detector: place the points by hand, one click "
                            "each.", print_exception=False)
@@ -104,7 +102,7 @@ class PointsTool:
         if len(faces) > 1:
             gr.Warning(f"The file has {len(faces)} faces; the tool places one: the first.")
         if photo:
-            faces[0].check(image_size(_photo(photo)), "points file")
+            faces[0].check(_photo(photo).size, "points file")
         return self._shown(photo, PointsDraft.of(faces[0]))
 
 
