@@ -11,11 +11,13 @@ a face keeps the last motion.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from .config import LIVE, LiveConfig
+from .face.points import FacePoints
 from .face.selection import FaceChoice
 from .face.tracking import FaceTracker
 from .frame_renderers import TransferFrames
@@ -38,12 +40,16 @@ class LiveReenactor:
     graph (a later frame starts another)."""
 
     def __init__(self, pipeline: TransferPipeline, photo: np.ndarray,
-                 config: LiveConfig = LIVE):
+                 config: LiveConfig = LIVE, points: Sequence[FacePoints] = ()):
+        """``points``: the photo's faces placed by hand (an animal, a cartoon), driven
+        instead of a detected face."""
         self.config = config
         self.engine = pipeline.engine
         self.landmarker = pipeline.landmarker
-        faces = pipeline.prepare_faces(fit_within(photo, config.output_side),
-                                       what="identity photo")
+        shown = fit_within(photo, config.output_side)
+        scale = shown.shape[1] / photo.shape[1]
+        faces = pipeline.prepare_faces(shown, what="identity photo",
+                                       points=[face.scaled(scale) for face in points])
         self._frames = TransferFrames(faces, MotionOptions(), False,
                                       self.engine.motion_filter(config.fps))
         self._tracker: FaceTracker | None = None

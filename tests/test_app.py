@@ -230,12 +230,12 @@ def test_the_live_editor_is_bounded(tmp_path, astronaut):
     big = write_image(tmp_path / "big.png", cv2.resize(astronaut, (2048, 2048)))
     handlers = Handlers(AppStorage())
     values = [0.0] * len(ExpressionControls.names())
-    preview = read_image(handlers.edit_live(str(big), "largest", "warp", "happy", 1.0, 0.0,
+    preview = read_image(handlers.edit_live(str(big), "largest", None, "warp", "happy", 1.0, 0.0,
                                             *values))
     assert max(preview.shape[:2]) == APP_CONCURRENCY.live_max_side
     for _ in range(APP_CONCURRENCY.live):
         handlers._live.acquire()
-    assert isinstance(handlers.edit_live(str(big), "largest", "warp", "happy", 1.0, 0.0,
+    assert isinstance(handlers.edit_live(str(big), "largest", None, "warp", "happy", 1.0, 0.0,
                                          *values), type(gr.skip()))
 
 

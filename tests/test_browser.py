@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 from urllib.parse import urlparse
 
+import numpy as np
 import pytest
 
 from deepexpo import hub
@@ -150,3 +151,153 @@ def test_a_failed_download_shows_at_once_and_on_pages_opened_later(page, monkeyp
             timeout=30_000)
     finally:
         fresh.close()
+
+
+def _click_on_image(page, image, xy: tuple[float, float]) -> None:
+    """Click ``image`` (an <img>) at ``xy`` in its own pixels, wherever the page shows it."""
+    natural = image.evaluate("img => img.decode().then(() => [img.naturalWidth, "
+                             "img.naturalHeight])")  # a new preview may still be loading
+    box = image.bounding_box()
+    scale = min(box["width"] / natural[0], box["height"] / natural[1])
+    left = box["x"] + (box["width"] - natural[0] * scale) / 2
+    top = box["y"] + (box["height"] - natural[1] * scale) / 2
+    page.mouse.click(left + xy[0] * scale, top + xy[1] * scale)
+
+
+def test_points_tool_places_a_dog_and_drives_it(page, outside_requests, tmp_path,
+                                                open_mouth_driver):
+    """A dog the detector misses: each point clicked as the guide asks, the fitted mesh drawn,
+    a point picked up and moved, the points saved and restored by upload, and the transfer
+    opens the dog's mouth with them. Screenshots of each step: ``DEEPEXPO_POINTS_SHOTS``."""
+    import json
+
+    from deepexpo.face.points import REQUIRED
+    from deepexpo.ui.points_draft import preview_scale
+
+    from .conftest import shared_sample
+    from .placed_faces import PLACED
+
+    dog = shared_sample("sources/s30.jpg")
+    placed = {name: PLACED["s30.jpg"][name] for name in REQUIRED}
+    shots = Path(os.environ.get("DEEPEXPO_POINTS_SHOTS", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    tool = page.locator("#image-points")
+    guide = page.locator("#image-points-guide")
+
+    def shot(name: str) -> None:
+        tool.scroll_into_view_if_needed()
+        tool.screenshot(path=shots / f"points-{name}.png")
+
+    def wait_guide(text: str) -> None:
+        page.wait_for_function(
+            "t => document.querySelector('#image-points-guide').innerText.includes(t)",
+            arg=text, timeout=20_000)
+
+    def saved_points() -> dict[str, list[float]]:
+        """Save points, and the JSON file the page offers."""
+        link = page.locator("#image-points-file a").first
+        old = link.get_attribute("href") if link.is_visible() else ""
+        page.locator("#image-points-save").click()
+        page.wait_for_function(
+            "old => { const a = document.querySelector('#image-points-file a');"
+            " return a && a.href && a.getAttribute('href') != old; }", arg=old, timeout=20_000)
+        return json.loads(page.request.get(link.get_attribute("href")).body())
+
+    page.get_by_role("tab", name="Image → Image").click()
+    write_image(tmp_path / "driving.png", open_mouth_driver)
+    page.locator("#image-source input[type=file]").set_input_files(dog)
+    page.locator("#image-driving input[type=file]").set_input_files(tmp_path / "driving.png")
+    page.locator("#image-source img").wait_for()
+    page.locator("#image-driving img").wait_for()
+    page.locator("#image-run").click()  # no face found: the message says where the tool is
+    message = page.get_by_text('open "Face points" below the photo')
+    message.wait_for(timeout=30_000)
+    assert "no face found in source image" in page.inner_text("body")
+    page.screenshot(path=shots / "points-0-no-face.png")
+    tool.get_by_text("Face points: place a face").click()
+    preview = page.locator("#image-points-preview img")
+    preview.wait_for(timeout=20_000)
+    wait_guide("Next: left_eye_outer")
+    shot("1-start")
+
+    size = read_image(dog).shape[:2]
+    scale = preview_scale(size)
+    for count, (name, (x, y)) in enumerate(placed.items(), 1):
+        assert name in guide.inner_text()
+        _click_on_image(page, preview, (x * scale, y * scale))
+        wait_guide(f"{count} of 18 points placed")
+        if count == 6:
+            shot("2-six-points")
+    wait_guide("Next: face_left")  # the optional points come last
+    shot("3-all-points-mesh")
+
+    # The chin picked up (a click near it) and moved 10 px down, then put back by Undo.
+    chin = placed["chin"]
+    _click_on_image(page, preview, (chin[0] * scale, chin[1] * scale))
+    wait_guide("Moving: chin")
+    shot("4-chin-picked-up")
+    _click_on_image(page, preview, (chin[0] * scale, (chin[1] + 10) * scale))
+    wait_guide("Next: face_left")
+    assert saved_points()["chin"][1] == pytest.approx(chin[1] + 10, abs=1)
+    before_undo = preview.get_attribute("src")
+    page.locator("#image-points-undo").click()
+    page.wait_for_function(
+        "src => document.querySelector('#image-points-preview img').src != src",
+        arg=before_undo, timeout=20_000)
+    saved = saved_points()
+    assert set(saved) == set(REQUIRED)
+    for name, (x, y) in placed.items():  # a click lands within a preview pixel
+        assert saved[name] == pytest.approx([x, y], abs=1 / scale + 0.1)
+    (tmp_path / "dog.json").write_text(json.dumps(saved))
+
+    page.locator("#image-points-clear").click()
+    wait_guide("0 of 18 points placed")
+    with page.expect_file_chooser() as chooser:
+        page.locator("#image-points-load").click()
+    chooser.value.set_files(tmp_path / "dog.json")
+    wait_guide("18 of 18 points placed")
+    shot("5-restored")
+
+    region = page.get_by_label("Region").first  # the dog keeps its head pose: a local change
+    region.click()
+    page.get_by_role("option", name="expression").click()
+    result = page.locator("#image-result img")
+    earlier = result.get_attribute("src") if result.count() else ""  # an earlier test's
+    page.locator("#image-run").click()
+    page.wait_for_function(
+        "old => { const img = document.querySelector('#image-result img');"
+        " return img && img.getAttribute('src') != old; }", arg=earlier, timeout=60_000)
+    shown = tmp_path / "shown.png"
+    shown.write_bytes(page.request.get(result.get_attribute("src")).body())
+    page.screenshot(path=shots / "points-6-transfer.png", full_page=True)
+    out, before = read_image(shown).astype(float), read_image(dog).astype(float)
+    assert out.shape == before.shape
+    change = np.abs(out - before).mean(axis=2)
+    mouth = change[int(placed["mouth_top"][1]):int(placed["chin"][1]),
+                   int(placed["mouth_left"][0]):int(placed["mouth_right"][0])]
+    assert mouth.mean() > 10  # the mouth opened
+    outside = np.ones_like(change, dtype=bool)
+    outside[30:, 30:-30] = False  # the chin is near the bottom
+    assert change[outside].mean() < 0.5  # the floor and the ears keep
+    assert outside_requests == []
+
+
+def test_points_tool_detect_prefills_the_editors_points(page, tmp_path, hopper):
+    """In the editor's tool, Detect puts the detector's face as points to correct (the mesh
+    drawn over it), and the editor's result follows them."""
+    page.get_by_role("tab", name="Expression editor").click()
+    write_image(tmp_path / "hopper.png", hopper)
+    page.locator("#edit-source input[type=file]").set_input_files(tmp_path / "hopper.png")
+    page.locator("#edit-source img").wait_for()
+    page.locator("#edit-points").get_by_text("Face points: place a face").click()
+    page.locator("#edit-points-preview img").wait_for(timeout=20_000)
+    page.locator("#edit-points-detect").click()
+    page.wait_for_function(
+        "() => document.querySelector('#edit-points-guide').innerText.includes('18 of 18')",
+        timeout=20_000)
+    tool = page.locator("#edit-points")
+    tool.scroll_into_view_if_needed()
+    tool.screenshot(path=Path(os.environ.get("DEEPEXPO_POINTS_SHOTS", tmp_path))
+                    / "points-7-detected.png")
+    assert "All points placed" in page.locator("#edit-points-guide").inner_text()
+    page.locator("#edit-result img").wait_for(timeout=30_000)  # rendered with the points

@@ -24,6 +24,7 @@ from deepexpo.live import LiveReenactor
 from deepexpo.motion.compose import MotionOptions
 from deepexpo.pipeline import TransferPipeline
 from deepexpo.ui import live as live_ui
+from deepexpo.ui.handlers import NO_FACE_HINT
 from deepexpo.ui.live import NO_FACE, NO_PHOTO, LiveHandlers
 from deepexpo.ui.live_slots import LiveSlots
 
@@ -202,7 +203,7 @@ def test_live_handler_says_what_is_wrong_in_the_status(tmp_path, astronaut, hopp
     photo = str(write_image(tmp_path / "astronaut.png", astronaut))
     handlers = LiveHandlers()
     visitor, other = SimpleNamespace(session_hash="a"), SimpleNamespace(session_hash="b")
-    settings = ("all", 1.0, True, True)
+    settings = ("all", 1.0, True, True, None)  # region, strength, relative, mirror, no points
     frame = _webcam_jpeg(hopper)
     assert handlers.frame(frame, None, *settings, visitor)[1] == NO_PHOTO
     faceless = str(write_image(tmp_path / "coffee.png", data.coffee()))
@@ -210,7 +211,7 @@ def test_live_handler_says_what_is_wrong_in_the_status(tmp_path, astronaut, hopp
     monkeypatch.setattr(live_ui, "read_image",
                         lambda *args: reads.append(args) or read_image(*args))
     assert handlers.frame(frame, faceless, *settings, visitor)[1] == \
-        "no face found in identity photo"
+        f"no face found in identity photo; {NO_FACE_HINT}"
     assert handlers.frame(frame, faceless, *settings, visitor)[1] == gr.skip()  # still shown
     assert len(reads) == 1
     assert handlers.frame(b"not a jpeg", photo, *settings, visitor)[1] == \
@@ -263,7 +264,7 @@ def test_live_refuses_a_huge_frame_from_its_header(tmp_path, astronaut):
     sampler.start()
     start = time.perf_counter()
     try:
-        status = handlers.frame(bomb, photo, "all", 1.0, True, True,
+        status = handlers.frame(bomb, photo, "all", 1.0, True, True, None,
                                 SimpleNamespace(session_hash="big"))[1]
     finally:
         done.set()
@@ -291,7 +292,7 @@ def test_live_first_frames_arriving_together_share_one_reenactor(tmp_path, astro
     handlers = LiveHandlers()
     frame, visitor = _webcam_jpeg(hopper), SimpleNamespace(session_hash="same")
     with ThreadPoolExecutor(3) as pool:
-        results = list(pool.map(lambda _: handlers.frame(frame, photo, "all", 1.0, True, True,
+        results = list(pool.map(lambda _: handlers.frame(frame, photo, "all", 1.0, True, True, None,
                                                          visitor), range(3)))
     assert len(made) == 1
     rendered = [image for image, _ in results if isinstance(image, np.ndarray)]

@@ -157,6 +157,10 @@ class FacePoints:
         self.check(image_size, what)
         return fit_mesh(self, image_size, what)
 
+    def scaled(self, factor: float) -> FacePoints:
+        """The points on the image resized by ``factor``."""
+        return FacePoints({name: (x * factor, y * factor) for name, (x, y) in self.points.items()})
+
     @property
     def bbox(self) -> tuple[float, float, float, float]:
         xy = np.array(list(self.points.values()), dtype=np.float64)

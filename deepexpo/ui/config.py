@@ -29,6 +29,7 @@ class AppConcurrency:
     queue: int = 16  # jobs waiting, beyond which new ones are refused
     live: int = 2  # live-editor renders at once (they skip the queue for speed)
     live_max_side: int = 1280  # the live preview works on the photo at most this large
+    points: int = 2  # points-tool clicks, detections and files at once (each takes milliseconds)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,8 @@ from ..application import expression_edit, generation_gpu_seconds, motion_option
 from ..engines import cuda_available, resolve_engine
 from ..engines import registry as engine_registry
 from ..engines.source_faces import SourceFaces
-from ..errors import DeepExPoError
+from ..errors import DeepExPoError, NoSourceFaceError
+from ..face.points import FacePoints, parse_points, points_json
 from ..face.selection import FaceChoice, numbered_faces
 from ..fusion import GenerationSetup
 from ..fusion.speed import FAST, QUALITY
@@ -30,9 +31,14 @@ from ..gpu import gpu_task
 from ..io.images import fit_within, read_image, write_image
 from ..io.video import probe_video
 from .config import APP_CONCURRENCY, APP_LIMITS, ZERO_GPU
+from .points_draft import PointsDraft
 from .storage import AppStorage
 
 NO_EMOTION = "none"
+#: The points tool's title (``ui/points_tool.py``), named where a photo has no face.
+POINTS_TOOL = "Face points"
+NO_FACE_HINT = (f"if it is an animal, a cartoon, a statue or a painting, place its face by "
+                f'hand: open "{POINTS_TOOL}" below the photo')
 
 #: An absolute path on the server (an upload in the app's temporary folder, the weights
 #: folder), not part of a URL: quoted (spaces and all), or bare; group 2 or 3 is its last
@@ -69,6 +75,8 @@ def _user_facing() -> Iterator[None]:
     logger.addHandler(handler)
     try:
         yield
+    except NoSourceFaceError as exc:
+        raise gr.Error(user_message(f"{exc}; {NO_FACE_HINT}"), print_exception=False) from exc
     except DeepExPoError as exc:
         raise gr.Error(user_message(exc), print_exception=False) from exc
     finally:
@@ -96,6 +104,13 @@ def _edit_settings(emotion: str, intensity: float, keep_source: float,
     take them; they reach the controls by those names."""
     return expression_edit(dict(zip(ExpressionControls.names(), values, strict=True)),
                            None if emotion == NO_EMOTION else emotion, intensity, keep_source)
+
+
+def source_points(draft: PointsDraft | None) -> tuple[FacePoints, ...]:
+    """The face placed in the points tool, for a run (none placed: the detector finds the
+    faces); a one-line error while it is incomplete."""
+    face = draft.face_points() if isinstance(draft, PointsDraft) else None
+    return () if face is None else (face,)
 
 
 def _fraction_progress(progress: gr.Progress, desc: str) -> Callable[[int, int], None]:
@@ -147,18 +162,19 @@ def _asked(estimate: GpuEstimate, *args: Any, **kwargs: Any) -> float:
 
 def _transfer_image_work(_: GpuEstimate, engine: str, source: str, driving: str,
                          options: MotionOptions, show_inputs: bool,
-                         face: FaceChoice) -> np.ndarray:
+                         face: FaceChoice, points: tuple[FacePoints, ...] = ()) -> np.ndarray:
     return get_pipeline(engine, APP_LIMITS).transfer_image(
         read_image(source, APP_LIMITS), read_image(driving, APP_LIMITS), options, show_inputs,
-        face)
+        face, points=points)
 
 
 def _transfer_video_work(_: GpuEstimate, engine: str, source: str, driving: str, output: Path,
                          options: MotionOptions, show_inputs: bool,
-                         progress: Callable[[int, int], None], face: FaceChoice) -> None:
+                         progress: Callable[[int, int], None], face: FaceChoice,
+                         points: tuple[FacePoints, ...] = ()) -> None:
     get_pipeline(engine, APP_LIMITS).transfer_video(
         read_image(source, APP_LIMITS), driving, output, options, show_inputs, keep_audio=True,
-        progress=progress, face=face)
+        progress=progress, face=face, points=points)
 
 
 def _reenact_video_work(_: GpuEstimate, engine: str, source_video: str, driving: str, output: Path,
@@ -169,19 +185,24 @@ def _reenact_video_work(_: GpuEstimate, engine: str, source_video: str, driving:
 
 
 @functools.lru_cache(maxsize=4)
-def _prepared(engine: str, path: str, max_side: int | None, face: FaceChoice) -> SourceFaces:
+def _prepared(engine: str, path: str, max_side: int | None, face: FaceChoice,
+              points: str = "") -> SourceFaces:
     """An uploaded photo (no larger than ``max_side``) and the engine's view of its chosen
-    faces, kept while its sliders move: Gradio stores each upload under a content hash, so the
-    path names it."""
+    faces (or of those placed by hand: ``points``, their JSON), kept while its sliders move:
+    Gradio stores each upload under a content hash, so the path names it."""
     image = read_image(path, APP_LIMITS)
+    placed = tuple(parse_points(points)) if points else ()
     if max_side is not None:
+        width = image.shape[1]
         image = fit_within(image, max_side)
-    return get_pipeline(engine, APP_LIMITS).prepare_faces(image, face)
+        placed = tuple(face.scaled(image.shape[1] / width) for face in placed)
+    return get_pipeline(engine, APP_LIMITS).prepare_faces(image, face, points=placed)
 
 
 def _edit_image_work(_: GpuEstimate, engine: str, source: str, edit: ExpressionEdit,
-                     face: FaceChoice, max_side: int | None = None) -> np.ndarray:
-    prepared = _prepared(engine, source, max_side, face)
+                     face: FaceChoice, points: tuple[FacePoints, ...] = (),
+                     max_side: int | None = None) -> np.ndarray:
+    prepared = _prepared(engine, source, max_side, face, points_json(points) if points else "")
     return get_pipeline(engine, APP_LIMITS).edit_image(prepared.image, edit, prepared=prepared)
 
 
@@ -298,32 +319,37 @@ class Handlers:
     @handler
     def transfer_image(self, source: str | None, driving: str | None, engine: str, region: str,
                        absolute: bool, strength: float, adapt_scale: bool, show_inputs: bool,
-                       face: str = "largest", progress: gr.Progress = gr.Progress()) -> str:
+                       face: str = "largest", points: PointsDraft | None = None,
+                       progress: gr.Progress = gr.Progress()) -> str:
+        """``points``: the face placed in the points tool, driven instead of a detected one."""
         _require(source, "Upload an identity image.")
         _require(driving, "Upload a driving image.")
         choice = FaceChoice.parse(face)
+        placed = source_points(points)
         engine = _engine(engine, progress)
         return self._save(self._run(
             "image", engine, source, driving,
-            motion_options(region, absolute, strength, adapt_scale), bool(show_inputs), choice),
-            ".png")
+            motion_options(region, absolute, strength, adapt_scale), bool(show_inputs), choice,
+            placed), ".png")
 
     @handler
     def transfer_video(self, source: str | None, driving: str | None, engine: str, region: str,
                        absolute: bool, strength: float, adapt_scale: bool, show_inputs: bool,
                        source_video: str | None = None, face: str = "largest",
+                       points: PointsDraft | None = None,
                        progress: gr.Progress = gr.Progress()) -> str:
         """A photo, or a source video (which then takes precedence), driven by a video;
-        ``face``: which of the photo's faces to drive."""
+        ``face``: which of the photo's faces to drive; ``points``: its face placed by hand."""
         _require(source or source_video, "Upload an identity image or a source video.")
         _require(driving, "Upload a driving video.")
         choice = FaceChoice.parse(face)
+        placed = source_points(points)
         # A bad or too-long video fails before any download.
         frames = _video_frames(source_video) if source_video else _video_frames(driving)  # type: ignore[arg-type]  # _require: not None
         engine = _engine(engine, progress)
         out = self.storage.new_result(".mp4")
         kind, first = ("reenact", source_video) if source_video else ("video", source)
-        face_args = () if source_video else (choice,)  # a source video: its largest face
+        face_args = () if source_video else (choice, placed)  # a source video: its largest face
         self._timed_video(engine, frames, lambda: self._run(
             kind, engine, first, driving, out,
             motion_options(region, absolute, strength, adapt_scale), bool(show_inputs),
@@ -331,28 +357,31 @@ class Handlers:
         return str(out)
 
     @handler
-    def edit_image(self, source: str | None, face: str, engine: str, emotion: str,
-                   intensity: float, keep_source: float, *values: float,
-                   progress: gr.Progress = gr.Progress()) -> str:
+    def edit_image(self, source: str | None, face: str, points: PointsDraft | None,
+                   engine: str, emotion: str, intensity: float, keep_source: float,
+                   *values: float, progress: gr.Progress = gr.Progress()) -> str:
+        """``points``: the photo's face placed in the points tool (or None)."""
         _require(source, "Upload a photo to edit.")
         edit = _edit_settings(emotion, intensity, keep_source, values)
         choice = FaceChoice.parse(face)
+        placed = source_points(points)
         engine = _engine(engine, progress)
-        return self._save(self._run("edit", engine, source, edit, choice), ".png")
+        return self._save(self._run("edit", engine, source, edit, choice, placed), ".png")
 
     @handler
-    def edit_live(self, source: str | None, face: str, engine: str, emotion: str,
-                  intensity: float, keep_source: float, *values: float) -> Any:
+    def edit_live(self, source: str | None, face: str, points: PointsDraft | None, engine: str,
+                  emotion: str, intensity: float, keep_source: float, *values: float) -> Any:
         """The editor's sliders, off the queue for speed: a preview of the photo at most
         ``live_max_side`` large, at most ``APP_CONCURRENCY.live`` at once. A change that arrives
         while those are busy is dropped; the sliders' last change always renders."""
-        if not source or not self._live.acquire(blocking=False):
-            return gr.skip()
+        if not source or (points is not None and points.points and not points.complete) \
+                or not self._live.acquire(blocking=False):
+            return gr.skip()  # no photo, points being placed, or busy
         try:
             edit = _edit_settings(emotion, intensity, keep_source, values)
             engine = _engine(engine, None)
             out = self._run("edit", engine, source, edit, FaceChoice.parse(face),
-                            APP_CONCURRENCY.live_max_side)
+                            source_points(points), APP_CONCURRENCY.live_max_side)
             return self._save(out, ".jpg")
         finally:
             self._live.release()

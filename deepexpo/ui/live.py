@@ -19,11 +19,14 @@ import gradio as gr
 from .. import get_pipeline
 from ..application import motion_options
 from ..engines import resolve_engine
-from ..errors import DeepExPoError, InputError
+from ..errors import DeepExPoError, InputError, NoSourceFaceError
+from ..face.points import FacePoints, points_json
 from ..io.images import decode_image, read_image
 from ..live import LiveReenactor
 from .config import APP_LIMITS, LIVE_TAB, LiveTabConfig
+from .handlers import NO_FACE_HINT, source_points
 from .live_slots import LiveSlots
+from .points_draft import PointsDraft
 
 NO_PHOTO = "Choose an identity photo (or an example) first."
 NO_FACE = "No face in the webcam frame: the photo keeps its last expression."
@@ -40,25 +43,27 @@ class _Visitor:
     def __init__(self, config: LiveTabConfig):
         self.config = config
         self._lock = threading.Lock()
-        self.photo: str | None = None
+        self.photo: tuple[str, str] | None = None  # the photo's path, its points' JSON
         self.reenactor: LiveReenactor | None = None
         self.problem: DeepExPoError | None = None  # why the photo cannot be driven
         self.neutral_set = False
         self.shown: str | None = None  # the status the visitor sees
 
-    def reenactor_for(self, photo: str) -> LiveReenactor:
-        """``photo``'s reenactor; a photo that cannot be driven (no face, say) says so again
-        at once, frame after frame, without being read again."""
+    def reenactor_for(self, photo: str, points: tuple[FacePoints, ...] = ()) -> LiveReenactor:
+        """``photo``'s reenactor (its face placed by ``points``, if any); a photo that cannot
+        be driven (no face, say) says so again at once, frame after frame, without being read
+        again."""
+        key = (photo, points_json(points) if points else "")
         with self._lock:
-            if photo != self.photo:
+            if key != self.photo:
                 self._close()
                 try:
                     pipeline = get_pipeline(resolve_engine("auto"), APP_LIMITS)
                     self.reenactor = LiveReenactor(pipeline, read_image(photo, APP_LIMITS),
-                                                   self.config.driving)
+                                                   self.config.driving, points)
                 except DeepExPoError as exc:
                     self.problem = exc
-                self.photo = photo
+                self.photo = key
             if self.reenactor is None:
                 raise type(self.problem)(str(self.problem))  # type: ignore[misc]  # set with it
             return self.reenactor
@@ -106,10 +111,12 @@ class LiveHandlers:
                                                    config.idle_s)
 
     def frame(self, frame: bytes | None, photo: str | None, region: str, strength: float,
-              relative: bool, mirror: bool, request: gr.Request) -> tuple[Any, Any]:
+              relative: bool, mirror: bool, points: PointsDraft | None,
+              request: gr.Request) -> tuple[Any, Any]:
         """One webcam frame (JPEG bytes) in; the photo wearing its motion, and the status,
         out. Gradio's webcam sends frames mirrored, as its preview shows them; with ``mirror``
-        off they are turned back, so the photo moves as a person facing you would."""
+        off they are turned back, so the photo moves as a person facing you would.
+        ``points``: the photo's face placed in the points tool."""
         if frame is None:
             return gr.skip(), gr.skip()
         visitor = None
@@ -119,10 +126,11 @@ class LiveHandlers:
             # Its size read from the header before it is decoded, and before a slot is taken.
             image = decode_image(frame, "webcam frame", self.config.frame_limits)
             visitor = self.slots.claim(request.session_hash, lambda: _Visitor(self.config))
-            result = visitor.reenactor_for(photo).drive(
+            result = visitor.reenactor_for(photo, source_points(points)).drive(
                 image, motion_options(region, not relative, strength), flip=not mirror)
         except DeepExPoError as exc:  # in line, or no photo: no session to remember it
-            return gr.skip(), str(exc) if visitor is None else visitor.say(str(exc))
+            message = f"{exc}; {NO_FACE_HINT}" if isinstance(exc, NoSourceFaceError) else str(exc)
+            return gr.skip(), message if visitor is None else visitor.say(message)
         if result is None:  # this visitor's previous frame is still rendering
             return gr.skip(), gr.skip()
         return result.image, visitor.say(visitor.status(result.face_found, relative))

@@ -12,6 +12,7 @@ from ..components import image_upload
 from ..config import WORK_EVENT
 from ..handlers import NO_EMOTION
 from ..models_panel import engine_choice
+from ..points_tool import points_tool
 from .common import TabContext, TabParts, face_picker
 
 TITLE = "Expression editor"
@@ -54,6 +55,7 @@ def build(context: TabContext) -> TabParts:
         photo = image_upload("Photo", elem_id="edit-source")
         result = gr.Image(type="numpy", label="Edited", format="jpeg", elem_id="edit-result")
     face, found = face_picker(photo, handlers)
+    points = points_tool(photo, handlers.storage, "edit")
     with gr.Row():
         engine = engine_choice()
         emotion = gr.Dropdown([NO_EMOTION, *EMOTIONS], value=NO_EMOTION, label="Emotion")
@@ -63,16 +65,17 @@ def build(context: TabContext) -> TabParts:
     sliders = control_sliders()
     reset = gr.Button("Reset controls")
     settings = [engine, emotion, intensity, keep, *sliders]
-    live = dict(fn=handlers.edit_live, inputs=[photo, face, *settings], outputs=result,
+    live = dict(fn=handlers.edit_live, inputs=[photo, face, points, *settings], outputs=result,
                 api_name=False, trigger_mode="always_last", show_progress="hidden", queue=False)
     # One listener for every control: a burst of changes (dragging, reset) renders once more
     # after the one in flight, not once per change.
     # Each update takes milliseconds: it skips the queue, whose round trip would double the
     # time a slider takes to show its effect. A new photo renders once its faces are found.
-    gr.on([c.change for c in (face, *settings)], **live)
+    gr.on([c.change for c in (face, points, *settings)], **live)
     found.then(**live)
-    gr.Button("Edit", variant="primary").click(handlers.edit_image, [photo, face, *settings],
-                                               result, api_name="edit_image", **WORK_EVENT)
+    gr.Button("Edit", variant="primary").click(handlers.edit_image,
+                                               [photo, face, points, *settings], result,
+                                               api_name="edit_image", **WORK_EVENT)
     # An emotion replaces the photo's own expression unless told to keep it.
     emotion.input(lambda e: 1.0 if e == NO_EMOTION else 0.0, emotion, keep, api_name=False)
     reset.click(lambda: [0.0] * len(sliders), None, sliders, api_name=False)

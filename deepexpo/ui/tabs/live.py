@@ -9,6 +9,7 @@ from ... import REGIONS
 from ..components import image_upload, streamed_image, webcam_stream
 from ..config import LIVE_TAB, LiveTabConfig
 from ..live import LiveHandlers
+from ..points_tool import points_tool
 from .common import TabContext, TabParts
 
 TITLE = "Live"
@@ -40,9 +41,10 @@ def build(context: TabContext, config: LiveTabConfig = LIVE_TAB) -> TabParts:
         mirror = gr.Checkbox(True, label="Mirror", info="the photo moves like your reflection")
         neutral = gr.Button("Set neutral", elem_id="live-neutral")
     status = gr.Markdown(elem_id="live-status")
+    points = points_tool(photo, context.handlers.storage, "live")
     if examples is not None and examples.is_dir():
         gr.Examples([[str(examples / "astronaut.jpg")], [str(examples / "hopper.jpg")]], [photo])
-    stream = webcam.stream(handlers.frame, [webcam, photo, region, strength, relative, mirror],
+    stream = webcam.stream(handlers.frame, [webcam, photo, region, strength, relative, mirror, points],
                            [result, status], stream_every=config.frame_interval_s,
                            concurrency_limit=config.streams, concurrency_id="live",
                            show_progress="hidden", api_name=False)

@@ -6,6 +6,7 @@ import gradio as gr
 
 from ..components import image_upload
 from ..config import WORK_EVENT
+from ..points_tool import points_tool
 from .common import TabContext, TabParts, face_picker, motion_controls, work_examples
 
 TITLE = "Video reenactment"
@@ -22,10 +23,11 @@ def build(context: TabContext) -> TabParts:
         driving = gr.Video(label="Driving video")
         out = gr.Video(label="Result", elem_id="video-result")
     face, _ = face_picker(source, handlers)
+    points = points_tool(source, handlers.storage, "video")
     controls = motion_controls()
     inputs = [source, driving, *controls, source_video]
     run = gr.Button("Reenact", variant="primary").click(
-        handlers.transfer_video, [*inputs, face], out, api_name="transfer_video", **WORK_EVENT)
+        handlers.transfer_video, [*inputs, face, points], out, api_name="transfer_video", **WORK_EVENT)
     work_examples(context.examples, [
         ["astronaut.jpg", "driver_talking.mp4", "warp", "all", False, 1.0, False, True, None],
         ["hopper.jpg", "driver_talking.mp4", "warp", "expression", False, 1.0, False, False,

@@ -1,0 +1,241 @@
+"""Face points as the app's points tool edits them: placed one click at a time, moved, undone,
+and drawn (the guide's diagram, the photo with the fitted mesh). The points themselves, their
+checks and the fit are the library's (:mod:`deepexpo.face.points`); this is the editing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from ..face.canonical import canonical_face
+from ..face.landmarks import FaceLandmarks
+from ..face.points import OPTIONAL, POINT_HELP, POINT_NAMES, REQUIRED, FacePoints, PointsError
+from ..face.topology import TOPOLOGY
+from ..io.images import fit_within
+
+#: The side the photo is shown at to be clicked on (a small photo is enlarged, so that its
+#: points can be placed to the pixel).
+PREVIEW_SIDE = 768
+#: A click this close to a placed point (a fraction of the photo's larger side, and at least
+#: ``MIN_PICK_PX`` pixels) picks that point up, to be moved by the next click.
+PICK_RADIUS = 0.02
+MIN_PICK_PX = 4.0
+#: Steps kept for Undo.
+UNDO_STEPS = 100
+
+XY = tuple[float, float]
+_PLACED = (60, 220, 90)
+_TARGET = (255, 50, 50)
+_MESH = (255, 255, 255, 90)
+_OPTIONAL_NOTE = "optional: Transfer needs only the first 18 points"
+
+
+@dataclass(frozen=True)
+class PointsDraft:
+    """One face's points as placed so far (pixels in the photo), the point the next click sets
+    (``chosen``: picked up to move, or chosen from the list; else the next one unplaced), and
+    the earlier states for Undo."""
+
+    points: dict[str, XY] = field(default_factory=dict)
+    chosen: str | None = None
+    history: tuple[dict[str, XY], ...] = ()
+
+    def __hash__(self) -> int:
+        # Gradio hashes a state to tell whether it changed (the editor follows the points).
+        return hash((tuple(self.points.items()), self.chosen, len(self.history)))
+
+    @classmethod
+    def of(cls, face: FacePoints) -> PointsDraft:
+        """A draft holding ``face``'s points (detected or loaded), to correct."""
+        return cls(_rounded(face.to_json_object()))
+
+    @property
+    def target(self) -> str | None:
+        """The point the next click places: the chosen one, else the first not yet placed."""
+        if self.chosen is not None:
+            return self.chosen
+        return next((name for name in POINT_NAMES if name not in self.points), None)
+
+    @property
+    def complete(self) -> bool:
+        return all(name in self.points for name in REQUIRED)
+
+    def face_points(self) -> FacePoints | None:
+        """The points as the library takes them: None while none are placed; a one-line
+        :class:`PointsError` while some of the required ones are missing."""
+        if not self.points:
+            return None
+        if not self.complete:
+            missing = [name for name in REQUIRED if name not in self.points]
+            raise PointsError(f"face points: {len(missing)} of the {len(REQUIRED)} points are "
+                              f"not placed yet (next: {missing[0]}); place them, or Clear "
+                              f"them to let the detector find the face")
+        return FacePoints(dict(self.points))
+
+    def click(self, xy: XY, image_size: tuple[int, int]) -> PointsDraft:
+        """A click at ``xy`` (photo pixels, ``image_size`` (height, width)): it moves the point
+        picked up, picks up a placed point near it, or places the next point."""
+        xy = (round(float(xy[0]), 1), round(float(xy[1]), 1))
+        if self.chosen is None:
+            near = self._near(xy, max(MIN_PICK_PX, PICK_RADIUS * max(image_size)))
+            if near is not None:
+                return replace(self, chosen=near)
+        name = self.target
+        if name is None:
+            return self
+        return replace(self, points={**self.points, name: xy}, chosen=None,
+                       history=(self.history + (self.points,))[-UNDO_STEPS:])
+
+    def choose(self, name: str | None) -> PointsDraft:
+        """Make ``name`` the point the next click sets (None: the next one unplaced)."""
+        return replace(self, chosen=name if name in POINT_HELP else None)
+
+    def undo(self) -> PointsDraft:
+        if not self.history:
+            return replace(self, chosen=None)
+        return PointsDraft(self.history[-1], None, self.history[:-1])
+
+    def _near(self, xy: XY, radius: float) -> str | None:
+        if not self.points:
+            return None
+        names = list(self.points)
+        d = np.hypot(*(np.array([self.points[n] for n in names]) - np.array(xy)).T)
+        return names[int(d.argmin())] if d.min() <= radius else None
+
+    def guide(self) -> str:
+        """What to do next, in a line or two of Markdown."""
+        placed = sum(name in self.points for name in REQUIRED)
+        count = f"{placed} of {len(REQUIRED)} points placed"
+        name = self.target
+        if name is None:
+            return (f"**All points placed.** Click near a point to pick it up, then click where "
+                    f"it goes. ({count})")
+        verb = "Moving" if name in self.points else "Next"
+        note = f" ({_OPTIONAL_NOTE})" if name in OPTIONAL else ""
+        help_text = POINT_HELP[name].removeprefix("optional: ")
+        return f"**{verb}: `{name}`**: {help_text}{note}. Click it on the photo. ({count})"
+
+    def diagram(self) -> np.ndarray:
+        """A small drawing of a face with every point where it goes: the placed ones green,
+        the next one red and ringed."""
+        return _diagram(tuple(name in self.points for name in POINT_NAMES), self.target)
+
+    def preview(self, photo: PreviewPhoto) -> tuple[np.ndarray, str | None]:
+        """The photo with the mesh fitted to the points once they are complete, and the points
+        (the one to move ringed); and the fit's problem, if any."""
+        scale = photo.scale
+        shown = Image.fromarray(photo.shown).convert("RGBA")
+        problem = None
+        if self.complete:
+            try:
+                face = FacePoints(dict(self.points))
+                mesh = face.fit(photo.size)
+            except PointsError as exc:
+                problem = str(exc)
+            else:
+                shown = _with_mesh(shown, mesh, scale)
+        draw = ImageDraw.Draw(shown)
+        radius = max(3, round(PREVIEW_SIDE / 160))
+        for name, (x, y) in self.points.items():
+            _dot(draw, (x * scale, y * scale), radius, _TARGET if name == self.chosen else _PLACED,
+                 ring=name == self.chosen)
+        return np.asarray(shown.convert("RGB")), problem
+
+
+@dataclass(frozen=True)
+class PreviewPhoto:
+    """A photo as the tool shows it, :data:`PREVIEW_SIDE` large (kept while its points are
+    placed: a few MB, where the photo itself may be a hundred), and its own ``size``."""
+
+    shown: np.ndarray
+    size: tuple[int, int]  # (height, width)
+
+    @classmethod
+    def of(cls, image: np.ndarray) -> PreviewPhoto:
+        size = image_size(image)
+        return cls(_resized(image, preview_scale(size)), size)
+
+    @property
+    def scale(self) -> float:
+        return preview_scale(self.size)
+
+
+def image_size(image: np.ndarray) -> tuple[int, int]:
+    """(height, width), as the points' checks take it."""
+    return int(image.shape[0]), int(image.shape[1])
+
+
+def preview_scale(size: tuple[int, int]) -> float:
+    """Preview pixels per photo pixel, for a photo of ``size`` (height, width)."""
+    return PREVIEW_SIDE / max(size)
+
+
+def _resized(image: np.ndarray, scale: float) -> np.ndarray:
+    if scale <= 1:
+        return fit_within(image, PREVIEW_SIDE)
+    h, w = image.shape[:2]
+    return np.asarray(Image.fromarray(image).resize((round(w * scale), round(h * scale)),
+                                                    Image.Resampling.BICUBIC))
+
+
+def _with_mesh(shown: Image.Image, mesh: FaceLandmarks, scale: float) -> Image.Image:
+    """The mesh's edges drawn thin and translucent over ``shown``."""
+    overlay = Image.new("RGBA", shown.size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(overlay)
+    xy = mesh.xy * scale
+    for a, b in TOPOLOGY.tessellation:
+        draw.line([tuple(xy[a]), tuple(xy[b])], fill=_MESH, width=1)
+    return Image.alpha_composite(shown, overlay)
+
+
+def _dot(draw: ImageDraw.ImageDraw, xy: tuple[float, float] | np.ndarray, radius: int,
+         colour: tuple[int, int, int], ring: bool = False) -> None:
+    x, y = xy
+    draw.ellipse([x - radius, y - radius, x + radius, y + radius], fill=colour,
+                 outline=(0, 0, 0), width=1)
+    if ring:
+        r = radius * 3
+        draw.ellipse([x - r, y - r, x + r, y + r], outline=colour, width=2)
+
+
+_DIAGRAM_SIZE = (220, 260)  # width, height
+
+
+@lru_cache(maxsize=1)
+def _diagram_face() -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The canonical face's outline and its points, in the diagram's pixels."""
+    xy = canonical_face().points[:, :2]
+    lo, hi = xy.min(axis=0), xy.max(axis=0)
+    w, h = _DIAGRAM_SIZE
+    scale = min((w - 30) / (hi - lo)[0], (h - 30) / (hi - lo)[1])
+    xy = (xy - (lo + hi) / 2) * scale + np.array([w / 2, h / 2])
+    size = (h, w)
+    anchors = FacePoints.from_landmarks(FaceLandmarks(np.c_[xy, np.zeros(len(xy))], size))
+    return xy, {name: anchors[name] for name in POINT_NAMES if name in anchors.points}
+
+
+@lru_cache(maxsize=64)
+def _diagram(placed: tuple[bool, ...], target: str | None) -> np.ndarray:
+    xy, anchors = _diagram_face()
+    out = Image.new("RGB", _DIAGRAM_SIZE, (246, 246, 246))
+    draw = ImageDraw.Draw(out)
+    outline = (150, 150, 150)
+    for loop in (TOPOLOGY.face_oval_loop, TOPOLOGY.left_eye_loop, TOPOLOGY.right_eye_loop,
+                 *TOPOLOGY.lip_loops(np.c_[xy, np.zeros(len(xy))])):
+        draw.line([tuple(p) for p in xy[np.r_[loop, loop[:1]]]], fill=outline, width=2)
+    for side in ("left", "right"):
+        draw.line([tuple(anchors[f"{side}_brow_outer"]), tuple(anchors[f"{side}_brow_inner"])],
+                  fill=outline, width=3)
+    for name, is_placed in zip(POINT_NAMES, placed, strict=True):
+        if name in anchors and name != target:
+            _dot(draw, anchors[name], 3, _PLACED if is_placed else (120, 120, 120))
+    if target in anchors:
+        _dot(draw, anchors[target], 4, _TARGET, ring=True)
+    return np.asarray(out)
+
+
+def _rounded(points: dict[str, list[float]]) -> dict[str, XY]:
+    return {name: (float(x), float(y)) for name, (x, y) in points.items()}

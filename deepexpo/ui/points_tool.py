@@ -1,0 +1,149 @@
+"""The points tool: a face no detector finds (an animal, a cartoon, a statue) placed by hand,
+next to a tab's source photo. A guide says which point is next and shows where it goes; each
+click on the photo places it; a click near a placed point picks it up and the next click moves
+it; the fitted mesh is drawn once the points are complete. "Detect" starts from the detector's
+face, "Save points" writes the JSON, an upload restores it. The tab's run takes the points
+(:func:`~.handlers.source_points`) instead of detecting the face."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import gradio as gr
+
+from .. import get_pipeline
+from ..face.points import POINT_NAMES, FacePoints, load_points, save_points
+from ..io.images import read_image
+from .config import APP_CONCURRENCY, APP_LIMITS
+from .handlers import POINTS_TOOL, handler, source_points
+from .points_draft import PointsDraft, PreviewPhoto
+from .storage import AppStorage
+
+_EVENT = dict(concurrency_id="points", concurrency_limit=APP_CONCURRENCY.points, api_name=False,
+              show_progress="hidden")
+
+
+@lru_cache(maxsize=8)
+def _photo(path: str) -> PreviewPhoto:
+    """An uploaded photo as the tool shows it, decoded once while its points are placed
+    (Gradio stores each upload under a content hash, so the path names it)."""
+    return PreviewPhoto.of(read_image(path, APP_LIMITS))
+
+
+class PointsTool:
+    """The tool's handlers. Each takes the photo and the draft and returns what is shown:
+    the draft, the preview, the guide, its diagram and the point chosen in the list."""
+
+    def __init__(self, storage: AppStorage) -> None:
+        self.storage = storage
+
+    @staticmethod
+    def _shown(photo: str | None, draft: PointsDraft) -> tuple[Any, ...]:
+        preview, problem = draft.preview(_photo(photo)) if photo else (None, None)
+        guide = draft.guide() if photo else "Upload a photo first."
+        if problem:
+            guide += f"\n\n⚠ {problem}"
+        return draft, preview, guide, draft.diagram(), draft.target
+
+    @handler
+    def start(self, photo: str | None) -> tuple[Any, ...]:
+        """A new photo: no points yet."""
+        return self._shown(photo, PointsDraft())
+
+    @handler
+    def click(self, photo: str | None, draft: PointsDraft,
+              event: gr.SelectData) -> tuple[Any, ...]:
+        """A click on the preview, at its pixel ``event.index``."""
+        if not photo or not isinstance(event.index, (list, tuple)) or len(event.index) != 2:
+            return self._shown(photo, draft)
+        size = _photo(photo).size
+        x, y = (float(v) / _photo(photo).scale for v in event.index)
+        if not (0 <= x <= size[1] and 0 <= y <= size[0]):
+            return self._shown(photo, draft)
+        return self._shown(photo, draft.click((x, y), size))
+
+    @handler
+    def choose(self, photo: str | None, draft: PointsDraft, name: str | None) -> tuple[Any, ...]:
+        return self._shown(photo, draft.choose(name))
+
+    @handler
+    def undo(self, photo: str | None, draft: PointsDraft) -> tuple[Any, ...]:
+        return self._shown(photo, draft.undo())
+
+    @handler
+    def detect(self, photo: str | None, draft: PointsDraft) -> tuple[Any, ...]:
+        """The detector's largest face as points, to correct by hand."""
+        if not photo:
+            raise gr.Error("Upload a photo first.", print_exception=False)
+        faces = get_pipeline("warp", APP_LIMITS).find_faces(read_image(photo, APP_LIMITS))
+        if not faces:
+            raise gr.Error("No face found by the detector: place the points by hand, one click "
+                           "each.", print_exception=False)
+        largest = max(faces, key=lambda face: face.side)
+        return self._shown(photo, PointsDraft.of(FacePoints.from_landmarks(largest)))
+
+    @handler
+    def save(self, draft: PointsDraft) -> Any:
+        """The points as a JSON file to download."""
+        faces = source_points(draft)
+        if not faces:
+            raise gr.Error("No points to save: place them first.", print_exception=False)
+        return gr.update(value=str(save_points(self.storage.new_result(".json"), faces)),
+                         visible=True)
+
+    @handler
+    def restore(self, photo: str | None, draft: PointsDraft,
+                file: str | None) -> tuple[Any, ...]:
+        """Points from an uploaded JSON file (checked against the photo)."""
+        if not file:
+            return self._shown(photo, draft)
+        faces = load_points(file)
+        if len(faces) > 1:
+            gr.Warning(f"The file has {len(faces)} faces; the tool places one: the first.")
+        if photo:
+            faces[0].check(_photo(photo).size, "points file")
+        return self._shown(photo, PointsDraft.of(faces[0]))
+
+
+def points_tool(photo: gr.Image, storage: AppStorage, prefix: str) -> gr.State:
+    """The tool for ``photo``, in an accordion (ids ``{prefix}-points-...``); returns the state
+    holding its points, an input for the tab's run (:func:`~.handlers.source_points`)."""
+    tool = PointsTool(storage)
+    with gr.Accordion(f"{POINTS_TOOL}: place a face the detector misses (an animal, a cartoon, "
+                      f"a statue)", open=False, elem_id=f"{prefix}-points"):
+        gr.Markdown("Click each point on the photo as the guide asks; click near a placed point "
+                    "to pick it up, then click where it goes. The fitted mesh shows once the "
+                    "18 points are placed, and the run uses them instead of the detector. "
+                    "**Detect** starts from the detector's face, to correct it.")
+        draft = gr.State(PointsDraft())
+        with gr.Row():
+            preview = gr.Image(type="numpy", format="jpeg", interactive=False, scale=3,
+                               label="Click the points here", elem_id=f"{prefix}-points-preview")
+            with gr.Column(scale=2):
+                guide = gr.Markdown(elem_id=f"{prefix}-points-guide")
+                diagram = gr.Image(type="numpy", interactive=False, label="Where it goes",
+                                   height=280, elem_id=f"{prefix}-points-diagram")
+                name = gr.Dropdown(list(POINT_NAMES), value=POINT_NAMES[0],
+                                   label="Point the next click sets",
+                                   elem_id=f"{prefix}-points-name")
+                with gr.Row():
+                    undo = gr.Button("Undo", size="sm", elem_id=f"{prefix}-points-undo")
+                    clear = gr.Button("Clear", size="sm", elem_id=f"{prefix}-points-clear")
+                    detect = gr.Button("Detect", size="sm", elem_id=f"{prefix}-points-detect")
+                with gr.Row():
+                    save = gr.Button("Save points", size="sm", elem_id=f"{prefix}-points-save")
+                    load = gr.UploadButton("Load points", file_types=[".json"], size="sm",
+                                           elem_id=f"{prefix}-points-load")
+                saved = gr.File(label="Points file (JSON)", interactive=False, visible=False,
+                                elem_id=f"{prefix}-points-file")
+    shown = [draft, preview, guide, diagram, name]
+    photo.change(tool.start, photo, shown, **_EVENT)
+    clear.click(tool.start, photo, shown, **_EVENT)
+    preview.select(tool.click, [photo, draft], shown, **_EVENT)
+    name.input(tool.choose, [photo, draft, name], shown, **_EVENT)
+    undo.click(tool.undo, [photo, draft], shown, **_EVENT)
+    detect.click(tool.detect, [photo, draft], shown, **_EVENT)
+    save.click(tool.save, draft, saved, **_EVENT)
+    load.upload(tool.restore, [photo, draft, load], shown, **_EVENT)
+    return draft

@@ -1,0 +1,208 @@
+"""The app's points tool (``ui/points_draft.py``, ``ui/points_tool.py``) and the runs that take
+its points: placing, picking up, moving and undoing points, the guide and its diagram, the
+preview with the fitted mesh, Detect, Save and restore, and a transfer and an edit of a dog no
+detector finds. The browser test clicks the same tool in Chromium."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import gradio as gr
+import numpy as np
+import pytest
+
+from deepexpo import ExpressionControls
+from deepexpo.face.points import POINT_HELP, POINT_NAMES, REQUIRED, FacePoints, PointsError
+from deepexpo.io.images import read_image, write_image
+from deepexpo.ui.handlers import Handlers, source_points
+from deepexpo.ui.points_draft import PREVIEW_SIDE, PointsDraft, PreviewPhoto, preview_scale
+from deepexpo.ui.points_tool import PointsTool
+from deepexpo.ui.storage import AppStorage
+
+from .conftest import shared_sample
+from .placed_faces import PLACED
+
+DOG = {name: PLACED["s30.jpg"][name] for name in REQUIRED}
+DOG_SIZE = (256, 256)
+
+
+@pytest.fixture(scope="module")
+def storage():
+    storage = AppStorage()
+    yield storage
+    storage.remove()
+
+
+def _placed(points: dict[str, list[float]] = DOG) -> PointsDraft:
+    draft = PointsDraft()
+    for x, y in points.values():
+        draft = draft.click((x, y), DOG_SIZE)
+    return draft
+
+
+def _clicked(tool: PointsTool, photo: str, draft: PointsDraft, xy: tuple[float, float]):
+    """A click on the tool's preview at photo pixels ``xy``, as Gradio reports it."""
+    scale = preview_scale(read_image(photo).shape[:2])
+    event = SimpleNamespace(index=[round(xy[0] * scale), round(xy[1] * scale)])
+    return tool.click(photo, draft, event)
+
+
+def test_clicks_place_the_points_in_order_and_pick_up_and_move_them():
+    draft = PointsDraft()
+    assert draft.target == POINT_NAMES[0] and "0 of 18" in draft.guide()
+    draft = _placed()
+    assert draft.complete and list(draft.points) == list(REQUIRED)
+    assert draft.target == "face_left" and "optional" in draft.guide()  # the optional ones last
+    chin = DOG["chin"]
+    picked = draft.click((chin[0] + 2, chin[1] - 2), DOG_SIZE)  # near it: picked up
+    assert picked.points == draft.points and picked.target == "chin"
+    assert picked.guide().startswith("**Moving: `chin`**")
+    moved = picked.click((chin[0], chin[1] + 12), DOG_SIZE)
+    assert moved.points["chin"] == (chin[0], chin[1] + 12) and moved.chosen is None
+    assert moved.undo().points == draft.points
+    chosen = draft.choose("nose_tip").click((130, 160), DOG_SIZE)  # chosen from the list
+    assert chosen.points["nose_tip"] == (130, 160)
+    assert PointsDraft().undo() == PointsDraft()
+
+
+def test_incomplete_points_are_a_one_line_error_and_none_means_detect():
+    assert source_points(PointsDraft()) == () and source_points(None) == ()
+    with pytest.raises(PointsError, match=r"^face points: 13 of the 18 points are not placed "
+                                          r"yet \(next: right_eye_outer\)[^\n]*$"):
+        source_points(_placed(dict(list(DOG.items())[:5])))
+    (face,) = source_points(_placed())
+    assert face.to_json_object() == {name: [float(x), float(y)] for name, (x, y) in DOG.items()}
+
+
+def test_the_diagram_marks_the_next_point():
+    """A red ringed dot where the next point goes on the drawn face: at the image's left for
+    ``left_eye_outer``, at the bottom for ``chin``."""
+    def red(image: np.ndarray) -> np.ndarray:
+        ys, xs = np.nonzero((image[..., 0] > 200) & (image[..., 1] < 90) & (image[..., 2] < 90))
+        return np.array([xs.mean(), ys.mean()])
+
+    first = PointsDraft().diagram()
+    chin = PointsDraft().choose("chin").diagram()
+    h, w = first.shape[:2]
+    assert red(first)[0] < 0.4 * w and 0.2 * h < red(first)[1] < 0.5 * h
+    assert abs(red(chin)[0] - w / 2) < 0.1 * w and red(chin)[1] > 0.8 * h
+    assert set(POINT_HELP) == set(POINT_NAMES)  # every point has its line in the guide
+
+
+def test_the_preview_shows_the_points_then_the_fitted_mesh():
+    dog = PreviewPhoto.of(read_image(shared_sample("sources/s30.jpg")))
+    dots, problem = _placed(dict(list(DOG.items())[:6])).preview(dog)
+    assert problem is None and dots.shape == (PREVIEW_SIDE, PREVIEW_SIDE, 3)
+    meshed, problem = _placed().preview(dog)
+    assert problem is None
+    plain, _ = PointsDraft().preview(dog)
+    # The mesh's lines lighten the face (the eyes' and nose's dark fur most), not the floor.
+    face = (slice(300, 600), slice(250, 500))
+    assert (meshed[face].astype(float) - plain[face]).mean() > 3
+    assert np.array_equal(meshed[:150, :100], plain[:150, :100])
+    swapped = dict(DOG, left_eye_outer=DOG["right_eye_outer"], right_eye_outer=DOG["left_eye_outer"])
+    _, problem = PointsDraft({k: tuple(v) for k, v in swapped.items()}).preview(dog)
+    assert problem and "\n" not in problem  # said in the guide, in a line
+
+
+def test_tool_clicks_detect_save_and_restore(storage, tmp_path, astronaut):
+    tool = PointsTool(storage)
+    dog = str(shared_sample("sources/s30.jpg"))
+    draft, preview, guide, diagram, name = tool.start(dog)
+    assert preview.shape == (PREVIEW_SIDE, PREVIEW_SIDE, 3) and name == "left_eye_outer"
+    for xy in DOG.values():
+        draft, *_ = _clicked(tool, dog, draft, xy)
+    assert draft.complete
+    for name, xy in DOG.items():  # a click lands within a preview pixel
+        assert draft.points[name] == pytest.approx(xy, abs=1 / preview_scale(DOG_SIZE))
+    off = tool.click(dog, draft, SimpleNamespace(index=[PREVIEW_SIDE * 2, 10]))[0]
+    assert off == draft  # outside the photo: nothing placed
+
+    saved = tool.save(draft)["value"]
+    assert set(json.loads(open(saved).read())) == set(REQUIRED)
+    restored, _, guide, *_ = tool.restore(dog, PointsDraft(), saved)
+    assert restored.points == draft.points and "18 of 18" in guide
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(dict(DOG, chin=[900, 900])))
+    with pytest.raises(gr.Error, match=r"points file: point chin \(900, 900\) is outside"):
+        tool.restore(dog, draft, str(bad))
+    bad.write_text("{not json")
+    with pytest.raises(gr.Error, match="not valid JSON"):
+        tool.restore(dog, draft, str(bad))
+    with pytest.raises(gr.Error, match="No points to save"):
+        tool.save(PointsDraft())
+
+    with pytest.raises(gr.Error, match="No face found by the detector"):
+        tool.detect(dog, draft)
+    photo = str(write_image(tmp_path / "astronaut.png", astronaut))
+    detected, preview, guide, *_ = tool.detect(photo, PointsDraft())
+    assert set(detected.points) == set(POINT_NAMES) and "18 of 18" in guide
+    face = FacePoints(dict(detected.points))
+    face.check(astronaut.shape[:2])  # a plausible face, inside the photo
+    left, right = detected.points["left_eye_outer"], detected.points["right_eye_outer"]
+    assert left[0] < right[0] and 150 < left[0] < 250 and 60 < left[1] < 140
+
+
+@pytest.fixture(scope="module")
+def dog_run(storage, tmp_path_factory, open_mouth_driver):
+    driver = write_image(tmp_path_factory.mktemp("drv") / "driver.png", open_mouth_driver)
+    return Handlers(storage), str(shared_sample("sources/s30.jpg")), str(driver)
+
+
+def test_a_dog_without_points_is_offered_the_tool(dog_run):
+    handlers, dog, driver = dog_run
+    with pytest.raises(gr.Error) as error:
+        handlers.transfer_image(dog, driver, "warp", "all", False, 1.0, False, False)
+    assert error.value.message.startswith("no face found in source image; ")
+    assert 'open "Face points" below the photo' in error.value.message
+    assert "\n" not in error.value.message
+
+
+def test_placed_points_drive_the_dog(dog_run):
+    """The open-mouth driver opens the dog's mouth (its expression only: the head keeps its
+    pose), nothing changes away from the face; the editor's surprise opens it too."""
+    handlers, dog, driver = dog_run
+    before = read_image(dog).astype(float)
+    out = read_image(handlers.transfer_image(dog, driver, "warp", "expression", False, 1.0,
+                                             False, False, "largest", _placed()))
+    change = np.abs(out.astype(float) - before).mean(axis=2)
+    mouth = change[int(DOG["mouth_top"][1]):int(DOG["chin"][1]),
+                   int(DOG["mouth_left"][0]):int(DOG["mouth_right"][0])]
+    outside = np.ones_like(change, dtype=bool)
+    outside[30:, 30:-30] = False  # the chin is near the bottom
+    assert mouth.mean() > 10 and change[outside].mean() < 0.5
+
+    values = [0.0] * len(ExpressionControls.names())
+    edited = read_image(handlers.edit_image(dog, "largest", _placed(), "warp", "surprised",
+                                            1.0, 0.0, *values))
+    assert np.abs(edited.astype(float) - before).mean(axis=2)[outside].mean() < 0.5
+    assert np.abs(edited.astype(float) - before).mean() > 1
+    # The live editor skips while points are being placed; renders once they are complete.
+    half = _placed(dict(list(DOG.items())[:5]))
+    assert isinstance(handlers.edit_live(dog, "largest", half, "warp", "surprised", 1.0, 0.0,
+                                         *values), type(gr.skip()))
+    assert read_image(handlers.edit_live(dog, "largest", _placed(), "warp", "surprised", 1.0,
+                                         0.0, *values)).shape == before.shape
+
+
+def test_placed_points_drive_the_dog_live(dog_run, hopper):
+    """The Live tab's handler drives the dog by its points; incomplete ones say so in the
+    status line."""
+    import cv2
+
+    from deepexpo.ui.live import LiveHandlers
+
+    _, dog, _ = dog_run
+    handlers = LiveHandlers()
+    visitor = SimpleNamespace(session_hash="dog")
+    frame = cv2.imencode(".jpg", np.ascontiguousarray(hopper[..., ::-1]))[1].tobytes()
+    settings = ("all", 1.0, True, True)
+    try:
+        half = _placed(dict(list(DOG.items())[:5]))
+        assert handlers.frame(frame, dog, *settings, half, visitor)[1].startswith(
+            "face points: 13 of the 18 points are not placed yet")
+        image, status = handlers.frame(frame, dog, *settings, _placed(), visitor)
+        assert image.shape == (*DOG_SIZE, 3) and status.startswith("Live:")
+    finally:
+        handlers.stop(visitor)
