@@ -101,7 +101,8 @@ class NeuralEngine(TransferEngine[NeuralSource, NeuralFace]):
         self.retarget_eyes_lips = retarget_eyes_lips
         self._retouch = WarpRetouch()
         n = self.networks
-        self._appearance, self._motion = n.appearance_feature_extractor, n.motion_extractor
+        self._appearance: torch.nn.Module | Callable = n.appearance_feature_extractor
+        self._motion: torch.nn.Module | Callable = n.motion_extractor
         self._warping: torch.nn.Module | Callable = n.warping_module
         self._generator: torch.nn.Module | Callable = n.spade_generator
         if compile:
@@ -114,14 +115,19 @@ class NeuralEngine(TransferEngine[NeuralSource, NeuralFace]):
                 self._use_onnx((weights if weights.is_dir() else weights.parent) / "onnx")
 
     def _use_onnx(self, folder: Path) -> None:
-        """Warp and generate (most of the CPU time) in onnxruntime, exported from the
-        loaded networks with example inputs of the networks' own shapes."""
+        """Extract and generate in onnxruntime, exported from the loaded networks with example
+        inputs of their own shapes. The warping network stays in PyTorch: onnxruntime's 5-D
+        GridSample is about 5x slower on a CPU (``bench/neural_speed.py --onnx``); stitching and
+        retargeting are tiny MLPs."""
         n = self.networks
+        image = torch.zeros(1, 3, INPUT_SIZE, INPUT_SIZE)
         with torch.no_grad():
-            feature = n.appearance_feature_extractor(torch.zeros(1, 3, INPUT_SIZE, INPUT_SIZE))
+            feature = n.appearance_feature_extractor(image)
             kp = torch.zeros(1, n.warping_module.dense_motion_network.num_kp, 3)
             warped = n.warping_module(feature, kp, kp)["out"]
-        self._warping = OnnxNetwork(n.warping_module, (feature, kp, kp), folder, "warping_module")
+        self._appearance = OnnxNetwork(n.appearance_feature_extractor, (image,), folder,
+                                       "appearance_feature_extractor")
+        self._motion = OnnxNetwork(n.motion_extractor, (image,), folder, "motion_extractor")
         self._generator = OnnxNetwork(n.spade_generator, (warped,), folder, "spade_generator")
 
     @classmethod
