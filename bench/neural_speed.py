@@ -1,12 +1,14 @@
 """Speed of the neural engine's networks at full size, with random weights (no download).
 
     python bench/neural_speed.py [--device cpu|cuda] [--precision auto|fp32|fp16|bf16]
-                                 [--batch N] [--repeats N] [--compile]
+                                 [--batch N] [--repeats N] [--compile] [--onnx]
 
 Builds the five networks from the published configuration, then prints milliseconds per call of
 the appearance extractor and motion extractor (once per source / per driving frame) and of the
 warping network and generator (per batch of driving frames), and the resulting frames per
 second of driving (M + W + G per frame). Runs on CPU, and on CUDA too when there is a GPU.
+``--onnx`` instead times each network in PyTorch and in onnxruntime (CPU, fp32) side by side,
+with the ratio and the largest difference between their outputs.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -26,6 +29,7 @@ from deepexpo.engines.neural_engine import NeuralEngine  # noqa: E402
 from deepexpo.neural.checkpoints import LivePortraitNetworks  # noqa: E402
 from deepexpo.neural.keypoints import KeypointMotion  # noqa: E402
 from deepexpo.neural.network_config import NeuralConfig  # noqa: E402
+from deepexpo.neural.onnx_runtime import OnnxNetwork  # noqa: E402
 
 
 def _time(fn: Callable[[], object], device: torch.device, repeats: int) -> float:
@@ -74,6 +78,40 @@ def bench(device: str, precision: str, batch: int, repeats: int, compile: bool) 
           "networks only)")
 
 
+def _max_diff(a: object, b: object) -> float:
+    if isinstance(a, dict) and isinstance(b, dict):
+        return max(_max_diff(a[k], b[k]) for k in a)
+    assert isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor)
+    return float((a - b).abs().max())
+
+
+def bench_onnx(batch: int, repeats: int) -> None:
+    """PyTorch against onnxruntime per network, on the CPU in fp32."""
+    torch.manual_seed(0)
+    n = LivePortraitNetworks(NeuralConfig.from_yaml()).fold()
+    frames = torch.rand(batch, 3, 256, 256)
+    with torch.inference_mode():
+        feature = n.appearance_feature_extractor(frames)
+        x_s = KeypointMotion.from_heads(n.motion_extractor(frames)).keypoints().float()
+        x_d = x_s + 0.01 * torch.randn_like(x_s)
+        warped = n.warping_module(feature, x_d, x_s)["out"]
+    inputs = {"appearance_feature_extractor": (frames,), "motion_extractor": (frames,),
+              "warping_module": (feature, x_d, x_s), "spade_generator": (warped,)}
+    print(f"--- cpu, fp32, batch {batch}: PyTorch ({torch.get_num_threads()} threads) "
+          "against onnxruntime")
+    print(f"{'network':30s} {'torch ms':>9s} {'onnx ms':>9s} {'ratio':>6s} {'max diff':>9s}")
+    with tempfile.TemporaryDirectory() as folder:
+        for name, args in inputs.items():
+            module = getattr(n, name)
+            onnx = OnnxNetwork(module, args, Path(folder), name)
+            with torch.inference_mode():
+                torch_s = _time(lambda m=module, a=args: m(*a), torch.device("cpu"), repeats)
+                diff = _max_diff(onnx(*args), module(*args))
+            onnx_s = _time(lambda o=onnx, a=args: o(*a), torch.device("cpu"), repeats)
+            print(f"{name:30s} {1000 * torch_s:9.1f} {1000 * onnx_s:9.1f} "
+                  f"{torch_s / onnx_s:6.2f} {diff:9.2e}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -82,7 +120,12 @@ def main() -> None:
     parser.add_argument("--batch", type=int, help="driving frames per call (default 1 CPU, 8 CUDA)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--compile", action="store_true", help="torch.compile W and G")
+    parser.add_argument("--onnx", action="store_true",
+                        help="PyTorch against onnxruntime per network (CPU, fp32)")
     args = parser.parse_args()
+    if args.onnx:
+        bench_onnx(args.batch or 1, args.repeats)
+        return
     devices = [args.device] if args.device else ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     for device in devices:
         batch = args.batch or (8 if device == "cuda" else 1)

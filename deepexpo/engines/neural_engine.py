@@ -9,6 +9,7 @@ through the warping and generator networks in batches.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields, replace
@@ -38,8 +39,11 @@ from ..neural.keypoints import (
     retarget,
     stitch,
 )
+from ..neural.onnx_runtime import RUNTIME_ENV, RUNTIMES, OnnxNetwork, resolve_runtime
 from .base import TransferEngine
 from .warp_retouch import RetouchPhoto, WarpRetouch
+
+logger = logging.getLogger(__name__)
 
 INPUT_SIZE = 256  # the networks' input crop
 PRECISIONS = ("auto", "fp32", "fp16", "bf16")
@@ -84,24 +88,47 @@ class NeuralEngine(TransferEngine[NeuralSource, NeuralFace]):
 
     def __init__(self, networks: LivePortraitNetworks | None = None, weights: Path | None = None,
                  device: str | None = None, precision: str = "auto", compile: bool = False,
-                 retarget_eyes_lips: bool = False):
+                 retarget_eyes_lips: bool = False, runtime: str = "torch"):
         if precision not in PRECISIONS:
             raise InputError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         if networks is None:
-            networks = load_networks(weights or hub.require("neural"))
+            weights = weights or hub.require("neural")
+            networks = load_networks(weights)
         self.networks = networks.fold().to(self.device)
         self.dtype = self._autocast_dtype(precision)
         self.batch_size = 8 if self.device.type == "cuda" else 2
         self.retarget_eyes_lips = retarget_eyes_lips
         self._retouch = WarpRetouch()
         n = self.networks
-        self._appearance, self._motion = n.appearance_feature_extractor, n.motion_extractor
+        self._appearance: torch.nn.Module | Callable = n.appearance_feature_extractor
+        self._motion: torch.nn.Module | Callable = n.motion_extractor
         self._warping: torch.nn.Module | Callable = n.warping_module
         self._generator: torch.nn.Module | Callable = n.spade_generator
         if compile:
             self._warping = torch.compile(self._warping)
             self._generator = torch.compile(self._generator)
+        if resolve_runtime(runtime, self.device, self.dtype is not None) == "onnx":
+            if weights is None:
+                logger.info("no weights folder to cache the ONNX export in: running PyTorch")
+            else:
+                self._use_onnx((weights if weights.is_dir() else weights.parent) / "onnx")
+
+    def _use_onnx(self, folder: Path) -> None:
+        """Extract and generate in onnxruntime, exported from the loaded networks with example
+        inputs of their own shapes. The warping network stays in PyTorch: onnxruntime's 5-D
+        GridSample is about 5x slower on a CPU (``bench/neural_speed.py --onnx``); stitching and
+        retargeting are tiny MLPs."""
+        n = self.networks
+        image = torch.zeros(1, 3, INPUT_SIZE, INPUT_SIZE)
+        with torch.no_grad():
+            feature = n.appearance_feature_extractor(image)
+            kp = torch.zeros(1, n.warping_module.dense_motion_network.num_kp, 3)
+            warped = n.warping_module(feature, kp, kp)["out"]
+        self._appearance = OnnxNetwork(n.appearance_feature_extractor, (image,), folder,
+                                       "appearance_feature_extractor")
+        self._motion = OnnxNetwork(n.motion_extractor, (image,), folder, "motion_extractor")
+        self._generator = OnnxNetwork(n.spade_generator, (warped,), folder, "spade_generator")
 
     @classmethod
     def from_settings(cls, weights: Path) -> NeuralEngine:
@@ -110,7 +137,10 @@ class NeuralEngine(TransferEngine[NeuralSource, NeuralFace]):
         precision = os.environ.get(PRECISION_ENV, "auto").strip().lower()
         if precision not in PRECISIONS:
             raise InputError(f"{PRECISION_ENV} must be {', '.join(PRECISIONS)}, not '{precision}'")
-        return cls(weights=weights, precision=precision)
+        runtime = os.environ.get(RUNTIME_ENV, "auto").strip().lower()
+        if runtime not in RUNTIMES:
+            raise InputError(f"{RUNTIME_ENV} must be {', '.join(RUNTIMES)}, not '{runtime}'")
+        return cls(weights=weights, precision=precision, runtime=runtime)
 
     def _autocast_dtype(self, precision: str) -> torch.dtype | None:
         if self.device.type != "cuda" or precision == "fp32":
