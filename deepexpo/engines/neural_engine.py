@@ -32,6 +32,13 @@ from ..motion.controls import ExpressionEdit
 from ..motion.extract import extract_motion
 from ..motion.state import HeadPose
 from ..neural.checkpoints import LivePortraitNetworks, load_networks
+from ..neural.cpu_runtime import (
+    RUNTIME_ENV,
+    RUNTIMES,
+    CpuRuntime,
+    RuntimeNetwork,
+    resolve_runtime,
+)
 from ..neural.keypoints import (
     KeypointMotion,
     KeypointTarget,
@@ -39,7 +46,7 @@ from ..neural.keypoints import (
     retarget,
     stitch,
 )
-from ..neural.onnx_runtime import RUNTIME_ENV, RUNTIMES, OnnxNetwork, resolve_runtime
+from ..neural.warping_network import gather_grid_sample_3d, grid_sample_3d
 from .base import TransferEngine
 from .warp_retouch import RetouchPhoto, WarpRetouch
 
@@ -81,14 +88,17 @@ class NeuralSource(NeuralFace):
 
 class NeuralEngine(TransferEngine[NeuralSource, NeuralFace]):
     """``precision``: ``auto`` (fp16 autocast on CUDA, fp32 on CPU), ``fp32`` (the fallback
-    switch), ``fp16`` or ``bf16``. ``retarget_eyes_lips`` drives eyes and lips by their opening
-    ratios through the retargeting networks instead of by expression keypoints."""
+    switch), ``fp16`` or ``bf16``. ``runtime``: PyTorch, or a CPU runtime
+    (:mod:`~deepexpo.neural.cpu_runtime`) whose exports are cached in ``export_folder``
+    (default: ``onnx/`` beside the weights). ``retarget_eyes_lips`` drives eyes and lips by
+    their opening ratios through the retargeting networks instead of by expression keypoints."""
 
     name = "neural"
 
     def __init__(self, networks: LivePortraitNetworks | None = None, weights: Path | None = None,
                  device: str | None = None, precision: str = "auto", compile: bool = False,
-                 retarget_eyes_lips: bool = False, runtime: str = "torch"):
+                 retarget_eyes_lips: bool = False, runtime: str = "torch",
+                 export_folder: Path | None = None):
         if precision not in PRECISIONS:
             raise InputError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
@@ -108,27 +118,38 @@ class NeuralEngine(TransferEngine[NeuralSource, NeuralFace]):
         if compile:
             self._warping = torch.compile(self._warping)
             self._generator = torch.compile(self._generator)
-        if resolve_runtime(runtime, self.device, self.dtype is not None) == "onnx":
-            if weights is None:
-                logger.info("no weights folder to cache the ONNX export in: running PyTorch")
+        self.runtime = resolve_runtime(runtime, self.device, self.dtype is not None)
+        if export_folder is None and weights is not None:
+            export_folder = (weights if weights.is_dir() else weights.parent) / "onnx"
+        if self.runtime is not None:
+            if export_folder is None:
+                logger.info("no folder to cache the exported networks in: PyTorch")
+                self.runtime = None
             else:
-                self._use_onnx((weights if weights.is_dir() else weights.parent) / "onnx")
+                self._use_runtime(self.runtime, export_folder)
 
-    def _use_onnx(self, folder: Path) -> None:
-        """Extract and generate in onnxruntime, exported from the loaded networks with example
-        inputs of their own shapes. The warping network stays in PyTorch: onnxruntime's 5-D
-        GridSample is about 5x slower on a CPU (``bench/neural_speed.py --onnx``); stitching and
-        retargeting are tiny MLPs."""
+    def _use_runtime(self, runtime: CpuRuntime, folder: Path) -> None:
+        """Run the networks ``runtime`` is faster at in it, exported from the loaded networks
+        with example inputs of their own shapes (stitching and retargeting are tiny MLPs)."""
         n = self.networks
         image = torch.zeros(1, 3, INPUT_SIZE, INPUT_SIZE)
         with torch.no_grad():
             feature = n.appearance_feature_extractor(image)
             kp = torch.zeros(1, n.warping_module.dense_motion_network.num_kp, 3)
             warped = n.warping_module(feature, kp, kp)["out"]
-        self._appearance = OnnxNetwork(n.appearance_feature_extractor, (image,), folder,
-                                       "appearance_feature_extractor")
-        self._motion = OnnxNetwork(n.motion_extractor, (image,), folder, "motion_extractor")
-        self._generator = OnnxNetwork(n.spade_generator, (warped,), folder, "spade_generator")
+        examples = {"appearance_feature_extractor": (image,), "motion_extractor": (image,),
+                    "warping_module": (feature, kp, kp), "spade_generator": (warped,)}
+        n.warping_module.use_sampler(gather_grid_sample_3d)  # the same numbers, fast in ONNX
+        try:
+            run = {name: RuntimeNetwork(getattr(n, name), examples[name], folder, name, runtime)
+                   for name in runtime.networks}
+        finally:
+            n.warping_module.use_sampler(grid_sample_3d)  # fast in PyTorch
+        self._appearance = run.get("appearance_feature_extractor", self._appearance)
+        self._motion = run.get("motion_extractor", self._motion)
+        self._warping = run.get("warping_module", self._warping)
+        self._generator = run.get("spade_generator", self._generator)
+        logger.info("neural networks in %s: %s", runtime.name, ", ".join(run))
 
     @classmethod
     def from_settings(cls, weights: Path) -> NeuralEngine:
