@@ -1,7 +1,8 @@
 """Speed of the neural engine's networks at full size, with random weights (no download).
 
     python bench/neural_speed.py [--device cpu|cuda] [--precision auto|fp32|fp16|bf16]
-                                 [--batch N] [--repeats N] [--compile] [--runtime]
+                                 [--batch N] [--repeats N] [--compile]
+                                 [--runtime [--runtimes openvino onnxruntime]]
 
 Builds the five networks from the published configuration, then prints milliseconds per call of
 the appearance extractor and motion extractor (once per source / per driving frame) and of the
@@ -103,11 +104,11 @@ def _photo_seconds(engine: NeuralEngine, repeats: int) -> float:
     return _time(lambda: pipeline.transfer_image(source, driving), torch.device("cpu"), repeats)
 
 
-def bench_runtime(batch: int, repeats: int) -> None:
-    """PyTorch against each installed CPU runtime, on the CPU in fp32."""
+def bench_runtime(batch: int, repeats: int, names: list[str]) -> None:
+    """PyTorch against each installed CPU runtime of ``names``, on the CPU in fp32."""
     torch.manual_seed(0)
     nets = LivePortraitNetworks(NeuralConfig.from_yaml()).fold()
-    runtimes = [r for r in CPU_RUNTIMES.values() if r.version() is not None]
+    runtimes = [CPU_RUNTIMES[n] for n in names if CPU_RUNTIMES[n].version() is not None]
     frames = torch.rand(batch, 3, 256, 256)
     with torch.inference_mode():
         feature = nets.appearance_feature_extractor(frames)
@@ -173,9 +174,11 @@ def main() -> None:
     parser.add_argument("--compile", action="store_true", help="torch.compile W and G")
     parser.add_argument("--runtime", action="store_true",
                         help="PyTorch against the installed CPU runtimes (CPU, fp32)")
+    parser.add_argument("--runtimes", nargs="+", choices=list(CPU_RUNTIMES),
+                        default=list(CPU_RUNTIMES), help="with --runtime: which ones")
     args = parser.parse_args()
     if args.runtime:
-        bench_runtime(args.batch or 1, args.repeats)
+        bench_runtime(args.batch or 1, args.repeats, args.runtimes)
         return
     devices = [args.device] if args.device else ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     for device in devices:

@@ -10,6 +10,7 @@ from typing import Any
 from .. import EMOTIONS, ExpressionControls
 from ..application import EditRequest, expression_edit
 from ..engines import ENGINES
+from ..engines.registry import PHOTO, VIDEO
 from ..errors import InputError
 from ..io.images import read_image, write_image
 from ..io.video import is_video
@@ -55,7 +56,7 @@ def run(args: argparse.Namespace) -> None:
     if args.reference and not video:
         raise InputError("--reference needs a video source; for a photo, use "
                          "`transfer --region expression`")
-    pipeline = TransferPipeline(engine(request.engine))
+    pipeline = TransferPipeline(engine(request.engine, VIDEO if video else PHOTO))
     if not video:
         source = read_image(args.source)
         write_image(args.output, pipeline.edit_image(source, request.edit, request.show_inputs,

@@ -10,6 +10,7 @@ from typing import Any
 from .. import REGIONS, FaceChoice
 from ..application import TransferRequest, motion_options
 from ..engines import ENGINES
+from ..engines.registry import PHOTO, VIDEO
 from ..errors import InputError
 from ..io.images import read_image, write_image
 from ..io.video import is_video
@@ -72,7 +73,7 @@ def run(args: argparse.Namespace) -> None:
         raise InputError(f"--{'audio source' if args.audio == 'source' else 'shortest'} needs "
                          "a source video; the source here is a photo")
     source = read_image(args.source)  # bad input is reported before the models load
-    pipeline = TransferPipeline(engine(request.engine))
+    pipeline = TransferPipeline(engine(request.engine, VIDEO if video else PHOTO))
     if not video:
         driving = read_image(args.driving)
         write_image(args.output, pipeline.transfer_image(

@@ -33,11 +33,10 @@ from ..motion.extract import extract_motion
 from ..motion.state import HeadPose
 from ..neural.checkpoints import LivePortraitNetworks, load_networks
 from ..neural.cpu_runtime import (
-    RUNTIME_ENV,
-    RUNTIMES,
     CpuRuntime,
     RuntimeNetwork,
     resolve_runtime,
+    runtime_setting,
 )
 from ..neural.keypoints import (
     KeypointMotion,
@@ -158,10 +157,7 @@ class NeuralEngine(TransferEngine[NeuralSource, NeuralFace]):
         precision = os.environ.get(PRECISION_ENV, "auto").strip().lower()
         if precision not in PRECISIONS:
             raise InputError(f"{PRECISION_ENV} must be {', '.join(PRECISIONS)}, not '{precision}'")
-        runtime = os.environ.get(RUNTIME_ENV, "auto").strip().lower()
-        if runtime not in RUNTIMES:
-            raise InputError(f"{RUNTIME_ENV} must be {', '.join(RUNTIMES)}, not '{runtime}'")
-        return cls(weights=weights, precision=precision, runtime=runtime)
+        return cls(weights=weights, precision=precision, runtime=runtime_setting())
 
     def _autocast_dtype(self, precision: str) -> torch.dtype | None:
         if self.device.type != "cuda" or precision == "fp32":

@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..errors import InputError
+
 logger = logging.getLogger(__name__)
 
 RUNTIME_ENV = "DEEPEXPO_NEURAL_RUNTIME"
@@ -73,6 +75,7 @@ class CpuRuntime:
     module: str  # the package that provides it
     open: Callable[[Path, int], Session]  # a session for an exported file, with this many threads
     networks: tuple[str, ...]  # the networks it runs faster than PyTorch (measured)
+    cpu_seconds_per_photo: float  # a photo transfer end to end on a 2-core CPU (measured)
 
     def version(self) -> str | None:
         try:
@@ -84,8 +87,8 @@ class CpuRuntime:
 _NETWORKS = ("appearance_feature_extractor", "motion_extractor", "spade_generator")
 #: In the order ``auto`` prefers them (OpenVINO measured faster on every network).
 CPU_RUNTIMES = {runtime.name: runtime for runtime in (
-    CpuRuntime("openvino", "openvino", _openvino_session, (*_NETWORKS, "warping_module")),
-    CpuRuntime("onnxruntime", "onnxruntime", _onnxruntime_session, _NETWORKS),
+    CpuRuntime("openvino", "openvino", _openvino_session, (*_NETWORKS, "warping_module"), 7.0),
+    CpuRuntime("onnxruntime", "onnxruntime", _onnxruntime_session, _NETWORKS, 9.0),
 )}
 RUNTIMES = ("auto", "torch", *CPU_RUNTIMES)
 
@@ -107,9 +110,17 @@ def resolve_runtime(choice: str, device: torch.device, autocast: bool) -> CpuRun
     return None
 
 
+def runtime_setting() -> str:
+    """``DEEPEXPO_NEURAL_RUNTIME`` (default ``auto``); a wrong value is a one-line error."""
+    choice = os.environ.get(RUNTIME_ENV, "auto").strip().lower()
+    if choice not in RUNTIMES:
+        raise InputError(f"{RUNTIME_ENV} must be {', '.join(RUNTIMES)}, not '{choice}'")
+    return choice
+
+
 def installed_runtime() -> CpuRuntime | None:
-    """The runtime ``auto`` would take on a CPU."""
-    return resolve_runtime("auto", torch.device("cpu"), False)
+    """The runtime the neural engine runs in on a CPU here, as set (``None``: PyTorch)."""
+    return resolve_runtime(runtime_setting(), torch.device("cpu"), autocast=False)
 
 
 class _TupleOutputs(torch.nn.Module):

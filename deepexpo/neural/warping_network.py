@@ -67,7 +67,7 @@ Sampler = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 class DenseMotionNetwork(nn.Module):
-    sample: Sampler = staticmethod(grid_sample_3d)  # type: ignore[assignment]
+    sample: Sampler = staticmethod(grid_sample_3d)
 
     def __init__(self, config: DenseMotionConfig, feature_channel: int, num_kp: int,
                  estimate_occlusion_map: bool):
@@ -115,7 +115,7 @@ class WarpingNetwork(nn.Module):
     features for the generator, ``deformation`` and ``occlusion_map``. :meth:`use_sampler`
     swaps the 3-D sampling for an equivalent (an export's)."""
 
-    sample: Sampler = staticmethod(grid_sample_3d)  # type: ignore[assignment]
+    sample: Sampler = staticmethod(grid_sample_3d)
 
     def __init__(self, config: WarpingNetworkConfig):
         super().__init__()
