@@ -115,6 +115,15 @@ def test_the_engine_runs_its_runtimes_networks_exported_at_batch_1_and_falls_bac
     assert "openvino or onnxruntime are not installed" in caplog.text
 
 
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_without_a_writable_export_folder_the_engine_runs_in_pytorch(weights, runtime, caplog):
+    (weights / "onnx").write_text("a file where the folder would be")
+    with caplog.at_level(logging.WARNING, logger="deepexpo"):
+        engine = NeuralEngine(weights=weights, device="cpu", runtime=runtime.name)
+    assert engine.runtime is None and engine._generator is engine.networks.spade_generator
+    assert "run in PyTorch" in caplog.text
+
+
 def test_a_wrong_runtime_setting_is_a_one_line_error(weights, monkeypatch):
     monkeypatch.setenv("DEEPEXPO_NEURAL_RUNTIME", "tensorrt")
     with pytest.raises(InputError, match="DEEPEXPO_NEURAL_RUNTIME must be"):

@@ -125,7 +125,12 @@ class NeuralEngine(TransferEngine[NeuralSource, NeuralFace]):
                 logger.info("no folder to cache the exported networks in: PyTorch")
                 self.runtime = None
             else:
-                self._use_runtime(self.runtime, export_folder)
+                try:
+                    self._use_runtime(self.runtime, export_folder)
+                except (OSError, RuntimeError) as exc:  # a read-only folder, a failed export
+                    logger.warning("the neural networks run in PyTorch: no %s export in %s (%s)",
+                                   self.runtime.name, export_folder, exc)
+                    self.runtime = None
 
     def _use_runtime(self, runtime: CpuRuntime, folder: Path) -> None:
         """Run the networks ``runtime`` is faster at in it, exported from the loaded networks
