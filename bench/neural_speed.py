@@ -95,9 +95,9 @@ def _photo_seconds(engine: NeuralEngine, repeats: int) -> float:
     from skimage import data
 
     from deepexpo.io.images import read_image
-    from deepexpo.pipeline import Pipeline
+    from deepexpo.pipeline import TransferPipeline
 
-    pipeline = Pipeline(engine)
+    pipeline = TransferPipeline(engine)
     source = data.astronaut()
     with cbook.get_sample_data("grace_hopper.jpg") as f:
         driving = read_image(f.name)
