@@ -36,7 +36,7 @@ def _neural_cpu_seconds() -> float:
     return NEURAL_CPU_SECONDS if runtime is None else runtime.cpu_seconds_per_photo
 
 
-NEURAL_CPU_SECONDS = 20.0  # a photo in PyTorch on a 2-core CPU (bench/neural_speed.py --runtime)
+NEURAL_CPU_SECONDS = 11.0  # a photo in PyTorch on a 2-core CPU (bench/neural_speed.py --runtime)
 registry.register(EngineSpec(
     name="neural", summary="LivePortrait's networks", create=_neural_engine,
     models=("neural",), wants_gpu=True, auto_rank=1,

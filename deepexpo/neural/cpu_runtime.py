@@ -87,10 +87,10 @@ class CpuRuntime:
 _NETWORKS = ("appearance_feature_extractor", "motion_extractor", "spade_generator")
 #: In the order ``auto`` prefers them (OpenVINO measured faster on every network).
 CPU_RUNTIMES = {runtime.name: runtime for runtime in (
-    # bench/neural_speed.py --runtime, side by side: a photo 9.7 s in OpenVINO against 20.9 s
-    # in PyTorch; a driving frame about 1.1x faster in ONNX Runtime than in PyTorch.
-    CpuRuntime("openvino", "openvino", _openvino_session, (*_NETWORKS, "warping_module"), 10.0),
-    CpuRuntime("onnxruntime", "onnxruntime", _onnxruntime_session, _NETWORKS, 18.0),
+    # bench/neural_speed.py --runtime, side by side with PyTorch's photo (about 11 s): 1.37x
+    # faster end to end in OpenVINO, 1.15x in ONNX Runtime (a driving frame: 3.07x and 1.99x).
+    CpuRuntime("openvino", "openvino", _openvino_session, (*_NETWORKS, "warping_module"), 8.0),
+    CpuRuntime("onnxruntime", "onnxruntime", _onnxruntime_session, _NETWORKS, 9.5),
 )}
 RUNTIMES = ("auto", "torch", *CPU_RUNTIMES)
 
