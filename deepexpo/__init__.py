@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .runtime import bound_blas_threads, fork_ffmpeg_safely
 
@@ -43,6 +44,9 @@ from .motion.compose import MotionOptions  # noqa: E402
 from .motion.controls import EMOTIONS, ExpressionControls, ExpressionEdit  # noqa: E402
 from .motion.regions import REGIONS  # noqa: E402
 
+if TYPE_CHECKING:
+    from .engines.registry import Job
+
 __version__ = "0.1.0"
 
 
@@ -60,10 +64,13 @@ class _SharedPipelines:
 
         return TransferPipeline(engine, limits)
 
-    def __call__(self, engine: str = "auto", limits: InputLimits = INPUT_LIMITS):
+    def __call__(self, engine: str = "auto", limits: InputLimits = INPUT_LIMITS,
+                 job: Job | None = None):
+        """``job`` (default: a video) is what ``auto`` weighs (:class:`~.engines.registry.Job`)."""
         from .engines import resolve_engine
+        from .engines.registry import VIDEO
 
-        return self._cached(resolve_engine(engine), limits)
+        return self._cached(resolve_engine(engine, job or VIDEO), limits)
 
     def cache_clear(self) -> None:
         self._cached.cache_clear()
@@ -83,7 +90,9 @@ def transfer_image(
     source_points: PointsLike = None,
 ) -> np.ndarray:
     """The source person (RGB array) with the driving image's expression and head pose."""
-    return get_pipeline(engine).transfer_image(source, driving, options, show_inputs,
+    from .engines.registry import PHOTO
+
+    return get_pipeline(engine, job=PHOTO).transfer_image(source, driving, options, show_inputs,
                                                FaceChoice.parse(face),
                                                FaceChoice.parse(driving_face),
                                                as_face_points(source_points))
@@ -118,7 +127,9 @@ def edit_image(
 ) -> np.ndarray:
     """The photo (RGB array) with its expression and head pose edited (an emotion preset,
     named controls: :class:`ExpressionEdit`)."""
-    return get_pipeline(engine).edit_image(image, edit, show_inputs, face=FaceChoice.parse(face),
+    from .engines.registry import PHOTO
+
+    return get_pipeline(engine, job=PHOTO).edit_image(image, edit, show_inputs, face=FaceChoice.parse(face),
                                            points=as_face_points(source_points))
 
 

@@ -211,6 +211,9 @@ def isolated_models(monkeypatch, tmp_path_factory) -> None:
     base = tmp_path_factory.getbasetemp()
     monkeypatch.setenv("HF_HOME", str(base / "hf-home-empty"))
     monkeypatch.setenv("DEEPEXPO_WEIGHTS_DIR", str(base / "weights-empty"))
+    # The neural engine in PyTorch: exporting to a CPU runtime is the dedicated tests' work
+    # (tests/test_neural_cpu_runtime.py), not every engine's.
+    monkeypatch.setenv("DEEPEXPO_NEURAL_RUNTIME", "torch")
 
 
 @pytest.fixture(scope="session")

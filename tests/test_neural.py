@@ -323,6 +323,45 @@ def test_auto_is_warp_without_weights_or_without_a_gpu(tiny_weights, monkeypatch
     assert isinstance(create_engine("neural"), NeuralEngine)  # asked for: runs on the CPU too
 
 
+def test_auto_takes_neural_for_a_photo_on_a_cpu_within_the_limit_but_never_for_a_video(
+        tiny_weights, monkeypatch, caplog):
+    from deepexpo.engines import registry, resolve_engine
+    from deepexpo.engines.registry import INTERACTIVE, PHOTO, VIDEO
+    from deepexpo.ui.models_panel import engine_choices
+
+    monkeypatch.setattr("deepexpo.engines.cuda_available", lambda: False)
+    assert engine_choices() == [("auto", "auto"), ("warp", "warp"), ("neural", "neural")]
+    monkeypatch.setenv(WEIGHTS_ENV, tiny_weights)
+    monkeypatch.setattr("deepexpo.engines.NEURAL_CPU_SECONDS", 0.6 * registry.CPU_PHOTO_LIMIT_S)
+    assert resolve_engine("auto", PHOTO) == "neural"
+    assert resolve_engine("auto", VIDEO) == "warp"  # frame after frame: the warp on a CPU
+    assert resolve_engine("auto", INTERACTIVE) == "warp"  # Live, the editor's sliders
+    assert resolve_engine("auto") == "warp"
+    assert engine_choices() == [("auto", "auto"), ("fast (warp)", "warp"),
+                                ("best (neural, about 9 s a photo)", "neural")]
+    monkeypatch.setattr("deepexpo.engines.NEURAL_CPU_SECONDS", 2 * registry.CPU_PHOTO_LIMIT_S)
+    with caplog.at_level(logging.INFO, logger="deepexpo"):
+        assert resolve_engine("auto", PHOTO) == "warp"
+    assert "too slow" in caplog.text
+    monkeypatch.setattr("deepexpo.engines.cuda_available", lambda: True)
+    assert resolve_engine("auto", VIDEO) == resolve_engine("auto", INTERACTIVE) == "neural"
+
+
+def test_the_cpu_estimate_is_the_installed_runtimes(monkeypatch):
+    from deepexpo.engines import NEURAL_CPU_SECONDS, registry
+    from deepexpo.neural.cpu_runtime import CPU_RUNTIMES
+
+    neural = registry.spec("neural")
+    assert neural.seconds_per_frame(cuda=False) == NEURAL_CPU_SECONDS  # the tests' setting: torch
+    for runtime in CPU_RUNTIMES.values():
+        monkeypatch.setenv("DEEPEXPO_NEURAL_RUNTIME", runtime.name)
+        if runtime.version() is None:
+            assert neural.seconds_per_frame(cuda=False) == NEURAL_CPU_SECONDS
+        else:
+            assert neural.seconds_per_frame(cuda=False) == runtime.cpu_seconds_per_photo
+            assert runtime.cpu_seconds_per_photo < NEURAL_CPU_SECONDS
+
+
 def test_auto_and_neural_share_one_pipeline(tiny_weights, monkeypatch):
     """The shared pipelines are keyed on the engine ``auto`` stands for: the networks load once."""
     from deepexpo import get_pipeline

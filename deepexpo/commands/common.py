@@ -13,6 +13,7 @@ from tqdm import tqdm
 
 from .. import FaceChoice, hub
 from ..engines import TransferEngine, create_engine
+from ..engines.registry import VIDEO, Job
 from ..errors import InputError, NoSourceFaceError
 from ..face.points import REQUIRED, FacePoints, load_points
 from ..io.images import check_image_output
@@ -106,10 +107,11 @@ def download_bar() -> Iterator[hub.DownloadProgress]:
             bar.close()
 
 
-def engine(name: str) -> TransferEngine:
-    """The engine, its weights fetched first (with a bar) where downloads are allowed."""
+def engine(name: str, job: Job = VIDEO) -> TransferEngine:
+    """The engine for ``job``, its weights fetched first (with a bar) where downloads are
+    allowed."""
     with download_bar() as progress:
-        return create_engine(name, progress)
+        return create_engine(name, progress, job)
 
 
 def require(names: list[str]) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 from .. import EMOTIONS, ExpressionControls
 from ..application import EditRequest, expression_edit
 from ..engines import ENGINES
+from ..engines.registry import PHOTO, VIDEO
 from ..errors import InputError
 from ..io.images import read_image, write_image
 from ..io.video import is_video
@@ -68,7 +69,7 @@ def run(args: argparse.Namespace) -> None:
                          "`transfer --region expression`")
     source = None if video else read_image(args.source)
     request = replace(request, source_points=source_points(args, source))
-    pipeline = TransferPipeline(engine(request.engine))
+    pipeline = TransferPipeline(engine(request.engine, VIDEO if video else PHOTO))
     if source is not None:
         with placing_hint():
             write_image(args.output, pipeline.edit_image(

@@ -11,6 +11,7 @@ from typing import Any
 from .. import REGIONS, FaceChoice
 from ..application import TransferRequest, motion_options
 from ..engines import ENGINES
+from ..engines.registry import PHOTO, VIDEO
 from ..errors import InputError
 from ..io.images import read_image, write_image
 from ..io.video import is_video
@@ -85,7 +86,7 @@ def run(args: argparse.Namespace) -> None:
                          "a source video; the source here is a photo")
     source = read_image(args.source)  # bad input is reported before the models load
     request = replace(request, source_points=source_points(args, source))
-    pipeline = TransferPipeline(engine(request.engine))
+    pipeline = TransferPipeline(engine(request.engine, VIDEO if video else PHOTO))
     with placing_hint():
         if not video:
             driving = read_image(args.driving)

@@ -9,6 +9,7 @@ through the warping and generator networks in batches.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields, replace
@@ -31,6 +32,12 @@ from ..motion.controls import ExpressionEdit
 from ..motion.extract import extract_motion
 from ..motion.state import HeadPose
 from ..neural.checkpoints import LivePortraitNetworks, load_networks
+from ..neural.cpu_runtime import (
+    CpuRuntime,
+    RuntimeNetwork,
+    resolve_runtime,
+    runtime_setting,
+)
 from ..neural.keypoints import (
     KeypointMotion,
     KeypointTarget,
@@ -38,8 +45,11 @@ from ..neural.keypoints import (
     retarget,
     stitch,
 )
+from ..neural.warping_network import gather_grid_sample_3d, grid_sample_3d
 from .base import TransferEngine
 from .warp_retouch import RetouchPhoto, WarpRetouch
+
+logger = logging.getLogger(__name__)
 
 INPUT_SIZE = 256  # the networks' input crop
 PRECISIONS = ("auto", "fp32", "fp16", "bf16")
@@ -77,31 +87,73 @@ class NeuralSource(NeuralFace):
 
 class NeuralEngine(TransferEngine[NeuralSource, NeuralFace]):
     """``precision``: ``auto`` (fp16 autocast on CUDA, fp32 on CPU), ``fp32`` (the fallback
-    switch), ``fp16`` or ``bf16``. ``retarget_eyes_lips`` drives eyes and lips by their opening
-    ratios through the retargeting networks instead of by expression keypoints."""
+    switch), ``fp16`` or ``bf16``. ``runtime``: PyTorch, or a CPU runtime
+    (:mod:`~deepexpo.neural.cpu_runtime`) whose exports are cached in ``export_folder``
+    (default: ``onnx/`` beside the weights). ``retarget_eyes_lips`` drives eyes and lips by
+    their opening ratios through the retargeting networks instead of by expression keypoints."""
 
     name = "neural"
 
     def __init__(self, networks: LivePortraitNetworks | None = None, weights: Path | None = None,
                  device: str | None = None, precision: str = "auto", compile: bool = False,
-                 retarget_eyes_lips: bool = False):
+                 retarget_eyes_lips: bool = False, runtime: str = "torch",
+                 export_folder: Path | None = None):
         if precision not in PRECISIONS:
             raise InputError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         if networks is None:
-            networks = load_networks(weights or hub.require("neural"))
+            weights = weights or hub.require("neural")
+            networks = load_networks(weights)
         self.networks = networks.fold().to(self.device)
         self.dtype = self._autocast_dtype(precision)
         self.batch_size = 8 if self.device.type == "cuda" else 2
         self.retarget_eyes_lips = retarget_eyes_lips
         self._retouch = WarpRetouch()
         n = self.networks
-        self._appearance, self._motion = n.appearance_feature_extractor, n.motion_extractor
+        self._appearance: torch.nn.Module | Callable = n.appearance_feature_extractor
+        self._motion: torch.nn.Module | Callable = n.motion_extractor
         self._warping: torch.nn.Module | Callable = n.warping_module
         self._generator: torch.nn.Module | Callable = n.spade_generator
         if compile:
             self._warping = torch.compile(self._warping)
             self._generator = torch.compile(self._generator)
+        self.runtime = resolve_runtime(runtime, self.device, self.dtype is not None)
+        if export_folder is None and weights is not None:
+            export_folder = (weights if weights.is_dir() else weights.parent) / "onnx"
+        if self.runtime is not None:
+            if export_folder is None:
+                logger.info("no folder to cache the exported networks in: PyTorch")
+                self.runtime = None
+            else:
+                try:
+                    self._use_runtime(self.runtime, export_folder)
+                except (OSError, RuntimeError) as exc:  # a read-only folder, a failed export
+                    logger.warning("the neural networks run in PyTorch: no %s export in %s (%s)",
+                                   self.runtime.name, export_folder, exc)
+                    self.runtime = None
+
+    def _use_runtime(self, runtime: CpuRuntime, folder: Path) -> None:
+        """Run the networks ``runtime`` is faster at in it, exported from the loaded networks
+        with example inputs of their own shapes (stitching and retargeting are tiny MLPs)."""
+        n = self.networks
+        image = torch.zeros(1, 3, INPUT_SIZE, INPUT_SIZE)
+        with torch.no_grad():
+            feature = n.appearance_feature_extractor(image)
+            kp = torch.zeros(1, n.warping_module.dense_motion_network.num_kp, 3)
+            warped = n.warping_module(feature, kp, kp)["out"]
+        examples = {"appearance_feature_extractor": (image,), "motion_extractor": (image,),
+                    "warping_module": (feature, kp, kp), "spade_generator": (warped,)}
+        n.warping_module.use_sampler(gather_grid_sample_3d)  # the same numbers, fast in ONNX
+        try:
+            run = {name: RuntimeNetwork(getattr(n, name), examples[name], folder, name, runtime)
+                   for name in runtime.networks}
+        finally:
+            n.warping_module.use_sampler(grid_sample_3d)  # fast in PyTorch
+        self._appearance = run.get("appearance_feature_extractor", self._appearance)
+        self._motion = run.get("motion_extractor", self._motion)
+        self._warping = run.get("warping_module", self._warping)
+        self._generator = run.get("spade_generator", self._generator)
+        logger.info("neural networks in %s: %s", runtime.name, ", ".join(run))
 
     @classmethod
     def from_settings(cls, weights: Path) -> NeuralEngine:
@@ -110,7 +162,7 @@ class NeuralEngine(TransferEngine[NeuralSource, NeuralFace]):
         precision = os.environ.get(PRECISION_ENV, "auto").strip().lower()
         if precision not in PRECISIONS:
             raise InputError(f"{PRECISION_ENV} must be {', '.join(PRECISIONS)}, not '{precision}'")
-        return cls(weights=weights, precision=precision)
+        return cls(weights=weights, precision=precision, runtime=runtime_setting())
 
     def _autocast_dtype(self, precision: str) -> torch.dtype | None:
         if self.device.type != "cuda" or precision == "fp32":

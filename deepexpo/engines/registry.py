@@ -5,7 +5,8 @@ Adding an engine is its module plus one :func:`register` call (in :mod:`deepexpo
 Front ends ask here instead of naming engines: ``registry.spec(name).wants_gpu`` routes work to
 the GPU, ``registry.spec(name).gpu_seconds_per_frame`` sizes a ZeroGPU task
 (:func:`deepexpo.application.work_gpu_seconds`),
-``registry.spec(name).models`` lists the Hub models to fetch before the engine is built.
+``registry.spec(name).models`` lists the Hub models to fetch before the engine is built,
+``registry.spec(name).suits(job, cuda)`` says whether ``auto`` may take it for a :class:`Job`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,25 @@ if TYPE_CHECKING:
     from .base import TransferEngine
 
 
+#: The longest a single photo may take on a CPU for ``auto`` to choose an engine that wants a GPU
+#: (a visitor waits that long for a better result; a video or a slider would wait per frame).
+CPU_PHOTO_LIMIT_S = 15.0
+
+
+@dataclass(frozen=True)
+class Job:
+    """What a request asks of an engine, as ``auto`` weighs it: ``frames`` (``None``: a video,
+    however long), and whether someone waits on each one (Live, the editor's sliders)."""
+
+    frames: int | None = None
+    interactive: bool = False
+
+
+PHOTO = Job(frames=1)  # a photo transfer or edit
+VIDEO = Job()  # the default: what ``auto`` always did (the GPU-wanting engines need a GPU)
+INTERACTIVE = Job(frames=1, interactive=True)
+
+
 @dataclass(frozen=True)
 class EngineSpec:
     """One engine as the rest of the program sees it."""
@@ -33,12 +53,25 @@ class EngineSpec:
     wants_gpu: bool = False  # its work goes through the app's GPU task (ZeroGPU)
     gpu_seconds_per_frame: float = 0.0  # one rendered frame on a GPU
     cpu_seconds_per_frame: float = 0.0  # and on a 2-core CPU
-    #: ``auto`` takes the highest-ranked engine whose models are on disk and, if it wants a
-    #: GPU, with a CUDA device there.
+    #: Seconds a frame on this CPU as installed, where that varies (the neural engine's CPU
+    #: runtime); ``cpu_seconds_per_frame`` otherwise.
+    cpu_estimate: Callable[[], float] | None = None
+    #: ``auto`` takes the highest-ranked engine whose models are on disk and that
+    #: :meth:`suits` the job.
     auto_rank: int = 0
 
     def seconds_per_frame(self, cuda: bool) -> float:
-        return self.gpu_seconds_per_frame if cuda else self.cpu_seconds_per_frame
+        if cuda:
+            return self.gpu_seconds_per_frame
+        return self.cpu_estimate() if self.cpu_estimate else self.cpu_seconds_per_frame
+
+    def suits(self, job: Job, cuda: bool) -> bool:
+        """Whether it runs ``job`` well here: always on a GPU or if it does not want one; on a
+        CPU, a photo nobody waits on frame by frame, estimated under :data:`CPU_PHOTO_LIMIT_S`."""
+        if cuda or not self.wants_gpu:
+            return True
+        return (job.frames is not None and not job.interactive
+                and job.frames * self.seconds_per_frame(cuda=False) <= CPU_PHOTO_LIMIT_S)
 
 
 _SPECS: dict[str, EngineSpec] = {}

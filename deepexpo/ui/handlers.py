@@ -21,6 +21,7 @@ from .. import ExpressionControls, ExpressionEdit, MotionOptions, get_pipeline, 
 from ..application import expression_edit, generation_gpu_seconds, motion_options, work_gpu_seconds
 from ..engines import cuda_available, resolve_engine
 from ..engines import registry as engine_registry
+from ..engines.registry import INTERACTIVE, PHOTO, VIDEO, Job
 from ..engines.source_faces import SourceFaces
 from ..errors import DeepExPoError, NoSourceFaceError
 from ..face.points import FacePoints, parse_points, points_json
@@ -128,10 +129,10 @@ def fetch_models(names: list[str], progress: gr.Progress) -> None:
     hub.require_all(names, download_progress(progress))
 
 
-def _engine(engine: str, progress: gr.Progress | None) -> str:
-    """The engine ``engine`` stands for, its weights fetched first where that is allowed
+def _engine(engine: str, progress: gr.Progress | None, job: Job = VIDEO) -> str:
+    """The engine ``engine`` stands for ``job``, its weights fetched first where that is allowed
     (never without ``progress``: the live editor does not wait for downloads)."""
-    name = resolve_engine(engine)
+    name = resolve_engine(engine, job)
     models = list(engine_registry.spec(name).models)
     if models and progress is None:
         for model in models:
@@ -288,6 +289,13 @@ class Handlers:
         estimate = GpuEstimate.of(work_gpu_seconds(kind, engine, frames))
         return self._gpu[kind](estimate, engine, *args)
 
+    def _timed_photo(self, engine: str, run: Callable[[], np.ndarray]) -> np.ndarray:
+        """Run, then say which engine drew the photo and how long it took."""
+        start = time.perf_counter()
+        out = run()
+        gr.Info(f"{engine} engine: {time.perf_counter() - start:.1f} s")
+        return out
+
     def _timed_video(self, engine: str, frames: int, run: Callable[[], None]) -> None:
         """Say up front how long a neural video will take (frames x seconds per frame, as
         measured here, else the benchmark's figure), then time it for the next estimate."""
@@ -326,11 +334,11 @@ class Handlers:
         _require(driving, "Upload a driving image.")
         choice = FaceChoice.parse(face)
         placed = source_points(points)
-        engine = _engine(engine, progress)
-        return self._save(self._run(
+        engine = _engine(engine, progress, PHOTO)
+        return self._save(self._timed_photo(engine, lambda: self._run(
             "image", engine, source, driving,
             motion_options(region, absolute, strength, adapt_scale), bool(show_inputs), choice,
-            placed), ".png")
+            placed)), ".png")
 
     @handler
     def transfer_video(self, source: str | None, driving: str | None, engine: str, region: str,
@@ -365,8 +373,9 @@ class Handlers:
         edit = _edit_settings(emotion, intensity, keep_source, values)
         choice = FaceChoice.parse(face)
         placed = source_points(points)
-        engine = _engine(engine, progress)
-        return self._save(self._run("edit", engine, source, edit, choice, placed), ".png")
+        engine = _engine(engine, progress, PHOTO)
+        return self._save(self._timed_photo(
+            engine, lambda: self._run("edit", engine, source, edit, choice, placed)), ".png")
 
     @handler
     def edit_live(self, source: str | None, face: str, points: PointsDraft | None, engine: str,
@@ -379,7 +388,7 @@ class Handlers:
             return gr.skip()  # no photo, points being placed, or busy
         try:
             edit = _edit_settings(emotion, intensity, keep_source, values)
-            engine = _engine(engine, None)
+            engine = _engine(engine, None, INTERACTIVE)
             out = self._run("edit", engine, source, edit, FaceChoice.parse(face),
                             source_points(points), APP_CONCURRENCY.live_max_side)
             return self._save(out, ".jpg")

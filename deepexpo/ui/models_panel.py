@@ -12,7 +12,7 @@ from typing import Any
 import gradio as gr
 
 from .. import hub
-from ..engines import ENGINES
+from ..engines import ENGINES, cuda_available
 from ..engines import registry as engine_registry
 from ..errors import CheckpointError, DeepExPoError
 from ..fusion import GenerationSetup
@@ -44,19 +44,32 @@ def model_table() -> str:
 def engine_info() -> str:
     """``auto``'s rule, then each engine that needs downloaded weights: their state and what a
     frame costs on a CPU (from the engine registry)."""
-    choices = [spec.name + " on a GPU" * spec.wants_gpu + " with its weights" * bool(spec.models)
-               for spec in engine_registry.by_auto_rank()]
+    choices = [spec.name + " on a GPU (or for a photo on a CPU)" * spec.wants_gpu
+               + " with its weights" * bool(spec.models) for spec in engine_registry.by_auto_rank()]
     notes = ["auto: " + ", else ".join(choices)]
     for name in engine_registry.names():
         spec = engine_registry.spec(name)
         for model in spec.models:
             notes.append(f"{name}: {_state(model)} ({hub.MODELS[model].size}; about "
-                         f"{spec.cpu_seconds_per_frame:.0f} s a frame on a CPU)")
+                         f"{spec.seconds_per_frame(cuda=False):.0f} s a frame on a CPU)")
     return " · ".join(notes)
 
 
+def engine_choices() -> list[tuple[str, str]]:
+    """(label, engine) for the dropdown: where the neural engine's weights are on disk, both it
+    and the warp engine can run, so they read "best (neural, about N s a photo)" and
+    "fast (warp)"; plain names otherwise."""
+    neural = engine_registry.spec("neural")
+    if any(hub.MODELS[m].locate() is None for m in neural.models):
+        return [(name, name) for name in ENGINES]
+    seconds = neural.seconds_per_frame(cuda_available())
+    labels = {"neural": f"best (neural, about {seconds:.0f} s a photo)" if seconds >= 1
+              else "best (neural)", "warp": "fast (warp)"}
+    return [(labels.get(name, name), name) for name in ENGINES]
+
+
 def engine_choice() -> gr.Dropdown:
-    return gr.Dropdown(list(ENGINES), value="auto", label="Engine", info=engine_info())
+    return gr.Dropdown(engine_choices(), value="auto", label="Engine", info=engine_info())
 
 
 def generation_status() -> str:
@@ -66,7 +79,9 @@ def generation_status() -> str:
 def refresh(engines: int) -> list[Any]:
     """The panel, each engine choice's note, and the generation tab's list of models."""
     info = engine_info()
-    return [model_table(), *[gr.update(info=info)] * engines, generation_status()]
+    choices = engine_choices()
+    return [model_table(), *[gr.update(info=info, choices=choices)] * engines,
+            generation_status()]
 
 
 def _downloader(name: str, engines: int) -> Callable[..., list[Any]]:

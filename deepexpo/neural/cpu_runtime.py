@@ -1,0 +1,194 @@
+"""The neural networks run by a CPU inference runtime (OpenVINO, or ONNX Runtime), where they
+are faster than in PyTorch.
+
+Each network is exported to ONNX from the same PyTorch module the user's weights were loaded
+into, and cached beside the weights under a name keyed by a hash of those weights, the runtime's
+version, PyTorch's, the opset and the export's form, so a changed file or an upgrade rebuilds it.
+The runtimes are optional: without one :func:`resolve_runtime` answers ``torch`` (with a logged
+note) and the engine runs in PyTorch. Which networks a runtime takes is measured
+(``bench/neural_speed.py --runtime``): ONNX Runtime's 5-D GridSample is slow, so with it the
+warping network stays in PyTorch; OpenVINO runs the warping network with its 3-D sampling
+written as gathers (:func:`~deepexpo.neural.warping_network.gather_grid_sample_3d`)."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import inspect
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..errors import InputError
+
+logger = logging.getLogger(__name__)
+
+RUNTIME_ENV = "DEEPEXPO_NEURAL_RUNTIME"
+OPSET = 20  # the first with N-D GridSample
+EXPORT_FORM = 2  # bumped when the exported graphs change for the same weights (2: gathers)
+
+Session = Callable[[dict[str, np.ndarray]], list[np.ndarray]]
+
+
+def cpu_threads() -> int:
+    return max(1, len(os.sched_getaffinity(0)))
+
+
+def _onnxruntime_session(path: Path, threads: int) -> Session:
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    return lambda feed: session.run(None, feed)
+
+
+def _openvino_session(path: Path, threads: int) -> Session:
+    import openvino
+
+    core = openvino.Core()
+    # f32: on a CPU with bf16 units OpenVINO would otherwise compute in bf16, far off PyTorch.
+    # Its compiled form is cached beside the export (the first compile takes seconds).
+    compiled = core.compile_model(str(path), "CPU", {
+        "INFERENCE_PRECISION_HINT": "f32", "INFERENCE_NUM_THREADS": threads,
+        "PERFORMANCE_HINT": "LATENCY", "CACHE_DIR": str(path.parent / "openvino-cache")})
+
+    def run(feed: dict[str, np.ndarray]) -> list[np.ndarray]:
+        results = compiled.create_infer_request().infer(feed)  # one each: threads may share it
+        return [np.array(results[output]) for output in compiled.outputs]
+
+    return run
+
+
+@dataclass(frozen=True)
+class CpuRuntime:
+    """A runtime the exported networks can run in."""
+
+    name: str
+    module: str  # the package that provides it
+    open: Callable[[Path, int], Session]  # a session for an exported file, with this many threads
+    networks: tuple[str, ...]  # the networks it runs faster than PyTorch (measured)
+    cpu_seconds_per_photo: float  # a photo transfer end to end on a 2-core CPU (measured)
+
+    def version(self) -> str | None:
+        try:
+            return str(importlib.import_module(self.module).__version__)
+        except ImportError:
+            return None
+
+
+_NETWORKS = ("appearance_feature_extractor", "motion_extractor", "spade_generator")
+#: In the order ``auto`` prefers them (OpenVINO measured faster on every network).
+CPU_RUNTIMES = {runtime.name: runtime for runtime in (
+    # bench/neural_speed.py --runtime, side by side with PyTorch's photo (about 11 s): 1.37x
+    # faster end to end in OpenVINO, 1.15x in ONNX Runtime (a driving frame: 3.07x and 1.99x).
+    CpuRuntime("openvino", "openvino", _openvino_session, (*_NETWORKS, "warping_module"), 8.0),
+    CpuRuntime("onnxruntime", "onnxruntime", _onnxruntime_session, _NETWORKS, 9.5),
+)}
+RUNTIMES = ("auto", "torch", *CPU_RUNTIMES)
+
+
+def resolve_runtime(choice: str, device: torch.device, autocast: bool) -> CpuRuntime | None:
+    """The runtime to run in (``None``: PyTorch). ``auto`` takes the first installed one for
+    fp32 on a CPU; a named one that is not installed is PyTorch with a logged note."""
+    if choice not in RUNTIMES:
+        raise ValueError(f"{RUNTIME_ENV} must be one of {', '.join(RUNTIMES)}, not {choice!r}")
+    if choice == "torch" or device.type != "cpu" or autocast:
+        return None
+    wanted = list(CPU_RUNTIMES.values()) if choice == "auto" else [CPU_RUNTIMES[choice]]
+    for runtime in wanted:
+        if runtime.version() is not None:
+            return runtime
+    logger.info("%s not installed: the neural networks run in PyTorch (pip install -r "
+                "requirements-cpu-runtime.txt for the faster CPU runtime)",
+                " or ".join(r.module for r in wanted) + (" is" if len(wanted) == 1 else " are"))
+    return None
+
+
+def runtime_setting() -> str:
+    """``DEEPEXPO_NEURAL_RUNTIME`` (default ``auto``); a wrong value is a one-line error."""
+    choice = os.environ.get(RUNTIME_ENV, "auto").strip().lower()
+    if choice not in RUNTIMES:
+        raise InputError(f"{RUNTIME_ENV} must be {', '.join(RUNTIMES)}, not '{choice}'")
+    return choice
+
+
+def installed_runtime() -> CpuRuntime | None:
+    """The runtime the neural engine runs in on a CPU here, as set (``None``: PyTorch)."""
+    return resolve_runtime(runtime_setting(), torch.device("cpu"), autocast=False)
+
+
+class _TupleOutputs(torch.nn.Module):
+    """The module with its dict output as a tuple in sorted key order (ONNX outputs are a list)."""
+
+    def __init__(self, module: torch.nn.Module):
+        super().__init__()
+        self.module = module
+
+    def forward(self, *inputs: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        out = self.module(*inputs)
+        return tuple(out[k] for k in sorted(out)) if isinstance(out, dict) else (out,)
+
+
+def export_key(module: torch.nn.Module, runtime: CpuRuntime) -> str:
+    """Hash of the weights, the runtime's and torch's versions, the opset and the export form."""
+    digest = hashlib.sha256(f"{runtime.name} {runtime.version()}|{torch.__version__}|{OPSET}|"
+                            f"{EXPORT_FORM}".encode())
+    for name, tensor in module.state_dict().items():
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
+def export(module: torch.nn.Module, example: tuple[torch.Tensor, ...], folder: Path,
+           name: str, runtime: CpuRuntime) -> Path:
+    """The cached ONNX file of ``module`` (exported when missing or stale, written atomically;
+    older exports of the same network are removed). The batch axis stays dynamic."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}-{export_key(module, runtime)}.onnx"
+    if path.exists():
+        return path
+    for stale in folder.glob(f"{name}-*.onnx"):
+        stale.unlink(missing_ok=True)
+    inputs = list(inspect.signature(module.forward).parameters)
+    wrapper = _TupleOutputs(module).eval()  # eval: the exporter restores the wrapper's mode
+    tmp = folder / f".{path.name}.{os.getpid()}.tmp"
+    try:
+        with torch.no_grad():
+            torch.onnx.export(wrapper, example, str(tmp), opset_version=OPSET, dynamo=False,
+                              input_names=inputs, dynamic_axes={i: {0: "batch"} for i in inputs})
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    logger.info("exported %s to %s", name, path)
+    return path
+
+
+class RuntimeNetwork:
+    """A drop-in for a network's forward (same arguments, same tensor or dict of tensors), run
+    by ``runtime`` with threads sized to the machine."""
+
+    def __init__(self, module: torch.nn.Module, example: tuple[torch.Tensor, ...], folder: Path,
+                 name: str, runtime: CpuRuntime, threads: int | None = None):
+        with torch.no_grad():
+            out = module(*example)
+        self._keys = sorted(out) if isinstance(out, dict) else None
+        self._signature = inspect.signature(module.forward)
+        self.runtime = runtime
+        self.path = export(module, example, folder, name, runtime)
+        self._session = runtime.open(self.path, threads or cpu_threads())
+
+    def __call__(self, *args: torch.Tensor, **kwargs: torch.Tensor
+                 ) -> torch.Tensor | dict[str, torch.Tensor]:
+        bound = self._signature.bind(*args, **kwargs)
+        feed: dict[str, Any] = {k: np.ascontiguousarray(v.detach().float().cpu().numpy())
+                                for k, v in bound.arguments.items()}
+        outs = [torch.from_numpy(o) for o in self._session(feed)]
+        return dict(zip(self._keys, outs, strict=True)) if self._keys is not None else outs[0]
