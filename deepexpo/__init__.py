@@ -92,10 +92,9 @@ def transfer_image(
     """The source person (RGB array) with the driving image's expression and head pose."""
     from .engines.registry import PHOTO
 
-    return get_pipeline(engine, job=PHOTO).transfer_image(source, driving, options, show_inputs,
-                                               FaceChoice.parse(face),
-                                               FaceChoice.parse(driving_face),
-                                               as_face_points(source_points))
+    return get_pipeline(engine, job=PHOTO).transfer_image(
+        source, driving, options, show_inputs, FaceChoice.parse(face),
+        FaceChoice.parse(driving_face), as_face_points(source_points))
 
 
 def transfer_video(
