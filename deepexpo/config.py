@@ -43,6 +43,9 @@ class WarpConfig:
     # (outer-eye-corner distances), and the face within about this distance inside it
     # follows it outwards.
     outline_band: float = 0.2
+    # ... fully from a turn of this many degrees, in proportion below (a small turn moves the
+    # outline little, and the eyes near it keep their shape).
+    outline_pull_full_turn: float = 15.0
     # Landmarks whose surface is closer than this to edge-on (cosine to the view direction) in
     # the source or target pose are left out of the warp: they would fold it.
     min_facing: float = 0.3

@@ -183,7 +183,8 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         silhouette = moved[:len(rim)][~keep[rim]] \
             + canon.jaw_weights[edge, None] * (target_points - turned)[edge, :2]
         target_xy[edge] += cfg.outline_to_silhouette * (silhouette - target_xy[edge])
-        if rotation_angle(target.pose.rotation @ source.motion.pose.rotation.T) > _STILL:
+        turn = rotation_angle(target.pose.rotation @ source.motion.pose.rotation.T)
+        if turn > _STILL:
             anchored = rim
             # No outline landmark lags inside its neighbours (some are carried with the
             # head's silhouette, some with the surface: they zig-zagged), and the face just
@@ -201,6 +202,7 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                 inner = np.setdiff1d(np.flatnonzero(keep), rim)
                 pull = _outwards(_carried(source.xy, target_xy, inner, rim, band / 2)
                                  - target_xy[inner], source.xy[inner] - centre)
+                pull *= min(1.0, turn / np.radians(cfg.outline_pull_full_turn))
                 target_xy[inner] += np.exp(-0.5 * (source.inset[inner] / band) ** 2)[:, None] \
                     * pull
         else:
