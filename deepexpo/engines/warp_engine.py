@@ -234,11 +234,10 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         # down over them, often less of it than their height: a closing eye is covered by skin
         # filled in (cover_eye, below), and the skin above stays where it is.
         open_xy = target.pose.apply(source.motion.canonical)[:, :2]
-        covered = [(lid, was, now) for lid, was, now in shut
-                   if now < was and source.motion.proportions is not None]
+        placed = source.motion.proportions is not None
+        covered = [(lid, was, now) for lid, was, now in shut if placed and now < was]
         for lid, _, _ in covered:
             target_xy[lid.lid] = open_xy[lid.lid]
-        covered_lids = {id(lid) for lid, _, _ in covered}
         src_xy = _lid_edges(source, shut, cfg.lid_edge_above)
         _lip_edges(src_xy, target_xy, cfg)
         eye_src, eye_dst, eye_depth = _under_rising_lids(source, target, target_xy,
@@ -275,7 +274,7 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                       cfg.lid_cover_rim * was * target.pose.scale)
         for lid, was, now in shut:
             lowered = _lid_lowered(lid, source.motion.canonical, target.canonical)
-            if lowered > cfg.lid_redrawn_above and id(lid) not in covered_lids:
+            if lowered > cfg.lid_redrawn_above and not (placed and now < was):  # not covered
                 draw_closing_lid(out, source.image, source_xy, source.region,
                                  target_xy[np.r_[lid.upper, lid.corners]],
                                  src_xy[np.r_[lid.upper, lid.corners]],
