@@ -18,7 +18,7 @@ from deepexpo.evaluation.scorer import DlibScorer
 from deepexpo.io.images import read_image
 from deepexpo.motion.controls import ExpressionControls, ExpressionEdit
 from deepexpo.motion.eyelids import eyelids
-from tests.conftest import SHARED, pose_face
+from tests.conftest import SHARED, pose_face, shared_sample
 
 CHEEKS = [50, 280, 205, 425]
 
@@ -50,9 +50,36 @@ def test_happy_raises_the_cheeks_and_lifts_the_lower_lids(astronaut, hopper, lan
             - (after[lower, 1] - _eye_corners_y(after)).mean()
         assert cheek > 0.01
         lids.append(lid)
-    # MediaPipe reads a lower lid pushed up over the iris only in part (a third of it).
-    assert np.mean(lids) > 0.005
+    # MediaPipe reads a lower lid pushed up over the iris only in part (a third of it), and
+    # more of it where the upper lid came down too (as it did: 0.0067 on the astronaut then).
+    assert np.mean(lids) > 0.004
     assert np.mean(irises) > 0.5
+
+
+def _lid_heights(face) -> np.ndarray:
+    """dlib's upper and lower lids' mean heights above the eye corners, in inter-ocular
+    distances (the lower lid's negative: below them)."""
+    out = []
+    for (a, b), upper, lower in (((36, 39), [37, 38], [40, 41]), ((42, 45), [43, 44], [46, 47])):
+        corners = face.points[[a, b], 1].mean()
+        out.append([corners - face.points[upper, 1].mean(), corners - face.points[lower, 1].mean()])
+    return np.mean(out, axis=0) / face.interocular
+
+
+def test_happy_keeps_a_wide_eyes_upper_lid(landmarker):
+    """How wide someone's eyes open is theirs: an emotion, which replaces the face's own
+    expression, narrows a wide eye only from below (the lower lid rises). Read with dlib on
+    the wide-eyed sample s42: its upper lids came down by 0.32 of their height (a sleepy
+    smile) when the eye's own gap counted as expression and went back to the canonical
+    face's."""
+    image = read_image(shared_sample("sources/s42.jpg"))
+    engine = WarpEngine()
+    out = engine.edit(engine.prepare_source(image, landmarker.detect(image)),
+                      ExpressionEdit.emotion("happy"))
+    scorer = DlibScorer()
+    (upper, lower), (upper_now, lower_now) = (_lid_heights(scorer.face(x)) for x in (image, out))
+    assert upper_now > 0.8 * upper, (upper_now, upper)
+    assert lower_now - lower > 0.007, (lower_now, lower)
 
 
 def _eye_box(xy: np.ndarray, shape: tuple[int, ...]) -> tuple[slice, slice]:

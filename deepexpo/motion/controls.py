@@ -108,7 +108,7 @@ JAW_DROP = 0.2
 #: the lower lids (as a fraction of the eye's opening): the eyes narrow from below, as in a
 #: Duchenne smile, rather than under a drooping upper lid.
 CHEEK_RAISE = 0.045
-LOWER_LID_LIFT = 0.3
+LOWER_LID_LIFT = 0.35
 
 
 @dataclass(frozen=True)
@@ -159,7 +159,8 @@ class ExpressionEdit:
     def apply(self, motion: FaceMotion) -> FaceMotion:
         """``motion`` with its expression blended and the controls applied."""
         c = self.controls
-        keep = np.full(len(motion.canonical), self.keep_source)
+        keep = np.maximum(np.full(len(motion.canonical), self.keep_source),
+                          own_eyes(motion.canonical))
         if self.keep_mouth:
             c = replace(c, aaa=0.0)
             keep = np.maximum(keep, canonical_face().feature_masks["lips"])
@@ -172,6 +173,28 @@ class ExpressionEdit:
         pose = HeadPose(turn @ motion.pose.rotation, motion.pose.translation, motion.pose.scale)
         return lips_apart(FaceMotion(pose, identity + expression, expression, motion.image_size,
                                      motion.proportions), motion)
+
+
+def own_eyes(shape: np.ndarray) -> np.ndarray:
+    """(478,) how much of an open eye's expression (its lids' gap and shape, the gaze) an edit
+    keeps whatever ``keep_source`` is: how wide an eye opens is mostly who someone is, and an
+    emotion that made a wide eye the canonical face's would lower its upper lid (a sleepy
+    look). An eye nearly shut (a blink caught in the photo) is no one's own: it is opened to
+    the neutral face's, fully below :data:`OWN_EYE_OPEN` of the canonical eye's gap."""
+    canon = canonical_face()
+    mask = canon.feature_masks["eyes"]
+    out = np.zeros(len(shape))
+    for lid in eyelids():
+        side = np.sign(canon.points[:, 0]) == np.sign(canon.points[lid.corners, 0].mean())
+        ratio = lid.opening(shape) / lid.opening(canon.points)
+        out[side] = mask[side] * np.clip((ratio - OWN_EYE_OPEN[0]) / np.ptp(OWN_EYE_OPEN),
+                                         0.0, 1.0)
+    return out
+
+
+#: The eye's gap, as a fraction of the canonical eye's, below which an edit treats it as shut
+#: (its own gap not kept) and above which as its own (kept whole).
+OWN_EYE_OPEN = (0.45, 0.7)
 
 
 def without_opening(delta: np.ndarray) -> np.ndarray:
