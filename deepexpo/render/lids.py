@@ -5,9 +5,10 @@ and the brow, which it stretches over the eye several times over: its fine textu
 vertical streaks, its lash line (and a painted eyeliner) a thick dark band. So over the part of
 the lid that the closing margin sweeps, the map is redrawn column by column: the lash line at its
 own thickness just above the closed margin; above it the lid's skin, its colours stretched
-(smoothed across, so they cannot streak) with its fine texture laid on at the source's own
-scale (the skin band mirrored back and forth, never stretched); at the top it meets the warp
-unchanged. The line where the lids meet is then softened: the warp squeezes everything between
+(smoothed across, so they cannot streak) with its fine grain laid on at the source's own
+scale (the skin band mirrored back and forth, never stretched; its lines and strong strokes,
+repeated, would stack up as stripes); at the top it meets the warp unchanged. No part of it,
+nor the strip below it where the eye's white may linger, is lighter than the lid's skin. The line where the lids meet is then softened: the warp squeezes everything between
 the lids into a pixel or two there, which sampled point by point shows as a dashed, jagged seam.
 
 An eye taller than the skin above it (a cartoon's, a cat's) is covered by skin filled in from
@@ -27,12 +28,19 @@ SEAM_BLUR = 0.025
 #: How far above the closed margin the redrawn lid reaches, in open gaps of the eye at that
 #: point (times how far it closed): over the swept eye and the stretched lid above it.
 LID_REACH = 1.9
+#: How far below the closed margin the white of the eye is darkened to the lid's colour, in
+#: open gaps of the eye.
+WHITE_BELOW = 0.3
 #: The lid colour's smoothing along the lid, as a fraction of the eye's width.
 LID_SMOOTH = 0.05
 #: ... and up it, as a fraction of the redrawn lid's height.
 LID_EVEN = 0.12
 #: The fine texture's scale: the source's detail finer than this blur (pixels).
 DETAIL_BLUR = 1.2
+#: ... less the lines along the lid at least this long (a fraction of the eye's width).
+LINE_LENGTH = 0.08
+#: ... and at most this many times its median strength.
+GRAIN_LIMIT = 2.5
 
 
 def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
@@ -104,14 +112,22 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     crop = image[near.slices].astype(np.float32)
     map_x = map_x - near.x0
     stretched = _remap(crop, map_x, at_margin[None, :, 1] - near.y0 - up)
-    detail = _remap(crop - cv2.GaussianBlur(crop, (0, 0), DETAIL_BLUR), map_x,
+    detail = _remap(_grain(crop, width * scale), map_x,
                     at_margin[None, :, 1] - near.y0 - folded)
     # The lid's colours stretched, smoothed along the lid (so they cannot streak) and a little
     # up it (a closed lid is even: its stretched stripes and crease would draw an eye on it).
     smooth = cv2.GaussianBlur(stretched, (0, 0), sigmaX=max(1.0, LID_SMOOTH * width),
                               sigmaY=max(0.6, LID_EVEN * float(height.max())))
     skin = smooth + detail
-    lid = np.where((rise <= lash_rise)[..., None], stretched, skin)
+    # The lid's colour per column, from its skin: no part of the closed lid (its lash line
+    # included, taken where the margin may border the white of the eye) is lighter.
+    skin_rows = ((rise > lash_rise) & (rise < 0.6 * height[None, :]))[..., None]
+    if not skin_rows.any():
+        return
+    cap = np.ma.median(np.ma.masked_array(smooth, ~np.broadcast_to(skin_rows, smooth.shape)),
+                       axis=0)
+    cap = cap.filled(np.ma.median(cap, axis=0).filled(255.0))
+    lid = np.where((rise <= lash_rise)[..., None], np.minimum(stretched, cap), skin)
     # Fade into the warp over the top third, and across the edges of the region.
     weight = np.clip((height[None, :] - rise) / np.maximum(0.35 * height[None, :], 1.0), 0, 1)
     weight = np.where(rise < 0, np.clip(1 + rise / np.maximum(0.5 * lash_rise, 0.5), 0, 1),
@@ -119,7 +135,32 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     weight = weight * inside
     weight = cv2.GaussianBlur(weight.astype(np.float32), (0, 0), 0.7)[..., None]
     patch = out[box.slices].astype(np.float32)
-    out[box.slices] = np.clip(weight * lid + (1 - weight) * patch, 0, 255).astype(np.uint8)
+    patch = weight * lid + (1 - weight) * patch
+    # Below the margin, the white of the eye that the squeezed warp leaves along the lower
+    # lid (where the eye's landmarks lie well inside its lids, as on a painting) is darkened
+    # to the lid's colour, fading out over :data:`WHITE_BELOW` of the open gap.
+    depth = -rise / np.maximum(WHITE_BELOW * float(open_gap.max()) / scale, 1.0)
+    fade = (np.clip(1.0 - depth, 0.0, 1.0) * (rise < 0) * (height[None, :] >= 1.0))[..., None]
+    patch -= fade * np.maximum(patch - cap, 0.0)
+    out[box.slices] = np.clip(patch, 0, 255).astype(np.uint8)
+
+
+def _grain(image: np.ndarray, eye_width: float) -> np.ndarray:
+    """The fine texture of ``image`` (its detail finer than :data:`DETAIL_BLUR`) without its
+    lines: what runs along the lid (a crease, the edge of a bright band, a painted line),
+    laid on again and again up the closed lid, would draw a stack of lines on it, and what
+    runs up it (lashes), continuous stripes. So less its average along rows, then along
+    columns, over :data:`LINE_LENGTH` of the eye's width (``eye_width``, pixels)."""
+    detail = image - cv2.GaussianBlur(image, (0, 0), DETAIL_BLUR)
+    sigma = max(1.0, LINE_LENGTH * eye_width)
+    size = 2 * int(np.ceil(3 * sigma)) + 1
+    for kernel in ((size, 1), (1, size)):  # along rows, then along columns
+        detail = detail - cv2.GaussianBlur(detail, kernel, sigma, sigmaY=sigma,
+                                           borderType=cv2.BORDER_REFLECT)
+    # The lashes' and the caruncle's strokes, much stronger than the skin's grain, repeated
+    # up the lid would show as rows of dots: limited to the grain's own strength.
+    limit = GRAIN_LIMIT * np.median(np.abs(detail), axis=(0, 1))
+    return np.clip(detail, -limit, limit)
 
 
 def _remap(image: np.ndarray, map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:
