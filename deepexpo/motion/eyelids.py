@@ -42,6 +42,7 @@ class Eyelid:
     lid_margin: np.ndarray  # for each, the margin landmark below it
     lid_weight: np.ndarray  # how far each follows a closing margin (1 near it, 0 at the brow)
     corners: np.ndarray  # the eye's two corners
+    brow: np.ndarray  # the brow's landmarks above the eye
 
     def gaps(self, shape: np.ndarray) -> np.ndarray:
         """For each upper-margin landmark of canonical-frame landmarks ``shape``, how far the
@@ -100,7 +101,7 @@ def _eyelid(contour: np.ndarray, iris: np.ndarray, brow: np.ndarray,
     # pull the brow down with it (the warp redraws the lid it sweeps, render/lids.py).
     weight = np.clip(1.0 - height[lid] / _LID_FOLLOW, 0.0, 1.0)
     nearest = upper[np.abs(points[lid, None, 0] - points[None, upper, 0]).argmin(axis=1)]
-    return Eyelid(contour, upper, lower, iris, lid, nearest, weight, contour[[a, b]])
+    return Eyelid(contour, upper, lower, iris, lid, nearest, weight, contour[[a, b]], brow)
 
 
 @lru_cache(maxsize=1)

@@ -31,6 +31,8 @@ LID_REACH = 1.9
 #: How far below the closed margin the white of the eye is darkened to the lid's colour, in
 #: open gaps of the eye.
 WHITE_BELOW = 0.3
+#: The redrawn lid's edge softened along the lid by this blur, a fraction of the eye's width.
+END_BLUR = 0.04
 #: The lid colour's smoothing along the lid, as a fraction of the eye's width.
 LID_SMOOTH = 0.05
 #: ... and up it, as a fraction of the redrawn lid's height.
@@ -45,14 +47,17 @@ GRAIN_LIMIT = 2.5
 
 def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
                      region: PixelBox, margin_xy: np.ndarray, margin_from: np.ndarray,
-                     open_gap: np.ndarray, closed: float, scale: float) -> None:
+                     open_gap: np.ndarray, closed: float, scale: float,
+                     brow_xy: np.ndarray | None = None) -> None:
     """Redraw (in place) the lid above a closing eye's margin in ``out``, the warp of ``image``
     through ``source_xy`` over ``region`` (:func:`~deepexpo.render.mesh_warp.backward_map`).
 
     ``margin_xy``: the closing upper margin in the output, corner to corner (pixels), and
     ``margin_from`` where the warp takes each of its points from in ``image`` (its lash line);
     ``open_gap``: the eye's open gap at each of those points (source pixels); ``closed``: how
-    far it closes (0 to 1); ``scale``: source pixels per output pixel.
+    far it closes (0 to 1); ``scale``: source pixels per output pixel; ``brow_xy``: the
+    brow's landmarks in the output, which the redrawn lid stays below (a brow close above the
+    eye, as a turned head's far one, was cut into by it).
     """
     order = np.argsort(margin_xy[:, 0])
     margin_xy, margin_from, open_gap = margin_xy[order], margin_from[order], open_gap[order]
@@ -73,6 +78,8 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     # An arch over the whole eye (the squeezed lashes reach its corners too).
     across_eye = (xs - margin_xy[:, 0].mean()) / max(width / 2, 1.0)
     top = bottom - float(reach.max()) * np.sqrt(np.clip(1.0 - across_eye**2, 0.0, 1.0))
+    if brow_xy is not None:
+        top = np.maximum(top, np.minimum(_lower_edge(brow_xy, xs), bottom))
     height = bottom - top
     rise = bottom[None, :] - ys  # output pixels above the margin
     view = source_xy[box.y0 - region.y0:box.y1 - region.y0, box.x0 - region.x0:box.x1 - region.x0]
@@ -133,7 +140,10 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     weight = np.where(rise < 0, np.clip(1 + rise / np.maximum(0.5 * lash_rise, 0.5), 0, 1),
                       weight)
     weight = weight * inside
-    weight = cv2.GaussianBlur(weight.astype(np.float32), (0, 0), 0.7)[..., None]
+    # (Softened more along the lid: where the arch over the eye ends on a brow, or on a far
+    # eye's steep side, a sharp edge would draw a wall.)
+    weight = cv2.GaussianBlur(weight.astype(np.float32), (0, 0), sigmaX=max(0.7, END_BLUR * width),
+                              sigmaY=0.7)[..., None]
     patch = out[box.slices].astype(np.float32)
     patch = weight * lid + (1 - weight) * patch
     # Below the margin, the white of the eye that the squeezed warp leaves along the lower
@@ -143,6 +153,15 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     fade = (np.clip(1.0 - depth, 0.0, 1.0) * (rise < 0) * (height[None, :] >= 1.0))[..., None]
     patch -= fade * np.maximum(patch - cap, 0.0)
     out[box.slices] = np.clip(patch, 0, 255).astype(np.uint8)
+
+
+def _lower_edge(points: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """The lower edge of a band of ``points`` (a brow's two rows of landmarks: those below the
+    line fitted through them all) at the columns ``xs``."""
+    slope, offset = np.polyfit(points[:, 0], points[:, 1], 1)
+    lower = points[points[:, 1] >= slope * points[:, 0] + offset]
+    order = np.argsort(lower[:, 0])
+    return np.interp(xs, lower[order, 0], lower[order, 1])
 
 
 def _grain(image: np.ndarray, eye_width: float) -> np.ndarray:

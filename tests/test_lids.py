@@ -1,0 +1,61 @@
+"""The closing lid drawn over an eye (render/lids.py), on a drawn eye whose parts are known:
+skin with grain, a brow close above the eye, a lash line, the eye's white below it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from deepexpo.geometry.boxes import PixelBox
+from deepexpo.render.lids import draw_closing_lid
+
+SIZE = 200
+BROW = (80, 88)  # rows of the brow band
+LASH, LOWER = 100, 124  # the open eye's lash line and lower lid
+LEFT, RIGHT = 60, 140
+
+
+def _eye() -> np.ndarray:
+    rng = np.random.default_rng(0)
+    image = np.full((SIZE, SIZE, 3), (200, 160, 140), np.float64)
+    image += rng.normal(0, 4, image.shape)  # the skin's grain
+    image[BROW[0]:BROW[1], 40:160] = (90, 60, 50)
+    image[LASH + 1:LOWER, LEFT:RIGHT] = (245, 245, 240)  # the white of the eye
+    image[LASH - 2:LASH + 1, LEFT:RIGHT] = (40, 30, 30)
+    return np.clip(image, 0, 255).astype(np.uint8)
+
+
+def _close(image: np.ndarray, brow: bool) -> np.ndarray:
+    """The lid shut on the lower lid of ``image``, drawn over ``image`` itself as the warp."""
+    out = image.copy()
+    ys, xs = np.mgrid[0:SIZE, 0:SIZE].astype(np.float64)
+    xs_margin = np.linspace(LEFT, RIGHT, 9)
+    shut = np.c_[xs_margin, np.full(9, LOWER - 4.0)]
+    lash = np.c_[xs_margin, np.full(9, float(LASH))]
+    gap = np.r_[0.0, np.full(7, float(LOWER - LASH)), 0.0]
+    brow_xy = np.array([[x, y] for x in np.linspace(40, 160, 5) for y in BROW], np.float64)
+    draw_closing_lid(out, image, np.dstack([xs, ys]), PixelBox(0, 0, SIZE, SIZE), shut, lash,
+                     gap, 1.0, 1.0, brow_xy if brow else None)
+    return out
+
+
+def test_the_lid_stays_below_the_brow():
+    """Redrawn up to twice the eye's gap above the shut margin, the lid would cover the lower
+    part of a brow close above the eye (a notch in it); it stops at the brow's lower edge."""
+    image = _eye()
+    middle = slice(LEFT + 10, RIGHT - 10)
+    without = _close(image, brow=False)
+    assert np.abs(without[BROW[0]:BROW[1], middle].astype(int)
+                  - image[BROW[0]:BROW[1], middle]).max() > 20  # (what it did)
+    out = _close(image, brow=True)
+    assert np.array_equal(out[:BROW[1] - 2], image[:BROW[1] - 2])
+
+
+def test_the_shut_lid_is_no_lighter_than_its_skin():
+    """Nothing of the eye's white is left in the lash line or the strip below the shut
+    margin: the warp squeezes the eye's white along the lower lid, and where the eye's
+    landmarks lie inside its lids (a painting's) it showed through."""
+    image = _eye()
+    out = _close(image, brow=True).astype(np.float64)
+    skin = image[BROW[1] + 2:LASH - 4, LEFT:RIGHT].reshape(-1, 3).mean(axis=0)
+    strip = out[LOWER - 8:LOWER - 2, LEFT + 8:RIGHT - 8]
+    assert (strip.mean(axis=2) <= skin.mean() + 12).all()
