@@ -22,10 +22,13 @@ frontal detector does not find, such as the turned painting s10):
 - ``teeth``: the brightest interior (95th percentile of luminance) over the source's eye whites
   (95th percentile inside dlib's eye contours). Target <= 1.05.
 - ``eye``: eye openness (dlib's eye aspect ratio) on a full blink, over the source's. Target
-  < 0.35 of open; dlib reads shut eyes at about 0.5, so ``iris`` too: how much of the
+  < 0.35 of open; dlib reads shut eyes at about 0.5, so ``eye_mp`` (the same read with
+  MediaPipe's landmarks on the output) and ``iris`` too: how much of the
   source's irises the output still shows, read on pixels (``evaluation.metrics.iris_showing``).
   ``hf``: the eye regions' high-frequency energy (mean absolute Laplacian)
-  over the source's: streaks or fragments raise it. Target within 1.5x.
+  over the source's: streaks or fragments raise it. Target within 1.5x. ``frag``: dark
+  fragments (``evaluation.metrics.dark_fragments``: pixels in short dark specks) around both
+  eyes, output less source. Target <= 0.
 - ``cheek`` / ``lid``: on ``happy``, how far the cheeks (MediaPipe 50/280 on the output) and the
   lower lids (dlib 40, 41, 46, 47) rise, in hundredths of the inter-ocular distance.
 - ``yaw`` / ``pitch``: the head's turn in the output against the source's (dlib's six-point
@@ -52,7 +55,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from deepexpo.engines.warp_engine import WarpEngine  # noqa: E402
-from deepexpo.evaluation.metrics import iris_showing  # noqa: E402
+from deepexpo.evaluation.metrics import dark_fragments, iris_showing  # noqa: E402
 from deepexpo.evaluation.scorer import DlibScorer, ScoredFace  # noqa: E402
 from deepexpo.face.measure import eye_ratios, mouth_opening  # noqa: E402
 from deepexpo.face.mediapipe_landmarker import MediaPipeLandmarker  # noqa: E402
@@ -143,6 +146,15 @@ def _eye_energy(image: np.ndarray, face: ScoredFace) -> float:
     return float(np.mean(total))
 
 
+def _eyes_box(face: ScoredFace) -> tuple[slice, slice]:
+    """Both eyes and their lids (half an eye's width above them), as slices."""
+    pts = face.points[np.r_[_EYES]]
+    (x0, y0), (x1, y1) = pts.min(0), pts.max(0)
+    w = np.ptp(face.points[[36, 39], 0])
+    return (slice(max(int(y0 - 0.5 * w), 0), int(y1 + 0.3 * w)),
+            slice(max(int(x0 - 0.1 * w), 0), int(x1 + 0.1 * w)))
+
+
 def _lower_lip(face: ScoredFace) -> float:
     return float(np.linalg.norm(face.points[57] - face.points[66]) / face.interocular)
 
@@ -187,6 +199,13 @@ class Measure:
         return np.r_[xy[[50, 280], 1].mean() - eyes[:, 1].mean(),
                      np.linalg.norm(eyes[:2].mean(0) - eyes[2:].mean(0))]
 
+    def eyes_open(self, image: np.ndarray) -> float | None:
+        """Both eyes' openness (aspect ratio) as MediaPipe's landmarks on ``image`` show it."""
+        try:
+            return float(np.mean(eye_ratios(self.mediapipe.detect(image).xy)))
+        except Exception:  # noqa: BLE001 - no face read: no figure
+            return None
+
     def mediapipe_yaw(self, image: np.ndarray) -> float | None:
         """The head's yaw as MediaPipe's landmarks on ``image`` show it (degrees)."""
         try:
@@ -214,7 +233,13 @@ class Measure:
         if case == "blink":
             fig["eye"] = got.eye_openness / src.eye_openness
             fig["iris"] = iris_showing(source, out, [src.points[e] for e in _EYES])
+            before, after = self.eyes_open(source), self.eyes_open(out)
+            if before is not None and after is not None:
+                fig["eye_mp"] = after / before
             fig["hf"] = _eye_energy(out, got) / _eye_energy(source, src)
+            box, width = _eyes_box(src), float(np.ptp(src.points[[36, 39], 0]))
+            fig["frag"] = float(dark_fragments(out, box, width)
+                                - dark_fragments(source, box, width))
         if case == "happy":
             fig["lid"] = 100 * (_lower_lids(got) - _lower_lids(src))
             before, after = self.cheeks(source), self.cheeks(out)
@@ -344,10 +369,11 @@ def main() -> None:
           f"{measure.fallbacks} faces dlib did not find read with MediaPipe")
     print("driver yaw, ours against dlib's six-point fit (which reads a lopsided mouth as a "
           "turn): " + "; ".join(driver_yaw(landmarker, measure, n) for n in ("d3", "d19")))
+    print(shut_eyes_read(measure))
     print("driver's own inner-lip edge over its outer-lip edge (seam reference): "
           + ", ".join(f"{k} {v:.2f}" for k, v in drv_seam.items()))
-    keys = ["open", "drv", "lip", "seam", "spread", "teeth", "eye", "iris", "hf", "cheek", "lid",
-            "yaw", "yaw_mp", "yaw_asked", "pitch", "pitch_asked"]
+    keys = ["open", "drv", "lip", "seam", "spread", "teeth", "eye", "eye_mp", "iris", "hf",
+            "frag", "cheek", "lid", "yaw", "yaw_mp", "yaw_asked", "pitch", "pitch_asked"]
     print(f"{'panel':<24}" + "".join(f"{k:>10}" for k in keys))
     for name, panels in rows:
         for panel in panels[1:]:
@@ -356,6 +382,7 @@ def main() -> None:
             print(f"{(name + ' ' + panel.label)[:23]:<24}" + cells)
     print("targets: lip 0.7-1.5; open follows drv up to 0.6; seam <= the driver's; spread < 3 "
           "(gray); teeth <= 1.05; eye (dlib: shut eyes read 0.5) and iris < 0.35; hf <= 1.5; "
+          "frag <= 0; "
           "cheek, lid > 0 on happy; yaw/pitch "
           "as asked within 30 degrees")
 
@@ -383,6 +410,17 @@ def video_to_video(engine: WarpEngine, landmarker: MediaPipeLandmarker, measure:
         panels.append(Panel(crop(out, face.xy), f"v2v {what}",
                             measure.figures("video", frame, out, dface, False, None)))
     return "s18", panels
+
+
+def shut_eyes_read(measure: Measure) -> str:
+    """How real shut eyes read (the reference for ``eye`` and ``eye_mp``): the clip d0's
+    shut-eyed frame over its first, open-eyed one, with dlib and with MediaPipe."""
+    frames = list(iter_frames(probe_video(SAMPLES / "driving" / "d0.mp4")))
+    opened, shut = frames[0], frames[66]
+    dlib = measure.dlib.face(shut).eye_openness / measure.dlib.face(opened).eye_openness
+    mediapipe = measure.eyes_open(shut) / measure.eyes_open(opened)
+    return (f"real shut eyes (d0 frame 66 over frame 0) read: eye {dlib:.2f}, "
+            f"eye_mp {mediapipe:.2f}")
 
 
 def driver_yaw(landmarker: MediaPipeLandmarker, measure: Measure, name: str) -> str:
