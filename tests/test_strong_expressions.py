@@ -16,6 +16,7 @@ import deepexpo.engines.warp_engine as warp_engine
 from deepexpo.engines.warp_engine import WarpEngine
 from deepexpo.evaluation.metrics import dark_fragments, iris_showing
 from deepexpo.evaluation.scorer import DlibScorer
+from deepexpo.face.canonical import canonical_face
 from deepexpo.io.images import read_image
 from deepexpo.motion.controls import ExpressionControls, ExpressionEdit
 from deepexpo.motion.eyelids import eyelids
@@ -81,6 +82,21 @@ def test_happy_keeps_a_wide_eyes_upper_lid(landmarker):
     (upper, lower), (upper_now, lower_now) = (_lid_heights(scorer.face(x)) for x in (image, out))
     assert upper_now > 0.8 * upper, (upper_now, upper)
     assert lower_now - lower > 0.007, (lower_now, lower)
+
+
+def test_an_emotion_keeps_open_eyes_and_opens_shut_ones(astronaut, measure):
+    """An emotion keeps how wide each open eye opens (its own), and still opens an eye
+    caught shut: a blink is no one's own."""
+    motion = measure.motion(astronaut)
+    canonical = eyelids()[0].opening(canonical_face().points)
+    shut = ExpressionEdit(ExpressionControls(blink=1.0)).apply(motion)
+    for lid in eyelids():
+        assert lid.opening(shut.canonical) < 0.1 * lid.opening(motion.canonical)
+        calm = ExpressionEdit.emotion("neutral").apply(motion)
+        assert lid.opening(calm.canonical) == pytest.approx(lid.opening(motion.canonical),
+                                                           rel=0.02)
+        opened = ExpressionEdit.emotion("neutral").apply(shut)
+        assert lid.opening(opened.canonical) > 0.8 * canonical
 
 
 def _eye_box(xy: np.ndarray, shape: tuple[int, ...]) -> tuple[slice, slice]:
