@@ -6,6 +6,8 @@ Python API::
     out = deepexpo.transfer_image(source, driving)              # RGB arrays in and out
     deepexpo.transfer_video(source, "driving.mp4", "out.mp4")   # writes an mp4
     deepexpo.reenact_video("talk.mp4", "driving.mp4", "out.mp4")  # a source video, driven
+    deepexpo.reenact_video("cartoon.mp4", "driving.mp4", "out.mp4",
+                           source_points="cartoon.json")  # placed on its first frame
     deepexpo.prepare_videos("raw/", "clips/")                   # training clips of each face
     out = deepexpo.transfer_image(group, driving, face="all")   # every face of a group photo
     out = deepexpo.edit_image(photo, deepexpo.ExpressionEdit.emotion("happy"))
@@ -142,13 +144,16 @@ def reenact_video(
     audio: str = "source",
     shortest: bool = False,
     driving_face: FaceChoice | str | int = "largest",
+    source_points: PointsLike = None,
 ) -> Path:
     """Write an mp4 of a source video driven by a driving video or image, frame by frame:
     ``options.region`` says what the driver changes (``expression`` keeps the source's head
-    motion, ``pose`` its expression and lips)."""
+    motion, ``pose`` its expression and lips). ``source_points``: its face placed by hand on
+    its first frame (one face), followed from there by the picture's motion."""
     return get_pipeline(engine).reenact_video(source_video, driving, output_path, options,
                                               show_inputs, audio, shortest,
-                                              driving_face=FaceChoice.parse(driving_face))
+                                              driving_face=FaceChoice.parse(driving_face),
+                                              points=as_face_points(source_points))
 
 
 def prepare_videos(

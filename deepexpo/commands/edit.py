@@ -76,7 +76,8 @@ def run(args: argparse.Namespace) -> None:
                 source, request.edit, request.show_inputs, face=request.face,
                 points=request.source_points))
     else:
-        with progress_bar("editing") as progress:
+        with placing_hint(), progress_bar("editing") as progress:
             pipeline.edit_video(args.source, args.output, request.edit, request.show_inputs,
-                                not args.no_audio, progress, args.reference)
+                                not args.no_audio, progress, args.reference,
+                                request.source_points)
     logger.info("wrote %s", args.output)
