@@ -94,9 +94,10 @@ def transfer_image(
     """The source person (RGB array) with the driving image's expression and head pose."""
     from .engines.registry import PHOTO
 
-    return get_pipeline(engine, job=PHOTO).transfer_image(
+    points = as_face_points(source_points)
+    return get_pipeline(engine, job=PHOTO.placing(points)).transfer_image(
         source, driving, options, show_inputs, FaceChoice.parse(face),
-        FaceChoice.parse(driving_face), as_face_points(source_points))
+        FaceChoice.parse(driving_face), points)
 
 
 def transfer_video(
@@ -112,10 +113,13 @@ def transfer_video(
     source_points: PointsLike = None,
 ) -> Path:
     """Write an mp4 of the source person following the driving video."""
-    return get_pipeline(engine).transfer_video(
+    from .engines.registry import VIDEO
+
+    points = as_face_points(source_points)
+    return get_pipeline(engine, job=VIDEO.placing(points)).transfer_video(
         source, driving_video, output_path, options, show_inputs, keep_audio,
         face=FaceChoice.parse(face), driving_face=FaceChoice.parse(driving_face),
-        points=as_face_points(source_points))
+        points=points)
 
 
 def edit_image(
@@ -130,8 +134,9 @@ def edit_image(
     named controls: :class:`ExpressionEdit`)."""
     from .engines.registry import PHOTO
 
-    return get_pipeline(engine, job=PHOTO).edit_image(image, edit, show_inputs, face=FaceChoice.parse(face),
-                                           points=as_face_points(source_points))
+    points = as_face_points(source_points)
+    return get_pipeline(engine, job=PHOTO.placing(points)).edit_image(
+        image, edit, show_inputs, face=FaceChoice.parse(face), points=points)
 
 
 def reenact_video(
@@ -150,10 +155,12 @@ def reenact_video(
     ``options.region`` says what the driver changes (``expression`` keeps the source's head
     motion, ``pose`` its expression and lips). ``source_points``: its face placed by hand on
     its first frame (one face), followed from there by the picture's motion."""
-    return get_pipeline(engine).reenact_video(source_video, driving, output_path, options,
-                                              show_inputs, audio, shortest,
-                                              driving_face=FaceChoice.parse(driving_face),
-                                              points=as_face_points(source_points))
+    from .engines.registry import VIDEO
+
+    points = as_face_points(source_points)
+    return get_pipeline(engine, job=VIDEO.placing(points)).reenact_video(
+        source_video, driving, output_path, options, show_inputs, audio, shortest,
+        driving_face=FaceChoice.parse(driving_face), points=points)
 
 
 def prepare_videos(

@@ -13,6 +13,7 @@ import numpy as np
 
 from .config import FACES, INPUT_LIMITS, InputLimits
 from .engines import TransferEngine, create_engine
+from .engines.registry import check_placed_faces
 from .engines.source_faces import SourceFaces
 from .errors import InputError, NoFaceError, NoSourceFaceError
 from .face.landmarks import DEFAULT_LANDMARKER, FaceLandmarks, LandmarkerPool, create_landmarker
@@ -81,6 +82,7 @@ class TransferPipeline:
         one."""
         image = as_rgb(image, what, self.limits)
         if points:
+            check_placed_faces(self.engine.name)
             faces = create_landmarker("points", points=points,
                                       what=f"face points for the {what}").detect_all(image)
             face = FaceChoice(ALL) if face.which == LARGEST else face
@@ -321,6 +323,8 @@ class TransferPipeline:
         the one they place on the first frame, followed by the picture's motion (no detector
         finds it in the next frames either); a video drives one face, so one set of points."""
         name = f"{what} '{info.path.name}'"
+        if points:
+            check_placed_faces(self.engine.name)
         if len(points) > 1:
             raise InputError(f"a video drives one face: the face points for {name} place "
                              f"{len(points)}; give one face's points (on its first frame)")

@@ -69,7 +69,8 @@ def run(args: argparse.Namespace) -> None:
                          "`transfer --region expression`")
     source = None if video else read_image(args.source)
     request = replace(request, source_points=source_points(args, source))
-    pipeline = TransferPipeline(engine(request.engine, VIDEO if video else PHOTO))
+    pipeline = TransferPipeline(engine(request.engine, (VIDEO if video else PHOTO).placing(
+        request.source_points)))
     if source is not None:
         with placing_hint():
             write_image(args.output, pipeline.edit_image(

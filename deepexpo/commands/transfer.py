@@ -85,7 +85,8 @@ def run(args: argparse.Namespace) -> None:
                          "a source video; the source here is a photo")
     source = read_image(args.source)  # bad input is reported before the models load
     request = replace(request, source_points=source_points(args, source))
-    pipeline = TransferPipeline(engine(request.engine, VIDEO if video else PHOTO))
+    pipeline = TransferPipeline(engine(request.engine, (VIDEO if video else PHOTO).placing(
+        request.source_points)))
     with placing_hint():
         if not video:
             driving = read_image(args.driving)
@@ -104,7 +105,7 @@ def run(args: argparse.Namespace) -> None:
 
 def _reenact(args: argparse.Namespace, request: TransferRequest) -> None:
     """A source video driven by a driving video or image."""
-    pipeline = TransferPipeline(engine(request.engine))
+    pipeline = TransferPipeline(engine(request.engine, VIDEO.placing(request.source_points)))
     with placing_hint(), progress_bar("reenacting") as progress:
         pipeline.reenact_video(args.source, args.driving, args.output, request.options,
                                request.show_inputs, _audio(args, "source"), args.shortest,

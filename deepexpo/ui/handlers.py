@@ -180,9 +180,10 @@ def _transfer_video_work(_: GpuEstimate, engine: str, source: str, driving: str,
 
 def _reenact_video_work(_: GpuEstimate, engine: str, source_video: str, driving: str, output: Path,
                         options: MotionOptions, show_inputs: bool,
-                        progress: Callable[[int, int], None]) -> None:
+                        progress: Callable[[int, int], None],
+                        points: tuple[FacePoints, ...] = ()) -> None:
     get_pipeline(engine, APP_LIMITS).reenact_video(source_video, driving, output, options,
-                                                   show_inputs, progress=progress)
+                                                   show_inputs, progress=progress, points=points)
 
 
 @functools.lru_cache(maxsize=4)
@@ -334,7 +335,7 @@ class Handlers:
         _require(driving, "Upload a driving image.")
         choice = FaceChoice.parse(face)
         placed = source_points(points)
-        engine = _engine(engine, progress, PHOTO)
+        engine = _engine(engine, progress, PHOTO.placing(placed))
         return self._save(self._timed_photo(engine, lambda: self._run(
             "image", engine, source, driving,
             motion_options(region, absolute, strength, adapt_scale), bool(show_inputs), choice,
@@ -347,17 +348,18 @@ class Handlers:
                        points: PointsDraft | None = None,
                        progress: gr.Progress = gr.Progress()) -> str:
         """A photo, or a source video (which then takes precedence), driven by a video;
-        ``face``: which of the photo's faces to drive; ``points``: its face placed by hand."""
+        ``face``: which of the photo's faces to drive; ``points``: the faces placed by hand
+        on the photo, or the source video's face on its first frame (the tool places on it)."""
         _require(source or source_video, "Upload an identity image or a source video.")
         _require(driving, "Upload a driving video.")
         choice = FaceChoice.parse(face)
         placed = source_points(points)
         # A bad or too-long video fails before any download.
         frames = _video_frames(source_video) if source_video else _video_frames(driving)  # type: ignore[arg-type]  # _require: not None
-        engine = _engine(engine, progress)
+        engine = _engine(engine, progress, VIDEO.placing(placed))
         out = self.storage.new_result(".mp4")
         kind, first = ("reenact", source_video) if source_video else ("video", source)
-        face_args = () if source_video else (choice, placed)  # a source video: its largest face
+        face_args = (placed,) if source_video else (choice, placed)  # a video: its one face
         self._timed_video(engine, frames, lambda: self._run(
             kind, engine, first, driving, out,
             motion_options(region, absolute, strength, adapt_scale), bool(show_inputs),
@@ -373,7 +375,7 @@ class Handlers:
         edit = _edit_settings(emotion, intensity, keep_source, values)
         choice = FaceChoice.parse(face)
         placed = source_points(points)
-        engine = _engine(engine, progress, PHOTO)
+        engine = _engine(engine, progress, PHOTO.placing(placed))
         return self._save(self._timed_photo(
             engine, lambda: self._run("edit", engine, source, edit, choice, placed)), ".png")
 
@@ -388,9 +390,10 @@ class Handlers:
             return gr.skip()  # no photo, points being placed, or busy
         try:
             edit = _edit_settings(emotion, intensity, keep_source, values)
-            engine = _engine(engine, None, INTERACTIVE)
-            out = self._run("edit", engine, source, edit, FaceChoice.parse(face),
-                            source_points(points), APP_CONCURRENCY.live_max_side)
+            placed = source_points(points)
+            engine = _engine(engine, None, INTERACTIVE.placing(placed))
+            out = self._run("edit", engine, source, edit, FaceChoice.parse(face), placed,
+                            APP_CONCURRENCY.live_max_side)
             return self._save(out, ".jpg")
         finally:
             self._live.release()
