@@ -108,10 +108,9 @@ def _edit_settings(emotion: str, intensity: float, keep_source: float,
 
 
 def source_points(draft: PointsDraft | None) -> tuple[FacePoints, ...]:
-    """The face placed in the points tool, for a run (none placed: the detector finds the
-    faces); a one-line error while it is incomplete."""
-    face = draft.face_points() if isinstance(draft, PointsDraft) else None
-    return () if face is None else (face,)
+    """The faces placed in the points tool, for a run (none placed: the detector finds the
+    faces); a one-line error while one is incomplete."""
+    return draft.face_points() if isinstance(draft, PointsDraft) else ()
 
 
 def _fraction_progress(progress: gr.Progress, desc: str) -> Callable[[int, int], None]:
@@ -385,7 +384,7 @@ class Handlers:
         """The editor's sliders, off the queue for speed: a preview of the photo at most
         ``live_max_side`` large, at most ``APP_CONCURRENCY.live`` at once. A change that arrives
         while those are busy is dropped; the sliders' last change always renders."""
-        if not source or (points is not None and points.points and not points.complete) \
+        if not source or (isinstance(points, PointsDraft) and points.incomplete) \
                 or not self._live.acquire(blocking=False):
             return gr.skip()  # no photo, points being placed, or busy
         try:
