@@ -159,6 +159,8 @@ def test_a_dog_without_points_is_offered_the_tool(dog_run):
         handlers.transfer_image(dog, driver, "warp", "all", False, 1.0, False, False)
     assert error.value.message.startswith("no face found in source image; ")
     assert 'open "Face points" below the photo' in error.value.message
+    assert '(JSON: {"left_eye_outer": [x, y], ..., "chin": [x, y]} in pixels' in \
+        error.value.message
     assert "\n" not in error.value.message
 
 
@@ -307,6 +309,16 @@ def test_the_video_tab_places_a_source_videos_face_on_its_first_frame(storage, t
         mouth = (slice(y, y + 20), slice(x + 5 * i - 10, x + 5 * i + 10))
         change = np.abs(out[i][mouth].astype(float) - sources[i][mouth]).mean()
         assert change > 10 if i >= 4 else change < 5, (i, change)
+    blank = tmp_path / "blank.mp4"
+    with Mp4Writer(blank, 10.0) as writer:
+        for _ in range(3):
+            writer.write(np.full((120, 160, 3), 180, np.uint8))
+    with pytest.raises(gr.Error) as error:  # no face: the message offers the tool
+        handlers.transfer_video(None, str(driving_video), "warp", "all", False, 1.0, False,
+                                False, str(blank))
+    assert error.value.message.startswith("no face found in any frame of source video "
+                                          "'blank.mp4'; if it is an animal")
+    assert 'open "Face points" below the photo' in error.value.message
     with pytest.raises(gr.Error, match="a video drives one face"):
         handlers.transfer_video(photo, str(driving_video), "warp", "all", False, 1.0, False,
                                 False, str(clip), "largest",

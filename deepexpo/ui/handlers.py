@@ -39,7 +39,9 @@ NO_EMOTION = "none"
 #: The points tool's title (``ui/points_tool.py``), named where a photo has no face.
 POINTS_TOOL = "Face points"
 NO_FACE_HINT = (f"if it is an animal, a cartoon, a statue or a painting, place its face by "
-                f'hand: open "{POINTS_TOOL}" below the photo')
+                f'hand: open "{POINTS_TOOL}" below the photo, or load a points file there '
+                f'(JSON: {{"left_eye_outer": [x, y], ..., "chin": [x, y]}} in pixels, as the '
+                f"README's Face points shows)")
 
 #: An absolute path on the server (an upload in the app's temporary folder, the weights
 #: folder), not part of a URL: quoted (spaces and all), or bare; group 2 or 3 is its last
