@@ -20,7 +20,7 @@ def build(context: TabContext) -> TabParts:
     with gr.Row():
         source = image_upload("Identity image")
         source_video = gr.Video(label="…or a source video", elem_id="video-source-video")
-        driving = gr.Video(label="Driving video")
+        driving = gr.Video(label="Driving video", elem_id="video-driving")
         out = gr.Video(label="Result", elem_id="video-result")
     face, _ = face_picker(source, handlers)
     points = video_points_tool(source, source_video, handlers.storage, "video")
