@@ -8,6 +8,7 @@ import re
 import numpy as np
 import pytest
 
+from deepexpo.errors import InputError
 from deepexpo.face.points import (
     OPTIONAL,
     POINT_HELP,
@@ -20,7 +21,6 @@ from deepexpo.face.points import (
     points_json,
     save_points,
 )
-from deepexpo.errors import InputError
 from deepexpo.face.topology import TOPOLOGY
 from deepexpo.io.images import read_image
 from deepexpo.motion.controls import ExpressionEdit

@@ -15,8 +15,8 @@ from typing import Any
 import gradio as gr
 
 from .. import get_pipeline
-from ..face.points import POINT_NAMES, FacePoints, load_points, save_points
 from ..errors import InputError
+from ..face.points import POINT_NAMES, FacePoints, load_points, save_points
 from ..io.images import read_image, write_image
 from ..io.video import iter_frames, probe_video
 from .config import APP_CONCURRENCY, APP_LIMITS
