@@ -38,11 +38,13 @@ class PlacedFaceFollower:
     #: The least correlation with the first frame's face that still says where it went; below
     #: it, the face is lost for the frame.
     MIN_CORRELATION = 0.6
+    #: ECC stops after this many steps, or once a step gains less correlation than this.
+    MAX_STEPS = 60
+    MIN_GAIN = 1e-3
 
     def __init__(self, face: FaceLandmarks, grey: np.ndarray):
         self.first = face
         self.transform = np.eye(3)  # first frame -> now
-        x0, y0, x1, y1 = face.bbox
         self._scale = min(1.0, self.MATCH_SIDE / max(face.side, 1.0))
         mask = np.zeros(grey.shape, np.uint8)
         cv2.fillConvexPoly(mask, cv2.convexHull(np.round(face.xy).astype(np.int32)), 255)
@@ -85,7 +87,8 @@ class PlacedFaceFollower:
             try:
                 correlation, found = cv2.findTransformECC(
                     crop, template, guess[:2].astype(np.float32), cv2.MOTION_AFFINE,
-                    (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 60, 1e-4), mask, 5)
+                    (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, self.MAX_STEPS,
+                     self.MIN_GAIN), mask, 5)
             except cv2.error:  # it did not converge: no match here
                 return None
             if correlation < self.MIN_CORRELATION:
