@@ -74,6 +74,23 @@ def test_the_face_placed_on_the_first_frame_follows_the_moving_cartoon(cartoon_c
     assert np.abs(faces[6].xy - first.xy).max() > 0.15 * first.side  # it did move
 
 
+def test_a_face_lost_for_a_frame_is_found_again_where_it_went(cartoon_clip):
+    """A frame without the face (a cut to black) loses it; the next frame with it finds it
+    again, moved."""
+    from deepexpo.face.landmarks import create_landmarker
+
+    path, points, _, motions = cartoon_clip
+    frames = list(iter_frames(probe_video(path)))
+    follower = create_landmarker("points", tracking=True,
+                                 points=[FacePoints.from_json_object(points)])
+    (first,) = follower.detect_all(frames[0])
+    assert follower.track(frames[1], first) is not None
+    assert follower.track(np.zeros_like(frames[2]), first) is None
+    (again,) = follower.detect_all(frames[3])
+    error = np.abs(again.xy - _moved(motions[3], first.xy)).max()
+    assert error < 0.02 * first.side, error
+
+
 def test_a_driver_opens_the_moving_cartoons_mouth_where_it_is(cartoon_clip, tmp_path,
                                                               open_mouth_driver):
     """Through the Python API: each frame's mouth opens (dark shows between the lips) at the

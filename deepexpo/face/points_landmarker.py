@@ -41,15 +41,17 @@ class PlacedFaceFollower:
     #: ECC stops after this many steps, or once a step gains less correlation than this.
     MAX_STEPS = 60
     MIN_GAIN = 1e-3
+    #: How much larger or smaller than on the first frame a face may be matched (beyond, a
+    #: match is taken for a mistake).
+    MAX_GROWTH = 4.0
 
     def __init__(self, face: FaceLandmarks, grey: np.ndarray):
         self.first = face
         self.transform = np.eye(3)  # first frame -> now
-        self._scale = min(1.0, self.MATCH_SIDE / max(face.side, 1.0))
+        scale = min(1.0, self.MATCH_SIDE / max(face.side, 1.0))
         mask = np.zeros(grey.shape, np.uint8)
         cv2.fillConvexPoly(mask, cv2.convexHull(np.round(face.xy).astype(np.int32)), 255)
-        self._template = [(k, *self._crop(grey, mask, np.eye(3), k))
-                          for k in (self._scale / 2, self._scale)]
+        self._template = [(k, *self._crop(grey, mask, np.eye(3), k)) for k in (scale / 2, scale)]
 
     @property
     def face(self) -> FaceLandmarks:
@@ -70,7 +72,7 @@ class PlacedFaceFollower:
         margin = 0.25 * max(hx - lx, hy - ly)
         to_crop = np.array([[k, 0, -k * (lx - margin)], [0, k, -k * (ly - margin)], [0, 0, 1]])
         size = (int(np.ceil(k * (hx - lx + 2 * margin))), int(np.ceil(k * (hy - ly + 2 * margin))))
-        crop = cv2.warpAffine(grey, to_crop[:2], size, flags=cv2.INTER_AREA)
+        crop = cv2.warpAffine(grey, to_crop[:2], size, flags=cv2.INTER_LINEAR)
         cut = None if mask is None else cv2.warpAffine(mask, to_crop[:2], size,
                                                        flags=cv2.INTER_NEAREST)
         return crop, cut, to_crop
@@ -95,6 +97,9 @@ class PlacedFaceFollower:
                 return None
             back = np.linalg.inv(first_to_crop) @ np.r_[found, [[0, 0, 1]]] @ now_to_crop
             transform = _similarity(np.linalg.inv(back))
+            growth = float(np.hypot(*transform[:2, 0]))
+            if not 1 / self.MAX_GROWTH < growth < self.MAX_GROWTH:
+                return None
         self.transform = transform
         return self.face
 
