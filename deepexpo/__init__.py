@@ -6,6 +6,8 @@ Python API::
     out = deepexpo.transfer_image(source, driving)              # RGB arrays in and out
     deepexpo.transfer_video(source, "driving.mp4", "out.mp4")   # writes an mp4
     deepexpo.reenact_video("talk.mp4", "driving.mp4", "out.mp4")  # a source video, driven
+    deepexpo.reenact_video("cartoon.mp4", "driving.mp4", "out.mp4",
+                           source_points="cartoon.json")  # placed on its first frame
     deepexpo.prepare_videos("raw/", "clips/")                   # training clips of each face
     out = deepexpo.transfer_image(group, driving, face="all")   # every face of a group photo
     out = deepexpo.edit_image(photo, deepexpo.ExpressionEdit.emotion("happy"))
@@ -92,9 +94,10 @@ def transfer_image(
     """The source person (RGB array) with the driving image's expression and head pose."""
     from .engines.registry import PHOTO
 
-    return get_pipeline(engine, job=PHOTO).transfer_image(
+    points = as_face_points(source_points)
+    return get_pipeline(engine, job=PHOTO.placing(points)).transfer_image(
         source, driving, options, show_inputs, FaceChoice.parse(face),
-        FaceChoice.parse(driving_face), as_face_points(source_points))
+        FaceChoice.parse(driving_face), points)
 
 
 def transfer_video(
@@ -110,10 +113,13 @@ def transfer_video(
     source_points: PointsLike = None,
 ) -> Path:
     """Write an mp4 of the source person following the driving video."""
-    return get_pipeline(engine).transfer_video(
+    from .engines.registry import VIDEO
+
+    points = as_face_points(source_points)
+    return get_pipeline(engine, job=VIDEO.placing(points)).transfer_video(
         source, driving_video, output_path, options, show_inputs, keep_audio,
         face=FaceChoice.parse(face), driving_face=FaceChoice.parse(driving_face),
-        points=as_face_points(source_points))
+        points=points)
 
 
 def edit_image(
@@ -128,8 +134,9 @@ def edit_image(
     named controls: :class:`ExpressionEdit`)."""
     from .engines.registry import PHOTO
 
-    return get_pipeline(engine, job=PHOTO).edit_image(image, edit, show_inputs, face=FaceChoice.parse(face),
-                                           points=as_face_points(source_points))
+    points = as_face_points(source_points)
+    return get_pipeline(engine, job=PHOTO.placing(points)).edit_image(
+        image, edit, show_inputs, face=FaceChoice.parse(face), points=points)
 
 
 def reenact_video(
@@ -142,13 +149,18 @@ def reenact_video(
     audio: str = "source",
     shortest: bool = False,
     driving_face: FaceChoice | str | int = "largest",
+    source_points: PointsLike = None,
 ) -> Path:
     """Write an mp4 of a source video driven by a driving video or image, frame by frame:
     ``options.region`` says what the driver changes (``expression`` keeps the source's head
-    motion, ``pose`` its expression and lips)."""
-    return get_pipeline(engine).reenact_video(source_video, driving, output_path, options,
-                                              show_inputs, audio, shortest,
-                                              driving_face=FaceChoice.parse(driving_face))
+    motion, ``pose`` its expression and lips). ``source_points``: its face placed by hand on
+    its first frame (one face), followed from there by the picture's motion."""
+    from .engines.registry import VIDEO
+
+    points = as_face_points(source_points)
+    return get_pipeline(engine, job=VIDEO.placing(points)).reenact_video(
+        source_video, driving, output_path, options, show_inputs, audio, shortest,
+        driving_face=FaceChoice.parse(driving_face), points=points)
 
 
 def prepare_videos(

@@ -13,6 +13,7 @@ import numpy as np
 
 from .config import FACES, INPUT_LIMITS, InputLimits
 from .engines import TransferEngine, create_engine
+from .engines.registry import check_placed_faces
 from .engines.source_faces import SourceFaces
 from .errors import InputError, NoFaceError, NoSourceFaceError
 from .face.landmarks import DEFAULT_LANDMARKER, FaceLandmarks, LandmarkerPool, create_landmarker
@@ -81,6 +82,7 @@ class TransferPipeline:
         one."""
         image = as_rgb(image, what, self.limits)
         if points:
+            check_placed_faces(self.engine.name)
             faces = create_landmarker("points", points=points,
                                       what=f"face points for the {what}").detect_all(image)
             face = FaceChoice(ALL) if face.which == LARGEST else face
@@ -177,12 +179,14 @@ class TransferPipeline:
         keep_audio: bool = True,
         progress: Progress | None = None,
         reference: str | os.PathLike | None = None,
+        points: Sequence[FacePoints] = (),
     ) -> Path:
         """Write the video with the edit (an emotion, say) applied to every frame, while each
         frame keeps its own head pose and lip motion, so speech survives. With a ``reference``
         clip, frame i also takes on the change of the reference's expression from its first
         frame to its frame i (its mouth opening left out; a shorter clip holds its last frame).
-        Frames without a face are left as they are."""
+        Frames without a face are left as they are. ``points``: the face placed by hand on the
+        first frame (:meth:`_track`)."""
         output_path = check_video_output(output_path, (video, reference))
         info = probe_video(video, self.limits)
         offsets: list[np.ndarray] = []
@@ -194,7 +198,8 @@ class TransferPipeline:
                                   f"'{clip.path.name}'")
         frames = EditFrames(self.engine, edit.speech_preserving(), offsets, show_inputs)
         audio = info.path if keep_audio and info.has_audio else None
-        self._video(info, output_path, frames, audio, progress, "video")
+        self._video(info, output_path, frames, audio, progress, "video", points=points,
+                    driven=True)
         if frames.lost:
             logger.warning("no face in %d of %d frames; left them unedited", frames.lost,
                            info.frame_count)
@@ -211,6 +216,7 @@ class TransferPipeline:
         shortest: bool = False,
         progress: Progress | None = None,
         driving_face: FaceChoice = FaceChoice(),
+        points: Sequence[FacePoints] = (),
     ) -> Path:
         """Drive a source video with a driving video or image (DPE's video portrait editing,
         LivePortrait's video-to-video). The output follows the source's frame rate and length;
@@ -218,7 +224,8 @@ class TransferPipeline:
         ``shortest`` the output stops there). ``region="expression"`` keeps each source frame's
         head motion, ``"pose"`` its expression and lips. ``audio``: ``source``, ``driving`` or
         ``none``. ``driving_face``: which of the driver's faces drives (a video: in its first
-        frame with a face, followed from there on)."""
+        frame with a face, followed from there on). ``points``: the source's face placed by
+        hand on its first frame, for one no detector finds (:meth:`_track`)."""
         output_path = check_video_output(output_path, (source_video, driving))
         if audio not in AUDIO_FROM:
             raise InputError(f"audio must be one of {', '.join(AUDIO_FROM)}, not {audio!r}")
@@ -239,7 +246,7 @@ class TransferPipeline:
                                    shortest)
         self._video(info, output_path, frames,
                     chosen.path if chosen is not None and chosen.has_audio else None, progress,
-                    "source video")
+                    "source video", points=points, driven=True)
         if frames.lost:
             logger.warning("no face in %d of %d source frames; left them as they are",
                            frames.lost, info.frame_count)
@@ -247,11 +254,14 @@ class TransferPipeline:
 
     def _video(self, info: VideoInfo, output_path: Path, frames: FrameRenderer,
                audio: Path | None, progress: Progress | None, what: str,
-               choice: FaceChoice = FaceChoice()) -> None:
-        """The one video loop: follow the chosen face, turn each frame into output frames, and
-        write them (with ``audio``'s sound) to a file that appears under ``output_path`` only
-        once complete. A video in which no frame has a face fails before anything is encoded."""
-        tracked = self._track_a_face(info, what, choice)
+               choice: FaceChoice = FaceChoice(), points: Sequence[FacePoints] = (),
+               driven: bool = False) -> None:
+        """The one video loop: follow the chosen face (placed by ``points``, if any), turn each
+        frame into output frames, and write them (with ``audio``'s sound) to a file that
+        appears under ``output_path`` only once complete. A video in which no frame has a face
+        fails before anything is encoded (``driven``: the face to drive or edit, a
+        :class:`NoSourceFaceError`)."""
+        tracked = self._track_a_face(info, what, choice, points, driven)
         self._write_video(info, output_path, self._rendered(tracked, frames), audio, progress)
 
     @staticmethod
@@ -282,14 +292,15 @@ class TransferPipeline:
         return TransferFrames(self.prepare_faces(source_image, face, points=points), options,
                               show_inputs, self.engine.motion_filter(info.fps))
 
-    def _track_a_face(self, info: VideoInfo, what: str, choice: FaceChoice = FaceChoice()
+    def _track_a_face(self, info: VideoInfo, what: str, choice: FaceChoice = FaceChoice(),
+                      points: Sequence[FacePoints] = (), driven: bool = False
                       ) -> Iterator[tuple[np.ndarray, FaceLandmarks | None]]:
         """:meth:`_track`, once a frame with a face is known to be there (none at all is a
         :class:`NoFaceError`, raised here, before any output). The video is decoded and
         tracked once when its first face comes within :data:`HELD_BEFORE_FACE` frames (the
         frames before it are held meanwhile); a later one is looked for without holding frames,
         and the video read again from its start."""
-        tracked = self._track(info, what, choice)
+        tracked = self._track(info, what, choice, points)
         held: list[tuple[np.ndarray, FaceLandmarks | None]] = []
         for frame, face in tracked:
             held.append((frame, face))
@@ -300,15 +311,27 @@ class TransferPipeline:
         found = any(face is not None for _, face in tracked)
         tracked.close()
         if not found:
-            raise NoFaceError(f"no face found in any frame of {what} '{info.path.name}'")
-        return self._track(info, what, choice)
+            missing = NoSourceFaceError if driven else NoFaceError
+            raise missing(f"no face found in any frame of {what} '{info.path.name}'")
+        return self._track(info, what, choice, points)
 
-    def _track(self, info: VideoInfo, what: str, choice: FaceChoice = FaceChoice()
+    def _track(self, info: VideoInfo, what: str, choice: FaceChoice = FaceChoice(),
+               points: Sequence[FacePoints] = ()
                ) -> Generator[tuple[np.ndarray, FaceLandmarks | None], None, None]:
         """Each frame with the chosen face, followed through the video (:class:`FaceTracker`),
-        its landmarks smoothed over time (``None``: not found)."""
-        with FaceTracker(choice, f"{what} '{info.path.name}'", info.fps,
-                         self.landmarker) as tracker:
+        its landmarks smoothed over time (``None``: not found). With ``points``, the face is
+        the one they place on the first frame, followed by the picture's motion (no detector
+        finds it in the next frames either); a video drives one face, so one set of points."""
+        name = f"{what} '{info.path.name}'"
+        if points:
+            check_placed_faces(self.engine.name)
+        if len(points) > 1:
+            raise InputError(f"a video drives one face: the face points for {name} place "
+                             f"{len(points)}; give one face's points (on its first frame)")
+        landmarker, options = ("points", dict(
+            points=points, what=f"face points for the first frame of {name}")) if points \
+            else (self.landmarker, {})
+        with FaceTracker(choice, name, info.fps, landmarker, options) as tracker:
             for frame in iter_frames(info, self.limits):
                 face = tracker(frame)
                 yield frame, face

@@ -115,7 +115,8 @@ def open_mouth_driver(hopper, landmarker) -> np.ndarray:
 
 @pytest.fixture(scope="session")
 def turned_driver(astronaut, landmarker) -> np.ndarray:
-    """The astronaut with her head turned towards the image's right."""
+    """The astronaut with her head turned towards the image's left (her right: positive yaw,
+    :class:`~deepexpo.motion.state.HeadPose`'s convention)."""
     return pose_face(astronaut, landmarker, yaw=22.0)
 
 

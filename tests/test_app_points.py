@@ -1,11 +1,13 @@
 """The app's points tool (``ui/points_draft.py``, ``ui/points_tool.py``) and the runs that take
 its points: placing, picking up, moving and undoing points, the guide and its diagram, the
-preview with the fitted mesh, Detect, Save and restore, and a transfer and an edit of a dog no
-detector finds. The browser test clicks the same tool in Chromium."""
+preview with the fitted mesh, several faces, Detect, Save and restore, a transfer and an edit of
+a dog no detector finds, and a source video's face placed on its first frame. The browser test
+clicks the same tool in Chromium."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from types import SimpleNamespace
 
 import gradio as gr
@@ -109,8 +111,9 @@ def test_the_preview_shows_the_points_then_the_fitted_mesh():
 def test_tool_clicks_detect_save_and_restore(storage, tmp_path, astronaut):
     tool = PointsTool(storage)
     dog = str(shared_sample("sources/s30.jpg"))
-    draft, preview, guide, diagram, name = tool.start(dog)
+    draft, preview, guide, diagram, name, faces = tool.start(dog)
     assert preview.shape == (PREVIEW_SIDE, PREVIEW_SIDE, 3) and name == "left_eye_outer"
+    assert faces["choices"] == [("Face 1", 0)] and faces["value"] == 0
     for xy in DOG.values():
         draft, *_ = _clicked(tool, dog, draft, xy)
     assert draft.complete
@@ -156,6 +159,8 @@ def test_a_dog_without_points_is_offered_the_tool(dog_run):
         handlers.transfer_image(dog, driver, "warp", "all", False, 1.0, False, False)
     assert error.value.message.startswith("no face found in source image; ")
     assert 'open "Face points" below the photo' in error.value.message
+    assert '(JSON: {"left_eye_outer": [x, y], ..., "chin": [x, y]} in pixels' in \
+        error.value.message
     assert "\n" not in error.value.message
 
 
@@ -206,3 +211,124 @@ def test_placed_points_drive_the_dog_live(dog_run, hopper):
         assert image.shape == (*DOG_SIZE, 3) and status.startswith("Live:")
     finally:
         handlers.stop(visitor)
+
+
+def _cartoons() -> tuple[np.ndarray, dict, dict]:
+    """Two drawn cartoons side by side (no detector finds them), and each one's points."""
+    from .test_placed_faces import drawn_cartoon
+
+    left, left_points = drawn_cartoon(size=300)
+    right, right_points = drawn_cartoon(mouth_half=36, size=300)
+    shifted = {name: [x + 300, y] for name, (x, y) in right_points.items()}
+    return np.concatenate([left, right], axis=1), left_points, shifted
+
+
+def test_several_faces_are_placed_saved_restored_and_each_driven(storage, tmp_path, dog_run):
+    image, left, right = _cartoons()
+    photo = str(write_image(tmp_path / "two.png", image))
+    tool = PointsTool(storage)
+    draft, *_ = tool.start(photo)
+
+    def place(draft: PointsDraft, points: dict, names: tuple[str, ...]) -> PointsDraft:
+        for name in names:  # each chosen from the list first: the mouth's are 3 px apart
+            draft, *_ = _clicked(tool, photo, tool.choose(photo, draft, name)[0], points[name])
+        return draft
+
+    draft = place(draft, left, REQUIRED)
+    with pytest.raises(gr.Error, match="place the 18 points of face 2 before adding another"):
+        tool.add_face(photo, tool.add_face(photo, draft)[0])
+    draft, _, guide, _, name, faces = tool.add_face(photo, draft)
+    assert guide.startswith("Face 2 of 2: **Next: `left_eye_outer`**") and name == POINT_NAMES[0]
+    assert faces["choices"] == [("Face 1", 0), ("Face 2", 1)] and faces["value"] == 1
+    draft = place(draft, right, REQUIRED[:4])
+    with pytest.raises(PointsError, match=r"^face points: face 2: 14 of the 18 points are not "
+                                          r"placed yet \(next: right_eye_inner\); place them, or Remove "
+                                          r"face to drop it$"):
+        source_points(draft)
+    assert draft.incomplete and draft.undo().faces[0] == draft.faces[0]  # undo: this face's
+    draft = place(draft, right, REQUIRED[4:])
+    first, *_ = tool.choose_face(photo, draft, 0)  # back to face 1: its points, to move
+    assert first.face == 0 and first.points == draft.faces[0] and first.faces == draft.faces
+    placed = source_points(draft)
+    assert [face["chin"][0] for face in placed] == pytest.approx([left["chin"][0],
+                                                                 right["chin"][0]], abs=1)
+    # The preview draws both faces' meshes; Remove face drops the one being placed.
+    one, _ = PointsDraft.editing(draft.faces[:1], 0).preview(PreviewPhoto.of(image))
+    both, problem = draft.preview(PreviewPhoto.of(image))
+    assert problem is None, problem
+    right_half = both.shape[1] // 2
+    assert np.abs(both[:, right_half:].astype(float) - one[:, right_half:]).mean() > 2
+    assert source_points(tool.remove_face(photo, draft)[0])[0] == placed[0]
+    # Saved as a list of both, restored as both.
+    saved = tool.save(draft)["value"]
+    assert [face["chin"] for face in json.loads(open(saved).read())] == \
+        [list(face.to_json_object()["chin"]) for face in placed]
+    restored, _, guide, _, _, faces = tool.restore(photo, PointsDraft(), saved)
+    assert restored.faces == draft.faces and faces["value"] == 0
+    assert guide.startswith("Face 1 of 2: **Next: `face_left`**")  # the optional ones
+    # The transfer drives each face: both mouths open with the driver's.
+    handlers, _, driver = dog_run
+    out = read_image(handlers.transfer_image(photo, driver, "warp", "expression", False, 1.0,
+                                             False, False, "largest", draft))
+    for points in (left, right):
+        y, x = points["mouth_left"][1], points["nose_tip"][0]
+        mouth = (slice(y, y + 20), slice(x - 10, x + 10))
+        assert np.abs(out[mouth].astype(float) - image[mouth]).mean() > 15
+
+
+def test_the_video_tab_places_a_source_videos_face_on_its_first_frame(storage, tmp_path,
+                                                                      dog_run, driving_video):
+    """With a source video, the tool places on its first frame; the run follows the face
+    placed there through the video and drives it."""
+    import cv2
+
+    from deepexpo.io.video import Mp4Writer
+
+    from .conftest import read_frames
+
+    image, left, _ = _cartoons()
+    clip = tmp_path / "cartoon.mp4"
+    with Mp4Writer(clip, 10.0) as writer:
+        for shift in range(0, 30, 5):  # sliding right
+            writer.write(cv2.warpAffine(image, np.float32([[1, 0, shift], [0, 1, 0]]),
+                                        image.shape[1::-1], borderMode=cv2.BORDER_REPLICATE))
+    tool = PointsTool(storage)
+    photo = str(write_image(tmp_path / "photo.png", image))
+    assert tool.placed_on(photo, None) == photo and tool.placed_on(None, None) is None
+    first = read_image(tool.placed_on(photo, str(clip)))
+    assert first.shape == image.shape and np.abs(first.astype(float) - image).mean() < 3
+    draft = PointsDraft.of(FacePoints.from_json_object(left))
+    handlers, _, _ = dog_run
+    out = read_frames(Path(handlers.transfer_video(
+        photo, str(driving_video), "warp", "expression", False, 1.0, False, False, str(clip),
+        "largest", draft)))
+    sources = read_frames(clip)
+    assert len(out) == len(sources) == 6
+    y, x = left["mouth_left"][1], left["nose_tip"][0]
+    for i in range(6):  # the driver's mouth opens at its frame 4, where the face slid 20 px
+        mouth = (slice(y, y + 20), slice(x + 5 * i - 10, x + 5 * i + 10))
+        change = np.abs(out[i][mouth].astype(float) - sources[i][mouth]).mean()
+        assert change > 10 if i >= 4 else change < 5, (i, change)
+    blank = tmp_path / "blank.mp4"
+    with Mp4Writer(blank, 10.0) as writer:
+        for _ in range(3):
+            writer.write(np.full((120, 160, 3), 180, np.uint8))
+    with pytest.raises(gr.Error) as error:  # no face: the message offers the tool
+        handlers.transfer_video(None, str(driving_video), "warp", "all", False, 1.0, False,
+                                False, str(blank))
+    assert error.value.message.startswith("no face found in any frame of source video "
+                                          "'blank.mp4'; if it is an animal")
+    assert 'open "Face points" below the photo' in error.value.message
+    with pytest.raises(gr.Error, match="a video drives one face"):
+        handlers.transfer_video(photo, str(driving_video), "warp", "all", False, 1.0, False,
+                                False, str(clip), "largest",
+                                PointsDraft.of(*map(FacePoints.from_json_object, _cartoons()[1:])))
+
+
+def test_the_neural_engine_refuses_placed_faces_in_one_line(dog_run):
+    handlers, dog, driver = dog_run
+    with pytest.raises(gr.Error) as error:
+        handlers.transfer_image(dog, driver, "neural", "all", False, 1.0, False, False,
+                                "largest", _placed())
+    assert error.value.message.startswith("the neural engine reads faces from the pixels and "
+                                          "cannot drive a face placed by points")

@@ -301,3 +301,75 @@ def test_points_tool_detect_prefills_the_editors_points(page, tmp_path, hopper):
                     / "points-7-detected.png")
     assert "All points placed" in page.locator("#edit-points-guide").inner_text()
     page.locator("#edit-result img").wait_for(timeout=30_000)  # rendered with the points
+
+
+def test_points_tool_places_a_source_videos_face_and_several_faces(page, outside_requests,
+                                                                   tmp_path, driving_video):
+    """In the video tab, with a source video, the tool places on its first frame: a points
+    file loaded, another face added and removed, and the reenactment drives the cartoon where
+    it slides to."""
+    import json
+
+    import cv2
+
+    from deepexpo.io.video import Mp4Writer
+
+    from .conftest import read_frames
+    from .test_placed_faces import drawn_cartoon
+
+    image, points = drawn_cartoon(size=300)
+    clip = tmp_path / "cartoon.mp4"
+    with Mp4Writer(clip, 10.0) as writer:
+        for shift in range(0, 30, 5):
+            writer.write(cv2.warpAffine(image, np.float32([[1, 0, shift], [0, 1, 0]]),
+                                        (300, 300), borderMode=cv2.BORDER_REPLICATE))
+    (tmp_path / "cartoon.json").write_text(json.dumps(points))
+    shots = Path(os.environ.get("DEEPEXPO_POINTS_SHOTS", tmp_path))
+
+    def wait_guide(js_test: str) -> None:
+        page.wait_for_function(
+            f"() => {{ const t = document.querySelector('#video-points-guide').innerText;"
+            f" return {js_test}; }}", timeout=20_000)
+
+    page.get_by_role("tab", name="Video reenactment").click()
+    page.locator("#video-source-video input[type=file]").set_input_files(clip)
+    page.locator("#video-source-video video").wait_for(timeout=20_000)
+    tool = page.locator("#video-points")
+    tool.get_by_text("Face points: place a face").click()
+    preview = page.locator("#video-points-preview img")
+    preview.wait_for(timeout=20_000)
+    wait_guide("t.includes('0 of 18 points placed')")
+    with page.expect_file_chooser() as chooser:
+        page.locator("#video-points-load").click()
+    chooser.value.set_files(tmp_path / "cartoon.json")
+    wait_guide("t.includes('18 of 18 points placed')")
+    shown = tmp_path / "preview.png"  # the video's first frame, at the preview's size
+    shown.write_bytes(page.request.get(preview.get_attribute("src")).body())
+    assert read_image(shown).shape[:2] == (768, 768)
+    page.locator("#video-points-add").click()
+    wait_guide("t.startsWith('Face 2 of 2') && t.includes('0 of 18 points placed')")
+    tool.scroll_into_view_if_needed()
+    tool.screenshot(path=shots / "points-8-second-face.png")
+    page.locator("#video-points-remove").click()
+    wait_guide("!t.includes('Face 2') && t.includes('18 of 18 points placed')")
+
+    clear = page.locator("#video-driving button[aria-label='Clear']")
+    if clear.count():  # the example's driver, from an earlier test
+        clear.first.click()
+    page.locator("#video-driving input[type=file]").set_input_files(driving_video)
+    page.locator("#video-driving video").wait_for(timeout=20_000)
+    result = page.locator("#video-result video")
+    earlier = result.get_attribute("src") if result.count() else ""  # an earlier test's
+    page.get_by_role("button", name="Reenact").click()
+    page.wait_for_function(
+        "old => { const v = document.querySelector('#video-result video');"
+        " return v && v.getAttribute('src') != old; }", arg=earlier, timeout=120_000)
+    out = tmp_path / "out.mp4"
+    out.write_bytes(page.request.get(result.get_attribute("src")).body())
+    frames, sources = read_frames(out), read_frames(clip)
+    assert len(frames) == 6
+    y, x = points["mouth_left"][1], points["nose_tip"][0] + 25  # where the mouth slid to
+    mouth = (slice(y, y + 20), slice(x - 10, x + 10))
+    result_panel = frames[5][:, -300:]  # the last one, where an example left side by side on
+    assert np.abs(result_panel[mouth].astype(float) - sources[5][mouth]).mean() > 10
+    assert outside_requests == []

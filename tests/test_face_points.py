@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
 
+from deepexpo.errors import InputError
 from deepexpo.face.points import (
     OPTIONAL,
     POINT_HELP,
@@ -21,6 +23,7 @@ from deepexpo.face.points import (
 )
 from deepexpo.face.topology import TOPOLOGY
 from deepexpo.io.images import read_image
+from deepexpo.motion.controls import ExpressionEdit
 
 from .conftest import shared_sample
 from .placed_faces import PLACED
@@ -167,3 +170,56 @@ def test_the_shared_animals_and_cartoon_fit(name):
     back = FacePoints.from_landmarks(face)
     for part in REQUIRED:
         assert np.linalg.norm(back[part] - points[part]) < 1.0, part
+
+
+# --- engines on placed faces --------------------------------------------------------------------
+
+NEURAL_REFUSES = ("the neural engine reads faces from the pixels and cannot drive a face placed "
+                  "by points (an animal, a cartoon): use the warp engine (or auto, which "
+                  "chooses it)")
+
+
+def test_auto_drives_placed_faces_with_the_warp_engine_and_neural_refuses_them(
+        tiny_weights, monkeypatch, tmp_path, capsys, hopper):
+    """Where ``auto`` would take the neural engine (its weights here, a GPU), placed faces go
+    to the warp engine; the neural engine asked for by name is a one-line error, through the
+    Python API, the CLI (exit 2, before any model loads) and a pipeline built on it."""
+    import deepexpo
+    from deepexpo.cli import main
+    from deepexpo.engines import resolve_engine
+    from deepexpo.engines.neural_engine import NeuralEngine
+    from deepexpo.engines.registry import PHOTO, VIDEO
+    from deepexpo.engines.warp_engine import WarpEngine
+    from deepexpo.io.images import write_image
+    from deepexpo.pipeline import TransferPipeline
+    from deepexpo.testing.tiny_liveportrait import tiny_networks
+
+    from .test_placed_faces import drawn_cartoon
+
+    monkeypatch.setenv("DEEPEXPO_NEURAL_WEIGHTS", tiny_weights)
+    monkeypatch.setattr("deepexpo.engines.cuda_available", lambda: True)
+    image, points = drawn_cartoon(size=300)
+    placed = (FacePoints.from_json_object(points),)
+    assert resolve_engine("auto", PHOTO) == resolve_engine("auto", VIDEO) == "neural"
+    assert resolve_engine("auto", PHOTO.placing(placed)) == "warp"
+    assert resolve_engine("auto", VIDEO.placing(placed)) == "warp"
+    deepexpo.get_pipeline.cache_clear()
+    try:
+        out = deepexpo.transfer_image(image, hopper, source_points=points)  # auto: the warp
+        assert out.shape == image.shape
+        assert isinstance(deepexpo.get_pipeline("auto", job=PHOTO.placing(placed)).engine,
+                          WarpEngine)
+        with pytest.raises(InputError, match=r"^" + re.escape(NEURAL_REFUSES) + "$"):
+            deepexpo.transfer_image(image, hopper, engine="neural", source_points=points)
+    finally:
+        deepexpo.get_pipeline.cache_clear()
+    source, points_file = tmp_path / "cartoon.png", tmp_path / "cartoon.json"
+    write_image(source, image)
+    points_file.write_text(json.dumps(points))
+    for command in (["transfer", "--driving", str(source)], ["edit", "--blink", "1"]):
+        assert main([*command, "--source", str(source), "--output", str(tmp_path / "out.png"),
+                     "--engine", "neural", "--source-points", str(points_file)]) == 2
+        assert capsys.readouterr().err.strip() == f"error: {NEURAL_REFUSES}"
+    neural = TransferPipeline(NeuralEngine(tiny_networks(), device="cpu"))
+    with pytest.raises(InputError, match=re.escape(NEURAL_REFUSES)):
+        neural.edit_image(image, ExpressionEdit(), points=placed)

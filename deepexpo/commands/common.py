@@ -17,7 +17,7 @@ from ..engines.registry import VIDEO, Job
 from ..errors import InputError, NoSourceFaceError
 from ..face.points import REQUIRED, FacePoints, load_points
 from ..io.images import check_image_output
-from ..io.video import check_video_output
+from ..io.video import check_video_output, probe_video
 
 
 def fusion_models(parser: argparse.ArgumentParser) -> None:
@@ -35,31 +35,37 @@ def face_argument(parser: argparse.ArgumentParser) -> None:
 
 def source_points_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--source-points", type=Path, metavar="FILE.json",
-                        help="place the source photo's face by hand, for one no detector finds "
+                        help="place the source's face by hand, for one no detector finds "
                              "(an animal, a cartoon, a statue): a JSON object mapping "
                              "left_eye_outer, ..., chin to [x, y] pixels, or a list of them for "
-                             "several faces (see the README's 'Face points')")
+                             "several faces in a photo; a source video's one face is placed on "
+                             "its first frame and followed (see the README's 'Face points')")
 
 
 def source_points(args: argparse.Namespace, image: np.ndarray | None
                   ) -> tuple[FacePoints, ...]:
-    """``--source-points``, read and checked against the source photo before any model loads
-    (``image`` ``None``: a source video, which they cannot place)."""
+    """``--source-points``, read and checked against the source photo (``image``; ``None``: a
+    source video, against its first frame's size, for one face) before any model loads."""
     if args.source_points is None:
         return ()
-    if image is None:
-        raise InputError("--source-points places a source photo's faces; a source video's "
-                         "faces are found in each frame")
     faces = tuple(load_points(args.source_points))
     what = f"points file '{args.source_points.name}'"
+    if image is None:
+        if len(faces) > 1:
+            raise InputError(f"{what} places {len(faces)} faces; a source video drives one: "
+                             f"give its points on the first frame")
+        width, height = probe_video(args.source).size
+        size = (height, width)
+    else:
+        size = (image.shape[0], image.shape[1])
     for i, face in enumerate(faces):
-        face.check((image.shape[0], image.shape[1]), what if len(faces) == 1 else f"{what}, face {i}")
+        face.check(size, what if len(faces) == 1 else f"{what}, face {i}")
     return faces
 
 
 @contextmanager
 def placing_hint() -> Iterator[None]:
-    """A source photo without a face found says how to place it by hand."""
+    """A source photo or video without a face found says how to place it by hand."""
     try:
         yield
     except NoSourceFaceError as e:
@@ -67,7 +73,8 @@ def placing_hint() -> Iterator[None]:
         raise NoSourceFaceError(
             f"{e}; for an animal, a cartoon or a painting, place its face by hand with "
             f"--source-points FILE.json, a JSON object in pixels: {{{names}}} (optional: "
-            f"face_left, face_right, face_top; a list of objects for several faces)") from None
+            f"face_left, face_right, face_top; a list of objects for several faces; a "
+            f"video's face placed on its first frame)") from None
 
 
 @contextmanager

@@ -69,14 +69,16 @@ def run(args: argparse.Namespace) -> None:
                          "`transfer --region expression`")
     source = None if video else read_image(args.source)
     request = replace(request, source_points=source_points(args, source))
-    pipeline = TransferPipeline(engine(request.engine, VIDEO if video else PHOTO))
+    pipeline = TransferPipeline(engine(request.engine, (VIDEO if video else PHOTO).placing(
+        request.source_points)))
     if source is not None:
         with placing_hint():
             write_image(args.output, pipeline.edit_image(
                 source, request.edit, request.show_inputs, face=request.face,
                 points=request.source_points))
     else:
-        with progress_bar("editing") as progress:
+        with placing_hint(), progress_bar("editing") as progress:
             pipeline.edit_video(args.source, args.output, request.edit, request.show_inputs,
-                                not args.no_audio, progress, args.reference)
+                                not args.no_audio, progress, args.reference,
+                                request.source_points)
     logger.info("wrote %s", args.output)

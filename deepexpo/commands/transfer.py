@@ -78,15 +78,15 @@ def run(args: argparse.Namespace) -> None:
     video = source_video or is_video(args.driving)
     check_output(video, args.output, args.source, args.driving)
     if source_video:
-        source_points(args, None)
-        _reenact(args, request)
+        _reenact(args, replace(request, source_points=source_points(args, None)))
         return
     if args.audio == "source" or args.shortest:
         raise InputError(f"--{'audio source' if args.audio == 'source' else 'shortest'} needs "
                          "a source video; the source here is a photo")
     source = read_image(args.source)  # bad input is reported before the models load
     request = replace(request, source_points=source_points(args, source))
-    pipeline = TransferPipeline(engine(request.engine, VIDEO if video else PHOTO))
+    pipeline = TransferPipeline(engine(request.engine, (VIDEO if video else PHOTO).placing(
+        request.source_points)))
     with placing_hint():
         if not video:
             driving = read_image(args.driving)
@@ -105,9 +105,9 @@ def run(args: argparse.Namespace) -> None:
 
 def _reenact(args: argparse.Namespace, request: TransferRequest) -> None:
     """A source video driven by a driving video or image."""
-    pipeline = TransferPipeline(engine(request.engine))
-    with progress_bar("reenacting") as progress:
+    pipeline = TransferPipeline(engine(request.engine, VIDEO.placing(request.source_points)))
+    with placing_hint(), progress_bar("reenacting") as progress:
         pipeline.reenact_video(args.source, args.driving, args.output, request.options,
                                request.show_inputs, _audio(args, "source"), args.shortest,
-                               progress, request.driving_face)
+                               progress, request.driving_face, request.source_points)
     logger.info("wrote %s", args.output)

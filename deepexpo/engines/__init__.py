@@ -39,7 +39,7 @@ def _neural_cpu_seconds() -> float:
 NEURAL_CPU_SECONDS = 11.0  # a photo in PyTorch on a 2-core CPU (bench/neural_speed.py --runtime)
 registry.register(EngineSpec(
     name="neural", summary="LivePortrait's networks", create=_neural_engine,
-    models=("neural",), wants_gpu=True, auto_rank=1,
+    models=("neural",), wants_gpu=True, auto_rank=1, drives_placed_faces=False,
     # bench/neural_speed.py: full-size networks on a GPU, and on a 2-core CPU.
     gpu_seconds_per_frame=0.1, cpu_seconds_per_frame=NEURAL_CPU_SECONDS,
     cpu_estimate=_neural_cpu_seconds))
@@ -57,15 +57,21 @@ def cuda_available() -> bool:
 def resolve_engine(name: str = "auto", job: Job = VIDEO) -> str:
     """The engine ``name`` stands for: ``auto`` is the highest-ranked engine that runs ``job``
     well here (the neural engine when its weights are on disk and a CUDA device is there, or
-    for a photo on a CPU within :data:`registry.CPU_PHOTO_LIMIT_S`), else the warp engine.
-    Never downloads."""
+    for a photo on a CPU within :data:`registry.CPU_PHOTO_LIMIT_S`), else the warp engine;
+    for faces placed by hand, one that drives them (an engine named that does not is a
+    one-line :class:`InputError`). Never downloads."""
     if name != "auto":
+        if job.placed_faces:
+            registry.check_placed_faces(name)
         return registry.spec(name).name
     for spec in registry.by_auto_rank():
         missing = [m for m in spec.models if hub.MODELS[m].locate() is None]
         if missing:
             logger.info("auto engine: not %s (%s)", spec.name,
                         hub.missing_models_message(missing))
+        elif job.placed_faces and not spec.drives_placed_faces:
+            logger.info("auto engine: not %s (it does not drive faces placed by points)",
+                        spec.name)
         elif not spec.suits(job, cuda_available()):
             logger.info("auto engine: not %s (no CUDA device, and %s on a CPU; choose %s to "
                         "run it there)", spec.name, "a video or live work" if job.frames is None

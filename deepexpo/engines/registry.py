@@ -11,8 +11,8 @@ the GPU, ``registry.spec(name).gpu_seconds_per_frame`` sizes a ZeroGPU task
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sized
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from ..errors import InputError
@@ -30,10 +30,16 @@ CPU_PHOTO_LIMIT_S = 15.0
 @dataclass(frozen=True)
 class Job:
     """What a request asks of an engine, as ``auto`` weighs it: ``frames`` (``None``: a video,
-    however long), and whether someone waits on each one (Live, the editor's sliders)."""
+    however long), whether someone waits on each one (Live, the editor's sliders), and whether
+    the faces are placed by hand (face points: an animal, a cartoon)."""
 
     frames: int | None = None
     interactive: bool = False
+    placed_faces: bool = False
+
+    def placing(self, points: Sized) -> Job:
+        """This job on the faces ``points`` place (none: detected faces)."""
+        return replace(self, placed_faces=len(points) > 0)
 
 
 PHOTO = Job(frames=1)  # a photo transfer or edit
@@ -59,6 +65,10 @@ class EngineSpec:
     #: ``auto`` takes the highest-ranked engine whose models are on disk and that
     #: :meth:`suits` the job.
     auto_rank: int = 0
+    #: Whether it drives a face placed by hand (a mesh fitted to a few points, on an animal or
+    #: a cartoon); one that reads the face itself from the pixels (a network trained on people)
+    #: does not.
+    drives_placed_faces: bool = True
 
     def seconds_per_frame(self, cuda: bool) -> float:
         if cuda:
@@ -66,8 +76,11 @@ class EngineSpec:
         return self.cpu_estimate() if self.cpu_estimate else self.cpu_seconds_per_frame
 
     def suits(self, job: Job, cuda: bool) -> bool:
-        """Whether it runs ``job`` well here: always on a GPU or if it does not want one; on a
+        """Whether it runs ``job`` well here: never on faces placed by hand unless it
+        :attr:`drives_placed_faces`; else always on a GPU or if it does not want one; on a
         CPU, a photo nobody waits on frame by frame, estimated under :data:`CPU_PHOTO_LIMIT_S`."""
+        if job.placed_faces and not self.drives_placed_faces:
+            return False
         if cuda or not self.wants_gpu:
             return True
         return (job.frames is not None and not job.interactive
@@ -94,6 +107,15 @@ def spec(name: str) -> EngineSpec:
     if name not in _SPECS:
         raise InputError(f"unknown engine '{name}' (choose from: {', '.join(('auto', *_SPECS))})")
     return _SPECS[name]
+
+
+def check_placed_faces(name: str) -> None:
+    """A one-line :class:`InputError` unless the engine ``name`` drives faces placed by hand."""
+    if not spec(name).drives_placed_faces:
+        drivers = [s.name for s in _SPECS.values() if s.drives_placed_faces]
+        raise InputError(f"the {name} engine reads faces from the pixels and cannot drive a face "
+                         f"placed by points (an animal, a cartoon): use the "
+                         f"{' or '.join(drivers)} engine (or auto, which chooses it)")
 
 
 def by_auto_rank() -> list[EngineSpec]:

@@ -10,6 +10,10 @@ until a face turns up near where they were.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
 import numpy as np
 
 from ..geometry.filters import OneEuroFilter
@@ -20,7 +24,9 @@ from .selection import FaceChoice
 class FaceTracker:
     """``choice``: the face to start with (``largest`` or a number); ``what`` names the stream
     in messages; ``fps``: its frame rate, for the One-Euro smoothing of the landmarks;
-    ``landmarker``: which finds the faces (:func:`~deepexpo.face.landmarks.create_landmarker`). Owns a
+    ``landmarker``: which finds the faces (:func:`~deepexpo.face.landmarks.create_landmarker`),
+    made with ``options`` (the points landmarker's ``points``: faces placed by hand on the
+    first frame). Owns a
     landmarker: close it, or use it as a context manager."""
 
     #: Among several faces, how far (in face sizes) from where the person was last seen a face
@@ -28,9 +34,9 @@ class FaceTracker:
     REFIND_WITHIN = 1.0
 
     def __init__(self, choice: FaceChoice, what: str, fps: float,
-                 landmarker: str = DEFAULT_LANDMARKER):
+                 landmarker: str = DEFAULT_LANDMARKER, options: Mapping[str, Any] = {}):
         self.choice, self.what = choice.single("face to follow"), what
-        self._landmarker = create_landmarker(landmarker, tracking=True)
+        self._landmarker = create_landmarker(landmarker, tracking=True, **options)
         self._smooth = OneEuroFilter(fps)
         self._previous: FaceLandmarks | None = None  # the last frame's face
         self._last_seen: FaceLandmarks | None = None  # the last face found
@@ -46,7 +52,7 @@ class FaceTracker:
         if face is None:
             return None
         self._last_seen = face
-        return FaceLandmarks(self._smooth(face.points), face.image_size)
+        return replace(face, points=self._smooth(face.points))
 
     def _find(self, faces: list[FaceLandmarks]) -> FaceLandmarks | None:
         last = self._last_seen

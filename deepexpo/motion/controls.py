@@ -54,7 +54,8 @@ class ExpressionControls:
     pupil_x: float = _control("gaze towards the image's right (negative: left)")
     pupil_y: float = _control("gaze down (negative: up)")
     pitch: float = _control("head nods down", -30.0, 30.0)
-    yaw: float = _control("head turns towards the image's right", -30.0, 30.0)
+    yaw: float = _control("head turns towards the image's left (the subject's right; "
+                          "negative: the image's right)", -30.0, 30.0)
     roll: float = _control("head tilts clockwise in the image", -30.0, 30.0)
 
     def __post_init__(self) -> None:

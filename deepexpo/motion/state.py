@@ -24,7 +24,9 @@ class HeadPose:
 
     @property
     def euler(self) -> tuple[float, float, float]:
-        """(pitch, yaw, roll) in degrees."""
+        """(pitch, yaw, roll) in degrees, in image axes (x right, y down, z away from the
+        camera): positive pitch nods the head down, positive yaw turns it towards the image's
+        left (the nose goes left: the subject's own right), positive roll tilts it clockwise."""
         return rotation_to_euler(self.rotation)
 
     def apply(self, canonical: np.ndarray) -> np.ndarray:

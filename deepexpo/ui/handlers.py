@@ -39,7 +39,9 @@ NO_EMOTION = "none"
 #: The points tool's title (``ui/points_tool.py``), named where a photo has no face.
 POINTS_TOOL = "Face points"
 NO_FACE_HINT = (f"if it is an animal, a cartoon, a statue or a painting, place its face by "
-                f'hand: open "{POINTS_TOOL}" below the photo')
+                f'hand: open "{POINTS_TOOL}" below the photo, or load a points file there '
+                f'(JSON: {{"left_eye_outer": [x, y], ..., "chin": [x, y]}} in pixels, as the '
+                f"README's Face points shows)")
 
 #: An absolute path on the server (an upload in the app's temporary folder, the weights
 #: folder), not part of a URL: quoted (spaces and all), or bare; group 2 or 3 is its last
@@ -108,10 +110,9 @@ def _edit_settings(emotion: str, intensity: float, keep_source: float,
 
 
 def source_points(draft: PointsDraft | None) -> tuple[FacePoints, ...]:
-    """The face placed in the points tool, for a run (none placed: the detector finds the
-    faces); a one-line error while it is incomplete."""
-    face = draft.face_points() if isinstance(draft, PointsDraft) else None
-    return () if face is None else (face,)
+    """The faces placed in the points tool, for a run (none placed: the detector finds the
+    faces); a one-line error while one is incomplete."""
+    return draft.face_points() if isinstance(draft, PointsDraft) else ()
 
 
 def _fraction_progress(progress: gr.Progress, desc: str) -> Callable[[int, int], None]:
@@ -180,9 +181,10 @@ def _transfer_video_work(_: GpuEstimate, engine: str, source: str, driving: str,
 
 def _reenact_video_work(_: GpuEstimate, engine: str, source_video: str, driving: str, output: Path,
                         options: MotionOptions, show_inputs: bool,
-                        progress: Callable[[int, int], None]) -> None:
+                        progress: Callable[[int, int], None],
+                        points: tuple[FacePoints, ...] = ()) -> None:
     get_pipeline(engine, APP_LIMITS).reenact_video(source_video, driving, output, options,
-                                                   show_inputs, progress=progress)
+                                                   show_inputs, progress=progress, points=points)
 
 
 @functools.lru_cache(maxsize=4)
@@ -334,7 +336,7 @@ class Handlers:
         _require(driving, "Upload a driving image.")
         choice = FaceChoice.parse(face)
         placed = source_points(points)
-        engine = _engine(engine, progress, PHOTO)
+        engine = _engine(engine, progress, PHOTO.placing(placed))
         return self._save(self._timed_photo(engine, lambda: self._run(
             "image", engine, source, driving,
             motion_options(region, absolute, strength, adapt_scale), bool(show_inputs), choice,
@@ -347,17 +349,18 @@ class Handlers:
                        points: PointsDraft | None = None,
                        progress: gr.Progress = gr.Progress()) -> str:
         """A photo, or a source video (which then takes precedence), driven by a video;
-        ``face``: which of the photo's faces to drive; ``points``: its face placed by hand."""
+        ``face``: which of the photo's faces to drive; ``points``: the faces placed by hand
+        on the photo, or the source video's face on its first frame (the tool places on it)."""
         _require(source or source_video, "Upload an identity image or a source video.")
         _require(driving, "Upload a driving video.")
         choice = FaceChoice.parse(face)
         placed = source_points(points)
         # A bad or too-long video fails before any download.
         frames = _video_frames(source_video) if source_video else _video_frames(driving)  # type: ignore[arg-type]  # _require: not None
-        engine = _engine(engine, progress)
+        engine = _engine(engine, progress, VIDEO.placing(placed))
         out = self.storage.new_result(".mp4")
         kind, first = ("reenact", source_video) if source_video else ("video", source)
-        face_args = () if source_video else (choice, placed)  # a source video: its largest face
+        face_args = (placed,) if source_video else (choice, placed)  # a video: its one face
         self._timed_video(engine, frames, lambda: self._run(
             kind, engine, first, driving, out,
             motion_options(region, absolute, strength, adapt_scale), bool(show_inputs),
@@ -373,7 +376,7 @@ class Handlers:
         edit = _edit_settings(emotion, intensity, keep_source, values)
         choice = FaceChoice.parse(face)
         placed = source_points(points)
-        engine = _engine(engine, progress, PHOTO)
+        engine = _engine(engine, progress, PHOTO.placing(placed))
         return self._save(self._timed_photo(
             engine, lambda: self._run("edit", engine, source, edit, choice, placed)), ".png")
 
@@ -383,14 +386,15 @@ class Handlers:
         """The editor's sliders, off the queue for speed: a preview of the photo at most
         ``live_max_side`` large, at most ``APP_CONCURRENCY.live`` at once. A change that arrives
         while those are busy is dropped; the sliders' last change always renders."""
-        if not source or (points is not None and points.points and not points.complete) \
+        if not source or (isinstance(points, PointsDraft) and points.incomplete) \
                 or not self._live.acquire(blocking=False):
             return gr.skip()  # no photo, points being placed, or busy
         try:
             edit = _edit_settings(emotion, intensity, keep_source, values)
-            engine = _engine(engine, None, INTERACTIVE)
-            out = self._run("edit", engine, source, edit, FaceChoice.parse(face),
-                            source_points(points), APP_CONCURRENCY.live_max_side)
+            placed = source_points(points)
+            engine = _engine(engine, None, INTERACTIVE.placing(placed))
+            out = self._run("edit", engine, source, edit, FaceChoice.parse(face), placed,
+                            APP_CONCURRENCY.live_max_side)
             return self._save(out, ".jpg")
         finally:
             self._live.release()

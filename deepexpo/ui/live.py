@@ -19,6 +19,7 @@ import gradio as gr
 from .. import get_pipeline
 from ..application import motion_options
 from ..engines import resolve_engine
+from ..engines.registry import VIDEO
 from ..errors import DeepExPoError, InputError, NoSourceFaceError
 from ..face.points import FacePoints, points_json
 from ..io.images import decode_image, read_image
@@ -58,7 +59,8 @@ class _Visitor:
             if key != self.photo:
                 self._close()
                 try:
-                    pipeline = get_pipeline(resolve_engine("auto"), APP_LIMITS)
+                    pipeline = get_pipeline(resolve_engine("auto", VIDEO.placing(points)),
+                                            APP_LIMITS)
                     self.reenactor = LiveReenactor(pipeline, read_image(photo, APP_LIMITS),
                                                    self.config.driving, points)
                 except DeepExPoError as exc:

@@ -1,6 +1,7 @@
 """Face points as the app's points tool edits them: placed one click at a time, moved, undone,
-and drawn (the guide's diagram, the photo with the fitted mesh). The points themselves, their
-checks and the fit are the library's (:mod:`deepexpo.face.points`); this is the editing."""
+for one face or several, and drawn (the guide's diagram, the photo with the fitted meshes). The
+points themselves, their checks and the fit are the library's (:mod:`deepexpo.face.points`);
+this is the editing."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ UNDO_STEPS = 100
 
 XY = tuple[float, float]
 _PLACED = (60, 220, 90)
+_OTHER_FACE = (80, 150, 255)
 _TARGET = (255, 50, 50)
 _MESH = (255, 255, 255, 90)
 _OPTIONAL_NOTE = "optional: Transfer needs only the first 18 points"
@@ -35,22 +37,56 @@ _OPTIONAL_NOTE = "optional: Transfer needs only the first 18 points"
 
 @dataclass(frozen=True)
 class PointsDraft:
-    """One face's points as placed so far (pixels in the photo), the point the next click sets
-    (``chosen``: picked up to move, or chosen from the list; else the next one unplaced), and
-    the earlier states for Undo."""
+    """The points of the face being placed, as placed so far (pixels in the photo), the point
+    the next click sets (``chosen``: picked up to move, or chosen from the list; else the next
+    one unplaced), and its earlier states for Undo; ``others``: the photo's other faces' points,
+    in order, among which this one is number ``face`` (from 0)."""
 
     points: dict[str, XY] = field(default_factory=dict)
     chosen: str | None = None
     history: tuple[dict[str, XY], ...] = ()
+    others: tuple[dict[str, XY], ...] = ()
+    face: int = 0
 
     def __hash__(self) -> int:
         # Gradio hashes a state to tell whether it changed (the editor follows the points).
-        return hash((tuple(self.points.items()), self.chosen, len(self.history)))
+        return hash((tuple(self.points.items()), self.chosen, len(self.history),
+                     tuple(tuple(points.items()) for points in self.others), self.face))
 
     @classmethod
-    def of(cls, face: FacePoints) -> PointsDraft:
-        """A draft holding ``face``'s points (detected or loaded), to correct."""
-        return cls(_rounded(face.to_json_object()))
+    def of(cls, *faces: FacePoints) -> PointsDraft:
+        """A draft holding ``faces``' points (detected or loaded), to correct, the first one
+        being placed."""
+        return cls.editing(tuple(_rounded(face.to_json_object()) for face in faces) or ({},), 0)
+
+    @classmethod
+    def editing(cls, faces: tuple[dict[str, XY], ...], face: int) -> PointsDraft:
+        """``faces``' points, number ``face`` being placed."""
+        return cls(faces[face], others=faces[:face] + faces[face + 1:], face=face)
+
+    @property
+    def faces(self) -> tuple[dict[str, XY], ...]:
+        """Every face's points, in order (the one being placed among them)."""
+        return self.others[:self.face] + (self.points,) + self.others[self.face:]
+
+    def choose_face(self, face: int | None) -> PointsDraft:
+        """Place face number ``face`` (from 0) next."""
+        if face is None or not 0 <= face < len(self.faces) or face == self.face:
+            return self
+        return PointsDraft.editing(self.faces, face)
+
+    def add_face(self) -> PointsDraft:
+        """Another face to place, after the others; this one's points must be complete."""
+        if not self.complete:
+            raise PointsError(f"place the {len(REQUIRED)} points of face {self.face + 1} before "
+                              f"adding another")
+        return PointsDraft.editing(self.faces + ({},), len(self.faces))
+
+    def remove_face(self) -> PointsDraft:
+        """Without the face being placed (the one before it is placed next)."""
+        if not self.others:
+            return PointsDraft()
+        return PointsDraft.editing(self.others, max(self.face - 1, 0))
 
     @property
     def target(self) -> str | None:
@@ -61,19 +97,32 @@ class PointsDraft:
 
     @property
     def complete(self) -> bool:
+        """Whether the face being placed has all its points."""
         return all(name in self.points for name in REQUIRED)
 
-    def face_points(self) -> FacePoints | None:
-        """The points as the library takes them: None while none are placed; a one-line
-        :class:`PointsError` while some of the required ones are missing."""
-        if not self.points:
-            return None
-        if not self.complete:
-            missing = [name for name in REQUIRED if name not in self.points]
-            raise PointsError(f"face points: {len(missing)} of the {len(REQUIRED)} points are "
-                              f"not placed yet (next: {missing[0]}); place them, or Clear "
-                              f"them to let the detector find the face")
-        return FacePoints(dict(self.points))
+    @property
+    def incomplete(self) -> bool:
+        """Whether some face has points, but not all of them (it is being placed)."""
+        return any(points and not all(name in points for name in REQUIRED)
+                   for points in self.faces)
+
+    def face_points(self) -> tuple[FacePoints, ...]:
+        """Every face's points as the library takes them (none placed: none); a one-line
+        :class:`PointsError` while some face misses some of the required ones."""
+        several = len(self.faces) > 1
+        placed = []
+        for i, points in enumerate(self.faces):
+            missing = [name for name in REQUIRED if name not in points]
+            if missing and (points or several):
+                which = f"face {i + 1}: " if several else ""
+                drop = "Remove face to drop it" if several else \
+                    "Clear them to let the detector find the face"
+                raise PointsError(f"face points: {which}{len(missing)} of the {len(REQUIRED)} "
+                                  f"points are not placed yet (next: {missing[0]}); place "
+                                  f"them, or {drop}")
+            if points:
+                placed.append(FacePoints(dict(points)))
+        return tuple(placed)
 
     def click(self, xy: XY, image_size: tuple[int, int]) -> PointsDraft:
         """A click at ``xy`` (photo pixels, ``image_size`` (height, width)): it moves the point
@@ -96,7 +145,7 @@ class PointsDraft:
     def undo(self) -> PointsDraft:
         if not self.history:
             return replace(self, chosen=None)
-        return PointsDraft(self.history[-1], None, self.history[:-1])
+        return replace(self, points=self.history[-1], chosen=None, history=self.history[:-1])
 
     def _near(self, xy: XY, radius: float) -> str | None:
         if not self.points:
@@ -109,14 +158,15 @@ class PointsDraft:
         """What to do next, in a line or two of Markdown."""
         placed = sum(name in self.points for name in REQUIRED)
         count = f"{placed} of {len(REQUIRED)} points placed"
+        which = f"Face {self.face + 1} of {len(self.faces)}: " if self.others else ""
         name = self.target
         if name is None:
-            return (f"**All points placed.** Click near a point to pick it up, then click where "
-                    f"it goes. ({count})")
+            return (f"{which}**All points placed.** Click near a point to pick it up, then "
+                    f"click where it goes. ({count})")
         verb = "Moving" if name in self.points else "Next"
         note = f" ({_OPTIONAL_NOTE})" if name in OPTIONAL else ""
         help_text = POINT_HELP[name].removeprefix("optional: ")
-        return f"**{verb}: `{name}`**: {help_text}{note}. Click it on the photo. ({count})"
+        return f"{which}**{verb}: `{name}`**: {help_text}{note}. Click it on the photo. ({count})"
 
     def diagram(self) -> np.ndarray:
         """A small drawing of a face with every point where it goes: the placed ones green,
@@ -124,21 +174,25 @@ class PointsDraft:
         return _diagram(tuple(name in self.points for name in POINT_NAMES), self.target)
 
     def preview(self, photo: PreviewPhoto) -> tuple[np.ndarray, str | None]:
-        """The photo with the mesh fitted to the points once they are complete, and the points
-        (the one to move ringed); and the fit's problem, if any."""
+        """The photo with the mesh fitted to each face's points once they are complete, and
+        the points (the face being placed green, the one to move ringed; the others blue); and
+        the problem with the face being placed, if any."""
         scale = photo.scale
         shown = Image.fromarray(photo.shown).convert("RGBA")
         problem = None
-        if self.complete:
-            try:
-                face = FacePoints(dict(self.points))
-                mesh = face.fit(photo.size)
-            except PointsError as exc:
-                problem = str(exc)
-            else:
-                shown = _with_mesh(shown, mesh, scale)
+        for i, points in enumerate(self.faces):
+            if all(name in points for name in REQUIRED):
+                try:
+                    mesh = FacePoints(dict(points)).fit(photo.size)
+                except PointsError as exc:
+                    problem = str(exc) if i == self.face else problem
+                else:
+                    shown = _with_mesh(shown, mesh, scale)
         draw = ImageDraw.Draw(shown)
         radius = max(3, round(PREVIEW_SIDE / 160))
+        for points in self.others:
+            for x, y in points.values():
+                _dot(draw, (x * scale, y * scale), radius, _OTHER_FACE)
         for name, (x, y) in self.points.items():
             _dot(draw, (x * scale, y * scale), radius, _TARGET if name == self.chosen else _PLACED,
                  ring=name == self.chosen)

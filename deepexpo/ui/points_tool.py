@@ -1,9 +1,11 @@
-"""The points tool: a face no detector finds (an animal, a cartoon, a statue) placed by hand,
+"""The points tool: faces no detector finds (an animal, a cartoon, a statue) placed by hand,
 next to a tab's source photo. A guide says which point is next and shows where it goes; each
 click on the photo places it; a click near a placed point picks it up and the next click moves
-it; the fitted mesh is drawn once the points are complete. "Detect" starts from the detector's
-face, "Save points" writes the JSON, an upload restores it. The tab's run takes the points
-(:func:`~.handlers.source_points`) instead of detecting the face."""
+it; the fitted mesh is drawn once the points are complete. "Add a face" places another face
+(the list says which is being placed), "Remove face" drops it. "Detect" starts from the
+detector's faces, "Save points" writes the JSON (a list for several faces), an upload restores
+it. The tab's run takes the points (:func:`~.handlers.source_points`) instead of detecting the
+faces, and drives each of them."""
 
 from __future__ import annotations
 
@@ -13,8 +15,10 @@ from typing import Any
 import gradio as gr
 
 from .. import get_pipeline
+from ..errors import InputError
 from ..face.points import POINT_NAMES, FacePoints, load_points, save_points
-from ..io.images import read_image
+from ..io.images import read_image, write_image
+from ..io.video import iter_frames, probe_video
 from .config import APP_CONCURRENCY, APP_LIMITS
 from .handlers import POINTS_TOOL, handler, source_points
 from .points_draft import PointsDraft, PreviewPhoto
@@ -33,7 +37,8 @@ def _photo(path: str) -> PreviewPhoto:
 
 class PointsTool:
     """The tool's handlers. Each takes the photo and the draft and returns what is shown:
-    the draft, the preview, the guide, its diagram and the point chosen in the list."""
+    the draft, the preview, the guide, its diagram, the point chosen in the list and the face
+    being placed (its list of the faces)."""
 
     def __init__(self, storage: AppStorage) -> None:
         self.storage = storage
@@ -44,7 +49,9 @@ class PointsTool:
         guide = draft.guide() if photo else "Upload a photo first."
         if problem:
             guide += f"\n\n⚠ {problem}"
-        return draft, preview, guide, draft.diagram(), draft.target
+        faces = gr.update(choices=[(f"Face {i + 1}", i) for i in range(len(draft.faces))],
+                          value=draft.face)
+        return draft, preview, guide, draft.diagram(), draft.target, faces
 
     @handler
     def start(self, photo: str | None) -> tuple[Any, ...]:
@@ -72,16 +79,43 @@ class PointsTool:
         return self._shown(photo, draft.undo())
 
     @handler
+    def choose_face(self, photo: str | None, draft: PointsDraft,
+                    face: int | None) -> tuple[Any, ...]:
+        return self._shown(photo, draft.choose_face(face))
+
+    @handler
+    def add_face(self, photo: str | None, draft: PointsDraft) -> tuple[Any, ...]:
+        return self._shown(photo, draft.add_face())
+
+    @handler
+    def remove_face(self, photo: str | None, draft: PointsDraft) -> tuple[Any, ...]:
+        return self._shown(photo, draft.remove_face())
+
+    @handler
     def detect(self, photo: str | None, draft: PointsDraft) -> tuple[Any, ...]:
-        """The detector's largest face as points, to correct by hand."""
+        """The detector's faces as points, left to right, to correct by hand."""
         if not photo:
             raise gr.Error("Upload a photo first.", print_exception=False)
         faces = get_pipeline("warp", APP_LIMITS).find_faces(read_image(photo, APP_LIMITS))
         if not faces:
             raise gr.Error("No face found by the detector: place the points by hand, one click "
                            "each.", print_exception=False)
-        largest = max(faces, key=lambda face: face.side)
-        return self._shown(photo, PointsDraft.of(FacePoints.from_landmarks(largest)))
+        return self._shown(photo, PointsDraft.of(*map(FacePoints.from_landmarks, faces)))
+
+    @handler
+    def placed_on(self, photo: str | None, video: str | None) -> str | None:
+        """What a tab with a photo and a source video places faces on: the video's first frame
+        (the video, where there is one, is what the tab drives), else the photo."""
+        if not video:
+            return photo
+        frames = iter_frames(probe_video(video, APP_LIMITS), APP_LIMITS)
+        try:
+            first = next(frames, None)
+        finally:
+            frames.close()
+        if first is None:
+            raise InputError("the source video has no frames")
+        return str(write_image(self.storage.new_result(".png"), first))
 
     @handler
     def save(self, draft: PointsDraft) -> Any:
@@ -99,23 +133,26 @@ class PointsTool:
         if not file:
             return self._shown(photo, draft)
         faces = load_points(file)
-        if len(faces) > 1:
-            gr.Warning(f"The file has {len(faces)} faces; the tool places one: the first.")
         if photo:
-            faces[0].check(_photo(photo).size, "points file")
-        return self._shown(photo, PointsDraft.of(faces[0]))
+            for i, face in enumerate(faces):
+                face.check(_photo(photo).size,
+                           f"points file, face {i + 1}" if len(faces) > 1 else "points file")
+        return self._shown(photo, PointsDraft.of(*faces))
 
 
-def points_tool(photo: gr.Image, storage: AppStorage, prefix: str) -> gr.State:
-    """The tool for ``photo``, in an accordion (ids ``{prefix}-points-...``); returns the state
-    holding its points, an input for the tab's run (:func:`~.handlers.source_points`)."""
+def points_tool(photo: gr.Image, storage: AppStorage, prefix: str,
+                what: str = "photo") -> gr.State:
+    """The tool for ``photo`` (``what`` the guide calls it), in an accordion (ids
+    ``{prefix}-points-...``); returns the state holding its points, an input for the tab's run
+    (:func:`~.handlers.source_points`)."""
     tool = PointsTool(storage)
     with gr.Accordion(f"{POINTS_TOOL}: place a face the detector misses (an animal, a cartoon, "
                       f"a statue)", open=False, elem_id=f"{prefix}-points"):
-        gr.Markdown("Click each point on the photo as the guide asks; click near a placed point "
-                    "to pick it up, then click where it goes. The fitted mesh shows once the "
-                    "18 points are placed, and the run uses them instead of the detector. "
-                    "**Detect** starts from the detector's face, to correct it.")
+        gr.Markdown(f"Click each point on the {what} as the guide asks; click near a placed "
+                    "point to pick it up, then click where it goes. The fitted mesh shows once "
+                    "the 18 points are placed, and the run uses them instead of the detector. "
+                    "**Add a face** places another (each is driven). **Detect** starts from "
+                    "the detector's faces, to correct them.")
         draft = gr.State(PointsDraft())
         with gr.Row():
             preview = gr.Image(type="numpy", format="jpeg", interactive=False, scale=3,
@@ -128,6 +165,12 @@ def points_tool(photo: gr.Image, storage: AppStorage, prefix: str) -> gr.State:
                                    label="Point the next click sets",
                                    elem_id=f"{prefix}-points-name")
                 with gr.Row():
+                    face = gr.Dropdown([("Face 1", 0)], value=0, label="Face being placed",
+                                       elem_id=f"{prefix}-points-face", scale=2)
+                    add = gr.Button("Add a face", size="sm", elem_id=f"{prefix}-points-add")
+                    remove = gr.Button("Remove face", size="sm",
+                                       elem_id=f"{prefix}-points-remove")
+                with gr.Row():
                     undo = gr.Button("Undo", size="sm", elem_id=f"{prefix}-points-undo")
                     clear = gr.Button("Clear", size="sm", elem_id=f"{prefix}-points-clear")
                     detect = gr.Button("Detect", size="sm", elem_id=f"{prefix}-points-detect")
@@ -137,13 +180,27 @@ def points_tool(photo: gr.Image, storage: AppStorage, prefix: str) -> gr.State:
                                            elem_id=f"{prefix}-points-load")
                 saved = gr.File(label="Points file (JSON)", interactive=False, visible=False,
                                 elem_id=f"{prefix}-points-file")
-    shown = [draft, preview, guide, diagram, name]
+    shown = [draft, preview, guide, diagram, name, face]
     photo.change(tool.start, photo, shown, **_EVENT)
     clear.click(tool.start, photo, shown, **_EVENT)
     preview.select(tool.click, [photo, draft], shown, **_EVENT)
     name.input(tool.choose, [photo, draft, name], shown, **_EVENT)
     undo.click(tool.undo, [photo, draft], shown, **_EVENT)
+    face.input(tool.choose_face, [photo, draft, face], shown, **_EVENT)
+    add.click(tool.add_face, [photo, draft], shown, **_EVENT)
+    remove.click(tool.remove_face, [photo, draft], shown, **_EVENT)
     detect.click(tool.detect, [photo, draft], shown, **_EVENT)
     save.click(tool.save, draft, saved, **_EVENT)
     load.upload(tool.restore, [photo, draft, load], shown, **_EVENT)
     return draft
+
+
+def video_points_tool(photo: gr.Image, video: gr.Video, storage: AppStorage,
+                      prefix: str) -> gr.State:
+    """The points tool of a tab that drives a photo or a source video: it places faces on the
+    video's first frame where there is a video (followed from there by the run), else on the
+    photo (:func:`points_tool`)."""
+    placed_on = gr.Image(type="filepath", visible=False, elem_id=f"{prefix}-points-photo")
+    for upload in (photo, video):
+        upload.change(PointsTool(storage).placed_on, [photo, video], placed_on, **_EVENT)
+    return points_tool(placed_on, storage, prefix, "photo (or the source video's first frame)")

@@ -6,7 +6,7 @@ import gradio as gr
 
 from ..components import image_upload
 from ..config import WORK_EVENT
-from ..points_tool import points_tool
+from ..points_tool import video_points_tool
 from .common import TabContext, TabParts, face_picker, motion_controls, work_examples
 
 TITLE = "Video reenactment"
@@ -20,10 +20,10 @@ def build(context: TabContext) -> TabParts:
     with gr.Row():
         source = image_upload("Identity image")
         source_video = gr.Video(label="…or a source video", elem_id="video-source-video")
-        driving = gr.Video(label="Driving video")
+        driving = gr.Video(label="Driving video", elem_id="video-driving")
         out = gr.Video(label="Result", elem_id="video-result")
     face, _ = face_picker(source, handlers)
-    points = points_tool(source, handlers.storage, "video")
+    points = video_points_tool(source, source_video, handlers.storage, "video")
     controls = motion_controls()
     inputs = [source, driving, *controls, source_video]
     run = gr.Button("Reenact", variant="primary").click(
