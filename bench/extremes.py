@@ -350,10 +350,10 @@ def main() -> None:
           + ", ".join(f"{k} {v:.2f}" for k, v in drv_seam.items()))
     keys = ["open", "drv", "lip", "seam", "spread", "teeth", "eye", "iris", "hf", "cheek", "lid",
             "yaw", "yaw_mp", "yaw_asked", "pitch", "pitch_mp", "pitch_asked"]
-    print(f"{'panel':<24}" + "".join(f"{k:>10}" for k in keys))
+    print(f"{'panel':<24}" + "".join(f"{k:>12}" for k in keys))
     for name, panels in rows:
         for panel in panels[1:]:
-            cells = "".join(f"{panel.figures[k]:10.2f}" if k in panel.figures else f"{'-':>10}"
+            cells = "".join(f"{panel.figures[k]:12.2f}" if k in panel.figures else f"{'-':>12}"
                             for k in keys)
             print(f"{(name + ' ' + panel.label)[:23]:<24}" + cells)
     print("targets: lip 0.7-1.5; open follows drv up to 0.6; seam <= the driver's; spread < 3 "
