@@ -31,11 +31,12 @@ frontal detector does not find, such as the turned painting s10):
   eyes, output less source. Target <= 0.
 - ``cheek`` / ``lid``: on ``happy``, how far the cheeks (MediaPipe 50/280 on the output) and the
   lower lids (dlib 40, 41, 46, 47) rise, in hundredths of the inter-ocular distance.
-- ``yaw`` / ``pitch``: the head's turn in the output against the source's (dlib's six-point
-  fit), and what was asked; ``yaw_mp`` the same turn read from MediaPipe's landmarks on the
-  output (its rigid fit to the canonical face). A last row turns the turned speaker of s18 back
-  through frontal (``--region pose`` driven by d3, relative and absolute, and a 30-degree
-  edit); the driver's yaw as we read it is printed against dlib's on d3 and d19.
+- ``yaw`` / ``pitch``: the head's turn in the output against the source's (dlib's head fit on
+  the points that move least with expression: nose, eye corners, temples; a lopsided mouth is
+  no turn), and what was asked; ``yaw_mp`` / ``pitch_mp`` the same turn read from MediaPipe's
+  landmarks on the output (its rigid fit to the canonical face). A last row turns the turned
+  speaker of s18 back through frontal (``--region pose`` driven by d3, relative and absolute,
+  and a 30-degree edit); the driver's yaw as we read it is printed against dlib's on d3 and d19.
 
 Run time: about a minute on two cores.
 """
@@ -206,12 +207,13 @@ class Measure:
         except Exception:  # noqa: BLE001 - no face read: no figure
             return None
 
-    def mediapipe_yaw(self, image: np.ndarray) -> float | None:
-        """The head's yaw as MediaPipe's landmarks on ``image`` show it (degrees)."""
+    def mediapipe_pose(self, image: np.ndarray) -> np.ndarray | None:
+        """The head's (yaw, pitch) as MediaPipe's landmarks on ``image`` show it (degrees)."""
         try:
-            return float(extract_motion(self.mediapipe.detect(image)).pose.euler[1])
+            pitch, yaw, _ = extract_motion(self.mediapipe.detect(image)).pose.euler
         except Exception:  # noqa: BLE001 - no face read: no figure
             return None
+        return np.array([yaw, pitch])
 
     def figures(self, case: str, source: np.ndarray, out: np.ndarray,
                 driver: ScoredFace | None, gray: bool, asked: tuple[float, float] | None
@@ -249,9 +251,9 @@ class Measure:
             turn = got.pose - src.pose
             fig["yaw"], fig["pitch"] = float(turn[0]), float(turn[1])
             fig["yaw_asked"], fig["pitch_asked"] = asked
-            before, after = self.mediapipe_yaw(source), self.mediapipe_yaw(out)
+            before, after = self.mediapipe_pose(source), self.mediapipe_pose(out)
             if before is not None and after is not None:
-                fig["yaw_mp"] = after - before
+                fig["yaw_mp"], fig["pitch_mp"] = (float(v) for v in after - before)
         return fig
 
 
@@ -367,17 +369,18 @@ def main() -> None:
 
     print(f"contact sheet: {args.sheet} ({time.perf_counter() - t0:.0f} s); "
           f"{measure.fallbacks} faces dlib did not find read with MediaPipe")
-    print("driver yaw, ours against dlib's six-point fit (which reads a lopsided mouth as a "
-          "turn): " + "; ".join(driver_yaw(landmarker, measure, n) for n in ("d3", "d19")))
+    print("driver yaw, ours against dlib's head fit: "
+          + "; ".join(driver_yaw(landmarker, measure, n) for n in ("d3", "d19")))
     print(shut_eyes_read(measure))
     print("driver's own inner-lip edge over its outer-lip edge (seam reference): "
           + ", ".join(f"{k} {v:.2f}" for k, v in drv_seam.items()))
     keys = ["open", "drv", "lip", "seam", "spread", "teeth", "eye", "eye_mp", "iris", "hf",
-            "frag", "cheek", "lid", "yaw", "yaw_mp", "yaw_asked", "pitch", "pitch_asked"]
-    print(f"{'panel':<24}" + "".join(f"{k:>10}" for k in keys))
+            "frag", "cheek", "lid", "yaw", "yaw_mp", "yaw_asked", "pitch", "pitch_mp",
+            "pitch_asked"]
+    print(f"{'panel':<24}" + "".join(f"{k:>12}" for k in keys))
     for name, panels in rows:
         for panel in panels[1:]:
-            cells = "".join(f"{panel.figures[k]:10.2f}" if k in panel.figures else f"{'-':>10}"
+            cells = "".join(f"{panel.figures[k]:12.2f}" if k in panel.figures else f"{'-':>12}"
                             for k in keys)
             print(f"{(name + ' ' + panel.label)[:23]:<24}" + cells)
     print("targets: lip 0.7-1.5; open follows drv up to 0.6; seam <= the driver's; spread < 3 "
@@ -424,8 +427,8 @@ def shut_eyes_read(measure: Measure) -> str:
 
 
 def driver_yaw(landmarker: MediaPipeLandmarker, measure: Measure, name: str) -> str:
-    """How the driver's yaw as the motion extraction reads it follows dlib's six-point fit
-    on the clip ``name``: r, slope, and the two ranges (degrees)."""
+    """How the driver's yaw as the motion extraction reads it follows dlib's head fit on the
+    clip ``name``: r, slope, and the two ranges (degrees)."""
     ours, theirs = [], []
     for i, frame in enumerate(iter_frames(probe_video(SAMPLES / "driving" / f"{name}.mp4"))):
         face = measure.dlib.face(frame) if i % 10 == 0 else None

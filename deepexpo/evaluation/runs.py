@@ -268,15 +268,13 @@ class ItemOutcome:
     error: str | None = None
 
 
-def _score_item(index: int, score: Callable[..., Scored], engine: EngineChoice,
-                inputs: tuple[object, ...], cache: Path,
-                progress: Progress | None = None) -> ItemOutcome:
+def _score_item(index: int, score: Callable[..., Scored],
+                engine: EngineChoice | TransferPipeline, inputs: tuple[object, ...],
+                cache: Path, progress: Progress | None = None) -> ItemOutcome:
     """In a worker (or here): one item scored and cached, or the reason it cannot be read (a
     damaged video, a file that is no image, no face) as text. The engine and dlib load once
     per process and serve every task it runs; a failure to load them ends the run."""
-    from .. import get_pipeline
-
-    pipeline = get_pipeline(engine) if isinstance(engine, str) else TransferPipeline(engine)
+    pipeline = _pipeline(engine)
     scorer = shared_scorer()
     try:
         with contextlib.ExitStack() as stack:  # URLs read from local copies
@@ -288,6 +286,15 @@ def _score_item(index: int, score: Callable[..., Scored], engine: EngineChoice,
     scored.engine = pipeline.engine.name
     scored.save(cache)
     return ItemOutcome(index, scored)
+
+
+def _pipeline(engine: EngineChoice | TransferPipeline) -> TransferPipeline:
+    """The pipeline that renders with ``engine`` (a named engine's is loaded once a process)."""
+    from .. import get_pipeline
+
+    if isinstance(engine, TransferPipeline):
+        return engine
+    return get_pipeline(engine) if isinstance(engine, str) else TransferPipeline(engine)
 
 
 def _cache_path(report: Path, score: Callable[..., Scored], engine: EngineChoice, item: dict,
@@ -326,8 +333,11 @@ def _score_all(score: Callable[..., Scored], what: str,
         else:
             tasks.append((index, score, engine, inputs, cache))
     errors: dict[int, str] = {}
-    if executor is None:
-        outcomes: Iterable[ItemOutcome] = (_score_item(*task, progress) for task in tasks)
+    if executor is None:  # one pipeline for every item (not built when all are cached)
+        here = _pipeline(engine) if tasks else None
+        outcomes: Iterable[ItemOutcome] = (
+            _score_item(index, score, here, inputs, cache, progress)
+            for index, _, _, inputs, cache in tasks)
     else:
         outcomes = executor.map_unordered(_score_item, tasks)
         if progress is not None:

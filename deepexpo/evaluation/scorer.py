@@ -14,11 +14,26 @@ import numpy as np
 from ..errors import DeepExPoError
 
 INSTALL_HINT = "pip install -r requirements-eval.txt"
-#: A generic head for the 68-point indices below, to read the head pose: millimetres in the
-#: camera's axes (x right, y down, z away from the camera), so a frontal face has no rotation.
-_HEAD_3D = np.array([[0.0, 0.0, 0.0], [0.0, 330.0, 65.0], [-225.0, -170.0, 135.0],
-                     [225.0, -170.0, 135.0], [-150.0, 150.0, 125.0], [150.0, 150.0, 125.0]])
-_HEAD_POINTS = [30, 8, 36, 45, 48, 54]  # nose tip, chin, eye outer corners, mouth corners
+#: Where the head pose is read from: the 68-point indices that move least with expression
+#: (nose bridge and tip, nostrils, eye corners; for the yaw also the outline at the temples),
+#: and a generic head at them: MediaPipe's canonical face in outer-eye-corner distances x 100,
+#: in the camera's axes (x right, y down, z away from the camera, so a frontal face has no
+#: rotation), its depth halved (dlib's 2D points move across a turning face as a flatter head's
+#: do: at full depth the fit read d3's 38-degree turn as 16). The mouth corners and the chin are
+#: no rigid points: a six-point fit on them read a screaming driver's lopsided mouth (d19) as a
+#: 20-degree turn (9 now; MediaPipe's landmarks: 5).
+_HEAD_3D = {
+    0: (-77.6, -31.0, 31.4), 1: (-77.0, -16.3, 34.7), 15: (77.0, -16.3, 34.7),
+    16: (77.6, -31.0, 31.4), 27: (0.0, -37.0, -8.8), 28: (0.0, -20.4, -13.4),
+    29: (0.0, -4.5, -19.0), 30: (0.0, 5.4, -20.0), 31: (-16.7, 12.0, -7.6),
+    32: (-10.0, 15.9, -8.4), 33: (0.0, 17.1, -9.4), 34: (10.0, 15.9, -8.4),
+    35: (16.7, 12.0, -7.6), 36: (-50.0, -34.4, 3.8), 39: (-19.1, -32.2, 1.0),
+    42: (19.1, -32.2, 1.0), 45: (50.0, -34.4, 3.8)}
+#: The yaw and roll are read with the outline at the temples (it widens the fit's base: without
+#: it dlib's nose points, dragged by a lopsided mouth, turn the head); the pitch without (where
+#: the outline lies on a nodding head is no rigid point).
+_TURN_POINTS = tuple(_HEAD_3D)
+_NOD_POINTS = tuple(i for i in _HEAD_3D if i > 16)
 #: Points that move little with expression: what pose is read from before comparing shapes.
 _RIGID = np.r_[27:36, 36, 39, 42, 45]
 
@@ -60,23 +75,31 @@ class ScoredFace:
 
     @cached_property
     def pose(self) -> np.ndarray:
-        """(yaw, pitch, roll) in degrees, from a generic head fitted to six landmarks."""
+        """(yaw, pitch, roll) in degrees, from a generic head fitted to the landmarks that move
+        least with expression (:data:`_HEAD_3D`)."""
+        yaw, _, roll = self._fit(_TURN_POINTS)
+        return np.array([yaw, self._fit(_NOD_POINTS)[1], roll])
+
+    def _fit(self, indices: tuple[int, ...]) -> tuple[float, float, float]:
+        """(yaw, pitch, roll) of the generic head fitted to ``indices`` (a perspective fit)."""
         h, w = self.image_size
         camera = np.array([[w, 0, w / 2], [0, w, h / 2], [0, 0, 1]], float)
+        model = np.array([_HEAD_3D[i] for i in indices])
+        image_points = self.points[list(indices)].astype(float)
         # Started from a frontal head at the distance its eye width implies: unguided, the
-        # six-point fit flips to a mirror solution (pitch +20 instead of -7) on some frames.
-        image_points = self.points[_HEAD_POINTS].astype(float)
-        depth = w * np.ptp(_HEAD_3D[2:4, 0]) / (np.linalg.norm(image_points[3] - image_points[2])
-                                                + 1e-9)
-        tvec = np.array([(image_points[0, 0] - w / 2) * depth / w,
-                         (image_points[0, 1] - h / 2) * depth / w, depth])
-        _, rvec, _ = cv2.solvePnP(_HEAD_3D, image_points, camera, None, np.zeros(3), tvec,
+        # fit can flip to a mirror solution (pitch +20 instead of -7) on some frames.
+        depth = w * (_HEAD_3D[45][0] - _HEAD_3D[36][0]) \
+            / (np.linalg.norm(self.points[45] - self.points[36]) + 1e-9)
+        centre = image_points.mean(axis=0)
+        tvec = np.array([(centre[0] - w / 2) * depth / w, (centre[1] - h / 2) * depth / w,
+                         depth]) - model.mean(axis=0)
+        _, rvec, _ = cv2.solvePnP(model, image_points, camera, None, np.zeros(3), tvec,
                                   useExtrinsicGuess=True, flags=cv2.SOLVEPNP_ITERATIVE)
         rot = cv2.Rodrigues(rvec)[0]
         pitch = np.degrees(np.arctan2(rot[2, 1], rot[2, 2]))
         yaw = np.degrees(np.arcsin(-np.clip(rot[2, 0], -1, 1)))
         roll = np.degrees(np.arctan2(rot[1, 0], rot[0, 0]))
-        return np.array([yaw, pitch, roll])
+        return float(yaw), float(pitch), float(roll)
 
     @property
     def mouth_opening(self) -> float:
