@@ -19,6 +19,7 @@ from ..face.canonical import canonical_face
 from ..face.measure import mouth_opening
 from ..face.topology import TOPOLOGY
 from ..geometry.boxes import PixelBox
+from .lips import draw_lips, opening_outline, polygon_mask
 from .mesh_warp import backward_map
 
 #: Where an open mouth's teeth part, as a fraction of the way from upper to lower inner lip.
@@ -35,6 +36,8 @@ TEETH_KNEE = 0.8
 DRIVER_SHADE = 0.5
 #: A driver's interior is taken from inside its inner lip, this fraction of the way out.
 DRIVER_INSIDE = 0.88
+#: The lips' soft outer edge, in multiples of the opening's.
+LIP_EDGE = 2.0
 #: The cavity's brightness, as a fraction of the lips', at its edge and at its back.
 CAVITY_EDGE, CAVITY_BACK = 0.35, 0.1
 
@@ -47,10 +50,14 @@ def fill_mouth(
     threshold: float,
     closed_below: float,
     feather: float,
+    lips_from: np.ndarray | None = None,
 ) -> None:
     """Paint the interior of the target mouth into ``out`` (in place) where it opened wider
     than the source's (``source`` and ``driver``: image and landmarks; ``feather``: the soft
-    edge as a fraction of the mouth's width)."""
+    edge as a fraction of the mouth's width), and draw the lips over it as bands of the source's
+    own lips (:func:`~deepexpo.render.lips.draw_lips`), taken from ``lips_from`` (its lips'
+    landmarks, those of a closed mouth's inner lip inside the lips: its source's own by
+    default)."""
     source_opening = mouth_opening(source[1])
     if mouth_opening(target_xy) - source_opening < threshold:
         return
@@ -64,9 +71,11 @@ def fill_mouth(
     if region.size[0] < 2 or region.size[1] < 2:
         return
     offset = np.array([region.x0, region.y0])
-    opening = _polygon_mask(target_xy[inner, :2] - offset, region.size)
-    # The soft edge inside the contour: a fifth of the blur's weight at the contour itself.
-    alpha = np.clip(1.6 * cv2.GaussianBlur(opening, (0, 0), sigma) - 0.6, 0.0, 1.0)
+    opening = polygon_mask(opening_outline(target_xy) - offset, region.size)
+    # Filled right up to the lips' inner edge (and a pixel under it): the lips, drawn over
+    # it, soften it with their own edge; the warp left to show inside would rim the opening
+    # with the dark line where the source's lips met.
+    alpha = np.clip(2.0 * cv2.GaussianBlur(opening, (0, 0), 0.7), 0.0, 1.0)
 
     patch = out[region.slices].astype(np.float32)
     interior = _cavity(patch, opening, sigma)
@@ -82,14 +91,8 @@ def fill_mouth(
         interior = mask * colour + (1 - mask) * interior
     alpha = alpha[..., None]
     out[region.slices] = np.clip(alpha * interior + (1 - alpha) * patch, 0, 255).astype(np.uint8)
-
-
-def _polygon_mask(polygon: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """An anti-aliased float mask of a polygon given in the mask's pixel coordinates."""
-    mask = np.zeros(size, np.float32)
-    cv2.fillPoly(mask, [np.round(polygon * 4).astype(np.int32)], 1.0, lineType=cv2.LINE_AA,
-                 shift=2)
-    return mask
+    draw_lips(out, source[0], source[1] if lips_from is None else lips_from, target_xy,
+              LIP_EDGE * sigma)
 
 
 def _inset(mask: np.ndarray, pixels: float) -> np.ndarray:
@@ -139,7 +142,7 @@ def _own_teeth(source: tuple[np.ndarray, np.ndarray], target_xy: np.ndarray,
         # Source pixel (x, y) lands at (x, y) + shift: sample the source at region - shift.
         sx, sy = xs + offset[0] - shift[0], ys + offset[1] - shift[1]
         moved = cv2.remap(image, sx, sy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-        mouth = _inset(_polygon_mask(xy[inner, :2] - offset + shift, (h, w)), inset)
+        mouth = _inset(polygon_mask(xy[inner, :2] - offset + shift, (h, w)), inset)
         below = sy >= np.interp(sx, split[:, 0], split[:, 1])
         half = mouth * (below if lip is lower else ~below)
         layers.append((moved.astype(np.float32), half.astype(np.float32)))
@@ -259,7 +262,7 @@ def _driver_interior(
     dst = np.r_[target_xy[inner, :2], centre_t + rel_t / DRIVER_INSIDE, [centre_t]]
     warped = cv2.remap(image, backward_map(src, dst, region, 1.0), None, cv2.INTER_LINEAR,
                        borderMode=cv2.BORDER_REFLECT)
-    mask = _polygon_mask(target_xy[inner, :2] - offset, (h, w))
+    mask = polygon_mask(target_xy[inner, :2] - offset, (h, w))
     drv_region = PixelBox.around(xy[canon.lip_loops[0], :2], image.shape[:2])
     # Lit like the source's lips: the lips frame the interior in both faces.
     mean_d, std_d = _lab_stats(_lab(image[drv_region.slices]), _lips_mask(xy, drv_region))
