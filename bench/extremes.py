@@ -19,8 +19,10 @@ frontal detector does not find, such as the turned painting s10):
   ratio of the same two edges (``seam_drv``, printed with it), which a real open mouth has.
 - ``spread``: inside the opening, the mean difference between the largest and smallest colour
   channel: on a grayscale source < 3.
-- ``teeth``: the brightest interior (95th percentile of luminance) over the source's eye whites
-  (95th percentile inside dlib's eye contours). Target <= 1.05.
+- ``teeth``: the brightest interior (95th percentile of luminance) over the source's own teeth
+  where its parted lips show some (pixels inside dlib's inner-lip contour brighter and less red
+  than its lips), else its eye whites (95th percentile inside dlib's eye contours). Target
+  <= 1.05.
 - ``eye``: eye openness (dlib's eye aspect ratio) on a full blink, over the source's. Target
   < 0.35 of open; dlib reads shut eyes at about 0.5, so ``iris`` too: how much of the
   source's irises the output still shows, read on pixels (``evaluation.metrics.iris_showing``).
@@ -128,6 +130,30 @@ def _eye_whites(image: np.ndarray, face: ScoredFace) -> float:
     return float(np.percentile(values, 95)) if values.size else float("nan")
 
 
+def _shown_teeth(image: np.ndarray, face: ScoredFace) -> float:
+    """The brightness (95th percentile of luminance) of the teeth a face shows between its
+    lips: the pixels inside dlib's inner-lip contour brighter than its lips by 20 and less red
+    (R - G); NaN for fewer than 20."""
+    inner = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(inner, [np.round(face.points[_INNER]).astype(np.int32)], 1)
+    lips = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(lips, [np.round(face.points[_OUTER]).astype(np.int32)], 1)
+    lips[inner > 0] = 0
+    lip, inside = image[lips > 0].astype(np.float64), image[inner > 0].astype(np.float64)
+    if not len(lip) or not len(inside):
+        return float("nan")
+    teeth = inside[(_luminance(inside) > _luminance(lip).mean() + 20)
+                   & (inside[:, 0] - inside[:, 1] < (lip[:, 0] - lip[:, 1]).mean())]
+    return float(np.percentile(_luminance(teeth), 95)) if len(teeth) >= 20 else float("nan")
+
+
+def _teeth_reference(image: np.ndarray, face: ScoredFace) -> float:
+    """What teeth may be as bright as: the face's own teeth where it shows some, else its eye
+    whites (eye whites in shade are dimmer than teeth in the light)."""
+    own = _shown_teeth(image, face)
+    return own if np.isfinite(own) else _eye_whites(image, face)
+
+
 def _eye_energy(image: np.ndarray, face: ScoredFace) -> float:
     """Mean absolute Laplacian over boxes around both eyes and their lids."""
     gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
@@ -210,7 +236,8 @@ class Measure:
             inner = _polygon_pixels(out, got.points[_INNER]).astype(np.float64)
             if gray:
                 fig["spread"] = float((inner.max(1) - inner.min(1)).mean())
-            fig["teeth"] = float(np.percentile(_luminance(inner), 95)) / _eye_whites(source, src)
+            fig["teeth"] = float(np.percentile(_luminance(inner), 95)) \
+                / _teeth_reference(source, src)
         if case == "blink":
             fig["eye"] = got.eye_openness / src.eye_openness
             fig["iris"] = iris_showing(source, out, [src.points[e] for e in _EYES])

@@ -1,13 +1,14 @@
 """Mouth interior for a mouth that opens wider than the source photo's.
 
 The warp can only stretch what the source shows; where the target's lips part further, the gap
-is filled, only inside the target's inner-lip contour, under a soft edge that lies inside it
-(the warped lips stay on top). The fill is a mouth cavity in the lips' own hue, darkest at the
+is filled, only inside the target's inner-lip contour, and the lips are drawn over it with a
+soft edge (:mod:`deepexpo.render.lips`). The fill is a mouth cavity in the lips' own hue, darkest at the
 back, with teeth and tongue over it: an open source mouth's own (the upper teeth follow the
 upper lip, the lower the lower lip), or else the driver's, mapped onto the target's inner lip
-and matched to the source: lit like its lips, its teeth no brighter than its eye whites and of
-their colour (a grayscale photo stays grayscale, a painting keeps its palette). With neither
-(a closed source opened by the editor), the edges of upper teeth in its eye whites' colour.
+and matched to the source: lit like its lips, its teeth no brighter than its own teeth (where
+it shows some) or its eye whites, in the whites' colour (a grayscale photo stays grayscale, a
+painting keeps its palette). With neither (a closed source opened by the editor), the edges of
+upper teeth in that colour.
 """
 
 from __future__ import annotations
@@ -27,6 +28,11 @@ TEETH_SPLIT = 0.75
 #: How far inside a mouth's inner-lip landmarks its teeth are taken, as a fraction of the
 #: opening's height: the landmarks lie on the lips' wet edge, whose pixels are lip.
 TEETH_INSET = 0.15
+#: A source's own teeth: pixels between its lips this much brighter (Lab L, 0-255) than the
+#: lips, and under this fraction of their chroma (teeth show tinted by the lips around them) ...
+OWN_TEETH_BRIGHTER, OWN_TEETH_GREYER = 20.0, 0.75
+#: ... at least this many of them.
+OWN_TEETH_MIN_PX = 20
 #: The fewest pixels inside the eye contours that tell the colour of the eye whites.
 EYE_WHITE_MIN_PX = 40
 #: Borrowed teeth are compressed under the source's eye whites from the lips' brightness up,
@@ -39,7 +45,7 @@ DRIVER_INSIDE = 0.88
 #: The lips' soft outer edge, in multiples of the opening's.
 LIP_EDGE = 2.0
 #: The cavity's brightness, as a fraction of the lips', at its edge and at its back.
-CAVITY_EDGE, CAVITY_BACK = 0.35, 0.1
+CAVITY_EDGE, CAVITY_BACK = 0.5, 0.2
 
 
 def fill_mouth(
@@ -170,10 +176,7 @@ def _implied_interior(source: tuple[np.ndarray, np.ndarray], target_xy: np.ndarr
     across = np.clip((xs - centre) / half, -1.0, 1.0)
     arch = np.sqrt(1.0 - across**2)
     teeth = ((down < IMPLIED_TEETH * arch) & (np.abs(across) < 0.75)).astype(np.float32)
-    skin = _lab_stats(_lab(patch), _skin_mask(target_xy, region))[0]
-    white = _eye_white(*source)
-    if white is None:
-        white = np.r_[skin[0], 128.0 + 0.3 * (skin[1:] - 128.0)]
+    white = _teeth_white(source, _lab_stats(_lab(patch), _skin_mask(target_xy, region))[0])
     lab = np.empty((h, w, 3), np.float32)
     # Incisors and canines: the gaps between them darker, the upper lip's shadow on their top.
     gaps = 1.0 - 0.35 * np.abs(np.cos(np.pi * across * TEETH_ACROSS / 2)) ** 8
@@ -219,6 +222,37 @@ def _skin_mask(xy: np.ndarray, region: PixelBox) -> np.ndarray:
     mask = np.ones(region.size, np.uint8)
     cv2.fillPoly(mask, [np.round(xy[outer, :2] - offset).astype(np.int32)], 0)
     return mask
+
+
+def _teeth_white(source: tuple[np.ndarray, np.ndarray], skin: np.ndarray) -> np.ndarray:
+    """The Lab colour teeth take on in the source's light: as bright as its own teeth where
+    its mouth shows some (eye whites in shade are dimmer than teeth in the light), else as
+    its eye whites, and in their colour; for eyes too shut or small to read, its skin's
+    brightness, nearly grey."""
+    white, own = _eye_white(*source), _shown_teeth(*source)
+    if white is None:
+        white = own if own is not None else np.r_[skin[0], 128.0 + 0.3 * (skin[1:] - 128.0)]
+    elif own is not None:
+        white = np.r_[own[0], white[1:]]
+    return white
+
+
+def _shown_teeth(image: np.ndarray, xy: np.ndarray) -> np.ndarray | None:
+    """The Lab colour of the teeth a mouth shows between its lips (their brightness the 90th
+    percentile): the pixels inside its inner-lip contour markedly brighter and greyer than
+    its lips; ``None`` for fewer than :data:`OWN_TEETH_MIN_PX` of them."""
+    outer, inner = canonical_face().lip_loops
+    box = PixelBox.around(xy[outer, :2], image.shape[:2], 1)
+    lab = _lab(image[box.slices])
+    opening = polygon_mask(xy[inner, :2] - [box.x0, box.y0], box.size) > 0.5
+    lips, _ = _lab_stats(lab, _lips_mask(xy, box))
+    inside = lab[opening]
+    chroma = np.linalg.norm(inside[:, 1:] - 128.0, axis=1)
+    teeth = inside[(inside[:, 0] > lips[0] + OWN_TEETH_BRIGHTER)
+                   & (chroma < OWN_TEETH_GREYER * np.linalg.norm(lips[1:] - 128.0))]
+    if len(teeth) < OWN_TEETH_MIN_PX:
+        return None
+    return np.r_[np.percentile(teeth[:, 0], 90), np.median(teeth[:, 1:], axis=0)]
 
 
 def _eye_white(image: np.ndarray, xy: np.ndarray) -> np.ndarray | None:
@@ -282,12 +316,9 @@ def _driver_interior(
     # In the lips' shade and deeper towards the throat (lit like the lips, the tongue and the
     # palate read as lips: a closed mouth's look to a landmark reader).
     lab[..., :1] *= 1.0 - DRIVER_SHADE * (1.0 - shade[..., None]) * (1.0 - teeth)
-    # The teeth no brighter than the source's eye whites (or its skin, for eyes too shut or
-    # small to read): its highlights compressed, the darks left alone.
-    skin = _lab_stats(patch_lab, _skin_mask(target_xy, region))[0]
-    white = _eye_white(*source)
-    if white is None:
-        white = np.r_[skin[0], 128.0 + 0.3 * (skin[1:] - 128.0)]
+    # The teeth no brighter than the source's own (:func:`_teeth_white`): its highlights
+    # compressed, the darks left alone.
+    white = _teeth_white(source, _lab_stats(patch_lab, _skin_mask(target_xy, region))[0])
     # (Under the whites even where the lips are brighter than they are: eyes in shade.)
     brightest = min(white[0], 245.0)
     knee = min(mean_s[0], TEETH_KNEE * brightest)
