@@ -4,7 +4,7 @@ the chin along, and an opening no wider than a mouth opens.
 A driver's landmarks describe *its* lips: added to a source whose lips are fuller, a wide opening
 moves the inner lower lip down further than the outer one and stretches the lip thin; a source
 video's own open mouth and the driver's change add up past anything a jaw does. So the target is
-reshaped here: the opening is capped, each lip is a band that keeps about its own thickness
+reshaped here: the opening is capped, each lip is a band that keeps at least its own thickness
 (its outer edge pushed out with the inner one), and the skin below the mouth goes down at least
 as far as the lower lip, so the chin moves with it instead of folding under it.
 """
@@ -18,11 +18,8 @@ import numpy as np
 from ..face.canonical import canonical_face
 from .state import FaceMotion
 
-#: A lip is never made thinner than this fraction of its own thickness ...
+#: A lip is never made thinner than this fraction of its own thickness.
 KEEP_THICKNESS = 0.9
-#: ... nor thicker than this (a driver's thin lips stretched wide add a band of stretched lip
-#: on a full-lipped source).
-MAX_THICKNESS = 1.2
 #: The skin below the mouth goes down at least this fraction of the lower lip's drop (times
 #: how far it follows the jaw): enough that the lip never folds into the chin, short of
 #: moving the chin as a rigid block (the skin between them stretches).
@@ -35,9 +32,9 @@ UNDER_LIP_SQUEEZE = 0.5
 def shape_mouth(target: FaceMotion, source: FaceMotion, max_opening: float,
                 max_jaw_drop: float) -> FaceMotion:
     """``target`` with its opening capped at ``max_opening`` (inner-lip gap over mouth width)
-    and its jaw drop from ``source`` at ``max_jaw_drop`` (canonical units), its lips between
-    :data:`KEEP_THICKNESS` and :data:`MAX_THICKNESS` of their thickness in ``source``, and the
-    skin below the mouth following the lower lip down."""
+    and its jaw drop from ``source`` at ``max_jaw_drop`` (canonical units), its lips at least
+    :data:`KEEP_THICKNESS` of their thickness in ``source``, and the skin below the mouth
+    following the lower lip down."""
     canon = canonical_face()
     before = target.canonical
     points = before.copy()
@@ -82,18 +79,16 @@ def shape_mouth(target: FaceMotion, source: FaceMotion, max_opening: float,
 
 def _keep_thickness(points: np.ndarray, source: np.ndarray, inner: np.ndarray,
                     outer: np.ndarray, band: np.ndarray) -> None:
-    """Move the band's points (in place) away from the inner contour wherever the lip has
-    become thinner than :data:`KEEP_THICKNESS` of the source's, towards it where thicker than
-    :data:`MAX_THICKNESS`, each in proportion to how far across the lip it lies (the outer
-    edge the most)."""
+    """Push the band's points (in place) away from the inner contour wherever the lip has
+    become thinner than :data:`KEEP_THICKNESS` of the source's, each in proportion to how far
+    across the lip it lies (the outer edge the most)."""
     x = canonical_face().points[band, 0]  # where each lies along the lip
     inner_s, outer_s = _along(source, inner, x), _along(source, outer, x)
     thickness = outer_s - inner_s  # signed: negative for the upper lip (y points down)
     safe = np.where(np.abs(thickness) > 1e-9, thickness, 1.0)
     across = np.clip((source[band, 1] - inner_s) / safe, 0.0, 1.0)
     now = _along(points, outer, x) - _along(points, inner, x)
-    wanted = np.sign(thickness) * np.clip(np.abs(now), KEEP_THICKNESS * np.abs(thickness),
-                                          MAX_THICKNESS * np.abs(thickness))
+    wanted = np.sign(thickness) * np.maximum(np.abs(now), KEEP_THICKNESS * np.abs(thickness))
     # The lip's outer edge where the inner one now is, but as thick as wanted.
     points[band, 1] += across * (wanted - now) * (np.abs(thickness) > 1e-9)
 
