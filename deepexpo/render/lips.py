@@ -23,8 +23,10 @@ from .mesh_warp import backward_map
 ALONG_PX = 1.5
 #: Samples across a lip, inner to outer contour.
 ACROSS = 8
-#: The soft inner edge (where the lip meets the opening), output pixels either side of it.
-INNER_EDGE_PX = 0.75
+#: The soft inner edge (where the lip meets the opening), either side of it: this fraction of
+#: the outer edge's width, at least :data:`MIN_INNER_EDGE_PX` (the same look at any size).
+INNER_EDGE = 0.5
+MIN_INNER_EDGE_PX = 0.75
 #: A grid sheared this much is no set of rectangles (whose corners all lie on one circle):
 #: its Delaunay triangles are the same in every cell.
 _SHEAR = 0.3
@@ -77,7 +79,8 @@ def _draw_band(out: np.ndarray, image: np.ndarray, source: tuple[np.ndarray, np.
     thick = np.maximum(np.linalg.norm(outer_t - inner_t, axis=1), 1e-3)[None, :]
     # Across the lip (0 at its inner contour, 1 at its outer), per sample along it: half a
     # pixel into the opening, the lip, and the soft edge beyond it.
-    rows = np.concatenate([-INNER_EDGE_PX / thick,
+    inner_edge = max(MIN_INNER_EDGE_PX, INNER_EDGE * edge_px)
+    rows = np.concatenate([-inner_edge / thick,
                            *(np.full_like(thick, k / (ACROSS - 1)) for k in range(ACROSS)),
                            1.0 + 0.5 * edge_px / thick, 1.0 + edge_px / thick])
     across = rows[..., None]
@@ -87,7 +90,7 @@ def _draw_band(out: np.ndarray, image: np.ndarray, source: tuple[np.ndarray, np.
     # the corners: the two lips' bands meet there, both read along the same line of the
     # source; the warp between them would show the fold where its lips met, stretched.)
     inside = rows * thick  # pixels from the inner contour
-    alpha = np.clip(0.5 + inside / (2 * INNER_EDGE_PX), 0.0, 1.0) \
+    alpha = np.clip(0.5 + inside / (2 * inner_edge), 0.0, 1.0) \
         * np.clip(1.0 - (rows - 1.0) * thick / edge_px, 0.0, 1.0)
     box = PixelBox.around(dst.reshape(-1, 2), out.shape[:2], 2)
     h, w = box.size

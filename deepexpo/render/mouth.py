@@ -20,7 +20,7 @@ from ..face.canonical import canonical_face
 from ..face.measure import mouth_opening
 from ..face.topology import TOPOLOGY
 from ..geometry.boxes import PixelBox
-from .lips import draw_lips, opening_outline, polygon_mask
+from .lips import draw_lips, lip_contours, opening_outline, polygon_mask
 from .mesh_warp import backward_map
 
 #: Where an open mouth's teeth part, as a fraction of the way from upper to lower inner lip.
@@ -81,10 +81,13 @@ def fill_mouth(
     # Filled right up to the lips' inner edge (and a pixel under it): the lips, drawn over
     # it, soften it with their own edge; the warp left to show inside would rim the opening
     # with the dark line where the source's lips met.
-    alpha = np.clip(2.0 * cv2.GaussianBlur(opening, (0, 0), 0.7), 0.0, 1.0)
+    alpha = np.clip(2.0 * cv2.GaussianBlur(opening, (0, 0), max(0.7, 0.5 * sigma)), 0.0, 1.0)
 
     patch = out[region.slices].astype(np.float32)
-    interior = _cavity(patch, opening, sigma)
+    (_, _), (lower_inner, lower_outer) = lip_contours(target_xy)
+    interior = _cavity(patch, opening,
+                       polygon_mask(np.r_[lower_inner, lower_outer[::-1]] - offset, region.size),
+                       sigma)
     if source_opening >= closed_below:
         layers = _own_teeth(source, target_xy, region)
     elif driver is not None and mouth_opening(driver[1]) >= threshold:
@@ -107,12 +110,13 @@ def _inset(mask: np.ndarray, pixels: float) -> np.ndarray:
     return cv2.erode(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
 
 
-def _cavity(patch: np.ndarray, opening: np.ndarray, sigma: float) -> np.ndarray:
-    """A mouth's cavity: the colour of the lips around the opening, darker towards its
-    middle (the throat)."""
+def _cavity(patch: np.ndarray, opening: np.ndarray, lower_lip: np.ndarray,
+            sigma: float) -> np.ndarray:
+    """A mouth's cavity: the colour of its lower lip (the upper one may lie under a
+    moustache, which made it a black hole), darker towards its middle (the throat)."""
     inside = opening > 0.5
-    ring = cv2.dilate(inside.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool) & ~inside
-    colour = patch[ring].mean(axis=0) if ring.any() else np.array([90.0, 40.0, 40.0])
+    lip = lower_lip > 0.5
+    colour = patch[lip].mean(axis=0) if lip.any() else np.array([90.0, 40.0, 40.0])
     dist = cv2.distanceTransform(inside.astype(np.uint8), cv2.DIST_L2, 3)
     depth = np.clip(dist / (dist.max() + 1e-6), 0, 1) ** 0.7
     shade = CAVITY_EDGE + (CAVITY_BACK - CAVITY_EDGE) * depth
