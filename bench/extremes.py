@@ -221,8 +221,11 @@ class Measure:
             return None
 
     def figures(self, case: str, source: np.ndarray, out: np.ndarray,
-                driver: ScoredFace | None, gray: bool, asked: tuple[float, float] | None
-                ) -> dict[str, float]:
+                driver: ScoredFace | None, gray: bool, asked: tuple[float, float] | None,
+                teeth_reference: float | None = None) -> dict[str, float]:
+        """The figures of ``out`` against ``source`` (``teeth_reference``: what its teeth
+        may be as bright as, where ``source``'s own eyes cannot tell: a video frame with its
+        eyes shut)."""
         src, got = self.face(source), self.face(out)
         if src is None or got is None:
             return {"found": 0.0}
@@ -237,7 +240,7 @@ class Measure:
             if gray:
                 fig["spread"] = float((inner.max(1) - inner.min(1)).mean())
             fig["teeth"] = float(np.percentile(_luminance(inner), 95)) \
-                / _teeth_reference(source, src)
+                / (teeth_reference or _teeth_reference(source, src))
         if case == "blink":
             fig["eye"] = got.eye_openness / src.eye_openness
             fig["iris"] = iris_showing(source, out, [src.points[e] for e in _EYES])
@@ -403,12 +406,19 @@ def video_to_video(engine: WarpEngine, landmarker: MediaPipeLandmarker, measure:
                 pass
     widest = max(sampled, key=lambda f: mouth_opening(f[1].xy))
     frames = [widest, sampled[len(sampled) // 3], sampled[2 * len(sampled) // 3]]
+    # The teeth's reference from the frame with the most open eyes (the widest mouth's are
+    # shut: its eye contours hold lids and lashes, no eye whites).
+    read = [(face, frame) for frame, _ in sampled[::4]
+            if (face := measure.face(frame)) is not None]
+    open_face, open_frame = max(read, key=lambda r: r[0].eye_openness)
+    teeth_reference = _teeth_reference(open_frame, open_face)
     panels = [Panel(crop(widest[0], widest[1].xy), "widest frame")]
     for (frame, face), (what, _, motion, dface, _) in zip(frames, clip):
         source = engine.prepare_source(frame, face)
         out = engine.render(source, motion, reference, options)
         panels.append(Panel(crop(out, face.xy), f"v2v {what}",
-                            measure.figures("video", frame, out, dface, False, None)))
+                            measure.figures("video", frame, out, dface, False, None,
+                                            teeth_reference)))
     return "s18", panels
 
 

@@ -258,3 +258,21 @@ def test_lips_redrawn_where_nothing_moves_are_the_lips(hopper, landmarker):
     cv2.fillPoly(lips, [np.round(xy[canonical_face().lip_loops[0]]).astype(np.int32)], 1)
     lips = cv2.dilate(lips, np.ones((9, 9), np.uint8))
     assert np.abs(out.astype(int) - hopper.astype(int))[lips > 0].mean() < 1.5
+
+
+@pytest.mark.parametrize("name", ["s12.jpg", "s42.jpg"])
+def test_an_opened_mouth_is_a_cavity_not_a_black_hole(name, landmarker):
+    """``aaa`` on a closed mouth, under a moustache too (s12): the opening is shaded like a
+    mouth, a darker version of the lower lip, not black (its median brightness was 0.14 of
+    the lower lip's, taken from the ring round the opening: the moustache)."""
+    image = read_image(shared_sample(f"sources/{name}"))
+    engine = WarpEngine()
+    out = engine.edit(engine.prepare_source(image, landmarker.detect(image)),
+                      ExpressionEdit(ExpressionControls(aaa=1.0)))
+    xy = landmarker.detect(out).xy
+    luma = cv2.cvtColor(out, cv2.COLOR_RGB2LAB)[..., 0].astype(float)
+    opening, lip = np.zeros(out.shape[:2], np.uint8), np.zeros(out.shape[:2], np.uint8)
+    cv2.fillPoly(opening, [np.round(xy[canonical_face().lip_loops[1]]).astype(np.int32)], 1)
+    cv2.fillPoly(lip, [np.round(np.r_[xy[LOWER_OUTER], xy[LOWER_INNER][::-1]])
+                       .astype(np.int32)], 1)
+    assert np.median(luma[opening > 0]) >= 0.25 * luma[lip > 0].mean()
