@@ -85,18 +85,24 @@ def test_a_grayscale_photo_opens_a_grayscale_mouth(hopper, landmarker):
     assert (mouth.max(axis=1) - mouth.min(axis=1)).mean() < 3
 
 
-@pytest.mark.parametrize("name", ["s1.jpg", "s42.jpg"])
-def test_borrowed_teeth_are_no_brighter_than_the_eye_whites(name, landmarker):
-    """A closed mouth opened by a screaming driver: the teeth and tongue it borrows are lit
-    like the photo, no brighter than its own eye whites."""
-    image = read_image(shared_sample(f"sources/{name}"))
+def _screamed(image: np.ndarray, landmarker):
+    """``image`` driven by the screaming driver d19: its face, the output and the output's
+    landmarks (read on it)."""
     driver_image = read_image(shared_sample("driving/d19.jpg"))
     engine = WarpEngine()
     face = landmarker.detect(image)
     driver = engine.extract(driver_image, landmarker.detect(driver_image))
     out = engine.render(engine.prepare_source(image, face), driver,
                         engine.neutral_reference(driver), MotionOptions())
-    xy = landmarker.detect(out).xy
+    return face, out, landmarker.detect(out).xy
+
+
+@pytest.mark.parametrize("name", ["s1.jpg", "s42.jpg"])
+def test_borrowed_teeth_are_no_brighter_than_the_eye_whites(name, landmarker):
+    """A closed mouth opened by a screaming driver: the teeth and tongue it borrows are lit
+    like the photo, no brighter than its own eye whites."""
+    image = read_image(shared_sample(f"sources/{name}"))
+    face, out, xy = _screamed(image, landmarker)
     luma = cv2.cvtColor(out, cv2.COLOR_RGB2GRAY)
     inner = np.zeros(out.shape[:2], np.uint8)
     cv2.fillPoly(inner, [np.round(xy[canonical_face().lip_loops[1]]).astype(np.int32)], 1)
@@ -235,13 +241,7 @@ def test_an_opened_lower_lip_keeps_its_soft_edge(upscale, landmarker):
     stair-stepped where it folded (0.56 of the photo's edge width)."""
     image = read_image(shared_sample("sources/s42.jpg"))
     image = cv2.resize(image, None, fx=upscale, fy=upscale, interpolation=cv2.INTER_CUBIC)
-    driver_image = read_image(shared_sample("driving/d19.jpg"))
-    engine = WarpEngine()
-    face = landmarker.detect(image)
-    driver = engine.extract(driver_image, landmarker.detect(driver_image))
-    out = engine.render(engine.prepare_source(image, face), driver,
-                        engine.neutral_reference(driver), MotionOptions())
-    xy = landmarker.detect(out).xy
+    face, out, xy = _screamed(image, landmarker)
     assert mouth_opening(xy) > 0.3
     assert _lower_lip_edge_width(out, xy) >= 0.75 * _lower_lip_edge_width(image, face.xy)
 
