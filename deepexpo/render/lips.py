@@ -4,10 +4,11 @@ A warp opening a mouth wide stretches the lips with the mesh around them: the li
 landmark and its neighbours becomes a streaky ring round the opening, its outer edge is wherever
 the mesh folds (hard, and stair-stepped where the fold is sampled pixel by pixel). So each lip
 is redrawn as a band laid along the target lip: smooth curves through its inner and outer
-contours, each point across the band taken from the same place across the source's lip (the
-lip's own texture at its own thickness, stretched only along it), with the source's lip edge and
-a little skin beyond it, fading into the warp over a soft edge outside and an anti-aliased one
-at the opening.
+contours, each point across the band taken from the same place across the source's lip (its
+own texture and edge, and a little skin beyond it; the target lip keeps about its thickness,
+:func:`~deepexpo.motion.mouth.shape_mouth`), fading into the warp over a soft edge outside and
+a narrower one at the opening, both scaled to the mouth. The bands of the two lips meet at the
+corners, both read along the same line of the source there.
 """
 
 from __future__ import annotations
