@@ -33,6 +33,8 @@ TEETH_INSET = 0.15
 OWN_TEETH_BRIGHTER, OWN_TEETH_GREYER = 20.0, 0.75
 #: ... at least this many of them.
 OWN_TEETH_MIN_PX = 20
+#: Lab chroma below which a colour reads as grey.
+GREY_CHROMA = 3.0
 #: The fewest pixels inside the eye contours that tell the colour of the eye whites.
 EYE_WHITE_MIN_PX = 40
 #: Borrowed teeth are compressed under the source's eye whites from the lips' brightness up,
@@ -252,8 +254,9 @@ def _shown_teeth(image: np.ndarray, xy: np.ndarray) -> np.ndarray | None:
     lips, _ = _lab_stats(lab, _lips_mask(xy, box))
     inside = lab[opening]
     chroma = np.linalg.norm(inside[:, 1:] - 128.0, axis=1)
-    teeth = inside[(inside[:, 0] > lips[0] + OWN_TEETH_BRIGHTER)
-                   & (chroma < OWN_TEETH_GREYER * np.linalg.norm(lips[1:] - 128.0))]
+    # (On a grayscale photo nothing is greyer than its lips: there, brighter is enough.)
+    greyer = max(OWN_TEETH_GREYER * float(np.linalg.norm(lips[1:] - 128.0)), GREY_CHROMA)
+    teeth = inside[(inside[:, 0] > lips[0] + OWN_TEETH_BRIGHTER) & (chroma < greyer)]
     if len(teeth) < OWN_TEETH_MIN_PX:
         return None
     return np.r_[np.percentile(teeth[:, 0], 90), np.median(teeth[:, 1:], axis=0)]
