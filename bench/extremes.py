@@ -20,7 +20,7 @@ frontal detector does not find, such as the turned painting s10):
 - ``spread``: inside the opening, the mean difference between the largest and smallest colour
   channel: on a grayscale source < 3.
 - ``teeth``: the brightest interior (95th percentile of luminance) over the source's own teeth
-  where its parted lips show some (pixels inside dlib's inner-lip contour brighter and less red
+  where its parted lips show some (pixels inside dlib's inner-lip contour brighter and no redder
   than its lips), else its eye whites (95th percentile inside dlib's eye contours). Target
   <= 1.05.
 - ``eye``: eye openness (dlib's eye aspect ratio) on a full blink, over the source's. Target
@@ -132,8 +132,8 @@ def _eye_whites(image: np.ndarray, face: ScoredFace) -> float:
 
 def _shown_teeth(image: np.ndarray, face: ScoredFace) -> float:
     """The brightness (95th percentile of luminance) of the teeth a face shows between its
-    lips: the pixels inside dlib's inner-lip contour brighter than its lips by 20 and less red
-    (R - G); NaN for fewer than 20."""
+    lips: the pixels inside dlib's inner-lip contour brighter than its lips by 20 and no
+    redder (R - G: a black-and-white photo's are as red as its lips); NaN for fewer than 20."""
     inner = np.zeros(image.shape[:2], np.uint8)
     cv2.fillPoly(inner, [np.round(face.points[_INNER]).astype(np.int32)], 1)
     lips = np.zeros(image.shape[:2], np.uint8)
@@ -143,7 +143,7 @@ def _shown_teeth(image: np.ndarray, face: ScoredFace) -> float:
     if not len(lip) or not len(inside):
         return float("nan")
     teeth = inside[(_luminance(inside) > _luminance(lip).mean() + 20)
-                   & (inside[:, 0] - inside[:, 1] < (lip[:, 0] - lip[:, 1]).mean())]
+                   & (inside[:, 0] - inside[:, 1] <= (lip[:, 0] - lip[:, 1]).mean())]
     return float(np.percentile(_luminance(teeth), 95)) if len(teeth) >= 20 else float("nan")
 
 
