@@ -19,8 +19,10 @@ frontal detector does not find, such as the turned painting s10):
   ratio of the same two edges (``seam_drv``, printed with it), which a real open mouth has.
 - ``spread``: inside the opening, the mean difference between the largest and smallest colour
   channel: on a grayscale source < 3.
-- ``teeth``: the brightest interior (95th percentile of luminance) over the source's eye whites
-  (95th percentile inside dlib's eye contours). Target <= 1.05.
+- ``teeth``: the brightest interior (95th percentile of luminance) over the source's own teeth
+  where its parted lips show some (pixels inside dlib's inner-lip contour brighter and no redder
+  than its lips), else its eye whites (95th percentile inside dlib's eye contours). Target
+  <= 1.05.
 - ``eye``: eye openness (dlib's eye aspect ratio) on a full blink, over the source's. Target
   < 0.35 of open; dlib reads shut eyes at about 0.5, so ``eye_mp`` (the same read with
   MediaPipe's landmarks on the output) and ``iris`` too: how much of the
@@ -132,6 +134,30 @@ def _eye_whites(image: np.ndarray, face: ScoredFace) -> float:
     return float(np.percentile(values, 95)) if values.size else float("nan")
 
 
+def _shown_teeth(image: np.ndarray, face: ScoredFace) -> float:
+    """The brightness (95th percentile of luminance) of the teeth a face shows between its
+    lips: the pixels inside dlib's inner-lip contour brighter than its lips by 20 and no
+    redder (R - G: a black-and-white photo's are as red as its lips); NaN for fewer than 20."""
+    inner = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(inner, [np.round(face.points[_INNER]).astype(np.int32)], 1)
+    lips = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(lips, [np.round(face.points[_OUTER]).astype(np.int32)], 1)
+    lips[inner > 0] = 0
+    lip, inside = image[lips > 0].astype(np.float64), image[inner > 0].astype(np.float64)
+    if not len(lip) or not len(inside):
+        return float("nan")
+    teeth = inside[(_luminance(inside) > _luminance(lip).mean() + 20)
+                   & (inside[:, 0] - inside[:, 1] <= (lip[:, 0] - lip[:, 1]).mean())]
+    return float(np.percentile(_luminance(teeth), 95)) if len(teeth) >= 20 else float("nan")
+
+
+def _teeth_reference(image: np.ndarray, face: ScoredFace) -> float:
+    """What teeth may be as bright as: the face's own teeth where it shows some, else its eye
+    whites (eye whites in shade are dimmer than teeth in the light)."""
+    own = _shown_teeth(image, face)
+    return own if np.isfinite(own) else _eye_whites(image, face)
+
+
 def _eye_energy(image: np.ndarray, face: ScoredFace) -> float:
     """Mean absolute Laplacian over boxes around both eyes and their lids."""
     gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
@@ -216,8 +242,11 @@ class Measure:
         return np.array([yaw, pitch])
 
     def figures(self, case: str, source: np.ndarray, out: np.ndarray,
-                driver: ScoredFace | None, gray: bool, asked: tuple[float, float] | None
-                ) -> dict[str, float]:
+                driver: ScoredFace | None, gray: bool, asked: tuple[float, float] | None,
+                teeth_reference: float | None = None) -> dict[str, float]:
+        """The figures of ``out`` against ``source`` (``teeth_reference``: what its teeth
+        may be as bright as, where ``source``'s own eyes cannot tell: a video frame with its
+        eyes shut)."""
         src, got = self.face(source), self.face(out)
         if src is None or got is None:
             return {"found": 0.0}
@@ -231,7 +260,8 @@ class Measure:
             inner = _polygon_pixels(out, got.points[_INNER]).astype(np.float64)
             if gray:
                 fig["spread"] = float((inner.max(1) - inner.min(1)).mean())
-            fig["teeth"] = float(np.percentile(_luminance(inner), 95)) / _eye_whites(source, src)
+            fig["teeth"] = float(np.percentile(_luminance(inner), 95)) \
+                / (teeth_reference or _teeth_reference(source, src))
         if case == "blink":
             fig["eye"] = got.eye_openness / src.eye_openness
             fig["iris"] = iris_showing(source, out, [src.points[e] for e in _EYES])
@@ -406,12 +436,19 @@ def video_to_video(engine: WarpEngine, landmarker: MediaPipeLandmarker, measure:
                 pass
     widest = max(sampled, key=lambda f: mouth_opening(f[1].xy))
     frames = [widest, sampled[len(sampled) // 3], sampled[2 * len(sampled) // 3]]
+    # The teeth's reference from the frame with the most open eyes (the widest mouth's are
+    # shut: its eye contours hold lids and lashes, no eye whites).
+    read = [(face, frame) for frame, _ in sampled[::4]
+            if (face := measure.face(frame)) is not None]
+    open_face, open_frame = max(read, key=lambda r: r[0].eye_openness)
+    teeth_reference = _teeth_reference(open_frame, open_face)
     panels = [Panel(crop(widest[0], widest[1].xy), "widest frame")]
     for (frame, face), (what, _, motion, dface, _) in zip(frames, clip):
         source = engine.prepare_source(frame, face)
         out = engine.render(source, motion, reference, options)
         panels.append(Panel(crop(out, face.xy), f"v2v {what}",
-                            measure.figures("video", frame, out, dface, False, None)))
+                            measure.figures("video", frame, out, dface, False, None,
+                                            teeth_reference)))
     return "s18", panels
 
 

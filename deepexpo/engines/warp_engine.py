@@ -295,6 +295,7 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
             cfg.mouth_fill_threshold,
             cfg.mouth_closed_below,
             cfg.mouth_feather,
+            lips_from=src_xy,
         )
         if source.territory is not None:
             source.territory.apply(source.image, out)

@@ -1,13 +1,14 @@
 """Mouth interior for a mouth that opens wider than the source photo's.
 
 The warp can only stretch what the source shows; where the target's lips part further, the gap
-is filled, only inside the target's inner-lip contour, under a soft edge that lies inside it
-(the warped lips stay on top). The fill is a mouth cavity in the lips' own hue, darkest at the
+is filled, only inside the target's inner-lip contour, and the lips are drawn over it with a
+soft edge (:mod:`deepexpo.render.lips`). The fill is a mouth cavity in the lips' own hue, darkest at the
 back, with teeth and tongue over it: an open source mouth's own (the upper teeth follow the
 upper lip, the lower the lower lip), or else the driver's, mapped onto the target's inner lip
-and matched to the source: lit like its lips, its teeth no brighter than its eye whites and of
-their colour (a grayscale photo stays grayscale, a painting keeps its palette). With neither
-(a closed source opened by the editor), the edges of upper teeth in its eye whites' colour.
+and matched to the source: lit like its lips, its teeth no brighter than its own teeth (where
+it shows some) or its eye whites, in the whites' colour (a grayscale photo stays grayscale, a
+painting keeps its palette). With neither (a closed source opened by the editor), the edges of
+upper teeth in that colour.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from ..face.canonical import canonical_face
 from ..face.measure import mouth_opening
 from ..face.topology import TOPOLOGY
 from ..geometry.boxes import PixelBox
+from .lips import draw_lips, lip_contours, opening_outline, polygon_mask
 from .mesh_warp import backward_map
 
 #: Where an open mouth's teeth part, as a fraction of the way from upper to lower inner lip.
@@ -26,6 +28,13 @@ TEETH_SPLIT = 0.75
 #: How far inside a mouth's inner-lip landmarks its teeth are taken, as a fraction of the
 #: opening's height: the landmarks lie on the lips' wet edge, whose pixels are lip.
 TEETH_INSET = 0.15
+#: A source's own teeth: pixels between its lips this much brighter (Lab L, 0-255) than the
+#: lips, and under this fraction of their chroma (teeth show tinted by the lips around them) ...
+OWN_TEETH_BRIGHTER, OWN_TEETH_GREYER = 20.0, 0.75
+#: ... at least this many of them.
+OWN_TEETH_MIN_PX = 20
+#: Lab chroma below which a colour reads as grey.
+GREY_CHROMA = 3.0
 #: The fewest pixels inside the eye contours that tell the colour of the eye whites.
 EYE_WHITE_MIN_PX = 40
 #: Borrowed teeth are compressed under the source's eye whites from the lips' brightness up,
@@ -35,8 +44,10 @@ TEETH_KNEE = 0.8
 DRIVER_SHADE = 0.5
 #: A driver's interior is taken from inside its inner lip, this fraction of the way out.
 DRIVER_INSIDE = 0.88
+#: The lips' soft outer edge, in multiples of the opening's.
+LIP_EDGE = 2.0
 #: The cavity's brightness, as a fraction of the lips', at its edge and at its back.
-CAVITY_EDGE, CAVITY_BACK = 0.35, 0.1
+CAVITY_EDGE, CAVITY_BACK = 0.5, 0.2
 
 
 def fill_mouth(
@@ -47,10 +58,14 @@ def fill_mouth(
     threshold: float,
     closed_below: float,
     feather: float,
+    lips_from: np.ndarray | None = None,
 ) -> None:
     """Paint the interior of the target mouth into ``out`` (in place) where it opened wider
     than the source's (``source`` and ``driver``: image and landmarks; ``feather``: the soft
-    edge as a fraction of the mouth's width)."""
+    edge as a fraction of the mouth's width), and draw the lips over it as bands of the source's
+    own lips (:func:`~deepexpo.render.lips.draw_lips`), taken from ``lips_from`` (its lips'
+    landmarks, those of a closed mouth's inner lip inside the lips: its source's own by
+    default)."""
     source_opening = mouth_opening(source[1])
     if mouth_opening(target_xy) - source_opening < threshold:
         return
@@ -64,12 +79,17 @@ def fill_mouth(
     if region.size[0] < 2 or region.size[1] < 2:
         return
     offset = np.array([region.x0, region.y0])
-    opening = _polygon_mask(target_xy[inner, :2] - offset, region.size)
-    # The soft edge inside the contour: a fifth of the blur's weight at the contour itself.
-    alpha = np.clip(1.6 * cv2.GaussianBlur(opening, (0, 0), sigma) - 0.6, 0.0, 1.0)
+    opening = polygon_mask(opening_outline(target_xy) - offset, region.size)
+    # Filled right up to the lips' inner edge (and a pixel under it): the lips, drawn over
+    # it, soften it with their own edge; the warp left to show inside would rim the opening
+    # with the dark line where the source's lips met.
+    alpha = np.clip(2.0 * cv2.GaussianBlur(opening, (0, 0), max(0.7, 0.5 * sigma)), 0.0, 1.0)
 
     patch = out[region.slices].astype(np.float32)
-    interior = _cavity(patch, opening, sigma)
+    (_, _), (lower_inner, lower_outer) = lip_contours(target_xy)
+    interior = _cavity(patch, opening,
+                       polygon_mask(np.r_[lower_inner, lower_outer[::-1]] - offset, region.size),
+                       sigma)
     if source_opening >= closed_below:
         layers = _own_teeth(source, target_xy, region)
     elif driver is not None and mouth_opening(driver[1]) >= threshold:
@@ -82,14 +102,8 @@ def fill_mouth(
         interior = mask * colour + (1 - mask) * interior
     alpha = alpha[..., None]
     out[region.slices] = np.clip(alpha * interior + (1 - alpha) * patch, 0, 255).astype(np.uint8)
-
-
-def _polygon_mask(polygon: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """An anti-aliased float mask of a polygon given in the mask's pixel coordinates."""
-    mask = np.zeros(size, np.float32)
-    cv2.fillPoly(mask, [np.round(polygon * 4).astype(np.int32)], 1.0, lineType=cv2.LINE_AA,
-                 shift=2)
-    return mask
+    draw_lips(out, source[0], source[1] if lips_from is None else lips_from, target_xy,
+              LIP_EDGE * sigma)
 
 
 def _inset(mask: np.ndarray, pixels: float) -> np.ndarray:
@@ -98,12 +112,13 @@ def _inset(mask: np.ndarray, pixels: float) -> np.ndarray:
     return cv2.erode(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
 
 
-def _cavity(patch: np.ndarray, opening: np.ndarray, sigma: float) -> np.ndarray:
-    """A mouth's cavity: the colour of the lips around the opening, darker towards its
-    middle (the throat)."""
+def _cavity(patch: np.ndarray, opening: np.ndarray, lower_lip: np.ndarray,
+            sigma: float) -> np.ndarray:
+    """A mouth's cavity: the colour of its lower lip (the upper one may lie under a
+    moustache, which made it a black hole), darker towards its middle (the throat)."""
     inside = opening > 0.5
-    ring = cv2.dilate(inside.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool) & ~inside
-    colour = patch[ring].mean(axis=0) if ring.any() else np.array([90.0, 40.0, 40.0])
+    lip = lower_lip > 0.5
+    colour = patch[lip].mean(axis=0) if lip.any() else np.array([90.0, 40.0, 40.0])
     dist = cv2.distanceTransform(inside.astype(np.uint8), cv2.DIST_L2, 3)
     depth = np.clip(dist / (dist.max() + 1e-6), 0, 1) ** 0.7
     shade = CAVITY_EDGE + (CAVITY_BACK - CAVITY_EDGE) * depth
@@ -139,7 +154,7 @@ def _own_teeth(source: tuple[np.ndarray, np.ndarray], target_xy: np.ndarray,
         # Source pixel (x, y) lands at (x, y) + shift: sample the source at region - shift.
         sx, sy = xs + offset[0] - shift[0], ys + offset[1] - shift[1]
         moved = cv2.remap(image, sx, sy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-        mouth = _inset(_polygon_mask(xy[inner, :2] - offset + shift, (h, w)), inset)
+        mouth = _inset(polygon_mask(xy[inner, :2] - offset + shift, (h, w)), inset)
         below = sy >= np.interp(sx, split[:, 0], split[:, 1])
         half = mouth * (below if lip is lower else ~below)
         layers.append((moved.astype(np.float32), half.astype(np.float32)))
@@ -167,10 +182,7 @@ def _implied_interior(source: tuple[np.ndarray, np.ndarray], target_xy: np.ndarr
     across = np.clip((xs - centre) / half, -1.0, 1.0)
     arch = np.sqrt(1.0 - across**2)
     teeth = ((down < IMPLIED_TEETH * arch) & (np.abs(across) < 0.75)).astype(np.float32)
-    skin = _lab_stats(_lab(patch), _skin_mask(target_xy, region))[0]
-    white = _eye_white(*source)
-    if white is None:
-        white = np.r_[skin[0], 128.0 + 0.3 * (skin[1:] - 128.0)]
+    white = _teeth_white(source, _lab_stats(_lab(patch), _skin_mask(target_xy, region))[0])
     lab = np.empty((h, w, 3), np.float32)
     # Incisors and canines: the gaps between them darker, the upper lip's shadow on their top.
     gaps = 1.0 - 0.35 * np.abs(np.cos(np.pi * across * TEETH_ACROSS / 2)) ** 8
@@ -218,6 +230,38 @@ def _skin_mask(xy: np.ndarray, region: PixelBox) -> np.ndarray:
     return mask
 
 
+def _teeth_white(source: tuple[np.ndarray, np.ndarray], skin: np.ndarray) -> np.ndarray:
+    """The Lab colour teeth take on in the source's light: as bright as its own teeth where
+    its mouth shows some (eye whites in shade are dimmer than teeth in the light), else as
+    its eye whites, and in their colour; for eyes too shut or small to read, its skin's
+    brightness, nearly grey."""
+    white, own = _eye_white(*source), _shown_teeth(*source)
+    if white is None:
+        white = own if own is not None else np.r_[skin[0], 128.0 + 0.3 * (skin[1:] - 128.0)]
+    elif own is not None:
+        white = np.r_[own[0], white[1:]]
+    return white
+
+
+def _shown_teeth(image: np.ndarray, xy: np.ndarray) -> np.ndarray | None:
+    """The Lab colour of the teeth a mouth shows between its lips (their brightness the 90th
+    percentile): the pixels inside its inner-lip contour markedly brighter and greyer than
+    its lips; ``None`` for fewer than :data:`OWN_TEETH_MIN_PX` of them."""
+    outer, inner = canonical_face().lip_loops
+    box = PixelBox.around(xy[outer, :2], image.shape[:2], 1)
+    lab = _lab(image[box.slices])
+    opening = polygon_mask(xy[inner, :2] - [box.x0, box.y0], box.size) > 0.5
+    lips, _ = _lab_stats(lab, _lips_mask(xy, box))
+    inside = lab[opening]
+    chroma = np.linalg.norm(inside[:, 1:] - 128.0, axis=1)
+    # (On a grayscale photo nothing is greyer than its lips: there, brighter is enough.)
+    greyer = max(OWN_TEETH_GREYER * float(np.linalg.norm(lips[1:] - 128.0)), GREY_CHROMA)
+    teeth = inside[(inside[:, 0] > lips[0] + OWN_TEETH_BRIGHTER) & (chroma < greyer)]
+    if len(teeth) < OWN_TEETH_MIN_PX:
+        return None
+    return np.r_[np.percentile(teeth[:, 0], 90), np.median(teeth[:, 1:], axis=0)]
+
+
 def _eye_white(image: np.ndarray, xy: np.ndarray) -> np.ndarray | None:
     """The Lab colour of a face's eye whites: the brightest 3% inside its eye contours;
     ``None`` for eyes too shut or small to show any (under :data:`EYE_WHITE_MIN_PX`)."""
@@ -259,7 +303,7 @@ def _driver_interior(
     dst = np.r_[target_xy[inner, :2], centre_t + rel_t / DRIVER_INSIDE, [centre_t]]
     warped = cv2.remap(image, backward_map(src, dst, region, 1.0), None, cv2.INTER_LINEAR,
                        borderMode=cv2.BORDER_REFLECT)
-    mask = _polygon_mask(target_xy[inner, :2] - offset, (h, w))
+    mask = polygon_mask(target_xy[inner, :2] - offset, (h, w))
     drv_region = PixelBox.around(xy[canon.lip_loops[0], :2], image.shape[:2])
     # Lit like the source's lips: the lips frame the interior in both faces.
     mean_d, std_d = _lab_stats(_lab(image[drv_region.slices]), _lips_mask(xy, drv_region))
@@ -279,12 +323,9 @@ def _driver_interior(
     # In the lips' shade and deeper towards the throat (lit like the lips, the tongue and the
     # palate read as lips: a closed mouth's look to a landmark reader).
     lab[..., :1] *= 1.0 - DRIVER_SHADE * (1.0 - shade[..., None]) * (1.0 - teeth)
-    # The teeth no brighter than the source's eye whites (or its skin, for eyes too shut or
-    # small to read): its highlights compressed, the darks left alone.
-    skin = _lab_stats(patch_lab, _skin_mask(target_xy, region))[0]
-    white = _eye_white(*source)
-    if white is None:
-        white = np.r_[skin[0], 128.0 + 0.3 * (skin[1:] - 128.0)]
+    # The teeth no brighter than the source's own (:func:`_teeth_white`): its highlights
+    # compressed, the darks left alone.
+    white = _teeth_white(source, _lab_stats(patch_lab, _skin_mask(target_xy, region))[0])
     # (Under the whites even where the lips are brighter than they are: eyes in shade.)
     brightest = min(white[0], 245.0)
     knee = min(mean_s[0], TEETH_KNEE * brightest)
