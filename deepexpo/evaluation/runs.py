@@ -334,7 +334,7 @@ def _score_all(score: Callable[..., Scored], what: str,
             tasks.append((index, score, engine, inputs, cache))
     errors: dict[int, str] = {}
     if executor is None:  # one pipeline for every item (not built when all are cached)
-        here = _pipeline(engine) if tasks else None
+        here = _pipeline(engine) if tasks else engine
         outcomes: Iterable[ItemOutcome] = (
             _score_item(index, score, here, inputs, cache, progress)
             for index, _, _, inputs, cache in tasks)

@@ -8,8 +8,9 @@ own thickness just above the closed margin; above it the lid's skin, its colours
 (smoothed across, so they cannot streak) with its fine grain laid on at the source's own
 scale (the skin band mirrored back and forth, never stretched; its lines and strong strokes,
 repeated, would stack up as stripes); at the top it meets the warp unchanged. No part of it,
-nor the strip below it where the eye's white may linger, is lighter than the lid's skin. The line where the lids meet is then softened: the warp squeezes everything between
-the lids into a pixel or two there, which sampled point by point shows as a dashed, jagged seam.
+nor the strip below it where the eye's white may linger, is lighter than the lid's skin. The
+line where the lids meet is then softened: the warp squeezes everything between the lids into
+a pixel or two there, which sampled point by point shows as a dashed, jagged seam.
 
 An eye taller than the skin above it (a cartoon's, a cat's) is covered by skin filled in from
 around it, not by that skin stretched (:func:`cover_eye`).
