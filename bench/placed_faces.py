@@ -10,7 +10,7 @@ contact sheet (a row per source, a column per case, each panel the face) and, wi
 ``--panels``, every panel at full size, and prints per panel, measured on pixels where the
 engine put the face (its target landmarks), against the source:
 
-- ``drop``: the opened mouth's mean luminance below the source's over the same pixels
+- ``drop`` (where the mouth opened): the opened mouth's mean luminance below the source's over the same pixels
   (0-255): an opening shows as darker.
 - ``throat``: how much darker the opening's middle is than its rim, as a fraction of the
   rim's luminance: a cavity shaded towards the throat > 0.2; a flat oval near 0.
@@ -49,6 +49,7 @@ sys.path.insert(0, str(ROOT))
 
 from deepexpo.engines.warp_engine import WarpEngine  # noqa: E402
 from deepexpo.face.canonical import canonical_face  # noqa: E402
+from deepexpo.face.measure import mouth_opening  # noqa: E402
 from deepexpo.face.points import FacePoints  # noqa: E402
 from deepexpo.face.topology import TOPOLOGY  # noqa: E402
 from deepexpo.io.images import read_image, write_image  # noqa: E402
@@ -60,6 +61,7 @@ from tests.placed_faces import PLACED  # noqa: E402
 
 PANEL = 256  # panel side in the sheet, pixels
 CHIN = 152  # the chin's landmark
+OPENED = 0.04  # a mouth counts as opened (its figures printed) past this opening
 
 
 class RecordingWarpEngine(WarpEngine):
@@ -248,14 +250,13 @@ def main() -> None:
         faces = pipeline.prepare_faces(image, points=placed)
         src_xy = faces.sources[0].xy
         panels = [Panel(crop(image, points), "source")]
-        cases = [(case, lambda d=driver: pipeline.transfer_image(image, d, points=placed))
-                 for case, driver in drivers.items()]
-        cases += [(case, lambda e=edit: faces.edit(e)) for case, edit in edits.items()]
-        for case, render in cases:
-            out = render()
+        cases = [*drivers.items(), *edits.items()]
+        for case, how in cases:
+            out = faces.edit(how) if isinstance(how, ExpressionEdit) \
+                else pipeline.transfer_image(image, how, points=placed)
             dst_xy, open_xy = engine.target_xy, engine.open_xy
-            figures = mouth_figures(image, out, src_xy, dst_xy) if case in (
-                "scream", "surprised", "happy") else {}
+            opened = mouth_opening(dst_xy) - mouth_opening(src_xy) >= OPENED
+            figures = mouth_figures(image, out, src_xy, dst_xy) if opened else {}
             figures |= streak_figures(image, out, src_xy, dst_xy)
             if case in ("shut", "blink"):
                 figures |= eye_figures(out, open_xy)

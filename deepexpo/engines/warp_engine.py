@@ -32,6 +32,8 @@ from ..render.iris import carry_iris
 from ..render.lids import cover_eye, draw_closing_lid, soften_seam
 from ..render.mesh_warp import backward_map, remap_region
 from ..render.mouth import fill_mouth
+from ..render.placed_mouth import fill_placed_mouth
+from ..render.stretched import even_stretched
 from .base import TransferEngine
 
 
@@ -267,6 +269,8 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                 carry_iris(source_xy, source.region, target_xy[lid.outline], centre,
                            source.xy[lid.iris[0]], radius)
         out = remap_region(source.image, source.region, source_xy)
+        if placed:  # an animal's fur or lips stretched into stripes (render/stretched.py)
+            even_stretched(out, source.image, source_xy, source.region)
         for lid, was, _ in covered:
             upper, lower = (np.r_[lid.corners[0], margin[np.argsort(canon.points[margin, 0])],
                                   lid.corners[1]] for margin in (lid.upper, lid.lower))
@@ -286,15 +290,20 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
             if _lid_raised(lid, source.motion.canonical, target.canonical) \
                     > cfg.lid_slides_above:  # the eye squeezed under the risen lid's edge
                 soften_seam(out, target_xy[np.r_[lid.lower, lid.corners]], width)
-        fill_mouth(
-            out,
-            target_xy,
-            (source.image, source.xy),
-            (driver.image, driver.xy) if driver is not None else None,
-            cfg.mouth_fill_threshold,
-            cfg.mouth_closed_below,
-            cfg.mouth_feather,
-        )
+        if placed:  # an animal's or a drawing's mouth: no person's teeth (placed_mouth.py)
+            fill_placed_mouth(out, target_xy, (source.image, source.xy),
+                              cfg.mouth_fill_threshold, cfg.mouth_closed_below,
+                              cfg.mouth_feather)
+        else:
+            fill_mouth(
+                out,
+                target_xy,
+                (source.image, source.xy),
+                (driver.image, driver.xy) if driver is not None else None,
+                cfg.mouth_fill_threshold,
+                cfg.mouth_closed_below,
+                cfg.mouth_feather,
+            )
         if source.territory is not None:
             source.territory.apply(source.image, out)
         return out

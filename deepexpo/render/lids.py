@@ -183,15 +183,22 @@ def soften_seam(out: np.ndarray, margin_xy: np.ndarray, eye_width: float) -> Non
 def cover_eye(out: np.ndarray, top: np.ndarray, bottom: np.ndarray, lid: np.ndarray,
               rim: float) -> None:
     """Where a closing lid now covers an eye (a cat's, a cartoon's: no lid skin above it to
-    draw down), paint that part of ``out`` (in place) with the skin around the eye, filled in
-    from it: stretched over the eye, what little skin lies above it would streak fur or smear
+    draw down), paint that part of ``out`` (in place) with the fur, skin or paint around the
+    eye: stretched over the eye, what little skin lies above it would streak fur or smear
     paint, and repeated, it would repeat whatever lies above it (a brow).
+
+    The cover's colours are the smoothest surface that meets those around the eye on every
+    side (a membrane: no patches, no rays from its edge), and its fine texture is the fur's
+    or skin's above and below the eye, mirrored across the eye's edge at its own scale and
+    blended from one to the other down the eye (no stretch, no streaks).
 
     ``top``, ``bottom``: the open eye's upper and lower margins in ``out``; ``lid``: its
     closing lid (each (K, 2), corner to corner, in the same order); ``rim``: how far beyond the
     margins the eye's dark rim reaches, in pixels. The fill takes nothing from the eye itself,
     which shows below the lid."""
-    box = PixelBox.around(np.r_[top, bottom, lid], out.shape[:2], 2 * rim + 4.0)
+    height_px = float(np.ptp(np.r_[top, bottom][:, 1]))
+    box = PixelBox.around(np.r_[top, bottom, lid], out.shape[:2],
+                          2 * rim + 4.0 + max(2.0, 0.6 * height_px))
     left, right = top[0], top[-1]
     length = float(np.linalg.norm(right - left))
     if box.size[0] < 3 or box.size[1] < 3 or length < 1.0:
@@ -210,11 +217,102 @@ def cover_eye(out: np.ndarray, top: np.ndarray, bottom: np.ndarray, lid: np.ndar
     size = 2 * int(np.ceil(rim)) + 1
     grow = np.ones((size, size), np.uint8)
     eye = (v >= height(top)) & (v <= height(bottom)) & (u > 0) & (u < 1)
-    eye = cv2.dilate(eye.astype(np.uint8), grow)
-    covered = (eye > 0) & (v <= height(lid) + rim)  # the rim along the lid too
+    hole = cv2.dilate(eye.astype(np.uint8), grow) > 0
+    patch = out[box.slices].astype(np.float32)
+    reach = max(3.0, COVER_SHADOW_REACH * height_px)
+    shadow = _eye_shadow(patch, hole, reach)
+    # The rim along the lid too, and the eye's shadow above it.
+    covered = (hole & (v <= height(lid) + rim)) | (shadow & (v <= height(lid) + rim + reach))
     if not covered.any():
         return
-    patch = np.ascontiguousarray(out[box.slices])
-    filled = cv2.inpaint(patch, eye, max(2.0, rim), cv2.INPAINT_TELEA)
-    patch[covered] = filled[covered]
-    out[box.slices] = patch
+    hole |= shadow
+    known = (~hole).astype(np.float32)
+    fill = _membrane(patch, known) + _mirrored_detail(patch, known, hole)
+    # A soft edge a pixel wide, inside the covered part (the eye's rim is covered whole).
+    weight = cv2.GaussianBlur(covered.astype(np.float32), (0, 0), 0.7) * covered
+    weight = weight[..., None]
+    out[box.slices] = np.clip(weight * fill + (1 - weight) * patch, 0, 255).astype(np.uint8)
+
+
+#: The scale (pixels) that separates a cover's colours (smooth, a membrane) from its fine
+#: texture (mirrored from around the eye).
+COVER_DETAIL_BLUR = 2.0
+#: An eye's shadow (a dark rim or socket beyond the placed points, a painted eye's shading):
+#: pixels around the eye, up to this fraction of its height away and joined to it, whose
+#: lightness is this many spreads (of the skin's around the eye) from the skin's.
+COVER_SHADOW_REACH, COVER_SHADOW_SPREADS = 0.4, 3.0
+#: The mirrored texture is kept within this many spreads of the skin's fine texture, and
+#: taken from beyond this many pixels of the eye.
+COVER_DETAIL_CLIP, COVER_EDGE_SKIP = 2.5, 3
+
+
+def _eye_shadow(patch: np.ndarray, hole: np.ndarray, reach: float) -> np.ndarray:
+    """The pixels within ``reach`` of the ``hole`` (an eye and its rim), joined to it, unlike
+    the skin around it in lightness: the rest of the eye's dark rim, its shadow."""
+    size = 2 * int(np.ceil(reach)) + 1
+    band = cv2.dilate(hole.astype(np.uint8), np.ones((size, size), np.uint8)) > 0
+    band &= ~hole
+    if not band.any():
+        return np.zeros_like(hole)
+    light = cv2.GaussianBlur(patch.mean(axis=2), (0, 0), 1.5)  # the grain is no shadow
+    skin = np.median(light[band])
+    spread = max(1.4826 * float(np.median(np.abs(light[band] - skin))), 4.0)
+    unlike = band & (np.abs(light - skin) > COVER_SHADOW_SPREADS * spread)
+    # Grown from the hole through unlike pixels only, a pixel at a time.
+    shadow, grown = np.zeros_like(hole), hole.copy()
+    cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
+    for _ in range(int(np.ceil(reach))):
+        step = (cv2.dilate(grown.astype(np.uint8), cross) > 0) & unlike & ~grown
+        if not step.any():
+            break
+        shadow |= step
+        grown |= step
+    # Whole, without pinholes: what it leaves out in it would show as specks.
+    whole = cv2.GaussianBlur(grown.astype(np.float32), (0, 0), 1.5) > 0.35
+    return whole & band
+
+
+def _membrane(patch: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """``patch``'s smooth colours where ``known`` is 0 (a hole): the harmonic surface that
+    meets its colours (a little smoothed, from known pixels only) all round the hole."""
+    near = _masked_blur(patch, known, COVER_DETAIL_BLUR)
+    # Started from the colours around the hole spread over it at its own scale, relaxed to
+    # the smoothest surface through them.
+    h, w = known.shape
+    fill = _masked_blur(patch, known, 0.25 * max(h, w))
+    fixed = known[..., None] > 0
+    fill = np.where(fixed, near, fill)
+    for _ in range(max(50, 2 * max(h, w))):
+        fill = np.where(fixed, near, cv2.blur(fill, (3, 3), borderType=cv2.BORDER_REPLICATE))
+    return fill
+
+
+def _mirrored_detail(patch: np.ndarray, known: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """The fine texture around a hole, carried into it: each column's texture above the hole
+    mirrored down across its upper edge, and below it mirrored up, blended from the one to the
+    other down the hole (as strong in the middle as at the edges)."""
+    detail = (patch - _masked_blur(patch, known, COVER_DETAIL_BLUR)) * known[..., None]
+    limit = COVER_DETAIL_CLIP * max(float(detail[known > 0].std()), 1.0) if known.any() else 1.0
+    detail = np.clip(detail, -limit, limit)
+    h, w = hole.shape
+    rows = np.arange(h, dtype=np.float32)[:, None]
+    any_hole = hole.any(axis=0)
+    first = np.where(any_hole, hole.argmax(axis=0), 0).astype(np.float32)
+    last = np.where(any_hole, h - 1 - hole[::-1].argmax(axis=0), 0).astype(np.float32)
+    # Mirrored across lines a little beyond the edges: next to a hard-edged eye, the picture
+    # rings (JPEG), which mirrored would draw a speckled rim.
+    skip = COVER_EDGE_SKIP
+    above = np.clip(2 * (first - skip) - 1 - rows, 0, h - 1)
+    below = np.clip(2 * (last + skip) + 1 - rows, 0, h - 1)
+    t = np.clip((rows - first) / np.maximum(last - first, 1.0), 0.0, 1.0)[..., None]
+    cols = np.broadcast_to(np.arange(w, dtype=np.float32), (h, w))
+    from_above = cv2.remap(detail, cols, above, cv2.INTER_LINEAR)
+    from_below = cv2.remap(detail, cols, below, cv2.INTER_LINEAR)
+    return ((1 - t) * from_above + t * from_below) / np.sqrt((1 - t) ** 2 + t**2)
+
+
+def _masked_blur(image: np.ndarray, mask: np.ndarray, sigma: float) -> np.ndarray:
+    """``image`` blurred from the pixels under ``mask`` only (a normalised convolution)."""
+    weight = cv2.GaussianBlur(mask, (0, 0), sigma)
+    return cv2.GaussianBlur(image * mask[..., None], (0, 0), sigma) \
+        / np.maximum(weight, 1e-4)[..., None]
