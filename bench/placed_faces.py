@@ -19,10 +19,11 @@ engine put the face (its target landmarks), against the source:
   or another face's mouth, is far from an animal's own mouth colour when that has any).
 - ``teeth``: the share of the opening brighter than the lips around it by 60 or more
   (a human driver's teeth borrowed into an animal's mouth).
-- ``jaw`` / ``brow`` ``st``: streaks: how much stronger the luminance's horizontal steps are
+- ``jaw`` / ``brow`` ``St``: streaks: how much stronger the luminance's horizontal steps are
   than its vertical ones (mean |dI/dx| over mean |dI/dy|) in the chin below the mouth and in
-  the fur above each brow (a brow's height up), the output's over the source's: texture
-  stretched up or down draws vertical streaks and raises it above 1. ``hf``: the same
+  the fur over each brow (from its lowest point up, 1.2 eye heights above it; the worse
+  brow), the output's over the source's: texture
+  stretched up or down draws vertical streaks and raises it above 1. ``Hf``: the same
   regions' fine detail (mean |Laplacian|) over the source's: a stretch smooths it below 1.
 - ``eyeE`` (shut eyes only): each covered eye's colour against the fur or skin around it: the
   Lab distance between the mean of the eye's open outline and the mean of a ring around it
@@ -72,6 +73,8 @@ class RecordingWarpEngine(WarpEngine):
     def render_motion(self, source, target, driver=None):
         cfg = self.config
         shaped = shape_mouth(target, source.motion, cfg.max_mouth_opening, cfg.max_jaw_drop)
+        if source.motion.proportions is not None:
+            shaped = source.motion.proportions.within_reach(shaped, source.motion)
         self.target_xy = shaped.landmarks()[:, :2]
         self.open_xy = shaped.pose.apply(source.motion.canonical)[:, :2]
         return super().render_motion(source, target, driver)
@@ -162,7 +165,7 @@ def streak_figures(source: np.ndarray, out: np.ndarray, src_xy: np.ndarray,
             eye_h = np.ptp(xy[loop, 1])
             top = xy[brow, 1].min()
             boxes.append(_box(source.shape, *np.sort(xy[brow, 0])[[0, -1]],
-                              top - 1.2 * eye_h, xy[loop, 1].min()))
+                              top - 1.2 * eye_h, xy[brow, 1].max()))
         return boxes
 
     for name, src_boxes, dst_boxes in (("jaw", [chin(src_xy)], [chin(dst_xy)]),

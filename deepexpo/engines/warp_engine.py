@@ -158,6 +158,8 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         cfg = self.config
         canon = canonical_face()
         target = shape_mouth(target, source.motion, cfg.max_mouth_opening, cfg.max_jaw_drop)
+        if source.motion.proportions is not None:  # eyes and brows as far as fur can show
+            target = source.motion.proportions.within_reach(target, source.motion)
         target_points = target.landmarks()
         target_xy = target_points[:, :2]
         # The face's outline and the anchors around it (hair, ears) go from the head's
