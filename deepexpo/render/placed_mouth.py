@@ -39,8 +39,13 @@ HUE_RANGE = (5.0, 40.0)
 CHROMA_GAIN = 1.6
 FACE_CHROMA = 0.7
 MAX_CHROMA = 40.0
-#: The tongue shows once the opening is this tall against its width, fully from twice that.
+#: The tongue shows once the opening is this tall against its width, fully from twice that;
+#: a narrower opening lets less light in, down to :data:`NARROW` of it for a slit.
 TONGUE_FROM = 0.18
+NARROW = 0.35
+#: The opening's edge is this many times softer than a person's mouth's (``feather``): an
+#: animal's lips have no sharp wet edge, and a drawing's no outline inside its mouth line.
+SOFTER = 2.5
 #: The interior's grain, at full light, against the picture's around the mouth.
 GRAIN = 0.6
 
@@ -64,7 +69,7 @@ def fill_placed_mouth(
     outer, inner = canon.lip_loops
     corners = target_xy[canon.mouth_corners, :2]
     width = float(np.linalg.norm(corners[0] - corners[1]))
-    sigma = max(0.7, feather * width)
+    sigma = max(0.7, SOFTER * feather * width)
     pad = 4 + 3 * sigma
     region = PixelBox.around(np.r_[target_xy[outer, :2] - pad, target_xy[outer, :2] + pad],
                              out.shape[:2])
@@ -156,7 +161,7 @@ def _interior(patch: np.ndarray, opening: np.ndarray, target_xy: np.ndarray,
     shade = tongue * lit + (1 - tongue) * shade
     shade *= 1.0 - 0.5 * show * sides * np.exp(-0.5 * ((down - ridge + 0.03) / 0.05) ** 2)
     # A narrow opening lets little light in.
-    shade *= 0.55 + 0.45 * min(1.0, tall / (2 * TONGUE_FROM))
+    shade *= NARROW + (1.0 - NARROW) * min(1.0, tall / (2 * TONGUE_FROM))
     lab = np.empty((h, w, 3), np.float32)
     lab[..., 0] = np.clip(light * shade, 0, 255)
     lab[..., 1:] = 128.0 + (ab - 128.0) * (0.8 + 0.35 * tongue)[..., None]
@@ -169,5 +174,5 @@ def _interior(patch: np.ndarray, opening: np.ndarray, target_xy: np.ndarray,
     reach = max(1.5, 0.06 * half)
     lips = cv2.GaussianBlur(patch * ring[..., None], (0, 0), reach) \
         / np.maximum(cv2.GaussianBlur(ring, (0, 0), reach), 1e-3)[..., None]
-    rim = np.clip(1.0 - depth / 0.2, 0.0, 1.0)[..., None] ** 2
+    rim = np.clip(1.0 - depth / 0.25, 0.0, 1.0)[..., None] ** 1.5
     return rim * lips + (1 - rim) * rgb
