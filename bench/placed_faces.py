@@ -17,18 +17,20 @@ engine put the face (its target landmarks), against the source:
 - ``tint``: the opening's colour (Lab a, b) against the source's mouth line's (its lips,
   the pixels along the outer lip contour): the distance in a, b (a flat grey or black hole,
   or another face's mouth, is far from an animal's own mouth colour when that has any).
-- ``teeth``: the share of the opening brighter than the lips around it by 60 or more
-  (a human driver's teeth borrowed into an animal's mouth).
-- ``jaw`` / ``brow`` ``St``: streaks: how much stronger the luminance's horizontal steps are
-  than its vertical ones (mean |dI/dx| over mean |dI/dy|) in the chin below the mouth and in
-  the fur over each brow (from its lowest point up, 1.2 eye heights above it; the worse
-  brow), the output's over the source's: texture
-  stretched up or down draws vertical streaks and raises it above 1. ``Hf``: the same
-  regions' fine detail (mean |Laplacian|) over the source's: a stretch smooths it below 1.
+- ``teeth``: the share of the opening lighter than all but 1% of the source around the mouth
+  and colourless (Lab chroma under 12): a person's teeth borrowed into an animal's mouth.
+- ``lipsSt``, ``jawSt``, ``browSt``: streaks: how much stronger the luminance's horizontal
+  steps are than its vertical ones (mean |dI/dx| over mean |dI/dy|), the output's over the
+  source's, in the lips (between the outer and inner lip contours, 2 px clear of both: round
+  an opened mouth, they come from a snout's thin lips), the chin below the mouth, and the fur over each brow
+  (from its lowest point up 1.2 eye heights; the worse brow): texture stretched up or down
+  draws vertical streaks and raises it above 1. ``jawHf``, ``browHf``: those regions' fine
+  detail (mean |Laplacian|) over the source's: a stretch smooths it below 1.
 - ``eyeE`` (shut eyes only): each covered eye's colour against the fur or skin around it: the
-  Lab distance between the mean of the eye's open outline and the mean of a ring around it
-  (the worse eye); ``eyeS``: the spread (std of luminance) inside it over the ring's: a smooth
-  cover of fur keeps about 1, uneven patches raise it, a flat blur lowers it.
+  Lab distance between the mean inside the eye's open outline and the mean of a ring around
+  it; ``eyeOut``: the share of the eye lighter or darker than all but 2% of the ring (patches);
+  ``eyeU``: its unevenness, the spread of its lightness blurred by a sixth of its height,
+  over the ring's (a smooth cover of fur about 0.5-0.7, patches raise it). The worse eye.
 
 Run time: about a minute on two cores.
 """
@@ -119,16 +121,20 @@ def mouth_figures(source: np.ndarray, out: np.ndarray, src_xy: np.ndarray,
     dist = cv2.distanceTransform(opening.astype(np.uint8), cv2.DIST_L2, 3)
     depth = dist / max(float(dist.max()), 1e-6)
     rim, core = luma_out[opening & (depth < 0.35)], luma_out[opening & (depth > 0.65)]
-    ring = cv2.dilate(opening.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool) \
-        & ~opening
-    lips = _lab(source)[_band(source.shape, src_xy[outer], 3)]
-    tint = float(np.linalg.norm(_lab(out)[opening][:, 1:].mean(axis=0)
+    lab_out, lab_src = _lab(out), _lab(source)
+    lips = lab_src[_band(source.shape, src_xy[outer], 3)]
+    tint = float(np.linalg.norm(lab_out[opening][:, 1:].mean(axis=0)
                                 - lips[:, 1:].mean(axis=0)))
+    around = _box(source.shape, *np.sort(src_xy[outer, 0])[[0, -1]],
+                  src_xy[outer, 1].min(), src_xy[CHIN, 1])
+    inside = lab_out[opening]
+    teeth = (inside[:, 0] > np.percentile(lab_src[around][..., 0], 99)) \
+        & (np.linalg.norm(inside[:, 1:] - 128.0, axis=1) < 12)
     return {"drop": float(luma_src[opening].mean() - luma_out[opening].mean()),
             "throat": float((rim.mean() - core.mean()) / max(rim.mean(), 1.0))
             if len(core) and len(rim) else float("nan"),
             "tint": tint,
-            "teeth": float(np.mean(luma_out[opening] > luma_out[ring].mean() + 60))}
+            "teeth": float(teeth.mean())}
 
 
 def _band(shape: tuple[int, ...], polygon: np.ndarray, width: int) -> np.ndarray:
@@ -137,14 +143,19 @@ def _band(shape: tuple[int, ...], polygon: np.ndarray, width: int) -> np.ndarray
     return mask > 0
 
 
-def _texture(image: np.ndarray, box: tuple[slice, slice]) -> tuple[float, float]:
-    """(mean |dI/dx| over mean |dI/dy|, mean |Laplacian|) of the luminance in ``box``."""
-    luma = _luma(image)[box]
-    if min(luma.shape) < 4:
+def _texture(image: np.ndarray, where: tuple[slice, slice] | np.ndarray
+             ) -> tuple[float, float]:
+    """(mean |dI/dx| over mean |dI/dy|, mean |Laplacian|) of the luminance in ``where`` (a
+    box, or a mask of the image)."""
+    luma = _luma(image)
+    mask = np.zeros(luma.shape, bool)
+    mask[where] = True
+    if mask.sum() < 16:
         return float("nan"), float("nan")
-    gx = np.abs(np.diff(luma, axis=1)).mean()
-    gy = np.abs(np.diff(luma, axis=0)).mean()
-    return float(gx / max(gy, 1e-6)), float(np.abs(cv2.Laplacian(luma, cv2.CV_32F)).mean())
+    gx = np.abs(np.diff(luma, axis=1))[mask[:, 1:]].mean()
+    gy = np.abs(np.diff(luma, axis=0))[mask[1:]].mean()
+    laplacian = np.abs(cv2.Laplacian(luma, cv2.CV_32F))[mask].mean()
+    return float(gx / max(gy, 1e-6)), float(laplacian)
 
 
 def streak_figures(source: np.ndarray, out: np.ndarray, src_xy: np.ndarray,
@@ -177,25 +188,36 @@ def streak_figures(source: np.ndarray, out: np.ndarray, src_xy: np.ndarray,
             hf.append(hb / max(ha, 1e-6))
         worst = int(np.argmax(st))
         figures[f"{name}St"], figures[f"{name}Hf"] = st[worst], hf[worst]
+    inner = canon.lip_loops[1]
+
+    def lips(xy: np.ndarray) -> np.ndarray:  # clear of their edges, which are no streaks
+        ring = _mask(source.shape, xy[outer]) & ~_mask(source.shape, xy[inner])
+        return cv2.erode(ring.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+
+    figures["lipsSt"] = _texture(out, lips(dst_xy))[0] / _texture(source, lips(src_xy))[0]
     return figures
 
 
 def eye_figures(out: np.ndarray, open_xy: np.ndarray) -> dict[str, float]:
-    """Each covered eye's colour and spread against the fur around it (the worse eye)."""
+    """Each covered eye against the fur around it (module docstring; the worse eye)."""
     lab = _lab(out)
-    worst_e, worst_s = 0.0, 1.0
+    worst = {"eyeE": 0.0, "eyeOut": 0.0, "eyeU": 0.0}
     for loop in (TOPOLOGY.right_eye_loop, TOPOLOGY.left_eye_loop):
         eye = _mask(out.shape, open_xy[loop])
-        size = max(3, int(0.5 * np.ptp(open_xy[loop, 1])))
+        height = float(np.ptp(open_xy[loop, 1]))
+        size = max(3, int(0.5 * height))
         ring = cv2.dilate(eye.astype(np.uint8), np.ones((size, size), np.uint8)).astype(bool) \
             & ~cv2.dilate(eye.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
         if eye.sum() < 10 or ring.sum() < 10:
             continue
-        e = float(np.linalg.norm(lab[eye].mean(axis=0) - lab[ring].mean(axis=0)))
-        s = float(lab[eye][:, 0].std() / max(lab[ring][:, 0].std(), 1.0))
-        worst_e = max(worst_e, e)
-        worst_s = s if abs(np.log(s)) > abs(np.log(worst_s)) else worst_s
-    return {"eyeE": worst_e, "eyeS": worst_s}
+        light = lab[..., 0]
+        low, high = np.percentile(light[ring], [2, 98])
+        smooth = cv2.GaussianBlur(light, (0, 0), max(1.0, height / 6))
+        figures = {"eyeE": float(np.linalg.norm(lab[eye].mean(axis=0) - lab[ring].mean(axis=0))),
+                   "eyeOut": float(np.mean((light[eye] < low) | (light[eye] > high))),
+                   "eyeU": float(smooth[eye].std() / max(smooth[ring].std(), 1.0))}
+        worst = {k: max(v, figures[k]) for k, v in worst.items()}
+    return worst
 
 
 def crop(image: np.ndarray, points: dict) -> np.ndarray:
@@ -269,8 +291,8 @@ def main() -> None:
             table.append((name, case, figures))
         rows.append((name, panels))
     write_image(args.sheet, sheet(rows))
-    keys = ["drop", "throat", "tint", "teeth", "jawSt", "jawHf", "browSt", "browHf", "eyeE",
-            "eyeS"]
+    keys = ["drop", "throat", "tint", "teeth", "lipsSt", "jawSt", "jawHf", "browSt", "browHf",
+            "eyeE", "eyeOut", "eyeU"]
     print(f"{'face':5} {'case':9} " + " ".join(f"{k:>6}" for k in keys))
     for name, case, figures in table:
         print(f"{name:5} {case:9} " + " ".join(
