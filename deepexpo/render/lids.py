@@ -276,14 +276,35 @@ def _membrane(patch: np.ndarray, known: np.ndarray) -> np.ndarray:
     """``patch``'s smooth colours where ``known`` is 0 (a hole): the harmonic surface that
     meets its colours (a little smoothed, from known pixels only) all round the hole."""
     near = _masked_blur(patch, known, COVER_DETAIL_BLUR)
-    # Started from the colours around the hole spread over it at its own scale, relaxed to
-    # the smoothest surface through them.
+    fixed = known > 0
+    # Relaxed to the smoothest surface through the colours around the hole on a coarse grid
+    # first (it is smooth: a few cells across the eye hold it), then at full resolution.
     h, w = known.shape
-    fill = _masked_blur(patch, known, 0.25 * max(h, w))
-    fixed = known[..., None] > 0
-    fill = np.where(fixed, near, fill)
-    for _ in range(max(50, 2 * max(h, w))):
-        fill = np.where(fixed, near, cv2.blur(fill, (3, 3), borderType=cv2.BORDER_REPLICATE))
+    step = max(1, max(h, w) // _MEMBRANE_CELLS)
+    if step > 1:
+        size = (max(2, w // step), max(2, h // step))
+        weight = cv2.resize(known, size, interpolation=cv2.INTER_AREA)
+        coarse = cv2.resize(near * known[..., None], size, interpolation=cv2.INTER_AREA) \
+            / np.maximum(weight, 1e-4)[..., None]
+        fill = cv2.resize(_relaxed(coarse, weight > 0.5, _masked_blur(coarse, weight, 4.0)),
+                          (w, h), interpolation=cv2.INTER_LINEAR)
+        return _relaxed(near, fixed, fill, 2 * step)
+    return _relaxed(near, fixed, _masked_blur(patch, known, 0.25 * max(h, w)))
+
+
+#: The coarse grid a cover's colours are first relaxed on: cells across its box.
+_MEMBRANE_CELLS = 24
+
+
+def _relaxed(values: np.ndarray, fixed: np.ndarray, start: np.ndarray,
+             steps: int | None = None) -> np.ndarray:
+    """``start`` relaxed (Jacobi) towards the harmonic surface through ``values`` where
+    ``fixed``, ``steps`` times (by default twice the larger side)."""
+    fill = start.astype(np.float32).copy()
+    np.copyto(fill, values, where=fixed[..., None])
+    for _ in range(steps or 2 * max(fixed.shape)):
+        fill = cv2.blur(fill, (3, 3), borderType=cv2.BORDER_REPLICATE)
+        np.copyto(fill, values, where=fixed[..., None])
     return fill
 
 

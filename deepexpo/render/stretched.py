@@ -57,9 +57,21 @@ def even_stretched(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
 def _stretch(source_xy: np.ndarray) -> np.ndarray:
     """How far the map ``source_xy`` (H, W, 2) stretches each output pixel in its most
     stretched direction: the inverse of its Jacobian's smaller singular value."""
-    sx, sy = source_xy[..., 0].astype(np.float64), source_xy[..., 1].astype(np.float64)
-    a, b = np.gradient(sx, axis=1), np.gradient(sx, axis=0)
-    c, d = np.gradient(sy, axis=1), np.gradient(sy, axis=0)
+    sx, sy = (np.ascontiguousarray(source_xy[..., k], dtype=np.float32) for k in (0, 1))
+
+    def slope(channel: np.ndarray, dx: int, dy: int) -> np.ndarray:
+        """Central differences, one-sided at the edges."""
+        out = 0.5 * cv2.Sobel(channel, cv2.CV_32F, dx, dy, ksize=1,
+                              borderType=cv2.BORDER_REPLICATE)
+        edges = out[:, [0, -1]] if dx else out[[0, -1]]
+        edges *= 2.0
+        if dx:
+            out[:, [0, -1]] = edges
+        else:
+            out[[0, -1]] = edges
+        return out
+
+    a, b, c, d = slope(sx, 1, 0), slope(sx, 0, 1), slope(sy, 1, 0), slope(sy, 0, 1)
     total = a * a + b * b + c * c + d * d
     det = a * d - b * c
     smallest = np.sqrt(np.maximum(0.5 * (total - np.sqrt(np.maximum(total**2 - 4 * det**2,
