@@ -41,7 +41,6 @@ import argparse
 import logging
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -49,6 +48,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from extremes import PANEL, Panel, sheet  # noqa: E402  (the same contact sheet)
 
 from deepexpo.engines.warp_engine import WarpEngine  # noqa: E402
 from deepexpo.face.canonical import canonical_face  # noqa: E402
@@ -62,7 +63,6 @@ from deepexpo.motion.mouth import shape_mouth  # noqa: E402
 from deepexpo.pipeline import TransferPipeline  # noqa: E402
 from tests.placed_faces import PLACED  # noqa: E402
 
-PANEL = 256  # panel side in the sheet, pixels
 CHIN = 152  # the chin's landmark
 OPENED = 0.04  # a mouth counts as opened (its figures printed) past this opening
 
@@ -80,13 +80,6 @@ class RecordingWarpEngine(WarpEngine):
         self.target_xy = shaped.landmarks()[:, :2]
         self.open_xy = shaped.pose.apply(source.motion.canonical)[:, :2]
         return super().render_motion(source, target, driver)
-
-
-@dataclass
-class Panel:
-    image: np.ndarray
-    label: str
-    figures: dict[str, float] = field(default_factory=dict)
 
 
 def _lab(image: np.ndarray) -> np.ndarray:
@@ -230,19 +223,6 @@ def crop(image: np.ndarray, points: dict) -> np.ndarray:
     patch = padded[y0 + side:y0 + 2 * side, x0 + side:x0 + 2 * side]
     return cv2.resize(patch, (PANEL, PANEL), interpolation=cv2.INTER_AREA
                       if side > PANEL else cv2.INTER_CUBIC)
-
-
-def sheet(rows: list[tuple[str, list[Panel]]]) -> np.ndarray:
-    columns = max(len(panels) for _, panels in rows)
-    label_h = 18
-    canvas = np.full((len(rows) * (PANEL + label_h), columns * PANEL, 3), 255, np.uint8)
-    for r, (name, panels) in enumerate(rows):
-        y = r * (PANEL + label_h)
-        for c, panel in enumerate(panels):
-            canvas[y + label_h:y + label_h + PANEL, c * PANEL:(c + 1) * PANEL] = panel.image
-            cv2.putText(canvas, f"{name} {panel.label}", (c * PANEL + 3, y + 13),
-                        cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
-    return canvas
 
 
 def main() -> None:
