@@ -131,6 +131,23 @@ def test_a_human_blink_shuts_large_and_small_cartoon_eyes_fully(pipeline):
         assert max(after) < 0.08, (radii, after)
 
 
+def test_a_shut_cartoon_eye_shows_where_its_lids_meet(pipeline):
+    """Covered by the skin around it, a shut drawn eye still reads as an eye: a thin line
+    in its rim's ink runs along its lower lid, darker than the skin, none above it."""
+    image, points = drawn_cartoon()
+    out = pipeline.edit_image(image, ExpressionEdit(ExpressionControls(blink=1.0)),
+                              points=[FacePoints.from_json_object(points)])
+    for side in ("left", "right"):
+        x, top, bottom = points[f"{side}_eye_top"][0], points[f"{side}_eye_top"][1], \
+            points[f"{side}_eye_bottom"][1]
+        column = out[top:bottom + 6, x - 3:x + 4].astype(float).mean(axis=(1, 2))
+        skin = float(np.mean(SKIN))
+        darkest = int(np.argmin(column))
+        assert column[darkest] < skin - 40, (side, column.min())
+        assert darkest > 0.8 * (bottom - top), (side, darkest)  # at the lower lid
+        assert column[:int(0.7 * (bottom - top))].min() > skin - 15  # skin above it
+
+
 def test_a_real_blink_driver_shuts_the_cartoons_large_eyes(pipeline, shut_driver):
     image, points = drawn_cartoon()
     out = pipeline.transfer_image(image, shut_driver,
@@ -262,10 +279,11 @@ def _box(points: FacePoints, left: str, right: str, top: str, bottom: str,
 
 
 def _covered_eye(out: np.ndarray, points: FacePoints, side: str) -> tuple[float, float]:
-    """A covered eye against the fur or skin around it (its box grown by half its height
-    and a quarter of its width): the share of the eye's pixels lighter or darker than all
-    but 2% of the surround's, and the eye's unevenness (the spread of its lightness, blurred
-    by a sixth of its height) over the surround's."""
+    """A covered eye's upper half (below it, the line of its shut lids is drawn) against the
+    fur or skin around the eye (its box grown by half its height and a quarter of its
+    width): the share of it lighter or darker than all but 2% of the surround, and its
+    unevenness (the spread of its lightness, blurred by a sixth of the eye's height) over the
+    surround's."""
     eye = _box(points, f"{side}_eye_outer", f"{side}_eye_inner", f"{side}_eye_top",
                f"{side}_eye_bottom")
     h, w = eye[0].stop - eye[0].start, eye[1].stop - eye[1].start
@@ -274,10 +292,12 @@ def _covered_eye(out: np.ndarray, points: FacePoints, side: str) -> tuple[float,
     light = cv2.cvtColor(out[grown], cv2.COLOR_RGB2LAB)[..., 0].astype(float)
     inner = np.zeros(light.shape, bool)
     inner[h // 2:h // 2 + h, w // 4:w // 4 + w] = True
+    upper = inner.copy()
+    upper[h:] = False
     low, high = np.percentile(light[~inner], [2, 98])
-    outliers = float(np.mean((light[inner] < low) | (light[inner] > high)))
+    outliers = float(np.mean((light[upper] < low) | (light[upper] > high)))
     smooth = cv2.GaussianBlur(light, (0, 0), max(1.0, h / 6))
-    return outliers, float(smooth[inner].std() / max(smooth[~inner].std(), 1.0))
+    return outliers, float(smooth[upper].std() / max(smooth[~inner].std(), 1.0))
 
 
 def _luma(pixels: np.ndarray) -> float:
