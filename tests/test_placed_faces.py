@@ -17,9 +17,14 @@ import deepexpo
 from deepexpo.cli import main
 from deepexpo.face.points import FacePoints
 from deepexpo.face.topology import TOPOLOGY
+from deepexpo.geometry.boxes import PixelBox
 from deepexpo.io.images import read_image
 from deepexpo.io.video import iter_frames, probe_video
 from deepexpo.motion.controls import ExpressionControls, ExpressionEdit
+from deepexpo.motion.extract import extract_motion
+from deepexpo.motion.eyelids import eyelids
+from deepexpo.render.mesh_warp import remap_region
+from deepexpo.render.stretched import even_stretched
 
 from .conftest import pose_face, read_frames, shared_sample
 from .placed_faces import PLACED
@@ -126,6 +131,23 @@ def test_a_human_blink_shuts_large_and_small_cartoon_eyes_fully(pipeline):
         assert max(after) < 0.08, (radii, after)
 
 
+def test_a_shut_cartoon_eye_shows_where_its_lids_meet(pipeline):
+    """Covered by the skin around it, a shut drawn eye still reads as an eye: a thin line
+    in its rim's ink runs along its lower lid, darker than the skin, none above it."""
+    image, points = drawn_cartoon()
+    out = pipeline.edit_image(image, ExpressionEdit(ExpressionControls(blink=1.0)),
+                              points=[FacePoints.from_json_object(points)])
+    for side in ("left", "right"):
+        x, top, bottom = points[f"{side}_eye_top"][0], points[f"{side}_eye_top"][1], \
+            points[f"{side}_eye_bottom"][1]
+        column = out[top:bottom + 6, x - 3:x + 4].astype(float).mean(axis=(1, 2))
+        skin = float(np.mean(SKIN))
+        darkest = int(np.argmin(column))
+        assert column[darkest] < skin - 40, (side, column.min())
+        assert darkest > 0.8 * (bottom - top), (side, darkest)  # at the lower lid
+        assert column[:int(0.7 * (bottom - top))].min() > skin - 15  # skin above it
+
+
 def test_a_real_blink_driver_shuts_the_cartoons_large_eyes(pipeline, shut_driver):
     image, points = drawn_cartoon()
     out = pipeline.transfer_image(image, shut_driver,
@@ -230,6 +252,10 @@ def test_the_animals_and_the_cartoon_follow_strong_drivers(
                    f"{side}_eye_bottom", inset=0.2)
         before, after = _dark(image[eye]), _dark(shut[eye])
         assert before > 0.2 and after < 0.3 * before, (side, before, after)
+        # ... covered by the fur or skin around them: no patch lighter or darker than it
+        # anywhere around, and no more uneven than it.
+        outliers, uneven = _covered_eye(shut, points, side)
+        assert outliers < 0.05 and uneven < 0.75, (side, outliers, uneven)
     # A turned driver turns the head: the middle of the face moves towards the turn.
     turned = pipeline.transfer_image(image, turned_driver, points=[points])
     flow = _flow(image, turned)
@@ -250,6 +276,28 @@ def _box(points: FacePoints, left: str, right: str, top: str, bottom: str,
     y0, y1 = sorted((points[top][1], points[bottom][1]))
     dx, dy = inset * (x1 - x0), inset * (y1 - y0)
     return slice(int(y0 + dy), int(np.ceil(y1 - dy))), slice(int(x0 + dx), int(np.ceil(x1 - dx)))
+
+
+def _covered_eye(out: np.ndarray, points: FacePoints, side: str) -> tuple[float, float]:
+    """A covered eye's upper half (below it, the line of its shut lids is drawn) against the
+    fur or skin around the eye (its box grown by half its height and a quarter of its
+    width): the share of it lighter or darker than all but 2% of the surround, and its
+    unevenness (the spread of its lightness, blurred by a sixth of the eye's height) over the
+    surround's."""
+    eye = _box(points, f"{side}_eye_outer", f"{side}_eye_inner", f"{side}_eye_top",
+               f"{side}_eye_bottom")
+    h, w = eye[0].stop - eye[0].start, eye[1].stop - eye[1].start
+    grown = (slice(eye[0].start - h // 2, eye[0].stop + h // 2),
+             slice(eye[1].start - w // 4, eye[1].stop + w // 4))
+    light = cv2.cvtColor(out[grown], cv2.COLOR_RGB2LAB)[..., 0].astype(float)
+    inner = np.zeros(light.shape, bool)
+    inner[h // 2:h // 2 + h, w // 4:w // 4 + w] = True
+    upper = inner.copy()
+    upper[h:] = False
+    low, high = np.percentile(light[~inner], [2, 98])
+    outliers = float(np.mean((light[upper] < low) | (light[upper] > high)))
+    smooth = cv2.GaussianBlur(light, (0, 0), max(1.0, h / 6))
+    return outliers, float(smooth[upper].std() / max(smooth[~inner].std(), 1.0))
 
 
 def _luma(pixels: np.ndarray) -> float:
@@ -311,3 +359,86 @@ def test_cli_point_errors_are_one_line_with_exit_code_2(cli_files, tmp_path, poi
     assert message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     if points is None:  # no face found: the message says how to place one
         assert '"left_eye_outer": [x, y]' in proc.stderr and "no face found" in proc.stderr
+
+
+def test_a_drawn_mouth_opens_in_its_own_colours_shaded_to_the_throat(pipeline,
+                                                                     open_mouth_driver):
+    """A drawn cartoon's mouth opened by a person's: the opening is shaded darker towards the
+    throat (its middle darker than just inside its lips), in the drawing's own red of its
+    mouth line, no black or grey hole."""
+    image, points = drawn_cartoon()
+    out = pipeline.transfer_image(image, open_mouth_driver,
+                                  points=[FacePoints.from_json_object(points)])
+    y, x0, x1 = points["mouth_left"][1], points["mouth_left"][0], points["mouth_right"][0]
+    region = out[y - 25:y + 45, x0 - 10:x1 + 10]
+    lab = cv2.cvtColor(region, cv2.COLOR_RGB2LAB).astype(float)
+    opening = (np.linalg.norm(region.astype(float) - SKIN, axis=2) > 80).astype(np.uint8)
+    inside = cv2.erode(opening, np.ones((7, 7), np.uint8)) > 0  # the drawn lips left out
+    assert inside.sum() > 300
+    depth = cv2.distanceTransform(opening, cv2.DIST_L2, 3)
+    depth /= depth.max()
+    light = lab[..., 0]
+    rim, middle = (light[(opening > 0) & m].mean() for m in (depth < 0.3, depth > 0.6))
+    assert middle < 0.8 * rim, (rim, middle)
+    assert np.percentile(light[inside], 10) > 10  # shaded, not a hole
+    assert lab[..., 1][inside].mean() > 128 + 15  # red, as the mouth line
+
+
+def test_an_animals_mouth_takes_no_teeth_from_a_person(pipeline, shut_driver):
+    """The monkey's mouth, opened a little by a person's that shows its teeth: nothing in it
+    as bright and colourless as teeth."""
+    image = read_image(shared_sample("sources/s22.jpg"))
+    points = FacePoints.from_json_object(PLACED["s22.jpg"])
+    out = pipeline.transfer_image(image, shut_driver, points=[points])
+    mouth = _box(points, "mouth_left", "mouth_right", "mouth_top", "chin")
+    lab, before = (cv2.cvtColor(x[mouth], cv2.COLOR_RGB2LAB).astype(float) for x in (out, image))
+    changed = np.abs(out[mouth].astype(int) - image[mouth]).sum(axis=2) > 30
+    teeth = changed & (lab[..., 0] > np.percentile(before[..., 0], 99)) \
+        & (np.linalg.norm(lab[..., 1:] - 128, axis=2) < 12)
+    assert teeth.mean() < 0.002, teeth.mean()
+
+
+def test_a_placed_face_opens_its_eyes_and_raises_its_brows_within_its_fur():
+    """A surprise asks a cartoon's eyes to open wider and its brows to rise further than the
+    skin around them can stretch without streaking; the placed face's target keeps each eye
+    within 10% of its opening at rest and each brow within 0.3 of its height above the eye."""
+    image, points = drawn_cartoon()
+    rest = extract_motion(FacePoints.from_json_object(points).fit(image.shape[:2]))
+    asked = ExpressionEdit.emotion("surprised").apply(rest)
+    kept = rest.proportions.within_reach(asked, rest)
+    for lid, brow in zip(eyelids(), (TOPOLOGY.right_eyebrow, TOPOLOGY.left_eyebrow),
+                         strict=True):
+        opening = lid.opening(rest.canonical)
+        height = rest.canonical[lid.upper, 1].min() - rest.canonical[brow, 1].mean()
+        rise = [float((rest.canonical[brow, 1] - m.canonical[brow, 1]).mean())
+                for m in (asked, kept)]
+        assert lid.opening(asked.canonical) > 1.2 * opening and rise[0] > 0.4 * height
+        assert lid.opening(kept.canonical) <= 1.1 * opening + 1e-9
+        assert 0 < rise[1] <= 0.3 * height + 1e-9
+
+
+def test_stretched_texture_is_evened_out_where_it_would_streak():
+    """A textured picture warped with a band stretched four times upwards: the warp draws the
+    band's texture as vertical stripes, evened out into its colours and the picture's grain;
+    the rest of the picture is left as warped."""
+    rng = np.random.default_rng(1)
+    image = np.clip(128 + 40 * cv2.GaussianBlur(rng.standard_normal((120, 120, 3)), (0, 0),
+                                                1.0), 0, 255).astype(np.uint8)
+    ys, xs = np.mgrid[0:120, 0:120].astype(np.float32)
+    band = (ys >= 40) & (ys < 80)
+    source_y = np.where(band, 40 + (ys - 40) / 4, np.where(ys >= 80, ys - 30, ys))
+    source_xy = np.dstack([xs, source_y]).astype(np.float32)
+    region = PixelBox(0, 0, 120, 120)
+    warped = remap_region(image, region, source_xy)
+    out = warped.copy()
+    even_stretched(out, image, source_xy, region)
+
+    def stripes(x: np.ndarray) -> float:  # horizontal steps over vertical ones
+        grey = x.astype(float).mean(axis=2)
+        return float(np.abs(np.diff(grey, axis=1)).mean() / np.abs(np.diff(grey, axis=0)).mean())
+
+    middle = (slice(48, 72), slice(10, 110))
+    assert stripes(warped[middle]) > 3.0
+    assert stripes(out[middle]) < 1.5
+    assert np.abs(out[middle].astype(float).mean() - warped[middle].mean()) < 3
+    assert np.array_equal(out[:25], warped[:25]) and np.array_equal(out[100:], warped[100:])

@@ -29,9 +29,11 @@ from ..motion.rigid import rotation_angle, rotation_power
 from ..motion.silhouette import inside
 from ..motion.state import FaceMotion, HeadPose
 from ..render.iris import carry_iris
-from ..render.lids import cover_eye, draw_closing_lid, soften_seam
+from ..render.lids import cover_eye, draw_closing_lid, eye_ink, soften_seam
 from ..render.mesh_warp import backward_map, remap_region
 from ..render.mouth import fill_mouth
+from ..render.placed_mouth import fill_placed_mouth
+from ..render.stretched import even_stretched
 from .base import TransferEngine
 
 
@@ -156,6 +158,8 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         cfg = self.config
         canon = canonical_face()
         target = shape_mouth(target, source.motion, cfg.max_mouth_opening, cfg.max_jaw_drop)
+        if source.motion.proportions is not None:  # eyes and brows as far as fur can show
+            target = source.motion.proportions.within_reach(target, source.motion)
         target_points = target.landmarks()
         target_xy = target_points[:, :2]
         # The face's outline and the anchors around it (hair, ears) go from the head's
@@ -267,11 +271,16 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                 carry_iris(source_xy, source.region, target_xy[lid.outline], centre,
                            source.xy[lid.iris[0]], radius)
         out = remap_region(source.image, source.region, source_xy)
+        painted = np.zeros(out.shape[:2], bool)
         for lid, was, _ in covered:
             upper, lower = (np.r_[lid.corners[0], margin[np.argsort(canon.points[margin, 0])],
                                   lid.corners[1]] for margin in (lid.upper, lid.lower))
             cover_eye(out, open_xy[upper], open_xy[lower], target_xy[upper],
-                      cfg.lid_cover_rim * was * target.pose.scale)
+                      cfg.lid_cover_rim * was * target.pose.scale,
+                      eye_ink(source.image, source.xy[lid.outline]),
+                      target_xy[_brow_over(lid)], painted)
+        if placed:  # an animal's fur or lips stretched into stripes (render/stretched.py)
+            even_stretched(out, source.image, source_xy, source.region, painted)
         for lid, was, now in shut:
             lowered = _lid_lowered(lid, source.motion.canonical, target.canonical)
             if lowered > cfg.lid_redrawn_above and not (placed and now < was):  # not covered
@@ -287,16 +296,21 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
             if _lid_raised(lid, source.motion.canonical, target.canonical) \
                     > cfg.lid_slides_above:  # the eye squeezed under the risen lid's edge
                 soften_seam(out, target_xy[np.r_[lid.lower, lid.corners]], width)
-        fill_mouth(
-            out,
-            target_xy,
-            (source.image, source.xy),
-            (driver.image, driver.xy) if driver is not None else None,
-            cfg.mouth_fill_threshold,
-            cfg.mouth_closed_below,
-            cfg.mouth_feather,
-            lips_from=src_xy,
-        )
+        if placed:  # an animal's or a drawing's mouth: no person's teeth (placed_mouth.py)
+            fill_placed_mouth(out, target_xy, (source.image, source.xy),
+                              cfg.mouth_fill_threshold, cfg.mouth_closed_below,
+                              cfg.mouth_feather)
+        else:
+            fill_mouth(
+                out,
+                target_xy,
+                (source.image, source.xy),
+                (driver.image, driver.xy) if driver is not None else None,
+                cfg.mouth_fill_threshold,
+                cfg.mouth_closed_below,
+                cfg.mouth_feather,
+                lips_from=src_xy,
+            )
         if source.territory is not None:
             source.territory.apply(source.image, out)
         return out
@@ -405,6 +419,11 @@ def _lip_edges(src_xy: np.ndarray, target_xy: np.ndarray, cfg: WarpConfig) -> No
 #: The corners' fold runs out to the lips' outer corners: they are taken from this many
 #: times further along it than the lips' inner edge is taken into them.
 _CORNER_INSIDE = 3.0
+
+
+def _brow_over(lid: Eyelid) -> np.ndarray:
+    """The landmarks of the brow over ``lid``'s eye."""
+    return TOPOLOGY.right_eyebrow if lid is eyelids()[0] else TOPOLOGY.left_eyebrow
 
 
 def _lid_lowered(lid: Eyelid, source: np.ndarray, target: np.ndarray) -> float:

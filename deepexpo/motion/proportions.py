@@ -12,7 +12,7 @@ already (:mod:`.eyelids`), and head rotation needs no scaling.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 
 import numpy as np
@@ -20,12 +20,20 @@ import numpy as np
 from ..face.canonical import canonical_face
 from ..face.topology import TOPOLOGY
 from .eyelids import Eyelid, eyelids
+from .state import FaceMotion
 
 #: How far a feature's expression is scaled at most, either way: points placed on a drawing
 #: can make a feature many times a person's, and a warp cannot show a motion that large.
 MAX_FACTOR = 4.0
 #: How far (canonical units) a brow's scale reaches over the skin around it.
 _REACH = 0.04
+#: How much wider than at rest a placed face's eye opens at most: an animal's or a drawing's
+#: eye shows no white above it, and opened further, the warp would stretch its dark rim up
+#: into the fur (an egg-shaped eye under a smeared band).
+MAX_WIDER = 0.1
+#: How far a placed face's brow rises at most, as a fraction of its height above the eye:
+#: the fur between them stretches by as much, and stretched further, it streaks.
+BROW_ROOM = 0.3
 
 
 @dataclass(frozen=True)
@@ -74,6 +82,26 @@ class Proportions:
     def scale(self, expression: np.ndarray) -> np.ndarray:
         """An expression read in the canonical face's measure, in this face's."""
         return expression * self.factors
+
+    @staticmethod
+    def within_reach(target: FaceMotion, source: FaceMotion) -> FaceMotion:
+        """``target`` with each eye opened no more than :data:`MAX_WIDER` wider than in
+        ``source`` (the face at rest) and each brow raised no further than
+        :data:`BROW_ROOM` of its height above the eye, the skin around it following."""
+        points = target.canonical.copy()
+        for lid, brow, mask in zip(eyelids(), _brows(), _brow_masks(), strict=True):
+            widest = (1.0 + MAX_WIDER) * lid.opening(source.canonical)
+            now = lid.opening(points)
+            if now > widest:
+                points += lid.opening_to(points, lid.gaps(points) * (widest / now))
+            room = BROW_ROOM * max(_brow_height(source.canonical, lid, brow), 0.0)
+            rise = float((source.canonical[brow, 1] - points[brow, 1]).mean())
+            if rise > room:  # y points down the face
+                points[:, 1] += mask * (rise - room)
+        change = points - target.canonical
+        if not change.any():
+            return target
+        return replace(target, canonical=points, expression=target.expression + change)
 
 
 def _brows() -> tuple[np.ndarray, np.ndarray]:

@@ -91,7 +91,7 @@ def fill_mouth(
                        polygon_mask(np.r_[lower_inner, lower_outer[::-1]] - offset, region.size),
                        sigma)
     if source_opening >= closed_below:
-        layers = _own_teeth(source, target_xy, region)
+        layers = own_teeth(source, target_xy, region)
     elif driver is not None and mouth_opening(driver[1]) >= threshold:
         shade = interior.mean(axis=2) / max(float(interior.max()), 1e-6)
         layers = [_driver_interior(driver, source, target_xy, region, patch, shade)]
@@ -132,7 +132,7 @@ def _gap_px(xy: np.ndarray) -> float:
                                 axis=1).mean())
 
 
-def _own_teeth(source: tuple[np.ndarray, np.ndarray], target_xy: np.ndarray,
+def own_teeth(source: tuple[np.ndarray, np.ndarray], target_xy: np.ndarray,
                region: PixelBox) -> list[tuple[np.ndarray, np.ndarray]]:
     """The source's own mouth interior, split in two: the upper teeth (down to
     ``TEETH_SPLIT`` of the way to the lower lip) move with the upper inner lip, the rest with
