@@ -8,7 +8,15 @@ The runtimes are optional: without one :func:`resolve_runtime` answers ``torch``
 note) and the engine runs in PyTorch. Which networks a runtime takes is measured
 (``bench/neural_speed.py --runtime``): ONNX Runtime's 5-D GridSample is slow, so with it the
 warping network stays in PyTorch; OpenVINO runs the warping network with its 3-D sampling
-written as gathers (:func:`~deepexpo.neural.warping_network.gather_grid_sample_3d`)."""
+written as gathers (:func:`~deepexpo.neural.warping_network.gather_grid_sample_3d`).
+
+Precision: ``f32`` by default, the same numbers as PyTorch. In fp32 a driving frame cannot be
+three times faster than PyTorch here: its networks need about 1250 GFLOP (motion 12, warping 342,
+generator 892) and PyTorch already runs them at about 60% of this CPU's fp32 peak.
+``bf16`` (opt-in, OpenVINO on a CPU with bfloat16 units, e.g. AMX) runs them 4-5x faster than
+PyTorch, but bfloat16 keeps 8 bits of mantissa: with random weights the generator amplifies a
+relative error of 1e-4 in its input to 0.03 in the image, and bf16's to 0.4-0.6
+(``bench/neural_speed.py --runtime --precisions f32 bf16`` prints both)."""
 
 from __future__ import annotations
 
@@ -17,6 +25,8 @@ import importlib
 import inspect
 import logging
 import os
+import shutil
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,13 +44,15 @@ OPSET = 20  # the first with N-D GridSample
 EXPORT_FORM = 2  # bumped when the exported graphs change for the same weights (2: gathers)
 
 Session = Callable[[dict[str, np.ndarray]], list[np.ndarray]]
+#: ``f32``: PyTorch's numbers; ``bf16``: faster and further off (module docstring).
+PRECISIONS = ("f32", "bf16")
 
 
 def cpu_threads() -> int:
     return max(1, len(os.sched_getaffinity(0)))
 
 
-def _onnxruntime_session(path: Path, threads: int) -> Session:
+def _onnxruntime_session(path: Path, threads: int, precision: str) -> Session:
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
@@ -50,15 +62,19 @@ def _onnxruntime_session(path: Path, threads: int) -> Session:
     return lambda feed: session.run(None, feed)
 
 
-def _openvino_session(path: Path, threads: int) -> Session:
+def _openvino_session(path: Path, threads: int, precision: str) -> Session:
     import openvino
 
     core = openvino.Core()
-    # f32: on a CPU with bf16 units OpenVINO would otherwise compute in bf16, far off PyTorch.
-    # Its compiled form is cached beside the export (the first compile takes seconds).
+    if precision == "bf16" and "BF16" not in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES"):
+        logger.info("this CPU has no bfloat16 units: the neural networks run in f32")
+        precision = "f32"
+    # Always explicit: on a CPU with bf16 units OpenVINO would otherwise compute in bf16. (f16
+    # is no choice: without AMX-FP16 it is emulated, slower than f32.) The compiled form is
+    # cached beside the export (the first compile takes seconds) and pruned with it.
     compiled = core.compile_model(str(path), "CPU", {
-        "INFERENCE_PRECISION_HINT": "f32", "INFERENCE_NUM_THREADS": threads,
-        "PERFORMANCE_HINT": "LATENCY", "CACHE_DIR": str(path.parent / "openvino-cache")})
+        "INFERENCE_PRECISION_HINT": precision, "INFERENCE_NUM_THREADS": threads,
+        "PERFORMANCE_HINT": "LATENCY", "CACHE_DIR": str(path.with_suffix(".openvino-cache"))})
 
     def run(feed: dict[str, np.ndarray]) -> list[np.ndarray]:
         results = compiled.create_infer_request().infer(feed)  # one each: threads may share it
@@ -73,9 +89,12 @@ class CpuRuntime:
 
     name: str
     module: str  # the package that provides it
-    open: Callable[[Path, int], Session]  # a session for an exported file, with this many threads
+    #: A session for an exported file, with this many threads, in one of its ``precisions``.
+    open: Callable[[Path, int, str], Session]
     networks: tuple[str, ...]  # the networks it runs faster than PyTorch (measured)
+    precisions: tuple[str, ...]  # of :data:`PRECISIONS`, those it can run in
     cpu_seconds_per_photo: float  # a photo transfer end to end on a 2-core CPU (measured)
+    prepare_seconds: float  # exporting and compiling its networks, once per weights (measured)
 
     def version(self) -> str | None:
         try:
@@ -89,8 +108,10 @@ _NETWORKS = ("appearance_feature_extractor", "motion_extractor", "spade_generato
 CPU_RUNTIMES = {runtime.name: runtime for runtime in (
     # bench/neural_speed.py --runtime, side by side with PyTorch's photo (about 11 s): 1.37x
     # faster end to end in OpenVINO, 1.15x in ONNX Runtime (a driving frame: 3.07x and 1.99x).
-    CpuRuntime("openvino", "openvino", _openvino_session, (*_NETWORKS, "warping_module"), 8.0),
-    CpuRuntime("onnxruntime", "onnxruntime", _onnxruntime_session, _NETWORKS, 9.5),
+    CpuRuntime("openvino", "openvino", _openvino_session, (*_NETWORKS, "warping_module"),
+               PRECISIONS, 8.0, 62.0),
+    CpuRuntime("onnxruntime", "onnxruntime", _onnxruntime_session, _NETWORKS, ("f32",), 9.5,
+               40.0),
 )}
 RUNTIMES = ("auto", "torch", *CPU_RUNTIMES)
 
@@ -147,6 +168,16 @@ def export_key(module: torch.nn.Module, runtime: CpuRuntime) -> str:
     return digest.hexdigest()[:16]
 
 
+def _quiet_exporter() -> None:
+    """Silence what the exporter says about its own and torch's code on every export (inside
+    :func:`warnings.catch_warnings`); warnings raised from our networks' code still show."""
+    warnings.filterwarnings("ignore", category=torch.jit.TracerWarning, module=r"torch\.")
+    warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"torch\.onnx")
+    warnings.filterwarnings("ignore", message="You are using the legacy TorchScript-based ONNX")
+    warnings.filterwarnings("ignore", message="ONNX export mode is set to TrainingMode.EVAL, "
+                            "but operator 'instance_norm'")  # the exported graph is eval's
+
+
 def export(module: torch.nn.Module, example: tuple[torch.Tensor, ...], folder: Path,
            name: str, runtime: CpuRuntime) -> Path:
     """The cached ONNX file of ``module`` (exported when missing or stale, written atomically;
@@ -155,13 +186,19 @@ def export(module: torch.nn.Module, example: tuple[torch.Tensor, ...], folder: P
     path = folder / f"{name}-{export_key(module, runtime)}.onnx"
     if path.exists():
         return path
-    for stale in folder.glob(f"{name}-*.onnx"):
-        stale.unlink(missing_ok=True)
+    for stale in folder.glob(f"{name}-*"):  # older exports and their compiled caches
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
+    logger.info("preparing %s for %s (first use of these weights: about %.0f s for all the "
+                "networks on a 2-core CPU, once)", name, runtime.name, runtime.prepare_seconds)
     inputs = list(inspect.signature(module.forward).parameters)
     wrapper = _TupleOutputs(module).eval()  # eval: the exporter restores the wrapper's mode
     tmp = folder / f".{path.name}.{os.getpid()}.tmp"
     try:
-        with torch.no_grad():
+        with torch.no_grad(), warnings.catch_warnings():
+            _quiet_exporter()
             torch.onnx.export(wrapper, example, str(tmp), opset_version=OPSET, dynamo=False,
                               input_names=inputs, dynamic_axes={i: {0: "batch"} for i in inputs})
         os.replace(tmp, path)
@@ -173,17 +210,21 @@ def export(module: torch.nn.Module, example: tuple[torch.Tensor, ...], folder: P
 
 class RuntimeNetwork:
     """A drop-in for a network's forward (same arguments, same tensor or dict of tensors), run
-    by ``runtime`` with threads sized to the machine."""
+    by ``runtime`` in ``precision`` with threads sized to the machine."""
 
     def __init__(self, module: torch.nn.Module, example: tuple[torch.Tensor, ...], folder: Path,
-                 name: str, runtime: CpuRuntime, threads: int | None = None):
+                 name: str, runtime: CpuRuntime, threads: int | None = None,
+                 precision: str = "f32"):
         with torch.no_grad():
             out = module(*example)
         self._keys = sorted(out) if isinstance(out, dict) else None
         self._signature = inspect.signature(module.forward)
         self.runtime = runtime
+        if precision not in runtime.precisions:
+            logger.info("%s runs the neural networks in f32, not %s", runtime.name, precision)
+            precision = "f32"
         self.path = export(module, example, folder, name, runtime)
-        self._session = runtime.open(self.path, threads or cpu_threads())
+        self._session = runtime.open(self.path, threads or cpu_threads(), precision)
 
     def __call__(self, *args: torch.Tensor, **kwargs: torch.Tensor
                  ) -> torch.Tensor | dict[str, torch.Tensor]:
