@@ -9,6 +9,7 @@ through the warping and generator networks in batches.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -136,15 +137,24 @@ class NeuralEngine(TransferEngine[NeuralSource, NeuralFace]):
 
     def _use_runtime(self, runtime: CpuRuntime, folder: Path) -> None:
         """Run the networks ``runtime`` is faster at in it, exported from the loaded networks
-        with example inputs of their own shapes (stitching and retargeting are tiny MLPs)."""
+        (stitching and retargeting are tiny MLPs). Example inputs of their own shapes are
+        computed only when an export is missing: seconds in PyTorch."""
         n = self.networks
         image = torch.zeros(1, 3, INPUT_SIZE, INPUT_SIZE)
-        with torch.no_grad():
-            feature = n.appearance_feature_extractor(image)
-            kp = torch.zeros(1, n.warping_module.dense_motion_network.num_kp, 3)
-            warped = n.warping_module(feature, kp, kp)["out"]
-        examples = {"appearance_feature_extractor": (image,), "motion_extractor": (image,),
-                    "warping_module": (feature, kp, kp), "spade_generator": (warped,)}
+        kp = torch.zeros(1, n.warping_module.dense_motion_network.num_kp, 3)
+
+        @functools.cache
+        @torch.no_grad()
+        def feature() -> torch.Tensor:
+            return n.appearance_feature_extractor(image)
+
+        @torch.no_grad()
+        def warped() -> tuple[torch.Tensor]:
+            return (n.warping_module(feature(), kp, kp)["out"],)
+
+        examples = {"appearance_feature_extractor": lambda: (image,),
+                    "motion_extractor": lambda: (image,),
+                    "warping_module": lambda: (feature(), kp, kp), "spade_generator": warped}
         n.warping_module.use_sampler(gather_grid_sample_3d)  # the same numbers, fast in ONNX
         try:
             run = {name: RuntimeNetwork(getattr(n, name), examples[name], folder, name, runtime,

@@ -41,9 +41,19 @@ logger = logging.getLogger(__name__)
 
 RUNTIME_ENV = "DEEPEXPO_NEURAL_RUNTIME"
 OPSET = 20  # the first with N-D GridSample
-EXPORT_FORM = 2  # bumped when the exported graphs change for the same weights (2: gathers)
+#: Bumped when the exported graphs change for the same weights (2: gathers, 3: named outputs).
+EXPORT_FORM = 3
 
-Session = Callable[[dict[str, np.ndarray]], list[np.ndarray]]
+#: Inputs by name -> outputs by key (a dict's keys; ``""`` for a lone tensor).
+Session = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
+#: Prefixes the exported outputs' names (the key after it): a runtime may give an output other
+#: names too (OpenVINO: its producing node's).
+OUTPUT = "output:"
+
+
+def _key(names: set[str]) -> str:
+    """The output's key among a runtime's names for it."""
+    return next(name for name in names if name.startswith(OUTPUT)).removeprefix(OUTPUT)
 #: ``f32``: PyTorch's numbers; ``bf16``: faster and further off (module docstring).
 PRECISIONS = ("f32", "bf16")
 
@@ -59,7 +69,8 @@ def _onnxruntime_session(path: Path, threads: int, precision: str) -> Session:
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    return lambda feed: session.run(None, feed)
+    keys = [_key({output.name}) for output in session.get_outputs()]
+    return lambda feed: dict(zip(keys, session.run(None, feed), strict=True))
 
 
 def _openvino_session(path: Path, threads: int, precision: str) -> Session:
@@ -76,9 +87,9 @@ def _openvino_session(path: Path, threads: int, precision: str) -> Session:
         "INFERENCE_PRECISION_HINT": precision, "INFERENCE_NUM_THREADS": threads,
         "PERFORMANCE_HINT": "LATENCY", "CACHE_DIR": str(path.with_suffix(".openvino-cache"))})
 
-    def run(feed: dict[str, np.ndarray]) -> list[np.ndarray]:
+    def run(feed: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         results = compiled.create_infer_request().infer(feed)  # one each: threads may share it
-        return [np.array(results[output]) for output in compiled.outputs]
+        return {_key(output.get_names()): np.array(results[output]) for output in compiled.outputs}
 
     return run
 
@@ -178,10 +189,11 @@ def _quiet_exporter() -> None:
                             "but operator 'instance_norm'")  # the exported graph is eval's
 
 
-def export(module: torch.nn.Module, example: tuple[torch.Tensor, ...], folder: Path,
-           name: str, runtime: CpuRuntime) -> Path:
+def export(module: torch.nn.Module, example: Callable[[], tuple[torch.Tensor, ...]],
+           folder: Path, name: str, runtime: CpuRuntime) -> Path:
     """The cached ONNX file of ``module`` (exported when missing or stale, written atomically;
-    older exports of the same network are removed). The batch axis stays dynamic."""
+    older exports of the same network are removed), traced on ``example()`` (called only then).
+    The batch axis stays dynamic; the outputs are named by the module's dict keys."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}-{export_key(module, runtime)}.onnx"
     if path.exists():
@@ -193,14 +205,19 @@ def export(module: torch.nn.Module, example: tuple[torch.Tensor, ...], folder: P
             stale.unlink(missing_ok=True)
     logger.info("preparing %s for %s (first use of these weights: about %.0f s for all the "
                 "networks on a 2-core CPU, once)", name, runtime.name, runtime.prepare_seconds)
-    inputs = list(inspect.signature(module.forward).parameters)
+    names = list(inspect.signature(module.forward).parameters)
     wrapper = _TupleOutputs(module).eval()  # eval: the exporter restores the wrapper's mode
     tmp = folder / f".{path.name}.{os.getpid()}.tmp"
     try:
         with torch.no_grad(), warnings.catch_warnings():
             _quiet_exporter()
-            torch.onnx.export(wrapper, example, str(tmp), opset_version=OPSET, dynamo=False,
-                              input_names=inputs, dynamic_axes={i: {0: "batch"} for i in inputs})
+            args = example()
+            out = module(*args)
+            torch.onnx.export(wrapper, args, str(tmp), opset_version=OPSET, dynamo=False,
+                              input_names=names,
+                              output_names=[OUTPUT + k for k in sorted(out)]
+                              if isinstance(out, dict) else [OUTPUT],
+                              dynamic_axes={i: {0: "batch"} for i in names})
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -212,12 +229,9 @@ class RuntimeNetwork:
     """A drop-in for a network's forward (same arguments, same tensor or dict of tensors), run
     by ``runtime`` in ``precision`` with threads sized to the machine."""
 
-    def __init__(self, module: torch.nn.Module, example: tuple[torch.Tensor, ...], folder: Path,
-                 name: str, runtime: CpuRuntime, threads: int | None = None,
+    def __init__(self, module: torch.nn.Module, example: Callable[[], tuple[torch.Tensor, ...]],
+                 folder: Path, name: str, runtime: CpuRuntime, threads: int | None = None,
                  precision: str = "f32"):
-        with torch.no_grad():
-            out = module(*example)
-        self._keys = sorted(out) if isinstance(out, dict) else None
         self._signature = inspect.signature(module.forward)
         self.runtime = runtime
         if precision not in runtime.precisions:
@@ -231,5 +245,5 @@ class RuntimeNetwork:
         bound = self._signature.bind(*args, **kwargs)
         feed: dict[str, Any] = {k: np.ascontiguousarray(v.detach().float().cpu().numpy())
                                 for k, v in bound.arguments.items()}
-        outs = [torch.from_numpy(o) for o in self._session(feed)]
-        return dict(zip(self._keys, outs, strict=True)) if self._keys is not None else outs[0]
+        outs = {k: torch.from_numpy(v) for k, v in self._session(feed).items()}
+        return outs[""] if list(outs) == [""] else outs
