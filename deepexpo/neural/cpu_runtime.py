@@ -13,8 +13,8 @@ written as gathers (:func:`~deepexpo.neural.warping_network.gather_grid_sample_3
 Precision: ``f32`` by default, the same numbers as PyTorch. In fp32 a driving frame cannot be
 three times faster than PyTorch here: its networks need about 1250 GFLOP (motion 12, warping 342,
 generator 892) and PyTorch already runs them at about 60% of this CPU's fp32 peak.
-``bf16`` (opt-in, OpenVINO on a CPU with bfloat16 units, e.g. AMX) runs them 4-5x faster than
-PyTorch, but bfloat16 keeps 8 bits of mantissa: with random weights the generator amplifies a
+``bf16`` (opt-in, OpenVINO on a CPU with bfloat16 units, e.g. AMX) takes a driving frame in
+about 2 s, about 2.9x faster than PyTorch, but bfloat16 keeps 8 bits of mantissa: with random weights the generator amplifies a
 relative error of 1e-4 in its input to 0.03 in the image, and bf16's to 0.4-0.6
 (``bench/neural_speed.py --runtime --precisions f32 bf16`` prints both)."""
 
@@ -118,7 +118,8 @@ _NETWORKS = ("appearance_feature_extractor", "motion_extractor", "spade_generato
 #: In the order ``auto`` prefers them (OpenVINO measured faster on every network).
 CPU_RUNTIMES = {runtime.name: runtime for runtime in (
     # bench/neural_speed.py --runtime, side by side with PyTorch's photo (about 11 s): 1.37x
-    # faster end to end in OpenVINO, 1.15x in ONNX Runtime (a driving frame: 3.07x and 1.99x).
+    # faster end to end in OpenVINO, 1.15x in ONNX Runtime; on an idle machine OpenVINO's
+    # driving frame 1.34x (fp32; bf16 about 2.9x, see the module docstring).
     CpuRuntime("openvino", "openvino", _openvino_session, (*_NETWORKS, "warping_module"),
                PRECISIONS, 8.0, 62.0),
     CpuRuntime("onnxruntime", "onnxruntime", _onnxruntime_session, _NETWORKS, ("f32",), 9.5,
