@@ -77,6 +77,8 @@ def test_a_stale_export_is_rebuilt_when_the_weights_change(tmp_path, runtime):
     assert again.path == first.path  # cached, not re-exported
     kept = sorted(p.name for p in tmp_path.iterdir())  # the export, and any compiled cache
     assert all(name.startswith(first.path.stem) for name in kept)
+    (tmp_path / "openvino-cache").mkdir()  # where an earlier version cached every network
+    (tmp_path / "openvino-cache" / "0123.blob").write_bytes(b"compiled")
     rebuilt = RuntimeNetwork(new.spade_generator, lambda: example, tmp_path, "spade_generator",
                              runtime, 1)
     assert rebuilt.path != first.path and not first.path.exists()

@@ -11,11 +11,13 @@ warping network stays in PyTorch; OpenVINO runs the warping network with its 3-D
 written as gathers (:func:`~deepexpo.neural.warping_network.gather_grid_sample_3d`).
 
 Precision: ``f32`` by default, the same numbers as PyTorch. In fp32 a driving frame cannot be
-three times faster than PyTorch here: its networks need about 1250 GFLOP (motion 12, warping 342,
-generator 892) and PyTorch already runs them at about 60% of this CPU's fp32 peak.
-``bf16`` (opt-in, OpenVINO on a CPU with bfloat16 units, e.g. AMX) takes a driving frame in
-about 2 s, about 2.9x faster than PyTorch, but bfloat16 keeps 8 bits of mantissa: with random weights the generator amplifies a
-relative error of 1e-4 in its input to 0.03 in the image, and bf16's to 0.4-0.6
+three times faster than PyTorch here: its networks need about 1250 GFLOP (motion 12, warping
+342, generator 892), PyTorch runs them at about 215 GFLOP/s on an idle 2-core CPU and OpenVINO
+at about 285, while a third of PyTorch's time would take 640, above two cores' fp32 peak (two
+AVX-512 FMA units each: 250-380 GFLOP/s). ``bf16`` (opt-in, OpenVINO on a CPU with bfloat16
+units, e.g. AMX) takes a driving frame in about 2 s, about 2.9x faster than PyTorch, but
+bfloat16 keeps 8 bits of mantissa: with random weights the generator amplifies a relative
+change of 1e-4 in its input to 0.03 in the image, and bf16's rounding to 0.4-0.6
 (``bench/neural_speed.py --runtime --precisions f32 bf16`` prints both)."""
 
 from __future__ import annotations
@@ -199,7 +201,8 @@ def export(module: torch.nn.Module, example: Callable[[], tuple[torch.Tensor, ..
     path = folder / f"{name}-{export_key(module, runtime)}.onnx"
     if path.exists():
         return path
-    for stale in folder.glob(f"{name}-*"):  # older exports and their compiled caches
+    # older exports and their compiled caches (before export form 3, one shared cache folder)
+    for stale in [*folder.glob(f"{name}-*"), folder / "openvino-cache"]:
         if stale.is_dir():
             shutil.rmtree(stale, ignore_errors=True)
         else:
