@@ -13,10 +13,10 @@ written as gathers (:func:`~deepexpo.neural.warping_network.gather_grid_sample_3
 Precision: ``f32`` by default, the same numbers as PyTorch. In fp32 a driving frame cannot be
 three times faster than PyTorch here: its networks need about 1250 GFLOP (motion 12, warping
 342, generator 892), PyTorch runs them at about 215 GFLOP/s on an idle 2-core CPU and OpenVINO
-at about 285, while a third of PyTorch's time would take 640, above two cores' fp32 peak (two
+at about 290, while a third of PyTorch's time would take 640, above two cores' fp32 peak (two
 AVX-512 FMA units each: 250-380 GFLOP/s). ``bf16`` (opt-in, OpenVINO on a CPU with bfloat16
-units, e.g. AMX) takes a driving frame in about 2 s, about 2.9x faster than PyTorch, but
-bfloat16 keeps 8 bits of mantissa: with random weights the generator amplifies a relative
+units, e.g. AMX) takes a driving frame in 1.4 s against PyTorch's 5.9 s (4.2x), but bfloat16
+keeps 8 bits of mantissa: with random weights the generator amplifies a relative
 change of 1e-4 in its input to 0.03 in the image, and bf16's rounding to 0.4-0.6
 (``bench/neural_speed.py --runtime --precisions f32 bf16`` prints both)."""
 
@@ -120,12 +120,13 @@ _NETWORKS = ("appearance_feature_extractor", "motion_extractor", "spade_generato
 #: In the order ``auto`` prefers them (OpenVINO measured faster on every network).
 CPU_RUNTIMES = {runtime.name: runtime for runtime in (
     # bench/neural_speed.py --runtime, side by side with PyTorch's photo (about 11 s): 1.37x
-    # faster end to end in OpenVINO, 1.15x in ONNX Runtime; on an idle machine OpenVINO's
-    # driving frame 1.34x (fp32; bf16 about 2.9x, see the module docstring).
+    # faster end to end in OpenVINO, 1.15x in ONNX Runtime; at load 1.7-2.1 OpenVINO fp32's
+    # driving frame 1.37x, its photo 4.7 s against 8.0 s (bf16: 4.2x and 1.5 s). First use of
+    # new weights (export and compile, load 1.7-3): OpenVINO 21-42 s, ONNX Runtime 17 s.
     CpuRuntime("openvino", "openvino", _openvino_session, (*_NETWORKS, "warping_module"),
-               PRECISIONS, 8.0, 62.0),
+               PRECISIONS, 8.0, 40.0),
     CpuRuntime("onnxruntime", "onnxruntime", _onnxruntime_session, _NETWORKS, ("f32",), 9.5,
-               40.0),
+               17.0),
 )}
 RUNTIMES = ("auto", "torch", *CPU_RUNTIMES)
 
