@@ -2,22 +2,27 @@
 
     python bench/neural_speed.py [--device cpu|cuda] [--precision auto|fp32|fp16|bf16]
                                  [--batch N] [--repeats N] [--compile]
-                                 [--runtime [--runtimes openvino onnxruntime]]
+                                 [--runtime [--runtimes openvino onnxruntime]
+                                            [--precisions f32 bf16]]
 
 Builds the five networks from the published configuration, then prints milliseconds per call of
 the appearance extractor and motion extractor (once per source / per driving frame) and of the
 warping network and generator (per batch of driving frames), and the resulting frames per
 second of driving (M + W + G per frame). Runs on CPU, and on CUDA too when there is a GPU.
-``--runtime`` instead times, on the CPU in fp32, each network in PyTorch and in every installed
-CPU runtime (OpenVINO, ONNX Runtime) side by side, with the ratio and the largest difference
-between their outputs; then a driving frame (motion, warping, generator) chained through each,
-the generated image's largest difference; and a photo transfer end to end (astronaut driven by
-grace_hopper, landmarks and paste-back included) with the PyTorch engine and the runtime's.
+``--runtime`` instead times, on the CPU, each network in PyTorch (fp32) and in every installed
+CPU runtime (OpenVINO, ONNX Runtime) in each precision asked for, side by side (in turn, every
+round) with the ratio and the largest difference between their outputs; then a driving frame
+(motion, warping, generator; ``--batch`` frames a call) chained through each, the generated
+image's largest difference; how much the generator amplifies a small change of its input (why
+bf16 is far off with random weights); and a photo transfer end to end (astronaut driven by
+grace_hopper, landmarks and paste-back included) with the PyTorch engine and the runtimes'.
+Each line ends with the machine's load average.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -31,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from deepexpo.engines.neural_engine import NeuralEngine  # noqa: E402
 from deepexpo.neural.checkpoints import LivePortraitNetworks  # noqa: E402
-from deepexpo.neural.cpu_runtime import CPU_RUNTIMES  # noqa: E402
+from deepexpo.neural.cpu_runtime import CPU_RUNTIMES, PRECISIONS  # noqa: E402
 from deepexpo.neural.keypoints import KeypointMotion  # noqa: E402
 from deepexpo.neural.network_config import NeuralConfig  # noqa: E402
 
@@ -89,8 +94,8 @@ def _max_diff(a: object, b: object) -> float:
     return float((a - b).abs().max())
 
 
-def _photo_seconds(engine: NeuralEngine, repeats: int) -> float:
-    """A photo transfer end to end (after a warm-up one), the engine built beforehand."""
+def _photo(engine: NeuralEngine) -> Callable[[], object]:
+    """A photo transfer end to end (astronaut driven by grace_hopper), the engine built."""
     from matplotlib import cbook
     from skimage import data
 
@@ -101,67 +106,93 @@ def _photo_seconds(engine: NeuralEngine, repeats: int) -> float:
     source = data.astronaut()
     with cbook.get_sample_data("grace_hopper.jpg") as f:
         driving = read_image(f.name)
-    return _time(lambda: pipeline.transfer_image(source, driving), torch.device("cpu"), repeats)
+    return lambda: pipeline.transfer_image(source, driving)
 
 
-def bench_runtime(batch: int, repeats: int, names: list[str]) -> None:
-    """PyTorch against each installed CPU runtime of ``names``, on the CPU in fp32."""
+def _time_side_by_side(fns: list[Callable[[], object]], repeats: int) -> list[float]:
+    """Median seconds per call of each of ``fns``, called in turn in every round (after a
+    warm-up round), so a load that comes and goes weighs on all of them alike."""
+    times: list[list[float]] = [[] for _ in fns]
+    for round in range(repeats + 1):
+        for fn, spent in zip(fns, times, strict=True):
+            start = time.perf_counter()
+            fn()
+            if round:
+                spent.append(time.perf_counter() - start)
+    return [statistics.median(t) for t in times]
+
+
+def _load() -> str:
+    return f"load {os.getloadavg()[0]:.1f}"
+
+
+def bench_runtime(batch: int, repeats: int, names: list[str], precisions: list[str]) -> None:
+    """PyTorch (fp32) against each installed CPU runtime of ``names`` in each of ``precisions``
+    it has, on the CPU, timed side by side."""
     torch.manual_seed(0)
     nets = LivePortraitNetworks(NeuralConfig.from_yaml()).fold()
-    runtimes = [CPU_RUNTIMES[n] for n in names if CPU_RUNTIMES[n].version() is not None]
+    variants = [(r, p) for r in (CPU_RUNTIMES[n] for n in names) if r.version() is not None
+                for p in precisions if p in r.precisions]
     frames = torch.rand(batch, 3, 256, 256)
     with torch.inference_mode():
         feature = nets.appearance_feature_extractor(frames)
         x_s = KeypointMotion.from_heads(nets.motion_extractor(frames)).keypoints().float()
         x_d = x_s + 0.01 * torch.randn_like(x_s)
         warped = nets.warping_module(feature, x_d, x_s)["out"]
+        image = nets.spade_generator(warped)
     inputs = {"appearance_feature_extractor": (frames,), "motion_extractor": (frames,),
               "warping_module": (feature, x_d, x_s), "spade_generator": (warped,)}
-    cpu = torch.device("cpu")
-    print(f"--- cpu, fp32, batch {batch}: PyTorch ({torch.get_num_threads()} threads) against "
-          + ", ".join(f"{r.name} {r.version()}" for r in runtimes))
-    print(f"{'network':30s} {'runtime':12s} {'torch ms':>9s} {'ms':>9s} {'ratio':>6s} "
-          f"{'max diff':>9s}")
+    print(f"--- cpu, batch {batch}: PyTorch fp32 ({torch.get_num_threads()} threads) against "
+          + ", ".join(f"{r.name} {r.version()} {p}" for r, p in variants) + f"; {_load()}")
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        torch_s, run_s, engines = {}, {r.name: {} for r in runtimes}, {}
+        engines, ran = {}, {}
+        for runtime, precision in variants:
+            start = time.perf_counter()
+            engine = engines[f"{runtime.name} {precision}"] = NeuralEngine(
+                networks=nets, device="cpu", runtime=runtime.name,
+                precision="bf16" if precision == "bf16" else "fp32",
+                export_folder=Path(tmp) / runtime.name)
+            print(f"{runtime.name} {precision}: first use, exported and compiled in "
+                  f"{time.perf_counter() - start:.0f} s ({_load()})")
+            ran[f"{runtime.name} {precision}"] = {
+                "appearance_feature_extractor": engine._appearance,
+                "motion_extractor": engine._motion, "warping_module": engine._warping,
+                "spade_generator": engine._generator}
+        print(f"{'network':30s} {'runtime':17s} {'torch ms':>9s} {'ms':>9s} {'ratio':>6s} "
+              f"{'max diff':>9s}")
+        seconds: dict[str, dict] = {}
         with torch.inference_mode():
             for name, args in inputs.items():
                 module = getattr(nets, name)
-                torch_s[name] = _time(lambda m=module, a=args: m(*a), cpu, repeats)
-        for runtime in runtimes:
-            engine = engines[runtime.name] = NeuralEngine(
-                networks=nets, device="cpu", runtime=runtime.name, export_folder=folder / runtime.name)
-            ran = {"appearance_feature_extractor": engine._appearance,
-                   "motion_extractor": engine._motion, "warping_module": engine._warping,
-                   "spade_generator": engine._generator}
-            for name, args in inputs.items():
-                module, net = getattr(nets, name), ran[name]
-                with torch.inference_mode():
-                    if net is module:  # this runtime leaves it to PyTorch
-                        run_s[runtime.name][name] = torch_s[name]
-                        print(f"{name:30s} {runtime.name:12s} {'(runs in PyTorch)':>37s}")
-                        continue
-                    diff = _max_diff(net(*args), module(*args))
-                    run_s[runtime.name][name] = _time(lambda f=net, a=args: f(*a), cpu, repeats)
-                print(f"{name:30s} {runtime.name:12s} {1000 * torch_s[name]:9.1f} "
-                      f"{1000 * run_s[runtime.name][name]:9.1f} "
-                      f"{torch_s[name] / run_s[runtime.name][name]:6.2f} {diff:9.2e}")
-        driving = ("motion_extractor", "warping_module", "spade_generator")
-        torch_frame = sum(torch_s[n] for n in driving) / batch
-        for runtime in runtimes:
-            engine = engines[runtime.name]
-            with torch.inference_mode():
-                image = engine._generator(engine._warping(feature, x_d, x_s)["out"])
-                diff = _max_diff(image, nets.spade_generator(warped))
-            frame = sum(run_s[runtime.name][n] for n in driving) / batch
-            print(f"driving frame (M+W+G)          {runtime.name:12s} {1000 * torch_frame:9.1f} "
-                  f"{1000 * frame:9.1f} {torch_frame / frame:6.2f} {diff:9.2e}  (image, W+G chained)")
-        torch_photo = _photo_seconds(NeuralEngine(networks=nets, device="cpu"), repeats)
-        for runtime in runtimes:
-            photo = _photo_seconds(engines[runtime.name], repeats)
-            print(f"photo transfer, end to end     {runtime.name:12s} {1000 * torch_photo:9.1f} "
-                  f"{1000 * photo:9.1f} {torch_photo / photo:6.2f}")
+                own = [v for v in engines if ran[v][name] is not module]
+                fns = [lambda m=module, a=args: m(*a)] + [
+                    lambda f=ran[v][name], a=args: f(*a) for v in own]
+                torch_s, *run_s = _time_side_by_side(fns, repeats)
+                seconds[name] = {v: torch_s for v in engines}  # in PyTorch where not its own
+                seconds[name]["torch"] = torch_s
+                for v, s in zip(own, run_s, strict=True):
+                    seconds[name][v] = s
+                    diff = _max_diff(ran[v][name](*args), module(*args))
+                    print(f"{name:30s} {v:17s} {1000 * torch_s:9.1f} "
+                          f"{1000 * s:9.1f} {torch_s / s:6.2f} {diff:9.2e}  {_load()}")
+            driving = ("motion_extractor", "warping_module", "spade_generator")
+            torch_frame = sum(seconds[n]["torch"] for n in driving) / batch
+            for v, engine in engines.items():
+                chained = engine._generator(engine._warping(feature, x_d, x_s)["out"])
+                frame = sum(seconds[n][v] for n in driving) / batch
+                print(f"driving frame (M+W+G), 1 of {batch:<3d}{v:17s} "
+                      f"{1000 * torch_frame:9.1f} {1000 * frame:9.1f} {torch_frame / frame:6.2f} "
+                      f"{_max_diff(chained, image):9.2e}  (image, W+G chained)")
+            for label, perturbed in (("rounded to bf16", warped.bfloat16().float()),
+                                     ("x (1 + 1e-4 noise)", warped * (1 + 1e-4 * torch.randn_like(warped)))):
+                print(f"sensitivity: PyTorch fp32's image, the generator's input {label}: max "
+                      f"diff {_max_diff(nets.spade_generator(perturbed), image):.2e}")
+        pytorch = NeuralEngine(networks=nets, device="cpu")
+        photo = _time_side_by_side([_photo(pytorch)] + [_photo(e) for e in engines.values()],
+                                   repeats)
+        for v, s in zip(engines, photo[1:], strict=True):
+            print(f"photo transfer, end to end     {v:17s} {1000 * photo[0]:9.1f} "
+                  f"{1000 * s:9.1f} {photo[0] / s:6.2f}  {_load()}")
 
 
 def main() -> None:
@@ -176,9 +207,11 @@ def main() -> None:
                         help="PyTorch against the installed CPU runtimes (CPU, fp32)")
     parser.add_argument("--runtimes", nargs="+", choices=list(CPU_RUNTIMES),
                         default=list(CPU_RUNTIMES), help="with --runtime: which ones")
+    parser.add_argument("--precisions", nargs="+", choices=PRECISIONS, default=["f32"],
+                        help="with --runtime: the runtimes' precisions to time")
     args = parser.parse_args()
     if args.runtime:
-        bench_runtime(args.batch or 1, args.repeats, args.runtimes)
+        bench_runtime(args.batch or 1, args.repeats, args.runtimes, args.precisions)
         return
     devices = [args.device] if args.device else ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     for device in devices:

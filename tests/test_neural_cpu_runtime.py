@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import warnings
 
 import pytest
 import torch
@@ -14,7 +15,7 @@ import torch.nn.functional as F
 from deepexpo.engines.neural_engine import NeuralEngine
 from deepexpo.errors import InputError
 from deepexpo.neural import cpu_runtime
-from deepexpo.neural.cpu_runtime import CPU_RUNTIMES, RuntimeNetwork
+from deepexpo.neural.cpu_runtime import CPU_RUNTIMES, RuntimeNetwork, export
 from deepexpo.neural.warping_network import gather_grid_sample_3d, grid_sample_3d
 from deepexpo.testing.tiny_liveportrait import TINY, published_state, tiny_networks
 
@@ -59,6 +60,10 @@ def test_the_gathered_3d_sampling_is_torchs_grid_sample():
     assert torch.allclose(gather_grid_sample_3d(volume, grid), expected, atol=1e-5)
 
 
+def _unused() -> tuple[torch.Tensor, ...]:
+    raise AssertionError("a cached export is used as it is: no example inputs are computed")
+
+
 @pytest.mark.parametrize("runtime", RUNTIMES)
 def test_a_stale_export_is_rebuilt_when_the_weights_change(tmp_path, runtime):
     old, new = tiny_networks(), tiny_networks()
@@ -66,15 +71,75 @@ def test_a_stale_export_is_rebuilt_when_the_weights_change(tmp_path, runtime):
         # a fine-tuned file: same shapes, new weights (the last conv's bias is not normalised away)
         [m for m in new.spade_generator.modules() if isinstance(m, torch.nn.Conv2d)][-1].bias.add_(1)
     example = _examples(old, 1)["spade_generator"]
-    first = RuntimeNetwork(old.spade_generator, example, tmp_path, "spade_generator", runtime, 1)
-    again = RuntimeNetwork(old.spade_generator, example, tmp_path, "spade_generator", runtime, 1)
+    first = RuntimeNetwork(old.spade_generator, lambda: example, tmp_path, "spade_generator",
+                           runtime, 1)
+    again = RuntimeNetwork(old.spade_generator, _unused, tmp_path, "spade_generator", runtime, 1)
     assert again.path == first.path  # cached, not re-exported
-    rebuilt = RuntimeNetwork(new.spade_generator, example, tmp_path, "spade_generator", runtime, 1)
+    kept = sorted(p.name for p in tmp_path.iterdir())  # the export, and any compiled cache
+    assert all(name.startswith(first.path.stem) for name in kept)
+    (tmp_path / "openvino-cache").mkdir()  # where an earlier version cached every network
+    (tmp_path / "openvino-cache" / "0123.blob").write_bytes(b"compiled")
+    rebuilt = RuntimeNetwork(new.spade_generator, lambda: example, tmp_path, "spade_generator",
+                             runtime, 1)
     assert rebuilt.path != first.path and not first.path.exists()
+    # the old export's compiled cache went with it
+    assert all(p.name.startswith(rebuilt.path.stem) for p in tmp_path.iterdir())
     assert [p.name for p in tmp_path.glob("*.onnx")] == [rebuilt.path.name]
     with torch.no_grad():
         assert _max_diff(rebuilt(*example), new.spade_generator(*example)) < TOLERANCE
         assert _max_diff(rebuilt(*example), old.spade_generator(*example)) > 10 * TOLERANCE
+
+
+class _Warns(torch.nn.Module):
+    """The generator, with a warning of its own (ours: the export must let it through)."""
+
+    def __init__(self, generator: torch.nn.Module):
+        super().__init__()
+        self.generator = generator
+
+    def forward(self, feature: torch.Tensor) -> torch.Tensor:
+        warnings.warn("a warning of our own", UserWarning, stacklevel=1)
+        return self.generator(feature)
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_the_one_time_export_keeps_the_exporters_own_warnings_to_itself(tmp_path, runtime):
+    nets = tiny_networks()
+    example = _examples(nets, 1)["spade_generator"]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        export(_Warns(nets.spade_generator), lambda: example, tmp_path, "spade_generator",
+               runtime)
+    # torch's TracerWarnings, the legacy exporter's deprecation and instance_norm's train flag
+    # are gone; ours is left
+    assert {str(w.message) for w in caught} == {"a warning of our own"}
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_bf16_runs_in_bfloat16_where_the_runtime_and_cpu_have_it_else_in_f32(
+        tmp_path, runtime, caplog):
+    # the appearance extractor: a random generator amplifies bf16's rounding of its input alone
+    # to about 0.9 in the image (bench/neural_speed.py --runtime prints it at full size)
+    nets = tiny_networks()
+    name = "appearance_feature_extractor"
+    example = _examples(nets, 1)[name]
+    with caplog.at_level(logging.INFO, logger=cpu_runtime.__name__):
+        made = {precision: RuntimeNetwork(getattr(nets, name), lambda: example, tmp_path, name,
+                                          runtime, 1, precision=precision)
+                for precision in ("f32", "bf16")}
+    with torch.no_grad():
+        expected = getattr(nets, name)(*example)
+        f32, bf16 = (_max_diff(made[p](*example), expected) for p in ("f32", "bf16"))
+    assert f32 < 1e-5
+    if "bf16" not in runtime.precisions:
+        assert "runs the neural networks in f32, not bf16" in caplog.text and bf16 == f32
+        return
+    import openvino
+
+    if "BF16" in openvino.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES"):
+        assert 1e-4 < bf16 < 2e-2  # bfloat16's 8 bits of mantissa (values up to 0.4)
+    else:
+        assert bf16 == f32
 
 
 @pytest.fixture
@@ -87,8 +152,14 @@ def weights(tmp_path):
 @pytest.mark.parametrize("runtime", RUNTIMES)
 def test_the_engine_runs_its_runtimes_networks_exported_at_batch_1_and_falls_back_without_it(
         weights, monkeypatch, caplog, runtime):
-    engine = NeuralEngine(weights=weights, device="cpu", runtime=runtime.name)
+    with caplog.at_level(logging.INFO, logger=cpu_runtime.__name__):
+        engine = NeuralEngine(weights=weights, device="cpu", runtime=runtime.name)
     assert engine.runtime is runtime
+    assert f"about {runtime.prepare_seconds:.0f} s for all the networks" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger=cpu_runtime.__name__):
+        NeuralEngine(weights=weights, device="cpu", runtime=runtime.name)
+    assert "first use" not in caplog.text  # prepared once
     nets = engine.networks
     ran = {name for name, net in (
         ("appearance_feature_extractor", engine._appearance), ("motion_extractor", engine._motion),
