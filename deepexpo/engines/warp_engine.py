@@ -278,7 +278,7 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
             cover_eye(out, open_xy[upper], open_xy[lower], target_xy[upper],
                       cfg.lid_cover_rim * was * target.pose.scale,
                       eye_ink(source.image, source.xy[lid.outline]),
-                      target_xy[_brow_over(lid)], painted)
+                      target_xy[lid.brow], painted)
         if placed:  # an animal's fur or lips stretched into stripes (render/stretched.py)
             even_stretched(out, source.image, source_xy, source.region, painted)
         for lid, was, now in shut:
@@ -419,11 +419,6 @@ def _lip_edges(src_xy: np.ndarray, target_xy: np.ndarray, cfg: WarpConfig) -> No
 #: The corners' fold runs out to the lips' outer corners: they are taken from this many
 #: times further along it than the lips' inner edge is taken into them.
 _CORNER_INSIDE = 3.0
-
-
-def _brow_over(lid: Eyelid) -> np.ndarray:
-    """The landmarks of the brow over ``lid``'s eye."""
-    return TOPOLOGY.right_eyebrow if lid is eyelids()[0] else TOPOLOGY.left_eyebrow
 
 
 def _lid_lowered(lid: Eyelid, source: np.ndarray, target: np.ndarray) -> float:
