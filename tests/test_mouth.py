@@ -281,3 +281,32 @@ def test_an_opened_mouth_is_a_cavity_not_a_black_hole(name, landmarker):
     cv2.fillPoly(lip, [np.round(np.r_[xy[LOWER_OUTER], xy[LOWER_INNER][::-1]])
                        .astype(np.int32)], 1)
     assert np.median(luma[opening > 0]) >= 0.25 * luma[lip > 0].mean()
+
+
+def _off_inner_lip(xy: np.ndarray, point: int, inner: list[int]) -> float:
+    """How far landmark ``point`` lies from the polyline through ``inner`` (canonical units)."""
+    p = xy[point, :2]
+    best = np.inf
+    for a, b in zip(xy[inner[:-1], :2], xy[inner[1:], :2]):
+        t = np.clip(np.dot(p - a, b - a) / max(float(np.dot(b - a, b - a)), 1e-12), 0.0, 1.0)
+        best = min(best, float(np.linalg.norm(p - (a + t * (b - a)))))
+    return best
+
+
+@pytest.mark.parametrize("name", ["s1.jpg", "s42.jpg"])
+def test_an_opened_lower_lip_tapers_into_its_corners(name, landmarker):
+    """``aaa``: beside each corner the lower lip stays as thin as the photo's there, its outer
+    contour along the opening's side. Its thickness was measured straight down from an inner
+    lip that lacked the corners, so the outer landmark next to each corner was pushed below
+    the dropped inner lip (2.3 times its own distance from it on s1): its redrawn band showed
+    as a pale flap with hard edges down the opening's side."""
+    image = read_image(shared_sample(f"sources/{name}"))
+    engine = WarpEngine()
+    source = engine.prepare_source(image, landmarker.detect(image)).motion
+    target = ExpressionEdit(ExpressionControls(aaa=1.0)).apply(source)
+    cfg = engine.config
+    shaped = shape_mouth(target, source, cfg.max_mouth_opening, cfg.max_jaw_drop).canonical
+    assert mouth_opening(shaped) > mouth_opening(source.canonical) + 0.2
+    for outer, inner in ((LOWER_OUTER[1], LOWER_INNER[:3]), (LOWER_OUTER[-2], LOWER_INNER[-3:])):
+        assert _off_inner_lip(shaped, outer, inner) \
+            <= 1.5 * _off_inner_lip(source.canonical, outer, inner)

@@ -52,10 +52,15 @@ def shape_mouth(target: FaceMotion, source: FaceMotion, max_opening: float,
     outer = canon.lip_loops[0]
     corners_y = canon.points[canon.mouth_corners, 1].mean()
     upper_band, lower_band = canon.lip_bands
+    # Each inner contour runs corner to corner: without the corners, a lip's last points
+    # (beside the corner, beyond its inner landmarks) were measured against the inner lip's
+    # next landmark, dropped with the jaw, and pushed below it: the lower lip's outer contour
+    # went straight down the side of the opening instead of tapering into the corner.
     for inner, outer_part, band in (
             (upper, outer[canon.points[outer, 1] < corners_y], upper_band),
             (lower, outer[canon.points[outer, 1] > corners_y], lower_band)):
-        _keep_thickness(points, source.canonical, inner, outer_part, band)
+        _keep_thickness(points, source.canonical, np.r_[canon.mouth_corners, inner],
+                        outer_part, band)
     # The skin below the mouth goes down with the lower lip (JAW_FOLLOW), and near it
     # nearly as far: the skin just under the lip is squeezed at most by half, never passed
     # by the lip (a fold, whose edge the warp draws hard and stair-stepped).
