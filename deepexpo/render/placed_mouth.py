@@ -190,8 +190,9 @@ def _interior(patch: np.ndarray, opening: np.ndarray, target_xy: np.ndarray,
     # The lips' own dark edge (a dog's black lips), where darker than those drawn round it.
     dark = cv2.cvtColor(np.clip(own_lips, 0, 255).astype(np.uint8)[None, None],
                         cv2.COLOR_LAB2RGB)[0, 0].astype(np.float32)
-    # Twice as wide along the lower lip, the jaw's edge seen from the front.
-    reach = max(LIP_EDGE * 2 * half, 1.0) * (1.0 + down)
+    # Twice as wide along the lower lip, the jaw's edge seen from the front; a slit's no more
+    # than a fifth of its height (it would be all lips).
+    reach = np.maximum(np.minimum(LIP_EDGE * 2 * half * (1.0 + down), 0.2 * gap), 0.5)
     edge = np.clip(1.5 - dist / reach, 0.0, 1.0) * inside
     edge *= (lips.mean(axis=2) > dark.mean()).astype(np.float32)
     edge = cv2.GaussianBlur(edge.astype(np.float32), (0, 0), 0.8)[..., None]
