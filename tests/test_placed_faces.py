@@ -77,15 +77,16 @@ def _cartoon_400(mouth_half: int, eye_radii: tuple[int, int]) -> tuple[np.ndarra
     return image, points
 
 
-def eye_masks(image: np.ndarray, points: dict) -> list[np.ndarray]:
-    """Each eye's opening (the ellipse through its points, its rim left out)."""
+def eye_masks(image: np.ndarray, points: dict, scale: float = 0.85) -> list[np.ndarray]:
+    """Each eye's opening (the ellipse through its points, ``scale`` times as large: its rim
+    left out)."""
     masks = []
     for side in ("left", "right"):
         xs = [points[f"{side}_eye_{k}"][0] for k in ("outer", "inner")]
         ys = [points[f"{side}_eye_{k}"][1] for k in ("top", "bottom")]
         mask = np.zeros(image.shape[:2], np.uint8)
         cv2.ellipse(mask, (int(np.mean(xs)), int(np.mean(ys))),
-                    (int(0.85 * abs(xs[1] - xs[0]) / 2), int(0.85 * abs(ys[1] - ys[0]) / 2)),
+                    (int(scale * abs(xs[1] - xs[0]) / 2), int(scale * abs(ys[1] - ys[0]) / 2)),
                     0, 0, 360, 1, -1)
         masks.append(mask > 0)
     return masks
@@ -396,6 +397,44 @@ def test_an_animals_mouth_takes_no_teeth_from_a_person(pipeline, shut_driver):
     teeth = changed & (lab[..., 0] > np.percentile(before[..., 0], 99)) \
         & (np.linalg.norm(lab[..., 1:] - 128, axis=2) < 12)
     assert teeth.mean() < 0.002, teeth.mean()
+
+
+def test_a_monkeys_shut_eyes_are_its_skin_not_pale_discs(pipeline, shut_driver):
+    """The monkey's eyes shut by a real blink: each covered eye is no paler than the pink
+    skin around its socket (the more colourful half of a ring beyond it), where its pale lid
+    margin and the eye's white stretched past the points once made it a pale disc in a dark
+    socket, an empty eye socket."""
+    image = read_image(shared_sample("sources/s22.jpg"))
+    points = PLACED["s22.jpg"]
+    out = pipeline.transfer_image(image, shut_driver,
+                                  points=[FacePoints.from_json_object(points)])
+    lab = cv2.cvtColor(out, cv2.COLOR_RGB2LAB).astype(float)
+    chroma = np.linalg.norm(lab[..., 1:] - 128, axis=2)
+    for eye, inner, outer in zip(*(eye_masks(out, points, k) for k in (0.8, 1.5, 2.2)),
+                                 strict=True):
+        ring = outer & ~inner
+        skin = ring & (chroma >= np.median(chroma[ring]))
+        paler = np.median(lab[..., 0][eye]) - np.median(lab[..., 0][skin])
+        assert paler < 24, paler
+
+
+def test_a_dark_lipped_animals_open_mouth_is_edged_by_its_lips(pipeline, wide_open_driver):
+    """The dog with black lips, its mouth opened wide by a scream: down the middle of the
+    opening, below the tongue (its pinkest part), its lower lip's edge is as dark as its
+    own lips (within 15 of the darkest tenth of its closed mouth's lightness), not a pink
+    ball fading into the fur."""
+    image = read_image(shared_sample("sources/s25.jpg"))
+    points = PLACED["s25.jpg"]
+    out = pipeline.transfer_image(image, wide_open_driver,
+                                  points=[FacePoints.from_json_object(points)])
+    lips = np.percentile(cv2.cvtColor(image, cv2.COLOR_RGB2LAB)[
+        _box(points, "mouth_left", "mouth_right", "mouth_top", "mouth_bottom")][..., 0], 10)
+    x, top, chin = points["mouth_top"][0], points["mouth_top"][1], points["chin"][1]
+    half = max(2, (points["mouth_right"][0] - points["mouth_left"][0]) // 10)
+    column = cv2.cvtColor(out[top:chin + (chin - top) // 2, x - half:x + half],
+                          cv2.COLOR_RGB2LAB).astype(float).mean(axis=1)
+    tongue = int(np.argmax(column[:, 1] - 0.2 * np.abs(column[:, 0] - 60)))
+    assert column[tongue:, 0].min() < lips + 15, (column[tongue:, 0].min(), lips)
 
 
 def test_a_placed_face_opens_its_eyes_and_raises_its_brows_within_its_fur():

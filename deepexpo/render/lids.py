@@ -292,8 +292,14 @@ def cover_eye(out: np.ndarray, top: np.ndarray, bottom: np.ndarray, lid: np.ndar
     if not covered.any():
         return
     hole |= shadow
+    # Filled from skin, not from a pale margin around the eye, which, next to it, is covered.
+    pale, eyes, skin = _pale_margin(patch, hole, reach)
+    margin = _grown(hole, eyes, COVER_PALE_REACH * reach)
+    covered |= margin & (v <= height(lid) + rim + reach)
+    hole |= margin
     known = (~hole).astype(np.float32)
-    fill = _membrane(patch, known) + _mirrored_detail(patch, known, hole)
+    fill = _membrane(np.where(pale[..., None], skin, patch), known) \
+        + _mirrored_detail(patch, known, hole)
     # A soft edge a pixel wide, inside the covered part (the eye's rim is covered whole).
     weight = cv2.GaussianBlur(covered.astype(np.float32), (0, 0), 0.7) * covered
     weight = weight[..., None]
@@ -346,6 +352,11 @@ COVER_SHADOW_REACH, COVER_SHADOW_SPREADS = 0.4, 3.0
 #: The mirrored texture is kept within this many spreads of the skin's fine texture, and
 #: taken from beyond this many pixels of the eye.
 COVER_DETAIL_CLIP, COVER_EDGE_SKIP = 2.5, 3
+#: A pixel around an eye this much lighter (Lab L) and less colourful (chroma) than the skin
+#: beyond it is no skin (:func:`_paler`).
+COVER_PALER, COVER_GREYER = 4.0, 4.0
+#: ... and covered where it is joined to the eye, up to this fraction of a shadow's reach.
+COVER_PALE_REACH = 0.3
 
 
 def _eye_shadow(patch: np.ndarray, hole: np.ndarray, reach: float) -> np.ndarray:
@@ -364,18 +375,57 @@ def _eye_shadow(patch: np.ndarray, hole: np.ndarray, reach: float) -> np.ndarray
     # would reach a brow.
     unlike = cv2.morphologyEx(unlike.astype(np.uint8), cv2.MORPH_OPEN,
                               cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))) > 0
-    # Grown from the hole through unlike pixels only, a pixel at a time.
-    shadow, grown = np.zeros_like(hole), hole.copy()
-    cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
-    for _ in range(int(np.ceil(reach))):
-        step = (cv2.dilate(grown.astype(np.uint8), cross) > 0) & unlike & ~grown
-        if not step.any():
-            break
-        shadow |= step
-        grown |= step
+    grown = hole | _grown(hole, unlike, reach)
     # Whole, without pinholes: what it leaves out in it would show as specks.
     whole = cv2.GaussianBlur(grown.astype(np.float32), (0, 0), 1.5) > 0.35
     return whole & band
+
+
+def _grown(hole: np.ndarray, through: np.ndarray, reach: float) -> np.ndarray:
+    """The pixels of ``through`` joined to ``hole`` within ``reach`` steps (grown from it
+    through them only, a pixel at a time)."""
+    joined, grown = np.zeros_like(hole), hole.copy()
+    cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
+    for _ in range(int(np.ceil(reach))):
+        step = (cv2.dilate(grown.astype(np.uint8), cross) > 0) & through & ~grown
+        if not step.any():
+            break
+        joined |= step
+        grown |= step
+    return joined
+
+
+def _pale_margin(patch: np.ndarray, hole: np.ndarray, reach: float
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pixels within ``reach`` of the ``hole`` (an eye and its rim) paler than the skin
+    beyond them (lighter and greyer, each by more than the skin's own spread: an eye's white
+    or a pale lid margin left outside the placed points, a monkey's pale ring), and the
+    skin's colour (RGB): a cover filled from them is a pale disc in the dark socket, an empty
+    eye socket, where a shut lid is skin."""
+    size = 2 * int(np.ceil(reach)) + 1
+    kernel = np.ones((size, size), np.uint8)
+    band = cv2.dilate(hole.astype(np.uint8), kernel) > 0
+    ring = (cv2.dilate(band.astype(np.uint8), kernel) > 0) & ~band
+    lab = cv2.cvtColor(np.clip(patch, 0, 255).astype(np.uint8), cv2.COLOR_RGB2LAB)
+    lab = cv2.GaussianBlur(lab.astype(np.float32), (0, 0), 1.5)  # the grain is no margin
+    chroma = np.linalg.norm(lab[..., 1:] - 128.0, axis=-1)
+    if not ring.any():
+        return np.zeros_like(hole), np.zeros_like(hole), np.zeros(3, np.float32)
+    # The skin: the more colourful half of the ring (a monkey's pink, not its pale fur).
+    skin_part = ring & (chroma >= np.median(chroma[ring]))
+    skin = np.median(lab[skin_part], axis=0)
+    skin_chroma = float(np.median(chroma[skin_part]))
+    spread_light = 1.4826 * float(np.median(np.abs(lab[ring][:, 0] - skin[0])))
+    spread_chroma = 1.4826 * float(np.median(np.abs(chroma[ring] - skin_chroma)))
+    greyer = band & ~hole & (chroma < skin_chroma - max(COVER_GREYER, spread_chroma))
+    pale = greyer & (lab[..., 0] > skin[0] + max(COVER_PALER, spread_light))
+    # Greyer and in the eye's own colours (its white stretched past the placed points): the
+    # eye's, closer to its colour than to the skin's.
+    eye = np.median(lab[hole], axis=0)
+    eyes = greyer & (np.linalg.norm(lab - eye, axis=-1) < np.linalg.norm(lab - skin, axis=-1))
+    colour = cv2.cvtColor(np.clip(skin, 0, 255).astype(np.uint8)[None, None],
+                          cv2.COLOR_LAB2RGB)[0, 0].astype(np.float32)
+    return pale, eyes, colour
 
 
 def _membrane(patch: np.ndarray, known: np.ndarray) -> np.ndarray:

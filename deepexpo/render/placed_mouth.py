@@ -30,7 +30,13 @@ from .stretched import picture_grain
 
 #: The tongue's, the palate's (just inside the lips) and the throat's lightness, as fractions
 #: of the lightness of the face around the mouth.
-TONGUE, PALATE, THROAT = 0.62, 0.4, 0.06
+TONGUE, PALATE, THROAT = 0.5, 0.3, 0.06
+#: The lips' edge round the opening: this fraction of the mouth's width wide, in the source's
+#: lips' own dark colour (the darkest :data:`LIPS_DARKEST` of its mouth line, a dog's black
+#: lips) where that is darker than the lips drawn round the opening: without it, an animal's
+#: opening is a soft ball of colour under its nose.
+LIP_EDGE = 0.06
+LIPS_DARKEST = 10
 #: The interior's colour: the mouth line's reddest part's hue, kept between pink and red
 #: (Lab hue angles, degrees), at this many times its colourfulness but at least
 #: :data:`FACE_CHROMA` of the most colourful part of the face around the mouth (a dog's
@@ -93,9 +99,10 @@ def fill_placed_mouth(
     out[region.slices] = np.clip(alpha * interior + (1 - alpha) * patch, 0, 255).astype(np.uint8)
 
 
-def _mouth_colours(image: np.ndarray, xy: np.ndarray) -> tuple[float, np.ndarray]:
-    """The lightness of the face around the source's mouth (its median, Lab L) and the
-    interior's colour (Lab a, b)."""
+def _mouth_colours(image: np.ndarray, xy: np.ndarray
+                   ) -> tuple[float, np.ndarray, np.ndarray]:
+    """The lightness of the face around the source's mouth (its median, Lab L), the
+    interior's colour (Lab a, b) and the lips' own dark colour (Lab)."""
     canon = canonical_face()
     outer, inner = canon.lip_loops
     width = float(np.linalg.norm(xy[canon.mouth_corners[0], :2] - xy[canon.mouth_corners[1], :2]))
@@ -112,24 +119,27 @@ def _mouth_colours(image: np.ndarray, xy: np.ndarray) -> tuple[float, np.ndarray
     around[lips > 0] = 0
     mouth_line, face = lab[lips > 0], lab[around > 0]
     if not len(mouth_line) or not len(face):
-        return 128.0, np.array([150.0, 140.0])
+        return 128.0, np.array([150.0, 140.0]), np.array([64.0, 150.0, 140.0])
     light = float(np.median(face[:, 0]))
+    darkest = mouth_line[mouth_line[:, 0] <= np.percentile(mouth_line[:, 0], LIPS_DARKEST)]
+    lips = np.median(darkest, axis=0)
     reddest = mouth_line[mouth_line[:, 1] >= np.percentile(mouth_line[:, 1], 85), 1:].mean(0)
     ab = reddest - 128.0
     hue = np.clip(np.degrees(np.arctan2(ab[1], ab[0])), *HUE_RANGE)
     colourful = float(np.percentile(np.linalg.norm(face[:, 1:] - 128.0, axis=1), 95))
     chroma = min(max(CHROMA_GAIN * float(np.linalg.norm(ab)), FACE_CHROMA * colourful),
                  colourful, MAX_CHROMA)
-    return light, 128.0 + chroma * np.array([np.cos(np.radians(hue)), np.sin(np.radians(hue))])
+    return (light, 128.0 + chroma * np.array([np.cos(np.radians(hue)), np.sin(np.radians(hue))]),
+            lips)
 
 
 def _interior(patch: np.ndarray, opening: np.ndarray, target_xy: np.ndarray,
-              region: PixelBox, colours: tuple[float, np.ndarray]) -> np.ndarray:
+              region: PixelBox, colours: tuple[float, np.ndarray, np.ndarray]) -> np.ndarray:
     """The opening as a mouth seen from the front (RGB over ``region``): the lips' own
     colours just inside them, the roof of the mouth in the upper lip's shadow, darkest at
     the throat a little above the middle, and a tongue over the lower lip, lit from the
     front, its back edge in shadow."""
-    light, ab = colours
+    light, ab, own_lips = colours
     canon = canonical_face()
     h, w = region.size
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
@@ -155,8 +165,8 @@ def _interior(patch: np.ndarray, opening: np.ndarray, target_xy: np.ndarray,
     # the shadow of its back edge above it.
     tall = float(np.median(gap[inside])) / max(2 * half, 1.0) if inside.any() else 0.0
     show = float(np.clip((tall - TONGUE_FROM) / TONGUE_FROM, 0.0, 1.0))
-    ridge = 0.58 + 0.3 * across**2  # the tongue's back edge, as ``down``
-    sides = np.clip((0.9 - np.abs(across)) / 0.25, 0.0, 1.0)
+    ridge = 0.68 + 0.3 * across**2  # the tongue's back edge, as ``down``
+    sides = np.clip((0.75 - np.abs(across)) / 0.25, 0.0, 1.0)
     tongue = np.clip((down - ridge) / 0.1, 0.0, 1.0) * sides * show
     lit = TONGUE * (1.0 - 0.4 * np.clip((down - ridge) / 0.4, 0.0, 1.0) - 0.35 * across**2)
     shade = tongue * lit + (1 - tongue) * shade
@@ -176,4 +186,14 @@ def _interior(patch: np.ndarray, opening: np.ndarray, target_xy: np.ndarray,
     lips = cv2.GaussianBlur(patch * ring[..., None], (0, 0), reach) \
         / np.maximum(cv2.GaussianBlur(ring, (0, 0), reach), 1e-3)[..., None]
     rim = np.clip(1.0 - depth / 0.25, 0.0, 1.0)[..., None] ** 1.5
-    return rim * lips + (1 - rim) * rgb
+    interior = rim * lips + (1 - rim) * rgb
+    # The lips' own dark edge (a dog's black lips), where darker than those drawn round it.
+    dark = cv2.cvtColor(np.clip(own_lips, 0, 255).astype(np.uint8)[None, None],
+                        cv2.COLOR_LAB2RGB)[0, 0].astype(np.float32)
+    # Twice as wide along the lower lip, the jaw's edge seen from the front; a slit's no more
+    # than a fifth of its height (it would be all lips).
+    reach = np.maximum(np.minimum(LIP_EDGE * 2 * half * (1.0 + down), 0.2 * gap), 0.5)
+    edge = np.clip(1.5 - dist / reach, 0.0, 1.0) * inside
+    edge *= (lips.mean(axis=2) > dark.mean()).astype(np.float32)
+    edge = cv2.GaussianBlur(edge.astype(np.float32), (0, 0), 0.8)[..., None]
+    return edge * dark + (1 - edge) * interior
