@@ -56,7 +56,7 @@ class WarpConfig:
     # above its margin landmarks (they lie inside the visible lid edge).
     lid_edge_above: float = 0.25
     # An eye taller than the skin between it and its brow (an animal's, a cartoon's) is covered
-    # by skin filled in from around it as it closes (render/lids.py), this fraction of its
+    # by skin filled in from around it as it closes (render/eye_cover.py), this fraction of its
     # opening beyond its margin included (its dark rim).
     lid_cover_rim: float = 0.12
     # An eye shut past this fraction of its opening has the line where its lids meet softened

@@ -28,8 +28,9 @@ from ..motion.mouth import shape_mouth
 from ..motion.rigid import rotation_angle, rotation_power
 from ..motion.silhouette import inside
 from ..motion.state import FaceMotion, HeadPose
+from ..render.eye_cover import cover_eye, eye_ink
 from ..render.iris import carry_iris
-from ..render.lids import cover_eye, draw_closing_lid, eye_ink, soften_seam
+from ..render.lids import draw_closing_lid, soften_seam
 from ..render.mesh_warp import backward_map, remap_region
 from ..render.mouth import fill_mouth
 from ..render.placed_mouth import fill_placed_mouth

@@ -1,0 +1,278 @@
+"""A placed face's closing eye covered by the fur, skin or paint around it.
+
+An eye taller than the skin above it (an animal's, a cartoon's) has no lid skin to draw down
+over it (:mod:`.lids` does that for a human eye): stretched over the eye, the little skin
+between it and the brow would streak fur or smear paint. So the part of the eye a closing lid
+now covers is filled in from around it (a membrane of the surrounding colours and the fur's
+texture mirrored across the eye's edge), with a thin line where its lids meet.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ..geometry.boxes import PixelBox
+
+
+def cover_eye(out: np.ndarray, top: np.ndarray, bottom: np.ndarray, lid: np.ndarray,
+              rim: float, ink: np.ndarray, brow: np.ndarray,
+              painted: np.ndarray | None = None) -> None:
+    """Where a closing lid now covers an eye (a cat's, a cartoon's: no lid skin above it to
+    draw down), paint that part of ``out`` (in place) with the fur, skin or paint around the
+    eye: stretched over the eye, what little skin lies above it would streak fur or smear
+    paint, and repeated, it would repeat whatever lies above it (a brow).
+
+    The cover's colours are the smoothest surface that meets those around the eye on every
+    side (a membrane: no patches, no rays from its edge), and its fine texture is the fur's
+    or skin's above and below the eye, mirrored across the eye's edge at its own scale and
+    blended from one to the other down the eye (no stretch, no streaks).
+
+    ``top``, ``bottom``: the open eye's upper and lower margins in ``out``; ``lid``: its
+    closing lid (each (K, 2), corner to corner, in the same order); ``rim``: how far beyond the
+    margins the eye's dark rim reaches, in pixels; ``ink``: the eye's own dark colour (RGB,
+    :func:`eye_ink`), for the line where its shut lids meet; ``brow``: the brow over the eye
+    (its landmarks in ``out``), which nothing covered reaches; ``painted``: a mask of ``out``
+    on which the pixels painted are marked. The fill takes nothing from the eye itself,
+    which shows below the lid."""
+    height_px = float(np.ptp(np.r_[top, bottom][:, 1]))
+    box = PixelBox.around(np.r_[top, bottom, lid], out.shape[:2],
+                          2 * rim + 4.0 + max(2.0, 0.6 * height_px))
+    left, right = top[0], top[-1]
+    length = float(np.linalg.norm(right - left))
+    if box.size[0] < 3 or box.size[1] < 3 or length < 1.0:
+        return
+    axis = (right - left) / length
+    down = np.array([-axis[1], axis[0]])
+    ys, xs = np.mgrid[box.y0:box.y1, box.x0:box.x1].astype(np.float64)
+    rel = np.stack([xs - left[0], ys - left[1]], axis=-1)
+    u, v = rel @ axis / length, rel @ down
+
+    def height(curve: np.ndarray) -> np.ndarray:
+        cu = (curve - left) @ axis / length
+        order = np.argsort(cu)
+        return np.interp(u, cu[order], ((curve - left) @ down)[order])
+
+    size = 2 * int(np.ceil(rim)) + 1
+    grow = np.ones((size, size), np.uint8)
+    eye = (v >= height(top)) & (v <= height(bottom)) & (u > 0) & (u < 1)
+    hole = cv2.dilate(eye.astype(np.uint8), grow) > 0
+    patch = out[box.slices].astype(np.float32)
+    reach = max(3.0, COVER_SHADOW_REACH * height_px)
+    # Below the brow, which may lie within a shadow's reach (a cat's, a drawing's).
+    shadow = _eye_shadow(patch, hole, reach) & (v > float(((brow - left) @ down).max()) + 1.0)
+    # The rim along the lid too, and the eye's shadow above it.
+    covered = (hole & (v <= height(lid) + rim)) | (shadow & (v <= height(lid) + rim + reach))
+    if not covered.any():
+        return
+    hole |= shadow
+    # Filled from skin, not from a pale margin around the eye, which, next to it, is covered.
+    pale, eyes, skin = _pale_margin(patch, hole, reach)
+    margin = _grown(hole, eyes, COVER_PALE_REACH * reach)
+    covered |= margin & (v <= height(lid) + rim + reach)
+    hole |= margin
+    known = (~hole).astype(np.float32)
+    fill = _membrane(np.where(pale[..., None], skin, patch), known) \
+        + _mirrored_detail(patch, known, hole)
+    # A soft edge a pixel wide, inside the covered part (the eye's rim is covered whole).
+    weight = cv2.GaussianBlur(covered.astype(np.float32), (0, 0), 0.7) * covered
+    weight = weight[..., None]
+    cover = weight * fill + (1 - weight) * patch
+    # A shut eye shows where its lids meet: a thin line in the eye's own dark colour.
+    top_v, bottom_v = height(top), height(bottom)
+    across = eye & (bottom_v > top_v)
+    shut = float(np.mean(np.clip((height(lid) - top_v)[across]
+                                 / (bottom_v - top_v)[across], 0.0, 1.0))) if across.any() else 0.0
+    strength = np.clip((shut - LID_LINE_FROM) / (1.0 - LID_LINE_FROM), 0.0, 1.0)
+    if strength > 0:
+        thickness = float(np.clip(LID_LINE * height_px, 1.0, 4.0))
+        line = np.zeros(box.size, np.float32)
+        pts = np.round((lid - [box.x0, box.y0]) * 4).astype(np.int32)
+        cv2.polylines(line, [pts], False, 1.0, max(1, int(round(thickness))), cv2.LINE_AA,
+                      shift=2)
+        taper = np.sqrt(np.clip(np.sin(np.pi * np.clip(u, 0.0, 1.0)), 0.0, 1.0))
+        line = cv2.GaussianBlur(line, (0, 0), 0.5) * taper * strength * LID_LINE_DARK
+        line = line[..., None]
+        cover = line * ink + (1 - line) * cover
+    out[box.slices] = np.clip(cover, 0, 255).astype(np.uint8)
+    if painted is not None:
+        painted[box.slices] |= weight[..., 0] > 0
+
+
+def eye_ink(image: np.ndarray, outline: np.ndarray) -> np.ndarray:
+    """An eye's own dark colour (RGB): the median of the darkest tenth of ``image`` inside
+    the eye's ``outline`` (pixels): its lashes, rim and pupil, a drawing's ink."""
+    box = PixelBox.around(outline, image.shape[:2], 2)
+    mask = np.zeros(box.size, np.uint8)
+    cv2.fillPoly(mask, [np.round(outline - [box.x0, box.y0]).astype(np.int32)], 1)
+    pixels = image[box.slices][mask > 0].astype(np.float32)
+    if not len(pixels):
+        return image[box.slices].reshape(-1, 3).astype(np.float32).mean(axis=0)
+    darkness = pixels.mean(axis=1)
+    return np.median(pixels[darkness <= np.percentile(darkness, 10)], axis=0)
+
+
+#: An eye shut past this fraction of its opening shows the line where its lids meet, fully
+#: when shut: this fraction of the eye's height thick (1 to 4 pixels), this much of the way
+#: from the fur to the eye rim's own dark colour.
+LID_LINE_FROM, LID_LINE, LID_LINE_DARK = 0.8, 0.05, 0.55
+#: The scale (pixels) that separates a cover's colours (smooth, a membrane) from its fine
+#: texture (mirrored from around the eye).
+COVER_DETAIL_BLUR = 2.0
+#: An eye's shadow (a dark rim or socket beyond the placed points, a painted eye's shading):
+#: pixels around the eye, up to this fraction of its height away and joined to it, whose
+#: lightness is this many spreads (of the skin's around the eye) from the skin's.
+COVER_SHADOW_REACH, COVER_SHADOW_SPREADS = 0.4, 3.0
+#: The mirrored texture is kept within this many spreads of the skin's fine texture, and
+#: taken from beyond this many pixels of the eye.
+COVER_DETAIL_CLIP, COVER_EDGE_SKIP = 2.5, 3
+#: A pixel around an eye this much lighter (Lab L) and less colourful (chroma) than the skin
+#: beyond it is no skin (:func:`_paler`).
+COVER_PALER, COVER_GREYER = 4.0, 4.0
+#: ... and covered where it is joined to the eye, up to this fraction of a shadow's reach.
+COVER_PALE_REACH = 0.3
+
+
+def _eye_shadow(patch: np.ndarray, hole: np.ndarray, reach: float) -> np.ndarray:
+    """The pixels within ``reach`` of the ``hole`` (an eye and its rim), joined to it, unlike
+    the skin around it in lightness: the rest of the eye's dark rim, its shadow."""
+    size = 2 * int(np.ceil(reach)) + 1
+    band = cv2.dilate(hole.astype(np.uint8), np.ones((size, size), np.uint8)) > 0
+    band &= ~hole
+    if not band.any():
+        return np.zeros_like(hole)
+    light = cv2.GaussianBlur(patch.mean(axis=2), (0, 0), 1.5)  # the grain is no shadow
+    skin = np.median(light[band])
+    spread = max(1.4826 * float(np.median(np.abs(light[band] - skin))), 4.0)
+    unlike = band & (np.abs(light - skin) > COVER_SHADOW_SPREADS * spread)
+    # Thin lines left out (a warp's smear, a drawing's stroke): through them, the shadow
+    # would reach a brow.
+    unlike = cv2.morphologyEx(unlike.astype(np.uint8), cv2.MORPH_OPEN,
+                              cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))) > 0
+    grown = hole | _grown(hole, unlike, reach)
+    # Whole, without pinholes: what it leaves out in it would show as specks.
+    whole = cv2.GaussianBlur(grown.astype(np.float32), (0, 0), 1.5) > 0.35
+    return whole & band
+
+
+def _grown(hole: np.ndarray, through: np.ndarray, reach: float) -> np.ndarray:
+    """The pixels of ``through`` joined to ``hole`` within ``reach`` steps (grown from it
+    through them only, a pixel at a time)."""
+    joined, grown = np.zeros_like(hole), hole.copy()
+    cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
+    for _ in range(int(np.ceil(reach))):
+        step = (cv2.dilate(grown.astype(np.uint8), cross) > 0) & through & ~grown
+        if not step.any():
+            break
+        joined |= step
+        grown |= step
+    return joined
+
+
+def _pale_margin(patch: np.ndarray, hole: np.ndarray, reach: float
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pixels within ``reach`` of the ``hole`` (an eye and its rim) paler than the skin
+    beyond them (lighter and greyer, each by more than the skin's own spread: an eye's white
+    or a pale lid margin left outside the placed points, a monkey's pale ring), and the
+    skin's colour (RGB): a cover filled from them is a pale disc in the dark socket, an empty
+    eye socket, where a shut lid is skin."""
+    size = 2 * int(np.ceil(reach)) + 1
+    kernel = np.ones((size, size), np.uint8)
+    band = cv2.dilate(hole.astype(np.uint8), kernel) > 0
+    ring = (cv2.dilate(band.astype(np.uint8), kernel) > 0) & ~band
+    lab = cv2.cvtColor(np.clip(patch, 0, 255).astype(np.uint8), cv2.COLOR_RGB2LAB)
+    lab = cv2.GaussianBlur(lab.astype(np.float32), (0, 0), 1.5)  # the grain is no margin
+    chroma = np.linalg.norm(lab[..., 1:] - 128.0, axis=-1)
+    if not ring.any():
+        return np.zeros_like(hole), np.zeros_like(hole), np.zeros(3, np.float32)
+    # The skin: the more colourful half of the ring (a monkey's pink, not its pale fur).
+    skin_part = ring & (chroma >= np.median(chroma[ring]))
+    skin = np.median(lab[skin_part], axis=0)
+    skin_chroma = float(np.median(chroma[skin_part]))
+    spread_light = 1.4826 * float(np.median(np.abs(lab[ring][:, 0] - skin[0])))
+    spread_chroma = 1.4826 * float(np.median(np.abs(chroma[ring] - skin_chroma)))
+    greyer = band & ~hole & (chroma < skin_chroma - max(COVER_GREYER, spread_chroma))
+    pale = greyer & (lab[..., 0] > skin[0] + max(COVER_PALER, spread_light))
+    # Greyer and in the eye's own colours (its white stretched past the placed points): the
+    # eye's, closer to its colour than to the skin's.
+    eye = np.median(lab[hole], axis=0)
+    eyes = greyer & (np.linalg.norm(lab - eye, axis=-1) < np.linalg.norm(lab - skin, axis=-1))
+    colour = cv2.cvtColor(np.clip(skin, 0, 255).astype(np.uint8)[None, None],
+                          cv2.COLOR_LAB2RGB)[0, 0].astype(np.float32)
+    return pale, eyes, colour
+
+
+def _membrane(patch: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """``patch``'s smooth colours where ``known`` is 0 (a hole): the harmonic surface that
+    meets its colours (a little smoothed, from known pixels only) all round the hole."""
+    near = _masked_blur(patch, known, COVER_DETAIL_BLUR)
+    fixed = known > 0
+    # Relaxed to the smoothest surface through the colours around the hole on a coarse grid
+    # first (it is smooth: a few cells across the eye hold it), then at full resolution.
+    h, w = known.shape
+    step = max(1, max(h, w) // _MEMBRANE_CELLS)
+    if step > 1:
+        size = (max(2, w // step), max(2, h // step))
+        weight = cv2.resize(known, size, interpolation=cv2.INTER_AREA)
+        coarse = cv2.resize(near * known[..., None], size, interpolation=cv2.INTER_AREA) \
+            / np.maximum(weight, 1e-4)[..., None]
+        fill = cv2.resize(_relaxed(coarse, weight > 0.5, _masked_blur(coarse, weight, 4.0)),
+                          (w, h), interpolation=cv2.INTER_LINEAR)
+        return _relaxed(near, fixed, fill, 2 * step)
+    return _relaxed(near, fixed, _masked_blur(patch, known, 0.25 * max(h, w)))
+
+
+#: The coarse grid a cover's colours are first relaxed on: cells across its box.
+_MEMBRANE_CELLS = 24
+
+
+def _relaxed(values: np.ndarray, fixed: np.ndarray, start: np.ndarray,
+             steps: int | None = None) -> np.ndarray:
+    """``start`` relaxed (Jacobi) towards the harmonic surface through ``values`` where
+    ``fixed``, ``steps`` times (by default twice the larger side)."""
+    fill = start.astype(np.float32).copy()
+    np.copyto(fill, values, where=fixed[..., None])
+    for _ in range(steps or 2 * max(fixed.shape)):
+        fill = cv2.blur(fill, (3, 3), borderType=cv2.BORDER_REPLICATE)
+        np.copyto(fill, values, where=fixed[..., None])
+    return fill
+
+
+def _mirrored_detail(patch: np.ndarray, known: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """The fine texture around a hole, carried into it: each column's texture above the hole
+    mirrored down across its upper edge, and below it mirrored up, blended from the one to the
+    other down the hole (as strong in the middle as at the edges); none where the mirror
+    falls outside the patch or into the hole."""
+    detail = (patch - _masked_blur(patch, known, COVER_DETAIL_BLUR)) * known[..., None]
+    # Within the texture's own spread (robust: a drawing's flat paint has none, and its few
+    # lines would be mirrored into arcs).
+    sample = detail[known > 0]
+    spread = 1.4826 * float(np.median(np.abs(sample))) if len(sample) else 0.0
+    detail = np.clip(detail, -COVER_DETAIL_CLIP * spread, COVER_DETAIL_CLIP * spread)
+    h, w = hole.shape
+    rows = np.arange(h, dtype=np.float32)[:, None]
+    any_hole = hole.any(axis=0)
+    first = np.where(any_hole, hole.argmax(axis=0), 0).astype(np.float32)
+    last = np.where(any_hole, h - 1 - hole[::-1].argmax(axis=0), 0).astype(np.float32)
+    # Mirrored across lines a little beyond the edges: next to a hard-edged eye, the picture
+    # rings (JPEG), which mirrored would draw a speckled rim.
+    skip = COVER_EDGE_SKIP
+    t = np.clip((rows - first) / np.maximum(last - first, 1.0), 0.0, 1.0)
+    cols = np.broadcast_to(np.arange(w, dtype=np.float32), (h, w))
+    parts, weights = [], []
+    for source_rows, weight in ((2 * (first - skip) - 1 - rows, 1 - t),
+                                (2 * (last + skip) + 1 - rows, t)):
+        inside = (source_rows >= 0) & (source_rows <= h - 1)
+        source_rows = np.clip(source_rows, 0, h - 1).astype(np.float32)
+        valid = cv2.remap(known, cols, source_rows, cv2.INTER_LINEAR) > 0.99
+        parts.append(cv2.remap(detail, cols, source_rows, cv2.INTER_LINEAR))
+        weights.append((weight * (inside & valid))[..., None])
+    norm = np.sqrt(weights[0] ** 2 + weights[1] ** 2)
+    return (weights[0] * parts[0] + weights[1] * parts[1]) / np.maximum(norm, 1e-6)
+
+
+def _masked_blur(image: np.ndarray, mask: np.ndarray, sigma: float) -> np.ndarray:
+    """``image`` blurred from the pixels under ``mask`` only (a normalised convolution)."""
+    weight = cv2.GaussianBlur(mask, (0, 0), sigma)
+    return cv2.GaussianBlur(image * mask[..., None], (0, 0), sigma) \
+        / np.maximum(weight, 1e-4)[..., None]
