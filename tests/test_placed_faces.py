@@ -418,6 +418,35 @@ def test_a_monkeys_shut_eyes_are_its_skin_not_pale_discs(pipeline, shut_driver):
         assert paler < 24, paler
 
 
+@pytest.mark.parametrize("name", ["s41.jpg", "s25.jpg"])
+def test_an_animals_blinked_eye_shows_no_ring_of_the_old_eye(pipeline, name):
+    """The cat's and the dog's eyes shut by the blink slider: along the open eye's lower
+    outline (its middle two fifths), the covered eye is no darker than the fur a third of the
+    eye's height further out, where the line of its shut lids once ran along that outline,
+    with the cover's edge, a ring of the old eye's rim (16-18 darker)."""
+    image = read_image(shared_sample(f"sources/{name}"))
+    points = PLACED[name]
+    out = pipeline.edit_image(image, ExpressionEdit(ExpressionControls(blink=1.0)),
+                              points=[FacePoints.from_json_object(points)])
+    light = cv2.cvtColor(out, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+    for side in ("left", "right"):
+        outer, inner, top, bottom = (np.array(points[f"{side}_eye_{k}"], float)
+                                     for k in ("outer", "inner", "top", "bottom"))
+        t = np.linspace(0.3, 0.7, 30)[:, None]  # a parabola through the corners and bottom
+        outline = (1 - t) ** 2 * outer + 2 * (1 - t) * t * (2 * bottom - (outer + inner) / 2) \
+            + t ** 2 * inner
+        rim = _below(light, outline, np.arange(-1.0, 2.01, 0.5))
+        fur = _below(light, outline, np.linspace(0.25, 0.4, 5) * (bottom[1] - top[1]))
+        assert np.median(fur - rim) < 8, (side, np.median(fur - rim))
+
+
+def _below(light: np.ndarray, curve: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    """The mean of ``light`` at each point of ``curve`` moved down by each of ``steps``."""
+    return np.mean([cv2.remap(light, curve[:, 0].astype(np.float32)[None],
+                              (curve[:, 1] + k).astype(np.float32)[None],
+                              cv2.INTER_LINEAR)[0] for k in steps], axis=0)
+
+
 def test_a_dark_lipped_animals_open_mouth_is_edged_by_its_lips(pipeline, wide_open_driver):
     """The dog with black lips, its mouth opened wide by a scream: down the middle of the
     opening, below the tongue (its pinkest part), its lower lip's edge is as dark as its

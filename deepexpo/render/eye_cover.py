@@ -74,8 +74,10 @@ def cover_eye(out: np.ndarray, top: np.ndarray, bottom: np.ndarray, lid: np.ndar
     known = (~hole).astype(np.float32)
     fill = _membrane(np.where(pale[..., None], skin, patch), known) \
         + _mirrored_detail(patch, known, hole)
-    # A soft edge a pixel wide, inside the covered part (the eye's rim is covered whole).
-    weight = cv2.GaussianBlur(covered.astype(np.float32), (0, 0), 0.7) * covered
+    # A soft edge a pixel wide, just outside the covered part: inside it, the edge's pixels
+    # were half the eye's rim, a faint ring of the old eye round the cover.
+    edge = cv2.dilate(covered.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    weight = np.maximum(cv2.GaussianBlur(edge.astype(np.float32), (0, 0), 0.7) * edge, covered)
     weight = weight[..., None]
     cover = weight * fill + (1 - weight) * patch
     # A shut eye shows where its lids meet: a thin line in the eye's own dark colour.
@@ -87,7 +89,12 @@ def cover_eye(out: np.ndarray, top: np.ndarray, bottom: np.ndarray, lid: np.ndar
     if strength > 0:
         thickness = float(np.clip(LID_LINE * height_px, 1.0, 4.0))
         line = np.zeros(box.size, np.float32)
-        pts = np.round((lid - [box.x0, box.y0]) * 4).astype(np.int32)
+        # Not along the shut lid itself, which lies on the open eye's lower edge: drawn there,
+        # from corner to corner, the line traced the old eye's rim (a ring's lower half). A
+        # shut lid's line sags less than the eye's round lower edge.
+        chord = lid[0] + np.outer((lid - lid[0]) @ axis / length, right - left)
+        sag = 1.0 - (1.0 - LID_LINE_SAG) * strength
+        pts = np.round((chord + sag * (lid - chord) - [box.x0, box.y0]) * 4).astype(np.int32)
         cv2.polylines(line, [pts], False, 1.0, max(1, int(round(thickness))), cv2.LINE_AA,
                       shift=2)
         taper = np.sqrt(np.clip(np.sin(np.pi * np.clip(u, 0.0, 1.0)), 0.0, 1.0))
@@ -114,8 +121,9 @@ def eye_ink(image: np.ndarray, outline: np.ndarray) -> np.ndarray:
 
 #: An eye shut past this fraction of its opening shows the line where its lids meet, fully
 #: when shut: this fraction of the eye's height thick (1 to 4 pixels), this much of the way
-#: from the fur to the eye rim's own dark colour.
-LID_LINE_FROM, LID_LINE, LID_LINE_DARK = 0.8, 0.05, 0.55
+#: from the fur to the eye rim's own dark colour; sagging this fraction of the shut lid's sag
+#: below the line between the eye's corners.
+LID_LINE_FROM, LID_LINE, LID_LINE_DARK, LID_LINE_SAG = 0.8, 0.05, 0.55, 0.7
 #: The scale (pixels) that separates a cover's colours (smooth, a membrane) from its fine
 #: texture (mirrored from around the eye).
 COVER_DETAIL_BLUR = 2.0
