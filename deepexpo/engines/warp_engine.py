@@ -55,7 +55,7 @@ class WarpSource(WarpFace):
     facing: np.ndarray  # (478,) how squarely each landmark faces the camera (canonical.facing)
     outline: np.ndarray  # indices of the landmarks on the face's silhouette, in order around it
     rim: np.ndarray  # indices of the landmarks on or near it, which move with it
-    inset: np.ndarray  # (478,) each landmark's distance inside the outline, pixels
+    inset: np.ndarray  # (478,) each landmark's distance from the edge (inside it, in front of it), px
     head_ring: np.ndarray  # (K, 2) anchors that follow the head
     still_points: np.ndarray  # (M, 2) anchors that never move
     region: PixelBox  # the part of the image the warp may change
