@@ -56,7 +56,7 @@ class WarpSource(WarpFace):
     facing: np.ndarray  # (478,) how squarely each landmark faces the camera (canonical.facing)
     outline: np.ndarray  # indices of the landmarks on the face's silhouette, in order around it
     rim: np.ndarray  # indices of the landmarks on or near it, which move with it
-    inset: np.ndarray  # (478,) each landmark's distance inside the outline, pixels
+    inset: np.ndarray  # (478,) each landmark's distance from the edge (inside it, in front of it), px
     head_ring: np.ndarray  # (K, 2) anchors that follow the head
     still_points: np.ndarray  # (M, 2) anchors that never move
     region: PixelBox  # the part of the image the warp may change
@@ -98,7 +98,8 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         region = PixelBox.around(np.r_[still_ring, head_ring], (h, w))
         facing = canonical_face().facing(face.points)
         motion = extract_motion(face)
-        outline, rim, inset = _silhouette(xy, cfg.outline_near * motion.pose.scale)
+        outline, rim, inset = _silhouette(face.points, cfg.outline_near * motion.pose.scale,
+                                          cfg.outline_band * motion.pose.scale)
         return WarpSource(image, face.points, motion, facing, outline, rim, inset, head_ring,
                           still, region,
                           None if territory is None else territory.mask(region))
@@ -208,8 +209,11 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                 pull = _outwards(_carried(source.xy, target_xy, inner, rim, band / 2)
                                  - target_xy[inner], source.xy[inner] - centre)
                 pull *= min(1.0, turn / np.radians(cfg.outline_pull_full_turn))
-                target_xy[inner] += np.exp(-0.5 * (source.inset[inner] / band) ** 2)[:, None] \
-                    * pull
+                # How near the edge, smoothed over the face: the nose stands well in front of
+                # the far cheek beside it (source.inset), and a step in the pull between them
+                # would fold the map.
+                near = np.exp(-0.5 * (source.inset / band) ** 2)
+                target_xy[inner] += _smoothed(near, source.xy, inner, band / 4)[:, None] * pull
         else:
             anchored = rim[keep[rim]]
         # An eye's landmarks are kept down to a slant (a turned head's far eye), some of them
@@ -321,10 +325,7 @@ def _carried(source_xy: np.ndarray, target_xy: np.ndarray, points: np.ndarray,
              by: np.ndarray, reach: float) -> np.ndarray:
     """Where ``points`` go if they move as the landmarks ``by`` near them do (a Gaussian
     of ``reach`` pixels over their source positions)."""
-    d2 = ((source_xy[points, None] - source_xy[None, by]) ** 2).sum(axis=2)
-    w = np.exp(-0.5 * (d2 - d2.min(axis=1, keepdims=True)) / reach**2)
-    moved = target_xy[by] - source_xy[by]
-    return source_xy[points] + (w @ moved) / w.sum(axis=1, keepdims=True)
+    return source_xy[points] + _smoothed(target_xy - source_xy, source_xy, points, reach, by)
 
 
 def _outwards(moves: np.ndarray, away: np.ndarray) -> np.ndarray:
@@ -449,16 +450,35 @@ def _lid_move(margin: np.ndarray, lid: Eyelid, source: np.ndarray, target: np.nd
 _STILL = 1e-6
 
 
-def _silhouette(xy: np.ndarray, near: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _silhouette(points: np.ndarray, near: float, band: float
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The landmarks on the outline of the face as the image shows it: the corners of their
     convex hull (the irises, inside the eyes, apart), in order around it; every landmark
-    within ``near`` pixels of it; and every landmark's distance inside it."""
+    within ``near`` pixels of it; and every landmark's distance from the edge: how far inside
+    the outline in the image, and how much more than ``band`` in front of the outline near it
+    (a Gaussian of half ``band``). A strongly turned face's far cheek hides behind its nose,
+    which then lies near the outline in the image, but well in front of it: no part of the
+    edge (a cheek or an eye near the outline lies only a little in front of it)."""
+    xy = points[:, :2]
     on_mesh = np.setdiff1d(np.arange(len(xy)), np.r_[tuple(lid.iris for lid in eyelids())])
     hull = on_mesh[cv2.convexHull(xy[on_mesh].astype(np.float32), returnPoints=False).ravel()]
     polygon = xy[hull].astype(np.float32)
     distance = np.array([cv2.pointPolygonTest(polygon, (float(x), float(y)), True)
                          for x, y in xy])
-    return hull, on_mesh[distance[on_mesh] < near], np.maximum(distance, 0.0)
+    rim = on_mesh[distance[on_mesh] < near]
+    edge_depth = _smoothed(points[:, 2], xy, np.arange(len(xy)), band / 2, rim)
+    front = np.maximum(edge_depth - points[:, 2] - band, 0.0)
+    return hull, rim, np.hypot(np.maximum(distance, 0.0), front)
+
+
+def _smoothed(values: np.ndarray, xy: np.ndarray, points: np.ndarray, reach: float,
+              by: np.ndarray | None = None) -> np.ndarray:
+    """``values`` (per landmark) averaged at ``points`` over the landmarks ``by`` (all of them
+    by default) near them: a Gaussian of ``reach`` pixels over their positions ``xy``."""
+    by = np.arange(len(xy)) if by is None else by
+    d2 = ((xy[points, None] - xy[None, by]) ** 2).sum(axis=2)
+    w = np.exp(-0.5 * (d2 - d2.min(axis=1, keepdims=True)) / reach**2)
+    return (w @ values[by]) / w.sum(axis=1).reshape(-1, *[1] * (values.ndim - 1))
 
 
 def _border_points(w: int, h: int, per_side: int) -> np.ndarray:
