@@ -13,6 +13,8 @@ upper teeth in that colour.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
@@ -66,18 +68,10 @@ def fill_mouth(
     own lips (:func:`~deepexpo.render.lips.draw_lips`), taken from ``lips_from`` (its lips'
     landmarks, those of a closed mouth's inner lip inside the lips: its source's own by
     default)."""
-    source_opening = mouth_opening(source[1])
-    if mouth_opening(target_xy) - source_opening < threshold:
+    opened = OpenedMouth.of(out.shape[:2], target_xy, source[1], threshold, feather)
+    if opened is None:
         return
-    canon = canonical_face()
-    outer, inner = canon.lip_loops
-    corners = target_xy[canon.mouth_corners, :2]
-    sigma = max(0.7, feather * float(np.linalg.norm(corners[0] - corners[1])))
-    outer_xy = target_xy[outer, :2]
-    pad = 4 + 3 * sigma
-    region = PixelBox.around(np.r_[outer_xy - pad, outer_xy + pad], out.shape[:2])
-    if region.size[0] < 2 or region.size[1] < 2:
-        return
+    region, sigma = opened.region, opened.sigma
     offset = np.array([region.x0, region.y0])
     opening = polygon_mask(opening_outline(target_xy) - offset, region.size)
     # Filled right up to the lips' inner edge (and a pixel under it): the lips, drawn over
@@ -90,20 +84,58 @@ def fill_mouth(
     interior = _cavity(patch, opening,
                        polygon_mask(np.r_[lower_inner, lower_outer[::-1]] - offset, region.size),
                        sigma)
-    if source_opening >= closed_below:
+    if opened.source_opening >= closed_below:
         layers = own_teeth(source, target_xy, region)
     elif driver is not None and mouth_opening(driver[1]) >= threshold:
         shade = interior.mean(axis=2) / max(float(interior.max()), 1e-6)
         layers = [_driver_interior(driver, source, target_xy, region, patch, shade)]
     else:
         layers = _implied_interior(source, target_xy, region, patch)
-    for colour, mask in layers:
-        mask = cv2.GaussianBlur(mask, (0, 0), sigma)[..., None]
-        interior = mask * colour + (1 - mask) * interior
+    interior = laid_over(interior, layers, sigma)
     alpha = alpha[..., None]
     out[region.slices] = np.clip(alpha * interior + (1 - alpha) * patch, 0, 255).astype(np.uint8)
     draw_lips(out, source[0], source[1] if lips_from is None else lips_from, target_xy,
               LIP_EDGE * sigma)
+
+
+@dataclass(frozen=True)
+class OpenedMouth:
+    """A target mouth opened wider than its source's: the ``region`` of the output around its
+    lips that a fill paints, the fill's soft edge ``sigma`` (pixels) and how open the source's
+    mouth is (:func:`~deepexpo.face.measure.mouth_opening`)."""
+
+    region: PixelBox
+    sigma: float
+    source_opening: float
+
+    @staticmethod
+    def of(size: tuple[int, ...], target_xy: np.ndarray, source_xy: np.ndarray,
+           threshold: float, feather: float) -> OpenedMouth | None:
+        """The mouth of ``target_xy`` (landmarks, pixels, in an output of ``size``) if it
+        opened at least ``threshold`` wider than ``source_xy``'s, with a soft edge of
+        ``feather`` of its width; ``None`` if not, or if it is too small to paint."""
+        source_opening = mouth_opening(source_xy)
+        if mouth_opening(target_xy) - source_opening < threshold:
+            return None
+        canon = canonical_face()
+        corners = target_xy[canon.mouth_corners, :2]
+        sigma = max(0.7, feather * float(np.linalg.norm(corners[0] - corners[1])))
+        outer_xy = target_xy[canon.lip_loops[0], :2]
+        pad = 4 + 3 * sigma
+        region = PixelBox.around(np.r_[outer_xy - pad, outer_xy + pad], size)
+        if region.size[0] < 2 or region.size[1] < 2:
+            return None
+        return OpenedMouth(region, sigma, source_opening)
+
+
+def laid_over(interior: np.ndarray, layers: list[tuple[np.ndarray, np.ndarray]],
+              sigma: float) -> np.ndarray:
+    """``interior`` with each (colour, mask) layer laid over it, the masks softened by
+    ``sigma`` pixels."""
+    for colour, mask in layers:
+        mask = cv2.GaussianBlur(mask, (0, 0), sigma)[..., None]
+        interior = mask * colour + (1 - mask) * interior
+    return interior
 
 
 def _inset(mask: np.ndarray, pixels: float) -> np.ndarray:

@@ -22,10 +22,9 @@ import cv2
 import numpy as np
 
 from ..face.canonical import canonical_face
-from ..face.measure import mouth_opening
 from ..geometry.boxes import PixelBox
 from .lips import polygon_mask
-from .mouth import own_teeth
+from .mouth import OpenedMouth, laid_over, own_teeth
 from .stretched import picture_grain
 
 #: The tongue's, the palate's (just inside the lips) and the throat's lightness, as fractions
@@ -69,21 +68,12 @@ def fill_placed_mouth(
     opened wider than the source's (``source``: image and landmarks; the other arguments as
     :func:`~deepexpo.render.mouth.fill_mouth`'s)."""
     image, source_xy = source
-    source_opening = mouth_opening(source_xy)
-    if mouth_opening(target_xy) - source_opening < threshold:
+    opened = OpenedMouth.of(out.shape[:2], target_xy, source_xy, threshold, SOFTER * feather)
+    if opened is None:
         return
-    canon = canonical_face()
-    outer, inner = canon.lip_loops
-    corners = target_xy[canon.mouth_corners, :2]
-    width = float(np.linalg.norm(corners[0] - corners[1]))
-    sigma = max(0.7, SOFTER * feather * width)
-    pad = 4 + 3 * sigma
-    region = PixelBox.around(np.r_[target_xy[outer, :2] - pad, target_xy[outer, :2] + pad],
-                             out.shape[:2])
-    if region.size[0] < 2 or region.size[1] < 2:
-        return
+    region, sigma = opened.region, opened.sigma
     offset = np.array([region.x0, region.y0])
-    opening = polygon_mask(target_xy[inner, :2] - offset, region.size)
+    opening = polygon_mask(target_xy[canonical_face().lip_loops[1], :2] - offset, region.size)
     if opening.max() < 0.5:
         return
     alpha = np.clip(1.6 * cv2.GaussianBlur(opening, (0, 0), sigma) - 0.6, 0.0, 1.0)
@@ -91,10 +81,8 @@ def fill_placed_mouth(
     interior = _interior(patch, opening, target_xy, region, _mouth_colours(image, source_xy))
     light = interior.mean(axis=2, keepdims=True) / 255.0
     interior += picture_grain(image, region, GRAIN) * np.sqrt(light)
-    if source_opening >= closed_below:  # its own teeth, parted with its lips
-        for colour, mask in own_teeth(source, target_xy, region):
-            mask = cv2.GaussianBlur(mask, (0, 0), sigma)[..., None]
-            interior = mask * colour + (1 - mask) * interior
+    if opened.source_opening >= closed_below:  # its own teeth, parted with its lips
+        interior = laid_over(interior, own_teeth(source, target_xy, region), sigma)
     alpha = alpha[..., None]
     out[region.slices] = np.clip(alpha * interior + (1 - alpha) * patch, 0, 255).astype(np.uint8)
 
