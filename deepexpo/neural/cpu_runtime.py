@@ -51,13 +51,13 @@ Session = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
 #: Prefixes the exported outputs' names (the key after it): a runtime may give an output other
 #: names too (OpenVINO: its producing node's).
 OUTPUT = "output:"
+#: ``f32``: PyTorch's numbers; ``bf16``: faster and further off (module docstring).
+PRECISIONS = ("f32", "bf16")
 
 
 def _key(names: set[str]) -> str:
     """The output's key among a runtime's names for it."""
     return next(name for name in names if name.startswith(OUTPUT)).removeprefix(OUTPUT)
-#: ``f32``: PyTorch's numbers; ``bf16``: faster and further off (module docstring).
-PRECISIONS = ("f32", "bf16")
 
 
 def cpu_threads() -> int:
