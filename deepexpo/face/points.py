@@ -40,6 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
+from ..motion.rigid import fit_similarity
 from .canonical import canonical_face
 from .landmarks import FaceLandmarks
 from .topology import TOPOLOGY
@@ -265,7 +266,7 @@ def fit_mesh(points: FacePoints, image_size: tuple[int, int],
     names = [n for n in POINT_NAMES if n in points.points]
     src = {n: canon.points[anchors[n], :2].mean(axis=0) for n in names}
     required = [n for n in names if n in REQUIRED]
-    scale, rot, shift = _similarity_2d(np.array([src[n] for n in required]),
+    scale, rot, shift = fit_similarity(np.array([src[n] for n in required]),
                                        np.array([points[n] for n in required]))
     placed = {n: (points[n] - shift) @ rot / scale for n in names}  # in the canonical frame
     shape = canon.points[:, :2]
@@ -414,20 +415,13 @@ def _part_members() -> dict[str, np.ndarray]:
     }
 
 
-def _similarity_2d(src: np.ndarray, dst: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-    """Least-squares ``dst ≈ s R src + t`` in 2D (a proper rotation)."""
-    from ..motion.rigid import fit_similarity
-
-    return fit_similarity(src, dst)
-
-
 def _part_map(src: np.ndarray, dst: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
     """The map that carries a part's named points ``src`` onto ``dst``, exactly: two points
     (a brow's ends) by a similarity; four (the left and right corners, the top, the bottom:
     an eye, the mouth) along the line through the corners, with what is above it stretched
     and slid to meet the top point and what is below it to meet the bottom one."""
     if len(src) == 2:
-        s, rot, t = _similarity_2d(src, dst)
+        s, rot, t = fit_similarity(src, dst)
         return lambda p: s * p @ rot.T + t
     a_frame, b_frame = _Corners(src[0], src[1]), _Corners(dst[0], dst[1])
     (a_top, a_bottom), (b_top, b_bottom) = a_frame.local(src[2:]), b_frame.local(dst[2:])
