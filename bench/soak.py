@@ -114,7 +114,8 @@ class LiveVisitor:
             photo = {"path": uploaded, "meta": {"_type": "gradio.FileData"},
                      "orig_name": "photo.jpg"}
             session = uuid.uuid4().hex[:12]
-            body = {"data": [self.frame, photo, "all", 1.0, True, True], "event_data": None,
+            # frame, photo, region, strength, relative, mirror, the points tool's face (none)
+            body = {"data": [self.frame, photo, "all", 1.0, True, True, None], "event_data": None,
                     "fn_index": self.fn_index, "trigger_id": self.trigger,
                     "session_hash": session}
             results: list[float] = []
