@@ -276,26 +276,37 @@ def test_several_faces_are_placed_saved_restored_and_each_driven(storage, tmp_pa
         assert np.abs(out[mouth].astype(float) - image[mouth]).mean() > 15
 
 
-def test_the_video_tab_places_a_source_videos_face_on_its_first_frame(storage, tmp_path,
-                                                                      dog_run, driving_video):
-    """With a source video, the tool places on its first frame; the run follows the face
-    placed there through the video and drives it."""
+@pytest.fixture(scope="module")
+def sliding_cartoons(tmp_path_factory) -> tuple[Path, np.ndarray, dict]:
+    """Two drawn cartoons sliding right, 5 px a frame for 6 frames (no detector finds them),
+    its first frame, and the left one's points there."""
     import cv2
 
     from deepexpo.io.video import Mp4Writer
 
-    from .conftest import read_frames
-
     image, left, _ = _cartoons()
-    clip = tmp_path / "cartoon.mp4"
+    clip = tmp_path_factory.mktemp("sliding") / "cartoon.mp4"
     with Mp4Writer(clip, 10.0) as writer:
         for shift in range(0, 30, 5):  # sliding right
             writer.write(cv2.warpAffine(image, np.float32([[1, 0, shift], [0, 1, 0]]),
                                         image.shape[1::-1], borderMode=cv2.BORDER_REPLICATE))
+    return clip, image, left
+
+
+def test_the_video_tab_places_a_source_videos_face_on_its_first_frame(storage, tmp_path,
+                                                                      dog_run, driving_video,
+                                                                      sliding_cartoons):
+    """With a source video, the tool places on its first frame; the run follows the face
+    placed there through the video and drives it."""
+    from deepexpo.io.video import Mp4Writer
+
+    from .conftest import read_frames
+
+    clip, image, left = sliding_cartoons
     tool = PointsTool(storage)
     photo = str(write_image(tmp_path / "photo.png", image))
-    assert tool.placed_on(photo, None) == photo and tool.placed_on(None, None) is None
-    first = read_image(tool.placed_on(photo, str(clip)))
+    assert tool.placed_on(None, photo) == photo and tool.placed_on(None) is None
+    first = read_image(tool.placed_on(str(clip), photo))
     assert first.shape == image.shape and np.abs(first.astype(float) - image).mean() < 3
     draft = PointsDraft.of(FacePoints.from_json_object(left))
     handlers, _, _ = dog_run
@@ -323,6 +334,48 @@ def test_the_video_tab_places_a_source_videos_face_on_its_first_frame(storage, t
         handlers.transfer_video(photo, str(driving_video), "warp", "all", False, 1.0, False,
                                 False, str(clip), "largest",
                                 PointsDraft.of(*map(FacePoints.from_json_object, _cartoons()[1:])))
+
+
+def test_the_editor_edits_a_source_videos_face_placed_on_its_first_frame(
+        storage, tmp_path, dog_run, sliding_cartoons):
+    """The editor's "Apply to a video" has the tool too (on the video's first frame): the
+    blink control shuts the placed cartoon's eyes in every frame, where they slid to, and
+    leaves the other cartoon as it is; where no face is found, the message offers the tool."""
+    from deepexpo.io.video import Mp4Writer
+
+    from .conftest import read_frames
+
+    clip, image, left = sliding_cartoons
+    first = read_image(PointsTool(storage).placed_on(str(clip)))
+    assert first.shape == image.shape and np.abs(first.astype(float) - image).mean() < 3
+    handlers, _, _ = dog_run
+    values = [1.0 if name == "blink" else 0.0 for name in ExpressionControls.names()]
+    draft = PointsDraft.of(FacePoints.from_json_object(left))
+    out = read_frames(Path(handlers.edit_video(str(clip), None, draft, "warp", "none", 1.0, 1.0,
+                                               *values)))
+    sources = read_frames(clip)
+    assert len(out) == len(sources) == 6
+    for i, (source, frame) in enumerate(zip(sources, out, strict=True)):
+        for side in ("left", "right"):  # each eye's dark pupil is gone: the lid covers it
+            x = np.mean([left[f"{side}_eye_outer"][0], left[f"{side}_eye_inner"][0]]) + 5 * i
+            y = left[f"{side}_eye_outer"][1]
+            box = (slice(y - 5, y + 12), slice(int(x) - 8, int(x) + 8))
+            dark = [np.mean(picture[box].mean(axis=2) < 70) for picture in (source, frame)]
+            assert dark[0] > 0.3 and dark[1] < 0.3 * dark[0], (i, side, dark)
+        other = (slice(None), slice(330 + 5 * i, None))  # the right cartoon, not placed
+        changed = np.abs(frame[other].astype(int) - source[other]).sum(axis=2) > 40
+        assert changed.mean() < 0.001, i  # the encoding's own change is a few levels
+    blank = tmp_path / "blank.mp4"
+    with Mp4Writer(blank, 10.0) as writer:
+        for _ in range(3):
+            writer.write(np.full((120, 160, 3), 180, np.uint8))
+    with pytest.raises(gr.Error) as error:  # no face found: the message offers the tool
+        handlers.edit_video(str(blank), None, None, "warp", "none", 1.0, 1.0, *values)
+    assert error.value.message.startswith("no face found in any frame of video 'blank.mp4'; "
+                                          "if it is an animal")
+    assert 'open "Face points" below the photo or video' in error.value.message
+    with pytest.raises(gr.Error, match="the neural engine reads faces from the pixels"):
+        handlers.edit_video(str(clip), None, draft, "neural", "none", 1.0, 1.0, *values)
 
 
 def test_the_neural_engine_refuses_placed_faces_in_one_line(dog_run):

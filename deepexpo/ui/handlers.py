@@ -39,7 +39,7 @@ NO_EMOTION = "none"
 #: The points tool's title (``ui/points_tool.py``), named where a photo has no face.
 POINTS_TOOL = "Face points"
 NO_FACE_HINT = (f"if it is an animal, a cartoon, a statue or a painting, place its face by "
-                f'hand: open "{POINTS_TOOL}" below the photo, or load a points file there '
+                f'hand: open "{POINTS_TOOL}" below the photo or video, or load a points file there '
                 f'(JSON: {{"left_eye_outer": [x, y], ..., "chin": [x, y]}} in pixels, as the '
                 f"README's Face points shows)")
 
@@ -210,9 +210,11 @@ def _edit_image_work(_: GpuEstimate, engine: str, source: str, edit: ExpressionE
 
 
 def _edit_video_work(_: GpuEstimate, engine: str, video: str, reference: str | None, output: Path,
-                     edit: ExpressionEdit, progress: Callable[[int, int], None]) -> None:
+                     edit: ExpressionEdit, progress: Callable[[int, int], None],
+                     points: tuple[FacePoints, ...] = ()) -> None:
     get_pipeline(engine, APP_LIMITS).edit_video(video, output, edit, keep_audio=True,
-                                                progress=progress, reference=reference)
+                                                progress=progress, reference=reference,
+                                                points=points)
 
 
 @functools.lru_cache(maxsize=1)
@@ -403,17 +405,20 @@ class Handlers:
         return str(write_image(self.storage.new_result(suffix), image))
 
     @handler
-    def edit_video(self, video: str | None, reference: str | None, engine: str, emotion: str,
-                   intensity: float, keep_source: float, *values: float,
-                   progress: gr.Progress = gr.Progress()) -> str:
+    def edit_video(self, video: str | None, reference: str | None, points: PointsDraft | None,
+                   engine: str, emotion: str, intensity: float, keep_source: float,
+                   *values: float, progress: gr.Progress = gr.Progress()) -> str:
+        """``points``: the video's face placed in the points tool on its first frame (or
+        None: the detector finds it)."""
         _require(video, "Upload a video to edit.")
         frames = _video_frames(video)  # type: ignore[arg-type]  # _require: not None
-        engine = _engine(engine, progress)
+        placed = source_points(points)
+        engine = _engine(engine, progress, VIDEO.placing(placed))
         out = self.storage.new_result(".mp4")
         edit = _edit_settings(emotion, intensity, keep_source, values)
         self._timed_video(engine, frames, lambda: self._run(
             "edit_video", engine, video, reference or None, out, edit,
-            _fraction_progress(progress, "editing"), frames=frames))
+            _fraction_progress(progress, "editing"), placed, frames=frames))
         return str(out)
 
     @handler

@@ -103,9 +103,9 @@ class PointsTool:
         return self._shown(photo, PointsDraft.of(*map(FacePoints.from_landmarks, faces)))
 
     @handler
-    def placed_on(self, photo: str | None, video: str | None) -> str | None:
-        """What a tab with a photo and a source video places faces on: the video's first frame
-        (the video, where there is one, is what the tab drives), else the photo."""
+    def placed_on(self, video: str | None, photo: str | None = None) -> str | None:
+        """What a tab with a source video (and maybe a photo) places faces on: the video's
+        first frame (the video, where there is one, is what the tab drives), else the photo."""
         if not video:
             return photo
         frames = iter_frames(probe_video(video, APP_LIMITS), APP_LIMITS)
@@ -195,12 +195,14 @@ def points_tool(photo: gr.Image, storage: AppStorage, prefix: str,
     return draft
 
 
-def video_points_tool(photo: gr.Image, video: gr.Video, storage: AppStorage,
-                      prefix: str) -> gr.State:
-    """The points tool of a tab that drives a photo or a source video: it places faces on the
-    video's first frame where there is a video (followed from there by the run), else on the
-    photo (:func:`points_tool`)."""
+def video_points_tool(video: gr.Video, storage: AppStorage, prefix: str,
+                      photo: gr.Image | None = None) -> gr.State:
+    """The points tool of a tab that drives or edits a source video (or, where the tab has
+    one, a ``photo`` instead): it places faces on the video's first frame where there is a
+    video (followed from there by the run), else on the photo (:func:`points_tool`)."""
     placed_on = gr.Image(type="filepath", visible=False, elem_id=f"{prefix}-points-photo")
-    for upload in (photo, video):
-        upload.change(PointsTool(storage).placed_on, [photo, video], placed_on, **_EVENT)
-    return points_tool(placed_on, storage, prefix, "photo (or the source video's first frame)")
+    uploads = [video] if photo is None else [video, photo]
+    for upload in uploads:
+        upload.change(PointsTool(storage).placed_on, uploads, placed_on, **_EVENT)
+    return points_tool(placed_on, storage, prefix, "video's first frame" if photo is None
+                       else "photo (or the source video's first frame)")

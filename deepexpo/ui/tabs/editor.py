@@ -12,7 +12,7 @@ from ..components import image_upload
 from ..config import WORK_EVENT
 from ..handlers import NO_EMOTION
 from ..models_panel import engine_choice
-from ..points_tool import points_tool
+from ..points_tool import points_tool, video_points_tool
 from .common import TabContext, TabParts, face_picker
 
 TITLE = "Expression editor"
@@ -83,10 +83,11 @@ def build(context: TabContext) -> TabParts:
         gr.Examples([[str(examples / "astronaut.jpg")], [str(examples / "hopper.jpg")]], [photo])
     with gr.Accordion("Apply to a video", open=False):
         with gr.Row():
-            video = gr.Video(label="Video to edit")
+            video = gr.Video(label="Video to edit", elem_id="edit-video-source")
             reference = gr.Video(label="Expression reference clip (optional)")
-            video_out = gr.Video(label="Edited video")
-        gr.Button("Edit video", variant="primary").click(
-            handlers.edit_video, [video, reference, *settings], video_out,
+            video_out = gr.Video(label="Edited video", elem_id="edit-video-result")
+        video_points = video_points_tool(video, handlers.storage, "edit-video")
+        gr.Button("Edit video", variant="primary", elem_id="edit-video-run").click(
+            handlers.edit_video, [video, reference, video_points, *settings], video_out,
             api_name="edit_video", **WORK_EVENT)
     return TabParts(engines=[engine])

@@ -23,7 +23,7 @@ def build(context: TabContext) -> TabParts:
         driving = gr.Video(label="Driving video", elem_id="video-driving")
         out = gr.Video(label="Result", elem_id="video-result")
     face, _ = face_picker(source, handlers)
-    points = video_points_tool(source, source_video, handlers.storage, "video")
+    points = video_points_tool(source_video, handlers.storage, "video", source)
     controls = motion_controls()
     inputs = [source, driving, *controls, source_video]
     run = gr.Button("Reenact", variant="primary").click(
