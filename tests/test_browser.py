@@ -373,3 +373,60 @@ def test_points_tool_places_a_source_videos_face_and_several_faces(page, outside
     result_panel = frames[5][:, -300:]  # the last one, where an example left side by side on
     assert np.abs(result_panel[mouth].astype(float) - sources[5][mouth]).mean() > 10
     assert outside_requests == []
+
+
+def test_points_tool_places_a_videos_face_to_edit_in_the_editor(page, outside_requests,
+                                                                 tmp_path):
+    """The editor's "Apply to a video" has its own tool, on the video's first frame: a
+    cartoon clip's points loaded there, and the blink control shuts its eyes in the edited
+    video."""
+    import json
+
+    import cv2
+
+    from deepexpo.io.video import Mp4Writer
+
+    from .conftest import read_frames
+    from .test_placed_faces import drawn_cartoon
+
+    image, points = drawn_cartoon(size=300)
+    clip = tmp_path / "cartoon.mp4"
+    with Mp4Writer(clip, 10.0) as writer:
+        for shift in range(0, 20, 5):
+            writer.write(cv2.warpAffine(image, np.float32([[1, 0, shift], [0, 1, 0]]),
+                                        (300, 300), borderMode=cv2.BORDER_REPLICATE))
+    (tmp_path / "cartoon.json").write_text(json.dumps(points))
+
+    page.get_by_role("tab", name="Expression editor").click()
+    page.get_by_text("Apply to a video").click()
+    page.locator("#edit-video-source input[type=file]").set_input_files(clip)
+    page.locator("#edit-video-source video").wait_for(timeout=20_000)
+    tool = page.locator("#edit-video-points")
+    tool.get_by_text("Face points: place a face").click()
+    tool.locator("#edit-video-points-preview img").wait_for(timeout=20_000)
+    with page.expect_file_chooser() as chooser:
+        page.locator("#edit-video-points-load").click()
+    chooser.value.set_files(tmp_path / "cartoon.json")
+    page.wait_for_function(
+        "() => document.querySelector('#edit-video-points-guide').innerText"
+        ".includes('18 of 18 points placed')", timeout=20_000)
+    tool.scroll_into_view_if_needed()
+    tool.screenshot(path=Path(os.environ.get("DEEPEXPO_POINTS_SHOTS", tmp_path))
+                    / "points-9-editor-video.png")
+    blink = page.locator("#edit-blink input[type=number]")
+    blink.fill("1")
+    blink.press("Enter")
+    page.locator("#edit-video-run").click()
+    result = page.locator("#edit-video-result video")
+    result.wait_for(timeout=120_000)
+    out = tmp_path / "out.mp4"
+    out.write_bytes(page.request.get(result.get_attribute("src")).body())
+    frames, sources = read_frames(out), read_frames(clip)
+    assert len(frames) == 4
+    for side in ("left", "right"):  # the last frame's pupils, 15 px right, are shut away
+        x = np.mean([points[f"{side}_eye_outer"][0], points[f"{side}_eye_inner"][0]]) + 15
+        y = points[f"{side}_eye_outer"][1]
+        box = (slice(y - 5, y + 12), slice(int(x) - 8, int(x) + 8))
+        dark = [np.mean(picture[box].mean(axis=2) < 70) for picture in (sources[3], frames[3])]
+        assert dark[0] > 0.3 and dark[1] < 0.3 * dark[0], (side, dark)
+    assert outside_requests == []
