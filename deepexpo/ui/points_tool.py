@@ -24,6 +24,13 @@ from .handlers import POINTS_TOOL, handler, source_points
 from .points_draft import PointsDraft, PreviewPhoto
 from .storage import AppStorage
 
+#: What a face placed on a video's first frame does and does not follow (the README's Face
+#: points says the same).
+VIDEO_NOTE = ("\n\nIn a video, the face placed on its first frame is followed as it moves, "
+              "turns in the picture and grows, but its own expression is not read: its mouth "
+              "and eyes are taken as they are on the first frame in every frame, so what they "
+              "do in the video stays in its pixels and the driver's or the edit's change is "
+              "added to it. Best on a first frame at rest (mouth shut, eyes open).")
 _EVENT = dict(concurrency_id="points", concurrency_limit=APP_CONCURRENCY.points, api_name=False,
               show_progress="hidden")
 
@@ -141,10 +148,10 @@ class PointsTool:
 
 
 def points_tool(photo: gr.Image, storage: AppStorage, prefix: str,
-                what: str = "photo") -> gr.State:
-    """The tool for ``photo`` (``what`` the guide calls it), in an accordion (ids
-    ``{prefix}-points-...``); returns the state holding its points, an input for the tab's run
-    (:func:`~.handlers.source_points`)."""
+                what: str = "photo", note: str = "") -> gr.State:
+    """The tool for ``photo`` (``what`` the guide calls it; ``note``: more help below its
+    own), in an accordion (ids ``{prefix}-points-...``); returns the state holding its points,
+    an input for the tab's run (:func:`~.handlers.source_points`)."""
     tool = PointsTool(storage)
     with gr.Accordion(f"{POINTS_TOOL}: place a face the detector misses (an animal, a cartoon, "
                       f"a statue)", open=False, elem_id=f"{prefix}-points"):
@@ -152,7 +159,7 @@ def points_tool(photo: gr.Image, storage: AppStorage, prefix: str,
                     "point to pick it up, then click where it goes. The fitted mesh shows once "
                     "the 18 points are placed, and the run uses them instead of the detector. "
                     "**Add a face** places another (each is driven). **Detect** starts from "
-                    "the detector's faces, to correct them.")
+                    "the detector's faces, to correct them." + note)
         draft = gr.State(PointsDraft())
         with gr.Row():
             preview = gr.Image(type="numpy", format="jpeg", interactive=False, scale=3,
@@ -205,4 +212,4 @@ def video_points_tool(video: gr.Video, storage: AppStorage, prefix: str,
     for upload in uploads:
         upload.change(PointsTool(storage).placed_on, uploads, placed_on, **_EVENT)
     return points_tool(placed_on, storage, prefix, "video's first frame" if photo is None
-                       else "photo (or the source video's first frame)")
+                       else "photo (or the source video's first frame)", VIDEO_NOTE)
