@@ -218,6 +218,36 @@ def _pose(motion: KeypointMotion) -> HeadPose:
     return HeadPose(motion.rotation[0].double().numpy().T, np.zeros(3), 1.0)
 
 
+def test_the_engines_turn_a_head_by_one_rotation_convention():
+    """The networks' angles turn a point as the warp engine's do: LivePortrait's row-vector
+    matrix is the transpose of our image-axes one, and the neural engine's head pose (what
+    :func:`compose_pose` combines) keeps the networks' angles. +22 degrees of yaw moves the
+    canonical face's nose towards the image's left in both engines' maths, by the same amount.
+    (Which way a trained network's yaw turns a head in the picture is its learned depth axis;
+    so the neural engine never turns a control into angles itself: an edit is drawn by the warp
+    engine and read back by the networks.)"""
+    from deepexpo.engines.neural_engine import NeuralFace
+    from deepexpo.face.canonical import canonical_face
+    from deepexpo.motion.rigid import euler_to_rotation
+
+    nose = canonical_face().points[1]  # the nose tip, in front of the face (negative depth)
+    one = torch.ones(1, 1, dtype=torch.float64)
+    for angles in ((0.0, 22.0, 0.0), (5.0, -17.0, 8.0), (-12.0, 30.0, -4.0)):
+        pitch, yaw, roll = (a * one for a in angles)
+        motion = KeypointMotion(pitch, yaw, roll, torch.zeros(1, 3, dtype=torch.float64),
+                                torch.zeros(1, 1, 3, dtype=torch.float64), one,
+                                torch.from_numpy(nose).view(1, 1, 3))
+        warp = euler_to_rotation(*angles)
+        assert motion.rotation[0].numpy().T == pytest.approx(warp, abs=1e-12)
+        turned = motion.keypoints()[0, 0].numpy()
+        assert turned == pytest.approx(warp @ nose, abs=1e-12)
+        face = NeuralFace(None, None, None, motion, HeadPose(np.eye(3), np.zeros(3), 1.0),
+                          (0.3, 0.3), 0.0)
+        assert face.pose.euler == pytest.approx(angles, abs=1e-9)
+        if angles == (0.0, 22.0, 0.0):
+            assert turned[0] - nose[0] == pytest.approx(-0.139, abs=0.001)  # eye widths
+
+
 def test_crop_and_paste_back_geometry(astronaut, landmarker):
     crop = FaceCrop.from_landmarks(landmarker.detect(astronaut).xy)
     assert crop.ux == pytest.approx([1.0, 0.0], abs=0.1)  # an upright face
