@@ -303,27 +303,35 @@ def test_points_tool_detect_prefills_the_editors_points(page, tmp_path, hopper):
     page.locator("#edit-result img").wait_for(timeout=30_000)  # rendered with the points
 
 
-def test_points_tool_places_a_source_videos_face_and_several_faces(page, outside_requests,
-                                                                   tmp_path, driving_video):
-    """In the video tab, with a source video, the tool places on its first frame: a points
-    file loaded, another face added and removed, and the reenactment drives the cartoon where
-    it slides to."""
+def _sliding_cartoon(folder: Path, frames: int) -> tuple[Path, dict]:
+    """A drawn cartoon (no detector finds it) sliding right 5 px a frame, as ``cartoon.mp4``
+    in ``folder``, and its points on the first frame (also written as ``cartoon.json``)."""
     import json
 
     import cv2
 
     from deepexpo.io.video import Mp4Writer
 
-    from .conftest import read_frames
     from .test_placed_faces import drawn_cartoon
 
     image, points = drawn_cartoon(size=300)
-    clip = tmp_path / "cartoon.mp4"
+    clip = folder / "cartoon.mp4"
     with Mp4Writer(clip, 10.0) as writer:
-        for shift in range(0, 30, 5):
+        for shift in range(0, 5 * frames, 5):
             writer.write(cv2.warpAffine(image, np.float32([[1, 0, shift], [0, 1, 0]]),
                                         (300, 300), borderMode=cv2.BORDER_REPLICATE))
-    (tmp_path / "cartoon.json").write_text(json.dumps(points))
+    (folder / "cartoon.json").write_text(json.dumps(points))
+    return clip, points
+
+
+def test_points_tool_places_a_source_videos_face_and_several_faces(page, outside_requests,
+                                                                   tmp_path, driving_video):
+    """In the video tab, with a source video, the tool places on its first frame: a points
+    file loaded, another face added and removed, and the reenactment drives the cartoon where
+    it slides to."""
+    from .conftest import read_frames
+
+    clip, points = _sliding_cartoon(tmp_path, 6)
     shots = Path(os.environ.get("DEEPEXPO_POINTS_SHOTS", tmp_path))
 
     def wait_guide(js_test: str) -> None:
@@ -380,22 +388,9 @@ def test_points_tool_places_a_videos_face_to_edit_in_the_editor(page, outside_re
     """The editor's "Apply to a video" has its own tool, on the video's first frame: a
     cartoon clip's points loaded there, and the blink control shuts its eyes in the edited
     video."""
-    import json
-
-    import cv2
-
-    from deepexpo.io.video import Mp4Writer
-
     from .conftest import read_frames
-    from .test_placed_faces import drawn_cartoon
 
-    image, points = drawn_cartoon(size=300)
-    clip = tmp_path / "cartoon.mp4"
-    with Mp4Writer(clip, 10.0) as writer:
-        for shift in range(0, 20, 5):
-            writer.write(cv2.warpAffine(image, np.float32([[1, 0, shift], [0, 1, 0]]),
-                                        (300, 300), borderMode=cv2.BORDER_REPLICATE))
-    (tmp_path / "cartoon.json").write_text(json.dumps(points))
+    clip, points = _sliding_cartoon(tmp_path, 4)
 
     page.get_by_role("tab", name="Expression editor").click()
     page.get_by_text("Apply to a video").click()
