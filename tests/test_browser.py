@@ -408,6 +408,7 @@ def test_points_tool_places_a_videos_face_to_edit_in_the_editor(page, outside_re
     tool.scroll_into_view_if_needed()
     tool.screenshot(path=Path(os.environ.get("DEEPEXPO_POINTS_SHOTS", tmp_path))
                     / "points-9-editor-video.png")
+    assert "its own expression is not read" in tool.inner_text()  # what a video's tool follows
     blink = page.locator("#edit-blink input[type=number]")
     blink.fill("1")
     blink.press("Enter")
