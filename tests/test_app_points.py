@@ -346,7 +346,9 @@ def test_the_editor_edits_a_source_videos_face_placed_on_its_first_frame(
     from .conftest import read_frames
 
     clip, image, left = sliding_cartoons
-    first = read_image(PointsTool(storage).placed_on(str(clip)))
+    tool = PointsTool(storage, "a video")
+    assert tool.start(None)[2] == "Upload a video first."  # its guide, before a video
+    first = read_image(tool.placed_on(str(clip)))
     assert first.shape == image.shape and np.abs(first.astype(float) - image).mean() < 3
     handlers, _, _ = dog_run
     values = [1.0 if name == "blink" else 0.0 for name in ExpressionControls.names()]

@@ -47,13 +47,13 @@ class PointsTool:
     the draft, the preview, the guide, its diagram, the point chosen in the list and the face
     being placed (its list of the faces)."""
 
-    def __init__(self, storage: AppStorage) -> None:
+    def __init__(self, storage: AppStorage, upload: str = "a photo") -> None:
         self.storage = storage
+        self.missing = f"Upload {upload} first."  # what the tool asks for before any
 
-    @staticmethod
-    def _shown(photo: str | None, draft: PointsDraft) -> tuple[Any, ...]:
+    def _shown(self, photo: str | None, draft: PointsDraft) -> tuple[Any, ...]:
         preview, problem = draft.preview(_photo(photo)) if photo else (None, None)
-        guide = draft.guide() if photo else "Upload a photo first."
+        guide = draft.guide() if photo else self.missing
         if problem:
             guide += f"\n\n⚠ {problem}"
         faces = gr.update(choices=[(f"Face {i + 1}", i) for i in range(len(draft.faces))],
@@ -102,7 +102,7 @@ class PointsTool:
     def detect(self, photo: str | None, draft: PointsDraft) -> tuple[Any, ...]:
         """The detector's faces as points, left to right, to correct by hand."""
         if not photo:
-            raise gr.Error("Upload a photo first.", print_exception=False)
+            raise gr.Error(self.missing, print_exception=False)
         faces = get_pipeline("warp", APP_LIMITS).find_faces(read_image(photo, APP_LIMITS))
         if not faces:
             raise gr.Error("No face found by the detector: place the points by hand, one click "
@@ -147,12 +147,13 @@ class PointsTool:
         return self._shown(photo, PointsDraft.of(*faces))
 
 
-def points_tool(photo: gr.Image, storage: AppStorage, prefix: str,
-                what: str = "photo", note: str = "") -> gr.State:
+def points_tool(photo: gr.Image, storage: AppStorage, prefix: str, what: str = "photo",
+                note: str = "", upload: str = "a photo") -> gr.State:
     """The tool for ``photo`` (``what`` the guide calls it; ``note``: more help below its
-    own), in an accordion (ids ``{prefix}-points-...``); returns the state holding its points,
-    an input for the tab's run (:func:`~.handlers.source_points`)."""
-    tool = PointsTool(storage)
+    own; ``upload``: what it asks for while there is none), in an accordion (ids
+    ``{prefix}-points-...``); returns the state holding its points, an input for the tab's run
+    (:func:`~.handlers.source_points`)."""
+    tool = PointsTool(storage, upload)
     with gr.Accordion(f"{POINTS_TOOL}: place a face the detector misses (an animal, a cartoon, "
                       f"a statue)", open=False, elem_id=f"{prefix}-points"):
         gr.Markdown(f"Click each point on the {what} as the guide asks; click near a placed "
@@ -211,5 +212,8 @@ def video_points_tool(video: gr.Video, storage: AppStorage, prefix: str,
     uploads = [video] if photo is None else [video, photo]
     for upload in uploads:
         upload.change(PointsTool(storage).placed_on, uploads, placed_on, **_EVENT)
-    return points_tool(placed_on, storage, prefix, "video's first frame" if photo is None
-                       else "photo (or the source video's first frame)", VIDEO_NOTE)
+    if photo is None:
+        return points_tool(placed_on, storage, prefix, "video's first frame", VIDEO_NOTE,
+                           "a video")
+    return points_tool(placed_on, storage, prefix, "photo (or the source video's first frame)",
+                       VIDEO_NOTE, "a photo or a source video")
