@@ -1,11 +1,12 @@
 """The points tool: faces no detector finds (an animal, a cartoon, a statue) placed by hand,
-next to a tab's source photo. A guide says which point is next and shows where it goes; each
-click on the photo places it; a click near a placed point picks it up and the next click moves
-it; the fitted mesh is drawn once the points are complete. "Add a face" places another face
-(the list says which is being placed), "Remove face" drops it. "Detect" starts from the
-detector's faces, "Save points" writes the JSON (a list for several faces), an upload restores
-it. The tab's run takes the points (:func:`~.handlers.source_points`) instead of detecting the
-faces, and drives each of them."""
+next to a tab's source photo (or on its source video's first frame: :func:`video_points_tool`).
+A guide says which point is next and shows where it goes; each click on the photo places it; a
+click near a placed point picks it up and the next click moves it; the fitted mesh is drawn
+once the points are complete. "Add a face" places another face (the list says which is being
+placed), "Remove face" drops it. "Detect" starts from the detector's faces, "Save points"
+writes the JSON (a list for several faces), an upload restores it. The tab's run takes the
+points (:func:`~.handlers.source_points`) instead of detecting the faces, and drives each of
+them."""
 
 from __future__ import annotations
 
