@@ -205,7 +205,11 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
             # (Not on a face placed by hand: its outline is fitted from a few points, on an
             # animal often close to its eyes, which would be pulled apart from their lids.)
             if source.motion.proportions is None:
-                inner = np.setdiff1d(np.flatnonzero(keep), rim)
+                # (The inner lips too, kept below by how the head faces: left out here, a
+                # turned painting's upper inner lip, which faces down, stayed while the lower
+                # lip was pulled sideways, and a turn alone opened her parted lips.)
+                inner = np.setdiff1d(np.r_[np.flatnonzero(keep), canon.inner_lip_upper,
+                                           canon.inner_lip_lower], rim)
                 pull = _outwards(_carried(source.xy, target_xy, inner, rim, band / 2)
                                  - target_xy[inner], source.xy[inner] - centre)
                 pull *= min(1.0, turn / np.radians(cfg.outline_pull_full_turn))
@@ -248,7 +252,13 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         for lid, _, _ in covered:
             target_xy[lid.lid] = open_xy[lid.lid]
         src_xy = _lid_edges(source, shut, cfg.lid_edge_above)
-        _lip_edges(src_xy, target_xy, cfg)
+        # A turn alone opens no mouth: the opening is measured against the source's own mouth
+        # turned as the target is (turned away, a parted mouth narrows: its opening over its
+        # width grew past the fill's threshold, and s10's painted lips opened on teeth).
+        opens = mouth_opening(target_points) - mouth_opening(
+            target.pose.apply(source.motion.canonical)) >= cfg.mouth_fill_threshold
+        if opens:
+            _lip_edges(src_xy, target_xy, cfg)
         eye_src, eye_dst, eye_depth = _under_rising_lids(source, target, target_xy,
                                                          target_points, cfg)
         src = np.r_[src_xy[keep], eye_src, source.head_ring, source.still_points]
@@ -301,11 +311,11 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
             if _lid_raised(lid, source.motion.canonical, target.canonical) \
                     > cfg.lid_slides_above:  # the eye squeezed under the risen lid's edge
                 soften_seam(out, target_xy[np.r_[lid.lower, lid.corners]], width)
-        if placed:  # an animal's or a drawing's mouth: no person's teeth (placed_mouth.py)
+        if opens and placed:  # an animal's or a drawing's mouth: no person's teeth (placed_mouth.py)
             fill_placed_mouth(out, target_xy, (source.image, source.xy),
                               cfg.mouth_fill_threshold, cfg.mouth_closed_below,
                               cfg.mouth_feather)
-        else:
+        elif opens:
             fill_mouth(
                 out,
                 target_xy,
