@@ -44,7 +44,7 @@ LID_EVEN = 0.12
 #: skin around it (its darkest pixels, this percentile, left out), spread over the lid with a
 #: blur of AROUND_BLUR of the redrawn lid's height.
 LIGHTER_BY = 8.0
-DARKER_BY = 15.0
+DARKER_BY = 20.0
 AROUND_DARKEST = 30
 AROUND_BLUR = 0.5
 #: The thickest lash line drawn on a closed lid, a fraction of the eye's width.
