@@ -274,3 +274,14 @@ def test_a_turned_painting_turns_without_tearing(landmarker, monkeypatch):
         assert (values <= 0).mean() < 1e-3, yaw  # (the irises' edges fold, carried over)
         assert (values < 0.05).mean() < 1.5e-3, yaw
         assert np.percentile(values, 99.9) < 20.0, yaw
+
+
+def test_neutral_lowers_a_smiles_raised_lower_lids(astronaut, measure):
+    """An emotion keeps an open eye's own gap, but not a smile's raised lower lids: neutral
+    on a smiling face lowers them again (they stayed up while the mouth stopped smiling)."""
+    happy = ExpressionEdit.emotion("happy").apply(measure.motion(astronaut))
+    calm = ExpressionEdit.emotion("neutral").apply(happy)
+    for lid in eyelids():
+        raised = happy.canonical[lid.lower, 1] - (happy.canonical - happy.expression)[lid.lower, 1]
+        lowered = calm.canonical[lid.lower, 1] - happy.canonical[lid.lower, 1]
+        assert lowered.mean() > -0.7 * raised[raised < 0].sum() / len(raised), (lowered, raised)
