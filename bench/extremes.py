@@ -25,7 +25,8 @@ frontal detector does not find, such as the turned painting s10):
   <= 1.05.
 - ``eye``: eye openness (dlib's eye aspect ratio) on a full blink, over the source's. Target
   < 0.35 of open; dlib reads shut eyes at about 0.5, so ``eye_mp`` (the same read with
-  MediaPipe's landmarks on the output) and ``iris`` too: how much of the
+  MediaPipe's landmarks on the output, across each eye's own corner-to-corner line, so a
+  slanted eye's slope is no opening) and ``iris`` too: how much of the
   source's irises the output still shows, read on pixels (``evaluation.metrics.iris_showing``).
   ``hf``: the eye regions' high-frequency energy (mean absolute Laplacian)
   over the source's: streaks or fragments raise it. Target within 1.5x. ``frag``: dark
@@ -67,6 +68,7 @@ from deepexpo.io.video import iter_frames, probe_video  # noqa: E402
 from deepexpo.motion.compose import MotionOptions  # noqa: E402
 from deepexpo.motion.controls import ExpressionControls, ExpressionEdit  # noqa: E402
 from deepexpo.motion.extract import extract_motion  # noqa: E402
+from deepexpo.motion.eyelids import eyelids  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 PANEL = 224  # panel side in the sheet, pixels
@@ -227,11 +229,21 @@ class Measure:
                      np.linalg.norm(eyes[:2].mean(0) - eyes[2:].mean(0))]
 
     def eyes_open(self, image: np.ndarray) -> float | None:
-        """Both eyes' openness (aspect ratio) as MediaPipe's landmarks on ``image`` show it."""
+        """Both eyes' openness as MediaPipe's landmarks on ``image`` show it: each eye's
+        contour's height across the line through its corners over its length along it (an
+        upright box's aspect ratio reads a slanted eye's slope as opening: s1's shut left eye
+        read 0.125 of its width, 0.12 of it slope)."""
         try:
-            return float(np.mean(eye_ratios(self.mediapipe.detect(image).xy)))
+            xy = self.mediapipe.detect(image).xy
         except Exception:  # noqa: BLE001 - no face read: no figure
             return None
+        ratios = []
+        for lid in eyelids():
+            along = xy[lid.corners[1]] - xy[lid.corners[0]]
+            along /= np.linalg.norm(along) + 1e-9
+            contour = xy[lid.outline]
+            ratios.append(np.ptp(contour @ [-along[1], along[0]]) / (np.ptp(contour @ along) + 1e-9))
+        return float(np.mean(ratios))
 
     def mediapipe_pose(self, image: np.ndarray) -> np.ndarray | None:
         """The head's (yaw, pitch) as MediaPipe's landmarks on ``image`` show it (degrees)."""
