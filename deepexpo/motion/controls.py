@@ -166,11 +166,12 @@ class ExpressionEdit:
             c = replace(c, aaa=0.0)
             keep = np.maximum(keep, canonical_face().feature_masks["lips"])
         kept = keep[:, None] * motion.expression
-        # A raised lower lid (a smile's, a squint's) is expression, not the eye's own: it goes
-        # with the rest of the expression (an emotion lowers it again).
-        lower = np.r_[tuple(lid.lower for lid in eyelids())]
-        raised = motion.expression[lower, 1] < 0
-        kept[lower[raised], 1] = self.keep_source * motion.expression[lower[raised], 1]
+        # A raised lower lid (a smile's, a squint's: higher, on the whole, than the canonical
+        # eye's) is expression, not the eye's own: it goes with the rest of the expression (an
+        # emotion lowers it again).
+        for lid in eyelids():
+            raised = min(float(motion.expression[lid.lower, 1].mean()), 0.0)
+            kept[lid.lower, 1] -= (keep[lid.lower] - self.keep_source) * raised
         expression = kept + expression_offset(motion.canonical, c, motion.own_measure)
         if self.offset is not None:
             expression = expression + motion.own_measure(self.offset)
