@@ -61,14 +61,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from deepexpo.engines.warp_engine import WarpEngine  # noqa: E402
 from deepexpo.evaluation.metrics import dark_fragments, iris_showing  # noqa: E402
 from deepexpo.evaluation.scorer import DlibScorer, ScoredFace  # noqa: E402
-from deepexpo.face.measure import eye_ratios, mouth_opening  # noqa: E402
+from deepexpo.face.measure import eye_openings, eye_ratios, mouth_opening  # noqa: E402
 from deepexpo.face.mediapipe_landmarker import MediaPipeLandmarker  # noqa: E402
 from deepexpo.io.images import read_image, write_image  # noqa: E402
 from deepexpo.io.video import iter_frames, probe_video  # noqa: E402
 from deepexpo.motion.compose import MotionOptions  # noqa: E402
 from deepexpo.motion.controls import ExpressionControls, ExpressionEdit  # noqa: E402
 from deepexpo.motion.extract import extract_motion  # noqa: E402
-from deepexpo.motion.eyelids import eyelids  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 PANEL = 224  # panel side in the sheet, pixels
@@ -234,16 +233,9 @@ class Measure:
         upright box's aspect ratio reads a slanted eye's slope as opening: s1's shut left eye
         read 0.125 of its width, 0.12 of it slope)."""
         try:
-            xy = self.mediapipe.detect(image).xy
+            return float(np.mean(eye_openings(self.mediapipe.detect(image).xy)))
         except Exception:  # noqa: BLE001 - no face read: no figure
             return None
-        ratios = []
-        for lid in eyelids():
-            along = xy[lid.corners[1]] - xy[lid.corners[0]]
-            along /= np.linalg.norm(along) + 1e-9
-            contour = xy[lid.outline]
-            ratios.append(np.ptp(contour @ [-along[1], along[0]]) / (np.ptp(contour @ along) + 1e-9))
-        return float(np.mean(ratios))
 
     def mediapipe_pose(self, image: np.ndarray) -> np.ndarray | None:
         """The head's (yaw, pitch) as MediaPipe's landmarks on ``image`` show it (degrees)."""
