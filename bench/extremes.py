@@ -25,7 +25,8 @@ frontal detector does not find, such as the turned painting s10):
   <= 1.05.
 - ``eye``: eye openness (dlib's eye aspect ratio) on a full blink, over the source's. Target
   < 0.35 of open; dlib reads shut eyes at about 0.5, so ``eye_mp`` (the same read with
-  MediaPipe's landmarks on the output) and ``iris`` too: how much of the
+  MediaPipe's landmarks on the output, across each eye's own corner-to-corner line, so a
+  slanted eye's slope is no opening) and ``iris`` too: how much of the
   source's irises the output still shows, read on pixels (``evaluation.metrics.iris_showing``).
   ``hf``: the eye regions' high-frequency energy (mean absolute Laplacian)
   over the source's: streaks or fragments raise it. Target within 1.5x. ``frag``: dark
@@ -60,7 +61,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from deepexpo.engines.warp_engine import WarpEngine  # noqa: E402
 from deepexpo.evaluation.metrics import dark_fragments, iris_showing  # noqa: E402
 from deepexpo.evaluation.scorer import DlibScorer, ScoredFace  # noqa: E402
-from deepexpo.face.measure import eye_ratios, mouth_opening  # noqa: E402
+from deepexpo.face.measure import eye_openings, eye_ratios, mouth_opening  # noqa: E402
 from deepexpo.face.mediapipe_landmarker import MediaPipeLandmarker  # noqa: E402
 from deepexpo.io.images import read_image, write_image  # noqa: E402
 from deepexpo.io.video import iter_frames, probe_video  # noqa: E402
@@ -227,9 +228,12 @@ class Measure:
                      np.linalg.norm(eyes[:2].mean(0) - eyes[2:].mean(0))]
 
     def eyes_open(self, image: np.ndarray) -> float | None:
-        """Both eyes' openness (aspect ratio) as MediaPipe's landmarks on ``image`` show it."""
+        """Both eyes' openness as MediaPipe's landmarks on ``image`` show it: each eye's
+        contour's height across the line through its corners over its length along it (an
+        upright box's aspect ratio reads a slanted eye's slope as opening: s1's shut left eye
+        read 0.125 of its width, 0.12 of it slope)."""
         try:
-            return float(np.mean(eye_ratios(self.mediapipe.detect(image).xy)))
+            return float(np.mean(eye_openings(self.mediapipe.detect(image).xy)))
         except Exception:  # noqa: BLE001 - no face read: no figure
             return None
 

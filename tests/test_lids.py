@@ -59,3 +59,29 @@ def test_the_shut_lid_is_no_lighter_than_its_skin():
     skin = image[BROW[1] + 2:LASH - 4, LEFT:RIGHT].reshape(-1, 3).mean(axis=0)
     strip = out[LOWER - 8:LOWER - 2, LEFT + 8:RIGHT - 8]
     assert (strip.mean(axis=2) <= skin.mean() + 12).all()
+
+
+def _lum(image: np.ndarray) -> np.ndarray:
+    return image.astype(np.float64) @ np.array([0.299, 0.587, 0.114])
+
+
+def test_a_lit_lid_band_closes_in_the_skins_tone():
+    """A lit band on the open lid (a photo's highlight between lashes and crease), stretched
+    over the shut eye, drew a pale eye-shaped patch on it (s12; MediaPipe read it as an open
+    eye): the closed lid stays within a few levels of the skin around the eye."""
+    image = _eye()
+    image[LASH - 8:LASH - 2, LEFT:RIGHT] = (250, 235, 225)
+    out = _close(image, brow=True)
+    skin = _lum(image[LOWER + 8:LOWER + 20, LEFT:RIGHT]).mean()
+    lid = _lum(out[LASH:LOWER - 8, LEFT + 15:RIGHT - 15])
+    assert lid.mean() < skin + 10, (lid.mean(), skin)
+
+
+def test_a_heavy_eyeliner_closes_into_a_thin_lash_line():
+    """An eyeliner a ninth of the eye's width thick (s1's is 0.15 of it) is drawn on the
+    closed lid no thicker than a lash line: it was a band 13 px thick on this 80 px eye."""
+    image = _eye()
+    image[LASH - 8:LASH + 1, LEFT:RIGHT] = (40, 30, 30)
+    out = _close(image, brow=True)
+    column = _lum(out[LASH - 4:LOWER + 4, LEFT + 20:RIGHT - 20]).mean(axis=1)
+    assert (column < 100).sum() <= (RIGHT - LEFT) / 8, (column < 100).sum()

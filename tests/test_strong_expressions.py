@@ -17,6 +17,7 @@ from deepexpo.engines.warp_engine import WarpEngine
 from deepexpo.evaluation.metrics import dark_fragments, iris_showing
 from deepexpo.evaluation.scorer import DlibScorer
 from deepexpo.face.canonical import canonical_face
+from deepexpo.face.measure import eye_openings
 from deepexpo.io.images import read_image
 from deepexpo.motion.controls import ExpressionControls, ExpressionEdit
 from deepexpo.motion.eyelids import eyelids
@@ -200,6 +201,21 @@ def test_a_closed_eye_shows_no_white(landmarker, name):
         assert _whites_left(image, out, face.xy[lid.outline]) < 0.2
 
 
+@pytest.mark.parametrize("name", ["s10", "s12"])
+def test_a_blink_reads_shut(landmarker, name):
+    """MediaPipe on a full blink of the painting s10 and the sepia photo s12 reads eyes shut:
+    under a third of the source's openness (a real shut eye, the clip d0's, reads 0.19). The
+    lid's own lit band, stretched, and a lid in another tone than the skin around it drew an
+    eye-shaped patch, which read 0.46 and 0.35 of open."""
+    image = read_image(shared_sample(f"sources/{name}.jpg"))
+    face = landmarker.detect(image)
+    engine = WarpEngine()
+    out = engine.edit(engine.prepare_source(image, face),
+                      ExpressionEdit(ExpressionControls(blink=1.0)))
+    shut = np.mean(eye_openings(landmarker.detect(out).xy)) / np.mean(eye_openings(face.xy))
+    assert shut < 0.33, shut
+
+
 def test_a_turned_head_turns_back_through_frontal(astronaut, landmarker, measure):
     """The turn limit caps the change from the source's own pose, not the pose itself: a head
     turned one way turns back past frontal. (The warp shows about half a turn to MediaPipe,
@@ -274,3 +290,14 @@ def test_a_turned_painting_turns_without_tearing(landmarker, monkeypatch):
         assert (values <= 0).mean() < 1e-3, yaw  # (the irises' edges fold, carried over)
         assert (values < 0.05).mean() < 1.5e-3, yaw
         assert np.percentile(values, 99.9) < 20.0, yaw
+
+
+def test_neutral_lowers_a_smiles_raised_lower_lids(astronaut, measure):
+    """An emotion keeps an open eye's own gap, but not a smile's raised lower lids: neutral
+    on a smiling face lowers them again (they stayed up while the mouth stopped smiling)."""
+    happy = ExpressionEdit.emotion("happy").apply(measure.motion(astronaut))
+    calm = ExpressionEdit.emotion("neutral").apply(happy)
+    for lid in eyelids():
+        raised = happy.canonical[lid.lower, 1] - (happy.canonical - happy.expression)[lid.lower, 1]
+        lowered = calm.canonical[lid.lower, 1] - happy.canonical[lid.lower, 1]
+        assert lowered.mean() > -0.7 * raised[raised < 0].sum() / len(raised), (lowered, raised)

@@ -27,3 +27,17 @@ def eye_ratios(xy: np.ndarray) -> tuple[float, float]:
         width = np.ptp(pts[:, 0]) + 1e-6
         out.append(float(np.ptp(pts[:, 1]) / width))
     return out[0], out[1]
+
+
+def eye_openings(xy: np.ndarray) -> tuple[float, float]:
+    """Each eye's (the subject's left, then right) contour height across the line through its
+    corners over its length along it: :func:`eye_ratios` reads a slanted eye's slope as
+    opening (a tilted head's shut eye reads half open)."""
+    corners = canonical_face().eye_corners
+    out = []
+    for side, eye in (("left", TOPOLOGY.left_eye), ("right", TOPOLOGY.right_eye)):
+        a, b = xy[corners[side], :2]
+        along = (b - a) / (np.linalg.norm(b - a) + 1e-9)
+        pts = xy[eye, :2]
+        out.append(float(np.ptp(pts @ [-along[1], along[0]]) / (np.ptp(pts @ along) + 1e-9)))
+    return out[0], out[1]

@@ -165,8 +165,14 @@ class ExpressionEdit:
         if self.keep_mouth:
             c = replace(c, aaa=0.0)
             keep = np.maximum(keep, canonical_face().feature_masks["lips"])
-        expression = keep[:, None] * motion.expression \
-            + expression_offset(motion.canonical, c, motion.own_measure)
+        kept = keep[:, None] * motion.expression
+        # A raised lower lid (a smile's, a squint's: higher, on the whole, than the canonical
+        # eye's) is expression, not the eye's own: it goes with the rest of the expression (an
+        # emotion lowers it again).
+        for lid in eyelids():
+            raised = min(float(motion.expression[lid.lower, 1].mean()), 0.0)
+            kept[lid.lower, 1] -= (keep[lid.lower] - self.keep_source) * raised
+        expression = kept + expression_offset(motion.canonical, c, motion.own_measure)
         if self.offset is not None:
             expression = expression + motion.own_measure(self.offset)
         identity = motion.canonical - motion.expression
@@ -178,7 +184,8 @@ class ExpressionEdit:
 
 def own_eyes(shape: np.ndarray) -> np.ndarray:
     """(478,) how much of an open eye's expression (its lids' gap and shape, the gaze) an edit
-    keeps whatever ``keep_source`` is: how wide an eye opens is mostly who someone is, and an
+    keeps whatever ``keep_source`` is (a raised lower lid apart, :meth:`ExpressionEdit.apply`):
+    how wide an eye opens is mostly who someone is, and an
     emotion that made a wide eye the canonical face's would lower its upper lid (a sleepy
     look). An eye nearly shut (a blink caught in the photo) is no one's own: it is opened to
     the neutral face's, fully below :data:`OWN_EYE_OPEN` of the canonical eye's gap."""

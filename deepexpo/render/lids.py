@@ -7,7 +7,9 @@ the lid that the closing margin sweeps, the map is redrawn column by column: the
 own thickness just above the closed margin; above it the lid's skin, its colours stretched
 (smoothed across, so they cannot streak) with its fine grain laid on at the source's own
 scale (the skin band mirrored back and forth, never stretched; its lines and strong strokes,
-repeated, would stack up as stripes); at the top it meets the warp unchanged. No part of it,
+repeated, would stack up as stripes), its tone kept near the skin's around the eye (a lit band
+stretched, or a lid of another tone, draws an eye-shaped patch); at the top it meets the warp
+unchanged. A heavy eyeliner is drawn no thicker than a lash line. No part of it,
 nor the strip below it where the eye's white may linger, is lighter than the lid's skin. The
 line where the lids meet is then softened: the warp squeezes everything between the lids into
 a pixel or two there, which sampled point by point shows as a dashed, jagged seam.
@@ -38,6 +40,15 @@ END_BLUR = 0.04
 LID_SMOOTH = 0.05
 #: ... and up it, as a fraction of the redrawn lid's height.
 LID_EVEN = 0.12
+#: The closed lid's skin is at most LIGHTER_BY levels lighter and DARKER_BY darker than the
+#: skin around it (its darkest pixels, this percentile, left out), spread over the lid with a
+#: blur of AROUND_BLUR of the redrawn lid's height.
+LIGHTER_BY = 8.0
+DARKER_BY = 20.0
+AROUND_DARKEST = 30
+AROUND_BLUR = 0.5
+#: The thickest lash line drawn on a closed lid, a fraction of the eye's width.
+LASH_MOST = 0.08
 #: The fine texture's scale: the source's detail finer than this blur (pixels).
 DETAIL_BLUR = 1.2
 #: ... less the lines along the lid at least this long (a fraction of the eye's width).
@@ -135,7 +146,6 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     cap = np.ma.median(np.ma.masked_array(smooth, ~np.broadcast_to(skin_rows, smooth.shape)),
                        axis=0)
     cap = cap.filled(np.ma.median(cap, axis=0).filled(255.0))
-    lid = np.where((rise <= lash_rise)[..., None], np.minimum(stretched, cap), skin)
     # Fade into the warp over the top third, and across the edges of the region.
     weight = np.clip((height[None, :] - rise) / np.maximum(0.35 * height[None, :], 1.0), 0, 1)
     weight = np.where(rise < 0, np.clip(1 + rise / np.maximum(0.5 * lash_rise, 0.5), 0, 1),
@@ -146,6 +156,19 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     weight = cv2.GaussianBlur(weight.astype(np.float32), (0, 0), sigmaX=max(0.7, END_BLUR * width),
                               sigmaY=0.7)[..., None]
     patch = out[box.slices].astype(np.float32)
+    # The lid's skin near the tone of the skin around it (where the warp is left alone, and
+    # below the eye): a lit band on the open lid, stretched, drew a pale, eye-shaped patch
+    # on the closed one, and a lid in another tone than its surroundings reads as an eye.
+    below = WHITE_BELOW * float(open_gap.max()) / scale
+    around = _around(patch, (weight[..., 0] < 0.02) & ~((rise < 0) & (rise > -2 * below)),
+                     max(1.0, AROUND_BLUR * float(height.max())))
+    if around is not None:
+        skin = _near(smooth, around) + detail
+        cap = np.minimum(cap, np.ma.median(np.ma.masked_array(
+            around, ~np.broadcast_to(skin_rows, around.shape)), axis=0).filled(255.0))
+    # (Over a pixel: the lash line's edge, switched from pixel to pixel, would be jagged.)
+    into_skin = np.clip(rise - lash_rise + 0.5, 0.0, 1.0)[..., None]
+    lid = into_skin * skin + (1 - into_skin) * np.minimum(stretched, cap)
     patch = weight * lid + (1 - weight) * patch
     # Below the margin, the white of the eye that the squeezed warp leaves along the lower
     # lid (where the eye's landmarks lie well inside its lids, as on a painting) is darkened
@@ -154,6 +177,31 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     fade = (np.clip(1.0 - depth, 0.0, 1.0) * (rise < 0) * (height[None, :] >= 1.0))[..., None]
     patch -= fade * np.maximum(patch - cap, 0.0)
     out[box.slices] = np.clip(patch, 0, 255).astype(np.uint8)
+
+
+def _around(patch: np.ndarray, known: np.ndarray, sigma: float) -> np.ndarray | None:
+    """The colours of ``patch`` where ``known``, spread smoothly over the rest (a Gaussian
+    of ``sigma``, normalised by how much known colour it covers)."""
+    if not known.any():
+        return None
+    # (Not its dark features: lash lines, brows, the corners' shadows.)
+    lum = patch @ np.array([0.299, 0.587, 0.114], np.float32)
+    known = known & (lum >= np.percentile(lum[known], AROUND_DARKEST))
+    mask = known.astype(np.float32)
+    spread = cv2.GaussianBlur(patch * mask[..., None], (0, 0), sigma)
+    cover = cv2.GaussianBlur(mask, (0, 0), sigma)[..., None]
+    fallback = np.median(patch[known], axis=0)
+    return np.where(cover > 1e-3, spread / np.maximum(cover, 1e-3), fallback)
+
+
+def _near(rgb: np.ndarray, skin: np.ndarray) -> np.ndarray:
+    """``rgb`` (..., 3) moved towards ``skin`` (as many) where its luminance is more than
+    :data:`LIGHTER_BY` above or :data:`DARKER_BY` below, until it is within them."""
+    lum = np.array([0.299, 0.587, 0.114], np.float32)
+    off = rgb @ lum - skin @ lum
+    bound = np.where(off > 0, LIGHTER_BY, DARKER_BY)
+    k = np.clip((np.abs(off) - bound) / np.maximum(np.abs(off), 1e-3), 0.0, 1.0)[..., None]
+    return rgb + k * (skin - rgb)
 
 
 def _lower_edge(points: np.ndarray, xs: np.ndarray) -> np.ndarray:
@@ -201,7 +249,8 @@ def _column_sample(view: np.ndarray, rows: np.ndarray) -> np.ndarray:
 def _lash_line(image: np.ndarray, margin: np.ndarray, gap: float
                ) -> tuple[np.ndarray, np.ndarray]:
     """How far above the points ``margin`` (source pixels) the lash line begins (its darkest
-    row) and ends (a third of the way back from it to the skin above), per column: the rows
+    row) and ends (a third of the way back from it to the skin above, at most
+    :data:`LASH_MOST` of the eye's width), per column: the rows
     are read across the eye's width (the median of its columns), so the iris, dark too but
     in a few columns only, is not taken for it."""
     below, span = max(1, int(round(0.3 * gap))), max(4, int(round(1.2 * gap)))
@@ -219,6 +268,8 @@ def _lash_line(image: np.ndarray, margin: np.ndarray, gap: float
     lighter = np.flatnonzero(rows[darkest:] >= back)
     end = darkest + (int(lighter[0]) if len(lighter) else 1)
     low, high = float(steps[max(darkest - 1, 0)]), float(steps[max(end, darkest + 1)])
+    # A heavy eyeliner is no thicker on the closed lid than a lash line: its darkest part.
+    high = min(high, low + max(LASH_MOST * float(np.ptp(margin[:, 0])), 2.0))
     return np.full(n, low), np.full(n, max(high, low + 1.0))
 
 
