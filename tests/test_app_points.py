@@ -234,12 +234,14 @@ def test_a_dog_without_points_is_offered_the_tool(dog_run):
 
 
 def test_placed_points_drive_the_dog(dog_run):
-    """The open-mouth driver opens the dog's mouth (its expression only: the head keeps its
-    pose), nothing changes away from the face; the editor's surprise opens it too."""
+    """The dog placed by a dozen clicks: the open-mouth driver opens its mouth (its expression
+    only: the head keeps its pose), nothing changes away from the face; the editor's surprise
+    opens it too."""
     handlers, dog, driver = dog_run
     before = read_image(dog).astype(float)
+    dozen = _placed(_first(12))
     out = read_image(handlers.transfer_image(dog, driver, "warp", "expression", False, 1.0,
-                                             False, False, "largest", _placed()))
+                                             False, False, "largest", dozen))
     change = np.abs(out.astype(float) - before).mean(axis=2)
     mouth = change[int(DOG["mouth_top"][1]):int(DOG["chin"][1]),
                    int(DOG["mouth_left"][0]):int(DOG["mouth_right"][0])]
@@ -248,7 +250,7 @@ def test_placed_points_drive_the_dog(dog_run):
     assert mouth.mean() > 10 and change[outside].mean() < 0.5
 
     values = [0.0] * len(ExpressionControls.names())
-    edited = read_image(handlers.edit_image(dog, "largest", _placed(), "warp", "surprised",
+    edited = read_image(handlers.edit_image(dog, "largest", dozen, "warp", "surprised",
                                             1.0, 0.0, *values))
     assert np.abs(edited.astype(float) - before).mean(axis=2)[outside].mean() < 0.5
     assert np.abs(edited.astype(float) - before).mean() > 1
@@ -256,13 +258,13 @@ def test_placed_points_drive_the_dog(dog_run):
     half = _placed(_first(5))
     assert isinstance(handlers.edit_live(dog, "largest", half, "warp", "surprised", 1.0, 0.0,
                                          *values), type(gr.skip()))
-    assert read_image(handlers.edit_live(dog, "largest", _placed(), "warp", "surprised", 1.0,
+    assert read_image(handlers.edit_live(dog, "largest", dozen, "warp", "surprised", 1.0,
                                          0.0, *values)).shape == before.shape
 
 
 def test_placed_points_drive_the_dog_live(dog_run, hopper):
-    """The Live tab's handler drives the dog by its points; incomplete ones say so in the
-    status line."""
+    """The Live tab's handler drives the dog by its dozen clicked points; incomplete ones say
+    so in the status line."""
     import cv2
 
     from deepexpo.ui.live import LiveHandlers
@@ -276,7 +278,7 @@ def test_placed_points_drive_the_dog_live(dog_run, hopper):
         half = _placed(_first(5))
         assert handlers.frame(frame, dog, *settings, half, visitor)[1].startswith(
             "face points: 7 of the 12 points are not placed yet")
-        image, status = handlers.frame(frame, dog, *settings, _placed(), visitor)
+        image, status = handlers.frame(frame, dog, *settings, _placed(_first(12)), visitor)
         assert image.shape == (*DOG_SIZE, 3) and status.startswith("Live:")
     finally:
         handlers.stop(visitor)
