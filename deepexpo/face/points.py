@@ -244,7 +244,8 @@ PointsLike = (str | os.PathLike | FacePoints | Mapping[str, Sequence[float]]
 
 def as_face_points(value: PointsLike) -> tuple[FacePoints, ...]:
     """Faces' points from what a caller has: ``None`` (none), a JSON file's path, JSON text,
-    a :class:`FacePoints`, a ``{"name": [x, y]}`` mapping, or a list of those."""
+    a :class:`FacePoints`, a ``{"name": [x, y]}`` mapping, or a list of those (files, text and
+    mappings completed by :func:`estimate_missing`)."""
     if value is None:
         return ()
     if isinstance(value, FacePoints):
