@@ -18,7 +18,8 @@ Python API::
 ``source_points``: the source's faces placed by hand, for one no detector finds (an animal, a
 cartoon): a JSON file's path, JSON text, a ``{"name": [x, y]}`` mapping, a
 :class:`~deepexpo.face.points.FacePoints`, or a list of those for several faces
-(:mod:`deepexpo.face.points` names the points); each placed face is driven unless ``face``
+(:mod:`deepexpo.face.points` names the points: its dozen key points at least, the eyes'
+bottoms and the brows estimated where left out); each placed face is driven unless ``face``
 names one.
 """
 

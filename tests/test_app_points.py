@@ -15,7 +15,16 @@ import numpy as np
 import pytest
 
 from deepexpo import ExpressionControls
-from deepexpo.face.points import POINT_HELP, POINT_NAMES, REQUIRED, FacePoints, PointsError
+from deepexpo.face.points import (
+    ESTIMABLE,
+    KEY_POINTS,
+    POINT_HELP,
+    POINT_NAMES,
+    REQUIRED,
+    FacePoints,
+    PointsError,
+    estimate_missing,
+)
 from deepexpo.io.images import read_image, write_image
 from deepexpo.ui.handlers import Handlers, source_points
 from deepexpo.ui.points_draft import PREVIEW_SIDE, PointsDraft, PreviewPhoto, preview_scale
@@ -37,10 +46,22 @@ def storage():
 
 
 def _placed(points: dict[str, list[float]] = DOG) -> PointsDraft:
+    """``points`` placed as a user does: the key ones clicked in the order the guide asks for
+    them, then each other one chosen from the list and clicked (the full 18-point path)."""
     draft = PointsDraft()
-    for x, y in points.values():
-        draft = draft.click((x, y), DOG_SIZE)
+    for name in KEY_POINTS:
+        if name in points:
+            assert draft.target == name
+            draft = draft.click(tuple(points[name]), DOG_SIZE)
+    for name in points:
+        if name not in KEY_POINTS:
+            draft = draft.choose(name).click(tuple(points[name]), DOG_SIZE)
     return draft
+
+
+def _first(n: int) -> dict[str, list[float]]:
+    """The dog's first ``n`` key points."""
+    return {name: DOG[name] for name in KEY_POINTS[:n]}
 
 
 def _clicked(tool: PointsTool, photo: str, draft: PointsDraft, xy: tuple[float, float]):
@@ -50,11 +71,58 @@ def _clicked(tool: PointsTool, photo: str, draft: PointsDraft, xy: tuple[float, 
     return tool.click(photo, draft, event)
 
 
+def test_a_dozen_clicks_place_the_face_and_the_rest_are_estimated_to_move():
+    """The key points clicked in the guide's order complete the face: the eyes' bottoms and
+    the brows are estimated, drawn yellow, follow the key points until moved by hand, and are
+    then ordinary points; Undo takes the estimates back with the click that made them."""
+    draft = PointsDraft()
+    assert draft.target == KEY_POINTS[0] == POINT_NAMES[0] and "0 of 12" in draft.guide()
+    eleven = _placed(_first(11))
+    assert not eleven.complete and not eleven.estimated and eleven.target == "chin"
+    draft = _placed(_first(12))
+    keys = {name: tuple(DOG[name]) for name in KEY_POINTS}
+    assert draft.complete and draft.estimated == set(ESTIMABLE) and len(draft.history) == 12
+    assert draft.points == {**keys, **estimate_missing(keys)}
+    assert "12 of 12 points placed; 6 estimated" in draft.guide()
+    assert draft.target == "face_left"  # the optional ones last
+    assert draft.undo().points == eleven.points and not draft.undo().estimated
+    assert source_points(draft)[0].to_json_object() == \
+        {name: list(xy) for name, xy in draft.points.items()}  # all saved, as placed
+    # The left eye's top moved up: its estimated bottom and brow follow it.
+    top = keys["left_eye_top"]
+    raised = draft.click(top, DOG_SIZE).click((top[0], top[1] - 4), DOG_SIZE)
+    assert raised.points["left_eye_bottom"][1] == pytest.approx(
+        draft.points["left_eye_bottom"][1] + 4, abs=0.6)
+    assert raised.points["left_brow_inner"][1] < draft.points["left_brow_inner"][1] - 3
+    assert raised.points["right_eye_bottom"] == draft.points["right_eye_bottom"]
+    # The estimated bottom moved by hand stays where it is put; the rest still follow.
+    bottom = raised.points["left_eye_bottom"]
+    held = raised.click(bottom, DOG_SIZE).click((bottom[0], bottom[1] + 3), DOG_SIZE)
+    assert held.estimated == set(ESTIMABLE) - {"left_eye_bottom"}
+    lowered = held.click(raised.points["left_eye_top"], DOG_SIZE).click(top, DOG_SIZE)
+    assert lowered.points["left_eye_bottom"] == held.points["left_eye_bottom"]
+    assert lowered.points["left_brow_inner"] == draft.points["left_brow_inner"]
+    # The preview shows the estimates in yellow.
+    dog = PreviewPhoto.of(read_image(shared_sample("sources/s30.jpg")))
+
+    def yellow(image: np.ndarray) -> int:
+        return int(((image[..., 0] > 230) & (image[..., 1] > 190) & (image[..., 2] < 40)).sum())
+
+    assert yellow(draft.preview(dog)[0]) > 6 * 20 and yellow(eleven.preview(dog)[0]) == 0
+    # Key points that give no estimate (an eye's top below its corners) say so.
+    low = dict(_first(12), left_eye_top=[97, 118])
+    stuck = _placed(low)
+    assert not stuck.complete and stuck.target == "left_eye_bottom"
+    assert "left_eye_top must be above the line" in stuck.preview(dog)[1]
+    with pytest.raises(PointsError, match="left_eye_top must be above"):
+        source_points(stuck)
+
+
 def test_clicks_place_the_points_in_order_and_pick_up_and_move_them():
     draft = PointsDraft()
-    assert draft.target == POINT_NAMES[0] and "0 of 18" in draft.guide()
-    draft = _placed()
-    assert draft.complete and list(draft.points) == list(REQUIRED)
+    draft = _placed()  # all 18 placed by hand
+    assert draft.complete and set(draft.points) == set(REQUIRED) and not draft.estimated
+    assert draft.points == {name: tuple(xy) for name, xy in DOG.items()}
     assert draft.target == "face_left" and "optional" in draft.guide()  # the optional ones last
     chin = DOG["chin"]
     picked = draft.click((chin[0] + 2, chin[1] - 2), DOG_SIZE)  # near it: picked up
@@ -70,9 +138,9 @@ def test_clicks_place_the_points_in_order_and_pick_up_and_move_them():
 
 def test_incomplete_points_are_a_one_line_error_and_none_means_detect():
     assert source_points(PointsDraft()) == () and source_points(None) == ()
-    with pytest.raises(PointsError, match=r"^face points: 13 of the 18 points are not placed "
+    with pytest.raises(PointsError, match=r"^face points: 7 of the 12 points are not placed "
                                           r"yet \(next: right_eye_outer\)[^\n]*$"):
-        source_points(_placed(dict(list(DOG.items())[:5])))
+        source_points(_placed(_first(5)))
     (face,) = source_points(_placed())
     assert face.to_json_object() == {name: [float(x), float(y)] for name, (x, y) in DOG.items()}
 
@@ -94,7 +162,7 @@ def test_the_diagram_marks_the_next_point():
 
 def test_the_preview_shows_the_points_then_the_fitted_mesh():
     dog = PreviewPhoto.of(read_image(shared_sample("sources/s30.jpg")))
-    dots, problem = _placed(dict(list(DOG.items())[:6])).preview(dog)
+    dots, problem = _placed(_first(6)).preview(dog)
     assert problem is None and dots.shape == (PREVIEW_SIDE, PREVIEW_SIDE, 3)
     meshed, problem = _placed().preview(dog)
     assert problem is None
@@ -114,18 +182,19 @@ def test_tool_clicks_detect_save_and_restore(storage, tmp_path, astronaut):
     draft, preview, guide, diagram, name, faces = tool.start(dog)
     assert preview.shape == (PREVIEW_SIDE, PREVIEW_SIDE, 3) and name == "left_eye_outer"
     assert faces["choices"] == [("Face 1", 0)] and faces["value"] == 0
-    for xy in DOG.values():
-        draft, *_ = _clicked(tool, dog, draft, xy)
-    assert draft.complete
-    for name, xy in DOG.items():  # a click lands within a preview pixel
-        assert draft.points[name] == pytest.approx(xy, abs=1 / preview_scale(DOG_SIZE))
+    for name in KEY_POINTS:  # a dozen clicks, as the guide asks
+        draft, _, guide, _, name_shown, _ = _clicked(tool, dog, draft, DOG[name])
+    assert draft.complete and draft.estimated == set(ESTIMABLE) and name_shown == "face_left"
+    assert "12 of 12 points placed; 6 estimated" in guide
+    for name in KEY_POINTS:  # a click lands within a preview pixel
+        assert draft.points[name] == pytest.approx(DOG[name], abs=1 / preview_scale(DOG_SIZE))
     off = tool.click(dog, draft, SimpleNamespace(index=[PREVIEW_SIDE * 2, 10]))[0]
     assert off == draft  # outside the photo: nothing placed
 
     saved = tool.save(draft)["value"]
     assert set(json.loads(open(saved).read())) == set(REQUIRED)
     restored, _, guide, *_ = tool.restore(dog, PointsDraft(), saved)
-    assert restored.points == draft.points and "18 of 18" in guide
+    assert restored.points == draft.points and "12 of 12" in guide
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(dict(DOG, chin=[900, 900])))
     with pytest.raises(gr.Error, match=r"points file: point chin \(900, 900\) is outside"):
@@ -140,7 +209,7 @@ def test_tool_clicks_detect_save_and_restore(storage, tmp_path, astronaut):
         tool.detect(dog, draft)
     photo = str(write_image(tmp_path / "astronaut.png", astronaut))
     detected, preview, guide, *_ = tool.detect(photo, PointsDraft())
-    assert set(detected.points) == set(POINT_NAMES) and "18 of 18" in guide
+    assert set(detected.points) == set(POINT_NAMES) and "12 of 12" in guide
     face = FacePoints(dict(detected.points))
     face.check(astronaut.shape[:2])  # a plausible face, inside the photo
     left, right = detected.points["left_eye_outer"], detected.points["right_eye_outer"]
@@ -165,12 +234,14 @@ def test_a_dog_without_points_is_offered_the_tool(dog_run):
 
 
 def test_placed_points_drive_the_dog(dog_run):
-    """The open-mouth driver opens the dog's mouth (its expression only: the head keeps its
-    pose), nothing changes away from the face; the editor's surprise opens it too."""
+    """The dog placed by a dozen clicks: the open-mouth driver opens its mouth (its expression
+    only: the head keeps its pose), nothing changes away from the face; the editor's surprise
+    opens it too."""
     handlers, dog, driver = dog_run
     before = read_image(dog).astype(float)
+    dozen = _placed(_first(12))
     out = read_image(handlers.transfer_image(dog, driver, "warp", "expression", False, 1.0,
-                                             False, False, "largest", _placed()))
+                                             False, False, "largest", dozen))
     change = np.abs(out.astype(float) - before).mean(axis=2)
     mouth = change[int(DOG["mouth_top"][1]):int(DOG["chin"][1]),
                    int(DOG["mouth_left"][0]):int(DOG["mouth_right"][0])]
@@ -179,21 +250,21 @@ def test_placed_points_drive_the_dog(dog_run):
     assert mouth.mean() > 10 and change[outside].mean() < 0.5
 
     values = [0.0] * len(ExpressionControls.names())
-    edited = read_image(handlers.edit_image(dog, "largest", _placed(), "warp", "surprised",
+    edited = read_image(handlers.edit_image(dog, "largest", dozen, "warp", "surprised",
                                             1.0, 0.0, *values))
     assert np.abs(edited.astype(float) - before).mean(axis=2)[outside].mean() < 0.5
     assert np.abs(edited.astype(float) - before).mean() > 1
     # The live editor skips while points are being placed; renders once they are complete.
-    half = _placed(dict(list(DOG.items())[:5]))
+    half = _placed(_first(5))
     assert isinstance(handlers.edit_live(dog, "largest", half, "warp", "surprised", 1.0, 0.0,
                                          *values), type(gr.skip()))
-    assert read_image(handlers.edit_live(dog, "largest", _placed(), "warp", "surprised", 1.0,
+    assert read_image(handlers.edit_live(dog, "largest", dozen, "warp", "surprised", 1.0,
                                          0.0, *values)).shape == before.shape
 
 
 def test_placed_points_drive_the_dog_live(dog_run, hopper):
-    """The Live tab's handler drives the dog by its points; incomplete ones say so in the
-    status line."""
+    """The Live tab's handler drives the dog by its dozen clicked points; incomplete ones say
+    so in the status line."""
     import cv2
 
     from deepexpo.ui.live import LiveHandlers
@@ -204,10 +275,10 @@ def test_placed_points_drive_the_dog_live(dog_run, hopper):
     frame = cv2.imencode(".jpg", np.ascontiguousarray(hopper[..., ::-1]))[1].tobytes()
     settings = ("all", 1.0, True, True)
     try:
-        half = _placed(dict(list(DOG.items())[:5]))
+        half = _placed(_first(5))
         assert handlers.frame(frame, dog, *settings, half, visitor)[1].startswith(
-            "face points: 13 of the 18 points are not placed yet")
-        image, status = handlers.frame(frame, dog, *settings, _placed(), visitor)
+            "face points: 7 of the 12 points are not placed yet")
+        image, status = handlers.frame(frame, dog, *settings, _placed(_first(12)), visitor)
         assert image.shape == (*DOG_SIZE, 3) and status.startswith("Live:")
     finally:
         handlers.stop(visitor)
@@ -235,13 +306,13 @@ def test_several_faces_are_placed_saved_restored_and_each_driven(storage, tmp_pa
         return draft
 
     draft = place(draft, left, REQUIRED)
-    with pytest.raises(gr.Error, match="place the 18 points of face 2 before adding another"):
+    with pytest.raises(gr.Error, match="place the 12 points of face 2 before adding another"):
         tool.add_face(photo, tool.add_face(photo, draft)[0])
     draft, _, guide, _, name, faces = tool.add_face(photo, draft)
     assert guide.startswith("Face 2 of 2: **Next: `left_eye_outer`**") and name == POINT_NAMES[0]
     assert faces["choices"] == [("Face 1", 0), ("Face 2", 1)] and faces["value"] == 1
     draft = place(draft, right, REQUIRED[:4])
-    with pytest.raises(PointsError, match=r"^face points: face 2: 14 of the 18 points are not "
+    with pytest.raises(PointsError, match=r"^face points: face 2: 9 of the 12 points are not "
                                           r"placed yet \(next: right_eye_inner\); place them, or Remove "
                                           r"face to drop it$"):
         source_points(draft)

@@ -166,19 +166,20 @@ def _click_on_image(page, image, xy: tuple[float, float]) -> None:
 
 def test_points_tool_places_a_dog_and_drives_it(page, outside_requests, tmp_path,
                                                 open_mouth_driver):
-    """A dog the detector misses: each point clicked as the guide asks, the fitted mesh drawn,
-    a point picked up and moved, the points saved and restored by upload, and the transfer
-    opens the dog's mouth with them. Screenshots of each step: ``DEEPEXPO_POINTS_SHOTS``."""
+    """A dog the detector misses: its dozen key points clicked as the guide asks, the rest
+    estimated and the fitted mesh drawn, a point picked up and moved, the points saved and
+    restored by upload, and the transfer opens the dog's mouth with them. Screenshots of each
+    step: ``DEEPEXPO_POINTS_SHOTS``."""
     import json
 
-    from deepexpo.face.points import REQUIRED
+    from deepexpo.face.points import KEY_POINTS, REQUIRED, estimate_missing
     from deepexpo.ui.points_draft import preview_scale
 
     from .conftest import shared_sample
     from .placed_faces import PLACED
 
     dog = shared_sample("sources/s30.jpg")
-    placed = {name: PLACED["s30.jpg"][name] for name in REQUIRED}
+    placed = {name: PLACED["s30.jpg"][name] for name in KEY_POINTS}
     shots = Path(os.environ.get("DEEPEXPO_POINTS_SHOTS", tmp_path))
     shots.mkdir(parents=True, exist_ok=True)
     tool = page.locator("#image-points")
@@ -225,9 +226,10 @@ def test_points_tool_places_a_dog_and_drives_it(page, outside_requests, tmp_path
     for count, (name, (x, y)) in enumerate(placed.items(), 1):
         assert name in guide.inner_text()
         _click_on_image(page, preview, (x * scale, y * scale))
-        wait_guide(f"{count} of 18 points placed")
+        wait_guide(f"{count} of 12 points placed")
         if count == 6:
             shot("2-six-points")
+    wait_guide("6 estimated, in yellow")
     wait_guide("Next: face_left")  # the optional points come last
     shot("3-all-points-mesh")
 
@@ -248,14 +250,16 @@ def test_points_tool_places_a_dog_and_drives_it(page, outside_requests, tmp_path
     assert set(saved) == set(REQUIRED)
     for name, (x, y) in placed.items():  # a click lands within a preview pixel
         assert saved[name] == pytest.approx([x, y], abs=1 / scale + 0.1)
+    for name, xy in estimate_missing({n: saved[n] for n in KEY_POINTS}).items():
+        assert saved[name] == pytest.approx(xy, abs=0.2)  # the estimates, saved
     (tmp_path / "dog.json").write_text(json.dumps(saved))
 
     page.locator("#image-points-clear").click()
-    wait_guide("0 of 18 points placed")
+    wait_guide("0 of 12 points placed")
     with page.expect_file_chooser() as chooser:
         page.locator("#image-points-load").click()
     chooser.value.set_files(tmp_path / "dog.json")
-    wait_guide("18 of 18 points placed")
+    wait_guide("12 of 12 points placed")
     shot("5-restored")
 
     region = page.get_by_label("Region").first  # the dog keeps its head pose: a local change
@@ -293,7 +297,7 @@ def test_points_tool_detect_prefills_the_editors_points(page, tmp_path, hopper):
     page.locator("#edit-points-preview img").wait_for(timeout=20_000)
     page.locator("#edit-points-detect").click()
     page.wait_for_function(
-        "() => document.querySelector('#edit-points-guide').innerText.includes('18 of 18')",
+        "() => document.querySelector('#edit-points-guide').innerText.includes('12 of 12')",
         timeout=20_000)
     tool = page.locator("#edit-points")
     tool.scroll_into_view_if_needed()
@@ -346,20 +350,20 @@ def test_points_tool_places_a_source_videos_face_and_several_faces(page, outside
     tool.get_by_text("Face points: place a face").click()
     preview = page.locator("#video-points-preview img")
     preview.wait_for(timeout=20_000)
-    wait_guide("t.includes('0 of 18 points placed')")
+    wait_guide("t.includes('0 of 12 points placed')")
     with page.expect_file_chooser() as chooser:
         page.locator("#video-points-load").click()
     chooser.value.set_files(tmp_path / "cartoon.json")
-    wait_guide("t.includes('18 of 18 points placed')")
+    wait_guide("t.includes('12 of 12 points placed')")
     shown = tmp_path / "preview.png"  # the video's first frame, at the preview's size
     shown.write_bytes(page.request.get(preview.get_attribute("src")).body())
     assert read_image(shown).shape[:2] == (768, 768)
     page.locator("#video-points-add").click()
-    wait_guide("t.startsWith('Face 2 of 2') && t.includes('0 of 18 points placed')")
+    wait_guide("t.startsWith('Face 2 of 2') && t.includes('0 of 12 points placed')")
     tool.scroll_into_view_if_needed()
     tool.screenshot(path=shots / "points-8-second-face.png")
     page.locator("#video-points-remove").click()
-    wait_guide("!t.includes('Face 2') && t.includes('18 of 18 points placed')")
+    wait_guide("!t.includes('Face 2') && t.includes('12 of 12 points placed')")
 
     clear = page.locator("#video-driving button[aria-label='Clear']")
     if clear.count():  # the example's driver, from an earlier test
@@ -404,7 +408,7 @@ def test_points_tool_places_a_videos_face_to_edit_in_the_editor(page, outside_re
     chooser.value.set_files(tmp_path / "cartoon.json")
     page.wait_for_function(
         "() => document.querySelector('#edit-video-points-guide').innerText"
-        ".includes('18 of 18 points placed')", timeout=20_000)
+        ".includes('12 of 12 points placed')", timeout=20_000)
     tool.scroll_into_view_if_needed()
     tool.screenshot(path=Path(os.environ.get("DEEPEXPO_POINTS_SHOTS", tmp_path))
                     / "points-9-editor-video.png")

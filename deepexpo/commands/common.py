@@ -15,7 +15,7 @@ from .. import FaceChoice, hub
 from ..engines import TransferEngine, create_engine
 from ..engines.registry import VIDEO, Job
 from ..errors import InputError, NoSourceFaceError
-from ..face.points import REQUIRED, FacePoints, load_points
+from ..face.points import KEY_POINTS, FacePoints, load_points
 from ..io.images import check_image_output
 from ..io.video import check_video_output, probe_video
 
@@ -69,12 +69,13 @@ def placing_hint() -> Iterator[None]:
     try:
         yield
     except NoSourceFaceError as e:
-        names = ", ".join(f'"{name}": [x, y]' for name in REQUIRED)
+        names = ", ".join(f'"{name}": [x, y]' for name in KEY_POINTS)
         raise NoSourceFaceError(
             f"{e}; for an animal, a cartoon or a painting, place its face by hand with "
-            f"--source-points FILE.json, a JSON object in pixels: {{{names}}} (optional: "
-            f"face_left, face_right, face_top; a list of objects for several faces; a "
-            f"video's face placed on its first frame)") from None
+            f"--source-points FILE.json, a JSON object in pixels: {{{names}}} (the eyes' "
+            f"bottoms and the brows are estimated unless given, as the README's Face points "
+            f"says; optional: face_left, face_right, face_top; a list of objects for several "
+            f"faces; a video's face placed on its first frame)") from None
 
 
 @contextmanager

@@ -9,12 +9,16 @@ mapping each name to ``[x, y]``, or a list of such objects for several faces::
 
 API:
 
-- :data:`REQUIRED`, :data:`OPTIONAL`, :data:`POINT_NAMES`: the names, in the order a user is
-  asked to place them; :data:`POINT_HELP`: one line per name saying where it goes.
+- :data:`REQUIRED`, :data:`OPTIONAL`, :data:`POINT_NAMES`: the names (in the JSON's order);
+  :data:`POINT_HELP`: one line per name saying where it goes. :data:`KEY_POINTS`: the dozen a
+  face needs, in the order a user is asked to place them; :data:`ESTIMABLE`: the rest of the
+  required ones (the eyes' bottoms, the brows), which :func:`estimate_missing` puts where the
+  key points say, wherever they are left out (a file, the API, the app's tool).
 - :class:`FacePoints`: one face's points. ``FacePoints.from_json_object(obj)`` /
   ``.to_json_object()``; ``.check(image_size)`` (inside the image, a plausible face: eyes not
   swapped, nothing degenerate); ``.fit(image_size)`` -> the fitted mesh as
-  :class:`~.landmarks.FaceLandmarks` (``placed=True``); ``FacePoints.from_landmarks(face)``:
+  :class:`~.landmarks.FaceLandmarks` (``placed=True``); ``FacePoints.completed(points)``: from
+  the key points and any others; ``FacePoints.from_landmarks(face)``:
   points prefilled from a detected mesh.
 - :func:`parse_points` (JSON text or the decoded object), :func:`load_points` (a file),
   :func:`save_points`, :func:`points_json`: several faces' points; every problem with a file is
@@ -72,6 +76,24 @@ POINT_HELP: dict[str, str] = {
 OPTIONAL: tuple[str, ...] = ("face_left", "face_right", "face_top")
 REQUIRED: tuple[str, ...] = tuple(name for name in POINT_HELP if name not in OPTIONAL)
 POINT_NAMES: tuple[str, ...] = REQUIRED + OPTIONAL
+#: The points a face cannot be placed without, in the order the app's tool asks for them (round
+#: each eye, then down the face): a dozen clicks. An eye's top is among them, as no rule tells a
+#: round cat's eye from an almond one from its corners.
+KEY_POINTS: tuple[str, ...] = (
+    "left_eye_outer", "left_eye_top", "left_eye_inner",
+    "right_eye_inner", "right_eye_top", "right_eye_outer",
+    "nose_tip", "mouth_left", "mouth_top", "mouth_right", "mouth_bottom", "chin")
+#: The required points that may be left out: :func:`estimate_missing` puts them where
+#: the key points say they are.
+ESTIMABLE: tuple[str, ...] = tuple(name for name in REQUIRED if name not in KEY_POINTS)
+#: An estimated eye's bottom is as far below the line through its corners as its top is above
+#: (a round eye: 0.9-1.3 on the shared animals' hand-placed eyes, 1.0 on the cat's).
+EYE_BOTTOM_DEPTH = 1.0
+#: An estimated brow lies this far above its eye's top, in eye widths (0.2-0.5 on the shared
+#: animals, 0.33 on average) ...
+BROW_GAP = 0.3
+#: ... its outer end this far beyond the eye's outer corner, its inner end above the inner one.
+BROW_OUTER_REACH = 0.1
 
 #: The parts mapped onto their own points (left corner or end first), so that an eye or a mouth
 #: keeps its shape at its own size.
@@ -115,7 +137,15 @@ class FacePoints:
     points: Mapping[str, tuple[float, float]]
 
     def __post_init__(self) -> None:
-        _check_names(self.points, "")
+        _check_names(self.points, "", REQUIRED)
+
+    @classmethod
+    def completed(cls, points: Mapping[str, Sequence[float]],
+                  what: str = "face points") -> FacePoints:
+        """A face from its :data:`KEY_POINTS` and any others, those of :data:`ESTIMABLE` left
+        out estimated (:func:`estimate_missing`)."""
+        given = {name: (float(x), float(y)) for name, (x, y) in points.items()}
+        return cls({**given, **estimate_missing(given, what)})
 
     def __getitem__(self, name: str) -> np.ndarray:
         return np.asarray(self.points[name], dtype=np.float64)
@@ -126,8 +156,9 @@ class FacePoints:
         if not isinstance(obj, Mapping):
             raise PointsError(f"{what}: expected an object mapping point names to [x, y], "
                               f"not {_kind(obj)}")
-        _check_names(obj, f"{what}: ")
-        return cls({name: _xy(value, f"{what}: point {name}") for name, value in obj.items()})
+        _check_names(obj, f"{what}: ", KEY_POINTS)
+        return cls.completed({name: _xy(value, f"{what}: point {name}")
+                              for name, value in obj.items()}, what)
 
     def to_json_object(self) -> dict[str, list[float]]:
         """``{"name": [x, y]}`` in :data:`POINT_NAMES` order, rounded to 0.1 px."""
@@ -213,7 +244,8 @@ PointsLike = (str | os.PathLike | FacePoints | Mapping[str, Sequence[float]]
 
 def as_face_points(value: PointsLike) -> tuple[FacePoints, ...]:
     """Faces' points from what a caller has: ``None`` (none), a JSON file's path, JSON text,
-    a :class:`FacePoints`, a ``{"name": [x, y]}`` mapping, or a list of those."""
+    a :class:`FacePoints`, a ``{"name": [x, y]}`` mapping, or a list of those (files, text and
+    mappings completed by :func:`estimate_missing`)."""
     if value is None:
         return ()
     if isinstance(value, FacePoints):
@@ -247,6 +279,39 @@ def save_points(path: str | os.PathLike, faces: Sequence[FacePoints]) -> Path:
     with atomic_output(path) as partial:
         Path(partial).write_text(points_json(faces) + "\n", encoding="utf-8")
     return path
+
+
+def estimate_missing(points: Mapping[str, Sequence[float]],
+                     what: str = "face points") -> dict[str, tuple[float, float]]:
+    """Where the points of :data:`ESTIMABLE` missing from ``points`` go, from the
+    :data:`KEY_POINTS` (all needed). Each is worked out on its own eye, in the eye's frame: along
+    the line through its corners (in eye widths) and up from it. An eye's bottom lies below its
+    top, as deep as the top is high (:data:`EYE_BOTTOM_DEPTH`: an animal's or a cartoon's eye is
+    round); its brow runs level with that line, :data:`BROW_GAP` eye widths above the top, from
+    above the inner corner to :data:`BROW_OUTER_REACH` beyond the outer one."""
+    _check_names(points, f"{what}: ", KEY_POINTS)
+    p = {name: np.asarray(points[name], dtype=np.float64) for name in KEY_POINTS}
+    out: dict[str, tuple[float, float]] = {}
+    for side in ("left", "right"):
+        outer, inner, top = (p[f"{side}_eye_{n}"] for n in ("outer", "inner", "top"))
+        frame = _Corners(outer, inner) if side == "left" else _Corners(inner, outer)
+        top_across, top_up = frame.local(top[None])[0]
+        outer_across, inward = (0.0, 1.0) if side == "left" else (1.0, -1.0)
+        brow_up = top_up + BROW_GAP
+        local = {
+            f"{side}_eye_bottom": (top_across, -EYE_BOTTOM_DEPTH * top_up),
+            f"{side}_brow_outer": (outer_across - inward * BROW_OUTER_REACH, brow_up),
+            f"{side}_brow_inner": (1.0 - outer_across, brow_up),
+        }
+        for name, xy in local.items():
+            if name in points:
+                continue
+            if top_up * frame.width <= MIN_SIZE_PX / 2:
+                raise PointsError(f"{what}: {side}_eye_top must be above the line through "
+                                  f"{side}_eye_outer and {side}_eye_inner (to estimate {name})")
+            x, y = frame.image(np.array([xy]))[0]
+            out[name] = (round(float(x), 1), round(float(y), 1))
+    return out
 
 
 def fit_mesh(points: FacePoints, image_size: tuple[int, int],
@@ -452,6 +517,10 @@ class _Corners:
         along = self.right - self.left
         return np.stack([along, np.array([along[1], -along[0]])])  # y points down the image
 
+    @property
+    def width(self) -> float:
+        return float(np.linalg.norm(self.right - self.left))
+
     def local(self, p: np.ndarray) -> np.ndarray:
         return np.linalg.solve(self.axes.T, (p - self.left).T).T
 
@@ -487,7 +556,8 @@ def _kernel(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.where(r2 > 0, 0.5 * r2 * np.log(np.maximum(r2, 1e-300)), 0.0)
 
 
-def _check_names(points: Mapping[str, object], prefix: str) -> None:
+def _check_names(points: Mapping[str, object], prefix: str, needed: Sequence[str]) -> None:
+    """Unknown names, or some of ``needed`` missing: a one-line error."""
     unknown = [name for name in points if name not in POINT_HELP]
     if unknown:
         name = str(unknown[0])
@@ -495,10 +565,11 @@ def _check_names(points: Mapping[str, object], prefix: str) -> None:
         hint = f" (did you mean {close[0]}?)" if close else \
             f" (the names are: {', '.join(POINT_NAMES)})"
         raise PointsError(f"{prefix}unknown point {name!r}{hint}")
-    missing = [name for name in REQUIRED if name not in points]
+    missing = [name for name in needed if name not in points]
     if missing:
         raise PointsError(f"{prefix}missing point{'s' * (len(missing) > 1)} "
-                          f"{', '.join(missing)} (each face needs all of: {', '.join(REQUIRED)})")
+                          f"{', '.join(missing)} (each face needs all of: {', '.join(KEY_POINTS)}; "
+                          f"{', '.join(ESTIMABLE)} are estimated where left out)")
 
 
 def _xy(value: object, what: str) -> tuple[float, float]:

@@ -13,7 +13,17 @@ from PIL import Image, ImageDraw
 
 from ..face.canonical import canonical_face
 from ..face.landmarks import FaceLandmarks
-from ..face.points import OPTIONAL, POINT_HELP, POINT_NAMES, REQUIRED, FacePoints, PointsError
+from ..face.points import (
+    ESTIMABLE,
+    KEY_POINTS,
+    OPTIONAL,
+    POINT_HELP,
+    POINT_NAMES,
+    REQUIRED,
+    FacePoints,
+    PointsError,
+    estimate_missing,
+)
 from ..face.topology import TOPOLOGY
 from ..io.images import fit_within
 
@@ -29,10 +39,11 @@ UNDO_STEPS = 100
 
 XY = tuple[float, float]
 _PLACED = (60, 220, 90)
+_ESTIMATED = (255, 210, 0)
 _OTHER_FACE = (80, 150, 255)
 _TARGET = (255, 50, 50)
 _MESH = (255, 255, 255, 90)
-_OPTIONAL_NOTE = "optional: Transfer needs only the first 18 points"
+_OPTIONAL_NOTE = "optional: the face is complete without it"
 
 
 @dataclass(frozen=True)
@@ -40,18 +51,23 @@ class PointsDraft:
     """The points of the face being placed, as placed so far (pixels in the photo), the point
     the next click sets (``chosen``: picked up to move, or chosen from the list; else the next
     one unplaced), and its earlier states for Undo; ``others``: the photo's other faces' points,
-    in order, among which this one is number ``face`` (from 0)."""
+    in order, among which this one is number ``face`` (from 0). Once the :data:`KEY_POINTS` are
+    placed, the others of :data:`REQUIRED` are estimated from them (``estimated``: those still
+    where the estimate put them, which follow the key points as they move; one picked up and
+    moved is placed by hand from then on)."""
 
     points: dict[str, XY] = field(default_factory=dict)
     chosen: str | None = None
-    history: tuple[dict[str, XY], ...] = ()
+    history: tuple[tuple[dict[str, XY], frozenset[str]], ...] = ()
     others: tuple[dict[str, XY], ...] = ()
     face: int = 0
+    estimated: frozenset[str] = frozenset()
 
     def __hash__(self) -> int:
         # Gradio hashes a state to tell whether it changed (the editor follows the points).
         return hash((tuple(self.points.items()), self.chosen, len(self.history),
-                     tuple(tuple(points.items()) for points in self.others), self.face))
+                     tuple(tuple(points.items()) for points in self.others), self.face,
+                     self.estimated))
 
     @classmethod
     def of(cls, *faces: FacePoints) -> PointsDraft:
@@ -78,8 +94,8 @@ class PointsDraft:
     def add_face(self) -> PointsDraft:
         """Another face to place, after the others; this one's points must be complete."""
         if not self.complete:
-            raise PointsError(f"place the {len(REQUIRED)} points of face {self.face + 1} before "
-                              f"adding another")
+            raise PointsError(f"place the {len(KEY_POINTS)} points of face {self.face + 1} "
+                              f"before adding another")
         return PointsDraft.editing(self.faces + ({},), len(self.faces))
 
     def remove_face(self) -> PointsDraft:
@@ -93,7 +109,8 @@ class PointsDraft:
         """The point the next click places: the chosen one, else the first not yet placed."""
         if self.chosen is not None:
             return self.chosen
-        return next((name for name in POINT_NAMES if name not in self.points), None)
+        return next((name for name in (*KEY_POINTS, *ESTIMABLE, *OPTIONAL)
+                     if name not in self.points), None)
 
     @property
     def complete(self) -> bool:
@@ -112,16 +129,17 @@ class PointsDraft:
         several = len(self.faces) > 1
         placed = []
         for i, points in enumerate(self.faces):
-            missing = [name for name in REQUIRED if name not in points]
+            which = f"face {i + 1}: " if several else ""
+            missing = [name for name in KEY_POINTS if name not in points]
             if missing and (points or several):
-                which = f"face {i + 1}: " if several else ""
                 drop = "Remove face to drop it" if several else \
                     "Clear them to let the detector find the face"
-                raise PointsError(f"face points: {which}{len(missing)} of the {len(REQUIRED)} "
+                raise PointsError(f"face points: {which}{len(missing)} of the {len(KEY_POINTS)} "
                                   f"points are not placed yet (next: {missing[0]}); place "
                                   f"them, or {drop}")
             if points:
-                placed.append(FacePoints(dict(points)))
+                what = f"face points, face {i + 1}" if several else "face points"
+                placed.append(FacePoints.completed(points, what))
         return tuple(placed)
 
     def click(self, xy: XY, image_size: tuple[int, int]) -> PointsDraft:
@@ -135,8 +153,9 @@ class PointsDraft:
         name = self.target
         if name is None:
             return self
-        return replace(self, points={**self.points, name: xy}, chosen=None,
-                       history=(self.history + (self.points,))[-UNDO_STEPS:])
+        points, estimated = _with_estimates({**self.points, name: xy}, self.estimated - {name})
+        return replace(self, points=points, estimated=estimated, chosen=None,
+                       history=(self.history + ((self.points, self.estimated),))[-UNDO_STEPS:])
 
     def choose(self, name: str | None) -> PointsDraft:
         """Make ``name`` the point the next click sets (None: the next one unplaced)."""
@@ -145,7 +164,9 @@ class PointsDraft:
     def undo(self) -> PointsDraft:
         if not self.history:
             return replace(self, chosen=None)
-        return replace(self, points=self.history[-1], chosen=None, history=self.history[:-1])
+        points, estimated = self.history[-1]
+        return replace(self, points=points, estimated=estimated, chosen=None,
+                       history=self.history[:-1])
 
     def _near(self, xy: XY, radius: float) -> str | None:
         if not self.points:
@@ -156,8 +177,10 @@ class PointsDraft:
 
     def guide(self) -> str:
         """What to do next, in a line or two of Markdown."""
-        placed = sum(name in self.points for name in REQUIRED)
-        count = f"{placed} of {len(REQUIRED)} points placed"
+        placed = sum(name in self.points for name in KEY_POINTS)
+        count = f"{placed} of {len(KEY_POINTS)} points placed"
+        if self.estimated:
+            count += f"; {len(self.estimated)} estimated, in yellow: move any that is off"
         which = f"Face {self.face + 1} of {len(self.faces)}: " if self.others else ""
         name = self.target
         if name is None:
@@ -169,9 +192,12 @@ class PointsDraft:
         return f"{which}**{verb}: `{name}`**: {help_text}{note}. Click it on the photo. ({count})"
 
     def diagram(self) -> np.ndarray:
-        """A small drawing of a face with every point where it goes: the placed ones green,
-        the next one red and ringed."""
-        return _diagram(tuple(name in self.points for name in POINT_NAMES), self.target)
+        """A small drawing of a face with every point where it goes: the placed ones green
+        (yellow where estimated), the next one red and ringed; those left to place grey, hollow
+        where they need no click (estimated, or optional)."""
+        return _diagram(tuple(_ESTIMATED if name in self.estimated else _PLACED
+                              if name in self.points else None for name in POINT_NAMES),
+                        self.target)
 
     def preview(self, photo: PreviewPhoto) -> tuple[np.ndarray, str | None]:
         """The photo with the mesh fitted to each face's points once they are complete, and
@@ -180,6 +206,11 @@ class PointsDraft:
         scale = photo.scale
         shown = Image.fromarray(photo.shown).convert("RGBA")
         problem = None
+        if all(name in self.points for name in KEY_POINTS) and not self.complete:
+            try:  # the key points placed, but the rest cannot be estimated from them
+                estimate_missing(self.points)
+            except PointsError as exc:
+                problem = str(exc)
         for i, points in enumerate(self.faces):
             if all(name in points for name in REQUIRED):
                 try:
@@ -194,8 +225,9 @@ class PointsDraft:
             for x, y in points.values():
                 _dot(draw, (x * scale, y * scale), radius, _OTHER_FACE)
         for name, (x, y) in self.points.items():
-            _dot(draw, (x * scale, y * scale), radius, _TARGET if name == self.chosen else _PLACED,
-                 ring=name == self.chosen)
+            colour = _TARGET if name == self.chosen else \
+                _ESTIMATED if name in self.estimated else _PLACED
+            _dot(draw, (x * scale, y * scale), radius, colour, ring=name == self.chosen)
         return np.asarray(shown.convert("RGB")), problem
 
 
@@ -246,10 +278,11 @@ def _with_mesh(shown: Image.Image, mesh: FaceLandmarks, scale: float) -> Image.I
 
 
 def _dot(draw: ImageDraw.ImageDraw, xy: tuple[float, float] | np.ndarray, radius: int,
-         colour: tuple[int, int, int], ring: bool = False) -> None:
+         colour: tuple[int, int, int], ring: bool = False, hollow: bool = False) -> None:
     x, y = xy
-    draw.ellipse([x - radius, y - radius, x + radius, y + radius], fill=colour,
-                 outline=(0, 0, 0), width=1)
+    draw.ellipse([x - radius, y - radius, x + radius, y + radius],
+                 fill=None if hollow else colour, outline=colour if hollow else (0, 0, 0),
+                 width=1)
     if ring:
         r = radius * 3
         draw.ellipse([x - r, y - r, x + r, y + r], outline=colour, width=2)
@@ -272,7 +305,9 @@ def _diagram_face() -> tuple[np.ndarray, dict[str, np.ndarray]]:
 
 
 @lru_cache(maxsize=64)
-def _diagram(placed: tuple[bool, ...], target: str | None) -> np.ndarray:
+def _diagram(placed: tuple[tuple[int, int, int] | None, ...], target: str | None) -> np.ndarray:
+    """The diagram with each point in its colour (``placed``, in :data:`POINT_NAMES` order;
+    None: not placed yet)."""
     xy, anchors = _diagram_face()
     out = Image.new("RGB", _DIAGRAM_SIZE, (246, 246, 246))
     draw = ImageDraw.Draw(out)
@@ -283,12 +318,29 @@ def _diagram(placed: tuple[bool, ...], target: str | None) -> np.ndarray:
     for side in ("left", "right"):
         draw.line([tuple(anchors[f"{side}_brow_outer"]), tuple(anchors[f"{side}_brow_inner"])],
                   fill=outline, width=3)
-    for name, is_placed in zip(POINT_NAMES, placed, strict=True):
+    for name, colour in zip(POINT_NAMES, placed, strict=True):
         if name in anchors and name != target:
-            _dot(draw, anchors[name], 3, _PLACED if is_placed else (120, 120, 120))
+            _dot(draw, anchors[name], 3, colour or (120, 120, 120),
+                 hollow=colour is None and name not in KEY_POINTS)
     if target in anchors:
         _dot(draw, anchors[target], 4, _TARGET, ring=True)
     return np.asarray(out)
+
+
+def _with_estimates(points: dict[str, XY], estimated: frozenset[str]
+                    ) -> tuple[dict[str, XY], frozenset[str]]:
+    """``points`` with the :data:`ESTIMABLE` ones not placed by hand (those not given, or in
+    ``estimated``) estimated afresh once the key points are all placed; and which those are.
+    Key points that give no estimate (an eye's top below its corners) leave them out (the
+    preview says why)."""
+    placed = {name: xy for name, xy in points.items() if name not in estimated}
+    if not all(name in placed for name in KEY_POINTS):
+        return placed, frozenset()
+    try:
+        estimates = estimate_missing(placed)
+    except PointsError:
+        return placed, frozenset()
+    return {**placed, **estimates}, frozenset(estimates)
 
 
 def _rounded(points: dict[str, list[float]]) -> dict[str, XY]:

@@ -1,8 +1,9 @@
 """The points tool: faces no detector finds (an animal, a cartoon, a statue) placed by hand,
 next to a tab's source photo (or on its source video's first frame: :func:`video_points_tool`).
-A guide says which point is next and shows where it goes; each click on the photo places it; a
-click near a placed point picks it up and the next click moves it; the fitted mesh is drawn
-once the points are complete. "Add a face" places another face (the list says which is being
+A guide says which point is next and shows where it goes; each click on the photo places it (a
+dozen: the rest are estimated from them, drawn to be moved where they are off); a click near a
+placed point picks it up and the next click moves it; the fitted mesh is drawn once the points
+are complete. "Add a face" places another face (the list says which is being
 placed), "Remove face" drops it. "Detect" starts from the detector's faces, "Save points"
 writes the JSON (a list for several faces), an upload restores it. The tab's run takes the
 points (:func:`~.handlers.source_points`) instead of detecting the faces, and drives each of
@@ -17,7 +18,7 @@ import gradio as gr
 
 from .. import get_pipeline
 from ..errors import InputError
-from ..face.points import POINT_NAMES, FacePoints, load_points, save_points
+from ..face.points import KEY_POINTS, POINT_NAMES, FacePoints, load_points, save_points
 from ..io.images import read_image, write_image
 from ..io.video import iter_frames, probe_video
 from .config import APP_CONCURRENCY, APP_LIMITS
@@ -158,8 +159,10 @@ def points_tool(photo: gr.Image, storage: AppStorage, prefix: str, what: str = "
     with gr.Accordion(f"{POINTS_TOOL}: place a face the detector misses (an animal, a cartoon, "
                       f"a statue)", open=False, elem_id=f"{prefix}-points"):
         gr.Markdown(f"Click each point on the {what} as the guide asks; click near a placed "
-                    "point to pick it up, then click where it goes. The fitted mesh shows once "
-                    "the 18 points are placed, and the run uses them instead of the detector. "
+                    "point to pick it up, then click where it goes. Once the "
+                    f"{len(KEY_POINTS)} points are placed, the eyes' bottoms and the brows are "
+                    "estimated (yellow: move any that is off) and the fitted mesh shows; the run "
+                    "uses them instead of the detector. "
                     "**Add a face** places another (each is driven). **Detect** starts from "
                     "the detector's faces, to correct them." + note)
         draft = gr.State(PointsDraft())
