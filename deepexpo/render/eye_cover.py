@@ -87,19 +87,16 @@ def cover_eye(out: np.ndarray, top: np.ndarray, bottom: np.ndarray, lid: np.ndar
                                  / (bottom_v - top_v)[across], 0.0, 1.0))) if across.any() else 0.0
     strength = np.clip((shut - LID_LINE_FROM) / (1.0 - LID_LINE_FROM), 0.0, 1.0)
     if strength > 0:
-        thickness = float(np.clip(LID_LINE * height_px, 1.0, 4.0))
-        line = np.zeros(box.size, np.float32)
         # Not along the shut lid itself, which lies on the open eye's lower edge: drawn there,
         # from corner to corner, the line traced the old eye's rim (a ring's lower half). A
         # shut lid's line sags less than the eye's round lower edge.
         chord = lid[0] + np.outer((lid - lid[0]) @ axis / length, right - left)
         sag = 1.0 - (1.0 - LID_LINE_SAG) * strength
-        pts = np.round((chord + sag * (lid - chord) - [box.x0, box.y0]) * 4).astype(np.int32)
-        cv2.polylines(line, [pts], False, 1.0, max(1, int(round(thickness))), cv2.LINE_AA,
-                      shift=2)
+        curve = chord + sag * (lid - chord) - [box.x0, box.y0]
+        line = _smooth_line(curve, box.size, float(np.clip(LID_LINE * height_px, 1.0, 4.0)))
         taper = np.sqrt(np.clip(np.sin(np.pi * np.clip(u, 0.0, 1.0)), 0.0, 1.0))
-        line = cv2.GaussianBlur(line, (0, 0), 0.5) * taper * strength * LID_LINE_DARK
-        line = line[..., None]
+        dark = _line_darkness(patch, hole, ink)
+        line = (line * taper * strength * dark)[..., None]
         cover = line * ink + (1 - line) * cover
     out[box.slices] = np.clip(cover, 0, 255).astype(np.uint8)
     if painted is not None:
@@ -119,6 +116,15 @@ def eye_ink(image: np.ndarray, outline: np.ndarray) -> np.ndarray:
     return np.median(pixels[darkness <= np.percentile(darkness, 10)], axis=0)
 
 
+#: How far from the fur to the eye's own dark colour a shut eye's lid line goes, at most
+#: :data:`LID_LINE_DARK`: in a photo (its fine detail's spread, grain and fur, past
+#: :data:`PHOTO_GRAIN` grey levels, fully from the second) as dark against the lid as
+#: :data:`LID_LINE_CONTRAST` times the picture's own darkest fine lines around the eye (the
+#: first percentile of its lightness against its blur: soft creases, hair shadows; a line in
+#: the eye's ink reads as drawn on a photo), but no less than :data:`LID_LINE_FAINTEST`; in a
+#: drawing (smooth paint, little grain: its eyes are drawn in ink) the most.
+LID_LINE_CONTRAST, LID_LINE_FAINTEST = 3.0, 0.25
+PHOTO_GRAIN = (1.5, 2.5)
 #: An eye shut past this fraction of its opening shows the line where its lids meet, fully
 #: when shut: this fraction of the eye's height thick (1 to 4 pixels), this much of the way
 #: from the fur to the eye rim's own dark colour; sagging this fraction of the shut lid's sag
@@ -140,6 +146,41 @@ COVER_PALER, COVER_GREYER = 4.0, 4.0
 #: ... and covered where it is joined to the eye, up to this fraction of a shadow's reach.
 COVER_PALE_REACH = 0.3
 
+
+def _smooth_line(curve: np.ndarray, size: tuple[int, int], width: float) -> np.ndarray:
+    """A line ``width`` pixels wide along ``curve`` (K, 2; x, y in a ``size`` (H, W) box),
+    rounded at its points and antialiased: how much of each pixel it covers (0-1), softened
+    by half a pixel, as a photo's lines are."""
+    for _ in range(3):  # corners cut (Chaikin): no kinks at the lid's landmarks
+        cut = np.stack([0.75 * curve[:-1] + 0.25 * curve[1:],
+                        0.25 * curve[:-1] + 0.75 * curve[1:]], axis=1).reshape(-1, 2)
+        curve = np.r_[curve[:1], cut, curve[-1:]]
+    ys, xs = np.mgrid[0:size[0], 0:size[1]].astype(np.float32)
+    pixels = np.stack([xs.ravel(), ys.ravel()], axis=1)
+    start, step = curve[:-1].astype(np.float32), np.diff(curve, axis=0).astype(np.float32)
+    t = ((pixels[:, None] - start) * step).sum(axis=2) / np.maximum((step**2).sum(axis=1), 1e-6)
+    nearest = start + np.clip(t, 0.0, 1.0)[..., None] * step
+    dist = np.linalg.norm(pixels[:, None] - nearest, axis=2).min(axis=1).reshape(size)
+    line = np.clip(0.5 * width + 0.5 - dist, 0.0, 1.0).astype(np.float32)
+    return cv2.GaussianBlur(line, (0, 0), 0.5)
+
+
+def _line_darkness(patch: np.ndarray, hole: np.ndarray, ink: np.ndarray) -> float:
+    """How far a shut eye's lid line goes from the fur around ``hole`` (an eye in ``patch``)
+    to the eye's ``ink`` (:data:`LID_LINE_CONTRAST`): in a photo, as dark as its own fine
+    lines allow; in a drawing, as its ink."""
+    light = patch.mean(axis=2)
+    fine = (light - cv2.GaussianBlur(light, (0, 0), 1.5))[~hole]
+    if not len(fine):
+        return LID_LINE_DARK
+    depth = float(np.median(light[~hole]) - ink.mean())
+    darkest = -float(np.percentile(fine, 1))
+    photo = float(np.clip(LID_LINE_CONTRAST * darkest / max(depth, 1.0),
+                          LID_LINE_FAINTEST, LID_LINE_DARK))
+    grain = 1.4826 * float(np.median(np.abs(fine)))
+    low, high = PHOTO_GRAIN
+    how_photo = float(np.clip((grain - low) / (high - low), 0.0, 1.0))
+    return how_photo * photo + (1.0 - how_photo) * LID_LINE_DARK
 
 def _eye_shadow(patch: np.ndarray, hole: np.ndarray, reach: float) -> np.ndarray:
     """The pixels within ``reach`` of the ``hole`` (an eye and its rim), joined to it, unlike
