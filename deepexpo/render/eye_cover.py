@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from ..geometry.boxes import PixelBox
+from .stretched import picture_grain
 
 
 def cover_eye(out: np.ndarray, top: np.ndarray, bottom: np.ndarray, lid: np.ndarray,
@@ -55,37 +56,58 @@ def cover_eye(out: np.ndarray, top: np.ndarray, bottom: np.ndarray, lid: np.ndar
 
     size = 2 * int(np.ceil(rim)) + 1
     grow = np.ones((size, size), np.uint8)
-    eye = (v >= height(top)) & (v <= height(bottom)) & (u > 0) & (u < 1)
-    hole = cv2.dilate(eye.astype(np.uint8), grow) > 0
+    top_v, bottom_v, lid_v = height(top), height(bottom), height(lid)
+    eye = (v >= top_v) & (v <= bottom_v) & (u > 0) & (u < 1)
+    across = eye & (bottom_v > top_v)
+    shut = float(np.mean(np.clip((lid_v - top_v)[across] / (bottom_v - top_v)[across],
+                                 0.0, 1.0))) if across.any() else 0.0
+    strength = float(np.clip((shut - LID_LINE_FROM) / (LID_LINE_FULL - LID_LINE_FROM), 0.0, 1.0))
+    # A shut eye's lower lid margin too (its wet edge's highlights, a pale rim): the upper lid
+    # covers it.
+    below_eye = (v > bottom_v) & (v <= bottom_v + COVER_LOWER_MARGIN * strength * height_px) \
+        & (u > 0) & (u < 1)
+    hole = cv2.dilate((eye | below_eye).astype(np.uint8), grow) > 0
     patch = out[box.slices].astype(np.float32)
     reach = max(3.0, COVER_SHADOW_REACH * height_px)
     # Below the brow, which may lie within a shadow's reach (a cat's, a drawing's).
     shadow = _eye_shadow(patch, hole, reach) & (v > float(((brow - left) @ down).max()) + 1.0)
     # The rim along the lid too, and the eye's shadow above it.
-    covered = (hole & (v <= height(lid) + rim)) | (shadow & (v <= height(lid) + rim + reach))
+    # (Shut past :data:`LID_LINE_FULL`, the sliver of eye left below the lid too: the line
+    # marks where the lids meet.)
+    lid_edge = lid_v + rim + strength * (np.maximum(bottom_v - lid_v, 0.0)
+                                         + COVER_LOWER_MARGIN * height_px)
+    covered = (hole & (v <= lid_edge)) | (shadow & (v <= lid_edge + reach))
     if not covered.any():
         return
     hole |= shadow
     # Filled from skin, not from a pale margin around the eye, which, next to it, is covered.
     pale, eyes, skin = _pale_margin(patch, hole, reach)
     margin = _grown(hole, eyes, COVER_PALE_REACH * reach)
-    covered |= margin & (v <= height(lid) + rim + reach)
+    covered |= margin & (v <= lid_edge + reach)
     hole |= margin
+    # A pale margin joined to the eye further out (a monkey's pale ring round its eye, its
+    # lower lid's wet edge) is faded into the cover, its colours the skin's (its own fine
+    # texture kept): left as it was, it outlined the cover, a pale oval.
+    fade_px = COVER_PALE_FADE * height_px
+    ring = _grown(hole, pale, fade_px) & (v <= lid_edge + reach)
+    gap = cv2.distanceTransform((~covered).astype(np.uint8), cv2.DIST_L2, 3)
+    fade = np.clip(1.0 - gap / max(fade_px, 1.0), 0.0, 1.0)
+    fade = cv2.GaussianBlur((fade * fade * (3.0 - 2.0 * fade) * ring).astype(np.float32),
+                            (0, 0), 1.0)
     known = (~hole).astype(np.float32)
-    fill = _membrane(np.where(pale[..., None], skin, patch), known) \
-        + _mirrored_detail(patch, known, hole)
+    colours = _membrane(np.where(pale[..., None], skin, patch), (~(hole | ring)).astype(np.float32))
+    fill = colours + np.where(hole[..., None],
+                              _unringed(_mirrored_detail(patch, known, hole), hole,
+                                        picture_grain(out, box)),
+                              patch - cv2.GaussianBlur(patch, (0, 0), COVER_DETAIL_BLUR))
     # A soft edge a pixel wide, just outside the covered part: inside it, the edge's pixels
     # were half the eye's rim, a faint ring of the old eye round the cover.
     edge = cv2.dilate(covered.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
     weight = np.maximum(cv2.GaussianBlur(edge.astype(np.float32), (0, 0), 0.7) * edge, covered)
+    weight = np.maximum(weight, fade)
     weight = weight[..., None]
     cover = weight * fill + (1 - weight) * patch
     # A shut eye shows where its lids meet: a thin line in the eye's own dark colour.
-    top_v, bottom_v = height(top), height(bottom)
-    across = eye & (bottom_v > top_v)
-    shut = float(np.mean(np.clip((height(lid) - top_v)[across]
-                                 / (bottom_v - top_v)[across], 0.0, 1.0))) if across.any() else 0.0
-    strength = np.clip((shut - LID_LINE_FROM) / (1.0 - LID_LINE_FROM), 0.0, 1.0)
     if strength > 0:
         # Not along the shut lid itself, which lies on the open eye's lower edge: drawn there,
         # from corner to corner, the line traced the old eye's rim (a ring's lower half). A
@@ -126,10 +148,18 @@ def eye_ink(image: np.ndarray, outline: np.ndarray) -> np.ndarray:
 LID_LINE_CONTRAST, LID_LINE_FAINTEST = 3.0, 0.25
 PHOTO_GRAIN = (1.5, 2.5)
 #: An eye shut past this fraction of its opening shows the line where its lids meet, fully
-#: when shut: this fraction of the eye's height thick (1 to 4 pixels), this much of the way
-#: from the fur to the eye rim's own dark colour; sagging this fraction of the shut lid's sag
-#: below the line between the eye's corners.
-LID_LINE_FROM, LID_LINE, LID_LINE_DARK, LID_LINE_SAG = 0.8, 0.05, 0.55, 0.7
+#: from the second (a person's blink, measured, seldom shuts past 0.9: a cover with no line
+#: is a blank oval): this fraction of the eye's height thick (1 to 4 pixels), this much of
+#: the way from the fur to the eye rim's own dark colour; sagging this fraction of the shut
+#: lid's sag below the line between the eyes's corners.
+LID_LINE_FROM, LID_LINE_FULL = 0.6, 0.85
+LID_LINE, LID_LINE_DARK, LID_LINE_SAG = 0.05, 0.55, 0.7
+#: A shut eye's cover reaches this fraction of its height below its open outline (its lower
+#: lid's margin).
+COVER_LOWER_MARGIN = 0.15
+#: A pale margin joined to a covered eye is faded into it up to this fraction of its height
+#: from it.
+COVER_PALE_FADE = 0.3
 #: The scale (pixels) that separates a cover's colours (smooth, a membrane) from its fine
 #: texture (mirrored from around the eye).
 COVER_DETAIL_BLUR = 2.0
@@ -325,3 +355,26 @@ def _masked_blur(image: np.ndarray, mask: np.ndarray, sigma: float) -> np.ndarra
     weight = cv2.GaussianBlur(mask, (0, 0), sigma)
     return cv2.GaussianBlur(image * mask[..., None], (0, 0), sigma) \
         / np.maximum(weight, 1e-4)[..., None]
+
+
+def _unringed(detail: np.ndarray, hole: np.ndarray, grain: np.ndarray) -> np.ndarray:
+    """``detail`` mirrored into ``hole`` with its structure that runs round the hole (arcs
+    parallel to its edge: an eye's rim, lid margins, a monkey's wrinkles round its eye,
+    mirrored, draw the eye again) turned into ``grain`` (H, W, 1): at each pixel, no more of
+    it than of the structure across the edge (fur, which runs any way), locally."""
+    light = detail.mean(axis=2)
+    depth = cv2.GaussianBlur(cv2.distanceTransform(hole.astype(np.uint8), cv2.DIST_L2, 5),
+                             (0, 0), 1.0)
+    nx, ny = (cv2.Sobel(depth, cv2.CV_32F, dx, 1 - dx, ksize=3) for dx in (1, 0))
+    norm = np.maximum(np.hypot(nx, ny), 1e-6)
+    nx, ny = nx / norm, ny / norm
+    gx, gy = (cv2.Sobel(light, cv2.CV_32F, dx, 1 - dx, ksize=3) for dx in (1, 0))
+    along = cv2.GaussianBlur((gx * nx + gy * ny) ** 2, (0, 0), UNRING_SCALE)
+    across = cv2.GaussianBlur((gx * ny - gy * nx) ** 2, (0, 0), UNRING_SCALE)
+    keep = np.clip(np.sqrt(across / np.maximum(along, 1e-6)), 0.0, 1.0)[..., None]
+    return keep * detail + np.sqrt(1.0 - keep**2) * grain
+
+
+#: The scale (pixels) over which a mirrored texture's direction is judged.
+UNRING_SCALE = 2.0
+
