@@ -36,6 +36,9 @@ TONGUE, PALATE, THROAT = 0.5, 0.3, 0.06
 #: opening is a soft ball of colour under its nose.
 LIP_EDGE = 0.06
 LIPS_DARKEST = 10
+#: The lips' insides show this fraction of the way into the opening (to its middle), up to
+#: the second in a slit (no taller than :data:`TONGUE_FROM` of its width).
+LIP_CURL = (0.25, 0.7)
 #: The interior's colour: the mouth line's reddest part's hue, kept between pink and red
 #: (Lab hue angles, degrees), at this many times its colourfulness but at least
 #: :data:`FACE_CHROMA` of the most colourful part of the face around the mouth (a dog's
@@ -173,7 +176,10 @@ def _interior(patch: np.ndarray, opening: np.ndarray, target_xy: np.ndarray,
     reach = max(1.5, 0.06 * half)
     lips = cv2.GaussianBlur(patch * ring[..., None], (0, 0), reach) \
         / np.maximum(cv2.GaussianBlur(ring, (0, 0), reach), 1e-3)[..., None]
-    rim = np.clip(1.0 - depth / 0.25, 0.0, 1.0)[..., None] ** 1.5
+    # A quarter of the way in, and in a narrow opening further: a slit between parted lips
+    # is mostly their insides, dark only along its middle (else a flat dark bar).
+    curl = LIP_CURL[0] + (LIP_CURL[1] - LIP_CURL[0]) * (1.0 - min(1.0, tall / (2 * TONGUE_FROM)))
+    rim = np.clip(1.0 - depth / curl, 0.0, 1.0)[..., None] ** 1.5
     interior = rim * lips + (1 - rim) * rgb
     # The lips' own dark edge (a dog's black lips), where darker than those drawn round it.
     dark = cv2.cvtColor(np.clip(own_lips, 0, 255).astype(np.uint8)[None, None],
