@@ -4,7 +4,8 @@ An eye taller than the skin above it (an animal's, a cartoon's) has no lid skin 
 over it (:mod:`.lids` does that for a human eye): stretched over the eye, the little skin
 between it and the brow would streak fur or smear paint. So the part of the eye a closing lid
 now covers is filled in from around it (a membrane of the surrounding colours and the fur's
-texture mirrored across the eye's edge), with a thin line where its lids meet.
+texture mirrored across the eye's edge), with a thin line where its lids meet, antialiased and
+no darker than the picture's own fine lines (a photo's; a drawing's in its ink).
 """
 
 from __future__ import annotations
@@ -27,7 +28,10 @@ def cover_eye(out: np.ndarray, top: np.ndarray, bottom: np.ndarray, lid: np.ndar
     The cover's colours are the smoothest surface that meets those around the eye on every
     side (a membrane: no patches, no rays from its edge), and its fine texture is the fur's
     or skin's above and below the eye, mirrored across the eye's edge at its own scale and
-    blended from one to the other down the eye (no stretch, no streaks).
+    blended from one to the other down the eye (no stretch, no streaks), but for what runs
+    round the eye (its rim, its margins, wrinkles round it: mirrored, arcs that draw the eye
+    again), which is the picture's grain. A pale margin joined to the eye (a monkey's pale
+    ring) fades into the cover; shut, it takes the lower lid's margin too.
 
     ``top``, ``bottom``: the open eye's upper and lower margins in ``out``; ``lid``: its
     closing lid (each (K, 2), corner to corner, in the same order); ``rim``: how far beyond the
@@ -63,8 +67,9 @@ def cover_eye(out: np.ndarray, top: np.ndarray, bottom: np.ndarray, lid: np.ndar
                                  0.0, 1.0))) if across.any() else 0.0
     strength = float(np.clip((shut - LID_LINE_FROM) / (LID_LINE_FULL - LID_LINE_FROM), 0.0, 1.0))
     # A shut eye's lower lid margin too (its wet edge's highlights, a pale rim): the upper lid
-    # covers it.
-    below_eye = (v > bottom_v) & (v <= bottom_v + COVER_LOWER_MARGIN * strength * height_px) \
+    # covers it (an eye half shut keeps what shows of it).
+    shut_through = strength ** 2
+    below_eye = (v > bottom_v) & (v <= bottom_v + COVER_LOWER_MARGIN * shut_through * height_px) \
         & (u > 0) & (u < 1)
     hole = cv2.dilate((eye | below_eye).astype(np.uint8), grow) > 0
     patch = out[box.slices].astype(np.float32)
@@ -74,8 +79,8 @@ def cover_eye(out: np.ndarray, top: np.ndarray, bottom: np.ndarray, lid: np.ndar
     # The rim along the lid too, and the eye's shadow above it.
     # (Shut past :data:`LID_LINE_FULL`, the sliver of eye left below the lid too: the line
     # marks where the lids meet.)
-    lid_edge = lid_v + rim + strength * (np.maximum(bottom_v - lid_v, 0.0)
-                                         + COVER_LOWER_MARGIN * height_px)
+    lid_edge = lid_v + rim + shut_through * (np.maximum(bottom_v - lid_v, 0.0)
+                                             + COVER_LOWER_MARGIN * height_px)
     covered = (hole & (v <= lid_edge)) | (shadow & (v <= lid_edge + reach))
     if not covered.any():
         return
@@ -95,7 +100,8 @@ def cover_eye(out: np.ndarray, top: np.ndarray, bottom: np.ndarray, lid: np.ndar
     fade = cv2.GaussianBlur((fade * fade * (3.0 - 2.0 * fade) * ring).astype(np.float32),
                             (0, 0), 1.0)
     known = (~hole).astype(np.float32)
-    colours = _membrane(np.where(pale[..., None], skin, patch), (~(hole | ring)).astype(np.float32))
+    colours = _membrane(np.where(pale[..., None], skin, patch),
+                        (~(hole | ring)).astype(np.float32))
     fill = colours + np.where(hole[..., None],
                               _unringed(_mirrored_detail(patch, known, hole), hole,
                                         picture_grain(out, box)),
@@ -151,7 +157,7 @@ PHOTO_GRAIN = (1.5, 2.5)
 #: from the second (a person's blink, measured, seldom shuts past 0.9: a cover with no line
 #: is a blank oval): this fraction of the eye's height thick (1 to 4 pixels), this much of
 #: the way from the fur to the eye rim's own dark colour; sagging this fraction of the shut
-#: lid's sag below the line between the eyes's corners.
+#: lid's sag below the line between the eye's corners.
 LID_LINE_FROM, LID_LINE_FULL = 0.6, 0.85
 LID_LINE, LID_LINE_DARK, LID_LINE_SAG = 0.05, 0.55, 0.7
 #: A shut eye's cover reaches this fraction of its height below its open outline (its lower
