@@ -151,10 +151,12 @@ def _interior(patch: np.ndarray, opening: np.ndarray, target_xy: np.ndarray,
     throat = np.exp(-0.5 * ((across / 0.5) ** 2 + ((down - 0.4) / 0.25) ** 2))
     roof = np.clip(1.0 - down / 0.45, 0.0, 1.0)
     dark = np.maximum(throat, 0.8 * roof * (1.0 - 0.5 * across**2))
+    tall = float(np.median(gap[inside])) / max(2 * half, 1.0) if inside.any() else 0.0
+    # (A mouth opened a little shows no throat: the front of the mouth, in shade.)
+    dark *= min(1.0, tall / (2 * TONGUE_FROM))
     shade = PALATE + (THROAT - PALATE) * dark
     # The tongue: a mound over the lower lip, highest in the middle, lit on its top, with
     # the shadow of its back edge above it.
-    tall = float(np.median(gap[inside])) / max(2 * half, 1.0) if inside.any() else 0.0
     show = float(np.clip((tall - TONGUE_FROM) / TONGUE_FROM, 0.0, 1.0))
     ridge = 0.68 + 0.3 * across**2  # the tongue's back edge, as ``down``
     sides = np.clip((0.75 - np.abs(across)) / 0.25, 0.0, 1.0)
@@ -177,8 +179,10 @@ def _interior(patch: np.ndarray, opening: np.ndarray, target_xy: np.ndarray,
     lips = cv2.GaussianBlur(patch * ring[..., None], (0, 0), reach) \
         / np.maximum(cv2.GaussianBlur(ring, (0, 0), reach), 1e-3)[..., None]
     # A quarter of the way in, and in a narrow opening further: a slit between parted lips
-    # is mostly their insides, dark only along its middle (else a flat dark bar).
+    # is mostly their insides, dark only along its middle (else a flat dark bar); towards
+    # the corners, where the lips meet, further still.
     curl = LIP_CURL[0] + (LIP_CURL[1] - LIP_CURL[0]) * (1.0 - min(1.0, tall / (2 * TONGUE_FROM)))
+    curl = curl + (1.0 - curl) * np.abs(across) ** 3
     rim = np.clip(1.0 - depth / curl, 0.0, 1.0)[..., None] ** 1.5
     interior = rim * lips + (1 - rim) * rgb
     # The lips' own dark edge (a dog's black lips), where darker than those drawn round it.
