@@ -619,3 +619,16 @@ def test_a_screaming_dogs_mouth_opens_wider_than_tall(pipeline, wide_open_driver
     width, height = stats[1 + np.argmax(stats[1:, 4]), 2:4]
     assert width > 2 * height, (width, height)
     assert width > 0.6 * (points["mouth_right"][0] - points["mouth_left"][0]), width
+
+
+def test_a_monkeys_mouth_parted_a_little_is_shaded_not_a_black_bar(pipeline, shut_driver):
+    """The monkey's mouth parted by a person's blink (a fifth of its width): its opening shows
+    the front of a mouth in shade and its lips curling in, no throat: its darkest pixel above
+    L 15 and fewer than 170 pixels under L 30 (it was a flat near-black bar: L 8, 228)."""
+    image = read_image(shared_sample("sources/s22.jpg"))
+    points = PLACED["s22.jpg"]
+    out = pipeline.transfer_image(image, shut_driver,
+                                  points=[FacePoints.from_json_object(points)])
+    light = cv2.cvtColor(out[_box(points, "mouth_left", "mouth_right", "nose_tip", "chin")],
+                         cv2.COLOR_RGB2LAB)[..., 0]
+    assert light.min() > 15 and (light < 30).sum() < 170, (light.min(), (light < 30).sum())
