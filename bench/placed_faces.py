@@ -19,6 +19,9 @@ engine put the face (its target landmarks), against the source:
   or another face's mouth, is far from an animal's own mouth colour when that has any).
 - ``teeth``: the share of the opening lighter than all but 1% of the source around the mouth
   and colourless (Lab chroma under 12): a person's teeth borrowed into an animal's mouth.
+- ``tall``: the opening's height over its width (its inner-lip contour's extent): a person's
+  round O on a muzzle near 1 or more, a muzzle's opening well under 1. ``wide``: its width
+  over the closed mouth's (corner to corner): a person's O draws the corners in, under 1.
 - ``lipsSt``, ``jawSt``, ``browSt``: streaks: how much stronger the luminance's horizontal
   steps are than its vertical ones (mean |dI/dx| over mean |dI/dy|), the output's over the
   source's, in the lips (between the outer and inner lip contours, 2 px clear of both: round
@@ -31,7 +34,19 @@ engine put the face (its target landmarks), against the source:
   shut lids' line is drawn, left out) and the mean of a ring around it; ``eyeOut``: the
   share of the eye lighter or darker than all but 2% of the ring (patches); ``eyeU``: its
   unevenness, the spread of its lightness blurred by a sixth of its height, over the
-  ring's (a smooth cover of fur about 0.5-0.7, patches raise it). The worse eye.
+  ring's (a smooth cover of fur about 0.5-0.7, patches raise it). ``eyePl``: how much paler
+  (Lab L) the covered eye (its middle, the ellipse through its points at 0.8) is than the skin
+  around it (the more colourful half of a ring 1.5-2.2 times the eye's size: a monkey's pink,
+  not its pale fur): a pale disc, an empty socket, is far above 0. ``lidDk``: the shut lids'
+  line's darkness (each column's darkest pixel below the column's
+  median, over its middle three fifths, its lower two fifths and a little below; median)
+  over the source's own darkest fine lines around the eye (the first percentile of its
+  lightness against a blur of 1.5 pixels, in a ring beyond the open eye);
+  ``lidJag``: the line's stair-steps, the RMS distance (pixels) of its rows along it (each
+  column's darkness-weighted row, 2 pixels either side of its darkest, the picture's grain
+  smoothed along the line first) from a parabola through them: a line drawn aliased jumps a
+  row at a time, near 0.3 (a pixel's quantisation); an antialiased one, under 0.15. The worse
+  eye.
 
 Run time: under a minute on two cores.
 """
@@ -124,11 +139,15 @@ def mouth_figures(source: np.ndarray, out: np.ndarray, src_xy: np.ndarray,
     inside = lab_out[opening]
     teeth = (inside[:, 0] > np.percentile(lab_src[around][..., 0], 99)) \
         & (np.linalg.norm(inside[:, 1:] - 128.0, axis=1) < 12)
+    corners = src_xy[canonical_face().mouth_corners]
+    extent = np.ptp(dst_xy[inner], axis=0)
     return {"drop": float(luma_src[opening].mean() - luma_out[opening].mean()),
             "throat": float((rim.mean() - core.mean()) / max(rim.mean(), 1.0))
             if len(core) and len(rim) else float("nan"),
             "tint": tint,
-            "teeth": float(teeth.mean())}
+            "teeth": float(teeth.mean()),
+            "tall": float(extent[1] / max(extent[0], 1.0)),
+            "wide": float(extent[0] / max(np.linalg.norm(corners[0] - corners[1]), 1.0))}
 
 
 def _band(shape: tuple[int, ...], polygon: np.ndarray, width: int) -> np.ndarray:
@@ -192,10 +211,13 @@ def streak_figures(source: np.ndarray, out: np.ndarray, src_xy: np.ndarray,
     return figures
 
 
-def eye_figures(out: np.ndarray, open_xy: np.ndarray) -> dict[str, float]:
+def eye_figures(out: np.ndarray, open_xy: np.ndarray, source: np.ndarray,
+                src_xy: np.ndarray) -> dict[str, float]:
     """Each covered eye against the fur around it (module docstring; the worse eye)."""
     lab = _lab(out)
-    worst = {"eyeE": 0.0, "eyeOut": 0.0, "eyeU": 0.0}
+    source_light = _lab(source)[..., 0]
+    worst = {"eyeE": 0.0, "eyeOut": 0.0, "eyeU": 0.0, "eyePl": -np.inf, "lidDk": 0.0,
+             "lidJag": 0.0}
     for loop in (TOPOLOGY.right_eye_loop, TOPOLOGY.left_eye_loop):
         height = float(np.ptp(open_xy[loop, 1]))
         eye = _mask(out.shape, open_xy[loop])
@@ -210,9 +232,64 @@ def eye_figures(out: np.ndarray, open_xy: np.ndarray) -> dict[str, float]:
         smooth = cv2.GaussianBlur(light, (0, 0), max(1.0, height / 6))
         figures = {"eyeE": float(np.linalg.norm(lab[eye].mean(axis=0) - lab[ring].mean(axis=0))),
                    "eyeOut": float(np.mean((light[eye] < low) | (light[eye] > high))),
-                   "eyeU": float(smooth[eye].std() / max(smooth[ring].std(), 1.0))}
+                   "eyeU": float(smooth[eye].std() / max(smooth[ring].std(), 1.0)),
+                   "eyePl": _paler(lab, open_xy[loop]),
+                   **_lid_line(light, open_xy[loop], _fine_dark(source_light, src_xy[loop]))}
         worst = {k: max(v, figures[k]) for k, v in worst.items()}
     return worst
+
+
+def _paler(lab: np.ndarray, outline: np.ndarray) -> float:
+    """How much paler the middle of the eye inside ``outline`` is than the skin around it."""
+    centre, size = outline.mean(axis=0), np.ptp(outline, axis=0) / 2
+
+    def ellipse(k: float) -> np.ndarray:
+        mask = np.zeros(lab.shape[:2], np.uint8)
+        cv2.ellipse(mask, tuple(int(v) for v in np.round(centre)),
+                    tuple(max(1, int(k * v)) for v in size), 0, 0, 360, 1, -1)
+        return mask > 0
+
+    eye, ring = ellipse(0.8), ellipse(2.2) & ~ellipse(1.5)
+    chroma = np.linalg.norm(lab[..., 1:] - 128, axis=2)
+    skin = ring & (chroma >= np.median(chroma[ring]))
+    return float(np.median(lab[..., 0][eye]) - np.median(lab[..., 0][skin]))
+
+
+def _fine_dark(light: np.ndarray, outline: np.ndarray) -> float:
+    """How dark the picture's own darkest fine lines are around the eye inside ``outline``
+    (the first percentile of its lightness against a blur of 1.5 pixels, in a ring half the
+    eye's height wide beyond it)."""
+    eye = _mask(light.shape, outline)
+    size = max(3, int(np.ptp(outline[:, 1])))
+    ring = cv2.dilate(eye.astype(np.uint8), np.ones((size, size), np.uint8)).astype(bool) \
+        & ~cv2.dilate(eye.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    fine = light - cv2.GaussianBlur(light, (0, 0), 1.5)
+    return -float(np.percentile(fine[ring], 1)) if ring.any() else 1.0
+
+
+def _lid_line(light: np.ndarray, outline: np.ndarray, darkest: float) -> dict[str, float]:
+    """The shut lids' line in the eye inside ``outline``: its darkness over the picture's
+    own ``darkest`` fine lines, and its stair-steps (module docstring)."""
+    x0, x1 = outline[:, 0].min(), outline[:, 0].max()
+    y0, y1 = outline[:, 1].min(), outline[:, 1].max()
+    along = cv2.GaussianBlur(light, (0, 0), sigmaX=0.7, sigmaY=0.01)  # the grain along it
+    rows, columns, depths = [], [], []
+    for x in range(int(np.ceil(x0 + 0.2 * (x1 - x0))), int(x1 - 0.2 * (x1 - x0)) + 1):
+        top, bottom = int(round(y0 + 0.6 * (y1 - y0))), int(round(y1 + 0.15 * (y1 - y0))) + 1
+        column = along[top:bottom, x]
+        if len(column) < 5:
+            continue
+        k = int(np.argmin(column))
+        window = np.arange(max(k - 2, 0), min(k + 3, len(column)))
+        weight = np.maximum(np.median(column) - column[window], 0.0)
+        rows.append(top + float((window * weight).sum() / max(weight.sum(), 1e-6)))
+        columns.append(x)
+        depths.append(float(np.median(light[top:bottom, x]) - light[top + k, x]))
+    if len(rows) < 5:
+        return {"lidDk": float("nan"), "lidJag": float("nan")}
+    curve = np.polyval(np.polyfit(columns, rows, 2), columns)
+    return {"lidDk": float(np.median(depths)) / max(darkest, 1.0),
+            "lidJag": float(np.sqrt(np.mean((np.array(rows) - curve) ** 2)))}
 
 
 def crop(image: np.ndarray, points: dict) -> np.ndarray:
@@ -266,15 +343,15 @@ def main() -> None:
             figures = mouth_figures(image, out, src_xy, dst_xy) if opened else {}
             figures |= streak_figures(image, out, src_xy, dst_xy)
             if case in ("shut", "blink"):
-                figures |= eye_figures(out, open_xy)
+                figures |= eye_figures(out, open_xy, image, src_xy)
             panels.append(Panel(crop(out, points), case, figures))
             if args.panels:
                 write_image(args.panels / f"{name}-{case}.png", out)
             table.append((name, case, figures))
         rows.append((name, panels))
     write_image(args.sheet, sheet(rows))
-    keys = ["drop", "throat", "tint", "teeth", "lipsSt", "jawSt", "jawHf", "browSt", "browHf",
-            "eyeE", "eyeOut", "eyeU"]
+    keys = ["drop", "throat", "tint", "teeth", "tall", "wide", "lipsSt", "jawSt", "jawHf",
+            "browSt", "browHf", "eyeE", "eyeOut", "eyeU", "eyePl", "lidDk", "lidJag"]
     print(f"{'face':5} {'case':9} " + " ".join(f"{k:>6}" for k in keys))
     for name, case, figures in table:
         print(f"{name:5} {case:9} " + " ".join(

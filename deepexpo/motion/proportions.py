@@ -34,6 +34,14 @@ MAX_WIDER = 0.1
 #: How far a placed face's brow rises at most, as a fraction of its height above the eye:
 #: the fur between them stretches by as much, and stretched further, it streaks.
 BROW_ROOM = 0.3
+#: A placed face's mouth opens as a muzzle's does, by its jaw: its corners stay where they
+#: are (no person's round O, its corners drawn in), and its opening (the inner lips' mean
+#: gap) tends to no more than this fraction of its width (wider than tall, however wide a
+#: person's mouth opened: a smooth limit, so a half-open mouth opens half as far).
+MUZZLE_OPENING = 0.35
+#: How far (canonical units) the widening of a mouth drawn in reaches over the skin around
+#: its lips.
+_LIPS_REACH = 0.05
 
 
 @dataclass(frozen=True)
@@ -87,8 +95,10 @@ class Proportions:
     def within_reach(target: FaceMotion, source: FaceMotion) -> FaceMotion:
         """``target`` with each eye opened no more than :data:`MAX_WIDER` wider than in
         ``source`` (the face at rest) and each brow raised no further than
-        :data:`BROW_ROOM` of its height above the eye, the skin around it following."""
+        :data:`BROW_ROOM` of its height above the eye, the skin around it following, and its
+        mouth opened as a muzzle's (:data:`MUZZLE_OPENING`)."""
         points = target.canonical.copy()
+        _as_a_muzzle(points, source.canonical)
         for lid, brow, mask in zip(eyelids(), _brows(), _brow_masks(), strict=True):
             widest = (1.0 + MAX_WIDER) * lid.opening(source.canonical)
             now = lid.opening(points)
@@ -102,6 +112,39 @@ class Proportions:
         if not change.any():
             return target
         return replace(target, canonical=points, expression=target.expression + change)
+
+
+def _as_a_muzzle(points: np.ndarray, rest: np.ndarray) -> None:
+    """``points`` (in place) with the mouth no narrower than at ``rest`` (its lips and the
+    skin around them widened about the mouth's middle) and its opening limited to
+    :data:`MUZZLE_OPENING` of its width (the lower lip and the jaw raised together)."""
+    canon = canonical_face()
+    corners = canon.mouth_corners
+
+    def width(shape: np.ndarray) -> float:
+        return float(np.linalg.norm(shape[corners[0], :2] - shape[corners[1], :2]))
+
+    rest_width, now = width(rest), width(points)
+    if 0.0 < now < rest_width:
+        middle = points[corners, 0].mean()
+        points[:, 0] += _lips_mask() * (rest_width / now - 1.0) * (points[:, 0] - middle)
+    upper, lower = canon.inner_lip_upper, canon.inner_lip_lower
+    gap = float((points[lower, 1] - points[upper, 1]).mean())
+    most = MUZZLE_OPENING * max(width(points), rest_width)
+    if gap > 0.0 and most > 0.0:
+        excess = gap - most * np.tanh(gap / most)
+        jaw = canon.jaw_drop
+        points[:, 1] -= excess / jaw[lower].mean() * jaw
+
+
+@lru_cache(maxsize=1)
+def _lips_mask() -> np.ndarray:
+    """1 on the lips, fading out over the skin around them (:data:`_LIPS_REACH`)."""
+    canon = canonical_face()
+    p = canon.points[:, :2]
+    lips = np.r_[canon.lip_loops[0], canon.lip_loops[1]]
+    d = np.linalg.norm(p[:, None] - p[None, lips], axis=2).min(axis=1)
+    return np.exp(-0.5 * (d / _LIPS_REACH) ** 2)
 
 
 def _brows() -> tuple[np.ndarray, np.ndarray]:

@@ -4,7 +4,8 @@ An eye taller than the skin above it (an animal's, a cartoon's) has no lid skin 
 over it (:mod:`.lids` does that for a human eye): stretched over the eye, the little skin
 between it and the brow would streak fur or smear paint. So the part of the eye a closing lid
 now covers is filled in from around it (a membrane of the surrounding colours and the fur's
-texture mirrored across the eye's edge), with a thin line where its lids meet.
+texture mirrored across the eye's edge), with a thin line where its lids meet, antialiased and
+no darker than the picture's own fine lines (a photo's; a drawing's in its ink).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import cv2
 import numpy as np
 
 from ..geometry.boxes import PixelBox
+from .stretched import picture_grain
 
 
 def cover_eye(out: np.ndarray, top: np.ndarray, bottom: np.ndarray, lid: np.ndarray,
@@ -26,7 +28,10 @@ def cover_eye(out: np.ndarray, top: np.ndarray, bottom: np.ndarray, lid: np.ndar
     The cover's colours are the smoothest surface that meets those around the eye on every
     side (a membrane: no patches, no rays from its edge), and its fine texture is the fur's
     or skin's above and below the eye, mirrored across the eye's edge at its own scale and
-    blended from one to the other down the eye (no stretch, no streaks).
+    blended from one to the other down the eye (no stretch, no streaks), but for what runs
+    round the eye (its rim, its margins, wrinkles round it: mirrored, arcs that draw the eye
+    again), which is the picture's grain. A pale margin joined to the eye (a monkey's pale
+    ring) fades into the cover; shut, it takes the lower lid's margin too.
 
     ``top``, ``bottom``: the open eye's upper and lower margins in ``out``; ``lid``: its
     closing lid (each (K, 2), corner to corner, in the same order); ``rim``: how far beyond the
@@ -55,51 +60,71 @@ def cover_eye(out: np.ndarray, top: np.ndarray, bottom: np.ndarray, lid: np.ndar
 
     size = 2 * int(np.ceil(rim)) + 1
     grow = np.ones((size, size), np.uint8)
-    eye = (v >= height(top)) & (v <= height(bottom)) & (u > 0) & (u < 1)
-    hole = cv2.dilate(eye.astype(np.uint8), grow) > 0
+    top_v, bottom_v, lid_v = height(top), height(bottom), height(lid)
+    eye = (v >= top_v) & (v <= bottom_v) & (u > 0) & (u < 1)
+    across = eye & (bottom_v > top_v)
+    shut = float(np.mean(np.clip((lid_v - top_v)[across] / (bottom_v - top_v)[across],
+                                 0.0, 1.0))) if across.any() else 0.0
+    strength = float(np.clip((shut - LID_LINE_FROM) / (LID_LINE_FULL - LID_LINE_FROM), 0.0, 1.0))
+    # A shut eye's lower lid margin too (its wet edge's highlights, a pale rim): the upper lid
+    # covers it (an eye half shut keeps what shows of it).
+    shut_through = strength ** 2
+    below_eye = (v > bottom_v) & (v <= bottom_v + COVER_LOWER_MARGIN * shut_through * height_px) \
+        & (u > 0) & (u < 1)
+    hole = cv2.dilate((eye | below_eye).astype(np.uint8), grow) > 0
     patch = out[box.slices].astype(np.float32)
     reach = max(3.0, COVER_SHADOW_REACH * height_px)
     # Below the brow, which may lie within a shadow's reach (a cat's, a drawing's).
     shadow = _eye_shadow(patch, hole, reach) & (v > float(((brow - left) @ down).max()) + 1.0)
     # The rim along the lid too, and the eye's shadow above it.
-    covered = (hole & (v <= height(lid) + rim)) | (shadow & (v <= height(lid) + rim + reach))
+    # (Shut past :data:`LID_LINE_FULL`, the sliver of eye left below the lid too: the line
+    # marks where the lids meet.)
+    lid_edge = lid_v + rim + shut_through * (np.maximum(bottom_v - lid_v, 0.0)
+                                             + COVER_LOWER_MARGIN * height_px)
+    covered = (hole & (v <= lid_edge)) | (shadow & (v <= lid_edge + reach))
     if not covered.any():
         return
     hole |= shadow
     # Filled from skin, not from a pale margin around the eye, which, next to it, is covered.
     pale, eyes, skin = _pale_margin(patch, hole, reach)
     margin = _grown(hole, eyes, COVER_PALE_REACH * reach)
-    covered |= margin & (v <= height(lid) + rim + reach)
+    covered |= margin & (v <= lid_edge + reach)
     hole |= margin
+    # A pale margin joined to the eye further out (a monkey's pale ring round its eye, its
+    # lower lid's wet edge) is faded into the cover, its colours the skin's (its own fine
+    # texture kept): left as it was, it outlined the cover, a pale oval.
+    fade_px = COVER_PALE_FADE * height_px
+    ring = _grown(hole, pale, fade_px) & (v <= lid_edge + reach)
+    gap = cv2.distanceTransform((~covered).astype(np.uint8), cv2.DIST_L2, 3)
+    fade = np.clip(1.0 - gap / max(fade_px, 1.0), 0.0, 1.0)
+    fade = cv2.GaussianBlur((fade * fade * (3.0 - 2.0 * fade) * ring).astype(np.float32),
+                            (0, 0), 1.0)
     known = (~hole).astype(np.float32)
-    fill = _membrane(np.where(pale[..., None], skin, patch), known) \
-        + _mirrored_detail(patch, known, hole)
+    colours = _membrane(np.where(pale[..., None], skin, patch),
+                        (~(hole | ring)).astype(np.float32))
+    fill = colours + np.where(hole[..., None],
+                              _unringed(_mirrored_detail(patch, known, hole), hole,
+                                        picture_grain(out, box)),
+                              patch - cv2.GaussianBlur(patch, (0, 0), COVER_DETAIL_BLUR))
     # A soft edge a pixel wide, just outside the covered part: inside it, the edge's pixels
     # were half the eye's rim, a faint ring of the old eye round the cover.
     edge = cv2.dilate(covered.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
     weight = np.maximum(cv2.GaussianBlur(edge.astype(np.float32), (0, 0), 0.7) * edge, covered)
+    weight = np.maximum(weight, fade)
     weight = weight[..., None]
     cover = weight * fill + (1 - weight) * patch
     # A shut eye shows where its lids meet: a thin line in the eye's own dark colour.
-    top_v, bottom_v = height(top), height(bottom)
-    across = eye & (bottom_v > top_v)
-    shut = float(np.mean(np.clip((height(lid) - top_v)[across]
-                                 / (bottom_v - top_v)[across], 0.0, 1.0))) if across.any() else 0.0
-    strength = np.clip((shut - LID_LINE_FROM) / (1.0 - LID_LINE_FROM), 0.0, 1.0)
     if strength > 0:
-        thickness = float(np.clip(LID_LINE * height_px, 1.0, 4.0))
-        line = np.zeros(box.size, np.float32)
         # Not along the shut lid itself, which lies on the open eye's lower edge: drawn there,
         # from corner to corner, the line traced the old eye's rim (a ring's lower half). A
         # shut lid's line sags less than the eye's round lower edge.
         chord = lid[0] + np.outer((lid - lid[0]) @ axis / length, right - left)
         sag = 1.0 - (1.0 - LID_LINE_SAG) * strength
-        pts = np.round((chord + sag * (lid - chord) - [box.x0, box.y0]) * 4).astype(np.int32)
-        cv2.polylines(line, [pts], False, 1.0, max(1, int(round(thickness))), cv2.LINE_AA,
-                      shift=2)
+        curve = chord + sag * (lid - chord) - [box.x0, box.y0]
+        line = _smooth_line(curve, box.size, float(np.clip(LID_LINE * height_px, 1.0, 4.0)))
         taper = np.sqrt(np.clip(np.sin(np.pi * np.clip(u, 0.0, 1.0)), 0.0, 1.0))
-        line = cv2.GaussianBlur(line, (0, 0), 0.5) * taper * strength * LID_LINE_DARK
-        line = line[..., None]
+        dark = _line_darkness(patch, hole, ink)
+        line = (line * taper * strength * dark)[..., None]
         cover = line * ink + (1 - line) * cover
     out[box.slices] = np.clip(cover, 0, 255).astype(np.uint8)
     if painted is not None:
@@ -119,11 +144,28 @@ def eye_ink(image: np.ndarray, outline: np.ndarray) -> np.ndarray:
     return np.median(pixels[darkness <= np.percentile(darkness, 10)], axis=0)
 
 
+#: How far from the fur to the eye's own dark colour a shut eye's lid line goes, at most
+#: :data:`LID_LINE_DARK`: in a photo (its fine detail's spread, grain and fur, past
+#: :data:`PHOTO_GRAIN` grey levels, fully from the second) as dark against the lid as
+#: :data:`LID_LINE_CONTRAST` times the picture's own darkest fine lines around the eye (the
+#: first percentile of its lightness against its blur: soft creases, hair shadows; a line in
+#: the eye's ink reads as drawn on a photo), but no less than :data:`LID_LINE_FAINTEST`; in a
+#: drawing (smooth paint, little grain: its eyes are drawn in ink) the most.
+LID_LINE_CONTRAST, LID_LINE_FAINTEST = 3.0, 0.25
+PHOTO_GRAIN = (1.5, 2.5)
 #: An eye shut past this fraction of its opening shows the line where its lids meet, fully
-#: when shut: this fraction of the eye's height thick (1 to 4 pixels), this much of the way
-#: from the fur to the eye rim's own dark colour; sagging this fraction of the shut lid's sag
-#: below the line between the eye's corners.
-LID_LINE_FROM, LID_LINE, LID_LINE_DARK, LID_LINE_SAG = 0.8, 0.05, 0.55, 0.7
+#: from the second (a person's blink, measured, seldom shuts past 0.9: a cover with no line
+#: is a blank oval): this fraction of the eye's height thick (1 to 4 pixels), this much of
+#: the way from the fur to the eye rim's own dark colour; sagging this fraction of the shut
+#: lid's sag below the line between the eye's corners.
+LID_LINE_FROM, LID_LINE_FULL = 0.6, 0.85
+LID_LINE, LID_LINE_DARK, LID_LINE_SAG = 0.05, 0.55, 0.7
+#: A shut eye's cover reaches this fraction of its height below its open outline (its lower
+#: lid's margin).
+COVER_LOWER_MARGIN = 0.15
+#: A pale margin joined to a covered eye is faded into it up to this fraction of its height
+#: from it.
+COVER_PALE_FADE = 0.3
 #: The scale (pixels) that separates a cover's colours (smooth, a membrane) from its fine
 #: texture (mirrored from around the eye).
 COVER_DETAIL_BLUR = 2.0
@@ -140,6 +182,41 @@ COVER_PALER, COVER_GREYER = 4.0, 4.0
 #: ... and covered where it is joined to the eye, up to this fraction of a shadow's reach.
 COVER_PALE_REACH = 0.3
 
+
+def _smooth_line(curve: np.ndarray, size: tuple[int, int], width: float) -> np.ndarray:
+    """A line ``width`` pixels wide along ``curve`` (K, 2; x, y in a ``size`` (H, W) box),
+    rounded at its points and antialiased: how much of each pixel it covers (0-1), softened
+    by half a pixel, as a photo's lines are."""
+    for _ in range(3):  # corners cut (Chaikin): no kinks at the lid's landmarks
+        cut = np.stack([0.75 * curve[:-1] + 0.25 * curve[1:],
+                        0.25 * curve[:-1] + 0.75 * curve[1:]], axis=1).reshape(-1, 2)
+        curve = np.r_[curve[:1], cut, curve[-1:]]
+    ys, xs = np.mgrid[0:size[0], 0:size[1]].astype(np.float32)
+    pixels = np.stack([xs.ravel(), ys.ravel()], axis=1)
+    start, step = curve[:-1].astype(np.float32), np.diff(curve, axis=0).astype(np.float32)
+    t = ((pixels[:, None] - start) * step).sum(axis=2) / np.maximum((step**2).sum(axis=1), 1e-6)
+    nearest = start + np.clip(t, 0.0, 1.0)[..., None] * step
+    dist = np.linalg.norm(pixels[:, None] - nearest, axis=2).min(axis=1).reshape(size)
+    line = np.clip(0.5 * width + 0.5 - dist, 0.0, 1.0).astype(np.float32)
+    return cv2.GaussianBlur(line, (0, 0), 0.5)
+
+
+def _line_darkness(patch: np.ndarray, hole: np.ndarray, ink: np.ndarray) -> float:
+    """How far a shut eye's lid line goes from the fur around ``hole`` (an eye in ``patch``)
+    to the eye's ``ink`` (:data:`LID_LINE_CONTRAST`): in a photo, as dark as its own fine
+    lines allow; in a drawing, as its ink."""
+    light = patch.mean(axis=2)
+    fine = (light - cv2.GaussianBlur(light, (0, 0), 1.5))[~hole]
+    if not len(fine):
+        return LID_LINE_DARK
+    depth = float(np.median(light[~hole]) - ink.mean())
+    darkest = -float(np.percentile(fine, 1))
+    photo = float(np.clip(LID_LINE_CONTRAST * darkest / max(depth, 1.0),
+                          LID_LINE_FAINTEST, LID_LINE_DARK))
+    grain = 1.4826 * float(np.median(np.abs(fine)))
+    low, high = PHOTO_GRAIN
+    how_photo = float(np.clip((grain - low) / (high - low), 0.0, 1.0))
+    return how_photo * photo + (1.0 - how_photo) * LID_LINE_DARK
 
 def _eye_shadow(patch: np.ndarray, hole: np.ndarray, reach: float) -> np.ndarray:
     """The pixels within ``reach`` of the ``hole`` (an eye and its rim), joined to it, unlike
@@ -284,3 +361,26 @@ def _masked_blur(image: np.ndarray, mask: np.ndarray, sigma: float) -> np.ndarra
     weight = cv2.GaussianBlur(mask, (0, 0), sigma)
     return cv2.GaussianBlur(image * mask[..., None], (0, 0), sigma) \
         / np.maximum(weight, 1e-4)[..., None]
+
+
+def _unringed(detail: np.ndarray, hole: np.ndarray, grain: np.ndarray) -> np.ndarray:
+    """``detail`` mirrored into ``hole`` with its structure that runs round the hole (arcs
+    parallel to its edge: an eye's rim, lid margins, a monkey's wrinkles round its eye,
+    mirrored, draw the eye again) turned into ``grain`` (H, W, 1): at each pixel, no more of
+    it than of the structure across the edge (fur, which runs any way), locally."""
+    light = detail.mean(axis=2)
+    depth = cv2.GaussianBlur(cv2.distanceTransform(hole.astype(np.uint8), cv2.DIST_L2, 5),
+                             (0, 0), 1.0)
+    nx, ny = (cv2.Sobel(depth, cv2.CV_32F, dx, 1 - dx, ksize=3) for dx in (1, 0))
+    norm = np.maximum(np.hypot(nx, ny), 1e-6)
+    nx, ny = nx / norm, ny / norm
+    gx, gy = (cv2.Sobel(light, cv2.CV_32F, dx, 1 - dx, ksize=3) for dx in (1, 0))
+    along = cv2.GaussianBlur((gx * nx + gy * ny) ** 2, (0, 0), UNRING_SCALE)
+    across = cv2.GaussianBlur((gx * ny - gy * nx) ** 2, (0, 0), UNRING_SCALE)
+    keep = np.clip(np.sqrt(across / np.maximum(along, 1e-6)), 0.0, 1.0)[..., None]
+    return keep * detail + np.sqrt(1.0 - keep**2) * grain
+
+
+#: The scale (pixels) over which a mirrored texture's direction is judged.
+UNRING_SCALE = 2.0
+

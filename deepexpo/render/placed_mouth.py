@@ -36,6 +36,9 @@ TONGUE, PALATE, THROAT = 0.5, 0.3, 0.06
 #: opening is a soft ball of colour under its nose.
 LIP_EDGE = 0.06
 LIPS_DARKEST = 10
+#: The lips' insides show this fraction of the way into the opening (to its middle), up to
+#: the second in a slit (no taller than :data:`TONGUE_FROM` of its width).
+LIP_CURL = (0.25, 0.7)
 #: The interior's colour: the mouth line's reddest part's hue, kept between pink and red
 #: (Lab hue angles, degrees), at this many times its colourfulness but at least
 #: :data:`FACE_CHROMA` of the most colourful part of the face around the mouth (a dog's
@@ -148,10 +151,12 @@ def _interior(patch: np.ndarray, opening: np.ndarray, target_xy: np.ndarray,
     throat = np.exp(-0.5 * ((across / 0.5) ** 2 + ((down - 0.4) / 0.25) ** 2))
     roof = np.clip(1.0 - down / 0.45, 0.0, 1.0)
     dark = np.maximum(throat, 0.8 * roof * (1.0 - 0.5 * across**2))
+    tall = float(np.median(gap[inside])) / max(2 * half, 1.0) if inside.any() else 0.0
+    # (A mouth opened a little shows no throat: the front of the mouth, in shade.)
+    dark *= min(1.0, tall / (2 * TONGUE_FROM))
     shade = PALATE + (THROAT - PALATE) * dark
     # The tongue: a mound over the lower lip, highest in the middle, lit on its top, with
     # the shadow of its back edge above it.
-    tall = float(np.median(gap[inside])) / max(2 * half, 1.0) if inside.any() else 0.0
     show = float(np.clip((tall - TONGUE_FROM) / TONGUE_FROM, 0.0, 1.0))
     ridge = 0.68 + 0.3 * across**2  # the tongue's back edge, as ``down``
     sides = np.clip((0.75 - np.abs(across)) / 0.25, 0.0, 1.0)
@@ -173,7 +178,12 @@ def _interior(patch: np.ndarray, opening: np.ndarray, target_xy: np.ndarray,
     reach = max(1.5, 0.06 * half)
     lips = cv2.GaussianBlur(patch * ring[..., None], (0, 0), reach) \
         / np.maximum(cv2.GaussianBlur(ring, (0, 0), reach), 1e-3)[..., None]
-    rim = np.clip(1.0 - depth / 0.25, 0.0, 1.0)[..., None] ** 1.5
+    # A quarter of the way in, and in a narrow opening further: a slit between parted lips
+    # is mostly their insides, dark only along its middle (else a flat dark bar); towards
+    # the corners, where the lips meet, further still.
+    curl = LIP_CURL[0] + (LIP_CURL[1] - LIP_CURL[0]) * (1.0 - min(1.0, tall / (2 * TONGUE_FROM)))
+    curl = curl + (1.0 - curl) * np.abs(across) ** 3
+    rim = np.clip(1.0 - depth / curl, 0.0, 1.0)[..., None] ** 1.5
     interior = rim * lips + (1 - rim) * rgb
     # The lips' own dark edge (a dog's black lips), where darker than those drawn round it.
     dark = cv2.cvtColor(np.clip(own_lips, 0, 255).astype(np.uint8)[None, None],
