@@ -85,10 +85,10 @@ def test_a_grayscale_photo_opens_a_grayscale_mouth(hopper, landmarker):
     assert (mouth.max(axis=1) - mouth.min(axis=1)).mean() < 3
 
 
-def _screamed(image: np.ndarray, landmarker):
-    """``image`` driven by the screaming driver d19: its face, the output and the output's
-    landmarks (read on it)."""
-    driver_image = read_image(shared_sample("driving/d19.jpg"))
+def _screamed(image: np.ndarray, landmarker, driving: str = "d19.jpg"):
+    """``image`` driven by the screaming driver d19 (or ``driving``): its face, the output
+    and the output's landmarks (read on it)."""
+    driver_image = read_image(shared_sample(f"driving/{driving}"))
     engine = WarpEngine()
     face = landmarker.detect(image)
     driver = engine.extract(driver_image, landmarker.detect(driver_image))
@@ -319,13 +319,7 @@ def test_a_pout_on_lips_parted_over_teeth_shows_the_teeth(landmarker):
     from deepexpo.render.mouth import _shown_teeth as shown_teeth
 
     image = read_image(shared_sample("sources/s42.jpg"))
-    driver_image = read_image(shared_sample("driving/d8.jpg"))
-    engine = WarpEngine()
-    face = landmarker.detect(image)
-    driver = engine.extract(driver_image, landmarker.detect(driver_image))
-    out = engine.render(engine.prepare_source(image, face), driver,
-                        engine.neutral_reference(driver), MotionOptions())
-    xy = landmarker.detect(out).xy
+    face, out, xy = _screamed(image, landmarker, "d8.jpg")
     opening = np.zeros(out.shape[:2], np.uint8)
     cv2.fillPoly(opening, [np.round(xy[canonical_face().lip_loops[1]]).astype(np.int32)], 1)
     luma = cv2.cvtColor(out, cv2.COLOR_RGB2LAB)[..., 0].astype(float)
