@@ -359,3 +359,28 @@ def test_shut_eyes_tell_no_eye_white(landmarker):
     assert eye_white(frames[160], landmarker.detect(frames[160]).xy) is None
     white = eye_white(frames[80], landmarker.detect(frames[80]).xy)
     assert white is not None and white[0] > 170
+
+
+def test_a_lip_thick_into_its_corners_is_not_read_from_the_fold_there():
+    """A round opening keeps its upper lip thick into the corners, where the source's lip
+    tapers to the dark fold between its lips: each part of the target lip is read where the
+    source's is at least 1/1.5 as thick (against their middles; read at the same place, the
+    fold was smeared across the thick corner into a dark wedge), and a lip that tapers as the
+    source's does is read where it lies."""
+    from deepexpo.render.lips import MAX_STRETCH, _along_source
+
+    x = np.linspace(-1.0, 1.0, 11)
+    taper = np.sin(np.pi * (x + 1) / 2)  # 0 at the corners, 1 in the middle
+    inner = np.c_[100 + 50 * x, np.full_like(x, 100.0)]
+    source = (inner, inner - np.c_[np.zeros_like(x), 10 * taper])
+    t = np.linspace(0.0, 1.0, 60)
+    inner_t = np.c_[100 + 50 * (2 * t - 1), np.full_like(t, 100.0)]
+    thick_s = 10 * np.sin(np.pi * t)
+    along, _ = _along_source(source, inner_t, inner_t - np.c_[np.zeros_like(t), thick_s], t)
+    assert np.allclose(along, t, atol=0.02)
+    round_t = inner_t - np.c_[np.zeros_like(t), np.full_like(t, 10.0)]
+    along, excess = _along_source(source, inner_t, round_t, t)
+    read = 10 * np.sin(np.pi * along)
+    assert (read >= 10.0 / MAX_STRETCH - 0.5).all()
+    assert excess[0] > 5 and excess[len(t) // 2] == 0
+    assert (np.diff(along) >= 0).all()
