@@ -8,8 +8,8 @@ upper lip, the lower the lower lip), or else the driver's, mapped onto the targe
 and matched to the source: lit like its lips, its teeth no brighter than its own teeth (where
 it shows some) or its eye whites, in the whites' colour (a grayscale photo stays grayscale, a
 painting keeps its palette). With neither (a closed source opened by the editor or a closed
-driver), lips barely parted over teeth show their own upper teeth, and closed lips the edges of
-upper teeth in that colour, in the upper lip's shade.
+driver), the edges of upper teeth in that colour, in the upper lip's shade, under the source's
+own upper teeth where its lips, barely parted, show some.
 """
 
 from __future__ import annotations
@@ -100,8 +100,10 @@ def fill_mouth(
         layers = [_driver_interior(driver, source, target_xy, region, patch, shade)]
     elif _shown_teeth(*source) is not None:
         # Lips barely parted show the upper teeth (below them lies the lower lip's edge):
-        # opened by the editor or a closed driver (a pout), they show those.
-        layers = own_teeth(source, target_xy, region, lower=False)
+        # opened by the editor or a closed driver (a pout), they show those, over implied
+        # ones (a sliver of them alone read as a dark hole).
+        layers = _implied_interior(source, target_xy, region, patch, sigma) \
+            + own_teeth(source, target_xy, region, lower=False)
     else:
         layers = _implied_interior(source, target_xy, region, patch, sigma)
     interior = laid_over(interior, layers, sigma)
