@@ -183,9 +183,9 @@ def own_teeth(source: tuple[np.ndarray, np.ndarray], target_xy: np.ndarray,
               region: PixelBox, lower: bool = True) -> list[tuple[np.ndarray, np.ndarray]]:
     """The source's own mouth interior, split in two: the upper teeth (down to
     ``TEETH_SPLIT`` of the way to the lower lip) hang from the upper inner lip, column by
-    column, the rest (unless not ``lower``) stands on the lower one; only the pixels inside
-    its lips (none of the lips themselves). Moved as a block, the teeth left a dark gap
-    under a lip that arched more than they (a pout)."""
+    column (moved as a block, they left a dark gap under a lip that arched more than they:
+    a pout), the rest (unless not ``lower``) moves with the lower one; only the pixels
+    inside its lips (none of the lips themselves)."""
     image, xy = source
     canon = canonical_face()
     offset = np.array([region.x0, region.y0])
@@ -205,9 +205,12 @@ def own_teeth(source: tuple[np.ndarray, np.ndarray], target_xy: np.ndarray,
     for lip_s, lip_t, half in ((upper_s, upper_t, ~below), (lower_s, lower_t, below)):
         if lip_s is lower_s and not lower:
             break
-        # Source pixel (x, y) lands at (x + shift, y - lip_s(x) + lip_t(x + shift)).
-        sx = xs - float((lip_t[:, 0] - lip_s[:, 0]).mean())
-        sy = ys - _curve_at(lip_t, xs) + _curve_at(lip_s, sx)
+        shift = (lip_t - lip_s).mean(axis=0)
+        sx = xs - shift[0]
+        if lip_s is upper_s:  # (x, y) lands at (x + shift, y - lip_s(x) + lip_t(x + shift))
+            sy = ys - _curve_at(lip_t, xs) + _curve_at(lip_s, sx)
+        else:  # the lower teeth move with the jaw, as a block
+            sy = ys - shift[1]
         moved = cv2.remap(image, sx, sy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
         mask = cv2.remap((inside * half).astype(np.float32), sx - box.x0, sy - box.y0,
                          cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
