@@ -85,10 +85,10 @@ def test_a_grayscale_photo_opens_a_grayscale_mouth(hopper, landmarker):
     assert (mouth.max(axis=1) - mouth.min(axis=1)).mean() < 3
 
 
-def _screamed(image: np.ndarray, landmarker):
-    """``image`` driven by the screaming driver d19: its face, the output and the output's
-    landmarks (read on it)."""
-    driver_image = read_image(shared_sample("driving/d19.jpg"))
+def _screamed(image: np.ndarray, landmarker, driving: str = "d19.jpg"):
+    """``image`` driven by the screaming driver d19 (or ``driving``): its face, the output
+    and the output's landmarks (read on it)."""
+    driver_image = read_image(shared_sample(f"driving/{driving}"))
     engine = WarpEngine()
     face = landmarker.detect(image)
     driver = engine.extract(driver_image, landmarker.detect(driver_image))
@@ -310,3 +310,77 @@ def test_an_opened_lower_lip_tapers_into_its_corners(name, landmarker):
     for outer, inner in ((LOWER_OUTER[1], LOWER_INNER[:3]), (LOWER_OUTER[-2], LOWER_INNER[-3:])):
         assert _off_inner_lip(shaped, outer, inner) \
             <= 1.5 * _off_inner_lip(source.canonical, outer, inner)
+
+
+def test_a_pout_on_lips_parted_over_teeth_shows_the_teeth(landmarker):
+    """s42 (lips barely parted over its teeth) driven by a pout (d8), which parts them a
+    little more: the opening shows its own teeth, not a dark gap (its median brightness was
+    0.37 of the teeth's)."""
+    from deepexpo.render.mouth import _shown_teeth as shown_teeth
+
+    image = read_image(shared_sample("sources/s42.jpg"))
+    face, out, xy = _screamed(image, landmarker, "d8.jpg")
+    opening = np.zeros(out.shape[:2], np.uint8)
+    cv2.fillPoly(opening, [np.round(xy[canonical_face().lip_loops[1]]).astype(np.int32)], 1)
+    luma = cv2.cvtColor(out, cv2.COLOR_RGB2LAB)[..., 0].astype(float)
+    assert np.median(luma[opening > 0]) >= 0.55 * shown_teeth(image, face.xy)[0]
+
+
+def test_implied_teeth_have_soft_gaps(hopper, landmarker):
+    """A closed mouth opened by the editor: along its upper teeth the brightness changes
+    softly (a drawn row with hard gaps: 0.11 of its brightness from pixel to pixel)."""
+    engine = WarpEngine()
+    out = engine.edit(engine.prepare_source(hopper, landmarker.detect(hopper)),
+                      ExpressionEdit(ExpressionControls(aaa=1.0)))
+    xy = landmarker.detect(out).xy
+    canon = canonical_face()
+    upper, lower = xy[canon.inner_lip_upper], xy[canon.inner_lip_lower]
+    xs = np.arange(*np.percentile(upper[:, 0], [25, 75]).astype(int))
+    top = np.interp(xs, *upper[np.argsort(upper[:, 0])].T)
+    bottom = np.interp(xs, *lower[np.argsort(lower[:, 0])].T)
+    row = cv2.cvtColor(out, cv2.COLOR_RGB2LAB)[..., 0].astype(float)[
+        np.round(top + 0.12 * (bottom - top)).astype(int), xs]
+    assert np.abs(np.diff(row)).mean() < 0.06 * row.mean()
+
+
+def test_shut_eyes_tell_no_eye_white(landmarker):
+    """A video frame whose small eyes are shut (s18's widest-open mouth): its eye contours hold
+    lids and lashes, no whites (their brightest pixels, skin, made borrowed teeth 1.24 times
+    as bright as its eye whites); an open-eyed frame's whites are brighter than its skin."""
+    from deepexpo.io.video import iter_frames, probe_video
+    from deepexpo.render.mouth import _eye_white as eye_white
+
+    frames = {}
+    for i, frame in enumerate(iter_frames(probe_video(shared_sample("sources/s18.mp4")))):
+        if i in (80, 160):  # open eyes, shut eyes
+            frames[i] = frame
+        if i >= 160:
+            break
+    assert eye_white(frames[160], landmarker.detect(frames[160]).xy) is None
+    white = eye_white(frames[80], landmarker.detect(frames[80]).xy)
+    assert white is not None and white[0] > 170
+
+
+def test_a_lip_thick_into_its_corners_is_not_read_from_the_fold_there():
+    """A round opening keeps its upper lip thick into the corners, where the source's lip
+    tapers to the dark fold between its lips: each part of the target lip is read where the
+    source's is at least 1/1.5 as thick (against their middles; read at the same place, the
+    fold was smeared across the thick corner into a dark wedge), and a lip that tapers as the
+    source's does is read where it lies."""
+    from deepexpo.render.lips import MAX_STRETCH, _along_source
+
+    x = np.linspace(-1.0, 1.0, 11)
+    taper = np.sin(np.pi * (x + 1) / 2)  # 0 at the corners, 1 in the middle
+    inner = np.c_[100 + 50 * x, np.full_like(x, 100.0)]
+    source = (inner, inner - np.c_[np.zeros_like(x), 10 * taper])
+    t = np.linspace(0.0, 1.0, 60)
+    inner_t = np.c_[100 + 50 * (2 * t - 1), np.full_like(t, 100.0)]
+    thick_s = 10 * np.sin(np.pi * t)
+    along, _ = _along_source(source, inner_t, inner_t - np.c_[np.zeros_like(t), thick_s], t)
+    assert np.allclose(along, t, atol=0.02)
+    round_t = inner_t - np.c_[np.zeros_like(t), np.full_like(t, 10.0)]
+    along, excess = _along_source(source, inner_t, round_t, t)
+    read = 10 * np.sin(np.pi * along)
+    assert (read >= 10.0 / MAX_STRETCH - 0.5).all()
+    assert excess[0] > 5 and excess[len(t) // 2] == 0
+    assert (np.diff(along) >= 0).all()

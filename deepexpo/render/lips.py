@@ -8,7 +8,9 @@ contours, each point across the band taken from the same place across the source
 own texture and edge, and a little skin beyond it; the target lip keeps about its thickness,
 :func:`~deepexpo.motion.mouth.shape_mouth`), fading into the warp over a soft edge outside and
 a narrower one at the opening, both scaled to the mouth. The bands of the two lips meet at the
-corners, both read along the same line of the source there.
+corners, both read along the same line of the source there; where a target lip stays much
+thicker into a corner than the source's (a round opening), it is read further in, where the
+source's lip is thick enough, not from the dark fold between the source's lips.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ ACROSS = 8
 #: the outer edge's width, at least :data:`MIN_INNER_EDGE_PX` (the same look at any size).
 INNER_EDGE = 0.5
 MIN_INNER_EDGE_PX = 0.75
+#: A lip is read magnified across at most this many times as much as its middle is.
+MAX_STRETCH = 1.5
 #: A grid sheared this much is no set of rectangles (whose corners all lie on one circle):
 #: its Delaunay triangles are the same in every cell.
 _SHEAR = 0.3
@@ -76,23 +80,27 @@ def _draw_band(out: np.ndarray, image: np.ndarray, source: tuple[np.ndarray, np.
     n = int(np.clip(length / ALONG_PX, 16, 2000))
     t = np.linspace(0.0, 1.0, n)
     inner_t, outer_t = _spline(inner_t, t), _spline(outer_t, t)
-    inner_s, outer_s = (_spline(c, t) for c in source)
+    along, excess = _along_source(source, inner_t, outer_t, t)
+    inner_s, outer_s = (_spline(c, along) for c in source)
     thick = np.maximum(np.linalg.norm(outer_t - inner_t, axis=1), 1e-3)[None, :]
     # Across the lip (0 at its inner contour, 1 at its outer), per sample along it: half a
-    # pixel into the opening, the lip, and the soft edge beyond it.
+    # pixel into the opening, the lip, and the soft edge beyond it; where the target lip is
+    # thicker than the source's could be read, wider by as much, over the warp's stretch of
+    # the skin beside the source's (a corner's dark fold, smeared).
     inner_edge = max(MIN_INNER_EDGE_PX, INNER_EDGE * edge_px)
+    outer_edge = edge_px + excess[None, :]
     rows = np.concatenate([-inner_edge / thick,
                            *(np.full_like(thick, k / (ACROSS - 1)) for k in range(ACROSS)),
-                           1.0 + 0.5 * edge_px / thick, 1.0 + edge_px / thick])
+                           1.0 + 0.5 * outer_edge / thick, 1.0 + outer_edge / thick])
     across = rows[..., None]
     dst = inner_t + across * (outer_t - inner_t)  # (rows, n, 2)
     src = inner_s + across * (outer_s - inner_s)
     # How much of the band shows: faded at the opening and beyond the outer contour. (Not at
-    # the corners: the two lips' bands meet there, both read along the same line of the
-    # source; the warp between them would show the fold where its lips met, stretched.)
+    # the corners: the two lips' bands meet there; the warp between them would show the
+    # fold where its lips met, stretched.)
     inside = rows * thick  # pixels from the inner contour
     alpha = np.clip(0.5 + inside / (2 * inner_edge), 0.0, 1.0) \
-        * np.clip(1.0 - (rows - 1.0) * thick / edge_px, 0.0, 1.0)
+        * np.clip(1.0 - (rows - 1.0) * thick / outer_edge, 0.0, 1.0)
     box = PixelBox.around(dst.reshape(-1, 2), out.shape[:2], 2)
     h, w = box.size
     if h < 2 or w < 2:
@@ -114,6 +122,38 @@ def _draw_band(out: np.ndarray, image: np.ndarray, source: tuple[np.ndarray, np.
     weight = (at[..., 2] * covered)[..., None]
     view = out[box.slices]
     view[:] = np.clip(weight * lip + (1 - weight) * view, 0, 255).astype(np.uint8)
+
+
+def _along_source(source: tuple[np.ndarray, np.ndarray], inner_t: np.ndarray,
+                  outer_t: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where along the source's lip (its curves' parameter) each of the target's samples
+    ``t`` is read: at ``t``, but where the target lip is more than :data:`MAX_STRETCH` times
+    as thick, against the source's there, as its middle is, at the nearest place towards the
+    middle where the source's is thick enough. A round opening keeps its lips thick into its
+    corners, where the source's taper to the dark fold between them: read at ``t``, the fold
+    was smeared across the target's thick corner into a dark wedge. With how much thicker
+    (pixels) the target lip is at ``t`` than that."""
+    fine = np.linspace(0.0, 1.0, 4 * len(t))
+    thick_s = np.linalg.norm(_spline(source[1], fine) - _spline(source[0], fine), axis=1)
+    thick_t = np.linalg.norm(outer_t - inner_t, axis=1)
+    stretch = thick_t / np.maximum(np.interp(t, fine, thick_s), 1e-3)
+    n = len(t)
+    middle = max(float(np.median(stretch[n // 4:max(n // 4 + 1, 3 * n // 4)])), 1e-6)
+    need = thick_t / (MAX_STRETCH * middle)
+    excess = np.maximum(thick_t - MAX_STRETCH * middle * np.interp(t, fine, thick_s), 0.0)
+    along = t.copy()
+    for half, ends in ((t <= 0.5, fine <= 0.5), (t > 0.5, fine > 0.5)):
+        # From this half's corner inwards: the thickest the source's lip has been so far,
+        # and the first place it is as thick as needed.
+        inwards = slice(None) if half[0] else slice(None, None, -1)
+        places, reached = fine[ends][inwards], np.maximum.accumulate(thick_s[ends][inwards])
+        first = places[np.minimum(np.searchsorted(reached, need[half]), len(places) - 1)]
+        along[half] = np.maximum(t[half], first) if half[0] else np.minimum(t[half], first)
+    # Never back along the lip, each half on its own side.
+    left = t <= 0.5
+    along[left] = np.maximum.accumulate(along[left])
+    along[~left] = np.minimum.accumulate(along[~left][::-1])[::-1]
+    return along, excess
 
 
 def _length(curve: np.ndarray) -> float:

@@ -7,8 +7,9 @@ back, with teeth and tongue over it: an open source mouth's own (the upper teeth
 upper lip, the lower the lower lip), or else the driver's, mapped onto the target's inner lip
 and matched to the source: lit like its lips, its teeth no brighter than its own teeth (where
 it shows some) or its eye whites, in the whites' colour (a grayscale photo stays grayscale, a
-painting keeps its palette). With neither (a closed source opened by the editor), the edges of
-upper teeth in that colour.
+painting keeps its palette). With neither (a closed source opened by the editor or a closed
+driver), the edges of upper teeth in that colour, in the upper lip's shade, under the source's
+own upper teeth where its lips, barely parted, show some.
 """
 
 from __future__ import annotations
@@ -37,8 +38,16 @@ OWN_TEETH_BRIGHTER, OWN_TEETH_GREYER = 20.0, 0.75
 OWN_TEETH_MIN_PX = 20
 #: Lab chroma below which a colour reads as grey.
 GREY_CHROMA = 3.0
-#: The fewest pixels inside the eye contours that tell the colour of the eye whites.
-EYE_WHITE_MIN_PX = 40
+#: Eye whites: the pixels inside an eye's contour brighter than the skin in a ring around it
+#: (between these fractions of the eye's width from its contour) and under this fraction of
+#: that skin's chroma, ...
+EYE_SKIN_RING = (0.15, 0.4)
+EYE_WHITE_GREYER = 0.7
+#: ... at least this many of them in an eye (a small eye, 100 pixels in its contour, shows
+#: some 10).
+EYE_WHITE_MIN_PX = 8
+#: Teeth nothing else tells the brightness of are this fraction of the skin's (Lab L).
+TEETH_UNDER_SKIN = 0.9
 #: Borrowed teeth are compressed under the source's eye whites from the lips' brightness up,
 #: or from this fraction of the whites' where the lips are brighter.
 TEETH_KNEE = 0.8
@@ -89,8 +98,14 @@ def fill_mouth(
     elif driver is not None and mouth_opening(driver[1]) >= threshold:
         shade = interior.mean(axis=2) / max(float(interior.max()), 1e-6)
         layers = [_driver_interior(driver, source, target_xy, region, patch, shade)]
+    elif _shown_teeth(*source) is not None:
+        # Lips barely parted show the upper teeth (below them lies the lower lip's edge):
+        # opened by the editor or a closed driver (a pout), they show those, over implied
+        # ones (a sliver of them alone read as a dark hole).
+        layers = _implied_interior(source, target_xy, region, patch, sigma) \
+            + own_teeth(source, target_xy, region, lower=False)
     else:
-        layers = _implied_interior(source, target_xy, region, patch)
+        layers = _implied_interior(source, target_xy, region, patch, sigma)
     interior = laid_over(interior, layers, sigma)
     alpha = alpha[..., None]
     out[region.slices] = np.clip(alpha * interior + (1 - alpha) * patch, 0, 255).astype(np.uint8)
@@ -165,40 +180,59 @@ def _gap_px(xy: np.ndarray) -> float:
 
 
 def own_teeth(source: tuple[np.ndarray, np.ndarray], target_xy: np.ndarray,
-               region: PixelBox) -> list[tuple[np.ndarray, np.ndarray]]:
+              region: PixelBox, lower: bool = True) -> list[tuple[np.ndarray, np.ndarray]]:
     """The source's own mouth interior, split in two: the upper teeth (down to
-    ``TEETH_SPLIT`` of the way to the lower lip) move with the upper inner lip, the rest with
-    the lower one; only the pixels well inside its lips (none of the lips themselves)."""
+    ``TEETH_SPLIT`` of the way to the lower lip) hang from the upper inner lip, column by
+    column (moved as a block, they left a dark gap under a lip that arched more than they:
+    a pout), the rest (unless not ``lower``) moves with the lower one; only the pixels
+    inside its lips (none of the lips themselves)."""
     image, xy = source
     canon = canonical_face()
-    upper, lower = canon.inner_lip_upper, canon.inner_lip_lower
-    inner = canon.lip_loops[1]
     offset = np.array([region.x0, region.y0])
     h, w = region.size
-    split = (1 - TEETH_SPLIT) * xy[upper, :2] + TEETH_SPLIT * xy[lower, :2]
-    split = np.r_[xy[canon.mouth_corners[:1], :2], split[np.argsort(split[:, 0])],
-                  xy[canon.mouth_corners[1:], :2]]
+    (upper_s, _), (lower_s, _) = lip_contours(xy)
+    (upper_t, _), (lower_t, _) = lip_contours(target_xy)
+    split = (1 - TEETH_SPLIT) * upper_s + TEETH_SPLIT * lower_s
+    # The source's interior off its lips' wet edge, either side of the split, in a box.
+    box = PixelBox.around(xy[canon.lip_loops[0], :2], image.shape[:2], 2)
+    ys, xs = np.mgrid[box.y0:box.y1, box.x0:box.x1].astype(np.float32)
+    inside = _inset(polygon_mask(xy[canon.lip_loops[1], :2] - [box.x0, box.y0], box.size),
+                    TEETH_INSET * _gap_px(xy))
+    below = ys >= _curve_at(split, xs)
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-    inset = TEETH_INSET * _gap_px(xy)
+    xs, ys = xs + offset[0], ys + offset[1]
     layers = []
-    for lip in (upper, lower):
-        shift = (target_xy[lip, :2] - xy[lip, :2]).mean(axis=0)
-        # Source pixel (x, y) lands at (x, y) + shift: sample the source at region - shift.
-        sx, sy = xs + offset[0] - shift[0], ys + offset[1] - shift[1]
+    for lip_s, lip_t, half in ((upper_s, upper_t, ~below), (lower_s, lower_t, below)):
+        if lip_s is lower_s and not lower:
+            break
+        shift = (lip_t - lip_s).mean(axis=0)
+        sx = xs - shift[0]
+        if lip_s is upper_s:  # (x, y) lands at (x + shift, y - lip_s(x) + lip_t(x + shift))
+            sy = ys - _curve_at(lip_t, xs) + _curve_at(lip_s, sx)
+        else:  # the lower teeth move with the jaw, as a block
+            sy = ys - shift[1]
         moved = cv2.remap(image, sx, sy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-        mouth = _inset(polygon_mask(xy[inner, :2] - offset + shift, (h, w)), inset)
-        below = sy >= np.interp(sx, split[:, 0], split[:, 1])
-        half = mouth * (below if lip is lower else ~below)
-        layers.append((moved.astype(np.float32), half.astype(np.float32)))
+        mask = cv2.remap((inside * half).astype(np.float32), sx - box.x0, sy - box.y0,
+                         cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        layers.append((moved.astype(np.float32), mask))
     return layers
 
 
+def _curve_at(curve: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """The height of ``curve`` (points, pixels, running across the image) at ``x``."""
+    order = np.argsort(curve[:, 0])
+    return np.interp(x, curve[order, 0], curve[order, 1]).astype(np.float32)
+
+
 def _implied_interior(source: tuple[np.ndarray, np.ndarray], target_xy: np.ndarray,
-                      region: PixelBox, patch: np.ndarray
+                      region: PixelBox, patch: np.ndarray, sigma: float
                       ) -> list[tuple[np.ndarray, np.ndarray]]:
     """A mouth nobody showed open (a closed source, no open driver): the edges of the upper
-    teeth under the upper lip, in the colour of the source's eye whites (its skin's, for eyes
-    too shut or small to read), dimmer towards the corners and in the lip's shadow."""
+    teeth in the shade of the upper lip, in the colour of the source's eye whites (see
+    :func:`_teeth_white`) warmed by the mouth's own light. Each tooth rounded at its edge,
+    the middle ones longest, the gaps between them soft; darkest under the lip and towards the
+    corners, where the teeth turn back into the mouth; as soft as the photo's own edges (a
+    flat row with hard gaps looked drawn)."""
     canon = canonical_face()
     upper, lower = target_xy[canon.inner_lip_upper, :2], target_xy[canon.inner_lip_lower, :2]
     corners = target_xy[canon.mouth_corners, :2]
@@ -206,27 +240,36 @@ def _implied_interior(source: tuple[np.ndarray, np.ndarray], target_xy: np.ndarr
     h, w = region.size
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
     xs, ys = xs + offset[0], ys + offset[1]
-    order_u, order_l = np.argsort(upper[:, 0]), np.argsort(lower[:, 0])
-    top = np.interp(xs, *upper[order_u].T)
-    bottom = np.interp(xs, *lower[order_l].T)
-    down = (ys - top) / np.maximum(bottom - top, 1.0)  # 0 at the upper lip, 1 at the lower
+    top, bottom = _curve_at(upper, xs), _curve_at(lower, xs)
     centre, half = corners.mean(axis=0)[0], max(np.ptp(corners[:, 0]) / 2, 1.0)
     across = np.clip((xs - centre) / half, -1.0, 1.0)
-    arch = np.sqrt(1.0 - across**2)
-    teeth = ((down < IMPLIED_TEETH * arch) & (np.abs(across) < 0.75)).astype(np.float32)
+    # Where each pixel lies on its tooth: -0.5 to 0.5 from one gap to the next.
+    on_tooth = (across + 1.0) / 2.0 * TEETH_ACROSS
+    on_tooth = on_tooth - np.floor(on_tooth) - 0.5
+    length = IMPLIED_TEETH * np.maximum(bottom - top, 1.0) * np.sqrt(1.0 - across**2) \
+        * (1.0 - 0.35 * across**2) * (1.0 - 0.3 * (2.0 * on_tooth) ** 4)
+    below_lip = ys - top
+    edge = max(1.0, 0.7 * sigma)
+    teeth = np.clip((length - below_lip) / edge + 0.5, 0.0, 1.0) \
+        * np.clip((IMPLIED_SIDES - np.abs(across)) / 0.2, 0.0, 1.0)
+    lips = _lab_stats(_lab(patch), _lips_mask(target_xy, region))[0]
     white = _teeth_white(source, _lab_stats(_lab(patch), _skin_mask(target_xy, region))[0])
     lab = np.empty((h, w, 3), np.float32)
-    # Incisors and canines: the gaps between them darker, the upper lip's shadow on their top.
-    gaps = 1.0 - 0.35 * np.abs(np.cos(np.pi * across * TEETH_ACROSS / 2)) ** 8
-    shadow = np.clip(down / (0.35 * IMPLIED_TEETH), 0.0, 1.0) ** 0.5
-    lab[..., 0] = min(white[0], 245.0) * (0.9 - 0.4 * across**2) * gaps * (0.45 + 0.55 * shadow)
-    lab[..., 1:] = white[1:]
+    gaps = 1.0 - 0.15 * np.exp(-((0.5 - np.abs(on_tooth)) / 0.12) ** 2)
+    shadow = 0.55 + 0.45 * np.clip(below_lip / np.maximum(0.6 * length, 1.0), 0.0, 1.0)
+    lab[..., 0] = min(white[0], 245.0) * (0.92 - 0.5 * across**2) * gaps * shadow
+    lab[..., 1:] = white[1:] + IMPLIED_WARMTH * (lips[1:] - white[1:])
     enamel = cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
-    return [(enamel.astype(np.float32), teeth)]
+    enamel = cv2.GaussianBlur(enamel.astype(np.float32), (0, 0), max(0.5, 0.5 * sigma))
+    return [(enamel, teeth.astype(np.float32))]
 
 
-#: A mouth nobody showed open: how far down the opening its upper teeth show, at the middle.
+#: A mouth nobody showed open: how far down the opening its upper teeth show, at the middle,
 IMPLIED_TEETH = 0.22
+#: ... how far towards the corners (of the half-width), ...
+IMPLIED_SIDES = 0.8
+#: ... and how much of the lips' hue they take on (lit from inside a red mouth).
+IMPLIED_WARMTH = 0.2
 #: Teeth across the mouth's width (corner to corner).
 TEETH_ACROSS = 10
 
@@ -265,11 +308,12 @@ def _skin_mask(xy: np.ndarray, region: PixelBox) -> np.ndarray:
 def _teeth_white(source: tuple[np.ndarray, np.ndarray], skin: np.ndarray) -> np.ndarray:
     """The Lab colour teeth take on in the source's light: as bright as its own teeth where
     its mouth shows some (eye whites in shade are dimmer than teeth in the light), else as
-    its eye whites, and in their colour; for eyes too shut or small to read, its skin's
-    brightness, nearly grey."""
+    its eye whites, and in their colour; for eyes too shut or small to read, a little under
+    its skin's brightness (in the lips' shade), nearly grey."""
     white, own = _eye_white(*source), _shown_teeth(*source)
     if white is None:
-        white = own if own is not None else np.r_[skin[0], 128.0 + 0.3 * (skin[1:] - 128.0)]
+        white = own if own is not None else \
+            np.r_[TEETH_UNDER_SKIN * skin[0], 128.0 + 0.3 * (skin[1:] - 128.0)]
     elif own is not None:
         white = np.r_[own[0], white[1:]]
     return white
@@ -295,20 +339,33 @@ def _shown_teeth(image: np.ndarray, xy: np.ndarray) -> np.ndarray | None:
 
 
 def _eye_white(image: np.ndarray, xy: np.ndarray) -> np.ndarray | None:
-    """The Lab colour of a face's eye whites: the brightest 3% inside its eye contours;
-    ``None`` for eyes too shut or small to show any (under :data:`EYE_WHITE_MIN_PX`)."""
-    mask = np.zeros(image.shape[:2], np.uint8)
+    """The Lab colour of a face's eye whites: inside each eye's contour, the pixels brighter
+    than the skin around that eye and greyer than it (each eye against its own skin: a
+    turned head lights one side), their brighter half; the brighter eye's. ``None`` for
+    eyes too shut or small to show any (under :data:`EYE_WHITE_MIN_PX` such pixels): a shut
+    or small eye's contour holds lids and lashes, and its brightest pixels were skin."""
+    whites = []
     for loop in (TOPOLOGY.right_eye_loop, TOPOLOGY.left_eye_loop):
-        cv2.fillPoly(mask, [np.round(xy[loop, :2]).astype(np.int32)], 1)
-    box = PixelBox.around(xy[np.r_[TOPOLOGY.right_eye_loop, TOPOLOGY.left_eye_loop], :2],
-                          image.shape[:2], 1)
-    lab = _lab(image[box.slices])[mask[box.slices] > 0]
-    if len(lab) < EYE_WHITE_MIN_PX:
-        return None
-    # The contours hold lashes and iris too, most of a small eye: the whites are its
-    # brightest few percent (a catchlight, fewer pixels still, apart).
-    bright = lab[lab[:, 0] >= np.percentile(lab[:, 0], 97)]
-    return np.median(bright, axis=0)
+        outline = xy[loop, :2]
+        width = float(np.ptp(outline[:, 0]))
+        box = PixelBox.around(outline, image.shape[:2], 2 + EYE_SKIN_RING[1] * width)
+        eye = polygon_mask(outline - [box.x0, box.y0], box.size) > 0.5
+        if not eye.any():
+            continue
+        near, far = (cv2.dilate(eye.astype(np.uint8), cv2.getStructuringElement(
+            cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))) > 0
+            for r in (max(1, round(k * width)) for k in EYE_SKIN_RING))
+        lab = _lab(image[box.slices])
+        chroma = np.linalg.norm(lab[..., 1:] - 128.0, axis=-1)
+        skin = far & ~near
+        if not skin.any():
+            continue
+        # (On a grayscale photo nothing is greyer than its skin: there, brighter is enough.)
+        greyer = max(EYE_WHITE_GREYER * float(np.median(chroma[skin])), GREY_CHROMA)
+        white = lab[eye & (lab[..., 0] > np.median(lab[..., 0][skin])) & (chroma < greyer)]
+        if len(white) >= EYE_WHITE_MIN_PX:
+            whites.append(np.median(white[white[:, 0] >= np.median(white[:, 0])], axis=0))
+    return max(whites, key=lambda white: white[0]) if whites else None
 
 
 def _driver_interior(
