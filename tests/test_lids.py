@@ -85,3 +85,22 @@ def test_a_heavy_eyeliner_closes_into_a_thin_lash_line():
     out = _close(image, brow=True)
     column = _lum(out[LASH - 4:LOWER + 4, LEFT + 20:RIGHT - 20]).mean(axis=1)
     assert (column < 100).sum() <= (RIGHT - LEFT) / 8, (column < 100).sum()
+
+
+def test_an_eyeshadow_closes_into_skin_with_its_grain():
+    """The closed lid is skin: the tone of the skin around the eye (shaded a few per cent
+    darker towards the lash line), with the picture's grain. A band of eyeshadow on the open
+    lid, stretched and smoothed over the shut eye, drew a flat patch 20 levels darker and
+    browner than the skin (s1)."""
+    image = _eye()
+    image[LASH - 10:LASH - 2, LEFT:RIGHT] = (130, 85, 75)
+    out = _close(image, brow=True)
+    skin = image[LOWER + 10:LOWER + 30, LEFT:RIGHT].astype(np.float64)
+    lid = out[LASH + 4:LOWER - 8, LEFT + 15:RIGHT - 15].astype(np.float64)
+    assert abs(_lum(lid).mean() - _lum(skin).mean()) < 8, (_lum(lid).mean(), _lum(skin).mean())
+    assert np.abs(lid.mean(axis=(0, 1)) - skin.mean(axis=(0, 1))).max() < 12
+    # Its grain as strong as the skin's (a row's spread about its mean, across the lid).
+    def grain(pixels):
+        lum = _lum(pixels)
+        return float((lum - lum.mean(axis=1, keepdims=True)).std())
+    assert grain(lid) > 0.6 * grain(skin), (grain(lid), grain(skin))
