@@ -34,35 +34,36 @@ LID_REACH = 1.9
 #: How far below the closed margin the white of the eye is darkened to the lid's colour, in
 #: open gaps of the eye.
 WHITE_BELOW = 0.3
+#: The closed margin smoothed along the lid by this blur, a fraction of the eye's width.
+MARGIN_SMOOTH = 0.05
 #: The redrawn lid's edge softened along the lid by this blur, a fraction of the eye's width.
 END_BLUR = 0.04
+_LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 #: The redrawn lid's arch spans this many times the eye's width (over the squeezed lash line's
 #: and eyeliner's ends at the corners).
-ARCH_SPAN = 1.3
-#: ... its height across the eye this power of a parabola's (flatter than a half-ellipse's, so
-#: that it covers the corners' squeezed ends).
-ARCH_ROUND = 0.35
+ARCH_SPAN = 1.2
 #: The redrawn lid fades into the warp over this fraction of its height at its top.
 FADE = 0.5
 #: The closed lid's tone: the skin's within AROUND of the eye's width around it (its darkest
-#: pixels, this percentile, and its lightest, this one, left out), spread over the lid with
+#: pixels, this percentile, and its lightest, this one, left out, and those under AROUND_DARKER
+#: of the median), spread over the lid with
 #: blurs of AROUND of the eye's width and less, where they cover AROUND_COVER of known skin.
 AROUND = 0.35
 AROUND_DARKEST = 10
 AROUND_COVER = 0.3
+AROUND_DARKER = 0.6
 AROUND_LIGHTEST = 95
 #: A closed lid's shading: LID_SHADE darker than the skin around (a fraction of its tone), and
-#: LASH_SHADE more at the lash line and CREASE_SHADE at the crease (CREASE_AT of the way up the
-#: redrawn lid), each fading over SHADE_REACH of it.
+#: LASH_SHADE more at the lash line, fading over SHADE_REACH of the redrawn lid's height; both
+#: less towards its ends (this power of a parabola across it).
 LID_SHADE = 0.08
 LASH_SHADE = 0.07
-CREASE_SHADE = 0.08
-CREASE_AT = 0.85
 SHADE_REACH = 0.3
+SHADE_ENDS = 0.5
 #: The thickest lash line drawn on a closed lid, a fraction of the eye's width; it tapers to
-#: a point at the corners with this power of its height's profile across the eye.
+#: a point at the corners over this fraction of the eye's half-width.
 LASH_MOST = 0.08
-LASH_TAPER = 0.5
+LASH_TAPER = 0.25
 #: The grain: the source's detail finer than this blur (pixels), under the eye (this fraction
 #: of the eye's width below it), at most GRAIN_LIMIT times its robust spread (a lash or a
 #: wrinkle there is no grain).
@@ -105,11 +106,15 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
         return
     xs = np.arange(box.x0, box.x1, dtype=np.float64)
     ys = np.arange(box.y0, box.y1, dtype=np.float64)[:, None]
-    bottom = np.interp(xs, margin_xy[:, 0], margin_xy[:, 1])  # the closed margin
+    # The closed margin, smoothed along the lid (a kink in it, where the last landmark of a
+    # lid meets its corner, drew a knob on the lash line).
+    bottom = cv2.GaussianBlur(np.interp(xs, margin_xy[:, 0], margin_xy[:, 1])[None, :],
+                              (0, 0), sigmaX=max(0.5, MARGIN_SMOOTH * width), sigmaY=0.01,
+                              borderType=cv2.BORDER_REPLICATE)[0]
     # An arch over the whole eye (the squeezed lashes reach its corners too).
     across_eye = (xs - centre) / max(width / 2, 1.0)
-    top = bottom - float(reach.max()) * np.clip(1.0 - (across_eye / ARCH_SPAN)**2,
-                                                0.0, 1.0) ** ARCH_ROUND
+    top = bottom - float(reach.max()) * np.sqrt(np.clip(1.0 - (across_eye / ARCH_SPAN)**2,
+                                                        0.0, 1.0))
     if brow_xy is not None:
         top = np.maximum(top, np.minimum(_lower_edge(brow_xy, xs), bottom))
     height = bottom - top
@@ -127,10 +132,11 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     # would draw vertical stripes).
     band = np.full(len(xs), max(float(np.median(at_margin[:, 1] - at_top[:, 1] - high)),
                                 0.3 * float(open_gap.max()), 1.0))
-    # (Tapering to a point at the corners: a lash line cut off square there, where the warp
-    # squeezes a thick eyeliner's end, drew a hook.)
-    lash_rise = (lash / scale * np.clip(1.0 - across_eye**2, 0.0, 1.0) ** LASH_TAPER)[None, :]
-    inside = (rise >= -0.5 * lash_rise - 0.5) & (rise <= height[None, :]) \
+    # (Tapering to a point at the corners, over skin as thick as the full lash line: a lash
+    # line cut off square there, where the warp squeezes a thick eyeliner's end, drew a hook.)
+    full_lash = np.broadcast_to((lash / scale)[None, :], rise.shape)
+    lash_rise = full_lash * np.clip((1.0 - np.abs(across_eye)) / LASH_TAPER, 0.0, 1.0)[None, :]
+    inside = (rise >= -0.5 * full_lash - 0.5) & (rise <= height[None, :]) \
         & (height[None, :] >= 1.0)
     if not inside.any():
         return
@@ -156,7 +162,7 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     # edges of the region.
     weight = np.clip((height[None, :] - rise) / np.maximum(FADE * height[None, :], 1.0), 0, 1)
     weight = weight * weight * (3 - 2 * weight)
-    weight = np.where(rise < 0, np.clip(1 + rise / np.maximum(0.5 * lash_rise, 0.5), 0, 1),
+    weight = np.where(rise < 0, np.clip(1 + rise / np.maximum(0.5 * full_lash, 0.5), 0, 1),
                       weight)
     weight = weight * inside
     # (Softened more along the lid: where the arch over the eye ends on a brow, or on a far
@@ -168,7 +174,7 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     # of eyeshadow, a lit band or a crease stretched over the eye drew a flat eye-shaped patch
     # of another tone. It is read over :data:`AROUND` of the eye's width around the lid (right
     # above it there may be only a brow and the stretched crease), and shaded as a closed lid
-    # is: darker towards the lash line and the crease.
+    # is: a little darker, and more towards the lash line.
     below = WHITE_BELOW * float(open_gap.max()) / scale
     tone = _skin_around(out, box, (weight[..., 0] > 0.02) | ((rise < 0) & (rise > -2 * below)),
                         AROUND * width)
@@ -185,11 +191,15 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     cap = cap.filled(np.ma.median(cap, axis=0).filled(255.0))
     tone = np.minimum(tone, cap[None])
     t = np.clip((rise - lash_rise) / skin_rise, 0.0, 1.0)
-    shade = 1.0 - LID_SHADE - LASH_SHADE * np.clip(1.0 - t / SHADE_REACH, 0.0, 1.0) ** 2 \
-        - CREASE_SHADE * np.exp(-(((t - CREASE_AT) / SHADE_REACH) ** 2))
-    skin = tone * shade[..., None] + grain
+    # (Less towards its ends: darker there than the skin beside them, they drew a wall.)
+    shade = 1.0 - np.clip(1.0 - (across_eye / ARCH_SPAN)**2, 0.0, 1.0)[None, :] ** SHADE_ENDS \
+        * (LID_SHADE + LASH_SHADE * np.clip(1.0 - t / SHADE_REACH, 0.0, 1.0) ** 2)
+    # (Its reddest channel darkened least: skin in shadow is deeper in colour, not greyer.)
+    skin = tone * shade[..., None] ** (tone.mean(axis=-1, keepdims=True) / np.maximum(tone, 1.0))
+    skin = skin + grain
     # (Over a pixel: the lash line's edge, switched from pixel to pixel, would be jagged.)
-    into_skin = np.clip(rise - lash_rise + 0.5, 0.0, 1.0)[..., None]
+    into_skin = np.clip(np.maximum(rise - lash_rise, -0.5 * lash_rise - rise) + 0.5,
+                        0.0, 1.0)[..., None]
     lid = into_skin * skin + (1 - into_skin) * np.minimum(stretched, cap)
     # Where it fades into the warp, the warp is no lighter than the lid's skin either (feathered
     # in colour, not only in opacity): a lit band there, stretched, showed through as a pale
@@ -220,19 +230,30 @@ def _skin_around(out: np.ndarray, box: PixelBox, drawn: np.ndarray, reach: float
     known[box.y0 - wide.y0:box.y1 - wide.y0, box.x0 - wide.x0:box.x1 - wide.x0] = ~drawn
     if not known.any():
         return None
-    # (Not its dark features, lash lines, brows, the corners' shadows, nor an eye's white.)
-    lum = patch @ np.array([0.299, 0.587, 0.114], np.float32)
+    # Not its dark features (lash lines, brows, the corners' shadows) nor an eye's white.
+    # (Read through the picture's grain: its noise alone would leave out its darker half.)
+    lum = cv2.GaussianBlur(patch @ _LUMA, (0, 0), DETAIL_BLUR)
     known = known & (lum >= np.percentile(lum[known], AROUND_DARKEST)) \
         & (lum <= np.percentile(lum[known], AROUND_LIGHTEST))
+    # (Nor what is far darker than the skin: a dark background beside a turned head's far
+    # eye, hair: it drew a dark smear on that end of the lid.)
+    known = known & (lum >= AROUND_DARKER * np.median(lum[known]))
+    skin = _fill(patch, known, (reach, reach / 2, reach / 4))
+    return skin[box.y0 - wide.y0:box.y1 - wide.y0, box.x0 - wide.x0:box.x1 - wide.x0]
+
+
+def _fill(patch: np.ndarray, known: np.ndarray, sigmas: tuple[float, ...]) -> np.ndarray:
+    """``patch``'s colours where ``known`` spread over the rest: Gaussians of ``sigmas``,
+    coarse to fine, normalised by how much known colour they cover, each where it covers
+    :data:`AROUND_COVER`."""
     mask = known.astype(np.float32)
     skin = np.broadcast_to(np.median(patch[known], axis=0), patch.shape)
-    for sigma in (reach, reach / 2, reach / 4):
-        sigma = max(1.0, sigma)
-        spread = cv2.GaussianBlur(patch * mask[..., None], (0, 0), sigma)
-        cover = cv2.GaussianBlur(mask, (0, 0), sigma)[..., None]
+    for sigma in sigmas:
+        spread = cv2.GaussianBlur(patch * mask[..., None], (0, 0), max(1.0, sigma))
+        cover = cv2.GaussianBlur(mask, (0, 0), max(1.0, sigma))[..., None]
         enough = np.clip(cover / AROUND_COVER, 0.0, 1.0)
         skin = enough * spread / np.maximum(cover, 1e-3) + (1 - enough) * skin
-    return skin[box.y0 - wide.y0:box.y1 - wide.y0, box.x0 - wide.x0:box.x1 - wide.x0]
+    return skin
 
 
 def _lower_edge(points: np.ndarray, xs: np.ndarray) -> np.ndarray:
