@@ -1,18 +1,19 @@
-"""A closing upper lid drawn with the lid's own skin and lashes.
+"""A closing upper lid drawn with the lid's own lashes, as skin.
 
 A 2D warp has no skin to cover a closing eye with but the thin band of lid between the lashes
 and the brow, which it stretches over the eye several times over: its fine texture becomes
-vertical streaks, its lash line (and a painted eyeliner) a thick dark band. So over the part of
-the lid that the closing margin sweeps, the map is redrawn column by column: the lash line at its
-own thickness just above the closed margin; above it the lid's skin, its colours stretched
-(smoothed across, so they cannot streak) with its fine grain laid on at the source's own
-scale (the skin band mirrored back and forth, never stretched; its lines and strong strokes,
-repeated, would stack up as stripes), its tone kept near the skin's around the eye (a lit band
-stretched, or a lid of another tone, draws an eye-shaped patch); at the top it meets the warp
-unchanged. A heavy eyeliner is drawn no thicker than a lash line. No part of it,
-nor the strip below it where the eye's white may linger, is lighter than the lid's skin. The
-line where the lids meet is then softened: the warp squeezes everything between the lids into
-a pixel or two there, which sampled point by point shows as a dashed, jagged seam.
+vertical streaks, its lash line (and a painted eyeliner) a thick dark band, its eyeshadow, lit
+band or crease an eye-shaped patch. So over the part of the lid that the closing margin sweeps
+(an arch a little wider than the eye, over the squeezed ends of its lash line), the lid is
+redrawn: the lash line, found in the source and drawn at its own thickness (a heavy eyeliner
+no thicker than a lash line) just above the closed margin, tapering to a point at the
+corners; above it skin in the tone of the skin around the eye, spread over the lid so that it
+meets the skin beside it in colour, a little darker towards the lash line as a closed lid is,
+with the picture's own grain (its pores, noise, a painting's crackle) read under the eye at the
+source's scale; at the top it fades into the warp, which is no lighter there than the lid. No
+part of it, nor the strip below it where the eye's white may linger, is lighter than the lid's
+skin. The line where the lids meet is then softened: the warp squeezes everything between the
+lids into a pixel or two there, which sampled point by point shows as a dashed, jagged seam.
 
 An eye taller than the skin above it (a cartoon's, a cat's) is not closed here but covered
 (:mod:`.eye_cover`).
@@ -128,10 +129,6 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     # on the eye below it): from its darkest row up to where the skin comes back.
     low, high = _lash_line(image, at_margin, float(open_gap.max()))
     lash = high - low
-    # The skin above it, as high across the lid (a fold that changed from column to column
-    # would draw vertical stripes).
-    band = np.full(len(xs), max(float(np.median(at_margin[:, 1] - at_top[:, 1] - high)),
-                                0.3 * float(open_gap.max()), 1.0))
     # (Tapering to a point at the corners, over skin as thick as the full lash line: a lash
     # line cut off square there, where the warp squeezes a thick eyeliner's end, drew a hook.)
     full_lash = np.broadcast_to((lash / scale)[None, :], rise.shape)
@@ -140,18 +137,14 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
         & (height[None, :] >= 1.0)
     if not inside.any():
         return
-    skin_rise = np.maximum(height[None, :] - lash_rise, 1.0)
-    t = np.clip((rise - lash_rise) / skin_rise, 0.0, 1.0)
-    # Source height above the margin's points: the lash line at its own thickness (below the
-    # margin, hanging down: the lash line mirrored, over the strip of the eye's white the
-    # squeezed warp leaves along the lower lid), then the skin band stretched up to where the
-    # warp is left alone.
-    up = np.where(rise <= lash_rise, low + np.abs(rise) * scale, high + t * band)
+    # Source height above the margin's points of the lash line, at its own thickness (below
+    # the margin, hanging down: the lash line mirrored, over the strip of the eye's white the
+    # squeezed warp leaves along the lower lid).
+    up = low + np.abs(rise) * scale
     across = np.clip(rise / np.maximum(height[None, :], 1.0), 0.0, 1.0)
     map_x = at_margin[None, :, 0] + across * (at_top[None, :, 0] - at_margin[None, :, 0])
     # Only the source around the lid is read (a video frame may be large).
-    near = PixelBox.around(np.r_[at_margin, at_top], image.shape[:2],
-                           4 + float(high.max() + band.max()))
+    near = PixelBox.around(at_margin, image.shape[:2], 4 + float(high.max()))
     crop = image[near.slices].astype(np.float32)
     stretched = _remap(crop, map_x - near.x0, at_margin[None, :, 1] - near.y0 - up)
     # The picture's own grain (its skin's pores, a painting's crackle, a print's noise), from
@@ -190,7 +183,7 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
                        axis=0)
     cap = cap.filled(np.ma.median(cap, axis=0).filled(255.0))
     tone = np.minimum(tone, cap[None])
-    t = np.clip((rise - lash_rise) / skin_rise, 0.0, 1.0)
+    t = np.clip((rise - lash_rise) / np.maximum(height[None, :] - lash_rise, 1.0), 0.0, 1.0)
     # (Less towards its ends: darker there than the skin beside them, they drew a wall.)
     shade = 1.0 - np.clip(1.0 - (across_eye / ARCH_SPAN)**2, 0.0, 1.0)[None, :] ** SHADE_ENDS \
         * (LID_SHADE + LASH_SHADE * np.clip(1.0 - t / SHADE_REACH, 0.0, 1.0) ** 2)
