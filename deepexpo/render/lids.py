@@ -43,8 +43,10 @@ _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 #: The redrawn lid's arch spans this many times the eye's width (over the squeezed lash line's
 #: and eyeliner's ends at the corners).
 ARCH_SPAN = 1.2
-#: The redrawn lid fades into the warp over this fraction of its height at its top.
+#: The redrawn lid fades into the warp over this fraction of its height at its top, where the
+#: warp is brought to no lighter than the lid's skin and at most RIM_DARKER darker.
 FADE = 0.5
+RIM_DARKER = 0.1
 #: The closed lid's tone: the skin's within AROUND of the eye's width around it (its darkest
 #: pixels, this percentile, and its lightest, this one, left out, and those under AROUND_DARKER
 #: of the median), spread over the lid with
@@ -194,10 +196,11 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     into_skin = np.clip(np.maximum(rise - lash_rise, -0.5 * lash_rise - rise) + 0.5,
                         0.0, 1.0)[..., None]
     lid = into_skin * skin + (1 - into_skin) * np.minimum(stretched, cap)
-    # Where it fades into the warp, the warp is no lighter than the lid's skin either (feathered
-    # in colour, not only in opacity): a lit band there, stretched, showed through as a pale
-    # middle.
-    under = patch - np.sqrt(weight) * np.maximum(patch - skin, 0.0)
+    # Where it fades into the warp, the warp is no lighter than the lid's skin either, nor
+    # much darker (feathered in colour, not only in opacity): a lit band there, stretched,
+    # showed through as a pale middle, a stretched eyeliner as a dark rim around the lid.
+    near_skin = np.clip(patch, (1 - RIM_DARKER) * skin, skin)
+    under = patch + np.sqrt(weight) * (near_skin - patch)
     patch = weight * lid + (1 - weight) * under
     # Below the margin (and on it, where the lash line tapers), the white of the eye that the
     # squeezed warp leaves along the lower lid (where the eye's landmarks lie well inside its
