@@ -85,3 +85,31 @@ def test_a_heavy_eyeliner_closes_into_a_thin_lash_line():
     out = _close(image, brow=True)
     column = _lum(out[LASH - 4:LOWER + 4, LEFT + 20:RIGHT - 20]).mean(axis=1)
     assert (column < 100).sum() <= (RIGHT - LEFT) / 8, (column < 100).sum()
+
+
+def test_an_eyeshadow_closes_into_skin_with_its_grain():
+    """The closed lid is skin: near the tone of the skin around the eye (a little darker, as a
+    closed lid is), with the picture's grain. A band of eyeshadow on the open lid, stretched
+    and smoothed over the shut eye, drew a flat patch (s1): its grain was a third of the
+    skin's."""
+    image = _eye()
+    image[LASH - 10:LASH - 2, LEFT:RIGHT] = (130, 85, 75)
+    out = _close(image, brow=True)
+    skin = image[LOWER + 10:LOWER + 30, LEFT:RIGHT]
+    lid = out[LASH + 4:LOWER - 8, LEFT + 15:RIGHT - 15]
+    assert 0.85 < _lum(lid).mean() / _lum(skin).mean() < 1.0
+
+    def grain(pixels: np.ndarray) -> float:  # a row's spread about its own mean
+        lum = _lum(pixels)
+        return float((lum - lum.mean(axis=1, keepdims=True)).std())
+    assert grain(lid) > 0.6 * grain(skin), (grain(lid), grain(skin))
+
+
+def test_the_lash_line_tapers_to_its_corners():
+    """The closed lid's lash line ends in a point at the eye's corners: drawn as thick to its
+    ends, where the warp squeezes a thick eyeliner's end, it drew a hook (s1)."""
+    out = _close(_eye(), brow=True)
+    dark = _lum(out[LASH + 4:LOWER + 6]) < 100
+    middle = dark[:, 95:105].sum(axis=0).mean()
+    ends = dark[:, [LEFT + 3, LEFT + 4, RIGHT - 4, RIGHT - 3]].sum(axis=0).mean()
+    assert ends <= 0.5 * middle, (ends, middle)

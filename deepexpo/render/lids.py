@@ -1,18 +1,19 @@
-"""A closing upper lid drawn with the lid's own skin and lashes.
+"""A closing upper lid drawn with the lid's own lashes, as skin.
 
 A 2D warp has no skin to cover a closing eye with but the thin band of lid between the lashes
 and the brow, which it stretches over the eye several times over: its fine texture becomes
-vertical streaks, its lash line (and a painted eyeliner) a thick dark band. So over the part of
-the lid that the closing margin sweeps, the map is redrawn column by column: the lash line at its
-own thickness just above the closed margin; above it the lid's skin, its colours stretched
-(smoothed across, so they cannot streak) with its fine grain laid on at the source's own
-scale (the skin band mirrored back and forth, never stretched; its lines and strong strokes,
-repeated, would stack up as stripes), its tone kept near the skin's around the eye (a lit band
-stretched, or a lid of another tone, draws an eye-shaped patch); at the top it meets the warp
-unchanged. A heavy eyeliner is drawn no thicker than a lash line. No part of it,
-nor the strip below it where the eye's white may linger, is lighter than the lid's skin. The
-line where the lids meet is then softened: the warp squeezes everything between the lids into
-a pixel or two there, which sampled point by point shows as a dashed, jagged seam.
+vertical streaks, its lash line (and a painted eyeliner) a thick dark band, its eyeshadow, lit
+band or crease an eye-shaped patch. So over the part of the lid that the closing margin sweeps
+(an arch a little wider than the eye, over the squeezed ends of its lash line), the lid is
+redrawn: the lash line, found in the source and drawn at its own thickness (a heavy eyeliner
+no thicker than a lash line) just above the closed margin, tapering to a point at the
+corners; above it skin in the tone of the skin around the eye, spread over the lid so that it
+meets the skin beside it in colour, a little darker towards the lash line as a closed lid is,
+with the picture's own grain (its pores, noise, a painting's crackle) read under the eye at the
+source's scale; at the top it fades into the warp, which is no lighter there than the lid. No
+part of it, nor the strip below it where the eye's white may linger, is lighter than the lid's
+skin. The line where the lids meet is then softened: the warp squeezes everything between the
+lids into a pixel or two there, which sampled point by point shows as a dashed, jagged seam.
 
 An eye taller than the skin above it (a cartoon's, a cat's) is not closed here but covered
 (:mod:`.eye_cover`).
@@ -34,27 +35,44 @@ LID_REACH = 1.9
 #: How far below the closed margin the white of the eye is darkened to the lid's colour, in
 #: open gaps of the eye.
 WHITE_BELOW = 0.3
+#: The closed margin smoothed along the lid by this blur, a fraction of the eye's width.
+MARGIN_SMOOTH = 0.05
 #: The redrawn lid's edge softened along the lid by this blur, a fraction of the eye's width.
 END_BLUR = 0.04
-#: The lid colour's smoothing along the lid, as a fraction of the eye's width.
-LID_SMOOTH = 0.05
-#: ... and up it, as a fraction of the redrawn lid's height.
-LID_EVEN = 0.12
-#: The closed lid's skin is at most LIGHTER_BY levels lighter and DARKER_BY darker than the
-#: skin around it (its darkest pixels, this percentile, left out), spread over the lid with a
-#: blur of AROUND_BLUR of the redrawn lid's height.
-LIGHTER_BY = 8.0
-DARKER_BY = 20.0
-AROUND_DARKEST = 30
-AROUND_BLUR = 0.5
-#: The thickest lash line drawn on a closed lid, a fraction of the eye's width.
+_LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+#: The redrawn lid's arch spans this many times the eye's width (over the squeezed lash line's
+#: and eyeliner's ends at the corners).
+ARCH_SPAN = 1.2
+#: The redrawn lid fades into the warp over this fraction of its height at its top, where the
+#: warp is brought to no lighter than the lid's skin and at most RIM_DARKER darker.
+FADE = 0.5
+RIM_DARKER = 0.1
+#: The closed lid's tone: the skin's within AROUND of the eye's width around it (its darkest
+#: pixels, this percentile, and its lightest, this one, left out, and those under AROUND_DARKER
+#: of the median), spread over the lid with
+#: blurs of AROUND of the eye's width and less, where they cover AROUND_COVER of known skin.
+AROUND = 0.35
+AROUND_DARKEST = 10
+AROUND_COVER = 0.3
+AROUND_DARKER = 0.6
+AROUND_LIGHTEST = 95
+#: A closed lid's shading: LID_SHADE darker than the skin around (a fraction of its tone), and
+#: LASH_SHADE more at the lash line, fading over SHADE_REACH of the redrawn lid's height; both
+#: less towards its ends (this power of a parabola across it).
+LID_SHADE = 0.08
+LASH_SHADE = 0.07
+SHADE_REACH = 0.3
+SHADE_ENDS = 0.5
+#: The thickest lash line drawn on a closed lid, a fraction of the eye's width; it tapers to
+#: a point at the corners over this fraction of the eye's half-width.
 LASH_MOST = 0.08
-#: The fine texture's scale: the source's detail finer than this blur (pixels).
-DETAIL_BLUR = 1.2
-#: ... less the lines along the lid at least this long (a fraction of the eye's width).
-LINE_LENGTH = 0.08
-#: ... and at most this many times its median strength.
-GRAIN_LIMIT = 2.5
+LASH_TAPER = 0.25
+#: The grain: the source's detail finer than this blur (pixels), under the eye (this fraction
+#: of the eye's width below it), at most GRAIN_LIMIT times its robust spread (a lash or a
+#: wrinkle there is no grain).
+DETAIL_BLUR = 1.6
+UNDER_EYE = 0.15
+GRAIN_LIMIT = 4.0
 
 
 def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
@@ -77,7 +95,12 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     reach = LID_REACH * closed * np.maximum(open_gap, 0.0) / scale  # output pixels
     if width < 4 or reach.max() < 2:
         return
-    box = PixelBox.around(np.r_[margin_xy, margin_xy - [0.0, float(reach.max())]],
+    centre = margin_xy[:, 0].mean()
+    # (With room for the edge's softening along the lid to fade out: cut off by the box, it
+    # drew a straight edge.)
+    ends = np.c_[centre + ARCH_SPAN * (margin_xy[[0, -1], 0] - centre)
+                 + [-3 * END_BLUR * width, 3 * END_BLUR * width], margin_xy[[0, -1], 1]]
+    box = PixelBox.around(np.r_[margin_xy, ends, margin_xy - [0.0, float(reach.max())]],
                           out.shape[:2], 2 + 0.3 * float(open_gap.max()) / scale)
     box = PixelBox(max(box.x0, region.x0), max(box.y0, region.y0),
                    min(box.x1, region.x1), min(box.y1, region.y1))
@@ -86,10 +109,15 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
         return
     xs = np.arange(box.x0, box.x1, dtype=np.float64)
     ys = np.arange(box.y0, box.y1, dtype=np.float64)[:, None]
-    bottom = np.interp(xs, margin_xy[:, 0], margin_xy[:, 1])  # the closed margin
+    # The closed margin, smoothed along the lid (a kink in it, where the last landmark of a
+    # lid meets its corner, drew a knob on the lash line).
+    bottom = cv2.GaussianBlur(np.interp(xs, margin_xy[:, 0], margin_xy[:, 1])[None, :],
+                              (0, 0), sigmaX=max(0.5, MARGIN_SMOOTH * width), sigmaY=0.01,
+                              borderType=cv2.BORDER_REPLICATE)[0]
     # An arch over the whole eye (the squeezed lashes reach its corners too).
-    across_eye = (xs - margin_xy[:, 0].mean()) / max(width / 2, 1.0)
-    top = bottom - float(reach.max()) * np.sqrt(np.clip(1.0 - across_eye**2, 0.0, 1.0))
+    across_eye = (xs - centre) / max(width / 2, 1.0)
+    top = bottom - float(reach.max()) * np.sqrt(np.clip(1.0 - (across_eye / ARCH_SPAN)**2,
+                                                        0.0, 1.0))
     if brow_xy is not None:
         top = np.maximum(top, np.minimum(_lower_edge(brow_xy, xs), bottom))
     height = bottom - top
@@ -103,52 +131,33 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     # on the eye below it): from its darkest row up to where the skin comes back.
     low, high = _lash_line(image, at_margin, float(open_gap.max()))
     lash = high - low
-    # The skin above it, as high across the lid (a fold that changed from column to column
-    # would draw vertical stripes).
-    band = np.full(len(xs), max(float(np.median(at_margin[:, 1] - at_top[:, 1] - high)),
-                                0.3 * float(open_gap.max()), 1.0))
-    lash_rise = (lash / scale)[None, :]
-    inside = (rise >= -0.5 * lash_rise - 0.5) & (rise <= height[None, :]) \
+    # (Tapering to a point at the corners, over skin as thick as the full lash line: a lash
+    # line cut off square there, where the warp squeezes a thick eyeliner's end, drew a hook.)
+    full_lash = np.broadcast_to((lash / scale)[None, :], rise.shape)
+    lash_rise = full_lash * np.clip((1.0 - np.abs(across_eye)) / LASH_TAPER, 0.0, 1.0)[None, :]
+    inside = (rise >= -0.5 * full_lash - 0.5) & (rise <= height[None, :]) \
         & (height[None, :] >= 1.0)
     if not inside.any():
         return
-    skin_rise = np.maximum(height[None, :] - lash_rise, 1.0)
-    t = np.clip((rise - lash_rise) / skin_rise, 0.0, 1.0)
-    # Source height above the margin's points: the lash line at its own thickness (below the
-    # margin, hanging down: the lash line mirrored, over the strip of the eye's white the
-    # squeezed warp leaves along the lower lid), then the skin band stretched up to where the
-    # warp is left alone.
-    up = np.where(rise <= lash_rise, low + np.abs(rise) * scale, high + t * band)
-    # The skin's fine texture at its own scale, mirrored back and forth over the band.
-    walk = np.maximum(rise * scale - lash, 0.0)
-    folded = high + band - np.abs(np.mod(walk, 2 * band) - band)
-
+    # Source height above the margin's points of the lash line, at its own thickness (below
+    # the margin, hanging down: the lash line mirrored, over the strip of the eye's white the
+    # squeezed warp leaves along the lower lid).
+    up = low + np.abs(rise) * scale
     across = np.clip(rise / np.maximum(height[None, :], 1.0), 0.0, 1.0)
     map_x = at_margin[None, :, 0] + across * (at_top[None, :, 0] - at_margin[None, :, 0])
     # Only the source around the lid is read (a video frame may be large).
-    near = PixelBox.around(np.r_[at_margin, at_top], image.shape[:2],
-                           4 + float(high.max() + band.max()) + 4 * DETAIL_BLUR)
+    near = PixelBox.around(at_margin, image.shape[:2], 4 + float(high.max()))
     crop = image[near.slices].astype(np.float32)
-    map_x = map_x - near.x0
-    stretched = _remap(crop, map_x, at_margin[None, :, 1] - near.y0 - up)
-    detail = _remap(_grain(crop, width * scale), map_x,
-                    at_margin[None, :, 1] - near.y0 - folded)
-    # The lid's colours stretched, smoothed along the lid (so they cannot streak) and a little
-    # up it (a closed lid is even: its stretched stripes and crease would draw an eye on it).
-    smooth = cv2.GaussianBlur(stretched, (0, 0), sigmaX=max(1.0, LID_SMOOTH * width),
-                              sigmaY=max(0.6, LID_EVEN * float(height.max())))
-    skin = smooth + detail
-    # The lid's colour per column, from its skin: no part of the closed lid (its lash line
-    # included, taken where the margin may border the white of the eye) is lighter.
-    skin_rows = ((rise > lash_rise) & (rise < 0.6 * height[None, :]))[..., None]
-    if not skin_rows.any():
-        return
-    cap = np.ma.median(np.ma.masked_array(smooth, ~np.broadcast_to(skin_rows, smooth.shape)),
-                       axis=0)
-    cap = cap.filled(np.ma.median(cap, axis=0).filled(255.0))
-    # Fade into the warp over the top third, and across the edges of the region.
-    weight = np.clip((height[None, :] - rise) / np.maximum(0.35 * height[None, :], 1.0), 0, 1)
-    weight = np.where(rise < 0, np.clip(1 + rise / np.maximum(0.5 * lash_rise, 0.5), 0, 1),
+    stretched = _remap(crop, map_x - near.x0, at_margin[None, :, 1] - near.y0 - up)
+    # The picture's own grain (its skin's pores, a painting's crackle, a print's noise), from
+    # the skin under the eye, read at the source's scale (not stretched, nor repeated).
+    grain = _grain_under(image, map_x, at_margin[None, :, 1] + float(open_gap.max())
+                         + UNDER_EYE * width * scale + np.abs(rise) * scale)
+    # Fade into the warp over the top (smoothly: a ramp's ends show as edges), and across the
+    # edges of the region.
+    weight = np.clip((height[None, :] - rise) / np.maximum(FADE * height[None, :], 1.0), 0, 1)
+    weight = weight * weight * (3 - 2 * weight)
+    weight = np.where(rise < 0, np.clip(1 + rise / np.maximum(0.5 * full_lash, 0.5), 0, 1),
                       weight)
     weight = weight * inside
     # (Softened more along the lid: where the arch over the eye ends on a brow, or on a far
@@ -156,52 +165,91 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     weight = cv2.GaussianBlur(weight.astype(np.float32), (0, 0), sigmaX=max(0.7, END_BLUR * width),
                               sigmaY=0.7)[..., None]
     patch = out[box.slices].astype(np.float32)
-    # The lid's skin near the tone of the skin around it (where the warp is left alone, and
-    # below the eye): a lit band on the open lid, stretched, drew a pale, eye-shaped patch
-    # on the closed one, and a lid in another tone than its surroundings reads as an eye.
+    # The closed lid's tone is the skin's around the eye, not the open lid's stretched: a band
+    # of eyeshadow, a lit band or a crease stretched over the eye drew a flat eye-shaped patch
+    # of another tone. It is read over :data:`AROUND` of the eye's width around the lid (right
+    # above it there may be only a brow and the stretched crease), and shaded as a closed lid
+    # is: a little darker, and more towards the lash line.
     below = WHITE_BELOW * float(open_gap.max()) / scale
-    around = _around(patch, (weight[..., 0] < 0.02) & ~((rise < 0) & (rise > -2 * below)),
-                     max(1.0, AROUND_BLUR * float(height.max())))
-    if around is not None:
-        skin = _near(smooth, around) + detail
-        cap = np.minimum(cap, np.ma.median(np.ma.masked_array(
-            around, ~np.broadcast_to(skin_rows, around.shape)), axis=0).filled(255.0))
+    tone = _skin_around(out, box, (weight[..., 0] > 0.02) | ((rise < 0) & (rise > -2 * below)),
+                        AROUND * width)
+    if tone is None:
+        return
+    # No part of the closed lid (its lash line included, taken where the margin may border
+    # the white of the eye) is lighter than its skin near the lash line: the skin above it
+    # may be a lit brow bone, whose tone spread down the lid drew a pale band on it.
+    skin_rows = ((rise > lash_rise) & (rise < 0.6 * height[None, :]))[..., None]
+    if not skin_rows.any():
+        return
+    cap = np.ma.median(np.ma.masked_array(tone, ~np.broadcast_to(skin_rows, tone.shape)),
+                       axis=0)
+    cap = cap.filled(np.ma.median(cap, axis=0).filled(255.0))
+    tone = np.minimum(tone, cap[None])
+    t = np.clip((rise - lash_rise) / np.maximum(height[None, :] - lash_rise, 1.0), 0.0, 1.0)
+    # (Less towards its ends: darker there than the skin beside them, they drew a wall.)
+    shade = 1.0 - np.clip(1.0 - (across_eye / ARCH_SPAN)**2, 0.0, 1.0)[None, :] ** SHADE_ENDS \
+        * (LID_SHADE + LASH_SHADE * np.clip(1.0 - t / SHADE_REACH, 0.0, 1.0) ** 2)
+    # (Its reddest channel darkened least: skin in shadow is deeper in colour, not greyer.)
+    skin = tone * shade[..., None] ** (tone.mean(axis=-1, keepdims=True) / np.maximum(tone, 1.0))
+    skin = skin + grain
     # (Over a pixel: the lash line's edge, switched from pixel to pixel, would be jagged.)
-    into_skin = np.clip(rise - lash_rise + 0.5, 0.0, 1.0)[..., None]
+    into_skin = np.clip(np.maximum(rise - lash_rise, -0.5 * lash_rise - rise) + 0.5,
+                        0.0, 1.0)[..., None]
     lid = into_skin * skin + (1 - into_skin) * np.minimum(stretched, cap)
-    patch = weight * lid + (1 - weight) * patch
-    # Below the margin, the white of the eye that the squeezed warp leaves along the lower
-    # lid (where the eye's landmarks lie well inside its lids, as on a painting) is darkened
-    # to the lid's colour, fading out over :data:`WHITE_BELOW` of the open gap.
+    # Where it fades into the warp, the warp is no lighter than the lid's skin either, nor
+    # much darker (feathered in colour, not only in opacity): a lit band there, stretched,
+    # showed through as a pale middle, a stretched eyeliner as a dark rim around the lid.
+    near_skin = np.clip(patch, (1 - RIM_DARKER) * skin, skin)
+    under = patch + np.sqrt(weight) * (near_skin - patch)
+    patch = weight * lid + (1 - weight) * under
+    # Below the margin (and on it, where the lash line tapers), the white of the eye that the
+    # squeezed warp leaves along the lower lid (where the eye's landmarks lie well inside its
+    # lids, as on a painting) is darkened to the lid's colour, fading out over
+    # :data:`WHITE_BELOW` of the open gap.
     depth = -rise / np.maximum(WHITE_BELOW * float(open_gap.max()) / scale, 1.0)
-    fade = (np.clip(1.0 - depth, 0.0, 1.0) * (rise < 0) * (height[None, :] >= 1.0))[..., None]
+    fade = (np.clip(1.0 - depth, 0.0, 1.0) * (rise < 1) * (height[None, :] >= 1.0))[..., None]
     patch -= fade * np.maximum(patch - cap, 0.0)
     out[box.slices] = np.clip(patch, 0, 255).astype(np.uint8)
 
 
-def _around(patch: np.ndarray, known: np.ndarray, sigma: float) -> np.ndarray | None:
-    """The colours of ``patch`` where ``known``, spread smoothly over the rest (a Gaussian
-    of ``sigma``, normalised by how much known colour it covers)."""
+def _skin_around(out: np.ndarray, box: PixelBox, drawn: np.ndarray, reach: float
+                 ) -> np.ndarray | None:
+    """The skin's colour over ``box`` of ``out``: its colours within ``reach`` around ``box``
+    but not where ``drawn`` (a mask over ``box``), spread smoothly over the rest: Gaussians
+    normalised by how much known colour they cover, from ``reach`` down to a quarter of it
+    where they cover enough (so the lid's edge takes the tone of the skin right beside it: a
+    lit cheek on one side, a shadowed temple on the other)."""
+    wide = PixelBox.around(np.array([[box.x0, box.y0], [box.x1 - 1, box.y1 - 1]], np.float64),
+                           out.shape[:2], reach)
+    patch = out[wide.slices].astype(np.float32)
+    known = np.ones(wide.size, bool)
+    known[box.y0 - wide.y0:box.y1 - wide.y0, box.x0 - wide.x0:box.x1 - wide.x0] = ~drawn
     if not known.any():
         return None
-    # (Not its dark features: lash lines, brows, the corners' shadows.)
-    lum = patch @ np.array([0.299, 0.587, 0.114], np.float32)
-    known = known & (lum >= np.percentile(lum[known], AROUND_DARKEST))
+    # Not its dark features (lash lines, brows, the corners' shadows) nor an eye's white.
+    # (Read through the picture's grain: its noise alone would leave out its darker half.)
+    lum = cv2.GaussianBlur(patch @ _LUMA, (0, 0), DETAIL_BLUR)
+    known = known & (lum >= np.percentile(lum[known], AROUND_DARKEST)) \
+        & (lum <= np.percentile(lum[known], AROUND_LIGHTEST))
+    # (Nor what is far darker than the skin: a dark background beside a turned head's far
+    # eye, hair: it drew a dark smear on that end of the lid.)
+    known = known & (lum >= AROUND_DARKER * np.median(lum[known]))
+    skin = _fill(patch, known, (reach, reach / 2, reach / 4))
+    return skin[box.y0 - wide.y0:box.y1 - wide.y0, box.x0 - wide.x0:box.x1 - wide.x0]
+
+
+def _fill(patch: np.ndarray, known: np.ndarray, sigmas: tuple[float, ...]) -> np.ndarray:
+    """``patch``'s colours where ``known`` spread over the rest: Gaussians of ``sigmas``,
+    coarse to fine, normalised by how much known colour they cover, each where it covers
+    :data:`AROUND_COVER`."""
     mask = known.astype(np.float32)
-    spread = cv2.GaussianBlur(patch * mask[..., None], (0, 0), sigma)
-    cover = cv2.GaussianBlur(mask, (0, 0), sigma)[..., None]
-    fallback = np.median(patch[known], axis=0)
-    return np.where(cover > 1e-3, spread / np.maximum(cover, 1e-3), fallback)
-
-
-def _near(rgb: np.ndarray, skin: np.ndarray) -> np.ndarray:
-    """``rgb`` (..., 3) moved towards ``skin`` (as many) where its luminance is more than
-    :data:`LIGHTER_BY` above or :data:`DARKER_BY` below, until it is within them."""
-    lum = np.array([0.299, 0.587, 0.114], np.float32)
-    off = rgb @ lum - skin @ lum
-    bound = np.where(off > 0, LIGHTER_BY, DARKER_BY)
-    k = np.clip((np.abs(off) - bound) / np.maximum(np.abs(off), 1e-3), 0.0, 1.0)[..., None]
-    return rgb + k * (skin - rgb)
+    skin = np.broadcast_to(np.median(patch[known], axis=0), patch.shape)
+    for sigma in sigmas:
+        spread = cv2.GaussianBlur(patch * mask[..., None], (0, 0), max(1.0, sigma))
+        cover = cv2.GaussianBlur(mask, (0, 0), max(1.0, sigma))[..., None]
+        enough = np.clip(cover / AROUND_COVER, 0.0, 1.0)
+        skin = enough * spread / np.maximum(cover, 1e-3) + (1 - enough) * skin
+    return skin
 
 
 def _lower_edge(points: np.ndarray, xs: np.ndarray) -> np.ndarray:
@@ -213,22 +261,23 @@ def _lower_edge(points: np.ndarray, xs: np.ndarray) -> np.ndarray:
     return np.interp(xs, lower[order, 0], lower[order, 1])
 
 
-def _grain(image: np.ndarray, eye_width: float) -> np.ndarray:
-    """The fine texture of ``image`` (its detail finer than :data:`DETAIL_BLUR`) without its
-    lines: what runs along the lid (a crease, the edge of a bright band, a painted line),
-    laid on again and again up the closed lid, would draw a stack of lines on it, and what
-    runs up it (lashes), continuous stripes. So less its average along rows, then along
-    columns, over :data:`LINE_LENGTH` of the eye's width (``eye_width``, pixels)."""
-    detail = image - cv2.GaussianBlur(image, (0, 0), DETAIL_BLUR)
-    sigma = max(1.0, LINE_LENGTH * eye_width)
-    size = 2 * int(np.ceil(3 * sigma)) + 1
-    for kernel in ((size, 1), (1, size)):  # along rows, then along columns
-        detail = detail - cv2.GaussianBlur(detail, kernel, sigma, sigmaY=sigma,
-                                           borderType=cv2.BORDER_REFLECT)
-    # The lashes' and the caruncle's strokes, much stronger than the skin's grain, repeated
-    # up the lid would show as rows of dots: limited to the grain's own strength.
-    limit = GRAIN_LIMIT * np.median(np.abs(detail), axis=(0, 1))
-    return np.clip(detail, -limit, limit)
+def _grain_under(image: np.ndarray, map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:
+    """The fine texture of ``image`` (its detail finer than :data:`DETAIL_BLUR`, each
+    channel's: a grayscale picture's stays gray) at ``map_x``, ``map_y`` (source pixels, one row
+    of them per row of the lid): limited to :data:`GRAIN_LIMIT` times its robust spread there."""
+    near = PixelBox.around(np.c_[map_x.ravel(), map_y.ravel()], image.shape[:2],
+                           2 + 4 * DETAIL_BLUR)
+    crop = image[near.slices].astype(np.float32)
+    if min(crop.shape[:2]) < 2:
+        return np.zeros((*map_x.shape, 3), np.float32)
+    detail = _remap(crop - cv2.GaussianBlur(crop, (0, 0), DETAIL_BLUR),
+                    map_x - near.x0, map_y - near.y0)
+    spread = 1.4826 * np.median(np.abs(detail - np.median(detail, axis=(0, 1))), axis=(0, 1))
+    limit = GRAIN_LIMIT * np.maximum(spread, 0.5)
+    detail = np.clip(detail, -limit, limit)
+    # Less its average along each row: a row of the source that runs along a line (a lower
+    # lid's lashes, a wrinkle) drew a light or dark band across the closed lid.
+    return detail - detail.mean(axis=1, keepdims=True)
 
 
 def _remap(image: np.ndarray, map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:
