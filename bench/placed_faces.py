@@ -14,6 +14,11 @@ engine put the face (its target landmarks), against the source:
   (0-255): an opening shows as darker.
 - ``throat``: how much darker the opening's middle is than its rim, as a fraction of the
   rim's luminance: a cavity shaded towards the throat > 0.2; a flat oval near 0.
+- ``gap``: the lips' gap (their inner edges' median distance over the middle half of the
+  mouth) over the mouth's width. ``darker``: how much darker (Lab L) the opening's darkest
+  tenth is than the source's lips' (inside their outer contour): lips barely parted (a gap
+  of a fifth of the width or less) show the line between them in the lips' own dark tone,
+  near 0, not a near-black slot (far above 0); a wide-open mouth's throat may be darker.
 - ``tint``: the opening's colour (Lab a, b) against the source's mouth line's (its lips,
   the pixels along the outer lip contour): the distance in a, b (a flat grey or black hole,
   or another face's mouth, is far from an animal's own mouth colour when that has any).
@@ -37,7 +42,11 @@ engine put the face (its target landmarks), against the source:
   ring's (a smooth cover of fur about 0.5-0.7, patches raise it). ``eyePl``: how much paler
   (Lab L) the covered eye (its middle, the ellipse through its points at 0.8) is than the skin
   around it (the more colourful half of a ring 1.5-2.2 times the eye's size: a monkey's pink,
-  not its pale fur): a pale disc, an empty socket, is far above 0. ``lidDk``: the shut lids'
+  not its pale fur): a pale disc, an empty socket, is far above 0 (but for a pale ring round
+  the eye, a monkey's, which a shut lid continues). ``eyeRg``: the covered eye's middle (that
+  ellipse at 0.8) against the skin right round it (1.15-1.5 times the eye): the Lab
+  distance of their medians: a disc of another colour in it (a monkey's lavender disc in its
+  pale ring) is far from 0. ``lidDk``: the shut lids'
   line's darkness (each column's darkest pixel below the column's
   median, over its middle three fifths, its lower two fifths and a little below; median)
   over the source's own darkest fine lines around the eye (the first percentile of its

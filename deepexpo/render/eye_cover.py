@@ -30,8 +30,9 @@ def cover_eye(out: np.ndarray, top: np.ndarray, bottom: np.ndarray, lid: np.ndar
     or skin's above and below the eye, mirrored across the eye's edge at its own scale and
     blended from one to the other down the eye (no stretch, no streaks), but for what runs
     round the eye (its rim, its margins, wrinkles round it: mirrored, arcs that draw the eye
-    again), which is the picture's grain. A pale margin joined to the eye (a monkey's pale
-    ring) fades into the cover; shut, it takes the lower lid's margin too.
+    again), which is the picture's grain. A pale ring joined to the eye (a monkey's) is the
+    skin the lid continues: the cover reaches into it and takes its colours. Shut, the
+    cover takes the lower lid's margin too.
 
     ``top``, ``bottom``: the open eye's upper and lower margins in ``out``; ``lid``: its
     closing lid (each (K, 2), corner to corner, in the same order); ``rim``: how far beyond the
@@ -94,7 +95,7 @@ def cover_eye(out: np.ndarray, top: np.ndarray, bottom: np.ndarray, lid: np.ndar
     # skin its shut lid continues: the cover reaches into it (its inner edge, where the eye's
     # dark rim blurs into it, would outline the cover) and takes its colours from its body
     # (from its inner edge, or from the skin beyond it, the cover was a darker disc in it).
-    if _grown(hole, pale, COVER_PALE_FADE * height_px).sum() > COVER_RING * hole.sum():
+    if _grown(hole, pale, COVER_RING_REACH * height_px).sum() > COVER_RING * hole.sum():
         size = 2 * COVER_RING_CLEAR + 1
         into = cv2.dilate(covered.astype(np.uint8), np.ones((size, size), np.uint8)) > 0
         into &= ~hole
@@ -165,7 +166,7 @@ COVER_LOWER_MARGIN = 0.15
 #: A pale margin joined to a covered eye within this fraction of its height from it, its
 #: area more than this fraction of the eye's, is a ring round it, whose inner edge this many
 #: pixels wide the cover takes.
-COVER_PALE_FADE, COVER_RING, COVER_RING_CLEAR = 0.3, 0.1, 2
+COVER_RING_REACH, COVER_RING, COVER_RING_CLEAR = 0.3, 0.1, 2
 #: The scale (pixels) that separates a cover's colours (smooth, a membrane) from its fine
 #: texture (mirrored from around the eye).
 COVER_DETAIL_BLUR = 2.0
