@@ -14,6 +14,11 @@ engine put the face (its target landmarks), against the source:
   (0-255): an opening shows as darker.
 - ``throat``: how much darker the opening's middle is than its rim, as a fraction of the
   rim's luminance: a cavity shaded towards the throat > 0.2; a flat oval near 0.
+- ``gap``: the lips' gap (their inner edges' median distance over the middle half of the
+  mouth) over the mouth's width. ``darker``: how much darker (Lab L) the opening's darkest
+  tenth is than the source's lips' (inside their outer contour): lips barely parted (a gap
+  of a fifth of the width or less) show the line between them in the lips' own dark tone,
+  near 0, not a near-black slot (far above 0); a wide-open mouth's throat may be darker.
 - ``tint``: the opening's colour (Lab a, b) against the source's mouth line's (its lips,
   the pixels along the outer lip contour): the distance in a, b (a flat grey or black hole,
   or another face's mouth, is far from an animal's own mouth colour when that has any).
@@ -37,7 +42,11 @@ engine put the face (its target landmarks), against the source:
   ring's (a smooth cover of fur about 0.5-0.7, patches raise it). ``eyePl``: how much paler
   (Lab L) the covered eye (its middle, the ellipse through its points at 0.8) is than the skin
   around it (the more colourful half of a ring 1.5-2.2 times the eye's size: a monkey's pink,
-  not its pale fur): a pale disc, an empty socket, is far above 0. ``lidDk``: the shut lids'
+  not its pale fur): a pale disc, an empty socket, is far above 0 (but for a pale ring round
+  the eye, a monkey's, which a shut lid continues). ``eyeRg``: the covered eye's middle (that
+  ellipse at 0.8) against the skin right round it (1.15-1.5 times the eye): the Lab
+  distance of their medians: a disc of another colour in it (a monkey's lavender disc in its
+  pale ring) is far from 0. ``lidDk``: the shut lids'
   line's darkness (each column's darkest pixel below the column's
   median, over its middle three fifths, its lower two fifths and a little below; median)
   over the source's own darkest fine lines around the eye (the first percentile of its
@@ -141,13 +150,30 @@ def mouth_figures(source: np.ndarray, out: np.ndarray, src_xy: np.ndarray,
         & (np.linalg.norm(inside[:, 1:] - 128.0, axis=1) < 12)
     corners = src_xy[canonical_face().mouth_corners]
     extent = np.ptp(dst_xy[inner], axis=0)
-    return {"drop": float(luma_src[opening].mean() - luma_out[opening].mean()),
+    # The source's lips and the line between them (filled to the outer contour).
+    mouth_line = lab_src[_mask(source.shape, src_xy[outer])][:, 0]
+    return {"darker": float(np.percentile(mouth_line, 10) - np.percentile(inside[:, 0], 10)),
+            "drop": float(luma_src[opening].mean() - luma_out[opening].mean()),
             "throat": float((rim.mean() - core.mean()) / max(rim.mean(), 1.0))
             if len(core) and len(rim) else float("nan"),
+            "gap": _gap(dst_xy),
             "tint": tint,
             "teeth": float(teeth.mean()),
             "tall": float(extent[1] / max(extent[0], 1.0)),
             "wide": float(extent[0] / max(np.linalg.norm(corners[0] - corners[1]), 1.0))}
+
+
+def _gap(xy: np.ndarray) -> float:
+    """The opening's height between the lips' inner edges (their median gap over the middle
+    half of the mouth) over the mouth's width."""
+    canon = canonical_face()
+    upper, lower = xy[canon.inner_lip_upper], xy[canon.inner_lip_lower]
+    corners = xy[canon.mouth_corners]
+    x0, x1 = np.sort(corners[:, 0])
+    xs = np.linspace(x0 + 0.25 * (x1 - x0), x1 - 0.25 * (x1 - x0), 9)
+    top = np.interp(xs, *upper[np.argsort(upper[:, 0])].T)
+    bottom = np.interp(xs, *lower[np.argsort(lower[:, 0])].T)
+    return float(np.median(bottom - top) / max(x1 - x0, 1.0))
 
 
 def _band(shape: tuple[int, ...], polygon: np.ndarray, width: int) -> np.ndarray:
@@ -216,7 +242,7 @@ def eye_figures(out: np.ndarray, open_xy: np.ndarray, source: np.ndarray,
     """Each covered eye against the fur around it (module docstring; the worse eye)."""
     lab = _lab(out)
     source_light = _lab(source)[..., 0]
-    worst = {"eyeE": 0.0, "eyeOut": 0.0, "eyeU": 0.0, "eyePl": -np.inf, "lidDk": 0.0,
+    worst = {"eyeE": 0.0, "eyeOut": 0.0, "eyeU": 0.0, "eyePl": -np.inf, "eyeRg": 0.0, "lidDk": 0.0,
              "lidJag": 0.0}
     for loop in (TOPOLOGY.right_eye_loop, TOPOLOGY.left_eye_loop):
         height = float(np.ptp(open_xy[loop, 1]))
@@ -234,25 +260,36 @@ def eye_figures(out: np.ndarray, open_xy: np.ndarray, source: np.ndarray,
                    "eyeOut": float(np.mean((light[eye] < low) | (light[eye] > high))),
                    "eyeU": float(smooth[eye].std() / max(smooth[ring].std(), 1.0)),
                    "eyePl": _paler(lab, open_xy[loop]),
+                   "eyeRg": _against_ring(lab, open_xy[loop]),
                    **_lid_line(light, open_xy[loop], _fine_dark(source_light, src_xy[loop]))}
         worst = {k: max(v, figures[k]) for k, v in worst.items()}
     return worst
 
 
+def _ellipse(shape: tuple[int, ...], outline: np.ndarray, k: float) -> np.ndarray:
+    """The ellipse through the eye's ``outline`` (its extent), scaled by ``k``."""
+    centre, size = outline.mean(axis=0), np.ptp(outline, axis=0) / 2
+    mask = np.zeros(shape[:2], np.uint8)
+    cv2.ellipse(mask, tuple(int(v) for v in np.round(centre)),
+                tuple(max(1, int(k * v)) for v in size), 0, 0, 360, 1, -1)
+    return mask > 0
+
+
 def _paler(lab: np.ndarray, outline: np.ndarray) -> float:
     """How much paler the middle of the eye inside ``outline`` is than the skin around it."""
-    centre, size = outline.mean(axis=0), np.ptp(outline, axis=0) / 2
-
-    def ellipse(k: float) -> np.ndarray:
-        mask = np.zeros(lab.shape[:2], np.uint8)
-        cv2.ellipse(mask, tuple(int(v) for v in np.round(centre)),
-                    tuple(max(1, int(k * v)) for v in size), 0, 0, 360, 1, -1)
-        return mask > 0
-
-    eye, ring = ellipse(0.8), ellipse(2.2) & ~ellipse(1.5)
+    eye = _ellipse(lab.shape, outline, 0.8)
+    ring = _ellipse(lab.shape, outline, 2.2) & ~_ellipse(lab.shape, outline, 1.5)
     chroma = np.linalg.norm(lab[..., 1:] - 128, axis=2)
     skin = ring & (chroma >= np.median(chroma[ring]))
     return float(np.median(lab[..., 0][eye]) - np.median(lab[..., 0][skin]))
+
+
+def _against_ring(lab: np.ndarray, outline: np.ndarray) -> float:
+    """How far the middle of the eye inside ``outline`` is in colour (Lab distance of the
+    medians) from the skin right round it (a disc in a monkey's pale ring)."""
+    eye = _ellipse(lab.shape, outline, 0.8)
+    ring = _ellipse(lab.shape, outline, 1.5) & ~_ellipse(lab.shape, outline, 1.15)
+    return float(np.linalg.norm(np.median(lab[eye], axis=0) - np.median(lab[ring], axis=0)))
 
 
 def _fine_dark(light: np.ndarray, outline: np.ndarray) -> float:
@@ -350,8 +387,8 @@ def main() -> None:
             table.append((name, case, figures))
         rows.append((name, panels))
     write_image(args.sheet, sheet(rows))
-    keys = ["drop", "throat", "tint", "teeth", "tall", "wide", "lipsSt", "jawSt", "jawHf",
-            "browSt", "browHf", "eyeE", "eyeOut", "eyeU", "eyePl", "lidDk", "lidJag"]
+    keys = ["drop", "throat", "gap", "darker", "tint", "teeth", "tall", "wide", "lipsSt", "jawSt", "jawHf",
+            "browSt", "browHf", "eyeE", "eyeOut", "eyeU", "eyePl", "eyeRg", "lidDk", "lidJag"]
     print(f"{'face':5} {'case':9} " + " ".join(f"{k:>6}" for k in keys))
     for name, case, figures in table:
         print(f"{name:5} {case:9} " + " ".join(

@@ -30,8 +30,9 @@ def cover_eye(out: np.ndarray, top: np.ndarray, bottom: np.ndarray, lid: np.ndar
     or skin's above and below the eye, mirrored across the eye's edge at its own scale and
     blended from one to the other down the eye (no stretch, no streaks), but for what runs
     round the eye (its rim, its margins, wrinkles round it: mirrored, arcs that draw the eye
-    again), which is the picture's grain. A pale margin joined to the eye (a monkey's pale
-    ring) fades into the cover; shut, it takes the lower lid's margin too.
+    again), which is the picture's grain. A pale ring joined to the eye (a monkey's) is the
+    skin the lid continues: the cover reaches into it and takes its colours. Shut, the
+    cover takes the lower lid's margin too.
 
     ``top``, ``bottom``: the open eye's upper and lower margins in ``out``; ``lid``: its
     closing lid (each (K, 2), corner to corner, in the same order); ``rim``: how far beyond the
@@ -86,22 +87,22 @@ def cover_eye(out: np.ndarray, top: np.ndarray, bottom: np.ndarray, lid: np.ndar
         return
     hole |= shadow
     # Filled from skin, not from a pale margin around the eye, which, next to it, is covered.
-    pale, eyes, skin = _pale_margin(patch, hole, reach)
+    pale, eyes = _pale_margin(patch, hole, reach)
     margin = _grown(hole, eyes, COVER_PALE_REACH * reach)
     covered |= margin & (v <= lid_edge + reach)
     hole |= margin
-    # A pale margin joined to the eye further out (a monkey's pale ring round its eye, its
-    # lower lid's wet edge) is faded into the cover, its colours the skin's (its own fine
-    # texture kept): left as it was, it outlined the cover, a pale oval.
-    fade_px = COVER_PALE_FADE * height_px
-    ring = _grown(hole, pale, fade_px) & (v <= lid_edge + reach)
-    gap = cv2.distanceTransform((~covered).astype(np.uint8), cv2.DIST_L2, 3)
-    fade = np.clip(1.0 - gap / max(fade_px, 1.0), 0.0, 1.0)
-    fade = cv2.GaussianBlur((fade * fade * (3.0 - 2.0 * fade) * ring).astype(np.float32),
-                            (0, 0), 1.0)
+    # A pale margin joined to the eye further out (a monkey's pale ring round its eye) is the
+    # skin its shut lid continues: the cover reaches into it (its inner edge, where the eye's
+    # dark rim blurs into it, would outline the cover) and takes its colours from its body
+    # (from its inner edge, or from the skin beyond it, the cover was a darker disc in it).
+    if _grown(hole, pale, COVER_RING_REACH * height_px).sum() > COVER_RING * hole.sum():
+        size = 2 * COVER_RING_CLEAR + 1
+        into = cv2.dilate(covered.astype(np.uint8), np.ones((size, size), np.uint8)) > 0
+        into &= ~hole
+        covered |= into
+        hole |= into
     known = (~hole).astype(np.float32)
-    colours = _membrane(np.where(pale[..., None], skin, patch),
-                        (~(hole | ring)).astype(np.float32))
+    colours = _membrane(patch, known)
     fill = colours + np.where(hole[..., None],
                               _unringed(_mirrored_detail(patch, known, hole), hole,
                                         picture_grain(out, box)),
@@ -110,7 +111,6 @@ def cover_eye(out: np.ndarray, top: np.ndarray, bottom: np.ndarray, lid: np.ndar
     # were half the eye's rim, a faint ring of the old eye round the cover.
     edge = cv2.dilate(covered.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
     weight = np.maximum(cv2.GaussianBlur(edge.astype(np.float32), (0, 0), 0.7) * edge, covered)
-    weight = np.maximum(weight, fade)
     weight = weight[..., None]
     cover = weight * fill + (1 - weight) * patch
     # A shut eye shows where its lids meet: a thin line in the eye's own dark colour.
@@ -163,9 +163,10 @@ LID_LINE, LID_LINE_DARK, LID_LINE_SAG = 0.05, 0.55, 0.7
 #: A shut eye's cover reaches this fraction of its height below its open outline (its lower
 #: lid's margin).
 COVER_LOWER_MARGIN = 0.15
-#: A pale margin joined to a covered eye is faded into it up to this fraction of its height
-#: from it.
-COVER_PALE_FADE = 0.3
+#: A pale margin joined to a covered eye within this fraction of its height from it, its
+#: area more than this fraction of the eye's, is a ring round it, whose inner edge this many
+#: pixels wide the cover takes.
+COVER_RING_REACH, COVER_RING, COVER_RING_CLEAR = 0.3, 0.1, 2
 #: The scale (pixels) that separates a cover's colours (smooth, a membrane) from its fine
 #: texture (mirrored from around the eye).
 COVER_DETAIL_BLUR = 2.0
@@ -255,12 +256,12 @@ def _grown(hole: np.ndarray, through: np.ndarray, reach: float) -> np.ndarray:
 
 
 def _pale_margin(patch: np.ndarray, hole: np.ndarray, reach: float
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                 ) -> tuple[np.ndarray, np.ndarray]:
     """The pixels within ``reach`` of the ``hole`` (an eye and its rim) paler than the skin
     beyond them (lighter and greyer, each by more than the skin's own spread: an eye's white
-    or a pale lid margin left outside the placed points, a monkey's pale ring), and the
-    skin's colour (RGB): a cover filled from them is a pale disc in the dark socket, an empty
-    eye socket, where a shut lid is skin."""
+    or a pale lid margin left outside the placed points, a monkey's pale ring), and those of
+    them in the eye's own colours (its white): a cover filled from those is a pale disc in
+    the dark socket, an empty eye socket, where a shut lid is skin."""
     size = 2 * int(np.ceil(reach)) + 1
     kernel = np.ones((size, size), np.uint8)
     band = cv2.dilate(hole.astype(np.uint8), kernel) > 0
@@ -269,7 +270,7 @@ def _pale_margin(patch: np.ndarray, hole: np.ndarray, reach: float
     lab = cv2.GaussianBlur(lab.astype(np.float32), (0, 0), 1.5)  # the grain is no margin
     chroma = np.linalg.norm(lab[..., 1:] - 128.0, axis=-1)
     if not ring.any():
-        return np.zeros_like(hole), np.zeros_like(hole), np.zeros(3, np.float32)
+        return np.zeros_like(hole), np.zeros_like(hole)
     # The skin: the more colourful half of the ring (a monkey's pink, not its pale fur).
     skin_part = ring & (chroma >= np.median(chroma[ring]))
     skin = np.median(lab[skin_part], axis=0)
@@ -282,9 +283,7 @@ def _pale_margin(patch: np.ndarray, hole: np.ndarray, reach: float
     # eye's, closer to its colour than to the skin's.
     eye = np.median(lab[hole], axis=0)
     eyes = greyer & (np.linalg.norm(lab - eye, axis=-1) < np.linalg.norm(lab - skin, axis=-1))
-    colour = cv2.cvtColor(np.clip(skin, 0, 255).astype(np.uint8)[None, None],
-                          cv2.COLOR_LAB2RGB)[0, 0].astype(np.float32)
-    return pale, eyes, colour
+    return pale, eyes
 
 
 def _membrane(patch: np.ndarray, known: np.ndarray) -> np.ndarray:

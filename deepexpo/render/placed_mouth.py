@@ -52,6 +52,12 @@ MAX_CHROMA = 40.0
 #: a narrower opening lets less light in, down to :data:`NARROW` of it for a slit.
 TONGUE_FROM = 0.18
 NARROW = 0.35
+#: An opening up to the first of these tall against its width (its lips' gap) is no darker
+#: than the lips' own dark colour (the line between them), one from the second as dark as a
+#: mouth's inside gets.
+PARTED = (0.15, 0.4)
+#: ... and its lips' insides show up to this fraction of the way to its middle.
+PARTED_CURL = 0.9
 #: The opening's edge is this many times softer than a person's mouth's (``feather``): an
 #: animal's lips have no sharp wet edge, and a drawing's no outline inside its mouth line.
 SOFTER = 2.5
@@ -169,6 +175,13 @@ def _interior(patch: np.ndarray, opening: np.ndarray, target_xy: np.ndarray,
     lab = np.empty((h, w, 3), np.float32)
     lab[..., 0] = np.clip(light * shade, 0, 255)
     lab[..., 1:] = 128.0 + (ab - 128.0) * (0.8 + 0.35 * tongue)[..., None]
+    # Lips barely parted show the line between them in their own dark colour, no darker:
+    # the shade a cavity takes as it opens, no slot of black between pale lips.
+    parted = 1.0 - float(np.clip((tall - PARTED[0]) / (PARTED[1] - PARTED[0]), 0.0, 1.0))
+    floor = parted * own_lips[0]
+    shallow = np.clip((floor - lab[..., 0]) / max(floor, 1.0), 0.0, 1.0)[..., None]
+    lab[..., 0] = np.maximum(lab[..., 0], floor)
+    lab[..., 1:] = shallow * own_lips[1:] + (1 - shallow) * lab[..., 1:]
     rgb = cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
     rgb = cv2.GaussianBlur(rgb.astype(np.float32), (0, 0), max(0.8, 0.015 * 2 * half))
     # The lips' own colours just inside them (each part of the lips its own): they curl in,
@@ -182,8 +195,10 @@ def _interior(patch: np.ndarray, opening: np.ndarray, target_xy: np.ndarray,
     # is mostly their insides, dark only along its middle (else a flat dark bar); towards
     # the corners, where the lips meet, further still.
     curl = LIP_CURL[0] + (LIP_CURL[1] - LIP_CURL[0]) * (1.0 - min(1.0, tall / (2 * TONGUE_FROM)))
+    curl = max(curl, PARTED_CURL * parted)
     curl = curl + (1.0 - curl) * np.abs(across) ** 3
-    rim = np.clip(1.0 - depth / curl, 0.0, 1.0)[..., None] ** 1.5
+    # (Parted, the lips round: their insides fade into the line between them late.)
+    rim = np.clip(1.0 - depth / curl, 0.0, 1.0)[..., None] ** (1.5 - parted)
     interior = rim * lips + (1 - rim) * rgb
     # The lips' own dark edge (a dog's black lips), where darker than those drawn round it.
     dark = cv2.cvtColor(np.clip(own_lips, 0, 255).astype(np.uint8)[None, None],
@@ -192,6 +207,6 @@ def _interior(patch: np.ndarray, opening: np.ndarray, target_xy: np.ndarray,
     # than a fifth of its height (it would be all lips).
     reach = np.maximum(np.minimum(LIP_EDGE * 2 * half * (1.0 + down), 0.2 * gap), 0.5)
     edge = np.clip(1.5 - dist / reach, 0.0, 1.0) * inside
-    edge *= (lips.mean(axis=2) > dark.mean()).astype(np.float32)
+    edge *= (lips.mean(axis=2) > dark.mean()).astype(np.float32) * (1.0 - parted)
     edge = cv2.GaussianBlur(edge.astype(np.float32), (0, 0), 0.8)[..., None]
     return edge * dark + (1 - edge) * interior
