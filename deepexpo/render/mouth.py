@@ -108,7 +108,7 @@ def fill_mouth(
         # tooth tips floating in it), they show those, over implied ones (a sliver of them
         # alone read as a dark hole).
         layers = _implied_interior(source, target_xy, region, patch, sigma) \
-            + own_teeth(source, target_xy, region, lower=False)
+            + own_teeth(source, target_xy, region, upper_only=LIP_EDGE * sigma)
     else:
         layers = _implied_interior(source, target_xy, region, patch, sigma)
     interior = laid_over(interior, layers, sigma)
@@ -185,18 +185,22 @@ def _gap_px(xy: np.ndarray) -> float:
 
 
 def own_teeth(source: tuple[np.ndarray, np.ndarray], target_xy: np.ndarray,
-              region: PixelBox, lower: bool = True) -> list[tuple[np.ndarray, np.ndarray]]:
+              region: PixelBox, upper_only: float | None = None
+              ) -> list[tuple[np.ndarray, np.ndarray]]:
     """The source's own mouth interior, split in two: the upper teeth (down to
     ``TEETH_SPLIT`` of the way to the lower lip) hang from the upper inner lip, column by
     column (moved as a block, they left a dark gap under a lip that arched more than they:
-    a pout), the rest (unless not ``lower``) moves with the lower one; only the pixels
-    inside its lips (none of the lips themselves)."""
+    a pout), the rest moves with the lower one; only the pixels inside its lips (none of the
+    lips themselves). Of lips barely parted (``upper_only`` given), the teeth alone (the
+    pixels brighter than the lips), all hung from the upper lip, from ``upper_only`` pixels
+    under its edge (the lips' soft edge is drawn over it)."""
     image, xy = source
     canon = canonical_face()
     offset = np.array([region.x0, region.y0])
     h, w = region.size
     (upper_s, _), (lower_s, _) = lip_contours(xy)
     (upper_t, _), (lower_t, _) = lip_contours(target_xy)
+    lower = upper_only is None
     # (Lips barely parted show upper teeth only, down to the lower lip.)
     split = (1 - TEETH_SPLIT) * upper_s + TEETH_SPLIT * lower_s if lower else lower_s
     # The source's interior off its lips' wet edge, either side of the split, in a box.
@@ -212,12 +216,12 @@ def own_teeth(source: tuple[np.ndarray, np.ndarray], target_xy: np.ndarray,
         lips, _ = _lab_stats(lab, _lips_mask(xy, box))
         inside = inside * np.clip((lab[..., 0] - lips[0]) / OWN_TEETH_BRIGHTER, 0.0, 1.0)
     # Hung from the upper lip's edge, as far below it as they show under it; of barely parted
-    # lips, from right under it (the gap above their tips there, left where it was, put a
+    # lips, from just under it (the gap above their tips there, left where it was, put a
     # band of shade between the lip and the teeth).
     drop = np.float32(0.0)
-    if not lower and (inside > 0.5).any():
+    if upper_only is not None and (inside > 0.5).any():
         under = (ys - _curve_at(upper_s, xs))[inside > 0.5]
-        drop = np.float32(max(0.0, float(np.percentile(under, 10)) - TEETH_INSET * _gap_px(xy)))
+        drop = np.float32(max(0.0, float(np.percentile(under, 10)) - upper_only))
     below = ys >= _curve_at(split, xs)
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
     xs, ys = xs + offset[0], ys + offset[1]
