@@ -9,7 +9,8 @@ and matched to the source: lit like its lips, its teeth no brighter than its own
 it shows some) or its eye whites, in the whites' colour (a grayscale photo stays grayscale, a
 painting keeps its palette). With neither (a closed source opened by the editor or a closed
 driver), the edges of upper teeth in that colour, in the upper lip's shade, under the source's
-own upper teeth where its lips, barely parted, show some.
+own upper teeth where its lips, barely parted, show some; so too for a driver whose lips part
+barely (its sliver of interior, stretched, was a smear).
 """
 
 from __future__ import annotations
