@@ -384,3 +384,31 @@ def test_a_lip_thick_into_its_corners_is_not_read_from_the_fold_there():
     assert (read >= 10.0 / MAX_STRETCH - 0.5).all()
     assert excess[0] > 5 and excess[len(t) // 2] == 0
     assert (np.diff(along) >= 0).all()
+
+
+def test_a_barely_parted_driver_lends_no_interior_to_lips_parted_over_teeth(landmarker):
+    """s1 (lips parted over a sliver of her teeth) driven by d19.mp4's frame 16 (his lips
+    part a little, 0.08 of their width, as he turns): the opening shows her own teeth over a
+    shaded cavity, nothing of his interior (his sliver of it, stretched over the opening, was
+    a brown band with his tooth tips floating in it): a driver with other colours in his
+    mouth gives the same picture."""
+    from dataclasses import replace
+
+    from deepexpo.io.video import iter_frames, probe_video
+
+    frames = {}
+    for i, frame in enumerate(iter_frames(probe_video(shared_sample("driving/d19.mp4")))):
+        if i in (0, 16):
+            frames[i] = frame
+        if i >= 16:
+            break
+    engine = WarpEngine()
+    reference, driver = (engine.extract(frames[i], landmarker.detect(frames[i])) for i in (0, 16))
+    assert 0.04 < mouth_opening(driver.points) < engine.config.mouth_closed_below
+    image = read_image(shared_sample("sources/s1.jpg"))
+    source = engine.prepare_source(image, landmarker.detect(image))
+    out = engine.render(source, driver, reference, MotionOptions())
+    assert mouth_opening(landmarker.detect(out).xy) > mouth_opening(source.xy) + 0.03
+    recoloured = replace(driver, image=np.ascontiguousarray(driver.image[..., ::-1]))
+    again = engine.render(source, recoloured, reference, MotionOptions())
+    assert np.array_equal(out, again)

@@ -9,7 +9,8 @@ and matched to the source: lit like its lips, its teeth no brighter than its own
 it shows some) or its eye whites, in the whites' colour (a grayscale photo stays grayscale, a
 painting keeps its palette). With neither (a closed source opened by the editor or a closed
 driver), the edges of upper teeth in that colour, in the upper lip's shade, under the source's
-own upper teeth where its lips, barely parted, show some.
+own upper teeth where its lips, barely parted, show some; so too for a driver whose lips part
+barely (its sliver of interior, stretched, was a smear).
 """
 
 from __future__ import annotations
@@ -93,17 +94,22 @@ def fill_mouth(
     interior = _cavity(patch, opening,
                        polygon_mask(np.r_[lower_inner, lower_outer[::-1]] - offset, region.size),
                        sigma)
+    driver_opening = mouth_opening(driver[1]) if driver is not None else 0.0
+    shown = _shown_teeth(*source) is not None
     if opened.source_opening >= closed_below:
         layers = own_teeth(source, target_xy, region)
-    elif driver is not None and mouth_opening(driver[1]) >= threshold:
+    elif driver is not None and driver_opening >= threshold \
+            and (driver_opening >= closed_below or not shown):
         shade = interior.mean(axis=2) / max(float(interior.max()), 1e-6)
         layers = [_driver_interior(driver, source, target_xy, region, patch, shade)]
-    elif _shown_teeth(*source) is not None:
+    elif shown:
         # Lips barely parted show the upper teeth (below them lies the lower lip's edge):
-        # opened by the editor or a closed driver (a pout), they show those, over implied
-        # ones (a sliver of them alone read as a dark hole).
+        # opened by the editor, a closed driver (a pout) or one whose lips part barely
+        # more (its sliver of interior, stretched over the opening, was a brown smear with
+        # tooth tips floating in it), they show those, over implied ones (a sliver of them
+        # alone read as a dark hole).
         layers = _implied_interior(source, target_xy, region, patch, sigma) \
-            + own_teeth(source, target_xy, region, lower=False)
+            + own_teeth(source, target_xy, region, upper_only=LIP_EDGE * sigma)
     else:
         layers = _implied_interior(source, target_xy, region, patch, sigma)
     interior = laid_over(interior, layers, sigma)
@@ -180,24 +186,43 @@ def _gap_px(xy: np.ndarray) -> float:
 
 
 def own_teeth(source: tuple[np.ndarray, np.ndarray], target_xy: np.ndarray,
-              region: PixelBox, lower: bool = True) -> list[tuple[np.ndarray, np.ndarray]]:
+              region: PixelBox, upper_only: float | None = None
+              ) -> list[tuple[np.ndarray, np.ndarray]]:
     """The source's own mouth interior, split in two: the upper teeth (down to
     ``TEETH_SPLIT`` of the way to the lower lip) hang from the upper inner lip, column by
     column (moved as a block, they left a dark gap under a lip that arched more than they:
-    a pout), the rest (unless not ``lower``) moves with the lower one; only the pixels
-    inside its lips (none of the lips themselves)."""
+    a pout), the rest moves with the lower one; only the pixels inside its lips (none of the
+    lips themselves). Of lips barely parted (``upper_only`` given), the teeth alone (the
+    pixels brighter than the lips), all hung from the upper lip, from ``upper_only`` pixels
+    under its edge (the lips' soft edge is drawn over it)."""
     image, xy = source
     canon = canonical_face()
     offset = np.array([region.x0, region.y0])
     h, w = region.size
     (upper_s, _), (lower_s, _) = lip_contours(xy)
     (upper_t, _), (lower_t, _) = lip_contours(target_xy)
-    split = (1 - TEETH_SPLIT) * upper_s + TEETH_SPLIT * lower_s
+    lower = upper_only is None
+    # (Lips barely parted show upper teeth only, down to the lower lip.)
+    split = (1 - TEETH_SPLIT) * upper_s + TEETH_SPLIT * lower_s if lower else lower_s
     # The source's interior off its lips' wet edge, either side of the split, in a box.
     box = PixelBox.around(xy[canon.lip_loops[0], :2], image.shape[:2], 2)
     ys, xs = np.mgrid[box.y0:box.y1, box.x0:box.x1].astype(np.float32)
     inside = _inset(polygon_mask(xy[canon.lip_loops[1], :2] - [box.x0, box.y0], box.size),
                     TEETH_INSET * _gap_px(xy))
+    if not lower:
+        # Only the teeth, as far as a pixel is as much brighter than the lips as they are:
+        # the dark line where the lips met and their wet edge, hung from the upper lip, were
+        # a dark band with red smears over the opening's shading.
+        lab = _lab(image[box.slices])
+        lips, _ = _lab_stats(lab, _lips_mask(xy, box))
+        inside = inside * np.clip((lab[..., 0] - lips[0]) / OWN_TEETH_BRIGHTER, 0.0, 1.0)
+    # Hung from the upper lip's edge, as far below it as they show under it; of barely parted
+    # lips, from just under it (the gap above their tips there, left where it was, put a
+    # band of shade between the lip and the teeth).
+    drop = np.float32(0.0)
+    if upper_only is not None and (inside > 0.5).any():
+        under = (ys - _curve_at(upper_s, xs))[inside > 0.5]
+        drop = np.float32(max(0.0, float(np.percentile(under, 10)) - upper_only))
     below = ys >= _curve_at(split, xs)
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
     xs, ys = xs + offset[0], ys + offset[1]
@@ -208,7 +233,7 @@ def own_teeth(source: tuple[np.ndarray, np.ndarray], target_xy: np.ndarray,
         shift = (lip_t - lip_s).mean(axis=0)
         sx = xs - shift[0]
         if lip_s is upper_s:  # (x, y) lands at (x + shift, y - lip_s(x) + lip_t(x + shift))
-            sy = ys - _curve_at(lip_t, xs) + _curve_at(lip_s, sx)
+            sy = ys - _curve_at(lip_t, xs) + _curve_at(lip_s, sx) + drop
         else:  # the lower teeth move with the jaw, as a block
             sy = ys - shift[1]
         moved = cv2.remap(image, sx, sy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
