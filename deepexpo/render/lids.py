@@ -65,14 +65,23 @@ SHADE_REACH = 0.3
 SHADE_ENDS = 0.5
 #: The thickest lash line drawn on a closed lid, a fraction of the eye's width; it tapers to
 #: a point at the corners over this fraction of the eye's half-width.
-LASH_MOST = 0.08
+LASH_MOST = 0.035
 LASH_TAPER = 0.25
-#: The grain: the source's detail finer than this blur (pixels), under the eye (this fraction
-#: of the eye's width below it), at most GRAIN_LIMIT times its robust spread (a lash or a
-#: wrinkle there is no grain).
+#: The skin's colour is read through its detail finer than this blur (pixels).
 DETAIL_BLUR = 1.6
+#: The lid's tone meets the warp's on a ring this fraction of the eye's width around it, where
+#: that is no darker than EDGE_DARKEST of the lid's; it changes at most EDGE_DARKER darker and
+#: EDGE_LIGHTER lighter for it.
+EDGE_RING = 0.12
+EDGE_DARKEST = 0.6
+EDGE_DARKER = 0.3
+EDGE_LIGHTER = 0.05
+#: The grain: the source's detail finer than this blur (pixels; a painting's crackle is a
+#: few pixels wide), under the eye (this fraction of the eye's width below it), at most
+#: GRAIN_LIMIT times its robust spread (a lash or a wrinkle there is no grain).
+GRAIN_BLUR = 2.5
 UNDER_EYE = 0.15
-GRAIN_LIMIT = 4.0
+GRAIN_LIMIT = 6.0
 
 
 def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
@@ -100,8 +109,10 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     # drew a straight edge.)
     ends = np.c_[centre + ARCH_SPAN * (margin_xy[[0, -1], 0] - centre)
                  + [-3 * END_BLUR * width, 3 * END_BLUR * width], margin_xy[[0, -1], 1]]
+    # (With a ring of the warp around it, which the lid's tone is matched to.)
     box = PixelBox.around(np.r_[margin_xy, ends, margin_xy - [0.0, float(reach.max())]],
-                          out.shape[:2], 2 + 0.3 * float(open_gap.max()) / scale)
+                          out.shape[:2], 2 + 0.3 * float(open_gap.max()) / scale
+                          + EDGE_RING * width)
     box = PixelBox(max(box.x0, region.x0), max(box.y0, region.y0),
                    min(box.x1, region.x1), min(box.y1, region.y1))
     h, w = box.size
@@ -191,6 +202,9 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
         * (LID_SHADE + LASH_SHADE * np.clip(1.0 - t / SHADE_REACH, 0.0, 1.0) ** 2)
     # (Its reddest channel darkened least: skin in shadow is deeper in colour, not greyer.)
     skin = tone * shade[..., None] ** (tone.mean(axis=-1, keepdims=True) / np.maximum(tone, 1.0))
+    # Matched in tone to the warp right around it (a shadowed temple or nose side, the
+    # crease's shade above it): the skin read further around left a pale oval with an outline.
+    skin = skin + _edge_match(patch, skin, weight[..., 0] > 0.02, rise > 0, width)
     skin = skin + grain
     # (Over a pixel: the lash line's edge, switched from pixel to pixel, would be jagged.)
     into_skin = np.clip(np.maximum(rise - lash_rise, -0.5 * lash_rise - rise) + 0.5,
@@ -238,6 +252,24 @@ def _skin_around(out: np.ndarray, box: PixelBox, drawn: np.ndarray, reach: float
     return skin[box.y0 - wide.y0:box.y1 - wide.y0, box.x0 - wide.x0:box.x1 - wide.x0]
 
 
+def _edge_match(patch: np.ndarray, skin: np.ndarray, drawn: np.ndarray, above: np.ndarray,
+                width: float) -> np.ndarray:
+    """How much ``skin`` (the lid's, over the box ``patch`` of the warp) must change to meet the
+    warp's tone on a ring :data:`EDGE_RING` of ``width`` wide around where it is ``drawn``
+    (and ``above`` its margin: below are the lash line and the lower lid), spread over the lid:
+    the warp's colour read through its grain, no darker than :data:`EDGE_DARKEST` of the lid's
+    (a brow, a lash, a corner's shadow there is no skin), the change at most
+    :data:`EDGE_DARKER` darker and :data:`EDGE_LIGHTER` lighter."""
+    reach = max(1, int(round(EDGE_RING * width)))
+    ring = cv2.dilate(drawn.astype(np.uint8), np.ones((2 * reach + 1,) * 2, np.uint8)) > 0
+    smooth = cv2.GaussianBlur(patch, (0, 0), DETAIL_BLUR)
+    ring &= ~drawn & above & (smooth @ _LUMA > EDGE_DARKEST * (skin @ _LUMA))
+    if ring.sum() < 3:
+        return np.zeros_like(skin)
+    change = np.clip(smooth - skin, -EDGE_DARKER * skin, EDGE_LIGHTER * skin)
+    return _fill(change, ring, (width / 2, width / 4, width / 8))
+
+
 def _fill(patch: np.ndarray, known: np.ndarray, sigmas: tuple[float, ...]) -> np.ndarray:
     """``patch``'s colours where ``known`` spread over the rest: Gaussians of ``sigmas``,
     coarse to fine, normalised by how much known colour they cover, each where it covers
@@ -262,16 +294,18 @@ def _lower_edge(points: np.ndarray, xs: np.ndarray) -> np.ndarray:
 
 
 def _grain_under(image: np.ndarray, map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:
-    """The fine texture of ``image`` (its detail finer than :data:`DETAIL_BLUR`, each
+    """The fine texture of ``image`` (its detail finer than :data:`GRAIN_BLUR`, each
     channel's: a grayscale picture's stays gray) at ``map_x``, ``map_y`` (source pixels, one row
     of them per row of the lid): limited to :data:`GRAIN_LIMIT` times its robust spread there."""
     near = PixelBox.around(np.c_[map_x.ravel(), map_y.ravel()], image.shape[:2],
-                           2 + 4 * DETAIL_BLUR)
+                           2 + 4 * GRAIN_BLUR)
     crop = image[near.slices].astype(np.float32)
     if min(crop.shape[:2]) < 2:
         return np.zeros((*map_x.shape, 3), np.float32)
-    detail = _remap(crop - cv2.GaussianBlur(crop, (0, 0), DETAIL_BLUR),
-                    map_x - near.x0, map_y - near.y0)
+    # (Pixel for pixel: interpolated between pixels, a painting's one-pixel crackle and speckle
+    # came out blurred to a smooth patch.)
+    detail = _remap(crop - cv2.GaussianBlur(crop, (0, 0), GRAIN_BLUR),
+                    np.round(map_x) - near.x0, np.round(map_y) - near.y0)
     spread = 1.4826 * np.median(np.abs(detail - np.median(detail, axis=(0, 1))), axis=(0, 1))
     limit = GRAIN_LIMIT * np.maximum(spread, 0.5)
     detail = np.clip(detail, -limit, limit)
