@@ -79,9 +79,9 @@ EDGE_LIGHTER = 0.05
 #: The grain: the source's detail finer than this blur (pixels; a painting's crackle is a
 #: few pixels wide), under the eye (this fraction of the eye's width below it), at most
 #: GRAIN_LIMIT times its robust spread (a lash or a wrinkle there is no grain).
-GRAIN_BLUR = 2.5
+GRAIN_BLUR = 1.6
 UNDER_EYE = 0.15
-GRAIN_LIMIT = 6.0
+GRAIN_LIMIT = 8.0
 
 
 def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
