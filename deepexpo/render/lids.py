@@ -65,16 +65,19 @@ SHADE_REACH = 0.3
 SHADE_ENDS = 0.5
 #: The thickest lash line drawn on a closed lid, a fraction of the eye's width; it tapers to
 #: a point at the corners over this fraction of the eye's half-width.
-LASH_MOST = 0.035
+LASH_MOST = 0.08
 LASH_TAPER = 0.25
+#: The lash line is solid over this fraction of its thickness, from the margin up, and fades
+#: into the skin over the rest.
+LASH_SOLID = 0.4
 #: The skin's colour is read through its detail finer than this blur (pixels).
 DETAIL_BLUR = 1.6
 #: The lid's tone meets the warp's on a ring this fraction of the eye's width around it, where
 #: that is no darker than EDGE_DARKEST of the lid's; it changes at most EDGE_DARKER darker and
 #: EDGE_LIGHTER lighter for it.
 EDGE_RING = 0.12
-EDGE_DARKEST = 0.6
-EDGE_DARKER = 0.3
+EDGE_DARKEST = 0.75
+EDGE_DARKER = 0.2
 EDGE_LIGHTER = 0.05
 #: The grain: the source's detail finer than this blur (pixels; a painting's crackle is a
 #: few pixels wide), under the eye (this fraction of the eye's width below it), at most
@@ -206,9 +209,12 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     # crease's shade above it): the skin read further around left a pale oval with an outline.
     skin = skin + _edge_match(patch, skin, weight[..., 0] > 0.02, rise > 0, width)
     skin = skin + grain
-    # (Over a pixel: the lash line's edge, switched from pixel to pixel, would be jagged.)
-    into_skin = np.clip(np.maximum(rise - lash_rise, -0.5 * lash_rise - rise) + 0.5,
-                        0.0, 1.0)[..., None]
+    # Solid over the lower LASH_SOLID of its thickness, fading into the skin above (a heavy
+    # eyeliner drawn solid to its top was a thick black bar; a closed eye's lashes thin out
+    # upwards), and over a pixel at its lower edge (switched from pixel to pixel, jagged).
+    solid = LASH_SOLID * lash_rise
+    into_skin = np.clip(np.maximum((rise - solid + 0.5) / (lash_rise - solid + 1.0),
+                                   -0.5 * lash_rise - rise + 0.5), 0.0, 1.0)[..., None]
     lid = into_skin * skin + (1 - into_skin) * np.minimum(stretched, cap)
     # Where it fades into the warp, the warp is no lighter than the lid's skin either, nor
     # much darker (feathered in colour, not only in opacity): a lit band there, stretched,
