@@ -6,11 +6,12 @@ vertical streaks, its lash line (and a painted eyeliner) a thick dark band, its 
 band or crease an eye-shaped patch. So over the part of the lid that the closing margin sweeps
 (an arch a little wider than the eye, over the squeezed ends of its lash line), the lid is
 redrawn: the lash line, found in the source and drawn at its own thickness (a heavy eyeliner
-no thicker than a lash line) just above the closed margin, tapering to a point at the
-corners; above it skin in the tone of the skin around the eye, spread over the lid so that it
-meets the skin beside it in colour, a little darker towards the lash line as a closed lid is,
-with the picture's own grain (its pores, noise, a painting's crackle) read under the eye at the
-source's scale; at the top it fades into the warp, which is no lighter there than the lid. No
+no thicker than a lash line, and solid only along the margin) just above the closed margin,
+tapering to a point at the corners; above it skin in the tone of the skin around the eye,
+spread over the lid so that it meets the skin beside it in colour and then matched to the
+warp right around it, a little darker towards the lash line as a closed lid is, with the
+picture's own grain (its pores, noise, a painting's crackle) read pixel for pixel under the
+eye at the source's scale; at the top it fades into the warp, which is no lighter there than the lid. No
 part of it, nor the strip below it where the eye's white may linger, is lighter than the lid's
 skin. The line where the lids meet is then softened: the warp squeezes everything between the
 lids into a pixel or two there, which sampled point by point shows as a dashed, jagged seam.
