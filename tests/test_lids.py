@@ -81,12 +81,15 @@ def test_a_lit_lid_band_closes_in_the_skins_tone():
 
 def test_a_heavy_eyeliner_closes_into_a_thin_lash_line():
     """An eyeliner a ninth of the eye's width thick (s1's is 0.15 of it) is drawn on the
-    closed lid no thicker than a lash line: it was a band 13 px thick on this 80 px eye."""
+    closed lid no thicker than a lash line: it was a band 13 px thick on this 80 px eye; and
+    solid only along the margin, thinning out above it as a closed eye's lashes do (drawn
+    solid to its top, 6 px, it was a thick black bar)."""
     image = _eye()
     image[LASH - 8:LASH + 1, LEFT:RIGHT] = (40, 30, 30)
     out = _close(image, brow=True)
     column = _lum(out[LASH - 4:LOWER + 4, LEFT + 20:RIGHT - 20]).mean(axis=1)
     assert (column < 100).sum() <= (RIGHT - LEFT) / 8, (column < 100).sum()
+    assert (column < 60).sum() <= 3, np.round(column)
 
 
 def test_an_eyeshadow_closes_into_skin_with_its_grain():
