@@ -4,6 +4,7 @@ skin with grain, a brow close above the eye, a lash line, the eye's white below 
 from __future__ import annotations
 
 import numpy as np
+from scipy.ndimage import gaussian_filter
 
 from deepexpo.geometry.boxes import PixelBox
 from deepexpo.render.lids import draw_closing_lid
@@ -24,12 +25,13 @@ def _eye() -> np.ndarray:
     return np.clip(image, 0, 255).astype(np.uint8)
 
 
-def _close(image: np.ndarray, brow: bool) -> np.ndarray:
-    """The lid shut on the lower lid of ``image``, drawn over ``image`` itself as the warp."""
+def _close(image: np.ndarray, brow: bool, shut_at: float = LOWER - 4.0) -> np.ndarray:
+    """The lid shut on the lower lid of ``image`` (at row ``shut_at``), drawn over ``image``
+    itself as the warp."""
     out = image.copy()
     ys, xs = np.mgrid[0:SIZE, 0:SIZE].astype(np.float64)
     xs_margin = np.linspace(LEFT, RIGHT, 9)
-    shut = np.c_[xs_margin, np.full(9, LOWER - 4.0)]
+    shut = np.c_[xs_margin, np.full(9, shut_at)]
     lash = np.c_[xs_margin, np.full(9, float(LASH))]
     gap = np.r_[0.0, np.full(7, float(LOWER - LASH)), 0.0]
     brow_xy = np.array([[x, y] for x in np.linspace(40, 160, 5) for y in BROW], np.float64)
@@ -79,12 +81,15 @@ def test_a_lit_lid_band_closes_in_the_skins_tone():
 
 def test_a_heavy_eyeliner_closes_into_a_thin_lash_line():
     """An eyeliner a ninth of the eye's width thick (s1's is 0.15 of it) is drawn on the
-    closed lid no thicker than a lash line: it was a band 13 px thick on this 80 px eye."""
+    closed lid no thicker than a lash line: it was a band 13 px thick on this 80 px eye; and
+    solid only along the margin, thinning out above it as a closed eye's lashes do (drawn
+    solid to its top, 6 px, it was a thick black bar)."""
     image = _eye()
     image[LASH - 8:LASH + 1, LEFT:RIGHT] = (40, 30, 30)
     out = _close(image, brow=True)
     column = _lum(out[LASH - 4:LOWER + 4, LEFT + 20:RIGHT - 20]).mean(axis=1)
     assert (column < 100).sum() <= (RIGHT - LEFT) / 8, (column < 100).sum()
+    assert (column < 60).sum() <= 3, np.round(column)
 
 
 def test_an_eyeshadow_closes_into_skin_with_its_grain():
@@ -103,6 +108,24 @@ def test_an_eyeshadow_closes_into_skin_with_its_grain():
         lum = _lum(pixels)
         return float((lum - lum.mean(axis=1, keepdims=True)).std())
     assert grain(lid) > 0.6 * grain(skin), (grain(lid), grain(skin))
+
+
+def test_a_paintings_crackle_closes_at_full_strength():
+    """A painting's crackle (lines a pixel wide) shows on the closed lid as strongly as on the
+    skin around it, also where the lid closes between two rows of pixels: its grain read
+    between pixels halved it (s10's lids were smooth pale patches: 0.6 of the skin's)."""
+    image = _eye().astype(np.int16)
+    ys, xs = np.mgrid[0:SIZE, 0:SIZE]
+    image[((xs + 2 * ys) % 11 == 0) | ((3 * xs - ys) % 13 == 0)] -= 35
+    image = np.clip(image, 0, 255).astype(np.uint8)
+    out = _close(image, brow=False, shut_at=LOWER - 4.5)
+
+    def fine(pixels: np.ndarray) -> float:  # the energy of its detail finer than a pixel or two
+        lum = _lum(pixels)
+        return float(np.abs(lum - gaussian_filter(lum, 1.0)).mean())
+    skin = image[LOWER + 10:LOWER + 40, LEFT:RIGHT]
+    lid = out[LASH + 4:LOWER - 10, LEFT + 15:RIGHT - 15]
+    assert fine(lid) > 0.8 * fine(skin), (fine(lid), fine(skin))
 
 
 def test_the_lash_line_tapers_to_its_corners():

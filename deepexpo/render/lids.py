@@ -6,11 +6,12 @@ vertical streaks, its lash line (and a painted eyeliner) a thick dark band, its 
 band or crease an eye-shaped patch. So over the part of the lid that the closing margin sweeps
 (an arch a little wider than the eye, over the squeezed ends of its lash line), the lid is
 redrawn: the lash line, found in the source and drawn at its own thickness (a heavy eyeliner
-no thicker than a lash line) just above the closed margin, tapering to a point at the
-corners; above it skin in the tone of the skin around the eye, spread over the lid so that it
-meets the skin beside it in colour, a little darker towards the lash line as a closed lid is,
-with the picture's own grain (its pores, noise, a painting's crackle) read under the eye at the
-source's scale; at the top it fades into the warp, which is no lighter there than the lid. No
+no thicker than a lash line, and solid only along the margin) just above the closed margin,
+tapering to a point at the corners; above it skin in the tone of the skin around the eye,
+spread over the lid so that it meets the skin beside it in colour and then matched to the
+warp right around it, a little darker towards the lash line as a closed lid is, with the
+picture's own grain (its pores, noise, a painting's crackle) read pixel for pixel under the
+eye at the source's scale; at the top it fades into the warp, which is no lighter there than the lid. No
 part of it, nor the strip below it where the eye's white may linger, is lighter than the lid's
 skin. The line where the lids meet is then softened: the warp squeezes everything between the
 lids into a pixel or two there, which sampled point by point shows as a dashed, jagged seam.
@@ -67,12 +68,24 @@ SHADE_ENDS = 0.5
 #: a point at the corners over this fraction of the eye's half-width.
 LASH_MOST = 0.08
 LASH_TAPER = 0.25
-#: The grain: the source's detail finer than this blur (pixels), under the eye (this fraction
-#: of the eye's width below it), at most GRAIN_LIMIT times its robust spread (a lash or a
-#: wrinkle there is no grain).
+#: The lash line is solid over this fraction of its thickness, from the margin up, and fades
+#: into the skin over the rest.
+LASH_SOLID = 0.4
+#: The skin's colour is read through its detail finer than this blur (pixels).
 DETAIL_BLUR = 1.6
+#: The lid's tone meets the warp's on a ring this fraction of the eye's width around it, where
+#: that is no darker than EDGE_DARKEST of the lid's; it changes at most EDGE_DARKER darker and
+#: EDGE_LIGHTER lighter for it.
+EDGE_RING = 0.12
+EDGE_DARKEST = 0.75
+EDGE_DARKER = 0.2
+EDGE_LIGHTER = 0.05
+#: The grain: the source's detail finer than this blur (pixels; a painting's crackle is a
+#: few pixels wide), under the eye (this fraction of the eye's width below it), at most
+#: GRAIN_LIMIT times its robust spread (a lash or a wrinkle there is no grain).
+GRAIN_BLUR = 1.6
 UNDER_EYE = 0.15
-GRAIN_LIMIT = 4.0
+GRAIN_LIMIT = 8.0
 
 
 def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
@@ -100,8 +113,10 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     # drew a straight edge.)
     ends = np.c_[centre + ARCH_SPAN * (margin_xy[[0, -1], 0] - centre)
                  + [-3 * END_BLUR * width, 3 * END_BLUR * width], margin_xy[[0, -1], 1]]
+    # (With a ring of the warp around it, which the lid's tone is matched to.)
     box = PixelBox.around(np.r_[margin_xy, ends, margin_xy - [0.0, float(reach.max())]],
-                          out.shape[:2], 2 + 0.3 * float(open_gap.max()) / scale)
+                          out.shape[:2], 2 + 0.3 * float(open_gap.max()) / scale
+                          + EDGE_RING * width)
     box = PixelBox(max(box.x0, region.x0), max(box.y0, region.y0),
                    min(box.x1, region.x1), min(box.y1, region.y1))
     h, w = box.size
@@ -191,10 +206,16 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
         * (LID_SHADE + LASH_SHADE * np.clip(1.0 - t / SHADE_REACH, 0.0, 1.0) ** 2)
     # (Its reddest channel darkened least: skin in shadow is deeper in colour, not greyer.)
     skin = tone * shade[..., None] ** (tone.mean(axis=-1, keepdims=True) / np.maximum(tone, 1.0))
+    # Matched in tone to the warp right around it (a shadowed temple or nose side, the
+    # crease's shade above it): the skin read further around left a pale oval with an outline.
+    skin = skin + _edge_match(patch, skin, weight[..., 0] > 0.02, rise > 0, width)
     skin = skin + grain
-    # (Over a pixel: the lash line's edge, switched from pixel to pixel, would be jagged.)
-    into_skin = np.clip(np.maximum(rise - lash_rise, -0.5 * lash_rise - rise) + 0.5,
-                        0.0, 1.0)[..., None]
+    # Solid over the lower LASH_SOLID of its thickness, fading into the skin above (a heavy
+    # eyeliner drawn solid to its top was a thick black bar; a closed eye's lashes thin out
+    # upwards), and over a pixel at its lower edge (switched from pixel to pixel, jagged).
+    solid = LASH_SOLID * lash_rise
+    into_skin = np.clip(np.maximum((rise - solid + 0.5) / (lash_rise - solid + 1.0),
+                                   -0.5 * lash_rise - rise + 0.5), 0.0, 1.0)[..., None]
     lid = into_skin * skin + (1 - into_skin) * np.minimum(stretched, cap)
     # Where it fades into the warp, the warp is no lighter than the lid's skin either, nor
     # much darker (feathered in colour, not only in opacity): a lit band there, stretched,
@@ -238,6 +259,24 @@ def _skin_around(out: np.ndarray, box: PixelBox, drawn: np.ndarray, reach: float
     return skin[box.y0 - wide.y0:box.y1 - wide.y0, box.x0 - wide.x0:box.x1 - wide.x0]
 
 
+def _edge_match(patch: np.ndarray, skin: np.ndarray, drawn: np.ndarray, above: np.ndarray,
+                width: float) -> np.ndarray:
+    """How much ``skin`` (the lid's, over the box ``patch`` of the warp) must change to meet the
+    warp's tone on a ring :data:`EDGE_RING` of ``width`` wide around where it is ``drawn``
+    (and ``above`` its margin: below are the lash line and the lower lid), spread over the lid:
+    the warp's colour read through its grain, no darker than :data:`EDGE_DARKEST` of the lid's
+    (a brow, a lash, a corner's shadow there is no skin), the change at most
+    :data:`EDGE_DARKER` darker and :data:`EDGE_LIGHTER` lighter."""
+    reach = max(1, int(round(EDGE_RING * width)))
+    ring = cv2.dilate(drawn.astype(np.uint8), np.ones((2 * reach + 1,) * 2, np.uint8)) > 0
+    smooth = cv2.GaussianBlur(patch, (0, 0), DETAIL_BLUR)
+    ring &= ~drawn & above & (smooth @ _LUMA > EDGE_DARKEST * (skin @ _LUMA))
+    if ring.sum() < 3:
+        return np.zeros_like(skin)
+    change = np.clip(smooth - skin, -EDGE_DARKER * skin, EDGE_LIGHTER * skin)
+    return _fill(change, ring, (width / 2, width / 4, width / 8))
+
+
 def _fill(patch: np.ndarray, known: np.ndarray, sigmas: tuple[float, ...]) -> np.ndarray:
     """``patch``'s colours where ``known`` spread over the rest: Gaussians of ``sigmas``,
     coarse to fine, normalised by how much known colour they cover, each where it covers
@@ -262,16 +301,18 @@ def _lower_edge(points: np.ndarray, xs: np.ndarray) -> np.ndarray:
 
 
 def _grain_under(image: np.ndarray, map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:
-    """The fine texture of ``image`` (its detail finer than :data:`DETAIL_BLUR`, each
+    """The fine texture of ``image`` (its detail finer than :data:`GRAIN_BLUR`, each
     channel's: a grayscale picture's stays gray) at ``map_x``, ``map_y`` (source pixels, one row
     of them per row of the lid): limited to :data:`GRAIN_LIMIT` times its robust spread there."""
     near = PixelBox.around(np.c_[map_x.ravel(), map_y.ravel()], image.shape[:2],
-                           2 + 4 * DETAIL_BLUR)
+                           2 + 4 * GRAIN_BLUR)
     crop = image[near.slices].astype(np.float32)
     if min(crop.shape[:2]) < 2:
         return np.zeros((*map_x.shape, 3), np.float32)
-    detail = _remap(crop - cv2.GaussianBlur(crop, (0, 0), DETAIL_BLUR),
-                    map_x - near.x0, map_y - near.y0)
+    # (Pixel for pixel: interpolated between pixels, a painting's one-pixel crackle and speckle
+    # came out blurred to a smooth patch.)
+    detail = _remap(crop - cv2.GaussianBlur(crop, (0, 0), GRAIN_BLUR),
+                    np.round(map_x) - near.x0, np.round(map_y) - near.y0)
     spread = 1.4826 * np.median(np.abs(detail - np.median(detail, axis=(0, 1))), axis=(0, 1))
     limit = GRAIN_LIMIT * np.maximum(spread, 0.5)
     detail = np.clip(detail, -limit, limit)
