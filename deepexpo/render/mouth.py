@@ -47,11 +47,19 @@ EYE_WHITE_GREYER = 0.7
 #: ... at least this many of them in an eye (a small eye, 100 pixels in its contour, shows
 #: some 10).
 EYE_WHITE_MIN_PX = 8
+#: Borrowed teeth take this much of the colour of the source's own teeth, the rest of its eye
+#: whites': teeth a few pixels tall between the lips are tinted by them (JPEG keeps colour at
+#: half resolution), so that, on a whole row, they read as skin; in the whites' alone, cold.
+OWN_TEETH_COLOUR = 0.5
 #: Teeth nothing else tells the brightness of are this fraction of the skin's (Lab L).
 TEETH_UNDER_SKIN = 0.9
 #: Borrowed teeth are compressed under the source's eye whites from the lips' brightness up,
 #: or from this fraction of the whites' where the lips are brighter.
 TEETH_KNEE = 0.8
+#: A driver's lit teeth: its interior at least this tooth-like by brightness alone (of the
+#: way from its lips' brightness to its brightest); a pixel this much brighter (Lab L) than
+#: its lips is a tooth as far as its colour is theirs.
+TEETH_LIT, TEETH_ABOVE_LIPS = 0.8, 10.0
 #: How much of the cavity's shading a driver's interior takes on.
 DRIVER_SHADE = 0.5
 #: A driver's interior is taken from inside its inner lip, this fraction of the way out.
@@ -336,11 +344,11 @@ def _teeth_white(source: tuple[np.ndarray, np.ndarray], skin: np.ndarray) -> np.
     its eye whites, and in their colour; for eyes too shut or small to read, a little under
     its skin's brightness (in the lips' shade), nearly grey."""
     white, own = _eye_white(*source), _shown_teeth(*source)
+    if own is not None:
+        return own if white is None else \
+            np.r_[own[0], white[1:] + OWN_TEETH_COLOUR * (own[1:] - white[1:])]
     if white is None:
-        white = own if own is not None else \
-            np.r_[TEETH_UNDER_SKIN * skin[0], 128.0 + 0.3 * (skin[1:] - 128.0)]
-    elif own is not None:
-        white = np.r_[own[0], white[1:]]
+        white = np.r_[TEETH_UNDER_SKIN * skin[0], 128.0 + 0.3 * (skin[1:] - 128.0)]
     return white
 
 
@@ -430,6 +438,14 @@ def _driver_interior(
     # How tooth-like each pixel is: as bright, next to the driver's own lips, as its teeth.
     top_d = float(np.percentile(lab[..., 0][inside], 97))
     teeth = np.clip((lab[..., :1] - mean_d[0]) / max(top_d - mean_d[0], 1.0), 0.0, 1.0)
+    # ... or, a little brighter than them, as far as its colour is the teeth's, not the lips':
+    # side teeth in shade, half as bright, were lip-coloured (brown, in a warm photo's lips).
+    lit = inside & (teeth[..., 0] >= TEETH_LIT)
+    if lit.sum() >= OWN_TEETH_MIN_PX:
+        axis = np.median(lab[..., 1:][lit], axis=0) - mean_d[1:]
+        along = ((lab[..., 1:] - mean_d[1:]) @ axis / max(float(axis @ axis), 1.0))[..., None]
+        above = np.clip((lab[..., :1] - mean_d[0]) / TEETH_ABOVE_LIPS, 0.0, 1.0)
+        teeth = np.maximum(teeth, above * np.clip(along, 0.0, 1.0))
     # In proportion (the interior's shading relative to the lips kept): a gain on its
     # differences from them would make a pale-lipped driver's mouth a black hole on a
     # face with contrasty lips.
