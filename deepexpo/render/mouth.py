@@ -6,8 +6,8 @@ soft edge (:mod:`deepexpo.render.lips`). The fill is a mouth cavity in the lips'
 back, with teeth and tongue over it: an open source mouth's own (the upper teeth follow the
 upper lip, the lower the lower lip), or else the driver's, mapped onto the target's inner lip
 and matched to the source: lit like its lips, its teeth no brighter than its own teeth (where
-it shows some) or its eye whites, in the whites' colour (a grayscale photo stays grayscale, a
-painting keeps its palette). With neither (a closed source opened by the editor or a closed
+it shows some) or its eye whites, in the whites' colour or halfway to its own teeth's (a
+grayscale photo stays grayscale, a painting keeps its palette). With neither (a closed source opened by the editor or a closed
 driver), the edges of upper teeth in that colour, in the upper lip's shade, under the source's
 own upper teeth where its lips, barely parted, show some; so too for a driver whose lips part
 barely (its sliver of interior, stretched, was a smear).
@@ -341,7 +341,8 @@ def _skin_mask(xy: np.ndarray, region: PixelBox) -> np.ndarray:
 def _teeth_white(source: tuple[np.ndarray, np.ndarray], skin: np.ndarray) -> np.ndarray:
     """The Lab colour teeth take on in the source's light: as bright as its own teeth where
     its mouth shows some (eye whites in shade are dimmer than teeth in the light), else as
-    its eye whites, and in their colour; for eyes too shut or small to read, a little under
+    its eye whites, and in their colour (halfway to its own teeth's: see
+    :data:`OWN_TEETH_COLOUR`); for eyes too shut or small to read, a little under
     its skin's brightness (in the lips' shade), nearly grey."""
     white, own = _eye_white(*source), _shown_teeth(*source)
     if own is not None:
