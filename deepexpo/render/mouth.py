@@ -7,10 +7,10 @@ back, with teeth and tongue over it: an open source mouth's own (the upper teeth
 upper lip, the lower the lower lip), or else the driver's, mapped onto the target's inner lip
 and matched to the source: lit like its lips, its teeth no brighter than its own teeth (where
 it shows some) or its eye whites, in the whites' colour or halfway to its own teeth's (a
-grayscale photo stays grayscale, a painting keeps its palette). With neither (a closed source opened by the editor or a closed
-driver), the edges of upper teeth in that colour, in the upper lip's shade, under the source's
-own upper teeth where its lips, barely parted, show some; so too for a driver whose lips part
-barely (its sliver of interior, stretched, was a smear).
+grayscale photo stays grayscale, a painting keeps its palette). With neither (a closed source
+opened by the editor or a closed driver), the edges of upper teeth in that colour, in the upper
+lip's shade, under the source's own upper teeth where its lips, barely parted, show some; so
+too for a driver whose lips part barely (its sliver of interior, stretched, was a smear).
 """
 
 from __future__ import annotations
