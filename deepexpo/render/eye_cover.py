@@ -28,7 +28,8 @@ def cover_eye(out: np.ndarray, top: np.ndarray, bottom: np.ndarray, lid: np.ndar
     The cover's colours are the smoothest surface that meets those around the eye on every
     side (a membrane: no patches, no rays from its edge), and its fine texture is the fur's
     or skin's above and below the eye, mirrored across the eye's edge at its own scale and
-    blended from one to the other down the eye (no stretch, no streaks), but for what runs
+    blended from one to the other down the eye (no stretch, no streaks), its coarser strands
+    shifted in (unmirrored, they keep their slant), but for what runs
     round the eye (its rim, its margins, wrinkles round it: mirrored, arcs that draw the eye
     again), which is the picture's grain. A pale ring joined to the eye (a monkey's) is the
     skin the lid continues: the cover reaches into it and takes its colours. Shut, the
@@ -95,7 +96,8 @@ def cover_eye(out: np.ndarray, top: np.ndarray, bottom: np.ndarray, lid: np.ndar
     # skin its shut lid continues: the cover reaches into it (its inner edge, where the eye's
     # dark rim blurs into it, would outline the cover) and takes its colours from its body
     # (from its inner edge, or from the skin beyond it, the cover was a darker disc in it).
-    if _grown(hole, pale, COVER_RING_REACH * height_px).sum() > COVER_RING * hole.sum():
+    ringed = _grown(hole, pale, COVER_RING_REACH * height_px).sum() > COVER_RING * hole.sum()
+    if ringed:
         size = 2 * COVER_RING_CLEAR + 1
         into = cv2.dilate(covered.astype(np.uint8), np.ones((size, size), np.uint8)) > 0
         into &= ~hole
@@ -103,9 +105,13 @@ def cover_eye(out: np.ndarray, top: np.ndarray, bottom: np.ndarray, lid: np.ndar
         hole |= into
     known = (~hole).astype(np.float32)
     colours = _membrane(patch, known)
+    grain = picture_grain(out, box)
     fill = colours + np.where(hole[..., None],
-                              _unringed(_mirrored_detail(patch, known, hole), hole,
-                                        picture_grain(out, box)),
+                              _unringed(_mirrored_detail(patch, known, hole), hole, grain)
+                              # (not into a ring's smooth skin: its wrinkles, shifted in)
+                              # (a drawing's paint has none to carry)
+                              + (0.0 if ringed else _photo_likeness(patch, hole)
+                                 * _shifted_texture(patch, known, hole)),
                               patch - cv2.GaussianBlur(patch, (0, 0), COVER_DETAIL_BLUR))
     # A soft edge a pixel wide, just outside the covered part: inside it, the edge's pixels
     # were half the eye's rim, a faint ring of the old eye round the cover.
@@ -174,6 +180,9 @@ COVER_DETAIL_BLUR = 2.0
 #: pixels around the eye, up to this fraction of its height away and joined to it, whose
 #: lightness is this many spreads (of the skin's around the eye) from the skin's.
 COVER_SHADOW_REACH, COVER_SHADOW_SPREADS = 0.4, 3.0
+#: The scale (pixels) up to which a cover carries the fur's coarser texture (its strands),
+#: shifted in from beside the eye, at most this many times as strong as found there.
+COVER_TEXTURE_BLUR, COVER_TEXTURE_GAIN = 5.0, 2.0
 #: The mirrored texture is kept within this many spreads of the skin's fine texture, and
 #: taken from beyond this many pixels of the eye.
 COVER_DETAIL_CLIP, COVER_EDGE_SKIP = 2.5, 3
@@ -214,10 +223,20 @@ def _line_darkness(patch: np.ndarray, hole: np.ndarray, ink: np.ndarray) -> floa
     darkest = -float(np.percentile(fine, 1))
     photo = float(np.clip(LID_LINE_CONTRAST * darkest / max(depth, 1.0),
                           LID_LINE_FAINTEST, LID_LINE_DARK))
+    how_photo = _photo_likeness(patch, hole)
+    return how_photo * photo + (1.0 - how_photo) * LID_LINE_DARK
+
+
+def _photo_likeness(patch: np.ndarray, hole: np.ndarray) -> float:
+    """How much ``patch`` around ``hole`` is a photo (0-1): its fine detail's spread (grain,
+    fur) past :data:`PHOTO_GRAIN` grey levels; a drawing's smooth paint has little."""
+    light = patch.mean(axis=2)
+    fine = (light - cv2.GaussianBlur(light, (0, 0), 1.5))[~hole]
+    if not len(fine):
+        return 0.0
     grain = 1.4826 * float(np.median(np.abs(fine)))
     low, high = PHOTO_GRAIN
-    how_photo = float(np.clip((grain - low) / (high - low), 0.0, 1.0))
-    return how_photo * photo + (1.0 - how_photo) * LID_LINE_DARK
+    return float(np.clip((grain - low) / (high - low), 0.0, 1.0))
 
 def _eye_shadow(patch: np.ndarray, hole: np.ndarray, reach: float) -> np.ndarray:
     """The pixels within ``reach`` of the ``hole`` (an eye and its rim), joined to it, unlike
@@ -353,6 +372,54 @@ def _mirrored_detail(patch: np.ndarray, known: np.ndarray, hole: np.ndarray) -> 
         weights.append((weight * (inside & valid))[..., None])
     norm = np.sqrt(weights[0] ** 2 + weights[1] ** 2)
     return (weights[0] * parts[0] + weights[1] * parts[1]) / np.maximum(norm, 1e-6)
+
+
+def _shifted_texture(patch: np.ndarray, known: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """The fur's coarser texture (its strands: finer than :data:`COVER_TEXTURE_BLUR`, coarser
+    than :data:`COVER_DETAIL_BLUR`) carried into a hole from beside it, shifted, not mirrored
+    (mirrored, a strand's slant flips): the texture above the hole moved down by the hole's
+    height, and below it up, blended from the one to the other down the hole, as strong as
+    it is in a ring round the hole (without it, the cover was a smoother oval in the fur)."""
+    fine = _masked_blur(patch, known, COVER_DETAIL_BLUR)
+    band = (fine - _masked_blur(patch, known, COVER_TEXTURE_BLUR)) * known[..., None]
+    rows_any = np.nonzero(hole.any(axis=1))[0]
+    if not len(rows_any):
+        return np.zeros_like(patch)
+    first, last = float(rows_any[0]), float(rows_any[-1])
+    h, w = hole.shape
+    rows, cols = np.mgrid[0:h, 0:w].astype(np.float32)
+    t = np.clip((rows - first) / max(last - first, 1.0), 0.0, 1.0)
+    parts, weights = [], []
+    # The strip above the hole (clear of its edge) repeated down into it, and below it up:
+    # shifted a whole strip at a time.
+    above, below = first - COVER_EDGE_SKIP, h - 1 - last - COVER_EDGE_SKIP
+    for space, sign, weight in ((above, -1.0, 1 - t), (below, 1.0, t)):
+        if space < COVER_TEXTURE_BLUR:
+            continue
+        start = above if sign < 0 else h - 1 - below
+        reach = np.maximum(1.0 - sign * (rows - start), 0.0)
+        source_rows = rows + sign * space * np.ceil(reach / space)
+        inside = (source_rows >= 0) & (source_rows <= h - 1)
+        source_rows = np.clip(source_rows, 0, h - 1)
+        valid = cv2.remap(known, cols, source_rows, cv2.INTER_LINEAR) > 0.99
+        parts.append(cv2.remap(band, cols, source_rows, cv2.INTER_LINEAR))
+        weights.append((weight * (inside & valid))[..., None])
+    if not parts:
+        return np.zeros_like(patch)
+    norm = np.sqrt(sum(weight**2 for weight in weights))
+    texture = sum(weight * part for weight, part in zip(weights, parts, strict=True)) \
+        / np.maximum(norm, 1e-6)
+    # As strong as round the hole (robust spreads: an eye's dark rim, a nose, are no fur).
+    size = 2 * int(np.ceil(0.5 * (last - first + 1))) + 1
+    ring = (cv2.dilate(hole.astype(np.uint8), np.ones((size, size), np.uint8)) > 0) \
+        & (known > 0)
+    covered = hole & (norm[..., 0] > 0.5)
+    if ring.sum() < 16 or covered.sum() < 16:
+        return np.zeros_like(patch)
+    around = 1.4826 * float(np.median(np.abs(band.mean(axis=2)[ring])))
+    inside = 1.4826 * float(np.median(np.abs(texture.mean(axis=2)[covered])))
+    gain = min(around / max(inside, 1e-6), COVER_TEXTURE_GAIN)
+    return np.clip(gain * texture, -COVER_DETAIL_CLIP * around, COVER_DETAIL_CLIP * around)
 
 
 def _masked_blur(image: np.ndarray, mask: np.ndarray, sigma: float) -> np.ndarray:
