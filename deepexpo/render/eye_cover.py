@@ -108,9 +108,9 @@ def cover_eye(out: np.ndarray, top: np.ndarray, bottom: np.ndarray, lid: np.ndar
     grain = picture_grain(out, box)
     fill = colours + np.where(hole[..., None],
                               _unringed(_mirrored_detail(patch, known, hole), hole, grain)
-                              # (not into a ring's smooth skin: its wrinkles, shifted in)
+                              # (not into a pale ring's or margin's smooth skin: its wrinkles, shifted in)
                               # (a drawing's paint has none to carry)
-                              + (0.0 if ringed else _photo_likeness(patch, hole)
+                              + (0.0 if ringed or pale.any() else _photo_likeness(patch, hole)
                                  * _shifted_texture(patch, known, hole)),
                               patch - cv2.GaussianBlur(patch, (0, 0), COVER_DETAIL_BLUR))
     # A soft edge a pixel wide, just outside the covered part: inside it, the edge's pixels
