@@ -108,9 +108,9 @@ def cover_eye(out: np.ndarray, top: np.ndarray, bottom: np.ndarray, lid: np.ndar
     grain = picture_grain(out, box)
     fill = colours + np.where(hole[..., None],
                               _unringed(_mirrored_detail(patch, known, hole), hole, grain)
-                              # (not into a pale ring's or margin's smooth skin: its wrinkles, shifted in)
+                              # (not into a ring's smooth skin: its wrinkles, shifted in)
                               # (a drawing's paint has none to carry)
-                              + (0.0 if ringed or pale.any() else _photo_likeness(patch, hole)
+                              + (0.0 if ringed else _photo_likeness(patch, hole)
                                  * _shifted_texture(patch, known, hole)),
                               patch - cv2.GaussianBlur(patch, (0, 0), COVER_DETAIL_BLUR))
     # A soft edge a pixel wide, just outside the covered part: inside it, the edge's pixels
@@ -181,8 +181,11 @@ COVER_DETAIL_BLUR = 2.0
 #: lightness is this many spreads (of the skin's around the eye) from the skin's.
 COVER_SHADOW_REACH, COVER_SHADOW_SPREADS = 0.4, 3.0
 #: The scale (pixels) up to which a cover carries the fur's coarser texture (its strands),
-#: shifted in from beside the eye, at most this many times as strong as found there.
+#: shifted in from beside the eye, at most this many times as strong as found there; none
+#: where the structure round the eye runs round it (:func:`_across_ratio` under the first),
+#: fully from the second.
 COVER_TEXTURE_BLUR, COVER_TEXTURE_GAIN = 5.0, 2.0
+COVER_TEXTURE_ACROSS = (0.4, 0.6)
 #: The mirrored texture is kept within this many spreads of the skin's fine texture, and
 #: taken from beyond this many pixels of the eye.
 COVER_DETAIL_CLIP, COVER_EDGE_SKIP = 2.5, 3
@@ -419,7 +422,27 @@ def _shifted_texture(patch: np.ndarray, known: np.ndarray, hole: np.ndarray) -> 
     around = 1.4826 * float(np.median(np.abs(band.mean(axis=2)[ring])))
     inside = 1.4826 * float(np.median(np.abs(texture.mean(axis=2)[covered])))
     gain = min(around / max(inside, 1e-6), COVER_TEXTURE_GAIN)
-    return np.clip(gain * texture, -COVER_DETAIL_CLIP * around, COVER_DETAIL_CLIP * around)
+    # None of what runs round the eye (a monkey's wrinkles, a pale ring's edges: shifted in,
+    # bands across the cover): only fur that runs any way, or across.
+    low, high = COVER_TEXTURE_ACROSS
+    weight = float(np.clip((_across_ratio(band.mean(axis=2), hole, ring & ~hole)
+                            - low) / (high - low), 0.0, 1.0))
+    return weight * np.clip(gain * texture, -COVER_DETAIL_CLIP * around,
+                            COVER_DETAIL_CLIP * around)
+
+
+def _across_ratio(light: np.ndarray, hole: np.ndarray, where: np.ndarray) -> float:
+    """How much of ``light``'s structure in ``where`` (round ``hole``) runs across the hole's
+    edge rather than round it: its gradients' energy along the edge over across it (about 1
+    for fur any way, near 0 for arcs round the hole)."""
+    depth = cv2.GaussianBlur(cv2.distanceTransform((~hole).astype(np.uint8), cv2.DIST_L2, 5),
+                             (0, 0), 1.0)
+    nx, ny = (cv2.Sobel(depth, cv2.CV_32F, dx, 1 - dx, ksize=3) for dx in (1, 0))
+    norm = np.maximum(np.hypot(nx, ny), 1e-6)
+    nx, ny = nx / norm, ny / norm
+    gx, gy = (cv2.Sobel(light, cv2.CV_32F, dx, 1 - dx, ksize=3) for dx in (1, 0))
+    round_it = float(((gx * nx + gy * ny) ** 2)[where].sum())
+    return float(((gx * ny - gy * nx) ** 2)[where].sum()) / max(round_it, 1e-6)
 
 
 def _masked_blur(image: np.ndarray, mask: np.ndarray, sigma: float) -> np.ndarray:
