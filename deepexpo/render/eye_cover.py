@@ -435,11 +435,7 @@ def _across_ratio(light: np.ndarray, hole: np.ndarray, where: np.ndarray) -> flo
     """How much of ``light``'s structure in ``where`` (round ``hole``) runs across the hole's
     edge rather than round it: its gradients' energy along the edge over across it (about 1
     for fur any way, near 0 for arcs round the hole)."""
-    depth = cv2.GaussianBlur(cv2.distanceTransform((~hole).astype(np.uint8), cv2.DIST_L2, 5),
-                             (0, 0), 1.0)
-    nx, ny = (cv2.Sobel(depth, cv2.CV_32F, dx, 1 - dx, ksize=3) for dx in (1, 0))
-    norm = np.maximum(np.hypot(nx, ny), 1e-6)
-    nx, ny = nx / norm, ny / norm
+    nx, ny = _edge_normals(~hole)
     gx, gy = (cv2.Sobel(light, cv2.CV_32F, dx, 1 - dx, ksize=3) for dx in (1, 0))
     round_it = float(((gx * nx + gy * ny) ** 2)[where].sum())
     return float(((gx * ny - gy * nx) ** 2)[where].sum()) / max(round_it, 1e-6)
@@ -458,16 +454,22 @@ def _unringed(detail: np.ndarray, hole: np.ndarray, grain: np.ndarray) -> np.nda
     mirrored, draw the eye again) turned into ``grain`` (H, W, 1): at each pixel, no more of
     it than of the structure across the edge (fur, which runs any way), locally."""
     light = detail.mean(axis=2)
-    depth = cv2.GaussianBlur(cv2.distanceTransform(hole.astype(np.uint8), cv2.DIST_L2, 5),
-                             (0, 0), 1.0)
-    nx, ny = (cv2.Sobel(depth, cv2.CV_32F, dx, 1 - dx, ksize=3) for dx in (1, 0))
-    norm = np.maximum(np.hypot(nx, ny), 1e-6)
-    nx, ny = nx / norm, ny / norm
+    nx, ny = _edge_normals(hole)
     gx, gy = (cv2.Sobel(light, cv2.CV_32F, dx, 1 - dx, ksize=3) for dx in (1, 0))
     along = cv2.GaussianBlur((gx * nx + gy * ny) ** 2, (0, 0), UNRING_SCALE)
     across = cv2.GaussianBlur((gx * ny - gy * nx) ** 2, (0, 0), UNRING_SCALE)
     keep = np.clip(np.sqrt(across / np.maximum(along, 1e-6)), 0.0, 1.0)[..., None]
     return keep * detail + np.sqrt(1.0 - keep**2) * grain
+
+
+def _edge_normals(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The unit normals (x, y) of ``mask``'s edge, across it, at each of its pixels (its
+    distance from the edge, a little smoothed, differentiated)."""
+    depth = cv2.GaussianBlur(cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5),
+                             (0, 0), 1.0)
+    nx, ny = (cv2.Sobel(depth, cv2.CV_32F, dx, 1 - dx, ksize=3) for dx in (1, 0))
+    norm = np.maximum(np.hypot(nx, ny), 1e-6)
+    return nx / norm, ny / norm
 
 
 #: The scale (pixels) over which a mirrored texture's direction is judged.
