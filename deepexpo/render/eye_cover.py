@@ -105,13 +105,13 @@ def cover_eye(out: np.ndarray, top: np.ndarray, bottom: np.ndarray, lid: np.ndar
         hole |= into
     known = (~hole).astype(np.float32)
     colours = _membrane(patch, known)
-    grain = picture_grain(out, box)
+    # The fur's strands too, shifted in; not into a ring's smooth skin (its wrinkles, shifted
+    # in), nor a drawing's paint (it has none to carry).
+    how_photo = 0.0 if ringed else _photo_likeness(patch, hole)
+    strands = how_photo * _shifted_texture(patch, known, hole) if how_photo > 0 else 0.0
     fill = colours + np.where(hole[..., None],
-                              _unringed(_mirrored_detail(patch, known, hole), hole, grain)
-                              # (not into a ring's smooth skin: its wrinkles, shifted in)
-                              # (a drawing's paint has none to carry)
-                              + (0.0 if ringed else _photo_likeness(patch, hole)
-                                 * _shifted_texture(patch, known, hole)),
+                              _unringed(_mirrored_detail(patch, known, hole), hole,
+                                        picture_grain(out, box)) + strands,
                               patch - cv2.GaussianBlur(patch, (0, 0), COVER_DETAIL_BLUR))
     # A soft edge a pixel wide, just outside the covered part: inside it, the edge's pixels
     # were half the eye's rim, a faint ring of the old eye round the cover.
