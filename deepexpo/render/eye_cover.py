@@ -109,6 +109,15 @@ def cover_eye(out: np.ndarray, top: np.ndarray, bottom: np.ndarray, lid: np.ndar
     # in), nor a drawing's paint (it has none to carry).
     how_photo = 0.0 if ringed else _photo_likeness(patch, hole)
     strands = how_photo * _shifted_texture(patch, known, hole) if how_photo > 0 else 0.0
+    # Where a shut eye's lids meet (not along the shut lid itself, which lies on the open
+    # eye's lower edge: drawn there, from corner to corner, the line traced the old eye's rim,
+    # a ring's lower half; a shut lid's line sags less than the eye's round lower edge).
+    chord = lid[0] + np.outer((lid - lid[0]) @ axis / length, right - left)
+    curve = chord + (1.0 - (1.0 - LID_LINE_SAG) * strength) * (lid - chord) - [box.x0, box.y0]
+    line_width = float(np.clip(LID_LINE * height_px, 1.0, 4.0))
+    if strength > 0 and how_photo > 0:  # the crease smooth: strands across it hid the line
+        strands = strands * (1.0 - strength * _smooth_line(
+            curve, box.size, line_width + 2 * LID_LINE_CLEAR))[..., None]
     fill = colours + np.where(hole[..., None],
                               _unringed(_mirrored_detail(patch, known, hole), hole,
                                         picture_grain(out, box)) + strands,
@@ -121,13 +130,7 @@ def cover_eye(out: np.ndarray, top: np.ndarray, bottom: np.ndarray, lid: np.ndar
     cover = weight * fill + (1 - weight) * patch
     # A shut eye shows where its lids meet: a thin line in the eye's own dark colour.
     if strength > 0:
-        # Not along the shut lid itself, which lies on the open eye's lower edge: drawn there,
-        # from corner to corner, the line traced the old eye's rim (a ring's lower half). A
-        # shut lid's line sags less than the eye's round lower edge.
-        chord = lid[0] + np.outer((lid - lid[0]) @ axis / length, right - left)
-        sag = 1.0 - (1.0 - LID_LINE_SAG) * strength
-        curve = chord + sag * (lid - chord) - [box.x0, box.y0]
-        line = _smooth_line(curve, box.size, float(np.clip(LID_LINE * height_px, 1.0, 4.0)))
+        line = _smooth_line(curve, box.size, line_width)
         taper = np.sqrt(np.clip(np.sin(np.pi * np.clip(u, 0.0, 1.0)), 0.0, 1.0))
         dark = _line_darkness(patch, hole, ink)
         line = (line * taper * strength * dark)[..., None]
@@ -166,6 +169,8 @@ PHOTO_GRAIN = (1.5, 2.5)
 #: lid's sag below the line between the eye's corners.
 LID_LINE_FROM, LID_LINE_FULL = 0.6, 0.85
 LID_LINE, LID_LINE_DARK, LID_LINE_SAG = 0.05, 0.55, 0.7
+#: The fur's strands shifted into a cover keep this many pixels clear of its lid line.
+LID_LINE_CLEAR = 1.5
 #: A shut eye's cover reaches this fraction of its height below its open outline (its lower
 #: lid's margin).
 COVER_LOWER_MARGIN = 0.15
@@ -393,20 +398,24 @@ def _shifted_texture(patch: np.ndarray, known: np.ndarray, hole: np.ndarray) -> 
     rows, cols = np.mgrid[0:h, 0:w].astype(np.float32)
     t = np.clip((rows - first) / max(last - first, 1.0), 0.0, 1.0)
     parts, weights = [], []
-    # The strip above the hole (clear of its edge) repeated down into it, and below it up:
-    # shifted a whole strip at a time.
+    # The strip above the hole (clear of its edge) repeated down into it, and below it up,
+    # in tiles two thirds of it tall, twice, half a tile apart, each faded out at its seams
+    # (one tiling's seam is the other's middle: no line across the cover).
     above, below = first - COVER_EDGE_SKIP, h - 1 - last - COVER_EDGE_SKIP
     for space, sign, weight in ((above, -1.0, 1 - t), (below, 1.0, t)):
         if space < COVER_TEXTURE_BLUR:
             continue
         start = above if sign < 0 else h - 1 - below
-        reach = np.maximum(1.0 - sign * (rows - start), 0.0)
-        source_rows = rows + sign * space * np.ceil(reach / space)
-        inside = (source_rows >= 0) & (source_rows <= h - 1)
-        source_rows = np.clip(source_rows, 0, h - 1)
-        valid = cv2.remap(known, cols, source_rows, cv2.INTER_LINEAR) > 0.99
-        parts.append(cv2.remap(band, cols, source_rows, cv2.INTER_LINEAR))
-        weights.append((weight * (inside & valid))[..., None])
+        tile = space / 1.5
+        for phase in (0.0, 0.5 * tile):
+            reach = np.maximum(1.0 - sign * (rows - start), 0.0) + phase
+            source_rows = rows + sign * tile * np.ceil(reach / tile)
+            fade = np.abs(np.sin(np.pi * reach / tile))  # 0 at its seams
+            inside = (source_rows >= 0) & (source_rows <= h - 1)
+            source_rows = np.clip(source_rows, 0, h - 1).astype(np.float32)
+            valid = cv2.remap(known, cols, source_rows, cv2.INTER_LINEAR) > 0.99
+            parts.append(cv2.remap(band, cols, source_rows, cv2.INTER_LINEAR))
+            weights.append((weight * fade * (inside & valid))[..., None])
     if not parts:
         return np.zeros_like(patch)
     norm = np.sqrt(sum(weight**2 for weight in weights))
