@@ -652,8 +652,8 @@ def _strands(light: np.ndarray, mask: np.ndarray) -> tuple[float, np.ndarray]:
 def test_a_covered_eye_carries_the_furs_strands_at_their_scale_and_slant():
     """A dark eye in slanted fur (strands a few pixels wide at 30 degrees), shut by
     :func:`cover_eye`: the covered eye's texture at the strands' scale is more than 0.55 as
-    strong as the fur's round it (0.69; 0.44 on cf6f247: the fine grain mirrored in, a
-    smoother oval) and slants its way (anisotropy within 0.7 of the fur's: 0.47; 1.03 on
+    strong as the fur's round it (0.70; 0.44 on cf6f247: the fine grain mirrored in, a
+    smoother oval) and slants its way (anisotropy within 0.7 of the fur's: 0.40; 1.03 on
     cf6f247: mirrored across the eye's edge, a strand's slant flips)."""
     rng = np.random.default_rng(5)
     noise = rng.standard_normal((160, 200))
