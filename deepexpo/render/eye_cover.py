@@ -385,9 +385,10 @@ def _mirrored_detail(patch: np.ndarray, known: np.ndarray, hole: np.ndarray) -> 
 def _shifted_texture(patch: np.ndarray, known: np.ndarray, hole: np.ndarray) -> np.ndarray:
     """The fur's coarser texture (its strands: finer than :data:`COVER_TEXTURE_BLUR`, coarser
     than :data:`COVER_DETAIL_BLUR`) carried into a hole from beside it, shifted, not mirrored
-    (mirrored, a strand's slant flips): the texture above the hole moved down by the hole's
-    height, and below it up, blended from the one to the other down the hole, as strong as
-    it is in a ring round the hole (without it, the cover was a smoother oval in the fur)."""
+    (mirrored, a strand's slant flips): the texture above the hole repeated down into it, and
+    below it up, blended from the one to the other down the hole, as strong as it is in a
+    ring round the hole (without it, the cover was a smoother oval in the fur); none where
+    what lies round the hole runs round it (:data:`COVER_TEXTURE_ACROSS`)."""
     fine = _masked_blur(patch, known, COVER_DETAIL_BLUR)
     band = (fine - _masked_blur(patch, known, COVER_TEXTURE_BLUR)) * known[..., None]
     rows_any = np.nonzero(hole.any(axis=1))[0]
