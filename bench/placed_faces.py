@@ -242,8 +242,8 @@ def eye_figures(out: np.ndarray, open_xy: np.ndarray, source: np.ndarray,
     """Each covered eye against the fur around it (module docstring; the worse eye)."""
     lab = _lab(out)
     source_light = _lab(source)[..., 0]
-    worst = {"eyeE": 0.0, "eyeOut": 0.0, "eyeU": 0.0, "eyePl": -np.inf, "eyeRg": 0.0, "lidDk": 0.0,
-             "lidJag": 0.0}
+    worst = {"eyeE": 0.0, "eyeTx": -np.inf, "eyeDir": 0.0, "eyeOut": 0.0, "eyeU": 0.0,
+             "eyePl": -np.inf, "eyeRg": 0.0, "lidDk": 0.0, "lidJag": 0.0}
     for loop in (TOPOLOGY.right_eye_loop, TOPOLOGY.left_eye_loop):
         height = float(np.ptp(open_xy[loop, 1]))
         eye = _mask(out.shape, open_xy[loop])
@@ -256,14 +256,28 @@ def eye_figures(out: np.ndarray, open_xy: np.ndarray, source: np.ndarray,
         light = lab[..., 0]
         low, high = np.percentile(light[ring], [2, 98])
         smooth = cv2.GaussianBlur(light, (0, 0), max(1.0, height / 6))
+        (eye_tx, eye_dir), (ring_tx, ring_dir) = _strands(light, eye), _strands(light, ring)
         figures = {"eyeE": float(np.linalg.norm(lab[eye].mean(axis=0) - lab[ring].mean(axis=0))),
+                   "eyeTx": -eye_tx / max(ring_tx, 1e-6),
+                   "eyeDir": float(np.linalg.norm(eye_dir - ring_dir)),
                    "eyeOut": float(np.mean((light[eye] < low) | (light[eye] > high))),
                    "eyeU": float(smooth[eye].std() / max(smooth[ring].std(), 1.0)),
                    "eyePl": _paler(lab, open_xy[loop]),
                    "eyeRg": _against_ring(lab, open_xy[loop]),
                    **_lid_line(light, open_xy[loop], _fine_dark(source_light, src_xy[loop]))}
         worst = {k: max(v, figures[k]) for k, v in worst.items()}
+    worst["eyeTx"] = -worst["eyeTx"]  # the weaker eye's
     return worst
+
+
+def _strands(light: np.ndarray, mask: np.ndarray) -> tuple[float, np.ndarray]:
+    """``light``'s texture under ``mask`` at a fur strand's scale (between blurs of 1 and 4
+    pixels): its spread, and its direction (the structure tensor's anisotropy)."""
+    fine = cv2.GaussianBlur(light, (0, 0), 1.0)
+    band = fine - cv2.GaussianBlur(light, (0, 0), 4.0)
+    gx, gy = cv2.Sobel(fine, cv2.CV_32F, 1, 0), cv2.Sobel(fine, cv2.CV_32F, 0, 1)
+    jxx, jyy, jxy = ((a * b)[mask].mean() for a, b in ((gx, gx), (gy, gy), (gx, gy)))
+    return float(band[mask].std()), np.array([jxx - jyy, 2 * jxy]) / max(jxx + jyy, 1e-6)
 
 
 def _ellipse(shape: tuple[int, ...], outline: np.ndarray, k: float) -> np.ndarray:
@@ -388,7 +402,8 @@ def main() -> None:
         rows.append((name, panels))
     write_image(args.sheet, sheet(rows))
     keys = ["drop", "throat", "gap", "darker", "tint", "teeth", "tall", "wide", "lipsSt", "jawSt", "jawHf",
-            "browSt", "browHf", "eyeE", "eyeOut", "eyeU", "eyePl", "eyeRg", "lidDk", "lidJag"]
+            "browSt", "browHf", "eyeE", "eyeTx", "eyeDir", "eyeOut", "eyeU", "eyePl", "eyeRg",
+            "lidDk", "lidJag"]
     print(f"{'face':5} {'case':9} " + " ".join(f"{k:>6}" for k in keys))
     for name, case, figures in table:
         print(f"{name:5} {case:9} " + " ".join(

@@ -636,3 +636,46 @@ def test_a_screaming_dogs_mouth_opens_wider_than_tall(pipeline, wide_open_driver
     assert width > 2 * height, (width, height)
     assert width > 0.6 * (points["mouth_right"][0] - points["mouth_left"][0]), width
 
+
+
+def _strands(light: np.ndarray, mask: np.ndarray) -> tuple[float, np.ndarray]:
+    """The texture of ``light`` under ``mask`` at a fur strand's scale (finer than a blur of
+    4 pixels, coarser than 1): its spread, and its direction (the structure tensor's
+    anisotropy, (Jxx - Jyy, 2 Jxy) / (Jxx + Jyy))."""
+    fine = cv2.GaussianBlur(light, (0, 0), 1.0)
+    band = fine - cv2.GaussianBlur(light, (0, 0), 4.0)
+    gx, gy = cv2.Sobel(fine, cv2.CV_64F, 1, 0), cv2.Sobel(fine, cv2.CV_64F, 0, 1)
+    jxx, jyy, jxy = ((a * b)[mask].mean() for a, b in ((gx, gx), (gy, gy), (gx, gy)))
+    return float(band[mask].std()), np.array([jxx - jyy, 2 * jxy]) / (jxx + jyy)
+
+
+def test_a_covered_eye_carries_the_furs_strands_at_their_scale_and_slant():
+    """A dark eye in slanted fur (strands a few pixels wide at 30 degrees), shut by
+    :func:`cover_eye`: the covered eye's texture at the strands' scale is more than 0.55 as
+    strong as the fur's round it (0.70; 0.44 on cf6f247: the fine grain mirrored in, a
+    smoother oval) and slants its way (anisotropy within 0.7 of the fur's: 0.40; 1.03 on
+    cf6f247: mirrored across the eye's edge, a strand's slant flips)."""
+    rng = np.random.default_rng(5)
+    noise = rng.standard_normal((160, 200))
+    angle = np.deg2rad(30)
+    kernel = np.zeros((15, 15))
+    cv2.line(kernel, (int(7 - 7 * np.cos(angle)), int(7 + 7 * np.sin(angle))),
+             (int(7 + 7 * np.cos(angle)), int(7 - 7 * np.sin(angle))), 1.0, 1)
+    fur = cv2.filter2D(cv2.GaussianBlur(noise, (0, 0), 1.5), -1, kernel / kernel.sum())
+    fur = 190.0 + 20.0 * fur / fur.std() + 3.0 * rng.standard_normal(fur.shape)
+    image = np.clip(fur[..., None] * np.array([1.0, 0.8, 0.6]), 0, 255).astype(np.uint8)
+    cv2.ellipse(image, (100, 80), (30, 15), 0, 0, 360, (30, 20, 20), -1, cv2.LINE_AA)
+    t = np.linspace(np.pi, 2 * np.pi, 9)
+    top = np.c_[100 + 30 * np.cos(t), 80 + 15 * np.sin(t)]
+    bottom = np.c_[100 + 30 * np.cos(t), 80 - 15 * np.sin(t)]
+    out = image.copy()
+    cover_eye(out, top, bottom, bottom.copy(), 1.5, np.array([30.0, 20.0, 20.0]),
+              np.c_[np.linspace(70, 130, 5), np.full(5, 40.0)])
+    light = cv2.cvtColor(out, cv2.COLOR_RGB2LAB)[..., 0].astype(float)
+    yy, xx = np.mgrid[:160, :200]
+    r = ((xx - 100) / 30.0) ** 2 + ((yy - 80) / 15.0) ** 2
+    eye = (r < 0.6) & (yy < 84)  # the lid line left out
+    ring = (r > 2.0) & (r < 4.0)
+    (e_spread, e_dir), (r_spread, r_dir) = _strands(light, eye), _strands(light, ring)
+    assert e_spread > 0.55 * r_spread, (e_spread, r_spread)
+    assert np.linalg.norm(e_dir - r_dir) < 0.7, (e_dir, r_dir)

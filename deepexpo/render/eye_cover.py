@@ -28,7 +28,8 @@ def cover_eye(out: np.ndarray, top: np.ndarray, bottom: np.ndarray, lid: np.ndar
     The cover's colours are the smoothest surface that meets those around the eye on every
     side (a membrane: no patches, no rays from its edge), and its fine texture is the fur's
     or skin's above and below the eye, mirrored across the eye's edge at its own scale and
-    blended from one to the other down the eye (no stretch, no streaks), but for what runs
+    blended from one to the other down the eye (no stretch, no streaks), its coarser strands
+    shifted in (unmirrored, they keep their slant), but for what runs
     round the eye (its rim, its margins, wrinkles round it: mirrored, arcs that draw the eye
     again), which is the picture's grain. A pale ring joined to the eye (a monkey's) is the
     skin the lid continues: the cover reaches into it and takes its colours. Shut, the
@@ -95,7 +96,8 @@ def cover_eye(out: np.ndarray, top: np.ndarray, bottom: np.ndarray, lid: np.ndar
     # skin its shut lid continues: the cover reaches into it (its inner edge, where the eye's
     # dark rim blurs into it, would outline the cover) and takes its colours from its body
     # (from its inner edge, or from the skin beyond it, the cover was a darker disc in it).
-    if _grown(hole, pale, COVER_RING_REACH * height_px).sum() > COVER_RING * hole.sum():
+    ringed = _grown(hole, pale, COVER_RING_REACH * height_px).sum() > COVER_RING * hole.sum()
+    if ringed:
         size = 2 * COVER_RING_CLEAR + 1
         into = cv2.dilate(covered.astype(np.uint8), np.ones((size, size), np.uint8)) > 0
         into &= ~hole
@@ -103,9 +105,22 @@ def cover_eye(out: np.ndarray, top: np.ndarray, bottom: np.ndarray, lid: np.ndar
         hole |= into
     known = (~hole).astype(np.float32)
     colours = _membrane(patch, known)
+    # The fur's strands too, shifted in; not into a ring's smooth skin (its wrinkles, shifted
+    # in), nor a drawing's paint (it has none to carry).
+    how_photo = 0.0 if ringed else _photo_likeness(patch, hole)
+    strands = how_photo * _shifted_texture(patch, known, hole) if how_photo > 0 else 0.0
+    # Where a shut eye's lids meet (not along the shut lid itself, which lies on the open
+    # eye's lower edge: drawn there, from corner to corner, the line traced the old eye's rim,
+    # a ring's lower half; a shut lid's line sags less than the eye's round lower edge).
+    chord = lid[0] + np.outer((lid - lid[0]) @ axis / length, right - left)
+    curve = chord + (1.0 - (1.0 - LID_LINE_SAG) * strength) * (lid - chord) - [box.x0, box.y0]
+    line_width = float(np.clip(LID_LINE * height_px, 1.0, 4.0))
+    if strength > 0 and how_photo > 0:  # the crease smooth: strands across it hid the line
+        strands = strands * (1.0 - strength * _smooth_line(
+            curve, box.size, line_width + 2 * LID_LINE_CLEAR))[..., None]
     fill = colours + np.where(hole[..., None],
                               _unringed(_mirrored_detail(patch, known, hole), hole,
-                                        picture_grain(out, box)),
+                                        picture_grain(out, box)) + strands,
                               patch - cv2.GaussianBlur(patch, (0, 0), COVER_DETAIL_BLUR))
     # A soft edge a pixel wide, just outside the covered part: inside it, the edge's pixels
     # were half the eye's rim, a faint ring of the old eye round the cover.
@@ -115,13 +130,7 @@ def cover_eye(out: np.ndarray, top: np.ndarray, bottom: np.ndarray, lid: np.ndar
     cover = weight * fill + (1 - weight) * patch
     # A shut eye shows where its lids meet: a thin line in the eye's own dark colour.
     if strength > 0:
-        # Not along the shut lid itself, which lies on the open eye's lower edge: drawn there,
-        # from corner to corner, the line traced the old eye's rim (a ring's lower half). A
-        # shut lid's line sags less than the eye's round lower edge.
-        chord = lid[0] + np.outer((lid - lid[0]) @ axis / length, right - left)
-        sag = 1.0 - (1.0 - LID_LINE_SAG) * strength
-        curve = chord + sag * (lid - chord) - [box.x0, box.y0]
-        line = _smooth_line(curve, box.size, float(np.clip(LID_LINE * height_px, 1.0, 4.0)))
+        line = _smooth_line(curve, box.size, line_width)
         taper = np.sqrt(np.clip(np.sin(np.pi * np.clip(u, 0.0, 1.0)), 0.0, 1.0))
         dark = _line_darkness(patch, hole, ink)
         line = (line * taper * strength * dark)[..., None]
@@ -160,6 +169,8 @@ PHOTO_GRAIN = (1.5, 2.5)
 #: lid's sag below the line between the eye's corners.
 LID_LINE_FROM, LID_LINE_FULL = 0.6, 0.85
 LID_LINE, LID_LINE_DARK, LID_LINE_SAG = 0.05, 0.55, 0.7
+#: The fur's strands shifted into a cover keep this many pixels clear of its lid line.
+LID_LINE_CLEAR = 1.5
 #: A shut eye's cover reaches this fraction of its height below its open outline (its lower
 #: lid's margin).
 COVER_LOWER_MARGIN = 0.15
@@ -174,6 +185,12 @@ COVER_DETAIL_BLUR = 2.0
 #: pixels around the eye, up to this fraction of its height away and joined to it, whose
 #: lightness is this many spreads (of the skin's around the eye) from the skin's.
 COVER_SHADOW_REACH, COVER_SHADOW_SPREADS = 0.4, 3.0
+#: The scale (pixels) up to which a cover carries the fur's coarser texture (its strands),
+#: shifted in from beside the eye, at most this many times as strong as found there; none
+#: where the structure round the eye runs round it (:func:`_across_ratio` under the first),
+#: fully from the second.
+COVER_TEXTURE_BLUR, COVER_TEXTURE_GAIN = 5.0, 2.0
+COVER_TEXTURE_ACROSS = (0.4, 0.6)
 #: The mirrored texture is kept within this many spreads of the skin's fine texture, and
 #: taken from beyond this many pixels of the eye.
 COVER_DETAIL_CLIP, COVER_EDGE_SKIP = 2.5, 3
@@ -214,10 +231,20 @@ def _line_darkness(patch: np.ndarray, hole: np.ndarray, ink: np.ndarray) -> floa
     darkest = -float(np.percentile(fine, 1))
     photo = float(np.clip(LID_LINE_CONTRAST * darkest / max(depth, 1.0),
                           LID_LINE_FAINTEST, LID_LINE_DARK))
+    how_photo = _photo_likeness(patch, hole)
+    return how_photo * photo + (1.0 - how_photo) * LID_LINE_DARK
+
+
+def _photo_likeness(patch: np.ndarray, hole: np.ndarray) -> float:
+    """How much ``patch`` around ``hole`` is a photo (0-1): its fine detail's spread (grain,
+    fur) past :data:`PHOTO_GRAIN` grey levels; a drawing's smooth paint has little."""
+    light = patch.mean(axis=2)
+    fine = (light - cv2.GaussianBlur(light, (0, 0), 1.5))[~hole]
+    if not len(fine):
+        return 0.0
     grain = 1.4826 * float(np.median(np.abs(fine)))
     low, high = PHOTO_GRAIN
-    how_photo = float(np.clip((grain - low) / (high - low), 0.0, 1.0))
-    return how_photo * photo + (1.0 - how_photo) * LID_LINE_DARK
+    return float(np.clip((grain - low) / (high - low), 0.0, 1.0))
 
 def _eye_shadow(patch: np.ndarray, hole: np.ndarray, reach: float) -> np.ndarray:
     """The pixels within ``reach`` of the ``hole`` (an eye and its rim), joined to it, unlike
@@ -355,6 +382,75 @@ def _mirrored_detail(patch: np.ndarray, known: np.ndarray, hole: np.ndarray) -> 
     return (weights[0] * parts[0] + weights[1] * parts[1]) / np.maximum(norm, 1e-6)
 
 
+def _shifted_texture(patch: np.ndarray, known: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """The fur's coarser texture (its strands: finer than :data:`COVER_TEXTURE_BLUR`, coarser
+    than :data:`COVER_DETAIL_BLUR`) carried into a hole from beside it, shifted, not mirrored
+    (mirrored, a strand's slant flips): the texture above the hole repeated down into it, and
+    below it up, blended from the one to the other down the hole, as strong as it is in a
+    ring round the hole (without it, the cover was a smoother oval in the fur); none where
+    what lies round the hole runs round it (:data:`COVER_TEXTURE_ACROSS`)."""
+    fine = _masked_blur(patch, known, COVER_DETAIL_BLUR)
+    band = (fine - _masked_blur(patch, known, COVER_TEXTURE_BLUR)) * known[..., None]
+    rows_any = np.nonzero(hole.any(axis=1))[0]
+    if not len(rows_any):
+        return np.zeros_like(patch)
+    first, last = float(rows_any[0]), float(rows_any[-1])
+    h, w = hole.shape
+    rows, cols = np.mgrid[0:h, 0:w].astype(np.float32)
+    t = np.clip((rows - first) / max(last - first, 1.0), 0.0, 1.0)
+    parts, weights = [], []
+    # The strip above the hole (clear of its edge) repeated down into it, and below it up,
+    # in tiles two thirds of it tall, twice, half a tile apart, each faded out at its seams
+    # (one tiling's seam is the other's middle: no line across the cover).
+    above, below = first - COVER_EDGE_SKIP, h - 1 - last - COVER_EDGE_SKIP
+    for space, sign, weight in ((above, -1.0, 1 - t), (below, 1.0, t)):
+        if space < COVER_TEXTURE_BLUR:
+            continue
+        start = above if sign < 0 else h - 1 - below
+        tile = space / 1.5
+        for phase in (0.0, 0.5 * tile):
+            reach = np.maximum(1.0 - sign * (rows - start), 0.0) + phase
+            source_rows = rows + sign * tile * np.ceil(reach / tile)
+            fade = np.abs(np.sin(np.pi * reach / tile))  # 0 at its seams
+            inside = (source_rows >= 0) & (source_rows <= h - 1)
+            source_rows = np.clip(source_rows, 0, h - 1).astype(np.float32)
+            valid = cv2.remap(known, cols, source_rows, cv2.INTER_LINEAR) > 0.99
+            parts.append(cv2.remap(band, cols, source_rows, cv2.INTER_LINEAR))
+            weights.append((weight * fade * (inside & valid))[..., None])
+    if not parts:
+        return np.zeros_like(patch)
+    norm = np.sqrt(sum(weight**2 for weight in weights))
+    texture = sum(weight * part for weight, part in zip(weights, parts, strict=True)) \
+        / np.maximum(norm, 1e-6)
+    # As strong as round the hole (robust spreads: an eye's dark rim, a nose, are no fur).
+    size = 2 * int(np.ceil(0.5 * (last - first + 1))) + 1
+    ring = (cv2.dilate(hole.astype(np.uint8), np.ones((size, size), np.uint8)) > 0) \
+        & (known > 0)
+    covered = hole & (norm[..., 0] > 0.5)
+    if ring.sum() < 16 or covered.sum() < 16:
+        return np.zeros_like(patch)
+    around = 1.4826 * float(np.median(np.abs(band.mean(axis=2)[ring])))
+    inside = 1.4826 * float(np.median(np.abs(texture.mean(axis=2)[covered])))
+    gain = min(around / max(inside, 1e-6), COVER_TEXTURE_GAIN)
+    # None of what runs round the eye (a monkey's wrinkles, a pale ring's edges: shifted in,
+    # bands across the cover): only fur that runs any way, or across.
+    low, high = COVER_TEXTURE_ACROSS
+    weight = float(np.clip((_across_ratio(band.mean(axis=2), hole, ring & ~hole)
+                            - low) / (high - low), 0.0, 1.0))
+    return weight * np.clip(gain * texture, -COVER_DETAIL_CLIP * around,
+                            COVER_DETAIL_CLIP * around)
+
+
+def _across_ratio(light: np.ndarray, hole: np.ndarray, where: np.ndarray) -> float:
+    """How much of ``light``'s structure in ``where`` (round ``hole``) runs across the hole's
+    edge rather than round it: its gradients' energy along the edge over across it (about 1
+    for fur any way, near 0 for arcs round the hole)."""
+    nx, ny = _edge_normals(~hole)
+    gx, gy = (cv2.Sobel(light, cv2.CV_32F, dx, 1 - dx, ksize=3) for dx in (1, 0))
+    round_it = float(((gx * nx + gy * ny) ** 2)[where].sum())
+    return float(((gx * ny - gy * nx) ** 2)[where].sum()) / max(round_it, 1e-6)
+
+
 def _masked_blur(image: np.ndarray, mask: np.ndarray, sigma: float) -> np.ndarray:
     """``image`` blurred from the pixels under ``mask`` only (a normalised convolution)."""
     weight = cv2.GaussianBlur(mask, (0, 0), sigma)
@@ -368,16 +464,22 @@ def _unringed(detail: np.ndarray, hole: np.ndarray, grain: np.ndarray) -> np.nda
     mirrored, draw the eye again) turned into ``grain`` (H, W, 1): at each pixel, no more of
     it than of the structure across the edge (fur, which runs any way), locally."""
     light = detail.mean(axis=2)
-    depth = cv2.GaussianBlur(cv2.distanceTransform(hole.astype(np.uint8), cv2.DIST_L2, 5),
-                             (0, 0), 1.0)
-    nx, ny = (cv2.Sobel(depth, cv2.CV_32F, dx, 1 - dx, ksize=3) for dx in (1, 0))
-    norm = np.maximum(np.hypot(nx, ny), 1e-6)
-    nx, ny = nx / norm, ny / norm
+    nx, ny = _edge_normals(hole)
     gx, gy = (cv2.Sobel(light, cv2.CV_32F, dx, 1 - dx, ksize=3) for dx in (1, 0))
     along = cv2.GaussianBlur((gx * nx + gy * ny) ** 2, (0, 0), UNRING_SCALE)
     across = cv2.GaussianBlur((gx * ny - gy * nx) ** 2, (0, 0), UNRING_SCALE)
     keep = np.clip(np.sqrt(across / np.maximum(along, 1e-6)), 0.0, 1.0)[..., None]
     return keep * detail + np.sqrt(1.0 - keep**2) * grain
+
+
+def _edge_normals(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The unit normals (x, y) of ``mask``'s edge, across it, at each of its pixels (its
+    distance from the edge, a little smoothed, differentiated)."""
+    depth = cv2.GaussianBlur(cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5),
+                             (0, 0), 1.0)
+    nx, ny = (cv2.Sobel(depth, cv2.CV_32F, dx, 1 - dx, ksize=3) for dx in (1, 0))
+    norm = np.maximum(np.hypot(nx, ny), 1e-6)
+    return nx / norm, ny / norm
 
 
 #: The scale (pixels) over which a mirrored texture's direction is judged.
