@@ -48,6 +48,13 @@ ARCH_SPAN = 1.2
 #: warp is brought to no lighter than the lid's skin and at most RIM_DARKER darker.
 FADE = 0.5
 RIM_DARKER = 0.1
+#: The lid and the warp are mixed in tone (their colours blurred by this, pixels) and in
+#: grain (the rest) apart; the warp's tone is brought to the lid's skin with this power of
+#: the fade's weight (a root: a dark iris stretched under the fade showed through it).
+MIX_BLUR = 1.6
+NEAR_SKIN_POWER = 0.25
+#: ... and the warp's detail there to this many times the grain's robust spread.
+WARP_GRAIN_MOST = 2.5
 #: The closed lid's tone: the skin's within AROUND of the eye's width around it (its darkest
 #: pixels, this percentile, and its lightest, this one, left out, and those under AROUND_DARKER
 #: of the median), spread over the lid with
@@ -83,7 +90,7 @@ EDGE_LIGHTER = 0.05
 #: The grain: the source's detail finer than this blur (pixels; a painting's crackle is a
 #: few pixels wide), under the eye (this fraction of the eye's width below it), at most
 #: GRAIN_LIMIT times its robust spread (a lash or a wrinkle there is no grain).
-GRAIN_BLUR = 1.6
+GRAIN_BLUR = 2.2
 UNDER_EYE = 0.15
 GRAIN_LIMIT = 8.0
 
@@ -220,16 +227,30 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     # Where it fades into the warp, the warp is no lighter than the lid's skin either, nor
     # much darker (feathered in colour, not only in opacity): a lit band there, stretched,
     # showed through as a pale middle, a stretched eyeliner as a dark rim around the lid.
-    near_skin = np.clip(patch, (1 - RIM_DARKER) * skin, skin)
-    under = patch + np.sqrt(weight) * (near_skin - patch)
-    patch = weight * lid + (1 - weight) * under
+    # (Its tone only: its grain clipped too, the fade was a smooth band, an outline.) The
+    # lid and the warp meet in tone, and their grains are mixed keeping their strength (mixed
+    # plainly, two grains half and half cancel to a smoother band, an outline).
+    warp_tone = cv2.GaussianBlur(patch, (0, 0), MIX_BLUR)
+    lid_tone = cv2.GaussianBlur(lid, (0, 0), MIX_BLUR)
+    near_skin = np.clip(warp_tone, (1 - RIM_DARKER) * skin, skin)
+    under = warp_tone + weight ** NEAR_SKIN_POWER * (near_skin - warp_tone)
+    # (The warp's detail there no stronger than the grain: a stretched iris's or lashes'
+    # edges, kept, showed as a grey ghost in the fade.)
+    warp_grain = patch - warp_tone
+    most = WARP_GRAIN_MOST * np.maximum(_spread(grain), 0.5)
+    warp_grain += weight ** NEAR_SKIN_POWER * (np.clip(warp_grain, -most, most) - warp_grain)
+    mixed = (weight * (lid - lid_tone) + (1 - weight) * warp_grain) \
+        / np.sqrt(weight**2 + (1 - weight)**2)
+    patch = weight * lid_tone + (1 - weight) * under + mixed
     # Below the margin (and on it, where the lash line tapers), the white of the eye that the
     # squeezed warp leaves along the lower lid (where the eye's landmarks lie well inside its
     # lids, as on a painting) is darkened to the lid's colour, fading out over
     # :data:`WHITE_BELOW` of the open gap.
     depth = -rise / np.maximum(WHITE_BELOW * float(open_gap.max()) / scale, 1.0)
     fade = (np.clip(1.0 - depth, 0.0, 1.0) * (rise < 1) * (height[None, :] >= 1.0))[..., None]
-    patch -= fade * np.maximum(patch - cap, 0.0)
+    # (Its tone: its lighter grain cut off, that strip was a smooth band, an outline.)
+    tone_now = cv2.GaussianBlur(patch, (0, 0), MIX_BLUR)
+    patch -= fade * np.maximum(tone_now - cap, 0.0)
     out[box.slices] = np.clip(patch, 0, 255).astype(np.uint8)
 
 
@@ -313,12 +334,16 @@ def _grain_under(image: np.ndarray, map_x: np.ndarray, map_y: np.ndarray) -> np.
     # came out blurred to a smooth patch.)
     detail = _remap(crop - cv2.GaussianBlur(crop, (0, 0), GRAIN_BLUR),
                     np.round(map_x) - near.x0, np.round(map_y) - near.y0)
-    spread = 1.4826 * np.median(np.abs(detail - np.median(detail, axis=(0, 1))), axis=(0, 1))
-    limit = GRAIN_LIMIT * np.maximum(spread, 0.5)
+    limit = GRAIN_LIMIT * np.maximum(_spread(detail), 0.5)
     detail = np.clip(detail, -limit, limit)
     # Less its average along each row: a row of the source that runs along a line (a lower
     # lid's lashes, a wrinkle) drew a light or dark band across the closed lid.
     return detail - detail.mean(axis=1, keepdims=True)
+
+
+def _spread(detail: np.ndarray) -> np.ndarray:
+    """Each channel's robust spread (the median absolute deviation, scaled to a sigma)."""
+    return 1.4826 * np.median(np.abs(detail - np.median(detail, axis=(0, 1))), axis=(0, 1))
 
 
 def _remap(image: np.ndarray, map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:
