@@ -88,9 +88,11 @@ EDGE_DARKEST = 0.75
 EDGE_DARKER = 0.2
 EDGE_LIGHTER = 0.05
 #: The grain: the source's detail finer than this blur (pixels; a painting's crackle is a
-#: few pixels wide), under the eye (this fraction of the eye's width below it), at most
+#: few pixels wide), or than GRAIN_MOTTLE of the eye's width (its mottling: a lid without it
+#: was a flat oval on a painting's mottled skin), under the eye (this fraction of the eye's width below it), at most
 #: GRAIN_LIMIT times its robust spread (a lash or a wrinkle there is no grain).
 GRAIN_BLUR = 2.2
+GRAIN_MOTTLE = 0.08
 UNDER_EYE = 0.15
 GRAIN_LIMIT = 8.0
 
@@ -174,7 +176,8 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     # The picture's own grain (its skin's pores, a painting's crackle, a print's noise), from
     # the skin under the eye, read at the source's scale (not stretched, nor repeated).
     grain = _grain_under(image, map_x, at_margin[None, :, 1] + float(open_gap.max())
-                         + UNDER_EYE * width * scale + np.abs(rise) * scale)
+                         + UNDER_EYE * width * scale + np.abs(rise) * scale,
+                         max(GRAIN_BLUR, GRAIN_MOTTLE * width * scale))
     # Fade into the warp over the top (smoothly: a ramp's ends show as edges), and across the
     # edges of the region.
     weight = np.clip((height[None, :] - rise) / np.maximum(FADE * height[None, :], 1.0), 0, 1)
@@ -241,7 +244,13 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     warp_grain += weight ** NEAR_SKIN_POWER * (np.clip(warp_grain, -most, most) - warp_grain)
     mixed = (weight * (lid - lid_tone) + (1 - weight) * warp_grain) \
         / np.sqrt(weight**2 + (1 - weight)**2)
-    patch = weight * lid_tone + (1 - weight) * under + mixed
+    # (The lash line and below it as before, pixel for pixel: it is no grain, and mixed
+    # so it thinned out, dlib read s42's shut eyes as open.)
+    plain = weight * lid + (1 - weight) * (patch + np.sqrt(weight) * (
+        np.clip(patch, (1 - RIM_DARKER) * skin, skin) - patch))
+    on_skin = into_skin * (rise > 0)[..., None]
+    patch = on_skin * (weight * lid_tone + (1 - weight) * under + mixed) \
+        + (1 - on_skin) * plain
     # Below the margin (and on it, where the lash line tapers), the white of the eye that the
     # squeezed warp leaves along the lower lid (where the eye's landmarks lie well inside its
     # lids, as on a painting) is darkened to the lid's colour, fading out over
@@ -321,18 +330,19 @@ def _lower_edge(points: np.ndarray, xs: np.ndarray) -> np.ndarray:
     return np.interp(xs, lower[order, 0], lower[order, 1])
 
 
-def _grain_under(image: np.ndarray, map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:
-    """The fine texture of ``image`` (its detail finer than :data:`GRAIN_BLUR`, each
+def _grain_under(image: np.ndarray, map_x: np.ndarray, map_y: np.ndarray, blur: float
+                 ) -> np.ndarray:
+    """The fine texture of ``image`` (its detail finer than ``blur``, each
     channel's: a grayscale picture's stays gray) at ``map_x``, ``map_y`` (source pixels, one row
     of them per row of the lid): limited to :data:`GRAIN_LIMIT` times its robust spread there."""
     near = PixelBox.around(np.c_[map_x.ravel(), map_y.ravel()], image.shape[:2],
-                           2 + 4 * GRAIN_BLUR)
+                           2 + 4 * blur)
     crop = image[near.slices].astype(np.float32)
     if min(crop.shape[:2]) < 2:
         return np.zeros((*map_x.shape, 3), np.float32)
     # (Pixel for pixel: interpolated between pixels, a painting's one-pixel crackle and speckle
     # came out blurred to a smooth patch.)
-    detail = _remap(crop - cv2.GaussianBlur(crop, (0, 0), GRAIN_BLUR),
+    detail = _remap(crop - cv2.GaussianBlur(crop, (0, 0), blur),
                     np.round(map_x) - near.x0, np.round(map_y) - near.y0)
     limit = GRAIN_LIMIT * np.maximum(_spread(detail), 0.5)
     detail = np.clip(detail, -limit, limit)
