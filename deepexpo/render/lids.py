@@ -10,8 +10,10 @@ no thicker than a lash line, and solid only along the margin) just above the clo
 tapering to a point at the corners; above it skin in the tone of the skin around the eye,
 spread over the lid so that it meets the skin beside it in colour and then matched to the
 warp right around it, a little darker towards the lash line as a closed lid is, with the
-picture's own grain (its pores, noise, a painting's crackle) read pixel for pixel under the
-eye at the source's scale; at the top it fades into the warp, which is no lighter there than the lid. No
+picture's own grain (its pores, noise, a painting's crackle and mottling) read pixel for pixel
+under the eye at the source's scale; at the top it fades into the warp, which is no lighter
+there than the lid, mixed with it in tone and in grain apart (the grain at its strength: faded
+plainly, a smooth band drew the lid's outline). No
 part of it, nor the strip below it where the eye's white may linger, is lighter than the lid's
 skin. The line where the lids meet is then softened: the warp squeezes everything between the
 lids into a pixel or two there, which sampled point by point shows as a dashed, jagged seam.
@@ -89,8 +91,9 @@ EDGE_DARKER = 0.2
 EDGE_LIGHTER = 0.05
 #: The grain: the source's detail finer than this blur (pixels; a painting's crackle is a
 #: few pixels wide), or than GRAIN_MOTTLE of the eye's width (its mottling: a lid without it
-#: was a flat oval on a painting's mottled skin), under the eye (this fraction of the eye's width below it), at most
-#: GRAIN_LIMIT times its robust spread (a lash or a wrinkle there is no grain).
+#: was a flat oval on a painting's mottled skin), under the eye (this fraction of the eye's
+#: width below it), at most GRAIN_LIMIT times its robust spread (a lash or a wrinkle there
+#: is no grain).
 GRAIN_BLUR = 2.2
 GRAIN_MOTTLE = 0.08
 UNDER_EYE = 0.15
