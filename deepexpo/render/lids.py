@@ -93,11 +93,12 @@ EDGE_LIGHTER = 0.05
 #: few pixels wide), or than GRAIN_MOTTLE of the eye's width (its mottling: a lid without it
 #: was a flat oval on a painting's mottled skin), under the eye (this fraction of the eye's
 #: width below it), at most GRAIN_LIMIT times its robust spread (a lash or a wrinkle there
-#: is no grain).
+#: is no grain), its mottling at most MOTTLE_LIMIT times its own.
 GRAIN_BLUR = 2.2
 GRAIN_MOTTLE = 0.08
 UNDER_EYE = 0.15
 GRAIN_LIMIT = 8.0
+MOTTLE_LIMIT = 1.0
 
 
 def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
@@ -180,7 +181,7 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     # the skin under the eye, read at the source's scale (not stretched, nor repeated).
     grain = _grain_under(image, map_x, at_margin[None, :, 1] + float(open_gap.max())
                          + UNDER_EYE * width * scale + np.abs(rise) * scale,
-                         max(GRAIN_BLUR, GRAIN_MOTTLE * width * scale))
+                         GRAIN_MOTTLE * width * scale)
     # Fade into the warp over the top (smoothly: a ramp's ends show as edges), and across the
     # edges of the region.
     weight = np.clip((height[None, :] - rise) / np.maximum(FADE * height[None, :], 1.0), 0, 1)
@@ -333,22 +334,28 @@ def _lower_edge(points: np.ndarray, xs: np.ndarray) -> np.ndarray:
     return np.interp(xs, lower[order, 0], lower[order, 1])
 
 
-def _grain_under(image: np.ndarray, map_x: np.ndarray, map_y: np.ndarray, blur: float
+def _grain_under(image: np.ndarray, map_x: np.ndarray, map_y: np.ndarray, mottle: float
                  ) -> np.ndarray:
-    """The fine texture of ``image`` (its detail finer than ``blur``, each
-    channel's: a grayscale picture's stays gray) at ``map_x``, ``map_y`` (source pixels, one row
-    of them per row of the lid): limited to :data:`GRAIN_LIMIT` times its robust spread there."""
+    """The fine texture of ``image`` (its detail finer than :data:`GRAIN_BLUR`, each
+    channel's: a grayscale picture's stays gray, limited to :data:`GRAIN_LIMIT` times its
+    robust spread there, and its mottling, finer than ``mottle``, to :data:`MOTTLE_LIMIT`
+    times its own: a crease under the eye in it drew a second lid's edge) at ``map_x``,
+    ``map_y`` (source pixels, one row of them per row of the lid)."""
+    blur = max(GRAIN_BLUR, mottle)
     near = PixelBox.around(np.c_[map_x.ravel(), map_y.ravel()], image.shape[:2],
                            2 + 4 * blur)
     crop = image[near.slices].astype(np.float32)
     if min(crop.shape[:2]) < 2:
         return np.zeros((*map_x.shape, 3), np.float32)
-    # (Pixel for pixel: interpolated between pixels, a painting's one-pixel crackle and speckle
-    # came out blurred to a smooth patch.)
-    detail = _remap(crop - cv2.GaussianBlur(crop, (0, 0), blur),
-                    np.round(map_x) - near.x0, np.round(map_y) - near.y0)
-    limit = GRAIN_LIMIT * np.maximum(_spread(detail), 0.5)
-    detail = np.clip(detail, -limit, limit)
+    fine = cv2.GaussianBlur(crop, (0, 0), GRAIN_BLUR)
+    detail = np.zeros((*map_x.shape, 3), np.float32)
+    for part, most in ((crop - fine, GRAIN_LIMIT), (fine - cv2.GaussianBlur(crop, (0, 0), blur),
+                                                     MOTTLE_LIMIT)):
+        # (Pixel for pixel: interpolated between pixels, a painting's one-pixel crackle and
+        # speckle came out blurred to a smooth patch.)
+        read = _remap(part, np.round(map_x) - near.x0, np.round(map_y) - near.y0)
+        limit = most * np.maximum(_spread(read), 0.5)
+        detail += np.clip(read, -limit, limit)
     # Less its average along each row: a row of the source that runs along a line (a lower
     # lid's lashes, a wrinkle) drew a light or dark band across the closed lid.
     return detail - detail.mean(axis=1, keepdims=True)
