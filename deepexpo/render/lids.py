@@ -10,8 +10,10 @@ no thicker than a lash line, and solid only along the margin) just above the clo
 tapering to a point at the corners; above it skin in the tone of the skin around the eye,
 spread over the lid so that it meets the skin beside it in colour and then matched to the
 warp right around it, a little darker towards the lash line as a closed lid is, with the
-picture's own grain (its pores, noise, a painting's crackle) read pixel for pixel under the
-eye at the source's scale; at the top it fades into the warp, which is no lighter there than the lid. No
+picture's own grain (its pores, noise, a painting's crackle and mottling) read pixel for pixel
+under the eye at the source's scale; at the top it fades into the warp, which is no lighter
+there than the lid, mixed with it in tone and in grain apart (the grain at its strength: faded
+plainly, a smooth band drew the lid's outline). No
 part of it, nor the strip below it where the eye's white may linger, is lighter than the lid's
 skin. The line where the lids meet is then softened: the warp squeezes everything between the
 lids into a pixel or two there, which sampled point by point shows as a dashed, jagged seam.
@@ -48,6 +50,13 @@ ARCH_SPAN = 1.2
 #: warp is brought to no lighter than the lid's skin and at most RIM_DARKER darker.
 FADE = 0.5
 RIM_DARKER = 0.1
+#: The lid and the warp are mixed in tone (their colours blurred by this, pixels) and in
+#: grain (the rest) apart; the warp's tone is brought to the lid's skin with this power of
+#: the fade's weight (a root: a dark iris stretched under the fade showed through it).
+MIX_BLUR = 1.6
+NEAR_SKIN_POWER = 0.25
+#: ... and the warp's detail there to this many times the grain's robust spread.
+WARP_GRAIN_MOST = 2.5
 #: The closed lid's tone: the skin's within AROUND of the eye's width around it (its darkest
 #: pixels, this percentile, and its lightest, this one, left out, and those under AROUND_DARKER
 #: of the median), spread over the lid with
@@ -81,11 +90,15 @@ EDGE_DARKEST = 0.75
 EDGE_DARKER = 0.2
 EDGE_LIGHTER = 0.05
 #: The grain: the source's detail finer than this blur (pixels; a painting's crackle is a
-#: few pixels wide), under the eye (this fraction of the eye's width below it), at most
-#: GRAIN_LIMIT times its robust spread (a lash or a wrinkle there is no grain).
-GRAIN_BLUR = 1.6
+#: few pixels wide), or than GRAIN_MOTTLE of the eye's width (its mottling: a lid without it
+#: was a flat oval on a painting's mottled skin), under the eye (this fraction of the eye's
+#: width below it), at most GRAIN_LIMIT times its robust spread (a lash or a wrinkle there
+#: is no grain), its mottling at most MOTTLE_LIMIT times its own.
+GRAIN_BLUR = 2.2
+GRAIN_MOTTLE = 0.08
 UNDER_EYE = 0.15
 GRAIN_LIMIT = 8.0
+MOTTLE_LIMIT = 1.0
 
 
 def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
@@ -167,7 +180,8 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     # The picture's own grain (its skin's pores, a painting's crackle, a print's noise), from
     # the skin under the eye, read at the source's scale (not stretched, nor repeated).
     grain = _grain_under(image, map_x, at_margin[None, :, 1] + float(open_gap.max())
-                         + UNDER_EYE * width * scale + np.abs(rise) * scale)
+                         + UNDER_EYE * width * scale + np.abs(rise) * scale,
+                         GRAIN_MOTTLE * width * scale)
     # Fade into the warp over the top (smoothly: a ramp's ends show as edges), and across the
     # edges of the region.
     weight = np.clip((height[None, :] - rise) / np.maximum(FADE * height[None, :], 1.0), 0, 1)
@@ -220,16 +234,36 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     # Where it fades into the warp, the warp is no lighter than the lid's skin either, nor
     # much darker (feathered in colour, not only in opacity): a lit band there, stretched,
     # showed through as a pale middle, a stretched eyeliner as a dark rim around the lid.
-    near_skin = np.clip(patch, (1 - RIM_DARKER) * skin, skin)
-    under = patch + np.sqrt(weight) * (near_skin - patch)
-    patch = weight * lid + (1 - weight) * under
+    # (Its tone only: its grain clipped too, the fade was a smooth band, an outline.) The
+    # lid and the warp meet in tone, and their grains are mixed keeping their strength (mixed
+    # plainly, two grains half and half cancel to a smoother band, an outline).
+    warp_tone = cv2.GaussianBlur(patch, (0, 0), MIX_BLUR)
+    lid_tone = cv2.GaussianBlur(lid, (0, 0), MIX_BLUR)
+    near_skin = np.clip(warp_tone, (1 - RIM_DARKER) * skin, skin)
+    under = warp_tone + weight ** NEAR_SKIN_POWER * (near_skin - warp_tone)
+    # (The warp's detail there no stronger than the grain: a stretched iris's or lashes'
+    # edges, kept, showed as a grey ghost in the fade.)
+    warp_grain = patch - warp_tone
+    most = WARP_GRAIN_MOST * np.maximum(_spread(grain), 0.5)
+    warp_grain += weight ** NEAR_SKIN_POWER * (np.clip(warp_grain, -most, most) - warp_grain)
+    mixed = (weight * (lid - lid_tone) + (1 - weight) * warp_grain) \
+        / np.sqrt(weight**2 + (1 - weight)**2)
+    # (The lash line and below it as before, pixel for pixel: it is no grain, and mixed
+    # so it thinned out, dlib read s42's shut eyes as open.)
+    plain = weight * lid + (1 - weight) * (patch + np.sqrt(weight) * (
+        np.clip(patch, (1 - RIM_DARKER) * skin, skin) - patch))
+    on_skin = into_skin * (rise > 0)[..., None]
+    patch = on_skin * (weight * lid_tone + (1 - weight) * under + mixed) \
+        + (1 - on_skin) * plain
     # Below the margin (and on it, where the lash line tapers), the white of the eye that the
     # squeezed warp leaves along the lower lid (where the eye's landmarks lie well inside its
     # lids, as on a painting) is darkened to the lid's colour, fading out over
     # :data:`WHITE_BELOW` of the open gap.
     depth = -rise / np.maximum(WHITE_BELOW * float(open_gap.max()) / scale, 1.0)
     fade = (np.clip(1.0 - depth, 0.0, 1.0) * (rise < 1) * (height[None, :] >= 1.0))[..., None]
-    patch -= fade * np.maximum(patch - cap, 0.0)
+    # (Its tone: its lighter grain cut off, that strip was a smooth band, an outline.)
+    tone_now = cv2.GaussianBlur(patch, (0, 0), MIX_BLUR)
+    patch -= fade * np.maximum(tone_now - cap, 0.0)
     out[box.slices] = np.clip(patch, 0, 255).astype(np.uint8)
 
 
@@ -300,25 +334,36 @@ def _lower_edge(points: np.ndarray, xs: np.ndarray) -> np.ndarray:
     return np.interp(xs, lower[order, 0], lower[order, 1])
 
 
-def _grain_under(image: np.ndarray, map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:
+def _grain_under(image: np.ndarray, map_x: np.ndarray, map_y: np.ndarray, mottle: float
+                 ) -> np.ndarray:
     """The fine texture of ``image`` (its detail finer than :data:`GRAIN_BLUR`, each
-    channel's: a grayscale picture's stays gray) at ``map_x``, ``map_y`` (source pixels, one row
-    of them per row of the lid): limited to :data:`GRAIN_LIMIT` times its robust spread there."""
+    channel's: a grayscale picture's stays gray, limited to :data:`GRAIN_LIMIT` times its
+    robust spread there, and its mottling, finer than ``mottle``, to :data:`MOTTLE_LIMIT`
+    times its own: a crease under the eye in it drew a second lid's edge) at ``map_x``,
+    ``map_y`` (source pixels, one row of them per row of the lid)."""
+    blur = max(GRAIN_BLUR, mottle)
     near = PixelBox.around(np.c_[map_x.ravel(), map_y.ravel()], image.shape[:2],
-                           2 + 4 * GRAIN_BLUR)
+                           2 + 4 * blur)
     crop = image[near.slices].astype(np.float32)
     if min(crop.shape[:2]) < 2:
         return np.zeros((*map_x.shape, 3), np.float32)
-    # (Pixel for pixel: interpolated between pixels, a painting's one-pixel crackle and speckle
-    # came out blurred to a smooth patch.)
-    detail = _remap(crop - cv2.GaussianBlur(crop, (0, 0), GRAIN_BLUR),
-                    np.round(map_x) - near.x0, np.round(map_y) - near.y0)
-    spread = 1.4826 * np.median(np.abs(detail - np.median(detail, axis=(0, 1))), axis=(0, 1))
-    limit = GRAIN_LIMIT * np.maximum(spread, 0.5)
-    detail = np.clip(detail, -limit, limit)
+    fine = cv2.GaussianBlur(crop, (0, 0), GRAIN_BLUR)
+    detail = np.zeros((*map_x.shape, 3), np.float32)
+    for part, most in ((crop - fine, GRAIN_LIMIT), (fine - cv2.GaussianBlur(crop, (0, 0), blur),
+                                                     MOTTLE_LIMIT)):
+        # (Pixel for pixel: interpolated between pixels, a painting's one-pixel crackle and
+        # speckle came out blurred to a smooth patch.)
+        read = _remap(part, np.round(map_x) - near.x0, np.round(map_y) - near.y0)
+        limit = most * np.maximum(_spread(read), 0.5)
+        detail += np.clip(read, -limit, limit)
     # Less its average along each row: a row of the source that runs along a line (a lower
     # lid's lashes, a wrinkle) drew a light or dark band across the closed lid.
     return detail - detail.mean(axis=1, keepdims=True)
+
+
+def _spread(detail: np.ndarray) -> np.ndarray:
+    """Each channel's robust spread (the median absolute deviation, scaled to a sigma)."""
+    return 1.4826 * np.median(np.abs(detail - np.median(detail, axis=(0, 1))), axis=(0, 1))
 
 
 def _remap(image: np.ndarray, map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:
