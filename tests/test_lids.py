@@ -25,9 +25,10 @@ def _eye() -> np.ndarray:
     return np.clip(image, 0, 255).astype(np.uint8)
 
 
-def _close(image: np.ndarray, brow: bool, shut_at: float = LOWER - 4.0) -> np.ndarray:
+def _close(image: np.ndarray, brow: bool, shut_at: float = LOWER - 4.0,
+           stray_brow: np.ndarray | None = None) -> np.ndarray:
     """The lid shut on the lower lid of ``image`` (at row ``shut_at``), drawn over ``image``
-    itself as the warp."""
+    itself as the warp (with ``stray_brow`` among the brow's landmarks)."""
     out = image.copy()
     ys, xs = np.mgrid[0:SIZE, 0:SIZE].astype(np.float64)
     xs_margin = np.linspace(LEFT, RIGHT, 9)
@@ -35,6 +36,8 @@ def _close(image: np.ndarray, brow: bool, shut_at: float = LOWER - 4.0) -> np.nd
     lash = np.c_[xs_margin, np.full(9, float(LASH))]
     gap = np.r_[0.0, np.full(7, float(LOWER - LASH)), 0.0]
     brow_xy = np.array([[x, y] for x in np.linspace(40, 160, 5) for y in BROW], np.float64)
+    if stray_brow is not None:
+        brow_xy = np.r_[brow_xy, stray_brow]
     draw_closing_lid(out, image, np.dstack([xs, ys]), PixelBox(0, 0, SIZE, SIZE), shut, lash,
                      gap, 1.0, 1.0, brow_xy if brow else None)
     return out
@@ -50,6 +53,16 @@ def test_the_lid_stays_below_the_brow():
                   - image[BROW[0]:BROW[1], middle]).max() > 20  # (what it did)
     out = _close(image, brow=True)
     assert np.array_equal(out[:BROW[1] - 2], image[:BROW[1] - 2])
+
+
+def test_a_brow_landmark_on_the_open_lid_does_not_hold_the_lid_down():
+    """A far eye's brow landmark may lie on its open lid, just above the lash line (s10's): the
+    lid drawn stopped at it, and the eye's lid and iris stretched under its fade showed
+    through as a grey ghost. It is no brow's: the lid is drawn as without it."""
+    image = _eye()
+    plain = _close(image, brow=True)
+    out = _close(image, brow=True, stray_brow=np.array([[125.0, LASH - 5.0]]))
+    assert np.array_equal(out, plain)
 
 
 def test_the_shut_lid_is_no_lighter_than_its_skin():

@@ -46,6 +46,8 @@ _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 #: The redrawn lid's arch spans this many times the eye's width (over the squeezed lash line's
 #: and eyeliner's ends at the corners).
 ARCH_SPAN = 1.2
+#: A brow's landmarks lie at least this fraction of the open gap above the eye's lash line.
+BROW_ABOVE_LASH = 0.35
 #: The redrawn lid fades into the warp over this fraction of its height at its top, where the
 #: warp is brought to no lighter than the lid's skin and at most RIM_DARKER darker.
 FADE = 0.5
@@ -146,6 +148,8 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     across_eye = (xs - centre) / max(width / 2, 1.0)
     top = bottom - float(reach.max()) * np.sqrt(np.clip(1.0 - (across_eye / ARCH_SPAN)**2,
                                                         0.0, 1.0))
+    if brow_xy is not None:
+        brow_xy = _on_brow(brow_xy, source_xy, region, margin_from, float(open_gap.max()))
     if brow_xy is not None:
         top = np.maximum(top, np.minimum(_lower_edge(brow_xy, xs), bottom))
     height = bottom - top
@@ -323,6 +327,22 @@ def _fill(patch: np.ndarray, known: np.ndarray, sigmas: tuple[float, ...]) -> np
         enough = np.clip(cover / AROUND_COVER, 0.0, 1.0)
         skin = enough * spread / np.maximum(cover, 1e-3) + (1 - enough) * skin
     return skin
+
+
+def _on_brow(brow_xy: np.ndarray, source_xy: np.ndarray, region: PixelBox,
+             lash_from: np.ndarray, gap: float) -> np.ndarray | None:
+    """``brow_xy`` without the landmarks that the warp (``source_xy`` over ``region``) takes
+    from less than :data:`BROW_ABOVE_LASH` of the open ``gap`` above the source's lash line
+    ``lash_from`` (a far eye's brow landmark on its open lid held the lid down, and the lid's
+    shadow and the iris stretched under it showed through its fade); None where fewer than
+    three are left."""
+    at = np.clip(np.round(brow_xy).astype(int) - [region.x0, region.y0], 0,
+                 [source_xy.shape[1] - 1, source_xy.shape[0] - 1])
+    read = source_xy[at[:, 1], at[:, 0]]
+    order = np.argsort(lash_from[:, 0])
+    lash = np.interp(read[:, 0], lash_from[order, 0], lash_from[order, 1])
+    kept = brow_xy[read[:, 1] < lash - BROW_ABOVE_LASH * gap]
+    return kept if len(kept) >= 3 else None
 
 
 def _lower_edge(points: np.ndarray, xs: np.ndarray) -> np.ndarray:
