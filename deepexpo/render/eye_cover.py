@@ -15,6 +15,7 @@ import numpy as np
 
 from ..geometry.boxes import PixelBox
 from .stretched import picture_grain
+from .texture import masked_blur, robust_spread
 
 
 def cover_eye(out: np.ndarray, top: np.ndarray, bottom: np.ndarray, lid: np.ndarray,
@@ -242,7 +243,7 @@ def _photo_likeness(patch: np.ndarray, hole: np.ndarray) -> float:
     fine = (light - cv2.GaussianBlur(light, (0, 0), 1.5))[~hole]
     if not len(fine):
         return 0.0
-    grain = 1.4826 * float(np.median(np.abs(fine)))
+    grain = float(robust_spread(fine))
     low, high = PHOTO_GRAIN
     return float(np.clip((grain - low) / (high - low), 0.0, 1.0))
 
@@ -256,7 +257,7 @@ def _eye_shadow(patch: np.ndarray, hole: np.ndarray, reach: float) -> np.ndarray
         return np.zeros_like(hole)
     light = cv2.GaussianBlur(patch.mean(axis=2), (0, 0), 1.5)  # the grain is no shadow
     skin = np.median(light[band])
-    spread = max(1.4826 * float(np.median(np.abs(light[band] - skin))), 4.0)
+    spread = max(float(robust_spread(light[band] - skin)), 4.0)
     unlike = band & (np.abs(light - skin) > COVER_SHADOW_SPREADS * spread)
     # Thin lines left out (a warp's smear, a drawing's stroke): through them, the shadow
     # would reach a brow.
@@ -302,8 +303,8 @@ def _pale_margin(patch: np.ndarray, hole: np.ndarray, reach: float
     skin_part = ring & (chroma >= np.median(chroma[ring]))
     skin = np.median(lab[skin_part], axis=0)
     skin_chroma = float(np.median(chroma[skin_part]))
-    spread_light = 1.4826 * float(np.median(np.abs(lab[ring][:, 0] - skin[0])))
-    spread_chroma = 1.4826 * float(np.median(np.abs(chroma[ring] - skin_chroma)))
+    spread_light = float(robust_spread(lab[ring][:, 0] - skin[0]))
+    spread_chroma = float(robust_spread(chroma[ring] - skin_chroma))
     greyer = band & ~hole & (chroma < skin_chroma - max(COVER_GREYER, spread_chroma))
     pale = greyer & (lab[..., 0] > skin[0] + max(COVER_PALER, spread_light))
     # Greyer and in the eye's own colours (its white stretched past the placed points): the
@@ -316,7 +317,7 @@ def _pale_margin(patch: np.ndarray, hole: np.ndarray, reach: float
 def _membrane(patch: np.ndarray, known: np.ndarray) -> np.ndarray:
     """``patch``'s smooth colours where ``known`` is 0 (a hole): the harmonic surface that
     meets its colours (a little smoothed, from known pixels only) all round the hole."""
-    near = _masked_blur(patch, known, COVER_DETAIL_BLUR)
+    near = masked_blur(patch, known, COVER_DETAIL_BLUR)
     fixed = known > 0
     # Relaxed to the smoothest surface through the colours around the hole on a coarse grid
     # first (it is smooth: a few cells across the eye hold it), then at full resolution.
@@ -327,10 +328,10 @@ def _membrane(patch: np.ndarray, known: np.ndarray) -> np.ndarray:
         weight = cv2.resize(known, size, interpolation=cv2.INTER_AREA)
         coarse = cv2.resize(near * known[..., None], size, interpolation=cv2.INTER_AREA) \
             / np.maximum(weight, 1e-4)[..., None]
-        fill = cv2.resize(_relaxed(coarse, weight > 0.5, _masked_blur(coarse, weight, 4.0)),
+        fill = cv2.resize(_relaxed(coarse, weight > 0.5, masked_blur(coarse, weight, 4.0)),
                           (w, h), interpolation=cv2.INTER_LINEAR)
         return _relaxed(near, fixed, fill, 2 * step)
-    return _relaxed(near, fixed, _masked_blur(patch, known, 0.25 * max(h, w)))
+    return _relaxed(near, fixed, masked_blur(patch, known, 0.25 * max(h, w)))
 
 
 #: The coarse grid a cover's colours are first relaxed on: cells across its box.
@@ -354,11 +355,11 @@ def _mirrored_detail(patch: np.ndarray, known: np.ndarray, hole: np.ndarray) -> 
     mirrored down across its upper edge, and below it mirrored up, blended from the one to the
     other down the hole (as strong in the middle as at the edges); none where the mirror
     falls outside the patch or into the hole."""
-    detail = (patch - _masked_blur(patch, known, COVER_DETAIL_BLUR)) * known[..., None]
+    detail = (patch - masked_blur(patch, known, COVER_DETAIL_BLUR)) * known[..., None]
     # Within the texture's own spread (robust: a drawing's flat paint has none, and its few
     # lines would be mirrored into arcs).
     sample = detail[known > 0]
-    spread = 1.4826 * float(np.median(np.abs(sample))) if len(sample) else 0.0
+    spread = float(robust_spread(sample)) if len(sample) else 0.0
     detail = np.clip(detail, -COVER_DETAIL_CLIP * spread, COVER_DETAIL_CLIP * spread)
     h, w = hole.shape
     rows = np.arange(h, dtype=np.float32)[:, None]
@@ -389,8 +390,8 @@ def _shifted_texture(patch: np.ndarray, known: np.ndarray, hole: np.ndarray) -> 
     below it up, blended from the one to the other down the hole, as strong as it is in a
     ring round the hole (without it, the cover was a smoother oval in the fur); none where
     what lies round the hole runs round it (:data:`COVER_TEXTURE_ACROSS`)."""
-    fine = _masked_blur(patch, known, COVER_DETAIL_BLUR)
-    band = (fine - _masked_blur(patch, known, COVER_TEXTURE_BLUR)) * known[..., None]
+    fine = masked_blur(patch, known, COVER_DETAIL_BLUR)
+    band = (fine - masked_blur(patch, known, COVER_TEXTURE_BLUR)) * known[..., None]
     rows_any = np.nonzero(hole.any(axis=1))[0]
     if not len(rows_any):
         return np.zeros_like(patch)
@@ -429,8 +430,8 @@ def _shifted_texture(patch: np.ndarray, known: np.ndarray, hole: np.ndarray) -> 
     covered = hole & (norm[..., 0] > 0.5)
     if ring.sum() < 16 or covered.sum() < 16:
         return np.zeros_like(patch)
-    around = 1.4826 * float(np.median(np.abs(band.mean(axis=2)[ring])))
-    inside = 1.4826 * float(np.median(np.abs(texture.mean(axis=2)[covered])))
+    around = float(robust_spread(band.mean(axis=2)[ring]))
+    inside = float(robust_spread(texture.mean(axis=2)[covered]))
     gain = min(around / max(inside, 1e-6), COVER_TEXTURE_GAIN)
     # None of what runs round the eye (a monkey's wrinkles, a pale ring's edges: shifted in,
     # bands across the cover): only fur that runs any way, or across.
@@ -449,13 +450,6 @@ def _across_ratio(light: np.ndarray, hole: np.ndarray, where: np.ndarray) -> flo
     gx, gy = (cv2.Sobel(light, cv2.CV_32F, dx, 1 - dx, ksize=3) for dx in (1, 0))
     round_it = float(((gx * nx + gy * ny) ** 2)[where].sum())
     return float(((gx * ny - gy * nx) ** 2)[where].sum()) / max(round_it, 1e-6)
-
-
-def _masked_blur(image: np.ndarray, mask: np.ndarray, sigma: float) -> np.ndarray:
-    """``image`` blurred from the pixels under ``mask`` only (a normalised convolution)."""
-    weight = cv2.GaussianBlur(mask, (0, 0), sigma)
-    return cv2.GaussianBlur(image * mask[..., None], (0, 0), sigma) \
-        / np.maximum(weight, 1e-4)[..., None]
 
 
 def _unringed(detail: np.ndarray, hole: np.ndarray, grain: np.ndarray) -> np.ndarray:

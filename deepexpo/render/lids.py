@@ -28,6 +28,7 @@ import cv2
 import numpy as np
 
 from ..geometry.boxes import PixelBox
+from .texture import robust_spread
 
 #: The softened band's half-height and its blur, as fractions of the eye's width.
 SEAM_HALF_HEIGHT = 0.04
@@ -382,8 +383,8 @@ def _grain_under(image: np.ndarray, map_x: np.ndarray, map_y: np.ndarray, mottle
 
 
 def _spread(detail: np.ndarray) -> np.ndarray:
-    """Each channel's robust spread (the median absolute deviation, scaled to a sigma)."""
-    return 1.4826 * np.median(np.abs(detail - np.median(detail, axis=(0, 1))), axis=(0, 1))
+    """Each channel's robust spread about its median."""
+    return robust_spread(detail - np.median(detail, axis=(0, 1)), axis=(0, 1))
 
 
 def _remap(image: np.ndarray, map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:

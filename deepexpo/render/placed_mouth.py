@@ -26,6 +26,7 @@ from ..geometry.boxes import PixelBox
 from .lips import polygon_mask
 from .mouth import OpenedMouth, laid_over, own_teeth
 from .stretched import picture_grain
+from .texture import masked_blur
 
 #: The tongue's, the palate's (just inside the lips) and the throat's lightness, as fractions
 #: of the lightness of the face around the mouth.
@@ -189,8 +190,7 @@ def _interior(patch: np.ndarray, opening: np.ndarray, target_xy: np.ndarray,
     ring = (cv2.dilate(inside.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
             & ~inside).astype(np.float32)
     reach = max(1.5, 0.06 * half)
-    lips = cv2.GaussianBlur(patch * ring[..., None], (0, 0), reach) \
-        / np.maximum(cv2.GaussianBlur(ring, (0, 0), reach), 1e-3)[..., None]
+    lips = masked_blur(patch, ring, reach, floor=1e-3)
     # A quarter of the way in, and in a narrow opening further: a slit between parted lips
     # is mostly their insides, dark only along its middle (else a flat dark bar); towards
     # the corners, where the lips meet, further still.

@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from ..geometry.boxes import PixelBox
+from .texture import robust_spread
 
 #: A stretch (output pixels per source pixel, in its most stretched direction) past which the
 #: texture is evened out, fully from the second.
@@ -88,7 +89,7 @@ def picture_grain(image: np.ndarray, box: PixelBox, strength: float = 1.0) -> np
     mouth line do not inflate), with none of its structure; the same for the same picture."""
     crop = image[box.slices].astype(np.float32)
     detail = (crop - cv2.GaussianBlur(crop, (0, 0), GRAIN_BLUR)).mean(axis=2)
-    spread = 1.4826 * float(np.median(np.abs(detail - np.median(detail))))
+    spread = float(robust_spread(detail - np.median(detail)))
     noise = np.random.default_rng(0).standard_normal(box.size).astype(np.float32)
     noise = cv2.GaussianBlur(noise, (0, 0), 0.6)
     return (strength * spread / max(float(noise.std()), 1e-6) * noise)[..., None]
