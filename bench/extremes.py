@@ -12,6 +12,11 @@ frontal detector does not find, such as the turned painting s10):
   inter-ocular units, on panels whose mouth is open. Target 0.7-1.5.
 - ``open``: mouth opening (inner-lip gap over width) of the output, and ``drv`` the driver's:
   the output follows the driver's change up to the plausible maximum (0.6 of the width).
+  ``open_mp``: the opening read with MediaPipe's landmarks on the output (``mouth_opening``:
+  the mean gap along the whole inner lip over the inner corners' distance; on the drivers,
+  real faces, it reads as dlib does: d19 0.67 both). dlib's shape model reads a wide-open
+  mouth on a face otherwise still (its jaw line barely moved) as half as open, its inner-lip
+  points well inside the opening (s1 by d19: dlib 0.32, MediaPipe 0.67, as drawn 0.74).
 - ``seam``: the sharpest colour steps across the output's inner-lip contour (the edge of the
   filled opening), against the sharpest across the source's own outer lip contour: the 90th
   percentile over the contour of the RGB difference 1.5 px either side of it, output over
@@ -237,6 +242,13 @@ class Measure:
         except Exception:  # noqa: BLE001 - no face read: no figure
             return None
 
+    def opening_mp(self, image: np.ndarray) -> float | None:
+        """The mouth's opening as MediaPipe's landmarks on ``image`` show it."""
+        try:
+            return mouth_opening(self.mediapipe.detect(image).xy)
+        except Exception:  # noqa: BLE001 - no face read: no figure
+            return None
+
     def mediapipe_pose(self, image: np.ndarray) -> np.ndarray | None:
         """The head's (yaw, pitch) as MediaPipe's landmarks on ``image`` show it (degrees)."""
         try:
@@ -255,6 +267,8 @@ class Measure:
         if src is None or got is None:
             return {"found": 0.0}
         fig: dict[str, float] = {"open": got.mouth_opening}
+        if (opening := self.opening_mp(out)) is not None:
+            fig["open_mp"] = opening
         if driver is not None:
             fig["drv"] = driver.mouth_opening
         if got.mouth_opening > OPEN:
@@ -411,6 +425,12 @@ def main() -> None:
     keys = ["open", "drv", "lip", "seam", "spread", "teeth", "eye", "eye_mp", "iris", "hf",
             "frag", "cheek", "lid", "yaw", "yaw_mp", "yaw_asked", "pitch", "pitch_mp",
             "pitch_asked"]
+    keys.insert(1, "open_mp")
+    print("drivers' mouth opening, dlib / MediaPipe: " + ", ".join(
+        f"{n} {d[3].mouth_opening:.2f} / {measure.opening_mp(d[0]) or float('nan'):.2f}"
+        for n, d in drivers.items() if d[3] is not None) + ", " + ", ".join(
+        f"d19v {what} {f.mouth_opening:.2f} / {measure.opening_mp(frame) or float('nan'):.2f}"
+        for what, frame, _, f, _ in clip if f is not None))
     print(f"{'panel':<24}" + "".join(f"{k:>12}" for k in keys))
     for name, panels in rows:
         for panel in panels[1:]:

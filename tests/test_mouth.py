@@ -424,3 +424,28 @@ def test_a_barely_parted_driver_lends_no_interior_to_lips_parted_over_teeth(land
     recoloured = replace(driver, image=np.ascontiguousarray(driver.image[..., ::-1]))
     again = engine.render(source, recoloured, reference, MotionOptions())
     assert np.array_equal(out, again)
+
+
+def _down_the_middle(image: np.ndarray, xy: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Lab L down the opening's middle (MediaPipe's inner-lip centres 13 to 14) at the
+    fractions ``at`` of the way, each averaged over a tenth of the mouth's width."""
+    luma = cv2.cvtColor(image, cv2.COLOR_RGB2LAB)[..., 0].astype(float)
+    half = max(1, int(0.05 * np.linalg.norm(xy[61] - xy[291])))
+    points = xy[13, :2] + at[:, None] * (xy[14, :2] - xy[13, :2])
+    return np.array([luma[int(y) - 1:int(y) + 2, int(x) - half:int(x) + half + 1].mean()
+                     for x, y in points])
+
+
+@pytest.mark.parametrize("name, gray", [("s1.jpg", False), ("s1.jpg", True),
+                                        ("s42.jpg", False)])
+def test_a_screamed_mouth_has_a_dark_throat_over_a_lit_tongue(name, gray, landmarker):
+    """A closed mouth opened by a man screaming "O" (d19: a dark throat over a lit tongue):
+    down its middle, the throat (a fifth to two fifths of the way from the upper lip) is
+    darker than the tongue under it, in black and white too. The driver's interior darkened
+    from the middle out as a cavity was a flat disc: the throat 0.8 to 0.85 of the tongue on
+    d982ed9."""
+    image = read_image(shared_sample(f"sources/{name}"))
+    _, out, xy = _screamed(_gray(image) if gray else image, landmarker)
+    assert mouth_opening(xy) > 0.5
+    down = _down_the_middle(out, xy, np.linspace(0.2, 0.8, 7))
+    assert down[:3].mean() < 0.75 * down[4:].max()

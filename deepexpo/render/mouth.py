@@ -60,8 +60,18 @@ TEETH_KNEE = 0.8
 #: way from its lips' brightness to its brightest); a pixel this much brighter (Lab L) than
 #: its lips is a tooth as far as its colour is theirs.
 TEETH_LIT, TEETH_ABOVE_LIPS = 0.8, 10.0
-#: How much of the cavity's shading a driver's interior takes on.
-DRIVER_SHADE = 0.5
+#: A driver's interior is blurred by this many of its own pixels as they show, magnified, on
+#: the target's opening.
+DRIVER_SOFT = 1.0
+#: Where the throat lies in an opening: as a fraction of the way from the upper inner lip to
+#: the lower, and how far it reaches down and across (of the half-width) ...
+THROAT = (0.35, 0.35, 0.6)
+#: ... and how much darker it makes a driver's interior's darks: their brightness relative to
+#: its most lit part raised to this power there (the driver's own light shows the tongue).
+THROAT_DEPTH = 3.0
+#: A driver's interior darker than the source's lips is less colourful, as its brightness
+#: relative to theirs raised to this power.
+DARK_CHROMA = 0.5
 #: A driver's interior is taken from inside its inner lip, this fraction of the way out.
 DRIVER_INSIDE = 0.88
 #: The lips' soft outer edge, in multiples of the opening's.
@@ -108,8 +118,7 @@ def fill_mouth(
         layers = own_teeth(source, target_xy, region)
     elif driver is not None and driver_opening >= threshold \
             and (driver_opening >= closed_below or not shown):
-        shade = interior.mean(axis=2) / max(float(interior.max()), 1e-6)
-        layers = [_driver_interior(driver, source, target_xy, region, patch, shade)]
+        layers = [_driver_interior(driver, source, target_xy, region, patch)]
     elif shown:
         # Lips barely parted show the upper teeth (below them lies the lower lip's edge):
         # opened by the editor, a closed driver (a pout) or one whose lips part barely
@@ -402,17 +411,34 @@ def _eye_white(image: np.ndarray, xy: np.ndarray) -> np.ndarray | None:
     return max(whites, key=lambda white: white[0]) if whites else None
 
 
+def _throat(target_xy: np.ndarray, region: PixelBox) -> np.ndarray:
+    """How far back in the mouth each pixel of ``region`` looks: 1 at the throat, a little
+    above the opening's middle, falling off towards the lips."""
+    canon = canonical_face()
+    upper, lower = target_xy[canon.inner_lip_upper, :2], target_xy[canon.inner_lip_lower, :2]
+    corners = target_xy[canon.mouth_corners, :2]
+    h, w = region.size
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    xs, ys = xs + region.x0, ys + region.y0
+    top, bottom = _curve_at(upper, xs), _curve_at(lower, xs)
+    down = np.clip((ys - top) / np.maximum(bottom - top, 1.0), 0.0, 1.0)
+    centre, half = corners.mean(axis=0)[0], max(np.ptp(corners[:, 0]) / 2, 1.0)
+    across = (xs - centre) / half
+    at, spread_down, spread_across = THROAT
+    return np.exp(-0.5 * ((across / spread_across) ** 2 + ((down - at) / spread_down) ** 2)
+                  ).astype(np.float32)
+
+
 def _driver_interior(
     driver: tuple[np.ndarray, np.ndarray],
     source: tuple[np.ndarray, np.ndarray],
     target_xy: np.ndarray,
     region: PixelBox,
     patch: np.ndarray,
-    shade: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The driver's teeth and tongue on the target's inner-lip contour, in the source's
-    light and colours and, but for the teeth, in part in the cavity's ``shade`` (1 at the
-    lips, darker towards the throat), with the mask of where they are."""
+    """The driver's teeth and tongue on the target's inner-lip contour, soft, in the source's
+    light and colours, its darks deeper at the throat (:func:`_throat`), with the mask of
+    where they are."""
     image, xy = driver
     canon = canonical_face()
     inner = canon.lip_loops[1]
@@ -426,6 +452,9 @@ def _driver_interior(
     dst = np.r_[target_xy[inner, :2], centre_t + rel_t / DRIVER_INSIDE, [centre_t]]
     warped = cv2.remap(image, backward_map(src, dst, region, 1.0), None, cv2.INTER_LINEAR,
                        borderMode=cv2.BORDER_REFLECT)
+    # Soft: the driver's pixels, magnified onto a larger mouth, were blocks and streaks.
+    zoom = _gap_px(target_xy) / max(_gap_px(xy), 1.0)
+    warped = cv2.GaussianBlur(warped, (0, 0), DRIVER_SOFT * max(zoom, 1.0))
     mask = polygon_mask(target_xy[inner, :2] - offset, (h, w))
     drv_region = PixelBox.around(xy[canon.lip_loops[0], :2], image.shape[:2])
     # Lit like the source's lips: the lips frame the interior in both faces.
@@ -451,9 +480,13 @@ def _driver_interior(
     # differences from them would make a pale-lipped driver's mouth a black hole on a
     # face with contrasty lips.
     lab[..., 0] *= float(np.clip(mean_s[0] / max(mean_d[0], 1.0), 0.6, 1.5))
-    # In the lips' shade and deeper towards the throat (lit like the lips, the tongue and the
-    # palate read as lips: a closed mouth's look to a landmark reader).
-    lab[..., :1] *= 1.0 - DRIVER_SHADE * (1.0 - shade[..., None]) * (1.0 - teeth)
+    # Deeper towards the throat: there, its darks darker the further they lie under its most
+    # lit part (the tongue, the teeth), which keeps its light. (Darkened from the middle
+    # out, as a cavity, the tongue lay in the dark and the throat no darker: a flat disc.)
+    lit_d = float(np.percentile(lab[..., 0][inside], 95))
+    under = np.clip(lab[..., :1] / max(lit_d, 1.0), 0.05, 1.0)
+    depth = (THROAT_DEPTH - 1.0) * _throat(target_xy, region)[..., None]
+    lab[..., :1] *= (1 - teeth) * under ** depth + teeth
     # The teeth no brighter than the source's own (:func:`_teeth_white`): its highlights
     # compressed, the darks left alone.
     white = _teeth_white(source, _lab_stats(patch_lab, _skin_mask(target_xy, region))[0])
@@ -472,7 +505,10 @@ def _driver_interior(
         (np.linalg.norm(mean_s[1:] - neutral) + std_s[1:].mean() - 1.0)
         / (np.linalg.norm(mean_d[1:] - neutral) + std_d[1:].mean() - 1.0 + 1e-6), 0.0, 1.5))
     tint = white[1:]
-    soft = (1 - teeth) * (mean_s[1:] + saturation * (lab[..., 1:] - mean_d[1:]))
+    # ... its darks less colourful than the lips (in their full colour, a maroon disc).
+    soft = mean_s[1:] + saturation * (lab[..., 1:] - mean_d[1:])
+    dim = np.clip(lab[..., :1] / max(mean_s[0], 1.0), 0.0, 1.0) ** DARK_CHROMA
+    soft = (1 - teeth) * (neutral + dim * (soft - neutral))
     lab[..., 1:] = soft + teeth * tint
     rgb = cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
     return rgb.astype(np.float32), mask
