@@ -76,8 +76,13 @@ DARK_CHROMA = 0.5
 DRIVER_INSIDE = 0.88
 #: The lips' soft outer edge, in multiples of the opening's.
 LIP_EDGE = 2.0
-#: The cavity's brightness, as a fraction of the lips', at its edge and at its back.
-CAVITY_EDGE, CAVITY_BACK = 0.5, 0.2
+#: The cavity's brightness, as a fraction of the lips', at its edge and at its back, and its
+#: floor's (the tongue's) at the lower lip ...
+CAVITY_EDGE, CAVITY_BACK, CAVITY_FLOOR = 0.5, 0.2, 0.85
+#: ... which is lit from this fraction of the way down the opening to the second.
+FLOOR = (0.55, 0.9)
+#: A tongue shows once an opening is this tall against its width, fully from twice that.
+TONGUE_FROM = 0.18
 
 
 def fill_mouth(
@@ -109,9 +114,8 @@ def fill_mouth(
 
     patch = out[region.slices].astype(np.float32)
     (_, _), (lower_inner, lower_outer) = lip_contours(target_xy)
-    interior = _cavity(patch, opening,
-                       polygon_mask(np.r_[lower_inner, lower_outer[::-1]] - offset, region.size),
-                       sigma)
+    lower_lip = polygon_mask(np.r_[lower_inner, lower_outer[::-1]] - offset, region.size)
+    interior = _cavity(patch, opening, lower_lip, sigma)
     driver_opening = mouth_opening(driver[1]) if driver is not None else 0.0
     shown = _shown_teeth(*source) is not None
     if opened.source_opening >= closed_below:
@@ -125,9 +129,11 @@ def fill_mouth(
         # more (its sliver of interior, stretched over the opening, was a brown smear with
         # tooth tips floating in it), they show those, over implied ones (a sliver of them
         # alone read as a dark hole).
+        interior = _cavity(patch, opening, lower_lip, sigma, (target_xy, region))
         layers = _implied_interior(source, target_xy, region, patch, sigma) \
             + own_teeth(source, target_xy, region, upper_only=LIP_EDGE * sigma)
     else:
+        interior = _cavity(patch, opening, lower_lip, sigma, (target_xy, region))
         layers = _implied_interior(source, target_xy, region, patch, sigma)
     interior = laid_over(interior, layers, sigma)
     alpha = alpha[..., None]
@@ -182,18 +188,50 @@ def _inset(mask: np.ndarray, pixels: float) -> np.ndarray:
     return cv2.erode(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
 
 
-def _cavity(patch: np.ndarray, opening: np.ndarray, lower_lip: np.ndarray,
-            sigma: float) -> np.ndarray:
+def _cavity(patch: np.ndarray, opening: np.ndarray, lower_lip: np.ndarray, sigma: float,
+            lit_floor: tuple[np.ndarray, PixelBox] | None = None) -> np.ndarray:
     """A mouth's cavity: the colour of its lower lip (the upper one may lie under a
-    moustache, which made it a black hole), darker towards its middle (the throat)."""
+    moustache, which made it a black hole), darker towards its middle (the throat); where
+    nothing else shows the inside of the mouth (``lit_floor``: the target's landmarks and the
+    region), with its floor lit (without, a flat dark disc)."""
     inside = opening > 0.5
     lip = lower_lip > 0.5
     colour = patch[lip].mean(axis=0) if lip.any() else np.array([90.0, 40.0, 40.0])
     dist = cv2.distanceTransform(inside.astype(np.uint8), cv2.DIST_L2, 3)
     depth = np.clip(dist / (dist.max() + 1e-6), 0, 1) ** 0.7
     shade = CAVITY_EDGE + (CAVITY_BACK - CAVITY_EDGE) * depth
+    if lit_floor is not None and inside.any():
+        # Darkest at the throat, a little above the middle, the floor of the mouth (the
+        # tongue) lit towards the lower lip, without an edge (a lit mound's edge read as a
+        # second lower lip); the taller the opening, the more of it shows.
+        target_xy, region = lit_floor
+        ys, top, bottom, across = _opening_frame(target_xy, region)
+        gap = np.maximum(bottom - top, 1.0)
+        width = max(float(np.ptp(target_xy[canonical_face().mouth_corners, 0])), 1.0)
+        show = float(np.clip((float(np.median(gap[inside])) / width - TONGUE_FROM)
+                             / TONGUE_FROM, 0.0, 1.0))
+        shade = CAVITY_EDGE + (CAVITY_BACK - CAVITY_EDGE) \
+            * np.maximum(depth, _throat(target_xy, region))
+        floor = np.clip(((ys - top) / gap - FLOOR[0]) / (FLOOR[1] - FLOOR[0]), 0.0, 1.0) ** 1.5 \
+            * np.clip(1.0 - np.abs(across), 0.0, 1.0) * show
+        shade += (CAVITY_FLOOR - shade) * floor
     shade = cv2.GaussianBlur(shade.astype(np.float32), (0, 0), sigma)
     return colour[None, None, :] * shade[..., None]
+
+
+def _opening_frame(target_xy: np.ndarray, region: PixelBox
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Where each pixel of ``region`` lies in the target's opening: its height, the upper and
+    the lower inner lip's height at it (pixels, in the output) and how far across the mouth
+    it lies (-1 and 1 at the corners)."""
+    canon = canonical_face()
+    upper, lower = target_xy[canon.inner_lip_upper, :2], target_xy[canon.inner_lip_lower, :2]
+    corners = target_xy[canon.mouth_corners, :2]
+    h, w = region.size
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    xs, ys = xs + region.x0, ys + region.y0
+    centre, half = corners.mean(axis=0)[0], max(np.ptp(corners[:, 0]) / 2, 1.0)
+    return ys, _curve_at(upper, xs), _curve_at(lower, xs), (xs - centre) / half
 
 
 def _gap_px(xy: np.ndarray) -> float:
@@ -275,16 +313,9 @@ def _implied_interior(source: tuple[np.ndarray, np.ndarray], target_xy: np.ndarr
     the middle ones longest, the gaps between them soft; darkest under the lip and towards the
     corners, where the teeth turn back into the mouth; as soft as the photo's own edges (a
     flat row with hard gaps looked drawn)."""
-    canon = canonical_face()
-    upper, lower = target_xy[canon.inner_lip_upper, :2], target_xy[canon.inner_lip_lower, :2]
-    corners = target_xy[canon.mouth_corners, :2]
-    offset = np.array([region.x0, region.y0])
     h, w = region.size
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-    xs, ys = xs + offset[0], ys + offset[1]
-    top, bottom = _curve_at(upper, xs), _curve_at(lower, xs)
-    centre, half = corners.mean(axis=0)[0], max(np.ptp(corners[:, 0]) / 2, 1.0)
-    across = np.clip((xs - centre) / half, -1.0, 1.0)
+    ys, top, bottom, across = _opening_frame(target_xy, region)
+    across = np.clip(across, -1.0, 1.0)
     # Where each pixel lies on its tooth: -0.5 to 0.5 from one gap to the next.
     on_tooth = (across + 1.0) / 2.0 * TEETH_ACROSS
     on_tooth = on_tooth - np.floor(on_tooth) - 0.5
@@ -414,16 +445,8 @@ def _eye_white(image: np.ndarray, xy: np.ndarray) -> np.ndarray | None:
 def _throat(target_xy: np.ndarray, region: PixelBox) -> np.ndarray:
     """How far back in the mouth each pixel of ``region`` looks: 1 at the throat, a little
     above the opening's middle, falling off towards the lips."""
-    canon = canonical_face()
-    upper, lower = target_xy[canon.inner_lip_upper, :2], target_xy[canon.inner_lip_lower, :2]
-    corners = target_xy[canon.mouth_corners, :2]
-    h, w = region.size
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-    xs, ys = xs + region.x0, ys + region.y0
-    top, bottom = _curve_at(upper, xs), _curve_at(lower, xs)
+    ys, top, bottom, across = _opening_frame(target_xy, region)
     down = np.clip((ys - top) / np.maximum(bottom - top, 1.0), 0.0, 1.0)
-    centre, half = corners.mean(axis=0)[0], max(np.ptp(corners[:, 0]) / 2, 1.0)
-    across = (xs - centre) / half
     at, spread_down, spread_across = THROAT
     return np.exp(-0.5 * ((across / spread_across) ** 2 + ((down - at) / spread_down) ** 2)
                   ).astype(np.float32)

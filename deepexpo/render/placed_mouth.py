@@ -24,7 +24,7 @@ import numpy as np
 from ..face.canonical import canonical_face
 from ..geometry.boxes import PixelBox
 from .lips import polygon_mask
-from .mouth import OpenedMouth, laid_over, own_teeth
+from .mouth import TONGUE_FROM, OpenedMouth, laid_over, own_teeth
 from .stretched import picture_grain
 from .texture import masked_blur
 
@@ -49,9 +49,9 @@ HUE_RANGE = (5.0, 40.0)
 CHROMA_GAIN = 1.6
 FACE_CHROMA = 0.7
 MAX_CHROMA = 40.0
-#: The tongue shows once the opening is this tall against its width, fully from twice that;
-#: a narrower opening lets less light in, down to :data:`NARROW` of it for a slit.
-TONGUE_FROM = 0.18
+#: The tongue shows once the opening is :data:`~deepexpo.render.mouth.TONGUE_FROM` tall
+#: against its width, fully from twice that; a narrower opening lets less light in, down to
+#: this fraction of it for a slit.
 NARROW = 0.35
 #: An opening up to the first of these tall against its width (its lips' gap) is no darker
 #: than the lips' own dark colour (the line between them), one from the second as dark as a
