@@ -78,7 +78,7 @@ DRIVER_INSIDE = 0.88
 LIP_EDGE = 2.0
 #: The cavity's brightness, as a fraction of the lips', at its edge and at its back, and its
 #: floor's (the tongue's) at the lower lip ...
-CAVITY_EDGE, CAVITY_BACK, CAVITY_FLOOR = 0.5, 0.2, 0.85
+CAVITY_EDGE, CAVITY_BACK, CAVITY_FLOOR = 0.5, 0.2, 0.6
 #: ... which is lit from this fraction of the way down the opening to the second.
 FLOOR = (0.55, 0.9)
 #: A tongue shows once an opening is this tall against its width, fully from twice that.
