@@ -455,8 +455,8 @@ def test_a_screamed_mouth_has_a_dark_throat_over_a_lit_tongue(name, gray, landma
 def test_a_mouth_opened_with_nothing_to_show_is_lit_towards_its_floor(name, hopper, landmarker):
     """``aaa`` on a closed mouth (no driver's interior to borrow): down its middle, darkest at
     the throat, lit towards its floor (the tongue) by the lower lip: the brightest there
-    (seven to eight tenths of the way down) over the darkest at four to five tenths, 2.6 to
-    2.9. A cavity shaded from its edge in (d982ed9) was a flat dark disc: 1.8 to 1.9."""
+    (seven to eight tenths of the way down) over the darkest at four to five tenths, 2.5.
+    A cavity shaded from its edge in (d982ed9) was a flat dark disc: 1.8 to 1.9."""
     image = hopper if name == "hopper" else read_image(shared_sample(f"sources/{name}"))
     engine = WarpEngine()
     out = engine.edit(engine.prepare_source(image, landmarker.detect(image)),

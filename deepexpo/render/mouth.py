@@ -77,8 +77,9 @@ DRIVER_INSIDE = 0.88
 #: The lips' soft outer edge, in multiples of the opening's.
 LIP_EDGE = 2.0
 #: The cavity's brightness, as a fraction of the lips', at its edge and at its back, and its
-#: floor's (the tongue's) at the lower lip ...
-CAVITY_EDGE, CAVITY_BACK, CAVITY_FLOOR = 0.5, 0.2, 0.6
+#: floor's (the tongue's) at the lower lip (no brighter than its edge: lit brighter, it read
+#: as lip to the landmark readers, MediaPipe's and dlib's, which found the lower lip on it) ...
+CAVITY_EDGE, CAVITY_BACK, CAVITY_FLOOR = 0.5, 0.2, 0.5
 #: ... which is lit from this fraction of the way down the opening to the second.
 FLOOR = (0.55, 0.9)
 #: A tongue shows once an opening is this tall against its width, fully from twice that.
@@ -203,7 +204,8 @@ def _cavity(patch: np.ndarray, opening: np.ndarray, lower_lip: np.ndarray, sigma
     if lit_floor is not None and inside.any():
         # Darkest at the throat, a little above the middle, the floor of the mouth (the
         # tongue) lit towards the lower lip, without an edge (a lit mound's edge read as a
-        # second lower lip); the taller the opening, the more of it shows.
+        # second lower lip); the taller the opening, the more of it shows. (Shaded from its
+        # edge in alone, the middle of its floor was as dark as the throat: a flat disc.)
         target_xy, region = lit_floor
         ys, top, bottom, across = _opening_frame(target_xy, region)
         gap = np.maximum(bottom - top, 1.0)
