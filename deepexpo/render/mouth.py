@@ -321,7 +321,9 @@ def _implied_interior(source: tuple[np.ndarray, np.ndarray], target_xy: np.ndarr
     # Where each pixel lies on its tooth: -0.5 to 0.5 from one gap to the next.
     on_tooth = (across + 1.0) / 2.0 * TEETH_ACROSS
     on_tooth = on_tooth - np.floor(on_tooth) - 0.5
-    length = IMPLIED_TEETH * np.maximum(bottom - top, 1.0) * np.sqrt(1.0 - across**2) \
+    width = max(float(np.ptp(target_xy[canonical_face().mouth_corners, 0])), 1.0)
+    reach = np.minimum(IMPLIED_TEETH[0] * width, IMPLIED_TEETH[1] * np.maximum(bottom - top, 1.0))
+    length = reach * np.sqrt(1.0 - across**2) \
         * (1.0 - 0.35 * across**2) * (1.0 - 0.3 * (2.0 * on_tooth) ** 4)
     below_lip = ys - top
     edge = max(1.0, 0.7 * sigma)
@@ -339,8 +341,11 @@ def _implied_interior(source: tuple[np.ndarray, np.ndarray], target_xy: np.ndarr
     return [(enamel, teeth.astype(np.float32))]
 
 
-#: A mouth nobody showed open: how far down the opening its upper teeth show, at the middle,
-IMPLIED_TEETH = 0.22
+#: A mouth nobody showed open: how far down the opening its upper teeth show, at the middle:
+#: this fraction of the mouth's width (they hang from the upper jaw, as long in a wide opening
+#: as in a narrow one), at most this fraction of the opening's height (lips parted a little
+#: show mostly teeth: a fixed fraction of the gap left a slit a flat dark band),
+IMPLIED_TEETH = (0.077, 0.6)
 #: ... how far towards the corners (of the half-width), ...
 IMPLIED_SIDES = 0.8
 #: ... and how much of the lips' hue they take on (lit from inside a red mouth).
