@@ -64,6 +64,17 @@ def test_an_opened_mouth_keeps_its_lips(astronaut, hopper, landmarker):
         assert 0.7 <= _lower_lip(got) / _lower_lip(face.xy) <= 1.5
 
 
+def _opening_and_lips(shape: tuple[int, ...], xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Masks of the opening (inside the inner lip landmarks ``xy``) and of the lips around it
+    in an image of ``shape``."""
+    outer, inner = canonical_face().lip_loops
+    opening, lips = np.zeros(shape[:2], np.uint8), np.zeros(shape[:2], np.uint8)
+    cv2.fillPoly(opening, [np.round(xy[inner]).astype(np.int32)], 1)
+    cv2.fillPoly(lips, [np.round(xy[outer]).astype(np.int32)], 1)
+    lips[opening > 0] = 0
+    return opening, lips
+
+
 def _gray(image: np.ndarray) -> np.ndarray:
     return np.repeat(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
 
@@ -123,11 +134,7 @@ def test_a_mouth_opened_with_nothing_to_show_gets_upper_teeth(hopper, landmarker
         out = engine.edit(engine.prepare_source(image, face),
                           ExpressionEdit(ExpressionControls(aaa=1.0)))
         xy = landmarker.detect(out).xy
-        outer, inner = canonical_face().lip_loops
-        opening, lips = np.zeros(out.shape[:2], np.uint8), np.zeros(out.shape[:2], np.uint8)
-        cv2.fillPoly(opening, [np.round(xy[inner]).astype(np.int32)], 1)
-        cv2.fillPoly(lips, [np.round(xy[outer]).astype(np.int32)], 1)
-        lips[opening > 0] = 0
+        opening, lips = _opening_and_lips(out.shape, xy)
         # Well inside the inner lips' landmarks, which lie on the lips' wet edge.
         size = 2 * int(0.1 * np.linalg.norm(xy[13] - xy[14])) + 1
         opening = cv2.erode(opening, np.ones((size, size), np.uint8))
@@ -162,11 +169,7 @@ def _shown_teeth(image: np.ndarray, xy: np.ndarray) -> np.ndarray | None:
     """The colour (Lab: L the 90th percentile, a and b the median) of the teeth a photo shows
     between its lips: the pixels inside the inner lip brighter than the lips by 20 and no
     redder; ``None`` for fewer than 20."""
-    outer, inner = canonical_face().lip_loops
-    opening, lips = np.zeros(image.shape[:2], np.uint8), np.zeros(image.shape[:2], np.uint8)
-    cv2.fillPoly(opening, [np.round(xy[inner]).astype(np.int32)], 1)
-    cv2.fillPoly(lips, [np.round(xy[outer]).astype(np.int32)], 1)
-    lips[opening > 0] = 0
+    opening, lips = _opening_and_lips(image.shape, xy)
     lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(float)
     lip = lab[lips > 0].mean(axis=0)
     inside = lab[opening > 0]
@@ -475,11 +478,6 @@ def test_lips_parted_a_little_show_the_upper_teeth(name, aaa, hopper, landmarker
     engine = WarpEngine()
     out = engine.edit(engine.prepare_source(image, landmarker.detect(image)),
                       ExpressionEdit(ExpressionControls(aaa=aaa)))
-    xy = landmarker.detect(out).xy
-    outer, inner = canonical_face().lip_loops
-    opening, lips = np.zeros(out.shape[:2], np.uint8), np.zeros(out.shape[:2], np.uint8)
-    cv2.fillPoly(opening, [np.round(xy[inner]).astype(np.int32)], 1)
-    cv2.fillPoly(lips, [np.round(xy[outer]).astype(np.int32)], 1)
-    lips[opening > 0] = 0
+    opening, lips = _opening_and_lips(out.shape, landmarker.detect(out).xy)
     luma = cv2.cvtColor(out, cv2.COLOR_RGB2LAB)[..., 0].astype(float)
     assert (luma[opening > 0] > luma[lips > 0].mean()).mean() > 0.075
