@@ -95,19 +95,29 @@ EDGE_LIGHTER = 0.05
 #: The grain: the source's detail finer than this blur (pixels; a painting's crackle is a
 #: few pixels wide), or than GRAIN_MOTTLE of the eye's width (its mottling: a lid without it
 #: was a flat oval on a painting's mottled skin), under the eye (this fraction of the eye's
-#: width below it), at most GRAIN_LIMIT times its robust spread (a lash or a wrinkle there
+#: width below it: nearer, the crease under the lower lid drew an arc across the lid), at most GRAIN_LIMIT times its robust spread (a lash or a wrinkle there
 #: is no grain), its mottling at most MOTTLE_LIMIT times its own.
 GRAIN_BLUR = 2.2
 GRAIN_MOTTLE = 0.08
-UNDER_EYE = 0.15
+UNDER_EYE = 0.35
 GRAIN_LIMIT = 8.0
 MOTTLE_LIMIT = 1.0
+
+#: An eyeliner's wing: the source's dark pixels (darker than WING_DARK of the way from its
+#: lash line to its skin) joined to its lash line beyond an eye's corner, within WING_REACH of
+#: the eye's width of it (what reaches further, as a dark background or hair beside the eye,
+#: is no wing).
+WING_DARK = 0.35
+WING_REACH = 0.5
+#: ... painted out with its soft edge, this fraction of the eye's width around it.
+WING_EDGE = 0.05
 
 
 def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
                      region: PixelBox, margin_xy: np.ndarray, margin_from: np.ndarray,
                      open_gap: np.ndarray, closed: float, scale: float,
-                     brow_xy: np.ndarray | None = None) -> None:
+                     brow_xy: np.ndarray | None = None, outer_xy: np.ndarray | None = None
+                     ) -> None:
     """Redraw (in place) the lid above a closing eye's margin in ``out``, the warp of ``image``
     through ``source_xy`` over ``region`` (:func:`~deepexpo.render.mesh_warp.backward_map`).
 
@@ -116,7 +126,8 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     ``open_gap``: the eye's open gap at each of those points (source pixels); ``closed``: how
     far it closes (0 to 1); ``scale``: source pixels per output pixel; ``brow_xy``: the
     brow's landmarks in the output, which the redrawn lid stays below (a brow close above the
-    eye, as a turned head's far one, was cut into by it).
+    eye, as a turned head's far one, was cut into by it); ``outer_xy``: the eye's outer corner
+    in the output, beyond which an eyeliner's wing is painted out.
     """
     order = np.argsort(margin_xy[:, 0])
     margin_xy, margin_from, open_gap = margin_xy[order], margin_from[order], open_gap[order]
@@ -205,8 +216,13 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     # above it there may be only a brow and the stretched crease), and shaded as a closed lid
     # is: a little darker, and more towards the lash line.
     below = WHITE_BELOW * float(open_gap.max()) / scale
-    tone = _skin_around(out, box, (weight[..., 0] > 0.02) | ((rise < 0) & (rise > -2 * below)),
-                        AROUND * width)
+    # An eyeliner's wing beyond the eye's corners, which the lid's arch does not reach: left
+    # in the warp, it drew a dark hook off the closed lash line's tapered end.
+    wing = np.zeros(rise.shape, np.float32) if outer_xy is None else _wing_under(
+        image, view, margin_from, low, high,
+        bool(np.linalg.norm(margin_xy[-1] - outer_xy) < np.linalg.norm(margin_xy[0] - outer_xy)))
+    tone = _skin_around(out, box, (weight[..., 0] > 0.02) | ((rise < 0) & (rise > -2 * below))
+                        | (wing > 0.05), AROUND * width)
     if tone is None:
         return
     # No part of the closed lid (its lash line included, taken where the margin may border
@@ -229,6 +245,12 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     # crease's shade above it): the skin read further around left a pale oval with an outline.
     skin = skin + _edge_match(patch, skin, weight[..., 0] > 0.02, rise > 0, width)
     skin = skin + grain
+    # The wing painted out of the warp, in the tone of the warp right around it (the skin's
+    # further around was lighter than a shadowed socket's) and the grain.
+    if wing.any():
+        around = _fill(patch, (wing < 0.02) & (weight[..., 0] < 0.02),
+                       (width / 4, width / 8, width / 16))
+        patch += wing[..., None] * (around + grain - patch)
     # Solid over the lower LASH_SOLID of its thickness, fading into the skin above (a heavy
     # eyeliner drawn solid to its top was a thick black bar; a closed eye's lashes thin out
     # upwards), and over a pixel at its lower edge (switched from pixel to pixel, jagged).
@@ -270,6 +292,66 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     tone_now = cv2.GaussianBlur(patch, (0, 0), MIX_BLUR)
     patch -= fade * np.maximum(tone_now - cap, 0.0)
     out[box.slices] = np.clip(patch, 0, 255).astype(np.uint8)
+
+
+def _wing_under(image: np.ndarray, view: np.ndarray, lash_from: np.ndarray,
+                low: np.ndarray, high: np.ndarray, outer_last: bool) -> np.ndarray:
+    """How much of an eyeliner's wing (:func:`_wing`) each output pixel shows, 0 to 1, where
+    the warp takes it from ``view`` (source pixels, per output pixel)."""
+    found = _wing(image, lash_from, low, high, outer_last)
+    if found is None:
+        return np.zeros(view.shape[:2], np.float32)
+    near, mask = found
+    return cv2.remap(mask, (view[..., 0] - near.x0).astype(np.float32),
+                     (view[..., 1] - near.y0).astype(np.float32), cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
+
+
+def _wing(image: np.ndarray, lash_from: np.ndarray, low: np.ndarray, high: np.ndarray,
+          outer_last: bool) -> tuple[PixelBox, np.ndarray] | None:
+    """An eyeliner's wing in ``image``: the dark pixels (:data:`WING_DARK`) joined to the lash
+    line (``low`` to ``high`` above the upper margin ``lash_from``, corner to corner, source
+    pixels) that lie beyond its outer corner (the last by x where ``outer_last``) and above
+    it, where they end within :data:`WING_REACH` of the eye's width of it (a dark background
+    beside the eye, hair, a shadowed socket reach further: they are kept). A soft mask over a
+    box of ``image``, or None."""
+    width = float(np.ptp(lash_from[:, 0]))
+    if width < 4:
+        return None
+    reach = WING_REACH * width
+    lifted = lash_from - [0.0, float(high.max())]
+    near = PixelBox.around(np.r_[lash_from, lifted], image.shape[:2], reach)
+    h, w = near.size
+    gray = cv2.cvtColor(image[near.slices], cv2.COLOR_RGB2GRAY).astype(np.float32)
+    gray = cv2.GaussianBlur(gray, (0, 0), 0.7)
+    order = np.argsort(lash_from[:, 0])
+    (x0, y0), (x1, y1) = lash_from[order[0]], lash_from[order[-1]]
+    xs = np.arange(int(np.ceil(x0)), int(np.floor(x1)) + 1, dtype=np.float64)
+    rows = np.interp(xs, lash_from[order, 0], lash_from[order, 1]) \
+        - 0.5 * (float(low.mean()) + float(high.mean()))
+    seeds = np.c_[xs - near.x0, rows - near.y0].round().astype(int)
+    seeds = seeds[(seeds[:, 0] >= 0) & (seeds[:, 0] < w) & (seeds[:, 1] >= 0)
+                  & (seeds[:, 1] < h)]
+    if not len(seeds):
+        return None
+    lash = float(np.percentile(gray[seeds[:, 1], seeds[:, 0]], 10))
+    skin = float(np.median(gray))
+    if skin - lash < 20:
+        return None
+    dark = (gray < lash + WING_DARK * (skin - lash)).astype(np.uint8)
+    _, labels = cv2.connectedComponents(dark, connectivity=8)
+    joined = np.isin(labels, np.setdiff1d(labels[seeds[:, 1], seeds[:, 0]], [0]))
+    cols = np.arange(w)[None, :] + near.x0
+    ys = np.arange(h)[:, None] + near.y0
+    wing = joined & ((cols > x1) & (ys <= y1 + 1) if outer_last else (cols < x0) & (ys <= y0 + 1))
+    if not wing.any() or wing[0].any() or wing[-1].any() or wing[:, 0].any() \
+            or wing[:, -1].any():
+        return None
+    # (With its soft edge: the stroke's core alone left its outline.)
+    grow = max(1, int(round(WING_EDGE * width)))
+    mask = cv2.dilate(wing.astype(np.uint8), np.ones((2 * grow + 1,) * 2, np.uint8))
+    return near, np.clip(2.0 * cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 0.5 * grow),
+                         0.0, 1.0)
 
 
 def _skin_around(out: np.ndarray, box: PixelBox, drawn: np.ndarray, reach: float
