@@ -95,11 +95,12 @@ EDGE_LIGHTER = 0.05
 #: The grain: the source's detail finer than this blur (pixels; a painting's crackle is a
 #: few pixels wide), or than GRAIN_MOTTLE of the eye's width (its mottling: a lid without it
 #: was a flat oval on a painting's mottled skin), under the eye (this fraction of the eye's
-#: width below it: nearer, the crease under the lower lid drew an arc across the lid), at most GRAIN_LIMIT times its robust spread (a lash or a wrinkle there
-#: is no grain), its mottling at most MOTTLE_LIMIT times its own.
+#: width below it: nearer, the crease under the lower lid drew an arc across the lid), at
+#: most GRAIN_LIMIT times its robust spread (a lash or a wrinkle there is no grain), its
+#: mottling at most MOTTLE_LIMIT times its own.
 GRAIN_BLUR = 2.2
 GRAIN_MOTTLE = 0.08
-UNDER_EYE = 0.35
+UNDER_EYE = 0.25
 GRAIN_LIMIT = 8.0
 MOTTLE_LIMIT = 1.0
 
@@ -218,9 +219,10 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     below = WHITE_BELOW * float(open_gap.max()) / scale
     # An eyeliner's wing beyond the eye's corners, which the lid's arch does not reach: left
     # in the warp, it drew a dark hook off the closed lash line's tapered end.
-    wing = np.zeros(rise.shape, np.float32) if outer_xy is None else _wing_under(
-        image, view, margin_from, low, high,
-        bool(np.linalg.norm(margin_xy[-1] - outer_xy) < np.linalg.norm(margin_xy[0] - outer_xy)))
+    wing, features = (np.zeros(rise.shape, np.float32), 0.0) if outer_xy is None else \
+        _wing_under(image, view, margin_from, low, high,
+                    bool(np.linalg.norm(margin_xy[-1] - outer_xy)
+                         < np.linalg.norm(margin_xy[0] - outer_xy)))
     tone = _skin_around(out, box, (weight[..., 0] > 0.02) | ((rise < 0) & (rise > -2 * below))
                         | (wing > 0.05), AROUND * width)
     if tone is None:
@@ -246,9 +248,11 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     skin = skin + _edge_match(patch, skin, weight[..., 0] > 0.02, rise > 0, width)
     skin = skin + grain
     # The wing painted out of the warp, in the tone of the warp right around it (the skin's
-    # further around was lighter than a shadowed socket's) and the grain.
+    # further around was lighter than a shadowed socket's) but not of its dark features (a
+    # brow, lashes), and the grain.
     if wing.any():
-        around = _fill(patch, (wing < 0.02) & (weight[..., 0] < 0.02),
+        around = _fill(patch, (wing < 0.02) & (weight[..., 0] < 0.02)
+                       & (cv2.GaussianBlur(patch, (0, 0), DETAIL_BLUR) @ _LUMA > features),
                        (width / 4, width / 8, width / 16))
         patch += wing[..., None] * (around + grain - patch)
     # Solid over the lower LASH_SOLID of its thickness, fading into the skin above (a heavy
@@ -257,7 +261,9 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     solid = LASH_SOLID * lash_rise
     into_skin = np.clip(np.maximum((rise - solid + 0.5) / (lash_rise - solid + 1.0),
                                    -0.5 * lash_rise - rise + 0.5), 0.0, 1.0)[..., None]
-    lid = into_skin * skin + (1 - into_skin) * np.minimum(stretched, cap)
+    # (No lighter than the lid's skin, its grain included: where the source's lash row is the
+    # eye's white, at a painting's tapered ends, capped to a flat tone it drew a smooth band.)
+    lid = into_skin * skin + (1 - into_skin) * np.minimum(stretched, skin)
     # Where it fades into the warp, the warp is no lighter than the lid's skin either, nor
     # much darker (feathered in colour, not only in opacity): a lit band there, stretched,
     # showed through as a pale middle, a stretched eyeliner as a dark rim around the lid.
@@ -295,26 +301,28 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
 
 
 def _wing_under(image: np.ndarray, view: np.ndarray, lash_from: np.ndarray,
-                low: np.ndarray, high: np.ndarray, outer_last: bool) -> np.ndarray:
+                low: np.ndarray, high: np.ndarray, outer_last: bool
+                ) -> tuple[np.ndarray, float]:
     """How much of an eyeliner's wing (:func:`_wing`) each output pixel shows, 0 to 1, where
-    the warp takes it from ``view`` (source pixels, per output pixel)."""
+    the warp takes it from ``view`` (source pixels, per output pixel), and the luminance
+    below which the picture's dark features lie (half way from its lash line to its skin)."""
     found = _wing(image, lash_from, low, high, outer_last)
     if found is None:
-        return np.zeros(view.shape[:2], np.float32)
-    near, mask = found
+        return np.zeros(view.shape[:2], np.float32), 0.0
+    near, mask, features = found
     return cv2.remap(mask, (view[..., 0] - near.x0).astype(np.float32),
                      (view[..., 1] - near.y0).astype(np.float32), cv2.INTER_LINEAR,
-                     borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
+                     borderMode=cv2.BORDER_CONSTANT, borderValue=0.0), features
 
 
 def _wing(image: np.ndarray, lash_from: np.ndarray, low: np.ndarray, high: np.ndarray,
-          outer_last: bool) -> tuple[PixelBox, np.ndarray] | None:
+          outer_last: bool) -> tuple[PixelBox, np.ndarray, float] | None:
     """An eyeliner's wing in ``image``: the dark pixels (:data:`WING_DARK`) joined to the lash
     line (``low`` to ``high`` above the upper margin ``lash_from``, corner to corner, source
     pixels) that lie beyond its outer corner (the last by x where ``outer_last``) and above
     it, where they end within :data:`WING_REACH` of the eye's width of it (a dark background
     beside the eye, hair, a shadowed socket reach further: they are kept). A soft mask over a
-    box of ``image``, or None."""
+    box of ``image`` and the luminance half way from the lash line to the skin, or None."""
     width = float(np.ptp(lash_from[:, 0]))
     if width < 4:
         return None
@@ -351,7 +359,7 @@ def _wing(image: np.ndarray, lash_from: np.ndarray, low: np.ndarray, high: np.nd
     grow = max(1, int(round(WING_EDGE * width)))
     mask = cv2.dilate(wing.astype(np.uint8), np.ones((2 * grow + 1,) * 2, np.uint8))
     return near, np.clip(2.0 * cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 0.5 * grow),
-                         0.0, 1.0)
+                         0.0, 1.0), lash + 0.5 * (skin - lash)
 
 
 def _skin_around(out: np.ndarray, box: PixelBox, drawn: np.ndarray, reach: float
