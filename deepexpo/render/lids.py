@@ -86,10 +86,11 @@ LASH_SOLID = 0.4
 #: The skin's colour is read through its detail finer than this blur (pixels).
 DETAIL_BLUR = 1.6
 #: The lid's tone meets the warp's on a ring this fraction of the eye's width around it, where
-#: that is no darker than EDGE_DARKEST of the lid's; it changes at most EDGE_DARKER darker and
-#: EDGE_LIGHTER lighter for it.
+#: that is no darker than EDGE_DARKEST of the lid's (a shadowed socket beside the lid's end
+#: is skin: left out at 0.75, s1's lid ended in a lighter oval); it changes at most
+#: EDGE_DARKER darker and EDGE_LIGHTER lighter for it.
 EDGE_RING = 0.12
-EDGE_DARKEST = 0.75
+EDGE_DARKEST = 0.6
 EDGE_DARKER = 0.2
 EDGE_LIGHTER = 0.05
 #: The grain: the source's detail finer than this blur (pixels; a painting's crackle is a
@@ -253,7 +254,7 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     if wing.any():
         around = _fill(patch, (wing < 0.02) & (weight[..., 0] < 0.02)
                        & (cv2.GaussianBlur(patch, (0, 0), DETAIL_BLUR) @ _LUMA > features),
-                       (width / 4, width / 8, width / 16))
+                       (width / 16, width / 32, width / 64))
         patch += wing[..., None] * (around + grain - patch)
     # Solid over the lower LASH_SOLID of its thickness, fading into the skin above (a heavy
     # eyeliner drawn solid to its top was a thick black bar; a closed eye's lashes thin out
@@ -305,7 +306,7 @@ def _wing_under(image: np.ndarray, view: np.ndarray, lash_from: np.ndarray,
                 ) -> tuple[np.ndarray, float]:
     """How much of an eyeliner's wing (:func:`_wing`) each output pixel shows, 0 to 1, where
     the warp takes it from ``view`` (source pixels, per output pixel), and the luminance
-    below which the picture's dark features lie (half way from its lash line to its skin)."""
+    below which the picture's dark features lie (as dark as the wing)."""
     found = _wing(image, lash_from, low, high, outer_last)
     if found is None:
         return np.zeros(view.shape[:2], np.float32), 0.0
@@ -322,7 +323,7 @@ def _wing(image: np.ndarray, lash_from: np.ndarray, low: np.ndarray, high: np.nd
     pixels) that lie beyond its outer corner (the last by x where ``outer_last``) and above
     it, where they end within :data:`WING_REACH` of the eye's width of it (a dark background
     beside the eye, hair, a shadowed socket reach further: they are kept). A soft mask over a
-    box of ``image`` and the luminance half way from the lash line to the skin, or None."""
+    box of ``image`` and the luminance it is darker than, or None."""
     width = float(np.ptp(lash_from[:, 0]))
     if width < 4:
         return None
@@ -359,7 +360,7 @@ def _wing(image: np.ndarray, lash_from: np.ndarray, low: np.ndarray, high: np.nd
     grow = max(1, int(round(WING_EDGE * width)))
     mask = cv2.dilate(wing.astype(np.uint8), np.ones((2 * grow + 1,) * 2, np.uint8))
     return near, np.clip(2.0 * cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 0.5 * grow),
-                         0.0, 1.0), lash + 0.5 * (skin - lash)
+                         0.0, 1.0), lash + WING_DARK * (skin - lash)
 
 
 def _skin_around(out: np.ndarray, box: PixelBox, drawn: np.ndarray, reach: float
