@@ -217,3 +217,18 @@ def test_a_crease_under_the_eye_draws_no_arc_on_the_lid():
     lid = (slice(LASH + 6, LOWER - 8), slice(LEFT + 10, RIGHT - 10))
     change = np.abs(_lum(_close(creased, brow=True)[lid]) - _lum(_close(image, brow=True)[lid]))
     assert change.max() < 8, change.max()
+
+
+def test_a_light_lash_row_closes_into_skin_with_its_grain():
+    """Where the source's lash row is the eye's white (a painted eye's landmarks lie inside
+    its lids; s10's lash line ends well before its inner corner), the closed lid's lash line
+    there is skin with the picture's crackle: capped to the skin's flat tone, it drew a
+    smooth band along the margin at that end."""
+    image = _crackled()
+    for ends in (slice(LEFT, LEFT + 20), slice(RIGHT - 20, RIGHT)):
+        image[LASH - 2:LASH + 1, ends] = (245, 245, 240)
+    out = _close(image, brow=False)
+    shut = int(LOWER - 4)
+    ends = out[shut - 2:shut + 1, LEFT + 4:LEFT + 14]
+    skin = image[LOWER + 10:LOWER + 40, LEFT:RIGHT]
+    assert _fine(ends) > 0.7 * _fine(skin), (_fine(ends), _fine(skin))
