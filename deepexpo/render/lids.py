@@ -111,8 +111,10 @@ MOTTLE_LIMIT = 1.0
 #: is no wing).
 WING_DARK = 0.35
 WING_REACH = 0.5
-#: ... painted out with its soft edge, this fraction of the eye's width around it.
+#: ... painted out with its soft edge, this fraction of the eye's width around it, and with
+#: its part above the lash line within WING_INSIDE of the eye's width of the corner.
 WING_EDGE = 0.05
+WING_INSIDE = 0.2
 
 
 def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
@@ -352,13 +354,21 @@ def _wing(image: np.ndarray, lash_from: np.ndarray, low: np.ndarray, high: np.nd
     joined = np.isin(labels, np.setdiff1d(labels[seeds[:, 1], seeds[:, 0]], [0]))
     cols = np.arange(w)[None, :] + near.x0
     ys = np.arange(h)[:, None] + near.y0
-    wing = joined & ((cols > x1) & (ys <= y1 + 1) if outer_last else (cols < x0) & (ys <= y0 + 1))
+    # (And its part above the lash line near the outer corner: a half-shut lid's arch does
+    # not reach it, and the wing painted out left it as a dark speck.)
+    top = np.interp(cols, lash_from[order, 0], lash_from[order, 1]) - float(high.max()) - 1
+    inside = WING_INSIDE * width
+    beyond = ((cols > x1) & (ys <= y1 + 1)) if outer_last else ((cols < x0) & (ys <= y0 + 1))
+    above = ((cols > x1 - inside) if outer_last else (cols < x0 + inside)) \
+        & (cols >= x0) & (cols <= x1) & (ys < top)
+    wing = joined & (beyond | above)
     if not wing.any() or wing[0].any() or wing[-1].any() or wing[:, 0].any() \
             or wing[:, -1].any():
         return None
     # (With its soft edge: the stroke's core alone left its outline.)
     grow = max(1, int(round(WING_EDGE * width)))
     mask = cv2.dilate(wing.astype(np.uint8), np.ones((2 * grow + 1,) * 2, np.uint8))
+    mask[(cols >= x0) & (cols <= x1) & (ys >= top)] = 0  # (not the lash line itself)
     return near, np.clip(2.0 * cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 0.5 * grow),
                          0.0, 1.0), lash + WING_DARK * (skin - lash)
 
