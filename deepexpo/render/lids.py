@@ -115,6 +115,8 @@ WING_REACH = 0.5
 #: its part above the lash line within WING_INSIDE of the eye's width of the corner.
 WING_EDGE = 0.05
 WING_INSIDE = 0.2
+#: ... on an eye closed past WING_FROM, fully from WING_FULL.
+WING_FROM, WING_FULL = 0.5, 0.75
 
 
 def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
@@ -222,10 +224,14 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     below = WHITE_BELOW * float(open_gap.max()) / scale
     # An eyeliner's wing beyond the eye's corners, which the lid's arch does not reach: left
     # in the warp, it drew a dark hook off the closed lash line's tapered end.
-    wing, features = (np.zeros(rise.shape, np.float32), 0.0) if outer_xy is None else \
-        _wing_under(image, view, margin_from, low, high,
-                    bool(np.linalg.norm(margin_xy[-1] - outer_xy)
-                         < np.linalg.norm(margin_xy[0] - outer_xy)))
+    # (On an eye that shuts: half shut, a wing is still seen with the lash line it belongs
+    # to, and painted out it left a pale patch.)
+    shuts = float(np.clip((closed - WING_FROM) / (WING_FULL - WING_FROM), 0.0, 1.0))
+    wing, features = (np.zeros(rise.shape, np.float32), 0.0) if outer_xy is None \
+        or shuts <= 0 else _wing_under(image, view, margin_from, low, high,
+                                        bool(np.linalg.norm(margin_xy[-1] - outer_xy)
+                                             < np.linalg.norm(margin_xy[0] - outer_xy)))
+    wing *= shuts
     tone = _skin_around(out, box, (weight[..., 0] > 0.02) | ((rise < 0) & (rise > -2 * below))
                         | (wing > 0.05), AROUND * width)
     if tone is None:
