@@ -26,9 +26,11 @@ def _eye() -> np.ndarray:
 
 
 def _close(image: np.ndarray, brow: bool, shut_at: float = LOWER - 4.0,
-           stray_brow: np.ndarray | None = None) -> np.ndarray:
+           stray_brow: np.ndarray | None = None, outer: bool = False, closed: float = 1.0
+           ) -> np.ndarray:
     """The lid shut on the lower lid of ``image`` (at row ``shut_at``), drawn over ``image``
-    itself as the warp (with ``stray_brow`` among the brow's landmarks)."""
+    itself as the warp (with ``stray_brow`` among the brow's landmarks; ``outer``: its
+    outer corner is the left one)."""
     out = image.copy()
     ys, xs = np.mgrid[0:SIZE, 0:SIZE].astype(np.float64)
     xs_margin = np.linspace(LEFT, RIGHT, 9)
@@ -39,7 +41,7 @@ def _close(image: np.ndarray, brow: bool, shut_at: float = LOWER - 4.0,
     if stray_brow is not None:
         brow_xy = np.r_[brow_xy, stray_brow]
     draw_closing_lid(out, image, np.dstack([xs, ys]), PixelBox(0, 0, SIZE, SIZE), shut, lash,
-                     gap, 1.0, 1.0, brow_xy if brow else None)
+                     gap, closed, 1.0, brow_xy if brow else None, shut[0] if outer else None)
     return out
 
 
@@ -167,3 +169,84 @@ def test_the_crackle_carries_through_the_lids_fade():
     skin = _crackled()[LOWER + 10:LOWER + 40, LEFT:RIGHT]
     fade = out[80:96, LEFT + 15:RIGHT - 15]
     assert _fine(fade) > _fine(skin), (_fine(fade), _fine(skin))
+
+
+def _winged() -> np.ndarray:
+    """The drawn eye with an eyeliner's wing: a dark stroke from the lash line's outer (left)
+    end, up and out past the corner (s1's)."""
+    image = _eye()
+    for t in np.linspace(0.0, 1.0, 40):
+        x, y = LEFT + 1 - 11 * t, LASH - 1 - 6 * t
+        image[int(round(y)) - 1:int(round(y)) + 2, int(round(x)) - 1:int(round(x)) + 2] = \
+            (40, 30, 30)
+    return image
+
+
+WING = (slice(LASH - 7, LASH + 1), slice(LEFT - 10, LEFT - 4))  # its part past the lid's arch
+
+
+def test_an_eyeliners_wing_is_painted_out():
+    """An eyeliner's wing past the eye's outer corner, which the redrawn lid's arch does not
+    reach, stayed in the warp as a dark hook off the shut lid's tapered lash line (s1): the
+    skin is there now, in the tone of the skin around it."""
+    image = _winged()
+    skin = _lum(image[BROW[1] + 2:LASH - 4, LEFT - 20:LEFT - 12]).mean()
+    assert _lum(_close(image, brow=True)[WING]).min() < 60  # (what it did)
+    out = _lum(_close(image, brow=True, outer=True)[WING])
+    assert out.min() > skin - 25, (out.min(), skin)
+    # (Half shut, the wing is still seen with its lash line: painted out, a pale patch.)
+    half = _close(image, brow=True, shut_at=LASH + 0.5 * (LOWER - LASH), closed=0.5, outer=True)
+    assert _lum(half[WING]).min() < 60
+
+
+def test_a_nearly_shut_lid_leaves_no_speck_of_the_wing():
+    """Nearly shut, the redrawn lid's arch is lower at the eye's ends: the thick eyeliner
+    above the lash line by the outer corner, joined to the wing painted out, was left as a
+    dark speck above the lid (s1 driven by d19's blink); it goes with the wing."""
+    image = _winged()
+    image[LASH - 13:LASH - 9, LEFT:LEFT + 12] = (40, 30, 30)  # its top, joined at the corner
+    image[LASH - 13:LASH, LEFT:LEFT + 2] = (40, 30, 30)
+    liner = (slice(LASH - 13, LASH - 9), slice(LEFT + 3, LEFT + 12))
+    nearly = _close(image, brow=True, shut_at=LASH + 0.75 * (LOWER - LASH), closed=0.75,
+                    outer=True)
+    skin = _lum(image[BROW[1] + 2:LASH - 8, LEFT - 20:LEFT - 12]).mean()
+    assert _lum(nearly[liner]).min() > skin - 40, (_lum(nearly[liner]).min(), skin)
+
+
+def test_a_dark_background_beside_the_eye_is_no_wing():
+    """A dark background beside a turned head's far eye, joined to its lash line (s10's), is
+    no eyeliner's wing: the lid is drawn as without it."""
+    image = _eye()
+    image[:, :LEFT - 6] = (20, 20, 30)
+    image[LASH - 2:LASH + 1, LEFT - 6:LEFT] = (40, 30, 30)
+    assert np.array_equal(_close(image, brow=True, outer=True), _close(image, brow=True))
+
+
+def test_a_crease_under_the_eye_draws_no_arc_on_the_lid():
+    """The lid's grain is read from the skin under the eye, following the lash line's curve: a
+    crease close under the lower lid (a line the other way round) was read across it as a
+    faint arc a few pixels above the lash line (s1-gray)."""
+    image = _eye()
+    creased = image.copy().astype(np.int16)
+    for x in range(LEFT - 10, RIGHT + 10):
+        y = int(round(LOWER + 12 + 0.004 * (x - 100) ** 2))
+        creased[y:y + 2, x] -= 40
+    creased = np.clip(creased, 0, 255).astype(np.uint8)
+    lid = (slice(LASH + 6, LOWER - 8), slice(LEFT + 10, RIGHT - 10))
+    change = np.abs(_lum(_close(creased, brow=True)[lid]) - _lum(_close(image, brow=True)[lid]))
+    assert change.max() < 8, change.max()
+
+
+def test_a_light_lash_row_closes_into_skin_with_its_grain():
+    """Where the source's lash row is the eye's white (a painted eye's landmarks lie inside
+    its lids; s10's lash line ends well before its inner corner), the closed lid's lash line
+    there is skin with the picture's crackle: capped to the skin's flat tone, it drew a
+    smooth band along the margin at that end."""
+    image = _crackled()
+    for ends in (slice(LEFT, LEFT + 20), slice(RIGHT - 20, RIGHT)):
+        image[LASH - 2:LASH + 1, ends] = (245, 245, 240)
+    out = _close(image, brow=False)
+    shut = int(LOWER - 4)
+    ends = out[shut - 2:shut + 1, LEFT + 4:LEFT + 14]
+    skin = image[LOWER + 10:LOWER + 40, LEFT:RIGHT]
+    assert _fine(ends) > 0.7 * _fine(skin), (_fine(ends), _fine(skin))

@@ -5,6 +5,8 @@ and a turned painting turns without tearing."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import cv2
 import matplotlib.cbook
 import numpy as np
@@ -98,6 +100,23 @@ def test_an_emotion_keeps_open_eyes_and_opens_shut_ones(astronaut, measure):
                                                            rel=0.02)
         opened = ExpressionEdit.emotion("neutral").apply(shut)
         assert lid.opening(opened.canonical) > 0.8 * canonical
+
+
+def test_a_video_edit_keeps_its_blinks_and_winks_shut(astronaut, measure):
+    """Editing a video's emotion keeps its speech and its blinks: a frame's shut eye is its
+    own motion (opened, or opened by lowering a wink's raised lower lid, the warp drew its
+    lash line as a row of dark spikes: d3's winks under --emotion neutral)."""
+    motion = measure.motion(astronaut)
+    shut = ExpressionEdit(ExpressionControls(blink=1.0)).apply(motion)
+    # A wink: the shut eye's lower lid and its closed margin raised together.
+    wink = shut.expression.copy()
+    for lid in eyelids():
+        wink[np.r_[lid.lower, lid.upper], 1] -= 0.01
+    winking = replace(shut, canonical=shut.canonical - shut.expression + wink, expression=wink)
+    for frame in (shut, winking):
+        kept = ExpressionEdit.emotion("neutral").speech_preserving().apply(frame)
+        for lid in eyelids():
+            assert lid.opening(kept.canonical) < 0.1 * lid.opening(motion.canonical)
 
 
 def _eye_box(xy: np.ndarray, shape: tuple[int, ...]) -> tuple[slice, slice]:

@@ -304,7 +304,7 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                                  src_xy[np.r_[lid.upper, lid.corners]],
                                  np.r_[lid.gaps(source.xy), 0.0, 0.0], lowered,
                                  source.motion.pose.scale / target.pose.scale,
-                                 target_xy[lid.brow])
+                                 target_xy[lid.brow], target_xy[lid.outer])
             width = float(np.ptp(target_xy[lid.outline, 0]))
             if now < cfg.seam_below * was:
                 soften_seam(out, target_xy[np.r_[lid.upper, lid.corners]], width)

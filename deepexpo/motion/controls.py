@@ -164,14 +164,21 @@ class ExpressionEdit:
                           own_eyes(motion.canonical))
         if self.keep_mouth:
             c = replace(c, aaa=0.0)
-            keep = np.maximum(keep, canonical_face().feature_masks["lips"])
+            # (And its blinks, as its speech: a video's blink is its own, and a warp opening
+            # an eye shut in a frame drew its lash line as a row of dark spikes.)
+            masks = canonical_face().feature_masks
+            keep = np.maximum(keep, np.maximum(masks["lips"], masks["eyes"]))
         kept = keep[:, None] * motion.expression
         # A raised lower lid (a smile's, a squint's: higher, on the whole, than the canonical
         # eye's) is expression, not the eye's own: it goes with the rest of the expression (an
-        # emotion lowers it again).
+        # emotion lowers it again), on an eye open enough to be its own (lowered under a
+        # kept wink or squint, it opened the shut eye, whose lash line a warp drew as spikes).
+        canon = canonical_face().points
         for lid in eyelids():
             raised = min(float(motion.expression[lid.lower, 1].mean()), 0.0)
-            kept[lid.lower, 1] -= (keep[lid.lower] - self.keep_source) * raised
+            opened = np.clip((lid.opening(motion.canonical) / lid.opening(canon)
+                              - OWN_EYE_OPEN[0]) / np.ptp(OWN_EYE_OPEN), 0.0, 1.0)
+            kept[lid.lower, 1] -= (keep[lid.lower] - self.keep_source) * raised * opened
         expression = kept + expression_offset(motion.canonical, c, motion.own_measure)
         if self.offset is not None:
             expression = expression + motion.own_measure(self.offset)

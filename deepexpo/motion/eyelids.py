@@ -43,6 +43,7 @@ class Eyelid:
     lid_weight: np.ndarray  # how far each follows a closing margin (1 near it, 0 at the brow)
     corners: np.ndarray  # the eye's two corners
     brow: np.ndarray  # the brow's landmarks above the eye
+    outer: int  # the outer corner (the one further from the face's midline)
 
     def gaps(self, shape: np.ndarray) -> np.ndarray:
         """For each upper-margin landmark of canonical-frame landmarks ``shape``, how far the
@@ -101,7 +102,8 @@ def _eyelid(contour: np.ndarray, iris: np.ndarray, brow: np.ndarray,
     # pull the brow down with it (the warp redraws the lid it sweeps, render/lids.py).
     weight = np.clip(1.0 - height[lid] / _LID_FOLLOW, 0.0, 1.0)
     nearest = upper[np.abs(points[lid, None, 0] - points[None, upper, 0]).argmin(axis=1)]
-    return Eyelid(contour, upper, lower, iris, lid, nearest, weight, contour[[a, b]], brow)
+    outer = int(contour[[a, b]][np.argmax(np.abs(x[[a, b]]))])
+    return Eyelid(contour, upper, lower, iris, lid, nearest, weight, contour[[a, b]], brow, outer)
 
 
 @lru_cache(maxsize=1)

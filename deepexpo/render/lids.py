@@ -86,28 +86,44 @@ LASH_SOLID = 0.4
 #: The skin's colour is read through its detail finer than this blur (pixels).
 DETAIL_BLUR = 1.6
 #: The lid's tone meets the warp's on a ring this fraction of the eye's width around it, where
-#: that is no darker than EDGE_DARKEST of the lid's; it changes at most EDGE_DARKER darker and
-#: EDGE_LIGHTER lighter for it.
+#: that is no darker than EDGE_DARKEST of the lid's (a shadowed socket beside the lid's end
+#: is skin: left out at 0.75, s1's lid ended in a lighter oval); it changes at most
+#: EDGE_DARKER darker and EDGE_LIGHTER lighter for it.
 EDGE_RING = 0.12
-EDGE_DARKEST = 0.75
+EDGE_DARKEST = 0.6
 EDGE_DARKER = 0.2
 EDGE_LIGHTER = 0.05
 #: The grain: the source's detail finer than this blur (pixels; a painting's crackle is a
 #: few pixels wide), or than GRAIN_MOTTLE of the eye's width (its mottling: a lid without it
 #: was a flat oval on a painting's mottled skin), under the eye (this fraction of the eye's
-#: width below it), at most GRAIN_LIMIT times its robust spread (a lash or a wrinkle there
-#: is no grain), its mottling at most MOTTLE_LIMIT times its own.
+#: width below it: nearer, the crease under the lower lid drew an arc across the lid), at
+#: most GRAIN_LIMIT times its robust spread (a lash or a wrinkle there is no grain), its
+#: mottling at most MOTTLE_LIMIT times its own.
 GRAIN_BLUR = 2.2
 GRAIN_MOTTLE = 0.08
-UNDER_EYE = 0.15
+UNDER_EYE = 0.3
 GRAIN_LIMIT = 8.0
 MOTTLE_LIMIT = 1.0
+
+#: An eyeliner's wing: the source's dark pixels (darker than WING_DARK of the way from its
+#: lash line to its skin) joined to its lash line beyond an eye's corner, within WING_REACH of
+#: the eye's width of it (what reaches further, as a dark background or hair beside the eye,
+#: is no wing).
+WING_DARK = 0.35
+WING_REACH = 0.5
+#: ... painted out with its soft edge, this fraction of the eye's width around it, and with
+#: its part above the lash line within WING_INSIDE of the eye's width of the corner.
+WING_EDGE = 0.05
+WING_INSIDE = 0.2
+#: ... on an eye closed past WING_FROM, fully from WING_FULL.
+WING_FROM, WING_FULL = 0.5, 0.75
 
 
 def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
                      region: PixelBox, margin_xy: np.ndarray, margin_from: np.ndarray,
                      open_gap: np.ndarray, closed: float, scale: float,
-                     brow_xy: np.ndarray | None = None) -> None:
+                     brow_xy: np.ndarray | None = None, outer_xy: np.ndarray | None = None
+                     ) -> None:
     """Redraw (in place) the lid above a closing eye's margin in ``out``, the warp of ``image``
     through ``source_xy`` over ``region`` (:func:`~deepexpo.render.mesh_warp.backward_map`).
 
@@ -116,7 +132,8 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     ``open_gap``: the eye's open gap at each of those points (source pixels); ``closed``: how
     far it closes (0 to 1); ``scale``: source pixels per output pixel; ``brow_xy``: the
     brow's landmarks in the output, which the redrawn lid stays below (a brow close above the
-    eye, as a turned head's far one, was cut into by it).
+    eye, as a turned head's far one, was cut into by it); ``outer_xy``: the eye's outer corner
+    in the output, beyond which an eyeliner's wing is painted out.
     """
     order = np.argsort(margin_xy[:, 0])
     margin_xy, margin_from, open_gap = margin_xy[order], margin_from[order], open_gap[order]
@@ -205,8 +222,18 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     # above it there may be only a brow and the stretched crease), and shaded as a closed lid
     # is: a little darker, and more towards the lash line.
     below = WHITE_BELOW * float(open_gap.max()) / scale
-    tone = _skin_around(out, box, (weight[..., 0] > 0.02) | ((rise < 0) & (rise > -2 * below)),
-                        AROUND * width)
+    # An eyeliner's wing beyond the eye's corners, which the lid's arch does not reach: left
+    # in the warp, it drew a dark hook off the closed lash line's tapered end.
+    # (On an eye that shuts: half shut, a wing is still seen with the lash line it belongs
+    # to, and painted out it left a pale patch.)
+    shuts = float(np.clip((closed - WING_FROM) / (WING_FULL - WING_FROM), 0.0, 1.0))
+    wing, features = (np.zeros(rise.shape, np.float32), 0.0) if outer_xy is None \
+        or shuts <= 0 else _wing_under(image, view, margin_from, low, high,
+                                        bool(np.linalg.norm(margin_xy[-1] - outer_xy)
+                                             < np.linalg.norm(margin_xy[0] - outer_xy)))
+    wing *= shuts
+    tone = _skin_around(out, box, (weight[..., 0] > 0.02) | ((rise < 0) & (rise > -2 * below))
+                        | (wing > 0.05), AROUND * width)
     if tone is None:
         return
     # No part of the closed lid (its lash line included, taken where the margin may border
@@ -229,13 +256,23 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     # crease's shade above it): the skin read further around left a pale oval with an outline.
     skin = skin + _edge_match(patch, skin, weight[..., 0] > 0.02, rise > 0, width)
     skin = skin + grain
+    # The wing painted out of the warp, in the tone of the warp right around it (the skin's
+    # further around was lighter than a shadowed socket's) but not of its dark features (a
+    # brow, lashes), and the grain.
+    if wing.any():
+        around = _fill(patch, (wing < 0.02) & (weight[..., 0] < 0.02)
+                       & (cv2.GaussianBlur(patch, (0, 0), DETAIL_BLUR) @ _LUMA > features),
+                       (width / 16, width / 32, width / 64))
+        patch += wing[..., None] * (around + grain - patch)
     # Solid over the lower LASH_SOLID of its thickness, fading into the skin above (a heavy
     # eyeliner drawn solid to its top was a thick black bar; a closed eye's lashes thin out
     # upwards), and over a pixel at its lower edge (switched from pixel to pixel, jagged).
     solid = LASH_SOLID * lash_rise
     into_skin = np.clip(np.maximum((rise - solid + 0.5) / (lash_rise - solid + 1.0),
                                    -0.5 * lash_rise - rise + 0.5), 0.0, 1.0)[..., None]
-    lid = into_skin * skin + (1 - into_skin) * np.minimum(stretched, cap)
+    # (No lighter than the lid's skin, its grain included: where the source's lash row is the
+    # eye's white, at a painting's tapered ends, capped to a flat tone it drew a smooth band.)
+    lid = into_skin * skin + (1 - into_skin) * np.minimum(stretched, skin)
     # Where it fades into the warp, the warp is no lighter than the lid's skin either, nor
     # much darker (feathered in colour, not only in opacity): a lit band there, stretched,
     # showed through as a pale middle, a stretched eyeliner as a dark rim around the lid.
@@ -270,6 +307,76 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     tone_now = cv2.GaussianBlur(patch, (0, 0), MIX_BLUR)
     patch -= fade * np.maximum(tone_now - cap, 0.0)
     out[box.slices] = np.clip(patch, 0, 255).astype(np.uint8)
+
+
+def _wing_under(image: np.ndarray, view: np.ndarray, lash_from: np.ndarray,
+                low: np.ndarray, high: np.ndarray, outer_last: bool
+                ) -> tuple[np.ndarray, float]:
+    """How much of an eyeliner's wing (:func:`_wing`) each output pixel shows, 0 to 1, where
+    the warp takes it from ``view`` (source pixels, per output pixel), and the luminance
+    below which the picture's dark features lie (as dark as the wing)."""
+    found = _wing(image, lash_from, low, high, outer_last)
+    if found is None:
+        return np.zeros(view.shape[:2], np.float32), 0.0
+    near, mask, features = found
+    return cv2.remap(mask, (view[..., 0] - near.x0).astype(np.float32),
+                     (view[..., 1] - near.y0).astype(np.float32), cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_CONSTANT, borderValue=0.0), features
+
+
+def _wing(image: np.ndarray, lash_from: np.ndarray, low: np.ndarray, high: np.ndarray,
+          outer_last: bool) -> tuple[PixelBox, np.ndarray, float] | None:
+    """An eyeliner's wing in ``image``: the dark pixels (:data:`WING_DARK`) joined to the lash
+    line (``low`` to ``high`` above the upper margin ``lash_from``, corner to corner, source
+    pixels) that lie beyond its outer corner (the last by x where ``outer_last``) and above
+    it, where they end within :data:`WING_REACH` of the eye's width of it (a dark background
+    beside the eye, hair, a shadowed socket reach further: they are kept). A soft mask over a
+    box of ``image`` and the luminance it is darker than, or None."""
+    width = float(np.ptp(lash_from[:, 0]))
+    if width < 4:
+        return None
+    reach = WING_REACH * width
+    lifted = lash_from - [0.0, float(high.max())]
+    near = PixelBox.around(np.r_[lash_from, lifted], image.shape[:2], reach)
+    h, w = near.size
+    gray = cv2.cvtColor(image[near.slices], cv2.COLOR_RGB2GRAY).astype(np.float32)
+    gray = cv2.GaussianBlur(gray, (0, 0), 0.7)
+    order = np.argsort(lash_from[:, 0])
+    (x0, y0), (x1, y1) = lash_from[order[0]], lash_from[order[-1]]
+    xs = np.arange(int(np.ceil(x0)), int(np.floor(x1)) + 1, dtype=np.float64)
+    rows = np.interp(xs, lash_from[order, 0], lash_from[order, 1]) \
+        - 0.5 * (float(low.mean()) + float(high.mean()))
+    seeds = np.c_[xs - near.x0, rows - near.y0].round().astype(int)
+    seeds = seeds[(seeds[:, 0] >= 0) & (seeds[:, 0] < w) & (seeds[:, 1] >= 0)
+                  & (seeds[:, 1] < h)]
+    if not len(seeds):
+        return None
+    lash = float(np.percentile(gray[seeds[:, 1], seeds[:, 0]], 10))
+    skin = float(np.median(gray))
+    if skin - lash < 20:
+        return None
+    dark = (gray < lash + WING_DARK * (skin - lash)).astype(np.uint8)
+    _, labels = cv2.connectedComponents(dark, connectivity=8)
+    joined = np.isin(labels, np.setdiff1d(labels[seeds[:, 1], seeds[:, 0]], [0]))
+    cols = np.arange(w)[None, :] + near.x0
+    ys = np.arange(h)[:, None] + near.y0
+    # (And its part above the lash line near the outer corner: a half-shut lid's arch does
+    # not reach it, and the wing painted out left it as a dark speck.)
+    top = np.interp(cols, lash_from[order, 0], lash_from[order, 1]) - float(high.max()) - 1
+    inside = WING_INSIDE * width
+    beyond = ((cols > x1) & (ys <= y1 + 1)) if outer_last else ((cols < x0) & (ys <= y0 + 1))
+    above = ((cols > x1 - inside) if outer_last else (cols < x0 + inside)) \
+        & (cols >= x0) & (cols <= x1) & (ys < top)
+    wing = joined & (beyond | above)
+    if not wing.any() or wing[0].any() or wing[-1].any() or wing[:, 0].any() \
+            or wing[:, -1].any():
+        return None
+    # (With its soft edge: the stroke's core alone left its outline.)
+    grow = max(1, int(round(WING_EDGE * width)))
+    mask = cv2.dilate(wing.astype(np.uint8), np.ones((2 * grow + 1,) * 2, np.uint8))
+    mask[(cols >= x0) & (cols <= x1) & (ys >= top)] = 0  # (not the lash line itself)
+    return near, np.clip(2.0 * cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 0.5 * grow),
+                         0.0, 1.0), lash + WING_DARK * (skin - lash)
 
 
 def _skin_around(out: np.ndarray, box: PixelBox, drawn: np.ndarray, reach: float
