@@ -14,7 +14,7 @@ from deepexpo.face.topology import TOPOLOGY
 from deepexpo.io.images import read_image
 from deepexpo.motion.compose import MotionOptions
 from deepexpo.motion.controls import ExpressionControls, ExpressionEdit
-from deepexpo.motion.mouth import KEEP_THICKNESS, shape_mouth
+from deepexpo.motion.mouth import KEEP_THICKNESS, corner_folds, shape_mouth
 from deepexpo.motion.state import FaceMotion, HeadPose
 from tests.conftest import shared_sample
 
@@ -424,3 +424,25 @@ def test_a_barely_parted_driver_lends_no_interior_to_lips_parted_over_teeth(land
     recoloured = replace(driver, image=np.ascontiguousarray(driver.image[..., ::-1]))
     again = engine.render(source, recoloured, reference, MotionOptions())
     assert np.array_equal(out, again)
+
+
+@pytest.mark.parametrize("driving", ["d8.jpg", "d19.jpg"])
+def test_the_mouth_corners_do_not_fold(driving, landmarker):
+    """s42 driven by a pout (d8) and a scream (d19): the landmarks in each mouth corner, between
+    the inner lips' corner and the outer lips', stay inside the lips' outer contour. Left to
+    the driver's (a detector places them loosely in the fold), they crossed it: the mesh's
+    triangles there turned over, and the skin's folded over the lower lip's end (a bright,
+    stair-stepped notch on d8)."""
+    image = read_image(shared_sample("sources/s42.jpg"))
+    driver_image = read_image(shared_sample(f"driving/{driving}"))
+    engine = WarpEngine()
+    source = engine.prepare_source(image, landmarker.detect(image))
+    driver = engine.extract(driver_image, landmarker.detect(driver_image))
+    target = engine.target(source, driver, engine.neutral_reference(driver), MotionOptions())
+    cfg = engine.config
+    shaped = shape_mouth(target, source.motion, cfg.max_mouth_opening, cfg.max_jaw_drop)
+    xy = shaped.landmarks()[:, :2]
+    outline = xy[canonical_face().lip_loops[0]].astype(np.float32)
+    for point in np.r_[corner_folds()]:
+        assert cv2.pointPolygonTest(outline, (float(xy[point, 0]), float(xy[point, 1])),
+                                    True) > 0, point
