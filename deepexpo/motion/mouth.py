@@ -32,6 +32,8 @@ UNDER_LIP_SQUEEZE = 0.5
 #: The landmarks in a mouth's corner that move with it lie within this many times the distance
 #: between its outer and inner corner from the outer one.
 CORNER_REACH = 2.5
+#: ... and move as this many of the lips' contour landmarks nearest them do.
+CORNER_NEIGHBOURS = 4
 
 
 def shape_mouth(target: FaceMotion, source: FaceMotion, max_opening: float,
@@ -110,23 +112,20 @@ def corner_folds() -> tuple[np.ndarray, np.ndarray]:
 
 
 def _keep_corners(points: np.ndarray, source: np.ndarray) -> None:
-    """Move (in place) the landmarks in each mouth corner, between the inner lips' corner
-    and the outer lips' (where the lips meet), as those two corners move: turned and scaled
-    with the line between them. Left to the driver's own landmarks there, which a detector
+    """Move (in place) the landmarks in each mouth corner (:func:`corner_folds`) as the lips'
+    contours around them move: each by its nearest contour landmarks' moves, weighted by
+    closeness in ``source``. Left to the driver's own landmarks there, which a detector
     places loosely in a corner's fold, they crossed the lips' outer contour (s42 driven by d8:
     the skin's triangles folded over the lower lip's end, a bright stair-stepped notch)."""
-    for inner_corner, outer_corner, members in zip(canonical_face().mouth_corners,
-                                                   _outer_corners(), corner_folds()):
-        a_s, b_s = source[inner_corner, :2], source[outer_corner, :2]
-        a_t, b_t = points[inner_corner, :2], points[outer_corner, :2]
-        za, zb = complex(*(b_s - a_s)), complex(*(b_t - a_t))
-        if abs(za) < 1e-9:
-            continue
-        k = zb / za
-        rel = source[members, 0] - b_s[0] + 1j * (source[members, 1] - b_s[1])
-        moved = k * rel
-        points[members, 0] = b_t[0] + moved.real
-        points[members, 1] = b_t[1] + moved.imag
+    canon = canonical_face()
+    contours = np.r_[canon.lip_loops[0], canon.lip_loops[1]]
+    moved = points[contours, :2] - source[contours, :2]
+    for members in corner_folds():
+        d2 = ((source[members, None, :2] - source[None, contours, :2]) ** 2).sum(axis=2)
+        nearest = np.argsort(d2, axis=1)[:, :CORNER_NEIGHBOURS]
+        w = 1.0 / np.maximum(np.take_along_axis(d2, nearest, axis=1), 1e-12)
+        points[members, :2] = source[members, :2] \
+            + (w[..., None] * moved[nearest]).sum(axis=1) / w.sum(axis=1, keepdims=True)
 
 
 def _outer_corners() -> np.ndarray:
