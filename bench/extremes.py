@@ -38,7 +38,10 @@ frontal detector does not find, such as the turned painting s10):
   fragments (``evaluation.metrics.dark_fragments``: pixels in short dark specks) around both
   eyes, output less source. Target <= 0.
 - ``cheek`` / ``lid``: on ``happy``, how far the cheeks (MediaPipe 50/280 on the output) and the
-  lower lids (dlib 40, 41, 46, 47) rise, in hundredths of the inter-ocular distance.
+  lower lids (dlib 40, 41, 46, 47) rise, in hundredths of the inter-ocular distance;
+  ``smile_lip``: the lips' thickness at their middle (dlib 51 to 62 plus 66 to 57), output over
+  source (a smile keeps the lips' own: target 0.8-1.25); ``smile_w``: the mouth's width (48 to
+  54) over the source's (a smile widens it, by the smile alone: under 1.3).
 - ``yaw`` / ``pitch``: the head's turn in the output against the source's (dlib's head fit on
   the points that move least with expression: nose, eye corners, temples; a lopsided mouth is
   no turn), and what was asked; ``yaw_mp`` / ``pitch_mp`` the same turn read from MediaPipe's
@@ -192,6 +195,13 @@ def _lower_lip(face: ScoredFace) -> float:
     return float(np.linalg.norm(face.points[57] - face.points[66]) / face.interocular)
 
 
+def _lips_thick(face: ScoredFace) -> float:
+    """Both lips' thickness at their middle, in inter-ocular units."""
+    p = face.points
+    return float((np.linalg.norm(p[51] - p[62]) + np.linalg.norm(p[66] - p[57]))
+                 / face.interocular)
+
+
 def _lower_lids(face: ScoredFace) -> float:
     """The lower lids' height above the eye corners, in inter-ocular units (positive: up)."""
     out = []
@@ -295,6 +305,10 @@ class Measure:
             before, after = self.cheeks(source), self.cheeks(out)
             if before is not None and after is not None:
                 fig["cheek"] = 100 * (before[0] - after[0]) / before[1]
+            fig["smile_lip"] = _lips_thick(got) / _lips_thick(src)
+            fig["smile_w"] = float(np.linalg.norm(got.points[48] - got.points[54])
+                                   / got.interocular / np.linalg.norm(
+                                       src.points[48] - src.points[54]) * src.interocular)
         if asked is not None:
             turn = got.pose - src.pose
             fig["yaw"], fig["pitch"] = float(turn[0]), float(turn[1])
@@ -423,7 +437,7 @@ def main() -> None:
     print("driver's own inner-lip edge over its outer-lip edge (seam reference): "
           + ", ".join(f"{k} {v:.2f}" for k, v in drv_seam.items()))
     keys = ["open", "drv", "lip", "seam", "spread", "teeth", "eye", "eye_mp", "iris", "hf",
-            "frag", "cheek", "lid", "yaw", "yaw_mp", "yaw_asked", "pitch", "pitch_mp",
+            "frag", "cheek", "lid", "smile_lip", "smile_w", "yaw", "yaw_mp", "yaw_asked", "pitch", "pitch_mp",
             "pitch_asked"]
     keys.insert(1, "open_mp")
     print("drivers' mouth opening, dlib / MediaPipe: " + ", ".join(
@@ -440,7 +454,7 @@ def main() -> None:
     print("targets: lip 0.7-1.5; open follows drv up to 0.6; seam <= the driver's; spread < 3 "
           "(gray); teeth <= 1.05; eye (dlib: shut eyes read 0.5) and iris < 0.35; hf <= 1.5; "
           "frag <= 0; "
-          "cheek, lid > 0 on happy; yaw/pitch "
+          "cheek, lid > 0 on happy, smile_lip 0.8-1.25, smile_w < 1.3; yaw/pitch "
           "as asked within 30 degrees")
 
 

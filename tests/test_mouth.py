@@ -14,7 +14,7 @@ from deepexpo.face.topology import TOPOLOGY
 from deepexpo.io.images import read_image
 from deepexpo.motion.compose import MotionOptions
 from deepexpo.motion.controls import ExpressionControls, ExpressionEdit
-from deepexpo.motion.mouth import KEEP_THICKNESS, shape_mouth
+from deepexpo.motion.mouth import KEEP_THICKNESS, corner_folds, shape_mouth
 from deepexpo.motion.state import FaceMotion, HeadPose
 from tests.conftest import shared_sample
 
@@ -481,3 +481,53 @@ def test_lips_parted_a_little_show_the_upper_teeth(name, aaa, hopper, landmarker
     opening, lips = _opening_and_lips(out.shape, landmarker.detect(out).xy)
     luma = cv2.cvtColor(out, cv2.COLOR_RGB2LAB)[..., 0].astype(float)
     assert (luma[opening > 0] > luma[lips > 0].mean()).mean() > 0.075
+
+
+@pytest.mark.parametrize("driving", ["d8.jpg", "d19.jpg"])
+def test_the_mouth_corners_do_not_fold(driving, landmarker):
+    """s42 driven by a pout (d8) and a scream (d19): the landmarks in each mouth corner, between
+    the inner lips' corner and the outer lips', stay inside the lips' outer contour. Left to
+    the driver's (a detector places them loosely in the fold), they crossed it: the mesh's
+    triangles there turned over, and the skin's folded over the lower lip's end (a bright,
+    stair-stepped notch on d8)."""
+    image = read_image(shared_sample("sources/s42.jpg"))
+    driver_image = read_image(shared_sample(f"driving/{driving}"))
+    engine = WarpEngine()
+    source = engine.prepare_source(image, landmarker.detect(image))
+    driver = engine.extract(driver_image, landmarker.detect(driver_image))
+    target = engine.target(source, driver, engine.neutral_reference(driver), MotionOptions())
+    cfg = engine.config
+    shaped = shape_mouth(target, source.motion, cfg.max_mouth_opening, cfg.max_jaw_drop)
+    xy = shaped.landmarks()[:, :2]
+    outline = xy[canonical_face().lip_loops[0]].astype(np.float32)
+    for point in np.r_[corner_folds()]:
+        assert cv2.pointPolygonTest(outline, (float(xy[point, 0]), float(xy[point, 1])),
+                                    True) > 0, point
+
+
+def test_a_round_openings_corners_show_no_fold_crease(landmarker):
+    """s42 driven by the scream d19 (a round opening whose lips stay thick into its corners):
+    at the left corner the source's lips, which the landmarks put in the dark fold where they
+    meet, were stretched down the opening's side into a dark crease (the darkest tenth around
+    the corner at 0.23 of the lips' median lightness); now read off the fold, with the skin
+    beyond the lip over the warp's stretched fold."""
+    from deepexpo.render.lips import polygon_mask
+
+    image = read_image(shared_sample("sources/s42.jpg"))
+    driver_image = read_image(shared_sample("driving/d19.jpg"))
+    engine = WarpEngine()
+    source = engine.prepare_source(image, landmarker.detect(image))
+    driver = engine.extract(driver_image, landmarker.detect(driver_image))
+    reference = engine.neutral_reference(driver)
+    out = engine.render(source, driver, reference, MotionOptions())
+    cfg = engine.config
+    xy = shape_mouth(engine.target(source, driver, reference, MotionOptions()), source.motion,
+                     cfg.max_mouth_opening, cfg.max_jaw_drop).landmarks()[:, :2]
+    light = cv2.cvtColor(out, cv2.COLOR_RGB2LAB)[..., 0].astype(float)
+    outer, inner = canonical_face().lip_loops
+    opening = polygon_mask(xy[inner], light.shape) > 0.5
+    lips = (polygon_mask(xy[outer], light.shape) > 0.5) & ~opening
+    ys, xs = np.mgrid[:light.shape[0], :light.shape[1]]
+    corner, width = xy[61], np.linalg.norm(xy[61] - xy[291])
+    around = ((xs - corner[0]) ** 2 + (ys - corner[1]) ** 2 < (0.15 * width) ** 2) & ~opening
+    assert np.percentile(light[around], 10) > 0.33 * np.median(light[lips])

@@ -679,3 +679,29 @@ def test_a_covered_eye_carries_the_furs_strands_at_their_scale_and_slant():
     (e_spread, e_dir), (r_spread, r_dir) = _strands(light, eye), _strands(light, ring)
     assert e_spread > 0.55 * r_spread, (e_spread, r_spread)
     assert np.linalg.norm(e_dir - r_dir) < 0.7, (e_dir, r_dir)
+
+
+def test_a_placed_face_makes_its_own_colours_once(pipeline, monkeypatch):
+    """A face placed by hand, edited (or driven) again and again, as a video's frames are: its
+    eyes' ink (for covering shut eyes) and its mouth's colours (for an opened mouth) depend on
+    the source alone, and are made once, on first use, not for every frame."""
+    import deepexpo.engines.warp_engine as warp_engine
+
+    calls = {"eye_ink": 0, "mouth_colours": 0}
+
+    def counting(name: str):
+        real = getattr(warp_engine, name)
+
+        def counted(*args):
+            calls[name] += 1
+            return real(*args)
+        return counted
+
+    for name in calls:
+        monkeypatch.setattr(warp_engine, name, counting(name))
+    image, points = drawn_cartoon()
+    faces = pipeline.prepare_faces(image, points=[FacePoints.from_json_object(points)])
+    frames = [faces.edit(ExpressionEdit(ExpressionControls(blink=b, aaa=0.8)))
+              for b in (1.0, 0.9, 1.0)]
+    assert not np.array_equal(frames[0], frames[1])
+    assert calls == {"eye_ink": len(eyelids()), "mouth_colours": 1}

@@ -9,6 +9,7 @@ head and keep the background still.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import cv2
 import numpy as np
@@ -33,7 +34,7 @@ from ..render.iris import carry_iris
 from ..render.lids import draw_closing_lid, soften_seam
 from ..render.mesh_warp import backward_map, remap_region
 from ..render.mouth import fill_mouth
-from ..render.placed_mouth import fill_placed_mouth
+from ..render.placed_mouth import MouthColours, fill_placed_mouth, mouth_colours
 from ..render.stretched import even_stretched
 from .base import TransferEngine
 
@@ -61,6 +62,18 @@ class WarpSource(WarpFace):
     still_points: np.ndarray  # (M, 2) anchors that never move
     region: PixelBox  # the part of the image the warp may change
     territory: TerritoryMask | None = None  # beyond it, other faces: left as they are
+
+    # What the renders of a face placed by hand take from the source alone, made on first
+    # use and kept: a video's frames all warp the same source.
+    @cached_property
+    def eye_inks(self) -> tuple[np.ndarray, ...]:
+        """Each eye's own dark colour (:func:`eye_ink`), in :func:`eyelids`' order."""
+        return tuple(eye_ink(self.image, self.xy[lid.outline]) for lid in eyelids())
+
+    @cached_property
+    def mouth_colours(self) -> MouthColours:
+        """The colours an opened mouth is painted in (:func:`mouth_colours`)."""
+        return mouth_colours(self.image, self.xy)
 
 
 class WarpEngine(TransferEngine[WarpSource, WarpFace]):
@@ -248,8 +261,9 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         # filled in (cover_eye, below), and the skin above stays where it is.
         open_xy = target.pose.apply(source.motion.canonical)[:, :2]
         placed = source.motion.proportions is not None
-        covered = [(lid, was, now) for lid, was, now in shut if placed and now < was]
-        for lid, _, _ in covered:
+        covered = [(k, lid, was) for k, (lid, was, now) in enumerate(shut)
+                   if placed and now < was]
+        for _, lid, _ in covered:
             target_xy[lid.lid] = open_xy[lid.lid]
         src_xy = _lid_edges(source, shut, cfg.lid_edge_above)
         # A turn alone opens no mouth: the opening is measured against the source's own mouth
@@ -287,12 +301,12 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                            source.xy[lid.iris[0]], radius)
         out = remap_region(source.image, source.region, source_xy)
         painted = np.zeros(out.shape[:2], bool)
-        for lid, was, _ in covered:
+        for k, lid, was in covered:
             upper, lower = (np.r_[lid.corners[0], margin[np.argsort(canon.points[margin, 0])],
                                   lid.corners[1]] for margin in (lid.upper, lid.lower))
             cover_eye(out, open_xy[upper], open_xy[lower], target_xy[upper],
                       cfg.lid_cover_rim * was * target.pose.scale,
-                      eye_ink(source.image, source.xy[lid.outline]),
+                      source.eye_inks[k],
                       target_xy[lid.brow], painted)
         if placed:  # an animal's fur or lips stretched into stripes (render/stretched.py)
             even_stretched(out, source.image, source_xy, source.region, painted)
@@ -312,7 +326,7 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                     > cfg.lid_slides_above:  # the eye squeezed under the risen lid's edge
                 soften_seam(out, target_xy[np.r_[lid.lower, lid.corners]], width)
         if opens and placed:  # an animal's or a drawing's mouth: no person's teeth (placed_mouth.py)
-            fill_placed_mouth(out, target_xy, (source.image, source.xy),
+            fill_placed_mouth(out, target_xy, (source.image, source.xy), source.mouth_colours,
                               cfg.mouth_fill_threshold, cfg.mouth_closed_below,
                               cfg.mouth_feather)
         elif opens:

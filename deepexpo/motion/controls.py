@@ -169,6 +169,9 @@ class ExpressionEdit:
             masks = canonical_face().feature_masks
             keep = np.maximum(keep, np.maximum(masks["lips"], masks["eyes"]))
         kept = keep[:, None] * motion.expression
+        if not self.keep_mouth:
+            lips = canonical_face().feature_masks["lips"]
+            kept += ((1.0 - keep) * lips)[:, None] * own_lips(motion.expression)
         # A raised lower lid (a smile's, a squint's: higher, on the whole, than the canonical
         # eye's) is expression, not the eye's own: it goes with the rest of the expression (an
         # emotion lowers it again), on an eye open enough to be its own (lowered under a
@@ -205,6 +208,22 @@ def own_eyes(shape: np.ndarray) -> np.ndarray:
         out[side] = mask[side] * np.clip((ratio - OWN_EYE_OPEN[0]) / np.ptp(OWN_EYE_OPEN),
                                          0.0, 1.0)
     return out
+
+
+def own_lips(expression: np.ndarray) -> np.ndarray:
+    """The part of a face's expression (478, 3) around its mouth that an edit keeps whatever
+    ``keep_source`` is: all but how far the mouth's corners rise above its middle (a smile's,
+    a frown's: an emotion sets that). The lips' width, thickness and shape are the person's,
+    measured against the canonical face's (an emotion that replaced them gave s42's small
+    mouth the canonical lips, a third wider: a thick red bow pasted on), and how far they
+    part is kept too: a warp closes lips parted over teeth only by squeezing the teeth into a
+    jagged line between them."""
+    g = _geometry()
+    lips = TOPOLOGY.lips
+    # The rise, fitted apart from a shift of the whole mouth and its opening (the jaw's).
+    basis = np.c_[np.ones(len(lips)), g.smile[:, 1], g.jaw[lips]]
+    rise = np.linalg.lstsq(basis, expression[lips, 1], rcond=None)[0][1]
+    return expression - rise * g.rise
 
 
 #: The eye's gap, as a fraction of the canonical eye's, below which an edit treats it as shut
@@ -287,6 +306,7 @@ class _Geometry:
     irises: np.ndarray
     jaw: np.ndarray  # (478,) how far each point follows a dropping jaw
     cheek_raise: np.ndarray  # (478, 3) a full smile's cheeks
+    rise: np.ndarray  # (478, 3) a full smile's corners rising above the lips' middle
 
 
 @lru_cache(maxsize=1)
@@ -326,6 +346,7 @@ def _geometry() -> _Geometry:
         np.r_[TOPOLOGY.right_iris, TOPOLOGY.left_iris],
         canon.jaw_drop,
         _cheek_raise(p),
+        canon.spread[:, TOPOLOGY.lips] @ (smile * [0.0, 1.0, 0.0]),
     )
 
 

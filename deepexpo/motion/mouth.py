@@ -5,13 +5,15 @@ A driver's landmarks describe *its* lips: added to a source whose lips are fulle
 moves the inner lower lip down further than the outer one and stretches the lip thin; a source
 video's own open mouth and the driver's change add up past anything a jaw does. So the target is
 reshaped here: the opening is capped, each lip is a band that keeps at least its own thickness
-(its outer edge pushed out with the inner one), and the skin below the mouth goes down at least
-as far as the lower lip, so the chin moves with it instead of folding under it.
+(its outer edge pushed out with the inner one), the landmarks in each corner move with its
+corners, and the skin below the mouth goes down at least as far as the lower lip, so the chin
+moves with it instead of folding under it.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import lru_cache
 
 import numpy as np
 
@@ -27,6 +29,11 @@ JAW_FOLLOW = 0.7
 #: ... and the skin under the lip is squeezed by at most this fraction of its distance from
 #: the lip's lower edge.
 UNDER_LIP_SQUEEZE = 0.5
+#: The landmarks in a mouth's corner that move with it lie within this many times the distance
+#: between its outer and inner corner from the outer one.
+CORNER_REACH = 2.5
+#: ... and move as this many of the lips' contour landmarks nearest them do.
+CORNER_NEIGHBOURS = 4
 
 
 def shape_mouth(target: FaceMotion, source: FaceMotion, max_opening: float,
@@ -61,6 +68,7 @@ def shape_mouth(target: FaceMotion, source: FaceMotion, max_opening: float,
             (lower, outer[canon.points[outer, 1] > corners_y], lower_band)):
         _keep_thickness(points, source.canonical, np.r_[canon.mouth_corners, inner],
                         outer_part, band)
+    _keep_corners(points, source.canonical)
     # The skin below the mouth goes down with the lower lip (JAW_FOLLOW), and near it
     # nearly as far: the skin just under the lip is squeezed at most by half, never passed
     # by the lip (a fold, whose edge the warp draws hard and stair-stepped).
@@ -80,6 +88,51 @@ def shape_mouth(target: FaceMotion, source: FaceMotion, max_opening: float,
     if not change.any():
         return target
     return replace(target, canonical=points, expression=target.expression + change)
+
+
+@lru_cache(maxsize=1)
+def corner_folds() -> tuple[np.ndarray, np.ndarray]:
+    """The landmarks in each mouth corner (left, right) on neither lip's contours nor in its
+    band: inwards of the lips' outer corner, within :data:`CORNER_REACH` of the distance from
+    it to the inner lips' corner (the fold where the lips meet, and the end of the lower lip's
+    middle row, which the neutral face draws under its thin lip)."""
+    canon = canonical_face()
+    p = canon.points[:, :2]
+    free = np.ones(len(p), bool)
+    free[np.r_[canon.lip_loops[0], canon.lip_loops[1], canon.lip_bands[0],
+               canon.lip_bands[1]]] = False
+    folds = []
+    for inner_corner, outer_corner in zip(canon.mouth_corners, _outer_corners()):
+        span = float(np.linalg.norm(p[inner_corner] - p[outer_corner]))
+        inwards = (p[:, 0] - p[outer_corner, 0]) * np.sign(p[inner_corner, 0]
+                                                           - p[outer_corner, 0]) > 0
+        near = np.linalg.norm(p - p[outer_corner], axis=1) < CORNER_REACH * span
+        folds.append(np.flatnonzero(free & inwards & near))
+    return folds[0], folds[1]
+
+
+def _keep_corners(points: np.ndarray, source: np.ndarray) -> None:
+    """Move (in place) the landmarks in each mouth corner (:func:`corner_folds`) as the lips'
+    contours around them move: each by its nearest contour landmarks' moves, weighted by
+    closeness in ``source``. Left to the driver's own landmarks there, which a detector
+    places loosely in a corner's fold, they crossed the lips' outer contour (s42 driven by d8:
+    the skin's triangles folded over the lower lip's end, a bright stair-stepped notch)."""
+    canon = canonical_face()
+    contours = np.r_[canon.lip_loops[0], canon.lip_loops[1]]
+    moved = points[contours, :2] - source[contours, :2]
+    for members in corner_folds():
+        d2 = ((source[members, None, :2] - source[None, contours, :2]) ** 2).sum(axis=2)
+        nearest = np.argsort(d2, axis=1)[:, :CORNER_NEIGHBOURS]
+        w = 1.0 / np.maximum(np.take_along_axis(d2, nearest, axis=1), 1e-12)
+        points[members, :2] = source[members, :2] \
+            + (w[..., None] * moved[nearest]).sum(axis=1) / w.sum(axis=1, keepdims=True)
+
+
+def _outer_corners() -> np.ndarray:
+    """The outer lip contour's corners (left, right)."""
+    canon = canonical_face()
+    outer = canon.lip_loops[0]
+    return outer[[np.argmin(canon.points[outer, 0]), np.argmax(canon.points[outer, 0])]]
 
 
 def _keep_thickness(points: np.ndarray, source: np.ndarray, inner: np.ndarray,

@@ -10,7 +10,10 @@ own texture and edge, and a little skin beyond it; the target lip keeps about it
 a narrower one at the opening, both scaled to the mouth. The bands of the two lips meet at the
 corners, both read along the same line of the source there; where a target lip stays much
 thicker into a corner than the source's (a round opening), it is read further in, where the
-source's lip is thick enough, not from the dark fold between the source's lips.
+source's lip is thick enough, not from the dark fold between the source's lips; and where the
+source's lip, read there, is darker than its middle (a detector puts a thin lip's contours in
+that fold), it is read off the fold, towards its outer edge, with a wider soft edge over the
+warp's stretched fold beside it.
 """
 
 from __future__ import annotations
@@ -88,13 +91,14 @@ def _draw_band(out: np.ndarray, image: np.ndarray, source: tuple[np.ndarray, np.
     # thicker than the source's could be read, wider by as much, over the warp's stretch of
     # the skin beside the source's (a corner's dark fold, smeared).
     inner_edge = max(MIN_INNER_EDGE_PX, INNER_EDGE * edge_px)
-    outer_edge = edge_px + excess[None, :]
+    shift, folded = _off_the_fold(image, inner_s, outer_s, thick[0], t)
+    outer_edge = edge_px + excess[None, :] + FOLD_EDGE * folded[None, :] * thick
     rows = np.concatenate([-inner_edge / thick,
                            *(np.full_like(thick, k / (ACROSS - 1)) for k in range(ACROSS)),
                            1.0 + 0.5 * outer_edge / thick, 1.0 + outer_edge / thick])
     across = rows[..., None]
     dst = inner_t + across * (outer_t - inner_t)  # (rows, n, 2)
-    src = inner_s + across * (outer_s - inner_s)
+    src = inner_s + across * (outer_s - inner_s) + shift[None]
     # How much of the band shows: faded at the opening and beyond the outer contour. (Not at
     # the corners: the two lips' bands meet there; the warp between them would show the
     # fold where its lips met, stretched.)
@@ -122,6 +126,48 @@ def _draw_band(out: np.ndarray, image: np.ndarray, source: tuple[np.ndarray, np.
     weight = (at[..., 2] * covered)[..., None]
     view = out[box.slices]
     view[:] = np.clip(weight * lip + (1 - weight) * view, 0, 255).astype(np.uint8)
+
+
+def _off_the_fold(image: np.ndarray, inner_s: np.ndarray, outer_s: np.ndarray,
+                  thick_t: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """How far (source pixels, (n, 2)) each sample's reading moves out of the lips' fold, and
+    how much (0 to 1, (n,)): towards the lip's outer edge, where the source's lip, read where
+    the target keeps it thicker than the source's is against their middles (a round
+    opening's corner), is darker than its middle, up to :data:`FOLD_SHIFT` of the source
+    lip's middle thickness. At the
+    corners a landmark detector puts both of a lip's contours in the dark fold where the lips
+    meet (s42: the upper lip's, 2 pixels under its red), and the fold, stretched along a
+    round opening's side, drew a dark crease there (s42 driven by d19)."""
+    h, w = image.shape[:2]
+    across = inner_s + np.linspace(0.0, 1.0, ACROSS)[:, None, None] * (outer_s - inner_s)
+    xy = np.round(across).astype(int)
+    light = np.median(image[np.clip(xy[..., 1], 0, h - 1), np.clip(xy[..., 0], 0, w - 1)]
+                      .astype(np.float32).mean(axis=-1), axis=0)
+    n = len(t)
+    middle = slice(n // 4, max(n // 4 + 1, 3 * n // 4))
+    thick_s = np.maximum(np.linalg.norm(outer_s - inner_s, axis=1), 1e-3)
+    stretch = thick_t / thick_s
+    wider = stretch / max(float(np.median(stretch[middle])), 1e-6)
+    lit = max(float(np.median(light[middle])), 1.0)
+    dark = np.clip((lit - light) / (FOLD_DARK * lit), 0.0, 1.0)
+    amount = dark * np.clip(wider - 1.0, 0.0, 1.0)
+    sigma = max(1.0, FOLD_SMOOTH * n)
+    reach = int(np.ceil(3 * sigma))
+    kernel = np.exp(-0.5 * (np.arange(-reach, reach + 1) / sigma) ** 2)
+    amount = np.convolve(np.pad(amount, reach, mode="edge"), kernel / kernel.sum(), "valid")
+    out = (outer_s - inner_s) / thick_s[:, None]
+    return (FOLD_SHIFT * float(np.median(thick_s[middle])) * amount)[:, None] * out, amount
+
+
+#: A lip read darker than its middle by this fraction of the middle's lightness is read from
+#: the fold out, as far as :data:`FOLD_SHIFT` of its middle's thickness, ...
+FOLD_DARK, FOLD_SHIFT = 0.5, 0.3
+#: ... smoothed along the lip over this fraction of its length.
+FOLD_SMOOTH = 0.03
+#: Where a lip is read off the fold, its soft outer edge is wider by this many times the
+#: target lip's thickness, as far as it is: beside the corner, the warp's skin is the fold's
+#: dark tip, stretched, which the edge then covers with the skin beyond the source's lip.
+FOLD_EDGE = 2.0
 
 
 def _along_source(source: tuple[np.ndarray, np.ndarray], inner_t: np.ndarray,

@@ -70,13 +70,14 @@ def fill_placed_mouth(
     out: np.ndarray,
     target_xy: np.ndarray,
     source: tuple[np.ndarray, np.ndarray],
+    colours: MouthColours,
     threshold: float,
     closed_below: float,
     feather: float,
 ) -> None:
     """Paint (in place) the interior of a placed face's target mouth into ``out`` where it
-    opened wider than the source's (``source``: image and landmarks; the other arguments as
-    :func:`~deepexpo.render.mouth.fill_mouth`'s)."""
+    opened wider than the source's (``source``: image and landmarks; ``colours``: its
+    :func:`mouth_colours`; the other arguments as :func:`~deepexpo.render.mouth.fill_mouth`'s)."""
     image, source_xy = source
     opened = OpenedMouth.of(out.shape[:2], target_xy, source_xy, threshold, SOFTER * feather)
     if opened is None:
@@ -88,7 +89,7 @@ def fill_placed_mouth(
         return
     alpha = np.clip(1.6 * cv2.GaussianBlur(opening, (0, 0), sigma) - 0.6, 0.0, 1.0)
     patch = out[region.slices].astype(np.float32)
-    interior = _interior(patch, opening, target_xy, region, _mouth_colours(image, source_xy))
+    interior = _interior(patch, opening, target_xy, region, colours)
     light = interior.mean(axis=2, keepdims=True) / 255.0
     interior += picture_grain(image, region, GRAIN) * np.sqrt(light)
     if opened.source_opening >= closed_below:  # its own teeth, parted with its lips
@@ -97,10 +98,15 @@ def fill_placed_mouth(
     out[region.slices] = np.clip(alpha * interior + (1 - alpha) * patch, 0, 255).astype(np.uint8)
 
 
-def _mouth_colours(image: np.ndarray, xy: np.ndarray
-                   ) -> tuple[float, np.ndarray, np.ndarray]:
-    """The lightness of the face around the source's mouth (its median, Lab L), the
-    interior's colour (Lab a, b) and the lips' own dark colour (Lab)."""
+#: The lightness of the face around a mouth (Lab L), its interior's colour (Lab a, b) and its
+#: lips' own dark colour (Lab).
+MouthColours = tuple[float, np.ndarray, np.ndarray]
+
+
+def mouth_colours(image: np.ndarray, xy: np.ndarray) -> MouthColours:
+    """The colours of the source's mouth (``xy``: its landmarks) an opening is painted in: the
+    lightness of the face around it (its median), the interior's colour and the lips' own dark
+    colour. Of the source alone: a video computes them once (its :class:`WarpSource`)."""
     canon = canonical_face()
     outer, inner = canon.lip_loops
     width = float(np.linalg.norm(xy[canon.mouth_corners[0], :2] - xy[canon.mouth_corners[1], :2]))
@@ -132,7 +138,7 @@ def _mouth_colours(image: np.ndarray, xy: np.ndarray
 
 
 def _interior(patch: np.ndarray, opening: np.ndarray, target_xy: np.ndarray,
-              region: PixelBox, colours: tuple[float, np.ndarray, np.ndarray]) -> np.ndarray:
+              region: PixelBox, colours: MouthColours) -> np.ndarray:
     """The opening as a mouth seen from the front (RGB over ``region``): the lips' own
     colours just inside them, the roof of the mouth in the upper lip's shadow, darkest at
     the throat a little above the middle, and a tongue over the lower lip, lit from the
