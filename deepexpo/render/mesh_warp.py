@@ -216,6 +216,16 @@ def _spans(start: np.ndarray, stop: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return owner, np.arange(len(owner)) + (start - np.cumsum(count) + count)[owner]
 
 
+def smooth_map(source_xy: np.ndarray, weight: np.ndarray, sigma: float) -> None:
+    """Blend the backward map (:func:`backward_map`) in place towards its Gaussian blur of
+    ``sigma`` pixels, by ``weight`` ((h, w), 0 to 1). The piecewise-affine map kinks at every
+    triangle's edge; where the displacement changes steeply across small triangles, the kinks
+    bend straight lines (hair strands, an outline) into zigzags. The blur rounds them off and
+    leaves an affine map as it is."""
+    blurred = cv2.GaussianBlur(source_xy, (0, 0), sigma, borderType=cv2.BORDER_REFLECT_101)
+    source_xy += weight[..., None].astype(np.float32) * (blurred - source_xy)
+
+
 def remap_region(image: np.ndarray, region: PixelBox, source_xy: np.ndarray) -> np.ndarray:
     """``image`` with ``region`` resampled through the map (:func:`backward_map`); pixels
     outside it are untouched."""
