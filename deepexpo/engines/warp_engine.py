@@ -384,18 +384,28 @@ def _eyes_whole(moves: np.ndarray, xy: np.ndarray, points: np.ndarray, reach: fl
 def _near_outline(outline: np.ndarray, region: PixelBox, features: tuple[PixelBox, ...],
                   band: float, feather: float) -> np.ndarray:
     """(h, w) of ``region``: how near each pixel is to the closed ``outline`` (a Gaussian of
-    ``band`` pixels over its distance from it), falling to nothing over ``feather`` pixels
-    into the boxes of ``features``."""
+    ``band`` pixels over its distance from it), falling to nothing towards the boxes of
+    ``features`` (a Gaussian of ``feather`` pixels over the distance from each)."""
     h, w = region.size
     line = np.full((h, w), 255, np.uint8)
     cv2.polylines(line, [np.round(outline - (region.x0, region.y0)).astype(np.int32)], True,
                   0, 1)
-    near = np.exp(-0.5 * (cv2.distanceTransform(line, cv2.DIST_L2, 3) / band) ** 2)
-    boxes = np.zeros((h, w), np.float32)
+    distance = cv2.distanceTransform(line, cv2.DIST_L2, 3)
+    near = np.zeros((h, w), np.float32)
+    reached = distance < 4 * band
+    near[reached] = np.exp(-0.5 * (distance[reached] / band) ** 2)
     for box in features:
-        boxes[max(box.y0 - region.y0, 0):max(box.y1 - region.y0, 0),
-              max(box.x0 - region.x0, 0):max(box.x1 - region.x0, 0)] = 1.0
-    return near * (1.0 - np.clip(2.0 * cv2.GaussianBlur(boxes, (0, 0), 2.0 * feather), 0, 1))
+        around = PixelBox.around(np.array([[box.x0, box.y0], [box.x1, box.y1]], float),
+                                 (region.y1, region.x1), 4 * feather)
+        x0, y0 = max(around.x0, region.x0), max(around.y0, region.y0)
+        if around.x1 <= x0 or around.y1 <= y0:
+            continue
+        xs, ys = np.arange(x0, around.x1), np.arange(y0, around.y1)
+        dx = np.maximum(np.maximum(box.x0 - xs, xs - (box.x1 - 1)), 0)
+        dy = np.maximum(np.maximum(box.y0 - ys, ys - (box.y1 - 1)), 0)
+        near[y0 - region.y0:around.y1 - region.y0, x0 - region.x0:around.x1 - region.x0] *= \
+            1.0 - np.exp(-0.5 * (dx[None, :] ** 2 + dy[:, None] ** 2) / feather**2)
+    return near
 
 
 def _outwards(moves: np.ndarray, away: np.ndarray) -> np.ndarray:

@@ -221,9 +221,17 @@ def smooth_map(source_xy: np.ndarray, weight: np.ndarray, sigma: float) -> None:
     ``sigma`` pixels, by ``weight`` ((h, w), 0 to 1). The piecewise-affine map kinks at every
     triangle's edge; where the displacement changes steeply across small triangles, the kinks
     bend straight lines (hair strands, an outline) into zigzags. The blur rounds them off and
-    leaves an affine map as it is."""
-    blurred = cv2.GaussianBlur(source_xy, (0, 0), sigma, borderType=cv2.BORDER_REFLECT_101)
-    source_xy += weight[..., None].astype(np.float32) * (blurred - source_xy)
+    leaves an affine map as it is. It is taken on samples a few pixels apart, fewer than the
+    blur's width (at every pixel, it cost as much as the map itself); sampled and
+    interpolated on the same grid (bilinear both ways), an affine map comes back unchanged."""
+    h, w = source_xy.shape[:2]
+    k = max(1, int(sigma / 3))
+    small = cv2.resize(source_xy, (max(2, w // k), max(2, h // k)),
+                       interpolation=cv2.INTER_LINEAR)
+    blurred = cv2.GaussianBlur(small, (0, 0), sigma * small.shape[1] / w,
+                               borderType=cv2.BORDER_REPLICATE)
+    source_xy += weight[..., None].astype(np.float32) * (
+        cv2.resize(blurred, (w, h), interpolation=cv2.INTER_LINEAR) - source_xy)
 
 
 def remap_region(image: np.ndarray, region: PixelBox, source_xy: np.ndarray) -> np.ndarray:
