@@ -13,11 +13,13 @@ import pytest
 from deepexpo.engines.warp_engine import WarpEngine
 from deepexpo.evaluation.scorer import DlibScorer
 from deepexpo.face.canonical import canonical_face
+from deepexpo.face.topology import TOPOLOGY
 from deepexpo.io.images import read_image
 from deepexpo.io.video import iter_frames, probe_video
 from deepexpo.motion.compose import MotionOptions
 from deepexpo.motion.controls import ExpressionControls, ExpressionEdit, apply_controls
 from deepexpo.motion.extract import extract_motion
+from deepexpo.motion.eyelids import eyelids
 from tests.conftest import pose_face, shared_sample
 from tests.test_strong_expressions import _backward_maps
 
@@ -224,3 +226,92 @@ def test_a_turn_alone_opens_no_mouth(landmarker):
     for yaw in (-25.0, 25.0):
         out = engine.edit(source, ExpressionEdit(ExpressionControls(yaw=yaw)))
         assert (lips(out) < dark).mean() < 0.03, yaw
+
+
+@pytest.fixture(scope="module")
+def turned_back(landmarker, turned_source_frame):
+    """s18's turned speaker turned back 30 degrees (through frontal): the source's landmarks,
+    the output, the warp's backward map and its region, and which side of the image the turn
+    reveals (+1: the right)."""
+    face = landmarker.detect(turned_source_frame)
+    engine = WarpEngine()
+    source = engine.prepare_source(turned_source_frame, face)
+    side = -np.sign(source.motion.pose.euler[1])
+    with pytest.MonkeyPatch.context() as patch:
+        maps = _backward_maps(patch)
+        out = engine.edit(source, ExpressionEdit(ExpressionControls(yaw=side * 30.0)))
+    xy, region = maps[-1]
+    return face, out, xy, region, int(side)
+
+
+def _outline_steps(image: np.ndarray, landmarker, side: int) -> float:
+    """How far the face's edge against what lies beside it (hair, background) on one side of
+    the image departs from a smooth curve: per row, from the eyes down 0.8 of the way to the
+    chin, the sharpest fall in brightness going outwards within 14 px of MediaPipe's face
+    oval on the output (sub-pixel); the mean distance (px) of those positions from their
+    Gaussian-smoothed curve (8 rows). A stair-stepped outline departs from it by its steps."""
+    xy = landmarker.detect(image).xy
+    oval = xy[TOPOLOGY.face_oval_loop]
+    oval = oval[(oval[:, 0] - xy[:, 0].mean()) * side > 0]
+    oval = oval[np.argsort(oval[:, 1])]
+    gray = cv2.GaussianBlur(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32),
+                            (0, 0), 1.0)
+    outwards = np.gradient(gray, axis=1) * side
+    top = xy[[33, 263], 1].mean()
+    edge = []
+    for y in range(int(top), int(top + 0.8 * (xy[152, 1] - top))):
+        x0 = int(np.interp(y, oval[:, 1], oval[:, 0])) - 14
+        fall = outwards[y, x0:x0 + 28]
+        k = int(np.argmin(fall))
+        if 0 < k < len(fall) - 1:
+            a, b, c = fall[k - 1:k + 2]
+            k += 0.5 * (a - c) / (a - 2 * b + c) if a - 2 * b + c else 0.0
+        edge.append(x0 + k)
+    edge = np.array(edge)[:, None]
+    smooth = cv2.GaussianBlur(edge, (1, 0), sigmaX=0, sigmaY=8, borderType=cv2.BORDER_REPLICATE)
+    return float(np.abs(edge - smooth).mean())
+
+
+def test_a_turned_back_heads_revealed_outline_is_smooth(landmarker, turned_source_frame,
+                                                        turned_back):
+    """s18 turned back 30 degrees: the cheek and jaw the turn reveals meet the hair beside
+    them along an outline as smooth as the source's own edge there. (Outline landmarks turned
+    with the surface ran a few pixels ahead of their neighbours, carried with the head's
+    silhouette: the edge stepped, 0.50 px off its smoothed curve against the source's 0.25.)"""
+    _, out, _, _, side = turned_back
+    before = _outline_steps(turned_source_frame, landmarker, side)
+    assert _outline_steps(out, landmarker, side) < 1.5 * before, before
+
+
+def test_a_turned_back_heads_hair_beside_the_outline_stays_straight(landmarker, turned_back):
+    """... and the hair over and beside the face's outline is not bent in waves: within 25 px
+    of the face's outline (MediaPipe's hull on the output), the warp's map kinks little (the
+    99th percentile of its second difference over 2 px: a piecewise-affine map's kinks at
+    the triangles' edges, where the outline carried with the silhouette and the features
+    turned with the surface move apart, read 2.5 and bent straight strands into waves)."""
+    _, out, xy, region, _ = turned_back
+    xy = xy.astype(np.float64)
+    bend = np.zeros(xy.shape[:2])
+    bend[:, 2:-2] += np.linalg.norm(xy[:, 4:] - 2 * xy[:, 2:-2] + xy[:, :-4], axis=2)
+    bend[2:-2] += np.linalg.norm(xy[4:] - 2 * xy[2:-2] + xy[:-4], axis=2)
+    line = np.full(out.shape[:2], 255, np.uint8)
+    cv2.polylines(line, [cv2.convexHull(landmarker.detect(out).xy.astype(np.int32))], True, 0, 1)
+    near = cv2.distanceTransform(line, cv2.DIST_L2, 3)[region.slices] < 25
+    assert np.percentile(bend[near], 99) < 1.5
+
+
+def test_a_turned_back_heads_far_eye_is_not_stretched(turned_back):
+    """... and the eye on the side the turn reveals widens as the turn widens it (1.15 times:
+    it faces the camera more squarely), not dragged out with the outline: the output's
+    pixels the map takes from inside the source's eye cover at most 1.3 times its area (its
+    outer corner pulled out with the outline drew it 1.5 times as wide, lid and lashes heavy)."""
+    face, out, xy, region, side = turned_back
+    for lid in eyelids():
+        contour = face.xy[lid.outline]
+        eye = np.zeros(out.shape[:2], np.uint8)
+        cv2.fillPoly(eye, [np.round(contour).astype(np.int32)], 1)
+        x = np.clip(np.round(xy[..., 0]).astype(int), 0, out.shape[1] - 1)
+        y = np.clip(np.round(xy[..., 1]).astype(int), 0, out.shape[0] - 1)
+        drawn = eye[y, x].sum() / eye.sum()
+        far = (contour[:, 0].mean() - face.xy[:, 0].mean()) * side > 0
+        assert (1.0 < drawn < 1.3) if far else (0.8 < drawn < 1.1), (far, drawn)
