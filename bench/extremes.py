@@ -40,6 +40,9 @@ frontal detector does not find, such as the turned painting s10):
   landmarks on the output (its rigid fit to the canonical face). A last row turns the turned
   speaker of s18 back through frontal (``--region pose`` driven by d3, relative and absolute,
   and a 30-degree edit); the driver's yaw as we read it is printed against dlib's on d3 and d19.
+  ``edge`` (that row): how far the outline the turn reveals (the cheek and jaw against the
+  hair beside them) departs from a smooth curve (``evaluation.metrics.outline_steps``), over
+  the source's own edge there. Target <= 1.5 (a stair-stepped outline read 2).
 
 Run time: about a minute on two cores.
 """
@@ -59,7 +62,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from deepexpo.engines.warp_engine import WarpEngine  # noqa: E402
-from deepexpo.evaluation.metrics import dark_fragments, iris_showing  # noqa: E402
+from deepexpo.evaluation.metrics import dark_fragments, iris_showing, outline_steps  # noqa: E402
 from deepexpo.evaluation.scorer import DlibScorer, ScoredFace  # noqa: E402
 from deepexpo.face.measure import eye_openings, eye_ratios, mouth_opening  # noqa: E402
 from deepexpo.face.mediapipe_landmarker import MediaPipeLandmarker  # noqa: E402
@@ -410,7 +413,7 @@ def main() -> None:
           + ", ".join(f"{k} {v:.2f}" for k, v in drv_seam.items()))
     keys = ["open", "drv", "lip", "seam", "spread", "teeth", "eye", "eye_mp", "iris", "hf",
             "frag", "cheek", "lid", "yaw", "yaw_mp", "yaw_asked", "pitch", "pitch_mp",
-            "pitch_asked"]
+            "pitch_asked", "edge"]
     print(f"{'panel':<24}" + "".join(f"{k:>12}" for k in keys))
     for name, panels in rows:
         for panel in panels[1:]:
@@ -421,7 +424,7 @@ def main() -> None:
           "(gray); teeth <= 1.05; eye (dlib: shut eyes read 0.5) and iris < 0.35; hf <= 1.5; "
           "frag <= 0; "
           "cheek, lid > 0 on happy; yaw/pitch "
-          "as asked within 30 degrees")
+          "as asked within 30 degrees; edge <= 1.5")
 
 
 def video_to_video(engine: WarpEngine, landmarker: MediaPipeLandmarker, measure: Measure,
@@ -506,9 +509,16 @@ def turned_back(engine: WarpEngine, landmarker: MediaPipeLandmarker, measure: Me
              ("yaw edit", engine.edit(source, ExpressionEdit(ExpressionControls(
                  yaw=-np.sign(before) * 30.0))), -np.sign(before) * 30.0)]
     panels = [Panel(crop(frame, face.xy), "turned source")]
+    revealed = int(-np.sign(before))  # the side the turn back brings into view
+    own_steps = outline_steps(frame, face.xy, revealed)
     for label, out, asked in cases:
         fig = measure.figures("video", frame, out, None, False,
                               (float(np.clip(asked, -30, 30)), 0.0))
+        try:
+            fig["edge"] = outline_steps(out, measure.mediapipe.detect(out).xy,
+                                        revealed) / own_steps
+        except Exception:  # noqa: BLE001 - no face read on the output: no figure
+            pass
         panels.append(Panel(crop(out, face.xy), label, fig))
     return "s18", panels
 

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from deepexpo.engines.warp_engine import WarpEngine
+from deepexpo.evaluation.metrics import outline_steps
 from deepexpo.evaluation.scorer import DlibScorer
 from deepexpo.face.canonical import canonical_face
-from deepexpo.face.topology import TOPOLOGY
 from deepexpo.io.images import read_image
 from deepexpo.io.video import iter_frames, probe_video
 from deepexpo.motion.compose import MotionOptions
@@ -244,43 +244,16 @@ def turned_back(landmarker, turned_source_frame):
     return face, out, xy, region, int(side)
 
 
-def _outline_steps(image: np.ndarray, landmarker, side: int) -> float:
-    """How far the face's edge against what lies beside it (hair, background) on one side of
-    the image departs from a smooth curve: per row, from the eyes down 0.8 of the way to the
-    chin, the sharpest fall in brightness going outwards within 14 px of MediaPipe's face
-    oval on the output (sub-pixel); the mean distance (px) of those positions from their
-    Gaussian-smoothed curve (8 rows). A stair-stepped outline departs from it by its steps."""
-    xy = landmarker.detect(image).xy
-    oval = xy[TOPOLOGY.face_oval_loop]
-    oval = oval[(oval[:, 0] - xy[:, 0].mean()) * side > 0]
-    oval = oval[np.argsort(oval[:, 1])]
-    gray = cv2.GaussianBlur(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32),
-                            (0, 0), 1.0)
-    outwards = np.gradient(gray, axis=1) * side
-    top = xy[[33, 263], 1].mean()
-    edge = []
-    for y in range(int(top), int(top + 0.8 * (xy[152, 1] - top))):
-        x0 = int(np.interp(y, oval[:, 1], oval[:, 0])) - 14
-        fall = outwards[y, x0:x0 + 28]
-        k = int(np.argmin(fall))
-        if 0 < k < len(fall) - 1:
-            a, b, c = fall[k - 1:k + 2]
-            k += 0.5 * (a - c) / (a - 2 * b + c) if a - 2 * b + c else 0.0
-        edge.append(x0 + k)
-    edge = np.array(edge)[:, None]
-    smooth = cv2.GaussianBlur(edge, (1, 0), sigmaX=0, sigmaY=8, borderType=cv2.BORDER_REPLICATE)
-    return float(np.abs(edge - smooth).mean())
-
-
 def test_a_turned_back_heads_revealed_outline_is_smooth(landmarker, turned_source_frame,
                                                         turned_back):
     """s18 turned back 30 degrees: the cheek and jaw the turn reveals meet the hair beside
     them along an outline as smooth as the source's own edge there. (Outline landmarks turned
     with the surface ran a few pixels ahead of their neighbours, carried with the head's
-    silhouette: the edge stepped, 0.50 px off its smoothed curve against the source's 0.25.)"""
+    silhouette: the edge stepped, 0.50 px off its smoothed curve against the source's 0.25,
+    ``evaluation.metrics.outline_steps``.)"""
     _, out, _, _, side = turned_back
-    before = _outline_steps(turned_source_frame, landmarker, side)
-    assert _outline_steps(out, landmarker, side) < 1.5 * before, before
+    before = outline_steps(turned_source_frame, landmarker.detect(turned_source_frame).xy, side)
+    assert outline_steps(out, landmarker.detect(out).xy, side) < 1.5 * before, before
 
 
 def test_a_turned_back_heads_hair_beside_the_outline_stays_straight(landmarker, turned_back):

@@ -291,7 +291,7 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
             # the hair over and beside the outline bent in waves at the triangles' edges.
             sigma = cfg.outline_smoothing * source.motion.pose.scale
             near = _near_outline(target_xy[source.outline], source.region, detail,
-                                 cfg.outline_band * source.motion.pose.scale, sigma)
+                                 cfg.outline_band * source.motion.pose.scale, 2 * sigma)
             smooth_map(source_xy, near * min(1.0, turn / np.radians(cfg.outline_pull_full_turn)),
                        sigma)
         for lid, was, now in shut:
