@@ -291,7 +291,7 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
             # the hair over and beside the outline bent in waves at the triangles' edges.
             sigma = cfg.outline_smoothing * source.motion.pose.scale
             near = _near_outline(target_xy[source.outline], source.region, detail,
-                                 cfg.outline_band * source.motion.pose.scale, 2 * sigma)
+                                 cfg.outline_band * source.motion.pose.scale, 2 * sigma, step)
             smooth_map(source_xy, near * min(1.0, turn / np.radians(cfg.outline_pull_full_turn)),
                        sigma)
         for lid, was, now in shut:
@@ -368,9 +368,8 @@ def _eyes_whole(moves: np.ndarray, xy: np.ndarray, points: np.ndarray, reach: fl
             continue
         members = np.isin(points, np.r_[lid.outline, lid.lid])
         mean = moves[members].mean(axis=0)
-        contour = xy[lid.outline].astype(np.float32)
-        outside = np.array([max(0.0, -cv2.pointPolygonTest(contour, (float(x), float(y)), True))
-                            for x, y in xy[points]])
+        contour = xy[lid.outline]
+        outside = _from_polygon(xy[points], contour)
         weight = np.exp(-0.5 * (outside / (reach * np.ptp(contour[:, 0]) + 1e-9)) ** 2)
         weight[np.isin(points, np.r_[tuple(np.r_[other.outline, other.lid, other.iris]
                                            for other in eyelids() if other is not lid)])] = 0.0
@@ -381,30 +380,37 @@ def _eyes_whole(moves: np.ndarray, xy: np.ndarray, points: np.ndarray, reach: fl
     return moves
 
 
+def _from_polygon(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
+    """(N,) each of ``points`` (N, 2)'s distance from the closed ``polygon`` (M, 2); 0 inside
+    it."""
+    a, b = polygon, np.roll(polygon, -1, axis=0)
+    edge = b - a
+    along = np.clip(((points[:, None] - a) * edge).sum(axis=2)
+                    / np.maximum((edge**2).sum(axis=1), 1e-12), 0.0, 1.0)
+    distance = np.linalg.norm(points[:, None] - (a + along[..., None] * edge), axis=2).min(axis=1)
+    return np.where(inside(points, polygon), 0.0, distance)
+
+
 def _near_outline(outline: np.ndarray, region: PixelBox, features: tuple[PixelBox, ...],
-                  band: float, feather: float) -> np.ndarray:
-    """(h, w) of ``region``: how near each pixel is to the closed ``outline`` (a Gaussian of
-    ``band`` pixels over its distance from it), falling to nothing towards the boxes of
-    ``features`` (a Gaussian of ``feather`` pixels over the distance from each)."""
+                  band: float, feather: float, step: float) -> np.ndarray:
+    """How near each pixel of ``region`` is to the closed ``outline`` (a Gaussian of ``band``
+    pixels over its distance from it), falling to nothing towards the boxes of ``features``
+    (a Gaussian of ``feather`` pixels over the distance from each): on a grid ``step`` pixels
+    apart over the region (a smooth weight, stretched over it by :func:`smooth_map`)."""
     h, w = region.size
-    line = np.full((h, w), 255, np.uint8)
-    cv2.polylines(line, [np.round(outline - (region.x0, region.y0)).astype(np.int32)], True,
-                  0, 1)
-    distance = cv2.distanceTransform(line, cv2.DIST_L2, 3)
-    near = np.zeros((h, w), np.float32)
-    reached = distance < 4 * band
-    near[reached] = np.exp(-0.5 * (distance[reached] / band) ** 2)
+    gh, gw = max(2, int(round(h / step))), max(2, int(round(w / step)))
+    scale = np.array([w / gw, h / gh])
+    line = np.full((gh, gw), 255, np.uint8)
+    cv2.polylines(line, [np.round((outline - (region.x0, region.y0) + 0.5) / scale - 0.5)
+                         .astype(np.int32)], True, 0, 1)
+    distance = cv2.distanceTransform(line, cv2.DIST_L2, 3) * float(scale.mean())
+    near = np.exp(-0.5 * (distance / band) ** 2)
+    xs = region.x0 + (np.arange(gw) + 0.5) * scale[0] - 0.5
+    ys = region.y0 + (np.arange(gh) + 0.5) * scale[1] - 0.5
     for box in features:
-        around = PixelBox.around(np.array([[box.x0, box.y0], [box.x1, box.y1]], float),
-                                 (region.y1, region.x1), 4 * feather)
-        x0, y0 = max(around.x0, region.x0), max(around.y0, region.y0)
-        if around.x1 <= x0 or around.y1 <= y0:
-            continue
-        xs, ys = np.arange(x0, around.x1), np.arange(y0, around.y1)
         dx = np.maximum(np.maximum(box.x0 - xs, xs - (box.x1 - 1)), 0)
         dy = np.maximum(np.maximum(box.y0 - ys, ys - (box.y1 - 1)), 0)
-        near[y0 - region.y0:around.y1 - region.y0, x0 - region.x0:around.x1 - region.x0] *= \
-            1.0 - np.exp(-0.5 * (dx[None, :] ** 2 + dy[:, None] ** 2) / feather**2)
+        near *= 1.0 - np.exp(-0.5 * (dx[None, :] ** 2 + dy[:, None] ** 2) / feather**2)
     return near
 
 
