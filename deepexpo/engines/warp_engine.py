@@ -290,8 +290,12 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
             # with the silhouette, and the features, turned with the surface, move apart, and
             # the hair over and beside the outline bent in waves at the triangles' edges.
             sigma = cfg.outline_smoothing * source.motion.pose.scale
-            near = _near_outline(target_xy[source.outline], source.region, detail,
-                                 cfg.outline_band * source.motion.pose.scale, 2 * sigma, step)
+            # (Away from the eyes by the blur's width, from the mouth by twice it: nearer, an
+            # opening mouth's bend was carried into the lip below it.)
+            *eyes, mouth = detail
+            near = _near_outline(target_xy[source.outline], source.region,
+                                 (*((box, sigma) for box in eyes), (mouth, 2 * sigma)),
+                                 cfg.outline_band * source.motion.pose.scale, step)
             smooth_map(source_xy, near * min(1.0, turn / np.radians(cfg.outline_pull_full_turn)),
                        sigma)
         for lid, was, now in shut:
@@ -391,12 +395,13 @@ def _from_polygon(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
     return np.where(inside(points, polygon), 0.0, distance)
 
 
-def _near_outline(outline: np.ndarray, region: PixelBox, features: tuple[PixelBox, ...],
-                  band: float, feather: float, step: float) -> np.ndarray:
+def _near_outline(outline: np.ndarray, region: PixelBox,
+                  features: tuple[tuple[PixelBox, float], ...], band: float, step: float
+                  ) -> np.ndarray:
     """How near each pixel of ``region`` is to the closed ``outline`` (a Gaussian of ``band``
     pixels over its distance from it), falling to nothing towards the boxes of ``features``
-    (a Gaussian of ``feather`` pixels over the distance from each): on a grid ``step`` pixels
-    apart over the region (a smooth weight, stretched over it by :func:`smooth_map`)."""
+    (each with a Gaussian of its own pixels over the distance from it): on a grid ``step``
+    pixels apart over the region (a smooth weight, stretched over it by :func:`smooth_map`)."""
     h, w = region.size
     gh, gw = max(2, int(round(h / step))), max(2, int(round(w / step)))
     scale = np.array([w / gw, h / gh])
@@ -407,7 +412,7 @@ def _near_outline(outline: np.ndarray, region: PixelBox, features: tuple[PixelBo
     near = np.exp(-0.5 * (distance / band) ** 2)
     xs = region.x0 + (np.arange(gw) + 0.5) * scale[0] - 0.5
     ys = region.y0 + (np.arange(gh) + 0.5) * scale[1] - 0.5
-    for box in features:
+    for box, feather in features:
         dx = np.maximum(np.maximum(box.x0 - xs, xs - (box.x1 - 1)), 0)
         dy = np.maximum(np.maximum(box.y0 - ys, ys - (box.y1 - 1)), 0)
         near *= 1.0 - np.exp(-0.5 * (dx[None, :] ** 2 + dy[:, None] ** 2) / feather**2)
