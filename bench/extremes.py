@@ -48,6 +48,9 @@ frontal detector does not find, such as the turned painting s10):
   landmarks on the output (its rigid fit to the canonical face). A last row turns the turned
   speaker of s18 back through frontal (``--region pose`` driven by d3, relative and absolute,
   and a 30-degree edit); the driver's yaw as we read it is printed against dlib's on d3 and d19.
+  ``edge`` (that row): how far the outline the turn reveals (the cheek and jaw against the
+  hair beside them) departs from a smooth curve (``evaluation.metrics.outline_steps``), over
+  the source's own edge there. Target <= 1.5 (a stair-stepped outline read 2).
 
 Run time: about a minute on two cores.
 """
@@ -67,7 +70,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from deepexpo.engines.warp_engine import WarpEngine  # noqa: E402
-from deepexpo.evaluation.metrics import dark_fragments, iris_showing  # noqa: E402
+from deepexpo.evaluation.metrics import dark_fragments, iris_showing, outline_steps  # noqa: E402
 from deepexpo.evaluation.scorer import DlibScorer, ScoredFace  # noqa: E402
 from deepexpo.face.measure import eye_openings, eye_ratios, mouth_opening  # noqa: E402
 from deepexpo.face.mediapipe_landmarker import MediaPipeLandmarker  # noqa: E402
@@ -437,8 +440,8 @@ def main() -> None:
     print("driver's own inner-lip edge over its outer-lip edge (seam reference): "
           + ", ".join(f"{k} {v:.2f}" for k, v in drv_seam.items()))
     keys = ["open", "drv", "lip", "seam", "spread", "teeth", "eye", "eye_mp", "iris", "hf",
-            "frag", "cheek", "lid", "smile_lip", "smile_w", "yaw", "yaw_mp", "yaw_asked", "pitch", "pitch_mp",
-            "pitch_asked"]
+            "frag", "cheek", "lid", "smile_lip", "smile_w", "yaw", "yaw_mp", "yaw_asked", "pitch",
+            "pitch_mp", "pitch_asked", "edge"]
     keys.insert(1, "open_mp")
     print("drivers' mouth opening, dlib / MediaPipe: " + ", ".join(
         f"{n} {d[3].mouth_opening:.2f} / {measure.opening_mp(d[0]) or float('nan'):.2f}"
@@ -455,7 +458,7 @@ def main() -> None:
           "(gray); teeth <= 1.05; eye (dlib: shut eyes read 0.5) and iris < 0.35; hf <= 1.5; "
           "frag <= 0; "
           "cheek, lid > 0 on happy, smile_lip 0.8-1.25, smile_w < 1.3; yaw/pitch "
-          "as asked within 30 degrees")
+          "as asked within 30 degrees; edge <= 1.5")
 
 
 def video_to_video(engine: WarpEngine, landmarker: MediaPipeLandmarker, measure: Measure,
@@ -540,9 +543,16 @@ def turned_back(engine: WarpEngine, landmarker: MediaPipeLandmarker, measure: Me
              ("yaw edit", engine.edit(source, ExpressionEdit(ExpressionControls(
                  yaw=-np.sign(before) * 30.0))), -np.sign(before) * 30.0)]
     panels = [Panel(crop(frame, face.xy), "turned source")]
+    revealed = int(-np.sign(before))  # the side the turn back brings into view
+    own_steps = outline_steps(frame, face.xy, revealed)
     for label, out, asked in cases:
         fig = measure.figures("video", frame, out, None, False,
                               (float(np.clip(asked, -30, 30)), 0.0))
+        try:
+            fig["edge"] = outline_steps(out, measure.mediapipe.detect(out).xy,
+                                        revealed) / own_steps
+        except Exception:  # noqa: BLE001 - no face read on the output: no figure
+            pass
         panels.append(Panel(crop(out, face.xy), label, fig))
     return "s18", panels
 

@@ -46,6 +46,18 @@ class WarpConfig:
     # ... fully from a turn of this many degrees, in proportion below (a small turn moves the
     # outline little, and the eyes near it keep their shape).
     outline_pull_full_turn: float = 15.0
+    # ... but an eye moves whole, with its contour's mean pull, and the face around it, within
+    # about this many of its widths (a Gaussian), no further: pulled point by point, a far
+    # eye's outer corner went out with the outline and the eye turning back into view was
+    # drawn 1.5 times as wide as the source's (the turn widens it 1.15 times), its lid and
+    # lashes smeared wide and heavy.
+    outline_pull_eye_reach: float = 0.6
+    # ... and the map within about outline_band of the outline is smoothed (a Gaussian of
+    # this many outer-eye-corner distances; the eyes and the mouth apart): between a turning
+    # head's outline, carried with its silhouette, and its features, turned with its surface,
+    # the displacement changes steeply, and the piecewise-affine map's kinks at the
+    # triangles' edges bent straight hair strands into waves.
+    outline_smoothing: float = 0.06
     # Landmarks whose surface is closer than this to edge-on (cosine to the view direction) in
     # the source or target pose are left out of the warp: they would fold it.
     min_facing: float = 0.3

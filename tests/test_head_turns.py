@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from deepexpo.engines.warp_engine import WarpEngine
+from deepexpo.evaluation.metrics import outline_steps
 from deepexpo.evaluation.scorer import DlibScorer
 from deepexpo.face.canonical import canonical_face
 from deepexpo.io.images import read_image
@@ -18,6 +19,7 @@ from deepexpo.io.video import iter_frames, probe_video
 from deepexpo.motion.compose import MotionOptions
 from deepexpo.motion.controls import ExpressionControls, ExpressionEdit, apply_controls
 from deepexpo.motion.extract import extract_motion
+from deepexpo.motion.eyelids import eyelids
 from tests.conftest import pose_face, shared_sample
 from tests.test_strong_expressions import _backward_maps
 
@@ -224,3 +226,66 @@ def test_a_turn_alone_opens_no_mouth(landmarker):
     for yaw in (-25.0, 25.0):
         out = engine.edit(source, ExpressionEdit(ExpressionControls(yaw=yaw)))
         assert (lips(out) < dark).mean() < 0.03, yaw
+
+
+@pytest.fixture(scope="module")
+def turned_back(landmarker, turned_source_frame):
+    """s18's turned speaker turned back 30 degrees (through frontal): the source's landmarks,
+    the output, the warp's backward map and its region, and which side of the image the turn
+    reveals (+1: the right)."""
+    face = landmarker.detect(turned_source_frame)
+    engine = WarpEngine()
+    source = engine.prepare_source(turned_source_frame, face)
+    side = -np.sign(source.motion.pose.euler[1])
+    with pytest.MonkeyPatch.context() as patch:
+        maps = _backward_maps(patch)
+        out = engine.edit(source, ExpressionEdit(ExpressionControls(yaw=side * 30.0)))
+    xy, region = maps[-1]
+    return face, out, xy, region, int(side)
+
+
+def test_a_turned_back_heads_revealed_outline_is_smooth(landmarker, turned_source_frame,
+                                                        turned_back):
+    """s18 turned back 30 degrees: the cheek and jaw the turn reveals meet the hair beside
+    them along an outline as smooth as the source's own edge there. (Outline landmarks turned
+    with the surface ran a few pixels ahead of their neighbours, carried with the head's
+    silhouette: the edge stepped, 0.50 px off its smoothed curve against the source's 0.25,
+    ``evaluation.metrics.outline_steps``.)"""
+    _, out, _, _, side = turned_back
+    before = outline_steps(turned_source_frame, landmarker.detect(turned_source_frame).xy, side)
+    assert outline_steps(out, landmarker.detect(out).xy, side) < 1.5 * before, before
+
+
+def test_a_turned_back_heads_hair_beside_the_outline_stays_straight(landmarker, turned_back):
+    """... and the hair over and beside the face's outline is not bent in waves: within 25 px
+    of the face's outline (MediaPipe's hull on the output), the warp's map kinks little (the
+    99th percentile of its second difference over 2 px: a piecewise-affine map's kinks at
+    the triangles' edges, where the outline carried with the silhouette and the features
+    turned with the surface move apart, read 2.5 and bent straight strands into waves; 1.4
+    now)."""
+    _, out, xy, region, _ = turned_back
+    xy = xy.astype(np.float64)
+    bend = np.zeros(xy.shape[:2])
+    bend[:, 2:-2] += np.linalg.norm(xy[:, 4:] - 2 * xy[:, 2:-2] + xy[:, :-4], axis=2)
+    bend[2:-2] += np.linalg.norm(xy[4:] - 2 * xy[2:-2] + xy[:-4], axis=2)
+    line = np.full(out.shape[:2], 255, np.uint8)
+    cv2.polylines(line, [cv2.convexHull(landmarker.detect(out).xy.astype(np.int32))], True, 0, 1)
+    near = cv2.distanceTransform(line, cv2.DIST_L2, 3)[region.slices] < 25
+    assert np.percentile(bend[near], 99) < 1.8
+
+
+def test_a_turned_back_heads_far_eye_is_not_stretched(turned_back):
+    """... and the eye on the side the turn reveals widens as the turn widens it (1.15 times:
+    it faces the camera more squarely), not dragged out with the outline: the output's
+    pixels the map takes from inside the source's eye cover at most 1.3 times its area (its
+    outer corner pulled out with the outline drew it 1.5 times as wide, lid and lashes heavy)."""
+    face, out, xy, region, side = turned_back
+    for lid in eyelids():
+        contour = face.xy[lid.outline]
+        eye = np.zeros(out.shape[:2], np.uint8)
+        cv2.fillPoly(eye, [np.round(contour).astype(np.int32)], 1)
+        x = np.clip(np.round(xy[..., 0]).astype(int), 0, out.shape[1] - 1)
+        y = np.clip(np.round(xy[..., 1]).astype(int), 0, out.shape[0] - 1)
+        drawn = eye[y, x].sum() / eye.sum()
+        far = (contour[:, 0].mean() - face.xy[:, 0].mean()) * side > 0
+        assert (1.0 < drawn < 1.3) if far else (0.8 < drawn < 1.1), (far, drawn)

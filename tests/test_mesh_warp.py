@@ -5,7 +5,7 @@ import numpy as np
 from scipy.spatial import Delaunay
 
 from deepexpo.geometry.boxes import PixelBox
-from deepexpo.render.mesh_warp import _delaunay, _rasterize, backward_map
+from deepexpo.render.mesh_warp import _delaunay, _rasterize, backward_map, smooth_map
 
 
 def test_the_triangulation_is_delaunay():
@@ -96,3 +96,22 @@ def test_where_the_map_folds_the_nearest_triangle_shows():
     assert sampled([0.0, 0.0, 0.0, -5.0]).sum() > 10.0
     # Behind: the unfolded half shows, which does not move.
     np.testing.assert_allclose(sampled([0.0, 0.0, 0.0, 5.0]), [2.0, 2.0], atol=1e-4)
+
+
+def test_smoothing_a_map_leaves_it_affine_and_rounds_its_kinks():
+    """``smooth_map`` leaves an affine map as it is (away from the region's border, where its
+    blur has nothing beyond) and rounds off a kink: the piecewise-affine map's bend at a
+    triangle's edge, which bends a straight strand of hair crossing it."""
+    ys, xs = np.mgrid[0:120, 0:140].astype(np.float32)
+    affine = np.dstack([1.2 * xs + 0.1 * ys + 3.0, -0.2 * xs + 0.9 * ys]).astype(np.float32)
+    smoothed = affine.copy()
+    smooth_map(smoothed, np.ones(affine.shape[:2]), 6.0)
+    assert np.abs(smoothed - affine)[25:-25, 25:-25].max() < 1e-3
+    kinked = np.dstack([xs + 0.5 * np.abs(xs - 70.0), ys]).astype(np.float32)
+    smoothed = kinked.copy()
+    weight = np.zeros(kinked.shape[:2])
+    weight[:, 30:110] = 1.0
+    smooth_map(smoothed, weight, 6.0)
+    bend = np.abs(np.diff(smoothed[60, :, 0], 2))
+    assert bend[40:100].max() < 0.2 < np.abs(np.diff(kinked[60, :, 0], 2)).max()
+    assert np.array_equal(smoothed[:, :30], kinked[:, :30])  # no weight: untouched

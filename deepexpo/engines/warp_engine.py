@@ -32,7 +32,7 @@ from ..motion.state import FaceMotion, HeadPose
 from ..render.eye_cover import cover_eye, eye_ink
 from ..render.iris import carry_iris
 from ..render.lids import draw_closing_lid, soften_seam
-from ..render.mesh_warp import backward_map, remap_region
+from ..render.mesh_warp import backward_map, remap_region, smooth_map
 from ..render.mouth import fill_mouth
 from ..render.placed_mouth import MouthColours, fill_placed_mouth, mouth_colours
 from ..render.stretched import even_stretched
@@ -215,6 +215,10 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
             centre = source.xy[source.outline].mean(axis=0)
             target_xy[rim] += _outwards(_carried(source.xy, target_xy, rim, rim, band / 4)
                                         - target_xy[rim], source.xy[rim] - centre)
+            # Nor does one run ahead of them: the outline's motion is smoothed along it (a
+            # landmark turned with the surface a few pixels past its neighbours, carried with
+            # the silhouette, drew the far cheek's outline in steps).
+            target_xy[rim] = _carried(source.xy, target_xy, rim, rim, band / 4)
             # (Not on a face placed by hand: its outline is fitted from a few points, on an
             # animal often close to its eyes, which would be pulled apart from their lids.)
             if source.motion.proportions is None:
@@ -230,7 +234,9 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                 # the far cheek beside it (source.inset), and a step in the pull between them
                 # would fold the map.
                 near = np.exp(-0.5 * (source.inset / band) ** 2)
-                target_xy[inner] += _smoothed(near, source.xy, inner, band / 4)[:, None] * pull
+                pull *= _smoothed(near, source.xy, inner, band / 4)[:, None]
+                target_xy[inner] += _eyes_whole(pull, source.xy, inner,
+                                                cfg.outline_pull_eye_reach)
         else:
             anchored = rim[keep[rim]]
         # An eye's landmarks are kept down to a slant (a turned head's far eye), some of them
@@ -293,6 +299,19 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                        for part in (*(np.r_[lid.outline, lid.iris, lid.lid] for lid in eyelids()),
                                     canon.lip_loops[0]))
         source_xy = backward_map(src, dst, source.region, step, detail, depth)
+        if turn > _STILL and source.motion.proportions is None:
+            # Around a turning head's outline, its kinks rounded off: the outline, carried
+            # with the silhouette, and the features, turned with the surface, move apart, and
+            # the hair over and beside the outline bent in waves at the triangles' edges.
+            sigma = cfg.outline_smoothing * source.motion.pose.scale
+            # (Away from the eyes by the blur's width, from the mouth by three times it: nearer, an
+            # opening mouth's bend was carried into the lip below it.)
+            *eyes, mouth = detail
+            near = _near_outline(target_xy[source.outline], source.region,
+                                 (*((box, sigma) for box in eyes), (mouth, 3 * sigma)),
+                                 cfg.outline_band * source.motion.pose.scale, step)
+            smooth_map(source_xy, near * min(1.0, turn / np.radians(cfg.outline_pull_full_turn)),
+                       sigma)
         for lid, was, now in shut:
             if now >= 0.5 * was:
                 centre, rim = target_xy[lid.iris[0]], target_xy[lid.iris[1:]]
@@ -350,6 +369,68 @@ def _carried(source_xy: np.ndarray, target_xy: np.ndarray, points: np.ndarray,
     """Where ``points`` go if they move as the landmarks ``by`` near them do (a Gaussian
     of ``reach`` pixels over their source positions)."""
     return source_xy[points] + _smoothed(target_xy - source_xy, source_xy, points, reach, by)
+
+
+def _eyes_whole(moves: np.ndarray, xy: np.ndarray, points: np.ndarray, reach: float
+                ) -> np.ndarray:
+    """``moves`` (of the landmarks ``points``, at ``xy[points]``) with each eye's contour and
+    lid moved by their mean, and the landmarks around it (its iris too, the other eye's
+    apart) that move further cut down to that, by a Gaussian of ``reach`` eye widths over
+    their distance outside its contour: the eye moves whole, and the skin beyond it no
+    further than the eye (those that move less, towards the nose, keep their move: drawn out
+    with the eye, the nose bent). An eye partly left out (on a strongly turned head's
+    outline, with it) keeps its moves."""
+    moves = moves.copy()
+    for lid in eyelids():
+        if not np.isin(lid.outline, points).all():
+            continue
+        members = np.isin(points, np.r_[lid.outline, lid.lid])
+        mean = moves[members].mean(axis=0)
+        contour = xy[lid.outline]
+        outside = _from_polygon(xy[points], contour)
+        weight = np.exp(-0.5 * (outside / (reach * np.ptp(contour[:, 0]) + 1e-9)) ** 2)
+        weight[np.isin(points, np.r_[tuple(np.r_[other.outline, other.lid, other.iris]
+                                           for other in eyelids() if other is not lid)])] = 0.0
+        length = np.linalg.norm(moves, axis=1)
+        excess = np.maximum(length - np.linalg.norm(mean), 0.0) / np.maximum(length, 1e-9)
+        moves -= (weight * excess)[:, None] * moves
+        moves[members] = mean
+    return moves
+
+
+def _from_polygon(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
+    """(N,) each of ``points`` (N, 2)'s distance from the closed ``polygon`` (M, 2); 0 inside
+    it."""
+    a, b = polygon, np.roll(polygon, -1, axis=0)
+    edge = b - a
+    along = np.clip(((points[:, None] - a) * edge).sum(axis=2)
+                    / np.maximum((edge**2).sum(axis=1), 1e-12), 0.0, 1.0)
+    distance = np.linalg.norm(points[:, None] - (a + along[..., None] * edge), axis=2).min(axis=1)
+    return np.where(inside(points, polygon), 0.0, distance)
+
+
+def _near_outline(outline: np.ndarray, region: PixelBox,
+                  features: tuple[tuple[PixelBox, float], ...], band: float, step: float
+                  ) -> np.ndarray:
+    """How near each pixel of ``region`` is to the closed ``outline`` (a Gaussian of ``band``
+    pixels over its distance from it), falling to nothing towards the boxes of ``features``
+    (each with a Gaussian of its own pixels over the distance from it): on a grid ``step``
+    pixels apart over the region (a smooth weight, stretched over it by :func:`smooth_map`)."""
+    h, w = region.size
+    gh, gw = max(2, int(round(h / step))), max(2, int(round(w / step)))
+    scale = np.array([w / gw, h / gh])
+    line = np.full((gh, gw), 255, np.uint8)
+    cv2.polylines(line, [np.round((outline - (region.x0, region.y0) + 0.5) / scale - 0.5)
+                         .astype(np.int32)], True, 0, 1)
+    distance = cv2.distanceTransform(line, cv2.DIST_L2, 3) * float(scale.mean())
+    near = np.exp(-0.5 * (distance / band) ** 2)
+    xs = region.x0 + (np.arange(gw) + 0.5) * scale[0] - 0.5
+    ys = region.y0 + (np.arange(gh) + 0.5) * scale[1] - 0.5
+    for box, feather in features:
+        dx = np.maximum(np.maximum(box.x0 - xs, xs - (box.x1 - 1)), 0)
+        dy = np.maximum(np.maximum(box.y0 - ys, ys - (box.y1 - 1)), 0)
+        near *= 1.0 - np.exp(-0.5 * (dx[None, :] ** 2 + dy[:, None] ** 2) / feather**2)
+    return near
 
 
 def _outwards(moves: np.ndarray, away: np.ndarray) -> np.ndarray:

@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
+from ..face.topology import TOPOLOGY
 from .scorer import ScoredFace
 
 #: Per-frame signals read from dlib's landmarks and the eye pixels (plot labels): what the
@@ -123,3 +124,39 @@ def dark_fragments(image: np.ndarray, box: tuple[slice, slice], eye_width: float
     count, labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
     short = stats[1:, cv2.CC_STAT_WIDTH] < eye_width / 3
     return int(stats[1:, cv2.CC_STAT_AREA][short].sum())
+
+
+def outline_steps(image: np.ndarray, xy: np.ndarray, side: int) -> float:
+    """How far the face's edge against what lies beside it (hair, background) on one side of
+    ``image`` (``side`` +1: the right) departs from a smooth curve, in pixels: per row, from
+    the eyes down 0.8 of the way to the chin, the sharpest fall in brightness going outwards
+    within 14 px of the face oval (MediaPipe's landmarks ``xy`` read on ``image``), at
+    sub-pixel; the mean distance of those positions from their Gaussian-smoothed curve (8
+    rows). A stair-stepped outline departs from it by its steps; a real one by a few tenths
+    of a pixel."""
+    oval = xy[TOPOLOGY.face_oval_loop]
+    oval = oval[(oval[:, 0] - xy[:, 0].mean()) * side > 0]
+    oval = oval[np.argsort(oval[:, 1])]
+    gray = cv2.GaussianBlur(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32),
+                            (0, 0), 1.0)
+    outwards = np.gradient(gray, axis=1) * side
+    top = xy[[33, 263], 1].mean()
+    edge = []
+    for y in range(int(top), int(top + 0.8 * (xy[152, 1] - top))):
+        x0 = int(np.interp(y, oval[:, 1], oval[:, 0])) - _OUTLINE_REACH
+        fall = outwards[y, max(x0, 0):x0 + 2 * _OUTLINE_REACH]
+        k = float(np.argmin(fall))
+        if 0 < k < len(fall) - 1:
+            a, b, c = fall[int(k) - 1:int(k) + 2]
+            k += 0.5 * (a - c) / (a - 2 * b + c) if a - 2 * b + c else 0.0
+        edge.append(max(x0, 0) + k)
+    if len(edge) < 3:
+        return float("nan")
+    column = np.array(edge, np.float64)[:, None]
+    smooth = cv2.GaussianBlur(column, (1, 0), sigmaX=0, sigmaY=8,
+                              borderType=cv2.BORDER_REPLICATE)
+    return float(np.abs(column - smooth).mean())
+
+
+#: How far (px) either side of the face oval :func:`outline_steps` looks for the edge.
+_OUTLINE_REACH = 14

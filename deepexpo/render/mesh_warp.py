@@ -216,6 +216,27 @@ def _spans(start: np.ndarray, stop: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return owner, np.arange(len(owner)) + (start - np.cumsum(count) + count)[owner]
 
 
+def smooth_map(source_xy: np.ndarray, weight: np.ndarray, sigma: float) -> None:
+    """Blend the backward map (:func:`backward_map`) in place towards its Gaussian blur of
+    ``sigma`` pixels, by ``weight`` (0 to 1: the map's (h, w), or a coarser grid stretched
+    over it). The piecewise-affine map kinks at every
+    triangle's edge; where the displacement changes steeply across small triangles, the kinks
+    bend straight lines (hair strands, an outline) into zigzags. The blur rounds them off and
+    leaves an affine map as it is. It is taken on samples a few pixels apart, fewer than the
+    blur's width (at every pixel, it cost as much as the map itself); sampled and
+    interpolated on the same grid (bilinear both ways), an affine map comes back unchanged."""
+    h, w = source_xy.shape[:2]
+    k = max(1, int(sigma / 3))
+    small = cv2.resize(source_xy, (max(2, w // k), max(2, h // k)),
+                       interpolation=cv2.INTER_LINEAR)
+    blurred = cv2.GaussianBlur(small, (0, 0), sigma * small.shape[1] / w,
+                               borderType=cv2.BORDER_REPLICATE)
+    if weight.shape != (h, w):
+        weight = cv2.resize(weight.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+    source_xy += weight[..., None].astype(np.float32) * (
+        cv2.resize(blurred, (w, h), interpolation=cv2.INTER_LINEAR) - source_xy)
+
+
 def remap_region(image: np.ndarray, region: PixelBox, source_xy: np.ndarray) -> np.ndarray:
     """``image`` with ``region`` resampled through the map (:func:`backward_map`); pixels
     outside it are untouched."""
