@@ -66,8 +66,11 @@ def euler_to_rotation(pitch: float, yaw: float, roll: float) -> np.ndarray:
 
 
 def rotation_angle(rot: np.ndarray) -> float:
-    """The angle, in radians, that ``rot`` turns about its axis."""
-    return float(np.arccos(np.clip((np.trace(rot) - 1.0) / 2.0, -1.0, 1.0)))
+    """The angle, in radians, that ``rot`` turns about its axis: from its cosine (the trace)
+    and its sine (the skew part) together, since the cosine alone loses small angles (a
+    float32 rotation's rounding reads as a hundredth of a degree through ``arccos``)."""
+    sine = np.linalg.norm([rot[2, 1] - rot[1, 2], rot[0, 2] - rot[2, 0], rot[1, 0] - rot[0, 1]])
+    return float(np.arctan2(sine / 2.0, (np.trace(rot) - 1.0) / 2.0))
 
 
 def rotation_power(rot: np.ndarray, k: float) -> np.ndarray:
