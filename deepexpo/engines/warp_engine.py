@@ -8,6 +8,7 @@ head and keep the background still.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
 
 import cv2
@@ -21,9 +22,9 @@ from ..face.territory import Territory, TerritoryMask
 from ..face.topology import TOPOLOGY
 from ..geometry.boxes import PixelBox
 from ..motion.compose import MotionOptions, compose_motion, neutral_reference
-from ..motion.controls import ExpressionEdit
+from ..motion.controls import OWN_EYE_OPEN, ExpressionEdit
 from ..motion.extract import extract_motion
-from ..motion.eyelids import Eyelid, eyelids, follow_closure
+from ..motion.eyelids import Eyelid, eyelids, follow_closure, opened_as_shown
 from ..motion.mouth import shape_mouth
 from ..motion.rigid import rotation_angle, rotation_power
 from ..motion.silhouette import inside
@@ -36,6 +37,8 @@ from ..render.mouth import fill_mouth
 from ..render.placed_mouth import fill_placed_mouth
 from ..render.stretched import even_stretched
 from .base import TransferEngine
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -162,6 +165,14 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         target = shape_mouth(target, source.motion, cfg.max_mouth_opening, cfg.max_jaw_drop)
         if source.motion.proportions is not None:  # eyes and brows as far as fur can show
             target = source.motion.proportions.within_reach(target, source.motion)
+        # An eye opens only as far as the source shows it: behind a shut lid there is no
+        # eyeball to warp (opened, its lash line was drawn as a zig-zag and the lid's edge cut
+        # the brow). The motion still opens it: the neural engine draws one.
+        target, held = opened_as_shown(target, source.motion, OWN_EYE_OPEN)
+        if held:
+            logger.info("warp engine: the source's %s shut, kept shut (the photo shows no eye "
+                        "behind the lid to open; the neural engine can open it)",
+                        "eyes are" if len(held) == 2 else "eye is")
         target_points = target.landmarks()
         target_xy = target_points[:, :2]
         # The face's outline and the anchors around it (hair, ears) go from the head's
