@@ -139,6 +139,7 @@ def follow_closure(target: FaceMotion, source: FaceMotion, driving: FaceMotion,
         source_base = source.canonical - source.expression
     offset = np.zeros_like(target.canonical)
     driver_neutral = driving.canonical - driving.expression
+    canon = canonical_face().points
     for lid in eyelids():
         weight = float(weights[lid.iris[0]])
         if weight <= 0:
@@ -152,8 +153,14 @@ def follow_closure(target: FaceMotion, source: FaceMotion, driving: FaceMotion,
         base = float(base_gaps.mean())
         wanted = max(now + weight * (base * (1.0 - c) - now), _SHUT_GAP * base)
         # The lid keeps the curve of the source's own eye: the driver's, added on top of it,
-        # may cross the lower lid where the source's eye is narrower.
-        offset += lid.opening_to(target.canonical, base_gaps * (wanted / max(base, 1e-9)))
+        # may cross the lower lid where the source's eye is narrower. (Shifted rather than
+        # scaled to the gap wanted where the source's eye is shut: a gap of next to nothing,
+        # or lids that cross, scaled the curve up by thousands and threw the lid into the brow.)
+        if base > _SHUT_GAP * lid.opening(canon):
+            gaps = base_gaps * (wanted / base)
+        else:
+            gaps = base_gaps + (wanted - base)
+        offset += lid.opening_to(target.canonical, gaps)
     return replace(target, canonical=target.canonical + offset,
                    expression=target.expression + offset)
 
