@@ -291,7 +291,9 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                                     canon.lip_loops[0]))
         source_xy = backward_map(src, dst, source.region, step, detail, depth)
         for lid, was, now in shut:
-            if now >= 0.5 * was:
+            # (Not in an eye the source shows shut: its "iris" is lid skin, and carried with
+            # the gaze it tore the lash line into steps.)
+            if now >= 0.5 * was and lid.shown(source.motion.canonical, OWN_EYE_OPEN) > 0:
                 centre, rim = target_xy[lid.iris[0]], target_xy[lid.iris[1:]]
                 radius = float(np.linalg.norm(rim - centre, axis=1).mean())
                 carry_iris(source_xy, source.region, target_xy[lid.outline], centre,
@@ -458,9 +460,11 @@ def _lid_raised(lid: Eyelid, source: np.ndarray, target: np.ndarray) -> float:
 
 def _lid_move(margin: np.ndarray, lid: Eyelid, source: np.ndarray, target: np.ndarray
               ) -> float:
-    """How far ``margin`` moves down against the eye's corners, in the eye's openings."""
+    """How far ``margin`` moves down against the eye's corners, in the eye's openings; none
+    in an eye the source shows shut: no eye for a lid to come over (its lids moving together,
+    read against a gap of next to nothing, drew a closing lid's stepped lash line)."""
     opening = lid.opening(source)
-    if opening <= 1e-9:
+    if opening <= 1e-9 or lid.shown(source, OWN_EYE_OPEN) <= 0:
         return 0.0
     down = (target[margin, 1] - source[margin, 1]).mean() \
         - (target[lid.corners, 1] - source[lid.corners, 1]).mean()

@@ -58,6 +58,13 @@ class Eyelid:
         """Mean gap between the lid margins of canonical-frame landmarks ``shape``."""
         return float(self.gaps(shape).mean())
 
+    def shown(self, shape: np.ndarray, shut_open: tuple[float, float]) -> float:
+        """How much of the eye canonical-frame landmarks ``shape`` show: 0 under
+        ``shut_open[0]`` of the canonical eye's gap (shut: the lid hides the eyeball), 1 over
+        ``shut_open[1]`` (open)."""
+        ratio = self.opening(shape) / self.opening(canonical_face().points)
+        return float(np.clip((ratio - shut_open[0]) / (shut_open[1] - shut_open[0]), 0.0, 1.0))
+
     def closing(self, shape: np.ndarray, amount: float) -> np.ndarray:
         """Displacement that closes this eye on ``shape`` by ``amount`` (1: shut, negative:
         wider)."""
@@ -179,8 +186,7 @@ def opened_as_shown(target: FaceMotion, source: FaceMotion, shut_open: tuple[flo
     held = []
     for side, lid in enumerate(eyelids()):
         full = lid.opening(canon)
-        shown = float(np.clip((lid.opening(source.canonical) / full - shut_open[0])
-                              / (shut_open[1] - shut_open[0]), 0.0, 1.0))
+        shown = lid.shown(source.canonical, shut_open)
         own, wanted = lid.gaps(source.canonical), lid.gaps(shape)
         gaps = wanted - (1.0 - shown) * np.maximum(wanted - own, 0.0)
         back = float((wanted - gaps).mean())
