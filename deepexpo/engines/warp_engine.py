@@ -449,7 +449,11 @@ _CORNER_INSIDE = 3.0
 def _lid_lowered(lid: Eyelid, source: np.ndarray, target: np.ndarray) -> float:
     """How far the upper lid comes down over the eye from ``source`` to ``target``
     (canonical landmarks), as a fraction of the eye's opening (a lower lid that rises, in a
-    smile, is no closing upper lid)."""
+    smile, is no closing upper lid); none in an eye the source shows shut: there is no eye
+    for it to come over (its lids moving together, read against a gap of next to nothing,
+    redrew a closing lid with a stepped lash line)."""
+    if lid.shown(source, OWN_EYE_OPEN) <= 0:
+        return 0.0
     return _lid_move(lid.upper, lid, source, target)
 
 
@@ -460,11 +464,9 @@ def _lid_raised(lid: Eyelid, source: np.ndarray, target: np.ndarray) -> float:
 
 def _lid_move(margin: np.ndarray, lid: Eyelid, source: np.ndarray, target: np.ndarray
               ) -> float:
-    """How far ``margin`` moves down against the eye's corners, in the eye's openings; none
-    in an eye the source shows shut: no eye for a lid to come over (its lids moving together,
-    read against a gap of next to nothing, drew a closing lid's stepped lash line)."""
+    """How far ``margin`` moves down against the eye's corners, in the eye's openings."""
     opening = lid.opening(source)
-    if opening <= 1e-9 or lid.shown(source, OWN_EYE_OPEN) <= 0:
+    if opening <= 1e-9:
         return 0.0
     down = (target[margin, 1] - source[margin, 1]).mean() \
         - (target[lid.corners, 1] - source[lid.corners, 1]).mean()
