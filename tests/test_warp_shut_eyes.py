@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from deepexpo.engines.warp_engine import WarpEngine
+from deepexpo.engines.warp_retouch import WarpRetouch
 from deepexpo.evaluation.metrics import dark_fragments
 from deepexpo.face.canonical import canonical_face
 from deepexpo.face.measure import eye_openings
@@ -81,3 +82,12 @@ def test_a_driver_leaves_crossed_shut_lids_where_they_are(astronaut, measure):
     for lid in eyelids():
         assert abs(lid.opening(out.canonical)) < 0.1 * full
         assert np.abs(out.canonical - crossed.canonical).max() < 0.1 * full
+
+
+def test_the_neural_engines_retouch_still_opens_a_shut_eye(astronaut, shut_still, landmarker):
+    """The neural engine's expression edits are the warp's picture redrawn by its networks:
+    its retouch still opens a shut eye for them to redraw open."""
+    face = landmarker.detect(shut_still)
+    out = WarpRetouch().photo(shut_still, face).edit(ExpressionEdit.emotion("neutral"))
+    own = np.mean(eye_openings(landmarker.detect(astronaut).xy))
+    assert np.mean(eye_openings(landmarker.detect(out).xy)) > 0.4 * own

@@ -167,12 +167,14 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
             target = source.motion.proportions.within_reach(target, source.motion)
         # An eye opens only as far as the source shows it: behind a shut lid there is no
         # eyeball to warp (opened, its lash line was drawn as a zig-zag and the lid's edge cut
-        # the brow). The motion still opens it: the neural engine draws one.
-        target, held = opened_as_shown(target, source.motion, OWN_EYE_OPEN)
-        if held:
-            logger.info("warp engine: the source's %s shut, kept shut (the photo shows no eye "
-                        "behind the lid to open; the neural engine can open it)",
-                        "eyes are" if len(held) == 2 else "eye is")
+        # the brow). The motion still opens it: the neural engine draws one (from this
+        # picture: its retouch turns this off).
+        if cfg.eyes_as_shown:
+            target, held = opened_as_shown(target, source.motion, OWN_EYE_OPEN)
+            if held:
+                logger.info("warp engine: the source's %s shut, kept shut (the photo shows no "
+                            "eye behind the lid to open; the neural engine can open it)",
+                            "eyes are" if len(held) == 2 else "eye is")
         target_points = target.landmarks()
         target_xy = target_points[:, :2]
         # The face's outline and the anchors around it (hair, ears) go from the head's
