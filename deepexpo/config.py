@@ -107,6 +107,10 @@ class WarpConfig:
     # A driver's eye whose lid landmarks are this fraction of their open gap apart counts as
     # shut (on the sample clips' blinks they come within -0.15 to 0.15 of it).
     eye_shut_fraction: float = 0.12
+    # Its picture is the result: an eye opens only as far as the source shows it (a shut lid
+    # hides no eyeball to warp). Off where networks redraw the picture (the neural engine's
+    # retouch): they read the opened lids as an eye to open.
+    eyes_as_shown: bool = True
 
 
 @dataclass(frozen=True)

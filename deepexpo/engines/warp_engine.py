@@ -8,6 +8,7 @@ head and keep the background still.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
 from functools import cached_property
 
@@ -22,9 +23,9 @@ from ..face.territory import Territory, TerritoryMask
 from ..face.topology import TOPOLOGY
 from ..geometry.boxes import PixelBox
 from ..motion.compose import MotionOptions, compose_motion, neutral_reference
-from ..motion.controls import ExpressionEdit
+from ..motion.controls import OWN_EYE_OPEN, ExpressionEdit
 from ..motion.extract import extract_motion
-from ..motion.eyelids import Eyelid, eyelids, follow_closure
+from ..motion.eyelids import Eyelid, eyelids, follow_closure, opened_as_shown
 from ..motion.mouth import shape_mouth
 from ..motion.rigid import rotation_angle, rotation_power
 from ..motion.silhouette import inside
@@ -37,6 +38,8 @@ from ..render.mouth import fill_mouth
 from ..render.placed_mouth import MouthColours, fill_placed_mouth, mouth_colours
 from ..render.stretched import even_stretched
 from .base import TransferEngine
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -175,6 +178,16 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         target = shape_mouth(target, source.motion, cfg.max_mouth_opening, cfg.max_jaw_drop)
         if source.motion.proportions is not None:  # eyes and brows as far as fur can show
             target = source.motion.proportions.within_reach(target, source.motion)
+        # An eye opens only as far as the source shows it: behind a shut lid there is no
+        # eyeball to warp (opened, its lash line was drawn as a zig-zag and the lid's edge cut
+        # the brow). The motion still opens it: the neural engine draws one (from this
+        # picture: its retouch turns this off).
+        if cfg.eyes_as_shown:
+            target, held = opened_as_shown(target, source.motion, OWN_EYE_OPEN)
+            if held:
+                logger.info("warp engine: the source's %s shut, kept shut (the photo shows no "
+                            "eye behind the lid to open; the neural engine can open it)",
+                            "eyes are" if len(held) == 2 else "eye is")
         target_points = target.landmarks()
         target_xy = target_points[:, :2]
         # The face's outline and the anchors around it (hair, ears) go from the head's
@@ -313,7 +326,9 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
             smooth_map(source_xy, near * min(1.0, turn / np.radians(cfg.outline_pull_full_turn)),
                        sigma)
         for lid, was, now in shut:
-            if now >= 0.5 * was:
+            # (Not in an eye the source shows shut: its "iris" is lid skin, and carried with
+            # the gaze it tore the lash line into steps.)
+            if now >= 0.5 * was and lid.shown(source.motion.canonical, OWN_EYE_OPEN) > 0:
                 centre, rim = target_xy[lid.iris[0]], target_xy[lid.iris[1:]]
                 radius = float(np.linalg.norm(rim - centre, axis=1).mean())
                 carry_iris(source_xy, source.region, target_xy[lid.outline], centre,
@@ -531,7 +546,11 @@ _CORNER_INSIDE = 3.0
 def _lid_lowered(lid: Eyelid, source: np.ndarray, target: np.ndarray) -> float:
     """How far the upper lid comes down over the eye from ``source`` to ``target``
     (canonical landmarks), as a fraction of the eye's opening (a lower lid that rises, in a
-    smile, is no closing upper lid)."""
+    smile, is no closing upper lid); none in an eye the source shows shut: there is no eye
+    for it to come over (its lids moving together, read against a gap of next to nothing,
+    redrew a closing lid with a stepped lash line)."""
+    if lid.shown(source, OWN_EYE_OPEN) <= 0:
+        return 0.0
     return _lid_move(lid.upper, lid, source, target)
 
 

@@ -9,9 +9,11 @@ a source video's frames are prepared for driving, never edited, and so never pay
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 
 import numpy as np
 
+from ..config import WARP
 from ..face.landmarks import FaceLandmarks
 from ..face.territory import Territory
 from ..motion.controls import ExpressionEdit
@@ -36,7 +38,8 @@ class RetouchPhoto:
 
 class WarpRetouch:
     def __init__(self, engine: WarpEngine | None = None):
-        self.engine = engine or WarpEngine()
+        # (An eye shut in the photo is opened: the networks redraw it, WarpConfig.eyes_as_shown.)
+        self.engine = engine or WarpEngine(replace(WARP, eyes_as_shown=False))
 
     def photo(self, image: np.ndarray, face: FaceLandmarks,
               territory: Territory | None = None) -> RetouchPhoto:

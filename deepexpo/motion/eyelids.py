@@ -58,6 +58,13 @@ class Eyelid:
         """Mean gap between the lid margins of canonical-frame landmarks ``shape``."""
         return float(self.gaps(shape).mean())
 
+    def shown(self, shape: np.ndarray, shut_open: tuple[float, float]) -> float:
+        """How much of the eye canonical-frame landmarks ``shape`` show: 0 under
+        ``shut_open[0]`` of the canonical eye's gap (shut: the lid hides the eyeball), 1 over
+        ``shut_open[1]`` (open)."""
+        ratio = self.opening(shape) / self.opening(canonical_face().points)
+        return float(np.clip((ratio - shut_open[0]) / (shut_open[1] - shut_open[0]), 0.0, 1.0))
+
     def closing(self, shape: np.ndarray, amount: float) -> np.ndarray:
         """Displacement that closes this eye on ``shape`` by ``amount`` (1: shut, negative:
         wider)."""
@@ -139,6 +146,7 @@ def follow_closure(target: FaceMotion, source: FaceMotion, driving: FaceMotion,
         source_base = source.canonical - source.expression
     offset = np.zeros_like(target.canonical)
     driver_neutral = driving.canonical - driving.expression
+    canon = canonical_face().points
     for lid in eyelids():
         weight = float(weights[lid.iris[0]])
         if weight <= 0:
@@ -152,7 +160,53 @@ def follow_closure(target: FaceMotion, source: FaceMotion, driving: FaceMotion,
         base = float(base_gaps.mean())
         wanted = max(now + weight * (base * (1.0 - c) - now), _SHUT_GAP * base)
         # The lid keeps the curve of the source's own eye: the driver's, added on top of it,
-        # may cross the lower lid where the source's eye is narrower.
-        offset += lid.opening_to(target.canonical, base_gaps * (wanted / max(base, 1e-9)))
+        # may cross the lower lid where the source's eye is narrower. (Shifted rather than
+        # scaled to the gap wanted where the source's eye is shut: a gap of next to nothing,
+        # or lids that cross, scaled the curve up by thousands and threw the lid into the brow.)
+        if base > _SHUT_GAP * lid.opening(canon):
+            gaps = base_gaps * (wanted / base)
+        else:
+            gaps = base_gaps + (wanted - base)
+        offset += lid.opening_to(target.canonical, gaps)
     return replace(target, canonical=target.canonical + offset,
                    expression=target.expression + offset)
+
+
+def opened_as_shown(target: FaceMotion, source: FaceMotion, shut_open: tuple[float, float]
+                    ) -> tuple[FaceMotion, list[int]]:
+    """``target`` with each eye opened no further than ``source``'s pixels show it: a shut
+    eye (under ``shut_open[0]`` of the canonical eye's gap) keeps its own lids, an open one
+    (over ``shut_open[1]``) opens as far as ``target`` asks, and one in between that fraction
+    of the way; closing is never held back. For a renderer that only moves the source's
+    pixels: behind a shut lid there is no eyeball to show. The lid skin held back stretches
+    between its margin and the brow, which moves as ``target`` asks. Also returns the sides
+    (0: right, 1: left) held back by more than a fifth of the canonical eye's gap."""
+    canon = canonical_face().points
+    shape = target.canonical.copy()
+    held = []
+    for side, lid in enumerate(eyelids()):
+        full = lid.opening(canon)
+        shown = lid.shown(source.canonical, shut_open)
+        own, wanted = lid.gaps(source.canonical), lid.gaps(shape)
+        gaps = wanted - (1.0 - shown) * np.maximum(wanted - own, 0.0)
+        back = float((wanted - gaps).mean())
+        if back <= 1e-9:
+            continue
+        shape += lid.opening_to(shape, gaps)
+        if back > 0.2 * full:
+            held.append(side)
+        # The lid skin as the source's, stretched from the margin (where it now is) up to the
+        # brow: left where the opening put it, it was squeezed into the brow, and the map
+        # folded there along a hard edge.
+        was = source.canonical
+        margin = np.searchsorted(lid.upper, lid.lid_margin)
+        margin_move = (shape[lid.upper] - was[lid.upper])[margin]
+        brow_move = (shape[lid.brow] - was[lid.brow]).mean(axis=0)
+        height = was[lid.upper[margin], 1] - was[lid.lid, 1]
+        reach = np.maximum(was[lid.upper[margin], 1] - was[lid.brow, 1].mean(), 1e-9)
+        up = np.clip(height / reach, 0.0, 1.0)[:, None]
+        kept = was[lid.lid] + (1.0 - up) * margin_move + up * brow_move
+        k = (1.0 - shown) * min(1.0, back / (0.1 * full))
+        shape[lid.lid] += k * (kept - shape[lid.lid])
+    offset = shape - target.canonical
+    return replace(target, canonical=shape, expression=target.expression + offset), held
