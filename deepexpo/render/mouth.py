@@ -179,6 +179,8 @@ def _blur_opening_edge(out: np.ndarray, target_xy: np.ndarray, region: PixelBox,
     extra = float(np.sqrt(max(blur * blur - drawn * drawn, 0.0)))
     if extra < 0.3:
         return
+    # The ring: the outline drawn twice the blur wide, whole over it and fading over about
+    # the blur either side.
     line = np.zeros(region.size, np.float32)
     outline = opening_outline(target_xy) - [region.x0, region.y0]
     cv2.polylines(line, [np.round(outline * 4).astype(np.int32)], True, 1.0,
