@@ -26,6 +26,11 @@ where dlib's frontal detector misses one, such as the turned painting s10):
   pixels: ``fit`` is the mean over the contour of the step across it over the strongest step
   across it moved outwards by up to 0.12 of the mouth's width. On the opening's edge the
   lips lie just outside (1); a contour running inside the opening has its edge outside.
+  Read on the opening's edge, s10 by d19.mp4's turn frame stays at 2.1: its strongest steps
+  lie along the lower lip's middle, the narrow dark opening against the painting's pale,
+  lit lower lip, across an edge as soft as the painting's own (contrast over steepest slope
+  3.6 px, its lower lip's outer edge 4.4 px); what it weighs there is contrast: the
+  painting's lips barely stand out from its skin (their edge's steps half a photo's).
 - ``spread``: inside the opening, the mean difference between the largest and smallest colour
   channel: on a grayscale source < 3.
 - ``teeth``: the brightest interior (95th percentile of luminance) over the source's own teeth
@@ -121,18 +126,8 @@ def load_source(name: str) -> np.ndarray:
 
 def _contour_step(image: np.ndarray, contour: np.ndarray, reach: float = 1.5) -> float:
     """90th percentile of the RGB difference ``reach`` px either side of a closed contour."""
-    pts = np.r_[contour, contour[:1]]
-    samples = []
-    for a, b in zip(pts[:-1], pts[1:]):
-        length = np.linalg.norm(b - a)
-        if length < 1e-6:
-            continue
-        normal = np.array([-(b - a)[1], (b - a)[0]]) / length
-        for t in np.linspace(0, 1, max(2, int(length)), endpoint=False):
-            p = a + t * (b - a)
-            inside, outside = p - reach * normal, p + reach * normal
-            samples.append(np.linalg.norm(_bilinear(image, inside) - _bilinear(image, outside)))
-    return float(np.percentile(samples, 90)) if samples else float("nan")
+    steps = _steps_across(image, contour, np.zeros(1), reach)
+    return float(np.percentile(steps[:, 0], 90)) if len(steps) else float("nan")
 
 
 def _edge_fit(image: np.ndarray, contour: np.ndarray, reach: float = 1.5) -> float:
@@ -142,10 +137,20 @@ def _edge_fit(image: np.ndarray, contour: np.ndarray, reach: float = 1.5) -> flo
     width. On the opening's edge the lips lie just outside (no stronger step: 1); a contour
     running through the opening has the opening's edge outside it (less)."""
     search = max(EDGE_SEARCH * float(np.linalg.norm(contour[0] - contour[4])), 1.0)
-    shifts = np.arange(0.0, search + 1e-6, 0.5)
+    steps = _steps_across(image, contour, np.arange(0.0, search + 1e-6, 0.5), reach)
+    if not len(steps):
+        return float("nan")
+    return float(np.mean(steps[:, 0] / np.maximum(steps.max(axis=1), 1e-6)))
+
+
+def _steps_across(image: np.ndarray, contour: np.ndarray, shifts: np.ndarray,
+                  reach: float) -> np.ndarray:
+    """The RGB difference ``reach`` px either side of a closed contour, at a point per pixel
+    along it, with the contour moved outwards by each of ``shifts`` (pixels): (points,
+    shifts)."""
     polygon = contour.astype(np.float32)
     pts = np.r_[contour, contour[:1]]
-    fits = []
+    rows = []
     for a, b in zip(pts[:-1], pts[1:]):
         length = np.linalg.norm(b - a)
         if length < 1e-6:
@@ -156,11 +161,10 @@ def _edge_fit(image: np.ndarray, contour: np.ndarray, reach: float = 1.5) -> flo
             normal = -normal  # outwards
         for t in np.linspace(0, 1, max(2, int(length)), endpoint=False):
             p = a + t * (b - a)
-            steps = [np.linalg.norm(_bilinear(image, p + (k - reach) * normal)
-                                    - _bilinear(image, p + (k + reach) * normal))
-                     for k in shifts]
-            fits.append(steps[0] / max(max(steps), 1e-6))
-    return float(np.mean(fits)) if fits else float("nan")
+            rows.append([np.linalg.norm(_bilinear(image, p + (k - reach) * normal)
+                                        - _bilinear(image, p + (k + reach) * normal))
+                         for k in shifts])
+    return np.array(rows).reshape(-1, len(shifts))
 
 
 def _bilinear(image: np.ndarray, p: np.ndarray) -> np.ndarray:
@@ -285,13 +289,19 @@ class Measure:
 
     def seams(self, source: np.ndarray, out: np.ndarray) -> dict[str, tuple[float, float]]:
         """The seam figure as each reader that reads both images gives it, with how well its
-        inner-lip contour on ``out`` lies on the opening's edge (:func:`_edge_fit`)."""
-        readers = {"dlib": (self.dlib.face(source), self.dlib.face(out)),
-                   "mp": (self.mediapipe_face(source), self.mediapipe_face(out))}
+        inner-lip contour on ``out`` lies on the opening's edge (:func:`_edge_fit`; 0 for a
+        contour that reads the mouth closed: dlib's on s12 by d19, open under its
+        moustache); none where neither reads the mouth open."""
+        readers = {name: pair for name, pair in (
+            ("dlib", (self.dlib.face(source), self.dlib.face(out))),
+            ("mp", (self.mediapipe_face(source), self.mediapipe_face(out))))
+            if pair[0] is not None and pair[1] is not None}
+        if all(got.mouth_opening <= OPEN for _, got in readers.values()):
+            return {}
         return {name: (_contour_step(out, got.points[_INNER])
                        / _contour_step(source, src.points[_OUTER]),
-                       _edge_fit(out, got.points[_INNER]))
-                for name, (src, got) in readers.items() if src is not None and got is not None}
+                       _edge_fit(out, got.points[_INNER]) if got.mouth_opening > OPEN else 0.0)
+                for name, (src, got) in readers.items()}
 
     def cheeks(self, image: np.ndarray) -> np.ndarray | None:
         try:
@@ -334,16 +344,16 @@ class Measure:
             fig["drv"] = driver.mouth_opening
         if got.mouth_opening > OPEN:
             fig["lip"] = _lower_lip(got) / _lower_lip(src)
-            seams = self.seams(source, out)
-            for reader, (seam, fit) in seams.items():
-                fig[f"seam_{reader}"], fig[f"fit_{reader}"] = seam, fit
-            if seams:
-                fig["seam"] = max(seams.values(), key=lambda s: s[1])[0]
             inner = _polygon_pixels(out, got.points[_INNER]).astype(np.float64)
             if gray:
                 fig["spread"] = float((inner.max(1) - inner.min(1)).mean())
             fig["teeth"] = float(np.percentile(_luminance(inner), 95)) \
                 / (teeth_reference or _teeth_reference(source, src))
+        seams = self.seams(source, out)
+        for reader, (seam, fit) in seams.items():
+            fig[f"seam_{reader}"], fig[f"fit_{reader}"] = seam, fit
+        if seams:
+            fig["seam"] = max(seams.values(), key=lambda s: s[1])[0]
         if case == "blink":
             fig["eye"] = got.eye_openness / src.eye_openness
             fig["iris"] = iris_showing(source, out, [src.points[e] for e in _EYES])
