@@ -5,8 +5,8 @@ paintings driven by the strongest drivers, as images, video frames, a source vid
 
 Writes a contact sheet (one row per source, one column per case, each panel the face) and
 prints, read with dlib's 68 landmarks on the output (independent of our MediaPipe landmarks;
-MediaPipe read on the output for the cheeks, which dlib does not mark, and for the faces dlib's
-frontal detector does not find, such as the turned painting s10):
+MediaPipe read on the output for the cheeks, which dlib does not mark, and on both images
+where dlib's frontal detector misses one, such as the turned painting s10):
 
 - ``lip``: lower-lip thickness at its centre (dlib 57 to 66), output over source, in
   inter-ocular units, on panels whose mouth is open. Target 0.7-1.5.
@@ -21,7 +21,21 @@ frontal detector does not find, such as the turned painting s10):
   filled opening), against the sharpest across the source's own outer lip contour: the 90th
   percentile over the contour of the RGB difference 1.5 px either side of it, output over
   source. A pasted-in patch (hard, stair-stepped) makes it large. Target <= the driver's own
-  ratio of the same two edges (``seam_drv``, printed with it), which a real open mouth has.
+  ratio of the same two edges (printed above the table), which a real open mouth has.
+  dlib's shape model misreads some opened mouths' inner lip: on the turned painting s10 its
+  upper inner lip runs through the opening (the cavity, the teeth), on wide-open mouths its
+  points lie well inside it (s1 by d19), and the steps it reads are the interior's own or
+  none (s1 by d19: 0.16, 1.43 read on the opening's edge). So the figure is read with dlib
+  and with MediaPipe (``seam_dlib`` and ``seam_mp``, printed below the table with each
+  one's ``fit``), and ``seam`` is the one whose contour lies on the opening's edge by the
+  pixels: ``fit`` is the mean over the contour of the step across it over the strongest step
+  across it moved outwards by up to 0.12 of the mouth's width. On the opening's edge the
+  lips lie just outside (1); a contour running inside the opening has its edge outside.
+  Read on the opening's edge, s10 by d19.mp4's turn frame stays at 2.1: its strongest steps
+  lie along the lower lip's middle, the narrow dark opening against the painting's pale,
+  lit lower lip, across an edge as soft as the painting's own (contrast over steepest slope
+  3.6 px, its lower lip's outer edge 4.4 px); what it weighs there is contrast: the
+  painting's lips barely stand out from its skin (their edge's steps half a photo's).
 - ``spread``: inside the opening, the mean difference between the largest and smallest colour
   channel: on a grayscale source < 3.
 - ``teeth``: the brightest interior (95th percentile of luminance) over the source's own teeth
@@ -51,6 +65,14 @@ frontal detector does not find, such as the turned painting s10):
   ``edge`` (that row): how far the outline the turn reveals (the cheek and jaw against the
   hair beside them) departs from a smooth curve (``evaluation.metrics.outline_steps``), over
   the source's own edge there. Target <= 1.5 (a stair-stepped outline read 2).
+
+Each figure reads the output and its source with one reader: dlib where it finds both, else
+MediaPipe on both. Two readers' head fits differ: where dlib's detector missed the turned
+painting s10 and MediaPipe read it, dlib's fit on the outputs (35 degrees) less MediaPipe's on
+the source (44) read d19.mp4's frames as turning s10 by -8.9/-9.5/-9.8 degrees against -2.2/
+-0.3/-5.4 asked; both read with MediaPipe they turn it by -1.2/0.4/-2.6 (``yaw_mp``: -1.5/1.2/
+-2.9), and the nose tip and eye corners followed on the pixels from the source into the
+outputs (template matching, the same head fit) by -1.0/-4.4 (eyes shut: the match slips)/-3.6.
 
 Run time: about a minute on two cores.
 """
@@ -83,6 +105,9 @@ from deepexpo.motion.extract import extract_motion  # noqa: E402
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 PANEL = 224  # panel side in the sheet, pixels
 OPEN = 0.15  # a mouth counts as open above this opening
+#: How far outside an inner-lip contour a stronger edge is looked for (``_edge_fit``), as a
+#: fraction of the mouth's width: under a lip's thickness.
+EDGE_SEARCH = 0.12
 _INNER = np.arange(60, 68)
 _OUTER = np.arange(48, 60)
 _EYES = (np.arange(36, 42), np.arange(42, 48))
@@ -112,18 +137,45 @@ def load_source(name: str) -> np.ndarray:
 
 def _contour_step(image: np.ndarray, contour: np.ndarray, reach: float = 1.5) -> float:
     """90th percentile of the RGB difference ``reach`` px either side of a closed contour."""
+    steps = _steps_across(image, contour, np.zeros(1), reach)
+    return float(np.percentile(steps[:, 0], 90)) if len(steps) else float("nan")
+
+
+def _edge_fit(image: np.ndarray, contour: np.ndarray, reach: float = 1.5) -> float:
+    """How well an inner-lip contour lies on the opening's edge, on pixels: the mean over the
+    contour of the colour step across it (as :func:`_contour_step` reads it) over the
+    strongest step across it moved outwards by up to :data:`EDGE_SEARCH` of the mouth's
+    width. On the opening's edge the lips lie just outside (no stronger step: 1); a contour
+    running through the opening has the opening's edge outside it (less)."""
+    search = max(EDGE_SEARCH * float(np.linalg.norm(contour[0] - contour[4])), 1.0)
+    steps = _steps_across(image, contour, np.arange(0.0, search + 1e-6, 0.5), reach)
+    if not len(steps):
+        return float("nan")
+    return float(np.mean(steps[:, 0] / np.maximum(steps.max(axis=1), 1e-6)))
+
+
+def _steps_across(image: np.ndarray, contour: np.ndarray, shifts: np.ndarray,
+                  reach: float) -> np.ndarray:
+    """The RGB difference ``reach`` px either side of a closed contour, at a point per pixel
+    along it, with the contour moved outwards by each of ``shifts`` (pixels): (points,
+    shifts)."""
+    polygon = contour.astype(np.float32)
     pts = np.r_[contour, contour[:1]]
-    samples = []
+    rows = []
     for a, b in zip(pts[:-1], pts[1:]):
         length = np.linalg.norm(b - a)
         if length < 1e-6:
             continue
         normal = np.array([-(b - a)[1], (b - a)[0]]) / length
+        ahead = a + 0.5 * (b - a) + reach * normal
+        if cv2.pointPolygonTest(polygon, (float(ahead[0]), float(ahead[1])), False) > 0:
+            normal = -normal  # outwards
         for t in np.linspace(0, 1, max(2, int(length)), endpoint=False):
             p = a + t * (b - a)
-            inside, outside = p - reach * normal, p + reach * normal
-            samples.append(np.linalg.norm(_bilinear(image, inside) - _bilinear(image, outside)))
-    return float(np.percentile(samples, 90)) if samples else float("nan")
+            rows.append([np.linalg.norm(_bilinear(image, p + (k - reach) * normal)
+                                        - _bilinear(image, p + (k + reach) * normal))
+                         for k in shifts])
+    return np.array(rows).reshape(-1, len(shifts))
 
 
 def _bilinear(image: np.ndarray, p: np.ndarray) -> np.ndarray:
@@ -229,12 +281,45 @@ class Measure:
         face = self.dlib.face(image)
         if face is not None:
             return face
+        face = self.mediapipe_face(image)
+        if face is not None:
+            self.fallbacks += 1
+        return face
+
+    def mediapipe_face(self, image: np.ndarray) -> ScoredFace | None:
+        """MediaPipe's landmarks on ``image`` at dlib's 68 points."""
         try:
             xy = self.mediapipe.detect(image).xy
         except Exception:  # noqa: BLE001 - no face on this image: no figure
             return None
-        self.fallbacks += 1
         return ScoredFace(xy[MEDIAPIPE_68], np.zeros(128), image.shape[:2])
+
+    def faces(self, source: np.ndarray, out: np.ndarray
+              ) -> tuple[ScoredFace | None, ScoredFace | None]:
+        """``source`` and ``out`` read by one reader: dlib where it finds both, else
+        MediaPipe on both (a figure of one over the other read by two readers measures
+        the readers: on the turned painting s10 their head fits differ by 9 degrees)."""
+        src, got = self.dlib.face(source), self.dlib.face(out)
+        if src is not None and got is not None:
+            return src, got
+        self.fallbacks += (src is None) + (got is None)
+        return self.mediapipe_face(source), self.mediapipe_face(out)
+
+    def seams(self, source: np.ndarray, out: np.ndarray) -> dict[str, tuple[float, float]]:
+        """The seam figure as each reader that reads both images gives it, with how well its
+        inner-lip contour on ``out`` lies on the opening's edge (:func:`_edge_fit`; 0 for a
+        contour that reads the mouth closed: dlib's on s12 by d19, open under its
+        moustache); none where neither reads the mouth open."""
+        readers = {name: pair for name, pair in (
+            ("dlib", (self.dlib.face(source), self.dlib.face(out))),
+            ("mp", (self.mediapipe_face(source), self.mediapipe_face(out))))
+            if pair[0] is not None and pair[1] is not None}
+        if all(got.mouth_opening <= OPEN for _, got in readers.values()):
+            return {}
+        return {name: (_contour_step(out, got.points[_INNER])
+                       / _contour_step(source, src.points[_OUTER]),
+                       _edge_fit(out, got.points[_INNER]) if got.mouth_opening > OPEN else 0.0)
+                for name, (src, got) in readers.items()}
 
     def cheeks(self, image: np.ndarray) -> np.ndarray | None:
         try:
@@ -276,7 +361,7 @@ class Measure:
         """The figures of ``out`` against ``source`` (``teeth_reference``: what its teeth
         may be as bright as, where ``source``'s own eyes cannot tell: a video frame with its
         eyes shut)."""
-        src, got = self.face(source), self.face(out)
+        src, got = self.faces(source, out)
         if src is None or got is None:
             return {"found": 0.0}
         fig: dict[str, float] = {"open": got.mouth_opening}
@@ -286,13 +371,16 @@ class Measure:
             fig["drv"] = driver.mouth_opening
         if got.mouth_opening > OPEN:
             fig["lip"] = _lower_lip(got) / _lower_lip(src)
-            fig["seam"] = _contour_step(out, got.points[_INNER]) / _contour_step(
-                source, src.points[_OUTER])
             inner = _polygon_pixels(out, got.points[_INNER]).astype(np.float64)
             if gray:
                 fig["spread"] = float((inner.max(1) - inner.min(1)).mean())
             fig["teeth"] = float(np.percentile(_luminance(inner), 95)) \
                 / (teeth_reference or _teeth_reference(source, src))
+        seams = self.seams(source, out)
+        for reader, (seam, fit) in seams.items():
+            fig[f"seam_{reader}"], fig[f"fit_{reader}"] = seam, fit
+        if seams:
+            fig["seam"] = max(seams.values(), key=lambda s: s[1])[0]
         if case == "blink":
             fig["eye"] = got.eye_openness / src.eye_openness
             fig["iris"] = iris_showing(source, out, [src.points[e] for e in _EYES])
@@ -454,6 +542,14 @@ def main() -> None:
             cells = "".join(f"{panel.figures[k]:12.2f}" if k in panel.figures else f"{'-':>12}"
                             for k in keys)
             print(f"{(name + ' ' + panel.label)[:23]:<24}" + cells)
+    print("seam by reader (fit: how well its inner-lip contour lies on the opening's edge; "
+          "seam is the better fitting reader's):")
+    for name, panels in rows:
+        for panel in panels[1:]:
+            if "seam" in panel.figures:
+                print(f"  {(name + ' ' + panel.label)[:23]:<24}" + "".join(
+                    f"{r} {panel.figures[f'seam_{r}']:.2f} (fit {panel.figures[f'fit_{r}']:.2f})  "
+                    for r in ("dlib", "mp") if f"seam_{r}" in panel.figures))
     print("targets: lip 0.7-1.5; open follows drv up to 0.6; seam <= the driver's; spread < 3 "
           "(gray); teeth <= 1.05; eye (dlib: shut eyes read 0.5) and iris < 0.35; hf <= 1.5; "
           "frag <= 0; "

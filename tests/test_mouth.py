@@ -232,15 +232,17 @@ LOWER_OUTER = [61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291]  # MediaPipe, 
 LOWER_INNER = [78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308]
 
 
-def _lower_lip_edge_width(image: np.ndarray, xy: np.ndarray) -> float:
+def _lower_lip_edge_width(image: np.ndarray, xy: np.ndarray, edge: list[int] = LOWER_OUTER,
+                          other: list[int] = LOWER_INNER, channel: int = 1) -> float:
     """How soft the lower lip's outer edge is: across it (along its normals, over the middle
     80% of it), the lip-to-skin step in redness (Lab a) over its steepest slope, pixels;
-    the median. A hard, stair-stepped edge is about a pixel wide at any resolution."""
-    redness = cv2.cvtColor(image, cv2.COLOR_RGB2LAB)[..., 1].astype(np.float32)
-    t = np.linspace(0.1, 0.9, 120) * (len(LOWER_OUTER) - 1)
-    k = np.arange(len(LOWER_OUTER))
-    outer = np.c_[np.interp(t, k, xy[LOWER_OUTER, 0]), np.interp(t, k, xy[LOWER_OUTER, 1])]
-    inner = np.c_[np.interp(t, k, xy[LOWER_INNER, 0]), np.interp(t, k, xy[LOWER_INNER, 1])]
+    the median. A hard, stair-stepped edge is about a pixel wide at any resolution. (Its
+    inner edge, the opening's: ``edge`` and ``other`` swapped, in Lab ``channel`` 0.)"""
+    redness = cv2.cvtColor(image, cv2.COLOR_RGB2LAB)[..., channel].astype(np.float32)
+    t = np.linspace(0.1, 0.9, 120) * (len(edge) - 1)
+    k = np.arange(len(edge))
+    outer = np.c_[np.interp(t, k, xy[edge, 0]), np.interp(t, k, xy[edge, 1])]
+    inner = np.c_[np.interp(t, k, xy[other, 0]), np.interp(t, k, xy[other, 1])]
     along = np.gradient(outer, axis=0)
     normal = np.c_[-along[:, 1], along[:, 0]] / np.linalg.norm(along, axis=1, keepdims=True)
     normal *= np.sign(((outer - inner) * normal).sum(axis=1))[:, None]  # outwards
@@ -264,6 +266,22 @@ def test_an_opened_lower_lip_keeps_its_soft_edge(upscale, landmarker):
     face, out, xy = _screamed(image, landmarker)
     assert mouth_opening(xy) > 0.3
     assert _lower_lip_edge_width(out, xy) >= 0.75 * _lower_lip_edge_width(image, face.xy)
+
+
+def test_the_opening_of_a_blurred_photo_is_as_soft_as_the_photo(hopper, landmarker):
+    """A blurred photo (out of focus, upscaled: a Gaussian's sigma of 2.5 px) opened by the
+    editor: the edge between the lower lip and the opening is as soft as any edge of the
+    photo, read on the output (a blurred step's contrast over its steepest slope is sigma
+    times sqrt(2 pi), 6.3 px): it was drawn as on a sharp photo, 2.8 px, a pasted-in hole."""
+    blur = 2.5
+    image = cv2.GaussianBlur(hopper, (0, 0), blur)
+    engine = WarpEngine()
+    out = engine.edit(engine.prepare_source(image, landmarker.detect(image)),
+                      ExpressionEdit(ExpressionControls(aaa=1.0)))
+    xy = landmarker.detect(out).xy
+    assert mouth_opening(xy) > 0.3
+    width = _lower_lip_edge_width(out, xy, LOWER_INNER, LOWER_OUTER, 0)
+    assert 0.75 <= width / (blur * np.sqrt(2 * np.pi)) <= 1.5
 
 
 def test_lips_redrawn_where_nothing_moves_are_the_lips(hopper, landmarker):

@@ -24,8 +24,16 @@ from ..face.canonical import canonical_face
 from ..face.measure import mouth_opening
 from ..face.topology import TOPOLOGY
 from ..geometry.boxes import PixelBox
-from .lips import draw_lips, lip_contours, opening_outline, polygon_mask
+from .lips import (
+    INNER_EDGE,
+    MIN_INNER_EDGE_PX,
+    draw_lips,
+    lip_contours,
+    opening_outline,
+    polygon_mask,
+)
 from .mesh_warp import backward_map
+from .texture import edge_blur
 
 #: Where an open mouth's teeth part, as a fraction of the way from upper to lower inner lip.
 TEETH_SPLIT = 0.75
@@ -84,6 +92,9 @@ CAVITY_EDGE, CAVITY_BACK, CAVITY_FLOOR = 0.5, 0.2, 0.5
 FLOOR = (0.55, 0.9)
 #: A tongue shows once an opening is this tall against its width, fully from twice that.
 TONGUE_FROM = 0.18
+#: A linear fade this many times a Gaussian blur's sigma wide either side of an edge rises
+#: from 10 to 90 percent over the same distance.
+BLUR_TO_RAMP = 1.6
 
 
 def fill_mouth(
@@ -141,6 +152,7 @@ def fill_mouth(
     out[region.slices] = np.clip(alpha * interior + (1 - alpha) * patch, 0, 255).astype(np.uint8)
     draw_lips(out, source[0], source[1] if lips_from is None else lips_from, target_xy,
               LIP_EDGE * sigma)
+    _blur_opening_edge(out, target_xy, region, sigma, _lips_blur(source))
 
 
 @dataclass(frozen=True)
@@ -171,6 +183,35 @@ class OpenedMouth:
         if region.size[0] < 2 or region.size[1] < 2:
             return None
         return OpenedMouth(region, sigma, source_opening)
+
+
+def _blur_opening_edge(out: np.ndarray, target_xy: np.ndarray, region: PixelBox,
+                       sigma: float, blur: float) -> None:
+    """Blur (in place) a ring round the opening's edge as much as the photo's own edges are
+    (``blur``, a Gaussian's sigma) beyond what the lips' fade there (``sigma`` wide) gives:
+    on a small, upscaled or out-of-focus photo, a crisp edge round the fill is a pasted-in
+    hole."""
+    drawn = max(MIN_INNER_EDGE_PX, INNER_EDGE * LIP_EDGE * sigma) / BLUR_TO_RAMP
+    extra = float(np.sqrt(max(blur * blur - drawn * drawn, 0.0)))
+    if extra < 0.3:
+        return
+    # The ring: the outline drawn twice the blur wide, whole over it and fading over about
+    # the blur either side.
+    line = np.zeros(region.size, np.float32)
+    outline = opening_outline(target_xy) - [region.x0, region.y0]
+    cv2.polylines(line, [np.round(outline * 4).astype(np.int32)], True, 1.0,
+                  max(1, int(round(2 * blur))), cv2.LINE_AA, shift=2)
+    ring = np.clip(cv2.GaussianBlur(line, (0, 0), blur) / 0.4, 0.0, 1.0)[..., None]
+    patch = out[region.slices].astype(np.float32)
+    soft = cv2.GaussianBlur(patch, (0, 0), extra)
+    out[region.slices] = np.clip(ring * soft + (1 - ring) * patch + 0.5, 0, 255).astype(np.uint8)
+
+
+def _lips_blur(source: tuple[np.ndarray, np.ndarray]) -> float:
+    """How blurred the source photo's edges around its lips are (:func:`edge_blur`)."""
+    lips = source[1][canonical_face().lip_loops[0], :2]
+    return edge_blur(source[0], PixelBox.around(lips, source[0].shape[:2],
+                                                0.25 * float(np.ptp(lips[:, 0]))))
 
 
 def laid_over(interior: np.ndarray, layers: list[tuple[np.ndarray, np.ndarray]],
