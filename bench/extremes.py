@@ -11,7 +11,8 @@ where dlib's frontal detector misses one, such as the turned painting s10):
 - ``lip``: lower-lip thickness at its centre (dlib 57 to 66), output over source, in
   inter-ocular units, on panels whose mouth is open. Target 0.7-1.5.
 - ``open``: mouth opening (inner-lip gap over width) of the output, and ``drv`` the driver's:
-  the output follows the driver's change up to the plausible maximum (0.6 of the width).
+  the output follows the driver's change up to the plausible maximum, the engine's cap
+  (``WarpConfig.max_mouth_opening``, 0.75 of the width; the real screaming d19 opens 0.67).
   ``open_mp``: the opening read with MediaPipe's landmarks on the output (``mouth_opening``:
   the mean gap along the whole inner lip over the inner corners' distance; on the drivers,
   real faces, it reads as dlib does: d19 0.67 both). dlib's shape model reads a wide-open
@@ -550,7 +551,7 @@ def main() -> None:
                 print(f"  {(name + ' ' + panel.label)[:23]:<24}" + "".join(
                     f"{r} {panel.figures[f'seam_{r}']:.2f} (fit {panel.figures[f'fit_{r}']:.2f})  "
                     for r in ("dlib", "mp") if f"seam_{r}" in panel.figures))
-    print("targets: lip 0.7-1.5; open follows drv up to 0.6; seam <= the driver's; spread < 3 "
+    print("targets: lip 0.7-1.5; open follows drv up to 0.75; seam <= the driver's; spread < 3 "
           "(gray); teeth <= 1.05; eye (dlib: shut eyes read 0.5) and iris < 0.35; hf <= 1.5; "
           "frag <= 0; "
           "cheek, lid > 0 on happy, smile_lip 0.8-1.25, smile_w < 1.3; yaw/pitch "
