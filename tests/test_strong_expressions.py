@@ -71,7 +71,9 @@ def test_happy_keeps_the_persons_own_lips(name, measure):
     shut): on s42's small parted lips happy made the canonical face's lips, 1.55 times as
     wide, the upper lip 1.26 times as thick, the teeth covered (a thick red bow, pasted on);
     on s12 the upper lip twice as thick under the moustache. Now the lips keep their
-    thickness at their middle and their opening, and widen by the smile alone."""
+    thickness at their middle and their opening, and widen by the smile alone. The corners
+    rise by about a smile, not by two: s42's resting corners read as a full smile's drop
+    below the canonical face's, and replacing that too pulled them up into hooks (0.168)."""
     motion = measure.motion(read_image(shared_sample(f"sources/{name}")))
     happy = ExpressionEdit.emotion("happy").apply(motion)
     canon = canonical_face()
@@ -89,7 +91,7 @@ def test_happy_keeps_the_persons_own_lips(name, measure):
     # ... and smile: the corners rise against the lips' middle (y points down).
     rise = [points[[0, 17], 1].mean() - points[corners, 1].mean()
             for points in (motion.canonical, happy.canonical)]
-    assert rise[1] - rise[0] > 0.03, rise
+    assert 0.03 < rise[1] - rise[0] < 0.1, rise
 
 
 def _lid_heights(face) -> np.ndarray:

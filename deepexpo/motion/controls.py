@@ -171,7 +171,7 @@ class ExpressionEdit:
         kept = keep[:, None] * motion.expression
         if not self.keep_mouth:
             lips = canonical_face().feature_masks["lips"]
-            kept += ((1.0 - keep) * lips)[:, None] * own_lips(motion.expression)
+            kept += ((1.0 - keep) * lips)[:, None] * own_lips(motion.expression, c.smile)
         # A raised lower lid (a smile's, a squint's: higher, on the whole, than the canonical
         # eye's) is expression, not the eye's own: it goes with the rest of the expression (an
         # emotion lowers it again), on an eye open enough to be its own (lowered under a
@@ -210,10 +210,18 @@ def own_eyes(shape: np.ndarray) -> np.ndarray:
     return out
 
 
-def own_lips(expression: np.ndarray) -> np.ndarray:
+#: An emotion moves the mouth's corners at most this many full smiles (``smile=1``) from where
+#: the face has them: s10's and s42's resting corners read as a full smile's drop below the
+#: canonical face's, and happy raised them by two smiles, pulling each corner up into a hook
+#: (on the turned painting s10 a red streak up the far cheek, the lip's highlight stretched).
+MAX_RISE_CHANGE = 1.25
+
+
+def own_lips(expression: np.ndarray, smile: float = 0.0) -> np.ndarray:
     """The part of a face's expression (478, 3) around its mouth that an edit keeps whatever
     ``keep_source`` is: all but how far the mouth's corners rise above its middle (a smile's,
-    a frown's: an emotion sets that). The lips' width, thickness and shape are the person's,
+    a frown's: an emotion sets that, asking for ``smile``, within :data:`MAX_RISE_CHANGE` of
+    the face's own). The lips' width, thickness and shape are the person's,
     measured against the canonical face's (an emotion that replaced them gave s42's small
     mouth the canonical lips, a third wider: a thick red bow pasted on), and how far they
     part is kept too: a warp closes lips parted over teeth only by squeezing the teeth into a
@@ -223,6 +231,7 @@ def own_lips(expression: np.ndarray) -> np.ndarray:
     # The rise, fitted apart from a shift of the whole mouth and its opening (the jaw's).
     basis = np.c_[np.ones(len(lips)), g.smile[:, 1], g.jaw[lips]]
     rise = np.linalg.lstsq(basis, expression[lips, 1], rcond=None)[0][1]
+    rise = np.clip(rise, smile - MAX_RISE_CHANGE, smile + MAX_RISE_CHANGE)
     return expression - rise * g.rise
 
 
