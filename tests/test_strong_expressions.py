@@ -88,10 +88,18 @@ def test_happy_keeps_the_persons_own_lips(name, measure):
     assert 1.05 < width < 1.35 and 0.9 < upper < 1.15 and 0.9 < lower < 1.15, \
         (width, upper, lower)
     assert mouth_opening(happy.canonical) >= 0.8 * mouth_opening(motion.canonical)
-    # ... and smile: the corners rise against the lips' middle (y points down).
-    rise = [points[[0, 17], 1].mean() - points[corners, 1].mean()
-            for points in (motion.canonical, happy.canonical)]
+    # ... and smile: the corners rise against the lips' middle.
+    rise = [_corner_rise(points, corners) for points in (motion.canonical, happy.canonical)]
     assert 0.03 < rise[1] - rise[0] < 0.1, rise
+    # A frown's emotion never raises them: s42's resting corners are lower than sad asks, and
+    # replacing them with sad's lifted them (+0.039).
+    sad = ExpressionEdit.emotion("sad").apply(motion)
+    assert _corner_rise(sad.canonical, corners) <= _corner_rise(motion.canonical, corners) + 1e-3
+
+
+def _corner_rise(points: np.ndarray, corners: np.ndarray) -> float:
+    """How far the mouth's corners rise against the lips' middle (y points down)."""
+    return float(points[[0, 17], 1].mean() - points[corners, 1].mean())
 
 
 def _lid_heights(face) -> np.ndarray:

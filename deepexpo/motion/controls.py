@@ -221,18 +221,24 @@ def own_lips(expression: np.ndarray, smile: float = 0.0) -> np.ndarray:
     """The part of a face's expression (478, 3) around its mouth that an edit keeps whatever
     ``keep_source`` is: all but how far the mouth's corners rise above its middle (a smile's,
     a frown's: an emotion sets that, asking for ``smile``, within :data:`MAX_RISE_CHANGE` of
-    the face's own). The lips' width, thickness and shape are the person's,
-    measured against the canonical face's (an emotion that replaced them gave s42's small
-    mouth the canonical lips, a third wider: a thick red bow pasted on), and how far they
-    part is kept too: a warp closes lips parted over teeth only by squeezing the teeth into a
-    jagged line between them."""
+    the face's own and never against the emotion's way). The lips' width, thickness and shape
+    are the person's, measured against the canonical face's (an emotion that replaced them
+    gave s42's small mouth the canonical lips, a third wider: a thick red bow pasted on), and
+    how far they part is kept too: a warp closes lips parted over teeth only by squeezing the
+    teeth into a jagged line between them."""
     g = _geometry()
     lips = TOPOLOGY.lips
     # The rise, fitted apart from a shift of the whole mouth and its opening (the jaw's).
     basis = np.c_[np.ones(len(lips)), g.smile[:, 1], g.jaw[lips]]
     rise = np.linalg.lstsq(basis, expression[lips, 1], rcond=None)[0][1]
-    rise = np.clip(rise, smile - MAX_RISE_CHANGE, smile + MAX_RISE_CHANGE)
-    return expression - rise * g.rise
+    reached = np.clip(smile, rise - MAX_RISE_CHANGE, rise + MAX_RISE_CHANGE)
+    # An emotion moves the corners its own way only: sad (smile -0.8) raised s42's corners,
+    # which rest lower than that, and happy would lower a broader grin than its own.
+    if smile < 0:
+        reached = min(reached, rise)
+    elif smile > 0:
+        reached = max(reached, rise)
+    return expression - (rise + smile - reached) * g.rise
 
 
 #: The eye's gap, as a fraction of the canonical eye's, below which an edit treats it as shut
