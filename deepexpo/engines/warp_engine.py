@@ -294,6 +294,11 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
             _lip_edges(src_xy, target_xy, cfg)
         eye_src, eye_dst, eye_depth = _under_rising_lids(source, target, target_xy,
                                                          target_points, cfg)
+        if turn > _STILL and source.motion.proportions is None:
+            corner_src, corner_dst, corner_depth = _beside_eyes(
+                src_xy, target_xy, target_points[:, 2], source.outline, cfg.eye_corner_skin)
+            eye_src, eye_dst = np.r_[eye_src, corner_src], np.r_[eye_dst, corner_dst]
+            eye_depth = np.r_[eye_depth, corner_depth]
         src = np.r_[src_xy[keep], eye_src, source.head_ring, source.still_points]
         dst = np.r_[target_xy[keep], eye_dst, head_xy, source.still_points]
         # Where the map folds, the nearer surface shows: the face over the head around it,
@@ -335,6 +340,18 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                            source.xy[lid.iris[0]], radius)
         out = remap_region(source.image, source.region, source_xy)
         painted = np.zeros(out.shape[:2], bool)
+        if turn > _STILL and source.motion.proportions is None:
+            # Beside a turning head's outline, skin turning into view is drawn from a few
+            # source pixels: evened out as an animal's stretched fur is (the end of s18's far
+            # eye's eyeliner and the temple beyond it, stretched three times, were drawn as
+            # a dark wing reaching the hair and horizontal streaks).
+            beside = _near_outline(target_xy[source.outline], source.region, (),
+                                   cfg.outline_band * source.motion.pose.scale, step)
+            h, w = source.region.size
+            away = np.ones(out.shape[:2], bool)
+            away[source.region.slices] = cv2.resize(beside.astype(np.float32), (w, h)) \
+                < cfg.outline_evened_from
+            even_stretched(out, source.image, source_xy, source.region, away)
         for k, lid, was in covered:
             upper, lower = (np.r_[lid.corners[0], margin[np.argsort(canon.points[margin, 0])],
                                   lid.corners[1]] for margin in (lid.upper, lid.lower))
@@ -413,15 +430,49 @@ def _eyes_whole(moves: np.ndarray, xy: np.ndarray, points: np.ndarray, reach: fl
     return moves
 
 
-def _from_polygon(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
-    """(N,) each of ``points`` (N, 2)'s distance from the closed ``polygon`` (M, 2); 0 inside
-    it."""
+def _beside_eyes(source_xy: np.ndarray, target_xy: np.ndarray, depth: np.ndarray,
+                 outline: np.ndarray, reach: float
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Points (source, target, depth) ``reach`` eye widths beyond each eye's outer corner
+    (on the line from its inner corner, and a little above and below), moved by the eye's
+    own affine motion: the skin there (eyeliner, lashes) moves with the eye, and the
+    stretch of a temple turning into view falls on the skin beyond. Those outside the
+    ``outline`` (or within a pixel of it) in either picture are left out, and none goes
+    more than half the way from the corner to the outline (at the outline, the hair beside a
+    lash line's end was drawn into it in a notch)."""
+    found = []
+    for lid in eyelids():
+        contour = np.r_[lid.outline, lid.lid]
+        a = np.c_[source_xy[contour], np.ones(len(contour))]
+        affine = np.linalg.lstsq(a, target_xy[contour], rcond=None)[0]
+        inner = lid.corners[lid.corners != lid.outer][0]
+        along = source_xy[lid.outer] - source_xy[inner]
+        across = np.array([-along[1], along[0]])
+        room = 0.5 * float(_inset(source_xy[lid.outer][None], source_xy[outline])[0])
+        for t, s in ((reach, 0.0), (0.6 * reach, 0.5 * reach), (0.6 * reach, -0.5 * reach)):
+            offset = t * along + s * across
+            offset *= min(1.0, room / max(float(np.linalg.norm(offset)), 1e-9))
+            found.append((source_xy[lid.outer] + offset, depth[lid.outer], affine))
+    src = np.array([p for p, _, _ in found])
+    dst = np.array([np.r_[p, 1.0] @ affine for p, _, affine in found])
+    kept = inside(src, source_xy[outline]) & inside(dst, target_xy[outline]) \
+        & (_inset(src, source_xy[outline]) > 1.0) & (_inset(dst, target_xy[outline]) > 1.0)
+    return src[kept], dst[kept], np.array([d for _, d, _ in found])[kept]
+
+
+def _inset(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
+    """(N,) each of ``points``' distance from the closed ``polygon``'s edges."""
     a, b = polygon, np.roll(polygon, -1, axis=0)
     edge = b - a
     along = np.clip(((points[:, None] - a) * edge).sum(axis=2)
                     / np.maximum((edge**2).sum(axis=1), 1e-12), 0.0, 1.0)
-    distance = np.linalg.norm(points[:, None] - (a + along[..., None] * edge), axis=2).min(axis=1)
-    return np.where(inside(points, polygon), 0.0, distance)
+    return np.linalg.norm(points[:, None] - (a + along[..., None] * edge), axis=2).min(axis=1)
+
+
+def _from_polygon(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
+    """(N,) each of ``points`` (N, 2)'s distance from the closed ``polygon`` (M, 2); 0 inside
+    it."""
+    return np.where(inside(points, polygon), 0.0, _inset(points, polygon))
 
 
 def _near_outline(outline: np.ndarray, region: PixelBox,
