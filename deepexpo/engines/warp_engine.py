@@ -330,6 +330,17 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                                  cfg.outline_band * source.motion.pose.scale, step)
             smooth_map(source_xy, near * min(1.0, turn / np.radians(cfg.outline_pull_full_turn)),
                        sigma)
+            # Beside it, skin turning into view is drawn from a few source pixels: evened out
+            # (below) as an animal's stretched fur is, the mouth apart (the end of s18's far
+            # eye's eyeliner and the temple beyond it, stretched three times, were drawn as a
+            # dark wing reaching the hair and horizontal streaks).
+            beside = _near_outline(target_xy[source.outline], source.region,
+                                   ((mouth, 3 * sigma),),
+                                   cfg.outline_band * source.motion.pose.scale, step)
+            h, w = source.region.size
+            evened = np.zeros(source.image.shape[:2], bool)
+            evened[source.region.slices] = cv2.resize(beside.astype(np.float32), (w, h)) \
+                > cfg.outline_evened_from
         for lid, was, now in shut:
             # (Not in an eye the source shows shut: its "iris" is lid skin, and carried with
             # the gaze it tore the lash line into steps.)
@@ -341,17 +352,7 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         out = remap_region(source.image, source.region, source_xy)
         painted = np.zeros(out.shape[:2], bool)
         if turn > _STILL and source.motion.proportions is None:
-            # Beside a turning head's outline, skin turning into view is drawn from a few
-            # source pixels: evened out as an animal's stretched fur is (the end of s18's far
-            # eye's eyeliner and the temple beyond it, stretched three times, were drawn as
-            # a dark wing reaching the hair and horizontal streaks).
-            beside = _near_outline(target_xy[source.outline], source.region, (),
-                                   cfg.outline_band * source.motion.pose.scale, step)
-            h, w = source.region.size
-            away = np.ones(out.shape[:2], bool)
-            away[source.region.slices] = cv2.resize(beside.astype(np.float32), (w, h)) \
-                < cfg.outline_evened_from
-            even_stretched(out, source.image, source_xy, source.region, away)
+            even_stretched(out, source.image, source_xy, source.region, ~evened)
         for k, lid, was in covered:
             upper, lower = (np.r_[lid.corners[0], margin[np.argsort(canon.points[margin, 0])],
                                   lid.corners[1]] for margin in (lid.upper, lid.lower))
