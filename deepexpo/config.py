@@ -60,6 +60,9 @@ class WarpConfig:
     # ... and where the map's nearness to the outline (outline_band) passes this, the texture
     # it stretches is evened out (render/stretched.py).
     outline_evened_from: float = 0.3
+    # ... past this stretch, fully from the second (an animal's from 1.8 and 3: the temple
+    # beside s18's far eye, stretched twice, kept its lid crease and lash line in streaks).
+    outline_evened_stretch: tuple[float, float] = (1.5, 2.5)
     # ... and the map within about outline_band of the outline is smoothed (a Gaussian of
     # this many outer-eye-corner distances; the eyes and the mouth apart): between a turning
     # head's outline, carried with its silhouette, and its features, turned with its surface,

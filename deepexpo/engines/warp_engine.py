@@ -296,7 +296,8 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                                                          target_points, cfg)
         if turn > _STILL and source.motion.proportions is None:
             corner_src, corner_dst, corner_depth = _beside_eyes(
-                src_xy, target_xy, target_points[:, 2], source.outline, cfg.eye_corner_skin)
+                src_xy, target_xy, target_points[:, 2], source.outline, cfg.eye_corner_skin,
+                [lid for lid, was, now in shut if now >= 0.5 * was])
             eye_src, eye_dst = np.r_[eye_src, corner_src], np.r_[eye_dst, corner_dst]
             eye_depth = np.r_[eye_depth, corner_depth]
         src = np.r_[src_xy[keep], eye_src, source.head_ring, source.still_points]
@@ -341,6 +342,13 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
             evened = np.zeros(source.image.shape[:2], bool)
             evened[source.region.slices] = cv2.resize(beside.astype(np.float32), (w, h)) \
                 > cfg.outline_evened_from
+            # (Nor the eyes and their lids: a closing lid's skin is stretched down over the
+            # eye on purpose, its lashes drawn by draw_closing_lid.)
+            lids = np.zeros(evened.shape, np.uint8)
+            for lid in eyelids():
+                cv2.fillConvexPoly(lids, cv2.convexHull(np.round(
+                    target_xy[np.r_[lid.outline, lid.lid]]).astype(np.int32)), 1)
+            evened &= lids == 0
         for lid, was, now in shut:
             # (Not in an eye the source shows shut: its "iris" is lid skin, and carried with
             # the gaze it tore the lash line into steps.)
@@ -352,7 +360,8 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         out = remap_region(source.image, source.region, source_xy)
         painted = np.zeros(out.shape[:2], bool)
         if turn > _STILL and source.motion.proportions is None:
-            even_stretched(out, source.image, source_xy, source.region, ~evened)
+            even_stretched(out, source.image, source_xy, source.region, ~evened,
+                           cfg.outline_evened_stretch)
         for k, lid, was in covered:
             upper, lower = (np.r_[lid.corners[0], margin[np.argsort(canon.points[margin, 0])],
                                   lid.corners[1]] for margin in (lid.upper, lid.lower))
@@ -432,33 +441,32 @@ def _eyes_whole(moves: np.ndarray, xy: np.ndarray, points: np.ndarray, reach: fl
 
 
 def _beside_eyes(source_xy: np.ndarray, target_xy: np.ndarray, depth: np.ndarray,
-                 outline: np.ndarray, reach: float
+                 outline: np.ndarray, reach: float, lids: list[Eyelid]
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Points (source, target, depth) ``reach`` eye widths beyond each eye's outer corner
-    (on the line from its inner corner, and a little above and below), moved by the eye's
-    own affine motion: the skin there (eyeliner, lashes) moves with the eye, and the
-    stretch of a temple turning into view falls on the skin beyond. Those outside the
-    ``outline`` (or within a pixel of it) in either picture are left out, and none goes
-    more than half the way from the corner to the outline (at the outline, the hair beside a
-    lash line's end was drawn into it in a notch)."""
-    found = []
-    for lid in eyelids():
+    """Points (source, target, depth) ``reach`` eye widths beyond the outer corner of each of
+    ``lids`` (open eyes: a closing one's squeeze would be carried into its temple),
+    on the line from its inner corner, moved by the eye's own affine motion: the skin there
+    (eyeliner, lashes) moves with the eye, and the stretch of a temple turning into view
+    falls on the skin beyond. None goes more than 0.45 of the way from the corner to the
+    ``outline`` (at the outline, the hair beside a lash line's end was drawn into it in a
+    notch; at half, a sliver beside the outline was stretched twenty times; points above
+    and below it folded a painting's map), and those outside the outline (or within a pixel
+    of it) in either picture are left out."""
+    src, dst, deep = [], [], []
+    for lid in lids:
         contour = np.r_[lid.outline, lid.lid]
-        a = np.c_[source_xy[contour], np.ones(len(contour))]
-        affine = np.linalg.lstsq(a, target_xy[contour], rcond=None)[0]
-        inner = lid.corners[lid.corners != lid.outer][0]
-        along = source_xy[lid.outer] - source_xy[inner]
-        across = np.array([-along[1], along[0]])
-        room = 0.5 * float(_inset(source_xy[lid.outer][None], source_xy[outline])[0])
-        for t, s in ((reach, 0.0), (0.6 * reach, 0.5 * reach), (0.6 * reach, -0.5 * reach)):
-            offset = t * along + s * across
-            offset *= min(1.0, room / max(float(np.linalg.norm(offset)), 1e-9))
-            found.append((source_xy[lid.outer] + offset, depth[lid.outer], affine))
-    src = np.array([p for p, _, _ in found])
-    dst = np.array([np.r_[p, 1.0] @ affine for p, _, affine in found])
-    kept = inside(src, source_xy[outline]) & inside(dst, target_xy[outline]) \
-        & (_inset(src, source_xy[outline]) > 1.0) & (_inset(dst, target_xy[outline]) > 1.0)
-    return src[kept], dst[kept], np.array([d for _, d, _ in found])[kept]
+        affine = np.linalg.lstsq(np.c_[source_xy[contour], np.ones(len(contour))],
+                                 target_xy[contour], rcond=None)[0]
+        corner = source_xy[lid.outer]
+        along = reach * (corner - source_xy[lid.corners[lid.corners != lid.outer][0]])
+        room = 0.45 * float(_inset(corner[None], source_xy[outline])[0])
+        src.append(corner + along * min(1.0, room / max(float(np.linalg.norm(along)), 1e-9)))
+        dst.append(np.r_[src[-1], 1.0] @ affine)
+        deep.append(depth[lid.outer])
+    s, d = np.array(src).reshape(-1, 2), np.array(dst).reshape(-1, 2)
+    kept = inside(s, source_xy[outline]) & inside(d, target_xy[outline]) \
+        & (_inset(s, source_xy[outline]) > 1.0) & (_inset(d, target_xy[outline]) > 1.0)
+    return s[kept], d[kept], np.array(deep)[kept]
 
 
 def _inset(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
