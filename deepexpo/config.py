@@ -52,6 +52,17 @@ class WarpConfig:
     # drawn 1.5 times as wide as the source's (the turn widens it 1.15 times), its lid and
     # lashes smeared wide and heavy.
     outline_pull_eye_reach: float = 0.6
+    # ... and the skin beyond each eye's outer corner, this many of its widths out (where
+    # eyeliner and lashes run on), moves as the eye does (no landmark lies between the
+    # corner and the outline: a far eye's lash line was drawn out with the temple turning
+    # into view, a dark wing past the corner, and the temple stretched in streaks).
+    eye_corner_skin: float = 0.35
+    # ... and where the map's nearness to the outline (outline_band) passes this, the texture
+    # it stretches is evened out (render/stretched.py).
+    outline_evened_from: float = 0.3
+    # ... past this stretch, fully from the second (an animal's from 1.8 and 3: the temple
+    # beside s18's far eye, stretched twice, kept its lid crease and lash line in streaks).
+    outline_evened_stretch: tuple[float, float] = (1.5, 2.5)
     # ... and the map within about outline_band of the outline is smoothed (a Gaussian of
     # this many outer-eye-corner distances; the eyes and the mouth apart): between a turning
     # head's outline, carried with its silhouette, and its features, turned with its surface,

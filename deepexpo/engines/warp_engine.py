@@ -294,6 +294,12 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
             _lip_edges(src_xy, target_xy, cfg)
         eye_src, eye_dst, eye_depth = _under_rising_lids(source, target, target_xy,
                                                          target_points, cfg)
+        if turn > _STILL and source.motion.proportions is None:
+            corner_src, corner_dst, corner_depth = _beside_eyes(
+                src_xy, target_xy, target_points[:, 2], source.outline, cfg.eye_corner_skin,
+                [lid for lid, was, now in shut if now >= 0.5 * was])
+            eye_src, eye_dst = np.r_[eye_src, corner_src], np.r_[eye_dst, corner_dst]
+            eye_depth = np.r_[eye_depth, corner_depth]
         src = np.r_[src_xy[keep], eye_src, source.head_ring, source.still_points]
         dst = np.r_[target_xy[keep], eye_dst, head_xy, source.still_points]
         # Where the map folds, the nearer surface shows: the face over the head around it,
@@ -325,6 +331,24 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                                  cfg.outline_band * source.motion.pose.scale, step)
             smooth_map(source_xy, near * min(1.0, turn / np.radians(cfg.outline_pull_full_turn)),
                        sigma)
+            # Beside it, skin turning into view is drawn from a few source pixels: evened out
+            # (below) as an animal's stretched fur is, the mouth apart (the end of s18's far
+            # eye's eyeliner and the temple beyond it, stretched three times, were drawn as a
+            # dark wing reaching the hair and horizontal streaks).
+            beside = _near_outline(target_xy[source.outline], source.region,
+                                   ((mouth, 3 * sigma),),
+                                   cfg.outline_band * source.motion.pose.scale, step)
+            h, w = source.region.size
+            evened = np.zeros(source.image.shape[:2], bool)
+            evened[source.region.slices] = cv2.resize(beside.astype(np.float32), (w, h)) \
+                > cfg.outline_evened_from
+            # (Nor the eyes and their lids: a closing lid's skin is stretched down over the
+            # eye on purpose, its lashes drawn by draw_closing_lid.)
+            lids = np.zeros(evened.shape, np.uint8)
+            for lid in eyelids():
+                cv2.fillConvexPoly(lids, cv2.convexHull(np.round(
+                    target_xy[np.r_[lid.outline, lid.lid]]).astype(np.int32)), 1)
+            evened &= lids == 0
         for lid, was, now in shut:
             # (Not in an eye the source shows shut: its "iris" is lid skin, and carried with
             # the gaze it tore the lash line into steps.)
@@ -335,6 +359,9 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                            source.xy[lid.iris[0]], radius)
         out = remap_region(source.image, source.region, source_xy)
         painted = np.zeros(out.shape[:2], bool)
+        if turn > _STILL and source.motion.proportions is None:
+            even_stretched(out, source.image, source_xy, source.region, ~evened,
+                           cfg.outline_evened_stretch)
         for k, lid, was in covered:
             upper, lower = (np.r_[lid.corners[0], margin[np.argsort(canon.points[margin, 0])],
                                   lid.corners[1]] for margin in (lid.upper, lid.lower))
@@ -413,15 +440,48 @@ def _eyes_whole(moves: np.ndarray, xy: np.ndarray, points: np.ndarray, reach: fl
     return moves
 
 
-def _from_polygon(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
-    """(N,) each of ``points`` (N, 2)'s distance from the closed ``polygon`` (M, 2); 0 inside
-    it."""
+def _beside_eyes(source_xy: np.ndarray, target_xy: np.ndarray, depth: np.ndarray,
+                 outline: np.ndarray, reach: float, lids: list[Eyelid]
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Points (source, target, depth) ``reach`` eye widths beyond the outer corner of each of
+    ``lids`` (open eyes: a closing one's squeeze would be carried into its temple),
+    on the line from its inner corner, moved by the eye's own affine motion: the skin there
+    (eyeliner, lashes) moves with the eye, and the stretch of a temple turning into view
+    falls on the skin beyond. None goes more than 0.45 of the way from the corner to the
+    ``outline`` (at the outline, the hair beside a lash line's end was drawn into it in a
+    notch; at half, a sliver beside the outline was stretched twenty times; points above
+    and below it folded a painting's map), and those outside the outline (or within a pixel
+    of it) in either picture are left out."""
+    src, dst, deep = [], [], []
+    for lid in lids:
+        contour = np.r_[lid.outline, lid.lid]
+        affine = np.linalg.lstsq(np.c_[source_xy[contour], np.ones(len(contour))],
+                                 target_xy[contour], rcond=None)[0]
+        corner = source_xy[lid.outer]
+        along = reach * (corner - source_xy[lid.corners[lid.corners != lid.outer][0]])
+        room = 0.45 * float(_inset(corner[None], source_xy[outline])[0])
+        src.append(corner + along * min(1.0, room / max(float(np.linalg.norm(along)), 1e-9)))
+        dst.append(np.r_[src[-1], 1.0] @ affine)
+        deep.append(depth[lid.outer])
+    s, d = np.array(src).reshape(-1, 2), np.array(dst).reshape(-1, 2)
+    kept = inside(s, source_xy[outline]) & inside(d, target_xy[outline]) \
+        & (_inset(s, source_xy[outline]) > 1.0) & (_inset(d, target_xy[outline]) > 1.0)
+    return s[kept], d[kept], np.array(deep)[kept]
+
+
+def _inset(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
+    """(N,) each of ``points``' distance from the closed ``polygon``'s edges."""
     a, b = polygon, np.roll(polygon, -1, axis=0)
     edge = b - a
     along = np.clip(((points[:, None] - a) * edge).sum(axis=2)
                     / np.maximum((edge**2).sum(axis=1), 1e-12), 0.0, 1.0)
-    distance = np.linalg.norm(points[:, None] - (a + along[..., None] * edge), axis=2).min(axis=1)
-    return np.where(inside(points, polygon), 0.0, distance)
+    return np.linalg.norm(points[:, None] - (a + along[..., None] * edge), axis=2).min(axis=1)
+
+
+def _from_polygon(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
+    """(N,) each of ``points`` (N, 2)'s distance from the closed ``polygon`` (M, 2); 0 inside
+    it."""
+    return np.where(inside(points, polygon), 0.0, _inset(points, polygon))
 
 
 def _near_outline(outline: np.ndarray, region: PixelBox,

@@ -30,13 +30,15 @@ GRAIN_BLUR = 1.5
 
 
 def even_stretched(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
-                   region: PixelBox, keep: np.ndarray | None = None) -> None:
+                   region: PixelBox, keep: np.ndarray | None = None,
+                   stretch_from: tuple[float, float] = (STRETCH_FROM, STRETCH_FULL)) -> None:
     """Even out (in place) the texture of ``out``, the warp of ``image`` through the map
     ``source_xy`` over ``region`` (:func:`~deepexpo.render.mesh_warp.backward_map`), where
-    the map stretches it; ``keep``: a mask of ``out`` already painted over (a covered eye),
-    left as it is."""
+    the map stretches it (past ``stretch_from``'s first, fully from its second); ``keep``: a
+    mask of ``out`` already painted over (a covered eye), left as it is."""
     stretch = _stretch(source_xy)
-    weight = np.clip((stretch - STRETCH_FROM) / (STRETCH_FULL - STRETCH_FROM), 0.0, 1.0)
+    start, full = stretch_from
+    weight = np.clip((stretch - start) / (full - start), 0.0, 1.0)
     if keep is not None:
         weight[keep[region.slices]] = 0.0
     if not weight.any():
