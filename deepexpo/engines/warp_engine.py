@@ -28,12 +28,12 @@ from ..motion.extract import extract_motion
 from ..motion.eyelids import Eyelid, eyelids, follow_closure, opened_as_shown
 from ..motion.mouth import shape_mouth
 from ..motion.rigid import rotation_angle, rotation_power
-from ..motion.silhouette import inside
+from ..motion.silhouette import distance_outside, distance_to_edges, inside
 from ..motion.state import FaceMotion, HeadPose
 from ..render.eye_cover import cover_eye, eye_ink
 from ..render.iris import carry_iris
 from ..render.lids import draw_closing_lid, soften_seam
-from ..render.mesh_warp import backward_map, remap_region, smooth_map
+from ..render.mesh_warp import backward_map, outline_nearness, remap_region, smooth_map
 from ..render.mouth import fill_mouth
 from ..render.placed_mouth import MouthColours, fill_placed_mouth, mouth_colours
 from ..render.stretched import even_stretched
@@ -326,18 +326,18 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
             # (Away from the eyes by the blur's width, from the mouth by three times it: nearer, an
             # opening mouth's bend was carried into the lip below it.)
             *eyes, mouth = detail
-            near = _near_outline(target_xy[source.outline], source.region,
-                                 (*((box, sigma) for box in eyes), (mouth, 3 * sigma)),
-                                 cfg.outline_band * source.motion.pose.scale, step)
+            near = outline_nearness(target_xy[source.outline], source.region,
+                                    (*((box, sigma) for box in eyes), (mouth, 3 * sigma)),
+                                    cfg.outline_band * source.motion.pose.scale, step)
             smooth_map(source_xy, near * min(1.0, turn / np.radians(cfg.outline_pull_full_turn)),
                        sigma)
             # Beside it, skin turning into view is drawn from a few source pixels: evened out
             # (below) as an animal's stretched fur is, the mouth apart (the end of s18's far
             # eye's eyeliner and the temple beyond it, stretched three times, were drawn as a
             # dark wing reaching the hair and horizontal streaks).
-            beside = _near_outline(target_xy[source.outline], source.region,
-                                   ((mouth, 3 * sigma),),
-                                   cfg.outline_band * source.motion.pose.scale, step)
+            beside = outline_nearness(target_xy[source.outline], source.region,
+                                      ((mouth, 3 * sigma),),
+                                      cfg.outline_band * source.motion.pose.scale, step)
             h, w = source.region.size
             evened = np.zeros(source.image.shape[:2], bool)
             evened[source.region.slices] = cv2.resize(beside.astype(np.float32), (w, h)) \
@@ -429,7 +429,7 @@ def _eyes_whole(moves: np.ndarray, xy: np.ndarray, points: np.ndarray, reach: fl
         members = np.isin(points, np.r_[lid.outline, lid.lid])
         mean = moves[members].mean(axis=0)
         contour = xy[lid.outline]
-        outside = _from_polygon(xy[points], contour)
+        outside = distance_outside(xy[points], contour)
         weight = np.exp(-0.5 * (outside / (reach * np.ptp(contour[:, 0]) + 1e-9)) ** 2)
         weight[np.isin(points, np.r_[tuple(np.r_[other.outline, other.lid, other.iris]
                                            for other in eyelids() if other is not lid)])] = 0.0
@@ -459,53 +459,15 @@ def _beside_eyes(source_xy: np.ndarray, target_xy: np.ndarray, depth: np.ndarray
                                  target_xy[contour], rcond=None)[0]
         corner = source_xy[lid.outer]
         along = reach * (corner - source_xy[lid.corners[lid.corners != lid.outer][0]])
-        room = 0.45 * float(_inset(corner[None], source_xy[outline])[0])
+        room = 0.45 * float(distance_to_edges(corner[None], source_xy[outline])[0])
         src.append(corner + along * min(1.0, room / max(float(np.linalg.norm(along)), 1e-9)))
         dst.append(np.r_[src[-1], 1.0] @ affine)
         deep.append(depth[lid.outer])
     s, d = np.array(src).reshape(-1, 2), np.array(dst).reshape(-1, 2)
-    kept = inside(s, source_xy[outline]) & inside(d, target_xy[outline]) \
-        & (_inset(s, source_xy[outline]) > 1.0) & (_inset(d, target_xy[outline]) > 1.0)
+    kept = (inside(s, source_xy[outline]) & inside(d, target_xy[outline])
+            & (distance_to_edges(s, source_xy[outline]) > 1.0)
+            & (distance_to_edges(d, target_xy[outline]) > 1.0))
     return s[kept], d[kept], np.array(deep)[kept]
-
-
-def _inset(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
-    """(N,) each of ``points``' distance from the closed ``polygon``'s edges."""
-    a, b = polygon, np.roll(polygon, -1, axis=0)
-    edge = b - a
-    along = np.clip(((points[:, None] - a) * edge).sum(axis=2)
-                    / np.maximum((edge**2).sum(axis=1), 1e-12), 0.0, 1.0)
-    return np.linalg.norm(points[:, None] - (a + along[..., None] * edge), axis=2).min(axis=1)
-
-
-def _from_polygon(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
-    """(N,) each of ``points`` (N, 2)'s distance from the closed ``polygon`` (M, 2); 0 inside
-    it."""
-    return np.where(inside(points, polygon), 0.0, _inset(points, polygon))
-
-
-def _near_outline(outline: np.ndarray, region: PixelBox,
-                  features: tuple[tuple[PixelBox, float], ...], band: float, step: float
-                  ) -> np.ndarray:
-    """How near each pixel of ``region`` is to the closed ``outline`` (a Gaussian of ``band``
-    pixels over its distance from it), falling to nothing towards the boxes of ``features``
-    (each with a Gaussian of its own pixels over the distance from it): on a grid ``step``
-    pixels apart over the region (a smooth weight, stretched over it by :func:`smooth_map`)."""
-    h, w = region.size
-    gh, gw = max(2, int(round(h / step))), max(2, int(round(w / step)))
-    scale = np.array([w / gw, h / gh])
-    line = np.full((gh, gw), 255, np.uint8)
-    cv2.polylines(line, [np.round((outline - (region.x0, region.y0) + 0.5) / scale - 0.5)
-                         .astype(np.int32)], True, 0, 1)
-    distance = cv2.distanceTransform(line, cv2.DIST_L2, 3) * float(scale.mean())
-    near = np.exp(-0.5 * (distance / band) ** 2)
-    xs = region.x0 + (np.arange(gw) + 0.5) * scale[0] - 0.5
-    ys = region.y0 + (np.arange(gh) + 0.5) * scale[1] - 0.5
-    for box, feather in features:
-        dx = np.maximum(np.maximum(box.x0 - xs, xs - (box.x1 - 1)), 0)
-        dy = np.maximum(np.maximum(box.y0 - ys, ys - (box.y1 - 1)), 0)
-        near *= 1.0 - np.exp(-0.5 * (dx[None, :] ** 2 + dy[:, None] ** 2) / feather**2)
-    return near
 
 
 def _outwards(moves: np.ndarray, away: np.ndarray) -> np.ndarray:

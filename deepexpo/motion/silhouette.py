@@ -72,3 +72,18 @@ def inside(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
     height = np.where(b[:, 1] != a[:, 1], b[:, 1] - a[:, 1], 1.0)
     at = a[:, 0] + (y - a[:, 1]) * (b[:, 0] - a[:, 0]) / height
     return (crosses & (x < at)).sum(axis=1) % 2 == 1
+
+
+def distance_to_edges(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
+    """(N,) each of ``points``' distance from the closed ``polygon``'s edges."""
+    a, b = polygon, np.roll(polygon, -1, axis=0)
+    edge = b - a
+    along = np.clip(((points[:, None] - a) * edge).sum(axis=2)
+                    / np.maximum((edge**2).sum(axis=1), 1e-12), 0.0, 1.0)
+    return np.linalg.norm(points[:, None] - (a + along[..., None] * edge), axis=2).min(axis=1)
+
+
+def distance_outside(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
+    """(N,) each of ``points`` (N, 2)'s distance from the closed ``polygon`` (M, 2); 0 inside
+    it."""
+    return np.where(inside(points, polygon), 0.0, distance_to_edges(points, polygon))

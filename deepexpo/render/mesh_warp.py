@@ -237,6 +237,30 @@ def smooth_map(source_xy: np.ndarray, weight: np.ndarray, sigma: float) -> None:
         cv2.resize(blurred, (w, h), interpolation=cv2.INTER_LINEAR) - source_xy)
 
 
+def outline_nearness(outline: np.ndarray, region: PixelBox,
+                     features: tuple[tuple[PixelBox, float], ...], band: float, step: float
+                     ) -> np.ndarray:
+    """How near each pixel of ``region`` is to the closed ``outline`` (a Gaussian of ``band``
+    pixels over its distance from it), falling to nothing towards the boxes of ``features``
+    (each with a Gaussian of its own pixels over the distance from it): on a grid ``step``
+    pixels apart over the region (a smooth weight, stretched over it by :func:`smooth_map`)."""
+    h, w = region.size
+    gh, gw = max(2, int(round(h / step))), max(2, int(round(w / step)))
+    scale = np.array([w / gw, h / gh])
+    line = np.full((gh, gw), 255, np.uint8)
+    cv2.polylines(line, [np.round((outline - (region.x0, region.y0) + 0.5) / scale - 0.5)
+                         .astype(np.int32)], True, 0, 1)
+    distance = cv2.distanceTransform(line, cv2.DIST_L2, 3) * float(scale.mean())
+    near = np.exp(-0.5 * (distance / band) ** 2)
+    xs = region.x0 + (np.arange(gw) + 0.5) * scale[0] - 0.5
+    ys = region.y0 + (np.arange(gh) + 0.5) * scale[1] - 0.5
+    for box, feather in features:
+        dx = np.maximum(np.maximum(box.x0 - xs, xs - (box.x1 - 1)), 0)
+        dy = np.maximum(np.maximum(box.y0 - ys, ys - (box.y1 - 1)), 0)
+        near *= 1.0 - np.exp(-0.5 * (dx[None, :] ** 2 + dy[:, None] ** 2) / feather**2)
+    return near
+
+
 def remap_region(image: np.ndarray, region: PixelBox, source_xy: np.ndarray) -> np.ndarray:
     """``image`` with ``region`` resampled through the map (:func:`backward_map`); pixels
     outside it are untouched."""
