@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from deepexpo.evaluation.scorer import DlibScorer
+from deepexpo.face.measure import eye_openings
 from deepexpo.io.images import read_image
 from deepexpo.io.video import iter_frames, probe_video
 from deepexpo.motion.compose import MotionOptions
@@ -41,13 +42,20 @@ def test_the_irises_follow_the_drivers_gaze(pipeline, scorer, source, relative):
     assert towards_right - towards_left > 0.08, (towards_right, towards_left)
 
 
-def test_a_closed_eyed_driver_closes_the_results_eyes(pipeline, scorer, source):
-    (shut,) = _frames("d0", EYES_SHUT)
-    opened = scorer.face(source).eye_openness
-    closed = scorer.face(pipeline.transfer_image(source, shut)).eye_openness
-    # dlib's own landmarks never meet on a shut eye: the driver's read 0.26-0.17 against an
-    # open 0.35, so a result this far down is shut, where it read 0.29 before.
-    assert closed < 0.55 * opened, (closed, opened)
+def test_a_closed_eyed_driver_closes_the_results_eyes(pipeline, scorer, source, landmarker):
+    opened, shut = _frames("d0", 0, EYES_SHUT)
+    out = pipeline.transfer_image(source, shut)
+    # dlib's own landmarks never meet on a shut eye: the driver's real blink reads 0.74 of his
+    # open eyes (a shut result read from 0.54 to 0.6 of the source's as lids and mouth were
+    # redrawn, dlib's shape model fitting them all at once), so against that; where the warp
+    # left them half open they read 0.83 ...
+    driver = scorer.face(shut).eye_openness / scorer.face(opened).eye_openness
+    result = scorer.face(out).eye_openness / scorer.face(source).eye_openness
+    assert result < driver, (result, driver)
+    # ... and MediaPipe, read on the output, sees them shut (under 0.35 of open; 0.12-0.19).
+    ratio = (np.array(eye_openings(landmarker.detect(out).xy))
+             / np.array(eye_openings(landmarker.detect(source).xy)))
+    assert (ratio < 0.35).all(), ratio
 
 
 def test_a_nodding_driver_moves_the_results_pitch_the_same_way(pipeline, scorer, source):
