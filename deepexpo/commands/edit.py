@@ -34,7 +34,7 @@ def add(subparsers: Any) -> None:
     e = subparsers.add_parser("edit", help="edit a photo's or video's expression: emotion "
                                            "presets and named controls")
     e.add_argument("--source", required=True, type=Path,
-                   help="image, or video (each frame keeps its head pose and lip motion)")
+                   help="image, or video (each frame keeps its head pose, lip motion and blinks)")
     e.add_argument("--output", required=True, type=Path, help="output image, or .mp4 for a video")
     e.add_argument("--emotion", choices=list(EMOTIONS), help="emotion preset")
     e.add_argument("--intensity", type=float, default=1.0, help="emotion intensity, 0 to 2")
