@@ -182,9 +182,9 @@ class TransferPipeline:
         points: Sequence[FacePoints] = (),
     ) -> Path:
         """Write the video with the edit (an emotion, say) applied to every frame, while each
-        frame keeps its own head pose, lip motion and blinks, so speech survives. With a ``reference``
-        clip, frame i also takes on the change of the reference's expression from its first
-        frame to its frame i (its mouth opening left out; a shorter clip holds its last frame).
+        frame keeps its own head pose, lip motion and blinks, so speech survives. With a
+        ``reference`` clip, frame i also takes on the change of the reference's expression from
+        its first frame to its frame i (its mouth opening left out; a shorter clip holds its last frame).
         Frames without a face are left as they are. ``points``: the face placed by hand on the
         first frame (:meth:`_track`)."""
         output_path = check_video_output(output_path, (video, reference))
