@@ -127,7 +127,7 @@ def fill_mouth(
     patch = out[region.slices].astype(np.float32)
     (_, _), (lower_inner, lower_outer) = lip_contours(target_xy)
     lower_lip = polygon_mask(np.r_[lower_inner, lower_outer[::-1]] - offset, region.size)
-    interior = _cavity(patch, opening, lower_lip, sigma)
+    lit_floor = None  # a cavity nothing is laid over has its floor lit (_cavity)
     driver_opening = mouth_opening(driver[1]) if driver is not None else 0.0
     shown = _shown_teeth(*source) is not None
     if opened.source_opening >= closed_below:
@@ -141,13 +141,13 @@ def fill_mouth(
         # more (its sliver of interior, stretched over the opening, was a brown smear with
         # tooth tips floating in it), they show those, over implied ones (a sliver of them
         # alone read as a dark hole).
-        interior = _cavity(patch, opening, lower_lip, sigma, (target_xy, region))
+        lit_floor = (target_xy, region)
         layers = _implied_interior(source, target_xy, region, patch, sigma) \
             + own_teeth(source, target_xy, region, upper_only=LIP_EDGE * sigma)
     else:
-        interior = _cavity(patch, opening, lower_lip, sigma, (target_xy, region))
+        lit_floor = (target_xy, region)
         layers = _implied_interior(source, target_xy, region, patch, sigma)
-    interior = laid_over(interior, layers, sigma)
+    interior = laid_over(_cavity(patch, opening, lower_lip, sigma, lit_floor), layers, sigma)
     alpha = alpha[..., None]
     out[region.slices] = np.clip(alpha * interior + (1 - alpha) * patch, 0, 255).astype(np.uint8)
     draw_lips(out, source[0], source[1] if lips_from is None else lips_from, target_xy,
