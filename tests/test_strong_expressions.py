@@ -77,8 +77,7 @@ def test_happy_keeps_the_persons_own_lips(name, measure):
     motion = measure.motion(read_image(shared_sample(f"sources/{name}")))
     happy = ExpressionEdit.emotion("happy").apply(motion)
     canon = canonical_face()
-    outer = canon.lip_loops[0]
-    corners = outer[[np.argmin(canon.points[outer, 0]), np.argmax(canon.points[outer, 0])]]
+    corners = canon.outer_mouth_corners
 
     def lips(points: np.ndarray) -> np.ndarray:  # width, upper and lower lip at the middle
         return np.array([np.ptp(points[corners, 0]), points[13, 1] - points[0, 1],

@@ -549,13 +549,12 @@ def _lip_edges(src_xy: np.ndarray, target_xy: np.ndarray, cfg: WarpConfig) -> No
     amount = cfg.lip_edge_inside * min(1.0, opened / (2 * cfg.mouth_fill_threshold))
     outer = canon.lip_loops[0]
     corners_y = canon.points[canon.mouth_corners, 1].mean()
-    outer_corners = outer[[np.argmin(canon.points[outer, 0]), np.argmax(canon.points[outer, 0])]]
     # The corners too, towards the lips' outer corners: the dark fold there would draw dark
     # wedges at the corners of the opening.
     for inner, side, k in (
             (canon.inner_lip_upper, outer[canon.points[outer, 1] < corners_y], 1.0),
             (canon.inner_lip_lower, outer[canon.points[outer, 1] > corners_y], 1.0),
-            (canon.mouth_corners, outer_corners, _CORNER_INSIDE)):
+            (canon.mouth_corners, canon.outer_mouth_corners, _CORNER_INSIDE)):
         nearest = side[np.abs(src_xy[inner, None, 0] - src_xy[None, side, 0]).argmin(axis=1)]
         src_xy[inner] += k * amount * (src_xy[nearest] - src_xy[inner])
 

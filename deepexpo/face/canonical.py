@@ -87,6 +87,13 @@ class CanonicalFace:
         return inner[[np.argmin(x), np.argmax(x)]]
 
     @cached_property
+    def outer_mouth_corners(self) -> np.ndarray:
+        """The outer lip contour's corners (left, right by x), beyond the inner lips'."""
+        outer = self.lip_loops[0]
+        x = self.points[outer, 0]
+        return outer[[np.argmin(x), np.argmax(x)]]
+
+    @cached_property
     def upper_outer_lip(self) -> np.ndarray:
         outer = self.lip_loops[0]
         corners_y = self.points[self.mouth_corners, 1].mean()

@@ -102,7 +102,7 @@ def corner_folds() -> tuple[np.ndarray, np.ndarray]:
     free[np.r_[canon.lip_loops[0], canon.lip_loops[1], canon.lip_bands[0],
                canon.lip_bands[1]]] = False
     folds = []
-    for inner_corner, outer_corner in zip(canon.mouth_corners, _outer_corners()):
+    for inner_corner, outer_corner in zip(canon.mouth_corners, canon.outer_mouth_corners):
         span = float(np.linalg.norm(p[inner_corner] - p[outer_corner]))
         inwards = (p[:, 0] - p[outer_corner, 0]) * np.sign(p[inner_corner, 0]
                                                            - p[outer_corner, 0]) > 0
@@ -126,13 +126,6 @@ def _keep_corners(points: np.ndarray, source: np.ndarray) -> None:
         w = 1.0 / np.maximum(np.take_along_axis(d2, nearest, axis=1), 1e-12)
         points[members, :2] = source[members, :2] \
             + (w[..., None] * moved[nearest]).sum(axis=1) / w.sum(axis=1, keepdims=True)
-
-
-def _outer_corners() -> np.ndarray:
-    """The outer lip contour's corners (left, right)."""
-    canon = canonical_face()
-    outer = canon.lip_loops[0]
-    return outer[[np.argmin(canon.points[outer, 0]), np.argmax(canon.points[outer, 0])]]
 
 
 def _keep_thickness(points: np.ndarray, source: np.ndarray, inner: np.ndarray,
