@@ -176,11 +176,9 @@ class ExpressionEdit:
         # eye's) is expression, not the eye's own: it goes with the rest of the expression (an
         # emotion lowers it again), on an eye open enough to be its own (lowered under a
         # kept wink or squint, it opened the shut eye, whose lash line a warp drew as spikes).
-        canon = canonical_face().points
         for lid in eyelids():
             raised = min(float(motion.expression[lid.lower, 1].mean()), 0.0)
-            opened = np.clip((lid.opening(motion.canonical) / lid.opening(canon)
-                              - OWN_EYE_OPEN[0]) / np.ptp(OWN_EYE_OPEN), 0.0, 1.0)
+            opened = lid.shown(motion.canonical, OWN_EYE_OPEN)
             kept[lid.lower, 1] -= (keep[lid.lower] - self.keep_source) * raised * opened
         expression = kept + expression_offset(motion.canonical, c, motion.own_measure)
         if self.offset is not None:
@@ -204,9 +202,7 @@ def own_eyes(shape: np.ndarray) -> np.ndarray:
     out = np.zeros(len(shape))
     for lid in eyelids():
         side = np.sign(canon.points[:, 0]) == np.sign(canon.points[lid.corners, 0].mean())
-        ratio = lid.opening(shape) / lid.opening(canon.points)
-        out[side] = mask[side] * np.clip((ratio - OWN_EYE_OPEN[0]) / np.ptp(OWN_EYE_OPEN),
-                                         0.0, 1.0)
+        out[side] = mask[side] * lid.shown(shape, OWN_EYE_OPEN)
     return out
 
 
