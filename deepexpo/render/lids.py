@@ -227,11 +227,12 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     # (On an eye that shuts: half shut, a wing is still seen with the lash line it belongs
     # to, and painted out it left a pale patch.)
     shuts = float(np.clip((closed - WING_FROM) / (WING_FULL - WING_FROM), 0.0, 1.0))
-    wing, features = (np.zeros(rise.shape, np.float32), 0.0) if outer_xy is None \
-        or shuts <= 0 else _wing_under(image, view, margin_from, low, high,
-                                        bool(np.linalg.norm(margin_xy[-1] - outer_xy)
-                                             < np.linalg.norm(margin_xy[0] - outer_xy)))
-    wing *= shuts
+    wing, features = np.zeros(rise.shape, np.float32), 0.0
+    if outer_xy is not None and shuts > 0:
+        outer_last = bool(np.linalg.norm(margin_xy[-1] - outer_xy)
+                          < np.linalg.norm(margin_xy[0] - outer_xy))
+        wing, features = _wing_under(image, view, margin_from, low, high, outer_last)
+        wing *= shuts
     tone = _skin_around(out, box, (weight[..., 0] > 0.02) | ((rise < 0) & (rise > -2 * below))
                         | (wing > 0.05), AROUND * width)
     if tone is None:

@@ -134,10 +134,10 @@ def _off_the_fold(image: np.ndarray, inner_s: np.ndarray, outer_s: np.ndarray,
     how much (0 to 1, (n,)): towards the lip's outer edge, where the source's lip, read where
     the target keeps it thicker than the source's is against their middles (a round
     opening's corner), is darker than its middle, up to :data:`FOLD_SHIFT` of the source
-    lip's middle thickness. At the
-    corners a landmark detector puts both of a lip's contours in the dark fold where the lips
-    meet (s42: the upper lip's, 2 pixels under its red), and the fold, stretched along a
-    round opening's side, drew a dark crease there (s42 driven by d19)."""
+    lip's middle thickness. At the corners a landmark detector puts both of a lip's contours
+    in the dark fold where the lips meet (s42: the upper lip's, 2 pixels under its red), and
+    the fold, stretched along a round opening's side, drew a dark crease there (s42 driven by
+    d19)."""
     h, w = image.shape[:2]
     across = inner_s + np.linspace(0.0, 1.0, ACROSS)[:, None, None] * (outer_s - inner_s)
     xy = np.round(across).astype(int)
