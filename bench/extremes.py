@@ -95,6 +95,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from deepexpo.engines.warp_engine import WarpEngine  # noqa: E402
 from deepexpo.evaluation.metrics import dark_fragments, iris_showing, outline_steps  # noqa: E402
 from deepexpo.evaluation.scorer import DlibScorer, ScoredFace  # noqa: E402
+from deepexpo.face.landmarks import FaceLandmarks  # noqa: E402
 from deepexpo.face.measure import eye_openings, eye_ratios, mouth_opening  # noqa: E402
 from deepexpo.face.mediapipe_landmarker import MediaPipeLandmarker  # noqa: E402
 from deepexpo.io.images import read_image, write_image  # noqa: E402
@@ -287,13 +288,19 @@ class Measure:
             self.fallbacks += 1
         return face
 
-    def mediapipe_face(self, image: np.ndarray) -> ScoredFace | None:
-        """MediaPipe's landmarks on ``image`` at dlib's 68 points."""
+    def mediapipe_read(self, image: np.ndarray) -> FaceLandmarks | None:
+        """MediaPipe's landmarks on ``image``, or None where it reads no face (no figure)."""
         try:
-            xy = self.mediapipe.detect(image).xy
+            return self.mediapipe.detect(image)
         except Exception:  # noqa: BLE001 - no face on this image: no figure
             return None
-        return ScoredFace(xy[MEDIAPIPE_68], np.zeros(128), image.shape[:2])
+
+    def mediapipe_face(self, image: np.ndarray) -> ScoredFace | None:
+        """MediaPipe's landmarks on ``image`` at dlib's 68 points."""
+        face = self.mediapipe_read(image)
+        if face is None:
+            return None
+        return ScoredFace(face.xy[MEDIAPIPE_68], np.zeros(128), image.shape[:2])
 
     def faces(self, source: np.ndarray, out: np.ndarray
               ) -> tuple[ScoredFace | None, ScoredFace | None]:
@@ -323,10 +330,10 @@ class Measure:
                 for name, (src, got) in readers.items()}
 
     def cheeks(self, image: np.ndarray) -> np.ndarray | None:
-        try:
-            xy = self.mediapipe.detect(image).xy
-        except Exception:  # noqa: BLE001 - no face read on the output: no figure
+        face = self.mediapipe_read(image)
+        if face is None:
             return None
+        xy = face.xy
         eyes = xy[[33, 133, 362, 263]]
         return np.r_[xy[[50, 280], 1].mean() - eyes[:, 1].mean(),
                      np.linalg.norm(eyes[:2].mean(0) - eyes[2:].mean(0))]
@@ -336,24 +343,20 @@ class Measure:
         contour's height across the line through its corners over its length along it (an
         upright box's aspect ratio reads a slanted eye's slope as opening: s1's shut left eye
         read 0.125 of its width, 0.12 of it slope)."""
-        try:
-            return float(np.mean(eye_openings(self.mediapipe.detect(image).xy)))
-        except Exception:  # noqa: BLE001 - no face read: no figure
-            return None
+        face = self.mediapipe_read(image)
+        return None if face is None else float(np.mean(eye_openings(face.xy)))
 
     def opening_mp(self, image: np.ndarray) -> float | None:
         """The mouth's opening as MediaPipe's landmarks on ``image`` show it."""
-        try:
-            return mouth_opening(self.mediapipe.detect(image).xy)
-        except Exception:  # noqa: BLE001 - no face read: no figure
-            return None
+        face = self.mediapipe_read(image)
+        return None if face is None else mouth_opening(face.xy)
 
     def mediapipe_pose(self, image: np.ndarray) -> np.ndarray | None:
         """The head's (yaw, pitch) as MediaPipe's landmarks on ``image`` show it (degrees)."""
-        try:
-            pitch, yaw, _ = extract_motion(self.mediapipe.detect(image)).pose.euler
-        except Exception:  # noqa: BLE001 - no face read: no figure
+        face = self.mediapipe_read(image)
+        if face is None:
             return None
+        pitch, yaw, _ = extract_motion(face).pose.euler
         return np.array([yaw, pitch])
 
     def figures(self, case: str, source: np.ndarray, out: np.ndarray,
