@@ -47,7 +47,8 @@ class WarpConfig:
     # outline little, and the eyes near it keep their shape).
     outline_pull_full_turn: float = 15.0
     # ... but an eye moves whole, with its contour's mean pull, and the face around it, within
-    # about this many of its widths (a Gaussian), no further: pulled point by point, a far
+    # about this many of its widths (a Gaussian), as far (the skin towards the nose less, down
+    # to none at the face's midline): pulled point by point, a far
     # eye's outer corner went out with the outline and the eye turning back into view was
     # drawn 1.5 times as wide as the source's (the turn widens it 1.15 times), its lid and
     # lashes smeared wide and heavy.

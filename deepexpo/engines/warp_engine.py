@@ -419,10 +419,17 @@ def _eyes_whole(moves: np.ndarray, xy: np.ndarray, points: np.ndarray, reach: fl
     lid moved by their mean, and the landmarks around it (its iris too, the other eye's
     apart) that move further cut down to that, by a Gaussian of ``reach`` eye widths over
     their distance outside its contour: the eye moves whole, and the skin beyond it no
-    further than the eye (those that move less, towards the nose, keep their move: drawn out
-    with the eye, the nose bent). An eye partly left out (on a strongly turned head's
-    outline, with it) keeps its moves."""
+    further than the eye. Those that move less (towards the nose; its iris apart, carried
+    into the eye after the mesh by render/iris.py: brought up, it folded the map at its
+    edge) are brought up to it by the same Gaussian times how far they lie from the face's
+    midline towards the eye's inner corner (on the canonical face): the skin between the
+    eye and the nose takes up the difference evenly, and the nose stays straight (left
+    behind, the two pixels between the inner corner and the skin beside it were stretched
+    to twelve on s18's far eye turned back, a pink wedge drawn out towards the nose;
+    brought up whole, the nose was bent). An eye partly left out (on a strongly turned
+    head's outline, with it) keeps its moves."""
     moves = moves.copy()
+    across = canonical_face().points[points, 0]
     for lid in eyelids():
         if not np.isin(lid.outline, points).all():
             continue
@@ -433,9 +440,12 @@ def _eyes_whole(moves: np.ndarray, xy: np.ndarray, points: np.ndarray, reach: fl
         weight = np.exp(-0.5 * (outside / (reach * np.ptp(contour[:, 0]) + 1e-9)) ** 2)
         weight[np.isin(points, np.r_[tuple(np.r_[other.outline, other.lid, other.iris]
                                            for other in eyelids() if other is not lid)])] = 0.0
-        length = np.linalg.norm(moves, axis=1)
-        excess = np.maximum(length - np.linalg.norm(mean), 0.0) / np.maximum(length, 1e-9)
+        length, wanted = np.linalg.norm(moves, axis=1), float(np.linalg.norm(mean))
+        excess = np.maximum(length - wanted, 0.0) / np.maximum(length, 1e-9)
+        inner = canonical_face().points[lid.corners[lid.corners != lid.outer][0], 0]
+        lag = np.clip(across / inner, 0.0, 1.0) * ((length < wanted) & ~np.isin(points, lid.iris))
         moves -= (weight * excess)[:, None] * moves
+        moves += (weight * lag)[:, None] * (mean - moves)
         moves[members] = mean
     return moves
 
