@@ -199,6 +199,18 @@ def test_an_eyeliners_wing_is_painted_out():
     assert _lum(half[WING]).min() < 60
 
 
+def test_an_eyeliners_wing_is_painted_out_no_lighter_than_the_skin():
+    """... and painted out in the tone of the skin around it, not of the white of the eye
+    beside it (past the corner landmark, below the wing: on s42's shut eye, read into the
+    wing's tone, it left a pale wedge at the outer corner)."""
+    image = _winged()
+    image[LASH + 1:LASH + 10, LEFT - 20:LEFT - 8] = (245, 245, 240)
+    skin = _lum(image[BROW[1] + 2:LASH - 4, LEFT - 20:LEFT - 12]).mean()
+    out = _lum(_close(image, brow=True, outer=True)[WING])
+    assert np.percentile(out, 90) < skin + 3 and out.max() < skin + 8, \
+        (np.percentile(out, 90), out.max(), skin)
+
+
 def test_a_nearly_shut_lid_leaves_no_speck_of_the_wing():
     """Nearly shut, the redrawn lid's arch is lower at the eye's ends: the thick eyeliner
     above the lash line by the outer corner, joined to the wing painted out, was left as a

@@ -259,11 +259,13 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     skin = skin + grain
     # The wing painted out of the warp, in the tone of the warp right around it (the skin's
     # further around was lighter than a shadowed socket's) but not of its dark features (a
-    # brow, lashes), and the grain.
+    # brow, lashes) nor of what is lighter than the skin (the white of the eye the squeezed
+    # warp leaves below the corner: read, it painted s42's wing out as a pale wedge), and
+    # the grain.
     if wing.any():
-        around = _fill(patch, (wing < 0.02) & (weight[..., 0] < 0.02)
-                       & (cv2.GaussianBlur(patch, (0, 0), DETAIL_BLUR) @ _LUMA > features),
-                       (width / 16, width / 32, width / 64))
+        lum = cv2.GaussianBlur(patch, (0, 0), DETAIL_BLUR) @ _LUMA
+        around = _fill(patch, (wing < 0.02) & (weight[..., 0] < 0.02) & (lum > features)
+                       & (lum <= tone @ _LUMA), (width / 16, width / 32, width / 64))
         patch += wing[..., None] * (around + grain - patch)
     # Solid over the lower LASH_SOLID of its thickness, fading into the skin above (a heavy
     # eyeliner drawn solid to its top was a thick black bar; a closed eye's lashes thin out
