@@ -16,6 +16,12 @@ from .engines.source_faces import SourceFaces
 from .face.landmarks import FaceLandmarks
 from .motion.compose import MotionOptions
 from .motion.controls import ExpressionEdit
+from .motion.regions import get_region
+from .render.lent_eyes import EyeLender
+
+#: How long (seconds) a source video's blink borrows its eyes from the frame before it: an eye
+#: shut or narrowed longer is the video's own.
+LEND_EYES_FOR = 1.0
 
 
 def side_by_side(*images: np.ndarray) -> np.ndarray:
@@ -159,7 +165,9 @@ class SourceVideoFrames(FrameRenderer):
     """A source video driven by another video or an image: each frame keeps, from its own
     source frame, whatever the region does not drive (relative: the driver's change is added
     to the frame's own motion). Frames without a face, or before the driver's first face, stay
-    as they are; with ``shortest`` the output stops where the driver does."""
+    as they are; with ``shortest`` the output stops where the driver does. Where the driver
+    moves the eyes, a frame's blink is drawn with the eyes the frame before it showed open
+    (:class:`EyeLender`): the driver decides when they shut."""
 
     def __init__(self, engine: TransferEngine, timeline: DriverTimeline, fps: float,
                  options: MotionOptions, show_inputs: bool, shortest: bool):
@@ -167,6 +175,8 @@ class SourceVideoFrames(FrameRenderer):
         self.engine, self.timeline, self.fps = engine, timeline, fps
         self.options, self.show_inputs, self.shortest = options, show_inputs, shortest
         self.count = 0
+        self.lend_eyes = EyeLender(max(1, round(LEND_EYES_FOR * fps))) \
+            if options.strength > 0 and get_region(options.region).drives("eyes") else None
 
     def _feed(self, frame: np.ndarray, face: FaceLandmarks | None) -> list[np.ndarray]:
         driver_frame, driving, reference = self.timeline.at(self.count / self.fps)
@@ -175,8 +185,11 @@ class SourceVideoFrames(FrameRenderer):
             self.done = True
             return []
         out = frame
+        image = frame
+        if face is not None and self.lend_eyes is not None:
+            image, face = self.lend_eyes(frame, face)
         if face is not None and driving is not None:
-            source = self.engine.prepare_source(frame, face)
+            source = self.engine.prepare_source(image, face)
             out = self.engine.render(source, driving, reference, self.options)
         if not self.show_inputs:
             return [out]

@@ -12,10 +12,12 @@ import pytest
 from gradio_client import handle_file
 
 from deepexpo.cli import main
+from deepexpo.face.measure import eye_openings
+from deepexpo.io.images import write_image
 from deepexpo.io.video import Mp4Writer, probe_video
 from deepexpo.motion.compose import MotionOptions
 
-from .conftest import pose_face, read_frames
+from .conftest import pose_face, read_frames, shared_sample
 
 SOURCE_FPS, DRIVER_FPS, SECONDS = 10.0, 20.0, 2.0
 
@@ -148,3 +150,33 @@ def test_the_app_takes_a_source_video(clips, tmp_path):
         demo.close()
     path = result["video"] if isinstance(result, dict) else result
     assert probe_video(path).frame_count == probe_video(clips["source_turning"]).frame_count
+
+
+@pytest.fixture(scope="module")
+def blinking_clip(tmp_path_factory) -> Path:
+    """The first half second of s18, whose speaker blinks in frames 6 to 11 (at half size)."""
+    frames = [np.ascontiguousarray(f[::2, ::2]) for f in
+              read_frames(shared_sample("sources/s18.mp4"))[:16]]
+    return _clip(tmp_path_factory.mktemp("blink") / "blink.mp4", frames, 30.0)
+
+
+def _eyes_open(landmarker, frames: list[np.ndarray]) -> np.ndarray:
+    """Both eyes' opening per frame, read with MediaPipe on the frames."""
+    return np.array([np.mean(eye_openings(landmarker.detect(f).xy)) for f in frames])
+
+
+def test_a_source_videos_blink_opens_where_the_driver_moves_the_eyes(
+        pipeline, blinking_clip, hopper, landmarker, tmp_path):
+    """Driven by an open-eyed face where the driver moves the eyes, a source video's blink is
+    drawn with the eyes the frames before it showed open (the warp cannot open a shut lid: the
+    output blinked where the source did, its eyes read 0.2 of open); where the driver leaves
+    the eyes to the source (``pose``), the source's own blink stays."""
+    driver = tmp_path / "open.png"
+    write_image(driver, hopper)
+    source = _eyes_open(landmarker, read_frames(blinking_clip))
+    shut = source < 0.5 * source[0]
+    assert shut[6:12].sum() >= 3, source  # (the clip blinks)
+    for region, opens in (("expression", True), ("pose", False)):
+        out = _eyes_open(landmarker, read_frames(pipeline.reenact_video(
+            blinking_clip, driver, tmp_path / f"{region}.mp4", MotionOptions(region=region))))
+        assert (out[shut].min() > 0.7 * out[0]) == opens, (region, out)

@@ -23,6 +23,10 @@ class Region:
     #: The features whose expression is driven: ``None`` the whole face, ``()`` none.
     features: tuple[str, ...] | None
 
+    def drives(self, feature: str) -> bool:
+        """Whether the region drives ``feature``'s expression."""
+        return self.features is None or feature in self.features
+
 
 _REGIONS = {region.name: region for region in (
     Region("all", drives_pose=True, features=None),

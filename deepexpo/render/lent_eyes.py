@@ -1,0 +1,111 @@
+"""A source video's shut eye drawn from the last frame that showed it open.
+
+An engine that moves a frame's pixels has no eye behind a shut lid to open (the warp keeps such
+an eye shut: :func:`~deepexpo.motion.eyelids.opened_as_shown`), so a source video driven by an
+open-eyed driver blinked where the source did, not where the driver does. The frames just before
+a blink show the same eye open, lit alike and nearly in place: :class:`EyeLender` remembers each
+eye's last open frame and, in a frame that shows that eye shut, draws the eye and its lids from
+it (placed by the eye's corners and brow, blended in over the lids), with its landmarks, so the
+motion read from the frame has the eye open and the driver decides when it shuts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import cv2
+import numpy as np
+
+from ..face.landmarks import FaceLandmarks
+from ..face.measure import eye_openings
+from ..geometry.boxes import PixelBox
+from ..motion.eyelids import Eyelid, eyelids
+
+#: An eye counts as open at this fraction of the widest the video has shown it so far (its
+#: frame may lend it); a blink begins where either eye shows less than this one, and lasts
+#: while they show less than the first: closing or opening again, half-open lids between an
+#: eye lent and the frame's own flickered.
+OPEN_FROM = 0.85
+SHUT_BELOW = 0.65
+#: The lent eye is blended in over its lids and this many of its widths around them, fading
+#: out over the outer half of that.
+BLEND_MARGIN = 0.25
+
+
+@dataclass
+class _Donor:
+    frame: np.ndarray
+    points: np.ndarray
+
+
+class EyeLender:
+    """Called with each frame of one video in order (and its face): the frame, and its face,
+    with the eyes it shows shut or half shut in a blink drawn from the last frame that
+    showed each open, at most ``max_age`` frames back (a blink that lasts longer, an eye that
+    stays narrowed, is the video's own: left as it is)."""
+
+    def __init__(self, max_age: int):
+        self.max_age = max_age
+        self.widest = [0.0 for _ in eyelids()]
+        self.donors: list[_Donor | None] = [None for _ in eyelids()]
+        self.since = 0  # frames since the last frame with both eyes open
+        self.blinking = False
+
+    def __call__(self, frame: np.ndarray, face: FaceLandmarks
+                 ) -> tuple[np.ndarray, FaceLandmarks]:
+        if face.placed:  # (a face placed by hand: its eyes are covered by paint, not lent)
+            return frame, face
+        openings = eye_openings(face.xy)[::-1]  # (in eyelids()' order: right, left)
+        self.widest = [max(w, o) for w, o in zip(self.widest, openings)]
+        shown = [o / max(w, 1e-9) for o, w in zip(openings, self.widest)]
+        for k, share in enumerate(shown):
+            if share >= OPEN_FROM:
+                self.donors[k] = _Donor(frame, face.points)
+        self.since = 0 if min(shown) >= OPEN_FROM else self.since + 1
+        self.blinking = self.since > 0 and (self.blinking or min(shown) < SHUT_BELOW)
+        if not self.blinking or self.since > self.max_age:
+            return frame, face
+        out, points = frame, face.points
+        for k, lid in enumerate(eyelids()):
+            donor = self.donors[k]
+            if shown[k] < OPEN_FROM and donor is not None:
+                lent = _lend(out, points, donor, lid)
+                if lent is not None:
+                    out, points = lent
+        return (frame, face) if points is face.points else (out, replace(face, points=points))
+
+
+def _lend(frame: np.ndarray, points: np.ndarray, donor: _Donor, lid: Eyelid
+          ) -> tuple[np.ndarray, np.ndarray] | None:
+    """``frame`` with ``lid``'s eye and lids drawn from ``donor``, and ``points`` with that
+    eye's landmarks taken from it; None where the two frames' eyes cannot be matched."""
+    # Placed by what a blink does not move: the eye's corners and its brow.
+    anchors = np.r_[lid.corners, lid.brow]
+    matrix, _ = cv2.estimateAffinePartial2D(donor.points[anchors, :2].astype(np.float32),
+                                            points[anchors, :2].astype(np.float32))
+    if matrix is None:
+        return None
+    eye = np.r_[lid.outline, lid.lid, lid.iris]
+    moved = points.copy()
+    moved[eye, :2] = donor.points[eye, :2] @ matrix[:, :2].T + matrix[:, 2]
+    moved[eye, 2] = donor.points[eye, 2] * float(np.sqrt(abs(np.linalg.det(matrix[:, :2]))))
+    width = float(np.linalg.norm(np.subtract(*points[lid.corners, :2])))
+    margin = BLEND_MARGIN * width
+    around = np.r_[points[np.r_[lid.outline, lid.lid], :2], moved[eye, :2]]
+    box = PixelBox.around(around, frame.shape[:2], 2 * margin + 2)
+    h, w = box.size
+    if h < 3 or w < 3:
+        return None
+    local = matrix - [[0.0, 0.0, box.x0], [0.0, 0.0, box.y0]]
+    drawn = cv2.warpAffine(donor.frame, local, (w, h), flags=cv2.INTER_LINEAR,
+                           borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
+    mask = np.zeros((h, w), np.float32)
+    hull = cv2.convexHull(np.round(around - [box.x0, box.y0]).astype(np.int32))
+    cv2.fillConvexPoly(mask, hull, 1.0)
+    grow = max(1, int(round(margin / 2)))
+    mask = cv2.dilate(mask, np.ones((2 * grow + 1,) * 2, np.uint8))
+    mask = cv2.GaussianBlur(mask, (0, 0), max(0.5, margin / 4))[..., None]
+    out = frame.copy()
+    patch = out[box.slices].astype(np.float32)
+    out[box.slices] = np.clip(patch + mask * (drawn - patch), 0, 255).astype(np.uint8)
+    return out, moved
