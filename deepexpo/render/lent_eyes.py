@@ -11,6 +11,7 @@ motion read from the frame has the eye open and the driver decides when it shuts
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, replace
 
 import cv2
@@ -21,12 +22,14 @@ from ..face.measure import eye_openings
 from ..geometry.boxes import PixelBox
 from ..motion.eyelids import Eyelid, eyelids
 
-#: An eye counts as open at this fraction of the widest the video has shown it so far (its
+#: An eye counts as open at this fraction of the widest the video has shown it lately (over
+#: WIDEST_OVER times the longest blink lent: a wide-eyed moment long past is no measure; its
 #: frame may lend it); a blink begins where either eye shows less than this one, and lasts
 #: while they show less than the first: closing or opening again, half-open lids between an
 #: eye lent and the frame's own flickered.
 OPEN_FROM = 0.85
 SHUT_BELOW = 0.65
+WIDEST_OVER = 3
 #: The lent eye is blended in over its lids and this many of its widths around them, fading
 #: out over the outer half of that.
 BLEND_MARGIN = 0.25
@@ -46,7 +49,7 @@ class EyeLender:
 
     def __init__(self, max_age: int):
         self.max_age = max_age
-        self.widest = [0.0 for _ in eyelids()]
+        self.openings: deque[tuple[float, ...]] = deque(maxlen=WIDEST_OVER * max_age)
         self.donors: list[_Donor | None] = [None for _ in eyelids()]
         self.since = 0  # frames since the last frame with both eyes open
         self.blinking = False
@@ -56,8 +59,9 @@ class EyeLender:
         if face.placed:  # (a face placed by hand: its eyes are covered by paint, not lent)
             return frame, face
         openings = eye_openings(face.xy)[::-1]  # (in eyelids()' order: right, left)
-        self.widest = [max(w, o) for w, o in zip(self.widest, openings)]
-        shown = [o / max(w, 1e-9) for o, w in zip(openings, self.widest)]
+        self.openings.append(openings)
+        widest = np.max(self.openings, axis=0)
+        shown = [o / max(w, 1e-9) for o, w in zip(openings, widest)]
         for k, share in enumerate(shown):
             if share >= OPEN_FROM:
                 self.donors[k] = _Donor(frame, face.points)
