@@ -98,11 +98,13 @@ from deepexpo.evaluation.scorer import DlibScorer, ScoredFace  # noqa: E402
 from deepexpo.face.landmarks import FaceLandmarks  # noqa: E402
 from deepexpo.face.measure import eye_openings, eye_ratios, mouth_opening  # noqa: E402
 from deepexpo.face.mediapipe_landmarker import MediaPipeLandmarker  # noqa: E402
+from deepexpo.frame_renderers import LEND_EYES_FOR  # noqa: E402
 from deepexpo.io.images import read_image, write_image  # noqa: E402
 from deepexpo.io.video import iter_frames, probe_video  # noqa: E402
 from deepexpo.motion.compose import MotionOptions  # noqa: E402
 from deepexpo.motion.controls import ExpressionControls, ExpressionEdit  # noqa: E402
 from deepexpo.motion.extract import extract_motion  # noqa: E402
+from deepexpo.render.lent_eyes import EyeLender  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 PANEL = 224  # panel side in the sheet, pixels
@@ -565,16 +567,23 @@ def video_to_video(engine: WarpEngine, landmarker: MediaPipeLandmarker, measure:
                    reference, clip) -> tuple[str, list[Panel]]:
     """The talking source video s18 driven by d19's picked frames with ``--region expression``:
     its widest-open frame with the driver's widest mouth (the two openings add up), two
-    others with the driver's blink and turn."""
+    others with the driver's blink and turn. Each frame's blink is drawn with the eyes the
+    frames before it showed open, as the pipeline draws it where the region drives the eyes
+    (:class:`~deepexpo.render.lent_eyes.EyeLender`: the widest-open frame, 160, is caught
+    blinking)."""
     info = probe_video(SAMPLES / "sources" / "s18.mp4")
     options = MotionOptions(region="expression")
+    lend = EyeLender(round(LEND_EYES_FOR * info.fps))
     sampled = []
     for i, frame in enumerate(iter_frames(info)):
-        if i % 5 == 0 and i < 200:
-            try:
-                sampled.append((frame, landmarker.detect(frame)))
-            except Exception:  # noqa: BLE001 - a frame without a face
-                pass
+        if i >= 200:
+            break
+        try:
+            lent = lend(frame, landmarker.detect(frame))
+        except Exception:  # noqa: BLE001 - a frame without a face
+            continue
+        if i % 5 == 0:
+            sampled.append(lent)
     widest = max(sampled, key=lambda f: mouth_opening(f[1].xy))
     frames = [widest, sampled[len(sampled) // 3], sampled[2 * len(sampled) // 3]]
     # The teeth's reference from the frame with the most open eyes (the widest mouth's are
