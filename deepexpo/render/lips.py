@@ -206,9 +206,16 @@ def _unfolded(image: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray
     grow = 2 * max(1, int(round(FOLD_GROW * reach / FOLD_REACH))) + 1
     mask[box.slices] = cv2.dilate(fold, cv2.getStructuringElement(cv2.MORPH_ELLIPSE,
                                                                   (grow, grow)))
+    # Inside the lips from the lips alone, beyond them from the skin alone: filled from
+    # both, s1's upper lip's end (its fold large) was drawn in skin colour.
+    folded = mask[box.slices] > 0
+    filled = np.array(patch)
+    for side in (lips, ~lips):
+        unknown = ((folded & side) | ~side).astype(np.uint8)
+        filled[folded & side] = cv2.inpaint(np.ascontiguousarray(patch), unknown, 3,
+                                            cv2.INPAINT_TELEA)[folded & side]
     unfolded = image.copy()
-    unfolded[box.slices] = cv2.inpaint(np.ascontiguousarray(patch), mask[box.slices], 3,
-                                       cv2.INPAINT_TELEA)
+    unfolded[box.slices] = filled
     return unfolded, mask
 
 
