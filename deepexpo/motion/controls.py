@@ -327,11 +327,7 @@ def _geometry() -> _Geometry:
     corners = p[canon.mouth_corners]
     centre_x, half_width = corners[:, 0].mean(), np.ptp(corners[:, 0]) / 2
     lips = p[TOPOLOGY.lips]
-    # -1 at one corner, +1 at the other; the lips' outer corners, beyond the inner ones, as
-    # their corner: at 1.09 a smile's square law raised and pulled each outer corner past the
-    # lip beside it (3 pixels up and out on s10), hooking the lips' ends into a pink tip
-    # (the turned painting's far corner into her cheek).
-    t = np.clip((lips[:, 0] - centre_x) / half_width, -1.0, 1.0)
+    t = (lips[:, 0] - centre_x) / half_width  # -1 at one corner, +1 at the other
     lower = np.isin(TOPOLOGY.lips, canon.lower_lip)
     middle = np.clip(1.0 - t**2, 0.0, 1.0)  # 1 mid-mouth, 0 at the corners
 
