@@ -192,8 +192,8 @@ def _unfolded(image: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray
     patch = image[box.slices]
     light = patch.astype(np.float32).mean(axis=-1)
     lips = polygon_mask(outer - offset, (h, w)) > 0.5
-    lit = float(np.median(light[lips & ~(polygon_mask(inner - offset, (h, w)) > 0.5)])) \
-        if lips.any() else 0.0
+    red = lips & ~(polygon_mask(inner - offset, (h, w)) > 0.5)  # the lips, not between them
+    lit = float(np.median(light[red])) if red.any() else 0.0
     ys, xs = np.mgrid[:h, :w]
     near = np.zeros((h, w), bool)
     for x, y in corners - offset:
