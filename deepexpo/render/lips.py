@@ -17,6 +17,9 @@ a wider soft edge over the warp's stretched fold beside it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cache
+
 import cv2
 import numpy as np
 
@@ -70,14 +73,15 @@ def draw_lips(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     """Redraw (in place) both lips of ``out`` as bands of ``image``'s lips: from where
     ``source_xy`` has them to where ``target_xy`` does (landmarks, pixels), fading into ``out``
     over ``edge_px`` beyond their outer contour."""
-    unfolded, fold = _unfolded(image, source_xy)
+    unfolded = cache(lambda: _unfolded(image, source_xy))  # only for a lip that reads it
     for (inner_s, outer_s), (inner_t, outer_t) in zip(lip_contours(source_xy),
                                                       lip_contours(target_xy)):
-        _draw_band(out, (image, unfolded), fold, (inner_s, outer_s), (inner_t, outer_t),
+        _draw_band(out, image, unfolded, (inner_s, outer_s), (inner_t, outer_t),
                    max(1.0, edge_px))
 
 
-def _draw_band(out: np.ndarray, images: tuple[np.ndarray, np.ndarray], fold: np.ndarray,
+def _draw_band(out: np.ndarray, image: np.ndarray,
+               unfolded: Callable[[], tuple[np.ndarray, np.ndarray]],
                source: tuple[np.ndarray, np.ndarray], target: tuple[np.ndarray, np.ndarray],
                edge_px: float) -> None:
     inner_t, outer_t = target
@@ -94,7 +98,11 @@ def _draw_band(out: np.ndarray, images: tuple[np.ndarray, np.ndarray], fold: np.
     # without the source's fold (``unfold``), from where the fold was, wider still, over
     # the warp's stretch of the skin beside the source's lip (the fold's tip, smeared).
     unfold = _thicker(source, thick[0], t)
-    folded = _smooth_along(_across(fold, inner_s, outer_s).max(axis=0))
+    images, folded = (image, image), np.zeros(n)
+    if unfold.any():
+        without, fold = unfolded()
+        images = (image, without)
+        folded = _smooth_along(_across(fold, inner_s, outer_s).max(axis=0))
     inner_edge = max(MIN_INNER_EDGE_PX, INNER_EDGE * edge_px)
     outer_edge = edge_px + excess[None, :] + FOLD_EDGE * (unfold * folded)[None, :] * thick
     rows = np.concatenate([-inner_edge / thick,
@@ -126,9 +134,9 @@ def _draw_band(out: np.ndarray, images: tuple[np.ndarray, np.ndarray], fold: np.
                        ).astype(np.float32)
     at = cv2.remap(values, sample.astype(np.float32), row.astype(np.float32),
                    cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    lip, lip_unfolded = (cv2.remap(image, at[..., 0], at[..., 1], cv2.INTER_LINEAR,
+    lip, lip_unfolded = (cv2.remap(read, at[..., 0], at[..., 1], cv2.INTER_LINEAR,
                                    borderMode=cv2.BORDER_REFLECT).astype(np.float32)
-                         for image in images)
+                         for read in images)
     lip += at[..., 3:4] * (lip_unfolded - lip)
     weight = (at[..., 2] * covered)[..., None]
     view = out[box.slices]
@@ -198,25 +206,40 @@ def _unfolded(image: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray
     near = np.zeros((h, w), bool)
     for x, y in corners - offset:
         near |= (xs - x) ** 2 + (ys - y) ** 2 < reach * reach
-    beside = cv2.dilate(lips.astype(np.uint8), cv2.getStructuringElement(
-        cv2.MORPH_ELLIPSE, (2 * int(reach) + 1,) * 2)) > 0
+    beside = cv2.distanceTransform((~lips).astype(np.uint8), cv2.DIST_L2, 3) <= reach
     fold = (near & beside & (light < FOLD_DARK * lit)).astype(np.uint8)
     if not fold.any():
         return image, mask
     grow = 2 * max(1, int(round(FOLD_GROW * reach / FOLD_REACH))) + 1
     mask[box.slices] = cv2.dilate(fold, cv2.getStructuringElement(cv2.MORPH_ELLIPSE,
                                                                   (grow, grow)))
-    # Inside the lips from the lips alone, beyond them from the skin alone: filled from
-    # both, s1's upper lip's end (its fold large) was drawn in skin colour.
+    # Inside the lips from the lips alone, beyond them from the skin alone (filled from
+    # both, s1's upper lip's end, her fold large, was drawn in skin colour), around each
+    # corner.
     folded = mask[box.slices] > 0
-    filled = np.array(patch)
-    for side in (lips, ~lips):
-        unknown = ((folded & side) | ~side).astype(np.uint8)
-        filled[folded & side] = cv2.inpaint(np.ascontiguousarray(patch), unknown, 3,
-                                            cv2.INPAINT_TELEA)[folded & side]
+    filled = patch.astype(np.float32)
+    pad = int(np.ceil(reach + 3 * grow))
+    for x, y in np.round(corners - offset).astype(int):
+        around = (slice(max(y - pad, 0), y + pad + 1), slice(max(x - pad, 0), x + pad + 1))
+        for side in (lips[around], ~lips[around]):
+            _fill_in(filled[around], side & ~folded[around], side & folded[around], grow / 2)
     unfolded = image.copy()
-    unfolded[box.slices] = filled
+    unfolded[box.slices] = np.clip(filled + 0.5, 0, 255).astype(image.dtype)
     return unfolded, mask
+
+
+def _fill_in(colour: np.ndarray, known: np.ndarray, todo: np.ndarray, sigma: float) -> None:
+    """Fill (in place) ``colour``'s ``todo`` pixels each with the mean of the ``known`` ones
+    around it, weighted by a Gaussian of ``sigma`` pixels, doubled where they weigh under
+    :data:`FOLD_FILL_WEIGHT` of it."""
+    weights = known.astype(np.float32)
+    while todo.any() and sigma < max(todo.shape):
+        weight = cv2.GaussianBlur(weights, (0, 0), sigma)
+        ready = todo & (weight > FOLD_FILL_WEIGHT)
+        mean = cv2.GaussianBlur(colour * weights[..., None], (0, 0), sigma)
+        colour[ready] = mean[ready] / weight[ready, None]
+        todo = todo & ~ready
+        sigma *= 2.0
 
 
 #: A mouth's corners' fold: its pixels darker than this fraction of the lips' median
@@ -224,6 +247,9 @@ def _unfolded(image: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray
 FOLD_DARK, FOLD_REACH = 0.5, 0.2
 #: ... and as far from them as this fraction of its width (their edge's shade), ...
 FOLD_GROW = 0.03
+#: ... filled in from the pixels of its side around it as near as weigh this much (of a
+#: Gaussian's whole) together, ...
+FOLD_FILL_WEIGHT = 0.05
 #: ... read instead of the source's lips where a target lip is thicker than theirs, as
 #: much as it is, smoothed along it over this fraction of its length; there its soft outer
 #: edge is wider by this many times the target lip's thickness.
