@@ -10,13 +10,15 @@ own texture and edge, and a little skin beyond it; the target lip keeps about it
 a narrower one at the opening, both scaled to the mouth. The bands of the two lips meet at the
 corners, both read along the same line of the source there; where a target lip stays much
 thicker into a corner than the source's (a round opening), it is read further in, where the
-source's lip is thick enough, not from the dark fold between the source's lips; and where the
-source's lip, read there, is darker than its middle (a detector puts a thin lip's contours in
-that fold), it is read off the fold, towards its outer edge, with a wider soft edge over the
-warp's stretched fold beside it.
+source's lip is thick enough, and from the source with the dark fold in its corners filled in
+from the lips and skin around it (a detector puts a thin lip's contours in that fold), with
+a wider soft edge over the warp's stretched fold beside it.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
 
 import cv2
 import numpy as np
@@ -71,13 +73,17 @@ def draw_lips(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     """Redraw (in place) both lips of ``out`` as bands of ``image``'s lips: from where
     ``source_xy`` has them to where ``target_xy`` does (landmarks, pixels), fading into ``out``
     over ``edge_px`` beyond their outer contour."""
+    unfolded = cache(lambda: _unfolded(image, source_xy))  # only for a lip that reads it
     for (inner_s, outer_s), (inner_t, outer_t) in zip(lip_contours(source_xy),
                                                       lip_contours(target_xy)):
-        _draw_band(out, image, (inner_s, outer_s), (inner_t, outer_t), max(1.0, edge_px))
+        _draw_band(out, image, unfolded, (inner_s, outer_s), (inner_t, outer_t),
+                   max(1.0, edge_px))
 
 
-def _draw_band(out: np.ndarray, image: np.ndarray, source: tuple[np.ndarray, np.ndarray],
-               target: tuple[np.ndarray, np.ndarray], edge_px: float) -> None:
+def _draw_band(out: np.ndarray, image: np.ndarray,
+               unfolded: Callable[[], tuple[np.ndarray, np.ndarray]],
+               source: tuple[np.ndarray, np.ndarray], target: tuple[np.ndarray, np.ndarray],
+               edge_px: float) -> None:
     inner_t, outer_t = target
     length = max(_length(inner_t), _length(outer_t))
     n = int(np.clip(length / ALONG_PX, 16, 2000))
@@ -88,17 +94,23 @@ def _draw_band(out: np.ndarray, image: np.ndarray, source: tuple[np.ndarray, np.
     thick = np.maximum(np.linalg.norm(outer_t - inner_t, axis=1), 1e-3)[None, :]
     # Across the lip (0 at its inner contour, 1 at its outer), per sample along it: half a
     # pixel into the opening, the lip, and the soft edge beyond it; where the target lip is
-    # thicker than the source's could be read, wider by as much, over the warp's stretch of
-    # the skin beside the source's (a corner's dark fold, smeared).
+    # thicker than the source's could be read, wider by as much, and where it is read
+    # without the source's fold (``unfold``), from where the fold was, wider still, over
+    # the warp's stretch of the skin beside the source's lip (the fold's tip, smeared).
+    unfold = _thicker(source, thick[0], t)
+    images, folded = (image, image), np.zeros(n)
+    if unfold.any():
+        without, fold = unfolded()
+        images = (image, without)
+        folded = _smooth_along(_across(fold, inner_s, outer_s).max(axis=0))
     inner_edge = max(MIN_INNER_EDGE_PX, INNER_EDGE * edge_px)
-    shift, folded = _off_the_fold(image, inner_s, outer_s, thick[0], t)
-    outer_edge = edge_px + excess[None, :] + FOLD_EDGE * folded[None, :] * thick
+    outer_edge = edge_px + excess[None, :] + FOLD_EDGE * (unfold * folded)[None, :] * thick
     rows = np.concatenate([-inner_edge / thick,
                            *(np.full_like(thick, k / (ACROSS - 1)) for k in range(ACROSS)),
                            1.0 + 0.5 * outer_edge / thick, 1.0 + outer_edge / thick])
     across = rows[..., None]
     dst = inner_t + across * (outer_t - inner_t)  # (rows, n, 2)
-    src = inner_s + across * (outer_s - inner_s) + shift[None]
+    src = inner_s + across * (outer_s - inner_s)
     # How much of the band shows: faded at the opening and beyond the outer contour. (Not at
     # the corners: the two lips' bands meet there; the warp between them would show the
     # fold where its lips met, stretched.)
@@ -118,56 +130,130 @@ def _draw_band(out: np.ndarray, image: np.ndarray, source: tuple[np.ndarray, np.
     sample = place[..., 0] - _SHEAR * row
     # (Outside the band the map is the identity.)
     covered = polygon_mask(np.r_[dst[0], dst[-1][::-1]] - [box.x0, box.y0], (h, w))
-    values = np.dstack([src, alpha[..., None]]).astype(np.float32)  # (rows, n, 3)
+    values = np.dstack([src, alpha[..., None], np.broadcast_to(unfold, alpha.shape)[..., None]]
+                       ).astype(np.float32)
     at = cv2.remap(values, sample.astype(np.float32), row.astype(np.float32),
                    cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    lip = cv2.remap(image, at[..., 0], at[..., 1], cv2.INTER_LINEAR,
-                    borderMode=cv2.BORDER_REFLECT).astype(np.float32)
+    lip, lip_unfolded = (cv2.remap(read, at[..., 0], at[..., 1], cv2.INTER_LINEAR,
+                                   borderMode=cv2.BORDER_REFLECT).astype(np.float32)
+                         for read in images)
+    lip += at[..., 3:4] * (lip_unfolded - lip)
     weight = (at[..., 2] * covered)[..., None]
     view = out[box.slices]
     view[:] = np.clip(weight * lip + (1 - weight) * view, 0, 255).astype(np.uint8)
 
 
-def _off_the_fold(image: np.ndarray, inner_s: np.ndarray, outer_s: np.ndarray,
-                  thick_t: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """How far (source pixels, (n, 2)) each sample's reading moves out of the lips' fold, and
-    how much (0 to 1, (n,)): towards the lip's outer edge, where the source's lip, read where
-    the target keeps it thicker than the source's is against their middles (a round
-    opening's corner), is darker than its middle, up to :data:`FOLD_SHIFT` of the source
-    lip's middle thickness. At the corners a landmark detector puts both of a lip's contours
-    in the dark fold where the lips meet (s42: the upper lip's, 2 pixels under its red), and
-    the fold, stretched along a round opening's side, drew a dark crease there (s42 driven by
-    d19)."""
-    h, w = image.shape[:2]
-    across = inner_s + np.linspace(0.0, 1.0, ACROSS)[:, None, None] * (outer_s - inner_s)
-    xy = np.round(across).astype(int)
-    light = np.median(image[np.clip(xy[..., 1], 0, h - 1), np.clip(xy[..., 0], 0, w - 1)]
-                      .astype(np.float32).mean(axis=-1), axis=0)
+def _thicker(source: tuple[np.ndarray, np.ndarray], thick_t: np.ndarray,
+             t: np.ndarray) -> np.ndarray:
+    """How much (0 to 1, (n,)) each sample ``t`` of a target lip ``thick_t`` thick is read
+    from the source's lips without their corners' fold (:func:`_unfolded`): as far as the
+    target keeps the lip thicker than the source's is there, against their middles (a
+    round opening's corner; wholly from :data:`MAX_STRETCH` times), smoothed along it over
+    :data:`FOLD_SMOOTH` of its length."""
     n = len(t)
     middle = slice(n // 4, max(n // 4 + 1, 3 * n // 4))
-    thick_s = np.maximum(np.linalg.norm(outer_s - inner_s, axis=1), 1e-3)
-    stretch = thick_t / thick_s
-    wider = stretch / max(float(np.median(stretch[middle])), 1e-6)
-    lit = max(float(np.median(light[middle])), 1.0)
-    dark = np.clip((lit - light) / (FOLD_DARK * lit), 0.0, 1.0)
-    amount = dark * np.clip(wider - 1.0, 0.0, 1.0)
-    sigma = max(1.0, FOLD_SMOOTH * n)
+    thick_s = np.linalg.norm(_spline(source[1], t) - _spline(source[0], t), axis=1)
+    stretch = thick_t / np.maximum(thick_s, 1e-3)
+    return _smooth_along(np.clip((stretch / max(float(np.median(stretch[middle])), 1e-6)
+                                  - 1.0) / (MAX_STRETCH - 1.0), 0.0, 1.0))
+
+
+def _across(image: np.ndarray, inner: np.ndarray, outer: np.ndarray) -> np.ndarray:
+    """``image``'s pixels at :data:`ACROSS` places across a lip, from its ``inner`` to its
+    ``outer`` contour ((n, 2) each): (ACROSS, n, ...)."""
+    h, w = image.shape[:2]
+    xy = np.round(inner + np.linspace(0.0, 1.0, ACROSS)[:, None, None] * (outer - inner))
+    return image[np.clip(xy[..., 1].astype(int), 0, h - 1),
+                 np.clip(xy[..., 0].astype(int), 0, w - 1)]
+
+
+def _smooth_along(values: np.ndarray) -> np.ndarray:
+    """``values`` at the samples along a lip, smoothed over :data:`FOLD_SMOOTH` of them."""
+    sigma = max(1.0, FOLD_SMOOTH * len(values))
     reach = int(np.ceil(3 * sigma))
     kernel = np.exp(-0.5 * (np.arange(-reach, reach + 1) / sigma) ** 2)
-    amount = np.convolve(np.pad(amount, reach, mode="edge"), kernel / kernel.sum(), "valid")
-    out = (outer_s - inner_s) / thick_s[:, None]
-    return (FOLD_SHIFT * float(np.median(thick_s[middle])) * amount)[:, None] * out, amount
+    return np.convolve(np.pad(values.astype(np.float64), reach, mode="edge"),
+                       kernel / kernel.sum(), "valid")
 
 
-#: A lip read darker than its middle by this fraction of the middle's lightness is read from
-#: the fold out, as far as :data:`FOLD_SHIFT` of its middle's thickness, ...
-FOLD_DARK, FOLD_SHIFT = 0.5, 0.3
-#: ... smoothed along the lip over this fraction of its length.
-FOLD_SMOOTH = 0.03
-#: Where a lip is read off the fold, its soft outer edge is wider by this many times the
-#: target lip's thickness, as far as it is: beside the corner, the warp's skin is the fold's
-#: dark tip, stretched, which the edge then covers with the skin beyond the source's lip.
-FOLD_EDGE = 2.0
+def _unfolded(image: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``image`` with the dark fold in its mouth's corners (landmarks ``xy``) filled in from
+    the lips and skin around it: its pixels within :data:`FOLD_REACH` of the mouth's width of
+    an outer corner, inside the lips' outer contour or beyond it by as much, and darker than
+    :data:`FOLD_DARK` of the lips' median lightness. A landmark detector puts a thin lip's
+    contours at a corner in the fold (s42: the upper lip's, from its inner contour at the
+    corner to its outer one a few pixels in, and 3 pixels beyond the outer corner), and a
+    round opening, which keeps its lips thick into its corners, drew it, read across the
+    lip there, as a soft dark spot beside each corner (s42 and s1 driven by d19); read off
+    the fold, towards the lip's outer edge, the band there still crossed it. With where
+    the fold was (a mask of ``image``'s size)."""
+    canon = canonical_face()
+    outer, inner = (xy[loop, :2] for loop in canon.lip_loops)
+    corners = xy[canon.outer_mouth_corners, :2]
+    reach = FOLD_REACH * float(np.linalg.norm(corners[1] - corners[0]))
+    box = PixelBox.around(np.r_[outer - reach, outer + reach], image.shape[:2], 2)
+    h, w = box.size
+    mask = np.zeros(image.shape[:2], np.uint8)
+    if h < 2 or w < 2:
+        return image, mask
+    offset = np.array([box.x0, box.y0])
+    patch = image[box.slices]
+    light = patch.astype(np.float32).mean(axis=-1)
+    lips = polygon_mask(outer - offset, (h, w)) > 0.5
+    red = lips & ~(polygon_mask(inner - offset, (h, w)) > 0.5)  # the lips, not between them
+    lit = float(np.median(light[red])) if red.any() else 0.0
+    ys, xs = np.mgrid[:h, :w]
+    near = np.zeros((h, w), bool)
+    for x, y in corners - offset:
+        near |= (xs - x) ** 2 + (ys - y) ** 2 < reach * reach
+    beside = cv2.distanceTransform((~lips).astype(np.uint8), cv2.DIST_L2, 3) <= reach
+    fold = (near & beside & (light < FOLD_DARK * lit)).astype(np.uint8)
+    if not fold.any():
+        return image, mask
+    grow = 2 * max(1, int(round(FOLD_GROW * reach / FOLD_REACH))) + 1
+    mask[box.slices] = cv2.dilate(fold, cv2.getStructuringElement(cv2.MORPH_ELLIPSE,
+                                                                  (grow, grow)))
+    # Inside the lips from the lips alone, beyond them from the skin alone (filled from
+    # both, s1's upper lip's end, her fold large, was drawn in skin colour), around each
+    # corner.
+    folded = mask[box.slices] > 0
+    filled = patch.astype(np.float32)
+    pad = int(np.ceil(reach + 3 * grow))
+    for x, y in np.round(corners - offset).astype(int):
+        around = (slice(max(y - pad, 0), y + pad + 1), slice(max(x - pad, 0), x + pad + 1))
+        for side in (lips[around], ~lips[around]):
+            _fill_in(filled[around], side & ~folded[around], side & folded[around], grow / 2)
+    unfolded = image.copy()
+    unfolded[box.slices] = np.clip(filled + 0.5, 0, 255).astype(image.dtype)
+    return unfolded, mask
+
+
+def _fill_in(colour: np.ndarray, known: np.ndarray, todo: np.ndarray, sigma: float) -> None:
+    """Fill (in place) ``colour``'s ``todo`` pixels each with the mean of the ``known`` ones
+    around it, weighted by a Gaussian of ``sigma`` pixels, doubled where they weigh under
+    :data:`FOLD_FILL_WEIGHT` of it."""
+    weights = known.astype(np.float32)
+    while todo.any() and sigma < max(todo.shape):
+        weight = cv2.GaussianBlur(weights, (0, 0), sigma)
+        ready = todo & (weight > FOLD_FILL_WEIGHT)
+        mean = cv2.GaussianBlur(colour * weights[..., None], (0, 0), sigma)
+        colour[ready] = mean[ready] / weight[ready, None]
+        todo = todo & ~ready
+        sigma *= 2.0
+
+
+#: A mouth's corners' fold: its pixels darker than this fraction of the lips' median
+#: lightness, within this fraction of the mouth's width of an outer corner, ...
+FOLD_DARK, FOLD_REACH = 0.5, 0.2
+#: ... and as far from them as this fraction of its width (their edge's shade), ...
+FOLD_GROW = 0.03
+#: ... filled in from the pixels of its side around it as near as weigh this much (of a
+#: Gaussian's whole) together, ...
+FOLD_FILL_WEIGHT = 0.05
+#: ... read instead of the source's lips where a target lip is thicker than theirs, as
+#: much as it is, smoothed along it over this fraction of its length; there its soft outer
+#: edge is wider by this many times the target lip's thickness.
+FOLD_SMOOTH, FOLD_EDGE = 0.03, 2.0
 
 
 def _along_source(source: tuple[np.ndarray, np.ndarray], inner_t: np.ndarray,
