@@ -60,7 +60,7 @@ class WarpSource(WarpFace):
     facing: np.ndarray  # (478,) how squarely each landmark faces the camera (canonical.facing)
     outline: np.ndarray  # indices of the landmarks on the face's silhouette, in order around it
     rim: np.ndarray  # indices of the landmarks on or near it, which move with it
-    inset: np.ndarray  # (478,) each landmark's distance from the edge along the face, px
+    inset: np.ndarray  # (478,) each landmark's distance from the edge (inside it, in front of it), px
     head_ring: np.ndarray  # (K, 2) anchors that follow the head
     still_points: np.ndarray  # (M, 2) anchors that never move
     region: PixelBox  # the part of the image the warp may change
@@ -114,7 +114,8 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         region = PixelBox.around(np.r_[still_ring, head_ring], (h, w))
         facing = canonical_face().facing(face.points)
         motion = extract_motion(face)
-        outline, rim, inset = _silhouette(face.points, cfg.outline_near * motion.pose.scale)
+        outline, rim, inset = _silhouette(face.points, cfg.outline_near * motion.pose.scale,
+                                          cfg.outline_band * motion.pose.scale)
         return WarpSource(image, face.points, motion, facing, outline, rim, inset, head_ring,
                           still, region,
                           None if territory is None else territory.mask(region))
@@ -242,11 +243,13 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                 pull = _outwards(_carried(source.xy, target_xy, inner, rim, band / 2)
                                  - target_xy[inner], source.xy[inner] - centre)
                 pull *= min(1.0, turn / np.radians(cfg.outline_pull_full_turn))
-                # How near the edge along the face (source.inset), smoothed over the face's
-                # surface: a step in the pull between neighbours would fold the map. (Near in
-                # the image, a turned painting's nose and mouth, over her far cheek and
-                # beside its outline, were pulled outwards with it: turned back 25 degrees,
-                # her nose went half as far as the turn takes it and her mouth the wrong way.)
+                # How near the edge, smoothed over the face's surface (in 3D, the landmarks'
+                # depth included): the nose stands well in front of the far cheek beside it
+                # (source.inset), and a step in the pull between them would fold the map.
+                # (Smoothed over the image, the far cheek's landmarks hidden behind a turned
+                # painting's nose and foreshortened beside her mouth lent them their pull:
+                # turned back 25 degrees, her nose went half as far as the turn takes it, her
+                # mouth the wrong way.)
                 near = np.exp(-0.5 * (source.inset / band) ** 2)
                 pull *= _smoothed(near, source.points, inner, band / 4)[:, None]
                 target_xy[inner] += _eyes_whole(pull, source.xy, inner,
@@ -596,15 +599,15 @@ def _lid_move(margin: np.ndarray, lid: Eyelid, source: np.ndarray, target: np.nd
 _STILL = 1e-6
 
 
-def _silhouette(points: np.ndarray, near: float
+def _silhouette(points: np.ndarray, near: float, band: float
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The landmarks on the outline of the face as the image shows it: the corners of their
     convex hull (the irises, inside the eyes, apart), in order around it; every landmark
-    within ``near`` pixels of it; and every landmark's distance from the edge along the face:
-    in 3D (the landmarks' depth included) from the nearest of those, and at least how far
-    inside the outline in the image. A strongly turned face's far cheek is foreshortened
-    behind its nose and mouth, which then lie near the outline in the image but well in
-    front of it, far from it along the face: no part of the edge."""
+    within ``near`` pixels of it; and every landmark's distance from the edge: how far inside
+    the outline in the image, and how much more than ``band`` in front of the outline near it
+    (a Gaussian of half ``band``). A strongly turned face's far cheek hides behind its nose,
+    which then lies near the outline in the image, but well in front of it: no part of the
+    edge (a cheek or an eye near the outline lies only a little in front of it)."""
     xy = points[:, :2]
     on_mesh = np.setdiff1d(np.arange(len(xy)), np.r_[tuple(lid.iris for lid in eyelids())])
     hull = on_mesh[cv2.convexHull(xy[on_mesh].astype(np.float32), returnPoints=False).ravel()]
@@ -612,8 +615,9 @@ def _silhouette(points: np.ndarray, near: float
     distance = np.array([cv2.pointPolygonTest(polygon, (float(x), float(y)), True)
                          for x, y in xy])
     rim = on_mesh[distance[on_mesh] < near]
-    along = np.linalg.norm(points[:, None] - points[None, rim], axis=2).min(axis=1)
-    return hull, rim, np.maximum(along, np.maximum(distance, 0.0))
+    edge_depth = _smoothed(points[:, 2], xy, np.arange(len(xy)), band / 2, rim)
+    front = np.maximum(edge_depth - points[:, 2] - band, 0.0)
+    return hull, rim, np.hypot(np.maximum(distance, 0.0), front)
 
 
 def _smoothed(values: np.ndarray, xy: np.ndarray, points: np.ndarray, reach: float,
