@@ -66,10 +66,10 @@ where dlib's frontal detector misses one, such as the turned painting s10):
   output keeps (:func:`depth_kept`: 0 turned with the head, 1 the source's). ``yaw_mp``
   reads a 2D warp's turn short, and not for want of turning: MediaPipe reads depth from how
   a face looks (its shading, the side of its nose), which a warp does not change. On the
-  frontal stills turned 25 degrees its depth keeps 0.24-0.43 of the source's (real turns,
+  frontal stills turned 25 degrees its depth keeps 0.23-0.44 of the source's (real turns,
   d3, printed above the table: 0.05) and ``yaw_mp`` reads 0.6-0.77 of the turn (real turns:
   0.93 of dlib's), while MediaPipe's points' image positions (``yaw_mp2d``) and dlib read
-  0.9-1.3, and the warp draws the landmarks where the turn puts them (its map inverted:
+  0.94-1.3 of it, and the warp draws the landmarks where the turn puts them (its map inverted:
   s1's nose 23.5 px for 23.3 asked). On s10 (turned 33 degrees; dlib finds no face, so
   ``yaw`` is dlib's fit on MediaPipe's points) a warp that takes every landmark exactly
   where the turn puts them (its far outline torn) still reads -14.9/+18.5 (``yaw_mp``) and
