@@ -60,7 +60,20 @@ where dlib's frontal detector misses one, such as the turned painting s10):
 - ``yaw`` / ``pitch``: the head's turn in the output against the source's (dlib's head fit on
   the points that move least with expression: nose, eye corners, temples; a lopsided mouth is
   no turn), and what was asked; ``yaw_mp`` / ``pitch_mp`` the same turn read from MediaPipe's
-  landmarks on the output (its rigid fit to the canonical face). A last row turns the turned
+  landmarks on the output (its rigid fit to the canonical face, MediaPipe's depth estimate
+  included); ``yaw_mp2d`` dlib's head fit on MediaPipe's points' image positions alone;
+  ``mp_depth`` how much of the source's own depth pattern MediaPipe's depth estimate on the
+  output keeps (:func:`depth_kept`: 0 turned with the head, 1 the source's). ``yaw_mp``
+  reads a 2D warp's turn short, and not for want of turning: MediaPipe reads depth from how
+  a face looks (its shading, the side of its nose), which a warp does not change. On the
+  frontal stills turned 25 degrees its depth keeps 0.23-0.44 of the source's (real turns,
+  d3, printed above the table: 0.05) and ``yaw_mp`` reads 0.6-0.77 of the turn (real turns:
+  0.93 of dlib's), while MediaPipe's points' image positions (``yaw_mp2d``) and dlib read
+  0.94-1.3 of it, and the warp draws the landmarks where the turn puts them (its map inverted:
+  s1's nose 23.5 px for 23.3 asked). On s10 (turned 33 degrees; dlib finds no face, so
+  ``yaw`` is dlib's fit on MediaPipe's points) a warp that takes every landmark exactly
+  where the turn puts them (its far outline torn) still reads -14.9/+18.5 (``yaw_mp``) and
+  -18.2/+15.3 (``yaw``) of -24.7/+24.4. A last row turns the turned
   speaker of s18 back through frontal (``--region pose`` driven by d3, relative and absolute,
   and a 30-degree edit); the driver's yaw as we read it is printed against dlib's on d3 and d19.
   ``edge`` (that row): how far the outline the turn reveals (the cheek and jaw against the
@@ -104,6 +117,7 @@ from deepexpo.io.video import iter_frames, probe_video  # noqa: E402
 from deepexpo.motion.compose import MotionOptions  # noqa: E402
 from deepexpo.motion.controls import ExpressionControls, ExpressionEdit  # noqa: E402
 from deepexpo.motion.extract import extract_motion  # noqa: E402
+from deepexpo.motion.rigid import euler_to_rotation  # noqa: E402
 from deepexpo.render.lent_eyes import EyeLender  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
@@ -270,6 +284,20 @@ def _lower_lids(face: ScoredFace) -> float:
     return float(np.mean(out) / face.interocular)
 
 
+def depth_kept(before: np.ndarray, after: np.ndarray, asked: tuple[float, float]) -> float:
+    """How much of a source's own depth pattern MediaPipe's depth estimate on the output keeps
+    (landmarks (478, 3), x, y and z in pixels): the output's depths fitted (least squares,
+    centred) as ``a`` times the source's plus ``b`` times the source's turned by the
+    ``asked`` (yaw, pitch); ``a / (a + b)``: 0 where its depth turns with the head, 1 where
+    it stays the source's. MediaPipe reads depth from how a face looks (its shading, the
+    side of its nose), which a 2D warp does not change."""
+    centred = before - before.mean(axis=0)
+    turned = centred @ euler_to_rotation(asked[1], asked[0], 0.0).T
+    (a, b), *_ = np.linalg.lstsq(np.c_[centred[:, 2], turned[:, 2] - turned[:, 2].mean()],
+                                 after[:, 2] - after[:, 2].mean(), rcond=None)
+    return float(a / (a + b))
+
+
 class Measure:
     """Reads the figures of one output against its source (and driver)."""
 
@@ -353,13 +381,23 @@ class Measure:
         face = self.mediapipe_read(image)
         return None if face is None else mouth_opening(face.xy)
 
-    def mediapipe_pose(self, image: np.ndarray) -> np.ndarray | None:
-        """The head's (yaw, pitch) as MediaPipe's landmarks on ``image`` show it (degrees)."""
-        face = self.mediapipe_read(image)
-        if face is None:
-            return None
-        pitch, yaw, _ = extract_motion(face).pose.euler
-        return np.array([yaw, pitch])
+    def mediapipe_turn(self, source: np.ndarray, out: np.ndarray,
+                       asked: tuple[float, float]) -> dict[str, float]:
+        """The head's turn from ``source`` to ``out`` as MediaPipe's landmarks show it: its
+        rigid fit to the canonical face (``yaw_mp``, ``pitch_mp``), dlib's head fit on its
+        points' image positions alone (``yaw_mp2d``), and how much of the source's own depth
+        its depth estimate keeps (``mp_depth``, :func:`depth_kept`); none where it reads no
+        face."""
+        before, after = self.mediapipe_read(source), self.mediapipe_read(out)
+        if before is None or after is None:
+            return {}
+        (pitch0, yaw0, _), (pitch1, yaw1, _) = (extract_motion(f).pose.euler
+                                                for f in (before, after))
+        flat = [ScoredFace(f.xy[MEDIAPIPE_68], np.zeros(128), f.image_size).pose[0]
+                for f in (before, after)]
+        return {"yaw_mp": yaw1 - yaw0, "pitch_mp": pitch1 - pitch0,
+                "yaw_mp2d": flat[1] - flat[0],
+                "mp_depth": depth_kept(before.points, after.points, asked)}
 
     def figures(self, case: str, source: np.ndarray, out: np.ndarray,
                 driver: ScoredFace | None, gray: bool, asked: tuple[float, float] | None,
@@ -410,9 +448,7 @@ class Measure:
             turn = got.pose - src.pose
             fig["yaw"], fig["pitch"] = float(turn[0]), float(turn[1])
             fig["yaw_asked"], fig["pitch_asked"] = asked
-            before, after = self.mediapipe_pose(source), self.mediapipe_pose(out)
-            if before is not None and after is not None:
-                fig["yaw_mp"], fig["pitch_mp"] = (float(v) for v in after - before)
+            fig.update(self.mediapipe_turn(source, out, asked))
         return fig
 
 
@@ -530,12 +566,13 @@ def main() -> None:
           f"{measure.fallbacks} faces dlib did not find read with MediaPipe")
     print("driver yaw, ours against dlib's head fit: "
           + "; ".join(driver_yaw(landmarker, measure, n) for n in ("d3", "d19")))
+    print(real_turns_read(measure))
     print(shut_eyes_read(measure))
     print("driver's own inner-lip edge over its outer-lip edge (seam reference): "
           + ", ".join(f"{k} {v:.2f}" for k, v in drv_seam.items()))
     keys = ["open", "drv", "lip", "seam", "spread", "teeth", "eye", "eye_mp", "iris", "hf",
-            "frag", "cheek", "lid", "smile_lip", "smile_w", "yaw", "yaw_mp", "yaw_asked", "pitch",
-            "pitch_mp", "pitch_asked", "edge"]
+            "frag", "cheek", "lid", "smile_lip", "smile_w", "yaw", "yaw_mp", "yaw_mp2d", "mp_depth",
+            "yaw_asked", "pitch", "pitch_mp", "pitch_asked", "edge"]
     keys.insert(1, "open_mp")
     print("drivers' mouth opening, dlib / MediaPipe: " + ", ".join(
         f"{n} {d[3].mouth_opening:.2f} / {measure.opening_mp(d[0]) or float('nan'):.2f}"
@@ -625,6 +662,30 @@ def driver_yaw(landmarker: MediaPipeLandmarker, measure: Measure, name: str) -> 
     a, b = np.array(ours), np.array(theirs)
     return (f"{name}: r {np.corrcoef(a, b)[0, 1]:.2f}, slope {np.polyfit(b, a, 1)[0]:.2f}, "
             f"ours {a.min():.0f}..{a.max():.0f}, dlib {b.min():.0f}..{b.max():.0f}")
+
+
+def real_turns_read(measure: Measure) -> str:
+    """How MediaPipe reads real turns (the reference for ``yaw_mp`` and ``mp_depth``): d3's
+    three frames turned most either way from its frame nearest its median turn, as dlib's
+    head fit reads them, read with MediaPipe: its rigid fit's share of the turn and how much
+    of the reference's own depth its depth estimate keeps (means)."""
+    reads = [(frame, face) for i, frame in enumerate(iter_frames(probe_video(
+        SAMPLES / "driving" / "d3.mp4"))) if i % 10 == 0
+        and (face := measure.dlib.face(frame)) is not None]
+    yaws = np.array([face.pose[0] for _, face in reads])
+    ref_frame, ref_face = reads[int(np.argmin(np.abs(yaws - np.median(yaws))))]
+    share, kept = [], []
+    for k in np.argsort(yaws)[[0, 1, 2, -3, -2, -1]]:
+        frame, face = reads[k]
+        asked = tuple(float(v) for v in (face.pose - ref_face.pose)[:2])
+        turn = measure.mediapipe_turn(ref_frame, frame, asked)
+        if turn:
+            share.append(turn["yaw_mp"] / asked[0])
+            kept.append(turn["mp_depth"])
+    yaws -= ref_face.pose[0]
+    return (f"real turns (d3, dlib {yaws.min():.0f}..{yaws.max():.0f} degrees from its "
+            f"median frame) read by MediaPipe: yaw_mp {np.mean(share):.2f} of dlib's, "
+            f"mp_depth {np.mean(kept):.2f}")
 
 
 def turned_back(engine: WarpEngine, landmarker: MediaPipeLandmarker, measure: Measure

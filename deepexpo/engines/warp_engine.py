@@ -245,9 +245,16 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                 pull *= min(1.0, turn / np.radians(cfg.outline_pull_full_turn))
                 # How near the edge, smoothed over the face: the nose stands well in front of
                 # the far cheek beside it (source.inset), and a step in the pull between them
-                # would fold the map.
+                # would fold the map. Over the image near the edge (the far cheek's outline
+                # stays smooth), over the face's surface (in 3D, the landmarks' depth
+                # included) away from it: smoothed over the image, the far cheek's landmarks
+                # behind and beside a turned painting's nose and mouth lent them their pull
+                # (turned back 25 degrees, her nose went half as far as the turn takes it,
+                # her mouth the wrong way).
                 near = np.exp(-0.5 * (source.inset / band) ** 2)
-                pull *= _smoothed(near, source.xy, inner, band / 4)[:, None]
+                own = near[inner]
+                pull *= (own * _smoothed(near, source.xy, inner, band / 4)
+                         + (1.0 - own) * _smoothed(near, source.points, inner, band / 4))[:, None]
                 target_xy[inner] += _eyes_whole(pull, source.xy, inner,
                                                 cfg.outline_pull_eye_reach)
         else:
