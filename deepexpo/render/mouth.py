@@ -28,6 +28,7 @@ from .lips import (
     INNER_EDGE,
     MIN_INNER_EDGE_PX,
     draw_lips,
+    from_dark_line,
     lip_contours,
     opening_outline,
     polygon_mask,
@@ -112,7 +113,8 @@ def fill_mouth(
     edge as a fraction of the mouth's width), and draw the lips over it as bands of the source's
     own lips (:func:`~deepexpo.render.lips.draw_lips`), taken from ``lips_from`` (its lips'
     landmarks, those of a closed mouth's inner lip inside the lips: its source's own by
-    default)."""
+    default; of lips closed or parted a little, measured from the dark line between them:
+    :func:`~deepexpo.render.lips.from_dark_line`)."""
     opened = OpenedMouth.of(out.shape[:2], target_xy, source[1], threshold, feather)
     if opened is None:
         return
@@ -150,9 +152,13 @@ def fill_mouth(
     interior = laid_over(_cavity(patch, opening, lower_lip, sigma, lit_floor), layers, sigma)
     alpha = alpha[..., None]
     out[region.slices] = np.clip(alpha * interior + (1 - alpha) * patch, 0, 255).astype(np.uint8)
-    draw_lips(out, source[0], source[1] if lips_from is None else lips_from, target_xy,
-              LIP_EDGE * sigma)
-    _blur_opening_edge(out, target_xy, region, sigma, _lips_blur(source))
+    read, drawn = source[1], target_xy
+    if lips_from is not None:
+        read = lips_from
+        if opened.source_opening < closed_below:  # lips parted a little, or closed
+            read, drawn = from_dark_line(source[0], source[1], lips_from, target_xy)
+    draw_lips(out, source[0], read, drawn, LIP_EDGE * sigma)
+    _blur_opening_edge(out, drawn, region, sigma, _lips_blur(source))
 
 
 @dataclass(frozen=True)
