@@ -33,7 +33,7 @@ from ..motion.state import FaceMotion, HeadPose
 from ..render.eye_cover import cover_eye, eye_ink
 from ..render.iris import carry_iris
 from ..render.lids import draw_closing_lid, soften_seam
-from ..render.mesh_warp import backward_map, outline_nearness, remap_region, smooth_map
+from ..render.mesh_warp import backward_map, outline_nearness, remap_region, smooth_map, unfolded
 from ..render.mouth import fill_mouth
 from ..render.placed_mouth import MouthColours, fill_placed_mouth, mouth_colours
 from ..render.stretched import even_stretched
@@ -307,6 +307,15 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                 [lid for lid, was, now in shut if now >= 0.5 * was])
             eye_src, eye_dst = np.r_[eye_src, corner_src], np.r_[eye_dst, corner_dst]
             eye_depth = np.r_[eye_depth, corner_depth]
+        # An expression folds no skin (the turn's folds, the nose over a far cheek, stay): the
+        # eyes' and inner lips' points move on their own (a lid slides over the eye, lips
+        # part), the outline is anchored.
+        free = np.ones(len(target_xy), bool)
+        free[np.concatenate([*(np.r_[lid.outline, lid.lid, lid.iris] for lid in eyelids()),
+                             lips, anchored])] = False
+        points = np.flatnonzero(keep)
+        target_xy[points] = unfolded(src_xy[points], target_xy[points], free[points],
+                                     turned[points, :2])
         src = np.r_[src_xy[keep], eye_src, source.head_ring, source.still_points]
         dst = np.r_[target_xy[keep], eye_dst, head_xy, source.still_points]
         # Where the map folds, the nearer surface shows: the face over the head around it,

@@ -268,3 +268,43 @@ def remap_region(image: np.ndarray, region: PixelBox, source_xy: np.ndarray) -> 
     out[region.slices] = cv2.remap(image, source_xy, None, interpolation=cv2.INTER_LINEAR,
                                    borderMode=cv2.BORDER_REFLECT)
     return out
+
+
+def unfolded(src: np.ndarray, dst: np.ndarray, free: np.ndarray, folded_anyway: np.ndarray,
+             rounds: int = 30) -> np.ndarray:
+    """``dst`` (N, 2) with the triangles of ``src`` that it turns over (a fold) opened again:
+    the ``free`` points' (N,) bool moves in each folded triangle are drawn towards the
+    triangle's mean move, which translates it whole (a translated triangle never turns over),
+    round after round until none is folded. A triangle that ``folded_anyway`` (N, 2: the
+    points moved without the motion that folds, e.g. a head turned without its expression)
+    turns over too is left folded: the nose in front of a turned head's far cheek hides it,
+    and the depth order draws that fold.
+
+    Why: neighbouring landmarks moved apart by an expression fold the map where the face is
+    foreshortened (a turned face's far cheek, its points a few pixels apart), and the skin
+    between them is drawn twice, squeezed into a line (s10's smile drew the lip's shading up
+    into the far cheek as a pink flick)."""
+    triangles = _delaunay(src)
+    triangles = triangles[free[triangles].any(axis=1)
+                          & (_signed_area(src[triangles]) * _signed_area(folded_anyway[triangles])
+                             > 0)]
+    out = dst.copy()
+    for _ in range(rounds):
+        folded = triangles[_signed_area(src[triangles]) * _signed_area(out[triangles]) <= 0]
+        if not len(folded):
+            break
+        move = out - src
+        mean = move[folded].mean(axis=1)
+        total, count = np.zeros_like(move), np.zeros(len(src))
+        np.add.at(total, folded, np.repeat(mean[:, None], 3, axis=1))
+        np.add.at(count, folded, 1.0)
+        pulled = free & (count > 0)
+        out[pulled] = src[pulled] + 0.5 * (move[pulled]
+                                           + total[pulled] / count[pulled, None])
+    return out
+
+
+def _signed_area(corners: np.ndarray) -> np.ndarray:
+    """(T,) twice the signed area of triangles (T, 3, 2)."""
+    e1, e2 = corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0]
+    return e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
