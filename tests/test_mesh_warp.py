@@ -5,7 +5,7 @@ import numpy as np
 from scipy.spatial import Delaunay
 
 from deepexpo.geometry.boxes import PixelBox
-from deepexpo.render.mesh_warp import _delaunay, _rasterize, backward_map, smooth_map
+from deepexpo.render.mesh_warp import _delaunay, _rasterize, backward_map, smooth_map, unfolded
 
 
 def test_the_triangulation_is_delaunay():
@@ -115,3 +115,26 @@ def test_smoothing_a_map_leaves_it_affine_and_rounds_its_kinks():
     bend = np.abs(np.diff(smoothed[60, :, 0], 2))
     assert bend[40:100].max() < 0.2 < np.abs(np.diff(kinked[60, :, 0], 2)).max()
     assert np.array_equal(smoothed[:, :30], kinked[:, :30])  # no weight: untouched
+
+
+def test_a_fold_is_opened_and_a_fold_the_turn_makes_is_kept():
+    """A point pushed past its neighbour turns their triangles over: :func:`unfolded` opens
+    them, moving only the free points; a fold already there without that motion stays."""
+    src = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0], [10.0, 10.0], [5.0, 5.0]])
+    dst = src.copy()
+    dst[4] = [14.0, 5.0]  # the middle pushed out past the right edge
+    free = np.array([False, False, False, False, True])
+    tri = _delaunay(src)
+
+    def folds(points):
+        e1, e2 = points[tri[:, 1]] - points[tri[:, 0]], points[tri[:, 2]] - points[tri[:, 0]]
+        area = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
+        e1, e2 = src[tri[:, 1]] - src[tri[:, 0]], src[tri[:, 2]] - src[tri[:, 0]]
+        return int((area * (e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]) <= 0).sum())
+
+    assert folds(dst) > 0
+    out = unfolded(src, dst, free, src)
+    assert folds(out) == 0
+    np.testing.assert_array_equal(out[:4], src[:4])
+    assert out[4, 0] > 5.0  # still moved the way it was pushed
+    np.testing.assert_array_equal(unfolded(src, dst, free, dst), dst)

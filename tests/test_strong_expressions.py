@@ -351,6 +351,29 @@ def test_a_turned_painting_turns_without_tearing(landmarker, monkeypatch):
         assert np.percentile(values, 99.9) < 20.0, yaw
 
 
+@pytest.mark.skipif(not (SHARED / "samples" / "sources" / "s10.jpg").exists(),
+                    reason="the shared sample painting s10 is not there")
+def test_a_smile_folds_no_skin_beside_a_turned_mouth(landmarker, monkeypatch):
+    """On the turned painting s10, happy's far mouth corner rises and the skin beside it moves
+    out past cheek points a few pixels away in the image: the map folded there (the cheek drawn
+    twice, the lip's shading squeezed up into it as a pale pink flick). No pixel's map turns
+    over around either corner."""
+    image = read_image(SHARED / "samples" / "sources" / "s10.jpg")
+    face = landmarker.detect(image)
+    engine = WarpEngine()
+    source = engine.prepare_source(image, face)
+    maps = _backward_maps(monkeypatch)
+    engine.edit(source, ExpressionEdit.emotion("happy"))
+    xy, region = maps[-1]
+    dx, dy = np.diff(xy, axis=1)[:-1], np.diff(xy, axis=0)[:, :-1]
+    jacobian = dx[..., 0] * dy[..., 1] - dx[..., 1] * dy[..., 0]
+    reach = int(0.35 * np.linalg.norm(face.xy[291] - face.xy[61]))
+    for corner in (61, 291):
+        x, y = (face.xy[corner] - [region.x0, region.y0]).astype(int)
+        # (10 pixels folded beside the far corner before.)
+        assert (jacobian[y - reach:y + reach, x - reach:x + reach] <= 0).sum() == 0, corner
+
+
 def test_neutral_lowers_a_smiles_raised_lower_lids(astronaut, measure):
     """An emotion keeps an open eye's own gap, but not a smile's raised lower lids: neutral
     on a smiling face lowers them again (they stayed up while the mouth stopped smiling)."""
