@@ -88,7 +88,7 @@ the source (44) read d19.mp4's frames as turning s10 by -8.9/-9.5/-9.8 degrees a
 -2.9), and the nose tip and eye corners followed on the pixels from the source into the
 outputs (template matching, the same head fit) by -1.0/-4.4 (eyes shut: the match slips)/-3.6.
 
-Run time: about a minute on two cores.
+Run time: about five minutes on two cores (up to ten when the machine is busy).
 """
 
 from __future__ import annotations
