@@ -558,7 +558,6 @@ def test_a_round_openings_corners_show_no_fold_crease(name, landmarker):
         assert np.percentile(light[around], 10) > 0.5 * np.median(light[lips])
 
 
-
 def _lower_lip_on_pixels(image: np.ndarray, xy: np.ndarray) -> float:
     """The lower lip's thickness read on the pixels, in inter-ocular distances: over the
     middle third of the mouth's columns, the median count of lip-red pixels (Lab a* over 18:
@@ -584,3 +583,35 @@ def test_a_lip_parted_a_little_keeps_its_shaded_edge_when_opened(landmarker):
     face, out, xy = _screamed(image, landmarker)
     assert mouth_opening(xy) > 0.5
     assert _lower_lip_on_pixels(out, xy) >= 0.65 * _lower_lip_on_pixels(image, face.xy)
+
+
+def _corner_patches(image: np.ndarray, xy: np.ndarray, half: int) -> list[np.ndarray]:
+    """The lightness (CIELAB L) of the square ``half`` pixels around each outer mouth corner."""
+    light = cv2.cvtColor(image, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+    return [cv2.getRectSubPix(light, (2 * half + 1, 2 * half + 1), (float(x), float(y)))
+            for x, y in xy[[61, 291]]]
+
+
+def test_a_stretched_mouth_corner_keeps_its_own_fold(landmarker):
+    """s42's mouth widened 1.3 times about its middle (a smile's stretch, as a map): around
+    each corner (0.06 of the mouth's width either side) the output is the source's corner
+    moved, its fold not stretched (mean lightness difference 1.1 and 1.2; the map alone, as
+    on 3d618b8, stretched the fold into a tail: 4.4)."""
+    from deepexpo.geometry.boxes import PixelBox
+    from deepexpo.render.lips import hold_corners
+    from deepexpo.render.mesh_warp import remap_region
+
+    image = read_image(shared_sample("sources/s42.jpg"))
+    xy = landmarker.detect(image).xy[:, :2]
+    middle = xy[[61, 291], 0].mean()
+    target = xy.copy()
+    target[:, 0] = middle + 1.3 * (xy[:, 0] - middle)
+    h, w = image.shape[:2]
+    ys, xs = np.mgrid[:h, :w].astype(np.float32)
+    source_map = np.dstack([middle + (xs - middle) / 1.3, ys]).astype(np.float32)
+    region = PixelBox(0, 0, w, h)
+    hold_corners(source_map, region, xy, target, 1.0)
+    out = remap_region(image, region, source_map)
+    half = int(round(0.06 * np.linalg.norm(xy[61] - xy[291])))
+    for own, got in zip(_corner_patches(image, xy, half), _corner_patches(out, target, half)):
+        assert np.abs(got - own).mean() < 2.0

@@ -33,6 +33,7 @@ from ..motion.state import FaceMotion, HeadPose
 from ..render.eye_cover import cover_eye, eye_ink
 from ..render.iris import carry_iris
 from ..render.lids import draw_closing_lid, soften_seam
+from ..render.lips import hold_corners
 from ..render.mesh_warp import backward_map, outline_nearness, remap_region, smooth_map, unfolded
 from ..render.mouth import fill_mouth
 from ..render.placed_mouth import MouthColours, fill_placed_mouth, mouth_colours
@@ -373,6 +374,9 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                 radius = float(np.linalg.norm(rim - centre, axis=1).mean())
                 carry_iris(source_xy, source.region, target_xy[lid.outline], centre,
                            source.xy[lid.iris[0]], radius)
+        if not (placed or opens):  # a person's mouth corners, no lips redrawn over them
+            hold_corners(source_xy, source.region, source.xy, target_xy,
+                         target.pose.scale / source.motion.pose.scale)
         out = remap_region(source.image, source.region, source_xy)
         painted = np.zeros(out.shape[:2], bool)
         if turn > _STILL and source.motion.proportions is None:

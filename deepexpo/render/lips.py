@@ -373,3 +373,70 @@ def polygon_mask(polygon: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     cv2.fillPoly(mask, [np.round(polygon * 4).astype(np.int32)], 1.0, lineType=cv2.LINE_AA,
                  shift=2)
     return mask
+
+
+#: A closed mouth's corners are moved whole as far as this fraction of :data:`FOLD_REACH`
+#: beyond the lips' outer contour, fading out over as far again.
+HELD_BEYOND = 0.25
+#: ... the extent smoothed by a Gaussian of this fraction of the reach (a steep edge between
+#: the corner held whole and the warp around folded the map).
+HELD_SMOOTH = 0.15
+#: ... and less of it where the map would take under this fraction of the source's area
+#: the warp takes at least, anywhere around the corner.
+HELD_SQUEEZE = 0.25
+
+
+def hold_corners(source_map: np.ndarray, region: PixelBox, source_xy: np.ndarray,
+                 target_xy: np.ndarray, scale: float) -> None:
+    """Make (in place) the warp's map (:func:`~deepexpo.render.mesh_warp.backward_map`, over
+    ``region``) move each of the mouth's corners as a whole: the source's corner, with the dark
+    fold in it, turned as the warp turns it there on the whole and sized as the face is
+    (``scale``, target over source), from ``source_xy`` to ``target_xy`` (landmarks, pixels),
+    over :data:`FOLD_REACH` of the mouth's width around it, half of that wholly, and over the
+    lips and :data:`HELD_BEYOND` of that beyond them, fading into the warp beyond. The mesh
+    stretched the fold with the skin around the corner: a closed-lip pout bent s42's into a
+    thin dark hook at each corner, a smile drew it out into a dark tail past each corner, and
+    no redrawn lip covered either."""
+    canon = canonical_face()
+    corners_s, corners_t = (xy[canon.outer_mouth_corners, :2] for xy in (source_xy, target_xy))
+    reach = FOLD_REACH * float(np.linalg.norm(corners_s[1] - corners_s[0])) * scale
+    for k in range(2):
+        box = PixelBox.around(corners_t[k][None] + [[-reach], [reach]],
+                              (region.y1, region.x1), 1)
+        x0, y0 = max(box.x0, region.x0), max(box.y0, region.y0)
+        if box.x1 - x0 < 2 or box.y1 - y0 < 2:
+            continue
+        ys, xs = np.mgrid[y0:box.y1, x0:box.x1].astype(np.float32)
+        off = np.dstack([xs - corners_t[k][0], ys - corners_t[k][1]])
+        # (The lips' corner and the fold's shade beyond it, not the skin or hair around: a
+        # moustache's end turned with s12's corners curled.)
+        outside = cv2.distanceTransform(
+            (polygon_mask(target_xy[canon.lip_loops[0], :2] - [x0, y0], xs.shape) < 0.5
+             ).astype(np.uint8), cv2.DIST_L2, 3)
+        weight = cv2.GaussianBlur(
+            np.clip(1.5 - 2.0 * np.linalg.norm(off, axis=-1) / reach, 0.0, 1.0)
+            * np.clip(2.0 - outside / (HELD_BEYOND * reach), 0.0, 1.0), (0, 0),
+            HELD_SMOOTH * reach)[..., None]
+        view = source_map[y0 - region.y0:box.y1 - region.y0, x0 - region.x0:box.x1 - region.x0]
+        # Turned as the warp turns it there on the whole (the rotation that best takes each
+        # target pixel's offset from the corner to its source's), none of its stretch.
+        towards = (view - corners_s[k]).astype(np.float32)
+        turn = np.angle(np.sum(weight[..., 0] * np.conj(off[..., 0] + 1j * off[..., 1])
+                               * (towards[..., 0] + 1j * towards[..., 1])))
+        back = cv2.getRotationMatrix2D((0.0, 0.0), -np.degrees(turn), 1.0 / scale)[:, :2]
+        held = off @ back.T.astype(np.float32) + corners_s[k].astype(np.float32)
+        # Less of it where it would fold the map, or squeeze it to under a quarter of the
+        # warp's least (a turn foreshortens the corner, which held whole no longer fits the
+        # warp around it: s18 turned back 30 degrees).
+        least = min(HELD_SQUEEZE * (area := _least_area(view)), area)
+        for amount in (1.0, 0.5, 0.25):
+            moved = view + amount * weight * (held - view)
+            if _least_area(moved) >= least:
+                view[:] = moved
+                break
+
+
+def _least_area(source_map: np.ndarray) -> float:
+    """The smallest area (source pixels) a map's output pixel takes from its source."""
+    dx, dy = np.diff(source_map, axis=1)[:-1], np.diff(source_map, axis=0)[:, :-1]
+    return float((dx[..., 0] * dy[..., 1] - dx[..., 1] * dy[..., 0]).min())
