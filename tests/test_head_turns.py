@@ -20,6 +20,7 @@ from deepexpo.motion.compose import MotionOptions
 from deepexpo.motion.controls import ExpressionControls, ExpressionEdit, apply_controls
 from deepexpo.motion.extract import extract_motion
 from deepexpo.motion.eyelids import eyelids
+from deepexpo.render.mesh_warp import map_area
 from tests.conftest import pose_face, shared_sample
 from tests.test_strong_expressions import _backward_maps
 
@@ -142,8 +143,7 @@ def test_a_turned_source_video_turns_back_without_tearing(landmarker, monkeypatc
     back = -np.sign(source.motion.pose.euler[1]) * 30.0
     out = engine.edit(source, ExpressionEdit(ExpressionControls(yaw=back)))
     xy, region = maps[-1]
-    dx, dy = np.diff(xy, axis=1)[:-1], np.diff(xy, axis=0)[:, :-1]
-    jacobian = dx[..., 0] * dy[..., 1] - dx[..., 1] * dy[..., 0]
+    jacobian = map_area(xy)
     mask = np.zeros(turned_source_frame.shape[:2], np.uint8)
     for xy_face in (face.xy, landmarker.detect(out).xy):
         cv2.fillConvexPoly(mask, cv2.convexHull(xy_face.astype(np.int32)), 1)
@@ -199,8 +199,7 @@ def test_a_turned_paintings_nose_turns_back_with_the_head(landmarker, monkeypatc
             point
     read = landmarker.detect(out).xy
     assert abs(read[_NOSE_TIP, 0] - target[_NOSE_TIP, 0]) < 20.0
-    dx, dy = np.diff(xy, axis=1)[:-1], np.diff(xy, axis=0)[:, :-1]
-    jacobian = dx[..., 0] * dy[..., 1] - dx[..., 1] * dy[..., 0]
+    jacobian = map_area(xy)
     mask = np.zeros(image.shape[:2], np.uint8)
     cv2.fillConvexPoly(mask, cv2.convexHull(face.xy.astype(np.int32)), 1)
     eyes = np.zeros(image.shape[:2], np.uint8)

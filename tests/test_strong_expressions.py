@@ -23,6 +23,7 @@ from deepexpo.face.measure import eye_openings, mouth_opening
 from deepexpo.io.images import read_image
 from deepexpo.motion.controls import ExpressionControls, ExpressionEdit
 from deepexpo.motion.eyelids import eyelids
+from deepexpo.render.mesh_warp import map_area
 from tests.conftest import SHARED, pose_face, shared_sample
 
 CHEEKS = [50, 280, 205, 425]
@@ -337,8 +338,7 @@ def test_a_turned_painting_turns_without_tearing(landmarker, monkeypatch):
         out = engine.edit(source, ExpressionEdit(ExpressionControls(yaw=yaw)))
         xy, region = maps[-1]
         # d(source)/d(output): the source area each output pixel reads.
-        dx, dy = np.diff(xy, axis=1)[:-1], np.diff(xy, axis=0)[:, :-1]
-        jacobian = dx[..., 0] * dy[..., 1] - dx[..., 1] * dy[..., 0]
+        jacobian = map_area(xy)
         mask = np.zeros(image.shape[:2], np.uint8)  # the face before and after
         for xy_face in (face.xy, landmarker.detect(out).xy):
             cv2.fillConvexPoly(mask, cv2.convexHull(xy_face.astype(np.int32)), 1)
@@ -365,8 +365,7 @@ def test_a_smile_folds_no_skin_beside_a_turned_mouth(landmarker, monkeypatch):
     maps = _backward_maps(monkeypatch)
     engine.edit(source, ExpressionEdit.emotion("happy"))
     xy, region = maps[-1]
-    dx, dy = np.diff(xy, axis=1)[:-1], np.diff(xy, axis=0)[:, :-1]
-    jacobian = dx[..., 0] * dy[..., 1] - dx[..., 1] * dy[..., 0]
+    jacobian = map_area(xy)
     reach = int(0.35 * np.linalg.norm(face.xy[291] - face.xy[61]))
     for corner in (61, 291):
         x, y = (face.xy[corner] - [region.x0, region.y0]).astype(int)

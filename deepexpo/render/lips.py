@@ -25,7 +25,7 @@ import numpy as np
 
 from ..face.canonical import canonical_face
 from ..geometry.boxes import PixelBox
-from .mesh_warp import backward_map
+from .mesh_warp import backward_map, map_area
 
 #: Output pixels between samples along a lip.
 ALONG_PX = 1.5
@@ -428,15 +428,9 @@ def hold_corners(source_map: np.ndarray, region: PixelBox, source_xy: np.ndarray
         # Less of it where it would fold the map, or squeeze it to under a quarter of the
         # warp's least (a turn foreshortens the corner, which held whole no longer fits the
         # warp around it: s18 turned back 30 degrees).
-        least = min(HELD_SQUEEZE * (area := _least_area(view)), area)
+        least = min(HELD_SQUEEZE * (area := float(map_area(view).min())), area)
         for amount in (1.0, 0.5, 0.25):
             moved = view + amount * weight * (held - view)
-            if _least_area(moved) >= least:
+            if map_area(moved).min() >= least:
                 view[:] = moved
                 break
-
-
-def _least_area(source_map: np.ndarray) -> float:
-    """The smallest area (source pixels) a map's output pixel takes from its source."""
-    dx, dy = np.diff(source_map, axis=1)[:-1], np.diff(source_map, axis=0)[:, :-1]
-    return float((dx[..., 0] * dy[..., 1] - dx[..., 1] * dy[..., 0]).min())

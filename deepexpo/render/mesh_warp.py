@@ -89,7 +89,7 @@ class _Mesh:
         self.low, self.high = np.minimum(np.minimum(a, b), c), np.maximum(np.maximum(a, b), c)
         values = (src - dst)[simplices]
         e1, e2 = b - a, c - a
-        det = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
+        det = _signed_area(self.corners)
         # A triangle collapsed to a line (a shut eye's) covers no pixel: its interpolation
         # would send one to anywhere in the source.
         self.flat = np.abs(det) < _FLAT_AREA
@@ -259,6 +259,14 @@ def outline_nearness(outline: np.ndarray, region: PixelBox,
         dy = np.maximum(np.maximum(box.y0 - ys, ys - (box.y1 - 1)), 0)
         near *= 1.0 - np.exp(-0.5 * (dx[None, :] ** 2 + dy[:, None] ** 2) / feather**2)
     return near
+
+
+def map_area(source_xy: np.ndarray) -> np.ndarray:
+    """How much source area (pixels) each output pixel of a map (:func:`backward_map`) reads,
+    signed ((h - 1, w - 1), from the differences to the next pixel across and down): under 0
+    where the map folds, near 0 where it squeezes the source into a line."""
+    dx, dy = np.diff(source_xy, axis=1)[:-1], np.diff(source_xy, axis=0)[:, :-1]
+    return dx[..., 0] * dy[..., 1] - dx[..., 1] * dy[..., 0]
 
 
 def remap_region(image: np.ndarray, region: PixelBox, source_xy: np.ndarray) -> np.ndarray:
