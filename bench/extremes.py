@@ -107,7 +107,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from deepexpo.engines.warp_engine import WarpEngine  # noqa: E402
-from deepexpo.evaluation.metrics import dark_fragments, iris_showing, outline_steps  # noqa: E402
+from deepexpo.evaluation.metrics import (  # noqa: E402
+    dark_fragments,
+    eye_white_brightness,
+    iris_showing,
+    outline_steps,
+)
 from deepexpo.evaluation.scorer import DlibScorer, ScoredFace  # noqa: E402
 from deepexpo.face.landmarks import FaceLandmarks  # noqa: E402
 from deepexpo.face.measure import eye_openings, eye_ratios, mouth_opening  # noqa: E402
@@ -212,27 +217,6 @@ def _luminance(pixels: np.ndarray) -> np.ndarray:
     return pixels.astype(np.float64) @ np.array([0.299, 0.587, 0.114])
 
 
-def _eye_whites(image: np.ndarray, face: ScoredFace) -> float:
-    """The brightness of the brighter eye's whites: the 95th percentile of luminance of the
-    pixels inside dlib's eye contour brighter than the skin around it (a ring 0.15 to 0.4 of
-    the eye's width out); NaN where neither eye shows 8. (Read over both contours' pixels, it
-    was the lids' skin: on s18's open-eyed frame its lit eye's whites are 5 % of its contour,
-    its 95th percentile 133 against the skin's 132 and the whites' 184.)"""
-    luminance, whites = _luminance(image), []
-    for eye in _EYES:
-        contour = face.points[eye]
-        width = float(np.ptp(contour[:, 0]))
-        inside = np.zeros(image.shape[:2], np.uint8)
-        cv2.fillPoly(inside, [np.round(contour).astype(np.int32)], 1)
-        near, far = (cv2.dilate(inside, cv2.getStructuringElement(
-            cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))) > 0
-            for r in (max(1, round(0.15 * width)), max(2, round(0.4 * width))))
-        white = luminance[(inside > 0) & (luminance > np.median(luminance[far & ~near]))]
-        if len(white) >= 8:
-            whites.append(float(np.percentile(white, 95)))
-    return max(whites, default=float("nan"))
-
-
 def _shown_teeth(image: np.ndarray, face: ScoredFace) -> float:
     """The brightness (95th percentile of luminance) of the teeth a face shows between its
     lips: the pixels inside dlib's inner-lip contour brighter than its lips by 20 and no
@@ -254,7 +238,9 @@ def _teeth_reference(image: np.ndarray, face: ScoredFace) -> float:
     """What teeth may be as bright as: the face's own teeth where it shows some, else its eye
     whites (eye whites in shade are dimmer than teeth in the light)."""
     own = _shown_teeth(image, face)
-    return own if np.isfinite(own) else _eye_whites(image, face)
+    if np.isfinite(own):
+        return own
+    return eye_white_brightness(image, [face.points[eye] for eye in _EYES])
 
 
 def _eye_energy(image: np.ndarray, face: ScoredFace) -> float:
