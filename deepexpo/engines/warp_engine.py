@@ -330,10 +330,10 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         # into a few pixels, which a coarse grid would blur.
         # So is the mouth's: an opening mouth moves the lower lip further than its own
         # thickness against the upper one.
+        features = (*(np.r_[lid.outline, lid.iris, lid.lid] for lid in eyelids()),
+                    canon.lip_loops[0])
         detail = tuple(PixelBox.around(np.r_[source.xy[part], target_xy[part]],
-                                       source.image.shape[:2], margin)
-                       for part in (*(np.r_[lid.outline, lid.iris, lid.lid] for lid in eyelids()),
-                                    canon.lip_loops[0]))
+                                       source.image.shape[:2], margin) for part in features)
         source_xy = backward_map(src, dst, source.region, step, detail, depth)
         if turn > _STILL and source.motion.proportions is None:
             # Around a turning head's outline, its kinks rounded off: the outline, carried
@@ -341,8 +341,12 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
             # the hair over and beside the outline bent in waves at the triangles' edges.
             sigma = cfg.outline_smoothing * source.motion.pose.scale
             # (Away from the eyes by the blur's width, from the mouth by three times it: nearer, an
-            # opening mouth's bend was carried into the lip below it.)
-            *eyes, mouth = detail
+            # opening mouth's bend was carried into the lip below it. Where the output draws
+            # them: the detail boxes hold where the source had them too, which a turn leaves to
+            # the cheek and its outline, left unsmoothed there: s18's far cheek turned back
+            # kinked in a notch at the foot of the box round its far eye.)
+            *eyes, mouth = (PixelBox.around(target_xy[part], source.image.shape[:2], margin)
+                            for part in features)
             near = outline_nearness(target_xy[source.outline], source.region,
                                     (*((box, sigma) for box in eyes), (mouth, 3 * sigma)),
                                     cfg.outline_band * source.motion.pose.scale, step)
