@@ -70,6 +70,10 @@ class WarpConfig:
     # the displacement changes steeply, and the piecewise-affine map's kinks at the
     # triangles' edges bent straight hair strands into waves.
     outline_smoothing: float = 0.06
+    # A landmark triangle an expression folds around a closed mouth is opened until it covers
+    # this fraction of its area in the source at least: opened only just, its skin stays
+    # squeezed into a line.
+    fold_opened_to: float = 0.5
     # Landmarks whose surface is closer than this to edge-on (cosine to the view direction) in
     # the source or target pose are left out of the warp: they would fold it.
     min_facing: float = 0.3

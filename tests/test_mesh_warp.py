@@ -5,7 +5,14 @@ import numpy as np
 from scipy.spatial import Delaunay
 
 from deepexpo.geometry.boxes import PixelBox
-from deepexpo.render.mesh_warp import _delaunay, _rasterize, backward_map, smooth_map, unfolded
+from deepexpo.render.mesh_warp import (
+    _delaunay,
+    _rasterize,
+    _signed_area,
+    backward_map,
+    smooth_map,
+    unfolded,
+)
 
 
 def test_the_triangulation_is_delaunay():
@@ -138,3 +145,23 @@ def test_a_fold_is_opened_and_a_fold_the_turn_makes_is_kept():
     np.testing.assert_array_equal(out[:4], src[:4])
     assert out[4, 0] > 5.0  # still moved the way it was pushed
     np.testing.assert_array_equal(unfolded(src, dst, free, dst), dst)
+
+
+def test_a_fold_is_opened_as_wide_as_asked():
+    """Opened just past it, a folded triangle is a sliver, its skin squeezed into a line (a
+    fifth of its area here): asked for half, it covers at least half, the point still moved
+    the way it was pushed."""
+    src = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0], [10.0, 10.0], [5.0, 5.0]])
+    dst = src.copy()
+    dst[4] = [14.0, 5.0]
+    free = np.array([False, False, False, False, True])
+    tri = _delaunay(src)
+
+    def covers(points):
+        return _signed_area(points[tri]) / _signed_area(src[tri])
+
+    assert covers(unfolded(src, dst, free, src)).min() < 0.25
+    out = unfolded(src, dst, free, src, least=0.5)
+    assert covers(out).min() >= 0.5
+    assert out[4, 0] > 5.0
+

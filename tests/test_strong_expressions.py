@@ -373,6 +373,29 @@ def test_a_smile_folds_no_skin_beside_a_turned_mouth(landmarker, monkeypatch):
         assert (jacobian[y - reach:y + reach, x - reach:x + reach] <= 0).sum() == 0, corner
 
 
+def test_a_smile_squeezes_no_band_above_a_turned_mouths_far_corner(landmarker, monkeypatch):
+    """On the turned painting s10, happy raises the far mouth corner (nearer her outline) past
+    the upper lip and the cheek above it in the picture, a fold. Opened just past it by pulling
+    the corner back down (4 px), it squeezed the lip's shading above the corner into a dark
+    band: the output column above where the corner is drawn read up to 3.0 times its area of
+    source (1.9 now); the skin above gives way instead, and the corner rises as the smile asks
+    (0.19 of the mouth's width pulled back, 0.24 now)."""
+    image = read_image(shared_sample("sources/s10.jpg"))
+    face = landmarker.detect(image)
+    engine = WarpEngine()
+    source = engine.prepare_source(image, face)
+    maps = _backward_maps(monkeypatch)
+    engine.edit(source, ExpressionEdit.emotion("happy"))
+    xy, region = maps[-1]
+    width = float(np.linalg.norm(face.xy[291] - face.xy[61]))
+    far = face.xy[61]  # her right corner, next to the far cheek's outline
+    # Where the warp draws the source's corner: the output pixel that reads it.
+    y, x = np.unravel_index(np.argmin(np.linalg.norm(xy - far, axis=-1)), xy.shape[:2])
+    above = map_area(xy)[y - int(0.25 * width):y, x - 3:x + 4]
+    assert above.max() < 2.5
+    assert far[1] - (region.y0 + y) > 0.22 * width
+
+
 def test_neutral_lowers_a_smiles_raised_lower_lids(astronaut, measure):
     """An emotion keeps an open eye's own gap, but not a smile's raised lower lids: neutral
     on a smiling face lowers them again (they stayed up while the mouth stopped smiling)."""

@@ -310,13 +310,20 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
             eye_depth = np.r_[eye_depth, corner_depth]
         # An expression folds no skin (the turn's folds, the nose over a far cheek, stay): the
         # eyes' and inner lips' points move on their own (a lid slides over the eye, lips
-        # part), the outline is anchored.
+        # part), the outline is anchored. A closed mouth's corners too, and its folds are
+        # opened wide (cfg.fold_opened_to): the skin ahead of a corner gives way (a smile's far
+        # corner on a turned face rose past the lip and cheek above it in the picture; pulled
+        # back down 4 px, it squeezed them into a dark band). (An opened mouth's lips and
+        # corners are redrawn from its landmarks, and a wide opening folds its lips' bands:
+        # opened just, they keep the lips' contours where the motion puts them.)
         free = np.ones(len(target_xy), bool)
         free[np.concatenate([*(np.r_[lid.outline, lid.lid, lid.iris] for lid in eyelids()),
                              lips, anchored])] = False
+        if not opens:
+            free[canon.outer_mouth_corners] = False
         points = np.flatnonzero(keep)
         target_xy[points] = unfolded(src_xy[points], target_xy[points], free[points],
-                                     turned[points, :2])
+                                     turned[points, :2], 0.0 if opens else cfg.fold_opened_to)
         src = np.r_[src_xy[keep], eye_src, source.head_ring, source.still_points]
         dst = np.r_[target_xy[keep], eye_dst, head_xy, source.still_points]
         # Where the map folds, the nearer surface shows: the face over the head around it,

@@ -279,26 +279,36 @@ def remap_region(image: np.ndarray, region: PixelBox, source_xy: np.ndarray) -> 
 
 
 def unfolded(src: np.ndarray, dst: np.ndarray, free: np.ndarray, folded_anyway: np.ndarray,
-             rounds: int = 30) -> np.ndarray:
+             least: float = 0.0, rounds: int = 30) -> np.ndarray:
     """``dst`` (N, 2) with the triangles of ``src`` that it turns over (a fold) opened again:
     the ``free`` points' (N,) bool moves in each folded triangle are drawn towards the
     triangle's mean move, which translates it whole (a translated triangle never turns over),
-    round after round until none is folded. A triangle that ``folded_anyway`` (N, 2: the
-    points moved without the motion that folds, e.g. a head turned without its expression)
-    turns over too is left folded: the nose in front of a turned head's far cheek hides it,
-    and the depth order draws that fold.
+    round after round until each covers more than ``least`` of its area in ``src``. A
+    triangle that ``folded_anyway`` (N, 2: the points moved without the motion that folds,
+    e.g. a head turned without its expression) turns over too is left folded: the nose in
+    front of a turned head's far cheek hides it, and the depth order draws that fold.
 
     Why: neighbouring landmarks moved apart by an expression fold the map where the face is
     foreshortened (a turned face's far cheek, its points a few pixels apart), and the skin
     between them is drawn twice, squeezed into a line (s10's smile drew the lip's shading up
-    into the far cheek as a pink flick)."""
+    into the far cheek as a pink flick). Opened only just, such a triangle is a sliver, its
+    skin still squeezed into a line (s10's smile: the upper lip's shading above her far
+    corner, a dark band)."""
     triangles = _delaunay(src)
     triangles = triangles[free[triangles].any(axis=1)
                           & (_signed_area(src[triangles]) * _signed_area(folded_anyway[triangles])
                              > 0)]
+    area = _signed_area(src[triangles])
+
+    def covers(points: np.ndarray) -> np.ndarray:
+        return _signed_area(points[triangles]) * area / np.maximum(area * area, 1e-12)
+
+    # (Those the opening itself turns over are opened just past it: the skin between others
+    # drawn along and the outline is no fold of the expression's.)
+    wanted = np.where(covers(dst) <= 0, least, 0.0)
     out = dst.copy()
     for _ in range(rounds):
-        folded = triangles[_signed_area(src[triangles]) * _signed_area(out[triangles]) <= 0]
+        folded = triangles[covers(out) <= wanted]
         if not len(folded):
             break
         move = out - src
