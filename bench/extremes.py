@@ -1,7 +1,7 @@
 """Strong expressions in the warp engine, looked at and measured: the sample photos and
 paintings driven by the strongest drivers, as images, video frames, a source video and edits.
 
-    python bench/extremes.py [--sheet extremes.png] [--sources s1 s12 s42 s10 s1-gray]
+    python bench/extremes.py [--sheet extremes.png] [--sources [s1 s12 s42 s10 s1-gray]]
 
 Writes a contact sheet (one row per source, one column per case, each panel the face) and
 prints, read with dlib's 68 landmarks on the output (independent of our MediaPipe landmarks;
@@ -513,7 +513,9 @@ def sheet(rows: list[tuple[str, list[Panel]]]) -> np.ndarray:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sources", nargs="+", default=["s1", "s12", "s42", "s10", "s1-gray"])
+    parser.add_argument("--sources", nargs="*", default=["s1", "s12", "s42", "s10", "s1-gray"],
+                        help="the still sources' rows (none: only the turned speaker's, s18.mp4, "
+                             "which always follows them)")
     parser.add_argument("--sheet", type=Path, default=Path("extremes.png"))
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
