@@ -234,6 +234,50 @@ def test_a_turned_paintings_nose_turns_back_with_the_head(landmarker, monkeypatc
 _NOSE_TIP, _NOSE_BRIDGE, _UPPER_LIP = 1, 4, 0
 
 
+def test_a_turned_paintings_nose_juts_past_her_cheek_turned_further(landmarker, monkeypatch):
+    """s10 (turned about 33 degrees) turned 25 degrees further: her nose is drawn where the turn
+    puts it, past her far cheek's outline, as a head turned that far shows it, and nothing of
+    the face beyond it. (Its landmarks landed outside the outline and were left out: the nose
+    was pressed flat against the outline, its tip and bridge drawn 22 to 29 px from where the
+    turn puts them, the tip 7 px the wrong way, a squeezed strip of pale cheek beside it.)
+    The map draws her nose tip and bridge (the output pixels that sample within 2 px of the
+    source's landmarks) within 6 px of their targets (4.1, 1.6 and 2.2 px now); 4 px further
+    out from each, the output is the background's dark (a quarter of the way from the source's
+    background beside her face to her far cheek: kept with the outline's smoothing across
+    the edge, the nose had the far cheek's pale edge drawn beyond it as a spike)."""
+    image = read_image(shared_sample("sources/s10.jpg"))
+    face = landmarker.detect(image)
+    engine = WarpEngine()
+    source = engine.prepare_source(image, face)
+    side = int(np.sign(source.motion.pose.euler[1]))
+    outwards = -side  # along the image's x: a positive yaw turns the nose to the left
+    controls = ExpressionControls(yaw=side * 25.0)
+    maps = _backward_maps(monkeypatch)
+    out = engine.edit(source, ExpressionEdit(controls))
+    xy, region = maps[-1]
+    target = apply_controls(source.motion, controls).landmarks()[:, :2]
+    grey = cv2.cvtColor(out, cv2.COLOR_RGB2GRAY).astype(np.float64)
+    source_grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float64)
+    tip = np.round(source.xy[_NOSE_TIP]).astype(int)
+    edge = int(np.round(np.max(outwards * source.xy[source.outline, 0]) * outwards))
+    rows = slice(tip[1] - 40, tip[1] + 40)
+    beyond = np.median(source_grey[rows, edge + 10 * outwards:edge + 40 * outwards:outwards])
+    cheek = np.median(source_grey[rows, edge - 5 * outwards:edge - 20 * outwards:-outwards])
+    dark = beyond + 0.25 * (cheek - beyond)
+    for point in (_NOSE_TIP, _NOSE_BRIDGE, _NOSE_BELOW_BRIDGE):
+        assert abs(target[point, 0] - source.xy[point, 0]) > 15.0  # the nose does move
+        off = np.linalg.norm(xy - source.xy[point], axis=2)
+        row, column = np.unravel_index(np.argmin(off), off.shape)
+        drawn = np.array([column + region.x0, row + region.y0])
+        assert off[row, column] < 2.0 and np.linalg.norm(drawn - target[point]) < 6.0, \
+            (point, drawn, target[point])
+        assert grey[drawn[1], drawn[0] + outwards * 4] < dark, point
+
+
+#: A landmark on the nose's bridge, above _NOSE_BRIDGE.
+_NOSE_BELOW_BRIDGE = 5
+
+
 def test_a_turn_alone_opens_no_mouth(landmarker):
     """s10's slightly parted painted lips, turned 25 degrees either way, stay as parted as
     they are: no dark opening or teeth drawn between them. (Turned away, the mouth narrows and

@@ -273,8 +273,21 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         # opening's edge to chance.
         lips = np.r_[canon.inner_lip_upper, canon.inner_lip_lower]
         keep[lips] = posed[lips] > cfg.min_facing
-        # So would points outside the outline, in either pose.
-        keep &= inside(target_xy, target_xy[source.outline])
+        # So would points outside the outline, in either pose; but not those standing in front
+        # of the edge (source.inset) that the turn carries past it: a head turned further than
+        # the source shows its nose past its far cheek. (Left out, s10 turned 25 degrees further
+        # had her nose pressed flat against the outline by its neighbours, its tip 7 px the
+        # wrong way, a strip of squeezed cheek along it.) The lips are left out as before:
+        # jutting, their far corner met the background in a dark notch, read as the mouth's;
+        # so is a face placed by hand, whose outline is fitted from a few points.
+        within = inside(target_xy, target_xy[source.outline])
+        outer_lip = canon.lip_loops[0]
+        in_mouth = inside(source.xy, source.xy[outer_lip])
+        in_mouth[outer_lip] = True
+        jutting = keep & ~within & ~in_mouth \
+            & (source.inset > cfg.outline_band * source.motion.pose.scale) \
+            & (source.motion.proportions is None)
+        keep &= within | jutting
         keep[anchored] = True
         # The irises are no anchors (tied to the lids, they would smear): the mesh moves each
         # eye with its lids, then the iris is carried inside it, unless the eye closes past
@@ -341,7 +354,19 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                     canon.lip_loops[0])
         detail = tuple(PixelBox.around(np.r_[source.xy[part], target_xy[part]],
                                        source.image.shape[:2], margin) for part in features)
-        source_xy = backward_map(src, dst, source.region, step, detail, depth)
+        # And where the face juts past its outline: the map jumps there from the nose to the
+        # background beside it (the far cheek between them hidden), an edge a coarse grid
+        # would draw in steps; drawn at every pixel, it is antialiased by a blur of the map
+        # of about a pixel (hard, it was jagged, and read as the far cheek squeezed into a
+        # line).
+        jut_xy = np.r_[source.xy[jutting], target_xy[jutting]]
+        profile = (PixelBox.around(jut_xy, source.image.shape[:2], margin),) \
+            if jutting.any() else ()
+        source_xy = backward_map(src, dst, source.region, step, detail + profile, depth)
+        if jutting.any():
+            edge = source_xy[PixelBox.around(jut_xy - (source.region.x0, source.region.y0),
+                                             source.region.size, margin).slices]
+            smooth_map(edge, np.ones(edge.shape[:2]), _EDGE_BLUR)
         if turn > _STILL and source.motion.proportions is None:
             # Around a turning head's outline, its kinks rounded off: the outline, carried
             # with the silhouette, and the features, turned with the surface, move apart, and
@@ -351,11 +376,15 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
             # opening mouth's bend was carried into the lip below it. Where the output draws
             # them: the detail boxes hold where the source had them too, which a turn leaves to
             # the cheek and its outline, left unsmoothed there: s18's far cheek turned back
-            # kinked in a notch at the foot of the box round its far eye.)
+            # kinked in a notch at the foot of the box round its far eye. Away from where the
+            # face juts past it by the blur's width: across that fold the blur drew the far
+            # cheek's pale edge, from between the nose and the background, as a spiked rim
+            # along the nose.)
             *eyes, mouth = (PixelBox.around(target_xy[part], source.image.shape[:2], margin)
                             for part in features)
+            jut = tuple((box, sigma) for box in profile)
             near = outline_nearness(target_xy[source.outline], source.region,
-                                    (*((box, sigma) for box in eyes), (mouth, 3 * sigma)),
+                                    (*((box, sigma) for box in eyes), (mouth, 3 * sigma), *jut),
                                     cfg.outline_band * source.motion.pose.scale, step)
             smooth_map(source_xy, near * min(1.0, turn / np.radians(cfg.outline_pull_full_turn)),
                        sigma)
@@ -364,7 +393,7 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
             # eye's eyeliner and the temple beyond it, stretched three times, were drawn as a
             # dark wing reaching the hair and horizontal streaks).
             beside = outline_nearness(target_xy[source.outline], source.region,
-                                      ((mouth, 3 * sigma),),
+                                      ((mouth, 3 * sigma), *jut),
                                       cfg.outline_band * source.motion.pose.scale, step)
             h, w = source.region.size
             evened = np.zeros(source.image.shape[:2], bool)
@@ -631,6 +660,9 @@ def _lid_move(margin: np.ndarray, lid: Eyelid, source: np.ndarray, target: np.nd
         - (target[lid.corners, 1] - source[lid.corners, 1]).mean()
     return float(np.clip(down / opening, -1.0, 1.0))
 
+
+#: The blur (pixels) that antialiases the edge where the face juts past its outline.
+_EDGE_BLUR = 1.0
 
 #: A turn (radians) below which a head counts as not turning.
 _STILL = 1e-6
