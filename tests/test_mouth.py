@@ -489,17 +489,26 @@ def test_a_mouth_opened_with_nothing_to_show_is_lit_towards_its_floor(name, hopp
 @pytest.mark.parametrize("name, aaa", [("hopper", 0.25), ("s1.jpg", 0.35)])
 def test_lips_parted_a_little_show_the_upper_teeth(name, aaa, hopper, landmarker):
     """A closed mouth parted a little by the editor (0.08 and 0.15 of its width) shows mostly
-    upper teeth, hung from the jaw as long as in a wide opening: more of the opening brighter
-    than the lips (0.07 on s1, whose teeth's edge is softened as much as her photo's edges).
-    As a fixed fraction of the gap they were a few pixels under the lip, the opening a flat
-    dark band (0.04 and 0.05 on d982ed9)."""
+    upper teeth, hung from the jaw as long as in a wide opening: more of the middle half of
+    the opening (where the teeth hang; they turn back into the mouth towards the corners)
+    brighter than the photo's own lips (0.075 on s1, 0.14 on grace_hopper). As a fixed
+    fraction of the gap they were a few pixels under the lip, the opening a flat dark band
+    (0.037 and 0.047 on d982ed9). Read over the whole opening against the output's lips,
+    the figure moved with the corners: MediaPipe read s1's right corner 2.7 px lower once
+    the dark tail there was gone (0.085 -> 0.058 on the same pixels), and the lips' mean rose
+    without it (0.072 read at the same landmarks), the teeth the same."""
     image = hopper if name == "hopper" else read_image(shared_sample(f"sources/{name}"))
     engine = WarpEngine()
-    out = engine.edit(engine.prepare_source(image, landmarker.detect(image)),
+    face = landmarker.detect(image)
+    out = engine.edit(engine.prepare_source(image, face),
                       ExpressionEdit(ExpressionControls(aaa=aaa)))
-    opening, lips = _opening_and_lips(out.shape, landmarker.detect(out).xy)
-    luma = cv2.cvtColor(out, cv2.COLOR_RGB2LAB)[..., 0].astype(float)
-    assert (luma[opening > 0] > luma[lips > 0].mean()).mean() > 0.062
+    xy = landmarker.detect(out).xy
+    opening, _ = _opening_and_lips(out.shape, xy)
+    _, lips = _opening_and_lips(image.shape, face.xy)
+    middle = np.abs(np.arange(out.shape[1]) - xy[[61, 291], 0].mean()) \
+        < 0.25 * abs(xy[291, 0] - xy[61, 0])
+    luma, own = (cv2.cvtColor(im, cv2.COLOR_RGB2LAB)[..., 0].astype(float) for im in (out, image))
+    assert (luma[(opening > 0) & middle[None, :]] > own[lips > 0].mean()).mean() > 0.062
 
 
 @pytest.mark.parametrize("driving", ["d8.jpg", "d19.jpg"])
@@ -615,3 +624,83 @@ def test_a_stretched_mouth_corner_keeps_its_own_fold(landmarker):
     half = int(round(0.06 * np.linalg.norm(xy[61] - xy[291])))
     for own, got in zip(_corner_patches(image, xy, half), _corner_patches(out, target, half)):
         assert np.abs(got - own).mean() < 2.0
+
+
+def _darkest_beside_corners(image: np.ndarray, xy: np.ndarray) -> list[float]:
+    """Around each outer mouth corner of ``image`` (landmarks ``xy`` as drawn), outside the
+    lips: the darkest twentieth of the pixels within 0.1 of the mouth's width of it (CIELAB
+    L), over the median of the skin 0.15 to 0.3 of the width from it."""
+    from deepexpo.render.lips import polygon_mask
+
+    light = cv2.cvtColor(image, cv2.COLOR_RGB2LAB)[..., 0].astype(float)
+    lips = polygon_mask(xy[canonical_face().lip_loops[0]], light.shape) > 0.5
+    ys, xs = np.mgrid[:light.shape[0], :light.shape[1]]
+    width = np.linalg.norm(xy[61] - xy[291])
+    darkest = []
+    for corner in xy[[61, 291]]:
+        off = np.hypot(xs - corner[0], ys - corner[1]) / width
+        darkest.append(float(np.percentile(light[(off < 0.1) & ~lips], 5)
+                             / np.median(light[(off > 0.15) & (off < 0.3) & ~lips])))
+    return darkest
+
+
+@pytest.mark.parametrize("name, driving", [("s42.jpg", None), ("s1.jpg", None),
+                                           ("s1.jpg", "d19.jpg")])
+def test_an_opened_mouths_corners_draw_no_fold_beyond_them(name, driving, landmarker):
+    """s42 and s1 opened by ``aaa`` and s1 by the scream d19: beside each mouth corner, outside
+    the lips, the darkest twentieth is over 0.65 of the skin around (s42 0.80 and 0.70, s1
+    0.90 and 0.72, by d19 0.86 and 0.81). The source's dark fold where its closed lips met,
+    read by the lips' ends along it and stretched by the warp beyond the corner, was a dark
+    tail (s42's left corner 0.45, s1's right 0.52 on 6b767c3), and the lips' edge ran on past
+    each corner along its line, over the fold's tip, as a faint crease (s1 by d19 0.61 and
+    0.63)."""
+    image = read_image(shared_sample(f"sources/{name}"))
+    engine = WarpEngine()
+    cfg = engine.config
+    source = engine.prepare_source(image, landmarker.detect(image))
+    if driving is None:
+        edit = ExpressionEdit(ExpressionControls(aaa=1.0))
+        out, target = engine.edit(source, edit), edit.apply(source.motion)
+    else:
+        driver_image = read_image(shared_sample(f"driving/{driving}"))
+        driver = engine.extract(driver_image, landmarker.detect(driver_image))
+        reference = engine.neutral_reference(driver)
+        out = engine.render(source, driver, reference, MotionOptions())
+        target = engine.target(source, driver, reference, MotionOptions())
+    xy = shape_mouth(target, source.motion, cfg.max_mouth_opening,
+                     cfg.max_jaw_drop).landmarks()[:, :2]
+    assert min(_darkest_beside_corners(out, xy)) > 0.65
+
+
+def test_a_corners_fold_is_filled_in_without_a_step(hopper, landmarker):
+    """Lips with an edge blurred by 1.5 px and a dark fold along each corner's line, 3 px
+    beyond it (on grace_hopper's landmarks): filled in, the fold leaves no step between
+    neighbouring pixels much steeper than the lips' own edge has (18 against 19, in CIELAB
+    L). Filled from the lips inside their contour and from the skin beyond it, the two met in
+    a hard step there (54 on 6b767c3), which a round opening's thick corner magnified (s1 by
+    d19: a vertical step at the lip's end)."""
+    from deepexpo.render.lips import polygon_mask, without_corner_folds
+
+    xy = landmarker.detect(hopper).xy[:, :2]
+    size = hopper.shape[:2]
+    lips = cv2.GaussianBlur(polygon_mask(xy[canonical_face().lip_loops[0]], size), (0, 0),
+                            1.5)[..., None]
+    drawn = np.array([200.0, 160.0, 140.0]) + lips * np.array([-30.0, -100.0, -80.0])
+    fold = np.zeros(size, np.float32)
+    for inner, outer in ((78, 61), (308, 291)):
+        along = (xy[outer] - xy[inner]) / np.linalg.norm(xy[outer] - xy[inner])
+        cv2.line(fold, tuple(np.round(4 * xy[inner]).astype(int)),
+                 tuple(np.round(4 * (xy[outer] + 3 * along)).astype(int)), 1.0, 3,
+                 cv2.LINE_AA, shift=2)
+    fold = cv2.GaussianBlur(fold, (0, 0), 1.0)[..., None]
+
+    def steps(image: np.ndarray) -> np.ndarray:
+        light = cv2.cvtColor(image, cv2.COLOR_RGB2LAB)[..., 0].astype(float)
+        return np.maximum(np.abs(np.diff(light, axis=0))[:, 1:],
+                          np.abs(np.diff(light, axis=1))[1:, :])
+
+    folded = np.clip(drawn + fold * ([40.0, 20.0, 20.0] - drawn), 0, 255).astype(np.uint8)
+    filled = without_corner_folds(folded, xy)
+    changed = (filled != folded).any(axis=2)[1:, 1:]
+    assert changed.sum() > 50
+    assert steps(filled)[changed].max() < 1.25 * steps(drawn.astype(np.uint8)).max()

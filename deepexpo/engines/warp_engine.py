@@ -33,7 +33,7 @@ from ..motion.state import FaceMotion, HeadPose
 from ..render.eye_cover import cover_eye, eye_ink
 from ..render.iris import carry_iris
 from ..render.lids import draw_closing_lid, soften_seam
-from ..render.lips import hold_corners
+from ..render.lips import hold_corners, without_corner_folds
 from ..render.mesh_warp import backward_map, outline_nearness, remap_region, smooth_map, unfolded
 from ..render.mouth import fill_mouth
 from ..render.placed_mouth import MouthColours, fill_placed_mouth, mouth_colours
@@ -73,6 +73,12 @@ class WarpSource(WarpFace):
     def eye_inks(self) -> tuple[np.ndarray, ...]:
         """Each eye's own dark colour (:func:`eye_ink`), in :func:`eyelids`' order."""
         return tuple(eye_ink(self.image, self.xy[lid.outline]) for lid in eyelids())
+
+    @cached_property
+    def image_without_corner_folds(self) -> np.ndarray:
+        """The image with its mouth corners' fold filled in (:func:`without_corner_folds`): an
+        opened mouth is drawn from it."""
+        return without_corner_folds(self.image, self.xy)
 
     @cached_property
     def mouth_colours(self) -> MouthColours:
@@ -417,7 +423,10 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         if not (placed or opens):  # a person's mouth corners, no lips redrawn over them
             hold_corners(source_xy, source.region, source.xy, target_xy,
                          target.pose.scale / source.motion.pose.scale)
-        out = remap_region(source.image, source.region, source_xy)
+        # (An opened mouth's corners without the fold where the closed lips met: stretched by
+        # the warp, its tip was a dark tail beyond each corner, s42 by aaa.)
+        out = remap_region(source.image_without_corner_folds if opens and not placed
+                           else source.image, source.region, source_xy)
         painted = np.zeros(out.shape[:2], bool)
         if turn > _STILL and source.motion.proportions is None:
             even_stretched(out, source.image, source_xy, source.region, ~evened,
@@ -460,6 +469,7 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                 cfg.mouth_closed_below,
                 cfg.mouth_feather,
                 lips_from=src_xy,
+                lips_image=source.image_without_corner_folds,
             )
         if source.territory is not None:
             source.territory.apply(source.image, out)

@@ -10,15 +10,13 @@ own texture and edge, and a little skin beyond it; the target lip keeps about it
 a narrower one at the opening, both scaled to the mouth. The bands of the two lips meet at the
 corners, both read along the same line of the source there; where a target lip stays much
 thicker into a corner than the source's (a round opening), it is read further in, where the
-source's lip is thick enough, and from the source with the dark fold in its corners filled in
-from the lips and skin around it (a detector puts a thin lip's contours in that fold), with
-a wider soft edge over the warp's stretched fold beside it.
+source's lip is thick enough. They are read from the source with the dark fold in its
+corners, where its closed lips met, filled in from the lips and skin around it
+(:func:`without_corner_folds`; a detector puts a thin lip's contours in that fold), as the
+warp around them is.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from functools import cache
 
 import cv2
 import numpy as np
@@ -26,6 +24,7 @@ import numpy as np
 from ..face.canonical import canonical_face
 from ..geometry.boxes import PixelBox
 from .mesh_warp import backward_map, map_area
+from .texture import edge_blur
 
 #: Output pixels between samples along a lip.
 ALONG_PX = 1.5
@@ -70,20 +69,17 @@ def opening_outline(xy: np.ndarray) -> np.ndarray:
 
 def draw_lips(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
               target_xy: np.ndarray, edge_px: float) -> None:
-    """Redraw (in place) both lips of ``out`` as bands of ``image``'s lips: from where
-    ``source_xy`` has them to where ``target_xy`` does (landmarks, pixels), fading into ``out``
-    over ``edge_px`` beyond their outer contour."""
-    unfolded = cache(lambda: _unfolded(image, source_xy))  # only for a lip that reads it
+    """Redraw (in place) both lips of ``out`` as bands of ``image``'s lips (a source's with
+    its corners' fold filled in: :func:`without_corner_folds`): from where ``source_xy`` has
+    them to where ``target_xy`` does (landmarks, pixels), fading into ``out`` over
+    ``edge_px`` beyond their outer contour."""
     for (inner_s, outer_s), (inner_t, outer_t) in zip(lip_contours(source_xy),
                                                       lip_contours(target_xy)):
-        _draw_band(out, image, unfolded, (inner_s, outer_s), (inner_t, outer_t),
-                   max(1.0, edge_px))
+        _draw_band(out, image, (inner_s, outer_s), (inner_t, outer_t), max(1.0, edge_px))
 
 
-def _draw_band(out: np.ndarray, image: np.ndarray,
-               unfolded: Callable[[], tuple[np.ndarray, np.ndarray]],
-               source: tuple[np.ndarray, np.ndarray], target: tuple[np.ndarray, np.ndarray],
-               edge_px: float) -> None:
+def _draw_band(out: np.ndarray, image: np.ndarray, source: tuple[np.ndarray, np.ndarray],
+               target: tuple[np.ndarray, np.ndarray], edge_px: float) -> None:
     inner_t, outer_t = target
     length = max(_length(inner_t), _length(outer_t))
     n = int(np.clip(length / ALONG_PX, 16, 2000))
@@ -94,29 +90,26 @@ def _draw_band(out: np.ndarray, image: np.ndarray,
     thick = np.maximum(np.linalg.norm(outer_t - inner_t, axis=1), 1e-3)[None, :]
     # Across the lip (0 at its inner contour, 1 at its outer), per sample along it: half a
     # pixel into the opening, the lip, and the soft edge beyond it; where the target lip is
-    # thicker than the source's could be read, wider by as much, and where it is read
-    # without the source's fold (``unfold``), from where the fold was, wider still, over
-    # the warp's stretch of the skin beside the source's lip (the fold's tip, smeared).
-    unfold = _thicker(source, thick[0], t)
-    images, folded = (image, image), np.zeros(n)
-    if unfold.any():
-        without, fold = unfolded()
-        images = (image, without)
-        folded = _smooth_along(_across(fold, inner_s, outer_s).max(axis=0))
+    # thicker than the source's could be read, wider by as much.
     inner_edge = max(MIN_INNER_EDGE_PX, INNER_EDGE * edge_px)
-    outer_edge = edge_px + excess[None, :] + FOLD_EDGE * (unfold * folded)[None, :] * thick
+    outer_edge = edge_px + excess[None, :]
     rows = np.concatenate([-inner_edge / thick,
                            *(np.full_like(thick, k / (ACROSS - 1)) for k in range(ACROSS)),
                            1.0 + 0.5 * outer_edge / thick, 1.0 + outer_edge / thick])
     across = rows[..., None]
     dst = inner_t + across * (outer_t - inner_t)  # (rows, n, 2)
     src = inner_s + across * (outer_s - inner_s)
-    # How much of the band shows: faded at the opening and beyond the outer contour. (Not at
-    # the corners: the two lips' bands meet there; the warp between them would show the
-    # fold where its lips met, stretched.)
+    # How much of the band shows: faded at the opening and beyond the outer contour, and
+    # that edge faded out into each corner over its own width. (Not the lip at the corners:
+    # the two lips' bands meet there. At each end the edge ran on along the corner's line,
+    # beyond the corner, where the two bands' edges met, drawing what lies along that line
+    # beyond the source's corner as a short streak: a crease continuing s1's corners by d19.)
     inside = rows * thick  # pixels from the inner contour
+    run = np.r_[0.0, np.cumsum(np.linalg.norm(np.diff(outer_t, axis=0), axis=1))]
+    into = np.minimum(run, run[-1] - run)[None, :]  # pixels along the lip from its corners
     alpha = np.clip(0.5 + inside / (2 * inner_edge), 0.0, 1.0) \
-        * np.clip(1.0 - (rows - 1.0) * thick / outer_edge, 0.0, 1.0)
+        * np.clip(1.0 - (rows - 1.0) * thick / outer_edge, 0.0, 1.0) \
+        * np.where(rows > 1.0, np.clip(into / outer_edge, 0.0, 1.0), 1.0)
     box = PixelBox.around(dst.reshape(-1, 2), out.shape[:2], 2)
     h, w = box.size
     if h < 2 or w < 2:
@@ -130,72 +123,37 @@ def _draw_band(out: np.ndarray, image: np.ndarray,
     sample = place[..., 0] - _SHEAR * row
     # (Outside the band the map is the identity.)
     covered = polygon_mask(np.r_[dst[0], dst[-1][::-1]] - [box.x0, box.y0], (h, w))
-    values = np.dstack([src, alpha[..., None], np.broadcast_to(unfold, alpha.shape)[..., None]]
-                       ).astype(np.float32)
+    values = np.dstack([src, alpha[..., None]]).astype(np.float32)
     at = cv2.remap(values, sample.astype(np.float32), row.astype(np.float32),
                    cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    lip, lip_unfolded = (cv2.remap(read, at[..., 0], at[..., 1], cv2.INTER_LINEAR,
-                                   borderMode=cv2.BORDER_REFLECT).astype(np.float32)
-                         for read in images)
-    lip += at[..., 3:4] * (lip_unfolded - lip)
+    lip = cv2.remap(image, at[..., 0], at[..., 1], cv2.INTER_LINEAR,
+                    borderMode=cv2.BORDER_REFLECT).astype(np.float32)
     weight = (at[..., 2] * covered)[..., None]
     view = out[box.slices]
     view[:] = np.clip(weight * lip + (1 - weight) * view, 0, 255).astype(np.uint8)
 
 
-def _thicker(source: tuple[np.ndarray, np.ndarray], thick_t: np.ndarray,
-             t: np.ndarray) -> np.ndarray:
-    """How much (0 to 1, (n,)) each sample ``t`` of a target lip ``thick_t`` thick is read
-    from the source's lips without their corners' fold (:func:`_unfolded`): as far as the
-    target keeps the lip thicker than the source's is there, against their middles (a
-    round opening's corner; wholly from :data:`MAX_STRETCH` times), smoothed along it over
-    :data:`FOLD_SMOOTH` of its length."""
-    n = len(t)
-    middle = slice(n // 4, max(n // 4 + 1, 3 * n // 4))
-    thick_s = np.linalg.norm(_spline(source[1], t) - _spline(source[0], t), axis=1)
-    stretch = thick_t / np.maximum(thick_s, 1e-3)
-    return _smooth_along(np.clip((stretch / max(float(np.median(stretch[middle])), 1e-6)
-                                  - 1.0) / (MAX_STRETCH - 1.0), 0.0, 1.0))
-
-
-def _across(image: np.ndarray, inner: np.ndarray, outer: np.ndarray) -> np.ndarray:
-    """``image``'s pixels at :data:`ACROSS` places across a lip, from its ``inner`` to its
-    ``outer`` contour ((n, 2) each): (ACROSS, n, ...)."""
-    h, w = image.shape[:2]
-    xy = np.round(inner + np.linspace(0.0, 1.0, ACROSS)[:, None, None] * (outer - inner))
-    return image[np.clip(xy[..., 1].astype(int), 0, h - 1),
-                 np.clip(xy[..., 0].astype(int), 0, w - 1)]
-
-
-def _smooth_along(values: np.ndarray) -> np.ndarray:
-    """``values`` at the samples along a lip, smoothed over :data:`FOLD_SMOOTH` of them."""
-    sigma = max(1.0, FOLD_SMOOTH * len(values))
-    reach = int(np.ceil(3 * sigma))
-    kernel = np.exp(-0.5 * (np.arange(-reach, reach + 1) / sigma) ** 2)
-    return np.convolve(np.pad(values.astype(np.float64), reach, mode="edge"),
-                       kernel / kernel.sum(), "valid")
-
-
-def _unfolded(image: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def without_corner_folds(image: np.ndarray, xy: np.ndarray) -> np.ndarray:
     """``image`` with the dark fold in its mouth's corners (landmarks ``xy``) filled in from
     the lips and skin around it: its pixels within :data:`FOLD_REACH` of the mouth's width of
-    an outer corner, inside the lips' outer contour or beyond it by as much, and darker than
-    :data:`FOLD_DARK` of the lips' median lightness. A landmark detector puts a thin lip's
-    contours at a corner in the fold (s42: the upper lip's, from its inner contour at the
-    corner to its outer one a few pixels in, and 3 pixels beyond the outer corner), and a
-    round opening, which keeps its lips thick into its corners, drew it, read across the
-    lip there, as a soft dark spot beside each corner (s42 and s1 driven by d19); read off
-    the fold, towards the lip's outer edge, the band there still crossed it. With where
-    the fold was (a mask of ``image``'s size)."""
+    an outer corner, inside the lips' outer contour or beyond it by :data:`FOLD_BEYOND` of
+    that, and darker than :data:`FOLD_DARK` of the lips' median lightness. The fold is where
+    closed lips meet; opened, they meet at the opening, and an opened mouth, its warp and its
+    redrawn lips, is drawn from this. A landmark detector puts a thin lip's contours at a
+    corner in the fold (s42: the upper lip's, from its inner contour at the corner to its
+    outer one a few pixels in, and 3 pixels beyond the outer corner): a round opening, which
+    keeps its lips thick into its corners, drew it, read across the lip there, as a soft dark
+    spot beside each corner (s42 and s1 driven by d19); the lips' ends, read along it, and
+    the warp, stretching its tip, drew it as a dark tail beyond an opening's corner (s42 by
+    aaa)."""
     canon = canonical_face()
     outer, inner = (xy[loop, :2] for loop in canon.lip_loops)
     corners = xy[canon.outer_mouth_corners, :2]
     reach = FOLD_REACH * float(np.linalg.norm(corners[1] - corners[0]))
     box = PixelBox.around(np.r_[outer - reach, outer + reach], image.shape[:2], 2)
     h, w = box.size
-    mask = np.zeros(image.shape[:2], np.uint8)
     if h < 2 or w < 2:
-        return image, mask
+        return image
     offset = np.array([box.x0, box.y0])
     patch = image[box.slices]
     light = patch.astype(np.float32).mean(axis=-1)
@@ -206,26 +164,37 @@ def _unfolded(image: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray
     near = np.zeros((h, w), bool)
     for x, y in corners - offset:
         near |= (xs - x) ** 2 + (ys - y) ** 2 < reach * reach
-    beside = cv2.distanceTransform((~lips).astype(np.uint8), cv2.DIST_L2, 3) <= reach
+    beside = cv2.distanceTransform((~lips).astype(np.uint8), cv2.DIST_L2, 3) \
+        <= FOLD_BEYOND * reach
     fold = (near & beside & (light < FOLD_DARK * lit)).astype(np.uint8)
     if not fold.any():
-        return image, mask
+        return image
     grow = 2 * max(1, int(round(FOLD_GROW * reach / FOLD_REACH))) + 1
-    mask[box.slices] = cv2.dilate(fold, cv2.getStructuringElement(cv2.MORPH_ELLIPSE,
-                                                                  (grow, grow)))
-    # Inside the lips from the lips alone, beyond them from the skin alone (filled from
-    # both, s1's upper lip's end, her fold large, was drawn in skin colour), around each
-    # corner.
-    folded = mask[box.slices] > 0
+    fold = cv2.dilate(fold, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
+    # Each side filled in over the fold from its own pixels alone, the lips' from the lips
+    # (not the opening between them) and the skin's from the skin (filled from both, s1's
+    # upper lip's end, her fold large, was drawn in skin colour), the two mixed across the
+    # lips' contour as softly as the photo's edges are there (split at it, the fill drew a
+    # hard, stair-stepped edge at the lip's end, which a round opening's corner magnified: s1
+    # by d19), fading into the pixels around over half the fold's growth beyond it (cut off
+    # at its edge, the fold's shade beyond was a rim round it).
+    filled_in = np.clip(1.0 - cv2.distanceTransform(1 - fold, cv2.DIST_L2, 3) / (grow / 2),
+                        0.0, 1.0)
+    folded = filled_in > 0
+    lip_side = cv2.GaussianBlur(lips.astype(np.float32), (0, 0),
+                                max(edge_blur(image, box), 0.5))
     filled = patch.astype(np.float32)
     pad = int(np.ceil(reach + 3 * grow))
     for x, y in np.round(corners - offset).astype(int):
         around = (slice(max(y - pad, 0), y + pad + 1), slice(max(x - pad, 0), x + pad + 1))
-        for side in (lips[around], ~lips[around]):
-            _fill_in(filled[around], side & ~folded[around], side & folded[around], grow / 2)
+        lip, skin = (filled[around].copy() for _ in range(2))
+        for colour, side in ((lip, red[around]), (skin, ~lips[around])):
+            _fill_in(colour, side & ~folded[around], folded[around], grow / 2)
+        filled[around] += filled_in[around][..., None] \
+            * (skin + lip_side[around][..., None] * (lip - skin) - filled[around])
     unfolded = image.copy()
     unfolded[box.slices] = np.clip(filled + 0.5, 0, 255).astype(image.dtype)
-    return unfolded, mask
+    return unfolded
 
 
 def _fill_in(colour: np.ndarray, known: np.ndarray, todo: np.ndarray, sigma: float) -> None:
@@ -245,15 +214,15 @@ def _fill_in(colour: np.ndarray, known: np.ndarray, todo: np.ndarray, sigma: flo
 #: A mouth's corners' fold: its pixels darker than this fraction of the lips' median
 #: lightness, within this fraction of the mouth's width of an outer corner, ...
 FOLD_DARK, FOLD_REACH = 0.5, 0.2
+#: ... inside the lips' outer contour or beyond it by this fraction of that reach (its tip,
+#: not the hair around: as far as the reach, the ends of s12's moustache by its corners were
+#: filled in, greyed, where the warp reads it), ...
+FOLD_BEYOND = 0.25
 #: ... and as far from them as this fraction of its width (their edge's shade), ...
 FOLD_GROW = 0.03
 #: ... filled in from the pixels of its side around it as near as weigh this much (of a
-#: Gaussian's whole) together, ...
+#: Gaussian's whole) together.
 FOLD_FILL_WEIGHT = 0.05
-#: ... read instead of the source's lips where a target lip is thicker than theirs, as
-#: much as it is, smoothed along it over this fraction of its length; there its soft outer
-#: edge is wider by this many times the target lip's thickness.
-FOLD_SMOOTH, FOLD_EDGE = 0.03, 2.0
 
 
 def _along_source(source: tuple[np.ndarray, np.ndarray], inner_t: np.ndarray,

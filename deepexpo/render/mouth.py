@@ -107,6 +107,7 @@ def fill_mouth(
     closed_below: float,
     feather: float,
     lips_from: np.ndarray | None = None,
+    lips_image: np.ndarray | None = None,
 ) -> None:
     """Paint the interior of the target mouth into ``out`` (in place) where it opened wider
     than the source's (``source`` and ``driver``: image and landmarks; ``feather``: the soft
@@ -114,7 +115,9 @@ def fill_mouth(
     own lips (:func:`~deepexpo.render.lips.draw_lips`), taken from ``lips_from`` (its lips'
     landmarks, those of a closed mouth's inner lip inside the lips: its source's own by
     default; of lips closed or parted a little, measured from the dark line between them:
-    :func:`~deepexpo.render.lips.from_dark_line`)."""
+    :func:`~deepexpo.render.lips.from_dark_line`), on ``lips_image`` (the source's image
+    with its corners' fold filled in, :func:`~deepexpo.render.lips.without_corner_folds`; its
+    own by default)."""
     opened = OpenedMouth.of(out.shape[:2], target_xy, source[1], threshold, feather)
     if opened is None:
         return
@@ -157,7 +160,8 @@ def fill_mouth(
         read = lips_from
         if opened.source_opening < closed_below:  # lips parted a little, or closed
             read, drawn = from_dark_line(source[0], source[1], lips_from, target_xy)
-    draw_lips(out, source[0], read, drawn, LIP_EDGE * sigma)
+    draw_lips(out, source[0] if lips_image is None else lips_image, read, drawn,
+              LIP_EDGE * sigma)
     _blur_opening_edge(out, drawn, region, sigma, _lips_blur(source))
 
 
