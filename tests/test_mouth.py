@@ -704,3 +704,46 @@ def test_a_corners_fold_is_filled_in_without_a_step(hopper, landmarker):
     changed = (filled != folded).any(axis=2)[1:, 1:]
     assert changed.sum() > 50
     assert steps(filled)[changed].max() < 1.25 * steps(drawn.astype(np.uint8)).max()
+
+
+def _upper_lip_at_middle(image: np.ndarray, xy: np.ndarray, red: float, dark: float) -> float:
+    """The upper lip's thickness at the mouth's middle, in pixels, read on the pixels
+    (``xy``: landmarks read on ``image``, which only place the mouth): over the columns within
+    2% of the mouth's width of its middle, the mean run of lip-red pixels (Lab a* over
+    ``red``) up from where the opening, or the dark line between closed lips, starts (the
+    first pixel below the nose darker than ``dark``, Lab L), past at most 3 pixels of soft
+    edge."""
+    lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(float)
+    middle, width = xy[[61, 291], 0].mean(), abs(xy[291, 0] - xy[61, 0])
+    runs = []
+    for x in range(int(middle - 0.02 * width), int(middle + 0.02 * width) + 1):
+        column = lab[int(xy[2, 1]):int(xy[14, 1]) + 1, x]
+        darks = np.flatnonzero(column[:, 0] < dark)
+        lip = column[:darks[0] if len(darks) else len(column), 1] > red
+        below = len(lip) - 1
+        while below > len(lip) - 4 and below >= 0 and not lip[below]:
+            below -= 1
+        top = below
+        while top >= 0 and lip[top]:
+            top -= 1
+        runs.append(below - top)
+    return float(np.mean(runs))
+
+
+def test_a_cartoons_thin_upper_lip_keeps_its_thickness_when_screaming(landmarker):
+    """The 3D cartoon s7 (thin, wide lips) screaming (d19): at its middle the upper lip is a
+    band as thick as the source's, read on the pixels (lip-red, a* halfway from the skin's
+    under the nose to the lips'). The driver's landmarks inside its lips, added to thinner
+    ones, landed in the opening; the mesh folded there, and opening the fold pulled the
+    lip's outer contour down to the opening at its middle and up into two horns beside it:
+    0.46 of the source's thickness on 8331eaa."""
+    image = read_image(shared_sample("sources/s7.jpg"))
+    face, out, xy = _screamed(image, landmarker)
+    assert mouth_opening(xy) > 0.3
+    lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(float)
+    _, lips = _opening_and_lips(image.shape, face.xy)
+    x, y = np.round(face.xy[[2, 0], :2].mean(axis=0)).astype(int)  # between nose and lip
+    skin = lab[y - 2:y + 3, x - 2:x + 3].reshape(-1, 3).mean(axis=0)
+    red, dark = (skin[1] + np.median(lab[lips > 0, 1])) / 2, 0.5 * skin[0]
+    assert _upper_lip_at_middle(out, xy, red, dark) \
+        >= 0.7 * _upper_lip_at_middle(image, face.xy, red, dark)

@@ -5,9 +5,9 @@ A driver's landmarks describe *its* lips: added to a source whose lips are fulle
 moves the inner lower lip down further than the outer one and stretches the lip thin; a source
 video's own open mouth and the driver's change add up past anything a jaw does. So the target is
 reshaped here: the opening is capped, each lip is a band that keeps at least its own thickness
-(its outer edge pushed out with the inner one), the landmarks in each corner move with its
-corners, and the skin below the mouth goes down at least as far as the lower lip, so the chin
-moves with it instead of folding under it.
+(its outer edge pushed out with the inner one, the landmarks inside it between the two), the
+landmarks in each corner move with its corners, and the skin below the mouth goes down at least
+as far as the lower lip, so the chin moves with it instead of folding under it.
 """
 
 from __future__ import annotations
@@ -66,8 +66,9 @@ def shape_mouth(target: FaceMotion, source: FaceMotion, max_opening: float,
     for inner, outer_part, band in (
             (upper, outer[canon.points[outer, 1] < corners_y], upper_band),
             (lower, outer[canon.points[outer, 1] > corners_y], lower_band)):
-        _keep_thickness(points, source.canonical, np.r_[canon.mouth_corners, inner],
-                        outer_part, band)
+        edge = np.r_[canon.mouth_corners, inner]
+        _keep_thickness(points, source.canonical, edge, np.intersect1d(outer_part, band))
+        _within_band(points, source.canonical, edge, outer_part, band)
     _keep_corners(points, source.canonical)
     # The skin below the mouth goes down with the lower lip (JAW_FOLLOW), and near it
     # nearly as far: the skin just under the lip is squeezed at most by half, never passed
@@ -129,23 +130,43 @@ def _keep_corners(points: np.ndarray, source: np.ndarray) -> None:
 
 
 def _keep_thickness(points: np.ndarray, source: np.ndarray, inner: np.ndarray,
-                    outer: np.ndarray, band: np.ndarray) -> None:
-    """Push the band's points (in place) away from the inner contour wherever the lip has
-    become thinner than :data:`KEEP_THICKNESS` of the source's, each in proportion to how far
-    across the lip it lies (the outer edge the most)."""
-    x = canonical_face().points[band, 0]  # where each lies along the lip
-    inner_s, outer_s = _along(source, inner, x), _along(source, outer, x)
-    thickness = outer_s - inner_s  # signed: negative for the upper lip (y points down)
-    safe = np.where(np.abs(thickness) > 1e-9, thickness, 1.0)
-    across = np.clip((source[band, 1] - inner_s) / safe, 0.0, 1.0)
-    now = _along(points, outer, x) - _along(points, inner, x)
+                    outer: np.ndarray) -> None:
+    """Push the lip's ``outer`` contour (in place) away from its ``inner`` one wherever the
+    lip has become thinner than :data:`KEEP_THICKNESS` of the source's."""
+    x = canonical_face().points[outer, 0]  # where each lies along the lip
+    thickness = source[outer, 1] - _along(source, inner, x)  # signed: the upper lip's < 0
+    now = points[outer, 1] - _along(points, inner, x)
     wanted = np.sign(thickness) * np.maximum(np.abs(now), KEEP_THICKNESS * np.abs(thickness))
-    # The lip's outer edge where the inner one now is, but as thick as wanted.
-    points[band, 1] += across * (wanted - now) * (np.abs(thickness) > 1e-9)
+    points[outer, 1] += (wanted - now) * (np.abs(thickness) > 1e-9)
 
 
-def _along(points: np.ndarray, members: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Heights in ``points`` of the curve through ``members`` at ``x``, positions along the
-    lip as the canonical face has them."""
+def _within_band(points: np.ndarray, source: np.ndarray, inner: np.ndarray,
+                 outer: np.ndarray, band: np.ndarray) -> None:
+    """Place (in place) the band's landmarks between its contours (``inner``, ``outer``) where
+    they lay between them in ``source``: as far across the lip, and as far along it against
+    the lip's thickness there. A driver's own landmarks inside its lips, added to a thinner
+    lip, landed in the opening (the upper lip's middle rows below its inner contour on s7,
+    a cartoon's thin lips driven by the screaming d19): the mesh folded there, and opening
+    the fold pulled the lip's outer contour down to its inner one at its middle and up into
+    two horns beside it."""
+    members = band[~np.isin(band, np.r_[inner, outer])]
+    x = canonical_face().points[members, 0]
+    frames = []
+    for xy in (source, points):
+        start = np.c_[_along(xy, inner, x, 0), _along(xy, inner, x, 1)]
+        across = np.c_[_along(xy, outer, x, 0), _along(xy, outer, x, 1)] - start
+        frames.append((start, across, np.c_[-across[:, 1], across[:, 0]]))
+    (start, across, normal), (start_t, across_t, normal_t) = frames
+    size = np.maximum((across ** 2).sum(axis=1), 1e-12)
+    offset = source[members, :2] - start
+    a, b = (offset * across).sum(axis=1) / size, (offset * normal).sum(axis=1) / size
+    points[members, :2] = start_t + a[:, None] * across_t + b[:, None] * normal_t
+
+
+def _along(points: np.ndarray, members: np.ndarray, x: np.ndarray, axis: int = 1
+           ) -> np.ndarray:
+    """Heights (or, ``axis`` 0, widths) in ``points`` of the curve through ``members`` at
+    ``x``, positions along the lip as the canonical face has them."""
     order = np.argsort(canonical_face().points[members, 0])
-    return np.interp(x, canonical_face().points[members[order], 0], points[members[order], 1])
+    return np.interp(x, canonical_face().points[members[order], 0],
+                     points[members[order], axis])
