@@ -98,6 +98,7 @@ import argparse
 import logging
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -605,6 +606,20 @@ def main() -> None:
           "as asked within 30 degrees; edge <= 1.5")
 
 
+def _eyes_lent(landmarker: MediaPipeLandmarker, frames: Iterator[np.ndarray], count: int,
+               max_age: int) -> Iterator[tuple[np.ndarray, FaceLandmarks | None]]:
+    """The first ``count`` ``frames`` and their faces (None: none found), in order, with their
+    blinks' eyes lent (:class:`~deepexpo.render.lent_eyes.EyeLender`)."""
+    lend = EyeLender(max_age)
+    for _, frame in zip(range(count), frames):
+        try:
+            face: FaceLandmarks | None = landmarker.detect(frame)
+        except Exception:  # noqa: BLE001 - a frame without a face
+            face = None
+        yield from lend.feed(frame, face)
+    yield from lend.flush()
+
+
 def video_to_video(engine: WarpEngine, landmarker: MediaPipeLandmarker, measure: Measure,
                    reference, clip) -> tuple[str, list[Panel]]:
     """The talking source video s18 driven by d19's picked frames with ``--region expression``:
@@ -615,17 +630,9 @@ def video_to_video(engine: WarpEngine, landmarker: MediaPipeLandmarker, measure:
     blinking)."""
     info = probe_video(SAMPLES / "sources" / "s18.mp4")
     options = MotionOptions(region="expression")
-    lend = EyeLender(round(LEND_EYES_FOR * info.fps))
-    sampled = []
-    for i, frame in enumerate(iter_frames(info)):
-        if i >= 200:
-            break
-        try:
-            lent = lend(frame, landmarker.detect(frame))
-        except Exception:  # noqa: BLE001 - a frame without a face
-            continue
-        if i % 5 == 0:
-            sampled.append(lent)
+    sampled = [(frame, face) for i, (frame, face) in enumerate(
+        _eyes_lent(landmarker, iter_frames(info), 200, round(LEND_EYES_FOR * info.fps)))
+        if i % 5 == 0 and face is not None]
     widest = max(sampled, key=lambda f: mouth_opening(f[1].xy))
     frames = [widest, sampled[len(sampled) // 3], sampled[2 * len(sampled) // 3]]
     # The teeth's reference from the frame with the most open eyes (the widest mouth's are

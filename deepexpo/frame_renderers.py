@@ -4,6 +4,7 @@ loop feeds them frames in order and writes what they return."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
@@ -166,8 +167,9 @@ class SourceVideoFrames(FrameRenderer):
     source frame, whatever the region does not drive (relative: the driver's change is added
     to the frame's own motion). Frames without a face, or before the driver's first face, stay
     as they are; with ``shortest`` the output stops where the driver does. Where the driver
-    moves the eyes, a frame's blink is drawn with the eyes the frame before it showed open
-    (:class:`EyeLender`): the driver decides when they shut."""
+    moves the eyes, a frame's blink is drawn with the eyes the frame before it showed open, or
+    at the video's start the first frame after (:class:`EyeLender`, which holds the first
+    frames back for it): the driver decides when they shut."""
 
     def __init__(self, engine: TransferEngine, timeline: DriverTimeline, fps: float,
                  options: MotionOptions, show_inputs: bool, shortest: bool):
@@ -177,20 +179,35 @@ class SourceVideoFrames(FrameRenderer):
         self.count = 0
         self.lend_eyes = EyeLender(max(1, round(LEND_EYES_FOR * fps))) \
             if options.strength > 0 and get_region(options.region).drives("eyes") else None
+        # The frames the lender holds back, with the driver at their times.
+        self.held: deque[tuple[np.ndarray, tuple[np.ndarray | None, Any, Any]]] = deque()
 
     def _feed(self, frame: np.ndarray, face: FaceLandmarks | None) -> list[np.ndarray]:
-        driver_frame, driving, reference = self.timeline.at(self.count / self.fps)
+        driver = self.timeline.at(self.count / self.fps)
         self.count += 1
         if self.shortest and self.timeline.ended:
             self.done = True
             return []
+        if self.lend_eyes is None:
+            return [self._render(frame, driver, frame, face)]
+        self.held.append((frame, driver))
+        return self._rendered(self.lend_eyes.feed(frame, face))
+
+    def flush(self) -> list[np.ndarray]:
+        return [] if self.lend_eyes is None else self._rendered(self.lend_eyes.flush())
+
+    def _rendered(self, lent: list[tuple[np.ndarray, FaceLandmarks | None]]) -> list[np.ndarray]:
+        """The held frames that the lender handed back (``lent``: in order), rendered."""
+        return [self._render(*self.held.popleft(), image, face) for image, face in lent]
+
+    def _render(self, frame: np.ndarray, driver: tuple[np.ndarray | None, Any, Any],
+                image: np.ndarray, face: FaceLandmarks | None) -> np.ndarray:
+        """The output for source ``frame`` (``image``: with its eyes lent) at ``driver``."""
+        driver_frame, driving, reference = driver
         out = frame
-        image = frame
-        if face is not None and self.lend_eyes is not None:
-            image, face = self.lend_eyes(frame, face)
         if face is not None and driving is not None:
             source = self.engine.prepare_source(image, face)
             out = self.engine.render(source, driving, reference, self.options)
         if not self.show_inputs:
-            return [out]
-        return [side_by_side(frame, frame if driver_frame is None else driver_frame, out)]
+            return out
+        return side_by_side(frame, frame if driver_frame is None else driver_frame, out)

@@ -231,6 +231,31 @@ def test_a_closed_lid_has_no_stacked_lines(landmarker):
         assert shut < 0.35 * _row_lines(gray_in, middle, (upper - 1.8 * gap, upper))
 
 
+def test_a_closed_lid_shows_one_line_its_lash_line(landmarker):
+    """Above the shut lash line of s12 (small eyes, a lit band and a crease on the lid) the
+    lid shows no second line: across the middle of the eye, no row between the lash line and
+    three open gaps above it is more than 8 levels darker than the rows within 3 px above
+    and below it. The open lid's crease, moved down with the closing margin under the
+    redrawn lid's fade, showed through it as a line 17 levels deep over the left eye."""
+    image = read_image(shared_sample("sources/s12.jpg"))
+    face = landmarker.detect(image)
+    engine = WarpEngine()
+    out = engine.edit(engine.prepare_source(image, face),
+                      ExpressionEdit(ExpressionControls(blink=1.0)))
+    gray = cv2.cvtColor(out, cv2.COLOR_RGB2GRAY).astype(np.float64)
+    for lid in eyelids():
+        x0, x1 = np.sort(face.xy[lid.corners, 0])
+        upper, lower = face.xy[lid.upper, 1].mean(), face.xy[lid.lower, 1].mean()
+        gap = lower - upper
+        rows = gray[int(lower - 3 * gap):int(lower + gap),
+                    int(x0 + 0.25 * (x1 - x0)):int(x1 - 0.25 * (x1 - x0))]
+        profile = np.median(rows, axis=1)
+        lash = int(np.argmin(profile))
+        lines = [min(profile[max(0, i - 3):i].max(), profile[i + 1:i + 4].max()) - profile[i]
+                 for i in range(1, lash - 2)]
+        assert max(lines) < 8, lines
+
+
 def _whites_left(image: np.ndarray, out: np.ndarray, outline: np.ndarray) -> float:
     """Of the pixels inside an eye's ``outline`` on ``image`` lighter than halfway from the
     skin around it to its white, how many ``out`` still has there."""

@@ -152,12 +152,24 @@ def test_the_app_takes_a_source_video(clips, tmp_path):
     assert probe_video(path).frame_count == probe_video(clips["source_turning"]).frame_count
 
 
+def _s18(tmp_path_factory, first: int, last: int) -> Path:
+    """Frames ``first`` to ``last`` of s18 (at half size) as a clip: its speaker blinks in
+    frames 6 to 11."""
+    frames = [np.ascontiguousarray(f[::2, ::2]) for f in
+              read_frames(shared_sample("sources/s18.mp4"))[first:last]]
+    return _clip(tmp_path_factory.mktemp("blink") / "blink.mp4", frames, 30.0)
+
+
 @pytest.fixture(scope="module")
 def blinking_clip(tmp_path_factory) -> Path:
-    """The first half second of s18, whose speaker blinks in frames 6 to 11 (at half size)."""
-    frames = [np.ascontiguousarray(f[::2, ::2]) for f in
-              read_frames(shared_sample("sources/s18.mp4"))[:16]]
-    return _clip(tmp_path_factory.mktemp("blink") / "blink.mp4", frames, 30.0)
+    """The first half second of s18, which blinks in frames 6 to 11."""
+    return _s18(tmp_path_factory, 0, 16)
+
+
+@pytest.fixture(scope="module")
+def starts_shut(tmp_path_factory) -> Path:
+    """s18 cut in its blink: its first frames show the eyes shut, then open."""
+    return _s18(tmp_path_factory, 8, 24)
 
 
 def _eyes_open(landmarker, frames: list[np.ndarray]) -> np.ndarray:
@@ -180,3 +192,18 @@ def test_a_source_videos_blink_opens_where_the_driver_moves_the_eyes(
         out = _eyes_open(landmarker, read_frames(pipeline.reenact_video(
             blinking_clip, driver, tmp_path / f"{region}.mp4", MotionOptions(region=region))))
         assert (out[shut].min() > 0.7 * out[0]) == opens, (region, out)
+
+
+def test_a_blink_in_a_source_videos_first_frames_opens(pipeline, starts_shut, hopper,
+                                                        landmarker, tmp_path):
+    """A source video whose first frames blink has no open frame before them to lend the
+    eyes: they are drawn from the first open frame after (they stayed shut, 0.3 of open)."""
+    driver = tmp_path / "open.png"
+    write_image(driver, hopper)
+    source = _eyes_open(landmarker, read_frames(starts_shut))
+    shut = source < 0.5 * source.max()
+    assert shut[0] and not shut[-4:].any(), source  # (the clip starts in its blink)
+    out = _eyes_open(landmarker, read_frames(pipeline.reenact_video(
+        starts_shut, driver, tmp_path / "out.mp4", MotionOptions(region="expression"))))
+    assert len(out) == len(source)
+    assert out[shut].min() > 0.7 * np.median(out[~shut]), out

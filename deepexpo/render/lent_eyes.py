@@ -6,7 +6,9 @@ open-eyed driver blinked where the source did, not where the driver does. The fr
 a blink show the same eye open, lit alike and nearly in place: :class:`EyeLender` remembers each
 eye's last open frame and, in a frame that shows that eye shut, draws the eye and its lids from
 it (placed by the eye's corners and brow, blended in over the lids), with its landmarks, so the
-motion read from the frame has the eye open and the driver decides when it shuts.
+motion read from the frame has the eye open and the driver decides when it shuts. A blink in
+the video's first frames has no open frame before it: it is drawn from the first open frame
+that follows (the video's start held back that long).
 """
 
 from __future__ import annotations
@@ -42,10 +44,15 @@ class _Donor:
 
 
 class EyeLender:
-    """Called with each frame of one video in order (and its face): the frame, and its face,
-    with the eyes it shows shut or half shut in a blink drawn from the last frame that
-    showed each open, at most ``max_age`` frames back (a blink that lasts longer, an eye that
-    stays narrowed, is the video's own: left as it is)."""
+    """Fed each frame of one video in order (and its face, or None), returns the frames that
+    are ready, and their faces, with the eyes they show shut or half shut in a blink drawn from
+    the last frame that showed each open, at most ``max_age`` frames back (a blink that lasts
+    longer, an eye that stays narrowed, is the video's own: left as it is).
+
+    A video that starts in a blink has no frame before it that showed the eye open: its first
+    ``max_age + 1`` frames are held back (the only look-ahead, and the most frames held), and
+    the blink is drawn from the first of them that shows the eye open; :meth:`flush` hands back
+    what is still held (a video that short)."""
 
     def __init__(self, max_age: int):
         self.max_age = max_age
@@ -53,15 +60,43 @@ class EyeLender:
         self.donors: list[_Donor | None] = [None for _ in eyelids()]
         self.since = 0  # frames since the last frame with both eyes open
         self.blinking = False
+        self.first: list[tuple[np.ndarray, FaceLandmarks | None]] | None = []
 
-    def __call__(self, frame: np.ndarray, face: FaceLandmarks
-                 ) -> tuple[np.ndarray, FaceLandmarks]:
-        if face.placed:  # (a face placed by hand: its eyes are covered by paint, not lent)
-            return frame, face
-        openings = eye_openings(face.xy)[::-1]  # (in eyelids()' order: right, left)
-        self.openings.append(openings)
+    def feed(self, frame: np.ndarray, face: FaceLandmarks | None
+             ) -> list[tuple[np.ndarray, FaceLandmarks | None]]:
+        if self.first is None:
+            openings = _openings(face)
+            if openings is not None:
+                self.openings.append(openings)
+            return [self._lent(frame, face, openings)]
+        self.first.append((frame, face))
+        return self.flush() if len(self.first) > self.max_age else []
+
+    def flush(self) -> list[tuple[np.ndarray, FaceLandmarks | None]]:
+        """The first frames, held back to look ahead, with their eyes lent."""
+        first, self.first = self.first or [], None
+        openings = [_openings(face) for _, face in first]
+        self.openings.extend(o for o in openings if o is not None)
+        # (Measured against the widest of them all.) Each eye's first open frame lends the
+        # eye to the frames before it.
+        for k in range(len(self.donors)):
+            self.donors[k] = next((_Donor(frame, face.points) for (frame, face), o
+                                   in zip(first, openings)
+                                   if face is not None and o is not None
+                                   and self._shown(o)[k] >= OPEN_FROM), None)
+        return [self._lent(frame, face, o) for (frame, face), o in zip(first, openings)]
+
+    def _shown(self, openings: tuple[float, ...]) -> list[float]:
+        """How open a frame shows each eye, against the widest the video showed it lately."""
         widest = np.max(self.openings, axis=0)
-        shown = [o / max(w, 1e-9) for o, w in zip(openings, widest)]
+        return [o / max(w, 1e-9) for o, w in zip(openings, widest)]
+
+    def _lent(self, frame: np.ndarray, face: FaceLandmarks | None,
+              openings: tuple[float, ...] | None) -> tuple[np.ndarray, FaceLandmarks | None]:
+        """``frame`` and ``face`` with the eyes it shows shut drawn from their donors."""
+        if face is None or openings is None:
+            return frame, face
+        shown = self._shown(openings)
         for k, share in enumerate(shown):
             if share >= OPEN_FROM:
                 self.donors[k] = _Donor(frame, face.points)
@@ -77,6 +112,14 @@ class EyeLender:
                 if lent is not None:
                     out, points = lent
         return (frame, face) if points is face.points else (out, replace(face, points=points))
+
+
+def _openings(face: FaceLandmarks | None) -> tuple[float, ...] | None:
+    """Each eye's opening in ``face``, in :func:`eyelids`' order (None: no face, or one placed
+    by hand, whose eyes are covered by paint, not lent)."""
+    if face is None or face.placed:
+        return None
+    return tuple(eye_openings(face.xy)[::-1])
 
 
 def _lend(frame: np.ndarray, points: np.ndarray, donor: _Donor, lid: Eyelid

@@ -11,9 +11,11 @@ tapering to a point at the corners; above it skin in the tone of the skin around
 spread over the lid so that it meets the skin beside it in colour and then matched to the
 warp right around it, a little darker towards the lash line as a closed lid is, with the
 picture's own grain (its pores, noise, a painting's crackle and mottling) read pixel for pixel
-under the eye at the source's scale; at the top it fades into the warp, which is no lighter
-there than the lid, mixed with it in tone and in grain apart (the grain at its strength: faded
-plainly, a smooth band drew the lid's outline). No
+under the eye at the source's scale; at the top it fades, in tone, into the warp as the warp
+is at the lid's top (not as it is under the fade: the open lid's crease and lit band, moved down
+with the margin, drew a second lash line through it), no lighter there than the lid, keeping
+its grain (around it, the lid and the warp are mixed in tone and in grain apart, the grain at
+its strength: faded plainly, a smooth band drew the lid's outline). No
 part of it, nor the strip below it where the eye's white may linger, is lighter than the lid's
 skin. The line where the lids meet is then softened: the warp squeezes everything between the
 lids into a pixel or two there, which sampled point by point shows as a dashed, jagged seam.
@@ -282,17 +284,28 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     # (Its tone only: its grain clipped too, the fade was a smooth band, an outline.) The
     # lid and the warp meet in tone, and their grains are mixed keeping their strength (mixed
     # plainly, two grains half and half cancel to a smoother band, an outline).
+    # Under the lid's top the lid fades into the warp as the warp is at its top (the skin or
+    # the brow it meets there, read along the lid), keeping its own grain: the warp under the
+    # fade is the open lid moved down with the closing margin, its crease and lit band, which
+    # showed through the fade as a second lash line above the shut one (s12), and its
+    # texture stretched into streaks.
     warp_tone = cv2.GaussianBlur(patch, (0, 0), MIX_BLUR)
     lid_tone = cv2.GaussianBlur(lid, (0, 0), MIX_BLUR)
+    under_top = (rise <= height[None, :])[..., None]
+    top_row = np.clip(np.round(top - box.y0).astype(int) - 1, 0, h - 1)
+    at_top = cv2.GaussianBlur(warp_tone[top_row, np.arange(w)][None], (0, 0),
+                              sigmaX=max(0.7, END_BLUR * width), sigmaY=0.01)
+    warp_tone = np.where(under_top, at_top, warp_tone)
     near_skin = np.clip(warp_tone, (1 - RIM_DARKER) * skin, skin)
     under = warp_tone + weight ** NEAR_SKIN_POWER * (near_skin - warp_tone)
-    # (The warp's detail there no stronger than the grain: a stretched iris's or lashes'
-    # edges, kept, showed as a grey ghost in the fade.)
+    # (Beside it, the warp's detail no stronger than the grain: a stretched iris's or
+    # lashes' edges, kept, showed as a grey ghost in the fade.)
     warp_grain = patch - warp_tone
     most = WARP_GRAIN_MOST * np.maximum(_spread(grain), 0.5)
     warp_grain += weight ** NEAR_SKIN_POWER * (np.clip(warp_grain, -most, most) - warp_grain)
-    mixed = (weight * (lid - lid_tone) + (1 - weight) * warp_grain) \
-        / np.sqrt(weight**2 + (1 - weight)**2)
+    mixed = np.where(under_top, lid - lid_tone,
+                     (weight * (lid - lid_tone) + (1 - weight) * warp_grain)
+                     / np.sqrt(weight**2 + (1 - weight)**2))
     # (The lash line and below it as before, pixel for pixel: it is no grain, and mixed
     # so it thinned out, dlib read s42's shut eyes as open.)
     plain = weight * lid + (1 - weight) * (patch + np.sqrt(weight) * (
