@@ -108,6 +108,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from deepexpo.engines.warp_engine import WarpEngine  # noqa: E402
+from deepexpo.errors import NoFaceError  # noqa: E402
 from deepexpo.evaluation.metrics import (  # noqa: E402
     dark_fragments,
     eye_white_brightness,
@@ -326,7 +327,7 @@ class Measure:
         """MediaPipe's landmarks on ``image``, or None where it reads no face (no figure)."""
         try:
             return self.mediapipe.detect(image)
-        except Exception:  # noqa: BLE001 - no face on this image: no figure
+        except NoFaceError:  # no figure
             return None
 
     def mediapipe_face(self, image: np.ndarray) -> ScoredFace | None:
@@ -467,7 +468,7 @@ def driver_frames(engine: WarpEngine, landmarker: MediaPipeLandmarker, path: Pat
             continue
         try:
             frames.append((frame, landmarker.detect(frame)))
-        except Exception:  # noqa: BLE001 - a frame without a face
+        except NoFaceError:  # a frame without a face
             continue
     reference = engine.extract(*frames[0])
     motions = [engine.extract(*f) for f in frames]
@@ -614,7 +615,7 @@ def _eyes_lent(landmarker: MediaPipeLandmarker, frames: Iterator[np.ndarray], co
     for _, frame in zip(range(count), frames):
         try:
             face: FaceLandmarks | None = landmarker.detect(frame)
-        except Exception:  # noqa: BLE001 - a frame without a face
+        except NoFaceError:  # a frame without a face
             face = None
         yield from lend.feed(frame, face)
     yield from lend.flush()
@@ -733,7 +734,7 @@ def turned_back(engine: WarpEngine, landmarker: MediaPipeLandmarker, measure: Me
         try:
             fig["edge"] = outline_steps(out, measure.mediapipe.detect(out).xy,
                                         revealed) / own_steps
-        except Exception:  # noqa: BLE001 - no face read on the output: no figure
+        except NoFaceError:  # no face read on the output: no figure
             pass
         panels.append(Panel(crop(out, face.xy), label, fig))
     return "s18", panels
