@@ -323,8 +323,8 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                                                          target_points, cfg)
         if turn > _STILL and source.motion.proportions is None:
             corner_src, corner_dst, corner_depth = _beside_eyes(
-                src_xy, target_xy, target_points[:, 2], source.outline, cfg.eye_corner_skin,
-                [lid for lid, was, now in shut if now >= 0.5 * was])
+                src_xy, target_xy, target_points[:, 2], source.outline, np.flatnonzero(keep),
+                cfg.eye_corner_skin, [lid for lid, was, now in shut if now >= 0.5 * was])
             eye_src, eye_dst = np.r_[eye_src, corner_src], np.r_[eye_dst, corner_dst]
             eye_depth = np.r_[eye_depth, corner_depth]
         # An expression folds no skin (the turn's folds, the nose over a far cheek, stay): the
@@ -521,30 +521,50 @@ def _eyes_whole(moves: np.ndarray, xy: np.ndarray, points: np.ndarray, reach: fl
 
 
 def _beside_eyes(source_xy: np.ndarray, target_xy: np.ndarray, depth: np.ndarray,
-                 outline: np.ndarray, reach: float, lids: list[Eyelid]
+                 outline: np.ndarray, meshed: np.ndarray, reach: float, lids: list[Eyelid]
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Points (source, target, depth) ``reach`` eye widths beyond the outer corner of each of
-    ``lids`` (open eyes: a closing one's squeeze would be carried into its temple),
-    on the line from its inner corner, moved by the eye's own affine motion: the skin there
-    (eyeliner, lashes) moves with the eye, and the stretch of a temple turning into view
-    falls on the skin beyond. None goes more than 0.45 of the way from the corner to the
-    ``outline`` (at the outline, the hair beside a lash line's end was drawn into it in a
-    notch; at half, a sliver beside the outline was stretched twenty times; points above
-    and below it folded a painting's map), and those outside the outline (or within a pixel
-    of it) in either picture are left out."""
-    src, dst, deep = [], [], []
+    ``lids`` (open eyes: a closing one's squeeze would be carried into its temple), on the
+    line from its inner corner, and as far beyond its inner corner and the contour's
+    landmarks next to it, moved by the eye's own affine motion: the skin there (eyeliner,
+    lashes, the pink inner corner) moves with the eye, and the stretch of a temple or of the
+    side of the nose turning into view falls on the skin beyond. None goes more than 0.45 of
+    the way from the outer corner to the ``outline`` (at the outline, the hair beside a lash
+    line's end was drawn into it in a notch; at half, a sliver beside the outline was
+    stretched twenty times; points above and below it folded a painting's map), nor from the
+    inner corner to the nearest of the ``meshed`` landmarks beyond it (s10's far eye turned
+    back 25 degrees: the skin beside it faces away and is left out, the bridge of her nose
+    lies 10 px away and the turn draws it 39 px away: the stretch fell on the skin by the
+    corner, the pink corner drawn out in a streak towards the nose; a frontal face's skin
+    there is meshed and moves as the turn moves it: carried with the eye past it, a light
+    wedge was drawn beside the corner); those within a pixel of their corner, outside the
+    outline (or within a pixel of it) in either picture are left out."""
+    src, dst, deep, apart = [], [], [], []
     for lid in lids:
         contour = np.r_[lid.outline, lid.lid]
         affine = np.linalg.lstsq(np.c_[source_xy[contour], np.ones(len(contour))],
                                  target_xy[contour], rcond=None)[0]
-        corner = source_xy[lid.outer]
-        along = reach * (corner - source_xy[lid.corners[lid.corners != lid.outer][0]])
-        room = 0.45 * float(distance_to_edges(corner[None], source_xy[outline])[0])
-        src.append(corner + along * min(1.0, room / max(float(np.linalg.norm(along)), 1e-9)))
-        dst.append(np.r_[src[-1], 1.0] @ affine)
-        deep.append(depth[lid.outer])
+        inner = lid.corners[lid.corners != lid.outer][0]
+        at = int(np.flatnonzero(lid.outline == inner)[0])
+        offsets = source_xy[np.setdiff1d(meshed, np.r_[contour, lid.iris])] - source_xy[inner]
+        distance = np.linalg.norm(offsets, axis=1)
+        towards = source_xy[inner] - source_xy[lid.outer]
+        beyond = offsets @ towards > 0.5 * distance * np.linalg.norm(towards)
+        for corner, other, room, points in (
+                (lid.outer, inner, distance_to_edges(source_xy[lid.outer][None],
+                                                     source_xy[outline])[0], [lid.outer]),
+                (inner, lid.outer, distance[beyond].min(initial=np.inf),
+                 lid.outline[np.r_[at - 1, at, at + 1] % len(lid.outline)])):
+            along = reach * (source_xy[corner] - source_xy[other])
+            along *= min(1.0, 0.45 * float(room) / max(float(np.linalg.norm(along)), 1e-9))
+            for point in points:
+                src.append(source_xy[point] + along)
+                dst.append(np.r_[src[-1], 1.0] @ affine)
+                deep.append(depth[point])
+                apart.append(float(np.linalg.norm(along)))
     s, d = np.array(src).reshape(-1, 2), np.array(dst).reshape(-1, 2)
-    kept = (inside(s, source_xy[outline]) & inside(d, target_xy[outline])
+    kept = ((np.array(apart) > 1.0)
+            & inside(s, source_xy[outline]) & inside(d, target_xy[outline])
             & (distance_to_edges(s, source_xy[outline]) > 1.0)
             & (distance_to_edges(d, target_xy[outline]) > 1.0))
     return s[kept], d[kept], np.array(deep)[kept]
