@@ -19,7 +19,9 @@ from deepexpo.engines.warp_engine import WarpEngine
 from deepexpo.evaluation.metrics import dark_fragments, iris_showing
 from deepexpo.evaluation.scorer import DlibScorer
 from deepexpo.face.canonical import canonical_face
+from deepexpo.face.landmarks import FaceLandmarks
 from deepexpo.face.measure import eye_openings, mouth_opening
+from deepexpo.geometry.boxes import PixelBox
 from deepexpo.io.images import read_image
 from deepexpo.motion.controls import ExpressionControls, ExpressionEdit
 from deepexpo.motion.eyelids import eyelids
@@ -376,20 +378,24 @@ def test_a_turned_painting_turns_without_tearing(landmarker, monkeypatch):
         assert np.percentile(values, 99.9) < 20.0, yaw
 
 
-@pytest.mark.skipif(not (SHARED / "samples" / "sources" / "s10.jpg").exists(),
-                    reason="the shared sample painting s10 is not there")
-def test_a_smile_folds_no_skin_beside_a_turned_mouth(landmarker, monkeypatch):
-    """On the turned painting s10, happy's far mouth corner rises and the skin beside it moves
-    out past cheek points a few pixels away in the image: the map folded there (the cheek drawn
-    twice, the lip's shading squeezed up into it as a pale pink flick). No pixel's map turns
-    over around either corner."""
-    image = read_image(SHARED / "samples" / "sources" / "s10.jpg")
+def _happy_map(landmarker, monkeypatch) -> tuple[FaceLandmarks, np.ndarray, PixelBox]:
+    """The turned painting s10's face and the backward map (and its region) of its happy."""
+    image = read_image(shared_sample("sources/s10.jpg"))
     face = landmarker.detect(image)
     engine = WarpEngine()
     source = engine.prepare_source(image, face)
     maps = _backward_maps(monkeypatch)
     engine.edit(source, ExpressionEdit.emotion("happy"))
     xy, region = maps[-1]
+    return face, xy, region
+
+
+def test_a_smile_folds_no_skin_beside_a_turned_mouth(landmarker, monkeypatch):
+    """On the turned painting s10, happy's far mouth corner rises and the skin beside it moves
+    out past cheek points a few pixels away in the image: the map folded there (the cheek drawn
+    twice, the lip's shading squeezed up into it as a pale pink flick). No pixel's map turns
+    over around either corner."""
+    face, xy, region = _happy_map(landmarker, monkeypatch)
     jacobian = map_area(xy)
     reach = int(0.35 * np.linalg.norm(face.xy[291] - face.xy[61]))
     for corner in (61, 291):
@@ -405,13 +411,7 @@ def test_a_smile_squeezes_no_band_above_a_turned_mouths_far_corner(landmarker, m
     band: the output column above where the corner is drawn read up to 3.0 times its area of
     source (1.9 now); the skin above gives way instead, and the corner rises as the smile asks
     (0.19 of the mouth's width pulled back, 0.24 now)."""
-    image = read_image(shared_sample("sources/s10.jpg"))
-    face = landmarker.detect(image)
-    engine = WarpEngine()
-    source = engine.prepare_source(image, face)
-    maps = _backward_maps(monkeypatch)
-    engine.edit(source, ExpressionEdit.emotion("happy"))
-    xy, region = maps[-1]
+    face, xy, region = _happy_map(landmarker, monkeypatch)
     width = float(np.linalg.norm(face.xy[291] - face.xy[61]))
     far = face.xy[61]  # her right corner, next to the far cheek's outline
     # Where the warp draws the source's corner: the output pixel that reads it.
