@@ -258,6 +258,27 @@ def test_a_closed_lid_shows_one_line_its_lash_line(landmarker):
         assert max(lines) < 8, lines
 
 
+def test_a_shut_monkey_eye_leaves_no_fragments_below_its_lid(landmarker):
+    """The capuchin s22 (MediaPipe finds its face; its small eyes' landmarks lie inside their
+    dark rims, the mesh's next ring of landmarks 2-3 px beyond the lower ones) blinks with
+    nothing dark and jagged under its shut lids: within 0.4 of the eye's width below its
+    lower lid's landmarks, at most 4 pixels of dark specks (dark_fragments). The lower
+    margin's source points, taken further out than that ring, folded the warp there and
+    drew the iris as a dark hook under the image-right eye (17 pixels)."""
+    image = read_image(shared_sample("sources/s22.jpg"))
+    face = landmarker.detect(image)
+    engine = WarpEngine()
+    out = engine.edit(engine.prepare_source(image, face),
+                      ExpressionEdit(ExpressionControls(blink=1.0)))
+    for lid in eyelids():
+        outline = face.xy[lid.outline]
+        width = float(np.ptp(outline[:, 0]))
+        low = float(face.xy[lid.lower, 1].max())
+        below = (slice(int(np.ceil(low + 1)), int(low + 0.4 * width)),
+                 slice(int(outline[:, 0].min()), int(np.ceil(outline[:, 0].max()))))
+        assert dark_fragments(out, below, width) <= 4
+
+
 def _whites_left(image: np.ndarray, out: np.ndarray, outline: np.ndarray) -> float:
     """Of the pixels inside an eye's ``outline`` on ``image`` lighter than halfway from the
     skin around it to its white, how many ``out`` still has there."""

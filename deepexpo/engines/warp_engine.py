@@ -587,16 +587,49 @@ def _lid_edges(source: WarpSource, shut: list[tuple[Eyelid, float, float]],
     ``above`` of the eye's opening further out (the upper ones higher, the lower ones lower),
     as far as the eye closes: MediaPipe's margin landmarks lie inside the visible lid edges,
     so the bands between them and the lids (white of the eye, the iris's rim) would stay
-    along a shut eye."""
+    along a shut eye. Each goes at most :data:`_LID_EDGE_ROOM` of the way to the mesh's
+    landmarks beyond it: taken past them (a monkey's small eye, its landmarks inside the
+    eye's dark rim and the next ring of them 2-3 px beyond; a child's painted eye), the
+    warp's triangles folded along the shut lid and drew the iris there in jagged dark
+    fragments (s22), the lower lid's line in a zig-zag (s7)."""
     xy = source.xy.copy()
     up = -source.motion.pose.scale * source.motion.pose.rotation[:2, 1]
+    unit = up / max(float(np.linalg.norm(up)), 1e-9)
     for lid, opening, now in shut:
         if opening <= 1e-9:
             continue
         closed = float(np.clip(1.0 - now / opening, 0.0, 1.0))
-        xy[lid.upper] += closed * above * opening * up
-        xy[lid.lower] -= closed * above * opening * up
+        shift = closed * above * opening * float(np.linalg.norm(up))
+        for margin, outwards in ((lid.upper, unit), (lid.lower, -unit)):
+            room = _room_beyond(source.xy, lid, margin, outwards)
+            xy[margin] += np.minimum(shift, _LID_EDGE_ROOM * room)[:, None] * outwards
     return xy
+
+
+#: A margin landmark's source position is moved out at most this fraction of the way to the
+#: landmarks beyond it.
+_LID_EDGE_ROOM = 0.5
+
+
+def _room_beyond(xy: np.ndarray, lid: Eyelid, margin: np.ndarray, outwards: np.ndarray
+                 ) -> np.ndarray:
+    """How far (pixels, along the unit vector ``outwards``) beyond each of the ``margin``
+    landmarks of ``lid`` lie the face mesh's next landmarks out: its neighbours outside the
+    eye, read along the eye at each landmark."""
+    eye, on = set(np.r_[lid.outline, lid.iris].tolist()), set(margin.tolist())
+    ring = np.array(sorted({b for a, b in _MESH_EDGES if a in on and b not in eye}), np.int64)
+    if not len(ring):
+        return np.full(len(margin), np.inf)
+    across = np.array([-outwards[1], outwards[0]])
+    u, h = xy[ring] @ across, xy[ring] @ outwards
+    order = np.argsort(u)
+    return np.maximum(np.interp(xy[margin] @ across, u[order], h[order])
+                      - xy[margin] @ outwards, 0.0)
+
+
+#: The face mesh's edges, both ways.
+_MESH_EDGES = frozenset(TOPOLOGY.tessellation) | frozenset(
+    (b, a) for a, b in TOPOLOGY.tessellation)
 
 
 def _under_rising_lids(source: WarpSource, target: FaceMotion, target_xy: np.ndarray,
