@@ -511,14 +511,10 @@ def test_lips_parted_a_little_show_the_upper_teeth(name, aaa, hopper, landmarker
     assert (luma[(opening > 0) & middle[None, :]] > own[lips > 0].mean()).mean() > 0.062
 
 
-@pytest.mark.parametrize("driving", ["d8.jpg", "d19.jpg"])
-def test_the_mouth_corners_do_not_fold(driving, landmarker):
-    """s42 driven by a pout (d8) and a scream (d19): the landmarks in each mouth corner, between
-    the inner lips' corner and the outer lips', stay inside the lips' outer contour. Left to
-    the driver's (a detector places them loosely in the fold), they crossed it: the mesh's
-    triangles there turned over, and the skin's folded over the lower lip's end (a bright,
-    stair-stepped notch on d8)."""
-    image = read_image(shared_sample("sources/s42.jpg"))
+def _shaped(name: str, driving: str, landmarker) -> np.ndarray:
+    """The landmarks (image pixels) the warp engine moves source ``name`` to when driven by
+    ``driving``, its mouth shaped (:func:`shape_mouth`)."""
+    image = read_image(shared_sample(f"sources/{name}"))
     driver_image = read_image(shared_sample(f"driving/{driving}"))
     engine = WarpEngine()
     source = engine.prepare_source(image, landmarker.detect(image))
@@ -526,11 +522,37 @@ def test_the_mouth_corners_do_not_fold(driving, landmarker):
     target = engine.target(source, driver, engine.neutral_reference(driver), MotionOptions())
     cfg = engine.config
     shaped = shape_mouth(target, source.motion, cfg.max_mouth_opening, cfg.max_jaw_drop)
-    xy = shaped.landmarks()[:, :2]
+    return shaped.landmarks()[:, :2]
+
+
+@pytest.mark.parametrize("driving", ["d8.jpg", "d19.jpg"])
+def test_the_mouth_corners_do_not_fold(driving, landmarker):
+    """s42 driven by a pout (d8) and a scream (d19): the landmarks in each mouth corner, between
+    the inner lips' corner and the outer lips', stay inside the lips' outer contour. Left to
+    the driver's (a detector places them loosely in the fold), they crossed it: the mesh's
+    triangles there turned over, and the skin's folded over the lower lip's end (a bright,
+    stair-stepped notch on d8)."""
+    xy = _shaped("s42.jpg", driving, landmarker)
     outline = xy[canonical_face().lip_loops[0]].astype(np.float32)
     for point in np.r_[corner_folds()]:
         assert cv2.pointPolygonTest(outline, (float(xy[point, 0]), float(xy[point, 1])),
                                     True) > 0, point
+
+
+@pytest.mark.parametrize("name", ["s7.jpg", "s42.jpg"])
+def test_a_capped_opening_keeps_its_lower_lip_below_its_corners(name, landmarker):
+    """The cartoon s7 and s42 screaming (d19), an opening past the cap: the inner lower lip
+    lies below the line through the mouth's corners all along, its ends beside the corners
+    included. The cap lifted the lower lip by the jaw's weights alone, as far beside the
+    corners (which dropped little) as at its middle: its ends rose above the corners (s7 8 px,
+    s42 2 px at 47618b2; now 11 and 7 px below), a flat lower lip hooked up into each corner
+    under a tall arch."""
+    xy = _shaped(name, "d19.jpg", landmarker)
+    canon = canonical_face()
+    (x0, y0), (x1, y1) = xy[canon.mouth_corners]
+    lower = xy[canon.inner_lip_lower]
+    below = lower[:, 1] - (y0 + (lower[:, 0] - x0) * (y1 - y0) / (x1 - x0))
+    assert below.min() > 0, np.round(below, 1)
 
 
 @pytest.mark.parametrize("name", ["s42.jpg", "s1.jpg"])

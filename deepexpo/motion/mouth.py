@@ -49,13 +49,12 @@ def shape_mouth(target: FaceMotion, source: FaceMotion, max_opening: float,
     upper, lower = canon.inner_lip_upper, canon.inner_lip_lower
     corners = points[canon.mouth_corners, :2]
     width = float(np.linalg.norm(corners[0] - corners[1]))
-    gap = float((points[lower, 1] - points[upper, 1]).mean())
-    drop = float((points[lower, 1] - source.canonical[lower, 1]).mean())
     if source.proportions is not None:  # a jaw drops as far for a mouth of its size
         max_jaw_drop *= source.proportions.mouth
-    excess = max(gap - max_opening * width, drop - max_jaw_drop, 0.0)
-    if excess > 0:
-        points[:, 1] -= excess / jaw[lower].mean() * jaw
+    drop = float((points[lower, 1] - source.canonical[lower, 1]).mean())
+    _close(points, source.canonical, drop - max_jaw_drop, upper_lip=False)
+    gap = float((points[lower, 1] - points[upper, 1]).mean())
+    _close(points, source.canonical, gap - max_opening * width, upper_lip=True)
     outer = canon.lip_loops[0]
     corners_y = canon.points[canon.mouth_corners, 1].mean()
     upper_band, lower_band = canon.lip_bands
@@ -89,6 +88,35 @@ def shape_mouth(target: FaceMotion, source: FaceMotion, max_opening: float,
     if not change.any():
         return target
     return replace(target, canonical=points, expression=target.expression + change)
+
+
+def _close(points: np.ndarray, source: np.ndarray, cut: float, upper_lip: bool) -> None:
+    """Close the mouth (in place) by ``cut`` (canonical units, at the inner lips, on the
+    mean) from ``source``: the lips' moves away from the corners' (the lower lip's, and the
+    skin's below, down with the jaw; the upper lip's up, if ``upper_lip``) cut in
+    proportion, and what they cannot close by lifting the jaw (by its weights). Cut by the
+    jaw's weights alone (none at the corners), a round opening's lower lip, which beside
+    the corners drops nearly as far below them as at its middle, was lifted above them at
+    each end into a hook, and the upper lip kept all its rise (s7 by d19: a pointed arch
+    over a lower lip drawn flat, folded into each corner)."""
+    if cut <= 0:
+        return
+    canon = canonical_face()
+    jaw = canon.jaw_drop
+    lower, upper = canon.inner_lip_lower, canon.inner_lip_upper
+    moved = points[:, 1] - source[:, 1]
+    away = moved - moved[canon.mouth_corners].mean()
+    down = jaw * np.maximum(away, 0.0)
+    up = np.zeros(len(points))
+    if upper_lip:
+        lip = np.r_[canon.lip_bands[0], canon.upper_outer_lip]
+        up[lip] = np.maximum(-away[lip], 0.0)
+    both = float(down[lower].mean() + up[upper].mean())
+    share = min(1.0, cut / both) if both > 0 else 0.0
+    points[:, 1] += share * (up - down)
+    rest = cut - share * both
+    if rest > 0:
+        points[:, 1] -= rest / jaw[lower].mean() * jaw
 
 
 @lru_cache(maxsize=1)
