@@ -252,7 +252,10 @@ def test_a_closed_lid_shows_one_line_its_lash_line(landmarker):
         rows = gray[int(lower - 3 * gap):int(lower + gap),
                     int(x0 + 0.25 * (x1 - x0)):int(x1 - 0.25 * (x1 - x0))]
         profile = np.median(rows, axis=1)
-        lash = int(np.argmin(profile))
+        # (The shut lash line lies below the open upper margin: above it, at the window's
+        # top, may be the brow, as dark.)
+        below_upper = int(upper) - int(lower - 3 * gap)
+        lash = below_upper + int(np.argmin(profile[below_upper:]))
         lines = [min(profile[max(0, i - 3):i].max(), profile[i + 1:i + 4].max()) - profile[i]
                  for i in range(1, lash - 2)]
         assert max(lines) < 8, lines
@@ -277,6 +280,37 @@ def test_a_shut_monkey_eye_leaves_no_fragments_below_its_lid(landmarker):
         below = (slice(int(np.ceil(low + 1)), int(low + 0.4 * width)),
                  slice(int(outline[:, 0].min()), int(np.ceil(outline[:, 0].max()))))
         assert dark_fragments(out, below, width) <= 4
+
+
+def test_a_shut_childs_eye_closes_on_its_lower_lid(landmarker):
+    """The 3D cartoon boy s7 (big painted eyes, their white reaching well below the iris and
+    the lower lid's landmarks, its red rim 7-11 px below them) blinks with its lash line on
+    the lower lid: down the middle half of each eye, the luminance between the closed lash
+    line and the lower lid's rim (the source's darkest row within 0.15 of the eye's width
+    below its landmarks) rises no more than 10 levels above the darker of them. The lids met
+    on the landmarks and left a pale strip of the eye's white between the two lines (a median
+    bump of 65 and 35 levels)."""
+    image = read_image(shared_sample("sources/s7.jpg"))
+    face = landmarker.detect(image)
+    engine = WarpEngine()
+    out = engine.edit(engine.prepare_source(image, face),
+                      ExpressionEdit(ExpressionControls(blink=1.0)))
+    gray_in, gray_out = (cv2.cvtColor(x, cv2.COLOR_RGB2GRAY).astype(np.float64)
+                         for x in (image, out))
+    for lid in eyelids():
+        outline, lower = face.xy[lid.outline], face.xy[lid.lower]
+        order = np.argsort(lower[:, 0])
+        width, centre = float(np.ptp(outline[:, 0])), float(outline[:, 0].mean())
+        bumps = []
+        for x in range(int(centre - 0.25 * width), int(centre + 0.25 * width)):
+            y = float(np.interp(x, lower[order, 0], lower[order, 1]))
+            below = np.arange(int(y) + 1, int(y + 0.15 * width))
+            rim = int(below[np.argmin(gray_in[below, x])])
+            profile = gray_out[int(y - 0.1 * width):rim + 2, x]
+            darker = np.maximum(np.minimum.accumulate(profile),
+                                np.minimum.accumulate(profile[::-1])[::-1])
+            bumps.append(float((profile - darker).max()))
+        assert np.median(bumps) <= 10, np.median(bumps)
 
 
 def _whites_left(image: np.ndarray, out: np.ndarray, outline: np.ndarray) -> float:

@@ -315,6 +315,9 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         for _, lid, _ in covered:
             target_xy[lid.lid] = open_xy[lid.lid]
         src_xy = _lid_edges(source, shut, cfg.lid_edge_above)
+        sunk = _close_on_lower_edge(target_xy, src_xy, source, target,
+                                    [(lid, was, was if placed else now)
+                                     for lid, was, now in shut])
         # A turn alone opens no mouth: the opening is measured against the source's own mouth
         # turned as the target is (turned away, a parted mouth narrows: its opening over its
         # width grew past the fill's threshold, and s10's painted lips opened on teeth).
@@ -443,7 +446,7 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                       target_xy[lid.brow], painted)
         if placed:  # an animal's fur or lips stretched into stripes (render/stretched.py)
             even_stretched(out, source.image, source_xy, source.region, painted)
-        for lid, was, now in shut:
+        for (lid, was, now), down in zip(shut, sunk):
             lowered = _lid_lowered(lid, source.motion.canonical, target.canonical)
             if lowered > cfg.lid_redrawn_above and not (placed and now < was):  # not covered
                 draw_closing_lid(out, source.image, source_xy, source.region,
@@ -451,7 +454,8 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                                  src_xy[np.r_[lid.upper, lid.corners]],
                                  np.r_[lid.gaps(source.xy), 0.0, 0.0], lowered,
                                  source.motion.pose.scale / target.pose.scale,
-                                 target_xy[lid.brow], target_xy[lid.outer])
+                                 target_xy[lid.brow], target_xy[lid.outer],
+                                 np.r_[down, 0.0, 0.0])
             width = float(np.ptp(target_xy[lid.outline, 0]))
             if now < cfg.seam_below * was:
                 soften_seam(out, target_xy[np.r_[lid.upper, lid.corners]], width)
@@ -633,9 +637,63 @@ def _lid_edges(source: WarpSource, shut: list[tuple[Eyelid, float, float]],
     return xy
 
 
+def _close_on_lower_edge(target_xy: np.ndarray, src_xy: np.ndarray, source: WarpSource,
+                         target: FaceMotion, closing: list[tuple[Eyelid, float, float]]
+                         ) -> list[np.ndarray]:
+    """Move (in place) each closing eye's lower margin in ``target_xy`` down as far as
+    :func:`_lid_edges` takes its source points (``src_xy``) down, and its upper margin with
+    it as far as it closes (``closing``: each eye's lids, its opening in the source and in the
+    target, the same for one covered instead): the lids meet on the visible lower lid. Left
+    at the landmarks, which lie inside it, the warp stretched what lies between the margin's
+    source points and the landmarks beyond them over the band between the landmarks: an
+    eye's white reaching far below them (a child's painted eye, s7) stayed as a pale strip
+    between the closed lash line and the lower lid's rim. Returns how far (output pixels)
+    each upper margin went down."""
+    down, to = (rotation[:2, 1] / max(float(np.linalg.norm(rotation[:2, 1])), 1e-9)
+                for rotation in (source.motion.pose.rotation, target.pose.rotation))
+    ratio = target.pose.scale / source.motion.pose.scale
+    sunk = []
+    for lid, was, now in closing:
+        lowered = ratio * (src_xy[lid.lower] - source.xy[lid.lower]) @ down
+        closed = float(np.clip(1.0 - now / was, 0.0, 1.0)) if was > 1e-9 else 0.0
+        if closed <= 0 or not _white_below(source.image, source.xy[lid.lower],
+                                           src_xy[lid.lower] - source.xy[lid.lower]):
+            sunk.append(np.zeros(len(lid.upper)))
+            continue
+        target_xy[lid.lower] += lowered[:, None] * to
+        order = np.argsort(target_xy[lid.lower, 0])
+        sunk.append(closed * np.interp(target_xy[lid.upper, 0],
+                                       target_xy[lid.lower[order], 0], lowered[order]))
+        target_xy[lid.upper] += sunk[-1][:, None] * to
+    return sunk
+
+
+def _white_below(image: np.ndarray, xy: np.ndarray, shift: np.ndarray) -> bool:
+    """Whether the eye's white shows below most of an eye's lower-lid landmarks ``xy``: on
+    their way to ``xy + shift``, some pixel of ``image`` lighter than the skin beyond them
+    (at ``xy + 1.5 shift``) by :data:`_WHITE_LIGHTER` of the way to white. (Where the lower
+    lid lies on its landmarks, lowered with it, dlib read s42's shut eyes as open.)"""
+    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32) \
+        if image.ndim == 3 else image.astype(np.float32)
+    along = xy[None] + np.linspace(0.0, 1.0, 9)[:, None, None] * shift[None]
+    path = cv2.remap(gray, along[..., 0].astype(np.float32), along[..., 1].astype(np.float32),
+                     cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    beyond = xy + 1.5 * shift
+    skin = cv2.remap(gray, beyond[None, :, 0].astype(np.float32),
+                     beyond[None, :, 1].astype(np.float32), cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_REPLICATE)[0]
+    white = path.max(axis=0) > skin + _WHITE_LIGHTER * (255.0 - skin)
+    return bool(white.mean() > 0.5)
+
+
+#: The eye's white is lighter than the skin by this fraction of the way to white.
+_WHITE_LIGHTER = 0.15
+
+
 #: A margin landmark's source position is moved out at most this fraction of the way to the
-#: landmarks beyond it.
-_LID_EDGE_ROOM = 0.5
+#: landmarks beyond it (the lower one's target with it, :func:`_close_on_lower_edge`: at 0.5,
+#: s7's lids closed on its eye's white, above the lower lid's rim).
+_LID_EDGE_ROOM = 0.8
 
 
 def _room_beyond(xy: np.ndarray, lid: Eyelid, margin: np.ndarray, outwards: np.ndarray

@@ -124,8 +124,8 @@ WING_FROM, WING_FULL = 0.5, 0.75
 def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
                      region: PixelBox, margin_xy: np.ndarray, margin_from: np.ndarray,
                      open_gap: np.ndarray, closed: float, scale: float,
-                     brow_xy: np.ndarray | None = None, outer_xy: np.ndarray | None = None
-                     ) -> None:
+                     brow_xy: np.ndarray | None = None, outer_xy: np.ndarray | None = None,
+                     sunk: np.ndarray | None = None) -> None:
     """Redraw (in place) the lid above a closing eye's margin in ``out``, the warp of ``image``
     through ``source_xy`` over ``region`` (:func:`~deepexpo.render.mesh_warp.backward_map`).
 
@@ -135,12 +135,17 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     far it closes (0 to 1); ``scale``: source pixels per output pixel; ``brow_xy``: the
     brow's landmarks in the output, which the redrawn lid stays below (a brow close above the
     eye, as a turned head's far one, was cut into by it); ``outer_xy``: the eye's outer corner
-    in the output, beyond which an eyeliner's wing is painted out.
+    in the output, beyond which an eyeliner's wing is painted out; ``sunk``: how far (output
+    pixels) each margin point closes below the lower lid's landmarks, onto the lower lid
+    itself, which the redrawn lid reaches down by without its top coming down (it bared the
+    stretched lit band of s12's lid under the brow as a pale line).
     """
     order = np.argsort(margin_xy[:, 0])
     margin_xy, margin_from, open_gap = margin_xy[order], margin_from[order], open_gap[order]
     width = float(np.ptp(margin_xy[:, 0]))
     reach = LID_REACH * closed * np.maximum(open_gap, 0.0) / scale  # output pixels
+    if sunk is not None:
+        reach = reach + sunk[order]
     if width < 4 or reach.max() < 2:
         return
     centre = margin_xy[:, 0].mean()
