@@ -211,17 +211,22 @@ def _row_lines(gray: np.ndarray, columns: tuple[float, float], rows: tuple[float
     return float(np.std(profile - gaussian_filter1d(profile, 1.5)))
 
 
+def _blinked(name: str, landmarker) -> tuple[np.ndarray, FaceLandmarks, np.ndarray]:
+    """The shared sample photo ``name``, its face and its ``--blink 1`` edit."""
+    image = read_image(shared_sample(f"sources/{name}.jpg"))
+    face = landmarker.detect(image)
+    engine = WarpEngine()
+    return image, face, engine.edit(engine.prepare_source(image, face),
+                                    ExpressionEdit(ExpressionControls(blink=1.0)))
+
+
 def test_a_closed_lid_has_no_stacked_lines(landmarker):
     """A shut lid of the sepia photo s12 (eyes 23 px wide, a bright band and a crease on
     the lid) has the lid's skin, not its lines laid on again and again: across the middle of
     the eye, from half the open gap above the shut lids up to 1.6 gaps, its rows vary less
     than a third as much as the open lid's rows (the crease, the lash line) do. The lid's
     texture repeated up the lid drew stacked lines, 0.59 of them."""
-    image = read_image(shared_sample("sources/s12.jpg"))
-    face = landmarker.detect(image)
-    engine = WarpEngine()
-    out = engine.edit(engine.prepare_source(image, face),
-                      ExpressionEdit(ExpressionControls(blink=1.0)))
+    image, face, out = _blinked("s12", landmarker)
     gray_in, gray_out = (cv2.cvtColor(x, cv2.COLOR_RGB2GRAY).astype(np.float64)
                          for x in (image, out))
     for lid in eyelids():
@@ -239,11 +244,7 @@ def test_a_closed_lid_shows_one_line_its_lash_line(landmarker):
     three open gaps above it is more than 8 levels darker than the rows within 3 px above
     and below it. The open lid's crease, moved down with the closing margin under the
     redrawn lid's fade, showed through it as a line 17 levels deep over the left eye."""
-    image = read_image(shared_sample("sources/s12.jpg"))
-    face = landmarker.detect(image)
-    engine = WarpEngine()
-    out = engine.edit(engine.prepare_source(image, face),
-                      ExpressionEdit(ExpressionControls(blink=1.0)))
+    _, face, out = _blinked("s12", landmarker)
     gray = cv2.cvtColor(out, cv2.COLOR_RGB2GRAY).astype(np.float64)
     for lid in eyelids():
         x0, x1 = np.sort(face.xy[lid.corners, 0])
@@ -268,11 +269,7 @@ def test_a_shut_monkey_eye_leaves_no_fragments_below_its_lid(landmarker):
     lower lid's landmarks, at most 4 pixels of dark specks (dark_fragments). The lower
     margin's source points, taken further out than that ring, folded the warp there and
     drew the iris as a dark hook under the image-right eye (17 pixels)."""
-    image = read_image(shared_sample("sources/s22.jpg"))
-    face = landmarker.detect(image)
-    engine = WarpEngine()
-    out = engine.edit(engine.prepare_source(image, face),
-                      ExpressionEdit(ExpressionControls(blink=1.0)))
+    _, face, out = _blinked("s22", landmarker)
     for lid in eyelids():
         outline = face.xy[lid.outline]
         width = float(np.ptp(outline[:, 0]))
@@ -290,11 +287,7 @@ def test_a_shut_childs_eye_closes_on_its_lower_lid(landmarker):
     below its landmarks) rises no more than 10 levels above the darker of them. The lids met
     on the landmarks and left a pale strip of the eye's white between the two lines (a median
     bump of 65 and 35 levels)."""
-    image = read_image(shared_sample("sources/s7.jpg"))
-    face = landmarker.detect(image)
-    engine = WarpEngine()
-    out = engine.edit(engine.prepare_source(image, face),
-                      ExpressionEdit(ExpressionControls(blink=1.0)))
+    image, face, out = _blinked("s7", landmarker)
     gray_in, gray_out = (cv2.cvtColor(x, cv2.COLOR_RGB2GRAY).astype(np.float64)
                          for x in (image, out))
     for lid in eyelids():
@@ -334,11 +327,7 @@ def test_a_closed_eye_shows_no_white(landmarker, name):
     """Shut, the painting s10 (looking aside: a wide white at the inner corner) and the
     small eyes of s12 leave no strip of the eye's white along the lower lid (0.24 and 0.55
     of it were left) and no light band in the lid's lash line."""
-    image = read_image(shared_sample(f"sources/{name}.jpg"))
-    face = landmarker.detect(image)
-    engine = WarpEngine()
-    out = engine.edit(engine.prepare_source(image, face),
-                      ExpressionEdit(ExpressionControls(blink=1.0)))
+    image, face, out = _blinked(name, landmarker)
     for lid in eyelids():
         assert _whites_left(image, out, face.xy[lid.outline]) < 0.2
 
@@ -349,11 +338,7 @@ def test_a_blink_reads_shut(landmarker, name):
     under a third of the source's openness (a real shut eye, the clip d0's, reads 0.19). The
     lid's own lit band, stretched, and a lid in another tone than the skin around it drew an
     eye-shaped patch, which read 0.46 and 0.35 of open."""
-    image = read_image(shared_sample(f"sources/{name}.jpg"))
-    face = landmarker.detect(image)
-    engine = WarpEngine()
-    out = engine.edit(engine.prepare_source(image, face),
-                      ExpressionEdit(ExpressionControls(blink=1.0)))
+    _, face, out = _blinked(name, landmarker)
     shut = np.mean(eye_openings(landmarker.detect(out).xy)) / np.mean(eye_openings(face.xy))
     assert shut < 0.33, shut
 
