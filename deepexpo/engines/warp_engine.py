@@ -673,15 +673,12 @@ def _white_below(image: np.ndarray, xy: np.ndarray, shift: np.ndarray) -> bool:
     their way to ``xy + shift``, some pixel of ``image`` lighter than the skin beyond them
     (at ``xy + 1.5 shift``) by :data:`_WHITE_LIGHTER` of the way to white. (Where the lower
     lid lies on its landmarks, lowered with it, dlib read s42's shut eyes as open.)"""
-    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32) \
-        if image.ndim == 3 else image.astype(np.float32)
-    along = xy[None] + np.linspace(0.0, 1.0, 9)[:, None, None] * shift[None]
-    path = cv2.remap(gray, along[..., 0].astype(np.float32), along[..., 1].astype(np.float32),
-                     cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    beyond = xy + 1.5 * shift
-    skin = cv2.remap(gray, beyond[None, :, 0].astype(np.float32),
-                     beyond[None, :, 1].astype(np.float32), cv2.INTER_LINEAR,
-                     borderMode=cv2.BORDER_REPLICATE)[0]
+    # (Read at those few points alone: this runs on every render, a video's every frame.)
+    at = xy[None] + np.r_[np.linspace(0.0, 1.0, 9), 1.5][:, None, None] * shift[None]
+    read = cv2.remap(image, at[..., 0].astype(np.float32), at[..., 1].astype(np.float32),
+                     cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
+    luminance = read @ np.array([0.299, 0.587, 0.114], np.float32) if read.ndim == 3 else read
+    path, skin = luminance[:-1], luminance[-1]
     white = path.max(axis=0) > skin + _WHITE_LIGHTER * (255.0 - skin)
     return bool(white.mean() > 0.5)
 
