@@ -314,10 +314,10 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                    if placed and now < was]
         for _, lid, _ in covered:
             target_xy[lid.lid] = open_xy[lid.lid]
-        src_xy = _lid_edges(source, shut, cfg.lid_edge_above)
+        src_xy, white = _lid_edges(source, shut, cfg.lid_edge_above)
         sunk = _close_on_lower_edge(target_xy, src_xy, source, target,
                                     [(lid, was, was if placed else now)
-                                     for lid, was, now in shut])
+                                     for lid, was, now in shut], white)
         # A turn alone opens no mouth: the opening is measured against the source's own mouth
         # turned as the target is (turned away, a parted mouth narrows: its opening over its
         # width grew past the fill's threshold, and s10's painted lips opened on teeth).
@@ -454,8 +454,7 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                                  src_xy[np.r_[lid.upper, lid.corners]],
                                  np.r_[lid.gaps(source.xy), 0.0, 0.0], lowered,
                                  source.motion.pose.scale / target.pose.scale,
-                                 target_xy[lid.brow], target_xy[lid.outer],
-                                 np.r_[down, 0.0, 0.0])
+                                 target_xy[lid.brow], target_xy[lid.outer], down)
             width = float(np.ptp(target_xy[lid.outline, 0]))
             if now < cfg.seam_below * was:
                 soften_seam(out, target_xy[np.r_[lid.upper, lid.corners]], width)
@@ -613,7 +612,7 @@ def _up(source: WarpSource) -> np.ndarray:
 
 
 def _lid_edges(source: WarpSource, shut: list[tuple[Eyelid, float, float]],
-               above: float) -> np.ndarray:
+               above: float) -> tuple[np.ndarray, list[bool]]:
     """The source's landmark positions, with each closing eye's margin landmarks taken from
     ``above`` of the eye's opening further out (the upper ones higher, the lower ones lower),
     as far as the eye closes: MediaPipe's margin landmarks lie inside the visible lid edges,
@@ -622,57 +621,88 @@ def _lid_edges(source: WarpSource, shut: list[tuple[Eyelid, float, float]],
     landmarks beyond it: taken past them (a monkey's small eye, its landmarks inside the
     eye's dark rim and the next ring of them 2-3 px beyond; a child's painted eye), the
     warp's triangles folded along the shut lid and drew the iris there in jagged dark
-    fragments (s22), the lower lid's line in a zig-zag (s7)."""
+    fragments (s22), the lower lid's line in a zig-zag (s7). With, per eye, whether its
+    white shows below its lower landmarks (:func:`_white_below`): there the outer corner's
+    landmark may lie inside the eye too, and where the white shows on its way out, along
+    the eye and down (the lower lid's line there), it is taken as far: left, the white
+    reaching past it (s7's, 7 px) stayed beside the shut lids as a pale wedge. (Not within
+    half the eye's width of the face's outline: taken towards it, a turned head's far
+    corner drew a dark bulge of the background into s10's shut far eye.)"""
     xy = source.xy.copy()
     up = -source.motion.pose.scale * source.motion.pose.rotation[:2, 1]
     unit = up / max(float(np.linalg.norm(up)), 1e-9)
+    white = []
     for lid, opening, now in shut:
-        if opening <= 1e-9:
-            continue
-        closed = float(np.clip(1.0 - now / opening, 0.0, 1.0))
+        closed = float(np.clip(1.0 - now / opening, 0.0, 1.0)) if opening > 1e-9 else 0.0
         shift = closed * above * opening * float(np.linalg.norm(up))
         for margin, outwards in ((lid.upper, unit), (lid.lower, -unit)):
-            room = _room_beyond(source.xy, lid, margin, outwards)
-            xy[margin] += np.minimum(shift, _LID_EDGE_ROOM * room)[:, None] * outwards
-    return xy
+            xy[margin] += _out_by(source.xy, lid, margin, outwards, shift)
+        white.append(closed > 0 and _white_below(source.image, source.xy[lid.lower],
+                                                 xy[lid.lower] - source.xy[lid.lower]))
+        along = source.xy[lid.outer] - source.xy[lid.corners[lid.corners != lid.outer][0]]
+        beyond = along / max(float(np.linalg.norm(along)), 1e-9) - unit
+        beyond /= max(float(np.linalg.norm(beyond)), 1e-9)
+        corner = np.array([lid.outer])
+        if white[-1] and source.inset[lid.outer] > float(np.linalg.norm(along)) / 2 \
+                and _white_below(source.image, source.xy[corner], shift * beyond[None]):
+            xy[corner] += _out_by(source.xy, lid, corner, beyond, shift)
+    return xy, white
+
+
+def _out_by(xy: np.ndarray, lid: Eyelid, margin: np.ndarray, outwards: np.ndarray,
+            shift: float) -> np.ndarray:
+    """(N, 2) moves of ``margin``, landmarks of ``lid``, ``shift`` pixels along the unit
+    vector ``outwards``, each at most :data:`_LID_EDGE_ROOM` of the way to the mesh's
+    landmarks beyond it (:func:`_room_beyond`)."""
+    room = _room_beyond(xy, lid, margin, outwards)
+    return np.minimum(shift, _LID_EDGE_ROOM * room)[:, None] * outwards
 
 
 def _close_on_lower_edge(target_xy: np.ndarray, src_xy: np.ndarray, source: WarpSource,
-                         target: FaceMotion, closing: list[tuple[Eyelid, float, float]]
-                         ) -> list[np.ndarray]:
-    """Move (in place) each closing eye's lower margin in ``target_xy`` down as far as
-    :func:`_lid_edges` takes its source points (``src_xy``) down, and its upper margin with
-    it as far as it closes (``closing``: each eye's lids, its opening in the source and in the
-    target, the same for one covered instead): the lids meet on the visible lower lid. Left
-    at the landmarks, which lie inside it, the warp stretched what lies between the margin's
-    source points and the landmarks beyond them over the band between the landmarks: an
-    eye's white reaching far below them (a child's painted eye, s7) stayed as a pale strip
-    between the closed lash line and the lower lid's rim. Returns how far (output pixels)
-    each upper margin went down."""
+                         target: FaceMotion, closing: list[tuple[Eyelid, float, float]],
+                         white: list[bool]) -> list[np.ndarray]:
+    """Move (in place) the lower margin and outer corner in ``target_xy`` of each closing eye
+    whose white shows below its lower landmarks (``white``, from :func:`_lid_edges`) as far
+    as :func:`_lid_edges` takes their source points (``src_xy``) out, and its upper margin
+    down with them as far as it closes (``closing``: each eye's lids, its opening in the
+    source and in the target, the same for one covered instead): the lids meet on the
+    visible lower lid, into the visible corner. Left at the landmarks, which lie inside it,
+    the warp stretched what lies between the margin's source points and the landmarks
+    beyond them over the band between the landmarks: an eye's white reaching far below them
+    (a child's painted eye, s7) stayed as a pale strip between the closed lash line and the
+    lower lid's rim. Returns how far (output pixels) each point of the upper margin and the
+    corners (``np.r_[lid.upper, lid.corners]``) went down."""
     down, to = (rotation[:2, 1] / max(float(np.linalg.norm(rotation[:2, 1])), 1e-9)
                 for rotation in (source.motion.pose.rotation, target.pose.rotation))
-    ratio = target.pose.scale / source.motion.pose.scale
+    # The source's moves turned and sized as the head is in the target.
+    cos, sin = float(down @ to), float(down[0] * to[1] - down[1] * to[0])
+    turn = target.pose.scale / source.motion.pose.scale * np.array([[cos, -sin], [sin, cos]])
     sunk = []
-    for lid, was, now in closing:
-        lowered = ratio * (src_xy[lid.lower] - source.xy[lid.lower]) @ down
+    for (lid, was, now), shows in zip(closing, white):
+        margin = np.r_[lid.upper, lid.corners]
         closed = float(np.clip(1.0 - now / was, 0.0, 1.0)) if was > 1e-9 else 0.0
-        if closed <= 0 or not _white_below(source.image, source.xy[lid.lower],
-                                           src_xy[lid.lower] - source.xy[lid.lower]):
-            sunk.append(np.zeros(len(lid.upper)))
+        if closed <= 0 or not shows:
+            sunk.append(np.zeros(len(margin)))
             continue
-        target_xy[lid.lower] += lowered[:, None] * to
+        edge = np.r_[lid.lower, lid.outer]
+        moved = (src_xy[edge] - source.xy[edge]) @ turn.T
+        target_xy[edge] += moved
+        lowered = moved @ to
         order = np.argsort(target_xy[lid.lower, 0])
-        sunk.append(closed * np.interp(target_xy[lid.upper, 0],
-                                       target_xy[lid.lower[order], 0], lowered[order]))
-        target_xy[lid.upper] += sunk[-1][:, None] * to
+        sunk.append(np.r_[closed * np.interp(target_xy[lid.upper, 0],
+                                             target_xy[lid.lower[order], 0],
+                                             lowered[:-1][order]),
+                          lowered[-1] * (lid.corners == lid.outer)])
+        target_xy[lid.upper] += sunk[-1][:len(lid.upper), None] * to
     return sunk
 
 
 def _white_below(image: np.ndarray, xy: np.ndarray, shift: np.ndarray) -> bool:
-    """Whether the eye's white shows below most of an eye's lower-lid landmarks ``xy``: on
-    their way to ``xy + shift``, some pixel of ``image`` lighter than the skin beyond them
-    (at ``xy + 1.5 shift``) by :data:`_WHITE_LIGHTER` of the way to white. (Where the lower
-    lid lies on its landmarks, lowered with it, dlib read s42's shut eyes as open.)"""
+    """Whether the eye's white shows beyond most of an eye's landmarks ``xy`` (its lower
+    lid's, its outer corner): on their way to ``xy + shift``, some pixel of ``image`` lighter
+    than what lies beyond them (at ``xy + 1.5 shift``: the skin, the lashes) by
+    :data:`_WHITE_LIGHTER` of the way to white. (Where the lower lid lies on its landmarks,
+    lowered with it, dlib read s42's shut eyes as open.)"""
     # (Read at those few points alone: this runs on every render, a video's every frame.)
     at = xy[None] + np.r_[np.linspace(0.0, 1.0, 9), 1.5][:, None, None] * shift[None]
     read = cv2.remap(image, at[..., 0].astype(np.float32), at[..., 1].astype(np.float32),
