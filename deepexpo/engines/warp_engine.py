@@ -639,11 +639,13 @@ def _lid_edges(source: WarpSource, shut: list[tuple[Eyelid, float, float]],
             xy[margin] += _out_by(source.xy, lid, margin, outwards, shift)
         white.append(closed > 0 and _white_below(source.image, source.xy[lid.lower],
                                                  xy[lid.lower] - source.xy[lid.lower]))
+        if not white[-1] or source.motion.proportions is not None:
+            continue  # (a face placed by hand has its closing eyes covered: cover_eye)
         along = source.xy[lid.outer] - source.xy[lid.corners[lid.corners != lid.outer][0]]
         beyond = along / max(float(np.linalg.norm(along)), 1e-9) - unit
         beyond /= max(float(np.linalg.norm(beyond)), 1e-9)
         corner = np.array([lid.outer])
-        if white[-1] and source.inset[lid.outer] > float(np.linalg.norm(along)) / 2 \
+        if source.inset[lid.outer] > float(np.linalg.norm(along)) / 2 \
                 and _white_below(source.image, source.xy[corner], shift * beyond[None]):
             xy[corner] += _out_by(source.xy, lid, corner, beyond, shift)
     return xy, white
