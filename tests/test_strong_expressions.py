@@ -262,6 +262,26 @@ def test_a_closed_lid_shows_one_line_its_lash_line(landmarker):
         assert max(lines) < 8, lines
 
 
+def test_a_shut_lash_line_ends_at_its_corners(landmarker):
+    """s1's shut lash lines end in their tapered points at the eyes' corners, with no tail
+    along the margin past them: from 4 px to 0.15 of the eye's width beyond each corner, the
+    corner's row (and those beside it) is at most 20 levels darker than the skin 2-6 px above
+    it. Where the taper left no lash, its pixel's edges still drew the lash row at half
+    strength as far as the redrawn lid's arch reaches, a tail 32 levels deep off her right
+    eye's outer end, which rises into a high corner: a hook (11 now)."""
+    _, face, out = _blinked("s1", landmarker)
+    gray = cv2.cvtColor(out, cv2.COLOR_RGB2GRAY).astype(np.float64)
+    for lid in eyelids():
+        width = float(np.ptp(face.xy[lid.outline, 0]))
+        middle = face.xy[lid.outline, 0].mean()
+        for corner in face.xy[lid.corners]:
+            x, y = int(round(corner[0])), int(round(corner[1]))
+            step = 1 if corner[0] > middle else -1
+            tail = [float(np.median(gray[y - 6:y - 2, c]) - gray[y - 1:y + 2, c].min())
+                    for c in range(x + 4 * step, x + step * int(0.15 * width) + step, step)]
+            assert max(tail) < 20, tail
+
+
 def test_a_shut_monkey_eye_leaves_no_fragments_below_its_lid(landmarker):
     """The capuchin s22 (MediaPipe finds its face; its small eyes' landmarks lie inside their
     dark rims, the mesh's next ring of landmarks 2-3 px beyond the lower ones) blinks with

@@ -528,19 +528,23 @@ def _eyes_whole(moves: np.ndarray, xy: np.ndarray, points: np.ndarray, reach: fl
 
 def _lids_with_eyes(source_xy: np.ndarray, target_xy: np.ndarray, expression: np.ndarray,
                     pulled: np.ndarray, shown: np.ndarray) -> np.ndarray:
-    """``target_xy`` with each lid skin landmark left out of the ``pulled`` ones that turns
-    into view (``shown``) moved by its eye's affine motion (that of its contour's pulled
-    landmarks), its ``expression`` (its move against the source's face in the target pose)
-    added: the lid moves with its eye. (s10's far eye turned back 25 degrees: the lid skin
+    """``target_xy`` with each lid skin landmark left out of the ``pulled`` ones, and each
+    brow landmark the picture shows on the lid (:func:`_brow_on_lid`), that turns into view
+    (``shown``) moved by its eye's affine motion (that of its contour's pulled landmarks), its
+    ``expression`` (its move against the source's face in the target pose) added: the lid
+    moves with its eye. (s10's far eye turned back 25 degrees: the lid skin
     above its inner corner faces away and was left out of the outline's pull, the turn
     moving it 3 px towards the nose while its margin went 13 px the other way: its upper
     lid was drawn 1.9 times its area, 2.4 times over the inner corner, heavy and half
     shut, its lashes smeared towards the nose. Those turning out of view stay left out:
     carried with the eye, s10's far lid turned further folded over her brow, s1's by her
-    nose.)"""
+    nose.) (The inner end of s10's far brow, 5 px above that lid skin, moved 15 px against
+    it with the turn, towards the nose: the sliver between, the top of her iris and the lid's
+    shadow, was drawn over the lid as a grey patch.)"""
     target_xy = target_xy.copy()
     for lid in eyelids():
-        left = lid.lid[~np.isin(lid.lid, pulled) & shown[lid.lid]]
+        skin = np.r_[lid.lid[~np.isin(lid.lid, pulled)], _brow_on_lid(source_xy, lid)]
+        left = skin[shown[skin]]
         contour = np.intersect1d(lid.outline, pulled)
         if len(left) == 0 or len(contour) < 3:
             continue
@@ -548,6 +552,23 @@ def _lids_with_eyes(source_xy: np.ndarray, target_xy: np.ndarray, expression: np
                                  target_xy[contour] - expression[contour], rcond=None)[0]
         target_xy[left] = np.c_[source_xy[left], np.ones(len(left))] @ affine + expression[left]
     return target_xy
+
+
+def _brow_on_lid(xy: np.ndarray, lid: Eyelid) -> np.ndarray:
+    """The brow landmarks of ``lid`` that the picture ``xy`` shows on its lid skin: within
+    the eye's width (along its corners' line) and no further above that line than its lid
+    skin landmarks. A turned head's far brow stands in front of the eye, and its inner end
+    is drawn over the lid: s10's (turned about 33 degrees) 5 px above the lid skin beside
+    her far eye's inner corner."""
+    outer, inner = xy[lid.outer], xy[lid.corners[lid.corners != lid.outer][0]]
+    along = (inner - outer) / max(float(np.linalg.norm(inner - outer)), 1e-9)
+    across = np.array([along[1], -along[0]])
+    if float((xy[lid.lid] - outer).mean(axis=0) @ across) < 0:
+        across = -across  # towards the lid
+    along_eye = (xy[lid.brow] - outer) @ along
+    above = (xy[lid.brow] - outer) @ across
+    return lid.brow[(along_eye > 0) & (along_eye < float((inner - outer) @ along))
+                    & (above <= float(((xy[lid.lid] - outer) @ across).max()))]
 
 
 def _beside_eyes(source_xy: np.ndarray, target_xy: np.ndarray, depth: np.ndarray,

@@ -280,6 +280,11 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     solid = LASH_SOLID * lash_rise
     into_skin = np.clip(np.maximum((rise - solid + 0.5) / (lash_rise - solid + 1.0),
                                    -0.5 * lash_rise - rise + 0.5), 0.0, 1.0)[..., None]
+    # (Where it tapers under a pixel, no darker than it is thick: that pixel's edges alone drew
+    # the lash row at half strength along the margin past the taper's point, as far as the
+    # arch reaches beyond the corners, a thin tail that turned s1's lash line, rising into
+    # her high outer corner, into a hook.)
+    into_skin = 1.0 - (1.0 - into_skin) * np.minimum(lash_rise, 1.0)[..., None]
     # (No lighter than the lid's skin, its grain included: where the source's lash row is the
     # eye's white, at a painting's tapered ends, capped to a flat tone it drew a smooth band.)
     lid = into_skin * skin + (1 - into_skin) * np.minimum(stretched, skin)
