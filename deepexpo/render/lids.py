@@ -20,7 +20,8 @@ tone and in grain apart, the grain at its strength: faded plainly, a smooth band
 outline). No part of it, nor the strip below it where the eye's white may linger, is lighter
 than the lid's skin. The line where the lids meet is then softened: the warp squeezes
 everything between the lids into a pixel or two there, which sampled point by point shows as a
-dashed, jagged seam.
+dashed, jagged seam. The arch is raised square to the line between the eye's corners (raised
+straight up over a tilted eye, it fell short of its lower corner).
 
 An eye taller than the skin above it (a cartoon's, a cat's) is not closed here but covered
 (:mod:`.eye_cover`).
@@ -161,8 +162,10 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     # drew a straight edge.)
     ends = np.c_[centre + ARCH_SPAN * (margin_xy[[0, -1], 0] - centre)
                  + [-3 * END_BLUR * width, 3 * END_BLUR * width], margin_xy[[0, -1], 1]]
+    up = _up(margin_xy[0], margin_xy[-1])
     # (With a ring of the warp around it, which the lid's tone is matched to.)
-    box = PixelBox.around(np.r_[margin_xy, ends, margin_xy - [0.0, float(reach.max())]],
+    box = PixelBox.around(np.r_[margin_xy, ends, margin_xy - [0.0, float(reach.max())],
+                                margin_xy + float(reach.max()) * up],
                           out.shape[:2], 2 + 0.3 * float(open_gap.max()) / scale
                           + EDGE_RING * width)
     box = PixelBox(max(box.x0, region.x0), max(box.y0, region.y0),
@@ -177,10 +180,10 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     bottom = cv2.GaussianBlur(np.interp(xs, margin_xy[:, 0], margin_xy[:, 1])[None, :],
                               (0, 0), sigmaX=max(0.5, MARGIN_SMOOTH * width), sigmaY=0.01,
                               borderType=cv2.BORDER_REPLICATE)[0]
-    # An arch over the whole eye (the squeezed lashes reach its corners too).
+    # An arch over the whole eye (the squeezed lashes reach its corners too), raised along
+    # the eye's own tilt.
     across_eye = (xs - centre) / max(width / 2, 1.0)
-    top = bottom - float(reach.max()) * np.sqrt(np.clip(1.0 - (across_eye / ARCH_SPAN)**2,
-                                                        0.0, 1.0))
+    top = _arch_top(xs, bottom, margin_xy[0], margin_xy[-1], centre, float(reach.max()))
     if brow_xy is not None:
         brow_xy = _on_brow(brow_xy, source_xy, region, margin_from, float(open_gap.max()))
     if brow_xy is not None:
@@ -440,6 +443,40 @@ def _skin_around(out: np.ndarray, box: PixelBox, drawn: np.ndarray, reach: float
     known = known & (lum >= AROUND_DARKER * np.median(lum[known]))
     skin = _fill(patch, known, (reach, reach / 2, reach / 4))
     return skin[box.y0 - wide.y0:box.y1 - wide.y0, box.x0 - wide.x0:box.x1 - wide.x0]
+
+
+def _up(start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """The unit vector square to the line from an eye's corner ``start`` to its corner ``end``
+    (left to right), pointing up."""
+    along = (end - start) / max(float(np.linalg.norm(end - start)), 1e-6)
+    return np.array([along[1], -along[0]])
+
+
+def _arch_top(xs: np.ndarray, bottom: np.ndarray, start: np.ndarray, end: np.ndarray,
+              centre: float, reach: float) -> np.ndarray:
+    """The top of the redrawn lid's arch over each column ``xs``, the closed margin lying at
+    ``bottom`` there: :data:`ARCH_SPAN` times as long as the eye (from its corner ``start`` to
+    its corner ``end``, left to right), centred on the column ``centre``, ``reach`` high in
+    its middle, raised square to the line between the corners (:func:`_up`): raised straight
+    up over a tilted eye, it fell short of the eye's lower corner, where the eye's white,
+    stretched up past it, showed as a white streak (the monkey s22's)."""
+    length = float(np.linalg.norm(end - start))
+    up = _up(start, end)
+    along = np.array([-up[1], up[0]])
+    middle = start + along * (centre - start[0]) / max(along[0], 1e-6)
+    margin = np.c_[xs, bottom]
+    across = (margin - middle) @ along / max(length / 2, 1.0)
+    height = reach * np.sqrt(np.clip(1.0 - (across / ARCH_SPAN)**2, 0.0, 1.0))
+    arch = margin + height[:, None] * up
+    # Its upper edge over each column: the highest of the arch's segments there (leaning, it
+    # may fold back over its lower end); none, the margin.
+    (x0, y0), (x1, y1) = arch[:-1].T, arch[1:].T
+    columns = xs[:, None]
+    over = (columns >= np.minimum(x0, x1)) & (columns <= np.maximum(x0, x1))
+    run = np.where(x1 != x0, x1 - x0, 1.0)
+    rows = np.where(x1 != x0, y0 + (columns - x0) * (y1 - y0) / run, np.minimum(y0, y1))
+    top = np.where(over, rows, np.inf).min(axis=1)
+    return np.minimum(top, bottom)
 
 
 def _lid_skin_colour(image: np.ndarray, lash_from: np.ndarray, open_gap: np.ndarray,
