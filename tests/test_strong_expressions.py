@@ -299,6 +299,51 @@ def test_a_shut_monkey_eye_leaves_no_fragments_below_its_lid(landmarker):
         assert dark_fragments(out, below, width) <= 4
 
 
+def _ellipse(shape: tuple[int, ...], outline: np.ndarray, k: float) -> np.ndarray:
+    """The ellipse through an eye's ``outline`` (its extent), ``k`` times as large: a mask."""
+    mask = np.zeros(shape[:2], np.uint8)
+    centre, size = outline.mean(axis=0), np.ptp(outline, axis=0) / 2
+    cv2.ellipse(mask, tuple(int(v) for v in np.round(centre)),
+                tuple(max(1, int(k * v)) for v in size), 0, 0, 360, 1, -1)
+    return mask > 0
+
+
+def test_a_shut_monkey_lid_is_the_colour_of_the_skin_round_its_eye(landmarker):
+    """The capuchin s22 (MediaPipe finds its face) blinks with each shut lid (the middle of
+    its open eye: the ellipse through its landmarks at 0.8) in the colour of the pale pink
+    skin right round the open eye in the photo (1.15 to 1.5 times the eye): no more than 3
+    yellower (Lab b). The lid took its colour from the fur further around and the tan socket
+    rim above it: beige discs in the pink skin, 6 and 5 yellower."""
+    image, face, out = _blinked("s22", landmarker)
+    lab_in, lab_out = (cv2.cvtColor(x, cv2.COLOR_RGB2LAB).astype(np.float64)
+                       for x in (image, out))
+    for lid in eyelids():
+        outline = face.xy[lid.outline]
+        middle = _ellipse(out.shape, outline, 0.8)
+        ring = _ellipse(out.shape, outline, 1.5) & ~_ellipse(out.shape, outline, 1.15)
+        assert np.median(lab_out[middle][:, 2]) - np.median(lab_in[ring][:, 2]) <= 3
+
+
+def test_a_tilted_monkey_eye_shuts_with_no_streak_by_its_inner_corner(landmarker):
+    """The capuchin s22's image-right eye, which MediaPipe fits tilted (its inner corner 11 px
+    below its outer one, 28 px away), blinks with no streak over and beside its inner
+    corner: from 0.15 of the eye's width outside the corner to 0.3 inside it, up to half the
+    width above it, the luminance's steps from pixel to pixel along the rows (their 99th
+    percentile) are under 45 levels (now 18; by the level eye, 31). The redrawn lid, raised
+    straight up, fell short of the low inner corner, and the eye's white and its dark rim,
+    stretched up past it, showed there as a white streak beside a dark line (steps of 74)."""
+    _, face, out = _blinked("s22", landmarker)
+    gray = cv2.cvtColor(out, cv2.COLOR_RGB2GRAY).astype(np.float64)
+    for lid in eyelids():
+        outline = face.xy[lid.outline]
+        width, centre = float(np.ptp(outline[:, 0])), float(outline[:, 0].mean())
+        inner = face.xy[[c for c in lid.corners if c != lid.outer][0]]
+        inwards = np.sign(centre - inner[0])
+        x0, x1 = sorted((inner[0] - 0.15 * inwards * width, inner[0] + 0.3 * inwards * width))
+        patch = gray[int(inner[1] - 0.5 * width):int(inner[1]), int(x0):int(x1) + 1]
+        assert np.percentile(np.abs(np.diff(patch, axis=1)), 99) < 45
+
+
 def test_a_shut_childs_eye_closes_on_its_lower_lid(landmarker):
     """The 3D cartoon boy s7 (big painted eyes, their white reaching well below the iris and
     the lower lid's landmarks, its red rim 7-11 px below them) blinks with its lash line on

@@ -5,20 +5,23 @@ and the brow, which it stretches over the eye several times over: its fine textu
 vertical streaks, its lash line (and a painted eyeliner) a thick dark band, its eyeshadow, lit
 band or crease an eye-shaped patch. So over the part of the lid that the closing margin sweeps
 (an arch a little wider than the eye, over the squeezed ends of its lash line), the lid is
-redrawn: the lash line, found in the source and drawn at its own thickness (a heavy eyeliner
-no thicker than a lash line, and solid only along the margin) just above the closed margin,
+redrawn: the lash line, found in the source and drawn at its own thickness (a heavy eyeliner no
+thicker than a lash line, and solid only along the margin) just above the closed margin,
 tapering to a point at the corners; above it skin in the tone of the skin around the eye,
-spread over the lid so that it meets the skin beside it in colour and then matched to the
-warp right around it, a little darker towards the lash line as a closed lid is, with the
-picture's own grain (its pores, noise, a painting's crackle and mottling) read pixel for pixel
-under the eye at the source's scale; at the top it fades, in tone, into the warp as the warp
-is at the lid's top (not as it is under the fade: the open lid's crease and lit band, moved down
-with the margin, drew a second lash line through it), no lighter there than the lid, keeping
-its grain (around it, the lid and the warp are mixed in tone and in grain apart, the grain at
-its strength: faded plainly, a smooth band drew the lid's outline). No
-part of it, nor the strip below it where the eye's white may linger, is lighter than the lid's
-skin. The line where the lids meet is then softened: the warp squeezes everything between the
-lids into a pixel or two there, which sampled point by point shows as a dashed, jagged seam.
+spread over the lid so that it meets the skin beside it and then matched in tone to the warp
+right around it, in the colour of the skin right round the eye (which a shut lid continues;
+further around may be fur or a brow of another colour), a little darker towards the lash line
+as a closed lid is, with the picture's own grain (its pores, noise, a painting's crackle and
+mottling) read pixel for pixel under the eye at the source's scale; at the top it fades, in
+tone, into the warp as the warp is at the lid's top (not as it is under the fade: the open
+lid's crease and lit band, moved down with the margin, drew a second lash line through it), no
+lighter there than the lid, keeping its grain (around it, the lid and the warp are mixed in
+tone and in grain apart, the grain at its strength: faded plainly, a smooth band drew the lid's
+outline). No part of it, nor the strip below it where the eye's white may linger, is lighter
+than the lid's skin. The line where the lids meet is then softened: the warp squeezes
+everything between the lids into a pixel or two there, which sampled point by point shows as a
+dashed, jagged seam. The arch is raised square to the line between the eye's corners (raised
+straight up over a tilted eye, it fell short of its lower corner).
 
 An eye taller than the skin above it (a cartoon's, a cat's) is not closed here but covered
 (:mod:`.eye_cover`).
@@ -87,6 +90,12 @@ LASH_TAPER = 0.25
 LASH_SOLID = 0.4
 #: The skin's colour is read through its detail finer than this blur (pixels).
 DETAIL_BLUR = 1.6
+#: The closed lid's colour (its hue and saturation; its tone is the skin's around, above) is
+#: the skin's right round the open eye, where a shut lid's skin continues: within LID_SKIN of
+#: the eye's width of its margins (2 px clear of them), its darkest LID_SKIN_DARKEST percent
+#: (lashes, the rim, a crease) and its lightest AROUND_LIGHTEST (the eye's white) left out.
+LID_SKIN = 0.2
+LID_SKIN_DARKEST = 25
 #: The lid's tone meets the warp's on a ring this fraction of the eye's width around it, where
 #: that is no darker than EDGE_DARKEST of the lid's (a shadowed socket beside the lid's end
 #: is skin: left out at 0.75, s1's lid ended in a lighter oval); it changes at most
@@ -153,8 +162,10 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     # drew a straight edge.)
     ends = np.c_[centre + ARCH_SPAN * (margin_xy[[0, -1], 0] - centre)
                  + [-3 * END_BLUR * width, 3 * END_BLUR * width], margin_xy[[0, -1], 1]]
+    up = _up(margin_xy[0], margin_xy[-1])
     # (With a ring of the warp around it, which the lid's tone is matched to.)
-    box = PixelBox.around(np.r_[margin_xy, ends, margin_xy - [0.0, float(reach.max())]],
+    box = PixelBox.around(np.r_[margin_xy, ends, margin_xy - [0.0, float(reach.max())],
+                                margin_xy + float(reach.max()) * up],
                           out.shape[:2], 2 + 0.3 * float(open_gap.max()) / scale
                           + EDGE_RING * width)
     box = PixelBox(max(box.x0, region.x0), max(box.y0, region.y0),
@@ -169,10 +180,10 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     bottom = cv2.GaussianBlur(np.interp(xs, margin_xy[:, 0], margin_xy[:, 1])[None, :],
                               (0, 0), sigmaX=max(0.5, MARGIN_SMOOTH * width), sigmaY=0.01,
                               borderType=cv2.BORDER_REPLICATE)[0]
-    # An arch over the whole eye (the squeezed lashes reach its corners too).
+    # An arch over the whole eye (the squeezed lashes reach its corners too), raised along
+    # the eye's own tilt.
     across_eye = (xs - centre) / max(width / 2, 1.0)
-    top = bottom - float(reach.max()) * np.sqrt(np.clip(1.0 - (across_eye / ARCH_SPAN)**2,
-                                                        0.0, 1.0))
+    top = _arch_top(xs, bottom, margin_xy[0], margin_xy[-1], centre, float(reach.max()))
     if brow_xy is not None:
         brow_xy = _on_brow(brow_xy, source_xy, region, margin_from, float(open_gap.max()))
     if brow_xy is not None:
@@ -244,6 +255,12 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
                         | (wing > 0.05), AROUND * width)
     if tone is None:
         return
+    # (In the colour of the skin right round the eye, where a shut lid's skin continues: the
+    # skin further around may be fur or a brow of another colour, a monkey's tan brow round
+    # its pale pink lids, which made its shut lids beige discs.)
+    colour = _lid_skin_colour(image, margin_from, open_gap, width * scale)
+    if colour is not None and (weight[..., 0] > 0.02).any():
+        tone = _in_colour(tone, colour, weight[..., 0] > 0.02)
     # No part of the closed lid (its lash line included, taken where the margin may border
     # the white of the eye) is lighter than its skin near the lash line: the skin above it
     # may be a lit brow bone, whose tone spread down the lid drew a pale band on it.
@@ -262,6 +279,8 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     skin = tone * shade[..., None] ** (tone.mean(axis=-1, keepdims=True) / np.maximum(tone, 1.0))
     # Matched in tone to the warp right around it (a shadowed temple or nose side, the
     # crease's shade above it): the skin read further around left a pale oval with an outline.
+    # (In tone only: matched in colour too, the lid took on the colour of a crease or fur
+    # above it, a monkey's tan socket rim.)
     skin = skin + _edge_match(patch, skin, weight[..., 0] > 0.02, rise > 0, width)
     skin = skin + grain
     # The wing painted out of the warp, in the tone of the warp right around it (the skin's
@@ -431,22 +450,94 @@ def _skin_around(out: np.ndarray, box: PixelBox, drawn: np.ndarray, reach: float
     return skin[box.y0 - wide.y0:box.y1 - wide.y0, box.x0 - wide.x0:box.x1 - wide.x0]
 
 
+def _up(start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """The unit vector square to the line from an eye's corner ``start`` to its corner ``end``
+    (left to right), pointing up."""
+    along = (end - start) / max(float(np.linalg.norm(end - start)), 1e-6)
+    return np.array([along[1], -along[0]])
+
+
+def _arch_top(xs: np.ndarray, bottom: np.ndarray, start: np.ndarray, end: np.ndarray,
+              centre: float, reach: float) -> np.ndarray:
+    """The top of the redrawn lid's arch over each column ``xs``, the closed margin lying at
+    ``bottom`` there: :data:`ARCH_SPAN` times as long as the eye (from its corner ``start`` to
+    its corner ``end``, left to right), centred on the column ``centre``, ``reach`` high in
+    its middle, raised square to the line between the corners (:func:`_up`): raised straight
+    up over a tilted eye, it fell short of the eye's lower corner, where the eye's white,
+    stretched up past it, showed as a white streak (the monkey s22's)."""
+    length = float(np.linalg.norm(end - start))
+    up = _up(start, end)
+    along = np.array([-up[1], up[0]])
+    middle = start + along * (centre - start[0]) / max(along[0], 1e-6)
+    margin = np.c_[xs, bottom]
+    across = (margin - middle) @ along / max(length / 2, 1.0)
+    height = reach * np.sqrt(np.clip(1.0 - (across / ARCH_SPAN)**2, 0.0, 1.0))
+    arch = margin + height[:, None] * up
+    # Its upper edge over each column: the highest of the arch's segments there (leaning, it
+    # may fold back over its lower end); none, the margin.
+    (x0, y0), (x1, y1) = arch[:-1].T, arch[1:].T
+    columns = xs[:, None]
+    over = (columns >= np.minimum(x0, x1)) & (columns <= np.maximum(x0, x1))
+    run = np.where(x1 != x0, x1 - x0, 1.0)
+    rows = np.where(x1 != x0, y0 + (columns - x0) * (y1 - y0) / run, np.minimum(y0, y1))
+    top = np.where(over, rows, np.inf).min(axis=1)
+    return np.minimum(top, bottom)
+
+
+def _lid_skin_colour(image: np.ndarray, lash_from: np.ndarray, open_gap: np.ndarray,
+                     width: float) -> np.ndarray | None:
+    """The colour (Lab a, b) of the skin right round the open eye in ``image`` (its upper
+    margin ``lash_from``, corner to corner, and its open gap ``open_gap`` there; ``width``
+    wide; source pixels): the skin a shut lid continues (:data:`LID_SKIN`). None where too
+    little of it is seen."""
+    outline = np.r_[lash_from, (lash_from + np.c_[np.zeros(len(open_gap)),
+                                                  np.maximum(open_gap, 0.0)])[::-1]]
+    reach = max(3, int(round(LID_SKIN * width)))
+    near = PixelBox.around(outline, image.shape[:2], reach + 2)
+    eye = np.zeros(near.size, np.uint8)
+    cv2.fillPoly(eye, [np.round(outline - [near.x0, near.y0]).astype(np.int32)], 1)
+
+    def grown(by: int) -> np.ndarray:
+        return cv2.dilate(eye, cv2.getStructuringElement(cv2.MORPH_ELLIPSE,
+                                                         (2 * by + 1, 2 * by + 1))) > 0
+
+    ring = grown(reach) & ~grown(2)
+    if ring.sum() < 10:
+        return None
+    lab = cv2.cvtColor(cv2.GaussianBlur(image[near.slices].astype(np.float32) / 255.0, (0, 0),
+                                        DETAIL_BLUR), cv2.COLOR_RGB2Lab)[ring]
+    light = lab[:, 0]
+    skin = (light >= np.percentile(light, LID_SKIN_DARKEST)) \
+        & (light <= np.percentile(light, AROUND_LIGHTEST))
+    return np.median(lab[skin][:, 1:], axis=0) if skin.any() else None
+
+
+def _in_colour(tone: np.ndarray, colour: np.ndarray, lid: np.ndarray) -> np.ndarray:
+    """``tone`` (RGB) with its colour over the ``lid`` (its median Lab a, b there) moved to
+    ``colour``, its lightness and its changes from place to place kept."""
+    lab = cv2.cvtColor(np.clip(tone, 0.0, 255.0).astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+    lab[..., 1:] += colour - np.median(lab[lid][:, 1:], axis=0)
+    return cv2.cvtColor(lab, cv2.COLOR_Lab2RGB) * 255.0
+
+
 def _edge_match(patch: np.ndarray, skin: np.ndarray, drawn: np.ndarray, above: np.ndarray,
                 width: float) -> np.ndarray:
     """How much ``skin`` (the lid's, over the box ``patch`` of the warp) must change to meet the
     warp's tone on a ring :data:`EDGE_RING` of ``width`` wide around where it is ``drawn``
     (and ``above`` its margin: below are the lash line and the lower lid), spread over the lid:
-    the warp's colour read through its grain, no darker than :data:`EDGE_DARKEST` of the lid's
-    (a brow, a lash, a corner's shadow there is no skin), the change at most
-    :data:`EDGE_DARKER` darker and :data:`EDGE_LIGHTER` lighter."""
+    the warp's luminance read through its grain, no darker than :data:`EDGE_DARKEST` of the
+    lid's (a brow, a lash, a corner's shadow there is no skin), the change at most
+    :data:`EDGE_DARKER` darker and :data:`EDGE_LIGHTER` lighter, the lid's skin lightened or
+    darkened in its own colour."""
     reach = max(1, int(round(EDGE_RING * width)))
     ring = cv2.dilate(drawn.astype(np.uint8), np.ones((2 * reach + 1,) * 2, np.uint8)) > 0
     smooth = cv2.GaussianBlur(patch, (0, 0), DETAIL_BLUR)
     ring &= ~drawn & above & (smooth @ _LUMA > EDGE_DARKEST * (skin @ _LUMA))
     if ring.sum() < 3:
         return np.zeros_like(skin)
-    change = np.clip(smooth - skin, -EDGE_DARKER * skin, EDGE_LIGHTER * skin)
-    return _fill(change, ring, (width / 2, width / 4, width / 8))
+    ratio = np.clip((smooth @ _LUMA) / np.maximum(skin @ _LUMA, 1.0), 1.0 - EDGE_DARKER,
+                    1.0 + EDGE_LIGHTER)
+    return _fill(skin * (ratio - 1.0)[..., None], ring, (width / 2, width / 4, width / 8))
 
 
 def _fill(patch: np.ndarray, known: np.ndarray, sigmas: tuple[float, ...]) -> np.ndarray:
