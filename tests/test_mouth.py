@@ -616,6 +616,46 @@ def test_a_lip_parted_a_little_keeps_its_shaded_edge_when_opened(landmarker):
     assert _lower_lip_on_pixels(out, xy) >= 0.65 * _lower_lip_on_pixels(image, face.xy)
 
 
+
+def _sag(contour: np.ndarray) -> float:
+    """How far (pixels) the top of the curve drawn through an upper lip's inner contour
+    (corner to corner), within 4 px of its highest point, sags below the arch over it (its
+    upper convex hull)."""
+    from deepexpo.render.lips import opening_outline
+
+    curve = opening_outline(contour)[:len(opening_outline(contour)) // 2]
+    top = curve[curve[:, 1] < curve[:, 1].min() + 4]
+    top = top[np.argsort(top[:, 0])]
+    hull: list[np.ndarray] = []
+    for point in top:  # the upper hull (y down), left to right
+        while len(hull) > 1 and np.cross(hull[-1] - hull[-2], point - hull[-2]) <= 0:
+            hull.pop()
+        hull.append(point)
+    arch = np.array(hull)
+    return float((top[:, 1] - np.interp(top[:, 0], arch[:, 0], arch[:, 1])).max())
+
+
+def test_lips_parted_a_little_open_under_an_arched_top_edge(landmarker, monkeypatch):
+    """The painting s10, her lips parted a little over her teeth, screaming (d19): the top of
+    the opening, drawn through the upper lip's inner edge (moved off its landmarks by the
+    shaded edge read beyond them), sags below its arch by under 0.15 px (0.07; its landmarks
+    alone 0.02). The dark line read 4.5 px below her upper lip's middle landmark and none
+    beside it, over her teeth: drawn so, the top edge dipped 0.46 px beside its peak, a
+    shallow notch."""
+    import deepexpo.render.mouth as mouth
+
+    drawn = []
+    draw_lips = mouth.draw_lips
+
+    def recorded(out, image, source_xy, target_xy, edge_px):
+        drawn.append(target_xy.copy())
+        draw_lips(out, image, source_xy, target_xy, edge_px)
+
+    monkeypatch.setattr(mouth, "draw_lips", recorded)
+    _screamed(read_image(shared_sample("sources/s10.jpg")), landmarker)
+    assert len(drawn) == 1
+    assert _sag(drawn[0]) < 0.15
+
 def _corner_patches(image: np.ndarray, xy: np.ndarray, half: int) -> list[np.ndarray]:
     """The lightness (CIELAB L) of the square ``half`` pixels around each outer mouth corner."""
     light = cv2.cvtColor(image, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
