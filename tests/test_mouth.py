@@ -539,6 +539,40 @@ def test_the_mouth_corners_do_not_fold(driving, landmarker):
                                     True) > 0, point
 
 
+
+def test_an_opened_mouths_moved_corner_carries_its_skin(landmarker, monkeypatch):
+    """The turned painting s10 screaming (d19), her near corner moved down and in by a third of
+    the mouth's width: the skin 0.02 to 0.06 of the width beyond its outer corner (outside the
+    lips: the painted corner's shade) is drawn as far from the corner as it lay, within 1.3
+    times on the median (1.14). Left to the mesh (1.69), the lip side of the shade was redrawn
+    with the lips and its skin side drawn out up beside the opening's corner: a dark dot 6 px
+    off it."""
+    import deepexpo.engines.warp_engine as warp_engine
+
+    maps = []
+    remap_region = warp_engine.remap_region
+
+    def spy(image, region, source_xy):
+        maps.append((source_xy, region))
+        return remap_region(image, region, source_xy)
+
+    monkeypatch.setattr(warp_engine, "remap_region", spy)
+    xy = _shaped("s10.jpg", "d19.jpg", landmarker)
+    image = read_image(shared_sample("sources/s10.jpg"))
+    face = landmarker.detect(image).xy[:, :2]
+    _screamed(image, landmarker)
+    source_xy, region = maps[-1]
+    width = float(np.linalg.norm(face[291] - face[61]))
+    from_corner = np.linalg.norm(source_xy - face[291], axis=-1)
+    ys, xs = np.nonzero((from_corner > 0.02 * width) & (from_corner < 0.06 * width))
+    outline = face[canonical_face().lip_loops[0]].astype(np.float32)
+    skin = np.array([cv2.pointPolygonTest(outline, (float(x), float(y)), False) < 0
+                     for x, y in source_xy[ys, xs]])
+    drawn = np.hypot(xs + region.x0 - xy[291, 0], ys + region.y0 - xy[291, 1])
+    assert skin.sum() > 10
+    assert np.median(drawn[skin] / from_corner[ys, xs][skin]) < 1.3
+
+
 @pytest.mark.parametrize("name", ["s7.jpg", "s42.jpg"])
 def test_a_capped_opening_keeps_its_lower_lip_below_its_corners(name, landmarker):
     """The cartoon s7 and s42 screaming (d19), an opening past the cap: the inner lower lip

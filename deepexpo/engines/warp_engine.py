@@ -426,7 +426,7 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                 radius = float(np.linalg.norm(rim - centre, axis=1).mean())
                 carry_iris(source_xy, source.region, target_xy[lid.outline], centre,
                            source.xy[lid.iris[0]], radius)
-        if not (placed or opens):  # a person's mouth corners, no lips redrawn over them
+        if not placed:  # a person's mouth corners (an opened one's too: :func:`hold_corners`)
             hold_corners(source_xy, source.region, source.xy, target_xy,
                          target.pose.scale / source.motion.pose.scale)
         # (An opened mouth's corners without the fold where the closed lips met: stretched by

@@ -382,7 +382,11 @@ def hold_corners(source_map: np.ndarray, region: PixelBox, source_xy: np.ndarray
     lips and :data:`HELD_BEYOND` of that beyond them, fading into the warp beyond. The mesh
     stretched the fold with the skin around the corner: a closed-lip pout bent s42's into a
     thin dark hook at each corner, a smile drew it out into a dark tail past each corner, and
-    no redrawn lip covered either."""
+    no redrawn lip covered either. An opened mouth's too, whose lips are redrawn over its
+    corners: the skin just beyond each, left to the mesh, was drawn out as the corner moved
+    (the turned painting s10's near corner by d19: the lip side of the painted corner's shade
+    went with the lips, its skin side was drawn out 1.7 times up beside the opening's corner,
+    a dark dot)."""
     canon = canonical_face()
     corners_s, corners_t = (xy[canon.outer_mouth_corners, :2] for xy in (source_xy, target_xy))
     reach = FOLD_REACH * float(np.linalg.norm(corners_s[1] - corners_s[0])) * scale
