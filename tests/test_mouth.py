@@ -657,7 +657,8 @@ def _sag(contour: np.ndarray) -> float:
     upper convex hull)."""
     from deepexpo.render.lips import opening_outline
 
-    curve = opening_outline(contour)[:len(opening_outline(contour)) // 2]
+    outline = opening_outline(contour)
+    curve = outline[:len(outline) // 2]  # its upper half, the upper lip's
     top = curve[curve[:, 1] < curve[:, 1].min() + 4]
     top = top[np.argsort(top[:, 0])]
     hull: list[np.ndarray] = []
