@@ -242,23 +242,49 @@ def outline_nearness(outline: np.ndarray, region: PixelBox,
                      ) -> np.ndarray:
     """How near each pixel of ``region`` is to the closed ``outline`` (a Gaussian of ``band``
     pixels over its distance from it), falling to nothing towards the boxes of ``features``
-    (each with a Gaussian of its own pixels over the distance from it): on a grid ``step``
-    pixels apart over the region (a smooth weight, stretched over it by :func:`smooth_map`)."""
+    (:func:`faded`): on a grid ``step`` pixels apart over the region (a smooth weight,
+    stretched over it by :func:`smooth_map`)."""
+    line = np.full(_grid(region, step), 255, np.uint8)
+    cv2.polylines(line, [_on_grid(outline, region, step)], True, 0, 1)
+    distance = cv2.distanceTransform(line, cv2.DIST_L2, 3) * _cell(region, step)
+    return faded(np.exp(-0.5 * (distance / band) ** 2), features, region)
+
+
+def faded(weight: np.ndarray, features: tuple[tuple[PixelBox, float], ...], region: PixelBox
+          ) -> np.ndarray:
+    """``weight`` (a grid over ``region``, as :func:`outline_nearness`), in place, falling to
+    nothing towards the boxes of ``features`` (each with a Gaussian of its own pixels over
+    the distance from it)."""
+    gh, gw = weight.shape
     h, w = region.size
-    gh, gw = max(2, int(round(h / step))), max(2, int(round(w / step)))
-    scale = np.array([w / gw, h / gh])
-    line = np.full((gh, gw), 255, np.uint8)
-    cv2.polylines(line, [np.round((outline - (region.x0, region.y0) + 0.5) / scale - 0.5)
-                         .astype(np.int32)], True, 0, 1)
-    distance = cv2.distanceTransform(line, cv2.DIST_L2, 3) * float(scale.mean())
-    near = np.exp(-0.5 * (distance / band) ** 2)
-    xs = region.x0 + (np.arange(gw) + 0.5) * scale[0] - 0.5
-    ys = region.y0 + (np.arange(gh) + 0.5) * scale[1] - 0.5
+    xs = region.x0 + (np.arange(gw) + 0.5) * (w / gw) - 0.5
+    ys = region.y0 + (np.arange(gh) + 0.5) * (h / gh) - 0.5
     for box, feather in features:
         dx = np.maximum(np.maximum(box.x0 - xs, xs - (box.x1 - 1)), 0)
         dy = np.maximum(np.maximum(box.y0 - ys, ys - (box.y1 - 1)), 0)
-        near *= 1.0 - np.exp(-0.5 * (dx[None, :] ** 2 + dy[:, None] ** 2) / feather**2)
-    return near
+        weight *= 1.0 - np.exp(-0.5 * (dx[None, :] ** 2 + dy[:, None] ** 2) / feather**2)
+    return weight
+
+
+def _grid(region: PixelBox, step: float) -> tuple[int, int]:
+    """The shape of a grid ``step`` pixels apart over ``region``."""
+    h, w = region.size
+    return max(2, int(round(h / step))), max(2, int(round(w / step)))
+
+
+def _cell(region: PixelBox, step: float) -> float:
+    """The mean side of that grid's cells, in pixels."""
+    gh, gw = _grid(region, step)
+    h, w = region.size
+    return float(np.mean([w / gw, h / gh]))
+
+
+def _on_grid(xy: np.ndarray, region: PixelBox, step: float) -> np.ndarray:
+    """Image points ``xy`` (N, 2) at that grid's nearest cells."""
+    gh, gw = _grid(region, step)
+    h, w = region.size
+    scale = np.array([w / gw, h / gh])
+    return np.round((xy - (region.x0, region.y0) + 0.5) / scale - 0.5).astype(np.int32)
 
 
 def map_area(source_xy: np.ndarray) -> np.ndarray:
@@ -267,6 +293,32 @@ def map_area(source_xy: np.ndarray) -> np.ndarray:
     where the map folds, near 0 where it squeezes the source into a line."""
     dx, dy = np.diff(source_xy, axis=1)[:-1], np.diff(source_xy, axis=0)[:, :-1]
     return dx[..., 0] * dy[..., 1] - dx[..., 1] * dy[..., 0]
+
+
+def map_stretch(source_xy: np.ndarray) -> np.ndarray:
+    """How far the map ``source_xy`` (H, W, 2; :func:`backward_map`) stretches each output
+    pixel in its most stretched direction: the inverse of its Jacobian's smaller singular
+    value."""
+    sx, sy = (np.ascontiguousarray(source_xy[..., k], dtype=np.float32) for k in (0, 1))
+
+    def slope(channel: np.ndarray, dx: int, dy: int) -> np.ndarray:
+        """Central differences, one-sided at the edges."""
+        out = 0.5 * cv2.Sobel(channel, cv2.CV_32F, dx, dy, ksize=1,
+                              borderType=cv2.BORDER_REPLICATE)
+        edges = out[:, [0, -1]] if dx else out[[0, -1]]
+        edges *= 2.0
+        if dx:
+            out[:, [0, -1]] = edges
+        else:
+            out[[0, -1]] = edges
+        return out
+
+    a, b, c, d = slope(sx, 1, 0), slope(sx, 0, 1), slope(sy, 1, 0), slope(sy, 0, 1)
+    total = a * a + b * b + c * c + d * d
+    det = a * d - b * c
+    smallest = np.sqrt(np.maximum(0.5 * (total - np.sqrt(np.maximum(total**2 - 4 * det**2,
+                                                                     0.0))), 0.0))
+    return 1.0 / np.maximum(smallest, 1e-3)
 
 
 def remap_region(image: np.ndarray, region: PixelBox, source_xy: np.ndarray) -> np.ndarray:
