@@ -250,6 +250,16 @@ def outline_nearness(outline: np.ndarray, region: PixelBox,
     return faded(np.exp(-0.5 * (distance / band) ** 2), features, region)
 
 
+def inside_outline(outline: np.ndarray, region: PixelBox, step: float, feather: float
+                   ) -> np.ndarray:
+    """1 at each pixel of ``region`` well inside the closed ``outline``, 0 well outside,
+    blurred across it by a Gaussian of ``feather`` pixels: on a grid ``step`` pixels apart
+    over the region (as :func:`outline_nearness`)."""
+    inside = np.zeros(_grid(region, step), np.float32)
+    cv2.fillPoly(inside, [_on_grid(outline, region, step)], 1.0)
+    return cv2.GaussianBlur(inside, (0, 0), feather / _cell(region, step))
+
+
 def faded(weight: np.ndarray, features: tuple[tuple[PixelBox, float], ...], region: PixelBox
           ) -> np.ndarray:
     """``weight`` (a grid over ``region``, as :func:`outline_nearness`), in place, falling to
@@ -285,6 +295,47 @@ def _on_grid(xy: np.ndarray, region: PixelBox, step: float) -> np.ndarray:
     h, w = region.size
     scale = np.array([w / gw, h / gh])
     return np.round((xy - (region.x0, region.y0) + 0.5) / scale - 0.5).astype(np.int32)
+
+
+def smooth_where_stretched(source_xy: np.ndarray, within: np.ndarray,
+                           stretch_from: tuple[float, float], sigma: float) -> None:
+    """Smooth the backward map (:func:`smooth_map`, a Gaussian of ``sigma`` pixels) in place
+    where it stretches the source (:func:`map_stretch`) past ``stretch_from``'s first,
+    fully from its second, times ``within`` (0 to 1, on a grid over the map: the stretch is
+    read on the same grid, as coarse as the map's own, a few ms instead of twenty on s18's
+    720p frame).
+
+    Why: where a turn brings skin into view, the map magnifies it two or three times, and
+    the stretch changes from one landmark triangle to the next: the piecewise-affine map
+    kinks along their shared edge, and across skin magnified past any fine detail of its own
+    the kink is drawn as a line (s18 turned back through frontal: a faint line across the
+    nose, along the edge from its bridge to the far eye's inner corner, between skin
+    stretched 1.8 and 3.3 times). Smoothing the map moves the kink's few pixels and blurs no
+    texture: every pixel is still sampled once, as sharply as the stretch allows. The
+    weight at a kink is that of the more stretched side (the stretch's within the blur's
+    reach), blurred as far: stepping at the kink, it would make one of its own."""
+    h, w = source_xy.shape[:2]
+    gh, gw = within.shape
+    grid = cv2.resize(source_xy, (gw, gh), interpolation=cv2.INTER_LINEAR)
+    start, full = stretch_from
+    # (Per output pixel: the grid's cells are w / gw pixels wide.)
+    stretch = map_stretch(grid) * (w / gw)
+    reach = sigma * gw / w
+    side = 2 * int(np.ceil(reach)) + 1
+    weight = cv2.GaussianBlur(cv2.dilate(np.clip((stretch - start) / (full - start), 0.0, 1.0),
+                                         cv2.getStructuringElement(cv2.MORPH_ELLIPSE,
+                                                                   (side, side))),
+                              (0, 0), reach)
+    weight = cv2.resize(weight * within.astype(np.float32), (w, h),
+                        interpolation=cv2.INTER_LINEAR)
+    rows, columns = np.nonzero(weight > 1e-3)
+    if not len(rows):
+        return
+    # Only around the skin it weighs (a few percent of the map), by the blur's reach.
+    pad = int(np.ceil(3 * sigma)) + 1
+    box = (slice(max(int(rows.min()) - pad, 0), int(rows.max()) + pad + 1),
+           slice(max(int(columns.min()) - pad, 0), int(columns.max()) + pad + 1))
+    smooth_map(source_xy[box], weight[box], sigma)
 
 
 def map_area(source_xy: np.ndarray) -> np.ndarray:
