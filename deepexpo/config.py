@@ -70,6 +70,14 @@ class WarpConfig:
     # the displacement changes steeply, and the piecewise-affine map's kinks at the
     # triangles' edges bent straight hair strands into waves.
     outline_smoothing: float = 0.06
+    # ... and inside the outline, where the map stretches the face past this, fully from the
+    # second (skin a turn brings into view), it is smoothed too (a Gaussian of this many
+    # outer-eye-corner distances, as far from the eyes; the mouth apart): the stretch
+    # changes from one landmark triangle to the next, and the map's kink along their edge
+    # was drawn across the magnified skin as a line (s18 turned back: from the bridge of
+    # the nose to the far eye's inner corner).
+    kinks_smoothed_stretch: tuple[float, float] = (1.5, 2.5)
+    kinks_smoothing: float = 0.03
     # A landmark triangle an expression folds around a closed mouth is opened until it covers
     # this fraction of its area in the source at least: opened only just, its skin stays
     # squeezed into a line.

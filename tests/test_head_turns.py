@@ -422,6 +422,47 @@ def test_a_turned_back_heads_far_eye_keeps_its_inner_corner(turned_back):
         assert (drawn < 2.0) if far else (0.8 < drawn < 1.1), (far, drawn)
 
 
+def test_a_turned_back_heads_nose_has_no_line_to_its_far_eye(turned_back):
+    """... and no line is drawn across the nose: the turn stretches the skin between the
+    bridge of the nose and the far eye's inner corner (MediaPipe landmarks 6 and 463) about
+    2.7 times, 1.8 on one side of the mesh's edge between them and 3.3 on the other, and the
+    piecewise-affine map kinked along that edge, drawn across the magnified skin as a faint
+    line. Where the map draws those two landmarks (the output pixels that sample nearest
+    them), across the middle of the segment between them, the map bends little: the largest
+    second difference of its source positions over 2 px across the segment, within 4 px of
+    it, averaged along it (1.28 px, three times that on lines 10 px to either side; 0.30
+    now: render/mesh_warp.smooth_where_stretched)."""
+    face, _, xy, _, _ = turned_back
+    ends = []
+    for point in (_NOSE_BRIDGE_TOP, _FAR_INNER_SKIN):
+        off = np.linalg.norm(xy - face.xy[point], axis=2)
+        row, column = np.unravel_index(np.argmin(off), off.shape)
+        assert off[row, column] < 1.0
+        ends.append(np.array([column, row], np.float64))
+    start, end = ends
+    along = (end - start) / np.linalg.norm(end - start)
+    normal = np.array([-along[1], along[0]])
+
+    def at(points: np.ndarray) -> np.ndarray:
+        points = points.astype(np.float32)
+        return cv2.remap(xy, points[:, 0:1], points[:, 1:2], cv2.INTER_LINEAR)[:, 0] \
+            .astype(np.float64)
+
+    bends = []
+    for t in np.linspace(0.2, 0.8, 13):
+        across = start + t * (end - start) + np.arange(-4.0, 4.5, 0.5)[:, None] * normal
+        bends.append(np.linalg.norm(at(across + 2 * normal) - 2 * at(across)
+                                    + at(across - 2 * normal), axis=1).max())
+    assert np.linalg.norm(end - start) > 20.0  # the skin between them is stretched
+    assert np.mean(bends) < 0.5, np.mean(bends)
+
+
+#: MediaPipe's landmark on the bridge of the nose between the eyes' inner corners, and the
+#: skin beside the inner corner of the eye on the image's right (the far eye of s18 turned
+#: back).
+_NOSE_BRIDGE_TOP, _FAR_INNER_SKIN = 6, 463
+
+
 def test_a_turned_paintings_far_eye_keeps_its_inner_corner(landmarker):
     """s10 (turned about 33 degrees) turned back 25 degrees: her far eye's inner corner is not
     drawn out towards her nose either: the output's pixels the map takes from around it

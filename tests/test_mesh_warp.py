@@ -11,6 +11,7 @@ from deepexpo.render.mesh_warp import (
     _signed_area,
     backward_map,
     smooth_map,
+    smooth_where_stretched,
     unfolded,
 )
 
@@ -122,6 +123,22 @@ def test_smoothing_a_map_leaves_it_affine_and_rounds_its_kinks():
     bend = np.abs(np.diff(smoothed[60, :, 0], 2))
     assert bend[40:100].max() < 0.2 < np.abs(np.diff(kinked[60, :, 0], 2)).max()
     assert np.array_equal(smoothed[:, :30], kinked[:, :30])  # no weight: untouched
+
+
+def test_a_map_is_smoothed_where_it_stretches_the_source():
+    """``smooth_where_stretched`` rounds off a kink between skin stretched 1.8 and 3.3 times
+    (a turn bringing skin into view: drawn as a line across it), and leaves the map where it
+    stretches little (a kink between 1 and 1.25 times) as it is."""
+    ys, xs = np.mgrid[0:80, 0:160].astype(np.float64)
+    # Source pixels per output pixel across: 1, 0.8 from x 40, 0.55 from 70, 0.3 from 105.
+    slope = np.select([xs < 40, xs < 70, xs < 105], [1.0, 0.8, 0.55], 0.3)
+    source_x = np.cumsum(slope, axis=1) - slope[:, :1]
+    kinked = np.dstack([source_x, ys]).astype(np.float32)
+    smoothed = kinked.copy()
+    smooth_where_stretched(smoothed, np.ones(kinked.shape[:2]), (1.5, 2.5), 4.0)
+    bend = np.abs(np.diff(smoothed[40, :, 0], 2))
+    assert bend[95:115].max() < 0.3 * np.abs(np.diff(kinked[40, :, 0], 2))[95:115].max()
+    assert np.array_equal(smoothed[:, :50], kinked[:, :50])
 
 
 def test_a_fold_is_opened_and_a_fold_the_turn_makes_is_kept():

@@ -34,7 +34,16 @@ from ..render.eye_cover import cover_eye, eye_ink
 from ..render.iris import carry_iris
 from ..render.lids import draw_closing_lid, soften_seam
 from ..render.lips import hold_corners, without_corner_folds
-from ..render.mesh_warp import backward_map, outline_nearness, remap_region, smooth_map, unfolded
+from ..render.mesh_warp import (
+    backward_map,
+    faded,
+    inside_outline,
+    outline_nearness,
+    remap_region,
+    smooth_map,
+    smooth_where_stretched,
+    unfolded,
+)
 from ..render.mouth import fill_mouth
 from ..render.placed_mouth import MouthColours, fill_placed_mouth, mouth_colours
 from ..render.stretched import even_stretched
@@ -400,6 +409,25 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                                     cfg.outline_band * source.motion.pose.scale, step)
             smooth_map(source_xy, near * min(1.0, turn / np.radians(cfg.outline_pull_full_turn)),
                        sigma)
+            # Inside the outline, where the turn stretches the skin it brings into view, the
+            # map's kinks are rounded off too (smooth_where_stretched: s18's nose turned back
+            # was crossed by a line), away from the eyes, their lids and the skin beyond their
+            # corners carried with them (_beside_eyes) by the blur's width: a closing lid's
+            # skin is stretched down over the eye on purpose, and the stretch of the skin
+            # turning into view beside an eye falls beyond that skin on purpose (smoothed, it
+            # was brought back onto a far eye's corners, its eyeliner's wing drawn out); from
+            # the mouth and the jut as above.
+            kinks = cfg.kinks_smoothing * source.motion.pose.scale
+            centres = np.array([target_xy[lid.outline].mean(axis=0) for lid in eyelids()])
+            nearest = np.argmin(np.linalg.norm(corner_dst[:, None] - centres[None], axis=2),
+                                axis=1)
+            eye_boxes = tuple((PixelBox.around(np.r_[target_xy[np.r_[lid.outline, lid.lid]],
+                                                     corner_dst[nearest == k]],
+                                               source.image.shape[:2], kinks), kinks)
+                              for k, lid in enumerate(eyelids()))
+            within = faded(inside_outline(target_xy[source.outline], source.region, step, kinks),
+                           (*eye_boxes, (mouth, 3 * sigma), *jut), source.region)
+            smooth_where_stretched(source_xy, within, cfg.kinks_smoothed_stretch, kinks)
             # Beside it, skin turning into view is drawn from a few source pixels: evened out
             # (below) as an animal's stretched fur is, the mouth apart (the end of s18's far
             # eye's eyeliner and the temple beyond it, stretched three times, were drawn as a

@@ -242,23 +242,100 @@ def outline_nearness(outline: np.ndarray, region: PixelBox,
                      ) -> np.ndarray:
     """How near each pixel of ``region`` is to the closed ``outline`` (a Gaussian of ``band``
     pixels over its distance from it), falling to nothing towards the boxes of ``features``
-    (each with a Gaussian of its own pixels over the distance from it): on a grid ``step``
-    pixels apart over the region (a smooth weight, stretched over it by :func:`smooth_map`)."""
+    (:func:`faded`): on a grid ``step`` pixels apart over the region (a smooth weight,
+    stretched over it by :func:`smooth_map`)."""
+    line = np.full(_grid(region, step), 255, np.uint8)
+    cv2.polylines(line, [_on_grid(outline, region, step)], True, 0, 1)
+    distance = cv2.distanceTransform(line, cv2.DIST_L2, 3) * _cell(region, step)
+    return faded(np.exp(-0.5 * (distance / band) ** 2), features, region)
+
+
+def inside_outline(outline: np.ndarray, region: PixelBox, step: float, feather: float
+                   ) -> np.ndarray:
+    """1 at each pixel of ``region`` well inside the closed ``outline``, 0 well outside,
+    blurred across it by a Gaussian of ``feather`` pixels: on a grid ``step`` pixels apart
+    over the region (as :func:`outline_nearness`)."""
+    inside = np.zeros(_grid(region, step), np.float32)
+    cv2.fillPoly(inside, [_on_grid(outline, region, step)], 1.0)
+    return cv2.GaussianBlur(inside, (0, 0), feather / _cell(region, step))
+
+
+def faded(weight: np.ndarray, features: tuple[tuple[PixelBox, float], ...], region: PixelBox
+          ) -> np.ndarray:
+    """``weight`` (a grid over ``region``, as :func:`outline_nearness`), in place, falling to
+    nothing towards the boxes of ``features`` (each with a Gaussian of its own pixels over
+    the distance from it)."""
+    gh, gw = weight.shape
     h, w = region.size
-    gh, gw = max(2, int(round(h / step))), max(2, int(round(w / step)))
-    scale = np.array([w / gw, h / gh])
-    line = np.full((gh, gw), 255, np.uint8)
-    cv2.polylines(line, [np.round((outline - (region.x0, region.y0) + 0.5) / scale - 0.5)
-                         .astype(np.int32)], True, 0, 1)
-    distance = cv2.distanceTransform(line, cv2.DIST_L2, 3) * float(scale.mean())
-    near = np.exp(-0.5 * (distance / band) ** 2)
-    xs = region.x0 + (np.arange(gw) + 0.5) * scale[0] - 0.5
-    ys = region.y0 + (np.arange(gh) + 0.5) * scale[1] - 0.5
+    xs = region.x0 + (np.arange(gw) + 0.5) * (w / gw) - 0.5
+    ys = region.y0 + (np.arange(gh) + 0.5) * (h / gh) - 0.5
     for box, feather in features:
         dx = np.maximum(np.maximum(box.x0 - xs, xs - (box.x1 - 1)), 0)
         dy = np.maximum(np.maximum(box.y0 - ys, ys - (box.y1 - 1)), 0)
-        near *= 1.0 - np.exp(-0.5 * (dx[None, :] ** 2 + dy[:, None] ** 2) / feather**2)
-    return near
+        weight *= 1.0 - np.exp(-0.5 * (dx[None, :] ** 2 + dy[:, None] ** 2) / feather**2)
+    return weight
+
+
+def _grid(region: PixelBox, step: float) -> tuple[int, int]:
+    """The shape of a grid ``step`` pixels apart over ``region``."""
+    h, w = region.size
+    return max(2, int(round(h / step))), max(2, int(round(w / step)))
+
+
+def _cell(region: PixelBox, step: float) -> float:
+    """The mean side of that grid's cells, in pixels."""
+    gh, gw = _grid(region, step)
+    h, w = region.size
+    return float(np.mean([w / gw, h / gh]))
+
+
+def _on_grid(xy: np.ndarray, region: PixelBox, step: float) -> np.ndarray:
+    """Image points ``xy`` (N, 2) at that grid's nearest cells."""
+    gh, gw = _grid(region, step)
+    h, w = region.size
+    scale = np.array([w / gw, h / gh])
+    return np.round((xy - (region.x0, region.y0) + 0.5) / scale - 0.5).astype(np.int32)
+
+
+def smooth_where_stretched(source_xy: np.ndarray, within: np.ndarray,
+                           stretch_from: tuple[float, float], sigma: float) -> None:
+    """Smooth the backward map (:func:`smooth_map`, a Gaussian of ``sigma`` pixels) in place
+    where it stretches the source (:func:`map_stretch`) past ``stretch_from``'s first,
+    fully from its second, times ``within`` (0 to 1, on a grid over the map: the stretch is
+    read on the same grid, as coarse as the map's own, a few ms instead of twenty on s18's
+    720p frame).
+
+    Why: where a turn brings skin into view, the map magnifies it two or three times, and
+    the stretch changes from one landmark triangle to the next: the piecewise-affine map
+    kinks along their shared edge, and across skin magnified past any fine detail of its own
+    the kink is drawn as a line (s18 turned back through frontal: a faint line across the
+    nose, along the edge from its bridge to the far eye's inner corner, between skin
+    stretched 1.8 and 3.3 times). Smoothing the map moves the kink's few pixels and blurs no
+    texture: every pixel is still sampled once, as sharply as the stretch allows. The
+    weight at a kink is that of the more stretched side (the stretch's within the blur's
+    reach), blurred as far: stepping at the kink, it would make one of its own."""
+    h, w = source_xy.shape[:2]
+    gh, gw = within.shape
+    grid = cv2.resize(source_xy, (gw, gh), interpolation=cv2.INTER_LINEAR)
+    start, full = stretch_from
+    # (Per output pixel: the grid's cells are w / gw pixels wide.)
+    stretch = map_stretch(grid) * (w / gw)
+    reach = sigma * gw / w
+    side = 2 * int(np.ceil(reach)) + 1
+    weight = cv2.GaussianBlur(cv2.dilate(np.clip((stretch - start) / (full - start), 0.0, 1.0),
+                                         cv2.getStructuringElement(cv2.MORPH_ELLIPSE,
+                                                                   (side, side))),
+                              (0, 0), reach)
+    weight = cv2.resize(weight * within.astype(np.float32), (w, h),
+                        interpolation=cv2.INTER_LINEAR)
+    rows, columns = np.nonzero(weight > 1e-3)
+    if not len(rows):
+        return
+    # Only around the skin it weighs (a few percent of the map), by the blur's reach.
+    pad = int(np.ceil(3 * sigma)) + 1
+    box = (slice(max(int(rows.min()) - pad, 0), int(rows.max()) + pad + 1),
+           slice(max(int(columns.min()) - pad, 0), int(columns.max()) + pad + 1))
+    smooth_map(source_xy[box], weight[box], sigma)
 
 
 def map_area(source_xy: np.ndarray) -> np.ndarray:
@@ -267,6 +344,32 @@ def map_area(source_xy: np.ndarray) -> np.ndarray:
     where the map folds, near 0 where it squeezes the source into a line."""
     dx, dy = np.diff(source_xy, axis=1)[:-1], np.diff(source_xy, axis=0)[:, :-1]
     return dx[..., 0] * dy[..., 1] - dx[..., 1] * dy[..., 0]
+
+
+def map_stretch(source_xy: np.ndarray) -> np.ndarray:
+    """How far the map ``source_xy`` (H, W, 2; :func:`backward_map`) stretches each output
+    pixel in its most stretched direction: the inverse of its Jacobian's smaller singular
+    value."""
+    sx, sy = (np.ascontiguousarray(source_xy[..., k], dtype=np.float32) for k in (0, 1))
+
+    def slope(channel: np.ndarray, dx: int, dy: int) -> np.ndarray:
+        """Central differences, one-sided at the edges."""
+        out = 0.5 * cv2.Sobel(channel, cv2.CV_32F, dx, dy, ksize=1,
+                              borderType=cv2.BORDER_REPLICATE)
+        edges = out[:, [0, -1]] if dx else out[[0, -1]]
+        edges *= 2.0
+        if dx:
+            out[:, [0, -1]] = edges
+        else:
+            out[[0, -1]] = edges
+        return out
+
+    a, b, c, d = slope(sx, 1, 0), slope(sx, 0, 1), slope(sy, 1, 0), slope(sy, 0, 1)
+    total = a * a + b * b + c * c + d * d
+    det = a * d - b * c
+    smallest = np.sqrt(np.maximum(0.5 * (total - np.sqrt(np.maximum(total**2 - 4 * det**2,
+                                                                     0.0))), 0.0))
+    return 1.0 / np.maximum(smallest, 1e-3)
 
 
 def remap_region(image: np.ndarray, region: PixelBox, source_xy: np.ndarray) -> np.ndarray:

@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from ..geometry.boxes import PixelBox
+from .mesh_warp import map_stretch
 from .texture import robust_spread
 
 #: A stretch (output pixels per source pixel, in its most stretched direction) past which the
@@ -36,7 +37,7 @@ def even_stretched(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     ``source_xy`` over ``region`` (:func:`~deepexpo.render.mesh_warp.backward_map`), where
     the map stretches it (past ``stretch_from``'s first, fully from its second); ``keep``: a
     mask of ``out`` already painted over (a covered eye), left as it is."""
-    stretch = _stretch(source_xy)
+    stretch = map_stretch(source_xy)
     start, full = stretch_from
     weight = np.clip((stretch - start) / (full - start), 0.0, 1.0)
     if keep is not None:
@@ -58,31 +59,6 @@ def even_stretched(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     evened = smooth + picture_grain(image, box)
     w = weight[..., None]
     out[box.slices] = np.clip(w * evened + (1 - w) * patch, 0, 255).astype(np.uint8)
-
-
-def _stretch(source_xy: np.ndarray) -> np.ndarray:
-    """How far the map ``source_xy`` (H, W, 2) stretches each output pixel in its most
-    stretched direction: the inverse of its Jacobian's smaller singular value."""
-    sx, sy = (np.ascontiguousarray(source_xy[..., k], dtype=np.float32) for k in (0, 1))
-
-    def slope(channel: np.ndarray, dx: int, dy: int) -> np.ndarray:
-        """Central differences, one-sided at the edges."""
-        out = 0.5 * cv2.Sobel(channel, cv2.CV_32F, dx, dy, ksize=1,
-                              borderType=cv2.BORDER_REPLICATE)
-        edges = out[:, [0, -1]] if dx else out[[0, -1]]
-        edges *= 2.0
-        if dx:
-            out[:, [0, -1]] = edges
-        else:
-            out[[0, -1]] = edges
-        return out
-
-    a, b, c, d = slope(sx, 1, 0), slope(sx, 0, 1), slope(sy, 1, 0), slope(sy, 0, 1)
-    total = a * a + b * b + c * c + d * d
-    det = a * d - b * c
-    smallest = np.sqrt(np.maximum(0.5 * (total - np.sqrt(np.maximum(total**2 - 4 * det**2,
-                                                                     0.0))), 0.0))
-    return 1.0 / np.maximum(smallest, 1e-3)
 
 
 def picture_grain(image: np.ndarray, box: PixelBox, strength: float = 1.0) -> np.ndarray:
