@@ -1,7 +1,10 @@
 """Strong expressions in the warp engine, looked at and measured: the sample photos and
-paintings driven by the strongest drivers, as images, video frames, a source video and edits.
+paintings, and the two small photos bundled in packages (skimage's astronaut, matplotlib's
+Grace Hopper: 512 px, the tests' faces), driven by the strongest drivers, as images, video
+frames, a source video and edits.
 
-    python bench/extremes.py [--sheet extremes.png] [--sources [s1 s12 s42 s10 s1-gray]]
+    python bench/extremes.py [--sheet extremes.png]
+        [--sources [s1 s12 s42 s10 s1-gray s7 astronaut hopper]]
 
 Writes a contact sheet (one row per source, one column per case, each panel the face) and
 prints, read with dlib's 68 landmarks on the output (independent of our MediaPipe landmarks;
@@ -107,7 +110,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
+import matplotlib.cbook
 import numpy as np
+from PIL import Image
+from skimage import data
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -156,10 +162,21 @@ class Panel:
     figures: dict[str, float] = field(default_factory=dict)
 
 
+def _hopper() -> np.ndarray:
+    with matplotlib.cbook.get_sample_data("grace_hopper.jpg") as f:
+        return np.asarray(Image.open(f).convert("RGB"))
+
+
+#: Real photos inside packages, small (512 px), as the tests use them.
+BUNDLED = {"astronaut": data.astronaut, "hopper": _hopper}
+
+
 def load_source(name: str) -> np.ndarray:
-    """A sample source by name; ``-gray`` makes it a black-and-white photo."""
+    """A source by name: a shared sample's, or a photo bundled with a package
+    (:data:`BUNDLED`); ``-gray`` makes it a black-and-white photo."""
     base, _, variant = name.partition("-")
-    image = read_image(SAMPLES / "sources" / f"{base}.jpg")
+    image = BUNDLED[base]() if base in BUNDLED \
+        else read_image(SAMPLES / "sources" / f"{base}.jpg")
     if variant == "gray":
         image = np.repeat(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
     return image
@@ -519,7 +536,8 @@ def sheet(rows: list[tuple[str, list[Panel]]]) -> np.ndarray:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sources", nargs="*", default=["s1", "s12", "s42", "s10", "s1-gray"],
+    parser.add_argument("--sources", nargs="*", default=["s1", "s12", "s42", "s10", "s1-gray", "s7",
+                                                      "astronaut", "hopper"],
                         help="the still sources' rows (none: only the turned speaker's, s18.mp4, "
                              "which always follows them)")
     parser.add_argument("--sheet", type=Path, default=Path("extremes.png"))
