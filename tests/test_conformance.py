@@ -22,6 +22,7 @@ from deepexpo.engines.warp_engine import WarpEngine
 from deepexpo.face.measure import eye_ratios, mouth_opening
 from deepexpo.face.mediapipe_landmarker import MediaPipeLandmarker
 from deepexpo.face.topology import TOPOLOGY
+from deepexpo.geometry.boxes import PixelBox
 from deepexpo.motion.compose import MotionOptions
 from deepexpo.motion.extract import extract_motion
 from deepexpo.motion.eyelids import eyelids
@@ -180,7 +181,14 @@ def test_conformance_eyes_and_lips_regions_touch_only_their_parts(case, faces):
     if isinstance(case.engine, WarpEngine):  # and as a viewer sees it
         lips = case.observe(case, *args, MotionOptions(region="lips"), True)
         assert lips.mouth > source.mouth + 0.1
-        assert np.allclose(lips.eyes, source.eyes, atol=0.03)
+        # The eyes' own pixels, not their openness read by MediaPipe: its fit of the whole
+        # face moves its eye points with the mouth (Hopper's eye read 0.28 -> 0.32 open with
+        # every pixel round it the same).
+        image = faces["source"].image
+        out = case.engine.render(*args, MotionOptions(region="lips"))
+        for lid in eyelids():
+            eye = PixelBox.around(faces["source"].xy[lid.outline], image.shape[:2], 8).slices
+            assert np.abs(out[eye].astype(int) - image[eye]).max() <= 2
 
 
 def test_conformance_relative_and_absolute(case, faces):
