@@ -137,7 +137,8 @@ def without_corner_folds(image: np.ndarray, xy: np.ndarray) -> np.ndarray:
     """``image`` with the dark fold in its mouth's corners (landmarks ``xy``) filled in from
     the lips and skin around it: its pixels within :data:`FOLD_REACH` of the mouth's width of
     an outer corner, inside the lips' outer contour or beyond it by :data:`FOLD_BEYOND` of
-    that, and darker than :data:`FOLD_DARK` of the lips' median lightness. The fold is where
+    that, and darker than :data:`FOLD_DARK` of the lips' median lightness (or, beyond the lips
+    along a corner's line, than :data:`FOLD_LINE` of the skin either side). The fold is where
     closed lips meet; opened, they meet at the opening, and an opened mouth, its warp and its
     redrawn lips, is drawn from this. A landmark detector puts a thin lip's contours at a
     corner in the fold (s42: the upper lip's, from its inner contour at the corner to its
@@ -161,16 +162,28 @@ def without_corner_folds(image: np.ndarray, xy: np.ndarray) -> np.ndarray:
     red = lips & ~(polygon_mask(inner - offset, (h, w)) > 0.5)  # the lips, not between them
     lit = float(np.median(light[red])) if red.any() else 0.0
     ys, xs = np.mgrid[:h, :w]
-    near = np.zeros((h, w), bool)
-    for x, y in corners - offset:
+    grow = 2 * max(1, int(round(FOLD_GROW * reach / FOLD_REACH))) + 1
+    # Beyond the lips, the closed lips' line where it runs on past a corner, however light:
+    # darker than the skin either side of it, along the corner's line (a drawing's line is
+    # lighter than its lips: s7's ends were held with the corners and stayed beside a
+    # narrowed opening as two creases; not the skin's texture around: a painting's cracks).
+    closed = cv2.morphologyEx(light, cv2.MORPH_CLOSE,
+                              cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
+    near, line = np.zeros((h, w), bool), np.zeros((h, w), bool)
+    for (x, y), u in zip(corners - offset, _unit(corners - corners[::-1])):
         near |= (xs - x) ** 2 + (ys - y) ** 2 < reach * reach
+        line |= ((xs - x) * u[0] + (ys - y) * u[1] > -grow / 2) \
+            & (np.abs((ys - y) * u[0] - (xs - x) * u[1]) < grow / 2)
     beside = cv2.distanceTransform((~lips).astype(np.uint8), cv2.DIST_L2, 3) \
         <= FOLD_BEYOND * reach
-    fold = (near & beside & (light < FOLD_DARK * lit)).astype(np.uint8)
-    if not fold.any():
+    dark = (near & beside & (light < FOLD_DARK * lit)).astype(np.uint8)
+    thin = (near & beside & line & ~lips & (light < FOLD_LINE * closed)).astype(np.uint8)
+    if not (dark.any() or thin.any()):
         return image
-    grow = 2 * max(1, int(round(FOLD_GROW * reach / FOLD_REACH))) + 1
-    fold = cv2.dilate(fold, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
+    # (The line grown by half as much: it has no dark shade around, and the fill, smooth,
+    # wiped a painting's cracks round s10's corner.)
+    fold = cv2.dilate(dark, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow))) \
+        | cv2.dilate(thin, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow // 2 | 1,) * 2))
     # Each side filled in over the fold from its own pixels alone, the lips' from the lips
     # (not the opening between them) and the skin's from the skin (filled from both, s1's
     # upper lip's end, her fold large, was drawn in skin colour), the two mixed across the
@@ -218,6 +231,8 @@ FOLD_DARK, FOLD_REACH = 0.5, 0.2
 #: not the hair around: as far as the reach, the ends of s12's moustache by its corners were
 #: filled in, greyed, where the warp reads it), ...
 FOLD_BEYOND = 0.25
+#: ... or, beyond the lips, darker than this fraction of the skin either side of it, ...
+FOLD_LINE = 0.9
 #: ... and as far from them as this fraction of its width (their edge's shade), ...
 FOLD_GROW = 0.03
 #: ... filled in from the pixels of its side around it as near as weigh this much (of a
