@@ -221,7 +221,7 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     # the skin under the eye, read at the source's scale (not stretched, nor repeated).
     grain = _grain_under(image, map_x, at_margin[None, :, 1] + float(open_gap.max())
                          + UNDER_EYE * width * scale + np.abs(rise) * scale,
-                         GRAIN_MOTTLE * width * scale)
+                         GRAIN_MOTTLE * width * scale, GRAIN_MOTTLE * width)
     # Fade into the warp over the top (smoothly: a ramp's ends show as edges), and across the
     # edges of the region.
     weight = np.clip((height[None, :] - rise) / np.maximum(FADE * height[None, :], 1.0), 0, 1)
@@ -579,13 +579,14 @@ def _lower_edge(points: np.ndarray, xs: np.ndarray) -> np.ndarray:
     return np.interp(xs, lower[order, 0], lower[order, 1])
 
 
-def _grain_under(image: np.ndarray, map_x: np.ndarray, map_y: np.ndarray, mottle: float
-                 ) -> np.ndarray:
+def _grain_under(image: np.ndarray, map_x: np.ndarray, map_y: np.ndarray, mottle: float,
+                 along: float) -> np.ndarray:
     """The fine texture of ``image`` (its detail finer than :data:`GRAIN_BLUR`, each
     channel's: a grayscale picture's stays gray, limited to :data:`GRAIN_LIMIT` times its
     robust spread there, and its mottling, finer than ``mottle``, to :data:`MOTTLE_LIMIT`
     times its own: a crease under the eye in it drew a second lid's edge) at ``map_x``,
-    ``map_y`` (source pixels, one row of them per row of the lid)."""
+    ``map_y`` (source pixels, one row of them per row of the lid), less what runs along
+    its rows further than about ``along`` (pixels of the lid)."""
     blur = max(GRAIN_BLUR, mottle)
     near = PixelBox.around(np.c_[map_x.ravel(), map_y.ravel()], image.shape[:2],
                            2 + 4 * blur)
@@ -601,9 +602,13 @@ def _grain_under(image: np.ndarray, map_x: np.ndarray, map_y: np.ndarray, mottle
         read = _remap(part, np.round(map_x) - near.x0, np.round(map_y) - near.y0)
         limit = most * np.maximum(_spread(read), 0.5)
         detail += np.clip(read, -limit, limit)
-    # Less its average along each row: a row of the source that runs along a line (a lower
-    # lid's lashes, a wrinkle) drew a light or dark band across the closed lid.
-    return detail - detail.mean(axis=1, keepdims=True)
+    # Less its average along each row, over ``along`` on either side: a row of the source
+    # that runs along a line (a lower lid's lashes, a wrinkle) drew a light or dark band
+    # across the closed lid; and where the lines curve across the rows (an old face's creases
+    # under the eye, taken out by the row's whole average only where they run straight),
+    # arcs round a second, open eye, their dark ends as fragments (Grace Hopper's).
+    return detail - cv2.GaussianBlur(detail, (0, 0), sigmaX=max(along, 0.5), sigmaY=0.01,
+                                     borderType=cv2.BORDER_REFLECT)
 
 
 def _spread(detail: np.ndarray) -> np.ndarray:
