@@ -861,3 +861,57 @@ def test_a_cartoons_thin_upper_lip_keeps_its_thickness_when_screaming(landmarker
     red, dark = (skin[1] + np.median(lab[lips > 0, 1])) / 2, 0.5 * skin[0]
     assert _upper_lip_at_middle(out, xy, red, dark) \
         >= 0.7 * _upper_lip_at_middle(image, face.xy, red, dark)
+
+
+def _smile_opened(astronaut, landmarker, monkeypatch, driving: str | None):
+    """The astronaut (a smile, her lips parted 0.14 of the width over teeth that meet) opened
+    by the editor (``aaa``) or by ``driving``: the output, the landmarks of the opening the
+    engine drew and her own lips' brightness (Lab L)."""
+    import deepexpo.engines.warp_engine as warp_engine
+
+    drawn = []
+    fill_mouth = warp_engine.fill_mouth
+
+    def spy(out, target_xy, *args, **kwargs):
+        drawn.append(target_xy[:, :2].copy())
+        return fill_mouth(out, target_xy, *args, **kwargs)
+
+    monkeypatch.setattr(warp_engine, "fill_mouth", spy)
+    face = landmarker.detect(astronaut)
+    if driving is None:
+        engine = WarpEngine()
+        out = engine.edit(engine.prepare_source(astronaut, face),
+                          ExpressionEdit(ExpressionControls(aaa=1.0)))
+    else:
+        _, out, _ = _screamed(astronaut, landmarker, driving)
+    _, lips = _opening_and_lips(astronaut.shape, face.xy)
+    own = cv2.cvtColor(astronaut, cv2.COLOR_RGB2LAB)[..., 0].astype(float)[lips > 0].mean()
+    return out, drawn[-1], own
+
+
+def test_an_opened_smiles_teeth_are_not_split_into_a_stripe(astronaut, landmarker, monkeypatch):
+    """``aaa`` on the astronaut's smile: her teeth, which meet, hang from her upper lip, and
+    down the opening's middle, from the darkest below them to the lower lip, it only grows
+    lighter (the floor lit towards the lower lip), MediaPipe reading the lower lip where it
+    is drawn. Split three quarters of the way down (an open mouth's own interior), the tips
+    of her teeth went down with the jaw as a pale stripe low in a flat dark disc (L 107,
+    falling back to 70 before the lower lip), which MediaPipe read as her lower lip (an
+    opening of 0.31 of the width read, 0.39 drawn)."""
+    out, xy, own = _smile_opened(astronaut, landmarker, monkeypatch, None)
+    down = _down_the_middle(out, xy, np.linspace(0.05, 0.9, 18))
+    assert down[1:4].max() > own  # her teeth, under her upper lip
+    below = down[int(down.argmin()):]
+    assert (np.maximum.accumulate(below) - below).max() < 10
+    assert mouth_opening(landmarker.detect(out).xy) > 0.9 * mouth_opening(xy)
+
+
+def test_a_screamed_smile_is_a_mouth_not_a_black_hole(astronaut, landmarker, monkeypatch):
+    """The astronaut's smile driven by a scream (d19): her own teeth under her upper lip over
+    the driver's interior (its tongue lit under a darker throat), in her light: down the
+    middle of the opening, three to seven tenths of the way, as bright as 0.4 of her lips
+    (0.77). Taken as an open mouth whose own interior parts, the opening was a flat
+    dark disc there (0.23) round a stripe of her teeth's tips."""
+    out, xy, own = _smile_opened(astronaut, landmarker, monkeypatch, "d19.jpg")
+    down = _down_the_middle(out, xy, np.linspace(0.1, 0.7, 13))
+    assert down[:3].max() > own  # her teeth, under her upper lip
+    assert np.median(down[4:]) > 0.4 * own

@@ -46,6 +46,9 @@ TEETH_INSET = 0.15
 OWN_TEETH_BRIGHTER, OWN_TEETH_GREYER = 20.0, 0.75
 #: ... at least this many of them.
 OWN_TEETH_MIN_PX = 20
+#: An open mouth shows its inside (its teeth parted) where at least this fraction of the
+#: middle of its opening is darker than its lips by as much.
+INTERIOR_SHOWN = 0.15
 #: Lab chroma below which a colour reads as grey.
 GREY_CHROMA = 3.0
 #: Eye whites: the pixels inside an eye's contour brighter than the skin in a ring around it
@@ -135,11 +138,18 @@ def fill_mouth(
     lit_floor = None  # a cavity nothing is laid over has its floor lit (_cavity)
     driver_opening = mouth_opening(driver[1]) if driver is not None else 0.0
     shown = _shown_teeth(*source) is not None
-    if opened.source_opening >= closed_below:
+    parted = opened.source_opening >= closed_below
+    # Teeth that meet behind lips parted in a smile show no interior to part: split, their
+    # tips went down with the jaw as a stripe under a flat dark disc. They are shown as lips
+    # parted over teeth are.
+    meet = parted and shown and not _shows_interior(*source)
+    if parted and not meet:
         layers = own_teeth(source, target_xy, region)
     elif driver is not None and driver_opening >= threshold \
             and (driver_opening >= closed_below or not shown):
         layers = [_driver_interior(driver, source, target_xy, region, patch)]
+        if meet:  # a smile's row of teeth is hers: kept under her upper lip
+            layers += own_teeth(source, target_xy, region, upper_only=LIP_EDGE * sigma)
     elif shown:
         # Lips barely parted show the upper teeth (below them lies the lower lip's edge):
         # opened by the editor, a closed driver (a pout) or one whose lips part barely
@@ -468,6 +478,25 @@ def _shown_teeth(image: np.ndarray, xy: np.ndarray) -> np.ndarray | None:
     if len(teeth) < OWN_TEETH_MIN_PX:
         return None
     return np.r_[np.percentile(teeth[:, 0], 90), np.median(teeth[:, 1:], axis=0)]
+
+
+def _shows_interior(image: np.ndarray, xy: np.ndarray) -> bool:
+    """Whether a mouth's opening shows some of its inside between its teeth: at least
+    :data:`INTERIOR_SHOWN` of the middle of the opening (the half of its width about its
+    centre, off the lips' wet edge) darker than its lips (by :data:`OWN_TEETH_BRIGHTER`).
+    Lips parted in a smile over teeth that meet show none (the astronaut's: 0.03; parted
+    teeth, 0.36 and more)."""
+    outer, inner = canonical_face().lip_loops
+    box = PixelBox.around(xy[outer, :2], image.shape[:2], 1)
+    lab = _lab(image[box.slices])
+    lips, _ = _lab_stats(lab, _lips_mask(xy, box))
+    opening = _inset(polygon_mask(xy[inner, :2] - [box.x0, box.y0], box.size),
+                     TEETH_INSET * _gap_px(xy)) > 0.5
+    middle = opening & (np.abs(_opening_frame(xy, box)[3]) < 0.5)
+    if not middle.any():
+        return True
+    dark = lab[..., 0][middle] < lips[0] - OWN_TEETH_BRIGHTER
+    return float(dark.mean()) >= INTERIOR_SHOWN
 
 
 def _eye_white(image: np.ndarray, xy: np.ndarray) -> np.ndarray | None:
