@@ -403,7 +403,7 @@ def _inner_corners_drawn(turned: tuple) -> list[tuple[bool, float]]:
     drawn = []
     for lid in eyelids():
         contour = face.xy[lid.outline]
-        corner = face.xy[lid.corners[lid.corners != lid.outer][0]]
+        corner = face.xy[lid.inner]
         disk = np.zeros(out.shape[:2], np.uint8)
         cv2.circle(disk, tuple(int(v) for v in np.round(corner)),
                    int(round(0.12 * np.ptp(contour[:, 0]))), 1, -1)
@@ -491,7 +491,7 @@ def test_a_turned_paintings_far_eye_keeps_its_upper_lid_light(landmarker):
         cv2.fillPoly(band, [np.round(np.r_[margin[np.argsort(margin[:, 0])],
                                            skin[np.argsort(-skin[:, 0])]]).astype(np.int32)], 1)
         middle = face.xy[lid.outline, 0].mean()
-        inner = face.xy[lid.corners[lid.corners != lid.outer][0], 0]
+        inner = face.xy[lid.inner, 0]
         band[:, (np.arange(out.shape[1]) - middle) * (inner - middle) <= 0] = 0
         drawn = _drawn(turned, band)
         assert (drawn < 2.2) if _far(turned, lid) else (0.8 < drawn < 1.2), drawn
@@ -534,7 +534,7 @@ def test_a_turned_back_heads_far_temple_keeps_its_eyeliner_short_without_streaks
     lid = next(lid for lid in eyelids()
                if (xy[lid.outline, 0].mean() - xy[:, 0].mean()) * side > 0)
     corner = xy[lid.outer]
-    width = float(np.linalg.norm(corner - xy[lid.corners[lid.corners != lid.outer][0]]))
+    width = float(np.linalg.norm(corner - xy[lid.inner]))
     grey = cv2.cvtColor(out, cv2.COLOR_RGB2GRAY).astype(np.float64)
     x, y = int(round(corner[0])), int(round(corner[1]))
     skin = np.median(grey[int(y + 0.3 * width):int(y + 0.5 * width), x - int(0.3 * width):x])

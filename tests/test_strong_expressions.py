@@ -389,7 +389,7 @@ def test_a_shut_childs_eye_leaves_no_white_beyond_its_outer_corner(landmarker):
     for lid in eyelids():
         width = float(np.ptp(face.xy[lid.outline, 0]))
         corner = float(face.xy[lid.outer, 0])
-        inner = float(face.xy[lid.corners[lid.corners != lid.outer][0], 0])
+        inner = float(face.xy[lid.inner, 0])
         ends = sorted((corner, corner + 0.1 * width * np.sign(corner - inner)))
         columns = range(int(np.ceil(ends[0])), int(ends[1]) + 1)
         bumps = _above_the_rim(image, out, face.xy[lid.lower], width, columns)

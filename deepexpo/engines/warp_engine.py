@@ -546,7 +546,7 @@ def _eyes_whole(moves: np.ndarray, xy: np.ndarray, points: np.ndarray, reach: fl
                                            for other in eyelids() if other is not lid)])] = 0.0
         length, wanted = np.linalg.norm(moves, axis=1), float(np.linalg.norm(mean))
         excess = np.maximum(length - wanted, 0.0) / np.maximum(length, 1e-9)
-        inner = canonical_face().points[lid.corners[lid.corners != lid.outer][0], 0]
+        inner = canonical_face().points[lid.inner, 0]
         lag = np.clip(across / inner, 0.0, 1.0) * ((length < wanted) & ~np.isin(points, lid.iris))
         moves -= (weight * excess)[:, None] * moves
         moves += (weight * lag)[:, None] * (mean - moves)
@@ -588,7 +588,7 @@ def _brow_on_lid(xy: np.ndarray, lid: Eyelid) -> np.ndarray:
     skin landmarks. A turned head's far brow stands in front of the eye, and its inner end
     is drawn over the lid: s10's (turned about 33 degrees) 5 px above the lid skin beside
     her far eye's inner corner."""
-    outer, inner = xy[lid.outer], xy[lid.corners[lid.corners != lid.outer][0]]
+    outer, inner = xy[lid.outer], xy[lid.inner]
     along = (inner - outer) / max(float(np.linalg.norm(inner - outer)), 1e-9)
     across = np.array([along[1], -along[0]])
     if float((xy[lid.lid] - outer).mean(axis=0) @ across) < 0:
@@ -623,7 +623,7 @@ def _beside_eyes(source_xy: np.ndarray, target_xy: np.ndarray, depth: np.ndarray
         contour = np.r_[lid.outline, lid.lid]
         affine = np.linalg.lstsq(np.c_[source_xy[contour], np.ones(len(contour))],
                                  target_xy[contour], rcond=None)[0]
-        inner = lid.corners[lid.corners != lid.outer][0]
+        inner = lid.inner
         at = int(np.flatnonzero(lid.outline == inner)[0])
         offsets = source_xy[np.setdiff1d(meshed, np.r_[contour, lid.iris])] - source_xy[inner]
         distance = np.linalg.norm(offsets, axis=1)
@@ -690,7 +690,7 @@ def _lid_edges(source: WarpSource, shut: list[tuple[Eyelid, float, float]],
                                                  xy[lid.lower] - source.xy[lid.lower]))
         if not white[-1] or source.motion.proportions is not None:
             continue  # (a face placed by hand has its closing eyes covered: cover_eye)
-        along = source.xy[lid.outer] - source.xy[lid.corners[lid.corners != lid.outer][0]]
+        along = source.xy[lid.outer] - source.xy[lid.inner]
         beyond = along / max(float(np.linalg.norm(along)), 1e-9) - unit
         beyond /= max(float(np.linalg.norm(beyond)), 1e-9)
         corner = np.array([lid.outer])

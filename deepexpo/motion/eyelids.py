@@ -45,6 +45,11 @@ class Eyelid:
     brow: np.ndarray  # the brow's landmarks above the eye
     outer: int  # the outer corner (the one further from the face's midline)
 
+    @property
+    def inner(self) -> int:
+        """The inner corner (the one nearer the face's midline)."""
+        return int(self.corners[self.corners != self.outer][0])
+
     def gaps(self, shape: np.ndarray) -> np.ndarray:
         """For each upper-margin landmark of canonical-frame landmarks ``shape``, how far the
         lower margin is below it (read off the lower lid's curve, so a shut eye closes on a
