@@ -220,7 +220,8 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         target_xy = target_xy.copy()
         # Points edge-on to the camera in either pose would fold the map where the face
         # turns away; leaving them out lets their visible neighbours and the outline decide.
-        visible = np.minimum(source.facing, canon.facing(target_points))
+        target_facing = canon.facing(target_points)
+        visible = np.minimum(source.facing, target_facing)
         keep = visible > cfg.min_facing
         # Where the outline is edge-on, it moves most of the way from where the surface turns
         # it to where the head's silhouette does (as the hair), and with the jaw; where it
@@ -275,7 +276,7 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                                                 cfg.outline_pull_eye_reach)
                 target_xy = _lids_with_eyes(source.xy, target_xy,
                                             (target_points - turned)[:, :2], inner,
-                                            canon.facing(target_points) > source.facing)
+                                            target_facing > source.facing)
         else:
             anchored = rim[keep[rim]]
         # An eye's landmarks are kept down to a slant (a turned head's far eye), some of them
