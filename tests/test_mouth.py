@@ -228,6 +228,37 @@ def test_borrowed_real_teeth_take_the_photos_light_and_palette(name, gray, landm
     assert np.linalg.norm(lit[:, 1:].mean(axis=0) - colour) < 4
 
 
+def test_borrowed_teeth_are_ivory_in_the_light_of_a_face_with_eyes_in_shade(hopper, landmarker,
+                                                                           talking_driver):
+    """Grace Hopper's eyes lie in shade under her glasses (no eye white to read): the
+    driver's teeth take her skin's light, ivory: as yellow (Lab b* off grey) as at least
+    about half her skin round the mouth (real teeth are about as yellow as skin, and far
+    less red), yellower than they are red, no redder in hue than her skin, and as bright as
+    it. In the eye whites' 0.3 of her skin's colour, 0.9 of its brightness, they read
+    blue-grey against her ruddy skin."""
+    reference, driver = talking_driver
+    engine = WarpEngine()
+    face = landmarker.detect(hopper)
+    out = engine.render(engine.prepare_source(hopper, face), driver, reference, MotionOptions())
+    xy = landmarker.detect(out).xy
+    opening, _ = _opening_and_lips(out.shape, xy)
+    size = 2 * int(0.1 * np.linalg.norm(xy[13] - xy[14])) + 1  # off the lips' wet edge
+    opening = cv2.erode(opening, np.ones((size, size), np.uint8))
+    # Her skin round the mouth, in the photo: a band as wide as a third of the mouth.
+    width = int(np.ptp(face.xy[canonical_face().mouth_corners, 0]))
+    mouth = np.zeros(hopper.shape[:2], np.uint8)
+    cv2.fillPoly(mouth, [np.round(face.xy[canonical_face().lip_loops[0]]).astype(np.int32)], 1)
+    skin = cv2.dilate(mouth, np.ones((width // 3,) * 2, np.uint8)) - mouth
+    inside = cv2.cvtColor(out, cv2.COLOR_RGB2LAB)[opening > 0].astype(float)
+    teeth = inside[inside[:, 0] >= np.percentile(inside[:, 0], 90)].mean(axis=0) - [0, 128, 128]
+    skin_lab = cv2.cvtColor(hopper, cv2.COLOR_RGB2LAB)[skin > 0].astype(float).mean(axis=0) \
+        - [0, 128, 128]
+    assert teeth[2] >= 0.45 * skin_lab[2]  # on bbd5f32, 0.33
+    assert teeth[0] >= 0.95 * skin_lab[0]  # lit as her skin (bbd5f32: 0.93, dim: grey)
+    assert teeth[2] > teeth[1]
+    assert np.arctan2(teeth[2], teeth[1]) >= np.arctan2(skin_lab[2], skin_lab[1])
+
+
 LOWER_OUTER = [61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291]  # MediaPipe, corner to corner
 LOWER_INNER = [78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308]
 

@@ -6,9 +6,10 @@ soft edge (:mod:`deepexpo.render.lips`). The fill is a mouth cavity in the lips'
 back, with teeth and tongue over it: an open source mouth's own (the upper teeth follow the
 upper lip, the lower the lower lip), or else the driver's, mapped onto the target's inner lip
 and matched to the source: lit like its lips, its teeth no brighter than its own teeth (where
-it shows some) or its eye whites, in the whites' colour or halfway to its own teeth's (a
-grayscale photo stays grayscale, a painting keeps its palette). With neither (a closed source
-opened by the editor or a closed driver), the edges of upper teeth in that colour, in the upper
+it shows some) or its eye whites, in the whites' colour or halfway to its own teeth's (eyes
+that show no white: ivory in its skin's light), never bluer than that ivory (a grayscale photo
+stays grayscale, a painting keeps its palette). With neither (a closed source opened by the
+editor or a closed driver), the edges of upper teeth in that colour, in the upper
 lip's shade, under the source's own upper teeth where its lips, barely parted, show some; so
 too for a driver whose lips part barely (its sliver of interior, stretched, was a smear).
 """
@@ -63,8 +64,14 @@ EYE_WHITE_MIN_PX = 8
 #: whites': teeth a few pixels tall between the lips are tinted by them (JPEG keeps colour at
 #: half resolution), so that, on a whole row, they read as skin; in the whites' alone, cold.
 OWN_TEETH_COLOUR = 0.5
-#: Teeth nothing else tells the brightness of are this fraction of the skin's (Lab L).
-TEETH_UNDER_SKIN = 0.9
+#: Teeth are ivory: in daylight about as yellow as skin and far less red (Lab b* near the
+#: skin's, a* near grey); eye whites are greyer. In the source's light (a cast on its skin is
+#: on its teeth too; a grayscale photo's are grey) teeth are at least this fraction of its
+#: skin's yellow (Lab b* off grey: the least of the samples' own teeth, the astronaut's) and,
+#: nothing else telling their colour, this fraction of its red (a*), as bright as its skin.
+#: (Where the eyes could not be read, teeth in the whites' 0.3 of the skin's colour, under
+#: its brightness, read blue-grey against the ruddy skin of Grace Hopper's photo.)
+IVORY_YELLOW, IVORY_RED = 0.5, 0.4
 #: Borrowed teeth are compressed under the source's eye whites from the lips' brightness up,
 #: or from this fraction of the whites' where the lips are brighter.
 TEETH_KNEE = 0.8
@@ -450,15 +457,19 @@ def _teeth_white(source: tuple[np.ndarray, np.ndarray], skin: np.ndarray) -> np.
     """The Lab colour teeth take on in the source's light: as bright as its own teeth where
     its mouth shows some (eye whites in shade are dimmer than teeth in the light), else as
     its eye whites, and in their colour (halfway to its own teeth's: see
-    :data:`OWN_TEETH_COLOUR`); for eyes too shut or small to read, a little under
-    its skin's brightness (in the lips' shade), nearly grey."""
+    :data:`OWN_TEETH_COLOUR`); for eyes too shut or small to read, ivory in the light of
+    ``skin`` (the Lab colour of the skin round the mouth); and no bluer than that ivory
+    (:data:`IVORY_YELLOW`): eye whites are greyer than teeth."""
     white, own = _eye_white(*source), _shown_teeth(*source)
     if own is not None:
-        return own if white is None else \
+        teeth = own if white is None else \
             np.r_[own[0], white[1:] + OWN_TEETH_COLOUR * (own[1:] - white[1:])]
-    if white is None:
-        white = np.r_[TEETH_UNDER_SKIN * skin[0], 128.0 + 0.3 * (skin[1:] - 128.0)]
-    return white
+    else:
+        teeth = white if white is not None else \
+            np.r_[skin[0], 128.0 + IVORY_RED * (skin[1] - 128.0), 128.0]
+    # No bluer than ivory in the skin's light (a blue cast on the skin allows bluer teeth).
+    teeth[2] = max(teeth[2], 128.0 + IVORY_YELLOW * (skin[2] - 128.0))
+    return teeth
 
 
 def _shown_teeth(image: np.ndarray, xy: np.ndarray) -> np.ndarray | None:
