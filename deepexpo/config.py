@@ -82,6 +82,14 @@ class WarpConfig:
     # this fraction of its area in the source at least: opened only just, its skin stays
     # squeezed into a line.
     fold_opened_to: float = 0.5
+    # A mouth's corner that draws away from the skin beyond it (a narrowing mouth: the skin
+    # within corner_skin_near of the mouth's width, around its line, drawn out along it past
+    # the first figure, fully from the second) moves the skin around it along the line with
+    # it, falling to nothing at corner_skin_reach of the width: the stretch is spread over
+    # that skin (warp_engine._spread_beyond_corners).
+    corner_skin_spread_stretch: tuple[float, float] = (1.15, 1.35)
+    corner_skin_near: float = 0.3
+    corner_skin_reach: float = 0.8
     # Landmarks whose surface is closer than this to edge-on (cosine to the view direction) in
     # the source or target pose are left out of the warp: they would fold it.
     min_facing: float = 0.3

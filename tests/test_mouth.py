@@ -604,6 +604,46 @@ def test_an_opened_mouths_moved_corner_carries_its_skin(landmarker, monkeypatch)
     assert np.median(drawn[skin] / from_corner[ys, xs][skin]) < 1.3
 
 
+@pytest.mark.parametrize("driving", ["d8.jpg", "d19.jpg"])
+def test_a_narrowing_mouths_corner_spreads_the_stretch_beyond_it(driving, landmarker,
+                                                                 monkeypatch):
+    """The turned painting s10 pouting (d8) and screaming (d19), her near corner pulled in by
+    a quarter of the mouth's width: the skin beyond it (outside the lips, 0.1 to 0.35 of the
+    mouth's width from it, within 60 degrees of the mouth's line) is magnified (the map's
+    stretch) under 1.7 times at its 90th percentile (1.60 and 1.63). The stretch fell on the
+    landmark triangles next to the corner (1.82 and 1.84), and her light skin there was drawn
+    out into a pale streak."""
+    import deepexpo.engines.warp_engine as warp_engine
+    from deepexpo.render.lips import polygon_mask
+    from deepexpo.render.mesh_warp import map_stretch
+
+    maps = []
+    remap_region = warp_engine.remap_region
+
+    def spy(image, region, source_xy):
+        maps.append((source_xy, region))
+        return remap_region(image, region, source_xy)
+
+    monkeypatch.setattr(warp_engine, "remap_region", spy)
+    xy = _shaped("s10.jpg", driving, landmarker)
+    _screamed(read_image(shared_sample("sources/s10.jpg")), landmarker, driving)
+    source_xy, region = maps[-1]
+    stretch = map_stretch(source_xy)
+    canon = canonical_face()
+    corner, other = xy[canon.outer_mouth_corners[::-1]]
+    width = float(np.linalg.norm(corner - other))
+    outwards = (corner - other) / width
+    h, w = stretch.shape
+    ys, xs = np.mgrid[region.y0:region.y0 + h, region.x0:region.x0 + w]
+    offset = np.dstack([xs - corner[0], ys - corner[1]])
+    distance = np.linalg.norm(offset, axis=-1)
+    lips = polygon_mask(xy[canon.lip_loops[0]] - [region.x0, region.y0], (h, w)) > 0.5
+    beyond = (distance > 0.1 * width) & (distance < 0.35 * width) \
+        & (offset @ outwards > 0.5 * distance) & ~lips
+    assert beyond.sum() > 100
+    assert np.percentile(stretch[beyond], 90) < 1.7
+
+
 @pytest.mark.parametrize("name", ["s7.jpg", "s42.jpg"])
 def test_a_capped_opening_keeps_its_lower_lip_below_its_corners(name, landmarker):
     """The cartoon s7 and s42 screaming (d19), an opening past the cap: the inner lower lip

@@ -354,6 +354,10 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         free = np.ones(len(target_xy), bool)
         free[np.concatenate([*(np.r_[lid.outline, lid.lid, lid.iris] for lid in eyelids()),
                              lips, anchored])] = False
+        if not placed:  # (a narrowing mouth's corners drawn away from the skin beyond them)
+            _spread_beyond_corners(src_xy, target_xy, target_xy - (target_points - turned)[:, :2],
+                                   np.flatnonzero(keep & free & ~in_mouth),
+                                   source.xy[source.outline], cfg)
         if not opens:
             free[canon.outer_mouth_corners] = False
         points = np.flatnonzero(keep)
@@ -854,6 +858,55 @@ def _lip_edges(src_xy: np.ndarray, target_xy: np.ndarray, cfg: WarpConfig) -> No
             (canon.mouth_corners, canon.outer_mouth_corners, _CORNER_INSIDE)):
         nearest = side[np.abs(src_xy[inner, None, 0] - src_xy[None, side, 0]).argmin(axis=1)]
         src_xy[inner] += k * amount * (src_xy[nearest] - src_xy[inner])
+
+
+def _spread_beyond_corners(src_xy: np.ndarray, target_xy: np.ndarray, posed: np.ndarray,
+                           skin: np.ndarray, outline: np.ndarray, cfg: WarpConfig) -> None:
+    """Move (in place) the ``skin`` landmarks around each of the mouth's outer corners along
+    the mouth's line with the corner, as far as the expression draws the corner away from the
+    skin beyond it.
+
+    A mouth that narrows (a pout, a scream) pulls its corners in, away from the skin beyond
+    them, which moves less: the stretch fell on the landmark triangles next to the corner (the
+    painting s10's skin beyond her near corner, the landmarks there drawn out along the mouth
+    1.41 times by d8 and 1.48 by d19, magnified 1.82 and 1.84 times by the map at its 90th
+    percentile; now 1.60 and 1.63), and her light skin there was drawn out into a pale
+    streak. Here each landmark takes a share of the corner's move along the mouth's line (the
+    part of it the landmark does not make), falling from all of it at the corner to none at
+    ``cfg.corner_skin_reach`` of the mouth's width (or at the face's ``outline``, if nearer):
+    the stretch is spread evenly over that skin. As much as the expression draws out the
+    landmarks beyond the corner (within ``cfg.corner_skin_near`` of the width, around the
+    mouth's line) along it, against where each would be without it (``posed``: the head's
+    turn, and what the warp adds to it), from ``cfg.corner_skin_spread_stretch``'s first
+    figure, fully from its second: a mouth that widens (a smile) compresses that skin, a turn
+    alone draws out the near side of the face, and both keep their landmarks where the motion
+    puts them (pulled with its corners whatever the mouth did, the skin beside s12's smile
+    changed dlib's fit of her mouth, and with it the lift it read in her lower lids)."""
+    canon = canonical_face()
+    corners = canon.outer_mouth_corners
+    width = float(np.linalg.norm(src_xy[corners[1]] - src_xy[corners[0]]))
+    start, full = cfg.corner_skin_spread_stretch
+    for corner, other in zip(corners, corners[::-1]):
+        offset = src_xy[skin] - src_xy[corner]
+        distance = np.linalg.norm(offset, axis=1)
+        out_p, out_t = ((line := xy[corner] - xy[other]) / max(float(np.linalg.norm(line)), 1e-9)
+                        for xy in (posed, target_xy))
+        apart = posed[skin] - posed[corner]
+        along = apart @ out_p
+        beyond = (distance < cfg.corner_skin_near * width) \
+            & (along > 0.5 * np.linalg.norm(apart, axis=1))
+        if not beyond.any():
+            continue
+        drawn = ((target_xy[skin[beyond]] - target_xy[corner]) @ out_t) \
+            / np.maximum(along[beyond], 1e-9)
+        amount = float(np.clip((drawn.max() - start) / (full - start), 0.0, 1.0))
+        if amount <= 0:
+            continue
+        reach = min(cfg.corner_skin_reach * width,
+                    float(distance_to_edges(src_xy[corner][None], outline)[0]))
+        share = amount * np.clip(1.0 - distance / reach, 0.0, 1.0)
+        lag = (target_xy[corner] - src_xy[corner]) - (target_xy[skin] - src_xy[skin])
+        target_xy[skin] += (share * (lag @ out_t))[:, None] * out_t
 
 
 #: The corners' fold runs out to the lips' outer corners: they are taken from this many
