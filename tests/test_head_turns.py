@@ -199,10 +199,10 @@ def test_a_turned_paintings_nose_turns_back_with_the_head(landmarker, monkeypatc
     image: away from the edge, the pull's nearness is smoothed over the face's surface). At the
     targets, the map samples the source within 8 px of her nose tip and bridge, 15 of her
     upper lip's middle (it sampled 12, 14 and 17 px off: the nose went half as far as the
-    turn takes it, the mouth 10 px the wrong way; once 54 px the wrong way; 6, 3 and 13
-    now); MediaPipe reads the output's nose tip within 20 px of the target, and the map
-    hardly folds over the face (the irises apart: their edges fold, carried on their own by
-    carry_iris)."""
+    turn takes it, the mouth 10 px the wrong way; once 54 px the wrong way; 6, 4 and 13
+    with the mouth pulled with her far cheek; 6, 4 and 0.2 now); MediaPipe reads the
+    output's nose tip within 20 px of the target, and the map hardly folds over the face
+    (the irises apart: their edges fold, carried on their own by carry_iris)."""
     image = read_image(shared_sample("sources/s10.jpg"))
     face = landmarker.detect(image)
     engine = WarpEngine()
@@ -232,6 +232,41 @@ def test_a_turned_paintings_nose_turns_back_with_the_head(landmarker, monkeypatc
 
 #: MediaPipe's nose-tip landmark, a point on the nose's bridge and the upper lip's middle.
 _NOSE_TIP, _NOSE_BRIDGE, _UPPER_LIP = 1, 4, 0
+
+
+def test_a_turned_paintings_mouth_turns_back_where_the_turn_puts_it(landmarker, monkeypatch):
+    """s10 (turned about 33 degrees) turned back 25 degrees: her mouth is drawn where the
+    turned head puts it, not pulled with her far cheek towards the outline. The map draws
+    her mouth corners and upper lip's middle (the output pixels that sample within 2 px of
+    the source's landmarks) within 4 px of their targets (pulled with her far cheek, the far
+    corner was drawn 11.4 px past its target, the lip's middle 20.9, the near corner 3.7: the
+    mouth drawn wide towards the outline; 0.7, 0.2 and 0.5 now), and MediaPipe reads the
+    output's mouth (its corners' and lips' middles' mean) within 5 px of the target's across
+    (8.2 px short, 3.7 now)."""
+    image = read_image(shared_sample("sources/s10.jpg"))
+    face = landmarker.detect(image)
+    engine = WarpEngine()
+    source = engine.prepare_source(image, face)
+    controls = ExpressionControls(yaw=-np.sign(source.motion.pose.euler[1]) * 25.0)
+    maps = _backward_maps(monkeypatch)
+    out = engine.edit(source, ExpressionEdit(controls))
+    xy, region = maps[-1]
+    target = apply_controls(source.motion, controls).landmarks()[:, :2]
+    corners = canonical_face().outer_mouth_corners
+    assert np.ptp(target[corners, 0]) > 1.1 * np.ptp(source.xy[corners, 0])  # it does turn
+    for point in (*corners, _UPPER_LIP):
+        off = np.linalg.norm(xy - source.xy[point], axis=2)
+        row, column = np.unravel_index(np.argmin(off), off.shape)
+        drawn = np.array([column + region.x0, row + region.y0])
+        assert off[row, column] < 2.0 and np.linalg.norm(drawn - target[point]) < 4.0, \
+            (point, drawn, target[point])
+    mouth = np.r_[corners, _UPPER_LIP, _LOWER_LIP]
+    read = landmarker.detect(out).xy
+    assert abs(read[mouth, 0].mean() - target[mouth, 0].mean()) < 5.0
+
+
+#: MediaPipe's landmark at the lower lip's middle (its outer edge).
+_LOWER_LIP = 17
 
 
 def test_a_turned_paintings_nose_juts_past_her_cheek_turned_further(landmarker, monkeypatch):

@@ -252,11 +252,7 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
             # (Not on a face placed by hand: its outline is fitted from a few points, on an
             # animal often close to its eyes, which would be pulled apart from their lids.)
             if source.motion.proportions is None:
-                # (The inner lips too, kept below by how the head faces: left out here, a
-                # turned painting's upper inner lip, which faces down, stayed while the lower
-                # lip was pulled sideways, and a turn alone opened her parted lips.)
-                inner = np.setdiff1d(np.r_[np.flatnonzero(keep), canon.inner_lip_upper,
-                                           canon.inner_lip_lower], rim)
+                inner = np.setdiff1d(np.flatnonzero(keep), rim)
                 pull = _outwards(_carried(source.xy, target_xy, inner, rim, band / 2)
                                  - target_xy[inner], source.xy[inner] - centre)
                 pull *= min(1.0, turn / np.radians(cfg.outline_pull_full_turn))
@@ -272,6 +268,15 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                 own = near[inner]
                 pull *= (own * _smoothed(near, source.xy, inner, band / 4)
                          + (1.0 - own) * _smoothed(near, source.points, inner, band / 4))[:, None]
+                # The mouth goes where the turn puts it, and the skin just around it nearly so
+                # (canon.mouth_mask): the cheek between it and the outline takes the stretch.
+                # (Pulled with the cheek, s10's far mouth corner turned back 25 degrees went
+                # 5.7% of the eye distance past where the turn puts it, her upper lip's middle
+                # 10%: the mouth drawn wide towards her far cheek, and the head read as turned
+                # 16.1 degrees of 25 by dlib's fit, 13.6 by MediaPipe's; 17.3 and 14.5 now.
+                # Pulled lip by lip, her upper inner lip, which faces down and was left out,
+                # stayed while the lower lip was pulled sideways: her parted lips opened.)
+                pull *= (1.0 - canon.mouth_mask[inner])[:, None]
                 target_xy[inner] += _eyes_whole(pull, source.xy, inner,
                                                 cfg.outline_pull_eye_reach)
                 target_xy = _lids_with_eyes(source.xy, target_xy,

@@ -118,11 +118,16 @@ class CanonicalFace:
     def feature_masks(self) -> dict[str, np.ndarray]:
         """Soft per-landmark weights of each facial feature, in [0, 1] (what the regions of
         :mod:`deepexpo.motion.regions` are made of)."""
-        p = self.points
         return {
-            "eyes": _soft_mask(p, TOPOLOGY.eyes, 0.04),
-            "lips": np.maximum(_soft_mask(p, TOPOLOGY.lips, 0.08), self.jaw_weights),
+            "eyes": _soft_mask(self.points, TOPOLOGY.eyes, 0.04),
+            "lips": np.maximum(self.mouth_mask, self.jaw_weights),
         }
+
+    @cached_property
+    def mouth_mask(self) -> np.ndarray:
+        """Soft per-landmark weights of the mouth alone (its lips and the skin just around
+        them, without the jaw below)."""
+        return _soft_mask(self.points, TOPOLOGY.lips, 0.08)
 
     @cached_property
     def jaw_weights(self) -> np.ndarray:
