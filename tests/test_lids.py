@@ -262,3 +262,17 @@ def test_a_light_lash_row_closes_into_skin_with_its_grain():
     ends = out[shut - 2:shut + 1, LEFT + 4:LEFT + 14]
     skin = image[LOWER + 10:LOWER + 40, LEFT:RIGHT]
     assert _fine(ends) > 0.7 * _fine(skin), (_fine(ends), _fine(skin))
+
+
+def test_a_glasses_frame_across_the_lid_stays_sharp():
+    """A glasses' frame crossing the eye above its lash line, within the shut lid's reach
+    (Grace Hopper's): the lid stops below it and the frame is left as it was, where the lid's
+    arch reached over it and drew it in the lid's tone (174 levels lighter); the eye is still
+    shut under it."""
+    image = _eye()
+    frame = (slice(BROW[1] - 4, BROW[1]), slice(LEFT, RIGHT))
+    image[BROW[1] - 4:BROW[1], 20:180] = (30, 20, 20)  # across the brow's lower half
+    out = _close(image, brow=False)
+    assert np.abs(out[frame].astype(int) - image[frame]).max() <= 4
+    lid = (slice(LASH + 6, LOWER - 8), slice(LEFT + 10, RIGHT - 10))
+    assert (_lum(out[lid]) < _lum(image[lid]) - 40).mean() > 0.95

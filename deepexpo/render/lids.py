@@ -116,6 +116,14 @@ UNDER_EYE = 0.3
 GRAIN_LIMIT = 8.0
 MOTTLE_LIMIT = 1.0
 
+#: A dark line across the eye above its lash line (a glasses' frame), which the lid stays
+#: LINE_CLEAR pixels below (the lid's weight is blurred by 0.7 px across it), is as dark as
+#: the lash line in LINE_ACROSS of the eye's middle columns, over a lash line darker than
+#: LINE_UNDER of the skin above it.
+LINE_ACROSS = 0.6
+LINE_UNDER = 0.5
+LINE_CLEAR = 2
+
 #: An eyeliner's wing: the source's dark pixels (darker than WING_DARK of the way from its
 #: lash line to its skin) joined to its lash line beyond an eye's corner, within WING_REACH of
 #: the eye's width of it (what reaches further, as a dark background or hair beside the eye,
@@ -188,12 +196,25 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
         brow_xy = _on_brow(brow_xy, source_xy, region, margin_from, float(open_gap.max()))
     if brow_xy is not None:
         top = np.maximum(top, np.minimum(_lower_edge(brow_xy, xs), bottom))
-    height = bottom - top
-    rise = bottom[None, :] - ys  # output pixels above the margin
     view = source_xy[box.y0 - region.y0:box.y1 - region.y0, box.x0 - region.x0:box.x1 - region.x0]
     # Where the margin and the top of the redrawn lid are taken from, per column.
     at_margin = np.c_[np.interp(xs, margin_xy[:, 0], margin_from[:, 0]),
                       np.interp(xs, margin_xy[:, 0], margin_from[:, 1])]
+    # Nor over a dark line across the eye above its lash line in the source, a glasses'
+    # frame: under the lid's top, it was drawn in the tone there, and the frame crossing
+    # Grace Hopper's shut lids lost its lower edge.
+    # (Read over the eye's own columns: beyond its corners the margin's ends repeat.)
+    within = np.abs(across_eye) <= 1.0
+    line = _line_above(image, at_margin[within], float(open_gap.max()),
+                       float(np.max(at_margin[:, 1] - _column_sample(view, top - box.y0)[:, 1])))
+    if line is not None:
+        # (And its weight's blur, below, clear of it.)
+        below_line = view[..., 1] > (at_margin[:, 1] - np.interp(xs, xs[within], line))[None, :]
+        held = box.y0 + LINE_CLEAR + np.where(below_line.any(axis=0),
+                                              np.argmax(below_line, axis=0), 0)
+        top = np.maximum(top, np.minimum(held, bottom))
+    height = bottom - top
+    rise = bottom[None, :] - ys  # output pixels above the margin
     at_top = _column_sample(view, top - box.y0)
     # The lash line, found in the source around the margin's points (they may lie on it, or
     # on the eye below it): from its darkest row up to where the skin comes back.
@@ -631,31 +652,80 @@ def _column_sample(view: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return view[r0, cols] * (1 - f) + view[r0 + 1, cols] * f
 
 
+def _profile_above(image: np.ndarray, margin: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    """The gray level of ``image`` ``steps`` (source pixels) above each of the points
+    ``margin``: (steps, points)."""
+    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    return cv2.remap(gray, np.repeat(margin[None, :, 0], len(steps), 0).astype(np.float32),
+                     (margin[None, :, 1] - steps[:, None]).astype(np.float32),
+                     cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+
+
+def _across(profile: np.ndarray) -> np.ndarray:
+    """The rows of a :func:`_profile_above` read across the eye's width: the median of its
+    middle columns (the iris, dark too but in a few columns only, is no row's)."""
+    n = profile.shape[1]
+    return np.median(profile[:, n // 10: max(n // 10 + 1, n - n // 10)], axis=1)
+
+
 def _lash_line(image: np.ndarray, margin: np.ndarray, gap: float
                ) -> tuple[np.ndarray, np.ndarray]:
     """How far above the points ``margin`` (source pixels) the lash line begins (its darkest
     row) and ends (a third of the way back from it to the skin above, at most
-    :data:`LASH_MOST` of the eye's width), per column: the rows
-    are read across the eye's width (the median of its columns), so the iris, dark too but
-    in a few columns only, is not taken for it."""
+    :data:`LASH_MOST` of the eye's width), per column: the rows are read across the eye's
+    width (:func:`_across`)."""
     below, span = max(1, int(round(0.3 * gap))), max(4, int(round(1.2 * gap)))
     steps = np.arange(-below, span, dtype=np.float32)
-    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    profile = cv2.remap(gray, np.repeat(margin[None, :, 0], len(steps), 0).astype(np.float32),
-                        (margin[None, :, 1] - steps[:, None]).astype(np.float32),
-                        cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)  # (steps, columns)
-    n = profile.shape[1]
-    rows = np.median(profile[:, n // 10: max(n // 10 + 1, n - n // 10)], axis=1)
-    search = max(2, int(np.searchsorted(steps, 0.5 * gap)))
-    darkest = int(np.argmin(rows[:search]))
-    skin = float(np.percentile(rows[darkest:], 75))
-    back = rows[darkest] + (skin - rows[darkest]) / 3
+    rows = _across(_profile_above(image, margin, steps))
+    n = len(margin)
+    darkest, _, back = _lash_row(rows, steps, gap)
     lighter = np.flatnonzero(rows[darkest:] >= back)
     end = darkest + (int(lighter[0]) if len(lighter) else 1)
     low, high = float(steps[max(darkest - 1, 0)]), float(steps[max(end, darkest + 1)])
     # A heavy eyeliner is no thicker on the closed lid than a lash line: its darkest part.
     high = min(high, low + max(LASH_MOST * float(np.ptp(margin[:, 0])), 2.0))
     return np.full(n, low), np.full(n, max(high, low + 1.0))
+
+
+def _lash_row(rows: np.ndarray, steps: np.ndarray, gap: float) -> tuple[int, float, float]:
+    """The lash line in ``rows`` read across the eye (:func:`_across`) ``steps`` above its
+    upper margin: its darkest row within half the open ``gap``, the skin's level above it,
+    and the level a third of the way back from it to the skin, where it ends."""
+    darkest = int(np.argmin(rows[:max(2, int(np.searchsorted(steps, 0.5 * gap)))]))
+    skin = float(np.percentile(rows[darkest:], 75))
+    return darkest, skin, float(rows[darkest] + (skin - rows[darkest]) / 3)
+
+
+def _line_above(image: np.ndarray, margin: np.ndarray, gap: float, reach: float
+                ) -> np.ndarray | None:
+    """How far above each of the points ``margin`` (source pixels, the eye's upper margin
+    from corner to corner) the lower edge of a dark line across the eye lies, past where
+    the lash line is looked for (:func:`_lash_row`) and up to ``reach``: a glasses' frame.
+    Its pixels are darker than the lash line's darkest row, with skin between them and the
+    lash line, in :data:`LINE_ACROSS` of the eye's columns (a crease's shadow, a wrinkle, a
+    brow's fringe is lighter or shorter). None where there is no such line, or no dark lash
+    line under it (its darkest row lighter than :data:`LINE_UNDER` of the skin: above a
+    monkey's pale lash row the dark was its eye's own rim; by a small eye's white, s12's
+    turned, its lash line itself)."""
+    steps = np.arange(0, max(4, int(np.ceil(reach))) + 1, dtype=np.float32)
+    profile = _profile_above(image, margin, steps)
+    rows = _across(profile)
+    darkest, skin, back = _lash_row(rows, steps, gap)
+    lighter = np.flatnonzero(rows[darkest:] >= back)
+    if not len(lighter) or rows[darkest] >= LINE_UNDER * skin:
+        return None
+    start = darkest + int(lighter[0])
+    above = profile[start:]
+    # (Past skin in each column: the lash line may end higher in some.)
+    past_skin = np.maximum.accumulate(above >= back, axis=0)
+    dark = past_skin & (above < rows[darkest]) & (steps[start:, None] >= 0.5 * gap)
+    n = dark.shape[1]
+    found = dark.any(axis=0)
+    if found[n // 10: max(n // 10 + 1, n - n // 10)].mean() < LINE_ACROSS:
+        return None
+    edge = steps[start + np.argmax(dark, axis=0)]
+    columns = np.arange(n)
+    return np.interp(columns, columns[found], edge[found])
 
 
 def soften_seam(out: np.ndarray, margin_xy: np.ndarray, eye_width: float) -> None:
