@@ -13,10 +13,11 @@ where dlib's frontal detector misses one, such as the turned painting s10):
 
 - ``lip``: lower-lip thickness at its centre (dlib 57 to 66), output over source, in
   inter-ocular units, on panels whose mouth is open. Target 0.7-1.5. dlib puts a wide-open
-  mouth's inner lower lip inside the opening (see ``open_mp``): s7 by d19 reads 1.51, its
-  point 66 29 px above the drawn inner lip, on the fill's tongue, where the lower lip is
-  drawn 0.96 of its own thickness (18.3 of 19.1 px; on the pixels, from the opening's edge
-  to a quarter of the lip's colour over the skin's, 17 of 16 px; MediaPipe reads 1.29).
+  mouth's inner lower lip inside the opening (see ``open_mp``): s7 by d19 reads 1.71, its
+  point 66 30 px above MediaPipe's inner lower lip, on the fill's tongue, where MediaPipe
+  reads the lower lip 1.12 of its own thickness (1.51 and 1.13 when the driver's narrowing
+  was applied to s7's small mouth in face units, its point 66 27 px above; then the drawn
+  lower lip measured 0.96 of its own thickness, 18.3 of 19.1 px).
 - ``open``: mouth opening (inner-lip gap over width) of the output, and ``drv`` the driver's:
   the output follows the driver's change up to the plausible maximum, the engine's cap
   (``WarpConfig.max_mouth_opening``, 0.75 of the width; the real screaming d19 opens 0.67).

@@ -10,7 +10,7 @@ import pytest
 from deepexpo.engines.warp_engine import WarpEngine
 from deepexpo.evaluation.metrics import eye_white_brightness
 from deepexpo.face.canonical import canonical_face
-from deepexpo.face.measure import mouth_opening
+from deepexpo.face.measure import mouth_opening, mouth_width
 from deepexpo.face.topology import TOPOLOGY
 from deepexpo.io.images import read_image
 from deepexpo.motion.compose import MotionOptions
@@ -556,6 +556,39 @@ def _shaped(name: str, driving: str, landmarker) -> np.ndarray:
     return shaped.landmarks()[:, :2]
 
 
+@pytest.mark.parametrize("name", ["s7.jpg", "s42.jpg", "s1.jpg"])
+def test_a_mouth_narrows_as_the_drivers_does_in_its_own_measure(name, landmarker):
+    """Driven by d19 (a scream, its mouth 0.74 as wide as its reference's) and d8 (pressed
+    lips, 0.83), a mouth narrows as far against its own width, within 0.02 (its shaped
+    target, in the canonical frame), whatever its size. Applied in face units, a small
+    mouth narrowed further: s7's (0.65 of the canonical face's wide) to 0.60 by d19, s42's
+    (0.76) to 0.66, and their round screams were drawn narrow and tall; s1's (0.92) 0.72."""
+    image = read_image(shared_sample(f"sources/{name}"))
+    engine = WarpEngine()
+    cfg = engine.config
+    source = engine.prepare_source(image, landmarker.detect(image))
+    for driving in ("d19.jpg", "d8.jpg"):
+        driver_image = read_image(shared_sample(f"driving/{driving}"))
+        driver = engine.extract(driver_image, landmarker.detect(driver_image))
+        reference = engine.neutral_reference(driver)
+        target = shape_mouth(engine.target(source, driver, reference, MotionOptions()),
+                             source.motion, cfg.max_mouth_opening, cfg.max_jaw_drop)
+        asked = mouth_width(driver.motion.canonical) / mouth_width(reference.motion.canonical)
+        got = mouth_width(target.canonical) / mouth_width(source.motion.canonical)
+        assert abs(got - asked) < 0.02, (driving, got, asked)
+
+
+def test_a_small_mouth_screams_as_wide_as_the_driver_against_its_own_width(landmarker):
+    """... and on the output, read with MediaPipe: s7 screaming (d19) keeps over 0.7 of its
+    mouth's width (0.73; the driver 0.74 of its reference's), a round opening as the
+    driver's (its deepest gap 0.95 of its width, the driver's 0.95). Applied in face units:
+    0.64, the opening narrow and tall (0.85)."""
+    out, _ = _opened("s7.jpg", "d19.jpg", landmarker)
+    source = landmarker.detect(read_image(shared_sample("sources/s7.jpg"))).xy
+    drawn = landmarker.detect(out).xy
+    assert mouth_width(drawn) / mouth_width(source) > 0.7
+
+
 @pytest.mark.parametrize("driving", ["d8.jpg", "d19.jpg"])
 def test_the_mouth_corners_do_not_fold(driving, landmarker):
     """s42 driven by a pout (d8) and a scream (d19): the landmarks in each mouth corner, between
@@ -849,9 +882,9 @@ def _opened(name: str, driving: str | None, landmarker) -> tuple[np.ndarray, np.
 @pytest.mark.parametrize("driving", ["d19.jpg", None])
 def test_a_drawn_closed_mouths_line_leaves_no_crease_beside_the_opening(driving, landmarker):
     """The drawn child s7, its closed mouth one line running on a little past the lips'
-    corners (lighter than the lips, darker than the skin), screamed (d19: the opening narrows
-    to 0.6 of the mouth's width) and opened by ``aaa``: beside each corner, outside the lips,
-    the darkest twentieth is over 0.85 of the skin around (d19 0.93 and 0.96, aaa 0.94 and
+    corners (lighter than the lips, darker than the skin), screamed (d19: the mouth narrows
+    to 0.74 of its width) and opened by ``aaa``: beside each corner, outside the lips, the
+    darkest twentieth is over 0.85 of the skin around (d19 0.94 and 0.99, aaa 0.94 and
     0.95). The line's ends, carried with the corners, stayed on the skin beside the opening
     as two short creases (d19 0.68 and 0.81, aaa 0.81 and 0.85 on 3529c12)."""
     assert min(_darkest_beside_corners(*_opened("s7.jpg", driving, landmarker))) > 0.85

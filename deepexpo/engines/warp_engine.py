@@ -615,8 +615,14 @@ def _beside_eyes(source_xy: np.ndarray, target_xy: np.ndarray, depth: np.ndarray
     """Points (source, target, depth) ``reach`` eye widths beyond the outer corner of each of
     ``lids`` (open eyes: a closing one's squeeze would be carried into its temple), on the
     line from its inner corner, and as far beyond its inner corner and the contour's
-    landmarks next to it, moved by the eye's own affine motion: the skin there (eyeliner,
-    lashes, the pink inner corner) moves with the eye, and the stretch of a temple or of the
+    landmarks next to it, moved by the eye's own affine motion (those beside the inner
+    corner by its linear part, from where their landmarks go: a pixel or two from them, the
+    affine's miss at the corner is as large, 1.4 px on s18's far eye turned back, and the
+    triangles between them and the corner, stretched three times and sheared, bent the lid's
+    line into a kink at the corner; those 0.35 eye widths past the outer corner, where the
+    eye's motion as a whole is what the skin follows, moved from its landmark, drew s18's
+    eyeliner wing out, 0.34 -> 0.43 eye widths): the skin there (eyeliner, lashes, the pink inner
+    corner) moves with the eye, and the stretch of a temple or of the
     side of the nose turning into view falls on the skin beyond. None goes more than 0.45 of
     the way from the outer corner to the ``outline`` (at the outline, the hair beside a lash
     line's end was drawn into it in a notch; at half, a sliver beside the outline was
@@ -648,7 +654,8 @@ def _beside_eyes(source_xy: np.ndarray, target_xy: np.ndarray, depth: np.ndarray
             along *= min(1.0, 0.45 * float(room) / max(float(np.linalg.norm(along)), 1e-9))
             for point in points:
                 src.append(source_xy[point] + along)
-                dst.append(np.r_[src[-1], 1.0] @ affine)
+                dst.append(target_xy[point] + along @ affine[:2] if corner == inner
+                           else np.r_[src[-1], 1.0] @ affine)
                 deep.append(depth[point])
                 apart.append(float(np.linalg.norm(along)))
     s, d = np.array(src).reshape(-1, 2), np.array(dst).reshape(-1, 2)

@@ -9,14 +9,18 @@ from .canonical import canonical_face
 from .topology import TOPOLOGY
 
 
+def mouth_width(xy: np.ndarray) -> float:
+    """The distance between the mouth's corners (in ``xy``'s units)."""
+    corners = canonical_face().mouth_corners
+    return float(np.linalg.norm(xy[corners[0], :2] - xy[corners[1], :2]))
+
+
 def mouth_opening(xy: np.ndarray) -> float:
     """Mean gap between the inner lips as a fraction of the mouth width (0 when closed)."""
     canon = canonical_face()
     upper, lower = canon.inner_lip_upper, canon.inner_lip_lower
-    corners = canon.mouth_corners
-    width = np.linalg.norm(xy[corners[0], :2] - xy[corners[1], :2]) + 1e-9
     gap = np.linalg.norm(xy[lower, :2] - xy[upper, :2], axis=1).mean()
-    return float(gap / width)
+    return float(gap / (mouth_width(xy) + 1e-9))
 
 
 def eye_ratios(xy: np.ndarray) -> tuple[float, float]:

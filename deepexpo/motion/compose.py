@@ -4,7 +4,9 @@
 (:func:`compose_pose`); the expression rule is one line each engine applies to its own
 representation: ``source + strength * region_mask * (driver - baseline)``, the baseline being
 the reference (relative) or the source itself (absolute), the driver's expression taken in the
-source's own measure (:meth:`FaceMotion.own_measure`: a cartoon's large eyes, a snout).
+source's own measure (:meth:`FaceMotion.own_measure`: a cartoon's large eyes, a snout). On
+landmarks, a relative change of the mouth's width is taken against the source mouth's own
+(:func:`compose_motion`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import numpy as np
 from ..checks import check_number
 from ..errors import InputError
 from ..face.canonical import canonical_face
+from ..face.measure import mouth_width
 from .regions import REGIONS, get_region, landmark_weights
 from .rigid import rotation_power
 from .state import FaceMotion, HeadPose
@@ -98,11 +101,28 @@ def compose_motion(source: FaceMotion, driving: FaceMotion, reference: FaceMotio
     baseline = source.own_measure(reference.expression) if options.relative \
         else source.expression
     delta = options.strength * mask[:, None] * (driven - baseline)
+    if options.relative and source.proportions is None:
+        delta = _mouth_width_in_proportion(delta, source, reference)
     ratio = shift_ratio(source.pose, reference.pose, source.image_size, driving.image_size,
                         options)
     pose = compose_pose(source.pose, driving.pose, reference.pose, options, ratio)
     return lips_apart(FaceMotion(pose, source.canonical + delta, source.expression + delta,
                                  source.image_size, source.proportions), source)
+
+
+def _mouth_width_in_proportion(delta: np.ndarray, source: FaceMotion,
+                               reference: FaceMotion) -> np.ndarray:
+    """``delta`` with the mouth's change across the face (its widening, its narrowing) in
+    proportion to the source's mouth against the reference's: the mouth follows the driver's
+    relative change. In face units, a small mouth narrowed further than the driver's: s7's
+    (0.65 of the canonical face's wide) by d19's scream (its mouth 0.74 as wide as its
+    reference) to 0.60 of its width, a round opening drawn as a narrow, tall one. (A face
+    placed by hand has its whole expression in its own measure already, :meth:`FaceMotion.
+    own_measure`; an absolute expression is the driver's own.)"""
+    ratio = mouth_width(source.canonical) / max(mouth_width(reference.canonical), 1e-9)
+    out = delta.copy()
+    out[:, 0] *= 1.0 + canonical_face().feature_masks["lips"] * (ratio - 1.0)
+    return out
 
 
 def lips_apart(motion: FaceMotion, source: FaceMotion) -> FaceMotion:
