@@ -916,7 +916,10 @@ def _spread_beyond_corners(src_xy: np.ndarray, target_xy: np.ndarray, posed: np.
             continue
         reach = min(cfg.corner_skin_reach * width,
                     float(distance_to_edges(src_xy[corner][None], outline)[0]))
-        share = amount * np.clip(1.0 - distance / reach, 0.0, 1.0)
+        # (As much as each lies beyond the corner, along the mouth's line: the skin under
+        # the lower lip, moved sideways under it, sheared the lip's soft edge into a hard one.)
+        beside = np.clip(along / np.maximum(np.linalg.norm(apart, axis=1), 1e-9), 0.0, 1.0)
+        share = amount * beside * np.clip(1.0 - distance / reach, 0.0, 1.0)
         lag = (target_xy[corner] - src_xy[corner]) - (target_xy[skin] - src_xy[skin])
         target_xy[skin] += (share * (lag @ out_t))[:, None] * out_t
 
