@@ -1019,3 +1019,32 @@ def test_a_screamed_smile_is_a_mouth_not_a_black_hole(astronaut, landmarker, mon
     down = _down_the_middle(out, xy, np.linspace(0.1, 0.7, 13))
     assert down[:3].max() > own  # her teeth, under her upper lip
     assert np.median(down[4:]) > 0.4 * own
+
+
+def _grain_beside_right_corner(image: np.ndarray, xy: np.ndarray) -> float:
+    """The fine detail (finer than a 1.5 px blur, robust spread of the lightness) 2-12 px
+    beyond the mouth's right corner (``xy``: landmarks as drawn), along its line and within 6
+    px of it, over that of the skin 14-30 px beyond it."""
+    light = image.astype(np.float32).mean(axis=2)
+    fine = light - cv2.GaussianBlur(light, (0, 0), 1.5)
+    corners = xy[canonical_face().outer_mouth_corners]
+    right, left = sorted(corners, key=lambda point: -point[0])
+    u = (right - left) / np.linalg.norm(right - left)
+    ys, xs = np.mgrid[:light.shape[0], :light.shape[1]]
+    along = (xs - right[0]) * u[0] + (ys - right[1]) * u[1]
+    across = np.abs((ys - right[1]) * u[0] - (xs - right[0]) * u[1])
+
+    def spread(band: np.ndarray) -> float:
+        return float(np.median(np.abs(fine[band] - np.median(fine[band]))))
+
+    return spread((along > 2) & (along < 12) & (across < 6)) \
+        / spread((along > 14) & (along < 30) & (across < 10))
+
+
+@pytest.mark.parametrize("driving", ["d8.jpg", "d19.jpg", None])
+def test_a_filled_in_corner_fold_keeps_the_paintings_crackle(driving, landmarker):
+    """The cracked painting s10 opened (d8, d19, ``aaa``): just beyond its near (right)
+    corner, where its fold is filled in, the fine detail is over 0.68 of the skin's further
+    out (0.84, 0.99, 0.73). The fill, smooth, wiped the craquelure there: a pale, smooth
+    streak beside the corner (0.59, 0.57, 0.52 on 53c3d48)."""
+    assert _grain_beside_right_corner(*_opened("s10.jpg", driving, landmarker)) > 0.68

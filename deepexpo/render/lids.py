@@ -33,7 +33,7 @@ import cv2
 import numpy as np
 
 from ..geometry.boxes import PixelBox
-from .texture import robust_spread
+from .texture import channel_spread, grain_at
 
 #: The softened band's half-height and its blur, as fractions of the eye's width.
 SEAM_HALF_HEIGHT = 0.04
@@ -104,17 +104,12 @@ EDGE_RING = 0.12
 EDGE_DARKEST = 0.6
 EDGE_DARKER = 0.2
 EDGE_LIGHTER = 0.05
-#: The grain: the source's detail finer than this blur (pixels; a painting's crackle is a
-#: few pixels wide), or than GRAIN_MOTTLE of the eye's width (its mottling: a lid without it
-#: was a flat oval on a painting's mottled skin), under the eye (this fraction of the eye's
-#: width below it: nearer, the crease under the lower lid drew an arc across the lid), at
-#: most GRAIN_LIMIT times its robust spread (a lash or a wrinkle there is no grain), its
-#: mottling at most MOTTLE_LIMIT times its own.
-GRAIN_BLUR = 2.2
+#: The grain (:func:`~deepexpo.render.texture.grain_at`): the source's detail with its
+#: mottling finer than GRAIN_MOTTLE of the eye's width (a lid without it was a flat oval on a
+#: painting's mottled skin), under the eye (this fraction of the eye's width below it:
+#: nearer, the crease under the lower lid drew an arc across the lid).
 GRAIN_MOTTLE = 0.08
 UNDER_EYE = 0.3
-GRAIN_LIMIT = 8.0
-MOTTLE_LIMIT = 1.0
 
 #: A dark line across the eye above its lash line (a glasses' frame), which the lid stays
 #: LINE_CLEAR pixels below (the lid's weight is blurred by 0.7 px across it), is as dark as
@@ -351,7 +346,7 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     # (Beside it, the warp's detail no stronger than the grain: a stretched iris's or
     # lashes' edges, kept, showed as a grey ghost in the fade.)
     warp_grain = patch - warp_tone
-    most = WARP_GRAIN_MOST * np.maximum(_spread(grain), 0.5)
+    most = WARP_GRAIN_MOST * np.maximum(channel_spread(grain), 0.5)
     warp_grain += weight ** NEAR_SKIN_POWER * (np.clip(warp_grain, -most, most) - warp_grain)
     mixed = np.where(under_top, lid - lid_tone,
                      (weight * (lid - lid_tone) + (1 - weight) * warp_grain)
@@ -602,27 +597,11 @@ def _lower_edge(points: np.ndarray, xs: np.ndarray) -> np.ndarray:
 
 def _grain_under(image: np.ndarray, map_x: np.ndarray, map_y: np.ndarray, mottle: float,
                  along: float) -> np.ndarray:
-    """The fine texture of ``image`` (its detail finer than :data:`GRAIN_BLUR`, each
-    channel's: a grayscale picture's stays gray, limited to :data:`GRAIN_LIMIT` times its
-    robust spread there, and its mottling, finer than ``mottle``, to :data:`MOTTLE_LIMIT`
-    times its own: a crease under the eye in it drew a second lid's edge) at ``map_x``,
-    ``map_y`` (source pixels, one row of them per row of the lid), less what runs along
-    its rows further than about ``along`` (pixels of the lid)."""
-    blur = max(GRAIN_BLUR, mottle)
-    near = PixelBox.around(np.c_[map_x.ravel(), map_y.ravel()], image.shape[:2],
-                           2 + 4 * blur)
-    crop = image[near.slices].astype(np.float32)
-    if min(crop.shape[:2]) < 2:
-        return np.zeros((*map_x.shape, 3), np.float32)
-    fine = cv2.GaussianBlur(crop, (0, 0), GRAIN_BLUR)
-    detail = np.zeros((*map_x.shape, 3), np.float32)
-    for part, most in ((crop - fine, GRAIN_LIMIT), (fine - cv2.GaussianBlur(crop, (0, 0), blur),
-                                                     MOTTLE_LIMIT)):
-        # (Pixel for pixel: interpolated between pixels, a painting's one-pixel crackle and
-        # speckle came out blurred to a smooth patch.)
-        read = _remap(part, np.round(map_x) - near.x0, np.round(map_y) - near.y0)
-        limit = most * np.maximum(_spread(read), 0.5)
-        detail += np.clip(read, -limit, limit)
+    """The fine texture of ``image`` (:func:`~deepexpo.render.texture.grain_at`, its
+    mottling finer than ``mottle``: a crease under the eye in it drew a second lid's edge) at
+    ``map_x``, ``map_y`` (source pixels, one row of them per row of the lid), less what runs
+    along its rows further than about ``along`` (pixels of the lid)."""
+    detail = grain_at(image, map_x, map_y, mottle)
     # Less its average along each row, over ``along`` on either side: a row of the source
     # that runs along a line (a lower lid's lashes, a wrinkle) drew a light or dark band
     # across the closed lid; and where the lines curve across the rows (an old face's creases
@@ -630,11 +609,6 @@ def _grain_under(image: np.ndarray, map_x: np.ndarray, map_y: np.ndarray, mottle
     # arcs round a second, open eye, their dark ends as fragments (Grace Hopper's).
     return detail - cv2.GaussianBlur(detail, (0, 0), sigmaX=max(along, 0.5), sigmaY=0.01,
                                      borderType=cv2.BORDER_REFLECT)
-
-
-def _spread(detail: np.ndarray) -> np.ndarray:
-    """Each channel's robust spread about its median."""
-    return robust_spread(detail - np.median(detail, axis=(0, 1)), axis=(0, 1))
 
 
 def _remap(image: np.ndarray, map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:

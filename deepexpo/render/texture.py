@@ -1,6 +1,7 @@
 """Measures of a picture's texture that the redrawn parts (lids, covered eyes, mouths,
-stretched skin) share: how strong its fine detail is, robustly, how blurred its edges are, and
-its colours spread from the pixels that are known (a normalised convolution)."""
+stretched skin) share: how strong its fine detail is, robustly, how blurred its edges are, its
+colours spread from the pixels that are known (a normalised convolution), and its own grain
+read elsewhere, to lay over what is drawn smooth."""
 
 from __future__ import annotations
 
@@ -11,6 +12,12 @@ from ..geometry.boxes import PixelBox
 
 #: A normal distribution's sigma over its median absolute deviation.
 MAD_TO_SIGMA = 1.4826
+#: The grain (:func:`grain_at`): the picture's detail finer than this blur (pixels; a
+#: painting's crackle is a few pixels wide), at most GRAIN_LIMIT times its robust spread (a
+#: lash or a wrinkle is no grain), and its mottling at most MOTTLE_LIMIT times its own.
+GRAIN_BLUR = 2.2
+GRAIN_LIMIT = 8.0
+MOTTLE_LIMIT = 1.0
 #: :func:`edge_blur` blurs a picture again by this sigma (pixels) ...
 BLUR_PROBE = 2.0
 #: ... and reads how much of their gradient this share of its pixels, the strongest, keep.
@@ -24,6 +31,38 @@ def robust_spread(deviations: np.ndarray, axis: int | tuple[int, ...] | None = N
     strong edges of an eye, a lash or a mouth line among fine detail do not inflate it as
     they would a standard deviation."""
     return MAD_TO_SIGMA * np.median(np.abs(deviations), axis=axis)
+
+
+def channel_spread(detail: np.ndarray) -> np.ndarray:
+    """Each channel's robust spread about its median (``detail``: H, W, C)."""
+    return robust_spread(detail - np.median(detail, axis=(0, 1)), axis=(0, 1))
+
+
+def grain_at(image: np.ndarray, map_x: np.ndarray, map_y: np.ndarray, mottle: float,
+             limit: float = GRAIN_LIMIT) -> np.ndarray:
+    """The fine texture of ``image`` (its detail finer than :data:`GRAIN_BLUR`, each
+    channel's: a grayscale picture's stays gray, limited to ``limit`` times its robust spread
+    there, and its mottling, finer than ``mottle`` (none below :data:`GRAIN_BLUR`), to
+    :data:`MOTTLE_LIMIT` times its own) at ``map_x``, ``map_y`` (its pixels, any shape): a
+    picture's pores, crackle or noise, to lay over what is drawn without it."""
+    blur = max(GRAIN_BLUR, mottle)
+    near = PixelBox.around(np.c_[map_x.ravel(), map_y.ravel()], image.shape[:2],
+                           2 + 4 * blur)
+    crop = image[near.slices].astype(np.float32)
+    if min(crop.shape[:2]) < 2:
+        return np.zeros((*map_x.shape, 3), np.float32)
+    fine = cv2.GaussianBlur(crop, (0, 0), GRAIN_BLUR)
+    detail = np.zeros((*map_x.shape, 3), np.float32)
+    for part, most in ((crop - fine, limit),
+                       (fine - cv2.GaussianBlur(crop, (0, 0), blur), MOTTLE_LIMIT)):
+        # (Pixel for pixel: interpolated between pixels, a painting's one-pixel crackle and
+        # speckle came out blurred to a smooth patch.)
+        read = cv2.remap(part, (np.round(map_x) - near.x0).astype(np.float32),
+                         (np.round(map_y) - near.y0).astype(np.float32), cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_REFLECT)
+        clip = most * np.maximum(channel_spread(read), 0.5)
+        detail += np.clip(read, -clip, clip)
+    return detail
 
 
 def masked_blur(image: np.ndarray, mask: np.ndarray, sigma: float,
