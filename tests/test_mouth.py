@@ -786,9 +786,9 @@ def test_lips_parted_a_little_open_under_an_arched_top_edge(landmarker, monkeypa
     drawn = []
     draw_lips = mouth.draw_lips
 
-    def recorded(out, image, source_xy, target_xy, edge_px):
+    def recorded(out, image, source_xy, target_xy, edge_px, *rim):
         drawn.append(target_xy.copy())
-        draw_lips(out, image, source_xy, target_xy, edge_px)
+        draw_lips(out, image, source_xy, target_xy, edge_px, *rim)
 
     monkeypatch.setattr(mouth, "draw_lips", recorded)
     _screamed(read_image(shared_sample("sources/s10.jpg")), landmarker)
@@ -967,10 +967,10 @@ def test_a_cartoons_thin_upper_lip_keeps_its_thickness_when_screaming(landmarker
         >= 0.7 * _upper_lip_at_middle(image, face.xy, red, dark)
 
 
-def _smile_opened(astronaut, landmarker, monkeypatch, driving: str | None):
-    """The astronaut (a smile, her lips parted 0.14 of the width over teeth that meet) opened
-    by the editor (``aaa``) or by ``driving``: the output, the landmarks of the opening the
-    engine drew and her own lips' brightness (Lab L)."""
+def _opened_as_drawn(image: np.ndarray, landmarker, monkeypatch, driving: str | None
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """``image`` opened by the editor (``aaa``) or by ``driving``: the output and the
+    landmarks of the opening the engine drew (pixels)."""
     import deepexpo.engines.warp_engine as warp_engine
 
     drawn = []
@@ -981,16 +981,24 @@ def _smile_opened(astronaut, landmarker, monkeypatch, driving: str | None):
         return fill_mouth(out, target_xy, *args, **kwargs)
 
     monkeypatch.setattr(warp_engine, "fill_mouth", spy)
-    face = landmarker.detect(astronaut)
     if driving is None:
         engine = WarpEngine()
-        out = engine.edit(engine.prepare_source(astronaut, face),
+        out = engine.edit(engine.prepare_source(image, landmarker.detect(image)),
                           ExpressionEdit(ExpressionControls(aaa=1.0)))
     else:
-        _, out, _ = _screamed(astronaut, landmarker, driving)
+        _, out, _ = _screamed(image, landmarker, driving)
+    return out, drawn[-1]
+
+
+def _smile_opened(astronaut, landmarker, monkeypatch, driving: str | None):
+    """The astronaut (a smile, her lips parted 0.14 of the width over teeth that meet) opened
+    by the editor (``aaa``) or by ``driving``: the output, the landmarks of the opening the
+    engine drew and her own lips' brightness (Lab L)."""
+    out, drawn = _opened_as_drawn(astronaut, landmarker, monkeypatch, driving)
+    face = landmarker.detect(astronaut)
     _, lips = _opening_and_lips(astronaut.shape, face.xy)
     own = cv2.cvtColor(astronaut, cv2.COLOR_RGB2LAB)[..., 0].astype(float)[lips > 0].mean()
-    return out, drawn[-1], own
+    return out, drawn, own
 
 
 def test_an_opened_smiles_teeth_are_not_split_into_a_stripe(astronaut, landmarker, monkeypatch):
@@ -1048,3 +1056,58 @@ def test_a_filled_in_corner_fold_keeps_the_paintings_crackle(driving, landmarker
     out (0.84, 0.99, 0.73). The fill, smooth, wiped the craquelure there: a pale, smooth
     streak beside the corner (0.59, 0.57, 0.52 on 53c3d48)."""
     assert _grain_beside_right_corner(*_opened("s10.jpg", driving, landmarker)) > 0.68
+
+
+def _lab_round_opening(image: np.ndarray, xy: np.ndarray) -> dict[str, np.ndarray]:
+    """Lab pixels of an opened mouth (``xy``: the landmarks it is drawn at): its lips right
+    round the opening (within 0.03 of the mouth's width of the inner-lip contour, ``rim``),
+    the rest of its lips (beyond twice that, ``lips``) and the opening's middle (over 0.09 of
+    the width inside it, ``cavity``)."""
+    outer, inner = canonical_face().lip_loops
+    r = max(1, round(0.03 * float(np.linalg.norm(xy[61, :2] - xy[291, :2]))))
+    opening, lips = np.zeros(image.shape[:2], np.uint8), np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(opening, [np.round(xy[inner, :2]).astype(np.int32)], 1)
+    cv2.fillPoly(lips, [np.round(xy[outer, :2]).astype(np.int32)], 1)
+
+    def disc(radius: int) -> np.ndarray:
+        return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1,) * 2)
+
+    lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(float)
+    return {"rim": lab[(lips > 0) & (opening == 0) & (cv2.dilate(opening, disc(r)) > 0)],
+            "lips": lab[(lips > 0) & (cv2.dilate(opening, disc(2 * r)) == 0)],
+            "cavity": lab[cv2.erode(opening, disc(3 * r)) > 0]}
+
+
+@pytest.mark.parametrize("driving", [None, "d19.jpg"])
+def test_pale_lips_darken_into_an_opened_mouth(driving, hopper, landmarker, monkeypatch):
+    """Grace Hopper's pale, thin lips (red only in the middle of the upper one), opened by the
+    editor and by a screaming driver: right round the opening (as drawn) they are darker
+    than further out (0.8 and 0.83 of their brightness there): their wet inner surface,
+    turning into the mouth, as a real opened mouth's lips are (d19's 0.9, d3's 0.68). They
+    framed the dark opening in nearly their skin's colour, a hole pasted in: 0.91 and 0.94
+    on bbd5f32."""
+    out, drawn = _opened_as_drawn(hopper, landmarker, monkeypatch, driving)
+    mouth = _lab_round_opening(out, drawn)
+    assert np.median(mouth["rim"][:, 0]) < 0.87 * np.median(mouth["lips"][:, 0])
+
+
+@pytest.mark.parametrize("gray", [False, True])
+def test_pale_lips_open_onto_a_warm_mouth(gray, astronaut, landmarker, monkeypatch):
+    """The astronaut's pale lips (barely more colourful than her skin) opened by the editor:
+    the opening's middle reads warm, dark red-brown, in her lips' hue: 0.18 as colourful as
+    it is bright (Lab chroma over L; a real mouth's 0.26 to 0.5: d19, d12, d3), not her
+    lips' colour darkened as by a shadow, a grey brown (0.12 on bbd5f32). In black and white
+    it stays grey."""
+    image = _gray(astronaut) if gray else astronaut
+    out, drawn = _opened_as_drawn(image, landmarker, monkeypatch, None)
+    cavity = _lab_round_opening(out, drawn)["cavity"]
+    if gray:
+        rgb = cv2.cvtColor(cavity[None].astype(np.uint8), cv2.COLOR_LAB2RGB)[0].astype(int)
+        assert (rgb.max(axis=1) - rgb.min(axis=1)).mean() < 3
+        return
+    ab = np.median(cavity[:, 1:], axis=0) - 128.0
+    assert np.linalg.norm(ab) > 0.15 * np.median(cavity[:, 0])
+    face = landmarker.detect(astronaut)
+    lips = _lab_round_opening(astronaut, face.xy)["lips"][:, 1:].mean(axis=0) - 128.0
+    angle = np.degrees(np.arccos(ab @ lips / (np.linalg.norm(ab) * np.linalg.norm(lips))))
+    assert angle < 15

@@ -1,22 +1,25 @@
 """Lips redrawn as bands of the source's own lips over an opened mouth.
 
 A warp opening a mouth wide stretches the lips with the mesh around them: the lip between a
-landmark and its neighbours becomes a streaky ring round the opening, its outer edge is wherever
-the mesh folds (hard, and stair-stepped where the fold is sampled pixel by pixel). So each lip
-is redrawn as a band laid along the target lip: smooth curves through its inner and outer
-contours, each point across the band taken from the same place across the source's lip (its
-own texture and edge, and a little skin beyond it; the target lip keeps about its thickness,
-:func:`~deepexpo.motion.mouth.shape_mouth`), fading into the warp over a soft edge outside and
-a narrower one at the opening, both scaled to the mouth. The bands of the two lips meet at the
-corners, both read along the same line of the source there; where a target lip stays much
-thicker into a corner than the source's (a round opening), it is read further in, where the
-source's lip is thick enough. They are read from the source with the dark fold in its
-corners, where its closed lips met, filled in from the lips and skin around it
-(:func:`without_corner_folds`; a detector puts a thin lip's contours in that fold), as the
-warp around them is.
+landmark and its neighbours becomes a streaky ring round the opening, its outer edge is
+wherever the mesh folds (hard, and stair-stepped where the fold is sampled pixel by pixel). So
+each lip is redrawn as a band laid along the target lip: smooth curves through its inner and
+outer contours, each point across the band taken from the same place across the source's lip
+(its own texture and edge, and a little skin beyond it; the target lip keeps about its
+thickness, :func:`~deepexpo.motion.mouth.shape_mouth`), fading into the warp over a soft edge
+outside and a narrower one at the opening, both scaled to the mouth; round an opening wide
+enough, their inner part shaded darker towards the opening, their wet inner surface turning
+into the mouth (:class:`WetRim`). The bands of the two lips meet at the corners, both read
+along the same line of the source there; where a target lip stays much thicker into a corner
+than the source's (a round opening), it is read further in, where the source's lip is thick
+enough. They are read from the source with the dark fold in its corners, where its closed lips
+met, filled in from the lips and skin around it (:func:`without_corner_folds`; a detector puts
+a thin lip's contours in that fold), as the warp around them is.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -67,19 +70,30 @@ def opening_outline(xy: np.ndarray) -> np.ndarray:
     return np.r_[_spline(upper, t), _spline(lower, t)[::-1]]
 
 
+@dataclass(frozen=True)
+class WetRim:
+    """Lips' wet inner surface round an opening: the Lab ``colour`` it turns to at the
+    opening's edge and how much of it ``shows`` (0 to 1: lips barely parted hide it)."""
+
+    colour: np.ndarray
+    shows: float
+
+
 def draw_lips(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
-              target_xy: np.ndarray, edge_px: float) -> None:
+              target_xy: np.ndarray, edge_px: float, rim: WetRim | None = None) -> None:
     """Redraw (in place) both lips of ``out`` as bands of ``image``'s lips (a source's with
     its corners' fold filled in: :func:`without_corner_folds`): from where ``source_xy`` has
     them to where ``target_xy`` does (landmarks, pixels), fading into ``out`` over
-    ``edge_px`` beyond their outer contour."""
+    ``edge_px`` beyond their outer contour; round an opening, with their wet inner surface
+    ``rim`` turning into the mouth (:func:`_wet`)."""
     for (inner_s, outer_s), (inner_t, outer_t) in zip(lip_contours(source_xy),
                                                       lip_contours(target_xy)):
-        _draw_band(out, image, (inner_s, outer_s), (inner_t, outer_t), max(1.0, edge_px))
+        _draw_band(out, image, (inner_s, outer_s), (inner_t, outer_t), max(1.0, edge_px), rim)
 
 
 def _draw_band(out: np.ndarray, image: np.ndarray, source: tuple[np.ndarray, np.ndarray],
-               target: tuple[np.ndarray, np.ndarray], edge_px: float) -> None:
+               target: tuple[np.ndarray, np.ndarray], edge_px: float,
+               rim: WetRim | None) -> None:
     inner_t, outer_t = target
     length = max(_length(inner_t), _length(outer_t))
     n = int(np.clip(length / ALONG_PX, 16, 2000))
@@ -123,14 +137,39 @@ def _draw_band(out: np.ndarray, image: np.ndarray, source: tuple[np.ndarray, np.
     sample = place[..., 0] - _SHEAR * row
     # (Outside the band the map is the identity.)
     covered = polygon_mask(np.r_[dst[0], dst[-1][::-1]] - [box.x0, box.y0], (h, w))
-    values = np.dstack([src, alpha[..., None]]).astype(np.float32)
+    values = np.dstack([src, alpha[..., None], across]).astype(np.float32)
     at = cv2.remap(values, sample.astype(np.float32), row.astype(np.float32),
                    cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     lip = cv2.remap(image, at[..., 0], at[..., 1], cv2.INTER_LINEAR,
                     borderMode=cv2.BORDER_REFLECT).astype(np.float32)
+    if rim is not None:
+        lip = _wet(lip, at[..., 3], rim)
     weight = (at[..., 2] * covered)[..., None]
     view = out[box.slices]
     view[:] = np.clip(weight * lip + (1 - weight) * view, 0, 255).astype(np.uint8)
+
+
+def _wet(lip: np.ndarray, across: np.ndarray, rim: WetRim) -> np.ndarray:
+    """RGB ``lip`` (drawn ``across`` it: 0 at its inner contour, 1 at its outer) shaded as
+    its wet inner surface ``rim``, which turns into the mouth: towards its colour at the
+    opening, fading out :data:`RIM_REACH` of the way across by a smooth step (no edge of its
+    own); only as far as the lip is brighter than that colour (by :data:`RIM_SOFT` of its
+    brightness): a photo's lips that show their darker inner edge keep theirs."""
+    on = np.clip(across / RIM_REACH, 0.0, 1.0)
+    colour = cv2.cvtColor(np.clip(rim.colour, 0, 255).astype(np.uint8)[None, None],
+                          cv2.COLOR_LAB2RGB).astype(np.float32)
+    light = cv2.cvtColor(np.clip(lip, 0, 255).astype(np.uint8),
+                         cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+    dark = float(rim.colour[0])
+    weight = rim.shows * (1.0 - on * on * (3.0 - 2.0 * on)) \
+        * np.clip((light - dark) / (RIM_SOFT * dark + 1.0), 0.0, 1.0)
+    return lip + weight[..., None] * (colour - lip)
+
+
+#: A lip's wet inner surface shows this fraction of the way across it (:func:`_wet`) ...
+RIM_REACH = 0.3
+#: ... fully where the lip is brighter than it by this fraction of its brightness.
+RIM_SOFT = 0.15
 
 
 def without_corner_folds(image: np.ndarray, xy: np.ndarray) -> np.ndarray:

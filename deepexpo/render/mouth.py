@@ -2,16 +2,18 @@
 
 The warp can only stretch what the source shows; where the target's lips part further, the gap
 is filled, only inside the target's inner-lip contour, and the lips are drawn over it with a
-soft edge (:mod:`deepexpo.render.lips`). The fill is a mouth cavity in the lips' own hue, darkest at the
-back, with teeth and tongue over it: an open source mouth's own (the upper teeth follow the
-upper lip, the lower the lower lip), or else the driver's, mapped onto the target's inner lip
-and matched to the source: lit like its lips, its teeth no brighter than its own teeth (where
-it shows some) or its eye whites, in the whites' colour or halfway to its own teeth's (eyes
-that show no white: ivory in its skin's light), never bluer than that ivory (a grayscale photo
+soft edge (:mod:`deepexpo.render.lips`), pale lips' inner surface shaded darker, wet, as it
+turns into the mouth. The fill is a mouth cavity in the colour of the mouth's inside as the
+lips show it (at least as colourful as real lips are beside their skin), darkest at the back,
+with teeth and tongue over it: an open source mouth's own (the upper teeth follow the upper
+lip, the lower the lower lip), or else the driver's, mapped onto the target's inner lip and
+matched to the source: lit like its lips, its teeth no brighter than its own teeth (where it
+shows some) or its eye whites, in the whites' colour or halfway to its own teeth's (eyes that
+show no white: ivory in its skin's light), never bluer than that ivory (a grayscale photo
 stays grayscale, a painting keeps its palette). With neither (a closed source opened by the
-editor or a closed driver), the edges of upper teeth in that colour, in the upper
-lip's shade, under the source's own upper teeth where its lips, barely parted, show some; so
-too for a driver whose lips part barely (its sliver of interior, stretched, was a smear).
+editor or a closed driver), the edges of upper teeth in that colour, in the upper lip's
+shade, under the source's own upper teeth where its lips, barely parted, show some; so too for
+a driver whose lips part barely (its sliver of interior, stretched, was a smear).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from ..geometry.boxes import PixelBox
 from .lips import (
     INNER_EDGE,
     MIN_INNER_EDGE_PX,
+    WetRim,
     draw_lips,
     from_dark_line,
     lip_contours,
@@ -88,8 +91,9 @@ THROAT = (0.35, 0.35, 0.6)
 #: ... and how much darker it makes a driver's interior's darks: their brightness relative to
 #: its most lit part raised to this power there (the driver's own light shows the tongue).
 THROAT_DEPTH = 3.0
-#: A driver's interior darker than the source's lips is less colourful, as its brightness
-#: relative to theirs raised to this power.
+#: A mouth's inside darker than its lips is less colourful, as its brightness relative to
+#: theirs raised to this power (a driver's interior, the cavity: :func:`_darkened`; so are
+#: real mouths', d19's, d12's and d3's, from 0.4 to 0.7).
 DARK_CHROMA = 0.5
 #: A driver's interior is taken from inside its inner lip, this fraction of the way out.
 DRIVER_INSIDE = 0.88
@@ -143,6 +147,7 @@ def fill_mouth(
     (_, _), (lower_inner, lower_outer) = lip_contours(target_xy)
     lower_lip = polygon_mask(np.r_[lower_inner, lower_outer[::-1]] - offset, region.size)
     lit_floor = None  # a cavity nothing is laid over has its floor lit (_cavity)
+    mucosa, pale = _mucosa(*source)
     driver_opening = mouth_opening(driver[1]) if driver is not None else 0.0
     shown = _shown_teeth(*source) is not None
     parted = opened.source_opening >= closed_below
@@ -154,7 +159,7 @@ def fill_mouth(
         layers = own_teeth(source, target_xy, region)
     elif driver is not None and driver_opening >= threshold \
             and (driver_opening >= closed_below or not shown):
-        layers = [_driver_interior(driver, source, target_xy, region, patch)]
+        layers = [_driver_interior(driver, source, target_xy, region, patch, mucosa)]
         if meet:  # a smile's row of teeth is hers: kept under her upper lip
             layers += own_teeth(source, target_xy, region, upper_only=LIP_EDGE * sigma)
     elif shown:
@@ -169,7 +174,8 @@ def fill_mouth(
     else:
         lit_floor = (target_xy, region)
         layers = _implied_interior(source, target_xy, region, patch, sigma)
-    interior = laid_over(_cavity(patch, opening, lower_lip, sigma, lit_floor), layers, sigma)
+    interior = laid_over(_cavity(patch, opening, lower_lip, sigma, mucosa, lit_floor), layers,
+                         sigma)
     alpha = alpha[..., None]
     out[region.slices] = np.clip(alpha * interior + (1 - alpha) * patch, 0, 255).astype(np.uint8)
     read, drawn = source[1], target_xy
@@ -178,7 +184,7 @@ def fill_mouth(
         if opened.source_opening < closed_below:  # lips parted a little, or closed
             read, drawn = from_dark_line(source[0], source[1], lips_from, target_xy)
     draw_lips(out, source[0] if lips_image is None else lips_image, read, drawn,
-              LIP_EDGE * sigma)
+              LIP_EDGE * sigma, _wet_rim(mucosa, pale, mouth_opening(target_xy)))
     _blur_opening_edge(out, drawn, region, sigma, _lips_blur(source))
 
 
@@ -258,11 +264,14 @@ def _inset(mask: np.ndarray, pixels: float) -> np.ndarray:
 
 
 def _cavity(patch: np.ndarray, opening: np.ndarray, lower_lip: np.ndarray, sigma: float,
-            lit_floor: tuple[np.ndarray, PixelBox] | None = None) -> np.ndarray:
-    """A mouth's cavity: the colour of its lower lip (the upper one may lie under a
-    moustache, which made it a black hole), darker towards its middle (the throat); where
-    nothing else shows the inside of the mouth (``lit_floor``: the target's landmarks and the
-    region), with its floor lit (without, a flat dark disc)."""
+            mucosa: np.ndarray, lit_floor: tuple[np.ndarray, PixelBox] | None = None
+            ) -> np.ndarray:
+    """A mouth's cavity: as bright as its lower lip (the upper one may lie under a
+    moustache, which made it a black hole) darkened, darker towards its middle (the throat),
+    in the colour of the mouth's wet inside (``mucosa``, :func:`_mucosa`), which keeps more of
+    its colour than its light (:func:`_darkened`: the lower lip's colour darkened was a grey
+    brown on pale lips); where nothing else shows the inside of the mouth (``lit_floor``: the
+    target's landmarks and the region), with its floor lit (without, a flat dark disc)."""
     inside = opening > 0.5
     lip = lower_lip > 0.5
     colour = patch[lip].mean(axis=0) if lip.any() else np.array([90.0, 40.0, 40.0])
@@ -286,7 +295,8 @@ def _cavity(patch: np.ndarray, opening: np.ndarray, lower_lip: np.ndarray, sigma
             * np.clip(1.0 - np.abs(across), 0.0, 1.0) * show
         shade += (CAVITY_FLOOR - shade) * floor
     shade = cv2.GaussianBlur(shade.astype(np.float32), (0, 0), sigma)
-    return colour[None, None, :] * shade[..., None]
+    lab = _lab(colour[None, None, :] * shade[..., None])
+    return _rgb(_darkened(mucosa, lab[..., 0]))
 
 
 def _opening_frame(target_xy: np.ndarray, region: PixelBox
@@ -427,6 +437,75 @@ def _lab(image: np.ndarray) -> np.ndarray:
                         cv2.COLOR_RGB2LAB).astype(np.float32)
 
 
+def _rgb(lab: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8),
+                        cv2.COLOR_LAB2RGB).astype(np.float32)
+
+
+def _mucosa(image: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, float]:
+    """The Lab colour of a mouth's wet inside as its lips show it, and how pale they are. The
+    colour: their mean brightness, in the hue of their most colourful :data:`MUCOSA_TOP`
+    (where they turn inward; a pale lip's outer part is nearly skin-coloured), as colourful
+    for its brightness as they are, or :data:`LIPS_OVER_SKIN` times the skin round them is:
+    pale lips (the astronaut's, Grace Hopper's) barely more colourful than their skin made a
+    grey-brown mouth. A grayscale photo's is grey, a painting's its own red. How pale: 1 for
+    lips no more colourful than that, 0 from :data:`PALE_LIPS` times that (painted lips,
+    lipstick: they frame an opening in their own colour) or in a grayscale photo."""
+    outline = xy[canonical_face().lip_loops[0], :2]
+    box = PixelBox.around(outline, image.shape[:2], MUCOSA_SKIN * float(np.ptp(outline[:, 0])))
+    lab = _lab(image[box.slices])
+    lips, skin = lab[_lips_mask(xy, box) > 0], lab[_skin_mask(xy, box) > 0]
+    if not len(lips) or not len(skin):
+        return np.array([128.0, 128.0, 128.0]), 0.0
+    ab = lips[:, 1:] - 128.0
+    chroma = np.linalg.norm(ab, axis=1)
+    hue = ab[chroma >= np.quantile(chroma, 1.0 - MUCOSA_TOP)].mean(axis=0)
+    bright = float(lips[:, 0].mean())
+    own = float(np.linalg.norm(ab.mean(axis=0))) / max(bright, 1.0)
+    least = LIPS_OVER_SKIN * float(np.linalg.norm(skin[:, 1:].mean(axis=0) - 128.0)) \
+        / max(float(skin[:, 0].mean()), 1.0)
+    colour = np.r_[bright, 128.0 + max(own, least) * bright * hue
+                   / max(float(np.linalg.norm(hue)), 1e-6)]
+    if least < 1e-3:  # a grayscale photo: its lips' colour tells nothing
+        return colour, 0.0
+    return colour, float(np.clip((PALE_LIPS - own / least) / (PALE_LIPS - 1.0), 0.0, 1.0))
+
+
+def _wet_rim(mucosa: np.ndarray, pale: float, opening: float) -> WetRim:
+    """The wet inner surface of lips round an ``opening`` (its height over its width) of a
+    mouth whose inside is ``mucosa`` (:func:`_mucosa`), as much as they are ``pale``: darker
+    than their outer surface, turning into the mouth (pale, thin lips, Grace Hopper's,
+    framed the dark opening in nearly their skin's colour, a hole pasted in), and hidden by
+    lips barely parted, whose inner surfaces face each other."""
+    return WetRim(_darkened(mucosa, np.array([[RIM_DARK * mucosa[0]]]))[0, 0],
+                  pale * float(np.clip((opening - RIM_FROM) / RIM_FROM, 0.0, 1.0)))
+
+
+def _darkened(colour: np.ndarray, lightness: np.ndarray) -> np.ndarray:
+    """Lab ``colour`` at each of ``lightness`` (Lab L) under its own: its hue kept and its
+    chroma as the brightness relative to its own raised to :data:`DARK_CHROMA`: the inside
+    of a mouth keeps more of its colour than of its light (darkened as by a shadow, in
+    proportion, pale lips' was a grey brown)."""
+    dim = np.clip(lightness / max(float(colour[0]), 1.0), 0.0, 1.0) ** DARK_CHROMA
+    return np.dstack([lightness, *(128.0 + dim * (c - 128.0) for c in colour[1:])])
+
+
+#: The colour of a mouth's wet inside (:func:`_mucosa`): in the hue of its lips' most
+#: colourful fraction, ...
+MUCOSA_TOP = 0.25
+#: ... at least this many times as colourful, for its brightness (Lab chroma over L), as the
+#: skin round the lips (as far out as this fraction of the mouth's width): real lips are
+#: (the drivers d19, d12 and d3: 1.3, 1.24 and 1.18).
+LIPS_OVER_SKIN, MUCOSA_SKIN = 1.25, 0.3
+#: Lips this many times as colourful as that are not pale at all (the sample photos' and
+#: paintings' lips, 1.7 to 4.3 times; the astronaut's and Grace Hopper's 0.9).
+PALE_LIPS = 1.5
+#: The lips' wet inner surface round an opening (:func:`_wet_rim`) is this fraction as
+#: bright as the mouth's inside; it shows once the opening is this tall against its width,
+#: fully from twice that.
+RIM_DARK, RIM_FROM = 0.7, 0.1
+
+
 def _lab_stats(lab: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mean and spread (plus one) of Lab pixels ``lab`` under ``mask``."""
     sel = lab[mask > 0]
@@ -556,10 +635,11 @@ def _driver_interior(
     target_xy: np.ndarray,
     region: PixelBox,
     patch: np.ndarray,
+    mucosa: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The driver's teeth and tongue on the target's inner-lip contour, soft, in the source's
-    light and colours, its darks deeper at the throat (:func:`_throat`), with the mask of
-    where they are."""
+    light and colours (the colour of its mouth's inside, ``mucosa``: :func:`_mucosa`), its
+    darks deeper at the throat (:func:`_throat`), with the mask of where they are."""
     image, xy = driver
     canon = canonical_face()
     inner = canon.lip_loops[1]
@@ -619,15 +699,16 @@ def _driver_interior(
         over = np.clip(lab[..., 0] - knee, 0.0, None)
         lab[..., 0] -= over * (1 - (brightest - knee) / (top - knee))
     # Colour: the driver's interior relative to its lips, as colourful as the source's lips
-    # are next to the driver's (a grayscale photo gets a grayscale mouth), on the source's
-    # lip colour; the teeth take the source's eye whites' colour.
+    # are next to the driver's (a grayscale photo gets a grayscale mouth), on the colour of
+    # the source's mouth's inside (on its lips' mean colour, pale lips' was a greyish
+    # mauve); the teeth take the source's eye whites' colour.
     neutral = 128.0
     saturation = float(np.clip(
         (np.linalg.norm(mean_s[1:] - neutral) + std_s[1:].mean() - 1.0)
         / (np.linalg.norm(mean_d[1:] - neutral) + std_d[1:].mean() - 1.0 + 1e-6), 0.0, 1.5))
     tint = white[1:]
     # ... its darks less colourful than the lips (in their full colour, a maroon disc).
-    soft = mean_s[1:] + saturation * (lab[..., 1:] - mean_d[1:])
+    soft = mucosa[1:] + saturation * (lab[..., 1:] - mean_d[1:])
     dim = np.clip(lab[..., :1] / max(mean_s[0], 1.0), 0.0, 1.0) ** DARK_CHROMA
     soft = (1 - teeth) * (neutral + dim * (soft - neutral))
     lab[..., 1:] = soft + teeth * tint
