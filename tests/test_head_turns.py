@@ -192,6 +192,21 @@ def test_a_real_drivers_slight_tilt_shows(landmarker, measure, scorer):
         assert 0.7 < shown / asked < 1.4, (asked, shown)
 
 
+def _s10_turned_back(landmarker, monkeypatch) -> tuple:
+    """s10 (turned about 33 degrees) turned back 25 degrees by the editor: the image, its
+    landmarks, the source as prepared, the output, the warp's backward map with its region,
+    and the landmarks the turn targets."""
+    image = read_image(shared_sample("sources/s10.jpg"))
+    face = landmarker.detect(image)
+    engine = WarpEngine()
+    source = engine.prepare_source(image, face)
+    controls = ExpressionControls(yaw=-np.sign(source.motion.pose.euler[1]) * 25.0)
+    maps = _backward_maps(monkeypatch)
+    out = engine.edit(source, ExpressionEdit(controls))
+    target = apply_controls(source.motion, controls).landmarks()[:, :2]
+    return image, face, source, out, maps[-1], target
+
+
 def test_a_turned_paintings_nose_turns_back_with_the_head(landmarker, monkeypatch):
     """s10 (Vermeer's girl, turned about 33 degrees) turned back 25 degrees: her nose and mouth
     are drawn where the turned head puts them, not dragged outwards with the far outline (her
@@ -203,15 +218,7 @@ def test_a_turned_paintings_nose_turns_back_with_the_head(landmarker, monkeypatc
     with the mouth pulled with her far cheek; 6, 4 and 0.2 now); MediaPipe reads the
     output's nose tip within 20 px of the target, and the map hardly folds over the face
     (the irises apart: their edges fold, carried on their own by carry_iris)."""
-    image = read_image(shared_sample("sources/s10.jpg"))
-    face = landmarker.detect(image)
-    engine = WarpEngine()
-    source = engine.prepare_source(image, face)
-    controls = ExpressionControls(yaw=-np.sign(source.motion.pose.euler[1]) * 25.0)
-    maps = _backward_maps(monkeypatch)
-    out = engine.edit(source, ExpressionEdit(controls))
-    xy, region = maps[-1]
-    target = apply_controls(source.motion, controls).landmarks()[:, :2]
+    image, face, source, out, (xy, region), target = _s10_turned_back(landmarker, monkeypatch)
     assert abs(target[_NOSE_TIP, 0] - source.xy[_NOSE_TIP, 0]) > 20.0  # the nose does move
     for point, within in ((_NOSE_TIP, 8.0), (_NOSE_BRIDGE, 8.0), (_UPPER_LIP, 15.0)):
         x, y = np.round(target[point]).astype(int)
@@ -243,15 +250,7 @@ def test_a_turned_paintings_mouth_turns_back_where_the_turn_puts_it(landmarker, 
     mouth drawn wide towards the outline; 0.7, 0.2 and 0.5 now), and MediaPipe reads the
     output's mouth (its corners' and lips' middles' mean) within 5 px of the target's across
     (8.2 px short, 3.7 now)."""
-    image = read_image(shared_sample("sources/s10.jpg"))
-    face = landmarker.detect(image)
-    engine = WarpEngine()
-    source = engine.prepare_source(image, face)
-    controls = ExpressionControls(yaw=-np.sign(source.motion.pose.euler[1]) * 25.0)
-    maps = _backward_maps(monkeypatch)
-    out = engine.edit(source, ExpressionEdit(controls))
-    xy, region = maps[-1]
-    target = apply_controls(source.motion, controls).landmarks()[:, :2]
+    image, face, source, out, (xy, region), target = _s10_turned_back(landmarker, monkeypatch)
     corners = canonical_face().outer_mouth_corners
     assert np.ptp(target[corners, 0]) > 1.1 * np.ptp(source.xy[corners, 0])  # it does turn
     for point in (*corners, _UPPER_LIP):

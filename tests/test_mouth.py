@@ -604,13 +604,9 @@ def test_the_mouth_corners_do_not_fold(driving, landmarker):
 
 
 
-def test_an_opened_mouths_moved_corner_carries_its_skin(landmarker, monkeypatch):
-    """The turned painting s10 screaming (d19), her near corner moved down and in by a third of
-    the mouth's width: the skin 0.02 to 0.06 of the width beyond its outer corner (outside the
-    lips: the painted corner's shade) is drawn as far from the corner as it lay, within 1.3
-    times on the median (1.14). Left to the mesh (1.69), the lip side of the shade was redrawn
-    with the lips and its skin side drawn out up beside the opening's corner: a dark dot 6 px
-    off it."""
+def _remapped(monkeypatch) -> list[tuple[np.ndarray, object]]:
+    """The warp's backward maps (source pixels per output pixel) and their regions, as the
+    engine remaps the image through them."""
     import deepexpo.engines.warp_engine as warp_engine
 
     maps = []
@@ -621,6 +617,17 @@ def test_an_opened_mouths_moved_corner_carries_its_skin(landmarker, monkeypatch)
         return remap_region(image, region, source_xy)
 
     monkeypatch.setattr(warp_engine, "remap_region", spy)
+    return maps
+
+
+def test_an_opened_mouths_moved_corner_carries_its_skin(landmarker, monkeypatch):
+    """The turned painting s10 screaming (d19), her near corner moved down and in by a third of
+    the mouth's width: the skin 0.02 to 0.06 of the width beyond its outer corner (outside the
+    lips: the painted corner's shade) is drawn as far from the corner as it lay, within 1.3
+    times on the median (1.14). Left to the mesh (1.69), the lip side of the shade was redrawn
+    with the lips and its skin side drawn out up beside the opening's corner: a dark dot 6 px
+    off it."""
+    maps = _remapped(monkeypatch)
     xy = _shaped("s10.jpg", "d19.jpg", landmarker)
     image = read_image(shared_sample("sources/s10.jpg"))
     face = landmarker.detect(image).xy[:, :2]
@@ -646,18 +653,10 @@ def test_a_narrowing_mouths_corner_spreads_the_stretch_beyond_it(driving, landma
     stretch) under 1.7 times at its 90th percentile (1.60 and 1.63). The stretch fell on the
     landmark triangles next to the corner (1.82 and 1.84), and her light skin there was drawn
     out into a pale streak."""
-    import deepexpo.engines.warp_engine as warp_engine
     from deepexpo.render.lips import polygon_mask
     from deepexpo.render.mesh_warp import map_stretch
 
-    maps = []
-    remap_region = warp_engine.remap_region
-
-    def spy(image, region, source_xy):
-        maps.append((source_xy, region))
-        return remap_region(image, region, source_xy)
-
-    monkeypatch.setattr(warp_engine, "remap_region", spy)
+    maps = _remapped(monkeypatch)
     xy = _shaped("s10.jpg", driving, landmarker)
     _screamed(read_image(shared_sample("sources/s10.jpg")), landmarker, driving)
     source_xy, region = maps[-1]
