@@ -882,7 +882,7 @@ def _spread_beyond_corners(src_xy: np.ndarray, target_xy: np.ndarray, posed: np.
     them, which moves less: the stretch fell on the landmark triangles next to the corner (the
     painting s10's skin beyond her near corner, the landmarks there drawn out along the mouth
     1.41 times by d8 and 1.48 by d19, magnified 1.82 and 1.84 times by the map at its 90th
-    percentile; now 1.60 and 1.63), and her light skin there was drawn out into a pale
+    percentile; now 1.60 and 1.65), and her light skin there was drawn out into a pale
     streak. Here each landmark takes a share of the corner's move along the mouth's line (the
     part of it the landmark does not make), falling from all of it at the corner to none at
     ``cfg.corner_skin_reach`` of the mouth's width (or at the face's ``outline``, if nearer):
@@ -905,8 +905,9 @@ def _spread_beyond_corners(src_xy: np.ndarray, target_xy: np.ndarray, posed: np.
                         for xy in (posed, target_xy))
         apart = posed[skin] - posed[corner]
         along = apart @ out_p
-        beyond = (distance < cfg.corner_skin_near * width) \
-            & (along > 0.5 * np.linalg.norm(apart, axis=1))
+        # (How squarely each lies beyond the corner, along the mouth's line: the cosine.)
+        beside = along / np.maximum(np.linalg.norm(apart, axis=1), 1e-9)
+        beyond = (distance < cfg.corner_skin_near * width) & (beside > 0.5)
         if not beyond.any():
             continue
         drawn = ((target_xy[skin[beyond]] - target_xy[corner]) @ out_t) \
@@ -916,10 +917,9 @@ def _spread_beyond_corners(src_xy: np.ndarray, target_xy: np.ndarray, posed: np.
             continue
         reach = min(cfg.corner_skin_reach * width,
                     float(distance_to_edges(src_xy[corner][None], outline)[0]))
-        # (As much as each lies beyond the corner, along the mouth's line: the skin under
-        # the lower lip, moved sideways under it, sheared the lip's soft edge into a hard one.)
-        beside = np.clip(along / np.maximum(np.linalg.norm(apart, axis=1), 1e-9), 0.0, 1.0)
-        share = amount * beside * np.clip(1.0 - distance / reach, 0.0, 1.0)
+        # (As much as each lies beyond the corner: the skin under the lower lip, moved
+        # sideways under it, sheared the lip's soft edge into a hard one.)
+        share = amount * np.clip(beside, 0.0, 1.0) * np.clip(1.0 - distance / reach, 0.0, 1.0)
         lag = (target_xy[corner] - src_xy[corner]) - (target_xy[skin] - src_xy[skin])
         target_xy[skin] += (share * (lag @ out_t))[:, None] * out_t
 

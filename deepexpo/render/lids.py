@@ -629,17 +629,25 @@ def _column_sample(view: np.ndarray, rows: np.ndarray) -> np.ndarray:
 def _profile_above(image: np.ndarray, margin: np.ndarray, steps: np.ndarray) -> np.ndarray:
     """The gray level of ``image`` ``steps`` (source pixels) above each of the points
     ``margin``: (steps, points)."""
-    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    return cv2.remap(gray, np.repeat(margin[None, :, 0], len(steps), 0).astype(np.float32),
-                     (margin[None, :, 1] - steps[:, None]).astype(np.float32),
+    xs = np.repeat(margin[None, :, 0], len(steps), 0)
+    ys = margin[None, :, 1] - steps[:, None]
+    # (Only the eye's surroundings turned gray: this runs twice per closing eye, on every
+    # frame of a video.)
+    box = PixelBox.around(np.c_[xs.ravel(), ys.ravel()], image.shape[:2], 2)
+    gray = cv2.cvtColor(image[box.slices], cv2.COLOR_RGB2GRAY).astype(np.float32)
+    return cv2.remap(gray, (xs - box.x0).astype(np.float32), (ys - box.y0).astype(np.float32),
                      cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+
+
+def _middle(n: int) -> slice:
+    """The middle columns of ``n`` across an eye, its tenth at either end left out."""
+    return slice(n // 10, max(n // 10 + 1, n - n // 10))
 
 
 def _across(profile: np.ndarray) -> np.ndarray:
     """The rows of a :func:`_profile_above` read across the eye's width: the median of its
     middle columns (the iris, dark too but in a few columns only, is no row's)."""
-    n = profile.shape[1]
-    return np.median(profile[:, n // 10: max(n // 10 + 1, n - n // 10)], axis=1)
+    return np.median(profile[:, _middle(profile.shape[1])], axis=1)
 
 
 def _lash_line(image: np.ndarray, margin: np.ndarray, gap: float
@@ -695,7 +703,7 @@ def _line_above(image: np.ndarray, margin: np.ndarray, gap: float, reach: float
     dark = past_skin & (above < rows[darkest]) & (steps[start:, None] >= 0.5 * gap)
     n = dark.shape[1]
     found = dark.any(axis=0)
-    if found[n // 10: max(n // 10 + 1, n - n // 10)].mean() < LINE_ACROSS:
+    if found[_middle(n)].mean() < LINE_ACROSS:
         return None
     edge = steps[start + np.argmax(dark, axis=0)]
     columns = np.arange(n)
