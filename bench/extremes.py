@@ -13,7 +13,7 @@ where dlib's frontal detector misses one, such as the turned painting s10):
 
 - ``lip``: lower-lip thickness at its centre (dlib 57 to 66), output over source, in
   inter-ocular units, on panels whose mouth is open. Target 0.7-1.5. dlib puts a wide-open
-  mouth's inner lower lip inside the opening (see ``open_mp``): s7 by d19 reads 1.71, its
+  mouth's inner lower lip inside the opening (see ``open_mp``): s7 by d19 reads 1.77, its
   point 66 30 px above MediaPipe's inner lower lip, on the fill's tongue, where MediaPipe
   reads the lower lip 1.12 of its own thickness (1.51 and 1.13 when the driver's narrowing
   was applied to s7's small mouth in face units, its point 66 27 px above; then the drawn
