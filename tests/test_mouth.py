@@ -1110,3 +1110,36 @@ def test_pale_lips_open_onto_a_warm_mouth(gray, astronaut, landmarker, monkeypat
     lips = _lab_round_opening(astronaut, face.xy)["lips"][:, 1:].mean(axis=0) - 128.0
     angle = np.degrees(np.arccos(ab @ lips / (np.linalg.norm(ab) * np.linalg.norm(lips))))
     assert angle < 15
+
+
+def _polar(colour: np.ndarray) -> tuple[float, float]:
+    """A Lab ``colour``'s chroma over its L (how colourful it is for its brightness) and its
+    hue angle (degrees)."""
+    a, b = colour[1:] - 128.0
+    return float(np.hypot(a, b)) / colour[0], float(np.degrees(np.arctan2(b, a)))
+
+
+@pytest.mark.parametrize("name", ["hopper", "astronaut"])
+def test_pale_lips_open_onto_a_mouth_as_red_as_a_real_one(name, hopper, astronaut, landmarker,
+                                                          monkeypatch):
+    """Pale lips (Grace Hopper's, the astronaut's: barely more colourful than their skin)
+    opened by a screaming driver (d19, its mouth's inside 1.75 times as colourful for its
+    brightness as its skin): the opening's middle, darker than the lips, is as colourful,
+    against the skin round the mouth, as real mouths' insides are (1.47 to 2.0: d12, d19,
+    d3), and at least as much redder than that skin as d19's (16 degrees of hue; d12's and
+    d3's 26 and 24): 1.63 and 1.58, 18 and 23. Laid on the lips' colour relative to the
+    driver's lips, it took their paleness and was shaded darker twice: a grey-brown mouth,
+    1.30 and 1.30 times, 15 and 23 degrees, on 707b7af."""
+    image = hopper if name == "hopper" else astronaut
+    out, drawn = _opened_as_drawn(image, landmarker, monkeypatch, "d19.jpg")
+    mouth = _lab_round_opening(out, drawn)
+    inside = mouth["cavity"][mouth["cavity"][:, 0] < np.median(mouth["lips"][:, 0])].mean(axis=0)
+    lips = np.zeros(out.shape[:2], np.uint8)
+    outer = drawn[canonical_face().lip_loops[0]]
+    cv2.fillPoly(lips, [np.round(outer).astype(np.int32)], 1)
+    reach = 2 * int(0.3 * np.ptp(outer[:, 0])) + 1
+    ring = (cv2.dilate(lips, np.ones((reach, reach), np.uint8)) > 0) & (lips == 0)
+    skin = cv2.cvtColor(out, cv2.COLOR_RGB2LAB).astype(float)[ring].mean(axis=0)
+    (inside_colour, inside_hue), (skin_colour, skin_hue) = _polar(inside), _polar(skin)
+    assert inside_colour > 1.47 * skin_colour
+    assert skin_hue - inside_hue >= 16

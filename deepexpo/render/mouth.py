@@ -448,27 +448,44 @@ def _mucosa(image: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, float]:
     (where they turn inward; a pale lip's outer part is nearly skin-coloured), as colourful
     for its brightness as they are, or :data:`LIPS_OVER_SKIN` times the skin round them is:
     pale lips (the astronaut's, Grace Hopper's) barely more colourful than their skin made a
-    grey-brown mouth. A grayscale photo's is grey, a painting's its own red. How pale: 1 for
-    lips no more colourful than that, 0 from :data:`PALE_LIPS` times that (painted lips,
-    lipstick: they frame an opening in their own colour) or in a grayscale photo."""
-    outline = xy[canonical_face().lip_loops[0], :2]
-    box = PixelBox.around(outline, image.shape[:2], MUCOSA_SKIN * float(np.ptp(outline[:, 0])))
-    lab = _lab(image[box.slices])
-    lips, skin = lab[_lips_mask(xy, box) > 0], lab[_skin_mask(xy, box) > 0]
+    grey-brown mouth. As pale as they are, at least :data:`MUCOSA_REDDER` redder than that
+    skin: pale lips tell little of the mouth's hue (Grace Hopper's, a few degrees redder
+    than her skin, made a brown one). A grayscale photo's is grey, a painting's its own red.
+    How pale: 1 for lips no more colourful than that, 0 from :data:`PALE_LIPS` times that
+    (painted lips, lipstick: they frame an opening in their own colour) or in a grayscale
+    photo."""
+    lips, skin = _lips_and_skin(image, xy)
     if not len(lips) or not len(skin):
         return np.array([128.0, 128.0, 128.0]), 0.0
     ab = lips[:, 1:] - 128.0
     chroma = np.linalg.norm(ab, axis=1)
-    hue = ab[chroma >= np.quantile(chroma, 1.0 - MUCOSA_TOP)].mean(axis=0)
+    top = ab[chroma >= np.quantile(chroma, 1.0 - MUCOSA_TOP)].mean(axis=0)
     bright = float(lips[:, 0].mean())
-    own = float(np.linalg.norm(ab.mean(axis=0))) / max(bright, 1.0)
-    least = LIPS_OVER_SKIN * float(np.linalg.norm(skin[:, 1:].mean(axis=0) - 128.0)) \
-        / max(float(skin[:, 0].mean()), 1.0)
-    colour = np.r_[bright, 128.0 + max(own, least) * bright * hue
-                   / max(float(np.linalg.norm(hue)), 1e-6)]
-    if least < 1e-3:  # a grayscale photo: its lips' colour tells nothing
-        return colour, 0.0
-    return colour, float(np.clip((PALE_LIPS - own / least) / (PALE_LIPS - 1.0), 0.0, 1.0))
+    own = _chroma_over_l(lips.mean(axis=0))
+    skin_colour = skin.mean(axis=0)
+    least = LIPS_OVER_SKIN * _chroma_over_l(skin_colour)
+    # (A grayscale photo: its lips' colour tells nothing.)
+    pale = 0.0 if least < 1e-3 else \
+        float(np.clip((PALE_LIPS - own / least) / (PALE_LIPS - 1.0), 0.0, 1.0))
+    hue = float(np.arctan2(top[1], top[0]))
+    skin_hue = float(np.arctan2(skin_colour[2] - 128.0, skin_colour[1] - 128.0))
+    hue -= pale * max(0.0, hue - (skin_hue - np.radians(MUCOSA_REDDER)))
+    return np.r_[bright, 128.0 + max(own, least) * bright * np.array([np.cos(hue), np.sin(hue)])
+                 ], pale
+
+
+def _lips_and_skin(image: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The Lab pixels of a face's lips and of the skin round them (as far out as
+    :data:`MUCOSA_SKIN` of the mouth's width)."""
+    outline = xy[canonical_face().lip_loops[0], :2]
+    box = PixelBox.around(outline, image.shape[:2], MUCOSA_SKIN * float(np.ptp(outline[:, 0])))
+    lab = _lab(image[box.slices])
+    return lab[_lips_mask(xy, box) > 0], lab[_skin_mask(xy, box) > 0]
+
+
+def _chroma_over_l(colour: np.ndarray) -> float:
+    """How colourful a Lab ``colour`` is for its brightness: its chroma over its L."""
+    return float(np.linalg.norm(colour[1:] - 128.0)) / max(float(colour[0]), 1.0)
 
 
 def _wet_rim(mucosa: np.ndarray, pale: float, opening: float) -> WetRim:
@@ -479,6 +496,23 @@ def _wet_rim(mucosa: np.ndarray, pale: float, opening: float) -> WetRim:
     lips barely parted, whose inner surfaces face each other."""
     return WetRim(_darkened(mucosa, np.array([[RIM_DARK * mucosa[0]]]))[0, 0],
                   pale * float(np.clip((opening - RIM_FROM) / RIM_FROM, 0.0, 1.0)))
+
+
+def _inside_over_skin(lab: np.ndarray, shown: np.ndarray, skin: np.ndarray) -> float:
+    """How many times as colourful for its brightness (:func:`_chroma_over_l`) a driver's
+    mouth's inside (``lab``, where ``shown`` weighs it) is as its skin (Lab pixels ``skin``),
+    at most as real mouths' are (:data:`INSIDE_OVER_SKIN`); as real mouths' typically are
+    where it shows too little of it, or its skin (a grayscale photo) tells nothing."""
+    typical, most = INSIDE_OVER_SKIN
+    skin_colour = _chroma_over_l(skin.mean(axis=0)) if len(skin) else 0.0
+    if shown.sum() < OWN_TEETH_MIN_PX or skin_colour < 1e-3:
+        return typical
+    return min(_chroma_over_l(_weighted_mean(lab, shown)) / skin_colour, most)
+
+
+def _weighted_mean(values: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """The mean of ``values`` (an image's channels) weighed by ``weight`` (its pixels')."""
+    return (values * weight[..., None]).sum(axis=(0, 1)) / max(float(weight.sum()), 1e-6)
 
 
 def _darkened(colour: np.ndarray, lightness: np.ndarray) -> np.ndarray:
@@ -497,6 +531,13 @@ MUCOSA_TOP = 0.25
 #: skin round the lips (as far out as this fraction of the mouth's width): real lips are
 #: (the drivers d19, d12 and d3: 1.3, 1.24 and 1.18).
 LIPS_OVER_SKIN, MUCOSA_SKIN = 1.25, 0.3
+#: Pale lips' mouth is at least this many degrees of hue (Lab a*b*) redder than the skin: real
+#: mouths' insides are 16, 26 and 24 degrees redder than the skin round them (d19, d12, d3).
+MUCOSA_REDDER = 16.0
+#: Real mouths' insides, wide open, are typically this many times as colourful for their
+#: brightness as the skin round them (d19; d12 1.47), at most this many (d3): a driver's
+#: interior is as colourful against the source's skin as against its own, at least.
+INSIDE_OVER_SKIN = (1.75, 2.0)
 #: Lips this many times as colourful as that are not pale at all (the sample photos' and
 #: paintings' lips, 1.7 to 4.3 times; the astronaut's and Grace Hopper's 0.9).
 PALE_LIPS = 1.5
@@ -677,6 +718,8 @@ def _driver_interior(
         along = ((lab[..., 1:] - mean_d[1:]) @ axis / max(float(axis @ axis), 1.0))[..., None]
         above = np.clip((lab[..., :1] - mean_d[0]) / TEETH_ABOVE_LIPS, 0.0, 1.0)
         teeth = np.maximum(teeth, above * np.clip(along, 0.0, 1.0))
+    shown = (1.0 - teeth[..., 0]) * inside  # its mouth's inside, its teeth aside
+    over_skin = _inside_over_skin(lab, shown, _lips_and_skin(image, xy)[1])
     # In proportion (the interior's shading relative to the lips kept): a gain on its
     # differences from them would make a pale-lipped driver's mouth a black hole on a
     # face with contrasty lips.
@@ -701,7 +744,8 @@ def _driver_interior(
     # Colour: the driver's interior relative to its lips, as colourful as the source's lips
     # are next to the driver's (a grayscale photo gets a grayscale mouth), on the colour of
     # the source's mouth's inside (on its lips' mean colour, pale lips' was a greyish
-    # mauve); the teeth take the source's eye whites' colour.
+    # mauve), and at least as colourful, against the source's skin, as the driver's is
+    # against its own; the teeth take the source's eye whites' colour.
     neutral = 128.0
     saturation = float(np.clip(
         (np.linalg.norm(mean_s[1:] - neutral) + std_s[1:].mean() - 1.0)
@@ -710,7 +754,13 @@ def _driver_interior(
     # ... its darks less colourful than the lips (in their full colour, a maroon disc).
     soft = mucosa[1:] + saturation * (lab[..., 1:] - mean_d[1:])
     dim = np.clip(lab[..., :1] / max(mean_s[0], 1.0), 0.0, 1.0) ** DARK_CHROMA
-    soft = (1 - teeth) * (neutral + dim * (soft - neutral))
-    lab[..., 1:] = soft + teeth * tint
+    soft = neutral + dim * (soft - neutral)
+    # (Pale lips, barely more colourful than their skin, took the driver's less colourful
+    # too, and its lips' hue shaded darker was shaded twice: Grace Hopper's mouth by d19
+    # 1.26 times as colourful as her skin, d19's own 1.75 times its skin.)
+    now = _chroma_over_l(np.r_[_weighted_mean(lab[..., :1], shown), _weighted_mean(soft, shown)])
+    least = over_skin * _chroma_over_l(_lips_and_skin(*source)[1].mean(axis=0))
+    soft = neutral + max(1.0, least / max(now, 1e-6)) * (soft - neutral)
+    lab[..., 1:] = (1 - teeth) * soft + teeth * tint
     rgb = cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
     return rgb.astype(np.float32), mask
