@@ -38,7 +38,7 @@ from .lips import (
     polygon_mask,
 )
 from .mesh_warp import backward_map
-from .texture import edge_blur
+from .texture import GRAIN_BLOCK, GRAIN_BLUR, channel_spread, edge_blur, scattered_grain
 
 #: Where an open mouth's teeth part, as a fraction of the way from upper to lower inner lip.
 TEETH_SPLIT = 0.75
@@ -155,13 +155,17 @@ def fill_mouth(
     # tips went down with the jaw as a stripe under a flat dark disc. They are shown as lips
     # parted over teeth are.
     meet = parted and shown and not _shows_interior(*source)
+    # Drawn (``layers``, over the cavity) and the source's own pixels, moved (``own``: they
+    # have its grain already).
+    layers: list[tuple[np.ndarray, np.ndarray]] = []
+    own: list[tuple[np.ndarray, np.ndarray]] = []
     if parted and not meet:
-        layers = own_teeth(source, target_xy, region)
+        own = own_teeth(source, target_xy, region)
     elif driver is not None and driver_opening >= threshold \
             and (driver_opening >= closed_below or not shown):
         layers = [_driver_interior(driver, source, target_xy, region, patch, mucosa)]
         if meet:  # a smile's row of teeth is hers: kept under her upper lip
-            layers += own_teeth(source, target_xy, region, upper_only=LIP_EDGE * sigma)
+            own = own_teeth(source, target_xy, region, upper_only=LIP_EDGE * sigma)
     elif shown:
         # Lips barely parted show the upper teeth (below them lies the lower lip's edge):
         # opened by the editor, a closed driver (a pout) or one whose lips part barely
@@ -169,13 +173,14 @@ def fill_mouth(
         # tooth tips floating in it), they show those, over implied ones (a sliver of them
         # alone read as a dark hole).
         lit_floor = (target_xy, region)
-        layers = _implied_interior(source, target_xy, region, patch, sigma) \
-            + own_teeth(source, target_xy, region, upper_only=LIP_EDGE * sigma)
+        layers = _implied_interior(source, target_xy, region, patch, sigma)
+        own = own_teeth(source, target_xy, region, upper_only=LIP_EDGE * sigma)
     else:
         lit_floor = (target_xy, region)
         layers = _implied_interior(source, target_xy, region, patch, sigma)
     interior = laid_over(_cavity(patch, opening, lower_lip, sigma, mucosa, lit_floor), layers,
                          sigma)
+    interior = laid_over(_grained(interior, source, target_xy, region), own, sigma)
     alpha = alpha[..., None]
     out[region.slices] = np.clip(alpha * interior + (1 - alpha) * patch, 0, 255).astype(np.uint8)
     read, drawn = source[1], target_xy
@@ -216,6 +221,47 @@ class OpenedMouth:
         if region.size[0] < 2 or region.size[1] < 2:
             return None
         return OpenedMouth(region, sigma, source_opening)
+
+
+def _grained(interior: np.ndarray, source: tuple[np.ndarray, np.ndarray],
+             target_xy: np.ndarray, region: PixelBox) -> np.ndarray:
+    """``interior`` (the fill over ``region``, drawn smooth) with the source photo's grain
+    laid on (:func:`~deepexpo.render.texture.scattered_grain`, anchored at the opening's
+    middle): against a grainy face (a photo's noise, a painting's crackle) a smooth fill read
+    as pasted in. Read from its lips or the skin round them, whichever has the weaker fine
+    detail (the grain they share: lips add their lines, skin a moustache), far enough inside
+    its edges to read none of them; as strong, for the fill's brightness, as it is there for
+    theirs (a dark mouth's is weaker: the throat stays dark) and no stronger (teeth as clean
+    as the lips); a grayscale photo's is grey."""
+    image, xy = source
+    box = _round_mouth(image, xy)
+    margin = int(np.ceil(GRAIN_BLUR))
+    inside = cv2.getStructuringElement(cv2.MORPH_RECT, (GRAIN_BLOCK + 2 * margin,) * 2)
+    light = image[box.slices].astype(np.float32).mean(axis=2)
+    centre = np.round(target_xy[canonical_face().lip_loops[1], :2].mean(axis=0)).astype(int)
+    origin = (int(centre[0]) - region.x0, int(centre[1]) - region.y0)
+    weakest = None
+    for part in (_lips_mask(xy, box), _skin_mask(xy, box)):
+        rows, cols = np.nonzero(cv2.erode(part, inside, anchor=(margin, margin)))
+        if len(rows) < GRAIN_DONORS:
+            continue
+        grain = scattered_grain(image, np.c_[cols + box.x0, rows + box.y0], region.size, origin,
+                                INTERIOR_GRAIN_LIMIT)
+        strength = float(channel_spread(grain).mean())
+        if weakest is None or strength < weakest[0]:
+            weakest = strength, grain, float(np.median(light[rows, cols]))
+    if weakest is None:
+        return interior
+    _, grain, tone = weakest
+    return interior + np.clip(interior.mean(axis=2) / max(tone, 1.0), 0.0, 1.0)[..., None] \
+        * grain
+
+
+#: The grain laid on a mouth's fill (:func:`_grained`): at most this many times its robust
+#: spread (at the grain's usual 8, the dark marks and a highlight among s10's crackle were
+#: dots and a pale fleck in its opening), read from lips or skin with at least this many
+#: pixels to start a block at.
+INTERIOR_GRAIN_LIMIT, GRAIN_DONORS = 2.0, 16
 
 
 def _blur_opening_edge(out: np.ndarray, target_xy: np.ndarray, region: PixelBox,
@@ -475,12 +521,17 @@ def _mucosa(image: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, float]:
 
 
 def _lips_and_skin(image: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The Lab pixels of a face's lips and of the skin round them (as far out as
-    :data:`MUCOSA_SKIN` of the mouth's width)."""
-    outline = xy[canonical_face().lip_loops[0], :2]
-    box = PixelBox.around(outline, image.shape[:2], MUCOSA_SKIN * float(np.ptp(outline[:, 0])))
+    """The Lab pixels of a face's lips and of the skin round them (in :func:`_round_mouth`)."""
+    box = _round_mouth(image, xy)
     lab = _lab(image[box.slices])
     return lab[_lips_mask(xy, box) > 0], lab[_skin_mask(xy, box) > 0]
+
+
+def _round_mouth(image: np.ndarray, xy: np.ndarray) -> PixelBox:
+    """The box round a face's lips and the skin round them, as far out as
+    :data:`MUCOSA_SKIN` of the mouth's width."""
+    outline = xy[canonical_face().lip_loops[0], :2]
+    return PixelBox.around(outline, image.shape[:2], MUCOSA_SKIN * float(np.ptp(outline[:, 0])))
 
 
 def _chroma_over_l(colour: np.ndarray) -> float:

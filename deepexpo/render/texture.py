@@ -18,6 +18,12 @@ MAD_TO_SIGMA = 1.4826
 GRAIN_BLUR = 2.2
 GRAIN_LIMIT = 8.0
 MOTTLE_LIMIT = 1.0
+#: :func:`scattered_grain` lays a region's grain in square blocks this many pixels wide
+#: (about twice :data:`GRAIN_BLUR`: a speck of noise or crackle whole, a wrinkle's or a lip
+#: line's piece no longer), each from one of a table of this many blocks across (a pattern
+#: repeating beyond a mouth's size).
+GRAIN_BLOCK = 4
+GRAIN_TABLE = 64
 #: :func:`edge_blur` blurs a picture again by this sigma (pixels) ...
 BLUR_PROBE = 2.0
 #: ... and reads how much of their gradient this share of its pixels, the strongest, keep.
@@ -63,6 +69,34 @@ def grain_at(image: np.ndarray, map_x: np.ndarray, map_y: np.ndarray, mottle: fl
         clip = most * np.maximum(channel_spread(read), 0.5)
         detail += np.clip(read, -clip, clip)
     return detail
+
+
+def scattered_grain(image: np.ndarray, donors: np.ndarray, size: tuple[int, int],
+                    origin: tuple[int, int], limit: float = GRAIN_LIMIT) -> np.ndarray:
+    """The fine texture of ``image`` (:func:`grain_at`, no mottling, limited to ``limit``
+    times its robust spread) over an area of ``size`` (H, W), read in blocks of
+    :data:`GRAIN_BLOCK` pixels each from one of ``donors`` (x, y: pixels whose block, to the
+    right and down, lies in the region the grain is read from) picked at random, each flipped
+    or turned at random; the blocks counted from the area's pixel ``origin`` (x, y), so that
+    the grain moves with what it lies on, the same for the same donors. The picture's own
+    specks, noise or crackle, none of its structure: a wrinkle or a lip's lines broken into
+    pieces a block long, every way round; about nothing (a narrow region's detail, as by a
+    lip's edge, leans one way)."""
+    h, w = size
+    ys, xs = np.mgrid[0:h, 0:w]
+    row, down = np.divmod(ys - origin[1], GRAIN_BLOCK)
+    col, across = np.divmod(xs - origin[0], GRAIN_BLOCK)
+    table = np.random.default_rng(0)
+    pick = table.integers(0, len(donors), (GRAIN_TABLE, GRAIN_TABLE))
+    flip_down, flip_across, turn = table.integers(0, 2, (3, GRAIN_TABLE, GRAIN_TABLE), dtype=bool)
+    at = row % GRAIN_TABLE, col % GRAIN_TABLE
+    down = np.where(flip_down[at], GRAIN_BLOCK - 1 - down, down)
+    across = np.where(flip_across[at], GRAIN_BLOCK - 1 - across, across)
+    down, across = np.where(turn[at], across, down), np.where(turn[at], down, across)
+    start = donors[pick[at]]
+    grain = grain_at(image, (start[..., 0] + across).astype(np.float32),
+                     (start[..., 1] + down).astype(np.float32), 0.0, limit)
+    return grain - np.median(grain, axis=(0, 1))
 
 
 def masked_blur(image: np.ndarray, mask: np.ndarray, sigma: float,

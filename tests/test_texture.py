@@ -1,0 +1,30 @@
+"""The picture's grain laid over what is drawn smooth (deepexpo/render/texture.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from deepexpo.render.texture import GRAIN_BLOCK, scattered_grain
+
+
+def test_scattered_grain_keeps_a_regions_specks_not_its_lines():
+    """Grain read from skin crossed by long vertical lines (a lip's lines, wrinkles) over
+    noise: laid elsewhere, grey as the skin, it runs no way more than another (its changes
+    across columns and down rows within 0.8 to 1.25 of each other, 0.99; the skin's, 10
+    times), and a block's length down it is unrelated to what lies above (correlation under
+    0.1, 0.02; along the skin's lines, 0.88)."""
+    rng = np.random.default_rng(1)
+    light = 128.0 + 4.0 * rng.standard_normal((80, 80))
+    light[:, ::6] -= 30.0
+    image = np.repeat(np.clip(light, 0, 255).astype(np.uint8)[..., None], 3, axis=2)
+    ys, xs = np.mgrid[10:60, 10:60]
+    grain = scattered_grain(image, np.c_[xs.ravel(), ys.ravel()], (96, 96), (5, 7))
+    assert np.array_equal(grain[..., 0], grain[..., 2])  # grey stays grey
+    g = grain[..., 0]
+    across, down = np.diff(g, axis=1), np.diff(g, axis=0)
+    assert 0.8 < float((across**2).mean() / (down**2).mean()) < 1.25
+    lag = 2 * GRAIN_BLOCK
+    assert abs(np.corrcoef(g[:-lag].ravel(), g[lag:].ravel())[0, 1]) < 0.1
+    skin = image[..., 0].astype(float)[10:70, 10:70]
+    assert np.corrcoef(skin[:-lag].ravel(), skin[lag:].ravel())[0, 1] > 0.8
+    assert float((np.diff(skin, axis=1) ** 2).mean() / (np.diff(skin, axis=0) ** 2).mean()) > 5
