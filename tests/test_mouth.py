@@ -15,7 +15,14 @@ from deepexpo.face.topology import TOPOLOGY
 from deepexpo.io.images import read_image
 from deepexpo.motion.compose import MotionOptions
 from deepexpo.motion.controls import ExpressionControls, ExpressionEdit
-from deepexpo.motion.mouth import KEEP_THICKNESS, corner_folds, corners_down, shape_mouth
+from deepexpo.motion.mouth import (
+    CORNERS_FROM,
+    CORNERS_FULL,
+    KEEP_THICKNESS,
+    corner_folds,
+    corners_down,
+    shape_mouth,
+)
 from deepexpo.motion.state import FaceMotion, HeadPose
 from tests.conftest import shared_sample
 
@@ -195,6 +202,28 @@ def test_a_smile_keeps_its_corners_up():
     shaped = target.copy()
     corners_down(shaped, canon.points)
     assert np.array_equal(shaped, target)
+
+
+def test_corners_go_down_the_less_the_more_the_source_lips_part():
+    """A source video's lips part across :data:`CORNERS_FROM` from frame to frame: the
+    corners drawn down fade out as they part towards it, so the mouth does not jump between
+    two shapes there (drawn down fully below it and not at all above, they did)."""
+    canon = canonical_face()
+    width = float(np.ptp(canon.points[canon.mouth_corners, 0]))
+
+    def corners(parted: float) -> np.ndarray:
+        source = canon.points.copy()
+        source[canon.lower_lip, 1] += parted * width
+        target = source.copy()
+        target[canon.lower_lip, 1] += 0.15  # the jaw drops
+        shaped = shape_mouth(_motion(target), _motion(source), 0.75, 0.3).canonical
+        return shaped[canon.mouth_corners, 1] - target[canon.mouth_corners, 1]
+
+    full = corners(0.0)
+    assert full.min() > 0.03  # drawn down (0.05)
+    assert np.abs(corners(0.999 * CORNERS_FROM) - corners(1.001 * CORNERS_FROM)).max() \
+        < 0.05 * full.min()
+    assert np.allclose(corners(CORNERS_FULL * CORNERS_FROM), full)
 
 
 @pytest.fixture(scope="module")

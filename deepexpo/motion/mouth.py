@@ -47,6 +47,10 @@ CORNERS_DOWN = 0.4
 #: more than closed: d3), and a mouth shown parted has its own opening's shape, its corners
 #: where its lips part (s42's, the astronaut's smile).
 CORNERS_FOLLOW, CORNERS_FROM = 0.5, 0.05
+#: ... fully on lips parted less than this fraction of that, fading to none at it: a source
+#: video's mouth parts across it from frame to frame, and the corners drawn down or not
+#: would jump between two shapes.
+CORNERS_FULL = 0.5
 
 
 def shape_mouth(target: FaceMotion, source: FaceMotion, max_opening: float,
@@ -69,8 +73,10 @@ def shape_mouth(target: FaceMotion, source: FaceMotion, max_opening: float,
     gap = float((points[lower, 1] - points[upper, 1]).mean())
     _close(points, source.canonical, gap - max_opening * width, upper_lip=True)
     # (A person's: an animal's or a drawing's mouth is its own.)
-    if source.proportions is None and mouth_opening(source.canonical) < CORNERS_FROM:
-        corners_down(points, source.canonical)
+    if source.proportions is None:
+        parted = mouth_opening(source.canonical) / CORNERS_FROM
+        corners_down(points, source.canonical,
+                     float(np.clip((1.0 - parted) / (1.0 - CORNERS_FULL), 0.0, 1.0)))
     outer = canon.lip_loops[0]
     corners_y = canon.points[canon.mouth_corners, 1].mean()
     upper_band, lower_band = canon.lip_bands
@@ -135,10 +141,11 @@ def _close(points: np.ndarray, source: np.ndarray, cut: float, upper_lip: bool) 
         points[:, 1] -= rest / jaw[lower].mean() * jaw
 
 
-def corners_down(points: np.ndarray, source: np.ndarray) -> None:
+def corners_down(points: np.ndarray, source: np.ndarray, share: float = 1.0) -> None:
     """Arch (in place) an open mouth's upper lip (:func:`_upper_lip_arch`) until its corners
     lie no higher in the opening than :data:`CORNERS_DOWN` (beyond as far as they do in
-    ``source``'s), going down no further than the lower lip lets (:data:`CORNERS_FOLLOW`).
+    ``source``'s), going down no further than the lower lip lets (:data:`CORNERS_FOLLOW`);
+    ``share`` of that (lips parted a little: :data:`CORNERS_FULL`).
     Opened by the jaw alone (its drop none at the corners), lips that met on a straight line
     kept it as the opening's top edge, corner to corner, the lower lip hanging from it in a
     half disc with blunt ends (Grace Hopper by aaa: her corners 0.14 of the way down its
@@ -156,7 +163,7 @@ def corners_down(points: np.ndarray, source: np.ndarray) -> None:
                - max(_corners_arched(source) - _corners_arched(points), 0.0),
                CORNERS_FOLLOW * drop / (1.0 - level))
     if down > 0:
-        points[:, 1] += down * arch
+        points[:, 1] += share * down * arch
 
 
 def _corners_arched(points: np.ndarray) -> float:
