@@ -93,9 +93,10 @@ class WarpConfig:
     # Landmarks whose surface is closer than this to edge-on (cosine to the view direction) in
     # the source or target pose are left out of the warp: they would fold it.
     min_facing: float = 0.3
-    # ... but an eye's landmarks are kept down to this (a turned head's far eye is seen at a
-    # slant): left out, some of them would tear its lid from the rest.
-    min_eye_facing: float = 0.05
+    # ... but an eye's landmarks and the lips' outer contour are kept down to this (a turned
+    # head's far eye and far lip end are seen at a slant): left out, some of them would tear
+    # its lid, or its lip's end, from the rest.
+    min_feature_facing: float = 0.05
     # A closing upper lid brings down the source's pixels this fraction of the eye's opening
     # above its margin landmarks (they lie inside the visible lid edge).
     lid_edge_above: float = 0.25

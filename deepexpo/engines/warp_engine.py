@@ -18,7 +18,7 @@ import numpy as np
 from ..config import WARP, WarpConfig
 from ..face.canonical import canonical_face
 from ..face.landmarks import FaceLandmarks
-from ..face.measure import mouth_opening
+from ..face.measure import mouth_opening, mouth_width
 from ..face.territory import Territory, TerritoryMask
 from ..face.topology import TOPOLOGY
 from ..geometry.boxes import PixelBox
@@ -290,7 +290,20 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         posed = np.minimum(source.facing, canon.facing(turned))
         for lid in eyelids():
             eye = np.r_[lid.outline, lid.lid]
-            keep[eye] = posed[eye] > cfg.min_eye_facing
+            keep[eye] = posed[eye] > cfg.min_feature_facing
+        # So are the lips' outer contour's that the source shows at a slant (a turned mouth's
+        # far end), where the mouth narrows: left out, the triangles from the lips' middle to
+        # the skin beyond the corner drew it as they moved, torn from its outline (the painting
+        # s10 pouting, d8: her far upper lip's end, at a slant of 0.1 to 0.3, left out, the map
+        # folded there, and :func:`unfolded` dragged her upper lip's middle 11 px down from
+        # where the pout raised it, its far end smeared up and out along the skin). Not where
+        # it widens: kept, s10's smiling far corner rose past them and folded the map beside
+        # it. Nor those the turn takes from facing to a slant: kept, s10 turned 25 degrees
+        # further had her far lip end squeezed against her profile.
+        outer_lip = canon.lip_loops[0]
+        if mouth_width(target.canonical) < mouth_width(source.motion.canonical):
+            slanted = outer_lip[source.facing[outer_lip] <= cfg.min_facing]
+            keep[slanted] = posed[slanted] > cfg.min_feature_facing
         # The inner lips' (their corners apart, where the lips fold) too, by how the head
         # faces (down to the same slant as the rest of the face): an open mouth's mesh turns
         # the triangles between them over, which would leave the inner lip out and the
@@ -305,7 +318,6 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         # jutting, their far corner met the background in a dark notch, read as the mouth's;
         # so is a face placed by hand, whose outline is fitted from a few points.
         within = inside(target_xy, target_xy[source.outline])
-        outer_lip = canon.lip_loops[0]
         in_mouth = inside(source.xy, source.xy[outer_lip])
         in_mouth[outer_lip] = True
         jutting = keep & ~within & ~in_mouth \
