@@ -7,7 +7,8 @@ video's own open mouth and the driver's change add up past anything a jaw does. 
 reshaped here: the opening is capped, each lip is a band that keeps at least its own thickness
 (its outer edge pushed out with the inner one, the landmarks inside it between the two), the
 landmarks in each corner move with its corners, and the skin below the mouth goes down at least
-as far as the lower lip, so the chin moves with it instead of folding under it.
+as far as the lower lip, so the chin moves with it instead of folding under it. A dropping jaw
+draws the corners down partway, the upper lip arching over the opening (:func:`corners_down`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..face.canonical import canonical_face
+from ..face.measure import mouth_opening
 from .state import FaceMotion
 
 #: A lip is never made thinner than this fraction of its own thickness.
@@ -34,6 +36,21 @@ UNDER_LIP_SQUEEZE = 0.5
 CORNER_REACH = 2.5
 #: ... and move as this many of the lips' contour landmarks nearest them do.
 CORNER_NEIGHBOURS = 4
+#: An open mouth's corners lie at least this fraction of the way down its opening, from its
+#: upper inner lip's middle to its lower one's: the jaw draws them down with it while the
+#: upper lip's middle stays (real mouths opened 0.48 to 0.67 read 0.42 to 0.55 by MediaPipe,
+#: d19, d12 and d3), ...
+CORNERS_DOWN = 0.4
+#: ... going down at most this fraction of as far as the lower lip does beyond this fraction
+#: of the mouth's width, on a mouth whose lips met (parted less than that): lips parted a
+#: little meet at their corners as closed ones do (real ones parted 0.06 to 0.09 arch no
+#: more than closed: d3), and a mouth shown parted has its own opening's shape, its corners
+#: where its lips part (s42's, the astronaut's smile).
+CORNERS_FOLLOW, CORNERS_FROM = 0.5, 0.05
+#: ... fully on lips parted less than this fraction of that, fading to none at it: a source
+#: video's mouth parts across it from frame to frame, and the corners drawn down or not
+#: would jump between two shapes.
+CORNERS_FULL = 0.5
 
 
 def shape_mouth(target: FaceMotion, source: FaceMotion, max_opening: float,
@@ -55,6 +72,11 @@ def shape_mouth(target: FaceMotion, source: FaceMotion, max_opening: float,
     _close(points, source.canonical, drop - max_jaw_drop, upper_lip=False)
     gap = float((points[lower, 1] - points[upper, 1]).mean())
     _close(points, source.canonical, gap - max_opening * width, upper_lip=True)
+    # (A person's: an animal's or a drawing's mouth is its own.)
+    if source.proportions is None:
+        parted = mouth_opening(source.canonical) / CORNERS_FROM
+        corners_down(points, source.canonical,
+                     float(np.clip((1.0 - parted) / (1.0 - CORNERS_FULL), 0.0, 1.0)))
     outer = canon.lip_loops[0]
     corners_y = canon.points[canon.mouth_corners, 1].mean()
     upper_band, lower_band = canon.lip_bands
@@ -117,6 +139,75 @@ def _close(points: np.ndarray, source: np.ndarray, cut: float, upper_lip: bool) 
     rest = cut - share * both
     if rest > 0:
         points[:, 1] -= rest / jaw[lower].mean() * jaw
+
+
+def corners_down(points: np.ndarray, source: np.ndarray, share: float = 1.0) -> None:
+    """Arch (in place) an open mouth's upper lip (:func:`_upper_lip_arch`) until its corners
+    lie no higher in the opening than :data:`CORNERS_DOWN` (beyond as far as they do in
+    ``source``'s), going down no further than the lower lip lets (:data:`CORNERS_FOLLOW`);
+    ``share`` of that (lips parted a little: :data:`CORNERS_FULL`).
+    Opened by the jaw alone (its drop none at the corners), lips that met on a straight line
+    kept it as the opening's top edge, corner to corner, the lower lip hanging from it in a
+    half disc with blunt ends (Grace Hopper by aaa: her corners 0.14 of the way down its
+    dark opening)."""
+    canon = canonical_face()
+    arch = _upper_lip_arch()
+    level = 1.0 - float(arch[canon.mouth_corners].mean())  # how far up its middle goes
+    lower, corners = canon.inner_lip_lower, points[canon.mouth_corners, :2]
+    width = float(np.linalg.norm(corners[0] - corners[1]))
+    # (Its middle up by ``level`` of it, the opening's middle is as much taller. Not where
+    # the motion raised them, as a smile does: the jaw draws down only corners nothing
+    # lifts.)
+    drop = float((points[lower, 1] - source[lower, 1]).mean()) - CORNERS_FROM * width
+    down = min((_corners_high(points) - _corners_high(source)) / (1 - CORNERS_DOWN * level)
+               - max(_corners_arched(source) - _corners_arched(points), 0.0),
+               CORNERS_FOLLOW * drop / (1.0 - level))
+    if down > 0:
+        points[:, 1] += share * down * arch
+
+
+def _corners_arched(points: np.ndarray) -> float:
+    """How far (canonical units) a mouth's corners lie below its upper inner lip's middle."""
+    canon = canonical_face()
+    upper = canon.inner_lip_upper
+    middle = upper[np.argmin(np.abs(canon.points[upper, 0]
+                                    - canon.points[canon.mouth_corners, 0].mean()))]
+    return float(points[canon.mouth_corners, 1].mean() - points[middle, 1])
+
+
+@lru_cache(maxsize=1)
+def _upper_lip_arch() -> np.ndarray:
+    """(478,) How far down each landmark goes as an open mouth's upper lip arches by one
+    canonical unit (its corners against its middle): each of the lip's landmarks as the cube
+    of how far across the mouth it lies, less its inner contour's mean (the lip's mean
+    height, and so the opening the jaw made, kept), the lower lip where the jaw put it, the
+    skin around as they go. (Real mouths' upper inner lip 0.86, 0.71 and 0.52 of the way to
+    a corner stands 0.4, 0.67 and 0.87 as high as at its middle, their lower lip drops as
+    1 - across**2: the jaw's drop, less the corners'. Lowered with them, the lower lip's
+    ends were steep sides, the opening a hexagon; the upper lip's ends lowered alone, a
+    narrower opening, Hopper's read 0.27 open instead of 0.33 blurred.)"""
+    canon = canonical_face()
+    p = canon.points
+    upper = np.unique(np.r_[canon.lip_bands[0], canon.upper_outer_lip, canon.inner_lip_upper,
+                            canon.mouth_corners, canon.outer_mouth_corners])
+    centre, half = p[canon.mouth_corners, 0].mean(), np.ptp(p[canon.mouth_corners, 0]) / 2
+    arch = np.clip(np.abs(p[upper, 0] - centre) / half, 0.0, 1.0) ** 3
+    features = np.zeros(len(p))
+    features[upper] = arch - arch[np.isin(upper, canon.inner_lip_upper)].mean()
+    out: np.ndarray = canon.spread @ features
+    return out
+
+
+def _corners_high(points: np.ndarray) -> float:
+    """How far (canonical units) a mouth's corners lie above :data:`CORNERS_DOWN` of the way
+    down its opening, from its upper inner lip's highest to its lower one's lowest (none
+    below)."""
+    canon = canonical_face()
+    a, b = points[canon.mouth_corners, :2]
+    up = np.array([b[1] - a[1], a[0] - b[0]]) / max(float(np.linalg.norm(b - a)), 1e-9)
+    upper = float(((points[canon.inner_lip_upper, :2] - a) @ up).max())
+    lower = float(((points[canon.inner_lip_lower, :2] - a) @ up).min())
+    return max(CORNERS_DOWN * (upper - lower) - upper, 0.0)
 
 
 @lru_cache(maxsize=1)

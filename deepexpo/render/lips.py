@@ -113,12 +113,18 @@ def _draw_band(out: np.ndarray, image: np.ndarray, source: tuple[np.ndarray, np.
     across = rows[..., None]
     dst = inner_t + across * (outer_t - inner_t)  # (rows, n, 2)
     src = inner_s + across * (outer_s - inner_s)
+    # The soft inner edge across the inner contour, not along the line to the outer one:
+    # into a corner that line runs nearly along the opening's edge, and faded along it the
+    # edge was hard, a stair-stepped point (Grace Hopper by aaa); there, the lip thin across
+    # it, the opening shows through it a little, as the fold where lips meet.
+    lip_side, deep = _across_inner(inner_t, outer_t)
+    dst[0] = inner_t - inner_edge * lip_side
     # How much of the band shows: faded at the opening and beyond the outer contour, and
     # that edge faded out into each corner over its own width. (Not the lip at the corners:
     # the two lips' bands meet there. At each end the edge ran on along the corner's line,
     # beyond the corner, where the two bands' edges met, drawing what lies along that line
     # beyond the source's corner as a short streak: a crease continuing s1's corners by d19.)
-    inside = rows * thick  # pixels from the inner contour
+    inside = np.r_[np.full_like(deep, -inner_edge), rows[1:] * deep]  # pixels from it
     run = np.r_[0.0, np.cumsum(np.linalg.norm(np.diff(outer_t, axis=0), axis=1))]
     into = np.minimum(run, run[-1] - run)[None, :]  # pixels along the lip from its corners
     alpha = np.clip(0.5 + inside / (2 * inner_edge), 0.0, 1.0) \
@@ -147,6 +153,17 @@ def _draw_band(out: np.ndarray, image: np.ndarray, source: tuple[np.ndarray, np.
     weight = (at[..., 2] * covered)[..., None]
     view = out[box.slices]
     view[:] = np.clip(weight * lip + (1 - weight) * view, 0, 255).astype(np.uint8)
+
+
+def _across_inner(inner: np.ndarray, outer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per sample along a lip's ``inner`` contour (pixels, (n, 2), with its ``outer`` one
+    sampled alike): the unit normal to it towards the lip, and the lip's thickness along it
+    ((1, n), at least :data:`MIN_INNER_EDGE_PX` of a tenth)."""
+    tangent = _unit(np.gradient(inner, axis=0))
+    normal = np.c_[-tangent[:, 1], tangent[:, 0]]
+    depth = ((outer - inner) * normal).sum(axis=1)
+    normal *= np.where(np.median(depth) < 0, -1.0, 1.0)
+    return normal, np.maximum(np.abs(depth), 0.1 * MIN_INNER_EDGE_PX)[None, :]
 
 
 def _wet(lip: np.ndarray, across: np.ndarray, rim: WetRim) -> np.ndarray:

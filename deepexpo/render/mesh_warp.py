@@ -372,11 +372,22 @@ def map_stretch(source_xy: np.ndarray) -> np.ndarray:
     return 1.0 / np.maximum(smallest, 1e-3)
 
 
+#: How :func:`remap_region` resamples the face: bicubic. A head moved by a fraction of a pixel
+#: reads every pixel between four of the source's, and bilinear weights average them (at half a
+#: pixel, half and half), a blur over the whole face: s10 by d19 (moved 5 px) kept 0.56 of the
+#: source's fine detail (mean absolute Laplacian) on its forehead and cheeks, her painting's
+#: crackle washed out, against 0.79 bicubic and 0.89 Lanczos. Bicubic's overshoot at the
+#: strongest edges is small (99th percentile 6 grey levels on s10: her dark background against
+#: her skin, her eyes; 12 Lanczos; uint8 is clipped to 0..255 by ``cv2.remap``) and it adds 6%
+#: to a render of a 1080p frame (12 ms on its 839x731 face; Lanczos 22%).
+RESAMPLING = cv2.INTER_CUBIC
+
+
 def remap_region(image: np.ndarray, region: PixelBox, source_xy: np.ndarray) -> np.ndarray:
-    """``image`` with ``region`` resampled through the map (:func:`backward_map`); pixels
-    outside it are untouched."""
+    """``image`` with ``region`` resampled through the map (:func:`backward_map`) with
+    :data:`RESAMPLING`; pixels outside it are untouched."""
     out = image.copy()
-    out[region.slices] = cv2.remap(image, source_xy, None, interpolation=cv2.INTER_LINEAR,
+    out[region.slices] = cv2.remap(image, source_xy, None, interpolation=RESAMPLING,
                                    borderMode=cv2.BORDER_REFLECT)
     return out
 

@@ -457,8 +457,9 @@ def _implied_interior(source: tuple[np.ndarray, np.ndarray], target_xy: np.ndarr
     white = _teeth_white(source, _lab_stats(_lab(patch), _skin_mask(target_xy, region))[0])
     lab = np.empty((h, w, 3), np.float32)
     gaps = 1.0 - 0.15 * np.exp(-((0.5 - np.abs(on_tooth)) / 0.12) ** 2)
-    shadow = 0.55 + 0.45 * np.clip(below_lip / np.maximum(0.6 * length, 1.0), 0.0, 1.0)
-    lab[..., 0] = min(white[0], 245.0) * (0.92 - 0.5 * across**2) * gaps * shadow
+    shade, lit = IMPLIED_SHADE
+    shadow = shade + (1.0 - shade) * np.clip(below_lip / np.maximum(lit * length, 1.0), 0.0, 1.0)
+    lab[..., 0] = min(white[0], 245.0) * (1.0 - 0.5 * across**2) * gaps * shadow
     lab[..., 1:] = white[1:] + IMPLIED_WARMTH * (lips[1:] - white[1:])
     enamel = cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
     enamel = cv2.GaussianBlur(enamel.astype(np.float32), (0, 0), max(0.5, 0.5 * sigma))
@@ -472,6 +473,12 @@ def _implied_interior(source: tuple[np.ndarray, np.ndarray], target_xy: np.ndarr
 IMPLIED_TEETH = (0.077, 0.6)
 #: ... how far towards the corners (of the half-width), ...
 IMPLIED_SIDES = 0.8
+#: ... how bright under the lip, in its shade (of their colour), and how far down them (of
+#: their length) lit in their colour: real teeth under a lip are lit from a quarter (the
+#: astronaut's) to half (d19's) of the way down, past their lips by 1.4 to 1.5 times. (From
+#: 0.6 of the way, at most 0.92 of their colour, Grace Hopper's peaked at L 123 under her
+#: lips' 139: a faint sliver.)
+IMPLIED_SHADE = (0.55, 0.3)
 #: ... and how much of the lips' hue they take on (lit from inside a red mouth).
 IMPLIED_WARMTH = 0.2
 #: Teeth across the mouth's width (corner to corner).
