@@ -93,9 +93,20 @@ class WarpConfig:
     # Landmarks whose surface is closer than this to edge-on (cosine to the view direction) in
     # the source or target pose are left out of the warp: they would fold it.
     min_facing: float = 0.3
-    # ... but an eye's landmarks are kept down to this (a turned head's far eye is seen at a
-    # slant): left out, some of them would tear its lid from the rest.
-    min_eye_facing: float = 0.05
+    # ... but an eye's landmarks and the lips' outer contour are kept down to this (a turned
+    # head's far eye and far lip end are seen at a slant): left out, some of them would tear
+    # its lid, or its lip's end, from the rest.
+    min_feature_facing: float = 0.05
+    # The lips' outer contour seen at a slant in the source (a turned mouth's far end) joins
+    # the warp's mesh as the mouth narrows (warp_engine): the map blends from the mesh's
+    # without it to the mesh's with it as the mouth narrows by this much of its width (the
+    # mesh without it draws s10's upper lip, pouting by d8, from within 0.013 of the width
+    # of its own pixels up to a narrowing of 0.08, and tears its far end from 0.1: 0.056
+    # off, 0.112 at d8's 0.165) ...
+    slanted_lip_meshed: float = 0.03
+    # ... in which it lies at first where the mesh without it carries it, and goes to its
+    # own targets as the mouth narrows by this much (0.013 off at most on the way).
+    slanted_lip_narrowing: float = 0.15
     # A closing upper lid brings down the source's pixels this fraction of the eye's opening
     # above its margin landmarks (they lie inside the visible lid edge).
     lid_edge_above: float = 0.25

@@ -10,6 +10,7 @@ from deepexpo.render.mesh_warp import (
     _rasterize,
     _signed_area,
     backward_map,
+    carried_by_mesh,
     smooth_map,
     smooth_where_stretched,
     unfolded,
@@ -67,6 +68,25 @@ def test_the_map_reproduces_an_affine_motion_on_the_coarse_grid_and_in_detail_bo
     np.testing.assert_allclose(source_xy[detail.slices], expected[detail.slices], atol=1e-3)
     inner = (slice(4, 146), slice(4, 196))  # the coarse grid's interpolation holds inside it
     np.testing.assert_allclose(source_xy[inner], expected[inner], atol=1e-3)
+
+
+def test_a_point_is_carried_as_its_triangle_moves():
+    """Inside the mesh, a point goes where its triangle's affine motion takes it (here each
+    triangle's is one affine's, and one triangle is moved on its own); outside it, where the
+    nearest triangle's extrapolates."""
+    rng = np.random.default_rng(3)
+    src = rng.uniform(0, 100, (40, 2))
+    linear, shift = np.array([[0.9, 0.2], [-0.1, 1.1]]), np.array([5.0, -3.0])
+    dst = src @ linear.T + shift
+    points = np.r_[rng.uniform(30, 70, (20, 2)), [[-20.0, 50.0]]]
+    np.testing.assert_allclose(carried_by_mesh(src, dst, points), points @ linear.T + shift,
+                               atol=1e-9)
+    triangle = _delaunay(src)[0]
+    inside = src[triangle].mean(axis=0, keepdims=True)
+    moved = dst.copy()
+    moved[triangle] += [4.0, -2.0]
+    np.testing.assert_allclose(carried_by_mesh(src, moved, inside),
+                               inside @ linear.T + shift + [4.0, -2.0], atol=1e-9)
 
 
 def test_a_lid_closing_over_an_eye_covers_it_with_lid_skin():

@@ -18,7 +18,7 @@ import numpy as np
 from ..config import WARP, WarpConfig
 from ..face.canonical import canonical_face
 from ..face.landmarks import FaceLandmarks
-from ..face.measure import mouth_opening
+from ..face.measure import mouth_opening, mouth_width
 from ..face.territory import Territory, TerritoryMask
 from ..face.topology import TOPOLOGY
 from ..geometry.boxes import PixelBox
@@ -36,6 +36,7 @@ from ..render.lids import draw_closing_lid, soften_seam
 from ..render.lips import hold_corners, without_corner_folds
 from ..render.mesh_warp import (
     backward_map,
+    carried_by_mesh,
     faded,
     inside_outline,
     outline_nearness,
@@ -290,7 +291,20 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         posed = np.minimum(source.facing, canon.facing(turned))
         for lid in eyelids():
             eye = np.r_[lid.outline, lid.lid]
-            keep[eye] = posed[eye] > cfg.min_eye_facing
+            keep[eye] = posed[eye] > cfg.min_feature_facing
+        # So are the lips' outer contour's that the source shows at a slant (a turned mouth's
+        # far end), as far as the mouth narrows: left out, the triangles from the lips' middle
+        # to the skin beyond the corner drew it as they moved, torn from its outline (the
+        # painting s10 pouting, d8: her far upper lip's end, at a slant of 0.1 to 0.3, left
+        # out, the map folded there, and :func:`unfolded` dragged her upper lip's middle 11 px
+        # down from where the pout raised it, its far end smeared up and out along the skin).
+        # Not where it widens: kept, s10's smiling far corner rose past them and folded the
+        # map beside it. Nor those the turn takes from facing to a slant: kept, s10 turned 25
+        # degrees further had her far lip end squeezed against her profile. (They join the
+        # mesh below, by degrees.)
+        outer_lip = canon.lip_loops[0]
+        slanted = outer_lip[(source.facing[outer_lip] <= cfg.min_facing)
+                            & (posed[outer_lip] > cfg.min_feature_facing)]
         # The inner lips' (their corners apart, where the lips fold) too, by how the head
         # faces (down to the same slant as the rest of the face): an open mouth's mesh turns
         # the triangles between them over, which would leave the inner lip out and the
@@ -305,7 +319,6 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         # jutting, their far corner met the background in a dark notch, read as the mouth's;
         # so is a face placed by hand, whose outline is fitted from a few points.
         within = inside(target_xy, target_xy[source.outline])
-        outer_lip = canon.lip_loops[0]
         in_mouth = inside(source.xy, source.xy[outer_lip])
         in_mouth[outer_lip] = True
         jutting = keep & ~within & ~in_mouth \
@@ -365,16 +378,37 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                                    source.xy[source.outline], cfg)
         if not opens:
             free[canon.outer_mouth_corners] = False
-        points = np.flatnonzero(keep)
-        target_xy[points] = unfolded(src_xy[points], target_xy[points], free[points],
-                                     turned[points, :2], 0.0 if opens else cfg.fold_opened_to)
-        src = np.r_[src_xy[keep], eye_src, source.head_ring, source.still_points]
-        dst = np.r_[target_xy[keep], eye_dst, head_xy, source.still_points]
-        # Where the map folds, the nearer surface shows: the face over the head around it,
-        # over the still background.
-        depth = np.r_[target_points[keep, 2], eye_depth,
-                      np.full(len(source.head_ring), canon.head.depth(target.pose)),
-                      np.full(len(source.still_points), np.inf)]
+        # The lips' slanted far end (above) joins the mesh by degrees as the mouth narrows.
+        # (Switched in wherever the mouth narrowed at all, a video's mouth whose width hovered
+        # round the source's flipped between two maps: s10 by d19's widest frame, 513 pixels
+        # changed by over 20 levels at her far lip end.) The map blends from the mesh's
+        # without it to the mesh's with it (cfg.slanted_lip_meshed), where it starts where
+        # the mesh without it carries it, which leaves the map nearly as it was; it goes to
+        # its own targets as the mouth narrows further (cfg.slanted_lip_narrowing).
+        narrowing = 1.0 - mouth_width(target.canonical) / mouth_width(source.motion.canonical)
+        meshed = _smoothstep(narrowing / cfg.slanted_lip_meshed)
+        with_end = keep.copy()
+        with_end[slanted] = within[slanted]
+        meshes = [(kept, share) for kept, share in ((keep, 1.0 - meshed), (with_end, meshed))
+                  if share > 0]
+        shares = [share for _, share in meshes]
+        ends = np.flatnonzero(meshes[-1][0] & ~keep)
+        carried = carried_by_mesh(src_xy[keep], target_xy[keep], src_xy[ends])
+        placed_ends = target_xy[ends] + (1.0 - _smoothstep(
+            narrowing / cfg.slanted_lip_narrowing)) * (carried - target_xy[ends])
+        unfolds: list[np.ndarray] = []
+        for kept, _ in meshes:
+            points = np.flatnonzero(kept)
+            unfolds.append(target_xy.copy())
+            unfolds[-1][ends] = placed_ends
+            unfolds[-1][points] = unfolded(src_xy[points], unfolds[-1][points], free[points],
+                                           turned[points, :2],
+                                           0.0 if opens else cfg.fold_opened_to)
+        # (The lips drawn over the warp take the far end's own targets, moved as far as the
+        # unfolding moves it in the mesh.)
+        drawn = np.average(unfolds, axis=0, weights=shares)
+        drawn[ends] = target_xy[ends] + meshed * (unfolds[-1][ends] - placed_ends)
+        target_xy = drawn
         step = source.motion.pose.scale / cfg.map_cells_per_face_unit
         margin = cfg.detail_margin * target.pose.scale
         # The eyes' map is evaluated at every pixel: a closing lid squeezes the eye's height
@@ -393,7 +427,20 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         jut_xy = np.r_[source.xy[jutting], target_xy[jutting]]
         profile = (PixelBox.around(jut_xy, source.image.shape[:2], margin),) \
             if jutting.any() else ()
-        source_xy = backward_map(src, dst, source.region, step, detail + profile, depth)
+        # Where the map folds, the nearer surface shows: the face over the head around it,
+        # over the still background.
+        maps = [backward_map(
+            np.r_[src_xy[kept], eye_src, source.head_ring, source.still_points],
+            np.r_[xy[kept], eye_dst, head_xy, source.still_points], source.region, step,
+            detail + profile,
+            np.r_[target_points[kept, 2], eye_depth,
+                  np.full(len(source.head_ring), canon.head.depth(target.pose)),
+                  np.full(len(source.still_points), np.inf)])
+            for (kept, _), xy in zip(meshes, unfolds)]
+        source_xy = maps[0]
+        if len(maps) > 1:  # (blended in place)
+            source_xy *= np.float32(shares[0])
+            source_xy += np.float32(shares[1]) * maps[1]
         if jutting.any():
             edge = source_xy[PixelBox.around(jut_xy - (source.region.x0, source.region.y0),
                                              source.region.size, margin).slices]
@@ -1003,3 +1050,9 @@ def _border_points(w: int, h: int, per_side: int) -> np.ndarray:
         np.c_[x1 - t * x1, np.full_like(t, y1)],
         np.c_[np.zeros_like(t), y1 - t * y1],
     ]
+
+
+def _smoothstep(x: float) -> float:
+    """0 up to ``x`` = 0, 1 from 1, rising smoothly between (no kink at either end)."""
+    x = min(1.0, max(0.0, x))
+    return x * x * (3.0 - 2.0 * x)

@@ -436,6 +436,25 @@ def unfolded(src: np.ndarray, dst: np.ndarray, free: np.ndarray, folded_anyway: 
     return out
 
 
+def carried_by_mesh(src: np.ndarray, dst: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Where the mesh of ``src`` (N, 2) placed at ``dst`` carries the source positions
+    ``points`` (M, 2): each by its barycentric coordinates in the Delaunay triangle of ``src``
+    that holds it (the nearest, extrapolated, outside them). A point added to the mesh there
+    leaves the map as it was but for the triangles its insertion flips."""
+    triangles = _delaunay(src)
+    a, b, c = (src[triangles][:, k] for k in range(3))
+    det = _signed_area(src[triangles])
+    flat = np.abs(det) < _FLAT_AREA
+    det = np.where(flat, 1.0, det)
+    p = points[:, None]
+    wb = ((p - a)[..., 0] * (c - a)[:, 1] - (p - a)[..., 1] * (c - a)[:, 0]) / det
+    wc = ((b - a)[:, 0] * (p - a)[..., 1] - (b - a)[:, 1] * (p - a)[..., 0]) / det
+    weights = np.stack([1.0 - wb - wc, wb, wc], axis=-1)  # (M, T, 3)
+    holder = np.where(flat, -np.inf, weights.min(axis=-1)).argmax(axis=1)
+    own = weights[np.arange(len(points)), holder]
+    return np.einsum("mk,mkj->mj", own, dst[triangles[holder]])
+
+
 def _signed_area(corners: np.ndarray) -> np.ndarray:
     """(T,) twice the signed area of triangles (T, 3, 2)."""
     e1, e2 = corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0]
