@@ -393,7 +393,8 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                   if share > 0]
         shares = [share for _, share in meshes]
         ends = np.flatnonzero(meshes[-1][0] & ~keep)
-        carried = carried_by_mesh(src_xy[keep], target_xy[keep], src_xy[ends])
+        carried = carried_by_mesh(src_xy[keep], target_xy[keep], src_xy[ends]) \
+            if len(ends) else target_xy[ends]
         placed_ends = target_xy[ends] + (1.0 - _smoothstep(
             narrowing / cfg.slanted_lip_narrowing)) * (carried - target_xy[ends])
         unfolds: list[np.ndarray] = []
