@@ -82,7 +82,11 @@ where dlib's frontal detector misses one, such as the turned painting s10):
   s1's nose 23.5 px for 23.3 asked). On s10 (turned 33 degrees; dlib finds no face, so
   ``yaw`` is dlib's fit on MediaPipe's points) a warp that takes every landmark exactly
   where the turn puts them (its far outline torn) still reads -14.9/+18.5 (``yaw_mp``) and
-  -18.2/+15.3 (``yaw``) of -24.7/+24.4. A last row turns the turned
+  -18.2/+15.3 (``yaw``) of -24.7/+24.4, and the engine's rigid fit on where the warp draws
+  its landmarks (the map inverted) reads -24.5/+24.1: the reader's gain depends on the pose
+  it starts from (its generic head, half as deep as a real one, reads an exact turn of the
+  frontal s1 1.45 times, of s10 1.1/0.78 times), and s10's temples (MediaPipe 127, 234) face
+  away and are guessed behind her nose. A last row turns the turned
   speaker of s18 back through frontal (``--region pose`` driven by d3, relative and absolute,
   and a 30-degree edit); the driver's yaw as we read it is printed against dlib's on d3 and d19.
   ``edge`` (that row): how far the outline the turn reveals (the cheek and jaw against the
