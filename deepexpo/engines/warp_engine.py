@@ -48,6 +48,7 @@ from ..render.mesh_warp import (
 from ..render.mouth import fill_mouth
 from ..render.placed_mouth import MouthColours, fill_placed_mouth, mouth_colours
 from ..render.stretched import even_stretched
+from ..render.texture import calm_donors
 from .base import TransferEngine
 
 logger = logging.getLogger(__name__)
@@ -83,6 +84,14 @@ class WarpSource(WarpFace):
     def eye_inks(self) -> tuple[np.ndarray, ...]:
         """Each eye's own dark colour (:func:`eye_ink`), in :func:`eyelids`' order."""
         return tuple(eye_ink(self.image, self.xy[lid.outline]) for lid in eyelids())
+
+    @cached_property
+    def eye_grains(self) -> tuple[np.ndarray, ...]:
+        """Each eye's pixels, and those round it, that a covered eye's grain is read at
+        (:func:`calm_donors`, in :func:`eyelids`' order): the same in every frame."""
+        return tuple(calm_donors(self.image, PixelBox.around(
+            self.xy[lid.outline], self.image.shape[:2],
+            float(np.ptp(self.xy[lid.outline, 1])))) for lid in eyelids())
 
     @cached_property
     def image_without_corner_folds(self) -> np.ndarray:
@@ -529,7 +538,7 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
             cover_eye(out, open_xy[upper], open_xy[lower], target_xy[upper],
                       cfg.lid_cover_rim * was * target.pose.scale,
                       source.eye_inks[k],
-                      target_xy[lid.brow], painted)
+                      target_xy[lid.brow], painted, (source.image, source.eye_grains[k]))
         if placed:  # an animal's fur or lips stretched into stripes (render/stretched.py)
             even_stretched(out, source.image, source_xy, source.region, painted)
         for (lid, was, now), down in zip(shut, sunk):

@@ -14,13 +14,13 @@ import cv2
 import numpy as np
 
 from ..geometry.boxes import PixelBox
-from .stretched import picture_grain
-from .texture import masked_blur, robust_spread
+from .texture import calm_donors, masked_blur, robust_spread, scattered_grain
 
 
 def cover_eye(out: np.ndarray, top: np.ndarray, bottom: np.ndarray, lid: np.ndarray,
               rim: float, ink: np.ndarray, brow: np.ndarray,
-              painted: np.ndarray | None = None) -> None:
+              painted: np.ndarray | None = None,
+              grain: tuple[np.ndarray, np.ndarray] | None = None) -> None:
     """Where a closing lid now covers an eye (a cat's, a cartoon's: no lid skin above it to
     draw down), paint that part of ``out`` (in place) with the fur, skin or paint around the
     eye: stretched over the eye, what little skin lies above it would streak fur or smear
@@ -41,8 +41,10 @@ def cover_eye(out: np.ndarray, top: np.ndarray, bottom: np.ndarray, lid: np.ndar
     margins the eye's dark rim reaches, in pixels; ``ink``: the eye's own dark colour (RGB,
     :func:`eye_ink`), for the line where its shut lids meet; ``brow``: the brow over the eye
     (its landmarks in ``out``), which nothing covered reaches; ``painted``: a mask of ``out``
-    on which the pixels painted are marked. The fill takes nothing from the eye itself,
-    which shows below the lid."""
+    on which the pixels painted are marked; ``grain``: the picture the grain is read from and
+    its pixels to read it at (:func:`~deepexpo.render.texture.calm_donors`: a source's, the
+    same in every frame of a video), by default ``out``'s round the eye. The fill takes
+    nothing from the eye itself, which shows below the lid."""
     height_px = float(np.ptp(np.r_[top, bottom][:, 1]))
     box = PixelBox.around(np.r_[top, bottom, lid], out.shape[:2],
                           2 * rim + 4.0 + max(2.0, 0.6 * height_px))
@@ -119,9 +121,13 @@ def cover_eye(out: np.ndarray, top: np.ndarray, bottom: np.ndarray, lid: np.ndar
     if strength > 0 and how_photo > 0:  # the crease smooth: strands across it hid the line
         strands = strands * (1.0 - strength * _smooth_line(
             curve, box.size, line_width + 2 * LID_LINE_CLEAR))[..., None]
+    # (The grain counted from the eye's corner: it moves with the eye.)
+    picture, donors = grain if grain is not None else (out, calm_donors(out, box))
+    corner = (int(round(left[0])) - box.x0, int(round(left[1])) - box.y0)
     fill = colours + np.where(hole[..., None],
                               _unringed(_mirrored_detail(patch, known, hole), hole,
-                                        picture_grain(out, box)) + strands,
+                                        scattered_grain(picture, donors, box.size, corner))
+                              + strands,
                               patch - cv2.GaussianBlur(patch, (0, 0), COVER_DETAIL_BLUR))
     # A soft edge a pixel wide, just outside the covered part: inside it, the edge's pixels
     # were half the eye's rim, a faint ring of the old eye round the cover.

@@ -12,8 +12,8 @@ a tongue at the bottom, lit from the front, all in the source's own colours: the
 reddest part of its mouth line (gums and lips; turned towards red, which a mouth's inside
 is, and no more colourful than the picture), as light as its fur or skin around the mouth
 allows (a pale animal's mouth is seen in the same light as its face), with the picture's grain
-on it (as strong as its own fine detail, none of its structure: the closed mouth's line, a
-whisker).
+on it (its own specks, fur or paper read around its mouth, scattered: none of its structure,
+the closed mouth's line, a whisker).
 """
 
 from __future__ import annotations
@@ -25,8 +25,7 @@ from ..face.canonical import canonical_face
 from ..geometry.boxes import PixelBox
 from .lips import polygon_mask
 from .mouth import TONGUE_FROM, OpenedMouth, laid_over, own_teeth
-from .stretched import picture_grain
-from .texture import masked_blur
+from .texture import calm_donors, masked_blur, scattered_grain
 
 #: The tongue's, the palate's (just inside the lips) and the throat's lightness, as fractions
 #: of the lightness of the face around the mouth.
@@ -91,7 +90,15 @@ def fill_placed_mouth(
     patch = out[region.slices].astype(np.float32)
     interior = _interior(patch, opening, target_xy, region, colours)
     light = interior.mean(axis=2, keepdims=True) / 255.0
-    interior += picture_grain(image, region, GRAIN) * np.sqrt(light)
+    # (Read round the source's mouth, the same in every frame; counted from the opening's
+    # middle, it moves with the mouth.)
+    around = source_xy[canonical_face().lip_loops[0], :2]
+    width = float(np.ptp(around[:, 0]))
+    centre = np.round(target_xy[canonical_face().lip_loops[1], :2].mean(axis=0)).astype(int)
+    grain = scattered_grain(image, calm_donors(image, PixelBox.around(around, image.shape[:2],
+                                                                        max(4.0, width))),
+                            region.size, (int(centre[0]) - region.x0, int(centre[1]) - region.y0))
+    interior += GRAIN * grain * np.sqrt(light)
     if opened.source_opening >= closed_below:  # its own teeth, parted with its lips
         interior = laid_over(interior, own_teeth(source, target_xy, region), sigma)
     alpha = alpha[..., None]

@@ -8,7 +8,7 @@ streaks along the stretch (fur and wrinkles become stripes), which no animal has
 the map stretches past :data:`STRETCH_FROM` times in some direction (its Jacobian's smaller
 singular value), the output is blurred as far as it was stretched (the stripes are its
 fine texture drawn out: blurred, only the colours stay) and the picture's grain laid back on
-(as strong as its own fine detail, without its structure), fading in up to
+(its own specks, fur or paper read there, scattered: none of its structure), fading in up to
 :data:`STRETCH_FULL`.
 """
 
@@ -19,15 +19,13 @@ import numpy as np
 
 from ..geometry.boxes import PixelBox
 from .mesh_warp import map_stretch
-from .texture import robust_spread
+from .texture import calm_donors, scattered_grain
 
 #: A stretch (output pixels per source pixel, in its most stretched direction) past which the
 #: texture is evened out, fully from the second.
 STRETCH_FROM, STRETCH_FULL = 1.8, 3.0
 #: The blurs a stretched texture is evened out with (pixels), for a stretch of these.
 BLURS = ((3.0, 1.5), (6.0, 3.0))
-#: The picture's fine detail (finer than this blur, pixels) that sets the grain's strength.
-GRAIN_BLUR = 1.5
 
 
 def even_stretched(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
@@ -56,18 +54,10 @@ def even_stretched(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     far = np.clip((stretch - k0) / (k1 - k0), 0.0, 1.0)[..., None]
     smooth = (1 - far) * cv2.GaussianBlur(patch, (0, 0), s0) \
         + far * cv2.GaussianBlur(patch, (0, 0), s1)
-    evened = smooth + picture_grain(image, box)
+    # (Read from the whole region and counted from its corner: the same at each place of the
+    # picture in every frame, however far the stretch reaches.)
+    evened = smooth + scattered_grain(image, calm_donors(image, region), box.size,
+                                      (region.x0 - box.x0, region.y0 - box.y0))
     w = weight[..., None]
     out[box.slices] = np.clip(w * evened + (1 - w) * patch, 0, 255).astype(np.uint8)
 
-
-def picture_grain(image: np.ndarray, box: PixelBox, strength: float = 1.0) -> np.ndarray:
-    """Grain over ``box`` (H, W, 1), ``strength`` times as strong as the picture's own fine
-    detail there (its noise, JPEG, fur: a robust spread, which the hard edges of an eye or a
-    mouth line do not inflate), with none of its structure; the same for the same picture."""
-    crop = image[box.slices].astype(np.float32)
-    detail = (crop - cv2.GaussianBlur(crop, (0, 0), GRAIN_BLUR)).mean(axis=2)
-    spread = float(robust_spread(detail - np.median(detail)))
-    noise = np.random.default_rng(0).standard_normal(box.size).astype(np.float32)
-    noise = cv2.GaussianBlur(noise, (0, 0), 0.6)
-    return (strength * spread / max(float(noise.std()), 1e-6) * noise)[..., None]

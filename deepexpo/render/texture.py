@@ -24,6 +24,9 @@ MOTTLE_LIMIT = 1.0
 #: repeating beyond a mouth's size).
 GRAIN_BLOCK = 4
 GRAIN_TABLE = 64
+#: :func:`calm_donors` keeps the blocks whose fine detail stays within this many times the
+#: area's robust spread (a normal grain's all but never leaves it).
+CALM = 3.0
 #: :func:`edge_blur` blurs a picture again by this sigma (pixels) ...
 BLUR_PROBE = 2.0
 #: ... and reads how much of their gradient this share of its pixels, the strongest, keep.
@@ -83,6 +86,8 @@ def scattered_grain(image: np.ndarray, donors: np.ndarray, size: tuple[int, int]
     pieces a block long, every way round; about nothing (a narrow region's detail, as by a
     lip's edge, leans one way)."""
     h, w = size
+    if not len(donors):
+        return np.zeros((h, w, 3), np.float32)
     ys, xs = np.mgrid[0:h, 0:w]
     row, down = np.divmod(ys - origin[1], GRAIN_BLOCK)
     col, across = np.divmod(xs - origin[0], GRAIN_BLOCK)
@@ -97,6 +102,23 @@ def scattered_grain(image: np.ndarray, donors: np.ndarray, size: tuple[int, int]
     grain = grain_at(image, (start[..., 0] + across).astype(np.float32),
                      (start[..., 1] + down).astype(np.float32), 0.0, limit)
     return grain - np.median(grain, axis=(0, 1))
+
+
+def calm_donors(image: np.ndarray, box: PixelBox, calm: float = CALM) -> np.ndarray:
+    """The pixels (x, y) of ``box`` in ``image`` whose :data:`GRAIN_BLOCK` block (to the right
+    and down, inside the box) holds no edge: its fine detail within ``calm`` times the box's
+    robust spread in every channel. :func:`scattered_grain` from them scatters the picture's
+    specks, not flecks of an eye's highlight, a nose's rim or a drawing's stroke, which on
+    a smooth face (a drawing's) showed as pasted squares."""
+    crop = image[box.slices].astype(np.float32)
+    h, w = crop.shape[:2]
+    if h < GRAIN_BLOCK or w < GRAIN_BLOCK:
+        return np.empty((0, 2), np.int64)
+    detail = crop - cv2.GaussianBlur(crop, (0, 0), GRAIN_BLUR)
+    worst = (np.abs(detail) / np.maximum(calm * channel_spread(detail), 0.5)).max(axis=2)
+    worst = cv2.dilate(worst, np.ones((GRAIN_BLOCK, GRAIN_BLOCK), np.uint8), anchor=(0, 0))
+    rows, cols = np.nonzero(worst[:h - GRAIN_BLOCK + 1, :w - GRAIN_BLOCK + 1] <= 1.0)
+    return np.c_[cols + box.x0, rows + box.y0]
 
 
 def masked_blur(image: np.ndarray, mask: np.ndarray, sigma: float,
