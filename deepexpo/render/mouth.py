@@ -238,8 +238,7 @@ def _grained(interior: np.ndarray, source: tuple[np.ndarray, np.ndarray],
     margin = int(np.ceil(GRAIN_BLUR))
     inside = cv2.getStructuringElement(cv2.MORPH_RECT, (GRAIN_BLOCK + 2 * margin,) * 2)
     light = image[box.slices].astype(np.float32).mean(axis=2)
-    centre = np.round(target_xy[canonical_face().lip_loops[1], :2].mean(axis=0)).astype(int)
-    origin = (int(centre[0]) - region.x0, int(centre[1]) - region.y0)
+    origin = opening_middle(target_xy, region)
     weakest = None
     for part in (_lips_mask(xy, box), _skin_mask(xy, box)):
         rows, cols = np.nonzero(cv2.erode(part, inside, anchor=(margin, margin)))
@@ -255,6 +254,13 @@ def _grained(interior: np.ndarray, source: tuple[np.ndarray, np.ndarray],
     _, grain, tone = weakest
     return interior + np.clip(interior.mean(axis=2) / max(tone, 1.0), 0.0, 1.0)[..., None] \
         * grain
+
+
+def opening_middle(target_xy: np.ndarray, region: PixelBox) -> tuple[int, int]:
+    """The pixel (x, y, in ``region``) at the middle of the target's opening: what is laid
+    in it counted from there moves with the mouth."""
+    centre = np.round(target_xy[canonical_face().lip_loops[1], :2].mean(axis=0)).astype(int)
+    return int(centre[0]) - region.x0, int(centre[1]) - region.y0
 
 
 #: The grain laid on a mouth's fill (:func:`_grained`): at most this many times its robust

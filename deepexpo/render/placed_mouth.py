@@ -24,7 +24,7 @@ import numpy as np
 from ..face.canonical import canonical_face
 from ..geometry.boxes import PixelBox
 from .lips import polygon_mask
-from .mouth import TONGUE_FROM, OpenedMouth, laid_over, own_teeth
+from .mouth import TONGUE_FROM, OpenedMouth, laid_over, opening_middle, own_teeth
 from .texture import calm_donors, masked_blur, scattered_grain
 
 #: The tongue's, the palate's (just inside the lips) and the throat's lightness, as fractions
@@ -94,10 +94,9 @@ def fill_placed_mouth(
     # middle, it moves with the mouth.)
     around = source_xy[canonical_face().lip_loops[0], :2]
     width = float(np.ptp(around[:, 0]))
-    centre = np.round(target_xy[canonical_face().lip_loops[1], :2].mean(axis=0)).astype(int)
     grain = scattered_grain(image, calm_donors(image, PixelBox.around(around, image.shape[:2],
                                                                         max(4.0, width))),
-                            region.size, (int(centre[0]) - region.x0, int(centre[1]) - region.y0))
+                            region.size, opening_middle(target_xy, region))
     interior += GRAIN * grain * np.sqrt(light)
     if opened.source_opening >= closed_below:  # its own teeth, parted with its lips
         interior = laid_over(interior, own_teeth(source, target_xy, region), sigma)
