@@ -22,6 +22,7 @@ from ..face.measure import mouth_opening, mouth_width
 from ..face.territory import Territory, TerritoryMask
 from ..face.topology import TOPOLOGY
 from ..geometry.boxes import PixelBox
+from ..geometry.ramps import smoothstep
 from ..motion.compose import MotionOptions, compose_motion, neutral_reference
 from ..motion.controls import OWN_EYE_OPEN, ExpressionEdit
 from ..motion.extract import extract_motion
@@ -395,7 +396,7 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         # the mesh without it carries it, which leaves the map nearly as it was; it goes to
         # its own targets as the mouth narrows further (cfg.slanted_lip_narrowing).
         narrowing = 1.0 - mouth_width(target.canonical) / mouth_width(source.motion.canonical)
-        meshed = _smoothstep(narrowing / cfg.slanted_lip_meshed)
+        meshed = float(smoothstep(narrowing / cfg.slanted_lip_meshed))
         with_end = keep.copy()
         with_end[slanted] = within[slanted]
         meshes = [(kept, share) for kept, share in ((keep, 1.0 - meshed), (with_end, meshed))
@@ -404,8 +405,8 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         ends = np.flatnonzero(meshes[-1][0] & ~keep)
         carried = carried_by_mesh(src_xy[keep], target_xy[keep], src_xy[ends]) \
             if len(ends) else target_xy[ends]
-        placed_ends = target_xy[ends] + (1.0 - _smoothstep(
-            narrowing / cfg.slanted_lip_narrowing)) * (carried - target_xy[ends])
+        placed_ends = target_xy[ends] + (1.0 - float(smoothstep(
+            narrowing / cfg.slanted_lip_narrowing))) * (carried - target_xy[ends])
         unfolds: list[np.ndarray] = []
         for kept, _ in meshes:
             points = np.flatnonzero(kept)
@@ -1060,9 +1061,3 @@ def _border_points(w: int, h: int, per_side: int) -> np.ndarray:
         np.c_[x1 - t * x1, np.full_like(t, y1)],
         np.c_[np.zeros_like(t), y1 - t * y1],
     ]
-
-
-def _smoothstep(x: float) -> float:
-    """0 up to ``x`` = 0, 1 from 1, rising smoothly between (no kink at either end)."""
-    x = min(1.0, max(0.0, x))
-    return x * x * (3.0 - 2.0 * x)

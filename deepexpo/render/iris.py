@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from ..geometry.boxes import PixelBox
+from ..geometry.ramps import smoothstep
 
 #: The most the displacement may fall per pixel along its own direction: under 1 the white of
 #: the eye stretches without folding over itself.
@@ -58,8 +59,8 @@ def carry_iris(source_xy: np.ndarray, region: PixelBox, opening: np.ndarray,
     ys, xs = np.mgrid[box.y0:box.y1, box.x0:box.x1].astype(np.float64)
     along = (xs - iris_at[0]) * axis[0] + (ys - iris_at[1]) * axis[1]
     beyond = np.maximum(np.hypot(xs - iris_at[0], ys - iris_at[1]) - radius, 0.0)
-    t = np.clip(beyond / np.where(along < 0, reach[0], reach[1]), 0.0, 1.0)
-    weight = 1.0 - t * t * (3.0 - 2.0 * t)  # 1 on the iris, 0 at the corners, smooth
+    # 1 on the iris, 0 at the corners, smooth
+    weight = 1.0 - smoothstep(beyond / np.where(along < 0, reach[0], reach[1]))
 
     top, left = box.y0 - region.y0, box.x0 - region.x0
     view = source_xy[top:top + h, left:left + w]

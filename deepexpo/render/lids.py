@@ -33,6 +33,7 @@ import cv2
 import numpy as np
 
 from ..geometry.boxes import PixelBox
+from ..geometry.ramps import smoothstep
 from .texture import channel_spread, grain_at
 
 #: The softened band's half-height and its blur, as fractions of the eye's width.
@@ -240,8 +241,7 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
                          GRAIN_MOTTLE * width * scale, GRAIN_MOTTLE * width)
     # Fade into the warp over the top (smoothly: a ramp's ends show as edges), and across the
     # edges of the region.
-    weight = np.clip((height[None, :] - rise) / np.maximum(FADE * height[None, :], 1.0), 0, 1)
-    weight = weight * weight * (3 - 2 * weight)
+    weight = smoothstep((height[None, :] - rise) / np.maximum(FADE * height[None, :], 1.0))
     weight = np.where(rise < 0, np.clip(1 + rise / np.maximum(0.5 * full_lash, 0.5), 0, 1),
                       weight)
     weight = weight * inside

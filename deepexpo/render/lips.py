@@ -26,6 +26,7 @@ import numpy as np
 
 from ..face.canonical import canonical_face
 from ..geometry.boxes import PixelBox
+from ..geometry.ramps import smoothstep
 from .mesh_warp import backward_map, map_area
 from .texture import edge_blur, grain_at
 
@@ -172,13 +173,12 @@ def _wet(lip: np.ndarray, across: np.ndarray, rim: WetRim) -> np.ndarray:
     opening, fading out :data:`RIM_REACH` of the way across by a smooth step (no edge of its
     own); only as far as the lip is brighter than that colour (by :data:`RIM_SOFT` of its
     brightness): a photo's lips that show their darker inner edge keep theirs."""
-    on = np.clip(across / RIM_REACH, 0.0, 1.0)
     colour = cv2.cvtColor(np.clip(rim.colour, 0, 255).astype(np.uint8)[None, None],
                           cv2.COLOR_LAB2RGB).astype(np.float32)
     light = cv2.cvtColor(np.clip(lip, 0, 255).astype(np.uint8),
                          cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
     dark = float(rim.colour[0])
-    weight = rim.shows * (1.0 - on * on * (3.0 - 2.0 * on)) \
+    weight = rim.shows * (1.0 - smoothstep(across / RIM_REACH)) \
         * np.clip((light - dark) / (RIM_SOFT * dark + 1.0), 0.0, 1.0)
     return lip + weight[..., None] * (colour - lip)
 
