@@ -95,6 +95,12 @@ class WarpSource(WarpFace):
             float(np.ptp(self.xy[lid.outline, 1])))) for lid in eyelids())
 
     @cached_property
+    def region_grain(self) -> np.ndarray:
+        """The pixels of its region that the grain of its stretched texture is read at
+        (:func:`calm_donors`, :func:`even_stretched`): the same in every frame."""
+        return calm_donors(self.image, self.region)
+
+    @cached_property
     def image_without_corner_folds(self) -> np.ndarray:
         """The image with its mouth corners' fold filled in (:func:`without_corner_folds`): an
         opened mouth is drawn from it."""
@@ -532,7 +538,7 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         painted = np.zeros(out.shape[:2], bool)
         if turn > _STILL and source.motion.proportions is None:
             even_stretched(out, source.image, source_xy, source.region, ~evened,
-                           cfg.outline_evened_stretch)
+                           cfg.outline_evened_stretch, lambda: source.region_grain)
         for k, lid, was in covered:
             upper, lower = (np.r_[lid.corners[0], margin[np.argsort(canon.points[margin, 0])],
                                   lid.corners[1]] for margin in (lid.upper, lid.lower))
@@ -541,7 +547,8 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                       source.eye_inks[k],
                       target_xy[lid.brow], painted, (source.image, source.eye_grains[k]))
         if placed:  # an animal's fur or lips stretched into stripes (render/stretched.py)
-            even_stretched(out, source.image, source_xy, source.region, painted)
+            even_stretched(out, source.image, source_xy, source.region, painted,
+                           donors=lambda: source.region_grain)
         for (lid, was, now), down in zip(shut, sunk):
             lowered = _lid_lowered(lid, source.motion.canonical, target.canonical)
             if lowered > cfg.lid_redrawn_above and not (placed and now < was):  # not covered

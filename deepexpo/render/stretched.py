@@ -14,6 +14,8 @@ fine texture drawn out: blurred, only the colours stay) and the picture's grain 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 
@@ -30,11 +32,15 @@ BLURS = ((3.0, 1.5), (6.0, 3.0))
 
 def even_stretched(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
                    region: PixelBox, keep: np.ndarray | None = None,
-                   stretch_from: tuple[float, float] = (STRETCH_FROM, STRETCH_FULL)) -> None:
+                   stretch_from: tuple[float, float] = (STRETCH_FROM, STRETCH_FULL),
+                   donors: Callable[[], np.ndarray] | None = None) -> None:
     """Even out (in place) the texture of ``out``, the warp of ``image`` through the map
     ``source_xy`` over ``region`` (:func:`~deepexpo.render.mesh_warp.backward_map`), where
     the map stretches it (past ``stretch_from``'s first, fully from its second); ``keep``: a
-    mask of ``out`` already painted over (a covered eye), left as it is."""
+    mask of ``out`` already painted over (a covered eye), left as it is; ``donors``: gives
+    the region's pixels its grain is read at (:func:`~deepexpo.render.texture.calm_donors`,
+    asked for only where something is evened: a video's source keeps them for every frame;
+    reading them takes longer than a frame's warp), by default read here."""
     stretch = map_stretch(source_xy)
     start, full = stretch_from
     weight = np.clip((stretch - start) / (full - start), 0.0, 1.0)
@@ -56,8 +62,9 @@ def even_stretched(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
         + far * cv2.GaussianBlur(patch, (0, 0), s1)
     # (Read from the whole region and counted from its corner: the same at each place of the
     # picture in every frame, however far the stretch reaches.)
-    evened = smooth + scattered_grain(image, calm_donors(image, region), box.size,
-                                      (region.x0 - box.x0, region.y0 - box.y0))
+    evened = smooth + scattered_grain(
+        image, calm_donors(image, region) if donors is None else donors(), box.size,
+        (region.x0 - box.x0, region.y0 - box.y0))
     w = weight[..., None]
     out[box.slices] = np.clip(w * evened + (1 - w) * patch, 0, 255).astype(np.uint8)
 
