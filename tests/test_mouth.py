@@ -189,6 +189,69 @@ def test_a_closed_mouth_opens_with_its_corners_partway_down(hopper, landmarker):
     assert _corners_depth(out, face.xy) > 0.3
 
 
+def test_an_openings_outline_rounds_into_its_corners():
+    """An open mouth's outline (the fill's edge, the lips' inner edge) runs on smoothly round
+    each corner from one lip to the other, as a real open mouth's rounds into the crease
+    where its lips meet: nowhere along it does it turn by more than 60 degrees from one
+    sample to the next (jaw drops of 0.15 to 0.6 of the width on the canonical face: 44 at
+    most). Each lip left its corner towards its own next landmark and the two met at a
+    point: an almond's tips, turning 122 to 147 degrees there (Grace Hopper by ``aaa``)."""
+    from deepexpo.render.lips import opening_outline
+
+    canon = canonical_face()
+    xy = canon.points[:, :2] * 400.0
+    width = float(np.ptp(xy[canon.mouth_corners, 0]))
+    for drop in (0.15, 0.3, 0.6):
+        opened = xy + np.c_[np.zeros(len(xy)), drop * width * canon.jaw_drop]
+        outline = opening_outline(opened)
+        outline = outline[np.r_[True, np.linalg.norm(np.diff(outline, axis=0), axis=1) > 1e-6]]
+        steps = np.diff(np.r_[outline, outline[:1]], axis=0)
+        steps = steps[np.linalg.norm(steps, axis=1) > 1e-6]
+        heading = np.degrees(np.arctan2(steps[:, 1], steps[:, 0]))
+        turn = np.abs((np.diff(np.r_[heading, heading[:1]]) + 180.0) % 360.0 - 180.0)
+        assert turn.max() < 60.0, (drop, turn.max())
+
+
+def test_a_closed_mouth_opened_is_dark_into_its_corners_and_their_creases(hopper, landmarker):
+    """Grace Hopper's closed mouth opened by ``aaa``: its opening is as dark at its ends as at
+    its middle (its lightness 0.04 of the width in from each corner under the interior's
+    median: 0.95 and 0.97) and runs on, where the lips meet, into a crease darker than the
+    lips (a third of the way from each inner corner to the outer one, under 0.85 of their
+    median: 0.71 and 0.78; real mouths' corners are their darkest part, d12's and d3's,
+    and d19's lips meet in a crease 0.8 to 0.9 of their lightness). Shaded from its edge
+    alone, the opening's narrow ends were as pale as its edge, 1.32 and 1.36 times its
+    middle, and the lips, read where the source's fold is filled in, met there in their own
+    colour: the opening ended in two pale points, an almond's tips (the crease 0.88 and
+    1.03)."""
+    from deepexpo.render.lips import polygon_mask
+
+    engine = WarpEngine()
+    cfg = engine.config
+    source = engine.prepare_source(hopper, landmarker.detect(hopper))
+    edit = ExpressionEdit(ExpressionControls(aaa=1.0))
+    out = engine.edit(source, edit)
+    canon = canonical_face()
+    xy = shape_mouth(edit.apply(source.motion), source.motion, cfg.max_mouth_opening,
+                     cfg.max_jaw_drop).landmarks()[:, :2]
+    light = cv2.cvtColor(out, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+    outer, inner = canon.lip_loops
+    opening = polygon_mask(xy[inner], light.shape)
+    lips = (polygon_mask(xy[outer], light.shape) > 0.5) & (opening < 0.5)
+    middle = cv2.erode((opening > 0.5).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    corners, outer_corners = xy[canon.mouth_corners], xy[canon.outer_mouth_corners]
+    width = float(np.linalg.norm(corners[1] - corners[0]))
+    inwards = (corners[::-1] - corners) / width
+
+    def at(points: np.ndarray) -> np.ndarray:
+        points = points.astype(np.float32)[None]
+        return cv2.remap(light, points[..., 0], points[..., 1], cv2.INTER_LINEAR)[0]
+
+    ends = at(corners + 0.04 * width * inwards) / np.median(light[middle])
+    creases = at(corners + (outer_corners - corners) / 3) / np.median(light[lips])
+    assert ends.max() < 1.0, ends
+    assert creases.max() < 0.85, creases
+
+
 def test_a_smile_keeps_its_corners_up():
     """Lips parted by a smile, the lower lip not lowered (no jaw drop), keep the corners
     where the smile put them: only a dropping jaw draws them down."""

@@ -10,11 +10,13 @@ thickness, :func:`~deepexpo.motion.mouth.shape_mouth`), fading into the warp ove
 outside and a narrower one at the opening, both scaled to the mouth; round an opening wide
 enough, their inner part shaded darker towards the opening, their wet inner surface turning
 into the mouth (:class:`WetRim`). The bands of the two lips meet at the corners, both read
-along the same line of the source there; where a target lip stays much thicker into a corner
-than the source's (a round opening), it is read further in, where the source's lip is thick
-enough. They are read from the source with the dark fold in its corners, where its closed lips
-met, filled in from the lips and skin around it (:func:`without_corner_folds`; a detector puts
-a thin lip's contours in that fold), as the warp around them is.
+along the same line of the source there, the opening's edge running smoothly round each
+corner from one lip to the other, into the crease where the lips meet; where a target lip
+stays much thicker into a corner than the source's (a round opening), it is read further in,
+where the source's lip is thick enough. They are read from the source with the dark fold in
+its corners, where its closed lips met, filled in from the lips and skin around it
+(:func:`without_corner_folds`; a detector puts a thin lip's contours in that fold), as the
+warp around them is.
 """
 
 from __future__ import annotations
@@ -66,18 +68,40 @@ def lip_contours(xy: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
 def opening_outline(xy: np.ndarray) -> np.ndarray:
     """The mouth's opening as the lips' bands edge it: the curves through the inner contours
     of both lips, as a polygon (pixels)."""
-    (upper, _), (lower, _) = lip_contours(xy)
-    t = np.linspace(0.0, 1.0, int(np.clip(_length(upper) / ALONG_PX, 16, 2000)))
-    return np.r_[_spline(upper, t), _spline(lower, t)[::-1]]
+    contours = lip_contours(xy)
+    t = np.linspace(0.0, 1.0, int(np.clip(_length(contours[0][0]) / ALONG_PX, 16, 2000)))
+    upper, lower = (_spline(contours[k][0], t, _round_corners(contours, k)) for k in range(2))
+    return np.r_[upper, lower[::-1]]
+
+
+def _round_corners(contours: list[tuple[np.ndarray, np.ndarray]], lip: int
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Where the inner contour of lip ``lip`` (0 upper, 1 lower, of :func:`lip_contours`)
+    runs on beyond the corners, for :func:`_spline`: to the other lip's inner landmarks
+    next to them. The opening's outline runs on smoothly round each corner from one lip to
+    the other, as a real open mouth's rounds into the crease where its lips meet; each lip
+    left its corner towards its own next landmark, and the two met at a point (Grace Hopper
+    by ``aaa``: an almond's tips)."""
+    other = contours[1 - lip][0]
+    return other[1], other[-2]
 
 
 @dataclass(frozen=True)
 class WetRim:
     """Lips' wet inner surface round an opening: the Lab ``colour`` it turns to at the
-    opening's edge and how much of it ``shows`` (0 to 1: lips barely parted hide it)."""
+    opening's edge, how much of it ``shows`` (0 to 1: lips barely parted hide it) and how
+    much of it shows where the lips meet in the corners (``creases``, 0 to 1:
+    :func:`_draw_corner_creases`)."""
 
     colour: np.ndarray
     shows: float
+    creases: float
+
+    @property
+    def rgb(self) -> np.ndarray:
+        """Its colour in RGB, (1, 1, 3) floats."""
+        return cv2.cvtColor(np.clip(self.colour, 0, 255).astype(np.uint8)[None, None],
+                            cv2.COLOR_LAB2RGB).astype(np.float32)
 
 
 def draw_lips(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
@@ -86,22 +110,28 @@ def draw_lips(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     its corners' fold filled in: :func:`without_corner_folds`): from where ``source_xy`` has
     them to where ``target_xy`` does (landmarks, pixels), fading into ``out`` over
     ``edge_px`` beyond their outer contour; round an opening, with their wet inner surface
-    ``rim`` turning into the mouth (:func:`_wet`)."""
-    for (inner_s, outer_s), (inner_t, outer_t) in zip(lip_contours(source_xy),
-                                                      lip_contours(target_xy)):
-        _draw_band(out, image, (inner_s, outer_s), (inner_t, outer_t), max(1.0, edge_px), rim)
+    ``rim`` turning into the mouth (:func:`_wet`) and showing where they meet in its corners
+    (:func:`_draw_corner_creases`)."""
+    sources, targets = lip_contours(source_xy), lip_contours(target_xy)
+    for lip in range(2):
+        _draw_band(out, image, sources[lip], targets[lip],
+                   (_round_corners(sources, lip), _round_corners(targets, lip)),
+                   max(1.0, edge_px), rim)
+    if rim is not None and rim.creases > 0:
+        _draw_corner_creases(out, target_xy, rim, max(MIN_INNER_EDGE_PX, INNER_EDGE * edge_px))
 
 
 def _draw_band(out: np.ndarray, image: np.ndarray, source: tuple[np.ndarray, np.ndarray],
-               target: tuple[np.ndarray, np.ndarray], edge_px: float,
-               rim: WetRim | None) -> None:
+               target: tuple[np.ndarray, np.ndarray],
+               corners: tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
+               edge_px: float, rim: WetRim | None) -> None:
     inner_t, outer_t = target
     length = max(_length(inner_t), _length(outer_t))
     n = int(np.clip(length / ALONG_PX, 16, 2000))
     t = np.linspace(0.0, 1.0, n)
-    inner_t, outer_t = _spline(inner_t, t), _spline(outer_t, t)
-    along, excess = _along_source(source, inner_t, outer_t, t)
-    inner_s, outer_s = (_spline(c, along) for c in source)
+    inner_t, outer_t = _spline(inner_t, t, corners[1]), _spline(outer_t, t)
+    along, excess = _along_source(source, inner_t, outer_t, t, corners[0])
+    inner_s, outer_s = _spline(source[0], along, corners[0]), _spline(source[1], along)
     thick = np.maximum(np.linalg.norm(outer_t - inner_t, axis=1), 1e-3)[None, :]
     # Across the lip (0 at its inner contour, 1 at its outer), per sample along it: half a
     # pixel into the opening, the lip, and the soft edge beyond it; where the target lip is
@@ -156,6 +186,37 @@ def _draw_band(out: np.ndarray, image: np.ndarray, source: tuple[np.ndarray, np.
     view[:] = np.clip(weight * lip + (1 - weight) * view, 0, 255).astype(np.uint8)
 
 
+def _draw_corner_creases(out: np.ndarray, xy: np.ndarray, rim: WetRim, width_px: float
+                         ) -> None:
+    """Draw (in place) the crease in each corner of an open mouth (landmarks ``xy``, pixels)
+    where its lips meet, from the opening's end to the lips' outer corner: their wet inner
+    surfaces pressed together (``rim``), as dark as they are at the opening, fading out by a
+    smooth step towards the outer corner, across it a Gaussian line of sigma ``width_px``
+    (the lips' soft inner edge); only darkening. A real open mouth's opening rounds into
+    such a crease (d19's: 0.8 to 0.9 of its lips' lightness 2 px out from the opening's
+    end); the lips' bands, read from the source with its corners' fold filled in
+    (:func:`without_corner_folds`), met there in the lips' colour, and the opening ended
+    in a bare point (Grace Hopper by ``aaa`` and by d19)."""
+    canon = canonical_face()
+    inner, outer = xy[canon.mouth_corners, :2], xy[canon.outer_mouth_corners, :2]
+    box = PixelBox.around(np.r_[inner, outer], out.shape[:2], 3 * width_px + 2)
+    h, w = box.size
+    if h < 2 or w < 2:
+        return
+    ys, xs = np.mgrid[box.y0:box.y1, box.x0:box.x1].astype(np.float32)
+    crease = np.zeros((h, w), np.float32)
+    for start, run in zip(inner, outer - inner):
+        along = np.clip(((xs - start[0]) * run[0] + (ys - start[1]) * run[1])
+                        / max(float(run @ run), 1e-6), 0.0, 1.0)
+        off = np.hypot(xs - start[0] - along * run[0], ys - start[1] - along * run[1])
+        crease = np.maximum(crease, np.exp(-0.5 * (off / width_px) ** 2)
+                            * (1.0 - smoothstep(along)))
+    view = out[box.slices]
+    darker = np.minimum(rim.rgb - view, 0.0)
+    view[:] = np.clip(view + rim.creases * crease[..., None] * darker + 0.5, 0, 255
+                      ).astype(np.uint8)
+
+
 def _across_inner(inner: np.ndarray, outer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per sample along a lip's ``inner`` contour (pixels, (n, 2), with its ``outer`` one
     sampled alike): the unit normal to it towards the lip, and the lip's thickness along it
@@ -173,8 +234,7 @@ def _wet(lip: np.ndarray, across: np.ndarray, rim: WetRim) -> np.ndarray:
     opening, fading out :data:`RIM_REACH` of the way across by a smooth step (no edge of its
     own); only as far as the lip is brighter than that colour (by :data:`RIM_SOFT` of its
     brightness): a photo's lips that show their darker inner edge keep theirs."""
-    colour = cv2.cvtColor(np.clip(rim.colour, 0, 255).astype(np.uint8)[None, None],
-                          cv2.COLOR_LAB2RGB).astype(np.float32)
+    colour = rim.rgb
     light = cv2.cvtColor(np.clip(lip, 0, 255).astype(np.uint8),
                          cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
     dark = float(rim.colour[0])
@@ -314,7 +374,9 @@ FOLD_GRAIN_LIMIT = 2.0
 
 
 def _along_source(source: tuple[np.ndarray, np.ndarray], inner_t: np.ndarray,
-                  outer_t: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                  outer_t: np.ndarray, t: np.ndarray,
+                  corners: tuple[np.ndarray, np.ndarray] | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
     """Where along the source's lip (its curves' parameter) each of the target's samples
     ``t`` is read: at ``t``, but where the target lip is more than :data:`MAX_STRETCH` times
     as thick, against the source's there, as its middle is, at the nearest place towards the
@@ -323,7 +385,8 @@ def _along_source(source: tuple[np.ndarray, np.ndarray], inner_t: np.ndarray,
     was smeared across the target's thick corner into a dark wedge. With how much thicker
     (pixels) the target lip is at ``t`` than that."""
     fine = np.linspace(0.0, 1.0, 4 * len(t))
-    thick_s = np.linalg.norm(_spline(source[1], fine) - _spline(source[0], fine), axis=1)
+    thick_s = np.linalg.norm(_spline(source[1], fine) - _spline(source[0], fine, corners),
+                             axis=1)
     thick_t = np.linalg.norm(outer_t - inner_t, axis=1)
     stretch = thick_t / np.maximum(np.interp(t, fine, thick_s), 1e-3)
     n = len(t)
@@ -428,10 +491,15 @@ def _length(curve: np.ndarray) -> float:
     return float(np.linalg.norm(np.diff(curve, axis=0), axis=1).sum())
 
 
-def _spline(points: np.ndarray, t: np.ndarray) -> np.ndarray:
+def _spline(points: np.ndarray, t: np.ndarray,
+            ends: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """The Catmull-Rom curve through ``points`` (in order, evenly spaced in its parameter)
-    at ``t`` in 0..1: a lip drawn through its landmarks with straight segments has corners."""
-    p = np.r_[[2 * points[0] - points[1]], points, [2 * points[-1] - points[-2]]]
+    at ``t`` in 0..1: a lip drawn through its landmarks with straight segments has corners.
+    ``ends``: the points it runs on to beyond its first and its last (by default, each end's
+    neighbour mirrored through it: it leaves each end towards that neighbour)."""
+    if ends is None:
+        ends = (2 * points[0] - points[1], 2 * points[-1] - points[-2])
+    p = np.r_[[ends[0]], points, [ends[1]]]
     k = len(points) - 1
     u = np.clip(t * k, 0.0, k - 1e-9)
     seg = u.astype(int)

@@ -4,13 +4,13 @@ The warp can only stretch what the source shows; where the target's lips part fu
 is filled, only inside the target's inner-lip contour, and the lips are drawn over it with a
 soft edge (:mod:`deepexpo.render.lips`), pale lips' inner surface shaded darker, wet, as it
 turns into the mouth. The fill is a mouth cavity in the colour of the mouth's inside as the
-lips show it (at least as colourful as real lips are beside their skin), darkest at the back,
-with teeth and tongue over it: an open source mouth's own (the upper teeth follow the upper
-lip, the lower the lower lip), or else the driver's, mapped onto the target's inner lip and
-matched to the source: lit like its lips, its teeth no brighter than its own teeth (where it
-shows some) or its eye whites, in the whites' colour or halfway to its own teeth's (eyes that
-show no white: ivory in its skin's light), never bluer than that ivory (a grayscale photo
-stays grayscale, a painting keeps its palette). With neither (a closed source opened by the
+lips show it (at least as colourful as real lips are beside their skin), darkest at the back
+and into its corners, with teeth and tongue over it: an open source mouth's own (the upper
+teeth follow the upper lip, the lower the lower lip), or else the driver's, mapped onto the
+target's inner lip and matched to the source: lit like its lips, its teeth no brighter than
+its own teeth (where it shows some) or its eye whites, in the whites' colour or halfway to its
+own teeth's (eyes that show no white: ivory in its skin's light), never bluer than that ivory
+(a grayscale photo stays grayscale, a painting keeps its palette). With neither (a closed source opened by the
 editor or a closed driver), the edges of upper teeth in that colour, in the upper lip's
 shade, under the source's own upper teeth where its lips, barely parted, show some; so too for
 a driver whose lips part barely (its sliver of interior, stretched, was a smear).
@@ -27,6 +27,7 @@ from ..face.canonical import canonical_face
 from ..face.measure import mouth_opening
 from ..face.topology import TOPOLOGY
 from ..geometry.boxes import PixelBox
+from ..geometry.ramps import smoothstep
 from .lips import (
     INNER_EDGE,
     MIN_INNER_EDGE_PX,
@@ -107,6 +108,15 @@ CAVITY_EDGE, CAVITY_BACK, CAVITY_FLOOR = 0.5, 0.2, 0.5
 FLOOR = (0.55, 0.9)
 #: A tongue shows once an opening is this tall against its width, fully from twice that.
 TONGUE_FROM = 0.18
+#: An opening's ends are deep in shade (the lips fold back into the cheeks there; real
+#: mouths' corners are their darkest part, d12's and d3's): from this fraction of the way
+#: across from its middle, to this fraction of the way from its edge's shade to its back's
+#: at the corners, about as dark as its middle on the whole. Shaded from its edge alone, the
+#: narrow ends were as pale as its edge, a lip-coloured point between the lips' pale soft
+#: edges (Grace Hopper by ``aaa``: 1.3 times the interior's median lightness 0.04 of the
+#: width in from each corner, now 0.95). (As deep as its back, MediaPipe read the
+#: astronaut's smile opened by ``aaa`` 0.89 as open as drawn, its corners dark.)
+CORNERS_DEEP = (0.7, 0.8)
 #: A linear fade this many times a Gaussian blur's sigma wide either side of an edge rises
 #: from 10 to 90 percent over the same distance.
 BLUR_TO_RAMP = 1.6
@@ -146,7 +156,7 @@ def fill_mouth(
     patch = out[region.slices].astype(np.float32)
     (_, _), (lower_inner, lower_outer) = lip_contours(target_xy)
     lower_lip = polygon_mask(np.r_[lower_inner, lower_outer[::-1]] - offset, region.size)
-    lit_floor = None  # a cavity nothing is laid over has its floor lit (_cavity)
+    lit_floor = False  # a cavity nothing is laid over has its floor lit (_cavity)
     mucosa, pale = _mucosa(*source)
     driver_opening = mouth_opening(driver[1]) if driver is not None else 0.0
     shown = _shown_teeth(*source) is not None
@@ -172,14 +182,14 @@ def fill_mouth(
         # more (its sliver of interior, stretched over the opening, was a brown smear with
         # tooth tips floating in it), they show those, over implied ones (a sliver of them
         # alone read as a dark hole).
-        lit_floor = (target_xy, region)
+        lit_floor = True
         layers = _implied_interior(source, target_xy, region, patch, sigma)
         own = own_teeth(source, target_xy, region, upper_only=LIP_EDGE * sigma)
     else:
-        lit_floor = (target_xy, region)
+        lit_floor = True
         layers = _implied_interior(source, target_xy, region, patch, sigma)
-    interior = laid_over(_cavity(patch, opening, lower_lip, sigma, mucosa, lit_floor), layers,
-                         sigma)
+    interior = laid_over(_cavity(patch, opening, lower_lip, sigma, mucosa,
+                                 (target_xy, region), lit_floor), layers, sigma)
     interior = laid_over(_grained(interior, source, target_xy, region), own, sigma)
     alpha = alpha[..., None]
     out[region.slices] = np.clip(alpha * interior + (1 - alpha) * patch, 0, 255).astype(np.uint8)
@@ -316,27 +326,30 @@ def _inset(mask: np.ndarray, pixels: float) -> np.ndarray:
 
 
 def _cavity(patch: np.ndarray, opening: np.ndarray, lower_lip: np.ndarray, sigma: float,
-            mucosa: np.ndarray, lit_floor: tuple[np.ndarray, PixelBox] | None = None
+            mucosa: np.ndarray, frame: tuple[np.ndarray, PixelBox], lit_floor: bool = False
             ) -> np.ndarray:
     """A mouth's cavity: as bright as its lower lip (the upper one may lie under a
-    moustache, which made it a black hole) darkened, darker towards its middle (the throat),
-    in the colour of the mouth's wet inside (``mucosa``, :func:`_mucosa`), which keeps more of
-    its colour than its light (:func:`_darkened`: the lower lip's colour darkened was a grey
-    brown on pale lips); where nothing else shows the inside of the mouth (``lit_floor``: the
-    target's landmarks and the region), with its floor lit (without, a flat dark disc)."""
+    moustache, which made it a black hole) darkened, darker towards its middle (the throat)
+    and into its corners (:data:`CORNERS_DEEP`), in the colour of the mouth's wet inside
+    (``mucosa``, :func:`_mucosa`), which keeps more of its colour than its light
+    (:func:`_darkened`: the lower lip's colour darkened was a grey brown on pale lips);
+    where nothing else shows the inside of the mouth (``lit_floor``), with its floor lit
+    (without, a flat dark disc). ``frame``: the target's landmarks and the region."""
     inside = opening > 0.5
     lip = lower_lip > 0.5
     colour = patch[lip].mean(axis=0) if lip.any() else np.array([90.0, 40.0, 40.0])
+    target_xy, region = frame
+    ys, top, bottom, across = _opening_frame(target_xy, region)
     dist = cv2.distanceTransform(inside.astype(np.uint8), cv2.DIST_L2, 3)
-    depth = np.clip(dist / (dist.max() + 1e-6), 0, 1) ** 0.7
+    ends, deepest = CORNERS_DEEP
+    depth = np.maximum(np.clip(dist / (dist.max() + 1e-6), 0, 1) ** 0.7,
+                       deepest * smoothstep((np.abs(across) - ends) / (1.0 - ends)))
     shade = CAVITY_EDGE + (CAVITY_BACK - CAVITY_EDGE) * depth
-    if lit_floor is not None and inside.any():
+    if lit_floor and inside.any():
         # Darkest at the throat, a little above the middle, the floor of the mouth (the
         # tongue) lit towards the lower lip, without an edge (a lit mound's edge read as a
         # second lower lip); the taller the opening, the more of it shows. (Shaded from its
         # edge in alone, the middle of its floor was as dark as the throat: a flat disc.)
-        target_xy, region = lit_floor
-        ys, top, bottom, across = _opening_frame(target_xy, region)
         gap = np.maximum(bottom - top, 1.0)
         width = max(float(np.ptp(target_xy[canonical_face().mouth_corners, 0])), 1.0)
         show = float(np.clip((float(np.median(gap[inside])) / width - TONGUE_FROM)
@@ -557,9 +570,11 @@ def _wet_rim(mucosa: np.ndarray, pale: float, opening: float) -> WetRim:
     mouth whose inside is ``mucosa`` (:func:`_mucosa`), as much as they are ``pale``: darker
     than their outer surface, turning into the mouth (pale, thin lips, Grace Hopper's,
     framed the dark opening in nearly their skin's colour, a hole pasted in), and hidden by
-    lips barely parted, whose inner surfaces face each other."""
-    return WetRim(_darkened(mucosa, np.array([[RIM_DARK * mucosa[0]]]))[0, 0],
-                  pale * float(np.clip((opening - RIM_FROM) / RIM_FROM, 0.0, 1.0)))
+    lips barely parted, whose inner surfaces face each other; of any lips, where they meet
+    in the corners, as the creases there."""
+    parted = float(np.clip((opening - RIM_FROM) / RIM_FROM, 0.0, 1.0))
+    return WetRim(_darkened(mucosa, np.array([[RIM_DARK * mucosa[0]]]))[0, 0], pale * parted,
+                  parted)
 
 
 def _inside_over_skin(lab: np.ndarray, shown: np.ndarray, skin: np.ndarray) -> float:
