@@ -562,8 +562,9 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
             if now < cfg.seam_below * was:
                 soften_seam(out, target_xy[np.r_[lid.upper, lid.corners]], width)
             if _lid_raised(lid, source.motion.canonical, target.canonical) \
-                    > cfg.lid_slides_above:  # the eye squeezed under the risen lid's edge
-                soften_seam(out, target_xy[np.r_[lid.lower, lid.corners]], width)
+                    > cfg.lid_slides_above:  # the eye squeezed above the risen lid's edge
+                soften_seam(out, target_xy[np.r_[lid.lower, lid.corners]], width,
+                            keep_below=True)
         if opens and placed:  # an animal's or a drawing's mouth: no person's teeth (placed_mouth.py)
             fill_placed_mouth(out, target_xy, (source.image, source.xy), source.mouth_colours,
                               cfg.mouth_fill_threshold, cfg.mouth_closed_below,

@@ -54,10 +54,14 @@ class Eyelid:
         """For each upper-margin landmark of canonical-frame landmarks ``shape``, how far the
         lower margin is below it (read off the lower lid's curve, so a shut eye closes on a
         smooth line rather than on a zigzag between landmark pairs)."""
-        lower = shape[self.lower]
-        order = np.argsort(lower[:, 0])
-        return np.interp(shape[self.upper, 0], lower[order, 0], lower[order, 1]) \
-            - shape[self.upper, 1]
+        return _curve_at(shape[self.lower], shape[self.upper, 0]) - shape[self.upper, 1]
+
+    def heights(self, shape: np.ndarray) -> np.ndarray:
+        """For each lower-margin landmark of canonical-frame landmarks ``shape``, how far it is
+        below the upper lid (read off the upper lid's curve; none where the lids cross): the
+        eye's height there, next to nothing by its corners."""
+        return np.maximum(shape[self.lower, 1] - _curve_at(shape[self.upper],
+                                                           shape[self.lower, 0]), 0.0)
 
     def opening(self, shape: np.ndarray) -> float:
         """Mean gap between the lid margins of canonical-frame landmarks ``shape``."""
@@ -91,6 +95,12 @@ class Eyelid:
         lower_y = shape[self.lower, 1].mean()
         out[self.iris, 1] = closed * 0.8 * (lower_y - shape[self.iris[0], 1])
         return out
+
+
+def _curve_at(points: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """The height (y) at each ``x`` of the curve through ``points`` (a lid's margin)."""
+    order = np.argsort(points[:, 0])
+    return np.interp(x, points[order, 0], points[order, 1])
 
 
 def _eyelid(contour: np.ndarray, iris: np.ndarray, brow: np.ndarray,

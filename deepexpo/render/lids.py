@@ -39,6 +39,9 @@ from .texture import channel_spread, grain_at
 #: The softened band's half-height and its blur, as fractions of the eye's width.
 SEAM_HALF_HEIGHT = 0.04
 SEAM_BLUR = 0.025
+#: A seam softened above its line only (a risen lower lid's) fades out over this many pixels
+#: below it: the lid's edge antialiased, its rim kept.
+KEPT_BELOW_FADE = 1.0
 #: How far above the closed margin the redrawn lid reaches, in open gaps of the eye at that
 #: point (times how far it closed): over the swept eye and the stretched lid above it.
 LID_REACH = 1.9
@@ -710,9 +713,13 @@ def _line_above(image: np.ndarray, margin: np.ndarray, gap: float, reach: float
     return np.interp(columns, columns[found], edge[found])
 
 
-def soften_seam(out: np.ndarray, margin_xy: np.ndarray, eye_width: float) -> None:
+def soften_seam(out: np.ndarray, margin_xy: np.ndarray, eye_width: float,
+                keep_below: bool = False) -> None:
     """Blur ``out`` (in place) across the polyline ``margin_xy`` (the shut eye's meeting lids,
-    corner to corner, in pixels), fading out within :data:`SEAM_HALF_HEIGHT` of it."""
+    corner to corner, in pixels), fading out within :data:`SEAM_HALF_HEIGHT` of it.
+    ``keep_below``: only above the line, where a risen lower lid squeezed the eye it slid
+    over; the lid's own edge below it stays sharp (blurred with the squeeze, the thin pale
+    rim of s12's small lower lids was washed out, and their rise with it)."""
     half = max(1.0, SEAM_HALF_HEIGHT * eye_width)
     sigma = max(0.6, SEAM_BLUR * eye_width)
     box = PixelBox.around(margin_xy, out.shape[:2], half + 3 * sigma + 2)
@@ -720,10 +727,15 @@ def soften_seam(out: np.ndarray, margin_xy: np.ndarray, eye_width: float) -> Non
         return
     patch = out[box.slices]
     band = np.zeros(box.size, np.float32)
-    line = np.round((margin_xy[np.argsort(margin_xy[:, 0])] - [box.x0, box.y0]) * 4)
+    along = margin_xy[np.argsort(margin_xy[:, 0])] - [box.x0, box.y0]
+    line = np.round(along * 4)
     cv2.polylines(band, [line.astype(np.int32)], False, 1.0, max(1, int(round(2 * half))),
                   cv2.LINE_AA, shift=2)
     alpha = cv2.GaussianBlur(band, (0, 0), sigma)[..., None]
     alpha = np.clip(alpha / max(float(alpha.max()), 1e-6), 0.0, 1.0)
+    if keep_below:
+        line_y = np.interp(np.arange(box.size[1]), along[:, 0], along[:, 1])
+        below = np.arange(box.size[0])[:, None] - line_y[None]
+        alpha *= np.clip(1.0 - below / KEPT_BELOW_FADE, 0.0, 1.0)[..., None]
     soft = cv2.GaussianBlur(patch, (0, 0), sigmaX=0.5 * sigma, sigmaY=sigma).astype(np.float32)
     patch[...] = (alpha * soft + (1 - alpha) * patch).astype(np.uint8)
