@@ -470,13 +470,17 @@ def dark_line(image: np.ndarray, inner: np.ndarray, partner: np.ndarray) -> np.n
     parted a little it marks each lip's lit edge, and the lip's shaded edge (a painting's deep
     red) lies beyond, towards the dark gap between them (s10: up to 6.5 px beyond its lower
     lip's)."""
-    gray = (image.mean(axis=2) if image.ndim == 3 else image).astype(np.float32)
+    # (Only the lips' box is turned grey: the whole picture, on every frame of a video, took
+    # longer than the rest of the mouth's drawing.)
+    box = PixelBox.around(np.r_[inner, partner], image.shape[:2], 2)
+    crop = image[box.slices]
+    gray = (crop.mean(axis=2) if crop.ndim == 3 else crop).astype(np.float32)
     h, w = gray.shape
     step = 0.5
     half = 0.5 * np.linalg.norm(partner - inner, axis=1)
     reach = np.arange(0.0, float(half.max(initial=0.0)) + step, step)
     unit = (partner - inner) / np.maximum(2 * half, 1e-6)[:, None]
-    at = inner[:, None, :] + reach[None, :, None] * unit[:, None, :]  # (n, reach, 2)
+    at = inner[:, None, :] + reach[None, :, None] * unit[:, None, :] - [box.x0, box.y0]
     values = cv2.remap(gray, np.clip(at[..., 0], 0, w - 1).astype(np.float32),
                        np.clip(at[..., 1], 0, h - 1).astype(np.float32), cv2.INTER_LINEAR)
     # (Smoothed along the line over a pixel: one dark speck of a painting's crackle is no
