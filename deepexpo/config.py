@@ -148,7 +148,8 @@ class WarpConfig:
     max_mouth_opening: float = 0.75
     max_jaw_drop: float = 0.3
     # A driver's eye whose lid landmarks are this fraction of their open gap apart counts as
-    # shut (on the sample clips' blinks they come within -0.15 to 0.15 of it).
+    # shut (on d0's and d3's blinks they come within -0.15 to 0.15 of it; a video's blink
+    # that the landmarker reads half shut, behind d19's glasses, is read shut: motion/blinks.py).
     eye_shut_fraction: float = 0.12
     # Its picture is the result: an eye opens only as far as the source shows it (a shut lid
     # hides no eyeball to warp). Off where networks redraw the picture (the neural engine's

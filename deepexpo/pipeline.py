@@ -39,6 +39,7 @@ from .io.video import (
     iter_frames,
     probe_video,
 )
+from .motion.blinks import BlinkReader
 from .motion.compose import MotionOptions
 from .motion.controls import ExpressionEdit, reference_offsets
 from .prefetch import prefetch
@@ -319,7 +320,8 @@ class TransferPipeline:
                points: Sequence[FacePoints] = ()
                ) -> Generator[tuple[np.ndarray, FaceLandmarks | None], None, None]:
         """Each frame with the chosen face, followed through the video (:class:`FaceTracker`),
-        its landmarks smoothed over time (``None``: not found). With ``points``, the face is
+        its landmarks smoothed over time (``None``: not found), a blink read shut
+        (:class:`BlinkReader`: the frames come half a second late). With ``points``, the face is
         the one they place on the first frame, followed by the picture's motion (no detector
         finds it in the next frames either); a video drives one face, so one set of points."""
         name = f"{what} '{info.path.name}'"
@@ -331,10 +333,12 @@ class TransferPipeline:
         landmarker, options = ("points", dict(
             points=points, what=f"face points for the first frame of {name}")) if points \
             else (self.landmarker, {})
+        blinks = BlinkReader(info.fps)
         with FaceTracker(choice, name, info.fps, landmarker, options) as tracker:
             for frame in iter_frames(info, self.limits):
                 face = tracker(frame)
-                yield frame, face
+                yield from blinks.feed(frame, face, tracker.found)
+            yield from blinks.flush()
 
     @staticmethod
     def _write_video(info: VideoInfo, output_path: str | os.PathLike,

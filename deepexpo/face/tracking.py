@@ -54,6 +54,12 @@ class FaceTracker:
         self._last_seen = face
         return replace(face, points=self._smooth(face.points))
 
+    @property
+    def found(self) -> FaceLandmarks | None:
+        """The person's landmarks in the last frame as the landmarker found them, unsmoothed
+        (``None``: not found in it)."""
+        return self._previous
+
     def _find(self, faces: list[FaceLandmarks]) -> FaceLandmarks | None:
         last = self._last_seen
         if not faces:
