@@ -94,8 +94,8 @@ def with_openings(face: FaceLandmarks, openings: np.ndarray) -> FaceLandmarks:
     return replace(face, points=face.points + pose.scale * offset @ pose.rotation.T)
 
 
-@dataclass
-class _Seen:
+@dataclass(frozen=True)
+class _Held:
     frame: np.ndarray
     face: FaceLandmarks | None  # smoothed
     openings: np.ndarray  # as found, unsmoothed: smoothing shaves a blink of a frame or two
@@ -108,32 +108,31 @@ class BlinkReader:
     def __init__(self, fps: float):
         self.fps = fps
         self.around = max(1, round(_AROUND * fps))
-        self.seen: deque[_Seen] = deque()
-        self.next = 0  # index in ``seen`` of the next frame to give back
+        self.held: deque[_Held] = deque()  # frames not given back yet
+        # The eyes' openings in the frames given back last (only they: a frame is not kept
+        # once given back).
+        self.behind: deque[np.ndarray] = deque(maxlen=self.around)
 
     def feed(self, frame: np.ndarray, face: FaceLandmarks | None,
              found: FaceLandmarks | None) -> Iterator[tuple[np.ndarray, FaceLandmarks | None]]:
         """Takes a frame, its smoothed ``face`` and the ``found`` landmarks it was smoothed
         from; yields the frames whose blinks are now known."""
-        self.seen.append(_Seen(frame, face, _openings(found)))
-        while self.next < len(self.seen) - self.around:
+        self.held.append(_Held(frame, face, _openings(found)))
+        while len(self.held) > self.around:
             yield self._read()
 
     def flush(self) -> Iterator[tuple[np.ndarray, FaceLandmarks | None]]:
         """The frames still held, at the end of the video."""
-        while self.next < len(self.seen):
+        while self.held:
             yield self._read()
 
     def _read(self) -> tuple[np.ndarray, FaceLandmarks | None]:
-        seen = self.seen[self.next]
-        face = seen.face
+        held = self.held.popleft()
+        face = held.face
         if face is not None and not face.placed:
-            openings = np.array([s.openings for s in self.seen])
-            read = blink_openings(openings, self.next, self.fps)
-            if (read < seen.openings).any():  # its lids as found, not as smoothed
-                face = with_openings(face, np.where(read < seen.openings, read, np.inf))
-        if self.next == self.around:
-            self.seen.popleft()
-        else:
-            self.next += 1
-        return seen.frame, face
+            openings = np.array([*self.behind, held.openings, *(h.openings for h in self.held)])
+            read = blink_openings(openings, len(self.behind), self.fps)
+            if (read < held.openings).any():  # its lids as found, not as smoothed
+                face = with_openings(face, np.where(read < held.openings, read, np.inf))
+        self.behind.append(held.openings)
+        return held.frame, face
