@@ -160,6 +160,28 @@ def test_the_lash_line_tapers_to_its_corners():
     assert ends <= 0.5 * middle, (ends, middle)
 
 
+def test_the_lid_fades_into_a_lit_corner_without_an_edge():
+    """Past the end of the lid's arch, where its softened edge still reaches, the lid was held
+    no lighter than the whole lid's skin: by a lit outer corner (s1's), whose skin the lid's
+    end takes on, it ended in a straight vertical edge (here a step of 19 levels, the skin
+    beside it 3 a pixel). Across the columns past the eye's corner, in the rows of the shut
+    lid, no step is larger than the skin's own."""
+    image = _eye().astype(np.float64)
+    xs = np.arange(SIZE)
+    lit = 50 * np.clip((LEFT + 20 - xs) / 40.0, 0.0, 1.0)  # towards the outer corner
+    skin = np.ones((SIZE, SIZE), bool)
+    skin[BROW[0]:BROW[1], 40:160] = False
+    skin[LASH - 2:LOWER, LEFT:RIGHT] = False
+    image = np.clip(image + (lit[None, :] * skin)[..., None], 0, 255).astype(np.uint8)
+    band = (slice(LASH, LOWER - 4), slice(LEFT - 20, LEFT - 2))
+
+    def largest_step(pixels: np.ndarray) -> float:  # across columns, the rows' median
+        return float(np.abs(np.median(np.diff(_lum(pixels), axis=1), axis=0)).max())
+    out = _close(image, brow=True)
+    assert largest_step(out[band]) < largest_step(image[band]) + 3, \
+        (largest_step(out[band]), largest_step(image[band]))
+
+
 def test_the_crackle_carries_through_the_lids_fade():
     """Where the redrawn lid fades into the warp at its top, the painting's crackle goes on as
     strongly as on the skin: the warp there was clipped pixel by pixel to the lid's skin

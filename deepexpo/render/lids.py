@@ -288,7 +288,13 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
         return
     cap = np.ma.median(np.ma.masked_array(tone, ~np.broadcast_to(skin_rows, tone.shape)),
                        axis=0)
-    cap = cap.filled(np.ma.median(cap, axis=0).filled(255.0))
+    # (Beyond the arch's ends, where the lid's softened edge and an eyeliner's wing painted
+    # out still reach, the cap of the lid's end beside them: the whole lid's median there,
+    # darker than s1's end in her lit outer corner, cut it off in a straight vertical edge.)
+    has_skin = skin_rows.any(axis=0)[:, 0]
+    cols = np.arange(w)
+    cap = np.stack([np.interp(cols, cols[has_skin], cap.data[has_skin, c])
+                    for c in range(cap.shape[1])], axis=-1)
     tone = np.minimum(tone, cap[None])
     t = np.clip((rise - lash_rise) / np.maximum(height[None, :] - lash_rise, 1.0), 0.0, 1.0)
     # (Less towards its ends: darker there than the skin beside them, they drew a wall.)
