@@ -369,8 +369,9 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
             target.pose.apply(source.motion.canonical)) >= cfg.mouth_fill_threshold
         if opens:
             _lip_edges(src_xy, target_xy, cfg)
-        eye_src, eye_dst, eye_depth = _under_rising_lids(source, target, target_xy,
-                                                         target_points, cfg)
+        eye_src, eye_dst, eye_depth = _under_rising_lids(
+            source, target, src_xy, target_xy, target_points, cfg,
+            [shows and not placed for shows in white])
         if turn > _STILL and source.motion.proportions is None:
             corner_src, corner_dst, corner_depth = _beside_eyes(
                 src_xy, target_xy, target_points[:, 2], source.outline, np.flatnonzero(keep),
@@ -862,8 +863,7 @@ def _room_beyond(xy: np.ndarray, lid: Eyelid, margin: np.ndarray, outwards: np.n
     """How far (pixels, along the unit vector ``outwards``) beyond each of the ``margin``
     landmarks of ``lid`` lie the face mesh's next landmarks out: its neighbours outside the
     eye, read along the eye at each landmark."""
-    eye, on = set(np.r_[lid.outline, lid.iris].tolist()), set(margin.tolist())
-    ring = np.array(sorted({b for a, b in _MESH_EDGES if a in on and b not in eye}), np.int64)
+    ring = _ring_beyond(lid, margin)
     if not len(ring):
         return np.full(len(margin), np.inf)
     across = np.array([-outwards[1], outwards[0]])
@@ -873,24 +873,39 @@ def _room_beyond(xy: np.ndarray, lid: Eyelid, margin: np.ndarray, outwards: np.n
                       - xy[margin] @ outwards, 0.0)
 
 
+def _ring_beyond(lid: Eyelid, margin: np.ndarray) -> np.ndarray:
+    """The face mesh's landmarks next to the ``margin`` landmarks of ``lid``, outside the eye."""
+    eye, on = set(np.r_[lid.outline, lid.iris].tolist()), set(margin.tolist())
+    return np.array(sorted({b for a, b in _MESH_EDGES if a in on and b not in eye}), np.int64)
+
+
 #: The face mesh's edges, both ways.
 _MESH_EDGES = frozenset(TOPOLOGY.tessellation) | frozenset(
     (b, a) for a, b in TOPOLOGY.tessellation)
 
 
-def _under_rising_lids(source: WarpSource, target: FaceMotion, target_xy: np.ndarray,
-                       target_points: np.ndarray, cfg: WarpConfig
-                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _under_rising_lids(source: WarpSource, target: FaceMotion, src_xy: np.ndarray,
+                       target_xy: np.ndarray, target_points: np.ndarray, cfg: WarpConfig,
+                       edges_carried: list[bool]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Extra points of the warp (source, target, depth) for each eye whose lower lid rises
     (a smile's): a row just above the risen lower margin that shows the eye where it was, so
     the lid slides up over the eye instead of squeezing the iris and the white into a slit
-    (the sleepy look of a smile drawn by a plain warp)."""
+    (the sleepy look of a smile drawn by a plain warp). The margin is first taken (in
+    ``src_xy`` and ``target_xy``, in place) to the lid's visible edge where the eye's white
+    shows below its landmarks (:func:`_visible_lower_edge`): left at the landmarks, the
+    eye's bottom between them and the lid (s7's, 7-8 px of iris and white) rose with the
+    lid, stretched into a pale band, and the iris above it was cut along the landmarks'
+    line. ``edges_carried``: per eye, whether :func:`_close_on_lower_edge` already carried
+    its lower margin's targets out with their source points."""
     rows = []
-    for lid in eyelids():
+    for lid, carried in zip(eyelids(), edges_carried):
         if _lid_raised(lid, source.motion.canonical, target.canonical) <= cfg.lid_slides_above:
             continue
         # The eye itself moves as its corners do (a similarity: turn, scale, shift).
         to_source = _similarity(target_xy[lid.corners], source.xy[lid.corners])
+        edge = _visible_lower_edge(source, lid, cfg.lid_edge_above)
+        if edge is not None:
+            _to_lower_edge(source, lid, edge, carried, to_source, src_xy, target_xy)
         centre = target_xy[lid.corners].mean(axis=0)
         above = target_xy[lid.lower] + _EYE_ABOVE_LID * (centre - target_xy[lid.lower]) \
             / np.maximum(np.linalg.norm(centre - target_xy[lid.lower], axis=1), 1e-6)[:, None]
@@ -899,6 +914,57 @@ def _under_rising_lids(source: WarpSource, target: FaceMotion, target_xy: np.nda
     if not rows:
         return np.zeros((0, 2)), np.zeros((0, 2)), np.zeros(0)
     return tuple(np.concatenate(part) for part in zip(*rows))
+
+
+def _visible_lower_edge(source: WarpSource, lid: Eyelid, above: float) -> np.ndarray | None:
+    """How far (source pixels, (N, 2)) below each of the lower margin's landmarks of ``lid``
+    its visible edge lies, where the eye's white shows below them (:func:`_white_below`; a
+    child's painted eye): ``above`` of the eye's opening, at most :data:`_LID_EDGE_ROOM` of
+    the way to the landmarks beyond (as :func:`_lid_edges` takes a closing eye's). None
+    where it does not show (a photo's lower landmarks lie on the lid's edge), or shows in a
+    band no wider than :data:`_WET_RIM`."""
+    up = -source.motion.pose.scale * source.motion.pose.rotation[:2, 1]
+    scale = float(np.linalg.norm(up))
+    down = -up / max(scale, 1e-9)
+    edge = _out_by(source.xy, lid, lid.lower, down,
+                   above * lid.opening(source.motion.canonical) * scale)
+    if np.median(np.linalg.norm(edge, axis=1)) <= _WET_RIM:
+        return None
+    return edge if _white_below(source.image, source.xy[lid.lower], edge) else None
+
+
+def _to_lower_edge(source: WarpSource, lid: Eyelid, edge: np.ndarray, carried: bool,
+                   to_source: np.ndarray, src_xy: np.ndarray, target_xy: np.ndarray) -> None:
+    """Move (in place) the lower margin of ``lid`` in ``src_xy`` and ``target_xy`` out by
+    ``edge`` (source pixels, :func:`_visible_lower_edge`; its targets turned and sized as
+    the eye is, ``to_source`` the eye's similarity from the output to the source; less what
+    :func:`_close_on_lower_edge` already moved them where ``carried``), and the mesh's
+    landmarks beyond it up with it: they lie on the lid's rim (a painted eye's dark line),
+    and left to rise with the cheek, less than the lid, the rim between was drawn out 2-3
+    times, thicker where the lid rose more (its line in steps). Raised as far as the margin
+    next to them rises against the eye, the lid's skin further out takes the stretch."""
+    from_source = np.linalg.inv(to_source[:, :2])
+    taken = src_xy[lid.lower] - source.xy[lid.lower] if carried else 0.0
+    target_xy[lid.lower] += (edge - taken) @ from_source.T
+    src_xy[lid.lower] = source.xy[lid.lower] + edge
+
+    def in_place(xy: np.ndarray) -> np.ndarray:  # where the eye's similarity takes xy
+        return (xy - to_source[:, 2]) @ from_source.T
+
+    risen = target_xy[lid.lower] - in_place(src_xy[lid.lower])
+    ring = _ring_beyond(lid, lid.lower)
+    order = np.argsort(src_xy[lid.lower, 0])
+    with_lid = in_place(src_xy[ring]) + np.stack(
+        [np.interp(src_xy[ring, 0], src_xy[lid.lower[order], 0], risen[order, k])
+         for k in (0, 1)], axis=1)
+    higher = (with_lid - target_xy[ring]) @ (from_source @ _up(source)) > 0
+    target_xy[ring[higher]] = with_lid[higher]
+
+
+#: A band of the eye's white this wide (source pixels) or narrower below the lower landmarks
+#: reads as the lower lid's own pale wet rim, and rises with it (taken out to the edge
+#: beyond it, s12's 1.4 px, the lid's middle read 0.12 of the eye's height risen, not 0.16).
+_WET_RIM = 2.0
 
 
 #: The row that keeps a rising lower lid's eye in place lies this far (output pixels) above the

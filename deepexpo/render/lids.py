@@ -42,6 +42,9 @@ SEAM_BLUR = 0.025
 #: A seam softened above its line only (a risen lower lid's) fades out over this many pixels
 #: below it: the lid's edge antialiased, its rim kept.
 KEPT_BELOW_FADE = 1.0
+#: ... and is softened this many pixels above it, with a blur of as many: the join of a lid
+#: over the eye it covers (the eye above kept whole), not a squeezed eye.
+KEPT_BELOW_REACH = 1.0
 #: How far above the closed margin the redrawn lid reaches, in open gaps of the eye at that
 #: point (times how far it closed): over the swept eye and the stretched lid above it.
 LID_REACH = 1.9
@@ -725,9 +728,13 @@ def soften_seam(out: np.ndarray, margin_xy: np.ndarray, eye_width: float,
     corner to corner, in pixels), fading out within :data:`SEAM_HALF_HEIGHT` of it.
     ``keep_below``: only above the line, where a risen lower lid squeezed the eye it slid
     over; the lid's own edge below it stays sharp (blurred with the squeeze, the thin pale
-    rim of s12's small lower lids was washed out, and their rise with it)."""
+    rim of s12's small lower lids was washed out, and their rise with it), and only the
+    join, within :data:`KEPT_BELOW_REACH` (softened as wide as a shut eye's seam, s7's
+    iris, kept whole down to the lid, was blurred 3-4 px above it)."""
     half = max(1.0, SEAM_HALF_HEIGHT * eye_width)
     sigma = max(0.6, SEAM_BLUR * eye_width)
+    if keep_below:
+        half, sigma = KEPT_BELOW_REACH, min(sigma, KEPT_BELOW_REACH)
     box = PixelBox.around(margin_xy, out.shape[:2], half + 3 * sigma + 2)
     if box.size[0] < 3 or box.size[1] < 3:
         return
