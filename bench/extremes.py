@@ -17,7 +17,18 @@ where dlib's frontal detector misses one, such as the turned painting s10):
   point 66 30 px above MediaPipe's inner lower lip, on the fill's tongue, where MediaPipe
   reads the lower lip 1.12 of its own thickness (1.51 and 1.13 when the driver's narrowing
   was applied to s7's small mouth in face units, its point 66 27 px above; then the drawn
-  lower lip measured 0.96 of its own thickness, 18.3 of 19.1 px).
+  lower lip measured 0.96 of its own thickness, 18.3 of 19.1 px). On the pixels (a vertical
+  profile through the lip's middle: its inner edge the steepest dark-to-light step, its outer
+  one where a* falls halfway to the skin's below) the panels outside the target keep the
+  lip's own thickness, as the engine draws it (its own landmarks: 0.97, 1.00, 1.00): s7 by
+  d19 1.12 (dlib 1.72: its 66 on the fill's tongue, 36 px above the lip, its 57 on the lip's
+  inner edge); s7 ``aaa`` 0.93, its profile from the inner edge down the source's own (dlib
+  1.52: on the cartoon's soft lip, no edge below it, its 66 5 px inside the opening, its 57
+  14 px below the halfway line, 8 on the source; MediaPipe 1.01); s10 ``aaa`` 1.13 (read with
+  MediaPipe, dlib missing the turned source: 0.67, its 17 (dlib's 57) in the lip's middle,
+  13 px above the lower edge it lies on in the source; the rounder corners of f2bfe1d moved
+  it 5.5 px up, the lower lip byte-identical; dlib reads the output's lip 29 px, the
+  pixels 26).
 - ``open``: mouth opening (inner-lip gap over width) of the output, and ``drv`` the driver's:
   the output follows the driver's change up to the plausible maximum, the engine's cap
   (``WarpConfig.max_mouth_opening``, 0.75 of the width; the real screaming d19 opens 0.67).
