@@ -659,6 +659,26 @@ def test_a_smile_squeezes_no_band_above_a_turned_mouths_far_corner(landmarker, m
     assert far[1] - (region.y0 + y) > 0.22 * width
 
 
+def test_a_smile_leaves_the_upper_lid_where_it_is(landmarker, monkeypatch):
+    """A smile narrows the eye from below: its upper lid stays (happy's raised brows lift it a
+    hair). Read as a closing eye, the narrowing took the upper margin's pixels from higher
+    up, the lid's edge drawn lower (on s10's eye nearer the picture, with its lower lid carried
+    back down where its white shows below the landmarks, the margin sank too): at the
+    source's upper margin the output read the source 0.2-1.55 px above it (+0.2 now)."""
+    for name in ("s10.jpg", "s1.jpg"):
+        image = read_image(shared_sample(f"sources/{name}"))
+        face = landmarker.detect(image)
+        engine = WarpEngine()
+        source = engine.prepare_source(image, face)
+        maps = _backward_maps(monkeypatch)
+        engine.edit(source, ExpressionEdit.emotion("happy"))
+        xy, region = maps[-1]
+        for lid in eyelids():
+            at = (face.xy[lid.upper] - [region.x0, region.y0]).astype(np.float32)
+            read = cv2.remap(xy, at[:, 0], at[:, 1], cv2.INTER_LINEAR)[:, 0]
+            assert (read - face.xy[lid.upper])[:, 1].mean() > -0.05, (name, lid.outer)
+
+
 def test_neutral_lowers_a_smiles_raised_lower_lids(astronaut, measure):
     """An emotion keeps an open eye's own gap, but not a smile's raised lower lids: neutral
     on a smiling face lowers them again (they stayed up while the mouth stopped smiling)."""

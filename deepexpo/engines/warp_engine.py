@@ -358,7 +358,7 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                    if placed and now < was]
         for _, lid, _ in covered:
             target_xy[lid.lid] = open_xy[lid.lid]
-        src_xy, white = _lid_edges(source, shut, cfg.lid_edge_above)
+        src_xy, white = _lid_edges(source, target, shut, cfg.lid_edge_above)
         sunk = _close_on_lower_edge(target_xy, src_xy, source, target,
                                     [(lid, was, was if placed else now)
                                      for lid, was, now in shut], white)
@@ -744,11 +744,12 @@ def _up(source: WarpSource) -> np.ndarray:
     return up / (np.linalg.norm(up) + 1e-12)
 
 
-def _lid_edges(source: WarpSource, shut: list[tuple[Eyelid, float, float]],
+def _lid_edges(source: WarpSource, target: FaceMotion, shut: list[tuple[Eyelid, float, float]],
                above: float) -> tuple[np.ndarray, list[bool]]:
     """The source's landmark positions, with each closing eye's margin landmarks taken from
     ``above`` of the eye's opening further out (the upper ones higher, the lower ones lower),
-    as far as the eye closes: MediaPipe's margin landmarks lie inside the visible lid edges,
+    as far as the eye closes (the upper ones as far as its upper lid closes it,
+    :func:`_upper_closed`): MediaPipe's margin landmarks lie inside the visible lid edges,
     so the bands between them and the lids (white of the eye, the iris's rim) would stay
     along a shut eye. Each goes at most :data:`_LID_EDGE_ROOM` of the way to the mesh's
     landmarks beyond it: taken past them (a monkey's small eye, its landmarks inside the
@@ -767,9 +768,11 @@ def _lid_edges(source: WarpSource, shut: list[tuple[Eyelid, float, float]],
     white = []
     for lid, opening, now in shut:
         closed = float(np.clip(1.0 - now / opening, 0.0, 1.0)) if opening > 1e-9 else 0.0
-        shift = closed * above * opening * float(np.linalg.norm(up))
-        for margin, outwards in ((lid.upper, unit), (lid.lower, -unit)):
-            xy[margin] += _out_by(source.xy, lid, margin, outwards, shift)
+        upper = _upper_closed(lid, opening, now, source.motion.canonical, target.canonical)
+        shift, upper_shift = (share * above * opening * float(np.linalg.norm(up))
+                              for share in (closed, upper))
+        for margin, outwards, by in ((lid.upper, unit, upper_shift), (lid.lower, -unit, shift)):
+            xy[margin] += _out_by(source.xy, lid, margin, outwards, by)
         white.append(closed > 0 and _white_below(source.image, source.xy[lid.lower],
                                                  xy[lid.lower] - source.xy[lid.lower]))
         if not white[-1] or source.motion.proportions is not None:
@@ -801,7 +804,8 @@ def _close_on_lower_edge(target_xy: np.ndarray, src_xy: np.ndarray, source: Warp
     as :func:`_lid_edges` takes their source points (``src_xy``) out, and its upper margin
     down with them as far as it closes (``closing``: each eye's lids, its opening in the
     source and in the target, the same for one covered instead): the lids meet on the
-    visible lower lid, into the visible corner. Left at the landmarks, which lie inside it,
+    visible lower lid, into the visible corner (the upper margin as far as the upper lid
+    closes the eye, :func:`_upper_closed`). Left at the landmarks, which lie inside it,
     the warp stretched what lies between the margin's source points and the landmarks
     beyond them over the band between the landmarks: an eye's white reaching far below them
     (a child's painted eye, s7) stayed as a pale strip between the closed lash line and the
@@ -824,7 +828,8 @@ def _close_on_lower_edge(target_xy: np.ndarray, src_xy: np.ndarray, source: Warp
         target_xy[edge] += moved
         lowered = moved @ to
         order = np.argsort(target_xy[lid.lower, 0])
-        sunk.append(np.r_[closed * np.interp(target_xy[lid.upper, 0],
+        upper = _upper_closed(lid, was, now, source.motion.canonical, target.canonical)
+        sunk.append(np.r_[upper * np.interp(target_xy[lid.upper, 0],
                                              target_xy[lid.lower[order], 0],
                                              lowered[:-1][order]),
                           lowered[-1] * (lid.corners == lid.outer)])
@@ -1059,6 +1064,19 @@ def _spread_beyond_corners(src_xy: np.ndarray, target_xy: np.ndarray, posed: np.
 #: The corners' fold runs out to the lips' outer corners: they are taken from this many
 #: times further along it than the lips' inner edge is taken into them.
 _CORNER_INSIDE = 3.0
+
+
+def _upper_closed(lid: Eyelid, was: float, now: float, source: np.ndarray, target: np.ndarray
+                  ) -> float:
+    """How far an eye's upper lid closes it from its opening ``was`` in ``source`` to ``now``
+    in ``target`` (canonical landmarks): as a fraction of the opening left above its lower lid
+    where the target has it. A rising lower lid (a smile's) narrows the eye without closing
+    it from above, and the upper lid stays: read against the source's whole opening, happy
+    closed the eye by a third, the upper margin's edge drawn from 0.4-1.6 px higher (a
+    drooping lid) and, on s10's eye nearer the picture, its margin sunk 0.55 px more. An
+    eye shut, or closed by its upper lid alone (a blink), reads as closed as it is."""
+    left = was * (1.0 - max(_lid_raised(lid, source, target), 0.0))
+    return float(np.clip(1.0 - now / left, 0.0, 1.0)) if left > 1e-9 else 0.0
 
 
 def _lid_lowered(lid: Eyelid, source: np.ndarray, target: np.ndarray) -> float:

@@ -111,9 +111,12 @@ JAW_DROP = 0.2
 #: (Lifted by a fraction of the eye's mean height all along, the lid rose a fifth of the eye's
 #: height in its middle and nine tenths of it by the inner corner: the ends squeezed shut, the
 #: corners drawn up with them, and MediaPipe read the lid's middle on s12 and s1 risen above
-#: them by 0.13-0.15 of the eye's height there; 0.16-0.19 now.)
+#: them by 0.13-0.15 of the eye's height there; 0.16-0.19 now. The warp also drew the upper
+#: lid 0.2-1.6 px lower, the narrowing read as a closing eye; kept where it is, MediaPipe,
+#: which reads an eye's margins together, read s1's left lower lid 0.145 risen at 0.35 with
+#: its pixels as they were: the lift takes the share of the narrowing the droop gave.)
 CHEEK_RAISE = 0.045
-LOWER_LID_LIFT = 0.35
+LOWER_LID_LIFT = 0.37
 
 
 @dataclass(frozen=True)
