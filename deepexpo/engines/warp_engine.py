@@ -738,10 +738,12 @@ def _outwards(moves: np.ndarray, away: np.ndarray) -> np.ndarray:
     return moves * ((moves * away).sum(axis=1) > 0)[:, None]
 
 
-def _up(source: WarpSource) -> np.ndarray:
-    """The source face's up direction in the image (a unit vector)."""
-    up = -source.motion.pose.rotation[:2, 1]
-    return up / (np.linalg.norm(up) + 1e-12)
+def _up(pose: HeadPose) -> tuple[np.ndarray, float]:
+    """A face's up direction in the image (a unit vector) and how many pixels a canonical unit
+    upright spans along it (its scale, shortened as the head nods)."""
+    up = -pose.scale * pose.rotation[:2, 1]
+    length = float(np.linalg.norm(up))
+    return up / max(length, 1e-9), length
 
 
 def _lid_edges(source: WarpSource, shut: list[tuple[Eyelid, float, float]],
@@ -762,12 +764,11 @@ def _lid_edges(source: WarpSource, shut: list[tuple[Eyelid, float, float]],
     half the eye's width of the face's outline: taken towards it, a turned head's far
     corner drew a dark bulge of the background into s10's shut far eye.)"""
     xy = source.xy.copy()
-    up = -source.motion.pose.scale * source.motion.pose.rotation[:2, 1]
-    unit = up / max(float(np.linalg.norm(up)), 1e-9)
+    unit, length = _up(source.motion.pose)
     white = []
     for lid, opening, now in shut:
         closed = float(np.clip(1.0 - now / opening, 0.0, 1.0)) if opening > 1e-9 else 0.0
-        shift = closed * above * opening * float(np.linalg.norm(up))
+        shift = closed * above * opening * length
         for margin, outwards in ((lid.upper, unit), (lid.lower, -unit)):
             xy[margin] += _out_by(source.xy, lid, margin, outwards, shift)
         white.append(closed > 0 and _white_below(source.image, source.xy[lid.lower],
@@ -807,8 +808,7 @@ def _close_on_lower_edge(target_xy: np.ndarray, src_xy: np.ndarray, source: Warp
     (a child's painted eye, s7) stayed as a pale strip between the closed lash line and the
     lower lid's rim. Returns how far (output pixels) each point of the upper margin and the
     corners (``np.r_[lid.upper, lid.corners]``) went down."""
-    down, to = (rotation[:2, 1] / max(float(np.linalg.norm(rotation[:2, 1])), 1e-9)
-                for rotation in (source.motion.pose.rotation, target.pose.rotation))
+    down, to = (-_up(pose)[0] for pose in (source.motion.pose, target.pose))
     # The source's moves turned and sized as the head is in the target.
     cos, sin = float(down @ to), float(down[0] * to[1] - down[1] * to[0])
     turn = target.pose.scale / source.motion.pose.scale * np.array([[cos, -sin], [sin, cos]])
@@ -923,10 +923,8 @@ def _visible_lower_edge(source: WarpSource, lid: Eyelid, above: float) -> np.nda
     the way to the landmarks beyond (as :func:`_lid_edges` takes a closing eye's). None
     where it does not show (a photo's lower landmarks lie on the lid's edge), or shows in a
     band no wider than :data:`_WET_RIM`."""
-    up = -source.motion.pose.scale * source.motion.pose.rotation[:2, 1]
-    scale = float(np.linalg.norm(up))
-    down = -up / max(scale, 1e-9)
-    edge = _out_by(source.xy, lid, lid.lower, down,
+    up, scale = _up(source.motion.pose)
+    edge = _out_by(source.xy, lid, lid.lower, -up,
                    above * lid.opening(source.motion.canonical) * scale)
     if np.median(np.linalg.norm(edge, axis=1)) <= _WET_RIM:
         return None
@@ -957,7 +955,7 @@ def _to_lower_edge(source: WarpSource, lid: Eyelid, edge: np.ndarray, carried: b
     with_lid = in_place(src_xy[ring]) + np.stack(
         [np.interp(src_xy[ring, 0], src_xy[lid.lower[order], 0], risen[order, k])
          for k in (0, 1)], axis=1)
-    higher = (with_lid - target_xy[ring]) @ (from_source @ _up(source)) > 0
+    higher = (with_lid - target_xy[ring]) @ (from_source @ _up(source.motion.pose)[0]) > 0
     target_xy[ring[higher]] = with_lid[higher]
 
 
