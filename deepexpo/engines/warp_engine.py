@@ -47,7 +47,7 @@ from ..render.mesh_warp import (
     unfolded,
 )
 from ..render.mouth import fill_mouth
-from ..render.placed_mouth import MouthColours, fill_placed_mouth, mouth_colours
+from ..render.placed_mouth import MouthColours, fill_placed_mouth, mouth_colours, mouth_grain
 from ..render.stretched import even_stretched
 from ..render.texture import calm_donors
 from .base import TransferEngine
@@ -110,6 +110,12 @@ class WarpSource(WarpFace):
     def mouth_colours(self) -> MouthColours:
         """The colours an opened mouth is painted in (:func:`mouth_colours`)."""
         return mouth_colours(self.image, self.xy)
+
+    @cached_property
+    def mouth_grain(self) -> np.ndarray:
+        """The pixels round its mouth that an opened mouth's grain is read at
+        (:func:`mouth_grain`)."""
+        return mouth_grain(self.image, self.xy)
 
 
 class WarpEngine(TransferEngine[WarpSource, WarpFace]):
@@ -568,8 +574,8 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                             keep_below=True)
         if opens and placed:  # an animal's or a drawing's mouth: no person's teeth (placed_mouth.py)
             fill_placed_mouth(out, target_xy, (source.image, source.xy), source.mouth_colours,
-                              cfg.mouth_fill_threshold, cfg.mouth_closed_below,
-                              cfg.mouth_feather)
+                              source.mouth_grain, cfg.mouth_fill_threshold,
+                              cfg.mouth_closed_below, cfg.mouth_feather)
         elif opens:
             fill_mouth(
                 out,
