@@ -46,7 +46,7 @@ from ..render.mesh_warp import (
     smooth_where_stretched,
     unfolded,
 )
-from ..render.mouth import fill_mouth
+from ..render.mouth import SourceMouth, fill_mouth
 from ..render.placed_mouth import MouthColours, fill_placed_mouth, mouth_colours, mouth_grain
 from ..render.stretched import even_stretched
 from ..render.texture import calm_donors
@@ -105,6 +105,12 @@ class WarpSource(WarpFace):
         """The image with its mouth corners' fold filled in (:func:`without_corner_folds`): an
         opened mouth is drawn from it."""
         return without_corner_folds(self.image, self.xy)
+
+    @cached_property
+    def mouth(self) -> SourceMouth:
+        """Its mouth as an opened mouth's fill reads it (:class:`SourceMouth`, which keeps
+        what it measures of it)."""
+        return SourceMouth(self.image, self.xy)
 
     @cached_property
     def mouth_colours(self) -> MouthColours:
@@ -580,7 +586,7 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
             fill_mouth(
                 out,
                 target_xy,
-                (source.image, source.xy),
+                source.mouth,
                 (driver.image, driver.xy) if driver is not None else None,
                 cfg.mouth_fill_threshold,
                 cfg.mouth_closed_below,
