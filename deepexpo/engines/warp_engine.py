@@ -74,6 +74,7 @@ class WarpSource(WarpFace):
     outline: np.ndarray  # indices of the landmarks on the face's silhouette, in order around it
     rim: np.ndarray  # indices of the landmarks on or near it, which move with it
     inset: np.ndarray  # (478,) each landmark's distance from the edge (inside it, in front of it), px
+    band: float  # how far in from the edge the face follows it, px (WarpConfig.outline_band)
     head_ring: np.ndarray  # (K, 2) anchors that follow the head
     still_points: np.ndarray  # (M, 2) anchors that never move
     region: PixelBox  # the part of the image the warp may change
@@ -99,6 +100,21 @@ class WarpSource(WarpFace):
         """The pixels of its region that the grain of its stretched texture is read at
         (:func:`calm_donors`, :func:`even_stretched`): the same in every frame."""
         return calm_donors(self.image, self.region)
+
+    @cached_property
+    def near_edge(self) -> np.ndarray:
+        """(478,) How near the edge each landmark lies (:attr:`inset` against :attr:`band`),
+        smoothed over the face: what a turn's pull outwards is weighed by. Smoothed, as the
+        nose stands well in front of the far cheek beside it, and a step in the pull between
+        them would fold the map; over the image near the edge (the far cheek's outline stays
+        smooth), over the face's surface (in 3D, the landmarks' depth included) away from it:
+        smoothed over the image, the far cheek's landmarks behind and beside a turned
+        painting's nose and mouth lent them their pull (turned back 25 degrees, her nose went
+        half as far as the turn takes it, her mouth the wrong way)."""
+        near = np.exp(-0.5 * (self.inset / self.band) ** 2)
+        every = np.arange(len(near))
+        return near * _smoothed(near, self.xy, every, self.band / 4) \
+            + (1.0 - near) * _smoothed(near, self.points, every, self.band / 4)
 
     @cached_property
     def image_without_corner_folds(self) -> np.ndarray:
@@ -159,10 +175,10 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         region = PixelBox.around(np.r_[still_ring, head_ring], (h, w))
         facing = canonical_face().facing(face.points)
         motion = extract_motion(face)
-        outline, rim, inset = _silhouette(face.points, cfg.outline_near * motion.pose.scale,
-                                          cfg.outline_band * motion.pose.scale)
-        return WarpSource(image, face.points, motion, facing, outline, rim, inset, head_ring,
-                          still, region,
+        band = cfg.outline_band * motion.pose.scale
+        outline, rim, inset = _silhouette(face.points, cfg.outline_near * motion.pose.scale, band)
+        return WarpSource(image, face.points, motion, facing, outline, rim, inset, band,
+                          head_ring, still, region,
                           None if territory is None else territory.mask(region))
 
     def extract(self, image: np.ndarray, face: FaceLandmarks) -> WarpFace:
@@ -270,7 +286,7 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
             # far cheek, turning back into view, moved with its surface a few pixels inside
             # an outline carried out with the silhouette, and the hair between showed through
             # the cheek in a jagged tear.
-            band = cfg.outline_band * source.motion.pose.scale
+            band = source.band
             centre = source.xy[source.outline].mean(axis=0)
             target_xy[rim] += _outwards(_carried(source.xy, target_xy, rim, rim, band / 4)
                                         - target_xy[rim], source.xy[rim] - centre)
@@ -285,18 +301,7 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                 pull = _outwards(_carried(source.xy, target_xy, inner, rim, band / 2)
                                  - target_xy[inner], source.xy[inner] - centre)
                 pull *= min(1.0, turn / np.radians(cfg.outline_pull_full_turn))
-                # How near the edge, smoothed over the face: the nose stands well in front of
-                # the far cheek beside it (source.inset), and a step in the pull between them
-                # would fold the map. Over the image near the edge (the far cheek's outline
-                # stays smooth), over the face's surface (in 3D, the landmarks' depth
-                # included) away from it: smoothed over the image, the far cheek's landmarks
-                # behind and beside a turned painting's nose and mouth lent them their pull
-                # (turned back 25 degrees, her nose went half as far as the turn takes it,
-                # her mouth the wrong way).
-                near = np.exp(-0.5 * (source.inset / band) ** 2)
-                own = near[inner]
-                pull *= (own * _smoothed(near, source.xy, inner, band / 4)
-                         + (1.0 - own) * _smoothed(near, source.points, inner, band / 4))[:, None]
+                pull *= source.near_edge[inner, None]  # (how near the edge, smoothed)
                 # The mouth goes where the turn puts it, and the skin just around it nearly so
                 # (canon.mouth_mask): the cheek between it and the outline takes the stretch.
                 # (Pulled with the cheek, s10's far mouth corner turned back 25 degrees went
@@ -350,7 +355,7 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         in_mouth = inside(source.xy, source.xy[outer_lip])
         in_mouth[outer_lip] = True
         jutting = keep & ~within & ~in_mouth \
-            & (source.inset > cfg.outline_band * source.motion.pose.scale) \
+            & (source.inset > source.band) \
             & (source.motion.proportions is None)
         keep &= within | jutting
         keep[anchored] = True
@@ -493,7 +498,7 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
             jut = tuple((box, sigma) for box in profile)
             near = outline_nearness(target_xy[source.outline], source.region,
                                     (*((box, sigma) for box in eyes), (mouth, 3 * sigma), *jut),
-                                    cfg.outline_band * source.motion.pose.scale, step)
+                                    source.band, step)
             smooth_map(source_xy, near * min(1.0, turn / np.radians(cfg.outline_pull_full_turn)),
                        sigma)
             # Inside the outline, where the turn stretches the skin it brings into view, the
@@ -521,7 +526,7 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
             # dark wing reaching the hair and horizontal streaks).
             beside = outline_nearness(target_xy[source.outline], source.region,
                                       ((mouth, 3 * sigma), *jut),
-                                      cfg.outline_band * source.motion.pose.scale, step)
+                                      source.band, step)
             h, w = source.region.size
             evened = np.zeros(source.image.shape[:2], bool)
             evened[source.region.slices] = cv2.resize(beside.astype(np.float32), (w, h)) \
