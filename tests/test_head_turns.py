@@ -609,3 +609,30 @@ def test_a_turned_back_heads_far_temple_keeps_its_eyeliner_short_without_streaks
                   x + side * int(0.05 * width):x + side * int(hair - 0.03 * width):side]
     across = np.abs(np.diff(temple, 2, axis=0)).mean() / np.abs(np.diff(temple, 2, axis=1)).mean()
     assert across < 2.0, across
+
+
+def test_a_turned_sources_edge_nearness_is_smoothed_once_for_all_its_frames(landmarker,
+                                                                            monkeypatch):
+    """A source turned again and again, as a video's frames turn it: how near the edge each
+    landmark lies, smoothed over the face (what the turn's pull outwards is weighed by), is
+    the source's alone, smoothed on the first frame and kept (over the image and over the
+    face's surface, twice a frame, a fifth of a frame's time), and the frames are those of
+    a source prepared afresh for each."""
+    import deepexpo.engines.warp_engine as warp_engine
+
+    over_the_face = []
+    smoothed = warp_engine._smoothed
+
+    def counted(values, xy, points, reach, by=None):
+        over_the_face.append(by is None)  # (the outline's own moves are smoothed along it)
+        return smoothed(values, xy, points, reach, by)
+    monkeypatch.setattr(warp_engine, "_smoothed", counted)
+    image = read_image(shared_sample("sources/s1.jpg"))
+    engine, face = WarpEngine(), landmarker.detect(image)
+    kept = engine.prepare_source(image, face)
+    over_the_face.clear()
+    edits = [ExpressionEdit(ExpressionControls(yaw=yaw)) for yaw in (10, 20, 15)]
+    frames = [engine.edit(kept, edit) for edit in edits]
+    assert sum(over_the_face) == 2
+    for edit, frame in zip(edits, frames):
+        assert np.array_equal(frame, engine.edit(engine.prepare_source(image, face), edit))

@@ -1392,3 +1392,35 @@ def test_an_opened_mouths_fill_has_the_photos_grain(name, driving, hopper, landm
     dark = cv2.GaussianBlur(out.astype(np.float32).mean(axis=2), (0, 0), 2) < 0.6 * lips_light
     inside = inside * dark
     assert _fine_for_brightness(out, inside) > 0.55 * _fine_for_brightness(image, lips)
+
+
+def test_a_sources_mouth_is_measured_once_for_all_its_frames(landmarker, monkeypatch):
+    """A source opened again and again, as a video's frames open it: what the fill reads of
+    its mouth alone (its inside's colour, its teeth, its eye whites, how blurred its lips are,
+    where its grain is read) is measured on the first frame and kept (each measure was made
+    every frame), and the frames are those of a source prepared afresh for each."""
+    import deepexpo.render.mouth as mouth
+
+    measures = ("_mucosa", "_shown_teeth", "_eye_white", "_lips_blur", "_round_mouth")
+    calls = dict.fromkeys(measures, 0)
+
+    def counting(name: str):
+        real = getattr(mouth, name)
+
+        def counted(*args):
+            calls[name] += 1
+            return real(*args)
+        monkeypatch.setattr(mouth, name, counted)
+
+    for name in measures:
+        counting(name)
+    image = read_image(shared_sample("sources/s1.jpg"))
+    engine, face = WarpEngine(), landmarker.detect(image)
+    kept = engine.prepare_source(image, face)
+    edits = [ExpressionEdit(ExpressionControls(aaa=a)) for a in (0.7, 1.0, 0.85)]
+    frames = [engine.edit(kept, edit) for edit in edits]
+    assert not np.array_equal(frames[0], frames[1])
+    # (Round the mouth twice: for its lips' and skin's colours, and for where its grain is read.)
+    assert calls == dict.fromkeys(measures, 1) | {"_round_mouth": 2}
+    for edit, frame in zip(edits, frames):
+        assert np.array_equal(frame, engine.edit(engine.prepare_source(image, face), edit))

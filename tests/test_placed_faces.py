@@ -707,25 +707,28 @@ def test_a_covered_eye_carries_the_furs_strands_at_their_scale_and_slant():
 
 def test_a_placed_face_makes_its_own_colours_once(pipeline, monkeypatch):
     """A face placed by hand, edited (or driven) again and again, as a video's frames are: its
-    eyes' ink (for covering shut eyes) and its mouth's colours (for an opened mouth) depend on
-    the source alone, and are made once, on first use, not for every frame."""
+    eyes' ink (for covering shut eyes), its mouth's colours and the calm pixels round it that
+    its grain is read at (for an opened mouth) depend on the source alone, and are made once,
+    on first use, not for every frame."""
     import deepexpo.engines.warp_engine as warp_engine
+    import deepexpo.render.placed_mouth as placed_mouth
 
-    calls = {"eye_ink": 0, "mouth_colours": 0}
+    calls = {"eye_ink": 0, "mouth_colours": 0, "calm_donors": 0}
 
-    def counting(name: str):
-        real = getattr(warp_engine, name)
+    def counting(module, name: str):
+        real = getattr(module, name)
 
         def counted(*args):
             calls[name] += 1
             return real(*args)
-        return counted
+        monkeypatch.setattr(module, name, counted)
 
-    for name in calls:
-        monkeypatch.setattr(warp_engine, name, counting(name))
+    counting(warp_engine, "eye_ink")
+    counting(warp_engine, "mouth_colours")
+    counting(placed_mouth, "calm_donors")  # (round the mouth: the eyes' are warp_engine's)
     image, points = drawn_cartoon()
     faces = pipeline.prepare_faces(image, points=[FacePoints.from_json_object(points)])
     frames = [faces.edit(ExpressionEdit(ExpressionControls(blink=b, aaa=0.8)))
               for b in (1.0, 0.9, 1.0)]
     assert not np.array_equal(frames[0], frames[1])
-    assert calls == {"eye_ink": len(eyelids()), "mouth_colours": 1}
+    assert calls == {"eye_ink": len(eyelids()), "mouth_colours": 1, "calm_donors": 1}

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from deepexpo.geometry.boxes import PixelBox
-from deepexpo.render.texture import GRAIN_BLOCK, calm_donors, scattered_grain
+from deepexpo.render.texture import GRAIN_BLOCK, GRAIN_BLUR, calm_donors, grain_at, scattered_grain
 
 
 def test_scattered_grain_keeps_a_regions_specks_not_its_lines():
@@ -46,3 +47,27 @@ def test_grain_from_calm_donors_scatters_no_piece_of_an_edge():
     calm = scattered_grain(image, calm_donors(image, PixelBox(0, 0, 80, 80)), (96, 96), (0, 0))
     assert np.abs(every).max() > 12.0
     assert np.abs(calm).max() < 8.0 and calm.std() > 1.5  # the paper's grain, still there
+
+
+def test_grain_without_mottling_blurs_the_picture_once(monkeypatch):
+    """Grain with no mottling (``mottle`` no coarser than GRAIN_BLUR: scattered grain, a
+    lip's fold filled in, every frame of an opened mouth) is the picture's fine detail alone:
+    read with one blur (its mottling's part, a blur less the same blur, was zeros blurred,
+    read and measured again); mottling asked for adds the picture's blotches to it."""
+    rng = np.random.default_rng(3)
+    light = 128.0 + 3.0 * rng.standard_normal((60, 60)) \
+        + cv2.GaussianBlur(20.0 * rng.standard_normal((60, 60)), (0, 0), 4.0)
+    image = np.repeat(np.clip(light, 0, 255).astype(np.uint8)[..., None], 3, axis=2)
+    ys, xs = np.mgrid[15:45, 15:45].astype(np.float32)
+    blurs = []
+    real = cv2.GaussianBlur
+
+    def counted(*args, **kwargs):
+        blurs.append(args[2])
+        return real(*args, **kwargs)
+    monkeypatch.setattr(cv2, "GaussianBlur", counted)
+    plain = grain_at(image, xs, ys, 0.0)
+    assert blurs == [GRAIN_BLUR]
+    mottled = grain_at(image, xs, ys, 3 * GRAIN_BLUR)
+    assert blurs == [GRAIN_BLUR, GRAIN_BLUR, 3 * GRAIN_BLUR]
+    assert np.abs(mottled - plain).mean() > 0.1  # (0.32)

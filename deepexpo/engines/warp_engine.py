@@ -46,8 +46,8 @@ from ..render.mesh_warp import (
     smooth_where_stretched,
     unfolded,
 )
-from ..render.mouth import fill_mouth
-from ..render.placed_mouth import MouthColours, fill_placed_mouth, mouth_colours
+from ..render.mouth import SourceMouth, fill_mouth
+from ..render.placed_mouth import MouthColours, fill_placed_mouth, mouth_colours, mouth_grain
 from ..render.stretched import even_stretched
 from ..render.texture import calm_donors
 from .base import TransferEngine
@@ -74,6 +74,7 @@ class WarpSource(WarpFace):
     outline: np.ndarray  # indices of the landmarks on the face's silhouette, in order around it
     rim: np.ndarray  # indices of the landmarks on or near it, which move with it
     inset: np.ndarray  # (478,) each landmark's distance from the edge (inside it, in front of it), px
+    band: float  # how far in from the edge the face follows it, px (WarpConfig.outline_band)
     head_ring: np.ndarray  # (K, 2) anchors that follow the head
     still_points: np.ndarray  # (M, 2) anchors that never move
     region: PixelBox  # the part of the image the warp may change
@@ -101,15 +102,42 @@ class WarpSource(WarpFace):
         return calm_donors(self.image, self.region)
 
     @cached_property
+    def near_edge(self) -> np.ndarray:
+        """(478,) How near the edge each landmark lies (:attr:`inset` against :attr:`band`),
+        smoothed over the face: what a turn's pull outwards is weighed by. Smoothed, as the
+        nose stands well in front of the far cheek beside it, and a step in the pull between
+        them would fold the map; over the image near the edge (the far cheek's outline stays
+        smooth), over the face's surface (in 3D, the landmarks' depth included) away from it:
+        smoothed over the image, the far cheek's landmarks behind and beside a turned
+        painting's nose and mouth lent them their pull (turned back 25 degrees, her nose went
+        half as far as the turn takes it, her mouth the wrong way)."""
+        near = np.exp(-0.5 * (self.inset / self.band) ** 2)
+        every = np.arange(len(near))
+        return near * _smoothed(near, self.xy, every, self.band / 4) \
+            + (1.0 - near) * _smoothed(near, self.points, every, self.band / 4)
+
+    @cached_property
     def image_without_corner_folds(self) -> np.ndarray:
         """The image with its mouth corners' fold filled in (:func:`without_corner_folds`): an
         opened mouth is drawn from it."""
         return without_corner_folds(self.image, self.xy)
 
     @cached_property
+    def mouth(self) -> SourceMouth:
+        """Its mouth as an opened mouth's fill reads it (:class:`SourceMouth`, which keeps
+        what it measures of it)."""
+        return SourceMouth(self.image, self.xy)
+
+    @cached_property
     def mouth_colours(self) -> MouthColours:
         """The colours an opened mouth is painted in (:func:`mouth_colours`)."""
         return mouth_colours(self.image, self.xy)
+
+    @cached_property
+    def mouth_grain(self) -> np.ndarray:
+        """The pixels round its mouth that an opened mouth's grain is read at
+        (:func:`mouth_grain`)."""
+        return mouth_grain(self.image, self.xy)
 
 
 class WarpEngine(TransferEngine[WarpSource, WarpFace]):
@@ -147,10 +175,10 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         region = PixelBox.around(np.r_[still_ring, head_ring], (h, w))
         facing = canonical_face().facing(face.points)
         motion = extract_motion(face)
-        outline, rim, inset = _silhouette(face.points, cfg.outline_near * motion.pose.scale,
-                                          cfg.outline_band * motion.pose.scale)
-        return WarpSource(image, face.points, motion, facing, outline, rim, inset, head_ring,
-                          still, region,
+        band = cfg.outline_band * motion.pose.scale
+        outline, rim, inset = _silhouette(face.points, cfg.outline_near * motion.pose.scale, band)
+        return WarpSource(image, face.points, motion, facing, outline, rim, inset, band,
+                          head_ring, still, region,
                           None if territory is None else territory.mask(region))
 
     def extract(self, image: np.ndarray, face: FaceLandmarks) -> WarpFace:
@@ -258,7 +286,7 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
             # far cheek, turning back into view, moved with its surface a few pixels inside
             # an outline carried out with the silhouette, and the hair between showed through
             # the cheek in a jagged tear.
-            band = cfg.outline_band * source.motion.pose.scale
+            band = source.band
             centre = source.xy[source.outline].mean(axis=0)
             target_xy[rim] += _outwards(_carried(source.xy, target_xy, rim, rim, band / 4)
                                         - target_xy[rim], source.xy[rim] - centre)
@@ -273,18 +301,7 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                 pull = _outwards(_carried(source.xy, target_xy, inner, rim, band / 2)
                                  - target_xy[inner], source.xy[inner] - centre)
                 pull *= min(1.0, turn / np.radians(cfg.outline_pull_full_turn))
-                # How near the edge, smoothed over the face: the nose stands well in front of
-                # the far cheek beside it (source.inset), and a step in the pull between them
-                # would fold the map. Over the image near the edge (the far cheek's outline
-                # stays smooth), over the face's surface (in 3D, the landmarks' depth
-                # included) away from it: smoothed over the image, the far cheek's landmarks
-                # behind and beside a turned painting's nose and mouth lent them their pull
-                # (turned back 25 degrees, her nose went half as far as the turn takes it,
-                # her mouth the wrong way).
-                near = np.exp(-0.5 * (source.inset / band) ** 2)
-                own = near[inner]
-                pull *= (own * _smoothed(near, source.xy, inner, band / 4)
-                         + (1.0 - own) * _smoothed(near, source.points, inner, band / 4))[:, None]
+                pull *= source.near_edge[inner, None]  # (how near the edge, smoothed)
                 # The mouth goes where the turn puts it, and the skin just around it nearly so
                 # (canon.mouth_mask): the cheek between it and the outline takes the stretch.
                 # (Pulled with the cheek, s10's far mouth corner turned back 25 degrees went
@@ -338,7 +355,7 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         in_mouth = inside(source.xy, source.xy[outer_lip])
         in_mouth[outer_lip] = True
         jutting = keep & ~within & ~in_mouth \
-            & (source.inset > cfg.outline_band * source.motion.pose.scale) \
+            & (source.inset > source.band) \
             & (source.motion.proportions is None)
         keep &= within | jutting
         keep[anchored] = True
@@ -481,7 +498,7 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
             jut = tuple((box, sigma) for box in profile)
             near = outline_nearness(target_xy[source.outline], source.region,
                                     (*((box, sigma) for box in eyes), (mouth, 3 * sigma), *jut),
-                                    cfg.outline_band * source.motion.pose.scale, step)
+                                    source.band, step)
             smooth_map(source_xy, near * min(1.0, turn / np.radians(cfg.outline_pull_full_turn)),
                        sigma)
             # Inside the outline, where the turn stretches the skin it brings into view, the
@@ -509,7 +526,7 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
             # dark wing reaching the hair and horizontal streaks).
             beside = outline_nearness(target_xy[source.outline], source.region,
                                       ((mouth, 3 * sigma), *jut),
-                                      cfg.outline_band * source.motion.pose.scale, step)
+                                      source.band, step)
             h, w = source.region.size
             evened = np.zeros(source.image.shape[:2], bool)
             evened[source.region.slices] = cv2.resize(beside.astype(np.float32), (w, h)) \
@@ -568,13 +585,13 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                             keep_below=True)
         if opens and placed:  # an animal's or a drawing's mouth: no person's teeth (placed_mouth.py)
             fill_placed_mouth(out, target_xy, (source.image, source.xy), source.mouth_colours,
-                              cfg.mouth_fill_threshold, cfg.mouth_closed_below,
-                              cfg.mouth_feather)
+                              source.mouth_grain, cfg.mouth_fill_threshold,
+                              cfg.mouth_closed_below, cfg.mouth_feather)
         elif opens:
             fill_mouth(
                 out,
                 target_xy,
-                (source.image, source.xy),
+                source.mouth,
                 (driver.image, driver.xy) if driver is not None else None,
                 cfg.mouth_fill_threshold,
                 cfg.mouth_closed_below,
@@ -738,10 +755,12 @@ def _outwards(moves: np.ndarray, away: np.ndarray) -> np.ndarray:
     return moves * ((moves * away).sum(axis=1) > 0)[:, None]
 
 
-def _up(source: WarpSource) -> np.ndarray:
-    """The source face's up direction in the image (a unit vector)."""
-    up = -source.motion.pose.rotation[:2, 1]
-    return up / (np.linalg.norm(up) + 1e-12)
+def _up(pose: HeadPose) -> tuple[np.ndarray, float]:
+    """A face's up direction in the image (a unit vector) and how many pixels a canonical unit
+    upright spans along it (its scale, shortened as the head nods)."""
+    up = -pose.scale * pose.rotation[:2, 1]
+    length = float(np.linalg.norm(up))
+    return up / max(length, 1e-9), length
 
 
 def _lid_edges(source: WarpSource, target: FaceMotion, shut: list[tuple[Eyelid, float, float]],
@@ -763,14 +782,12 @@ def _lid_edges(source: WarpSource, target: FaceMotion, shut: list[tuple[Eyelid, 
     half the eye's width of the face's outline: taken towards it, a turned head's far
     corner drew a dark bulge of the background into s10's shut far eye.)"""
     xy = source.xy.copy()
-    up = -source.motion.pose.scale * source.motion.pose.rotation[:2, 1]
-    unit = up / max(float(np.linalg.norm(up)), 1e-9)
+    unit, length = _up(source.motion.pose)
     white = []
     for lid, opening, now in shut:
         closed = float(np.clip(1.0 - now / opening, 0.0, 1.0)) if opening > 1e-9 else 0.0
         upper = _upper_closed(lid, opening, now, source.motion.canonical, target.canonical)
-        shift, upper_shift = (share * above * opening * float(np.linalg.norm(up))
-                              for share in (closed, upper))
+        shift, upper_shift = (share * above * opening * length for share in (closed, upper))
         for margin, outwards, by in ((lid.upper, unit, upper_shift), (lid.lower, -unit, shift)):
             xy[margin] += _out_by(source.xy, lid, margin, outwards, by)
         white.append(closed > 0 and _white_below(source.image, source.xy[lid.lower],
@@ -811,8 +828,7 @@ def _close_on_lower_edge(target_xy: np.ndarray, src_xy: np.ndarray, source: Warp
     (a child's painted eye, s7) stayed as a pale strip between the closed lash line and the
     lower lid's rim. Returns how far (output pixels) each point of the upper margin and the
     corners (``np.r_[lid.upper, lid.corners]``) went down."""
-    down, to = (rotation[:2, 1] / max(float(np.linalg.norm(rotation[:2, 1])), 1e-9)
-                for rotation in (source.motion.pose.rotation, target.pose.rotation))
+    down, to = (-_up(pose)[0] for pose in (source.motion.pose, target.pose))
     # The source's moves turned and sized as the head is in the target.
     cos, sin = float(down @ to), float(down[0] * to[1] - down[1] * to[0])
     turn = target.pose.scale / source.motion.pose.scale * np.array([[cos, -sin], [sin, cos]])
@@ -928,10 +944,8 @@ def _visible_lower_edge(source: WarpSource, lid: Eyelid, above: float) -> np.nda
     the way to the landmarks beyond (as :func:`_lid_edges` takes a closing eye's). None
     where it does not show (a photo's lower landmarks lie on the lid's edge), or shows in a
     band no wider than :data:`_WET_RIM`."""
-    up = -source.motion.pose.scale * source.motion.pose.rotation[:2, 1]
-    scale = float(np.linalg.norm(up))
-    down = -up / max(scale, 1e-9)
-    edge = _out_by(source.xy, lid, lid.lower, down,
+    up, scale = _up(source.motion.pose)
+    edge = _out_by(source.xy, lid, lid.lower, -up,
                    above * lid.opening(source.motion.canonical) * scale)
     if np.median(np.linalg.norm(edge, axis=1)) <= _WET_RIM:
         return None
@@ -962,7 +976,7 @@ def _to_lower_edge(source: WarpSource, lid: Eyelid, edge: np.ndarray, carried: b
     with_lid = in_place(src_xy[ring]) + np.stack(
         [np.interp(src_xy[ring, 0], src_xy[lid.lower[order], 0], risen[order, k])
          for k in (0, 1)], axis=1)
-    higher = (with_lid - target_xy[ring]) @ (from_source @ _up(source)) > 0
+    higher = (with_lid - target_xy[ring]) @ (from_source @ _up(source.motion.pose)[0]) > 0
     target_xy[ring[higher]] = with_lid[higher]
 
 

@@ -19,6 +19,7 @@ a driver whose lips part barely (its sliver of interior, stretched, was a smear)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import cv2
 import numpy as np
@@ -125,7 +126,7 @@ BLUR_TO_RAMP = 1.6
 def fill_mouth(
     out: np.ndarray,
     target_xy: np.ndarray,
-    source: tuple[np.ndarray, np.ndarray],
+    source: SourceMouth,
     driver: tuple[np.ndarray, np.ndarray] | None,
     threshold: float,
     closed_below: float,
@@ -134,15 +135,16 @@ def fill_mouth(
     lips_image: np.ndarray | None = None,
 ) -> None:
     """Paint the interior of the target mouth into ``out`` (in place) where it opened wider
-    than the source's (``source`` and ``driver``: image and landmarks; ``feather``: the soft
-    edge as a fraction of the mouth's width), and draw the lips over it as bands of the source's
-    own lips (:func:`~deepexpo.render.lips.draw_lips`), taken from ``lips_from`` (its lips'
+    than the source's (``source``: its mouth, :class:`SourceMouth`; ``driver``: image and
+    landmarks; ``feather``: the soft edge as a fraction of the mouth's width), and draw the
+    lips over it as bands of the source's own lips
+    (:func:`~deepexpo.render.lips.draw_lips`), taken from ``lips_from`` (its lips'
     landmarks, those of a closed mouth's inner lip inside the lips: its source's own by
     default; of lips closed or parted a little, measured from the dark line between them:
     :func:`~deepexpo.render.lips.from_dark_line`), on ``lips_image`` (the source's image
     with its corners' fold filled in, :func:`~deepexpo.render.lips.without_corner_folds`; its
     own by default)."""
-    opened = OpenedMouth.of(out.shape[:2], target_xy, source[1], threshold, feather)
+    opened = OpenedMouth.of(out.shape[:2], target_xy, source.xy, threshold, feather)
     if opened is None:
         return
     region, sigma = opened.region, opened.sigma
@@ -157,25 +159,25 @@ def fill_mouth(
     (_, _), (lower_inner, lower_outer) = lip_contours(target_xy)
     lower_lip = polygon_mask(np.r_[lower_inner, lower_outer[::-1]] - offset, region.size)
     lit_floor = False  # a cavity nothing is laid over has its floor lit (_cavity)
-    mucosa, pale = _mucosa(*source)
+    mucosa, pale = source.mucosa
     driver_opening = mouth_opening(driver[1]) if driver is not None else 0.0
-    shown = _shown_teeth(*source) is not None
+    shown = source.shown_teeth is not None
     parted = opened.source_opening >= closed_below
     # Teeth that meet behind lips parted in a smile show no interior to part: split, their
     # tips went down with the jaw as a stripe under a flat dark disc. They are shown as lips
     # parted over teeth are.
-    meet = parted and shown and not _shows_interior(*source)
+    meet = parted and shown and not source.shows_interior
     # Drawn (``layers``, over the cavity) and the source's own pixels, moved (``own``: they
     # have its grain already).
     layers: list[tuple[np.ndarray, np.ndarray]] = []
     own: list[tuple[np.ndarray, np.ndarray]] = []
     if parted and not meet:
-        own = own_teeth(source, target_xy, region)
+        own = own_teeth(source.pixels, target_xy, region)
     elif driver is not None and driver_opening >= threshold \
             and (driver_opening >= closed_below or not shown):
         layers = [_driver_interior(driver, source, target_xy, region, patch, mucosa)]
         if meet:  # a smile's row of teeth is hers: kept under her upper lip
-            own = own_teeth(source, target_xy, region, upper_only=LIP_EDGE * sigma)
+            own = own_teeth(source.pixels, target_xy, region, upper_only=LIP_EDGE * sigma)
     elif shown:
         # Lips barely parted show the upper teeth (below them lies the lower lip's edge):
         # opened by the editor, a closed driver (a pout) or one whose lips part barely
@@ -184,7 +186,7 @@ def fill_mouth(
         # alone read as a dark hole).
         lit_floor = True
         layers = _implied_interior(source, target_xy, region, patch, sigma)
-        own = own_teeth(source, target_xy, region, upper_only=LIP_EDGE * sigma)
+        own = own_teeth(source.pixels, target_xy, region, upper_only=LIP_EDGE * sigma)
     else:
         lit_floor = True
         layers = _implied_interior(source, target_xy, region, patch, sigma)
@@ -193,14 +195,78 @@ def fill_mouth(
     interior = laid_over(_grained(interior, source, target_xy, region), own, sigma)
     alpha = alpha[..., None]
     out[region.slices] = np.clip(alpha * interior + (1 - alpha) * patch, 0, 255).astype(np.uint8)
-    read, drawn = source[1], target_xy
+    read, drawn = source.xy, target_xy
     if lips_from is not None:
         read = lips_from
         if opened.source_opening < closed_below:  # lips parted a little, or closed
-            read, drawn = from_dark_line(source[0], source[1], lips_from, target_xy)
-    draw_lips(out, source[0] if lips_image is None else lips_image, read, drawn,
+            read, drawn = from_dark_line(source.image, source.xy, lips_from, target_xy)
+    draw_lips(out, source.image if lips_image is None else lips_image, read, drawn,
               LIP_EDGE * sigma, _wet_rim(mucosa, pale, mouth_opening(target_xy)))
-    _blur_opening_edge(out, drawn, region, sigma, _lips_blur(source))
+    _blur_opening_edge(out, drawn, region, sigma, source.lips_blur)
+
+
+@dataclass(frozen=True)
+class SourceMouth:
+    """A source's mouth as :func:`fill_mouth` reads it: its ``image`` and landmarks ``xy``
+    (pixels) and, made on first use and kept, what a fill takes from them alone: a video's
+    frames all open the same source's mouth (its
+    :class:`~deepexpo.engines.warp_engine.WarpSource` keeps one)."""
+
+    image: np.ndarray
+    xy: np.ndarray
+
+    @property
+    def pixels(self) -> tuple[np.ndarray, np.ndarray]:
+        """Its image and landmarks, as :func:`own_teeth` takes them."""
+        return self.image, self.xy
+
+    @cached_property
+    def lips_and_skin(self) -> tuple[np.ndarray, np.ndarray]:
+        """The Lab pixels of its lips and of the skin round them (:func:`_lips_and_skin`)."""
+        return _lips_and_skin(self.image, self.xy)
+
+    @cached_property
+    def mucosa(self) -> tuple[np.ndarray, float]:
+        """The colour of its mouth's wet inside and how pale its lips are (:func:`_mucosa`)."""
+        return _mucosa(*self.lips_and_skin)
+
+    @cached_property
+    def shown_teeth(self) -> np.ndarray | None:
+        """The colour of the teeth it shows, if any (:func:`_shown_teeth`)."""
+        return _shown_teeth(self.image, self.xy)
+
+    @cached_property
+    def shows_interior(self) -> bool:
+        """Whether its opening shows some of its inside (:func:`_shows_interior`)."""
+        return _shows_interior(self.image, self.xy)
+
+    @cached_property
+    def eye_white(self) -> np.ndarray | None:
+        """The colour of the face's eye whites, if they show (:func:`_eye_white`)."""
+        return _eye_white(self.image, self.xy)
+
+    @cached_property
+    def lips_blur(self) -> float:
+        """How blurred the photo's edges around its lips are (:func:`_lips_blur`)."""
+        return _lips_blur(self.image, self.xy)
+
+    @cached_property
+    def grain_donors(self) -> tuple[tuple[np.ndarray, float], ...]:
+        """Where a fill's grain is read (:func:`_grained`): the pixels (x, y) of its lips and
+        of the skin round them far enough inside their edges to read none of them, each with
+        their median brightness; lips or skin with under :data:`GRAIN_DONORS` of them left
+        out."""
+        box = _round_mouth(self.image, self.xy)
+        margin = int(np.ceil(GRAIN_BLUR))
+        inside = cv2.getStructuringElement(cv2.MORPH_RECT, (GRAIN_BLOCK + 2 * margin,) * 2)
+        light = self.image[box.slices].astype(np.float32).mean(axis=2)
+        donors = []
+        for part in (_lips_mask(self.xy, box), _skin_mask(self.xy, box)):
+            rows, cols = np.nonzero(cv2.erode(part, inside, anchor=(margin, margin)))
+            if len(rows) >= GRAIN_DONORS:
+                donors.append((np.c_[cols + box.x0, rows + box.y0],
+                               float(np.median(light[rows, cols]))))
+        return tuple(donors)
 
 
 @dataclass(frozen=True)
@@ -233,8 +299,8 @@ class OpenedMouth:
         return OpenedMouth(region, sigma, source_opening)
 
 
-def _grained(interior: np.ndarray, source: tuple[np.ndarray, np.ndarray],
-             target_xy: np.ndarray, region: PixelBox) -> np.ndarray:
+def _grained(interior: np.ndarray, source: SourceMouth, target_xy: np.ndarray,
+             region: PixelBox) -> np.ndarray:
     """``interior`` (the fill over ``region``, drawn smooth) with the source photo's grain
     laid on (:func:`~deepexpo.render.texture.scattered_grain`, anchored at the opening's
     middle): against a grainy face (a photo's noise, a painting's crackle) a smooth fill read
@@ -243,22 +309,13 @@ def _grained(interior: np.ndarray, source: tuple[np.ndarray, np.ndarray],
     its edges to read none of them; as strong, for the fill's brightness, as it is there for
     theirs (a dark mouth's is weaker: the throat stays dark) and no stronger (teeth as clean
     as the lips); a grayscale photo's is grey."""
-    image, xy = source
-    box = _round_mouth(image, xy)
-    margin = int(np.ceil(GRAIN_BLUR))
-    inside = cv2.getStructuringElement(cv2.MORPH_RECT, (GRAIN_BLOCK + 2 * margin,) * 2)
-    light = image[box.slices].astype(np.float32).mean(axis=2)
     origin = opening_middle(target_xy, region)
     weakest = None
-    for part in (_lips_mask(xy, box), _skin_mask(xy, box)):
-        rows, cols = np.nonzero(cv2.erode(part, inside, anchor=(margin, margin)))
-        if len(rows) < GRAIN_DONORS:
-            continue
-        grain = scattered_grain(image, np.c_[cols + box.x0, rows + box.y0], region.size, origin,
-                                INTERIOR_GRAIN_LIMIT)
+    for donors, tone in source.grain_donors:
+        grain = scattered_grain(source.image, donors, region.size, origin, INTERIOR_GRAIN_LIMIT)
         strength = float(channel_spread(grain).mean())
         if weakest is None or strength < weakest[0]:
-            weakest = strength, grain, float(np.median(light[rows, cols]))
+            weakest = strength, grain, tone
     if weakest is None:
         return interior
     _, grain, tone = weakest
@@ -302,10 +359,10 @@ def _blur_opening_edge(out: np.ndarray, target_xy: np.ndarray, region: PixelBox,
     out[region.slices] = np.clip(ring * soft + (1 - ring) * patch + 0.5, 0, 255).astype(np.uint8)
 
 
-def _lips_blur(source: tuple[np.ndarray, np.ndarray]) -> float:
-    """How blurred the source photo's edges around its lips are (:func:`edge_blur`)."""
-    lips = source[1][canonical_face().lip_loops[0], :2]
-    return edge_blur(source[0], PixelBox.around(lips, source[0].shape[:2],
+def _lips_blur(image: np.ndarray, xy: np.ndarray) -> float:
+    """How blurred a photo's edges around its lips are (:func:`edge_blur`)."""
+    lips = xy[canonical_face().lip_loops[0], :2]
+    return edge_blur(image, PixelBox.around(lips, image.shape[:2],
                                                 0.25 * float(np.ptp(lips[:, 0]))))
 
 
@@ -449,7 +506,7 @@ def _curve_at(curve: np.ndarray, x: np.ndarray) -> np.ndarray:
     return np.interp(x, curve[order, 0], curve[order, 1]).astype(np.float32)
 
 
-def _implied_interior(source: tuple[np.ndarray, np.ndarray], target_xy: np.ndarray,
+def _implied_interior(source: SourceMouth, target_xy: np.ndarray,
                       region: PixelBox, patch: np.ndarray, sigma: float
                       ) -> list[tuple[np.ndarray, np.ndarray]]:
     """A mouth nobody showed open (a closed source, no open driver): the edges of the upper
@@ -514,8 +571,9 @@ def _rgb(lab: np.ndarray) -> np.ndarray:
                         cv2.COLOR_LAB2RGB).astype(np.float32)
 
 
-def _mucosa(image: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, float]:
-    """The Lab colour of a mouth's wet inside as its lips show it, and how pale they are. The
+def _mucosa(lips: np.ndarray, skin: np.ndarray) -> tuple[np.ndarray, float]:
+    """The Lab colour of a mouth's wet inside as its lips show it (``lips`` and ``skin``: the
+    Lab pixels of its lips and of the skin round them), and how pale they are. The
     colour: their mean brightness, in the hue of their most colourful :data:`MUCOSA_TOP`
     (where they turn inward; a pale lip's outer part is nearly skin-coloured), as colourful
     for its brightness as they are, or :data:`LIPS_OVER_SKIN` times the skin round them is:
@@ -526,7 +584,6 @@ def _mucosa(image: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, float]:
     How pale: 1 for lips no more colourful than that, 0 from :data:`PALE_LIPS` times that
     (painted lips, lipstick: they frame an opening in their own colour) or in a grayscale
     photo."""
-    lips, skin = _lips_and_skin(image, xy)
     if not len(lips) or not len(skin):
         return np.array([128.0, 128.0, 128.0]), 0.0
     ab = lips[:, 1:] - 128.0
@@ -652,14 +709,14 @@ def _skin_mask(xy: np.ndarray, region: PixelBox) -> np.ndarray:
     return mask
 
 
-def _teeth_white(source: tuple[np.ndarray, np.ndarray], skin: np.ndarray) -> np.ndarray:
+def _teeth_white(source: SourceMouth, skin: np.ndarray) -> np.ndarray:
     """The Lab colour teeth take on in the source's light: as bright as its own teeth where
     its mouth shows some (eye whites in shade are dimmer than teeth in the light), else as
     its eye whites, and in their colour (halfway to its own teeth's: see
     :data:`OWN_TEETH_COLOUR`); for eyes too shut or small to read, ivory in the light of
     ``skin`` (the Lab colour of the skin round the mouth); and no bluer than that ivory
     (:data:`IVORY_YELLOW`): eye whites are greyer than teeth."""
-    white, own = _eye_white(*source), _shown_teeth(*source)
+    white, own = source.eye_white, source.shown_teeth
     if own is not None:
         teeth = own if white is None else \
             np.r_[own[0], white[1:] + OWN_TEETH_COLOUR * (own[1:] - white[1:])]
@@ -667,8 +724,8 @@ def _teeth_white(source: tuple[np.ndarray, np.ndarray], skin: np.ndarray) -> np.
         teeth = white if white is not None else \
             np.r_[skin[0], 128.0 + IVORY_RED * (skin[1] - 128.0), 128.0]
     # No bluer than ivory in the skin's light (a blue cast on the skin allows bluer teeth).
-    teeth[2] = max(teeth[2], 128.0 + IVORY_YELLOW * (skin[2] - 128.0))
-    return teeth
+    # (A new array: ``teeth`` may be the source's own, kept for the next frame.)
+    return np.r_[teeth[:2], max(teeth[2], 128.0 + IVORY_YELLOW * (skin[2] - 128.0))]
 
 
 def _shown_teeth(image: np.ndarray, xy: np.ndarray) -> np.ndarray | None:
@@ -751,7 +808,7 @@ def _throat(target_xy: np.ndarray, region: PixelBox) -> np.ndarray:
 
 def _driver_interior(
     driver: tuple[np.ndarray, np.ndarray],
-    source: tuple[np.ndarray, np.ndarray],
+    source: SourceMouth,
     target_xy: np.ndarray,
     region: PixelBox,
     patch: np.ndarray,
@@ -838,7 +895,7 @@ def _driver_interior(
     # too, and its lips' hue shaded darker was shaded twice: Grace Hopper's mouth by d19
     # 1.26 times as colourful as her skin, d19's own 1.75 times its skin.)
     now = _chroma_over_l(np.r_[_weighted_mean(lab[..., :1], shown), _weighted_mean(soft, shown)])
-    least = over_skin * _chroma_over_l(_lips_and_skin(*source)[1].mean(axis=0))
+    least = over_skin * _chroma_over_l(source.lips_and_skin[1].mean(axis=0))
     soft = neutral + max(1.0, least / max(now, 1e-6)) * (soft - neutral)
     lab[..., 1:] = (1 - teeth) * soft + teeth * tint
     rgb = cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)

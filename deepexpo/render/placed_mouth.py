@@ -70,13 +70,15 @@ def fill_placed_mouth(
     target_xy: np.ndarray,
     source: tuple[np.ndarray, np.ndarray],
     colours: MouthColours,
+    grain: np.ndarray,
     threshold: float,
     closed_below: float,
     feather: float,
 ) -> None:
     """Paint (in place) the interior of a placed face's target mouth into ``out`` where it
-    opened wider than the source's (``source``: image and landmarks; ``colours``: its
-    :func:`mouth_colours`; the other arguments as :func:`~deepexpo.render.mouth.fill_mouth`'s)."""
+    opened wider than the source's (``source``: image and landmarks; ``colours`` and
+    ``grain``: its :func:`mouth_colours` and :func:`mouth_grain`; the other arguments as
+    :func:`~deepexpo.render.mouth.fill_mouth`'s)."""
     image, source_xy = source
     opened = OpenedMouth.of(out.shape[:2], target_xy, source_xy, threshold, SOFTER * feather)
     if opened is None:
@@ -90,18 +92,22 @@ def fill_placed_mouth(
     patch = out[region.slices].astype(np.float32)
     interior = _interior(patch, opening, target_xy, region, colours)
     light = interior.mean(axis=2, keepdims=True) / 255.0
-    # (Read round the source's mouth, the same in every frame; counted from the opening's
-    # middle, it moves with the mouth.)
-    around = source_xy[canonical_face().lip_loops[0], :2]
-    width = float(np.ptp(around[:, 0]))
-    grain = scattered_grain(image, calm_donors(image, PixelBox.around(around, image.shape[:2],
-                                                                        max(4.0, width))),
-                            region.size, opening_middle(target_xy, region))
-    interior += GRAIN * grain * np.sqrt(light)
+    # (Counted from the opening's middle, it moves with the mouth.)
+    interior += GRAIN * scattered_grain(image, grain, region.size,
+                                        opening_middle(target_xy, region)) * np.sqrt(light)
     if opened.source_opening >= closed_below:  # its own teeth, parted with its lips
         interior = laid_over(interior, own_teeth(source, target_xy, region), sigma)
     alpha = alpha[..., None]
     out[region.slices] = np.clip(alpha * interior + (1 - alpha) * patch, 0, 255).astype(np.uint8)
+
+
+def mouth_grain(image: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """The pixels round the source's mouth (``xy``: its landmarks; as far out as the mouth is
+    wide) that an opening's grain is read at (:func:`~deepexpo.render.texture.calm_donors`).
+    Of the source alone: a video reads them once (its :class:`WarpSource`)."""
+    around = xy[canonical_face().lip_loops[0], :2]
+    return calm_donors(image, PixelBox.around(around, image.shape[:2],
+                                              max(4.0, float(np.ptp(around[:, 0])))))
 
 
 #: The lightness of the face around a mouth (Lab L), its interior's colour (Lab a, b) and its

@@ -61,9 +61,11 @@ def grain_at(image: np.ndarray, map_x: np.ndarray, map_y: np.ndarray, mottle: fl
     if min(crop.shape[:2]) < 2:
         return np.zeros((*map_x.shape, 3), np.float32)
     fine = cv2.GaussianBlur(crop, (0, 0), GRAIN_BLUR)
+    parts = [(crop - fine, limit)]
+    if mottle > GRAIN_BLUR:  # (none finer than GRAIN_BLUR: its part was zeros, blurred twice)
+        parts.append((fine - cv2.GaussianBlur(crop, (0, 0), blur), MOTTLE_LIMIT))
     detail = np.zeros((*map_x.shape, 3), np.float32)
-    for part, most in ((crop - fine, limit),
-                       (fine - cv2.GaussianBlur(crop, (0, 0), blur), MOTTLE_LIMIT)):
+    for part, most in parts:
         # (Pixel for pixel: interpolated between pixels, a painting's one-pixel crackle and
         # speckle came out blurred to a smooth patch.)
         read = cv2.remap(part, (np.round(map_x) - near.x0).astype(np.float32),
