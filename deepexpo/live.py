@@ -1,7 +1,9 @@
 """Live reenactment: a photo driven by webcam frames as they arrive, one at a time.
 
 The photo is prepared once (at most ``output_side`` large). Each frame (downscaled to
-``landmark_side`` when larger) has its face tracked from the last frame's and smoothed, and is
+``landmark_side`` when larger) has its face tracked from the last frame's and smoothed, its
+eyes read against how shut its blinks have read (:class:`~deepexpo.motion.blinks.LiveBlinks`:
+a blink the landmarker reads half shut closes the eyes without holding the frame back), and is
 rendered by the same renderer as a driving video's frames
 (:class:`~deepexpo.frame_renderers.TransferFrames`): in relative mode, relative to the first
 frame with a face, or to the next one after :meth:`LiveReenactor.set_neutral`; a frame without
@@ -22,6 +24,7 @@ from .face.selection import FaceChoice
 from .face.tracking import FaceTracker
 from .frame_renderers import TransferFrames
 from .io.images import as_rgb, fit_within
+from .motion.blinks import LiveBlinks
 from .motion.compose import MotionOptions
 from .pipeline import TransferPipeline
 
@@ -53,6 +56,7 @@ class LiveReenactor:
         self._frames = TransferFrames(faces, MotionOptions(), False,
                                       self.engine.motion_filter(config.fps))
         self._tracker: FaceTracker | None = None
+        self._blinks = LiveBlinks(config.fps)
         self._flip: bool | None = None
         self._lock = threading.Lock()
 
@@ -75,7 +79,8 @@ class LiveReenactor:
             if flip:
                 frame = frame[:, ::-1]
             frame = np.ascontiguousarray(fit_within(frame, self.config.landmark_side))
-            face = self._tracker(frame)  # type: ignore[misc]  # set above: _flip starts as None
+            tracker: FaceTracker = self._tracker  # type: ignore[assignment]  # set above
+            face = self._blinks(tracker(frame), tracker.found)
             self._frames.drive_with(options)
             out = self._frames.feed(frame, face) or self._frames.flush()
             return LiveFrame(out[0], face is not None)
@@ -86,6 +91,7 @@ class LiveReenactor:
         self._close_tracker()
         self._tracker = FaceTracker(FaceChoice(), "the webcam", self.config.fps,
                                     self.landmarker)
+        self._blinks = LiveBlinks(self.config.fps)  # its eyes change sides too
         self._flip = flip
         self.set_neutral()
 
