@@ -152,6 +152,7 @@ from deepexpo.motion.compose import MotionOptions  # noqa: E402
 from deepexpo.motion.controls import ExpressionControls, ExpressionEdit  # noqa: E402
 from deepexpo.motion.extract import extract_motion  # noqa: E402
 from deepexpo.motion.rigid import euler_to_rotation  # noqa: E402
+from deepexpo.pipeline import TransferPipeline  # noqa: E402
 from deepexpo.render.lent_eyes import EyeLender  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
@@ -494,19 +495,14 @@ class Measure:
         return fig
 
 
-def driver_frames(engine: WarpEngine, landmarker: MediaPipeLandmarker, path: Path,
-                  measure: Measure):
+def driver_frames(engine: WarpEngine, path: Path, measure: Measure):
     """The driving clip's first face (the reference) and its frames with the widest mouth, the
-    most closed eyes and the largest turn, with dlib's reading of each."""
-    info = probe_video(path)
-    frames = []
-    for i, frame in enumerate(iter_frames(info)):
-        if i % 4:
-            continue
-        try:
-            frames.append((frame, landmarker.detect(frame)))
-        except NoFaceError:  # a frame without a face
-            continue
+    most closed eyes and the largest turn, with dlib's reading of each. The faces are read as
+    a transfer driven by the clip reads them (:meth:`TransferPipeline.video_faces`: followed,
+    smoothed, a blink behind d19's glasses read shut): read frame by frame, the blink's
+    frame drove the eyes half shut, as the renderer is never asked to."""
+    frames = [(frame, face) for frame, face in TransferPipeline(engine).video_faces(path)
+              if face is not None]
     reference = engine.extract(*frames[0])
     motions = [engine.extract(*f) for f in frames]
     mouth = np.argmax([mouth_opening(f[1].xy) for f in frames])
@@ -568,7 +564,7 @@ def main() -> None:
         image = read_image(SAMPLES / "driving" / f"{name}.jpg")
         motion = engine.extract(image, landmarker.detect(image))
         drivers[name] = (image, motion, engine.neutral_reference(motion), measure.face(image))
-    reference, clip = driver_frames(engine, landmarker, SAMPLES / "driving" / "d19.mp4", measure)
+    reference, clip = driver_frames(engine, SAMPLES / "driving" / "d19.mp4", measure)
     edits = {"blink": ExpressionEdit(ExpressionControls(blink=1.0)),
              "happy": ExpressionEdit.emotion("happy"),
              "aaa": ExpressionEdit(ExpressionControls(aaa=1.0)),

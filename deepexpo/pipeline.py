@@ -293,6 +293,14 @@ class TransferPipeline:
         return TransferFrames(self.prepare_faces(source_image, face, points=points), options,
                               show_inputs, self.engine.motion_filter(info.fps))
 
+    def video_faces(self, video: str | os.PathLike, what: str = "driving video",
+                    choice: FaceChoice = FaceChoice()
+                    ) -> Iterator[tuple[np.ndarray, FaceLandmarks | None]]:
+        """Each frame of ``video`` with its chosen face as a transfer driven by it reads it
+        (followed, smoothed, a blink read shut: :meth:`_track`), ``None`` where none was
+        found: to measure or pick frames by what the renderer is given."""
+        return self._track_a_face(probe_video(video, self.limits), what, choice)
+
     def _track_a_face(self, info: VideoInfo, what: str, choice: FaceChoice = FaceChoice(),
                       points: Sequence[FacePoints] = (), driven: bool = False
                       ) -> Iterator[tuple[np.ndarray, FaceLandmarks | None]]:
