@@ -385,6 +385,30 @@ def test_a_shut_lash_line_ends_at_its_corners(landmarker):
             assert max(tail) < 20, tail
 
 
+def test_a_shut_eyes_painted_out_wing_leaves_no_streak(landmarker):
+    """s1's eyeliner wings, painted out past her shut eyes' outer corners, leave no streak:
+    in bands of rows up to 0.32 of the eye's width above each outer corner, from 0.1 of it
+    inside the corner to 0.4 beyond, the columns' median tone has no valley deeper than 8
+    levels. The wing was painted with the box's median where the lit skin beside it was left
+    out (lighter than the shut lid's capped tone), and its soft edge was left in the warp: a
+    dark diagonal stroke with a pale line beside it off her right eye's lid (17 levels deep;
+    6.5 now), a faint dark streak above her left eye's lash line's end (7; 4 now)."""
+    _, face, out = _blinked("s1", landmarker)
+    gray = cv2.cvtColor(out, cv2.COLOR_RGB2GRAY).astype(np.float64)
+
+    def valley(profile: np.ndarray) -> float:  # the deepest dip below both sides' highest
+        return max(min(profile[:i + 1].max(), profile[i:].max()) - profile[i]
+                   for i in range(len(profile)))
+    for lid in eyelids():
+        width = float(np.ptp(face.xy[lid.outline, 0]))
+        (x, y), middle = face.xy[lid.outer], face.xy[lid.outline, 0].mean()
+        out_of_eye = 1 if x > middle else -1
+        x0, x1 = sorted((x - out_of_eye * 0.1 * width, x + out_of_eye * 0.4 * width))
+        for low, high in ((0.02, 0.12), (0.12, 0.22), (0.22, 0.32)):
+            band = gray[int(y - high * width):int(y - low * width), int(x0):int(x1)]
+            assert valley(np.median(band, axis=0)) < 8, (lid.outer, low)
+
+
 def test_a_shut_monkey_eye_leaves_no_fragments_below_its_lid(landmarker):
     """The capuchin s22 (MediaPipe finds its face; its small eyes' landmarks lie inside their
     dark rims, the mesh's next ring of landmarks 2-3 px beyond the lower ones) blinks with

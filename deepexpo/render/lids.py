@@ -135,6 +135,11 @@ WING_REACH = 0.5
 #: ... painted out with its soft edge, this fraction of the eye's width around it, and with
 #: its part above the lash line within WING_INSIDE of the eye's width of the corner.
 WING_EDGE = 0.05
+#: ... after the soft edge it has (where it is darker than the skin beside it by more than
+#: WING_BACK of the way from the skin to its lash line's tone), up to WING_EDGE_REACH times
+#: that width from its core.
+WING_BACK = 0.1
+WING_EDGE_REACH = 3
 WING_INSIDE = 0.2
 #: ... on an eye closed past WING_FROM, fully from WING_FULL.
 WING_FROM, WING_FULL = 0.5, 0.75
@@ -315,12 +320,21 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     # further around was lighter than a shadowed socket's) but not of its dark features (a
     # brow, lashes) nor of what is lighter than the skin (the white of the eye the squeezed
     # warp leaves below the corner: read, it painted s42's wing out as a pale wedge), and
-    # the grain.
+    # the grain. (Lighter than the skin: than its lightest, :data:`AROUND_LIGHTEST`, as round
+    # the lid, not than the lid's tone capped to its own skin's, which left out the lighter
+    # half of the skin and all the lit skin beside s1's outer corner; spread from a quarter
+    # of the eye's width down, not from a sixteenth: the wing's middle, far from the skin
+    # left, took the median of the box, lashes and lower lid included. The painted-out wing was a dark
+    # stroke off her right lid's end with a pale line along the lid, and a dark streak above
+    # her left eye's lash line's end.)
     if wing.any():
         lum = cv2.GaussianBlur(patch, (0, 0), DETAIL_BLUR) @ _LUMA
-        around = _fill(patch, (wing < 0.02) & (weight[..., 0] < 0.02) & (lum > features)
-                       & (lum <= tone @ _LUMA), (width / 16, width / 32, width / 64))
-        patch += wing[..., None] * (around + grain - patch)
+        skin_known = (wing < 0.02) & (weight[..., 0] < 0.02) & (lum > features)
+        if skin_known.any():
+            skin_known &= lum <= np.percentile(lum[skin_known], AROUND_LIGHTEST)
+            around = _fill(patch, skin_known,
+                           (width / 4, width / 8, width / 16, width / 32, width / 64))
+            patch += wing[..., None] * (around + grain - patch)
     # Solid over the lower LASH_SOLID of its thickness, fading into the skin above (a heavy
     # eyeliner drawn solid to its top was a thick black bar; a closed eye's lashes thin out
     # upwards), and over a pixel at its lower edge (switched from pixel to pixel, jagged).
@@ -444,12 +458,37 @@ def _wing(image: np.ndarray, lash_from: np.ndarray, low: np.ndarray, high: np.nd
     if not wing.any() or wing[0].any() or wing[-1].any() or wing[:, 0].any() \
             or wing[:, -1].any():
         return None
-    # (With its soft edge: the stroke's core alone left its outline.)
+    # (With its soft edge: the stroke's core alone left its outline; and grown by a fixed
+    # width, a soft photo's, s1's, left its outer edge, a faint dark line above the shut
+    # lash line's end.)
     grow = max(1, int(round(WING_EDGE * width)))
+    wing = _soft_edge(gray, wing, dark, lash, beyond | above, grow)
     mask = cv2.dilate(wing.astype(np.uint8), np.ones((2 * grow + 1,) * 2, np.uint8))
     mask[(cols >= x0) & (cols <= x1) & (ys >= top)] = 0  # (not the lash line itself)
     return near, np.clip(2.0 * cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 0.5 * grow),
                          0.0, 1.0), lash + WING_DARK * (skin - lash)
+
+
+def _soft_edge(gray: np.ndarray, core: np.ndarray, dark: np.ndarray, lash: float,
+               within: np.ndarray, grow: int) -> np.ndarray:
+    """``core`` (a dark stroke's pixels in ``gray``) with its soft edge: the pixels joined to
+    it (within ``within``, :data:`WING_EDGE_REACH` times ``grow`` at most) that are darker
+    than the skin right beside them (``gray`` where it is not ``dark``, spread over twice
+    ``grow``) by more than :data:`WING_BACK` of the way from it to ``lash``."""
+    # (Nor a highlight: beside a glasses' reflection, all of Grace Hopper's crease and lid
+    # read as a soft edge.)
+    skin = (dark == 0) & (gray <= np.percentile(gray, AROUND_LIGHTEST))
+    sigma = float(2 * grow)
+    local = cv2.GaussianBlur(gray * skin, (0, 0), sigma) \
+        / np.maximum(cv2.GaussianBlur(skin.astype(np.float32), (0, 0), sigma), 1e-3)
+    edge = (gray < local - WING_BACK * (local - lash)) & within
+    grown = core.copy()
+    step = np.ones((3, 3), np.uint8)
+    for _ in range(WING_EDGE_REACH * grow):
+        # (Lighter outwards, as a soft edge is: a wrinkle beside it, darker again, is none.)
+        darkest = cv2.erode(np.where(grown, gray, np.float32(np.inf)).astype(np.float32), step)
+        grown = grown | (edge & (gray >= darkest) & np.isfinite(darkest))
+    return grown
 
 
 def _skin_around(out: np.ndarray, box: PixelBox, drawn: np.ndarray, reach: float
