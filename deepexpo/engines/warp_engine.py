@@ -1101,23 +1101,12 @@ def _lid_lowered(lid: Eyelid, source: np.ndarray, target: np.ndarray) -> float:
     redrew a closing lid with a stepped lash line)."""
     if lid.shown(source, OWN_EYE_OPEN) <= 0:
         return 0.0
-    return _lid_move(lid.upper, lid, source, target)
+    return lid.margin_move(lid.upper, source, target)
 
 
 def _lid_raised(lid: Eyelid, source: np.ndarray, target: np.ndarray) -> float:
     """How far the lower lid rises over the eye, as :func:`_lid_lowered`."""
-    return -_lid_move(lid.lower, lid, source, target)
-
-
-def _lid_move(margin: np.ndarray, lid: Eyelid, source: np.ndarray, target: np.ndarray
-              ) -> float:
-    """How far ``margin`` moves down against the eye's corners, in the eye's openings."""
-    opening = lid.opening(source)
-    if opening <= 1e-9:
-        return 0.0
-    down = (target[margin, 1] - source[margin, 1]).mean() \
-        - (target[lid.corners, 1] - source[lid.corners, 1]).mean()
-    return float(np.clip(down / opening, -1.0, 1.0))
+    return -lid.margin_move(lid.lower, source, target)
 
 
 #: The blur (pixels) that antialiases the edge where the face juts past its outline.

@@ -28,6 +28,11 @@ _SHUT_GAP = 0.03
 _LID_FOLLOW = 0.07
 #: The narrowest open eye, as a fraction of the canonical face's.
 _OPEN_FLOOR = 0.7
+#: How far MediaPipe moves one lid margin's landmarks with the other's, as a fraction of that
+#: one's move: it reads an eye's margins together. In a blink, where the lower lid stays, it
+#: reads the lower margin risen by 0.34-0.46 of the upper's drop (d19.mp4 frames 99-100,
+#: d12.mp4 frame 48).
+_MARGINS_READ_TOGETHER = 0.45
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,29 @@ class Eyelid:
     def opening(self, shape: np.ndarray) -> float:
         """Mean gap between the lid margins of canonical-frame landmarks ``shape``."""
         return float(self.gaps(shape).mean())
+
+    def margin_move(self, margin: np.ndarray, before: np.ndarray, after: np.ndarray) -> float:
+        """How far ``margin`` (this eye's upper or lower margin landmarks) moves down against
+        the eye's corners from canonical-frame landmarks ``before`` to ``after``, in the eye's
+        openings in ``before`` (-1 to 1)."""
+        opening = self.opening(before)
+        if opening <= 1e-9:
+            return 0.0
+        down = (after[margin, 1] - before[margin, 1]).mean() \
+            - (after[self.corners, 1] - before[self.corners, 1]).mean()
+        return float(np.clip(down / opening, -1.0, 1.0))
+
+    def lower_share(self, before: np.ndarray, after: np.ndarray) -> float:
+        """The share of an eye's narrowing from ``before`` to ``after`` (canonical-frame
+        landmarks) that its lower lid makes by rising, 0 to 1: each margin's move, less what
+        MediaPipe reads of the other's along with it (:data:`_MARGINS_READ_TOGETHER`). None in
+        a blink, where the upper lid alone comes down; about half in a squint, both lids
+        narrowing the eye."""
+        down = self.margin_move(self.upper, before, after)
+        up = -self.margin_move(self.lower, before, after)
+        upper = max(down - _MARGINS_READ_TOGETHER * max(up, 0.0), 0.0)
+        lower = max(up - _MARGINS_READ_TOGETHER * max(down, 0.0), 0.0)
+        return lower / (upper + lower) if upper + lower > 1e-9 else 0.0
 
     def shown(self, shape: np.ndarray, shut_open: tuple[float, float]) -> float:
         """How much of the eye canonical-frame landmarks ``shape`` show: 0 under
@@ -150,7 +178,9 @@ def follow_closure(target: FaceMotion, source: FaceMotion, driving: FaceMotion,
                    reference: FaceMotion, options: MotionOptions,
                    shut_fraction: float) -> FaceMotion:
     """``target`` (composed from these motions) with each eye closed as far as the driver's
-    is, as a fraction of the eye, by sliding the source's lid over it. Relative: the driver's
+    is, as a fraction of the eye, by sliding the source's lid over it, its lower lid rising by
+    the share of the narrowing the driver's does (:meth:`Eyelid.lower_share`: a squint
+    narrows the eye from both lids, a blink from above). Relative: the driver's
     closure from the reference's eye, applied on top of the source's own; absolute: from
     each face's own neutral eye."""
     weights = options.strength * landmark_weights(options.region)
@@ -182,9 +212,27 @@ def follow_closure(target: FaceMotion, source: FaceMotion, driving: FaceMotion,
             gaps = base_gaps * (wanted / base)
         else:
             gaps = base_gaps + (wanted - base)
-        offset += lid.opening_to(target.canonical, gaps)
+        lifted = _lower_lid_lifted(lid, target.canonical, gaps,
+                                   lid.lower_share(driver_open, driving.canonical))
+        offset += lifted + lid.opening_to(target.canonical + lifted, gaps)
     return replace(target, canonical=target.canonical + offset,
                    expression=target.expression + offset)
+
+
+def _lower_lid_lifted(lid: Eyelid, shape: np.ndarray, gaps: np.ndarray, share: float
+                      ) -> np.ndarray:
+    """Displacement that lifts the lower lid of ``shape`` by ``share`` of the narrowing from
+    its gaps to ``gaps`` (each landmark by the eye's height there, as a smile lifts it):
+    a squint's rising lower lid narrows the eye from below. Slid down over the eye by the
+    whole narrowing, the upper lid drooped over half the iris where the driver's lower lid
+    rose (d19.mp4 frame 16)."""
+    out = np.zeros_like(shape)
+    now = float(lid.gaps(shape).mean())
+    if share <= 0 or now <= 1e-9:
+        return out
+    narrowing = max(1.0 - float(gaps.mean()) / now, 0.0)
+    out[lid.lower, 1] = -share * narrowing * lid.heights(shape)
+    return out
 
 
 def opened_as_shown(target: FaceMotion, source: FaceMotion, shut_open: tuple[float, float]
