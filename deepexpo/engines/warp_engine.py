@@ -544,8 +544,8 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
             if now >= 0.5 * was and lid.shown(source.motion.canonical, OWN_EYE_OPEN) > 0:
                 centre, rim = target_xy[lid.iris[0]], target_xy[lid.iris[1:]]
                 radius = float(np.linalg.norm(rim - centre, axis=1).mean())
-                carry_iris(source_xy, source.region, target_xy[lid.outline], centre,
-                           source.xy[lid.iris[0]], radius)
+                carry_iris(source_xy, source.region, target_xy[lid.outline],
+                           source.xy[lid.outline], centre, source.xy[lid.iris[0]], radius)
         if not placed:  # a person's mouth corners (an opened one's too: :func:`hold_corners`)
             hold_corners(source_xy, source.region, source.xy, target_xy,
                          target.pose.scale / source.motion.pose.scale)
