@@ -12,8 +12,9 @@ its own teeth (where it shows some) or its eye whites, in the whites' colour or 
 own teeth's (eyes that show no white: ivory in its skin's light), never bluer than that ivory
 (a grayscale photo stays grayscale, a painting keeps its palette). With neither (a closed source opened by the
 editor or a closed driver), the edges of upper teeth in that colour, in the upper lip's
-shade, under the source's own upper teeth where its lips, barely parted, show some; so too for
-a driver whose lips part barely (its sliver of interior, stretched, was a smear).
+shade, under the source's own upper teeth where its lips, barely parted, show some, and a
+tongue lying low, lit, in the colour of the mouth's inside; so too for a driver whose lips part
+barely (its sliver of interior, stretched, was a smear).
 """
 
 from __future__ import annotations
@@ -101,12 +102,17 @@ DARK_CHROMA = 0.5
 DRIVER_INSIDE = 0.88
 #: The lips' soft outer edge, in multiples of the opening's.
 LIP_EDGE = 2.0
-#: The cavity's brightness, as a fraction of the lips', at its edge and at its back, and its
-#: floor's (the tongue's) at the lower lip (no brighter than its edge: lit brighter, it read
-#: as lip to the landmark readers, MediaPipe's and dlib's, which found the lower lip on it) ...
-CAVITY_EDGE, CAVITY_BACK, CAVITY_FLOOR = 0.5, 0.2, 0.5
-#: ... which is lit from this fraction of the way down the opening to the second.
-FLOOR = (0.55, 0.9)
+#: The cavity's brightness, as a fraction of the lips', at its edge and at its back ...
+CAVITY_EDGE, CAVITY_BACK = 0.5, 0.2
+#: ... and, where nothing else shows the inside of the mouth, the tongue's on its floor
+#: (:func:`_tongue`) on its lit top, and how colourful it is, as a fraction of the mouth's
+#: wet inside, darker only in proportion: lit from the front, not darkened as the cavity is
+#: (the floor shaded as the cavity, lighter, was a flat brown fill with no tongue). No
+#: brighter than the cavity's edge by much: lit brighter, or its back edge in shadow, it read
+#: as lip to the landmark readers, which found the lower lip on it (MediaPipe on Grace
+#: Hopper's photo blurred and opened by ``aaa``: 0.29 of the width open with a shadow, 0.31
+#: lit at 0.6, 0.32 with the floor lit as the cavity's edge).
+TONGUE_LIT, TONGUE_CHROMA = 0.55, 0.9
 #: A tongue shows once an opening is this tall against its width, fully from twice that.
 TONGUE_FROM = 0.18
 #: An opening's ends are deep in shade (the lips fold back into the cheeks there; real
@@ -390,8 +396,8 @@ def _cavity(patch: np.ndarray, opening: np.ndarray, lower_lip: np.ndarray, sigma
     and into its corners (:data:`CORNERS_DEEP`), in the colour of the mouth's wet inside
     (``mucosa``, :func:`_mucosa`), which keeps more of its colour than its light
     (:func:`_darkened`: the lower lip's colour darkened was a grey brown on pale lips);
-    where nothing else shows the inside of the mouth (``lit_floor``), with its floor lit
-    (without, a flat dark disc). ``frame``: the target's landmarks and the region."""
+    where nothing else shows the inside of the mouth (``lit_floor``), with a tongue on its
+    floor (without, a flat dark disc). ``frame``: the target's landmarks and the region."""
     inside = opening > 0.5
     lip = lower_lip > 0.5
     colour = patch[lip].mean(axis=0) if lip.any() else np.array([90.0, 40.0, 40.0])
@@ -402,23 +408,44 @@ def _cavity(patch: np.ndarray, opening: np.ndarray, lower_lip: np.ndarray, sigma
     depth = np.maximum(np.clip(dist / (dist.max() + 1e-6), 0, 1) ** 0.7,
                        deepest * smoothstep((np.abs(across) - ends) / (1.0 - ends)))
     shade = CAVITY_EDGE + (CAVITY_BACK - CAVITY_EDGE) * depth
+    tongue = None
     if lit_floor and inside.any():
-        # Darkest at the throat, a little above the middle, the floor of the mouth (the
-        # tongue) lit towards the lower lip, without an edge (a lit mound's edge read as a
-        # second lower lip); the taller the opening, the more of it shows. (Shaded from its
-        # edge in alone, the middle of its floor was as dark as the throat: a flat disc.)
+        # Darkest at the throat, a little above the middle, a tongue lying on the floor of
+        # the mouth, lit (without a shadow at its edge: a lit mound's edge read as a second
+        # lower lip); the taller the opening, the more of it shows. (Shaded from its edge in
+        # alone, the middle of its floor was as dark as the throat: a flat disc.)
         gap = np.maximum(bottom - top, 1.0)
         width = max(float(np.ptp(target_xy[canonical_face().mouth_corners, 0])), 1.0)
         show = float(np.clip((float(np.median(gap[inside])) / width - TONGUE_FROM)
                              / TONGUE_FROM, 0.0, 1.0))
         shade = CAVITY_EDGE + (CAVITY_BACK - CAVITY_EDGE) \
             * np.maximum(depth, _throat(target_xy, region))
-        floor = np.clip(((ys - top) / gap - FLOOR[0]) / (FLOOR[1] - FLOOR[0]), 0.0, 1.0) ** 1.5 \
-            * np.clip(1.0 - np.abs(across), 0.0, 1.0) * show
-        shade += (CAVITY_FLOOR - shade) * floor
+        mass, light = _tongue(np.clip((ys - top) / gap, 0.0, 1.0), np.clip(across, -1.0, 1.0))
+        tongue = mass * show
+        shade = tongue * TONGUE_LIT * light + (1 - tongue) * shade
     shade = cv2.GaussianBlur(shade.astype(np.float32), (0, 0), sigma)
-    lab = _lab(colour[None, None, :] * shade[..., None])
-    return _rgb(_darkened(mucosa, lab[..., 0]))
+    lightness = _lab(colour[None, None, :] * shade[..., None])[..., 0]
+    cavity = _darkened(mucosa, lightness)
+    if tongue is None:
+        return _rgb(cavity)
+    # The tongue in the mouth's wet colour, darker and less colourful than the lips show it,
+    # but not darkened as the cavity's shade is: a lit mass, not the cavity's brown lightened.
+    own = np.r_[TONGUE_LIT * mucosa[0], 128.0 + TONGUE_CHROMA * (mucosa[1:] - 128.0)]
+    tongue = cv2.GaussianBlur(tongue.astype(np.float32), (0, 0), sigma)[..., None]
+    return _rgb(tongue * _darkened(own, lightness) + (1 - tongue) * cavity)
+
+
+def _tongue(down: np.ndarray, across: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A tongue lying low in an opening, seen from the front, at each pixel (``down``: 0 at
+    the upper inner lip, 1 at the lower; ``across``: -1 and 1 at the corners): where it lies
+    (0 to 1, its back edge soft, highest in the middle, rounding down to the sides), how lit
+    it is there (1 on its top in the middle, darker towards its front and its sides: a
+    rounded mass lit from the front)."""
+    ridge = 0.6 + 0.5 * across**2  # its back edge, as ``down``
+    sides = np.clip((0.7 - np.abs(across)) / 0.3, 0.0, 1.0)
+    mass = smoothstep((down - ridge) / 0.15) * sides
+    light = 1.0 - 0.4 * np.clip((down - ridge) / 0.4, 0.0, 1.0) - 0.5 * across**2
+    return mass, light
 
 
 def _opening_frame(target_xy: np.ndarray, region: PixelBox
