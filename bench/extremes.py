@@ -36,7 +36,10 @@ where dlib's frontal detector misses one, such as the turned painting s10):
   the mean gap along the whole inner lip over the inner corners' distance; on the drivers,
   real faces, it reads as dlib does: d19 0.67 both). dlib's shape model reads a wide-open
   mouth on a face otherwise still (its jaw line barely moved) as half as open, its inner-lip
-  points well inside the opening (s1 by d19: dlib 0.32, MediaPipe 0.67, as drawn 0.74).
+  points well inside the opening (s1 by d19: dlib 0.24, MediaPipe 0.68, as drawn 0.67).
+  Under s12's moustache both misread a drawn opening of 0.76 (its dark oval in the
+  picture): dlib closes its inner lip along the opening's middle (0.07), MediaPipe puts
+  its corners at the moustache's ends, 1.25 times the drawn width apart (0.52).
 - ``seam``: the sharpest colour steps across the output's inner-lip contour (the edge of the
   filled opening), against the sharpest across the source's own outer lip contour: the 90th
   percentile over the contour of the RGB difference 1.5 px either side of it, output over

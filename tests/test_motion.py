@@ -7,9 +7,15 @@ import pytest
 
 from deepexpo.config import WARP
 from deepexpo.face.canonical import canonical_face
-from deepexpo.face.measure import mouth_opening
+from deepexpo.face.measure import mouth_opening, mouth_width
+from deepexpo.face.topology import TOPOLOGY
 from deepexpo.geometry.filters import OneEuroFilter
-from deepexpo.motion.compose import MotionOptions, compose_motion, neutral_reference
+from deepexpo.motion.compose import (
+    NEUTRAL_MOUTH_WIDTH,
+    MotionOptions,
+    compose_motion,
+    neutral_reference,
+)
 from deepexpo.motion.controls import ExpressionControls, apply_controls
 from deepexpo.motion.extract import extract_motion
 from deepexpo.motion.eyelids import eyelids, follow_closure
@@ -90,11 +96,15 @@ def test_relative_motion_turns_by_the_driver_change_and_keeps_identity():
 
 
 def test_neutral_reference_is_frontal_and_expressionless():
+    """Frontal, its eyes and brows at rest, its mouth closed and as wide as a relaxed one (the
+    canonical face's is widened by a smile)."""
     canon = canonical_face()
     drv = _motion_of(100 * canon.points @ euler_to_rotation(3, 15, 2).T + [256, 256, 0])
     ref = neutral_reference(drv)
     assert np.allclose(ref.pose.rotation, np.eye(3))
-    assert np.allclose(ref.expression, 0.0)
+    assert np.allclose(ref.expression[np.r_[TOPOLOGY.eyes, TOPOLOGY.brows]], 0.0)
+    assert mouth_width(ref.canonical) == pytest.approx(NEUTRAL_MOUTH_WIDTH)
+    assert abs(mouth_opening(ref.canonical)) < 0.01
 
 
 def test_one_euro_filter_removes_jitter_but_follows_a_step():
