@@ -87,10 +87,21 @@ def compose_pose(source: HeadPose, driving: HeadPose, reference: HeadPose,
 
 
 def neutral_reference(driving: FaceMotion) -> FaceMotion:
-    """The driver's own neutral, frontal face: the reference for a single driving image."""
+    """The driver's own neutral, frontal face: the reference for a single driving image.
+
+    Its lips are as full as the driver's (:meth:`CanonicalFace.without_lip_fullness`): its
+    expression, measured against the canonical face's lips, holds their fullness, which is
+    the person's, not how they move; the reference's ``expression`` is that fullness, so the
+    change from it has none. (Measured from the canonical face, d8's pout, its full lips
+    1.36 and 1.2 times as thick over the middle of the mouth, swelled s1's upper lip 1.35
+    times as thick, drawn 1.47 read by MediaPipe, pale, its end hooked over the lower lip.)
+    """
+    canon = canonical_face()
     pose = HeadPose(np.eye(3), driving.pose.translation, driving.pose.scale)
-    neutral = driving.canonical - driving.expression
-    return FaceMotion(pose, neutral, np.zeros_like(neutral), driving.image_size)
+    fullness = driving.expression \
+        - canon.expression(canon.without_lip_fullness(driving.canonical))
+    neutral = driving.canonical - driving.expression + fullness
+    return FaceMotion(pose, neutral, fullness, driving.image_size)
 
 
 def compose_motion(source: FaceMotion, driving: FaceMotion, reference: FaceMotion,
