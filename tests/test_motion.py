@@ -107,6 +107,38 @@ def test_neutral_reference_is_frontal_and_expressionless():
     assert abs(mouth_opening(ref.canonical)) < 0.01
 
 
+def test_a_still_drivers_full_lips_are_its_own_not_its_expression():
+    """A single photo whose lips are fuller all along than the canonical face's (1.4 times,
+    away from the line between its corners) leaves the source's lips as thick (within 3%):
+    its reference has its lips. Read as expression, the fullness was added to the source's
+    lips (1.18 and 1.58 times as thick). Lips thinner than the canonical face's are taken as
+    stretched, and thin them."""
+    canon = canonical_face()
+    p = canon.points
+    lips = np.setdiff1d(np.r_[canon.lip_bands[0], canon.lip_bands[1], canon.upper_outer_lip,
+                              canon.lower_lip],
+                        np.r_[canon.inner_lip_upper, canon.inner_lip_lower,
+                              canon.mouth_corners, canon.outer_mouth_corners])
+    corners_y = p[canon.mouth_corners, 1].mean()
+
+    def thickness(points):  # upper and lower lip, over the middle of the mouth
+        return [np.linalg.norm(points[outer, :2] - points[inner, :2], axis=1).mean()
+                for outer, inner in (([37, 0, 267], [82, 13, 312]),
+                                     ([84, 17, 314], [87, 14, 317]))]
+
+    src = _motion_of(120 * p + [256, 256, 0])
+    for fullness in (1.4, 0.8):
+        shape = p.copy()
+        shape[lips, 1] = corners_y + fullness * (p[lips, 1] - corners_y)
+        drv = _motion_of(100 * shape + [256, 256, 0])
+        out = compose_motion(src, drv, neutral_reference(drv), MotionOptions())
+        ratio = np.divide(thickness(out.canonical), thickness(src.canonical))
+        if fullness > 1:
+            assert np.allclose(ratio, 1.0, atol=0.03), ratio
+        else:
+            assert (ratio < 0.95).all(), ratio
+
+
 def test_one_euro_filter_removes_jitter_but_follows_a_step():
     rng = np.random.default_rng(1)
     f = OneEuroFilter(fps=30)

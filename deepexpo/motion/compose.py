@@ -96,11 +96,20 @@ def compose_pose(source: HeadPose, driving: HeadPose, reference: HeadPose,
 
 def neutral_reference(driving: FaceMotion) -> FaceMotion:
     """The driver's own neutral, frontal face: the reference for a single driving image. Its
-    features are the canonical face's, but for a mouth as wide as a relaxed one
-    (:data:`NEUTRAL_MOUTH_WIDTH`): against the canonical face's, widened by a smile, a
-    driver's mouth read narrowed by a sixth more than it is, and every source's with it
-    (the screaming d19's to 0.74 of its width, not 0.88, and its opening over the driver's,
-    0.75 at the cap for 0.67; the pout of d8 narrowed every mouth to 0.83 of its width)."""
+    features are the canonical face's but for the lips, which are the driver's own in two
+    ways, the person's, not how they move:
+
+    - as wide as a relaxed mouth (:data:`NEUTRAL_MOUTH_WIDTH`): against the canonical face's,
+      widened by a smile, a driver's mouth read narrowed by a sixth more than it is, and
+      every source's with it (the screaming d19's to 0.74 of its width, not 0.88, and its
+      opening over the driver's, 0.75 at the cap for 0.67; the pout of d8 narrowed every
+      mouth to 0.83 of its width);
+    - as full as the driver's (:meth:`CanonicalFace.without_lip_fullness`): measured from the
+      canonical face's, d8's full lips (1.36 and 1.2 times as thick over the middle of the
+      mouth) swelled s1's upper lip 1.35 times as thick, drawn 1.47 read by MediaPipe, pale,
+      its end hooked over the lower lip.
+
+    The reference's ``expression`` holds both, so the change from it has neither."""
     pose = HeadPose(np.eye(3), driving.pose.translation, driving.pose.scale)
     neutral = driving.canonical - driving.expression
     if driving.proportions is not None:  # a face placed by hand is its own neutral
@@ -111,7 +120,10 @@ def neutral_reference(driving: FaceMotion) -> FaceMotion:
     relaxed = neutral.copy()
     relaxed[lips, 0] = centre + (neutral[lips, 0] - centre) \
         * (NEUTRAL_MOUTH_WIDTH / mouth_width(neutral))
-    expression = canon.expression(relaxed)  # the lips narrowed, the skin round them with them
+    fullness = driving.expression \
+        - canon.expression(canon.without_lip_fullness(driving.canonical))
+    # (the lips narrowed, the skin round them with them; their fullness)
+    expression = canon.expression(relaxed) + fullness
     return FaceMotion(pose, neutral + expression, expression, driving.image_size)
 
 
