@@ -11,6 +11,7 @@ from deepexpo.render.mesh_warp import (
     _signed_area,
     backward_map,
     carried_by_mesh,
+    folds_round,
     smooth_map,
     smooth_where_stretched,
     unfolded,
@@ -87,6 +88,28 @@ def test_a_point_is_carried_as_its_triangle_moves():
     moved[triangle] += [4.0, -2.0]
     np.testing.assert_allclose(carried_by_mesh(src, moved, inside),
                                inside @ linear.T + shift + [4.0, -2.0], atol=1e-9)
+
+
+def test_folds_round_an_added_point_are_told_without_it_and_with_it():
+    """A grid's middle point left out, its left and right neighbours drawn in (the mesh
+    without it joins them across its place): a translation folds neither mesh; the point's
+    own target thrown past its right neighbour folds only the mesh with it; the point above
+    pushed down past that join, the middle point carried on ahead of it, folds only the mesh
+    without it (its triangle above the join turned over: a quarter of the area round it)."""
+    xs, ys = np.meshgrid(np.arange(5.0) * 10, np.arange(5.0) * 10)
+    src = np.c_[xs.ravel(), ys.ravel()]
+    above, left, middle, right = 7, 11, 12, 13
+    src[[left, right]] = [[13.0, 20.0], [27.0, 20.0]]
+    kept = np.ones(len(src), bool)
+    kept[middle] = False
+    assert folds_round(src, src + [3.0, -4.0], kept, ~kept) == (0.0, 0.0)
+    thrown = src.copy()
+    thrown[middle] += [25.0, 0.0]
+    without, with_it = folds_round(src, thrown, kept, ~kept)
+    assert without == 0.0 and with_it > 0.5
+    pushed = src.copy()
+    pushed[[above, middle]] = [[20.0, 25.0], [20.0, 28.0]]
+    np.testing.assert_allclose(folds_round(src, pushed, kept, ~kept), (0.25, 0.0), atol=1e-12)
 
 
 def test_a_lid_closing_over_an_eye_covers_it_with_lid_skin():

@@ -951,12 +951,6 @@ def test_a_narrowing_mouths_corner_spreads_the_stretch_beyond_it(driving, landma
     assert np.percentile(stretch[beyond], 90) < 1.7
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the pout d8, read against a relaxed mouth's width, narrows s10's mouth by 0.005 of its "
-    "width (0.165 against the canonical face's smile-widened mouth): her slanted far lip end "
-    "joins the mesh only as the mouth narrows (slanted_lip_meshed), and left out it is drawn "
-    "0.048 of the width off its own pixels, the map folded over 57 px at her far corner (0.003 "
-    "and none with it meshed): the far end needs a trigger other than narrowing"))
 def test_a_turned_pouts_far_lip_end_stays_on_its_outline(landmarker, monkeypatch):
     """The turned painting s10 pouting (d8), her upper lip's middle raised 17 px: each of her
     upper lip's outer-contour landmarks is drawn from its own source pixel (the map at its

@@ -39,6 +39,7 @@ from ..render.mesh_warp import (
     backward_map,
     carried_by_mesh,
     faded,
+    folds_round,
     inside_outline,
     outline_nearness,
     remap_region,
@@ -419,18 +420,28 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         # without it to the mesh's with it (cfg.slanted_lip_meshed), where it starts where
         # the mesh without it carries it, which leaves the map nearly as it was; it goes to
         # its own targets as the mouth narrows further (cfg.slanted_lip_narrowing).
+        # So does it, at its own targets, the mouth's width aside, as far as the mesh without
+        # it folds round it where the mesh with it folds nothing (cfg.slanted_lip_fold):
+        # s10 pouting (d8, her mouth 0.005 narrower against a relaxed mouth's), left out,
+        # was drawn 0.048 of the mouth's width off its own pixels, the map folded at her far
+        # corner; with it, 0.009 and no fold. (Not where the mesh with it folds too: s10's
+        # smile, her far corner risen past it; her open mouth.)
         narrowing = 1.0 - mouth_width(target.canonical) / mouth_width(source.motion.canonical)
-        meshed = float(smoothstep(narrowing / cfg.slanted_lip_meshed))
         with_end = keep.copy()
         with_end[slanted] = within[slanted]
+        folds, folds_with = folds_round(src_xy, target_xy, keep, with_end & ~keep) \
+            if (with_end & ~keep).any() else (0.0, 0.0)
+        unfolding = float(smoothstep(folds / cfg.slanted_lip_fold)
+                          * (1.0 - smoothstep(folds_with / cfg.slanted_lip_fold)))
+        meshed = max(float(smoothstep(narrowing / cfg.slanted_lip_meshed)), unfolding)
         meshes = [(kept, share) for kept, share in ((keep, 1.0 - meshed), (with_end, meshed))
                   if share > 0]
         shares = [share for _, share in meshes]
         ends = np.flatnonzero(meshes[-1][0] & ~keep)
         carried = carried_by_mesh(src_xy[keep], target_xy[keep], src_xy[ends]) \
             if len(ends) else target_xy[ends]
-        placed_ends = target_xy[ends] + (1.0 - float(smoothstep(
-            narrowing / cfg.slanted_lip_narrowing))) * (carried - target_xy[ends])
+        placed_ends = target_xy[ends] + (1.0 - max(float(smoothstep(
+            narrowing / cfg.slanted_lip_narrowing)), unfolding)) * (carried - target_xy[ends])
         unfolds: list[np.ndarray] = []
         for kept, _ in meshes:
             points = np.flatnonzero(kept)

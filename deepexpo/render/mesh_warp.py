@@ -455,6 +455,34 @@ def carried_by_mesh(src: np.ndarray, dst: np.ndarray, points: np.ndarray) -> np.
     return np.einsum("mk,mkj->mj", own, dst[triangles[holder]])
 
 
+def folds_round(src: np.ndarray, dst: np.ndarray, kept: np.ndarray, added: np.ndarray
+                ) -> tuple[float, float]:
+    """How much the mesh of the ``kept`` (N,) bool points of ``src`` (N, 2) placed at ``dst``
+    turns over where the ``added`` (N,) bool points would join it, without them and with them
+    at their own ``dst``: the area of its triangles that they retriangulate drawn turned over,
+    as a share of the area those cover in ``src``.
+
+    Why: a point left out of the mesh is drawn where its neighbours carry it; where its
+    neighbours' motion turns their triangles over its place and its own does not, the mesh
+    with it draws it where it goes, unfolded (s10's pouting upper lip's far end, seen at a
+    slant); where its own motion carries it past its neighbours (her smile's far corner
+    rising past the lip), the mesh with it folds."""
+    without, with_added = (np.flatnonzero(points) for points in (kept, kept | added))
+    own = [{tuple(sorted(t)) for t in points[_delaunay(src[points])].tolist()}
+           for points in (without, with_added)]
+    removed, made = (np.array(sorted(a - b), int).reshape(-1, 3)
+                     for a, b in ((own[0], own[1]), (own[1], own[0])))
+    area = float(np.abs(_signed_area(src[removed])).sum())
+    if area <= _FLAT_AREA:
+        return 0.0, 0.0
+
+    def turned_over(triangles: np.ndarray) -> float:
+        drawn = _signed_area(dst[triangles]) * np.sign(_signed_area(src[triangles]))
+        return float(-np.minimum(drawn, 0.0).sum()) / area
+
+    return turned_over(removed), turned_over(made)
+
+
 def _signed_area(corners: np.ndarray) -> np.ndarray:
     """(T,) twice the signed area of triangles (T, 3, 2)."""
     e1, e2 = corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0]
