@@ -506,13 +506,14 @@ def _upper_teeth_end(image: np.ndarray, mask: np.ndarray, lips: np.ndarray,
     """Where, as a fraction of the way down the target's opening, the upper teeth of
     ``image`` (a driver's interior laid on it point for point, over ``region``; ``mask``: the
     opening; ``lips``: the Lab colour of its lips) end across the middle half of its width:
-    the first row, counted in :data:`SPLIT_ROWS`, under those from its upper half down that
-    hold at least half the largest share of tooth pixels (:func:`_tooth_pixels`), that
-    holds less (below, its tongue and lower teeth go with the jaw); ``None`` where no row's
-    share reaches :data:`TEETH_ROW`, or such rows start below its upper half (a scream's
-    throat under the upper lip, lower teeth alone: no upper teeth to keep the height of; a
-    tongue moved down with the jaw, by d19.jpg, lay by the lower lip, and MediaPipe read
-    Grace Hopper's opening 0.76 open for 0.91)."""
+    the first row, counted in :data:`SPLIT_ROWS`, under the first run of rows that hold at
+    least half the largest share of tooth pixels (:func:`_tooth_pixels`), that holds less
+    (below, its tongue and lower teeth go with the jaw); ``None`` where no row's share
+    reaches :data:`TEETH_ROW` (a scream's throat and tongue: no teeth to keep the height
+    of; its tongue moved down with the jaw, by d19.jpg, lay by the lower lip, and MediaPipe
+    read Grace Hopper's opening 0.76 open for 0.91), or that run starts in its lower third
+    (lower teeth alone). (Upper teeth start a little down a tilted opening: d19.mp4's smile
+    on s10's, 0.4 to 0.5 of the way down its middle.)"""
     ys, top, bottom, across = _opening_frame(target_xy, region)
     down = (ys - top) / np.maximum(bottom - top, 1.0)
     middle = (mask > 0.5) & (np.abs(across) < 0.5)
@@ -522,7 +523,7 @@ def _upper_teeth_end(image: np.ndarray, mask: np.ndarray, lips: np.ndarray,
     share = teeth / np.maximum(count, 1)
     toothy = share >= 0.5 * share.max()
     start = int(np.argmax(toothy))
-    if share.max() < TEETH_ROW or start >= SPLIT_ROWS // 2:
+    if share.max() < TEETH_ROW or start >= 2 * SPLIT_ROWS // 3:
         return None
     return float(start + np.argmin(np.r_[toothy[start:], False])) / SPLIT_ROWS
 
