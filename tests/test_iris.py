@@ -4,13 +4,12 @@ import cv2
 import numpy as np
 import pytest
 
-from deepexpo.engines.warp_engine import WarpEngine
 from deepexpo.geometry.boxes import PixelBox
 from deepexpo.io.images import read_image
-from deepexpo.motion.compose import MotionOptions
 from deepexpo.motion.eyelids import eyelids
 from deepexpo.render.iris import carry_iris
 from tests.conftest import shared_sample
+from tests.test_mouth import _screamed
 
 
 def _eye(width: float = 60.0, height: float = 24.0, centre=(100.0, 50.0)) -> np.ndarray:
@@ -103,12 +102,7 @@ def test_a_cartoons_iris_moves_whole_where_its_lids_landmarks_cross_it(landmarke
     them stayed behind: a sickle of its rim below the left iris (its lower outline 2.8 px off
     its circle, by d19), a blue sliver under the right one (14 pixels), a notch (2.9 px, by d8)."""
     image = read_image(shared_sample("sources/s7.jpg"))
-    driver_image = read_image(shared_sample(f"driving/{driving}"))
-    engine = WarpEngine()
-    face = landmarker.detect(image)
-    driver = engine.extract(driver_image, landmarker.detect(driver_image))
-    out = engine.render(engine.prepare_source(image, face), driver,
-                        engine.neutral_reference(driver), MotionOptions())
+    face, out, _ = _screamed(image, landmarker, driving)
     for lid in eyelids():
         centre = face.xy[lid.iris[0]]
         radius = float(np.linalg.norm(face.xy[lid.iris[1:]] - centre, axis=1).mean())

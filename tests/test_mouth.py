@@ -368,6 +368,35 @@ def test_borrowed_real_teeth_take_the_photos_light_and_palette(name, gray, landm
     assert np.linalg.norm(lit[:, 1:].mean(axis=0) - colour) < 4
 
 
+def _teeth_height(image: np.ndarray, xy: np.ndarray) -> float:
+    """How far down an opening's middle its teeth show (MediaPipe's inner-lip centres 13 to
+    14, the pixels brighter than its lips by 20), over the mouth's width."""
+    opening, lips = _opening_and_lips(image.shape, xy)
+    lip = cv2.cvtColor(image, cv2.COLOR_RGB2LAB)[lips > 0][:, 0].astype(float).mean()
+    teeth = _down_the_middle(image, xy, np.linspace(0.0, 1.0, 41)) > lip + 20
+    gap, width = (float(np.linalg.norm(xy[a, :2] - xy[b, :2])) for a, b in ((13, 14), (61, 291)))
+    return float(teeth.mean()) * gap / width
+
+
+def test_a_drivers_teeth_keep_their_height_in_a_taller_opening(landmarker, talking_driver):
+    """s10 (a painting, her lips parted over a sliver of teeth) by d19.mp4's widest mouth (a
+    smile, 0.17 of its width open, its upper teeth down to its lower lip): her opening, her
+    own parting added, is about twice as tall (drawn 0.32, MediaPipe reads 0.22 to 0.29),
+    and his teeth keep their height with the face (within a quarter of his, against the
+    mouth's width), hung from her upper lip over the cavity. Laid on her opening point for
+    point, they were stretched to its height: 2.2 times his on 142e425 (blurred blocks two
+    thirds of the opening tall)."""
+    image = read_image(shared_sample("sources/s10.jpg"))
+    reference, driver = talking_driver
+    engine = WarpEngine()
+    out = engine.render(engine.prepare_source(image, landmarker.detect(image)), driver,
+                        reference, MotionOptions())
+    xy = landmarker.detect(out).xy
+    assert mouth_opening(xy) > 1.25 * mouth_opening(driver.points)
+    his = _teeth_height(driver.image, driver.points[:, :2])
+    assert 0.6 * his <= _teeth_height(out, xy) <= 1.25 * his
+
+
 def test_borrowed_teeth_are_ivory_in_the_light_of_a_face_with_eyes_in_shade(hopper, landmarker,
                                                                            talking_driver):
     """Grace Hopper's eyes lie in shade under her glasses (no eye white to read): the

@@ -642,9 +642,11 @@ def test_a_turned_painting_turns_without_tearing(landmarker, monkeypatch):
         assert np.percentile(values, 99.9) < 20.0, yaw
 
 
-def _happy_map(landmarker, monkeypatch) -> tuple[FaceLandmarks, np.ndarray, PixelBox]:
-    """The turned painting s10's face and the backward map (and its region) of its happy."""
-    image = read_image(shared_sample("sources/s10.jpg"))
+def _happy_map(landmarker, monkeypatch, name: str = "s10.jpg"
+               ) -> tuple[FaceLandmarks, np.ndarray, PixelBox]:
+    """A source's (the turned painting s10's) face and the backward map (and its region) of
+    its happy."""
+    image = read_image(shared_sample(f"sources/{name}"))
     face = landmarker.detect(image)
     engine = WarpEngine()
     source = engine.prepare_source(image, face)
@@ -692,13 +694,7 @@ def test_a_smile_leaves_the_upper_lid_where_it_is(landmarker, monkeypatch):
     back down where its white shows below the landmarks, the margin sank too): at the
     source's upper margin the output read the source 0.2-1.55 px above it (+0.2 now)."""
     for name in ("s10.jpg", "s1.jpg"):
-        image = read_image(shared_sample(f"sources/{name}"))
-        face = landmarker.detect(image)
-        engine = WarpEngine()
-        source = engine.prepare_source(image, face)
-        maps = _backward_maps(monkeypatch)
-        engine.edit(source, ExpressionEdit.emotion("happy"))
-        xy, region = maps[-1]
+        face, xy, region = _happy_map(landmarker, monkeypatch, name)
         for lid in eyelids():
             at = (face.xy[lid.upper] - [region.x0, region.y0]).astype(np.float32)
             read = cv2.remap(xy, at[:, 0], at[:, 1], cv2.INTER_LINEAR)[:, 0]

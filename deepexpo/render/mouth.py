@@ -7,7 +7,8 @@ turns into the mouth. The fill is a mouth cavity in the colour of the mouth's in
 lips show it (at least as colourful as real lips are beside their skin), darkest at the back
 and into its corners, with teeth and tongue over it: an open source mouth's own (the upper
 teeth follow the upper lip, the lower the lower lip), or else the driver's, mapped onto the
-target's inner lip and matched to the source: lit like its lips, its teeth no brighter than
+target's inner lip (its upper teeth, in a taller opening, at their own height, hung from the
+upper lip) and matched to the source: lit like its lips, its teeth no brighter than
 its own teeth (where it shows some) or its eye whites, in the whites' colour or halfway to its
 own teeth's (eyes that show no white: ivory in its skin's light), never bluer than that ivory
 (a grayscale photo stays grayscale, a painting keeps its palette). With neither (a closed source opened by the
@@ -527,6 +528,67 @@ def own_teeth(source: tuple[np.ndarray, np.ndarray], target_xy: np.ndarray,
     return layers
 
 
+def _upper_teeth_end(image: np.ndarray, mask: np.ndarray, lips: np.ndarray,
+                     target_xy: np.ndarray, region: PixelBox) -> float | None:
+    """Where, as a fraction of the way down the target's opening, the upper teeth of
+    ``image`` (a driver's interior laid on it point for point, over ``region``; ``mask``: the
+    opening; ``lips``: the Lab colour of its lips) end across the middle half of its width:
+    the first row, counted in :data:`SPLIT_ROWS`, under the first run of rows that hold at
+    least half the largest share of tooth pixels (:func:`_tooth_pixels`), that holds less
+    (below, its tongue and lower teeth go with the jaw); ``None`` where no row's share
+    reaches :data:`TEETH_ROW` (a scream's throat and tongue: no teeth to keep the height
+    of; its tongue moved down with the jaw, by d19.jpg, lay by the lower lip, and MediaPipe
+    read Grace Hopper's opening 0.76 open for 0.91), or that run starts in its lower third
+    (lower teeth alone). (Upper teeth start a little down a tilted opening: d19.mp4's smile
+    on s10's, 0.4 to 0.5 of the way down its middle.)"""
+    ys, top, bottom, across = _opening_frame(target_xy, region)
+    down = (ys - top) / np.maximum(bottom - top, 1.0)
+    middle = (mask > 0.5) & (np.abs(across) < 0.5)
+    rows = np.clip((down[middle] * SPLIT_ROWS).astype(int), 0, SPLIT_ROWS - 1)
+    count = np.bincount(rows, minlength=SPLIT_ROWS)
+    teeth = np.bincount(rows, _tooth_pixels(_lab(image)[middle], lips), minlength=SPLIT_ROWS)
+    share = teeth / np.maximum(count, 1)
+    toothy = share >= 0.5 * share.max()
+    start = int(np.argmax(toothy))
+    if share.max() < TEETH_ROW or start >= 2 * SPLIT_ROWS // 3:
+        return None
+    return float(start + np.argmin(np.r_[toothy[start:], False])) / SPLIT_ROWS
+
+
+#: The rows (of the opening's height) a driver's interior is read in for its upper teeth,
+#: and the share of a row's pixels that are teeth for it to show some (d19.mp4's smile:
+#: 0.56 at most across s10's tilted opening, 1.0 across s1's).
+SPLIT_ROWS, TEETH_ROW = 10, 0.25
+
+
+def _tooth_pixels(lab: np.ndarray, lips: np.ndarray) -> np.ndarray:
+    """Which of the Lab pixels ``lab`` (N, 3) inside a mouth are teeth: brighter than its
+    lips (Lab colour ``lips``) by :data:`OWN_TEETH_BRIGHTER` and greyer than them
+    (:data:`OWN_TEETH_GREYER`; on a grayscale photo, where nothing is greyer than its lips,
+    brighter is enough)."""
+    chroma = np.linalg.norm(lab[:, 1:] - 128.0, axis=1)
+    greyer = max(OWN_TEETH_GREYER * float(np.linalg.norm(lips[1:] - 128.0)), GREY_CHROMA)
+    return (lab[:, 0] > lips[0] + OWN_TEETH_BRIGHTER) & (chroma < greyer)
+
+
+def _held_rows(target_xy: np.ndarray, region: PixelBox, shown: float, split: float
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Where a driver's interior that is ``shown`` as tall as the target's opening (at the
+    face's scale), parted at ``split`` of the way down it, is read for each pixel of
+    ``region``: the row (in the region) at which a map laying it onto the target's opening
+    point for point reads it, and whether it shows there. Above the split it hangs from the
+    upper inner lip, below it rises from the lower, each column at its own height; between,
+    where the taller opening parts them, it does not (the cavity shows)."""
+    ys, top, bottom, _ = _opening_frame(target_xy, region)
+    gap = np.maximum(bottom - top, 1.0)
+    down = (ys - top) / gap
+    upper = down <= shown * split
+    lower = 1.0 - down <= shown * (1.0 - split)
+    read = np.where(upper, down / shown, 1.0 - (1.0 - down) / shown)
+    return (top + read * gap - region.y0).astype(np.float32), \
+        (upper | lower).astype(np.float32)
+
+
 def _curve_at(curve: np.ndarray, x: np.ndarray) -> np.ndarray:
     """The height of ``curve`` (points, pixels, running across the image) at ``x``."""
     order = np.argsort(curve[:, 0])
@@ -765,10 +827,7 @@ def _shown_teeth(image: np.ndarray, xy: np.ndarray) -> np.ndarray | None:
     opening = polygon_mask(xy[inner, :2] - [box.x0, box.y0], box.size) > 0.5
     lips, _ = _lab_stats(lab, _lips_mask(xy, box))
     inside = lab[opening]
-    chroma = np.linalg.norm(inside[:, 1:] - 128.0, axis=1)
-    # (On a grayscale photo nothing is greyer than its lips: there, brighter is enough.)
-    greyer = max(OWN_TEETH_GREYER * float(np.linalg.norm(lips[1:] - 128.0)), GREY_CHROMA)
-    teeth = inside[(inside[:, 0] > lips[0] + OWN_TEETH_BRIGHTER) & (chroma < greyer)]
+    teeth = inside[_tooth_pixels(inside, lips)]
     if len(teeth) < OWN_TEETH_MIN_PX:
         return None
     return np.r_[np.percentile(teeth[:, 0], 90), np.median(teeth[:, 1:], axis=0)]
@@ -850,20 +909,37 @@ def _driver_interior(
     offset = np.array([region.x0, region.y0])
     h, w = region.size
     # The driver's opening, a little inside its inner lip (whose edge is lip, and often a dark
-    # line), laid onto the target's opening point for point: the whole opening is interior.
+    # line), laid onto the target's opening point for point, ...
     centre_d, centre_t = xy[inner, :2].mean(axis=0), target_xy[inner, :2].mean(axis=0)
     rel_d, rel_t = xy[inner, :2] - centre_d, target_xy[inner, :2] - centre_t
     src = np.r_[centre_d + DRIVER_INSIDE * rel_d, centre_d + rel_d, [centre_d]]
     dst = np.r_[target_xy[inner, :2], centre_t + rel_t / DRIVER_INSIDE, [centre_t]]
-    warped = cv2.remap(image, backward_map(src, dst, region, 1.0), None, cv2.INTER_LINEAR,
+    point_for_point = backward_map(src, dst, region, 1.0)
+    mask = polygon_mask(target_xy[inner, :2] - offset, (h, w))
+    # ... but no taller than it shows at the face's scale (the openings' widths): a target
+    # opening taller than the driver's (a parted source's opening adds to the driver's) had
+    # its teeth stretched to its height (s10 by d19.mp4's smile: blocks two thirds of the
+    # opening tall). Its teeth keep their height, hung from either lip (:func:`_held_rows`).
+    drv_region = PixelBox.around(xy[canon.lip_loops[0], :2], image.shape[:2])
+    mean_d, std_d = _lab_stats(_lab(image[drv_region.slices]), _lips_mask(xy, drv_region))
+    shown = min(1.0, mouth_opening(xy) / max(mouth_opening(target_xy), 1e-6))
+    split = None if shown >= 1.0 else _upper_teeth_end(
+        cv2.remap(image, point_for_point, None, cv2.INTER_LINEAR,
+                  borderMode=cv2.BORDER_REFLECT), mask, mean_d, target_xy, region)
+    # (The driver's pixels are magnified as its opening is, held, as its face is.)
+    zoom = _gap_px(target_xy) / max(_gap_px(xy), 1.0)
+    if split is not None:
+        zoom *= shown
+        rows, held = _held_rows(target_xy, region, shown, split)
+        cols = np.broadcast_to(np.arange(w, dtype=np.float32), (h, w))
+        point_for_point = cv2.remap(point_for_point, cols, rows, cv2.INTER_LINEAR,
+                                    borderMode=cv2.BORDER_REPLICATE)
+        mask = mask * held
+    warped = cv2.remap(image, point_for_point, None, cv2.INTER_LINEAR,
                        borderMode=cv2.BORDER_REFLECT)
     # Soft: the driver's pixels, magnified onto a larger mouth, were blocks and streaks.
-    zoom = _gap_px(target_xy) / max(_gap_px(xy), 1.0)
     warped = cv2.GaussianBlur(warped, (0, 0), DRIVER_SOFT * max(zoom, 1.0))
-    mask = polygon_mask(target_xy[inner, :2] - offset, (h, w))
-    drv_region = PixelBox.around(xy[canon.lip_loops[0], :2], image.shape[:2])
     # Lit like the source's lips: the lips frame the interior in both faces.
-    mean_d, std_d = _lab_stats(_lab(image[drv_region.slices]), _lips_mask(xy, drv_region))
     patch_lab = _lab(patch)
     mean_s, std_s = _lab_stats(patch_lab, _lips_mask(target_xy, region))
     lab = _lab(warped)
