@@ -1566,3 +1566,48 @@ def test_a_sources_mouth_is_measured_once_for_all_its_frames(landmarker, monkeyp
     assert calls == dict.fromkeys(measures, 1) | {"_round_mouth": 2}
     for edit, frame in zip(edits, frames):
         assert np.array_equal(frame, engine.edit(engine.prepare_source(image, face), edit))
+
+
+def _hair_and_opening_top(image: np.ndarray, xy: np.ndarray) -> tuple[float, float]:
+    """In the middle half of a mouth's width (``image``, landmarks ``xy`` as drawn): the
+    median lightness (CIELAB L) of its upper lip's band and of the top quarter of its
+    opening."""
+    from deepexpo.render.lips import lip_contours, polygon_mask
+
+    (upper_inner, upper_outer), (lower_inner, _) = lip_contours(xy)
+    light = cv2.cvtColor(image, cv2.COLOR_RGB2LAB)[..., 0].astype(float)
+    lo, hi = np.percentile(upper_inner[:, 0], [25, 75])
+    middle = (np.arange(light.shape[1]) >= lo) & (np.arange(light.shape[1]) <= hi)
+    quarter = 0.75 * upper_inner + 0.25 * lower_inner
+    return tuple(float(np.median(light[(polygon_mask(np.r_[a, b[::-1]], light.shape) > 0.5)
+                                       & middle[None, :]]))
+                 for a, b in ((upper_inner, upper_outer), (upper_inner, quarter)))
+
+
+@pytest.mark.parametrize("driving", ["d19.jpg", None])
+def test_a_mouth_opened_under_a_moustache_is_dark_under_its_hair(driving, landmarker):
+    """s12, whose upper lip lies under a thick moustache (the detector puts it in the hair),
+    screamed (d19) and opened by ``aaa``: the top quarter of the opening is darker than 0.6
+    of the hair over it (d19 0.37, aaa 0.37): the mouth opens under the hair, in its shade.
+    Drawn as under a lip, its top edge was lit as a lip's wet edge and, opened by ``aaa``,
+    hung with a pale row of teeth, a clean oval punched through the moustache with a pale rim
+    (0.89 and 1.71 on 22fba69)."""
+    hair, top = _hair_and_opening_top(*_opened("s12.jpg", driving, landmarker))
+    assert top < 0.6 * hair
+
+
+def test_only_a_moustache_is_hair_over_the_upper_lip(astronaut, hopper, landmarker):
+    """s12's upper lip is wholly under hair, in colour and in grey; no other sample's is
+    (none in colour; in grey, where lips have no colour to tell them by, neither Grace
+    Hopper's dark lips nor the drawn s7's)."""
+    from deepexpo.render.moustache import moustache
+
+    def covered(image: np.ndarray) -> float:
+        found = moustache(image, landmarker.detect(image).xy)
+        return 0.0 if found is None else found.covers
+
+    s12, *others = (read_image(shared_sample(f"sources/{name}.jpg"))
+                    for name in ("s12", "s1", "s10", "s42", "s7"))
+    assert covered(s12) == covered(_gray(s12)) == 1.0
+    assert [covered(image) for image in (*others, astronaut, hopper, _gray(hopper),
+                                         _gray(others[-1]))] == [0.0] * 8

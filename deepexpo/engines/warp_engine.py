@@ -121,7 +121,7 @@ class WarpSource(WarpFace):
     def image_without_corner_folds(self) -> np.ndarray:
         """The image with its mouth corners' fold filled in (:func:`without_corner_folds`): an
         opened mouth is drawn from it."""
-        return without_corner_folds(self.image, self.xy)
+        return without_corner_folds(self.image, self.xy, self.mouth.moustache)
 
     @cached_property
     def mouth(self) -> SourceMouth:

@@ -22,6 +22,7 @@ warp around them is.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -31,6 +32,9 @@ from ..geometry.boxes import PixelBox
 from ..geometry.ramps import smoothstep
 from .mesh_warp import backward_map, map_area
 from .texture import edge_blur, grain_at
+
+if TYPE_CHECKING:
+    from .moustache import Moustache
 
 #: Output pixels between samples along a lip.
 ALONG_PX = 1.5
@@ -42,6 +46,9 @@ INNER_EDGE = 0.5
 MIN_INNER_EDGE_PX = 0.75
 #: A lip is read magnified across at most this many times as much as its middle is.
 MAX_STRETCH = 1.5
+#: Hair over an upper lip (:class:`~deepexpo.render.moustache.Moustache`) is read this far
+#: beyond the lip's inner contour (of its thickness): its strands hang over the opening.
+HAIR_FRINGE = 0.5
 #: A grid sheared this much is no set of rectangles (whose corners all lie on one circle):
 #: its Delaunay triangles are the same in every cell.
 _SHEAR = 0.3
@@ -105,18 +112,20 @@ class WetRim:
 
 
 def draw_lips(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
-              target_xy: np.ndarray, edge_px: float, rim: WetRim | None = None) -> None:
+              target_xy: np.ndarray, edge_px: float, rim: WetRim | None = None,
+              hair: Moustache | None = None) -> None:
     """Redraw (in place) both lips of ``out`` as bands of ``image``'s lips (a source's with
     its corners' fold filled in: :func:`without_corner_folds`): from where ``source_xy`` has
     them to where ``target_xy`` does (landmarks, pixels), fading into ``out`` over
     ``edge_px`` beyond their outer contour; round an opening, with their wet inner surface
     ``rim`` turning into the mouth (:func:`_wet`) and showing where they meet in its corners
-    (:func:`_draw_corner_creases`)."""
+    (:func:`_draw_corner_creases`). An upper lip under ``hair`` ends, over the opening, where
+    the hair does (:func:`_draw_band`)."""
     sources, targets = lip_contours(source_xy), lip_contours(target_xy)
     for lip in range(2):
         _draw_band(out, image, sources[lip], targets[lip],
                    (_round_corners(sources, lip), _round_corners(targets, lip)),
-                   max(1.0, edge_px), rim)
+                   max(1.0, edge_px), rim, hair if lip == 0 else None)
     if rim is not None and rim.creases > 0:
         _draw_corner_creases(out, target_xy, rim, max(MIN_INNER_EDGE_PX, INNER_EDGE * edge_px))
 
@@ -124,7 +133,13 @@ def draw_lips(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
 def _draw_band(out: np.ndarray, image: np.ndarray, source: tuple[np.ndarray, np.ndarray],
                target: tuple[np.ndarray, np.ndarray],
                corners: tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
-               edge_px: float, rim: WetRim | None) -> None:
+               edge_px: float, rim: WetRim | None, hair: Moustache | None = None) -> None:
+    """Draw one lip's band (see :func:`draw_lips`). A lip under ``hair`` is drawn as far as
+    the hair is, over the opening: read on :data:`HAIR_FRINGE` of its thickness beyond its
+    inner contour, each pixel as opaque as it is hair (:meth:`Moustache.strands`), where a
+    lip fades over its soft inner edge. The hair's lower edge is the opening's top, its
+    strands in their own texture; faded as a lip's edge, it read the lower lip showing below
+    the hair into a pale rim."""
     inner_t, outer_t = target
     length = max(_length(inner_t), _length(outer_t))
     n = int(np.clip(length / ALONG_PX, 16, 2000))
@@ -138,7 +153,8 @@ def _draw_band(out: np.ndarray, image: np.ndarray, source: tuple[np.ndarray, np.
     # thicker than the source's could be read, wider by as much.
     inner_edge = max(MIN_INNER_EDGE_PX, INNER_EDGE * edge_px)
     outer_edge = edge_px + excess[None, :]
-    rows = np.concatenate([-inner_edge / thick,
+    fringe = () if hair is None else (np.full_like(thick, -HAIR_FRINGE),)
+    rows = np.concatenate([*fringe, -inner_edge / thick,
                            *(np.full_like(thick, k / (ACROSS - 1)) for k in range(ACROSS)),
                            1.0 + 0.5 * outer_edge / thick, 1.0 + outer_edge / thick])
     across = rows[..., None]
@@ -149,18 +165,21 @@ def _draw_band(out: np.ndarray, image: np.ndarray, source: tuple[np.ndarray, np.
     # edge was hard, a stair-stepped point (Grace Hopper by aaa); there, the lip thin across
     # it, the opening shows through it a little, as the fold where lips meet.
     lip_side, deep = _across_inner(inner_t, outer_t)
-    dst[0] = inner_t - inner_edge * lip_side
+    dst[len(fringe)] = inner_t - inner_edge * lip_side
+    if fringe:
+        dst[0] = inner_t - HAIR_FRINGE * deep.T * lip_side
     # How much of the band shows: faded at the opening and beyond the outer contour, and
     # that edge faded out into each corner over its own width. (Not the lip at the corners:
     # the two lips' bands meet there. At each end the edge ran on along the corner's line,
     # beyond the corner, where the two bands' edges met, drawing what lies along that line
     # beyond the source's corner as a short streak: a crease continuing s1's corners by d19.)
-    inside = np.r_[np.full_like(deep, -inner_edge), rows[1:] * deep]  # pixels from it
+    inside = rows * deep  # pixels from it
+    inside[len(fringe)] = -inner_edge
     run = np.r_[0.0, np.cumsum(np.linalg.norm(np.diff(outer_t, axis=0), axis=1))]
     into = np.minimum(run, run[-1] - run)[None, :]  # pixels along the lip from its corners
-    alpha = np.clip(0.5 + inside / (2 * inner_edge), 0.0, 1.0) \
-        * np.clip(1.0 - (rows - 1.0) * thick / outer_edge, 0.0, 1.0) \
-        * np.where(rows > 1.0, np.clip(into / outer_edge, 0.0, 1.0), 1.0)
+    beyond = np.clip(1.0 - (rows - 1.0) * thick / outer_edge, 0.0, 1.0)
+    ends = np.where(rows > 1.0, np.clip(into / outer_edge, 0.0, 1.0), 1.0)
+    alpha = np.clip(0.5 + inside / (2 * inner_edge), 0.0, 1.0) * beyond * ends
     box = PixelBox.around(dst.reshape(-1, 2), out.shape[:2], 2)
     h, w = box.size
     if h < 2 or w < 2:
@@ -174,14 +193,23 @@ def _draw_band(out: np.ndarray, image: np.ndarray, source: tuple[np.ndarray, np.
     sample = place[..., 0] - _SHEAR * row
     # (Outside the band the map is the identity.)
     covered = polygon_mask(np.r_[dst[0], dst[-1][::-1]] - [box.x0, box.y0], (h, w))
-    values = np.dstack([src, alpha[..., None], across]).astype(np.float32)
+    # (With the hair's fringe, also how much shows but for the lip's soft inner edge.)
+    values = np.dstack([src, alpha[..., None], across,
+                        *((beyond * ends)[..., None] for _ in fringe)]).astype(np.float32)
     at = cv2.remap(values, sample.astype(np.float32), row.astype(np.float32),
                    cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     lip = cv2.remap(image, at[..., 0], at[..., 1], cv2.INTER_LINEAR,
                     borderMode=cv2.BORDER_REFLECT).astype(np.float32)
     if rim is not None:
         lip = _wet(lip, at[..., 3], rim)
-    weight = (at[..., 2] * covered)[..., None]
+    weight = at[..., 2] * covered
+    if hair is not None:
+        strands, opacity = hair.strands(lip)
+        hairy = hair.covers * opacity * at[..., 4] * covered
+        weight = hairy + (1.0 - hair.covers) * weight
+        lip = (hairy[..., None] * strands + (weight - hairy)[..., None] * lip) \
+            / np.maximum(weight, 1e-6)[..., None]
+    weight = weight[..., None]
     view = out[box.slices]
     view[:] = np.clip(weight * lip + (1 - weight) * view, 0, 255).astype(np.uint8)
 
@@ -249,7 +277,8 @@ RIM_REACH = 0.3
 RIM_SOFT = 0.15
 
 
-def without_corner_folds(image: np.ndarray, xy: np.ndarray) -> np.ndarray:
+def without_corner_folds(image: np.ndarray, xy: np.ndarray, hair: Moustache | None = None
+                         ) -> np.ndarray:
     """``image`` with the dark fold in its mouth's corners (landmarks ``xy``) filled in from
     the lips and skin around it: its pixels within :data:`FOLD_REACH` of the mouth's width of
     an outer corner, inside the lips' outer contour or beyond it by :data:`FOLD_BEYOND` of
@@ -262,7 +291,8 @@ def without_corner_folds(image: np.ndarray, xy: np.ndarray) -> np.ndarray:
     keeps its lips thick into its corners, drew it, read across the lip there, as a soft dark
     spot beside each corner (s42 and s1 driven by d19); the lips' ends, read along it, and
     the warp, stretching its tip, drew it as a dark tail beyond an opening's corner (s42 by
-    aaa)."""
+    aaa). Above the corners' line of an upper lip under ``hair``, the dark is the hair, no
+    fold (filled in, s12's moustache was a lip-coloured rim round the top of an opening)."""
     canon = canonical_face()
     outer, inner = (xy[loop, :2] for loop in canon.lip_loops)
     corners = xy[canon.outer_mouth_corners, :2]
@@ -292,7 +322,12 @@ def without_corner_folds(image: np.ndarray, xy: np.ndarray) -> np.ndarray:
             & (np.abs((ys - y) * u[0] - (xs - x) * u[1]) < grow / 2)
     beside = cv2.distanceTransform((~lips).astype(np.uint8), cv2.DIST_L2, 3) \
         <= FOLD_BEYOND * reach
-    dark = (near & beside & (light < FOLD_DARK * lit)).astype(np.uint8)
+    dark = near & beside & (light < FOLD_DARK * lit)
+    if hair is not None:
+        run = corners[1] - corners[0]
+        dark &= (xs + box.x0 - corners[0, 0]) * run[1] \
+            <= (ys + box.y0 - corners[0, 1]) * run[0]  # on or below the corners' line
+    dark = dark.astype(np.uint8)
     thin = (near & beside & line & ~lips & (light < FOLD_LINE * closed)).astype(np.uint8)
     if not (dark.any() or thin.any()):
         return image

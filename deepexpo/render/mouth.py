@@ -42,6 +42,7 @@ from .lips import (
     polygon_mask,
 )
 from .mesh_warp import backward_map
+from .moustache import Moustache, moustache
 from .texture import GRAIN_BLOCK, GRAIN_BLUR, channel_spread, edge_blur, scattered_grain
 
 #: Where an open mouth's teeth part, as a fraction of the way from upper to lower inner lip.
@@ -199,6 +200,12 @@ def fill_mouth(
         layers = _implied_interior(source, target_xy, region, patch, sigma)
     interior = laid_over(_cavity(patch, opening, lower_lip, sigma, mucosa,
                                  (target_xy, region), lit_floor), layers, sigma)
+    if source.moustache is not None:
+        # Under a moustache the opening's top lies in its shade, as dark against the rest as
+        # the cavity's back is against its edge: lit as under a lip, the top of its edge
+        # (and of a driver's interior) was a lip-coloured rim under the hair.
+        interior *= 1.0 - (1.0 - CAVITY_BACK / CAVITY_EDGE) \
+            * source.moustache.shade(_down(target_xy, region))[..., None]
     interior = laid_over(_grained(interior, source, target_xy, region), own, sigma)
     alpha = alpha[..., None]
     out[region.slices] = np.clip(alpha * interior + (1 - alpha) * patch, 0, 255).astype(np.uint8)
@@ -208,8 +215,9 @@ def fill_mouth(
         if opened.source_opening < closed_below:  # lips parted a little, or closed
             read, drawn = from_dark_line(source.image, source.xy, lips_from, target_xy)
     draw_lips(out, source.image if lips_image is None else lips_image, read, drawn,
-              LIP_EDGE * sigma, _wet_rim(mucosa, pale, mouth_opening(target_xy)))
-    _blur_opening_edge(out, drawn, region, sigma, source.lips_blur)
+              LIP_EDGE * sigma, _wet_rim(mucosa, pale, mouth_opening(target_xy)),
+              source.moustache)
+    _blur_opening_edge(out, drawn, region, sigma, source.lips_blur, source.moustache)
 
 
 @dataclass(frozen=True)
@@ -251,6 +259,11 @@ class SourceMouth:
     def eye_white(self) -> np.ndarray | None:
         """The colour of the face's eye whites, if they show (:func:`_eye_white`)."""
         return _eye_white(self.image, self.xy)
+
+    @cached_property
+    def moustache(self) -> Moustache | None:
+        """The hair over its upper lip, if any (:func:`~deepexpo.render.moustache.moustache`)."""
+        return moustache(self.image, self.xy)
 
     @cached_property
     def lips_blur(self) -> float:
@@ -345,11 +358,11 @@ INTERIOR_GRAIN_LIMIT, GRAIN_DONORS = 2.0, 16
 
 
 def _blur_opening_edge(out: np.ndarray, target_xy: np.ndarray, region: PixelBox,
-                       sigma: float, blur: float) -> None:
+                       sigma: float, blur: float, hair: Moustache | None = None) -> None:
     """Blur (in place) a ring round the opening's edge as much as the photo's own edges are
     (``blur``, a Gaussian's sigma) beyond what the lips' fade there (``sigma`` wide) gives:
     on a small, upscaled or out-of-focus photo, a crisp edge round the fill is a pasted-in
-    hole."""
+    hole. Not where ``hair`` hangs over it: the edge there is the photo's own hair."""
     drawn = max(MIN_INNER_EDGE_PX, INNER_EDGE * LIP_EDGE * sigma) / BLUR_TO_RAMP
     extra = float(np.sqrt(max(blur * blur - drawn * drawn, 0.0)))
     if extra < 0.3:
@@ -360,7 +373,10 @@ def _blur_opening_edge(out: np.ndarray, target_xy: np.ndarray, region: PixelBox,
     outline = opening_outline(target_xy) - [region.x0, region.y0]
     cv2.polylines(line, [np.round(outline * 4).astype(np.int32)], True, 1.0,
                   max(1, int(round(2 * blur))), cv2.LINE_AA, shift=2)
-    ring = np.clip(cv2.GaussianBlur(line, (0, 0), blur) / 0.4, 0.0, 1.0)[..., None]
+    ring = np.clip(cv2.GaussianBlur(line, (0, 0), blur) / 0.4, 0.0, 1.0)
+    if hair is not None:
+        ring *= 1.0 - hair.shade(_down(target_xy, region))
+    ring = ring[..., None]
     patch = out[region.slices].astype(np.float32)
     soft = cv2.GaussianBlur(patch, (0, 0), extra)
     out[region.slices] = np.clip(ring * soft + (1 - ring) * patch + 0.5, 0, 255).astype(np.uint8)
@@ -462,6 +478,13 @@ def _opening_frame(target_xy: np.ndarray, region: PixelBox
     xs, ys = xs + region.x0, ys + region.y0
     centre, half = corners.mean(axis=0)[0], max(np.ptp(corners[:, 0]) / 2, 1.0)
     return ys, _curve_at(upper, xs), _curve_at(lower, xs), (xs - centre) / half
+
+
+def _down(target_xy: np.ndarray, region: PixelBox) -> np.ndarray:
+    """How far down the target's opening each pixel of ``region`` lies: 0 at the upper inner
+    lip, 1 at the lower (clipped)."""
+    ys, top, bottom, _ = _opening_frame(target_xy, region)
+    return np.clip((ys - top) / np.maximum(bottom - top, 1.0), 0.0, 1.0)
 
 
 def _gap_px(xy: np.ndarray) -> float:
@@ -603,7 +626,8 @@ def _implied_interior(source: SourceMouth, target_xy: np.ndarray,
     :func:`_teeth_white`) warmed by the mouth's own light. Each tooth rounded at its edge,
     the middle ones longest, the gaps between them soft; darkest under the lip and towards the
     corners, where the teeth turn back into the mouth; as soft as the photo's own edges (a
-    flat row with hard gaps looked drawn)."""
+    flat row with hard gaps looked drawn); hidden as far as a moustache hides the upper lip
+    (under it, a pale row along the opening's top)."""
     h, w = region.size
     ys, top, bottom, across = _opening_frame(target_xy, region)
     across = np.clip(across, -1.0, 1.0)
@@ -618,6 +642,8 @@ def _implied_interior(source: SourceMouth, target_xy: np.ndarray,
     edge = max(1.0, 0.7 * sigma)
     teeth = np.clip((length - below_lip) / edge + 0.5, 0.0, 1.0) \
         * np.clip((IMPLIED_SIDES - np.abs(across)) / 0.2, 0.0, 1.0)
+    if source.moustache is not None:  # they hang from a lip hidden under its hair, as they are
+        teeth *= 1.0 - source.moustache.covers
     lips = _lab_stats(_lab(patch), _lips_mask(target_xy, region))[0]
     white = _teeth_white(source, _lab_stats(_lab(patch), _skin_mask(target_xy, region))[0])
     lab = np.empty((h, w, 3), np.float32)
