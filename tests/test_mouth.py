@@ -498,6 +498,29 @@ def test_lips_redrawn_where_nothing_moves_are_the_lips(hopper, landmarker):
     assert np.abs(out.astype(int) - hopper.astype(int))[lips > 0].mean() < 1.5
 
 
+def test_lips_read_half_a_pixel_away_keep_their_fine_detail(hopper, landmarker):
+    """The lips' bands read from the source half a pixel off where they are drawn keep the
+    lips' fine detail (mean absolute Laplacian inside them, off their edges): read with
+    bilinear weights, each pixel an average of four, they kept 0.71 of it (s42's lower lip
+    by d19 came out blurred)."""
+    from deepexpo.render.lips import draw_lips
+
+    xy = landmarker.detect(hopper).xy[:, :2]
+    out = hopper.copy()
+    draw_lips(out, hopper, xy - 0.5, xy, 3.0)
+    outer, inner = canonical_face().lip_loops
+    lips = np.zeros(out.shape[:2], np.uint8)
+    cv2.fillPoly(lips, [np.round(xy[outer]).astype(np.int32)], 1)
+    cv2.fillPoly(lips, [np.round(xy[inner]).astype(np.int32)], 0)
+    lips = cv2.erode(lips, np.ones((5, 5), np.uint8)) > 0
+
+    def detail(image: np.ndarray) -> float:
+        gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
+        return float(np.abs(cv2.Laplacian(gray, cv2.CV_32F))[lips].mean())
+
+    assert detail(out) >= 0.85 * detail(hopper)
+
+
 @pytest.mark.parametrize("name", ["s12.jpg", "s42.jpg"])
 def test_an_opened_mouth_is_a_cavity_not_a_black_hole(name, landmarker):
     """``aaa`` on a closed mouth, under a moustache too (s12): the opening is shaded like a
@@ -792,6 +815,24 @@ def _shaped_motion(name: str, driving: str, landmarker) -> tuple[FaceMotion, Fac
 def _shaped(name: str, driving: str, landmarker) -> np.ndarray:
     """The landmarks (image pixels) of :func:`_shaped_motion`'s target."""
     return _shaped_motion(name, driving, landmarker)[0].landmarks()[:, :2]
+
+
+@pytest.mark.parametrize("name", ["s1.jpg", "s42.jpg", "s10.jpg"])
+def test_a_screamed_lower_lip_carries_the_skin_under_it(name, landmarker):
+    """Screamed open (d19), the lower lip's middle (MediaPipe 17) drops further than the chin
+    (152): the skin between them (18, 200 and 199 under the lip's middle) is squeezed no more
+    than the whole span is, not all just under the lip: against the lip's mean drop, which
+    its corners keep short, the skin under s1's lip was squeezed to 0.22 of itself, and under
+    s42's and s10's the lip passed it (a fold), the paler skin further down drawn up round
+    the lip as a pale ring, with a notch under s10's."""
+    shaped, own = (motion.landmarks()[:, :2]
+                   for motion in _shaped_motion(name, "d19.jpg", landmarker))
+    lip, chin = 17, 152
+    whole = (shaped[chin, 1] - shaped[lip, 1]) / (own[chin, 1] - own[lip, 1])
+    assert whole > 0.5  # the chin went down with the jaw
+    for under in (18, 200, 199):
+        kept = (shaped[under, 1] - shaped[lip, 1]) / (own[under, 1] - own[lip, 1])
+        assert kept >= 0.8 * whole, under
 
 
 #: MediaPipe: the upper lip's outer and inner contour over the middle half of the mouth.
