@@ -66,6 +66,10 @@ where dlib's frontal detector misses one, such as the turned painting s10):
   than its lips), else its eye whites: the brighter eye's pixels inside dlib's eye contour
   brighter than the skin around it, their 95th percentile (over all the contours' pixels it
   read the lids: s18's lit eye shows its whites on 5 % of its contour). Target <= 1.05.
+  On the cartoon s7 dlib's eye contours lie over her irises and the whites under her lids'
+  shade (luminance 178-187), not her lit eye's whites beside its iris (203 median, 218 at
+  the 95th percentile, read the same way on MediaPipe's eye contour): s7 by d19.mp4's
+  widest mouth reads 1.10 against them, 0.93 against those (its teeth 203).
 - ``eye``: eye openness (dlib's eye aspect ratio) on a full blink, over the source's. Target
   < 0.35 of open; dlib reads shut eyes at about 0.5, so ``eye_mp`` (the same read with
   MediaPipe's landmarks on the output, across each eye's own corner-to-corner line, so a

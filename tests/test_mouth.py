@@ -305,10 +305,11 @@ def talking_driver(landmarker):
     return tuple(engine.extract(frames[i], landmarker.detect(frames[i])) for i in (0, 248))
 
 
-def _shown_teeth(image: np.ndarray, xy: np.ndarray) -> np.ndarray | None:
-    """The colour (Lab: L the 90th percentile, a and b the median) of the teeth a photo shows
-    between its lips: the pixels inside the inner lip brighter than the lips by 20 and no
-    redder; ``None`` for fewer than 20."""
+def _shown_teeth(image: np.ndarray, xy: np.ndarray, brightness: float = 90
+                 ) -> np.ndarray | None:
+    """The colour (Lab: L the ``brightness`` percentile, a and b the median) of the teeth a
+    photo shows between its lips: the pixels inside the inner lip brighter than the lips by
+    20 and no redder; ``None`` for fewer than 20."""
     opening, lips = _opening_and_lips(image.shape, xy)
     lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(float)
     lip = lab[lips > 0].mean(axis=0)
@@ -316,7 +317,7 @@ def _shown_teeth(image: np.ndarray, xy: np.ndarray) -> np.ndarray | None:
     teeth = inside[(inside[:, 0] > lip[0] + 20) & (inside[:, 1] <= lip[1])]
     if len(teeth) < 20:
         return None
-    return np.r_[np.percentile(teeth[:, 0], 90), np.median(teeth[:, 1:], axis=0)]
+    return np.r_[np.percentile(teeth[:, 0], brightness), np.median(teeth[:, 1:], axis=0)]
 
 
 @pytest.mark.parametrize("name, gray", [("s1.jpg", False), ("s10.jpg", False),
@@ -498,6 +499,29 @@ def test_lips_redrawn_where_nothing_moves_are_the_lips(hopper, landmarker):
     assert np.abs(out.astype(int) - hopper.astype(int))[lips > 0].mean() < 1.5
 
 
+def test_lips_read_half_a_pixel_away_keep_their_fine_detail(hopper, landmarker):
+    """The lips' bands read from the source half a pixel off where they are drawn keep the
+    lips' fine detail (mean absolute Laplacian inside them, off their edges): read with
+    bilinear weights, each pixel an average of four, they kept 0.71 of it (s42's lower lip
+    by d19 came out blurred)."""
+    from deepexpo.render.lips import draw_lips
+
+    xy = landmarker.detect(hopper).xy[:, :2]
+    out = hopper.copy()
+    draw_lips(out, hopper, xy - 0.5, xy, 3.0)
+    outer, inner = canonical_face().lip_loops
+    lips = np.zeros(out.shape[:2], np.uint8)
+    cv2.fillPoly(lips, [np.round(xy[outer]).astype(np.int32)], 1)
+    cv2.fillPoly(lips, [np.round(xy[inner]).astype(np.int32)], 0)
+    lips = cv2.erode(lips, np.ones((5, 5), np.uint8)) > 0
+
+    def detail(image: np.ndarray) -> float:
+        gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
+        return float(np.abs(cv2.Laplacian(gray, cv2.CV_32F))[lips].mean())
+
+    assert detail(out) >= 0.85 * detail(hopper)
+
+
 @pytest.mark.parametrize("name", ["s12.jpg", "s42.jpg"])
 def test_an_opened_mouth_is_a_cavity_not_a_black_hole(name, landmarker):
     """``aaa`` on a closed mouth, under a moustache too (s12): the opening is shaded like a
@@ -596,6 +620,29 @@ def test_implied_teeth_are_lit_brighter_than_the_lips(hopper, landmarker):
     _, lips = _opening_and_lips(hopper.shape, face.xy)
     own = cv2.cvtColor(hopper, cv2.COLOR_RGB2LAB)[..., 0].astype(float)[lips > 0].mean()
     assert _teeth_row(out, landmarker.detect(out).xy).mean() > 0.95 * own
+
+
+def test_teeth_implied_beside_a_sources_own_are_lit_as_they_are_on_the_whole(landmarker):
+    """The painting s10 (her lips parted over teeth 176 bright on the whole, Lab L, and 202
+    in the lit streak of their highlight) opened by the editor: the upper teeth implied
+    beside her own, laid under them, are lit no brighter than her teeth on the whole. Lit as
+    their highlight, they ran across her opening as a pale band over the dark cavity (by
+    d19.mp4's turn: the opening's edge 1.52 times as sharp as her lips' outer edge, a real
+    open mouth's 1.48)."""
+    from deepexpo.render.mouth import OpenedMouth, SourceMouth, _implied_interior
+
+    image = read_image(shared_sample("sources/s10.jpg"))
+    xy = landmarker.detect(image).xy[:, :2]
+    out, drawn = _opened("s10.jpg", None, landmarker)
+    cfg = WarpEngine().config
+    opened = OpenedMouth.of(out.shape[:2], drawn, xy, cfg.mouth_fill_threshold,
+                            cfg.mouth_feather)
+    assert opened is not None
+    [(enamel, mask)] = _implied_interior(SourceMouth(image, xy), drawn, opened.region,
+                                         out[opened.region.slices].astype(np.float32),
+                                         opened.sigma)
+    light = cv2.cvtColor(np.clip(enamel, 0, 255).astype(np.uint8), cv2.COLOR_RGB2LAB)[..., 0]
+    assert light[mask > 0.5].max() <= _shown_teeth(image, xy, 50)[0] + 2.0
 
 
 def test_shut_eyes_tell_no_eye_white(landmarker):
@@ -792,6 +839,24 @@ def _shaped_motion(name: str, driving: str, landmarker) -> tuple[FaceMotion, Fac
 def _shaped(name: str, driving: str, landmarker) -> np.ndarray:
     """The landmarks (image pixels) of :func:`_shaped_motion`'s target."""
     return _shaped_motion(name, driving, landmarker)[0].landmarks()[:, :2]
+
+
+@pytest.mark.parametrize("name", ["s1.jpg", "s42.jpg", "s10.jpg"])
+def test_a_screamed_lower_lip_carries_the_skin_under_it(name, landmarker):
+    """Screamed open (d19), the lower lip's middle (MediaPipe 17) drops further than the chin
+    (152): the skin between them (18, 200 and 199 under the lip's middle) is squeezed no more
+    than the whole span is, not all just under the lip: against the lip's mean drop, which
+    its corners keep short, the skin under s1's lip was squeezed to 0.22 of itself, and under
+    s42's and s10's the lip passed it (a fold), the paler skin further down drawn up round
+    the lip as a pale ring, with a notch under s10's."""
+    shaped, own = (motion.landmarks()[:, :2]
+                   for motion in _shaped_motion(name, "d19.jpg", landmarker))
+    lip, chin = 17, 152
+    whole = (shaped[chin, 1] - shaped[lip, 1]) / (own[chin, 1] - own[lip, 1])
+    assert whole > 0.5  # the chin went down with the jaw
+    for under in (18, 200, 199):
+        kept = (shaped[under, 1] - shaped[lip, 1]) / (own[under, 1] - own[lip, 1])
+        assert kept >= 0.8 * whole, under
 
 
 #: MediaPipe: the upper lip's outer and inner contour over the middle half of the mouth.
@@ -1562,8 +1627,9 @@ def test_a_sources_mouth_is_measured_once_for_all_its_frames(landmarker, monkeyp
     edits = [ExpressionEdit(ExpressionControls(aaa=a)) for a in (0.7, 1.0, 0.85)]
     frames = [engine.edit(kept, edit) for edit in edits]
     assert not np.array_equal(frames[0], frames[1])
-    # (Round the mouth twice: for its lips' and skin's colours, and for where its grain is read.)
-    assert calls == dict.fromkeys(measures, 1) | {"_round_mouth": 2}
+    # (Round the mouth twice: for its lips' and skin's colours, and for where its grain is read;
+    # its teeth twice: as bright as they are lit, and on the whole.)
+    assert calls == dict.fromkeys(measures, 1) | {"_round_mouth": 2, "_shown_teeth": 2}
     for edit, frame in zip(edits, frames):
         assert np.array_equal(frame, engine.edit(engine.prepare_source(image, face), edit))
 

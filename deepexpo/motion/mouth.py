@@ -28,9 +28,6 @@ KEEP_THICKNESS = 0.9
 #: how far it follows the jaw): enough that the lip never folds into the chin, short of
 #: moving the chin as a rigid block (the skin between them stretches).
 JAW_FOLLOW = 0.7
-#: ... and the skin under the lip is squeezed by at most this fraction of its distance from
-#: the lip's lower edge.
-UNDER_LIP_SQUEEZE = 0.5
 #: The landmarks in a mouth's corner that move with it lie within this many times the distance
 #: between its outer and inner corner from the outer one.
 CORNER_REACH = 2.5
@@ -91,19 +88,31 @@ def shape_mouth(target: FaceMotion, source: FaceMotion, max_opening: float,
         _keep_thickness(points, source.canonical, edge, np.intersect1d(outer_part, band))
         _within_band(points, source.canonical, edge, outer_part, band)
     _keep_corners(points, source.canonical)
-    # The skin below the mouth goes down with the lower lip (JAW_FOLLOW), and near it
-    # nearly as far: the skin just under the lip is squeezed at most by half, never passed
-    # by the lip (a fold, whose edge the warp draws hard and stair-stepped).
+    # The skin below the mouth goes down with the lower lip: at least JAW_FOLLOW of its
+    # mean drop, just under it as far as the lip above it, and from there evenly less down
+    # to the chin, where the motion put it (never passed by the lip: a fold, whose edge the
+    # warp draws hard and stair-stepped).
     lip_drop = (points[canon.lower_lip, 1] - source.canonical[canon.lower_lip, 1]).mean()
     if lip_drop > 0:
         below = (jaw > 0) & ~np.isin(np.arange(len(points)),
                                      np.r_[upper_band, lower_band, outer])
         src = source.canonical[below]
         lip_edge = outer[canon.points[outer, 1] > corners_y]
-        order = np.argsort(source.canonical[lip_edge, 0])
-        under = src[:, 1] - np.interp(src[:, 0], source.canonical[lip_edge[order], 0],
-                                      source.canonical[lip_edge[order], 1])
-        follow = np.maximum(JAW_FOLLOW * lip_drop, lip_drop - UNDER_LIP_SQUEEZE * under)
+        lip_edge = lip_edge[np.argsort(source.canonical[lip_edge, 0])]
+        edge_at = np.interp(src[:, 0], source.canonical[lip_edge, 0],
+                            source.canonical[lip_edge, 1])
+        edge_drop = np.interp(src[:, 0], source.canonical[lip_edge, 0],
+                              points[lip_edge, 1] - source.canonical[lip_edge, 1])
+        # (The lip's extra drop over the chin's taken up by the skin just under it, squeezed
+        # by half against the lip's mean drop, squeezed the skin under its middle, which
+        # drops furthest, to a third: the paler skin further down came up under the lip as
+        # a pale ring, s1 by d19.)
+        least = JAW_FOLLOW * lip_drop
+        chin = int(np.argmax(source.canonical[:, 1]))
+        chin_drop = max(float(points[chin, 1] - source.canonical[chin, 1]), least)
+        down = np.clip((src[:, 1] - edge_at)
+                       / np.maximum(source.canonical[chin, 1] - edge_at, 1e-6), 0.0, 1.0)
+        follow = np.maximum(least, edge_drop - (edge_drop - chin_drop) * down)
         floor = src[:, 1] + jaw[below] * follow
         points[below, 1] = np.maximum(points[below, 1], floor)
     change = points - before

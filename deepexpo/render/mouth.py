@@ -55,6 +55,12 @@ TEETH_INSET = 0.15
 OWN_TEETH_BRIGHTER, OWN_TEETH_GREYER = 20.0, 0.75
 #: ... at least this many of them.
 OWN_TEETH_MIN_PX = 20
+#: ... as bright as this percentile of theirs lit, ...
+TEETH_LIT_TOP = 90.0
+#: ... and this one on the whole: what teeth implied beside them are lit as (s10's, a
+#: painting's, 176 on the whole, 202 in the lit streak of their highlight: implied at that,
+#: a pale band ran across her opening, over a cavity as dark as ever).
+TEETH_BODY = 50.0
 #: An open mouth shows its inside (its teeth parted) where at least this fraction of the
 #: middle of its opening is darker than its lips by as much.
 INTERIOR_SHOWN = 0.15
@@ -247,8 +253,14 @@ class SourceMouth:
 
     @cached_property
     def shown_teeth(self) -> np.ndarray | None:
-        """The colour of the teeth it shows, if any (:func:`_shown_teeth`)."""
+        """The colour of the teeth it shows, if any (:func:`_shown_teeth`), as bright as
+        the lit ones."""
         return _shown_teeth(self.image, self.xy)
+
+    @cached_property
+    def shown_teeth_body(self) -> np.ndarray | None:
+        """... and as bright as they are on the whole (:data:`TEETH_BODY`)."""
+        return _shown_teeth(self.image, self.xy, TEETH_BODY)
 
     @cached_property
     def shows_interior(self) -> bool:
@@ -623,7 +635,9 @@ def _implied_interior(source: SourceMouth, target_xy: np.ndarray,
                       ) -> list[tuple[np.ndarray, np.ndarray]]:
     """A mouth nobody showed open (a closed source, no open driver): the edges of the upper
     teeth in the shade of the upper lip, in the colour of the source's eye whites (see
-    :func:`_teeth_white`) warmed by the mouth's own light. Each tooth rounded at its edge,
+    :func:`_teeth_white`) warmed by the mouth's own light, lit as its own teeth are on the
+    whole where it shows some (their highlight is theirs: they are laid over these). Each
+    tooth rounded at its edge,
     the middle ones longest, the gaps between them soft; darkest under the lip and towards the
     corners, where the teeth turn back into the mouth; as soft as the photo's own edges (a
     flat row with hard gaps looked drawn); hidden as far as a moustache hides the upper lip
@@ -645,7 +659,8 @@ def _implied_interior(source: SourceMouth, target_xy: np.ndarray,
     if source.moustache is not None:  # they hang from a lip hidden under its hair, as they are
         teeth *= 1.0 - source.moustache.covers
     lips = _lab_stats(_lab(patch), _lips_mask(target_xy, region))[0]
-    white = _teeth_white(source, _lab_stats(_lab(patch), _skin_mask(target_xy, region))[0])
+    white = _teeth_white(source, _lab_stats(_lab(patch), _skin_mask(target_xy, region))[0],
+                         body=True)
     lab = np.empty((h, w, 3), np.float32)
     gaps = 1.0 - 0.15 * np.exp(-((0.5 - np.abs(on_tooth)) / 0.12) ** 2)
     shade, lit = IMPLIED_SHADE
@@ -824,14 +839,16 @@ def _skin_mask(xy: np.ndarray, region: PixelBox) -> np.ndarray:
     return mask
 
 
-def _teeth_white(source: SourceMouth, skin: np.ndarray) -> np.ndarray:
+def _teeth_white(source: SourceMouth, skin: np.ndarray, body: bool = False) -> np.ndarray:
     """The Lab colour teeth take on in the source's light: as bright as its own teeth where
-    its mouth shows some (eye whites in shade are dimmer than teeth in the light), else as
+    its mouth shows some, lit (or, ``body``, on the whole: :data:`TEETH_BODY`; eye whites
+    in shade are dimmer than teeth in the light), else as
     its eye whites, and in their colour (halfway to its own teeth's: see
     :data:`OWN_TEETH_COLOUR`); for eyes too shut or small to read, ivory in the light of
     ``skin`` (the Lab colour of the skin round the mouth); and no bluer than that ivory
     (:data:`IVORY_YELLOW`): eye whites are greyer than teeth."""
-    white, own = source.eye_white, source.shown_teeth
+    white = source.eye_white
+    own = source.shown_teeth_body if body else source.shown_teeth
     if own is not None:
         teeth = own if white is None else \
             np.r_[own[0], white[1:] + OWN_TEETH_COLOUR * (own[1:] - white[1:])]
@@ -843,10 +860,11 @@ def _teeth_white(source: SourceMouth, skin: np.ndarray) -> np.ndarray:
     return np.r_[teeth[:2], max(teeth[2], 128.0 + IVORY_YELLOW * (skin[2] - 128.0))]
 
 
-def _shown_teeth(image: np.ndarray, xy: np.ndarray) -> np.ndarray | None:
-    """The Lab colour of the teeth a mouth shows between its lips (their brightness the 90th
-    percentile): the pixels inside its inner-lip contour markedly brighter and greyer than
-    its lips; ``None`` for fewer than :data:`OWN_TEETH_MIN_PX` of them."""
+def _shown_teeth(image: np.ndarray, xy: np.ndarray, brightness: float = TEETH_LIT_TOP
+                 ) -> np.ndarray | None:
+    """The Lab colour of the teeth a mouth shows between its lips (their brightness the
+    ``brightness`` percentile): the pixels inside its inner-lip contour markedly brighter and
+    greyer than its lips; ``None`` for fewer than :data:`OWN_TEETH_MIN_PX` of them."""
     outer, inner = canonical_face().lip_loops
     box = PixelBox.around(xy[outer, :2], image.shape[:2], 1)
     lab = _lab(image[box.slices])
@@ -856,7 +874,8 @@ def _shown_teeth(image: np.ndarray, xy: np.ndarray) -> np.ndarray | None:
     teeth = inside[_tooth_pixels(inside, lips)]
     if len(teeth) < OWN_TEETH_MIN_PX:
         return None
-    return np.r_[np.percentile(teeth[:, 0], 90), np.median(teeth[:, 1:], axis=0)]
+    return np.r_[np.percentile(teeth[:, 0], brightness), np.median(teeth[:, 1:], axis=0)]
+
 
 
 def _shows_interior(image: np.ndarray, xy: np.ndarray) -> bool:
