@@ -78,6 +78,11 @@ class WarpConfig:
     # the nose to the far eye's inner corner).
     kinks_smoothed_stretch: tuple[float, float] = (1.5, 2.5)
     kinks_smoothing: float = 0.03
+    # ... and where it squeezes the face past this many source pixels into one, fully from
+    # the second (skin a turn takes out of view: a nose's far side), each pixel is drawn as
+    # the mean of the skin it covers (render/mesh_warp.average_where_squeezed), the mouth
+    # apart.
+    squeezed_averaged: tuple[float, float] = (1.5, 2.5)
     # A landmark triangle an expression folds around a closed mouth is opened until it covers
     # this fraction of its area in the source at least: opened only just, its skin stays
     # squeezed into a line.

@@ -36,6 +36,7 @@ from ..render.iris import carry_iris
 from ..render.lids import draw_closing_lid, soften_seam
 from ..render.lips import hold_corners, without_corner_folds
 from ..render.mesh_warp import (
+    average_where_squeezed,
     backward_map,
     carried_by_mesh,
     faded,
@@ -528,16 +529,23 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                                                      corner_dst[nearest == k]],
                                                source.image.shape[:2], kinks), kinks)
                               for k, lid in enumerate(eyelids()))
-            within = faded(inside_outline(target_xy[source.outline], source.region, step, kinks),
-                           (*eye_boxes, (mouth, 3 * sigma), *jut), source.region)
+            face = inside_outline(target_xy[source.outline], source.region, step, kinks)
+            within = faded(face.copy(), (*eye_boxes, (mouth, 3 * sigma), *jut), source.region)
             smooth_where_stretched(source_xy, within, cfg.kinks_smoothed_stretch, kinks)
             # Beside it, skin turning into view is drawn from a few source pixels: evened out
             # (below) as an animal's stretched fur is, the mouth apart (the end of s18's far
             # eye's eyeliner and the temple beyond it, stretched three times, were drawn as a
-            # dark wing reaching the hair and horizontal streaks).
-            beside = outline_nearness(target_xy[source.outline], source.region,
-                                      ((mouth, 3 * sigma), *jut),
-                                      source.band, step)
+            # dark wing reaching the hair and horizontal streaks); and inside it, as far from
+            # the eyes and the mouth as the kinks' smoothing and from the nose's tip and
+            # wings by twice the outline's (s10 turned back: her far cheek's crackle,
+            # stretched two to four times, drawn as parallel streaks; s12: the crease beside
+            # his nose, its far side turning into view, a dark blotch. Evened up to her far
+            # nostril, s10's nose was read turned 1.3 degrees less by dlib, 0.8 by MediaPipe).
+            nose = PixelBox.around(target_xy[canon.nose_base], source.image.shape[:2], 0)
+            beside = np.maximum(outline_nearness(target_xy[source.outline], source.region,
+                                                 ((mouth, 3 * sigma), *jut),
+                                                 source.band, step),
+                                faded(within.copy(), ((nose, 2 * sigma),), source.region))
             h, w = source.region.size
             evened = np.zeros(source.image.shape[:2], bool)
             evened[source.region.slices] = cv2.resize(beside.astype(np.float32), (w, h)) \
@@ -562,10 +570,15 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                          target.pose.scale / source.motion.pose.scale)
         # (An opened mouth's corners without the fold where the closed lips met: stretched by
         # the warp, its tip was a dark tail beyond each corner, s42 by aaa.)
-        out = remap_region(source.image_without_corner_folds if opens and not placed
-                           else source.image, source.region, source_xy)
+        warped = source.image_without_corner_folds if opens and not placed else source.image
+        out = remap_region(warped, source.region, source_xy)
         painted = np.zeros(out.shape[:2], bool)
         if turn > _STILL and source.motion.proportions is None:
+            # Where the turn squeezes the face, up to the eyes' corners (the far side of s12's
+            # nose runs into his far eye's), the mouth apart by the outline's blur.
+            average_where_squeezed(out, warped, source_xy, source.region,
+                                   faded(face, ((mouth, sigma), *jut), source.region),
+                                   cfg.squeezed_averaged)
             even_stretched(out, source.image, source_xy, source.region, ~evened,
                            cfg.outline_evened_stretch, lambda: source.region_grain)
         for k, lid, was in covered:

@@ -124,6 +124,14 @@ class CanonicalFace:
         }
 
     @cached_property
+    def nose_base(self) -> np.ndarray:
+        """The nose's landmarks no higher than its tip (the point nearest the camera): its
+        tip, wings and nostrils."""
+        nose = TOPOLOGY.nose
+        tip = self.points[nose[np.argmin(self.points[nose, 2])], 1]
+        return nose[self.points[nose, 1] >= tip]
+
+    @cached_property
     def mouth_mask(self) -> np.ndarray:
         """Soft per-landmark weights of the mouth alone (its lips and the skin just around
         them, without the jaw below)."""

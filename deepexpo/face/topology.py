@@ -64,6 +64,7 @@ class FaceTopology:
     right_eye_loop: np.ndarray
     left_eye_loop: np.ndarray
     lip_contours: tuple[np.ndarray, np.ndarray]  # the two lip loops, unordered
+    nose: np.ndarray  # the nose's bridge, tip, wings and base
     tessellation: Edges
 
     @property
@@ -120,6 +121,7 @@ def _mediapipe_478() -> FaceTopology:
         right_eye_loop=np.array(_loops(conn.FACEMESH_RIGHT_EYE)[0], dtype=np.int64),
         left_eye_loop=np.array(_loops(conn.FACEMESH_LEFT_EYE)[0], dtype=np.int64),
         lip_contours=(lip_loops[0], lip_loops[1]),
+        nose=_indices(conn.FACEMESH_NOSE),
         tessellation=frozenset(conn.FACEMESH_TESSELATION),
     )
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..geometry.boxes import PixelBox
 from .mesh_warp import map_stretch
-from .texture import calm_donors, scattered_grain
+from .texture import calm_donors, channel_spread, grain_strength_at, scattered_grain
 
 #: A stretch (output pixels per source pixel, in its most stretched direction) past which the
 #: texture is evened out, fully from the second.
@@ -62,9 +62,14 @@ def even_stretched(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
         + far * cv2.GaussianBlur(patch, (0, 0), s1)
     # (Read from the whole region and counted from its corner: the same at each place of the
     # picture in every frame, however far the stretch reaches.)
-    evened = smooth + scattered_grain(
+    grain = scattered_grain(
         image, calm_donors(image, region) if donors is None else donors(), box.size,
         (region.x0 - box.x0, region.y0 - box.y0))
+    # No stronger than the texture it replaces: the donors are the region's, its hair or fur
+    # as well as its skin, and laid at their strength on a smooth photo's skin (s42 turned
+    # back) they were a coarse grain the cheek never had.
+    own = grain_strength_at(image, *(source_xy[y0:y1, x0:x1, k] for k in (0, 1)))
+    evened = smooth + grain * np.minimum(own / np.maximum(channel_spread(grain), 0.5), 1.0)
     w = weight[..., None]
     out[box.slices] = np.clip(w * evened + (1 - w) * patch, 0, 255).astype(np.uint8)
 

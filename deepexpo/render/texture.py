@@ -24,6 +24,12 @@ MOTTLE_LIMIT = 1.0
 #: repeating beyond a mouth's size).
 GRAIN_BLOCK = 4
 GRAIN_TABLE = 64
+#: :func:`grain_strength_at` reads a picture's grain over a square this many pixels wide: a
+#: few grain blocks of one cheek's skin.
+GRAIN_REACH = 17
+#: ... its median, in steps of 1 / GRAIN_STEPS of a grey level (a median filter this wide
+#: takes bytes).
+GRAIN_STEPS = 8
 #: :func:`calm_donors` keeps the blocks whose fine detail stays within this many times the
 #: area's robust spread (a normal grain's all but never leaves it).
 CALM = 3.0
@@ -74,6 +80,26 @@ def grain_at(image: np.ndarray, map_x: np.ndarray, map_y: np.ndarray, mottle: fl
         clip = most * np.maximum(channel_spread(read), 0.5)
         detail += np.clip(read, -clip, clip)
     return detail
+
+
+def grain_strength_at(image: np.ndarray, map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:
+    """How strong the fine texture of ``image`` (its detail finer than :data:`GRAIN_BLUR`,
+    each channel's) is around ``map_x``, ``map_y`` (its pixels, any shape: (..., 3)), as a
+    normal distribution's sigma: the robust spread over :data:`GRAIN_REACH` pixels (a
+    median: the hair beside a cheek, a nose's rim, do not count). A smooth photo's skin
+    reads a fraction of its hair, a painting's crackled cheek as much as its crackle."""
+    near = PixelBox.around(np.c_[map_x.ravel(), map_y.ravel()], image.shape[:2],
+                           2 + GRAIN_REACH)
+    crop = image[near.slices].astype(np.float32)
+    if min(crop.shape[:2]) < 2:
+        return np.zeros((*map_x.shape, 3), np.float32)
+    detail = np.abs(crop - cv2.GaussianBlur(crop, (0, 0), GRAIN_BLUR))
+    steps = np.clip(np.round(GRAIN_STEPS * detail), 0, 255).astype(np.uint8)
+    strength = cv2.medianBlur(steps, GRAIN_REACH).astype(np.float32) \
+        * (MAD_TO_SIGMA / GRAIN_STEPS)
+    return cv2.remap(strength, (map_x - near.x0).astype(np.float32),
+                     (map_y - near.y0).astype(np.float32), cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_REFLECT).reshape(*map_x.shape, -1)
 
 
 def scattered_grain(image: np.ndarray, donors: np.ndarray, size: tuple[int, int],
