@@ -8,15 +8,15 @@ outer contours, each point across the band taken from the same place across the 
 (its own texture and edge, and a little skin beyond it; the target lip keeps about its
 thickness, :func:`~deepexpo.motion.mouth.shape_mouth`), fading into the warp over a soft edge
 outside and a narrower one at the opening, both scaled to the mouth; round an opening wide
-enough, their inner part shaded darker towards the opening, their wet inner surface turning
-into the mouth (:class:`WetRim`). The bands of the two lips meet at the corners, both read
-along the same line of the source there, the opening's edge running smoothly round each
-corner from one lip to the other, into the crease where the lips meet; where a target lip
-stays much thicker into a corner than the source's (a round opening), it is read further in,
-where the source's lip is thick enough. They are read from the source with the dark fold in
-its corners, where its closed lips met, filled in from the lips and skin around it
-(:func:`without_corner_folds`; a detector puts a thin lip's contours in that fold), as the
-warp around them is.
+enough, the upper lip's inner part shaded darker towards the opening, its wet inner surface
+turning into the mouth (:class:`WetRim`). The bands of the two lips meet at the corners, both
+read along the same line of the source there, the opening's edge running smoothly round each
+corner from one lip to the other, rounded off inside the corners as a real open mouth's is,
+into the crease where the lips meet; where a target lip stays much thicker into a corner
+than the source's (a round opening), it is read further in, where the source's lip is thick
+enough. They are read from the source with the dark fold in its corners, where its closed
+lips met, filled in from the lips and skin around it (:func:`without_corner_folds`; a
+detector puts a thin lip's contours in that fold), as the warp around them is.
 """
 
 from __future__ import annotations
@@ -74,11 +74,78 @@ def lip_contours(xy: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
 
 def opening_outline(xy: np.ndarray) -> np.ndarray:
     """The mouth's opening as the lips' bands edge it: the curves through the inner contours
-    of both lips, as a polygon (pixels)."""
+    of both lips, rounded off in its corners (:func:`_corner_discs`), as a polygon (pixels)."""
     contours = lip_contours(xy)
     t = np.linspace(0.0, 1.0, int(np.clip(_length(contours[0][0]) / ALONG_PX, 16, 2000)))
     upper, lower = (_spline(contours[k][0], t, _round_corners(contours, k)) for k in range(2))
-    return np.r_[upper, lower[::-1]]
+    outline = np.r_[upper, lower[::-1]]
+    return _onto_discs(outline, _corner_discs(outline))
+
+
+def _corner_discs(outline: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """The discs inside an opening's ``outline`` (a polygon, pixels) that round off its
+    corners: those of :data:`CORNER_ROUNDING` of the widest's radius, as the edge of the
+    region of their centres (pixels), their radius and the step they are found to (pixels).
+    A detector puts a real open mouth's inner corners where its lips meet, and its dark
+    opening rounds off short of them, inside the lips folding round its ends; drawn along
+    the curves through its landmarks, the opening ran on into a point at each (a lens's tips
+    opened by ``aaa``, Grace Hopper's and a cartoon's, s7). The outline rounded off by them
+    (:func:`_onto_discs`) is rounded off by the same."""
+    low = outline.min(axis=0) - 2.0
+    extent = outline.max(axis=0) + 2.0 - low
+    scale = min(ROUNDING_FINE, ROUNDING_MASK_PX / max(float(extent.max()), 1.0))
+    size = np.ceil(extent * scale).astype(int)
+    inside = np.zeros((size[1], size[0]), np.uint8)
+    cv2.fillPoly(inside, [np.round((outline - low) * scale).astype(np.int32)], 1)
+    depth = cv2.distanceTransform(inside, cv2.DIST_L2, cv2.DIST_MASK_PRECISE) / scale
+    # (Not lips parted a little, which meet at their corners in a taper: the widest disc's
+    # diameter over the opening's length.)
+    centred = outline - outline.mean(axis=0)
+    length = float(np.ptp(centred @ np.linalg.svd(centred, full_matrices=False)[2][0]))
+    open_from, open_full = ROUNDED_OPENING
+    radius = CORNER_ROUNDING * float(depth.max()) * float(smoothstep(
+        (2.0 * float(depth.max()) / max(length, 1e-6) - open_from) / (open_full - open_from)))
+    centres = (depth >= max(radius, 1.0 / scale)).astype(np.uint8)
+    rim = np.argwhere(centres > cv2.erode(centres, np.ones((3, 3), np.uint8)))
+    return rim[:, ::-1] / scale + low, radius, 1.0 / scale
+
+
+def _onto_discs(points: np.ndarray, discs: tuple[np.ndarray, float, float]) -> np.ndarray:
+    """``points`` (pixels) on an opening's outline, those in its corners moved in onto the
+    edge of the ``discs`` that round them off (:func:`_corner_discs`): each towards its
+    nearest centre until it lies on that disc's edge. (Within a step of it, where the
+    outline is not rounded off: left as it is.)"""
+    centre, radius, step = discs
+    if radius <= step or not len(centre):
+        return points
+    # (A few hundred points at a time: all against all, a big opening's took 100 MB.)
+    nearest = np.concatenate([
+        centre[np.argmin(((chunk[:, None] - centre[None]) ** 2).sum(axis=2), axis=1)]
+        for chunk in np.array_split(points, max(1, len(points) // 256))])
+    away = points - nearest
+    far = np.linalg.norm(away, axis=1)
+    beyond = np.maximum(far - radius - step, 0.0) / np.maximum(far, 1e-9)
+    rounded: np.ndarray = points - beyond[:, None] * away
+    return rounded
+
+
+#: An opening's corners are rounded off by discs this fraction of the widest's radius inside
+#: it (:func:`_corner_discs`): the dark opening's height 0.02, 0.04 and 0.07 of the mouth's
+#: width in from its ends, over its greatest, reads 0.2, 0.31 and 0.43 on real mouths (the
+#: mean of d19's and of two frames each of d3 and d12, opened 0.45 to 1.0), and so it does
+#: on s1, s7, Grace Hopper and the astronaut opened by ``aaa`` (0.22, 0.31, 0.43; drawn
+#: through the landmarks, 0.14, 0.23, 0.36), ...
+CORNER_ROUNDING = 0.35
+#: ... on an opening whose widest disc inside is this fraction of its length across, fully
+#: from this one (the mouths opened by ``aaa``, 0.43 to 0.69, and the real ones above, 0.52
+#: to 0.94): lips parted a little (d19.mp4's, 0.17 of the width, 0.2) keep the taper in
+#: which they meet at their corners (rounded off, a thin opening's ends were drawn 0.035 of
+#: the width in from its corners, the canonical face's opened 0.13, and dlib read s12's by
+#: d19.mp4 0.06 open instead of 0.19), ...
+ROUNDED_OPENING = (0.2, 0.4)
+#: ... found on a mask this many times as fine as the picture, or as fine as makes it this
+#: many pixels across (a big opening: each found on a mask 4 times as fine took 0.2 s).
+ROUNDING_FINE, ROUNDING_MASK_PX = 4.0, 400.0
 
 
 def _round_corners(contours: list[tuple[np.ndarray, np.ndarray]], lip: int
@@ -117,23 +184,32 @@ def draw_lips(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     """Redraw (in place) both lips of ``out`` as bands of ``image``'s lips (a source's with
     its corners' fold filled in: :func:`without_corner_folds`): from where ``source_xy`` has
     them to where ``target_xy`` does (landmarks, pixels), fading into ``out`` over
-    ``edge_px`` beyond their outer contour; round an opening, with their wet inner surface
-    ``rim`` turning into the mouth (:func:`_wet`) and showing where they meet in its corners
-    (:func:`_draw_corner_creases`). An upper lip under ``hair`` ends, over the opening, where
-    the hair does (:func:`_draw_band`)."""
+    ``edge_px`` beyond their outer contour; round an opening, with the upper lip's wet inner
+    surface ``rim`` turning into the mouth (:func:`_wet`) and showing where they meet in its
+    corners (:func:`_draw_corner_creases`). (The lower lip's inner surface faces up, into
+    the light: real lower lips' inner third is as bright as their outer on the median, 1.1
+    times, d19, d12 and d3 opened 0.45 to 1.0, their upper lips' 0.83; shaded as the upper
+    one's, an opened lower lip's inner third was drawn dark into the opening, the lip a thin
+    band under it: the astronaut's and Grace Hopper's by ``aaa``.) An upper lip under
+    ``hair`` ends, over the opening, where the hair does (:func:`_draw_band`)."""
     sources, targets = lip_contours(source_xy), lip_contours(target_xy)
-    for lip in range(2):
+    discs = _corner_discs(opening_outline(target_xy))
+    for lip, wet in ((0, rim), (1, None)):
         _draw_band(out, image, sources[lip], targets[lip],
-                   (_round_corners(sources, lip), _round_corners(targets, lip)),
-                   max(1.0, edge_px), rim, hair if lip == 0 else None)
+                   (_round_corners(sources, lip), _round_corners(targets, lip)), discs,
+                   max(1.0, edge_px), wet, hair if lip == 0 else None)
     if rim is not None and rim.creases > 0:
-        _draw_corner_creases(out, target_xy, rim, max(MIN_INNER_EDGE_PX, INNER_EDGE * edge_px))
+        # (From the opening's ends, rounded off inside the inner corners.)
+        ends = _onto_discs(target_xy[canonical_face().mouth_corners, :2], discs)
+        _draw_corner_creases(out, ends, target_xy, rim,
+                             max(MIN_INNER_EDGE_PX, INNER_EDGE * edge_px))
 
 
 def _draw_band(out: np.ndarray, image: np.ndarray, source: tuple[np.ndarray, np.ndarray],
                target: tuple[np.ndarray, np.ndarray],
                corners: tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
-               edge_px: float, rim: WetRim | None, hair: Moustache | None = None) -> None:
+               discs: tuple[np.ndarray, float, float], edge_px: float, rim: WetRim | None,
+               hair: Moustache | None = None) -> None:
     """Draw one lip's band (see :func:`draw_lips`). A lip under ``hair`` is drawn as far as
     the hair is, over the opening: read on :data:`HAIR_FRINGE` of its thickness beyond its
     inner contour, each pixel as opaque as it is hair (:meth:`Moustache.strands`), where a
@@ -144,7 +220,10 @@ def _draw_band(out: np.ndarray, image: np.ndarray, source: tuple[np.ndarray, np.
     length = max(_length(inner_t), _length(outer_t))
     n = int(np.clip(length / ALONG_PX, 16, 2000))
     t = np.linspace(0.0, 1.0, n)
-    inner_t, outer_t = _spline(inner_t, t, corners[1]), _spline(outer_t, t)
+    # (Its inner edge along the opening's outline, rounded off in the corners: the lip
+    # folds round the opening's ends.)
+    inner_t = _onto_discs(_spline(inner_t, t, corners[1]), discs)
+    outer_t = _spline(outer_t, t)
     along, excess = _along_source(source, inner_t, outer_t, t, corners[0])
     inner_s, outer_s = _spline(source[0], along, corners[0]), _spline(source[1], along)
     thick = np.maximum(np.linalg.norm(outer_t - inner_t, axis=1), 1e-3)[None, :]
@@ -217,19 +296,18 @@ def _draw_band(out: np.ndarray, image: np.ndarray, source: tuple[np.ndarray, np.
     view[:] = np.clip(weight * lip + (1 - weight) * view, 0, 255).astype(np.uint8)
 
 
-def _draw_corner_creases(out: np.ndarray, xy: np.ndarray, rim: WetRim, width_px: float
-                         ) -> None:
+def _draw_corner_creases(out: np.ndarray, ends: np.ndarray, xy: np.ndarray, rim: WetRim,
+                         width_px: float) -> None:
     """Draw (in place) the crease in each corner of an open mouth (landmarks ``xy``, pixels)
-    where its lips meet, from the opening's end to the lips' outer corner: their wet inner
-    surfaces pressed together (``rim``), as dark as they are at the opening, fading out by a
-    smooth step towards the outer corner, across it a Gaussian line of sigma ``width_px``
-    (the lips' soft inner edge); only darkening. A real open mouth's opening rounds into
-    such a crease (d19's: 0.8 to 0.9 of its lips' lightness 2 px out from the opening's
-    end); the lips' bands, read from the source with its corners' fold filled in
-    (:func:`without_corner_folds`), met there in the lips' colour, and the opening ended
-    in a bare point (Grace Hopper by ``aaa`` and by d19)."""
-    canon = canonical_face()
-    inner, outer = xy[canon.mouth_corners, :2], xy[canon.outer_mouth_corners, :2]
+    where its lips meet, from the opening's ``ends`` (pixels, one by each corner) to the
+    lips' outer corner: their wet inner surfaces pressed together (``rim``), as dark as they
+    are at the opening, fading out by a smooth step towards the outer corner, across it a
+    Gaussian line of sigma ``width_px`` (the lips' soft inner edge); only darkening. A real
+    open mouth's opening rounds into such a crease (d19's: 0.8 to 0.9 of its lips'
+    lightness 2 px out from the opening's end); the lips' bands, read from the source with
+    its corners' fold filled in (:func:`without_corner_folds`), met there in the lips'
+    colour, and the opening ended in a bare point (Grace Hopper by ``aaa`` and by d19)."""
+    inner, outer = ends, xy[canonical_face().outer_mouth_corners, :2]
     box = PixelBox.around(np.r_[inner, outer], out.shape[:2], 3 * width_px + 2)
     h, w = box.size
     if h < 2 or w < 2:

@@ -434,8 +434,11 @@ def _cavity(patch: np.ndarray, opening: np.ndarray, lower_lip: np.ndarray, sigma
     ys, top, bottom, across = _opening_frame(target_xy, region)
     dist = cv2.distanceTransform(inside.astype(np.uint8), cv2.DIST_L2, 3)
     ends, deepest = CORNERS_DEEP
+    # (Across to each of the opening's ends, rounded off inside its corners.)
+    reach = np.maximum(np.where(across < 0, -across[inside].min(), across[inside].max()),
+                       1e-6) if inside.any() else 1.0
     depth = np.maximum(np.clip(dist / (dist.max() + 1e-6), 0, 1) ** 0.7,
-                       deepest * smoothstep((np.abs(across) - ends) / (1.0 - ends)))
+                       deepest * smoothstep((np.abs(across) / reach - ends) / (1.0 - ends)))
     shade = CAVITY_EDGE + (CAVITY_BACK - CAVITY_EDGE) * depth
     tongue = None
     if lit_floor and inside.any():
