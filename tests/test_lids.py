@@ -3,6 +3,7 @@ skin with grain, a brow close above the eye, a lash line, the eye's white below 
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 from scipy.ndimage import gaussian_filter
 
@@ -298,3 +299,25 @@ def test_a_glasses_frame_across_the_lid_stays_sharp():
     assert np.abs(out[frame].astype(int) - image[frame]).max() <= 4
     lid = (slice(LASH + 6, LOWER - 8), slice(LEFT + 10, RIGHT - 10))
     assert (_lum(out[lid]) < _lum(image[lid]) - 40).mean() > 0.95
+
+
+def test_a_lid_darkened_to_a_shadowed_socket_is_no_greyer_than_it():
+    """Skin in shade is deeper in colour, not greyer (its reddest channel darkened least). The
+    shut lid is darkened towards a shadowed socket round it: darkened channel for channel, its
+    pale tone turned a grey patch in s12's brown socket (here its chroma 18.6 against the
+    socket's 20, though lighter than it). Its Lab chroma is at least the socket's."""
+    image = _eye().astype(np.float64)
+    socket = np.zeros(image.shape[:2], bool)
+    socket[LASH - 30:LOWER + 10, LEFT - 30:RIGHT + 30] = True
+    socket[LASH - 2:LOWER, LEFT:RIGHT] = False
+    socket[BROW[0]:BROW[1]] = False
+    skin = image[socket]
+    image[socket] = skin * 0.7 ** (skin.mean(axis=1, keepdims=True) / skin)
+    image = np.clip(image, 0, 255).astype(np.uint8)
+    out = _close(image, brow=True)
+
+    def chroma(pixels: np.ndarray) -> float:
+        lab = cv2.cvtColor(pixels.reshape(-1, 1, 3), cv2.COLOR_RGB2LAB).astype(np.float64)
+        return float(np.hypot(*(np.median(lab[:, 0, 1:], axis=0) - 128)))
+    lid = out[LASH:LOWER - 8, LEFT + 15:RIGHT - 15]
+    assert chroma(lid) >= chroma(image[socket]), (chroma(lid), chroma(image[socket]))
