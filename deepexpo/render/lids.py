@@ -59,6 +59,10 @@ _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 #: The redrawn lid's arch spans this many times the eye's width (over the squeezed lash line's
 #: and eyeliner's ends at the corners).
 ARCH_SPAN = 1.2
+#: A brow's hairs and its soft edge reach this many pixels below the line through its lower
+#: landmarks (s42's 4; as 0.07 of the eye's width, 2 px by the small eyes of s12 and the
+#: astronaut, their brows' edges stayed in and dlib read those eyes less shut).
+BROW_BELOW = 4.0
 #: A brow's landmarks lie at least this fraction of the open gap above the eye's lash line.
 BROW_ABOVE_LASH = 0.35
 #: The redrawn lid fades into the warp over this fraction of its height at its top, where the
@@ -278,8 +282,15 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
                           < np.linalg.norm(margin_xy[0] - outer_xy))
         wing, features = _wing_under(image, view, margin_from, low, high, outer_last)
         wing *= shuts
+    # (Nor the brow over the lid's arch: spread down the lid, its tone darkened the lid's
+    # top, a dark band under s42's brows, 12 levels deep, which drew the top of an oval.
+    # Beyond the arch the skin round the lid's ends is read as before, a brow's end over the
+    # socket's shade with it: left out there, s1's lid ended lighter than the skin beside
+    # her outer corners.)
     tone = _skin_around(out, box, (weight[..., 0] > 0.02) | ((rise < 0) & (rise > -2 * below))
-                        | (wing > 0.05), AROUND * width)
+                        | (wing > 0.05), AROUND * width,
+                        None if brow_xy is None
+                        else (brow_xy, BROW_BELOW, (float(ends[0, 0]), float(ends[1, 0]))))
     if tone is None:
         return
     # (In the colour of the skin right round the eye, where a shut lid's skin continues: the
@@ -496,10 +507,13 @@ def _soft_edge(gray: np.ndarray, core: np.ndarray, dark: np.ndarray, lash: float
     return grown
 
 
-def _skin_around(out: np.ndarray, box: PixelBox, drawn: np.ndarray, reach: float
+def _skin_around(out: np.ndarray, box: PixelBox, drawn: np.ndarray, reach: float,
+                 brow: tuple[np.ndarray, float, tuple[float, float]] | None = None
                  ) -> np.ndarray | None:
     """The skin's colour over ``box`` of ``out``: its colours within ``reach`` around ``box``
-    but not where ``drawn`` (a mask over ``box``), spread smoothly over the rest: Gaussians
+    but not where ``drawn`` (a mask over ``box``) nor on or above a ``brow`` (its landmarks,
+    how far its hairs reach below their lower edge, and the columns it is left out over),
+    spread smoothly over the rest: Gaussians
     normalised by how much known colour they cover, from ``reach`` down to a quarter of it
     where they cover enough (so the lid's edge takes the tone of the skin right beside it: a
     lit cheek on one side, a shadowed temple on the other)."""
@@ -507,7 +521,12 @@ def _skin_around(out: np.ndarray, box: PixelBox, drawn: np.ndarray, reach: float
                            out.shape[:2], reach)
     patch = out[wide.slices].astype(np.float32)
     known = np.ones(wide.size, bool)
-    known[box.y0 - wide.y0:box.y1 - wide.y0, box.x0 - wide.x0:box.x1 - wide.x0] = ~drawn
+    if brow is not None:
+        columns = np.arange(wide.x0, wide.x1, dtype=np.float64)
+        over_eye = (columns >= brow[2][0]) & (columns <= brow[2][1])
+        known &= ~((np.arange(wide.y0, wide.y1)[:, None]
+                    <= brow[1] + _lower_edge(brow[0], columns)[None, :]) & over_eye[None, :])
+    known[box.y0 - wide.y0:box.y1 - wide.y0, box.x0 - wide.x0:box.x1 - wide.x0] &= ~drawn
     if not known.any():
         return None
     # Not its dark features (lash lines, brows, the corners' shadows) nor an eye's white.
