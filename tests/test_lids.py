@@ -3,11 +3,17 @@ skin with grain, a brow close above the eye, a lash line, the eye's white below 
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 from scipy.ndimage import gaussian_filter
 
+from deepexpo.engines.warp_engine import WarpEngine
 from deepexpo.geometry.boxes import PixelBox
+from deepexpo.io.images import read_image
+from deepexpo.motion.controls import ExpressionControls, ExpressionEdit
+from deepexpo.motion.eyelids import eyelids
 from deepexpo.render.lids import draw_closing_lid
+from tests.conftest import shared_sample
 
 SIZE = 200
 BROW = (80, 88)  # rows of the brow band
@@ -298,3 +304,48 @@ def test_a_glasses_frame_across_the_lid_stays_sharp():
     assert np.abs(out[frame].astype(int) - image[frame]).max() <= 4
     lid = (slice(LASH + 6, LOWER - 8), slice(LEFT + 10, RIGHT - 10))
     assert (_lum(out[lid]) < _lum(image[lid]) - 40).mean() > 0.95
+
+
+def test_a_lid_darkened_to_a_shadowed_socket_is_no_greyer_than_it():
+    """Skin in shade is deeper in colour, not greyer (its reddest channel darkened least). The
+    shut lid is darkened towards a shadowed socket round it: darkened channel for channel, its
+    pale tone turned a grey patch in s12's brown socket (here its chroma 18.6 against the
+    socket's 20, though lighter than it). Its Lab chroma is at least the socket's."""
+    image = _eye().astype(np.float64)
+    socket = np.zeros(image.shape[:2], bool)
+    socket[LASH - 30:LOWER + 10, LEFT - 30:RIGHT + 30] = True
+    socket[LASH - 2:LOWER, LEFT:RIGHT] = False
+    socket[BROW[0]:BROW[1]] = False
+    skin = image[socket]
+    image[socket] = skin * 0.7 ** (skin.mean(axis=1, keepdims=True) / skin)
+    image = np.clip(image, 0, 255).astype(np.uint8)
+    out = _close(image, brow=True)
+
+    def chroma(pixels: np.ndarray) -> float:
+        lab = cv2.cvtColor(pixels.reshape(-1, 1, 3), cv2.COLOR_RGB2LAB).astype(np.float64)
+        return float(np.hypot(*(np.median(lab[:, 0, 1:], axis=0) - 128)))
+    lid = out[LASH:LOWER - 8, LEFT + 15:RIGHT - 15]
+    assert chroma(lid) >= chroma(image[socket]), (chroma(lid), chroma(image[socket]))
+
+
+def test_a_shut_lid_has_no_dark_band_under_the_brow(landmarker):
+    """s42's light brows lie close above her eyes: the shut lid's tone, read from the skin
+    around it, took in the brow's, which darkened the lid's top, a dark band under the brow
+    (the top of an eye-shaped patch): down the middle of each shut eye, from the brow's lower
+    landmarks to the open eye's lower lid, the rows' median luminance dipped 4 and 12 levels
+    below its highest on both sides (now 1). At most 3."""
+    image = read_image(shared_sample("sources/s42.jpg"))
+    face = landmarker.detect(image)
+    engine = WarpEngine()
+    out = engine.edit(engine.prepare_source(image, face),
+                      ExpressionEdit(ExpressionControls(blink=1.0)))
+    gray = cv2.cvtColor(out, cv2.COLOR_RGB2GRAY).astype(np.float64)
+
+    def valley(profile: np.ndarray) -> float:  # the deepest dip below both sides' highest
+        return max(min(profile[:i + 1].max(), profile[i:].max()) - profile[i]
+                   for i in range(len(profile)))
+    for lid in eyelids():
+        x0, x1 = np.sort(face.xy[lid.corners, 0])
+        middle = slice(int(x0 + 0.3 * (x1 - x0)), int(x1 - 0.3 * (x1 - x0)))
+        rows = slice(int(face.xy[lid.brow, 1].max()), int(face.xy[lid.lower, 1].mean()))
+        assert valley(np.median(gray[rows, middle], axis=1)) <= 3, lid.outer

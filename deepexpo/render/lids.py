@@ -59,6 +59,10 @@ _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 #: The redrawn lid's arch spans this many times the eye's width (over the squeezed lash line's
 #: and eyeliner's ends at the corners).
 ARCH_SPAN = 1.2
+#: A brow's hairs and its soft edge reach this many pixels below the line through its lower
+#: landmarks (s42's 4; as 0.07 of the eye's width, 2 px by the small eyes of s12 and the
+#: astronaut, their brows' edges stayed in and dlib read those eyes less shut).
+BROW_BELOW = 4.0
 #: A brow's landmarks lie at least this fraction of the open gap above the eye's lash line.
 BROW_ABOVE_LASH = 0.35
 #: The redrawn lid fades into the warp over this fraction of its height at its top, where the
@@ -278,16 +282,28 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
                           < np.linalg.norm(margin_xy[0] - outer_xy))
         wing, features = _wing_under(image, view, margin_from, low, high, outer_last)
         wing *= shuts
+    # (Nor the brow over the lid's arch: spread down the lid, its tone darkened the lid's
+    # top, a dark band under s42's brows, 12 levels deep, which drew the top of an oval.
+    # Beyond the arch the skin round the lid's ends is read as before, a brow's end over the
+    # socket's shade with it: left out there, s1's lid ended lighter than the skin beside
+    # her outer corners.)
     tone = _skin_around(out, box, (weight[..., 0] > 0.02) | ((rise < 0) & (rise > -2 * below))
-                        | (wing > 0.05), AROUND * width)
+                        | (wing > 0.05), AROUND * width,
+                        None if brow_xy is None
+                        else (brow_xy, BROW_BELOW, (float(ends[0, 0]), float(ends[1, 0]))))
     if tone is None:
         return
     # (In the colour of the skin right round the eye, where a shut lid's skin continues: the
     # skin further around may be fur or a brow of another colour, a monkey's tan brow round
     # its pale pink lids, which made its shut lids beige discs.)
     colour = _lid_skin_colour(image, margin_from, open_gap, width * scale)
+    # (Over the eye it covers, where that skin closes over it; fading out with the lid's
+    # weight towards its top and less towards its ends, where it meets the skin around: in
+    # that colour to its outline, a grey lit lid band's (s12) or a pink eyeshadow's (s42) drew
+    # an eye-shaped patch of another colour on the skin it joins.)
+    toward_ends = np.clip(1.0 - (across_eye / ARCH_SPAN)**2, 0.0, 1.0)[None, :] ** SHADE_ENDS
     if colour is not None and (weight[..., 0] > 0.02).any():
-        tone = _in_colour(tone, colour, weight[..., 0] > 0.02)
+        tone = _in_colour(tone, colour, weight[..., 0] > 0.02, weight[..., 0] * toward_ends)
     # No part of the closed lid (its lash line included, taken where the margin may border
     # the white of the eye) is lighter than its skin near the lash line: the skin above it
     # may be a lit brow bone, whose tone spread down the lid drew a pale band on it.
@@ -306,10 +322,10 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     tone = np.minimum(tone, cap[None])
     t = np.clip((rise - lash_rise) / np.maximum(height[None, :] - lash_rise, 1.0), 0.0, 1.0)
     # (Less towards its ends: darker there than the skin beside them, they drew a wall.)
-    shade = 1.0 - np.clip(1.0 - (across_eye / ARCH_SPAN)**2, 0.0, 1.0)[None, :] ** SHADE_ENDS \
+    shade = 1.0 - toward_ends \
         * (LID_SHADE + LASH_SHADE * np.clip(1.0 - t / SHADE_REACH, 0.0, 1.0) ** 2)
     # (Its reddest channel darkened least: skin in shadow is deeper in colour, not greyer.)
-    skin = tone * shade[..., None] ** (tone.mean(axis=-1, keepdims=True) / np.maximum(tone, 1.0))
+    skin = tone * _deeper(shade[..., None], tone)
     # Matched in tone to the warp right around it (a shadowed temple or nose side, the
     # crease's shade above it): the skin read further around left a pale oval with an outline.
     # (In tone only: matched in colour too, the lid took on the colour of a crease or fur
@@ -491,10 +507,13 @@ def _soft_edge(gray: np.ndarray, core: np.ndarray, dark: np.ndarray, lash: float
     return grown
 
 
-def _skin_around(out: np.ndarray, box: PixelBox, drawn: np.ndarray, reach: float
+def _skin_around(out: np.ndarray, box: PixelBox, drawn: np.ndarray, reach: float,
+                 brow: tuple[np.ndarray, float, tuple[float, float]] | None = None
                  ) -> np.ndarray | None:
     """The skin's colour over ``box`` of ``out``: its colours within ``reach`` around ``box``
-    but not where ``drawn`` (a mask over ``box``), spread smoothly over the rest: Gaussians
+    but not where ``drawn`` (a mask over ``box``) nor on or above a ``brow`` (its landmarks,
+    how far its hairs reach below their lower edge, and the columns it is left out over),
+    spread smoothly over the rest: Gaussians
     normalised by how much known colour they cover, from ``reach`` down to a quarter of it
     where they cover enough (so the lid's edge takes the tone of the skin right beside it: a
     lit cheek on one side, a shadowed temple on the other)."""
@@ -502,7 +521,12 @@ def _skin_around(out: np.ndarray, box: PixelBox, drawn: np.ndarray, reach: float
                            out.shape[:2], reach)
     patch = out[wide.slices].astype(np.float32)
     known = np.ones(wide.size, bool)
-    known[box.y0 - wide.y0:box.y1 - wide.y0, box.x0 - wide.x0:box.x1 - wide.x0] = ~drawn
+    if brow is not None:
+        columns = np.arange(wide.x0, wide.x1, dtype=np.float64)
+        over_eye = (columns >= brow[2][0]) & (columns <= brow[2][1])
+        known &= ~((np.arange(wide.y0, wide.y1)[:, None]
+                    <= brow[1] + _lower_edge(brow[0], columns)[None, :]) & over_eye[None, :])
+    known[box.y0 - wide.y0:box.y1 - wide.y0, box.x0 - wide.x0:box.x1 - wide.x0] &= ~drawn
     if not known.any():
         return None
     # Not its dark features (lash lines, brows, the corners' shadows) nor an eye's white.
@@ -579,11 +603,13 @@ def _lid_skin_colour(image: np.ndarray, lash_from: np.ndarray, open_gap: np.ndar
     return np.median(lab[skin][:, 1:], axis=0) if skin.any() else None
 
 
-def _in_colour(tone: np.ndarray, colour: np.ndarray, lid: np.ndarray) -> np.ndarray:
+def _in_colour(tone: np.ndarray, colour: np.ndarray, lid: np.ndarray, how_far: np.ndarray
+               ) -> np.ndarray:
     """``tone`` (RGB) with its colour over the ``lid`` (its median Lab a, b there) moved to
-    ``colour``, its lightness and its changes from place to place kept."""
+    ``colour``, ``how_far`` of the way at each pixel (0 to 1), its lightness and its changes
+    from place to place kept."""
     lab = cv2.cvtColor(np.clip(tone, 0.0, 255.0).astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
-    lab[..., 1:] += colour - np.median(lab[lid][:, 1:], axis=0)
+    lab[..., 1:] += how_far[..., None] * (colour - np.median(lab[lid][:, 1:], axis=0))
     return cv2.cvtColor(lab, cv2.COLOR_Lab2RGB) * 255.0
 
 
@@ -604,7 +630,16 @@ def _edge_match(patch: np.ndarray, skin: np.ndarray, drawn: np.ndarray, above: n
         return np.zeros_like(skin)
     ratio = np.clip((smooth @ _LUMA) / np.maximum(skin @ _LUMA, 1.0), 1.0 - EDGE_DARKER,
                     1.0 + EDGE_LIGHTER)
-    return _fill(skin * (ratio - 1.0)[..., None], ring, (width / 2, width / 4, width / 8))
+    return _fill(skin * (_deeper(ratio[..., None], skin) - 1.0), ring,
+                 (width / 2, width / 4, width / 8))
+
+
+def _deeper(factor: np.ndarray, skin: np.ndarray) -> np.ndarray:
+    """How much each channel of ``skin`` changes for its luminance to change by ``factor``,
+    as skin in shade or light does: its reddest channel least when darkened (deeper in
+    colour, not greyer; darkened channel for channel, a pale lid band's tone turned a grey
+    patch in s12's brown socket) and most when lightened."""
+    return factor ** (skin.mean(axis=-1, keepdims=True) / np.maximum(skin, 1.0))
 
 
 def _fill(patch: np.ndarray, known: np.ndarray, sigmas: tuple[float, ...]) -> np.ndarray:
