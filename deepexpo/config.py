@@ -64,6 +64,9 @@ class WarpConfig:
     # ... past this stretch, fully from the second (an animal's from 1.8 and 3: the temple
     # beside s18's far eye, stretched twice, kept its lid crease and lash line in streaks).
     outline_evened_stretch: tuple[float, float] = (1.5, 2.5)
+    # A closed mouth's lips are evened where the map stretches them (render/stretched.py, as
+    # an animal's), and the skin this fraction of the mouth's width beyond them, their edge.
+    lips_evened_beyond: float = 0.03
     # ... and the map within about outline_band of the outline is smoothed (a Gaussian of
     # this many outer-eye-corner distances; the eyes and the mouth apart): between a turning
     # head's outline, carried with its silhouette, and its features, turned with its surface,

@@ -50,7 +50,7 @@ from ..render.mesh_warp import (
 )
 from ..render.mouth import SourceMouth, fill_mouth
 from ..render.placed_mouth import MouthColours, fill_placed_mouth, mouth_colours, mouth_grain
-from ..render.stretched import even_stretched
+from ..render.stretched import even_stretched, even_stretched_lips
 from ..render.texture import calm_donors
 from .base import TransferEngine
 
@@ -581,6 +581,9 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                                    cfg.squeezed_averaged)
             even_stretched(out, source.image, source_xy, source.region, ~evened,
                            cfg.outline_evened_stretch, lambda: source.region_grain)
+        if not (opens or placed):  # (an animal's lips are evened with the rest, below)
+            even_stretched_lips(out, source.image, source_xy, source.region, target_xy,
+                                cfg.lips_evened_beyond, lambda: source.region_grain)
         for k, lid, was in covered:
             upper, lower = (np.r_[lid.corners[0], margin[np.argsort(canon.points[margin, 0])],
                                   lid.corners[1]] for margin in (lid.upper, lid.lower))

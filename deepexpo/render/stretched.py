@@ -1,5 +1,5 @@
 """Texture that a warp stretches further than it can show, evened out (on a face placed by
-hand: an animal's, a drawing's).
+hand: an animal's, a drawing's; a person's closed lips, :func:`even_stretched_lips`).
 
 A human driver's motion on an animal stretches some of its skin many times over: a snout's
 thin lips made the round ring of a screaming mouth (its corners, a point, become the ring's
@@ -19,6 +19,7 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
+from ..face.canonical import canonical_face
 from ..geometry.boxes import PixelBox
 from .mesh_warp import map_stretch
 from .texture import calm_donors, channel_spread, grain_strength_at, scattered_grain
@@ -33,15 +34,25 @@ BLURS = ((3.0, 1.5), (6.0, 3.0))
 def even_stretched(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
                    region: PixelBox, keep: np.ndarray | None = None,
                    stretch_from: tuple[float, float] = (STRETCH_FROM, STRETCH_FULL),
-                   donors: Callable[[], np.ndarray] | None = None) -> None:
+                   donors: Callable[[], np.ndarray] | None = None,
+                   within: PixelBox | None = None) -> None:
     """Even out (in place) the texture of ``out``, the warp of ``image`` through the map
     ``source_xy`` over ``region`` (:func:`~deepexpo.render.mesh_warp.backward_map`), where
     the map stretches it (past ``stretch_from``'s first, fully from its second); ``keep``: a
     mask of ``out`` already painted over (a covered eye), left as it is; ``donors``: gives
     the region's pixels its grain is read at (:func:`~deepexpo.render.texture.calm_donors`,
     asked for only where something is evened: a video's source keeps them for every frame;
-    reading them takes longer than a frame's warp), by default read here."""
-    stretch = map_stretch(source_xy)
+    reading them takes longer than a frame's warp), by default read here; ``within``: a box
+    of ``out`` beyond which nothing is evened, the stretch read there alone (over the whole
+    region, a fifth of a frame's warp)."""
+    if within is None:
+        stretch = map_stretch(source_xy)
+    else:
+        stretch = np.ones(source_xy.shape[:2], np.float32)
+        near = (slice(max(within.y0 - region.y0, 0), max(within.y1 - region.y0, 0)),
+                slice(max(within.x0 - region.x0, 0), max(within.x1 - region.x0, 0)))
+        if stretch[near].size:
+            stretch[near] = map_stretch(source_xy[near])
     start, full = stretch_from
     weight = np.clip((stretch - start) / (full - start), 0.0, 1.0)
     if keep is not None:
@@ -73,3 +84,27 @@ def even_stretched(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     w = weight[..., None]
     out[box.slices] = np.clip(w * evened + (1 - w) * patch, 0, 255).astype(np.uint8)
 
+
+def even_stretched_lips(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
+                        region: PixelBox, xy: np.ndarray, beyond: float,
+                        donors: Callable[[], np.ndarray]) -> None:
+    """Even out (in place, as :func:`even_stretched` does) a closed mouth's lips in ``out``
+    (landmarks ``xy``, pixels: inside their outer contour and ``beyond`` the mouth's width
+    past it) where the map stretches them.
+
+    Why: a lip the source shows at a slant has few pixels along it, and a motion across the
+    slant (vertical, which a turn does not foreshorten) draws it out many times. The painting
+    s10 pouting (d8), her far corner down and her upper lip's middle up: her far upper lip's
+    end, 12 px along in the source, was drawn 33 px along (stretched 3 to 4 times), its
+    crackle's specks and its pale edge drawn out into diagonal streaks, a pale smudge. (An
+    opened mouth's lips are redrawn as bands of the source's lips: render/lips.py.)"""
+    canon = canonical_face()
+    lips = np.zeros(out.shape[:2], np.uint8)
+    cv2.fillPoly(lips, [np.round(xy[canon.lip_loops[0], :2]).astype(np.int32)], 1)
+    corners = xy[canon.outer_mouth_corners, :2]
+    grow = 2 * int(round(beyond * float(np.linalg.norm(corners[1] - corners[0])))) + 1
+    lips = cv2.dilate(lips, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
+    # (The stretch read round them as far beyond as the evening blurs: no further.)
+    within = PixelBox.around(xy[canon.lip_loops[0], :2], out.shape[:2],
+                             grow + 3 * BLURS[-1][1] + 2)
+    even_stretched(out, image, source_xy, region, lips == 0, donors=donors, within=within)
