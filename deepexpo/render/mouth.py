@@ -41,7 +41,7 @@ from .lips import (
     opening_outline,
     polygon_mask,
 )
-from .mesh_warp import backward_map
+from .mesh_warp import RESAMPLING, backward_map
 from .moustache import Moustache, moustache
 from .texture import GRAIN_BLOCK, GRAIN_BLUR, channel_spread, edge_blur, scattered_grain
 
@@ -94,7 +94,8 @@ TEETH_KNEE = 0.8
 #: its lips is a tooth as far as its colour is theirs.
 TEETH_LIT, TEETH_ABOVE_LIPS = 0.8, 10.0
 #: A driver's interior is blurred by this many of its own pixels as they show, magnified, on
-#: the target's opening.
+#: the target's opening; its teeth by as many as it is magnified past the output's own
+#: (:func:`_sharp_teeth`).
 DRIVER_SOFT = 1.0
 #: Where the throat lies in an opening: as a fraction of the way from the upper inner lip to
 #: the lower, and how far it reaches down and across (of the half-width) ...
@@ -614,17 +615,20 @@ def _held_rows(target_xy: np.ndarray, region: PixelBox, shown: float, split: flo
     """Where a driver's interior that is ``shown`` as tall as the target's opening (at the
     face's scale), parted at ``split`` of the way down it, is read for each pixel of
     ``region``: the row (in the region) at which a map laying it onto the target's opening
-    point for point reads it, and whether it shows there. Above the split it hangs from the
-    upper inner lip, below it rises from the lower, each column at its own height; between,
-    where the taller opening parts them, it does not (the cavity shows)."""
+    point for point reads it, and how much of it shows there. Above the split it hangs from
+    the upper inner lip, below it rises from the lower, each column at its own height;
+    between, where the taller opening parts them, it does not (the cavity shows). Where
+    they end, a pixel shows as much as it lies above (or below) the end: cut off whole
+    pixels, its teeth's tips ended in steps, a dashed line where they slant."""
     ys, top, bottom, _ = _opening_frame(target_xy, region)
     gap = np.maximum(bottom - top, 1.0)
     down = (ys - top) / gap
-    upper = down <= shown * split
-    lower = 1.0 - down <= shown * (1.0 - split)
+    # (A pixel just past the upper part's end, nearer it than the lower's, reads on from it.)
+    upper = down <= shown * split + 0.5 * (1.0 - shown)
     read = np.where(upper, down / shown, 1.0 - (1.0 - down) / shown)
+    ends = np.maximum(shown * split - down, shown * (1.0 - split) - (1.0 - down)) * gap
     return (top + read * gap - region.y0).astype(np.float32), \
-        (upper | lower).astype(np.float32)
+        np.clip(ends + 0.5, 0.0, 1.0).astype(np.float32)
 
 
 def _curve_at(curve: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -930,6 +934,16 @@ def _eye_white(image: np.ndarray, xy: np.ndarray) -> np.ndarray | None:
     return max(whites, key=lambda white: white[0]) if whites else None
 
 
+def _sharp_teeth(warped: np.ndarray, zoom: float) -> np.ndarray:
+    """A driver's interior laid on the target's opening (``warped``, its pixels magnified
+    ``zoom`` times) softened as its teeth are: only as far as it is magnified past the
+    output's pixels. (Blurred by one of its pixels at its own scale, as its darks are,
+    d19.mp4's smile on s10's opening lost its teeth's gaps, a pixel wide: a row of pale
+    blocks.)"""
+    extra = DRIVER_SOFT * float(np.sqrt(max(zoom * zoom - 1.0, 0.0)))
+    return cv2.GaussianBlur(warped, (0, 0), extra) if extra > 0.0 else warped
+
+
 def _throat(target_xy: np.ndarray, region: PixelBox) -> np.ndarray:
     """How far back in the mouth each pixel of ``region`` looks: 1 at the throat, a little
     above the opening's middle, falling off towards the lips."""
@@ -983,14 +997,15 @@ def _driver_interior(
         point_for_point = cv2.remap(point_for_point, cols, rows, cv2.INTER_LINEAR,
                                     borderMode=cv2.BORDER_REPLICATE)
         mask = mask * held
-    warped = cv2.remap(image, point_for_point, None, cv2.INTER_LINEAR,
-                       borderMode=cv2.BORDER_REFLECT)
-    # Soft: the driver's pixels, magnified onto a larger mouth, were blocks and streaks.
-    warped = cv2.GaussianBlur(warped, (0, 0), DRIVER_SOFT * max(zoom, 1.0))
+    warped = cv2.remap(image, point_for_point, None, RESAMPLING, borderMode=cv2.BORDER_REFLECT)
+    # Soft: the driver's pixels, magnified onto a larger mouth, were blocks and streaks, and
+    # its darks' JPEG blocks, deepened at the throat, a grid (:func:`_sharp_teeth` keeps its
+    # teeth's edges).
+    soft = cv2.GaussianBlur(warped, (0, 0), DRIVER_SOFT * max(zoom, 1.0))
     # Lit like the source's lips: the lips frame the interior in both faces.
     patch_lab = _lab(patch)
     mean_s, std_s = _lab_stats(patch_lab, _lips_mask(target_xy, region))
-    lab = _lab(warped)
+    lab = _lab(soft)
     inside = mask > 0.5
     if not inside.any():
         return patch, mask
@@ -1005,6 +1020,7 @@ def _driver_interior(
         along = ((lab[..., 1:] - mean_d[1:]) @ axis / max(float(axis @ axis), 1.0))[..., None]
         above = np.clip((lab[..., :1] - mean_d[0]) / TEETH_ABOVE_LIPS, 0.0, 1.0)
         teeth = np.maximum(teeth, above * np.clip(along, 0.0, 1.0))
+    lab += teeth * (_lab(_sharp_teeth(warped, zoom)) - lab)
     shown = (1.0 - teeth[..., 0]) * inside  # its mouth's inside, its teeth aside
     over_skin = _inside_over_skin(lab, shown, _lips_and_skin(image, xy)[1])
     # In proportion (the interior's shading relative to the lips kept): a gain on its
