@@ -1865,3 +1865,28 @@ def test_only_a_moustache_is_hair_over_the_upper_lip(astronaut, hopper, landmark
     assert covered(s12) == covered(_gray(s12)) == 1.0
     assert [covered(image) for image in (*others, astronaut, hopper, _gray(hopper),
                                          _gray(others[-1]))] == [0.0] * 8
+
+
+def _along_the_lip(canonical: np.ndarray) -> np.ndarray:
+    """(18,) Where each inner-lip landmark (upper, then lower) lies across the mouth: -1 and 1
+    at its corners, 0 midway between them."""
+    canon = canonical_face()
+    ends = canonical[canon.mouth_corners, 0]
+    inner = np.r_[canon.inner_lip_upper, canon.inner_lip_lower]
+    return (canonical[inner, 0] - ends.mean()) / (np.ptp(ends) / 2)
+
+
+@pytest.mark.parametrize("name", ["s1.jpg", "s42.jpg", "s10.jpg"])
+def test_a_screamed_opening_is_laid_out_along_the_lip_as_the_drivers(name, landmarker):
+    """Screamed open (d19), the inner lips' landmarks lie along the lip where the driver's
+    do (within 0.02 of the half-width): an opening's shape is its heights and where they
+    stand, and d19's, round at its ends, has its landmarks next to its corners 0.88 of the
+    way out. Left where the source's closed lips have them, with the driver's heights, they
+    lay up to 0.12, 0.04 and 0.22 off on s1, s42 and s10 (s1's next to its left corner 0.83
+    of the way out, the next two 0.66 and 0.46 for 0.74 and 0.56)."""
+    target, _ = _shaped_motion(name, "d19.jpg", landmarker)
+    driver_image = read_image(shared_sample("driving/d19.jpg"))
+    driver = extract_motion(landmarker.detect(driver_image))
+    off = np.abs(_along_the_lip(target.canonical) - _along_the_lip(driver.canonical))
+    assert off.max() < 0.02, off.round(2)
+

@@ -20,6 +20,7 @@ from ..errors import InputError
 from ..face.canonical import canonical_face
 from ..face.measure import mouth_width
 from ..face.topology import TOPOLOGY
+from .mouth import laid_out_as_drivers
 from .regions import REGIONS, get_region, landmark_weights
 from .rigid import rotation_power
 from .state import FaceMotion, HeadPose
@@ -140,8 +141,11 @@ def compose_motion(source: FaceMotion, driving: FaceMotion, reference: FaceMotio
     ratio = shift_ratio(source.pose, reference.pose, source.image_size, driving.image_size,
                         options)
     pose = compose_pose(source.pose, driving.pose, reference.pose, options, ratio)
-    return lips_apart(FaceMotion(pose, source.canonical + delta, source.expression + delta,
-                                 source.image_size, source.proportions), source)
+    target = FaceMotion(pose, source.canonical + delta, source.expression + delta,
+                        source.image_size, source.proportions)
+    if source.proportions is None:  # (an animal's or a drawing's mouth is its own)
+        target = laid_out_as_drivers(target, source, driving)
+    return lips_apart(target, source)
 
 
 def _mouth_width_in_proportion(delta: np.ndarray, source: FaceMotion,

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..face.canonical import canonical_face
 from ..face.measure import mouth_opening
+from ..geometry.ramps import smoothstep
 from .state import FaceMotion
 
 #: A lip is never made thinner than this fraction of its own thickness.
@@ -48,6 +49,11 @@ CORNERS_FOLLOW, CORNERS_FROM = 0.5, 0.05
 #: video's mouth parts across it from frame to frame, and the corners drawn down or not
 #: would jump between two shapes.
 CORNERS_FULL = 0.5
+#: A mouth opened this much further than the source's (inner-lip gap over width) has its
+#: inner lips' landmarks laid out along the lip as the driver's are, fully from the second
+#: (:func:`laid_out_as_drivers`): lips parted as in talking (d19.mp4's, up to 0.2) keep
+#: their own.
+DRIVERS_LAYOUT = (0.25, 0.45)
 
 
 def shape_mouth(target: FaceMotion, source: FaceMotion, max_opening: float,
@@ -119,6 +125,40 @@ def shape_mouth(target: FaceMotion, source: FaceMotion, max_opening: float,
     if not change.any():
         return target
     return replace(target, canonical=points, expression=target.expression + change)
+
+
+def laid_out_as_drivers(target: FaceMotion, source: FaceMotion, driving: FaceMotion
+                        ) -> FaceMotion:
+    """``target`` with its inner lips' landmarks where the driver's lie along its lip, each
+    as a fraction of the way from its mouth's middle to a corner, as far as its opening is
+    the driver's (:data:`DRIVERS_LAYOUT`). An opening's shape is its heights *and* where
+    along the lip they stand; a relative motion gives each landmark the driver's height but
+    leaves it where the source's closed lips have it, and a detector spaces the landmarks of
+    lips that meet otherwise than round an opening: by d19 (its landmarks next to its
+    corners 0.88 of the way out, the next ones 0.74 and 0.56) s1's lay up to 0.12 of the
+    way nearer its middle (0.83, 0.66, 0.46), s10's (a turned face) up to 0.22, the opening
+    drawn through them not d19's."""
+    canon = canonical_face()
+    opened = mouth_opening(target.canonical) - mouth_opening(source.canonical)
+    low, full = DRIVERS_LAYOUT
+    share = float(smoothstep((opened - low) / (full - low)))
+    if share == 0.0:
+        return target
+    inner = np.r_[canon.inner_lip_upper, canon.inner_lip_lower]
+    middle, half = _middle_and_half_width(target.canonical)
+    driver_middle, driver_half = _middle_and_half_width(driving.canonical)
+    drivers = middle + (driving.canonical[inner, 0] - driver_middle) * half / driver_half
+    points = target.canonical.copy()
+    points[inner, 0] += share * (drivers - points[inner, 0])
+    change = points - target.canonical
+    return replace(target, canonical=points, expression=target.expression + change)
+
+
+def _middle_and_half_width(points: np.ndarray) -> tuple[float, float]:
+    """Where a mouth's middle lies across the face (midway between its inner corners) and
+    half its width (canonical units)."""
+    ends = points[canonical_face().mouth_corners, 0]
+    return float(ends.mean()), max(float(np.ptp(ends)) / 2, 1e-9)
 
 
 def _close(points: np.ndarray, source: np.ndarray, cut: float, upper_lip: bool) -> None:
