@@ -84,8 +84,9 @@ def opening_outline(xy: np.ndarray) -> np.ndarray:
 
 def _corner_discs(outline: np.ndarray) -> tuple[np.ndarray, float, float]:
     """The discs inside an opening's ``outline`` (a polygon, pixels) that round off its
-    corners: those of :data:`CORNER_ROUNDING` of the widest's radius, as the edge of the
-    region of their centres (pixels), their radius and the step they are found to (pixels).
+    corners: those of a fraction of the widest's radius (:data:`CORNER_ROUNDING`), as the
+    edge of the region of their centres (pixels), their radius and the step they are found
+    to (pixels).
     A detector puts a real open mouth's inner corners where its lips meet, and its dark
     opening rounds off short of them, inside the lips folding round its ends; drawn along
     the curves through its landmarks, the opening ran on into a point at each (a lens's tips
@@ -102,9 +103,11 @@ def _corner_discs(outline: np.ndarray) -> tuple[np.ndarray, float, float]:
     # diameter over the opening's length.)
     centred = outline - outline.mean(axis=0)
     length = float(np.ptp(centred @ np.linalg.svd(centred, full_matrices=False)[2][0]))
+    opened = 2.0 * float(depth.max()) / max(length, 1e-6)
     open_from, open_full = ROUNDED_OPENING
-    radius = CORNER_ROUNDING * float(depth.max()) * float(smoothstep(
-        (2.0 * float(depth.max()) / max(length, 1e-6) - open_from) / (open_full - open_from)))
+    rounding = float(np.interp(opened, ROUNDER_OPENED, CORNER_ROUNDING))
+    radius = rounding * float(depth.max()) * float(
+        smoothstep((opened - open_from) / (open_full - open_from)))
     centres = (depth >= max(radius, 1.0 / scale)).astype(np.uint8)
     rim = np.argwhere(centres > cv2.erode(centres, np.ones((3, 3), np.uint8)))
     return rim[:, ::-1] / scale + low, radius, 1.0 / scale
@@ -130,12 +133,21 @@ def _onto_discs(points: np.ndarray, discs: tuple[np.ndarray, float, float]) -> n
 
 
 #: An opening's corners are rounded off by discs this fraction of the widest's radius inside
-#: it (:func:`_corner_discs`): the dark opening's height 0.02, 0.04 and 0.07 of the mouth's
-#: width in from its ends, over its greatest, reads 0.2, 0.31 and 0.43 on real mouths (the
-#: mean of d19's and of two frames each of d3 and d12, opened 0.45 to 1.0), and so it does
-#: on s1, s7, Grace Hopper and the astronaut opened by ``aaa`` (0.22, 0.31, 0.43; drawn
-#: through the landmarks, 0.14, 0.23, 0.36), ...
-CORNER_ROUNDING = 0.35
+#: it (:func:`_corner_discs`), the first on openings opened as far as the first of
+#: :data:`ROUNDER_OPENED` or less, the second on those opened as far as its second: a real
+#: mouth's dark opening ends the rounder the taller it is against its length. Its height
+#: 0.02 to 0.04 of the mouth's width in from its ends over its greatest (real mouths 0.19 to
+#: 0.27) is the same drawn through their own landmarks rounded off by discs of 0.25 to 0.38
+#: of the widest's radius on d3's and d12's frames opened 0.52 to 0.62, of 0.5 and 0.58 on
+#: d12's and d19's opened 0.87 and 0.96 (by a fixed 0.35, d19's and d12's were drawn pointed,
+#: 0.225 and 0.21 to their real 0.26; by 0.5, d3's and d12's less opened too round, 0.29 to
+#: 0.32 to their real 0.19 to 0.27). Opened by ``aaa`` (0.43 to 0.69), 0.02, 0.04 and 0.07 of
+#: the width in from the ends read 0.22, 0.31 and 0.43 on s1, s7, Grace Hopper and the
+#: astronaut, as on the mean of the real mouths (0.2, 0.31, 0.43; drawn through the
+#: landmarks, 0.14, 0.23, 0.36), ...
+CORNER_ROUNDING = (0.35, 0.6)
+#: ... how far an opening is opened (its widest disc's diameter over its length) for either.
+ROUNDER_OPENED = (0.65, 1.0)
 #: ... on an opening whose widest disc inside is this fraction of its length across, fully
 #: from this one (the mouths opened by ``aaa``, 0.43 to 0.69, and the real ones above, 0.52
 #: to 0.94): lips parted a little (d19.mp4's, 0.17 of the width, 0.2) keep the taper in
