@@ -540,6 +540,16 @@ def _along_source(source: tuple[np.ndarray, np.ndarray], inner_t: np.ndarray,
 #: by at most this many pixels per pixel (:func:`from_dark_line`).
 SHADE_SLOPE = 0.2
 
+#: Closed lips (their inner landmarks less than this fraction of the lip's thickness apart)
+#: meet on a dark line a detector may put both lips' landmarks on one side of: each lip's
+#: is sought as far as ``SEAM_REACH`` of its thickness out of it, past its partner's
+#: (:func:`dark_line`). MediaPipe puts the drawn s7's inner lips 3.8 px, 0.2 of her lower
+#: lip, below hers, on her lower lip's deep orange top edge; sought no further than halfway
+#: to the partner (0.5 px), the line was never found, and her lower lip, read from 0.2 of
+#: it inside its landmark, was drawn without that edge, pale. (Lips parted a little, s1's
+#: and s42's, 0.25 of it apart or more, are sought as before: halfway.)
+CLOSED_GAP, SEAM_REACH = 0.1, 0.3
+
 
 def from_dark_line(image: np.ndarray, source_xy: np.ndarray, lips_from: np.ndarray,
                    target_xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -552,7 +562,11 @@ def from_dark_line(image: np.ndarray, source_xy: np.ndarray, lips_from: np.ndarr
     them dropped the painting s10's deep red top of its lower lip (a fifth of the lip; its
     lit, paler rest, drawn over the whole band, read 0.6 of its thickness). Less towards the
     corners, none at them (the corners' drawing is their own: a lip thicker into a corner
-    is read off the fold there). Each lip's edge goes at most halfway across the opening."""
+    is read off the fold there). Each lip's edge goes at most halfway across the opening.
+    Closed lips' line is sought on either side of their landmarks (:data:`CLOSED_GAP`), and
+    each lip read from as far beyond it as the inset less how far its landmark lies off it,
+    and drawn to its landmark: the drawn s7's lower lip, its landmarks 4 px under the line,
+    read from 0.2 of its thickness under them, lost its deep orange top edge."""
     canon = canonical_face()
     outer = canon.lip_loops[0]
     corners_y = canon.points[canon.mouth_corners, 1].mean()
@@ -564,13 +578,29 @@ def from_dark_line(image: np.ndarray, source_xy: np.ndarray, lips_from: np.ndarr
         nearest = side[np.abs(source_xy[inner, None, 0]
                               - source_xy[None, side, 0]).argmin(axis=1)]
         across = source_xy[nearest, :2] - source_xy[inner, :2]
-        beyond = _gradual(taper * dark_line(image, source_xy[inner, :2], source_xy[partner, :2]),
-                          source_xy[inner, :2])
-        read[inner, :2] -= beyond[:, None] * _unit(across)
+        thick = np.linalg.norm(across, axis=1)
+        meet = np.linalg.norm(source_xy[partner, :2] - source_xy[inner, :2], axis=1) \
+            < CLOSED_GAP * thick
+        closed = (np.where(meet, SEAM_REACH * thick, 0.0), -_unit(across))
+        beyond = _gradual(taper * dark_line(image, source_xy[inner, :2], source_xy[partner, :2],
+                                            closed), source_xy[inner, :2])
+        # A closed lip's landmark off the line, inside its lip, has left as much of the line
+        # behind as it lies beyond it: the inset into the lip (``lips_from``, there to leave
+        # the line) is kept only as far as it has not.
+        inset = np.linalg.norm(lips_from[inner, :2] - source_xy[inner, :2], axis=1)
+        behind = np.where(meet, np.minimum(beyond, inset), 0.0)
+        read[inner, :2] -= (beyond + behind)[:, None] * _unit(across)
         towards = target_xy[partner, :2] - target_xy[inner, :2]
         scale = np.linalg.norm(target_xy[nearest, :2] - target_xy[inner, :2], axis=1) \
-            / np.maximum(np.linalg.norm(across, axis=1), 1e-6)
-        extra = np.minimum(beyond * scale, 0.5 * np.linalg.norm(towards, axis=1))
+            / np.maximum(thick, 1e-6)
+        # Closed lips' edges are drawn at their landmarks: the band between a landmark and
+        # the line beyond it is its partner's, drawn to its own landmark, beside; both lips
+        # drawn over it (Hopper's lower lip up to 3 px into the opening, the darkest line over
+        # her landmarks being her upper lip's shaded lower edge), her opened mouth was drawn
+        # smaller and lower, and MediaPipe read her smile's lift on it less (its correlation
+        # with a reference clip's smile 0.79; 0.84 drawn at the landmarks).
+        extra = np.where(meet, 0.0,
+                         np.minimum(beyond * scale, 0.5 * np.linalg.norm(towards, axis=1)))
         drawn[inner, :2] += extra[:, None] * _unit(towards)
     return read, drawn
 
@@ -591,23 +621,33 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return v / np.maximum(np.linalg.norm(v, axis=1), 1e-6)[:, None]
 
 
-def dark_line(image: np.ndarray, inner: np.ndarray, partner: np.ndarray) -> np.ndarray:
+def dark_line(image: np.ndarray, inner: np.ndarray, partner: np.ndarray,
+              closed: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """How far (pixels, (n,)) from each inner-lip landmark ``inner`` (pixels, (n, 2)) towards
     its partner on the other lip ``partner`` the darkest line between the lips lies, no further
     than halfway: closed lips meet on a dark line, on which a detector puts both (0); on lips
     parted a little it marks each lip's lit edge, and the lip's shaded edge (a painting's deep
     red) lies beyond, towards the dark gap between them (s10: up to 6.5 px beyond its lower
-    lip's)."""
-    # (Only the lips' box is turned grey: the whole picture, on every frame of a video, took
-    # longer than the rest of the mouth's drawing.)
-    box = PixelBox.around(np.r_[inner, partner], image.shape[:2], 2)
+    lip's). ``closed``: how far (pixels, (n,)) beyond each landmark, and which way (unit
+    vectors, (n, 2): out of its lip), the line is sought where that is further than halfway:
+    a detector may put both lips' landmarks on one side of the line (:data:`SEAM_REACH`),
+    where the way to the partner, a pixel or less away, is no way across the lips."""
+    half = 0.5 * np.linalg.norm(partner - inner, axis=1)
+    unit = (partner - inner) / np.maximum(2 * half, 1e-6)[:, None]
+    ahead = half
+    if closed is not None:
+        seam, away = closed
+        unit = np.where((seam > half)[:, None], away, unit)
+        ahead = np.maximum(half, seam)
+    # (Only the lips' box, as far out as the line is sought, is turned grey: the whole
+    # picture, on every frame of a video, took longer than the rest of the mouth's drawing.)
+    box = PixelBox.around(np.r_[inner, partner], image.shape[:2],
+                          2 + int(np.ceil(ahead.max(initial=0.0))))
     crop = image[box.slices]
     gray = (crop.mean(axis=2) if crop.ndim == 3 else crop).astype(np.float32)
     h, w = gray.shape
     step = 0.5
-    half = 0.5 * np.linalg.norm(partner - inner, axis=1)
-    reach = np.arange(0.0, float(half.max(initial=0.0)) + step, step)
-    unit = (partner - inner) / np.maximum(2 * half, 1e-6)[:, None]
+    reach = np.arange(0.0, float(ahead.max(initial=0.0)) + step, step)
     at = inner[:, None, :] + reach[None, :, None] * unit[:, None, :] - [box.x0, box.y0]
     values = cv2.remap(gray, np.clip(at[..., 0], 0, w - 1).astype(np.float32),
                        np.clip(at[..., 1], 0, h - 1).astype(np.float32), cv2.INTER_LINEAR)
@@ -615,7 +655,7 @@ def dark_line(image: np.ndarray, inner: np.ndarray, partner: np.ndarray) -> np.n
     # line.)
     values = cv2.GaussianBlur(values, (0, 0), sigmaX=1.0 / step, sigmaY=1e-3,
                               borderType=cv2.BORDER_REPLICATE)
-    values[reach[None, :] > half[:, None]] = np.inf
+    values[reach[None, :] > ahead[:, None]] = np.inf
     return reach[np.argmin(values, axis=1)]
 
 
