@@ -158,6 +158,18 @@ def test_a_mouth_opened_with_nothing_to_show_gets_upper_teeth(hopper, landmarker
             assert (inside.max(axis=1) - inside.min(axis=1)).mean() < 3
 
 
+def _dark_region(image: np.ndarray, x0: int, y0: int, x1: int, y1: int
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """The pixels (x, y, from the box's corner) of the largest region in the box ``x0:x1``,
+    ``y0:y1`` of ``image`` darker than 0.7 of the box's median lightness: an opened mouth's
+    dark opening, read off the pixels."""
+    luma = cv2.cvtColor(image[y0:y1, x0:x1], cv2.COLOR_RGB2LAB)[..., 0].astype(float)
+    _, regions, stats, _ = cv2.connectedComponentsWithStats(
+        (luma < 0.7 * np.median(luma)).astype(np.uint8))
+    ys, xs = np.nonzero(regions == 1 + np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    return xs, ys
+
+
 def _corners_depth(out: np.ndarray, xy: np.ndarray) -> float:
     """How far down an opened mouth's dark opening its corners lie, read off the pixels: the
     mean height of its leftmost and rightmost pixels, from the top of its middle column (0)
@@ -167,10 +179,7 @@ def _corners_depth(out: np.ndarray, xy: np.ndarray) -> float:
     width = float(np.ptp(lips[:, 0]))
     x0, x1 = int(lips[:, 0].min() - 0.1 * width), int(lips[:, 0].max() + 0.1 * width)
     y0, y1 = int(lips[:, 1].min()), int(lips[:, 1].max() + 0.6 * width)
-    luma = cv2.cvtColor(out[y0:y1, x0:x1], cv2.COLOR_RGB2LAB)[..., 0].astype(float)
-    _, regions, stats, _ = cv2.connectedComponentsWithStats(
-        (luma < 0.7 * np.median(luma)).astype(np.uint8))
-    ys, xs = np.nonzero(regions == 1 + np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    xs, ys = _dark_region(out, x0, y0, x1, y1)
     left, right = xs.min(), xs.max()
     corners = np.mean([ys[xs == left].mean(), ys[xs == right].mean()])
     middle = ys[np.abs(xs - (left + right) / 2) <= 1]
@@ -1646,10 +1655,7 @@ def _opening_ends(image: np.ndarray, xy: np.ndarray) -> float:
     width = float(np.linalg.norm(b - a))
     x0, x1 = int(lips[:, 0].min() - 0.1 * width), int(lips[:, 0].max() + 0.1 * width)
     y0, y1 = int(lips[:, 1].min()), int(lips[:, 1].max() + 0.1 * width)
-    luma = cv2.cvtColor(image[y0:y1, x0:x1], cv2.COLOR_RGB2LAB)[..., 0].astype(float)
-    _, regions, stats, _ = cv2.connectedComponentsWithStats(
-        (luma < 0.7 * np.median(luma)).astype(np.uint8))
-    ys, xs = np.nonzero(regions == 1 + np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    xs, ys = _dark_region(image, x0, y0, x1, y1)
     return _ends_over_height(np.c_[xs + x0, ys + y0], xy)
 
 
