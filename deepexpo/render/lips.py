@@ -54,6 +54,12 @@ HAIR_FRINGE = 0.5
 _SHEAR = 0.3
 
 
+def soft_inner_edge(edge_px: float) -> float:
+    """How far (pixels) either side of a lip's inner contour it fades into the opening, for a
+    lip fading over ``edge_px`` outside (:data:`INNER_EDGE`)."""
+    return max(MIN_INNER_EDGE_PX, INNER_EDGE * edge_px)
+
+
 def lip_contours(xy: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     """The upper and lower lip as (inner, outer) contours, each corner to corner with as
     many landmarks on each (point ``k`` of one faces point ``k`` of the other)."""
@@ -213,8 +219,7 @@ def draw_lips(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     if rim is not None and rim.creases > 0:
         # (From the opening's ends, rounded off inside the inner corners.)
         ends = _onto_discs(target_xy[canonical_face().mouth_corners, :2], discs)
-        _draw_corner_creases(out, ends, target_xy, rim,
-                             max(MIN_INNER_EDGE_PX, INNER_EDGE * edge_px))
+        _draw_corner_creases(out, ends, target_xy, rim, soft_inner_edge(edge_px))
 
 
 def _draw_band(out: np.ndarray, image: np.ndarray, source: tuple[np.ndarray, np.ndarray],
@@ -242,7 +247,7 @@ def _draw_band(out: np.ndarray, image: np.ndarray, source: tuple[np.ndarray, np.
     # Across the lip (0 at its inner contour, 1 at its outer), per sample along it: half a
     # pixel into the opening, the lip, and the soft edge beyond it; where the target lip is
     # thicker than the source's could be read, wider by as much.
-    inner_edge = max(MIN_INNER_EDGE_PX, INNER_EDGE * edge_px)
+    inner_edge = soft_inner_edge(edge_px)
     outer_edge = edge_px + excess[None, :]
     fringe = () if hair is None else (np.full_like(thick, -HAIR_FRINGE),)
     rows = np.concatenate([*fringe, -inner_edge / thick,
@@ -552,7 +557,7 @@ CLOSED_GAP, SEAM_REACH = 0.1, 0.3
 
 
 def from_dark_line(image: np.ndarray, source_xy: np.ndarray, lips_from: np.ndarray,
-                   target_xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                   target_xy: np.ndarray, soft_px: float) -> tuple[np.ndarray, np.ndarray]:
     """Where lips parted a little are read from and drawn to (``lips_from`` and
     ``target_xy`` with their inner lips moved): each lip's inner edge, taken into it from its
     landmark (``lips_from``, off the dark line where closed lips meet), taken as much further
@@ -565,8 +570,10 @@ def from_dark_line(image: np.ndarray, source_xy: np.ndarray, lips_from: np.ndarr
     is read off the fold there). Each lip's edge goes at most halfway across the opening.
     Closed lips' line is sought on either side of their landmarks (:data:`CLOSED_GAP`), and
     each lip read from as far beyond it as the inset less how far its landmark lies off it,
-    and drawn to its landmark: the drawn s7's lower lip, its landmarks 4 px under the line,
-    read from 0.2 of its thickness under them, lost its deep orange top edge."""
+    but no nearer than its soft inner edge reaches (``soft_px``, :func:`soft_inner_edge`,
+    drawn as the lip is), and drawn to its landmark: the drawn s7's lower lip, its landmarks
+    4 px under the line, read from 0.2 of its thickness under them, lost its deep orange top
+    edge; read from the line, it had the line round the opening as a dark red rim."""
     canon = canonical_face()
     outer = canon.lip_loops[0]
     corners_y = canon.points[canon.mouth_corners, 1].mean()
@@ -579,6 +586,8 @@ def from_dark_line(image: np.ndarray, source_xy: np.ndarray, lips_from: np.ndarr
                               - source_xy[None, side, 0]).argmin(axis=1)]
         across = source_xy[nearest, :2] - source_xy[inner, :2]
         thick = np.linalg.norm(across, axis=1)
+        scale = np.linalg.norm(target_xy[nearest, :2] - target_xy[inner, :2], axis=1) \
+            / np.maximum(thick, 1e-6)
         meet = np.linalg.norm(source_xy[partner, :2] - source_xy[inner, :2], axis=1) \
             < CLOSED_GAP * thick
         closed = (np.where(meet, SEAM_REACH * thick, 0.0), -_unit(across))
@@ -586,13 +595,16 @@ def from_dark_line(image: np.ndarray, source_xy: np.ndarray, lips_from: np.ndarr
                                             closed), source_xy[inner, :2])
         # A closed lip's landmark off the line, inside its lip, has left as much of the line
         # behind as it lies beyond it: the inset into the lip (``lips_from``, there to leave
-        # the line) is kept only as far as it has not.
+        # the line) is kept only as far as it has not, and as far as the lip's soft inner
+        # edge reads beyond its inner contour: the lip is read from beside the line, the
+        # edge fading out on it. (Read from the line, s7's lower lip was drawn from its
+        # darkest red, the edge's fade over the opening from the line and the upper lip
+        # beyond: the line drawn round the opening, a dark red rim.)
         inset = np.linalg.norm(lips_from[inner, :2] - source_xy[inner, :2], axis=1)
-        behind = np.where(meet, np.minimum(beyond, inset), 0.0)
+        beside = soft_px / np.maximum(scale, 1e-6)
+        behind = np.where(meet, np.clip(inset - beside, 0.0, beyond), 0.0)
         read[inner, :2] -= (beyond + behind)[:, None] * _unit(across)
         towards = target_xy[partner, :2] - target_xy[inner, :2]
-        scale = np.linalg.norm(target_xy[nearest, :2] - target_xy[inner, :2], axis=1) \
-            / np.maximum(thick, 1e-6)
         # Closed lips' edges are drawn at their landmarks: the band between a landmark and
         # the line beyond it is its partner's, drawn to its own landmark, beside; both lips
         # drawn over it (Hopper's lower lip up to 3 px into the opening, the darkest line over

@@ -32,14 +32,13 @@ from ..face.topology import TOPOLOGY
 from ..geometry.boxes import PixelBox
 from ..geometry.ramps import smoothstep
 from .lips import (
-    INNER_EDGE,
-    MIN_INNER_EDGE_PX,
     WetRim,
     draw_lips,
     from_dark_line,
     lip_contours,
     opening_outline,
     polygon_mask,
+    soft_inner_edge,
 )
 from .mesh_warp import RESAMPLING, backward_map
 from .moustache import Moustache, moustache
@@ -220,7 +219,8 @@ def fill_mouth(
     if lips_from is not None:
         read = lips_from
         if opened.source_opening < closed_below:  # lips parted a little, or closed
-            read, drawn = from_dark_line(source.image, source.xy, lips_from, target_xy)
+            read, drawn = from_dark_line(source.image, source.xy, lips_from, target_xy,
+                                         soft_inner_edge(LIP_EDGE * sigma))
     draw_lips(out, source.image if lips_image is None else lips_image, read, drawn,
               LIP_EDGE * sigma, _wet_rim(mucosa, pale, mouth_opening(target_xy)),
               source.moustache)
@@ -376,7 +376,7 @@ def _blur_opening_edge(out: np.ndarray, target_xy: np.ndarray, region: PixelBox,
     (``blur``, a Gaussian's sigma) beyond what the lips' fade there (``sigma`` wide) gives:
     on a small, upscaled or out-of-focus photo, a crisp edge round the fill is a pasted-in
     hole. Not where ``hair`` hangs over it: the edge there is the photo's own hair."""
-    drawn = max(MIN_INNER_EDGE_PX, INNER_EDGE * LIP_EDGE * sigma) / BLUR_TO_RAMP
+    drawn = soft_inner_edge(LIP_EDGE * sigma) / BLUR_TO_RAMP
     extra = float(np.sqrt(max(blur * blur - drawn * drawn, 0.0)))
     if extra < 0.3:
         return
