@@ -52,6 +52,25 @@ def test_a_lip_stretched_thin_is_given_back_its_thickness():
     assert 0 < shaped[chin, 1] - canon.points[chin, 1] <= 0.15
 
 
+def test_the_skin_under_a_dropped_lower_lip_is_squeezed_short_of_its_rim():
+    """A lower lip dropped further than the chin (d19's, 0.1 past a jaw dropped 0.2): the skin
+    just under it (MediaPipe 17 to 18, its rim beyond the landmarks) goes down nearly with it,
+    the squeeze taken up further down, in the fold above the chin (18 to 199): 0.85 and
+    0.64 of their heights kept. Squeezed evenly from the lip's edge down (0.74 and 0.74),
+    Grace Hopper's screamed lower lip, its rim beyond the landmarks squeezed with the skin,
+    read 0.92 of her own thickness down its middle on the pixels (0.95 now)."""
+    canon = canonical_face()
+    target = canon.points.copy()
+    target[:, 1] += 0.2 * canon.jaw_drop
+    target[canon.lower_lip, 1] += 0.1
+    shaped = shape_mouth(_motion(target), _motion(canon.points.copy()), 0.75, 0.3).canonical
+
+    def kept(a: int, b: int) -> float:
+        return float((shaped[b, 1] - shaped[a, 1]) / (canon.points[b, 1] - canon.points[a, 1]))
+
+    assert kept(17, 18) > kept(18, 199) + 0.05
+
+
 def test_the_opening_is_capped():
     canon = canonical_face()
     target = canon.points.copy()
@@ -100,8 +119,10 @@ def test_a_screamed_lower_lip_keeps_its_own_thickness(hopper, landmarker, monkey
     """Grace Hopper screaming (d19: the driver's lower lip, stretched round its opening, would
     thin hers to 0.64 at its middle): her lower lip is a band carried down by the jaw, as
     thick down its middle on the pixels as her own (0.9 to 1.1; 0.87 when it was kept to
-    0.9 of its thickness, 0.92 now; dlib read it 1.67, its 66 on the tongue in the opening's
-    middle, its 57 on the dark under the tongue, 5 px above the lip, MediaPipe 0.51)."""
+    0.9 of its thickness, 0.92 kept whole, 0.95 with the skin under it carried along: see
+    test_the_skin_under_a_dropped_lower_lip_is_squeezed_short_of_its_rim; dlib read it 1.67,
+    its 66 on the tongue in the opening's middle, its 57 on the dark under the tongue, 5 px
+    above the lip, MediaPipe 0.51)."""
     out, drawn = _opened_as_drawn(hopper, landmarker, monkeypatch, "d19.jpg")
     assert mouth_opening(drawn) > 0.6
     own = _lower_lip_down_its_middle(hopper, landmarker.detect(hopper).xy)
