@@ -1478,6 +1478,50 @@ def test_a_drawn_closed_mouths_line_leaves_no_crease_beside_the_opening(driving,
     assert min(_darkest_beside_corners(*_opened("s7.jpg", driving, landmarker))) > 0.85
 
 
+def test_each_lips_outer_contour_faces_its_inner_one_landmark_for_landmark(landmarker):
+    """The drawn s7's lips as their bands are drawn between their contours (``lip_contours``):
+    each lip's outer contour runs from one outer corner to the other through as many
+    landmarks as its inner one, none twice, point ``k`` of one facing point ``k`` of the
+    other. The outer corners lie a little above the inner ones and were counted among the
+    upper lip's too: its outer contour had each twice (13 landmarks to the inner one's 11)
+    and stood still at each end, and the upper lip's band was a fan from the outer corner
+    whose edge cut his screamed upper lip off diagonally short of the opening's end (d19)."""
+    from deepexpo.render.lips import lip_contours
+
+    xy = landmarker.detect(read_image(shared_sample("sources/s7.jpg"))).xy[:, :2]
+    corners = xy[canonical_face().outer_mouth_corners]
+    for inner, outer in lip_contours(xy):
+        assert len(outer) == len(inner)
+        assert np.linalg.norm(np.diff(outer, axis=0), axis=1).min() > 0.5
+        assert np.allclose(outer[[0, -1]], corners)
+
+
+def test_a_thin_lips_end_is_filled_in_its_own_colour(landmarker):
+    """The drawn s7's corners' fold filled in (``without_corner_folds``): his orange upper lip
+    keeps its colour into its thin ends (its median chroma, CIELAB, within 0.15 of the
+    mouth's width of each outer corner, over its middle's: 0.89 and 0.88). Filled in from
+    both lips' pixels, its left end, a few pixels thick over the dark fold, took the lit
+    lower lip's pale colour (0.62, and 0.78 on the right), and his screamed upper lip, read
+    from there, was drawn pale down the side of the opening (d19)."""
+    from deepexpo.render.lips import _spline, lip_contours, polygon_mask, without_corner_folds
+
+    image = read_image(shared_sample("sources/s7.jpg"))
+    xy = landmarker.detect(image).xy[:, :2]
+    lab = cv2.cvtColor(without_corner_folds(image, xy), cv2.COLOR_RGB2LAB).astype(np.float32)
+    chroma = np.hypot(lab[..., 1] - 128.0, lab[..., 2] - 128.0)
+    (inner, outer), _ = lip_contours(xy)
+    middle = (0.5 * (_spline(inner, np.linspace(0.35, 0.65, 20))
+                     + _spline(outer, np.linspace(0.35, 0.65, 20)))).astype(np.float32)[None]
+    own = np.median(cv2.remap(chroma, middle[..., 0], middle[..., 1], cv2.INTER_LINEAR))
+    upper = polygon_mask(np.r_[inner, outer[::-1]], chroma.shape) > 0.5
+    corners = xy[canonical_face().outer_mouth_corners]
+    width = float(np.linalg.norm(corners[1] - corners[0]))
+    ys, xs = np.mgrid[:chroma.shape[0], :chroma.shape[1]]
+    for x, y in corners:
+        end = upper & (np.hypot(xs - x, ys - y) < 0.15 * width)
+        assert np.median(chroma[end]) > 0.8 * own
+
+
 def test_a_corners_fold_is_filled_in_without_a_step(hopper, landmarker):
     """Lips with an edge blurred by 1.5 px and a dark fold along each corner's line, 3 px
     beyond it (on grace_hopper's landmarks): filled in, the fold leaves no step between

@@ -62,15 +62,21 @@ def soft_inner_edge(edge_px: float) -> float:
 
 def lip_contours(xy: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     """The upper and lower lip as (inner, outer) contours, each corner to corner with as
-    many landmarks on each (point ``k`` of one faces point ``k`` of the other)."""
+    many landmarks on each (point ``k`` of one faces point ``k`` of the other). (The outer
+    corners lie a little above the inner ones: counted among the upper lip's too, its outer
+    contour had them twice, stood still at each end for its first and last twelfth and
+    was read a landmark behind its inner one into the corners, the band between them a
+    fan from the outer corner whose edge cut the upper lip off diagonally short of the
+    opening's end: the drawn s7 by d19.)"""
     canon = canonical_face()
     outer = canon.lip_loops[0]
     p = canon.points
     corners_y = p[canon.mouth_corners, 1].mean()
     outer_corners = outer[[np.argmin(p[outer, 0]), np.argmax(p[outer, 0])]]
+    between = outer[~np.isin(outer, outer_corners)]
     contours = []
-    for inner, side in ((canon.inner_lip_upper, outer[p[outer, 1] < corners_y]),
-                        (canon.inner_lip_lower, outer[p[outer, 1] > corners_y])):
+    for inner, side in ((canon.inner_lip_upper, between[p[between, 1] < corners_y]),
+                        (canon.inner_lip_lower, between[p[between, 1] > corners_y])):
         inner = np.r_[canon.mouth_corners[0], inner[np.argsort(p[inner, 0])],
                       canon.mouth_corners[1]]
         side = np.r_[outer_corners[0], side[np.argsort(p[side, 0])], outer_corners[1]]
@@ -403,7 +409,10 @@ def without_corner_folds(image: np.ndarray, xy: np.ndarray, hair: Moustache | No
     patch = image[box.slices]
     light = patch.astype(np.float32).mean(axis=-1)
     lips = polygon_mask(outer - offset, (h, w)) > 0.5
-    red = lips & ~(polygon_mask(inner - offset, (h, w)) > 0.5)  # the lips, not between them
+    # (The upper lip and the lower, not between them.)
+    each = [polygon_mask(np.r_[lip_in, lip_out[::-1]] - offset, (h, w)) > 0.5
+            for lip_in, lip_out in lip_contours(xy)]
+    red = each[0] | each[1]
     lit = float(np.median(light[red])) if red.any() else 0.0
     ys, xs = np.mgrid[:h, :w]
     grow = 2 * max(1, int(round(FOLD_GROW * reach / FOLD_REACH))) + 1
@@ -445,13 +454,22 @@ def without_corner_folds(image: np.ndarray, xy: np.ndarray, hair: Moustache | No
     folded = filled_in > 0
     lip_side = cv2.GaussianBlur(lips.astype(np.float32), (0, 0),
                                 max(edge_blur(image, box), 0.5))
+    # Each lip from its own pixels: a lip's thin end, filled in from both, took the other's
+    # colour (the drawn s7's orange upper lip's left end took his lit lower lip's pale one
+    # and, screamed, was drawn pale down the side of his opening). Between them, the nearer
+    # one's, mixed over the fill's own reach (split where they meet, the two lips' ends
+    # met in a step at the corner of his opening).
+    apart = [cv2.distanceTransform((~lip).astype(np.uint8), cv2.DIST_L2, 3) for lip in each]
+    upper_side = np.clip(0.5 + (apart[1] - apart[0]) / (grow / 2), 0.0, 1.0)
     filled = patch.astype(np.float32)
     pad = int(np.ceil(reach + 3 * grow))
     for x, y in np.round(corners - offset).astype(int):
         around = (slice(max(y - pad, 0), y + pad + 1), slice(max(x - pad, 0), x + pad + 1))
-        lip, skin = (filled[around].copy() for _ in range(2))
-        for colour, side in ((lip, red[around]), (skin, ~lips[around])):
+        upper, lower, skin = (filled[around].copy() for _ in range(3))
+        for colour, side in ((upper, each[0][around]), (lower, each[1][around]),
+                             (skin, ~lips[around])):
             _fill_in(colour, side & ~folded[around], folded[around], grow / 2)
+        lip = lower + upper_side[around][..., None] * (upper - lower)
         filled[around] += filled_in[around][..., None] \
             * (skin + lip_side[around][..., None] * (lip - skin) - filled[around])
     # With the picture's grain laid back on, read as far beyond the fill's edge as each pixel
@@ -475,14 +493,19 @@ def without_corner_folds(image: np.ndarray, xy: np.ndarray, hair: Moustache | No
 def _fill_in(colour: np.ndarray, known: np.ndarray, todo: np.ndarray, sigma: float) -> None:
     """Fill (in place) ``colour``'s ``todo`` pixels each with the mean of the ``known`` ones
     around it, weighted by a Gaussian of ``sigma`` pixels, doubled where they weigh under
-    :data:`FOLD_FILL_WEIGHT` of it."""
+    :data:`FOLD_FILL_WEIGHT` of it; once it is as wide as the picture, whatever they weigh.
+    (A few known pixels weigh under that even so, a lip's end by its corner: left as they
+    were, the dark fold by s1's left corner was kept where it was filled from her upper lip.)"""
     weights = known.astype(np.float32)
-    while todo.any() and sigma < max(todo.shape):
+    while todo.any() and known.any():
+        last = sigma >= max(todo.shape)
         weight = cv2.GaussianBlur(weights, (0, 0), sigma)
-        ready = todo & (weight > FOLD_FILL_WEIGHT)
+        ready = todo & (weight > (1e-6 if last else FOLD_FILL_WEIGHT))
         mean = cv2.GaussianBlur(colour * weights[..., None], (0, 0), sigma)
         colour[ready] = mean[ready] / weight[ready, None]
         todo = todo & ~ready
+        if last:
+            break
         sigma *= 2.0
 
 
