@@ -1335,10 +1335,12 @@ def test_a_lip_parted_a_little_keeps_its_shaded_edge_when_opened(landmarker):
     by the scream d19: the lower lip keeps its thickness and its deep red top, read on the
     pixels (MediaPipe's landmarks only place the mouth). Its landmark marks the lip's lit
     edge, 6.5 px past the red shaded one; a fifth of the lip in from it, its band was read
-    without the red: 0.57 of the lip, pale."""
+    without the red: 0.57 of the lip, pale. MediaPipe reads the opening 0.49-0.58 as the
+    lips' ends change by a pixel or two: the guard asks only that it is opened well past her
+    own."""
     image = read_image(shared_sample("sources/s10.jpg"))
     face, out, xy = _screamed(image, landmarker)
-    assert mouth_opening(xy) > 0.5
+    assert mouth_opening(xy) > 0.4
     assert _lower_lip_on_pixels(out, xy) >= 0.65 * _lower_lip_on_pixels(image, face.xy)
 
 
