@@ -349,3 +349,30 @@ def test_a_shut_lid_has_no_dark_band_under_the_brow(landmarker):
         middle = slice(int(x0 + 0.3 * (x1 - x0)), int(x1 - 0.3 * (x1 - x0)))
         rows = slice(int(face.xy[lid.brow, 1].max()), int(face.xy[lid.lower, 1].mean()))
         assert valley(np.median(gray[rows, middle], axis=1)) <= 3, lid.outer
+
+
+def test_a_shut_lid_meets_the_shadowed_socket_beside_it(landmarker):
+    """s12's eyes lie in shadowed sockets, 0.6 to 0.8 as light as the skin further around: the
+    shut lid's tone met the warp round it only where that was no darker than 0.6 of the lid's
+    own (read further around) and by at most 0.2 darker, so the socket beside his right eye
+    was no skin to it and his shut lid stayed a pale grey oval in it, its middle 49 levels
+    lighter than the socket beside the eye's corners (now 13). Down the middle of each shut
+    lid, from the open eye's upper margin to its middle, it is at most 25 lighter than the
+    socket beside its corners, over the same rows."""
+    image = read_image(shared_sample("sources/s12.jpg"))
+    face = landmarker.detect(image)
+    engine = WarpEngine()
+    out = engine.edit(engine.prepare_source(image, face),
+                      ExpressionEdit(ExpressionControls(blink=1.0)))
+    light = _lum(out)
+    for lid in eyelids():
+        x0, x1 = np.sort(face.xy[lid.corners, 0])
+        width = x1 - x0
+        top, middle = (int(face.xy[lid.upper, 1].min()),
+                       int(0.5 * (face.xy[lid.upper, 1].min() + face.xy[lid.lower, 1].max())))
+        shut = light[top:middle, int(x0 + 0.25 * width):int(x1 - 0.25 * width)]
+        rows = slice(int(face.xy[lid.brow, 1].max()), middle)
+        socket = np.r_[light[rows, int(x0 - 0.35 * width):int(x0 - 0.15 * width)].ravel(),
+                       light[rows, int(x1 + 0.15 * width):int(x1 + 0.35 * width)].ravel()]
+        assert np.median(shut) - np.median(socket) <= 25, \
+            (lid.outer, np.median(shut), np.median(socket))
