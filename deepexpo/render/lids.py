@@ -12,7 +12,8 @@ spread over the lid so that it meets the skin beside it and then matched in tone
 right around it, in the colour of the skin right round the eye (which a shut lid continues;
 further around may be fur or a brow of another colour), a little darker towards the lash line
 as a closed lid is, with the picture's own grain (its pores, noise, a painting's crackle and
-mottling) read pixel for pixel under the eye at the source's scale; at the top it fades, in
+mottling) read pixel for pixel under the eye at the source's scale, no stronger than the
+skin's round the eye (the cheek may have pores or freckles it has not); at the top it fades, in
 tone, into the warp as the warp is at the lid's top (not as it is under the fade: the open
 lid's crease and lit band, moved down with the margin, drew a second lash line through it), no
 lighter there than the lid, keeping its grain (around it, the lid and the warp are mixed in
@@ -34,7 +35,7 @@ import numpy as np
 
 from ..geometry.boxes import PixelBox
 from ..geometry.ramps import smoothstep
-from .texture import channel_spread, grain_at
+from .texture import channel_spread, grain_at, grain_strength_at
 
 #: The softened band's half-height and its blur, as fractions of the eye's width.
 SEAM_HALF_HEIGHT = 0.04
@@ -251,8 +252,9 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     stretched = _remap(crop, map_x - near.x0, at_margin[None, :, 1] - near.y0 - up)
     # The picture's own grain (its skin's pores, a painting's crackle, a print's noise), from
     # the skin under the eye, read at the source's scale (not stretched, nor repeated).
-    grain = _grain_under(image, map_x, at_margin[None, :, 1] + float(open_gap.max())
-                         + UNDER_EYE * width * scale + np.abs(rise) * scale,
+    grain_y = at_margin[None, :, 1] + float(open_gap.max()) + UNDER_EYE * width * scale \
+        + np.abs(rise) * scale
+    grain = _grain_under(image, map_x, grain_y,
                          GRAIN_MOTTLE * width * scale, GRAIN_MOTTLE * width)
     # Fade into the warp over the top (smoothly: a ramp's ends show as edges), and across the
     # edges of the region.
@@ -289,10 +291,11 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     # her outer corners.)
     brow = None if brow_xy is None \
         else (brow_xy, BROW_BELOW, (float(ends[0, 0]), float(ends[1, 0])))
-    tone = _skin_around(out, box, (weight[..., 0] > 0.02) | ((rise < 0) & (rise > -2 * below))
-                        | (wing > 0.05), AROUND * width, brow)
-    if tone is None:
+    skin_round = _skin_known(out, box, (weight[..., 0] > 0.02) | ((rise < 0) & (rise > -2 * below))
+                         | (wing > 0.05), AROUND * width, brow)
+    if skin_round is None:
         return
+    tone = _skin_around(out, box, *skin_round, AROUND * width)
     # (In the colour of the skin right round the eye, where a shut lid's skin continues: the
     # skin further around may be fur or a brow of another colour, a monkey's tan brow round
     # its pale pink lids, which made its shut lids beige discs.)
@@ -339,6 +342,11 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     if brow is not None:
         beside &= ~_on_or_above(brow, box)
     skin = skin + _edge_match(patch, skin, weight[..., 0] > 0.02, beside, width)
+    # The grain no stronger than the skin's round the eye, which the shut lid continues: the
+    # cheek under the eye may have what that skin has not (the cartoon s7's painted pores,
+    # which made each shut lid a patch of freckles on his smooth skin, its grain 1.4 and 1.2
+    # times the skin's beside the eye).
+    grain = grain * _no_grainier(out, skin_round, image, map_x, grain_y)
     skin = skin + grain
     # The wing painted out of the warp, in the tone of the warp right around it (the skin's
     # further around was lighter than a shadowed socket's) but not of its dark features (a
@@ -515,16 +523,13 @@ def _soft_edge(gray: np.ndarray, core: np.ndarray, dark: np.ndarray, lash: float
     return grown
 
 
-def _skin_around(out: np.ndarray, box: PixelBox, drawn: np.ndarray, reach: float,
-                 brow: tuple[np.ndarray, float, tuple[float, float]] | None = None
-                 ) -> np.ndarray | None:
-    """The skin's colour over ``box`` of ``out``: its colours within ``reach`` around ``box``
-    but not where ``drawn`` (a mask over ``box``) nor on or above a ``brow`` (its landmarks,
-    how far its hairs reach below their lower edge, and the columns it is left out over),
-    spread smoothly over the rest: Gaussians
-    normalised by how much known colour they cover, from ``reach`` down to a quarter of it
-    where they cover enough (so the lid's edge takes the tone of the skin right beside it: a
-    lit cheek on one side, a shadowed temple on the other)."""
+def _skin_known(out: np.ndarray, box: PixelBox, drawn: np.ndarray, reach: float,
+                brow: tuple[np.ndarray, float, tuple[float, float]] | None = None
+                ) -> tuple[PixelBox, np.ndarray] | None:
+    """The skin of ``out`` within ``reach`` around ``box`` (that box, and which of its pixels
+    are skin), not where ``drawn`` (a mask over ``box``) nor on or above a ``brow`` (its
+    landmarks, how far its hairs reach below their lower edge, and the columns it is left out
+    over); None where none is."""
     wide = PixelBox.around(np.array([[box.x0, box.y0], [box.x1 - 1, box.y1 - 1]], np.float64),
                            out.shape[:2], reach)
     patch = out[wide.slices].astype(np.float32)
@@ -540,8 +545,33 @@ def _skin_around(out: np.ndarray, box: PixelBox, drawn: np.ndarray, reach: float
     # (Nor what is far darker than the skin: a dark background beside a turned head's far
     # eye, hair: it drew a dark smear on that end of the lid.)
     known = known & (lum >= AROUND_DARKER * np.median(lum[known]))
-    skin = _fill(patch, known, (reach, reach / 2, reach / 4))
+    return wide, known
+
+
+def _skin_around(out: np.ndarray, box: PixelBox, wide: PixelBox, known: np.ndarray,
+                 reach: float) -> np.ndarray:
+    """The skin's colour over ``box`` of ``out``: its colours where ``known`` over ``wide``
+    (:func:`_skin_known`), spread smoothly over the rest: Gaussians normalised by how much
+    known colour they cover, from ``reach`` down to a quarter of it where they cover enough
+    (so the lid's edge takes the tone of the skin right beside it: a lit cheek on one side, a
+    shadowed temple on the other)."""
+    skin = _fill(out[wide.slices].astype(np.float32), known, (reach, reach / 2, reach / 4))
     return skin[box.y0 - wide.y0:box.y1 - wide.y0, box.x0 - wide.x0:box.x1 - wide.x0]
+
+
+def _no_grainier(out: np.ndarray, around: tuple[PixelBox, np.ndarray], image: np.ndarray,
+                 map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:
+    """How much (0 to 1, shape ``map_x.shape + (1,)``) the grain read at ``map_x``, ``map_y``
+    in ``image`` is weakened to be no stronger than the skin's round the eye (``around``,
+    :func:`_skin_known` of ``out``) typically is: their grains' strengths
+    (:func:`~deepexpo.render.texture.grain_strength_at`: the read's where it is read, the
+    skin round the eye's median)."""
+    wide, known = around
+    ys, xs = np.nonzero(known)
+    ring = np.median(grain_strength_at(out, (xs + wide.x0).astype(np.float32),
+                                       (ys + wide.y0).astype(np.float32)).mean(axis=-1))
+    read = grain_strength_at(image, map_x.astype(np.float32), map_y.astype(np.float32))
+    return np.minimum(1.0, ring / np.maximum(read.mean(axis=-1, keepdims=True), 1e-3))
 
 
 def _on_or_above(brow: tuple[np.ndarray, float, tuple[float, float]], box: PixelBox
