@@ -13,6 +13,7 @@ from deepexpo.io.images import read_image
 from deepexpo.motion.controls import ExpressionControls, ExpressionEdit
 from deepexpo.motion.eyelids import eyelids
 from deepexpo.render.lids import draw_closing_lid
+from deepexpo.render.texture import grain_strength_at
 from tests.conftest import shared_sample
 
 SIZE = 200
@@ -349,3 +350,59 @@ def test_a_shut_lid_has_no_dark_band_under_the_brow(landmarker):
         middle = slice(int(x0 + 0.3 * (x1 - x0)), int(x1 - 0.3 * (x1 - x0)))
         rows = slice(int(face.xy[lid.brow, 1].max()), int(face.xy[lid.lower, 1].mean()))
         assert valley(np.median(gray[rows, middle], axis=1)) <= 3, lid.outer
+
+
+def test_a_shut_lid_meets_the_shadowed_socket_beside_it(landmarker):
+    """s12's eyes lie in shadowed sockets, 0.6 to 0.8 as light as the skin further around: the
+    shut lid's tone met the warp round it only where that was no darker than 0.6 of the lid's
+    own (read further around) and by at most 0.2 darker, so the socket beside his right eye
+    was no skin to it and his shut lid stayed a pale grey oval in it, its middle 49 levels
+    lighter than the socket beside the eye's corners (now 13). Down the middle of each shut
+    lid, from the open eye's upper margin to its middle, it is at most 25 lighter than the
+    socket beside its corners, over the same rows."""
+    image = read_image(shared_sample("sources/s12.jpg"))
+    face = landmarker.detect(image)
+    engine = WarpEngine()
+    out = engine.edit(engine.prepare_source(image, face),
+                      ExpressionEdit(ExpressionControls(blink=1.0)))
+    light = _lum(out)
+    for lid in eyelids():
+        x0, x1 = np.sort(face.xy[lid.corners, 0])
+        width = x1 - x0
+        top, middle = (int(face.xy[lid.upper, 1].min()),
+                       int(0.5 * (face.xy[lid.upper, 1].min() + face.xy[lid.lower, 1].max())))
+        shut = light[top:middle, int(x0 + 0.25 * width):int(x1 - 0.25 * width)]
+        rows = slice(int(face.xy[lid.brow, 1].max()), middle)
+        socket = np.r_[light[rows, int(x0 - 0.35 * width):int(x0 - 0.15 * width)].ravel(),
+                       light[rows, int(x1 + 0.15 * width):int(x1 + 0.35 * width)].ravel()]
+        assert np.median(shut) - np.median(socket) <= 25, \
+            (lid.outer, np.median(shut), np.median(socket))
+
+
+def test_a_shut_lid_is_no_grainier_than_the_skin_round_the_eye(landmarker):
+    """The shut lid's grain is read from the cheek under the eye, which on the cartoon s7 is
+    painted with pores that the smooth skin round his eyes lacks: each shut lid was a patch
+    of freckle-like specks, its grain 1.44 and 1.20 times as strong as the grainier side of
+    the skin beside the eye (now 1.00 and 0.90). Over the upper half of each open eye, its
+    middle half, the shut lid's grain (:func:`grain_strength_at`, median) is at most 1.1
+    times the skin's beside its corners, over the rows from the brow down."""
+    image = read_image(shared_sample("sources/s7.jpg"))
+    face = landmarker.detect(image)
+    engine = WarpEngine()
+    out = engine.edit(engine.prepare_source(image, face),
+                      ExpressionEdit(ExpressionControls(blink=1.0)))
+
+    def strength(x0: float, x1: float, y0: int, y1: int) -> float:
+        ys, xs = np.mgrid[y0:y1, int(x0):int(x1)].astype(np.float32)
+        return float(np.median(grain_strength_at(out, xs, ys)))
+
+    for lid in eyelids():
+        x0, x1 = np.sort(face.xy[lid.corners, 0])
+        width = x1 - x0
+        top, middle = (int(face.xy[lid.upper, 1].min()),
+                       int(0.5 * (face.xy[lid.upper, 1].min() + face.xy[lid.lower, 1].max())))
+        brow = int(face.xy[lid.brow, 1].max())
+        shut = strength(x0 + 0.25 * width, x1 - 0.25 * width, top, middle)
+        beside = max(strength(x0 - 0.35 * width, x0 - 0.15 * width, brow, middle),
+                     strength(x1 + 0.15 * width, x1 + 0.35 * width, brow, middle))
+        assert shut <= 1.1 * beside, (lid.outer, shut, beside)

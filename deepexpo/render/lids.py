@@ -12,7 +12,8 @@ spread over the lid so that it meets the skin beside it and then matched in tone
 right around it, in the colour of the skin right round the eye (which a shut lid continues;
 further around may be fur or a brow of another colour), a little darker towards the lash line
 as a closed lid is, with the picture's own grain (its pores, noise, a painting's crackle and
-mottling) read pixel for pixel under the eye at the source's scale; at the top it fades, in
+mottling) read pixel for pixel under the eye at the source's scale, no stronger than the
+skin's round the eye (the cheek may have pores or freckles it has not); at the top it fades, in
 tone, into the warp as the warp is at the lid's top (not as it is under the fade: the open
 lid's crease and lit band, moved down with the margin, drew a second lash line through it), no
 lighter there than the lid, keeping its grain (around it, the lid and the warp are mixed in
@@ -34,7 +35,7 @@ import numpy as np
 
 from ..geometry.boxes import PixelBox
 from ..geometry.ramps import smoothstep
-from .texture import channel_spread, grain_at
+from .texture import channel_spread, grain_at, grain_strength_at
 
 #: The softened band's half-height and its blur, as fractions of the eye's width.
 SEAM_HALF_HEIGHT = 0.04
@@ -107,13 +108,13 @@ DETAIL_BLUR = 1.6
 #: (lashes, the rim, a crease) and its lightest AROUND_LIGHTEST (the eye's white) left out.
 LID_SKIN = 0.2
 LID_SKIN_DARKEST = 25
-#: The lid's tone meets the warp's on a ring this fraction of the eye's width around it, where
-#: that is no darker than EDGE_DARKEST of the lid's (a shadowed socket beside the lid's end
-#: is skin: left out at 0.75, s1's lid ended in a lighter oval); it changes at most
-#: EDGE_DARKER darker and EDGE_LIGHTER lighter for it.
+#: The lid's tone meets the warp's on a ring this fraction of the eye's width around its ends,
+#: where that is no darker than AROUND_DARKER of the ring's own median (hair, a dark
+#: background; a shadowed socket beside the lid is skin); it changes at most EDGE_DARKER
+#: darker (a socket's shade: s12's, 0.6 to 0.8 of the skin further around, held to 0.8,
+#: left a pale grey oval on his shut eye) and EDGE_LIGHTER lighter for it.
 EDGE_RING = 0.12
-EDGE_DARKEST = 0.6
-EDGE_DARKER = 0.2
+EDGE_DARKER = 0.4
 EDGE_LIGHTER = 0.05
 #: The grain (:func:`~deepexpo.render.texture.grain_at`): the source's detail with its
 #: mottling finer than GRAIN_MOTTLE of the eye's width (a lid without it was a flat oval on a
@@ -251,8 +252,9 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     stretched = _remap(crop, map_x - near.x0, at_margin[None, :, 1] - near.y0 - up)
     # The picture's own grain (its skin's pores, a painting's crackle, a print's noise), from
     # the skin under the eye, read at the source's scale (not stretched, nor repeated).
-    grain = _grain_under(image, map_x, at_margin[None, :, 1] + float(open_gap.max())
-                         + UNDER_EYE * width * scale + np.abs(rise) * scale,
+    grain_y = at_margin[None, :, 1] + float(open_gap.max()) + UNDER_EYE * width * scale \
+        + np.abs(rise) * scale
+    grain = _grain_under(image, map_x, grain_y,
                          GRAIN_MOTTLE * width * scale, GRAIN_MOTTLE * width)
     # Fade into the warp over the top (smoothly: a ramp's ends show as edges), and across the
     # edges of the region.
@@ -287,12 +289,13 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     # Beyond the arch the skin round the lid's ends is read as before, a brow's end over the
     # socket's shade with it: left out there, s1's lid ended lighter than the skin beside
     # her outer corners.)
-    tone = _skin_around(out, box, (weight[..., 0] > 0.02) | ((rise < 0) & (rise > -2 * below))
-                        | (wing > 0.05), AROUND * width,
-                        None if brow_xy is None
-                        else (brow_xy, BROW_BELOW, (float(ends[0, 0]), float(ends[1, 0]))))
-    if tone is None:
+    brow = None if brow_xy is None \
+        else (brow_xy, BROW_BELOW, (float(ends[0, 0]), float(ends[1, 0])))
+    skin_round = _skin_known(out, box, (weight[..., 0] > 0.02) | ((rise < 0) & (rise > -2 * below))
+                         | (wing > 0.05), AROUND * width, brow)
+    if skin_round is None:
         return
+    tone = _skin_around(out, box, *skin_round, AROUND * width)
     # (In the colour of the skin right round the eye, where a shut lid's skin continues: the
     # skin further around may be fur or a brow of another colour, a monkey's tan brow round
     # its pale pink lids, which made its shut lids beige discs.)
@@ -329,8 +332,21 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     # Matched in tone to the warp right around it (a shadowed temple or nose side, the
     # crease's shade above it): the skin read further around left a pale oval with an outline.
     # (In tone only: matched in colour too, the lid took on the colour of a crease or fur
-    # above it, a monkey's tan socket rim.)
-    skin = skin + _edge_match(patch, skin, weight[..., 0] > 0.02, rise > 0, width)
+    # above it, a monkey's tan socket rim.) Beside the lid's ends, past the eye's corners,
+    # where the lid meets the skin: above the eye the warp is the open lid stretched, its
+    # eyeliner and crease (taken in, they darkened s1's lid into an oval), or the brow. (Nor
+    # an eyeliner's wing there, nor the brow's end; judged by how dark they were against the
+    # lid's tone read further around, they went, and so did s12's shadowed sockets, all the
+    # skin round his lids.)
+    beside = (rise > 0) & (np.abs(across_eye) > 1.0)[None, :] & (wing < 0.05)
+    if brow is not None:
+        beside &= ~_on_or_above(brow, box)
+    skin = skin + _edge_match(patch, skin, weight[..., 0] > 0.02, beside, width)
+    # The grain no stronger than the skin's round the eye, which the shut lid continues: the
+    # cheek under the eye may have what that skin has not (the cartoon s7's painted pores,
+    # which made each shut lid a patch of freckles on his smooth skin, its grain 1.4 and 1.2
+    # times the skin's beside the eye).
+    grain = grain * _no_grainier(out, skin_round, image, map_x, grain_y)
     skin = skin + grain
     # The wing painted out of the warp, in the tone of the warp right around it (the skin's
     # further around was lighter than a shadowed socket's) but not of its dark features (a
@@ -507,25 +523,17 @@ def _soft_edge(gray: np.ndarray, core: np.ndarray, dark: np.ndarray, lash: float
     return grown
 
 
-def _skin_around(out: np.ndarray, box: PixelBox, drawn: np.ndarray, reach: float,
-                 brow: tuple[np.ndarray, float, tuple[float, float]] | None = None
-                 ) -> np.ndarray | None:
-    """The skin's colour over ``box`` of ``out``: its colours within ``reach`` around ``box``
-    but not where ``drawn`` (a mask over ``box``) nor on or above a ``brow`` (its landmarks,
-    how far its hairs reach below their lower edge, and the columns it is left out over),
-    spread smoothly over the rest: Gaussians
-    normalised by how much known colour they cover, from ``reach`` down to a quarter of it
-    where they cover enough (so the lid's edge takes the tone of the skin right beside it: a
-    lit cheek on one side, a shadowed temple on the other)."""
+def _skin_known(out: np.ndarray, box: PixelBox, drawn: np.ndarray, reach: float,
+                brow: tuple[np.ndarray, float, tuple[float, float]] | None = None
+                ) -> tuple[PixelBox, np.ndarray] | None:
+    """The skin of ``out`` within ``reach`` around ``box`` (that box, and which of its pixels
+    are skin), not where ``drawn`` (a mask over ``box``) nor on or above a ``brow`` (its
+    landmarks, how far its hairs reach below their lower edge, and the columns it is left out
+    over); None where none is."""
     wide = PixelBox.around(np.array([[box.x0, box.y0], [box.x1 - 1, box.y1 - 1]], np.float64),
                            out.shape[:2], reach)
     patch = out[wide.slices].astype(np.float32)
-    known = np.ones(wide.size, bool)
-    if brow is not None:
-        columns = np.arange(wide.x0, wide.x1, dtype=np.float64)
-        over_eye = (columns >= brow[2][0]) & (columns <= brow[2][1])
-        known &= ~((np.arange(wide.y0, wide.y1)[:, None]
-                    <= brow[1] + _lower_edge(brow[0], columns)[None, :]) & over_eye[None, :])
+    known = np.ones(wide.size, bool) if brow is None else ~_on_or_above(brow, wide)
     known[box.y0 - wide.y0:box.y1 - wide.y0, box.x0 - wide.x0:box.x1 - wide.x0] &= ~drawn
     if not known.any():
         return None
@@ -537,8 +545,43 @@ def _skin_around(out: np.ndarray, box: PixelBox, drawn: np.ndarray, reach: float
     # (Nor what is far darker than the skin: a dark background beside a turned head's far
     # eye, hair: it drew a dark smear on that end of the lid.)
     known = known & (lum >= AROUND_DARKER * np.median(lum[known]))
-    skin = _fill(patch, known, (reach, reach / 2, reach / 4))
+    return wide, known
+
+
+def _skin_around(out: np.ndarray, box: PixelBox, wide: PixelBox, known: np.ndarray,
+                 reach: float) -> np.ndarray:
+    """The skin's colour over ``box`` of ``out``: its colours where ``known`` over ``wide``
+    (:func:`_skin_known`), spread smoothly over the rest: Gaussians normalised by how much
+    known colour they cover, from ``reach`` down to a quarter of it where they cover enough
+    (so the lid's edge takes the tone of the skin right beside it: a lit cheek on one side, a
+    shadowed temple on the other)."""
+    skin = _fill(out[wide.slices].astype(np.float32), known, (reach, reach / 2, reach / 4))
     return skin[box.y0 - wide.y0:box.y1 - wide.y0, box.x0 - wide.x0:box.x1 - wide.x0]
+
+
+def _no_grainier(out: np.ndarray, around: tuple[PixelBox, np.ndarray], image: np.ndarray,
+                 map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:
+    """How much (0 to 1, shape ``map_x.shape + (1,)``) the grain read at ``map_x``, ``map_y``
+    in ``image`` is weakened to be no stronger than the skin's round the eye (``around``,
+    :func:`_skin_known` of ``out``) typically is: their grains' strengths
+    (:func:`~deepexpo.render.texture.grain_strength_at`: the read's where it is read, the
+    skin round the eye's median)."""
+    wide, known = around
+    ys, xs = np.nonzero(known)
+    ring = np.median(grain_strength_at(out, (xs + wide.x0).astype(np.float32),
+                                       (ys + wide.y0).astype(np.float32)).mean(axis=-1))
+    read = grain_strength_at(image, map_x.astype(np.float32), map_y.astype(np.float32))
+    return np.minimum(1.0, ring / np.maximum(read.mean(axis=-1, keepdims=True), 1e-3))
+
+
+def _on_or_above(brow: tuple[np.ndarray, float, tuple[float, float]], box: PixelBox
+                 ) -> np.ndarray:
+    """Which pixels of ``box`` lie on or above a ``brow`` (its landmarks, how far its hairs
+    reach below their lower edge, and the columns it is looked for over)."""
+    columns = np.arange(box.x0, box.x1, dtype=np.float64)
+    over_eye = (columns >= brow[2][0]) & (columns <= brow[2][1])
+    return (np.arange(box.y0, box.y1)[:, None]
+            <= brow[1] + _lower_edge(brow[0], columns)[None, :]) & over_eye[None, :]
 
 
 def _up(start: np.ndarray, end: np.ndarray) -> np.ndarray:
@@ -613,22 +656,23 @@ def _in_colour(tone: np.ndarray, colour: np.ndarray, lid: np.ndarray, how_far: n
     return cv2.cvtColor(lab, cv2.COLOR_Lab2RGB) * 255.0
 
 
-def _edge_match(patch: np.ndarray, skin: np.ndarray, drawn: np.ndarray, above: np.ndarray,
+def _edge_match(patch: np.ndarray, skin: np.ndarray, drawn: np.ndarray, beside: np.ndarray,
                 width: float) -> np.ndarray:
     """How much ``skin`` (the lid's, over the box ``patch`` of the warp) must change to meet the
     warp's tone on a ring :data:`EDGE_RING` of ``width`` wide around where it is ``drawn``
-    (and ``above`` its margin: below are the lash line and the lower lid), spread over the lid:
-    the warp's luminance read through its grain, no darker than :data:`EDGE_DARKEST` of the
-    lid's (a brow, a lash, a corner's shadow there is no skin), the change at most
+    (on the skin ``beside`` it), spread over the lid: the warp's luminance read through its
+    grain, no darker than :data:`AROUND_DARKER` of the ring's median (a lash, hair, a dark
+    background there is no skin; a shadowed socket is), the change at most
     :data:`EDGE_DARKER` darker and :data:`EDGE_LIGHTER` lighter, the lid's skin lightened or
     darkened in its own colour."""
     reach = max(1, int(round(EDGE_RING * width)))
     ring = cv2.dilate(drawn.astype(np.uint8), np.ones((2 * reach + 1,) * 2, np.uint8)) > 0
-    smooth = cv2.GaussianBlur(patch, (0, 0), DETAIL_BLUR)
-    ring &= ~drawn & above & (smooth @ _LUMA > EDGE_DARKEST * (skin @ _LUMA))
+    light = cv2.GaussianBlur(patch, (0, 0), DETAIL_BLUR) @ _LUMA
+    ring &= ~drawn & beside
     if ring.sum() < 3:
         return np.zeros_like(skin)
-    ratio = np.clip((smooth @ _LUMA) / np.maximum(skin @ _LUMA, 1.0), 1.0 - EDGE_DARKER,
+    ring &= light >= AROUND_DARKER * np.median(light[ring])
+    ratio = np.clip(light / np.maximum(skin @ _LUMA, 1.0), 1.0 - EDGE_DARKER,
                     1.0 + EDGE_LIGHTER)
     return _fill(skin * (_deeper(ratio[..., None], skin) - 1.0), ring,
                  (width / 2, width / 4, width / 8))
