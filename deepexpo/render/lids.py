@@ -104,9 +104,15 @@ LASH_SOLID = 0.4
 DETAIL_BLUR = 1.6
 #: The closed lid's colour (its hue and saturation; its tone is the skin's around, above) is
 #: the skin's right round the open eye, where a shut lid's skin continues: within LID_SKIN of
-#: the eye's width of its margins (2 px clear of them), its darkest LID_SKIN_DARKEST percent
-#: (lashes, the rim, a crease) and its lightest AROUND_LIGHTEST (the eye's white) left out.
+#: the eye's width past LID_SKIN_CLEAR pixels from its margins, its darkest LID_SKIN_DARKEST
+#: percent (lashes, the rim, a crease) and its lightest AROUND_LIGHTEST (the eye's white) left
+#: out. (Clear of the eye by as far as its colour bleeds: a photo's colour is coarser than its
+#: light, at half its resolution in a JPEG and often coloured in by hand or by a model, and
+#: the eye's grey white and dark iris greyed the skin round it; round s12's 25 px eyes, the
+#: skin's yellow, b* 3.6 within 2 px of the eye, 5.3 at 2-4, 6.5 at 4-6 and 7-9 from 6 px
+#: on, made his shut lids cooler than his brown sockets, greyish mauve.)
 LID_SKIN = 0.2
+LID_SKIN_CLEAR = 6
 LID_SKIN_DARKEST = 25
 #: The lid's tone meets the warp's on a ring this fraction of the eye's width around its ends,
 #: where that is no darker than AROUND_DARKER of the ring's own median (hair, a dark
@@ -626,7 +632,7 @@ def _lid_skin_colour(image: np.ndarray, lash_from: np.ndarray, open_gap: np.ndar
     little of it is seen."""
     outline = np.r_[lash_from, (lash_from + np.c_[np.zeros(len(open_gap)),
                                                   np.maximum(open_gap, 0.0)])[::-1]]
-    reach = max(3, int(round(LID_SKIN * width)))
+    reach = LID_SKIN_CLEAR + max(3, int(round(LID_SKIN * width)))
     near = PixelBox.around(outline, image.shape[:2], reach + 2)
     eye = np.zeros(near.size, np.uint8)
     cv2.fillPoly(eye, [np.round(outline - [near.x0, near.y0]).astype(np.int32)], 1)
@@ -635,7 +641,7 @@ def _lid_skin_colour(image: np.ndarray, lash_from: np.ndarray, open_gap: np.ndar
         return cv2.dilate(eye, cv2.getStructuringElement(cv2.MORPH_ELLIPSE,
                                                          (2 * by + 1, 2 * by + 1))) > 0
 
-    ring = grown(reach) & ~grown(2)
+    ring = grown(reach) & ~grown(LID_SKIN_CLEAR)
     if ring.sum() < 10:
         return None
     lab = cv2.cvtColor(cv2.GaussianBlur(image[near.slices].astype(np.float32) / 255.0, (0, 0),
