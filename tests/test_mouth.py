@@ -1524,6 +1524,43 @@ def test_a_thin_lips_end_is_filled_in_its_own_colour(landmarker):
         assert np.median(chroma[end]) > 0.8 * own
 
 
+def _darkest_along_left_corners_line(image: np.ndarray, xy: np.ndarray) -> float:
+    """Along the line of ``image``'s left outer mouth corner (landmarks ``xy``), 0.05 to 0.15
+    of the mouth's width beyond it: the darkest pixel within 3 px of the line (CIELAB L) over
+    the median of the skin 6-7 px either side of it."""
+    light = cv2.cvtColor(image, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+    corner, other = xy[canonical_face().outer_mouth_corners]
+    width = float(np.linalg.norm(corner - other))
+    along = (corner - other) / width
+    across = np.array([-along[1], along[0]])
+    beyond = corner + np.linspace(0.05, 0.15, 30)[:, None, None] * width * along
+
+    def read(offsets: np.ndarray) -> np.ndarray:
+        points = (beyond + offsets[None, :, None] * across).astype(np.float32)
+        return cv2.remap(light, points[..., 0], points[..., 1], cv2.INTER_LINEAR)
+
+    return float(read(np.linspace(-3, 3, 13)).min() / np.median(read(np.array([-7, -6, 6, 7]))))
+
+
+def test_a_closed_mouths_line_past_a_corner_is_filled_in_to_its_end(hopper, landmarker):
+    """The drawn s7's closed lips' line runs on 11 px past MediaPipe's left outer corner into
+    a dimple; his corners' fold filled in (``without_corner_folds``), along the corner's line
+    beyond it the darkest pixel is over 0.95 of the skin either side (0.98; the source 0.77).
+    Filled in only as far as a quarter of the fold's reach beyond the lips (0.92 on 55e036a),
+    the line's end was carried with the corner (12 px beyond the drawn corner, by d19) and
+    left on the cheek beside the opening as a short dark line over a pale notch (s7 by d19
+    and ``aaa``). Grace Hopper's mouth's line runs on into a wrinkle: the wrinkle is kept
+    (under 0.7: 0.60, the source 0.50); filled in along the whole line, it was cut through
+    (0.88) beside her opened mouth's corner (by d19.mp4's open frame)."""
+    from deepexpo.render.lips import without_corner_folds
+
+    image = read_image(shared_sample("sources/s7.jpg"))
+    xy = landmarker.detect(image).xy[:, :2]
+    assert _darkest_along_left_corners_line(without_corner_folds(image, xy), xy) > 0.95
+    xy = landmarker.detect(hopper).xy[:, :2]
+    assert _darkest_along_left_corners_line(without_corner_folds(hopper, xy), xy) < 0.7
+
+
 def test_a_corners_fold_is_filled_in_without_a_step(hopper, landmarker):
     """Lips with an edge blurred by 1.5 px and a dark fold along each corner's line, 3 px
     beyond it (on grace_hopper's landmarks): filled in, the fold leaves no step between

@@ -387,16 +387,17 @@ def without_corner_folds(image: np.ndarray, xy: np.ndarray, hair: Moustache | No
     the lips and skin around it: its pixels within :data:`FOLD_REACH` of the mouth's width of
     an outer corner, inside the lips' outer contour or beyond it by :data:`FOLD_BEYOND` of
     that, and darker than :data:`FOLD_DARK` of the lips' median lightness (or, beyond the lips
-    along a corner's line, than :data:`FOLD_LINE` of the skin either side). The fold is where
-    closed lips meet; opened, they meet at the opening, and an opened mouth, its warp and its
-    redrawn lips, is drawn from this. A landmark detector puts a thin lip's contours at a
-    corner in the fold (s42: the upper lip's, from its inner contour at the corner to its
-    outer one a few pixels in, and 3 pixels beyond the outer corner): a round opening, which
-    keeps its lips thick into its corners, drew it, read across the lip there, as a soft dark
-    spot beside each corner (s42 and s1 driven by d19); the lips' ends, read along it, and
-    the warp, stretching its tip, drew it as a dark tail beyond an opening's corner (s42 by
-    aaa). Above the corners' line of an upper lip under ``hair``, the dark is the hair, no
-    fold (filled in, s12's moustache was a lip-coloured rim round the top of an opening)."""
+    along a corner's line, than :data:`FOLD_LINE` of the skin either side, on to the line's
+    end). The fold is where closed lips meet; opened, they meet at the opening, and an opened
+    mouth, its warp and its redrawn lips, is drawn from this. A landmark detector puts a thin
+    lip's contours at a corner in the fold (s42: the upper lip's, from its inner contour at
+    the corner to its outer one a few pixels in, and 3 pixels beyond the outer corner): a
+    round opening, which keeps its lips thick into its corners, drew it, read across the lip
+    there, as a soft dark spot beside each corner (s42 and s1 driven by d19); the lips' ends,
+    read along it, and the warp, stretching its tip, drew it as a dark tail beyond an
+    opening's corner (s42 by aaa). Above the corners' line of an upper lip under ``hair``, the
+    dark is the hair, no fold (filled in, s12's moustache was a lip-coloured rim round the top
+    of an opening)."""
     canon = canonical_face()
     outer, inner = (xy[loop, :2] for loop in canon.lip_loops)
     corners = xy[canon.outer_mouth_corners, :2]
@@ -422,11 +423,9 @@ def without_corner_folds(image: np.ndarray, xy: np.ndarray, hair: Moustache | No
     # narrowed opening as two creases; not the skin's texture around: a painting's cracks).
     closed = cv2.morphologyEx(light, cv2.MORPH_CLOSE,
                               cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
-    near, line = np.zeros((h, w), bool), np.zeros((h, w), bool)
-    for (x, y), u in zip(corners - offset, _unit(corners - corners[::-1])):
+    near = np.zeros((h, w), bool)
+    for x, y in corners - offset:
         near |= (xs - x) ** 2 + (ys - y) ** 2 < reach * reach
-        line |= ((xs - x) * u[0] + (ys - y) * u[1] > -grow / 2) \
-            & (np.abs((ys - y) * u[0] - (xs - x) * u[1]) < grow / 2)
     beside = cv2.distanceTransform((~lips).astype(np.uint8), cv2.DIST_L2, 3) \
         <= FOLD_BEYOND * reach
     dark = near & beside & (light < FOLD_DARK * lit)
@@ -435,7 +434,22 @@ def without_corner_folds(image: np.ndarray, xy: np.ndarray, hair: Moustache | No
         dark &= (xs + box.x0 - corners[0, 0]) * run[1] \
             <= (ys + box.y0 - corners[0, 1]) * run[0]  # on or below the corners' line
     dark = dark.astype(np.uint8)
-    thin = (near & beside & line & ~lips & (light < FOLD_LINE * closed)).astype(np.uint8)
+    # The line on to its end, all of it that runs on from its part beside the lips (cut off
+    # there, its end, carried with the corner as the rest of the mouth's shape is, was left
+    # on the cheek a few pixels beside the opening as a short dark line over a pale notch:
+    # the drawn s7's ran 11 px past MediaPipe's corner into a dimple), up to where it meets
+    # a crease running off its line (Hopper's wrinkle beside her corner, cut through).
+    creases = near & ~lips & (light < FOLD_LINE * closed)
+    _, parts = cv2.connectedComponents(creases.astype(np.uint8))
+    thin = np.zeros((h, w), bool)
+    for (x, y), u in zip(corners - offset, _unit(corners - corners[::-1])):
+        along = (xs - x) * u[0] + (ys - y) * u[1]
+        line = creases & (along > -grow / 2) \
+            & (np.abs((ys - y) * u[0] - (xs - x) * u[1]) < grow / 2)
+        run = np.isin(parts, parts[line & beside])
+        off = run & ~line & ~beside & (along > 0)
+        thin |= line & (beside | (run & (along < (along[off].min() if off.any() else np.inf))))
+    thin = thin.astype(np.uint8)
     if not (dark.any() or thin.any()):
         return image
     # (The line grown by half as much: it has no dark shade around, and the fill, smooth,
