@@ -296,6 +296,15 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
             # landmark turned with the surface a few pixels past its neighbours, carried with
             # the silhouette, drew the far cheek's outline in steps).
             target_xy[rim] = _carried(source.xy, target_xy, rim, rim, band / 4)
+            # The hair beyond an edge-on outline turning away from the camera (the far
+            # cheek's) goes in with it, squeezed as the face within it is: carried with the
+            # silhouette alone, it kept its width (more: the outline goes in past the
+            # silhouette) against a face narrowed by the turn, and s12's sideburn turned 25
+            # degrees away was drawn as a dark band down his far cheek.
+            if source.motion.proportions is None:
+                head_xy = _squeezed_beyond(source, target_xy, moved[:len(rim)], head_xy,
+                                           ~keep[rim] & (target_facing < source.facing)[rim],
+                                           np.flatnonzero(keep))
             # (Not on a face placed by hand: its outline is fitted from a few points, on an
             # animal often close to its eyes, which would be pulled apart from their lids.)
             if source.motion.proportions is None:
@@ -775,6 +784,40 @@ def _beside_eyes(source_xy: np.ndarray, target_xy: np.ndarray, depth: np.ndarray
             & (distance_to_edges(s, source_xy[outline]) > 1.0)
             & (distance_to_edges(d, target_xy[outline]) > 1.0))
     return s[kept], d[kept], np.array(deep)[kept]
+
+
+def _squeezed_beyond(source: WarpSource, target_xy: np.ndarray, silhouette_xy: np.ndarray,
+                     head_xy: np.ndarray, away: np.ndarray, face: np.ndarray) -> np.ndarray:
+    """``head_xy`` (the head ring's targets, carried with the silhouette as the outline
+    landmarks ``source.rim`` are to ``silhouette_xy``), those beyond the rim's ``away`` ones
+    brought in as far as those go past their silhouette's targets (to ``target_xy``), and
+    their distance beyond them shortened as the face a band inside them is (its landmarks
+    ``face`` carried there): the hair beside a cheek turning away is squeezed as that
+    cheek. Only beside the face (by the squared cosine of the ring's direction from the
+    head's sideways axis): a nod's turned-away jaw would squeeze the neck and collar under
+    it, which stay with the body."""
+    rim, band = source.rim, source.band
+    xy = np.r_[source.xy[rim], source.head_ring]
+    ring, by = np.arange(len(rim), len(xy)), np.arange(len(rim))
+    centre = source.xy[source.outline].mean(axis=0)
+    sideways = source.motion.pose.rotation[:2, 0]
+    outwards = source.head_ring - centre
+    beside = (outwards @ sideways) ** 2 / np.maximum(
+        (outwards**2).sum(axis=1) * (sideways @ sideways), 1e-12)
+    share = beside * _smoothed(away.astype(float), xy, ring, band / 2, by)
+    if not share.any():
+        return head_xy
+    at_s, at_t, at_silhouette = (_smoothed(points, xy, ring, band / 2, by)
+                                 for points in (source.xy[rim], target_xy[rim], silhouette_xy))
+    inwards = centre - at_s
+    inner = at_s + band * inwards / np.maximum(np.linalg.norm(inwards, axis=1), 1e-9)[:, None]
+    within = np.r_[source.xy[face], inner]
+    inner_t = inner + _smoothed(target_xy[face] - source.xy[face], within,
+                                np.arange(len(face), len(within)), band / 2,
+                                np.arange(len(face)))
+    squeeze = np.minimum(np.linalg.norm(at_t - inner_t, axis=1) / band, 1.0)
+    squeezed = at_t + squeeze[:, None] * (head_xy - at_silhouette)
+    return head_xy + share[:, None] * (squeezed - head_xy)
 
 
 def _outwards(moves: np.ndarray, away: np.ndarray) -> np.ndarray:
