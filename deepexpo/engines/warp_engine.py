@@ -296,18 +296,17 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
             # landmark turned with the surface a few pixels past its neighbours, carried with
             # the silhouette, drew the far cheek's outline in steps).
             target_xy[rim] = _carried(source.xy, target_xy, rim, rim, band / 4)
-            # The hair beyond an edge-on outline turning away from the camera (the far
-            # cheek's) goes in with it, squeezed as the face within it is: carried with the
-            # silhouette alone, it kept its width (more: the outline goes in past the
-            # silhouette) against a face narrowed by the turn, and s12's sideburn turned 25
-            # degrees away was drawn as a dark band down his far cheek.
-            if source.motion.proportions is None:
-                head_xy = _squeezed_beyond(source, target_xy, moved[:len(rim)], head_xy,
-                                           ~keep[rim] & (target_facing < source.facing)[rim],
-                                           np.flatnonzero(keep))
             # (Not on a face placed by hand: its outline is fitted from a few points, on an
             # animal often close to its eyes, which would be pulled apart from their lids.)
             if source.motion.proportions is None:
+                # The hair beyond an edge-on outline turning away from the camera (the far
+                # cheek's) goes in with it, squeezed as the face within it is: carried with
+                # the silhouette alone, it kept its width (more: the outline goes in past the
+                # silhouette) against a face narrowed by the turn, and s12's sideburn turned
+                # 25 degrees away was drawn as a dark band down his far cheek.
+                head_xy = _squeezed_beyond(source, target_xy, moved[:len(rim)], head_xy,
+                                           ~keep[rim] & (target_facing < source.facing)[rim],
+                                           np.flatnonzero(keep))
                 inner = np.setdiff1d(np.flatnonzero(keep), rim)
                 pull = _outwards(_carried(source.xy, target_xy, inner, rim, band / 2)
                                  - target_xy[inner], source.xy[inner] - centre)
