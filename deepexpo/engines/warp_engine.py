@@ -33,6 +33,7 @@ from ..motion.silhouette import distance_outside, distance_to_edges, inside
 from ..motion.state import FaceMotion, HeadPose
 from ..render.eye_cover import cover_eye, eye_ink
 from ..render.iris import carry_iris
+from ..render.lashes import draw_lash_line, read_lash_line
 from ..render.lids import draw_closing_lid, soften_seam
 from ..render.lips import hold_corners, without_corner_folds
 from ..render.mesh_warp import (
@@ -614,6 +615,15 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
             width = float(np.ptp(target_xy[lid.outline, 0]))
             if now < cfg.seam_below * was:
                 soften_seam(out, target_xy[np.r_[lid.upper, lid.corners]], width)
+            if lowered > cfg.lid_redrawn_above and not (placed and now < was):
+                # The source's own lash line along the closed margin, laid over the lid
+                # and the softened seam (blurred with it, s7's painted line was a smear).
+                lash = read_lash_line(source.image, src_xy[np.r_[lid.upper, lid.corners]],
+                                      float(lid.gaps(source.xy).max()))
+                if lash is not None:
+                    draw_lash_line(out, source.image, lash,
+                                   target_xy[np.r_[lid.upper, lid.corners]],
+                                   source.motion.pose.scale / target.pose.scale)
             if _lid_raised(lid, source.motion.canonical, target.canonical) \
                     > cfg.lid_slides_above:  # the eye squeezed above the risen lid's edge
                 soften_seam(out, target_xy[np.r_[lid.lower, lid.corners]], width,

@@ -5,9 +5,8 @@ and the brow, which it stretches over the eye several times over: its fine textu
 vertical streaks, its lash line (and a painted eyeliner) a thick dark band, its eyeshadow, lit
 band or crease an eye-shaped patch. So over the part of the lid that the closing margin sweeps
 (an arch a little wider than the eye, over the squeezed ends of its lash line), the lid is
-redrawn: the lash line, found in the source and drawn at its own thickness (a heavy eyeliner no
-thicker than a lash line, and solid only along the margin) just above the closed margin,
-tapering to a point at the corners; above it skin in the tone of the skin around the eye,
+redrawn as skin down to the closed margin and over the strip below it (where the source's own
+lash line is then laid: :mod:`.lashes`), in the tone of the skin around the eye,
 spread over the lid so that it meets the skin beside it and then matched in tone to the warp
 right around it, in the colour of the skin right round the eye (which a shut lid continues;
 further around may be fur or a brow of another colour), a little darker towards the lash line
@@ -97,9 +96,6 @@ SHADE_ENDS = 0.5
 #: a point at the corners over this fraction of the eye's half-width.
 LASH_MOST = 0.08
 LASH_TAPER = 0.25
-#: The lash line is solid over this fraction of its thickness, from the margin up, and fades
-#: into the skin over the rest.
-LASH_SOLID = 0.4
 #: The skin's colour is read through its detail finer than this blur (pixels).
 DETAIL_BLUR = 1.6
 #: The closed lid's colour (its hue and saturation; its tone is the skin's around, above) is
@@ -246,16 +242,8 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
         & (height[None, :] >= 1.0)
     if not inside.any():
         return
-    # Source height above the margin's points of the lash line, at its own thickness (below
-    # the margin, hanging down: the lash line mirrored, over the strip of the eye's white the
-    # squeezed warp leaves along the lower lid).
-    up = low + np.abs(rise) * scale
     across = np.clip(rise / np.maximum(height[None, :], 1.0), 0.0, 1.0)
     map_x = at_margin[None, :, 0] + across * (at_top[None, :, 0] - at_margin[None, :, 0])
-    # Only the source around the lid is read (a video frame may be large).
-    near = PixelBox.around(at_margin, image.shape[:2], 4 + float(high.max()))
-    crop = image[near.slices].astype(np.float32)
-    stretched = _remap(crop, map_x - near.x0, at_margin[None, :, 1] - near.y0 - up)
     # The picture's own grain (its skin's pores, a painting's crackle, a print's noise), from
     # the skin under the eye, read at the source's scale (not stretched, nor repeated).
     grain_y = at_margin[None, :, 1] + float(open_gap.max()) + UNDER_EYE * width * scale \
@@ -373,20 +361,9 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
             around = _fill(patch, skin_known,
                            (width / 4, width / 8, width / 16, width / 32, width / 64))
             patch += wing[..., None] * (around + grain - patch)
-    # Solid over the lower LASH_SOLID of its thickness, fading into the skin above (a heavy
-    # eyeliner drawn solid to its top was a thick black bar; a closed eye's lashes thin out
-    # upwards), and over a pixel at its lower edge (switched from pixel to pixel, jagged).
-    solid = LASH_SOLID * lash_rise
-    into_skin = np.clip(np.maximum((rise - solid + 0.5) / (lash_rise - solid + 1.0),
-                                   -0.5 * lash_rise - rise + 0.5), 0.0, 1.0)[..., None]
-    # (Where it tapers under a pixel, no darker than it is thick: that pixel's edges alone drew
-    # the lash row at half strength along the margin past the taper's point, as far as the
-    # arch reaches beyond the corners, a thin tail that turned s1's lash line, rising into
-    # her high outer corner, into a hook.)
-    into_skin = 1.0 - (1.0 - into_skin) * np.minimum(lash_rise, 1.0)[..., None]
-    # (No lighter than the lid's skin, its grain included: where the source's lash row is the
-    # eye's white, at a painting's tapered ends, capped to a flat tone it drew a smooth band.)
-    lid = into_skin * skin + (1 - into_skin) * np.minimum(stretched, skin)
+    # The lid's skin reaches down to the margin and over the strip below it, where the lash
+    # line is laid on it (:mod:`.lashes`).
+    lid = skin
     # Where it fades into the warp, the warp is no lighter than the lid's skin either, nor
     # much darker (feathered in colour, not only in opacity): a lit band there, stretched,
     # showed through as a pale middle, a stretched eyeliner as a dark rim around the lid.
@@ -419,7 +396,7 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     # so it thinned out, dlib read s42's shut eyes as open.)
     plain = weight * lid + (1 - weight) * (patch + np.sqrt(weight) * (
         np.clip(patch, (1 - RIM_DARKER) * skin, skin) - patch))
-    on_skin = into_skin * (rise > 0)[..., None]
+    on_skin = (rise > 0)[..., None]
     patch = on_skin * (weight * lid_tone + (1 - weight) * under + mixed) \
         + (1 - on_skin) * plain
     # Below the margin (and on it, where the lash line tapers), the white of the eye that the
@@ -745,12 +722,6 @@ def _grain_under(image: np.ndarray, map_x: np.ndarray, map_y: np.ndarray, mottle
     # arcs round a second, open eye, their dark ends as fragments (Grace Hopper's).
     return detail - cv2.GaussianBlur(detail, (0, 0), sigmaX=max(along, 0.5), sigmaY=0.01,
                                      borderType=cv2.BORDER_REFLECT)
-
-
-def _remap(image: np.ndarray, map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:
-    return cv2.remap(image, map_x.astype(np.float32),
-                     map_y.astype(np.float32), cv2.INTER_LINEAR,
-                     borderMode=cv2.BORDER_REFLECT)
 
 
 def _column_sample(view: np.ndarray, rows: np.ndarray) -> np.ndarray:

@@ -1,0 +1,296 @@
+"""A shut eye's upper lash line: the source's own, laid along the closed margin.
+
+A closed eye shows its upper lashes as a thin dark line along the margin where the lids meet,
+as dark, as thick and in the colour the open eye's lash line is (a photo's darker and thicker
+towards the outer corner, a painting's or a cartoon's as drawn; none where the source shows
+none). :func:`read_lash_line` reads it in the source, column by column along the open eye's
+upper margin: its upper edge (where the lid's skin ends: below it may lie the iris, as dark),
+its thickness (from where the eye's white shows under it; over the iris, its neighbours'), and
+its colour against the lid skin's above it. :func:`draw_lash_line` lays that band along the
+closed margin in the output, a third of it hanging below (a shut eye's lashes point down over
+the lower lid), sampled from the source at its own thickness and with its own soft edges
+(its strokes kept), as the ratio of its colour to the skin's (so it darkens the lid redrawn
+under it as the source's lash line darkens its lid, and darkens nothing where the source's
+margin is skin), antialiased by each pixel's cover of the band (a line thinner than a pixel
+drawn as faint as it is thin) and along it. It is laid over the lid after the seam where the
+lids meet is softened (:func:`~.lids.soften_seam`), which blurred a lash line drawn under it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from scipy.ndimage import median_filter
+
+from ..geometry.boxes import PixelBox
+
+#: The lash line is looked for from this fraction of the open gap below the upper margin's
+#: landmarks (a painted eye's line may lie just under them) up to LOOK_ABOVE of it above them.
+LOOK_BELOW = 0.15
+LOOK_ABOVE = 0.5
+#: The lid's skin above it is read up to SKIN_ABOVE of the open gap above the margin (its
+#: lighter rows, this percentile: a heavy eyeliner, a close brow, lashes and a crease may cover
+#: most of them).
+SKIN_ABOVE = 1.0
+SKIN_PERCENTILE = 90
+#: The line's edges lie where it is halfway back from its darkest to the skin; its upper edge
+#: has faded into the skin where it is SOFT_BACK of the way back from there.
+SOFT_BACK = 0.7
+#: Thickest drawn, a fraction of the eye's width (a heavy eyeliner is no thicker on a closed
+#: lid than a lash line).
+THICKEST = 0.07
+#: The readings are smoothed along the eye over this fraction of its width (one column's
+#: noise, a lash's gap, is no change in the line).
+ALONG = 0.08
+#: A column whose edge strays from the lid's curve by more than this many times the columns'
+#: median is off the line.
+OFF_THE_LID = 3.0
+#: The line tapers to a point at the corners over this fraction of the eye's half-width.
+TAPER = 0.13
+#: It is antialiased along its length with a blur of this many output pixels (its tapered
+#: ends too, cut off between two columns).
+ALONG_BLUR = 1.2
+#: Its darkness is evened along it over this fraction of the eye's width.
+EVEN_ALONG = 0.06
+#: This fraction of its thickness hangs below the closed margin.
+HANGING = 0.35
+_LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+
+
+@dataclass(frozen=True)
+class LashLine:
+    """An open eye's upper lash line, read at ``xs`` (source columns, corner to corner) above
+    its margin at rows ``ys``: its upper edge ``edge`` source pixels above the margin, its
+    darkest row ``core`` (below it lies the eye), how far above its edge it fades into the
+    skin (``soft``), its ``thickness`` as drawn shut (source pixels), and the lid skin's
+    colour ``skin`` (RGB) above it, which its pixels are read against."""
+
+    xs: np.ndarray
+    ys: np.ndarray
+    edge: np.ndarray
+    core: np.ndarray
+    soft: np.ndarray
+    thickness: np.ndarray
+    skin: np.ndarray
+
+
+def read_lash_line(image: np.ndarray, margin: np.ndarray, gap: float) -> LashLine | None:
+    """The upper lash line of the open eye in ``image`` whose upper margin is ``margin``
+    (source pixels, corner to corner) and open ``gap`` (its widest, source pixels); None on an
+    eye too small to read."""
+    margin = margin[np.argsort(margin[:, 0])]
+    width = float(np.ptp(margin[:, 0]))
+    if width < 4 or gap < 1:
+        return None
+    xs = np.linspace(margin[0, 0], margin[-1, 0], max(8, int(np.ceil(width)) + 1))
+    ys = np.interp(xs, margin[:, 0], margin[:, 1])
+    step = 0.5
+    steps = np.arange(-max(1.0, LOOK_BELOW * gap), max(4.0, SKIN_ABOVE * gap) + step, step)
+    rgb = _sample(image, xs, ys, steps)  # (steps, columns, 3)
+    # (Read through its strokes: smoothed along the eye, single lashes or a painting's
+    # strokes above the line, taken one by one, jagged its edge from column to column.)
+    gray = cv2.GaussianBlur((rgb @ _LUMA).astype(np.float32), (0, 0),
+                            sigmaX=max(0.5, 0.5 * ALONG * len(xs)), sigmaY=0.01,
+                            borderType=cv2.BORDER_REPLICATE)
+    columns, rows = np.arange(len(xs)), np.arange(len(steps))[:, None]
+    along = max(3, int(round(ALONG * len(xs))) | 1)
+    near = (steps <= max(2.0, LOOK_ABOVE * gap))[:, None]
+    skin_level = median_filter(np.percentile(gray[(steps >= 0) & (steps <= SKIN_ABOVE * gap)],
+                                             SKIN_PERCENTILE, axis=0), along, mode="nearest")
+    half = 0.5 * (np.where(near, gray, np.inf).min(axis=0) + skin_level)
+    # Its upper edge: the top of the run of rows darker than halfway from the skin to the
+    # darkest near the margin that holds the most ink (not the darkest: a pupil under the
+    # line may be darker than the line itself, s7's; nor the highest: a painted lid's
+    # crease line above it).
+    ink = np.where(near & (gray < half[None, :]), skin_level[None, :] - gray, 0.0)
+    edge_row = np.array([_heaviest_run(ink[:, c]) for c in columns])
+    edge = _crossing(gray, steps, edge_row, edge_row + 1, half)
+    # Its darkest row, within as thick as it is drawn below that edge (further down lies the
+    # eye: an iris, a pupil).
+    reach = max(2.0, THICKEST * width)
+    within = (steps[:, None] <= steps[edge_row][None, :]) \
+        & (steps[:, None] >= steps[edge_row][None, :] - reach)
+    darkest = np.argmin(np.where(within, gray, np.inf), axis=0)
+    line_half = 0.5 * (gray[darkest, columns] + skin_level)
+    # Its lower edge where it has one (the eye's white under it), halfway back to the skin's
+    # level from its darkest row; over the iris, none: the thickness its neighbours show.
+    under = (rows < darkest[None, :]) & (steps[:, None] >= steps[darkest][None, :] - reach) \
+        & (gray >= line_half[None, :])
+    found = under.any(axis=0)
+    low_row = len(steps) - 1 - np.argmax(under[::-1], axis=0)
+    thickness = edge - _crossing(gray, steps, low_row, low_row + 1, line_half)
+    if found.any():
+        thickness = np.interp(columns, columns[found], thickness[found])
+    else:
+        thickness = 2.0 * (edge - steps[darkest])
+    # (Its shape kept, the thickest part no thicker than THICKEST: clipped, a heavy
+    # eyeliner's lash line was as thick from corner to corner.)
+    thickness = median_filter(np.maximum(thickness, 1.0), along, mode="nearest")
+    thickness *= min(1.0, THICKEST * width / float(thickness.max()))
+    edge = _along_the_lid(median_filter(edge, along, mode="nearest"))
+    # (Its darkest row no lower than its middle: over an iris or pupil the darkest is the
+    # eye's, which drew a blue-black rim under s7's line.)
+    core = np.clip(median_filter(steps[darkest], along, mode="nearest"),
+                   edge - 0.5 * thickness, edge - 0.5)
+    # The skin's colour: its rows above the edge as light as its level.
+    lit = (steps[:, None] > edge[None, :]) & (gray >= 0.5 * (line_half + skin_level)[None, :])
+    seen = lit.any(axis=0)
+    if not seen.any():
+        return None
+    skin = np.stack([np.ma.median(np.ma.masked_array(rgb[..., c], ~lit), axis=0).filled(0.0)
+                     for c in range(3)], axis=-1)
+    # (One colour along the eye, lit as each column's skin is: read column by column, a
+    # corner's skin under a heavy eyeliner read as dark as it, and the line's colour against
+    # it turned red and white there, s1's.)
+    skin = np.median(skin[seen], axis=0)[None, :] \
+        * (skin_level / max(float(np.median(skin_level)), 1.0))[:, None]
+    # How soft its edge is: from it up to where the skin is nearly back (a soft photo's few
+    # pixels, a drawing's none).
+    back = (rows > edge_row[None, :]) & (gray >= (line_half + SOFT_BACK * (skin_level
+                                                                          - line_half))[None, :])
+    faded = np.where(back.any(axis=0), steps[np.argmax(back, axis=0)], steps[-1])
+    soft = median_filter(np.clip(faded - edge, 0.5, 0.5 * thickness), along, mode="nearest")
+    return LashLine(xs, ys, edge, core, soft, thickness, np.maximum(skin, 1.0))
+
+
+def draw_lash_line(out: np.ndarray, image: np.ndarray, lash: LashLine,
+                   margin_xy: np.ndarray, scale: float) -> None:
+    """Darken ``out`` (in place) along the closed upper margin ``margin_xy`` (output pixels,
+    corner to corner, in the order of the source's margin that ``lash`` was read along) with
+    the source's lash line ``lash`` (in ``image``; ``scale`` source pixels per output pixel)."""
+    order = np.argsort(margin_xy[:, 0])
+    margin_xy = margin_xy[order]
+    width = float(np.ptp(margin_xy[:, 0]))
+    if width < 2:
+        return
+    thickest = float(lash.thickness.max()) / scale
+    box = PixelBox.around(margin_xy, out.shape[:2], 2 * thickest + 3)
+    h, w = box.size
+    if h < 2 or w < 2:
+        return
+    cols = np.arange(box.x0, box.x1, dtype=np.float64)
+    # Where along the eye each column lies, 0 to 1 corner to corner, and the source column.
+    along = (cols - margin_xy[0, 0]) / width
+    within = (along >= 0.0) & (along <= 1.0)
+    if not within.any():
+        return
+    position = np.clip(along, 0.0, 1.0)
+    read_at = np.linspace(0.0, 1.0, len(lash.xs))
+    src_x = np.interp(position, read_at, lash.xs)
+    src_y = np.interp(position, read_at, lash.ys)
+    edge = np.interp(position, read_at, lash.edge)
+    core = np.interp(position, read_at, lash.core)
+    soft_src = np.interp(position, read_at, lash.soft)
+    skin = np.stack([np.interp(position, read_at, lash.skin[:, c]) for c in range(3)], -1)
+    taper = np.clip((1.0 - np.abs(2.0 * position - 1.0)) / TAPER, 0.0, 1.0)
+    thick_src = np.interp(position, read_at, lash.thickness) * taper * within
+    thick = thick_src / scale  # output pixels
+    bottom = np.interp(cols, margin_xy[:, 0], margin_xy[:, 1])
+    # (Thick across the margin, not down each column: down a steep corner's columns it was
+    # cut into separate dark dots.)
+    steep = np.hypot(1.0, np.gradient(bottom))
+    thick = thick * steep
+    # (With the source's soft edges: above the line its own fade into the skin, and faded
+    # over as much; below it, fading out over as much. Cut off at its halfway edges, a soft
+    # photo's lash line was drawn as a hard dark stroke; drawn at full strength above the
+    # line, a lash's root was a dark speck.)
+    soft = soft_src * taper * steep / scale
+    top_y, low_y = bottom - (1 - HANGING) * thick, bottom + HANGING * thick
+    ys = np.arange(box.y0, box.y1, dtype=np.float64)[:, None]
+    # Each pixel's cover of the band (the rows it spans), lighter where it tapers off (its
+    # point, down a steep corner, was a dark dot apart from the line).
+    fades = np.maximum(soft, 1e-6)[None, :]
+    cover = np.clip(np.minimum(ys + 0.5, (low_y + soft)[None, :])
+                    - np.maximum(ys - 0.5, (top_y - soft)[None, :]), 0.0, 1.0) \
+        * np.clip((low_y + soft - ys) / fades, 0.0, 1.0) \
+        * np.clip((ys - top_y + soft) / fades, 0.0, 1.0) * taper[None, :]
+    if not cover.any():
+        return
+    map_x = np.broadcast_to(src_x[None, :], cover.shape)
+    # (From above its upper edge down, at the source's scale, and no lower than its darkest
+    # row: below it lies the eye.)
+    map_y = src_y[None, :] - np.maximum(edge[None, :] - (ys - top_y[None, :]) * scale,
+                                        core[None, :])
+    near = PixelBox.around(np.c_[lash.xs, lash.ys - lash.edge], image.shape[:2],
+                           2 * float(lash.thickness.max()) + 3)
+    band = cv2.remap(image[near.slices].astype(np.float32), (map_x - near.x0).astype(np.float32),
+                     (map_y - near.y0).astype(np.float32), cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_REFLECT)
+    ratio = np.clip(band / skin[None, :, :], 0.0, 1.0)
+    # (Its darkness evened along the line, its finest detail kept (a drawing's strokes): a
+    # photo's lashes, darker and lighter from place to place, broke a thin line into dark
+    # dashes, and where they stop, by Grace Hopper's inner corners, it ended in a stub.)
+    ratio = ratio.astype(np.float32)
+    ratio = np.clip(_along_rows(ratio, max(0.7, EVEN_ALONG * width)) + ratio
+                    - _along_rows(ratio, 0.7), 0.0, 1.0)
+    # (Its colour as far as it is dark: a light pixel read by a corner, the caruncle's pink,
+    # is no lash, and tinted the lid red there, s12's.)
+    light = (ratio @ _LUMA)[..., None]
+    ratio = light + (ratio - light) * (1.0 - light)
+    # (Antialiased along the line too: its tapered ends, cut off between two columns, were
+    # dark stubs apart from the line, Grace Hopper's.)
+    alpha = cv2.GaussianBlur(cover.astype(np.float32), (0, 0), sigmaX=ALONG_BLUR,
+                             sigmaY=0.01)[..., None]
+    # The line darkens the lid's tone around it as the source's darkens its lid, the lid's
+    # grain kept as far as the line is light (the lid's skin where the source's lash row is
+    # the eye's white, a painting's crackle there), and no pixel further than that (a
+    # wrinkle under it, darkened again, was a dark speck).
+    patch = out[box.slices].astype(np.float32)
+    tone = cv2.medianBlur(out[box.slices], 5).astype(np.float32)
+    line = np.minimum(patch, tone * ratio + (patch - tone) * light**2)
+    out[box.slices] = np.clip(patch + alpha * (line - patch), 0, 255).astype(np.uint8)
+
+
+def _along_rows(values: np.ndarray, sigma: float) -> np.ndarray:
+    """``values`` blurred along their rows (along the line) by ``sigma`` pixels."""
+    return cv2.GaussianBlur(values, (0, 0), sigmaX=sigma, sigmaY=0.01,
+                            borderType=cv2.BORDER_REPLICATE)
+
+
+def _sample(image: np.ndarray, xs: np.ndarray, ys: np.ndarray, steps: np.ndarray
+            ) -> np.ndarray:
+    """``image`` (RGB, float) ``steps`` above each of the points ``xs``, ``ys``: (steps,
+    points, 3). Only the eye's surroundings are read (a video frame may be large)."""
+    map_x = np.broadcast_to(xs[None, :], (len(steps), len(xs)))
+    map_y = ys[None, :] - steps[:, None]
+    box = PixelBox.around(np.c_[map_x.ravel(), map_y.ravel()], image.shape[:2], 2)
+    return cv2.remap(image[box.slices].astype(np.float32), (map_x - box.x0).astype(np.float32),
+                     (map_y - box.y0).astype(np.float32), cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_REFLECT)
+
+
+def _along_the_lid(edge: np.ndarray) -> np.ndarray:
+    """``edge`` (a height above the margin per column) with the columns that stray from a
+    parabola fitted through the rest (by more than OFF_THE_LID times their median distance
+    from it, at least a pixel) moved onto it: an eye's corner, its caruncle or a heavy
+    eyeliner's end, read as a lash line's edge off the line (s1's inner corner, where the
+    line was drawn red from the caruncle)."""
+    columns = np.arange(len(edge), dtype=np.float64)
+    kept = np.ones(len(edge), bool)
+    for _ in range(2):
+        fit = np.polyval(np.polyfit(columns[kept], edge[kept], 2), columns)
+        off = np.abs(edge - fit)
+        kept = off <= max(1.0, OFF_THE_LID * float(np.median(off)))
+    return np.where(kept, edge, fit)
+
+
+def _heaviest_run(ink: np.ndarray) -> int:
+    """The top row of the run of rows with ``ink`` (none: 0) whose ink adds up to the most."""
+    runs = np.cumsum(np.r_[ink[:1] > 0, (ink[1:] > 0) & (ink[:-1] <= 0)]) * (ink > 0)
+    if not runs.any():
+        return 0
+    heaviest = int(np.argmax(np.bincount(runs, weights=ink)[1:])) + 1
+    return int(np.flatnonzero(runs == heaviest)[-1])
+
+
+def _crossing(gray: np.ndarray, steps: np.ndarray, one: np.ndarray, other: np.ndarray,
+              level: np.ndarray) -> np.ndarray:
+    """Where each column of ``gray`` crosses ``level`` between its rows ``one`` and ``other``:
+    the height in ``steps``, interpolated."""
+    columns = np.arange(gray.shape[1])
+    one, other = (np.clip(r, 0, len(steps) - 1) for r in (one, other))
+    a, b = gray[one, columns], gray[other, columns]
+    f = np.clip((level - a) / np.where(np.abs(b - a) > 1e-6, b - a, 1e-6), 0.0, 1.0)
+    return steps[one] + f * (steps[other] - steps[one])

@@ -1,0 +1,84 @@
+"""A shut eye shows the source's own upper lash line along its closed margin (render/lashes.py):
+as dark as the open eye's, and as sharp as drawn."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from deepexpo.engines.warp_engine import WarpEngine
+from deepexpo.io.images import read_image
+from deepexpo.motion.controls import ExpressionControls, ExpressionEdit
+from deepexpo.motion.eyelids import Eyelid, eyelids
+from tests.conftest import shared_sample
+
+
+def _lightness(image: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(image.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)[..., 0]
+
+
+def _curve(points: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    order = np.argsort(points[:, 0])
+    return np.interp(xs, points[order, 0], points[order, 1])
+
+
+def _blink(name: str, landmarker) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    image = read_image(shared_sample(f"sources/{name}.jpg"))
+    face = landmarker.detect(image)
+    engine = WarpEngine()
+    out = engine.edit(engine.prepare_source(image, face),
+                      ExpressionEdit(ExpressionControls(blink=1.0)))
+    return image, out, face.xy
+
+
+def _source_lash(image: np.ndarray, xy: np.ndarray, lid: Eyelid) -> float:
+    """The open eye's upper lash line's lightness (Lab L): the darkest near the upper margin,
+    over the outer quarter of the eye (the eye's white under it, not the iris)."""
+    x0, x1 = np.sort(xy[lid.corners, 0])
+    width = x1 - x0
+    outer_left = xy[lid.outer, 0] < xy[lid.corners, 0].mean()
+    start = x0 + 0.1 * width if outer_left else x1 - 0.35 * width
+    columns = np.arange(int(start), int(start + 0.25 * width) + 1)
+    reach = 0.15 * width
+    light = _lightness(image)
+    return float(np.median([light[int(y - reach):int(y + reach), c].min()
+                            for c, y in zip(columns, _curve(xy[lid.upper], columns))]))
+
+
+def _shut_line(out: np.ndarray, xy: np.ndarray, lid: Eyelid
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """The shut eye's lightness profiles down its middle columns (from above the open eye's
+    upper margin to below its lower one) and the row of each one's darkest: its lash line."""
+    x0, x1 = np.sort(xy[lid.corners, 0])
+    width = x1 - x0
+    columns = np.arange(int(x0 + 0.2 * width), int(x1 - 0.2 * width))
+    reach = 0.15 * width
+    top = int(_curve(xy[lid.upper], columns).min() - reach)
+    bottom = int(_curve(xy[lid.lower], columns).max() + reach)
+    profiles = _lightness(out)[top:bottom, columns]
+    return profiles, np.argmin(profiles, axis=0)
+
+
+@pytest.mark.parametrize("name", ["s12", "s7"])
+def test_a_shut_eye_shows_the_sources_own_lash_line(landmarker, name):
+    """s12's shut eyes were flat ovals with a faint grey-blue line (the lash line read from
+    the iris under it, 16 and 21 Lab levels lighter than his lash line), s7's a blurred dark
+    curve (its painted line 20 levels lighter, smeared by the seam's softening): the shut
+    line along the middle of each eye is within 12 levels as dark as the open eye's lash
+    line, and its upper edge falls from the lid to the line as steeply as a drawn line's
+    (the steepest step between two rows at least a third of its whole contrast: s7's 0.23
+    and 0.18 before; the source's own upper lash lines 0.52 and 0.42)."""
+    image, out, xy = _blink(name, landmarker)
+    for lid in eyelids():
+        profiles, darkest = _shut_line(out, xy, lid)
+        columns = np.arange(profiles.shape[1])
+        line = float(np.median(profiles[darkest, columns]))
+        assert line <= _source_lash(image, xy, lid) + 12, (lid.outer, line)
+        if name == "s7":
+            steps = []
+            for c, row in zip(columns, darkest):
+                above = profiles[:row + 1, c]
+                contrast = max(float(above.max() - above[-1]), 1e-3)
+                steps.append(float(np.abs(np.diff(above[-8:])).max()) / contrast)
+            assert np.median(steps) >= 1 / 3, (lid.outer, np.median(steps))
