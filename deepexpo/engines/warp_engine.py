@@ -51,7 +51,7 @@ from ..render.mesh_warp import (
 )
 from ..render.mouth import SourceMouth, fill_mouth
 from ..render.placed_mouth import MouthColours, fill_placed_mouth, mouth_colours, mouth_grain
-from ..render.stretched import even_stretched, even_stretched_lips
+from ..render.stretched import BLUR_REACH, even_stretched, even_stretched_lips, lips_with_edge
 from ..render.texture import calm_donors
 from .base import TransferEngine
 
@@ -545,27 +545,38 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
             # (below) as an animal's stretched fur is, the mouth apart (the end of s18's far
             # eye's eyeliner and the temple beyond it, stretched three times, were drawn as a
             # dark wing reaching the hair and horizontal streaks); and inside it, as far from
-            # the eyes and the mouth as the kinks' smoothing and from the nose's tip and
-            # wings by twice the outline's (s10 turned back: her far cheek's crackle,
-            # stretched two to four times, drawn as parallel streaks; s12: the crease beside
-            # his nose, its far side turning into view, a dark blotch. Evened up to her far
-            # nostril, s10's nose was read turned 1.3 degrees less by dlib, 0.8 by MediaPipe).
-            nose = PixelBox.around(target_xy[canon.nose_base], source.image.shape[:2], 0)
+            # the eyes as the kinks' smoothing (s10 turned back: her far cheek's crackle,
+            # stretched two to five times, drawn as parallel streaks; s12: the crease beside
+            # his nose, its far side turning into view, a dark blotch).
             beside = np.maximum(outline_nearness(target_xy[source.outline], source.region,
                                                  ((mouth, 3 * sigma), *jut),
                                                  source.band, step),
-                                faded(within.copy(), ((nose, 2 * sigma),), source.region))
+                                faded(face.copy(), (*eye_boxes, *jut), source.region))
             h, w = source.region.size
             evened = np.zeros(source.image.shape[:2], bool)
             evened[source.region.slices] = cv2.resize(beside.astype(np.float32), (w, h)) \
                 > cfg.outline_evened_from
             # (Nor the eyes and their lids: a closing lid's skin is stretched down over the
             # eye on purpose, its lashes drawn by draw_closing_lid.)
-            lids = np.zeros(evened.shape, np.uint8)
+            kept = np.zeros(evened.shape, np.uint8)
             for lid in eyelids():
-                cv2.fillConvexPoly(lids, cv2.convexHull(np.round(
+                cv2.fillConvexPoly(kept, cv2.convexHull(np.round(
                     target_xy[np.r_[lid.outline, lid.lid]]).astype(np.int32)), 1)
-            evened &= lids == 0
+            # Nor the nose's tip and wings, by as far as the evening's blur carries their
+            # colour (evened up to her far nostril, s10's nose was read turned 1.3 degrees
+            # less by dlib, 0.8 by MediaPipe), nor the lips and their edge (a closed mouth's
+            # evened as lips, below): the features themselves, not their boxes. Kept clear
+            # of those by two and three times the outline's smoothing, the skin beside s10's
+            # far nostril and her lips' far end, stretched two to five times, was drawn as
+            # wavy horizontal streaks.
+            nose = np.zeros(evened.shape, np.uint8)
+            cv2.fillConvexPoly(nose, cv2.convexHull(np.round(
+                target_xy[canon.nose_base]).astype(np.int32)), 1)
+            reach = 2 * int(np.ceil(BLUR_REACH)) + 1
+            evened &= (kept == 0) & ~lips_with_edge(evened.shape, target_xy,
+                                                    cfg.lips_evened_beyond) \
+                & (cv2.dilate(nose, cv2.getStructuringElement(cv2.MORPH_ELLIPSE,
+                                                              (reach, reach))) == 0)
         for lid, was, now in shut:
             # (Not in an eye the source shows shut: its "iris" is lid skin, and carried with
             # the gaze it tore the lash line into steps.)

@@ -29,6 +29,8 @@ from .texture import calm_donors, channel_spread, grain_strength_at, scattered_g
 STRETCH_FROM, STRETCH_FULL = 1.8, 3.0
 #: The blurs a stretched texture is evened out with (pixels), for a stretch of these.
 BLURS = ((3.0, 1.5), (6.0, 3.0))
+#: How far (pixels) evening out carries a pixel's colour: three of its widest blur's sigmas.
+BLUR_REACH = 3 * BLURS[-1][1]
 
 
 def even_stretched(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
@@ -60,7 +62,7 @@ def even_stretched(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     if not weight.any():
         return
     rows, cols = np.nonzero(weight)
-    pad = 3 * BLURS[-1][1] + 2
+    pad = BLUR_REACH + 2
     y0, y1 = max(int(rows.min() - pad), 0), min(int(rows.max() + pad) + 1, weight.shape[0])
     x0, x1 = max(int(cols.min() - pad), 0), min(int(cols.max() + pad) + 1, weight.shape[1])
     box = PixelBox(region.x0 + x0, region.y0 + y0, region.x0 + x1, region.y0 + y1)
@@ -98,13 +100,19 @@ def even_stretched_lips(out: np.ndarray, image: np.ndarray, source_xy: np.ndarra
     end, 12 px along in the source, was drawn 33 px along (stretched 3 to 4 times), its
     crackle's specks and its pale edge drawn out into diagonal streaks, a pale smudge. (An
     opened mouth's lips are redrawn as bands of the source's lips: render/lips.py.)"""
+    lips = lips_with_edge(out.shape[:2], xy, beyond)
+    # (The stretch read round them as far beyond as the evening blurs: no further.)
+    within = PixelBox.around(np.argwhere(lips)[:, ::-1], out.shape[:2], BLUR_REACH + 2)
+    even_stretched(out, image, source_xy, region, ~lips, donors=donors, within=within)
+
+
+def lips_with_edge(shape: tuple[int, ...], xy: np.ndarray, beyond: float) -> np.ndarray:
+    """A mask (``shape``) of the lips (landmarks ``xy``, pixels: inside their outer contour)
+    and their edge, ``beyond`` the mouth's width past it: what :func:`even_stretched_lips`
+    evens as the lips' texture, and a face's evening leaves to it."""
     canon = canonical_face()
-    lips = np.zeros(out.shape[:2], np.uint8)
+    lips = np.zeros(shape[:2], np.uint8)
     cv2.fillPoly(lips, [np.round(xy[canon.lip_loops[0], :2]).astype(np.int32)], 1)
     corners = xy[canon.outer_mouth_corners, :2]
     grow = 2 * int(round(beyond * float(np.linalg.norm(corners[1] - corners[0])))) + 1
-    lips = cv2.dilate(lips, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
-    # (The stretch read round them as far beyond as the evening blurs: no further.)
-    within = PixelBox.around(xy[canon.lip_loops[0], :2], out.shape[:2],
-                             grow + 3 * BLURS[-1][1] + 2)
-    even_stretched(out, image, source_xy, region, lips == 0, donors=donors, within=within)
+    return cv2.dilate(lips, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow))) > 0
