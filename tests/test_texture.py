@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import cv2
 import numpy as np
 
 from deepexpo.geometry.boxes import PixelBox
-from deepexpo.render.texture import GRAIN_BLOCK, GRAIN_BLUR, calm_donors, grain_at, scattered_grain
+from deepexpo.render.texture import (
+    GRAIN_BLOCK,
+    GRAIN_BLUR,
+    GRAIN_LIMIT,
+    calm_donors,
+    grain_at,
+    grain_strength_at,
+    scattered_grain,
+)
 
 
 def test_scattered_grain_keeps_a_regions_specks_not_its_lines():
@@ -71,3 +81,18 @@ def test_grain_without_mottling_blurs_the_picture_once(monkeypatch):
     mottled = grain_at(image, xs, ys, 3 * GRAIN_BLUR)
     assert blurs == [GRAIN_BLUR, GRAIN_BLUR, 3 * GRAIN_BLUR]
     assert np.abs(mottled - plain).mean() > 0.1  # (0.32)
+
+
+def test_grain_is_read_at_a_long_flat_list_of_points_as_on_a_grid():
+    """The skin round a large photo's eye is read as one flat list of its pixels: over 32767
+    of them made ``cv2.remap`` fail (a blink on a 2048 px photo); read so, they read as the
+    same pixels laid out as a grid do."""
+    rng = np.random.default_rng(0)
+    image = rng.integers(90, 160, (260, 260, 3)).astype(np.uint8)
+    ys, xs = np.mgrid[20:240, 20:240].astype(np.float32)
+    assert xs.size > 32767
+    for read in (grain_strength_at, partial(grain_at, limit=GRAIN_LIMIT, mottle=4.0)):
+        on_grid = read(image, xs, ys)
+        flat = read(image, xs.ravel(), ys.ravel())
+        assert flat.shape == (xs.size, 3)
+        np.testing.assert_allclose(flat, on_grid.reshape(-1, 3), atol=1e-4)

@@ -49,8 +49,9 @@ def robust_spread(deviations: np.ndarray, axis: int | tuple[int, ...] | None = N
 
 
 def channel_spread(detail: np.ndarray) -> np.ndarray:
-    """Each channel's robust spread about its median (``detail``: H, W, C)."""
-    return robust_spread(detail - np.median(detail, axis=(0, 1)), axis=(0, 1))
+    """Each channel's robust spread about its median (``detail``: ..., C)."""
+    over = tuple(range(detail.ndim - 1))
+    return robust_spread(detail - np.median(detail, axis=over), axis=over)
 
 
 def grain_at(image: np.ndarray, map_x: np.ndarray, map_y: np.ndarray, mottle: float,
@@ -74,9 +75,7 @@ def grain_at(image: np.ndarray, map_x: np.ndarray, map_y: np.ndarray, mottle: fl
     for part, most in parts:
         # (Pixel for pixel: interpolated between pixels, a painting's one-pixel crackle and
         # speckle came out blurred to a smooth patch.)
-        read = cv2.remap(part, (np.round(map_x) - near.x0).astype(np.float32),
-                         (np.round(map_y) - near.y0).astype(np.float32), cv2.INTER_LINEAR,
-                         borderMode=cv2.BORDER_REFLECT)
+        read = remap_at(part, np.round(map_x) - near.x0, np.round(map_y) - near.y0)
         clip = most * np.maximum(channel_spread(read), 0.5)
         detail += np.clip(read, -clip, clip)
     return detail
@@ -97,9 +96,29 @@ def grain_strength_at(image: np.ndarray, map_x: np.ndarray, map_y: np.ndarray) -
     steps = np.clip(np.round(GRAIN_STEPS * detail), 0, 255).astype(np.uint8)
     strength = cv2.medianBlur(steps, GRAIN_REACH).astype(np.float32) \
         * (MAD_TO_SIGMA / GRAIN_STEPS)
-    return cv2.remap(strength, (map_x - near.x0).astype(np.float32),
-                     (map_y - near.y0).astype(np.float32), cv2.INTER_LINEAR,
-                     borderMode=cv2.BORDER_REFLECT).reshape(*map_x.shape, -1)
+    return remap_at(strength, map_x - near.x0, map_y - near.y0)
+
+
+#: :func:`remap_at` lays maps of any shape out in rows this long (``cv2.remap`` takes under
+#: 32767 rows and columns).
+REMAP_ROW = 4096
+
+
+def remap_at(image: np.ndarray, map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:
+    """``image`` read bilinearly (reflected beyond its edges) at ``map_x``, ``map_y`` (its
+    pixels, any shape and size): shape ``map_x.shape + (channels,)``. (A ring of skin's
+    pixels as one flat list of over 32767, round a large photo's eye, made ``cv2.remap``
+    fail.)"""
+    n, channels = map_x.size, image.shape[2] if image.ndim == 3 else 1
+    rows, width = max(1, -(-n // REMAP_ROW)), max(1, min(n, REMAP_ROW))
+
+    def laid_out(values: np.ndarray) -> np.ndarray:
+        flat = values.astype(np.float32).ravel()
+        return np.pad(flat, (0, rows * width - n)).reshape(rows, width)
+
+    read = cv2.remap(image, laid_out(map_x), laid_out(map_y), cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_REFLECT)
+    return read.reshape(rows * width, channels)[:n].reshape(*map_x.shape, channels)
 
 
 def scattered_grain(image: np.ndarray, donors: np.ndarray, size: tuple[int, int],
