@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from deepexpo.engines.warp_engine import WarpEngine
+from deepexpo.evaluation.metrics import dark_fragments
 from deepexpo.io.images import read_image
 from deepexpo.motion.controls import ExpressionControls, ExpressionEdit
 from deepexpo.motion.eyelids import Eyelid, eyelids
@@ -46,18 +47,19 @@ def _source_lash(image: np.ndarray, xy: np.ndarray, lid: Eyelid) -> float:
                             for c, y in zip(columns, _curve(xy[lid.upper], columns))]))
 
 
-def _shut_line(out: np.ndarray, xy: np.ndarray, lid: Eyelid
+def _shut_line(out: np.ndarray, xy: np.ndarray, lid: Eyelid, clear: float = 0.2
                ) -> tuple[np.ndarray, np.ndarray]:
-    """The shut eye's lightness profiles down its middle columns (from above the open eye's
-    upper margin to below its lower one) and the row of each one's darkest: its lash line."""
+    """The shut eye's Lab profiles down its columns ``clear`` of its width in from either
+    corner (from above the open eye's upper margin to below its lower one), corner to corner
+    by x, and the row of each one's darkest: its lash line."""
     x0, x1 = np.sort(xy[lid.corners, 0])
     width = x1 - x0
-    columns = np.arange(int(x0 + 0.2 * width), int(x1 - 0.2 * width))
+    columns = np.arange(int(x0 + clear * width), int(x1 - clear * width))
     reach = 0.15 * width
     top = int(_curve(xy[lid.upper], columns).min() - reach)
     bottom = int(_curve(xy[lid.lower], columns).max() + reach)
-    profiles = _lightness(out)[top:bottom, columns]
-    return profiles, np.argmin(profiles, axis=0)
+    profiles = cv2.cvtColor(out.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)[top:bottom, columns]
+    return profiles, np.argmin(profiles[..., 0], axis=0)
 
 
 @pytest.mark.parametrize("name", ["s12", "s7"])
@@ -72,6 +74,7 @@ def test_a_shut_eye_shows_the_sources_own_lash_line(landmarker, name):
     image, out, xy = _blink(name, landmarker)
     for lid in eyelids():
         profiles, darkest = _shut_line(out, xy, lid)
+        profiles = profiles[..., 0]
         columns = np.arange(profiles.shape[1])
         line = float(np.median(profiles[darkest, columns]))
         assert line <= _source_lash(image, xy, lid) + 12, (lid.outer, line)
@@ -82,3 +85,40 @@ def test_a_shut_eye_shows_the_sources_own_lash_line(landmarker, name):
                 contrast = max(float(above.max() - above[-1]), 1e-3)
                 steps.append(float(np.abs(np.diff(above[-8:])).max()) / contrast)
             assert np.median(steps) >= 1 / 3, (lid.outer, np.median(steps))
+
+
+def test_a_shut_lash_line_is_the_lashes_colour_from_corner_to_corner(landmarker):
+    """s1's shut lash line was dark grey towards her outer corners and dark red along its
+    inner half (its colour read column by column: where her lashes thin out, the lid's pink
+    rim and the shadow under it): the redness (Lab a*) of the line's darkest pixels along its
+    inner third is within 4 of its outer third's (inner over outer +6.4 and +10.2 before,
+    -0.8 and -0.9 with the lashes' own colour)."""
+    _, out, xy = _blink("s1", landmarker)
+    for lid in eyelids():
+        profiles, darkest = _shut_line(out, xy, lid, clear=0.1)
+        redness = profiles[darkest, np.arange(profiles.shape[1]), 1]
+        third = len(redness) // 3
+        outer, inner = np.median(redness[:third]), np.median(redness[-third:])
+        if xy[lid.outer, 0] > xy[lid.corners, 0].mean():
+            outer, inner = inner, outer
+        assert abs(inner - outer) <= 4, (lid.outer, inner, outer)
+
+
+def test_a_shut_lash_line_thins_out_into_the_corners_without_dark_specks(hopper, landmarker):
+    """Grace Hopper's lash line thins out by her inner corners (her lashes sparse there):
+    drawn as dark as its thickest part down to a pixel or two, its inner end was a dark speck
+    apart from the line (the bench's reader: 3 pixels by her right eye's inner corner). Along
+    each shut line, at most a pixel in dark specks (4 and 1 before; what is left: a dark
+    pixel of the redrawn lid above her right eye's line, and her left eye's line starting
+    where her iris's edge lay under it, read darker over the iris than over the white)."""
+    engine = WarpEngine()
+    face = landmarker.detect(hopper)
+    out = engine.edit(engine.prepare_source(hopper, face),
+                      ExpressionEdit(ExpressionControls(blink=1.0)))
+    for lid in eyelids():
+        x0, x1 = np.sort(face.xy[lid.corners, 0])
+        width = x1 - x0
+        box = (slice(int(face.xy[lid.upper, 1].max() - 0.1 * width),
+                     int(face.xy[lid.lower, 1].max() + 0.1 * width) + 1),
+               slice(int(x0), int(x1) + 1))
+        assert dark_fragments(out, box, width) <= 1, lid.outer

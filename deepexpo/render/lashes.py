@@ -47,6 +47,8 @@ ALONG = 0.08
 #: A column whose edge strays from the lid's curve by more than this many times the columns'
 #: median is off the line.
 OFF_THE_LID = 3.0
+#: The lashes' colour is read in this percentile of the line's darkest columns.
+DARKEST = 25
 #: The line tapers to a point at the corners over this fraction of the eye's half-width.
 TAPER = 0.13
 #: It is antialiased along its length with a blur of this many output pixels (its tapered
@@ -64,8 +66,9 @@ class LashLine:
     """An open eye's upper lash line, read at ``xs`` (source columns, corner to corner) above
     its margin at rows ``ys``: its upper edge ``edge`` source pixels above the margin, its
     darkest row ``core`` (below it lies the eye), how far above its edge it fades into the
-    skin (``soft``), its ``thickness`` as drawn shut (source pixels), and the lid skin's
-    colour ``skin`` (RGB) above it, which its pixels are read against."""
+    skin (``soft``), its ``thickness`` as drawn shut (source pixels), the lid skin's colour
+    ``skin`` (RGB) above it, which its pixels are read against, and the lashes' own colour
+    over the skin's (``lashes``, RGB, one along the line: read where it is darkest)."""
 
     xs: np.ndarray
     ys: np.ndarray
@@ -74,6 +77,7 @@ class LashLine:
     soft: np.ndarray
     thickness: np.ndarray
     skin: np.ndarray
+    lashes: np.ndarray
 
 
 def read_lash_line(image: np.ndarray, margin: np.ndarray, gap: float) -> LashLine | None:
@@ -152,7 +156,15 @@ def read_lash_line(image: np.ndarray, margin: np.ndarray, gap: float) -> LashLin
                                                                           - line_half))[None, :])
     faded = np.where(back.any(axis=0), steps[np.argmax(back, axis=0)], steps[-1])
     soft = median_filter(np.clip(faded - edge, 0.5, 0.5 * thickness), along, mode="nearest")
-    return LashLine(xs, ys, edge, core, soft, thickness, np.maximum(skin, 1.0))
+    skin = np.maximum(skin, 1.0)
+    # The lashes' colour: their darkest rows where the line is darkest (thickest with lashes:
+    # where they thin out, by the inner corner, the lid's pink rim and the shadow under it show
+    # through, and read there, s1's line was drawn red along its inner half).
+    core_rgb = rgb[np.clip(np.round((core - steps[0]) / step).astype(int), 0, len(steps) - 1),
+                   columns] / skin
+    darkness = core_rgb @ _LUMA
+    lashes = np.median(core_rgb[darkness <= np.percentile(darkness, DARKEST)], axis=0)
+    return LashLine(xs, ys, edge, core, soft, thickness, skin, np.clip(lashes, 0.0, 1.0))
 
 
 def draw_lash_line(out: np.ndarray, image: np.ndarray, lash: LashLine,
@@ -199,13 +211,18 @@ def draw_lash_line(out: np.ndarray, image: np.ndarray, lash: LashLine,
     soft = soft_src * taper * steep / scale
     top_y, low_y = bottom - (1 - HANGING) * thick, bottom + HANGING * thick
     ys = np.arange(box.y0, box.y1, dtype=np.float64)[:, None]
-    # Each pixel's cover of the band (the rows it spans), lighter where it tapers off (its
-    # point, down a steep corner, was a dark dot apart from the line).
+    # Each pixel's cover of the band (the rows it spans), as much lighter as the line has
+    # thinned out on its way from the middle to that column (towards a corner a lash line
+    # thins out and lightens together, its lashes sparser and shorter): where it tapers off
+    # (its point, down a steep corner, was a dark dot apart from the line) and where the
+    # source's line thins out by a corner (at full darkness, thinned to a pixel or two, Grace
+    # Hopper's inner ends were dark specks apart from the line).
     fades = np.maximum(soft, 1e-6)[None, :]
     cover = np.clip(np.minimum(ys + 0.5, (low_y + soft)[None, :])
                     - np.maximum(ys - 0.5, (top_y - soft)[None, :]), 0.0, 1.0) \
         * np.clip((low_y + soft - ys) / fades, 0.0, 1.0) \
-        * np.clip((ys - top_y + soft) / fades, 0.0, 1.0) * taper[None, :]
+        * np.clip((ys - top_y + soft) / fades, 0.0, 1.0) \
+        * _thinned_out(thick_src, int(np.argmin(np.abs(along - 0.5))))[None, :]
     if not cover.any():
         return
     map_x = np.broadcast_to(src_x[None, :], cover.shape)
@@ -225,10 +242,15 @@ def draw_lash_line(out: np.ndarray, image: np.ndarray, lash: LashLine,
     ratio = ratio.astype(np.float32)
     ratio = np.clip(_along_rows(ratio, max(0.7, EVEN_ALONG * width)) + ratio
                     - _along_rows(ratio, 0.7), 0.0, 1.0)
-    # (Its colour as far as it is dark: a light pixel read by a corner, the caruncle's pink,
-    # is no lash, and tinted the lid red there, s12's.)
+    # Each pixel the lashes' own colour over the skin, as densely as it is dark (as light as
+    # read, past the lashes' darkness as dark): a light pixel read by a corner, the caruncle's
+    # pink, is no lash and tinted the lid red there, s12's; and where the lashes thin out the
+    # colour read is the lid rim's (s1's line was red along its inner half).
     light = (ratio @ _LUMA)[..., None]
-    ratio = light + (ratio - light) * (1.0 - light)
+    lashes_light = float(lash.lashes @ _LUMA)
+    dense = (1.0 - light) / max(1.0 - lashes_light, 1e-3)
+    ratio = np.where(dense <= 1.0, 1.0 - dense * (1.0 - lash.lashes),
+                     lash.lashes * light / max(lashes_light, 1e-3))
     # (Antialiased along the line too: its tapered ends, cut off between two columns, were
     # dark stubs apart from the line, Grace Hopper's.)
     alpha = cv2.GaussianBlur(cover.astype(np.float32), (0, 0), sigmaX=ALONG_BLUR,
@@ -241,6 +263,14 @@ def draw_lash_line(out: np.ndarray, image: np.ndarray, lash: LashLine,
     tone = cv2.medianBlur(out[box.slices], 5).astype(np.float32)
     line = np.minimum(patch, tone * ratio + (patch - tone) * light**2)
     out[box.slices] = np.clip(patch + alpha * (line - patch), 0, 255).astype(np.uint8)
+
+
+def _thinned_out(thickness: np.ndarray, middle: int) -> np.ndarray:
+    """``thickness`` (per column) over the thickest it is between each column and the column
+    ``middle``: 1 where the line is as thick as anywhere on the way, less where it thins."""
+    thickest = np.r_[np.maximum.accumulate(thickness[middle::-1])[:0:-1],
+                     np.maximum.accumulate(thickness[middle:])]
+    return thickness / np.maximum(thickest, 1e-6)
 
 
 def _along_rows(values: np.ndarray, sigma: float) -> np.ndarray:
