@@ -150,6 +150,9 @@ WING_EDGE_REACH = 3
 WING_INSIDE = 0.2
 #: ... on an eye closed past WING_FROM, fully from WING_FULL.
 WING_FROM, WING_FULL = 0.5, 0.75
+#: ... over a box reaching this fraction of the eye's width beside its corners: the wing's
+#: reach, its soft edge, the edge's growth and blur.
+WING_ROOM = WING_REACH + (WING_EDGE_REACH + 2) * WING_EDGE
 
 
 def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
@@ -185,16 +188,40 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     ends = np.c_[centre + ARCH_SPAN * (margin_xy[[0, -1], 0] - centre)
                  + [-3 * END_BLUR * width, 3 * END_BLUR * width], margin_xy[[0, -1], 1]]
     up = _up(margin_xy[0], margin_xy[-1])
-    # (With a ring of the warp around it, which the lid's tone is matched to.)
-    box = PixelBox.around(np.r_[margin_xy, ends, margin_xy - [0.0, float(reach.max())],
-                                margin_xy + float(reach.max()) * up],
-                          out.shape[:2], 2 + 0.3 * float(open_gap.max()) / scale
-                          + EDGE_RING * width)
-    box = PixelBox(max(box.x0, region.x0), max(box.y0, region.y0),
-                   min(box.x1, region.x1), min(box.y1, region.y1))
-    h, w = box.size
-    if h < 3 or w < 3:
+    # (With a ring of the warp around it, which the lid's tone is matched to, and around which
+    # the skin it is in is read.)
+    lid_box = PixelBox.around(np.r_[margin_xy, ends, margin_xy - [0.0, float(reach.max())],
+                                    margin_xy + float(reach.max()) * up],
+                              out.shape[:2], 2 + 0.3 * float(open_gap.max()) / scale
+                              + EDGE_RING * width)
+    lid_box = _within(lid_box, region)
+    if min(lid_box.size) < 3:
         return
+    # The lash line, found in the source around the margin's points (they may lie on it, or
+    # on the eye below it), over the lid's columns: from its darkest row up to where the skin
+    # comes back.
+    low, high = _lash_line(image, _taken_from(np.arange(lid_box.x0, lid_box.x1, dtype=np.float64),
+                                              margin_xy, margin_from), float(open_gap.max()))
+    # An eyeliner's wing beyond the eye's corners, which the lid's arch does not reach: left
+    # in the warp, it drew a dark hook off the closed lash line's tapered end.
+    # (On an eye that shuts: half shut, a wing is still seen with the lash line it belongs
+    # to, and painted out it left a pale patch.) It is painted out over a box with room for
+    # it: cut off by the lid's, the paint over s1's heavy eyeshadow beyond her outer corner
+    # (read as a wing) ended in a straight vertical edge, the side of a dark patch on her
+    # shut lid.
+    shuts = float(np.clip((closed - WING_FROM) / (WING_FULL - WING_FROM), 0.0, 1.0))
+    found = None
+    if outer_xy is not None and shuts > 0:
+        outer_last = bool(np.linalg.norm(margin_xy[-1] - outer_xy)
+                          < np.linalg.norm(margin_xy[0] - outer_xy))
+        found = _wing(image, margin_from, low, high, outer_last)
+    box = lid_box
+    if found is not None:
+        room = WING_ROOM * width
+        box = _within(PixelBox.around(np.array([[lid_box.x0 - room, lid_box.y0],
+                                                [lid_box.x1 - 1 + room, lid_box.y1 - 1]]),
+                                      out.shape[:2]), region)
+    h, w = box.size
     xs = np.arange(box.x0, box.x1, dtype=np.float64)
     ys = np.arange(box.y0, box.y1, dtype=np.float64)[:, None]
     # The closed margin, smoothed along the lid (a kink in it, where the last landmark of a
@@ -212,8 +239,7 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
         top = np.maximum(top, np.minimum(_lower_edge(brow_xy, xs), bottom))
     view = source_xy[box.y0 - region.y0:box.y1 - region.y0, box.x0 - region.x0:box.x1 - region.x0]
     # Where the margin and the top of the redrawn lid are taken from, per column.
-    at_margin = np.c_[np.interp(xs, margin_xy[:, 0], margin_from[:, 0]),
-                      np.interp(xs, margin_xy[:, 0], margin_from[:, 1])]
+    at_margin = _taken_from(xs, margin_xy, margin_from)
     # Nor over a dark line across the eye above its lash line in the source, a glasses'
     # frame: under the lid's top, it was drawn in the tone there, and the frame crossing
     # Grace Hopper's shut lids lost its lower edge.
@@ -230,13 +256,10 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     height = bottom - top
     rise = bottom[None, :] - ys  # output pixels above the margin
     at_top = _column_sample(view, top - box.y0)
-    # The lash line, found in the source around the margin's points (they may lie on it, or
-    # on the eye below it): from its darkest row up to where the skin comes back.
-    low, high = _lash_line(image, at_margin, float(open_gap.max()))
-    lash = high - low
-    # (Tapering to a point at the corners, over skin as thick as the full lash line: a lash
-    # line cut off square there, where the warp squeezes a thick eyeliner's end, drew a hook.)
-    full_lash = np.broadcast_to((lash / scale)[None, :], rise.shape)
+    # The lash line (tapering to a point at the corners, over skin as thick as the full lash
+    # line: a lash line cut off square there, where the warp squeezes a thick eyeliner's end,
+    # drew a hook).
+    full_lash = np.full(rise.shape, (high - low) / scale)
     lash_rise = full_lash * np.clip((1.0 - np.abs(across_eye)) / LASH_TAPER, 0.0, 1.0)[None, :]
     inside = (rise >= -0.5 * full_lash - 0.5) & (rise <= height[None, :]) \
         & (height[None, :] >= 1.0)
@@ -267,16 +290,9 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     # above it there may be only a brow and the stretched crease), and shaded as a closed lid
     # is: a little darker, and more towards the lash line.
     below = WHITE_BELOW * float(open_gap.max()) / scale
-    # An eyeliner's wing beyond the eye's corners, which the lid's arch does not reach: left
-    # in the warp, it drew a dark hook off the closed lash line's tapered end.
-    # (On an eye that shuts: half shut, a wing is still seen with the lash line it belongs
-    # to, and painted out it left a pale patch.)
-    shuts = float(np.clip((closed - WING_FROM) / (WING_FULL - WING_FROM), 0.0, 1.0))
     wing, features = np.zeros(rise.shape, np.float32), 0.0
-    if outer_xy is not None and shuts > 0:
-        outer_last = bool(np.linalg.norm(margin_xy[-1] - outer_xy)
-                          < np.linalg.norm(margin_xy[0] - outer_xy))
-        wing, features = _wing_under(image, view, margin_from, low, high, outer_last)
+    if found is not None:
+        wing, features = _wing_under(found, view)
         wing *= shuts
     # (Nor the brow over the lid's arch: spread down the lid, its tone darkened the lid's
     # top, a dark band under s42's brows, 12 levels deep, which drew the top of an oval.
@@ -286,7 +302,7 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     brow = None if brow_xy is None \
         else (brow_xy, BROW_BELOW, (float(ends[0, 0]), float(ends[1, 0])))
     skin_round = _skin_known(out, box, (weight[..., 0] > 0.02) | ((rise < 0) & (rise > -2 * below))
-                         | (wing > 0.05), AROUND * width, brow)
+                             | (wing > 0.05), lid_box, AROUND * width, brow)
     if skin_round is None:
         return
     tone = _skin_around(out, box, *skin_round, AROUND * width)
@@ -411,22 +427,18 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     out[box.slices] = np.clip(patch, 0, 255).astype(np.uint8)
 
 
-def _wing_under(image: np.ndarray, view: np.ndarray, lash_from: np.ndarray,
-                low: np.ndarray, high: np.ndarray, outer_last: bool
+def _wing_under(found: tuple[PixelBox, np.ndarray, float], view: np.ndarray
                 ) -> tuple[np.ndarray, float]:
-    """How much of an eyeliner's wing (:func:`_wing`) each output pixel shows, 0 to 1, where
-    the warp takes it from ``view`` (source pixels, per output pixel), and the luminance
-    below which the picture's dark features lie (as dark as the wing)."""
-    found = _wing(image, lash_from, low, high, outer_last)
-    if found is None:
-        return np.zeros(view.shape[:2], np.float32), 0.0
+    """How much of an eyeliner's wing ``found`` (:func:`_wing`) each output pixel shows, 0 to
+    1, where the warp takes it from ``view`` (source pixels, per output pixel), and the
+    luminance below which the picture's dark features lie (as dark as the wing)."""
     near, mask, features = found
     return cv2.remap(mask, (view[..., 0] - near.x0).astype(np.float32),
                      (view[..., 1] - near.y0).astype(np.float32), cv2.INTER_LINEAR,
                      borderMode=cv2.BORDER_CONSTANT, borderValue=0.0), features
 
 
-def _wing(image: np.ndarray, lash_from: np.ndarray, low: np.ndarray, high: np.ndarray,
+def _wing(image: np.ndarray, lash_from: np.ndarray, low: float, high: float,
           outer_last: bool) -> tuple[PixelBox, np.ndarray, float] | None:
     """An eyeliner's wing in ``image``: the dark pixels (:data:`WING_DARK`) joined to the lash
     line (``low`` to ``high`` above the upper margin ``lash_from``, corner to corner, source
@@ -438,7 +450,7 @@ def _wing(image: np.ndarray, lash_from: np.ndarray, low: np.ndarray, high: np.nd
     if width < 4:
         return None
     reach = WING_REACH * width
-    lifted = lash_from - [0.0, float(high.max())]
+    lifted = lash_from - [0.0, high]
     near = PixelBox.around(np.r_[lash_from, lifted], image.shape[:2], reach)
     h, w = near.size
     gray = cv2.cvtColor(image[near.slices], cv2.COLOR_RGB2GRAY).astype(np.float32)
@@ -447,7 +459,7 @@ def _wing(image: np.ndarray, lash_from: np.ndarray, low: np.ndarray, high: np.nd
     (x0, y0), (x1, y1) = lash_from[order[0]], lash_from[order[-1]]
     xs = np.arange(int(np.ceil(x0)), int(np.floor(x1)) + 1, dtype=np.float64)
     rows = np.interp(xs, lash_from[order, 0], lash_from[order, 1]) \
-        - 0.5 * (float(low.mean()) + float(high.mean()))
+        - 0.5 * (low + high)
     seeds = np.c_[xs - near.x0, rows - near.y0].round().astype(int)
     seeds = seeds[(seeds[:, 0] >= 0) & (seeds[:, 0] < w) & (seeds[:, 1] >= 0)
                   & (seeds[:, 1] < h)]
@@ -464,7 +476,7 @@ def _wing(image: np.ndarray, lash_from: np.ndarray, low: np.ndarray, high: np.nd
     ys = np.arange(h)[:, None] + near.y0
     # (And its part above the lash line near the outer corner: a half-shut lid's arch does
     # not reach it, and the wing painted out left it as a dark speck.)
-    top = np.interp(cols, lash_from[order, 0], lash_from[order, 1]) - float(high.max()) - 1
+    top = np.interp(cols, lash_from[order, 0], lash_from[order, 1]) - high - 1
     inside = WING_INSIDE * width
     beyond = ((cols > x1) & (ys <= y1 + 1)) if outer_last else ((cols < x0) & (ys <= y0 + 1))
     above = ((cols > x1 - inside) if outer_last else (cols < x0 + inside)) \
@@ -506,18 +518,20 @@ def _soft_edge(gray: np.ndarray, core: np.ndarray, dark: np.ndarray, lash: float
     return grown
 
 
-def _skin_known(out: np.ndarray, box: PixelBox, drawn: np.ndarray, reach: float,
-                brow: tuple[np.ndarray, float, tuple[float, float]] | None = None
+def _skin_known(out: np.ndarray, box: PixelBox, drawn: np.ndarray, lid: PixelBox,
+                reach: float, brow: tuple[np.ndarray, float, tuple[float, float]] | None = None
                 ) -> tuple[PixelBox, np.ndarray] | None:
-    """The skin of ``out`` within ``reach`` around ``box`` (that box, and which of its pixels
-    are skin), not where ``drawn`` (a mask over ``box``) nor on or above a ``brow`` (its
-    landmarks, how far its hairs reach below their lower edge, and the columns it is left out
-    over); None where none is."""
-    wide = PixelBox.around(np.array([[box.x0, box.y0], [box.x1 - 1, box.y1 - 1]], np.float64),
+    """The skin of ``out`` within ``reach`` around the ``lid``'s box (that box, and which of
+    its pixels are skin), not where ``drawn`` (a mask over ``box``) nor on or above a ``brow``
+    (its landmarks, how far its hairs reach below their lower edge, and the columns it is left
+    out over); None where none is."""
+    wide = PixelBox.around(np.array([[lid.x0, lid.y0], [lid.x1 - 1, lid.y1 - 1]], np.float64),
                            out.shape[:2], reach)
     patch = out[wide.slices].astype(np.float32)
     known = np.ones(wide.size, bool) if brow is None else ~_on_or_above(brow, wide)
-    known[box.y0 - wide.y0:box.y1 - wide.y0, box.x0 - wide.x0:box.x1 - wide.x0] &= ~drawn
+    both = _within(box, wide)
+    known[both.y0 - wide.y0:both.y1 - wide.y0, both.x0 - wide.x0:both.x1 - wide.x0] &= \
+        ~drawn[both.y0 - box.y0:both.y1 - box.y0, both.x0 - box.x0:both.x1 - box.x0]
     if not known.any():
         return None
     # Not its dark features (lash lines, brows, the corners' shadows) nor an eye's white.
@@ -537,9 +551,13 @@ def _skin_around(out: np.ndarray, box: PixelBox, wide: PixelBox, known: np.ndarr
     (:func:`_skin_known`), spread smoothly over the rest: Gaussians normalised by how much
     known colour they cover, from ``reach`` down to a quarter of it where they cover enough
     (so the lid's edge takes the tone of the skin right beside it: a lit cheek on one side, a
-    shadowed temple on the other)."""
+    shadowed temple on the other), and beyond ``wide`` as at its edge."""
     skin = _fill(out[wide.slices].astype(np.float32), known, (reach, reach / 2, reach / 4))
-    return skin[box.y0 - wide.y0:box.y1 - wide.y0, box.x0 - wide.x0:box.x1 - wide.x0]
+    skin = cv2.copyMakeBorder(skin, max(0, wide.y0 - box.y0), max(0, box.y1 - wide.y1),
+                              max(0, wide.x0 - box.x0), max(0, box.x1 - wide.x1),
+                              cv2.BORDER_REPLICATE)
+    y0, x0 = min(box.y0, wide.y0), min(box.x0, wide.x0)
+    return skin[box.y0 - y0:box.y1 - y0, box.x0 - x0:box.x1 - x0]
 
 
 def _no_grainier(out: np.ndarray, around: tuple[PixelBox, np.ndarray], image: np.ndarray,
@@ -565,6 +583,20 @@ def _on_or_above(brow: tuple[np.ndarray, float, tuple[float, float]], box: Pixel
     over_eye = (columns >= brow[2][0]) & (columns <= brow[2][1])
     return (np.arange(box.y0, box.y1)[:, None]
             <= brow[1] + _lower_edge(brow[0], columns)[None, :]) & over_eye[None, :]
+
+
+def _within(box: PixelBox, region: PixelBox) -> PixelBox:
+    """The part of ``box`` inside ``region``."""
+    return PixelBox(max(box.x0, region.x0), max(box.y0, region.y0),
+                    min(box.x1, region.x1), min(box.y1, region.y1))
+
+
+def _taken_from(columns: np.ndarray, margin_xy: np.ndarray, margin_from: np.ndarray
+                ) -> np.ndarray:
+    """Where the warp takes the margin ``margin_xy`` (output pixels, by x) from in the source,
+    its points ``margin_from``, at each of the output's ``columns``: (columns, 2)."""
+    return np.c_[np.interp(columns, margin_xy[:, 0], margin_from[:, 0]),
+                 np.interp(columns, margin_xy[:, 0], margin_from[:, 1])]
 
 
 def _up(start: np.ndarray, end: np.ndarray) -> np.ndarray:
@@ -757,23 +789,21 @@ def _across(profile: np.ndarray) -> np.ndarray:
     return np.median(profile[:, _middle(profile.shape[1])], axis=1)
 
 
-def _lash_line(image: np.ndarray, margin: np.ndarray, gap: float
-               ) -> tuple[np.ndarray, np.ndarray]:
+def _lash_line(image: np.ndarray, margin: np.ndarray, gap: float) -> tuple[float, float]:
     """How far above the points ``margin`` (source pixels) the lash line begins (its darkest
     row) and ends (a third of the way back from it to the skin above, at most
-    :data:`LASH_MOST` of the eye's width), per column: the rows are read across the eye's
-    width (:func:`_across`)."""
+    :data:`LASH_MOST` of the eye's width): the rows are read across the eye's width
+    (:func:`_across`)."""
     below, span = max(1, int(round(0.3 * gap))), max(4, int(round(1.2 * gap)))
     steps = np.arange(-below, span, dtype=np.float32)
     rows = _across(_profile_above(image, margin, steps))
-    n = len(margin)
     darkest, _, back = _lash_row(rows, steps, gap)
     lighter = np.flatnonzero(rows[darkest:] >= back)
     end = darkest + (int(lighter[0]) if len(lighter) else 1)
     low, high = float(steps[max(darkest - 1, 0)]), float(steps[max(end, darkest + 1)])
     # A heavy eyeliner is no thicker on the closed lid than a lash line: its darkest part.
     high = min(high, low + max(LASH_MOST * float(np.ptp(margin[:, 0])), 2.0))
-    return np.full(n, low), np.full(n, max(high, low + 1.0))
+    return low, max(high, low + 1.0)
 
 
 def _lash_row(rows: np.ndarray, steps: np.ndarray, gap: float) -> tuple[int, float, float]:
