@@ -411,6 +411,25 @@ def test_a_shut_eyes_painted_out_wing_leaves_no_streak(landmarker):
             assert valley(np.median(band, axis=0)) < 8, (lid.outer, low)
 
 
+def test_a_shut_lid_beside_a_painted_out_wing_is_the_skins_tone(landmarker):
+    """s1's image-left shut lid, whose outer end meets her eyeshadow's wing (painted out), is
+    as light as the skin beside that end: the median of its outer half (from the open upper
+    lid's top to the eye's middle) is within 4 levels of the skin's 0.15 to 0.35 of the eye's
+    width beyond the outer corner (from the brow down to the eye's middle). Matched only to
+    the shadow beside its inner end, the wing left out, the lid was a brown patch 7 levels
+    darker (0 now)."""
+    _, face, out = _blinked("s1", landmarker)
+    gray = cv2.cvtColor(out, cv2.COLOR_RGB2GRAY).astype(np.float64)
+    lid = min(eyelids(), key=lambda lid: face.xy[lid.outer, 0])
+    width = float(np.ptp(face.xy[lid.corners, 0]))
+    top, middle = int(face.xy[lid.upper, 1].min()), \
+        int(0.5 * (face.xy[lid.upper, 1].min() + face.xy[lid.lower, 1].max()))
+    brow, outer = int(face.xy[lid.brow, 1].max()), float(face.xy[lid.outer, 0])
+    half = gray[top:middle, int(outer):int(outer + 0.5 * width)]
+    beside = gray[brow:middle, int(outer - 0.35 * width):int(outer - 0.15 * width)]
+    assert abs(np.median(half) - np.median(beside)) < 4, (np.median(half), np.median(beside))
+
+
 def test_a_shut_monkey_eye_leaves_no_fragments_below_its_lid(landmarker):
     """The capuchin s22 (MediaPipe finds its face; its small eyes' landmarks lie inside their
     dark rims, the mesh's next ring of landmarks 2-3 px beyond the lower ones) blinks with

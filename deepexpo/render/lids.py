@@ -339,25 +339,11 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
         * (LID_SHADE + LASH_SHADE * np.clip(1.0 - t / SHADE_REACH, 0.0, 1.0) ** 2)
     # (Its reddest channel darkened least: skin in shadow is deeper in colour, not greyer.)
     skin = tone * _deeper(shade[..., None], tone)
-    # Matched in tone to the warp right around it (a shadowed temple or nose side, the
-    # crease's shade above it): the skin read further around left a pale oval with an outline.
-    # (In tone only: matched in colour too, the lid took on the colour of a crease or fur
-    # above it, a monkey's tan socket rim.) Beside the lid's ends, past the eye's corners,
-    # where the lid meets the skin: above the eye the warp is the open lid stretched, its
-    # eyeliner and crease (taken in, they darkened s1's lid into an oval), or the brow. (Nor
-    # an eyeliner's wing there, nor the brow's end; judged by how dark they were against the
-    # lid's tone read further around, they went, and so did s12's shadowed sockets, all the
-    # skin round his lids.)
-    beside = (rise > 0) & (np.abs(across_eye) > 1.0)[None, :] & (wing < 0.05)
-    if brow is not None:
-        beside &= ~_on_or_above(brow, box)
-    skin = skin + _edge_match(patch, skin, weight[..., 0] > 0.02, beside, width)
     # The grain no stronger than the skin's round the eye, which the shut lid continues: the
     # cheek under the eye may have what that skin has not (the cartoon s7's painted pores,
     # which made each shut lid a patch of freckles on his smooth skin, its grain 1.4 and 1.2
     # times the skin's beside the eye).
     grain = grain * _no_grainier(out, skin_round, image, map_x, grain_y)
-    skin = skin + grain
     # The wing painted out of the warp, in the tone of the warp right around it (the skin's
     # further around was lighter than a shadowed socket's) but not of its dark features (a
     # brow, lashes) nor of what is lighter than the skin (the white of the eye the squeezed
@@ -368,15 +354,37 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     # of the eye's width down, not from a sixteenth: the wing's middle, far from the skin
     # left, took the median of the box, lashes and lower lid included. The painted-out wing was a dark
     # stroke off her right lid's end with a pale line along the lid, and a dark streak above
-    # her left eye's lash line's end.)
+    # her left eye's lash line's end.) Nor of the eyeshadow's haze round the wing, the soft
+    # edge's width beyond it: read, it painted s1's wing a little darker than the temple and
+    # the lid beside it, a streak 8.5 levels deep once the lid's tone was matched to it.
     if wing.any():
         lum = cv2.GaussianBlur(patch, (0, 0), DETAIL_BLUR) @ _LUMA
-        skin_known = (wing < 0.02) & (weight[..., 0] < 0.02) & (lum > features)
+        haze = max(1, int(round(WING_EDGE * width)))
+        clear = cv2.dilate((wing >= 0.02).astype(np.uint8),
+                           np.ones((2 * haze + 1,) * 2, np.uint8)) == 0
+        skin_known = clear & (weight[..., 0] < 0.02) & (lum > features)
         if skin_known.any():
             skin_known &= lum <= np.percentile(lum[skin_known], AROUND_LIGHTEST)
             around = _fill(patch, skin_known,
                            (width / 4, width / 8, width / 16, width / 32, width / 64))
             patch += wing[..., None] * (around + grain - patch)
+    # Matched in tone to the warp right around it (a shadowed temple or nose side, the
+    # crease's shade above it): the skin read further around left a pale oval with an outline.
+    # (In tone only: matched in colour too, the lid took on the colour of a crease or fur
+    # above it, a monkey's tan socket rim.) Beside the lid's ends, past the eye's corners,
+    # where the lid meets the skin: above the eye the warp is the open lid stretched, its
+    # eyeliner and crease (taken in, they darkened s1's lid into an oval), or the brow. (Nor
+    # the brow's end; judged by how dark it was against the lid's tone read further around,
+    # it went, and so did s12's shadowed sockets, all the skin round his lids.) An eyeliner's
+    # wing there is met as painted out, in the skin's tone, but not its soft rim, half paint
+    # and half the eyeshadow under it: left out, s1's heavy eyeshadow left no skin beside her
+    # right lid's outer end, and the shadow beside its inner end darkened all of it, a brown
+    # patch 7 levels darker than the skin beside its outer end (0 now).
+    beside = (rise > 0) & (np.abs(across_eye) > 1.0)[None, :] & ((wing < 0.05) | (wing > 0.95))
+    if brow is not None:
+        beside &= ~_on_or_above(brow, box)
+    skin = skin + _edge_match(patch, skin, weight[..., 0] > 0.02, beside, width)
+    skin = skin + grain
     # The lid's skin reaches down to the margin and over the strip below it, where the lash
     # line is laid on it (:mod:`.lashes`).
     lid = skin
