@@ -25,6 +25,7 @@ import numpy as np
 from scipy.ndimage import median_filter
 
 from ..geometry.boxes import PixelBox
+from .texture import LUMA
 
 #: The lash line is looked for from this fraction of the open gap below the upper margin's
 #: landmarks (a painted eye's line may lie just under them) up to LOOK_ABOVE of it above them.
@@ -58,7 +59,6 @@ ALONG_BLUR = 1.2
 EVEN_ALONG = 0.06
 #: This fraction of its thickness hangs below the closed margin.
 HANGING = 0.35
-_LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,7 @@ def read_lash_line(image: np.ndarray, margin: np.ndarray, gap: float) -> LashLin
     rgb = _sample(image, xs, ys, steps)  # (steps, columns, 3)
     # (Read through its strokes: smoothed along the eye, single lashes or a painting's
     # strokes above the line, taken one by one, jagged its edge from column to column.)
-    gray = cv2.GaussianBlur((rgb @ _LUMA).astype(np.float32), (0, 0),
+    gray = cv2.GaussianBlur((rgb @ LUMA).astype(np.float32), (0, 0),
                             sigmaX=max(0.5, 0.5 * ALONG * len(xs)), sigmaY=0.01,
                             borderType=cv2.BORDER_REPLICATE)
     columns, rows = np.arange(len(xs)), np.arange(len(steps))[:, None]
@@ -162,7 +162,7 @@ def read_lash_line(image: np.ndarray, margin: np.ndarray, gap: float) -> LashLin
     # through, and read there, s1's line was drawn red along its inner half).
     core_rgb = rgb[np.clip(np.round((core - steps[0]) / step).astype(int), 0, len(steps) - 1),
                    columns] / skin
-    darkness = core_rgb @ _LUMA
+    darkness = core_rgb @ LUMA
     lashes = np.median(core_rgb[darkness <= np.percentile(darkness, DARKEST)], axis=0)
     return LashLine(xs, ys, edge, core, soft, thickness, skin, np.clip(lashes, 0.0, 1.0))
 
@@ -246,8 +246,8 @@ def draw_lash_line(out: np.ndarray, image: np.ndarray, lash: LashLine,
     # read, past the lashes' darkness as dark): a light pixel read by a corner, the caruncle's
     # pink, is no lash and tinted the lid red there, s12's; and where the lashes thin out the
     # colour read is the lid rim's (s1's line was red along its inner half).
-    light = (ratio @ _LUMA)[..., None]
-    lashes_light = float(lash.lashes @ _LUMA)
+    light = (ratio @ LUMA)[..., None]
+    lashes_light = float(lash.lashes @ LUMA)
     dense = (1.0 - light) / max(1.0 - lashes_light, 1e-3)
     ratio = np.where(dense <= 1.0, 1.0 - dense * (1.0 - lash.lashes),
                      lash.lashes * light / max(lashes_light, 1e-3))

@@ -34,7 +34,7 @@ import numpy as np
 
 from ..geometry.boxes import PixelBox
 from ..geometry.ramps import smoothstep
-from .texture import channel_spread, grain_at, grain_strength_at
+from .texture import LUMA, channel_spread, grain_at, grain_strength_at
 
 #: The softened band's half-height and its blur, as fractions of the eye's width.
 SEAM_HALF_HEIGHT = 0.04
@@ -55,7 +55,6 @@ WHITE_BELOW = 0.3
 MARGIN_SMOOTH = 0.05
 #: The redrawn lid's edge softened along the lid by this blur, a fraction of the eye's width.
 END_BLUR = 0.04
-_LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 #: The redrawn lid's arch spans this many times the eye's width (over the squeezed lash line's
 #: and eyeliner's ends at the corners).
 ARCH_SPAN = 1.2
@@ -358,7 +357,7 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     # edge's width beyond it: read, it painted s1's wing a little darker than the temple and
     # the lid beside it, a streak 8.5 levels deep once the lid's tone was matched to it.
     if wing.any():
-        lum = cv2.GaussianBlur(patch, (0, 0), DETAIL_BLUR) @ _LUMA
+        lum = cv2.GaussianBlur(patch, (0, 0), DETAIL_BLUR) @ LUMA
         haze = max(1, int(round(WING_EDGE * width)))
         clear = cv2.dilate((wing >= 0.02).astype(np.uint8),
                            np.ones((2 * haze + 1,) * 2, np.uint8)) == 0
@@ -544,7 +543,7 @@ def _skin_known(out: np.ndarray, box: PixelBox, drawn: np.ndarray, lid: PixelBox
         return None
     # Not its dark features (lash lines, brows, the corners' shadows) nor an eye's white.
     # (Read through the picture's grain: its noise alone would leave out its darker half.)
-    lum = cv2.GaussianBlur(patch @ _LUMA, (0, 0), DETAIL_BLUR)
+    lum = cv2.GaussianBlur(patch @ LUMA, (0, 0), DETAIL_BLUR)
     known = known & (lum >= np.percentile(lum[known], AROUND_DARKEST)) \
         & (lum <= np.percentile(lum[known], AROUND_LIGHTEST))
     # (Nor what is far darker than the skin: a dark background beside a turned head's far
@@ -690,12 +689,12 @@ def _edge_match(patch: np.ndarray, skin: np.ndarray, drawn: np.ndarray, beside: 
     darkened in its own colour."""
     reach = max(1, int(round(EDGE_RING * width)))
     ring = cv2.dilate(drawn.astype(np.uint8), np.ones((2 * reach + 1,) * 2, np.uint8)) > 0
-    light = cv2.GaussianBlur(patch, (0, 0), DETAIL_BLUR) @ _LUMA
+    light = cv2.GaussianBlur(patch, (0, 0), DETAIL_BLUR) @ LUMA
     ring &= ~drawn & beside
     if ring.sum() < 3:
         return np.zeros_like(skin)
     ring &= light >= AROUND_DARKER * np.median(light[ring])
-    ratio = np.clip(light / np.maximum(skin @ _LUMA, 1.0), 1.0 - EDGE_DARKER,
+    ratio = np.clip(light / np.maximum(skin @ LUMA, 1.0), 1.0 - EDGE_DARKER,
                     1.0 + EDGE_LIGHTER)
     return _fill(skin * (_deeper(ratio[..., None], skin) - 1.0), ring,
                  (width / 2, width / 4, width / 8))

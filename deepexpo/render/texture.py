@@ -12,6 +12,8 @@ from ..geometry.boxes import PixelBox
 
 #: A normal distribution's sigma over its median absolute deviation.
 MAD_TO_SIGMA = 1.4826
+#: An RGB colour's luma (ITU-R BT.601), as a picture's gray levels are read.
+LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 #: The grain (:func:`grain_at`): the picture's detail finer than this blur (pixels; a
 #: painting's crackle is a few pixels wide), at most GRAIN_LIMIT times its robust spread (a
 #: lash or a wrinkle is no grain), and its mottling at most MOTTLE_LIMIT times its own.
