@@ -32,3 +32,9 @@ class PixelBox:
     @property
     def size(self) -> tuple[int, int]:
         return self.y1 - self.y0, self.x1 - self.x0
+
+    def within(self, region: PixelBox) -> PixelBox:
+        """The part of this box inside ``region`` (empty, its size not positive, where they
+        do not overlap)."""
+        return PixelBox(max(self.x0, region.x0), max(self.y0, region.y0),
+                        min(self.x1, region.x1), min(self.y1, region.y1))

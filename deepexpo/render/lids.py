@@ -193,7 +193,7 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
                                     margin_xy + float(reach.max()) * up],
                               out.shape[:2], 2 + 0.3 * float(open_gap.max()) / scale
                               + EDGE_RING * width)
-    lid_box = _within(lid_box, region)
+    lid_box = lid_box.within(region)
     if min(lid_box.size) < 3:
         return
     # The lash line, found in the source around the margin's points (they may lie on it, or
@@ -217,9 +217,9 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     box = lid_box
     if found is not None:
         room = WING_ROOM * width
-        box = _within(PixelBox.around(np.array([[lid_box.x0 - room, lid_box.y0],
-                                                [lid_box.x1 - 1 + room, lid_box.y1 - 1]]),
-                                      out.shape[:2]), region)
+        box = PixelBox.around(np.array([[lid_box.x0 - room, lid_box.y0],
+                                        [lid_box.x1 - 1 + room, lid_box.y1 - 1]]),
+                              out.shape[:2]).within(region)
     h, w = box.size
     xs = np.arange(box.x0, box.x1, dtype=np.float64)
     ys = np.arange(box.y0, box.y1, dtype=np.float64)[:, None]
@@ -351,9 +351,9 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     # the lid, not than the lid's tone capped to its own skin's, which left out the lighter
     # half of the skin and all the lit skin beside s1's outer corner; spread from a quarter
     # of the eye's width down, not from a sixteenth: the wing's middle, far from the skin
-    # left, took the median of the box, lashes and lower lid included. The painted-out wing was a dark
-    # stroke off her right lid's end with a pale line along the lid, and a dark streak above
-    # her left eye's lash line's end.) Nor of the eyeshadow's haze round the wing, the soft
+    # left, took the median of the box, lashes and lower lid included. The painted-out wing
+    # was a dark stroke off her right lid's end with a pale line along the lid, and a dark
+    # streak above her left eye's lash line's end.) Nor of the eyeshadow's haze round the wing, the soft
     # edge's width beyond it: read, it painted s1's wing a little darker than the temple and
     # the lid beside it, a streak 8.5 levels deep once the lid's tone was matched to it.
     if wing.any():
@@ -536,7 +536,7 @@ def _skin_known(out: np.ndarray, box: PixelBox, drawn: np.ndarray, lid: PixelBox
                            out.shape[:2], reach)
     patch = out[wide.slices].astype(np.float32)
     known = np.ones(wide.size, bool) if brow is None else ~_on_or_above(brow, wide)
-    both = _within(box, wide)
+    both = box.within(wide)
     known[both.y0 - wide.y0:both.y1 - wide.y0, both.x0 - wide.x0:both.x1 - wide.x0] &= \
         ~drawn[both.y0 - box.y0:both.y1 - box.y0, both.x0 - box.x0:both.x1 - box.x0]
     if not known.any():
@@ -590,12 +590,6 @@ def _on_or_above(brow: tuple[np.ndarray, float, tuple[float, float]], box: Pixel
     over_eye = (columns >= brow[2][0]) & (columns <= brow[2][1])
     return (np.arange(box.y0, box.y1)[:, None]
             <= brow[1] + _lower_edge(brow[0], columns)[None, :]) & over_eye[None, :]
-
-
-def _within(box: PixelBox, region: PixelBox) -> PixelBox:
-    """The part of ``box`` inside ``region``."""
-    return PixelBox(max(box.x0, region.x0), max(box.y0, region.y0),
-                    min(box.x1, region.x1), min(box.y1, region.y1))
 
 
 def _taken_from(columns: np.ndarray, margin_xy: np.ndarray, margin_from: np.ndarray

@@ -18,6 +18,7 @@ of the map.
 from __future__ import annotations
 
 import functools
+from dataclasses import astuple
 
 import cv2
 import numpy as np
@@ -51,8 +52,7 @@ def backward_map(
     if (gh, gw) != (h, w):
         shift = cv2.resize(shift, (w, h), interpolation=cv2.INTER_LINEAR)
     for box in detail:
-        x0, y0 = max(box.x0, region.x0), max(box.y0, region.y0)
-        x1, y1 = min(box.x1, region.x1), min(box.y1, region.y1)
+        x0, y0, x1, y1 = astuple(box.within(region))
         if x1 > x0 and y1 > y0:
             # Pixels no triangle covers (along a shut eye's collapsed triangles) keep the
             # coarse map's blend of their neighbours.
