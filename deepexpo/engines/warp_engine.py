@@ -614,27 +614,27 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
         if placed:  # an animal's fur or lips stretched into stripes (render/stretched.py)
             even_stretched(out, source.image, source_xy, source.region, painted,
                            donors=lambda: source.region_grain)
+        scale = source.motion.pose.scale / target.pose.scale
         for (lid, was, now), down in zip(shut, sunk):
             lowered = _lid_lowered(lid, source.motion.canonical, target.canonical)
-            if lowered > cfg.lid_redrawn_above and not (placed and now < was):  # not covered
+            # (Not covered: cover_eye, above.)
+            redrawn = lowered > cfg.lid_redrawn_above and not (placed and now < was)
+            upper_margin = np.r_[lid.upper, lid.corners]
+            if redrawn:
                 draw_closing_lid(out, source.image, source_xy, source.region,
-                                 target_xy[np.r_[lid.upper, lid.corners]],
-                                 src_xy[np.r_[lid.upper, lid.corners]],
-                                 np.r_[lid.gaps(source.xy), 0.0, 0.0], lowered,
-                                 source.motion.pose.scale / target.pose.scale,
+                                 target_xy[upper_margin], src_xy[upper_margin],
+                                 np.r_[lid.gaps(source.xy), 0.0, 0.0], lowered, scale,
                                  target_xy[lid.brow], target_xy[lid.outer], down)
             width = float(np.ptp(target_xy[lid.outline, 0]))
             if now < cfg.seam_below * was:
-                soften_seam(out, target_xy[np.r_[lid.upper, lid.corners]], width)
-            if lowered > cfg.lid_redrawn_above and not (placed and now < was):
+                soften_seam(out, target_xy[upper_margin], width)
+            if redrawn:
                 # The source's own lash line along the closed margin, laid over the lid
                 # and the softened seam (blurred with it, s7's painted line was a smear).
-                lash = read_lash_line(source.image, src_xy[np.r_[lid.upper, lid.corners]],
+                lash = read_lash_line(source.image, src_xy[upper_margin],
                                       float(lid.gaps(source.xy).max()))
                 if lash is not None:
-                    draw_lash_line(out, source.image, lash,
-                                   target_xy[np.r_[lid.upper, lid.corners]],
-                                   source.motion.pose.scale / target.pose.scale)
+                    draw_lash_line(out, source.image, lash, target_xy[upper_margin], scale)
             if _lid_raised(lid, source.motion.canonical, target.canonical) \
                     > cfg.lid_slides_above:  # the eye squeezed above the risen lid's edge
                 soften_seam(out, target_xy[np.r_[lid.lower, lid.corners]], width,
