@@ -25,7 +25,7 @@ import numpy as np
 from scipy.ndimage import median_filter
 
 from ..geometry.boxes import PixelBox
-from .texture import LUMA
+from .texture import LUMA, remap_at
 
 #: The lash line is looked for from this fraction of the open gap below the upper margin's
 #: landmarks (a painted eye's line may lie just under them) up to LOOK_ABOVE of it above them.
@@ -232,9 +232,7 @@ def draw_lash_line(out: np.ndarray, image: np.ndarray, lash: LashLine,
                                         core[None, :])
     near = PixelBox.around(np.c_[lash.xs, lash.ys - lash.edge], image.shape[:2],
                            2 * float(lash.thickness.max()) + 3)
-    band = cv2.remap(image[near.slices].astype(np.float32), (map_x - near.x0).astype(np.float32),
-                     (map_y - near.y0).astype(np.float32), cv2.INTER_LINEAR,
-                     borderMode=cv2.BORDER_REFLECT)
+    band = remap_at(image[near.slices].astype(np.float32), map_x - near.x0, map_y - near.y0)
     ratio = np.clip(band / skin[None, :, :], 0.0, 1.0)
     # (Its darkness evened along the line, its finest detail kept (a drawing's strokes): a
     # photo's lashes, darker and lighter from place to place, broke a thin line into dark
@@ -286,9 +284,7 @@ def _sample(image: np.ndarray, xs: np.ndarray, ys: np.ndarray, steps: np.ndarray
     map_x = np.broadcast_to(xs[None, :], (len(steps), len(xs)))
     map_y = ys[None, :] - steps[:, None]
     box = PixelBox.around(np.c_[map_x.ravel(), map_y.ravel()], image.shape[:2], 2)
-    return cv2.remap(image[box.slices].astype(np.float32), (map_x - box.x0).astype(np.float32),
-                     (map_y - box.y0).astype(np.float32), cv2.INTER_LINEAR,
-                     borderMode=cv2.BORDER_REFLECT)
+    return remap_at(image[box.slices].astype(np.float32), map_x - box.x0, map_y - box.y0)
 
 
 def _along_the_lid(edge: np.ndarray) -> np.ndarray:
