@@ -1700,6 +1700,27 @@ def test_a_screamed_smile_is_a_mouth_not_a_black_hole(astronaut, landmarker, mon
     assert np.median(down[4:]) > 0.4 * own
 
 
+
+def test_a_smile_driven_by_a_smile_shows_teeth_not_a_black_band(astronaut, landmarker,
+                                                                talking_driver):
+    """The astronaut's smile (her lips parted 0.14 of the width over teeth that meet) driven
+    by d19.mp4's widest mouth (a smile, his teeth meeting too): her opening, his widening
+    added, shows teeth down to her lower lip, as a broad grin does: down the middle of the
+    opening MediaPipe reads on the output, a tenth to nine tenths of the way, nothing darker
+    than 0.6 of her lips (0.77). His teeth held apart at their height over the cavity, a
+    near-black band lay between her teeth and her lower lip, round to the corners (0.39 on
+    250a270)."""
+    reference, driver = talking_driver
+    engine = WarpEngine()
+    face = landmarker.detect(astronaut)
+    out = engine.render(engine.prepare_source(astronaut, face), driver, reference,
+                        MotionOptions())
+    _, lips = _opening_and_lips(astronaut.shape, face.xy)
+    own = cv2.cvtColor(astronaut, cv2.COLOR_RGB2LAB)[..., 0].astype(float)[lips > 0].mean()
+    down = _down_the_middle(out, landmarker.detect(out).xy, np.linspace(0.1, 0.9, 9))
+    assert down[:3].max() > own  # her teeth, under her upper lip
+    assert down.min() > 0.6 * own
+
 def _grain_beside_right_corner(image: np.ndarray, xy: np.ndarray) -> float:
     """The fine detail (finer than a 1.5 px blur, robust spread of the lightness) 2-12 px
     beyond the mouth's right corner (``xy``: landmarks as drawn), along its line and within 6

@@ -8,9 +8,10 @@ lips show it (at least as colourful as real lips are beside their skin), darkest
 and into its corners, with teeth and tongue over it: an open source mouth's own (the upper
 teeth follow the upper lip, the lower the lower lip), or else the driver's, mapped onto the
 target's inner lip (its upper teeth, in a taller opening, at their own height, hung from the
-upper lip) and matched to the source: lit like its lips, its teeth no brighter than
-its own teeth (where it shows some) or its eye whites, in the whites' colour or halfway to its
-own teeth's (eyes that show no white: ivory in its skin's light), never bluer than that ivory
+upper lip, but for teeth that meet in both faces: nothing between them to part) and matched
+to the source: lit like its lips, its teeth no brighter than its own teeth (where it shows
+some) or its eye whites, in the whites' colour or halfway to its own teeth's (eyes that show
+no white: ivory in its skin's light), never bluer than that ivory
 (a grayscale photo stays grayscale, a painting keeps its palette). With neither (a closed source opened by the
 editor or a closed driver), the edges of upper teeth in that colour, in the upper lip's
 shade, under the source's own upper teeth where its lips, barely parted, show some, and a
@@ -189,7 +190,12 @@ def fill_mouth(
         own = own_teeth(source.pixels, target_xy, region)
     elif driver is not None and driver_opening >= threshold \
             and (driver_opening >= closed_below or not shown):
-        layers = [_driver_interior(driver, source, target_xy, region, patch, mucosa)]
+        # Teeth that meet in both faces (a smile driving a smile) are not held apart: neither
+        # shows an inside between them, and the gap held open there was a near-black band
+        # round hers (the astronaut by d19.mp4's widest smile).
+        keep_height = not (meet and not _shows_interior(*driver))
+        layers = [_driver_interior(driver, source, target_xy, region, patch, mucosa,
+                                   keep_height)]
         if meet:  # a smile's row of teeth is hers: kept under her upper lip
             own = own_teeth(source.pixels, target_xy, region, upper_only=LIP_EDGE * sigma)
     elif shown:
@@ -961,10 +967,13 @@ def _driver_interior(
     region: PixelBox,
     patch: np.ndarray,
     mucosa: np.ndarray,
+    keep_height: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The driver's teeth and tongue on the target's inner-lip contour, soft, in the source's
     light and colours (the colour of its mouth's inside, ``mucosa``: :func:`_mucosa`), its
-    darks deeper at the throat (:func:`_throat`), with the mask of where they are."""
+    darks deeper at the throat (:func:`_throat`), with the mask of where they are; its teeth
+    keeping their height in a taller opening (``keep_height``), or laid over it point for
+    point."""
     image, xy = driver
     canon = canonical_face()
     inner = canon.lip_loops[1]
@@ -985,7 +994,7 @@ def _driver_interior(
     drv_region = PixelBox.around(xy[canon.lip_loops[0], :2], image.shape[:2])
     mean_d, std_d = _lab_stats(_lab(image[drv_region.slices]), _lips_mask(xy, drv_region))
     shown = min(1.0, mouth_opening(xy) / max(mouth_opening(target_xy), 1e-6))
-    split = None if shown >= 1.0 else _upper_teeth_end(
+    split = None if shown >= 1.0 or not keep_height else _upper_teeth_end(
         cv2.remap(image, point_for_point, None, cv2.INTER_LINEAR,
                   borderMode=cv2.BORDER_REFLECT), mask, mean_d, target_xy, region)
     # (The driver's pixels are magnified as its opening is, held, as its face is.)
