@@ -9,6 +9,7 @@ from deepexpo.render.mesh_warp import (
     _delaunay,
     _rasterize,
     _signed_area,
+    average_where_squeezed,
     backward_map,
     carried_by_mesh,
     folds_round,
@@ -225,3 +226,20 @@ def test_a_fold_is_opened_as_wide_as_asked():
     assert covers(out).min() >= 0.5
     assert out[4, 0] > 5.0
 
+
+
+def test_a_large_squeezed_region_is_drawn_as_the_mean_of_what_each_pixel_covers():
+    """Over 32767 squeezed pixels at once (s7, 852 px, by d3.mp4's turned frown, frames
+    260-266) made ``cv2.remap`` fail (dst.rows < SHRT_MAX) and the transfer stop. One-pixel
+    stripes squeezed 4:1 are drawn as their mean, grey, over the whole region."""
+    h, w = 180, 200  # 36000 pixels, all squeezed
+    stripes = np.zeros((h, 4 * w + 8, 3), np.uint8)
+    stripes[:, 1::2] = 200
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    source_xy = np.dstack([4 * xs + 2, ys])
+    region = PixelBox(0, 0, w, h)
+    out = np.zeros((h, w, 3), np.uint8)
+    out[:] = stripes[:, 2:4 * w + 2:4]  # the point sampling: all black
+    average_where_squeezed(out, stripes, source_xy, region, np.ones((h, w)), (1.5, 2.5))
+    assert abs(float(out[2:-2, 2:-2].mean()) - 100) < 3
+    assert float(out[2:-2, 2:-2].std()) < 3

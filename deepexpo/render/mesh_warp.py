@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 
 from ..geometry.boxes import PixelBox
+from .texture import remap_at
 
 
 def backward_map(
@@ -427,9 +428,8 @@ def average_where_squeezed(out: np.ndarray, image: np.ndarray, source_xy: np.nda
     along = t[None, :, None] * (squeeze[rows, columns, None] * direction[rows, columns])[:, None, :]
     samples = (source_xy[rows, columns][:, None, :] + along).astype(np.float32)
     tent = (1.0 - np.abs(t)) / (1.0 - np.abs(t)).sum()
-    mean = np.einsum("nkc,k->nc", cv2.remap(image, samples[..., 0], samples[..., 1],
-                                            cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
-                                            ).astype(np.float32), tent)
+    mean = np.einsum("nkc,k->nc", remap_at(image, samples[..., 0], samples[..., 1]
+                                           ).astype(np.float32), tent)
     at = (rows + region.y0, columns + region.x0)
     share = weight[rows, columns, None]
     out[at] = np.clip(share * mean + (1.0 - share) * out[at], 0, 255).astype(out.dtype)
