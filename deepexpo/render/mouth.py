@@ -106,7 +106,8 @@ THROAT_DEPTH = 3.0
 #: theirs raised to this power (a driver's interior, the cavity: :func:`_darkened`; so are
 #: real mouths', d19's, d12's and d3's, from 0.4 to 0.7).
 DARK_CHROMA = 0.5
-#: A driver's interior is taken from inside its inner lip, this fraction of the way out.
+#: A driver's interior is taken from inside its inner lip, this fraction of the way out
+#: across its opening, and as many pixels in along it (:func:`_off_the_lips`).
 DRIVER_INSIDE = 0.88
 #: The lips' soft outer edge, in multiples of the opening's.
 LIP_EDGE = 2.0
@@ -934,6 +935,20 @@ def _eye_white(image: np.ndarray, xy: np.ndarray) -> np.ndarray | None:
     return max(whites, key=lambda white: white[0]) if whites else None
 
 
+def _off_the_lips(xy: np.ndarray, rel: np.ndarray, power: float = 1.0) -> np.ndarray:
+    """The points ``rel`` of the inner-lip contour of the mouth of landmarks ``xy`` (from
+    its centre) moved in off the lips' wet edge: :data:`DRIVER_INSIDE` of the way across the
+    opening, and along it as many pixels (``power`` -1: out, as far). (Moved in that
+    fraction of the way along it too, a smile's ends, dark where its teeth turn away into
+    the cheeks, were cut off: d19.mp4's teeth ran from corner to corner of Grace Hopper's
+    opening, 0.76 as bright just inside its corners as in its middle, d19's own 0.42.)"""
+    corners = xy[canonical_face().mouth_corners, :2]
+    axis = (corners[1] - corners[0]) / max(float(np.linalg.norm(corners[1] - corners[0])), 1e-6)
+    along = (rel @ axis)[:, None] * axis
+    in_along = 1.0 - (1.0 - DRIVER_INSIDE) * mouth_opening(xy)
+    return in_along ** power * along + DRIVER_INSIDE ** power * (rel - along)
+
+
 def _sharp_teeth(warped: np.ndarray, zoom: float) -> np.ndarray:
     """A driver's interior laid on the target's opening (``warped``, its pixels magnified
     ``zoom`` times) softened as its teeth are: only as far as it is magnified past the
@@ -974,8 +989,9 @@ def _driver_interior(
     # line), laid onto the target's opening point for point, ...
     centre_d, centre_t = xy[inner, :2].mean(axis=0), target_xy[inner, :2].mean(axis=0)
     rel_d, rel_t = xy[inner, :2] - centre_d, target_xy[inner, :2] - centre_t
-    src = np.r_[centre_d + DRIVER_INSIDE * rel_d, centre_d + rel_d, [centre_d]]
-    dst = np.r_[target_xy[inner, :2], centre_t + rel_t / DRIVER_INSIDE, [centre_t]]
+    src = np.r_[centre_d + _off_the_lips(xy, rel_d), centre_d + rel_d, [centre_d]]
+    dst = np.r_[target_xy[inner, :2], centre_t + _off_the_lips(target_xy, rel_t, -1.0),
+                [centre_t]]
     point_for_point = backward_map(src, dst, region, 1.0)
     mask = polygon_mask(target_xy[inner, :2] - offset, (h, w))
     # ... but no taller than it shows at the face's scale (the openings' widths): a target
