@@ -85,8 +85,9 @@ OWN_TEETH_COLOUR = 0.5
 #: (Where the eyes could not be read, teeth in the whites' 0.3 of the skin's colour, under
 #: its brightness, read blue-grey against the ruddy skin of Grace Hopper's photo.)
 IVORY_YELLOW, IVORY_RED = 0.5, 0.4
-#: Borrowed teeth are compressed under the source's eye whites from the lips' brightness up,
-#: or from this fraction of the whites' where the lips are brighter.
+#: A driver's interior is compressed under the source's eye whites from the lips' brightness
+#: up, or from this fraction of the whites' where the lips are brighter; its teeth dimmed in
+#: proportion (:func:`_dimmed`).
 TEETH_KNEE = 0.8
 #: A driver's lit teeth: its interior at least this tooth-like by brightness alone (of the
 #: way from its lips' brightness to its brightest); a pixel this much brighter (Lab L) than
@@ -949,6 +950,18 @@ def _off_the_lips(xy: np.ndarray, rel: np.ndarray, power: float = 1.0) -> np.nda
     return in_along ** power * along + DRIVER_INSIDE ** power * (rel - along)
 
 
+def _dimmed(lightness: np.ndarray, teeth: np.ndarray, knee: float, top: float,
+            brightest: float) -> np.ndarray:
+    """A driver's interior's ``lightness`` (Lab L) from ``top`` down to ``brightest``: its
+    ``teeth`` (how tooth-like each pixel is) dimmed in proportion, as by a dimmer light (their
+    gaps and their shaded side teeth keep their contrast), the rest compressed from ``knee``
+    up (its darks left alone). (Compressed from the knee too, Grace Hopper's borrowed teeth
+    kept a quarter of their range: their gaps at 0.68 of the driver's, a flat slab.)"""
+    compressed = lightness - np.clip(lightness - knee, 0.0, None) \
+        * (1.0 - (brightest - knee) / (top - knee))
+    return teeth * lightness * (brightest / top) + (1.0 - teeth) * compressed
+
+
 def _sharp_teeth(warped: np.ndarray, zoom: float) -> np.ndarray:
     """A driver's interior laid on the target's opening (``warped``, its pixels magnified
     ``zoom`` times) softened as its teeth are: only as far as it is magnified past the
@@ -1050,16 +1063,15 @@ def _driver_interior(
     under = np.clip(lab[..., :1] / max(lit_d, 1.0), 0.05, 1.0)
     depth = (THROAT_DEPTH - 1.0) * _throat(target_xy, region)[..., None]
     lab[..., :1] *= (1 - teeth) * under ** depth + teeth
-    # The teeth no brighter than the source's own (:func:`_teeth_white`): its highlights
-    # compressed, the darks left alone.
+    # The teeth no brighter than the source's own (:func:`_teeth_white`): dimmed, its other
+    # highlights compressed, the darks left alone (:func:`_dimmed`).
     white = _teeth_white(source, _lab_stats(patch_lab, _skin_mask(target_xy, region))[0])
     # (Under the whites even where the lips are brighter than they are: eyes in shade.)
     brightest = min(white[0], 245.0)
     knee = min(mean_s[0], TEETH_KNEE * brightest)
     top = float(np.percentile(lab[..., 0][inside], 97))
     if top > brightest and top > knee:
-        over = np.clip(lab[..., 0] - knee, 0.0, None)
-        lab[..., 0] -= over * (1 - (brightest - knee) / (top - knee))
+        lab[..., :1] = _dimmed(lab[..., :1], teeth, knee, top, brightest)
     # Colour: the driver's interior relative to its lips, as colourful as the source's lips
     # are next to the driver's (a grayscale photo gets a grayscale mouth), on the colour of
     # the source's mouth's inside (on its lips' mean colour, pale lips' was a greyish
