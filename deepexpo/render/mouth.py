@@ -81,10 +81,13 @@ OWN_TEETH_COLOUR = 0.5
 #: skin's, a* near grey); eye whites are greyer. In the source's light (a cast on its skin is
 #: on its teeth too; a grayscale photo's are grey) teeth are at least this fraction of its
 #: skin's yellow (Lab b* off grey: the least of the samples' own teeth, the astronaut's) and,
-#: nothing else telling their colour, this fraction of its red (a*), as bright as its skin.
-#: (Where the eyes could not be read, teeth in the whites' 0.3 of the skin's colour, under
-#: its brightness, read blue-grey against the ruddy skin of Grace Hopper's photo.)
-IVORY_YELLOW, IVORY_RED = 0.5, 0.4
+#: nothing else telling their colour, this fraction of its red (a*), and this many times as
+#: bright as its skin: a white in its light (the least of the samples' eye whites over the
+#: skin round their mouths, s42's; the astronaut's 1.2, her own teeth 1.3). (Where the eyes
+#: could not be read, teeth in the whites' 0.3 of the skin's colour, under its brightness,
+#: read blue-grey against the ruddy skin of Grace Hopper's photo; as bright as it, her
+#: borrowed teeth, their gaps darker, were a grey-green row, L 150 against her skin's 161.)
+IVORY_YELLOW, IVORY_RED, IVORY_LIGHT = 0.5, 0.4, 1.15
 #: A driver's interior is compressed under the source's eye whites from the lips' brightness
 #: up, or from this fraction of the whites' where the lips are brighter; its teeth dimmed in
 #: proportion (:func:`_dimmed`).
@@ -863,7 +866,7 @@ def _teeth_white(source: SourceMouth, skin: np.ndarray, body: bool = False) -> n
             np.r_[own[0], white[1:] + OWN_TEETH_COLOUR * (own[1:] - white[1:])]
     else:
         teeth = white if white is not None else \
-            np.r_[skin[0], 128.0 + IVORY_RED * (skin[1] - 128.0), 128.0]
+            np.r_[IVORY_LIGHT * skin[0], 128.0 + IVORY_RED * (skin[1] - 128.0), 128.0]
     # No bluer than ivory in the skin's light (a blue cast on the skin allows bluer teeth).
     # (A new array: ``teeth`` may be the source's own, kept for the next frame.)
     return np.r_[teeth[:2], max(teeth[2], 128.0 + IVORY_YELLOW * (skin[2] - 128.0))]
