@@ -469,22 +469,62 @@ def test_a_drivers_teeth_keep_their_height_in_a_taller_opening(landmarker, talki
     assert 0.6 * his <= _teeth_height(out, xy) <= 1.25 * his
 
 
-def _tooth_gaps(image: np.ndarray, xy: np.ndarray) -> float:
-    """How sharply an opening's upper teeth (the pixels above its middle brighter than its
-    lips by 20) part into teeth: their Lab L averaged down each column, the rms of that
-    profile less itself blurred by 2 pixels (the gaps between teeth), over its range."""
-    opening, lips = _opening_and_lips(image.shape, xy)
-    luma = cv2.cvtColor(image, cv2.COLOR_RGB2LAB)[..., 0].astype(float)
+def _upper_half(image: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """An opening's upper half (above its middle: its upper teeth, if any), and Lab L."""
+    opening, _ = _opening_and_lips(image.shape, xy)
     canon = canonical_face()
     xs = np.arange(image.shape[1], dtype=float)
     top, bottom = (np.interp(xs, *xy[sorted(curve, key=lambda i: xy[i, 0]), :2].T)
                    for curve in (canon.inner_lip_upper, canon.inner_lip_lower))
     rows = np.arange(image.shape[0], dtype=float)[:, None]
-    teeth = (opening > 0) & (luma > luma[lips > 0].mean() + 20) & (rows < (top + bottom) / 2)
+    luma = cv2.cvtColor(image, cv2.COLOR_RGB2LAB)[..., 0].astype(float)
+    return (opening > 0) & (rows < (top + bottom) / 2), luma
+
+
+def _parting(luma: np.ndarray, teeth: np.ndarray, blur: float) -> tuple[float, np.ndarray]:
+    """How teeth (the pixels ``teeth`` of Lab L ``luma``) part: the rms of their L averaged
+    down each column less itself blurred by ``blur`` pixels (the gaps between teeth), and
+    that profile."""
     columns = np.nonzero(teeth.sum(axis=0) >= 2)[0]
     profile = np.array([luma[teeth[:, c], c].mean() for c in columns])
-    fine = profile - cv2.GaussianBlur(profile[None], (0, 0), 2.0).ravel()
-    return float(np.sqrt((fine**2).mean()) / np.ptp(profile))
+    fine = profile - cv2.GaussianBlur(profile[None], (0, 0), blur).ravel()
+    return float(np.sqrt((fine**2).mean())), profile
+
+
+def _tooth_gaps(image: np.ndarray, xy: np.ndarray) -> float:
+    """How sharply an opening's upper teeth (the pixels above its middle brighter than its
+    lips by 20) part into teeth: their Lab L averaged down each column, the rms of that
+    profile less itself blurred by 2 pixels (the gaps between teeth), over its range."""
+    upper, luma = _upper_half(image, xy)
+    _, lips = _opening_and_lips(image.shape, xy)
+    fine, profile = _parting(luma, upper & (luma > luma[lips > 0].mean() + 20), 2.0)
+    return fine / float(np.ptp(profile))
+
+
+def _teeth_apart(image: np.ndarray, xy: np.ndarray) -> float:
+    """How sharply the upper half of an opening's middle (0.6 of its width) parts into teeth
+    however bright they are (teeth dimmer than their lips too): as :func:`_tooth_gaps`, the
+    profile blurred by 2 % of the opening's width, over its mean."""
+    upper, luma = _upper_half(image, xy)
+    width = float(np.linalg.norm(xy[308, :2] - xy[78, :2]))  # its inner corners
+    xs = np.arange(image.shape[1], dtype=float)
+    fine, profile = _parting(luma, upper & (np.abs(xs - (xy[78, 0] + xy[308, 0]) / 2)
+                                            < 0.3 * width), 0.02 * width)
+    return fine / float(profile.mean())
+
+
+def _corners_dark(image: np.ndarray, xy: np.ndarray) -> float:
+    """How dark an opening is just inside its ends: its mean Lab L from 0.75 to 0.95 of the
+    way out from its middle to its inner corners, over its middle's (within 0.3)."""
+    opening, _ = _opening_and_lips(image.shape, xy)
+    luma = cv2.cvtColor(image, cv2.COLOR_RGB2LAB)[..., 0].astype(float)
+    left, right = xy[78, :2], xy[308, :2]
+    half = float(np.linalg.norm(right - left)) / 2
+    ys, xs = np.mgrid[:image.shape[0], :image.shape[1]]
+    out = np.abs((np.dstack([xs, ys]) - (left + right) / 2) @ (right - left)) / (2 * half**2)
+    inside = opening > 0
+    return float(luma[inside & (out > 0.75) & (out < 0.95)].mean()
+                 / luma[inside & (out < 0.3)].mean())
 
 
 @pytest.mark.parametrize("name", ["s10.jpg", "s1.jpg"])
@@ -502,6 +542,28 @@ def test_a_drivers_teeth_keep_their_gaps(name, landmarker, talking_driver):
                         reference, MotionOptions())
     his = _tooth_gaps(driver.image, landmarker.detect(driver.image).xy)
     assert _tooth_gaps(out, landmarker.detect(out).xy) >= 0.67 * his
+
+
+@pytest.mark.parametrize("name", ["hopper", "s1.jpg", "s42.jpg"])
+def test_a_drivers_smile_keeps_its_teeth_apart_and_its_ends_dark(name, hopper, landmarker,
+                                                                  talking_driver):
+    """d19.mp4's widest mouth (a smile, its teeth parted by dark gaps, its ends dark where
+    they turn away into the cheeks) on Grace Hopper's closed mouth and on s1's and s42's:
+    the teeth part as sharply, against their light, as his (at least 0.85 of his: 1.1, 0.9
+    and 1.0), and the opening is dark just inside its ends (at most 1.5 times as bright, for
+    its middle, as his there: 0.52, 0.54 and 0.59 for his 0.42). On 250a270 her teeth,
+    compressed into the few levels between her lips' brightness and her skin's, parted 0.68
+    as sharply, 0.58 and 0.62 on s42 and s1, and his opening, taken 0.88 of the way in
+    along it too, lost its ends: 0.76, 0.77 and 0.69 (a slab of teeth from corner to
+    corner)."""
+    image = hopper if name == "hopper" else read_image(shared_sample(f"sources/{name}"))
+    reference, driver = talking_driver
+    engine = WarpEngine()
+    out = engine.render(engine.prepare_source(image, landmarker.detect(image)), driver,
+                        reference, MotionOptions())
+    xy, his = landmarker.detect(out).xy, landmarker.detect(driver.image).xy
+    assert _teeth_apart(out, xy) >= 0.85 * _teeth_apart(driver.image, his)
+    assert _corners_dark(out, xy) <= 1.5 * _corners_dark(driver.image, his)
 
 
 def test_borrowed_teeth_are_ivory_in_the_light_of_a_face_with_eyes_in_shade(hopper, landmarker,

@@ -82,12 +82,16 @@ OWN_TEETH_COLOUR = 0.5
 #: skin's, a* near grey); eye whites are greyer. In the source's light (a cast on its skin is
 #: on its teeth too; a grayscale photo's are grey) teeth are at least this fraction of its
 #: skin's yellow (Lab b* off grey: the least of the samples' own teeth, the astronaut's) and,
-#: nothing else telling their colour, this fraction of its red (a*), as bright as its skin.
-#: (Where the eyes could not be read, teeth in the whites' 0.3 of the skin's colour, under
-#: its brightness, read blue-grey against the ruddy skin of Grace Hopper's photo.)
-IVORY_YELLOW, IVORY_RED = 0.5, 0.4
-#: Borrowed teeth are compressed under the source's eye whites from the lips' brightness up,
-#: or from this fraction of the whites' where the lips are brighter.
+#: nothing else telling their colour, this fraction of its red (a*), and this many times as
+#: bright as its skin: a white in its light (the least of the samples' eye whites over the
+#: skin round their mouths, s42's; the astronaut's 1.2, her own teeth 1.3). (Where the eyes
+#: could not be read, teeth in the whites' 0.3 of the skin's colour, under its brightness,
+#: read blue-grey against the ruddy skin of Grace Hopper's photo; as bright as it, her
+#: borrowed teeth, their gaps darker, were a grey-green row, L 150 against her skin's 161.)
+IVORY_YELLOW, IVORY_RED, IVORY_LIGHT = 0.5, 0.4, 1.15
+#: A driver's interior is compressed under the source's eye whites from the lips' brightness
+#: up, or from this fraction of the whites' where the lips are brighter; its teeth dimmed in
+#: proportion (:func:`_dimmed`).
 TEETH_KNEE = 0.8
 #: A driver's lit teeth: its interior at least this tooth-like by brightness alone (of the
 #: way from its lips' brightness to its brightest); a pixel this much brighter (Lab L) than
@@ -107,7 +111,8 @@ THROAT_DEPTH = 3.0
 #: theirs raised to this power (a driver's interior, the cavity: :func:`_darkened`; so are
 #: real mouths', d19's, d12's and d3's, from 0.4 to 0.7).
 DARK_CHROMA = 0.5
-#: A driver's interior is taken from inside its inner lip, this fraction of the way out.
+#: A driver's interior is taken from inside its inner lip, this fraction of the way out
+#: across its opening, and as many pixels in along it (:func:`_off_the_lips`).
 DRIVER_INSIDE = 0.88
 #: The lips' soft outer edge, in multiples of the opening's.
 LIP_EDGE = 2.0
@@ -867,7 +872,7 @@ def _teeth_white(source: SourceMouth, skin: np.ndarray, body: bool = False) -> n
             np.r_[own[0], white[1:] + OWN_TEETH_COLOUR * (own[1:] - white[1:])]
     else:
         teeth = white if white is not None else \
-            np.r_[skin[0], 128.0 + IVORY_RED * (skin[1] - 128.0), 128.0]
+            np.r_[IVORY_LIGHT * skin[0], 128.0 + IVORY_RED * (skin[1] - 128.0), 128.0]
     # No bluer than ivory in the skin's light (a blue cast on the skin allows bluer teeth).
     # (A new array: ``teeth`` may be the source's own, kept for the next frame.)
     return np.r_[teeth[:2], max(teeth[2], 128.0 + IVORY_YELLOW * (skin[2] - 128.0))]
@@ -940,6 +945,32 @@ def _eye_white(image: np.ndarray, xy: np.ndarray) -> np.ndarray | None:
     return max(whites, key=lambda white: white[0]) if whites else None
 
 
+def _off_the_lips(xy: np.ndarray, rel: np.ndarray, power: float = 1.0) -> np.ndarray:
+    """The points ``rel`` of the inner-lip contour of the mouth of landmarks ``xy`` (from
+    its centre) moved in off the lips' wet edge: :data:`DRIVER_INSIDE` of the way across the
+    opening, and along it as many pixels (``power`` -1: out, as far). (Moved in that
+    fraction of the way along it too, a smile's ends, dark where its teeth turn away into
+    the cheeks, were cut off: d19.mp4's teeth ran from corner to corner of Grace Hopper's
+    opening, 0.76 as bright just inside its corners as in its middle, d19's own 0.42.)"""
+    corners = xy[canonical_face().mouth_corners, :2]
+    axis = (corners[1] - corners[0]) / max(float(np.linalg.norm(corners[1] - corners[0])), 1e-6)
+    along = (rel @ axis)[:, None] * axis
+    in_along = 1.0 - (1.0 - DRIVER_INSIDE) * mouth_opening(xy)
+    return in_along ** power * along + DRIVER_INSIDE ** power * (rel - along)
+
+
+def _dimmed(lightness: np.ndarray, teeth: np.ndarray, knee: float, top: float,
+            brightest: float) -> np.ndarray:
+    """A driver's interior's ``lightness`` (Lab L) from ``top`` down to ``brightest``: its
+    ``teeth`` (how tooth-like each pixel is) dimmed in proportion, as by a dimmer light (their
+    gaps and their shaded side teeth keep their contrast), the rest compressed from ``knee``
+    up (its darks left alone). (Compressed from the knee too, Grace Hopper's borrowed teeth
+    kept a quarter of their range: their gaps at 0.68 of the driver's, a flat slab.)"""
+    compressed = lightness - np.clip(lightness - knee, 0.0, None) \
+        * (1.0 - (brightest - knee) / (top - knee))
+    return teeth * lightness * (brightest / top) + (1.0 - teeth) * compressed
+
+
 def _sharp_teeth(warped: np.ndarray, zoom: float) -> np.ndarray:
     """A driver's interior laid on the target's opening (``warped``, its pixels magnified
     ``zoom`` times) softened as its teeth are: only as far as it is magnified past the
@@ -983,8 +1014,9 @@ def _driver_interior(
     # line), laid onto the target's opening point for point, ...
     centre_d, centre_t = xy[inner, :2].mean(axis=0), target_xy[inner, :2].mean(axis=0)
     rel_d, rel_t = xy[inner, :2] - centre_d, target_xy[inner, :2] - centre_t
-    src = np.r_[centre_d + DRIVER_INSIDE * rel_d, centre_d + rel_d, [centre_d]]
-    dst = np.r_[target_xy[inner, :2], centre_t + rel_t / DRIVER_INSIDE, [centre_t]]
+    src = np.r_[centre_d + _off_the_lips(xy, rel_d), centre_d + rel_d, [centre_d]]
+    dst = np.r_[target_xy[inner, :2], centre_t + _off_the_lips(target_xy, rel_t, -1.0),
+                [centre_t]]
     point_for_point = backward_map(src, dst, region, 1.0)
     mask = polygon_mask(target_xy[inner, :2] - offset, (h, w))
     # ... but no taller than it shows at the face's scale (the openings' widths): a target
@@ -1043,16 +1075,15 @@ def _driver_interior(
     under = np.clip(lab[..., :1] / max(lit_d, 1.0), 0.05, 1.0)
     depth = (THROAT_DEPTH - 1.0) * _throat(target_xy, region)[..., None]
     lab[..., :1] *= (1 - teeth) * under ** depth + teeth
-    # The teeth no brighter than the source's own (:func:`_teeth_white`): its highlights
-    # compressed, the darks left alone.
+    # The teeth no brighter than the source's own (:func:`_teeth_white`): dimmed, its other
+    # highlights compressed, the darks left alone (:func:`_dimmed`).
     white = _teeth_white(source, _lab_stats(patch_lab, _skin_mask(target_xy, region))[0])
     # (Under the whites even where the lips are brighter than they are: eyes in shade.)
     brightest = min(white[0], 245.0)
     knee = min(mean_s[0], TEETH_KNEE * brightest)
     top = float(np.percentile(lab[..., 0][inside], 97))
     if top > brightest and top > knee:
-        over = np.clip(lab[..., 0] - knee, 0.0, None)
-        lab[..., 0] -= over * (1 - (brightest - knee) / (top - knee))
+        lab[..., :1] = _dimmed(lab[..., :1], teeth, knee, top, brightest)
     # Colour: the driver's interior relative to its lips, as colourful as the source's lips
     # are next to the driver's (a grayscale photo gets a grayscale mouth), on the colour of
     # the source's mouth's inside (on its lips' mean colour, pale lips' was a greyish
