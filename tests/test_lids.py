@@ -484,7 +484,7 @@ def test_a_shut_lid_meets_the_lit_skin_round_it(astronaut, landmarker):
     lid's tone met the warp round it only beside its ends, at the level of its lash line, where
     it read the corners' shadow (and lightened at most 5 % for it), so each shut lid was a flat
     grey patch on the lit skin, its middle 4.6 and 9.2 levels darker than the lighter side of
-    the skin beside its corners (now 4.7 lighter and 3.6 darker: it meets the skin all round
+    the skin beside its corners (now 4.1 lighter and 7.6 darker: it meets the skin all round
     its outline above the margin, a lit strip under the brow included). Down the middle of
     each shut lid, from the open eye's upper margin to its middle, it is on average at most 3
     darker than the lighter side of the skin beside its corners, over the rows from the brow
