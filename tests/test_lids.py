@@ -477,3 +477,24 @@ def test_a_shut_lid_ends_beside_its_outer_corner_without_an_edge(landmarker):
             else slice(int(outer - 0.2 * width), int(outer + 0.6 * width))
         step = np.abs(np.median(np.diff(out[rows, cols], axis=1), axis=0)).max()
         assert step <= 4.0, (lid.outer, step)
+
+
+def test_a_shut_lid_meets_the_lit_skin_round_it(astronaut, landmarker):
+    """The astronaut's upper lids are lit, as is the skin beside her eyes' corners: the shut
+    lid's tone met the warp round it only beside its ends, at the level of its lash line, where
+    it read the corners' shadow (and lightened at most 5 % for it), so each shut lid was a flat
+    grey patch on the lit skin, its middle 4.6 and 9.2 levels darker than the lighter side of
+    the skin beside its corners (now 4.1 lighter and 7.6 darker: it meets the skin all round
+    its outline above the margin, a lit strip under the brow included). Down the middle of
+    each shut lid, from the open eye's upper margin to its middle, it is on average at most 3
+    darker than the lighter side of the skin beside its corners, over the rows from the brow
+    down."""
+    engine = WarpEngine()
+    face = landmarker.detect(astronaut)
+    light = _lum(engine.edit(engine.prepare_source(astronaut, face),
+                             ExpressionEdit(ExpressionControls(blink=1.0))))
+    darker = []
+    for lid in eyelids():
+        shut, beside = _lid_and_socket(face, lid)
+        darker.append(max(np.median(light[at]) for at in beside) - np.median(light[shut]))
+    assert np.mean(darker) <= 3, darker

@@ -109,14 +109,18 @@ DETAIL_BLUR = 1.6
 LID_SKIN = 0.2
 LID_SKIN_CLEAR = 6
 LID_SKIN_DARKEST = 25
-#: The lid's tone meets the warp's on a ring this fraction of the eye's width around its ends,
-#: where that is no darker than AROUND_DARKER of the ring's own median (hair, a dark
-#: background; a shadowed socket beside the lid is skin); it changes at most EDGE_DARKER
-#: darker (a socket's shade: s12's, 0.6 to 0.8 of the skin further around, held to 0.8,
-#: left a pale grey oval on his shut eye) and EDGE_LIGHTER lighter for it.
+#: The lid's tone meets the warp's on a ring this fraction of the eye's width around its
+#: outline above the margin, where that is no darker than AROUND_DARKER of the ring's own
+#: median (hair, a dark background; a shadowed socket beside the lid is skin); it changes at
+#: most EDGE_DARKER darker (a socket's shade: s12's, 0.6 to 0.8 of the skin further around,
+#: held to 0.8, left a pale grey oval on his shut eye) and EDGE_LIGHTER lighter for it
+#: beside the eye's ends (by its corners, at the lash line's level, there may be the eye's
+#: white reaching past them), EDGE_LIGHTER_OVER over the eye (lit skin above the lid: the
+#: astronaut's, held to 1.05 there, left a grey patch on each shut eye).
 EDGE_RING = 0.12
 EDGE_DARKER = 0.4
 EDGE_LIGHTER = 0.05
+EDGE_LIGHTER_OVER = 0.2
 #: The grain (:func:`~deepexpo.render.texture.grain_at`): the source's detail with its
 #: mottling finer than GRAIN_MOTTLE of the eye's width (a lid without it was a flat oval on a
 #: painting's mottled skin), under the eye (this fraction of the eye's width below it:
@@ -370,19 +374,27 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     # Matched in tone to the warp right around it (a shadowed temple or nose side, the
     # crease's shade above it): the skin read further around left a pale oval with an outline.
     # (In tone only: matched in colour too, the lid took on the colour of a crease or fur
-    # above it, a monkey's tan socket rim.) Beside the lid's ends, past the eye's corners,
-    # where the lid meets the skin: above the eye the warp is the open lid stretched, its
-    # eyeliner and crease (taken in, they darkened s1's lid into an oval), or the brow. (Nor
-    # the brow's end; judged by how dark it was against the lid's tone read further around,
-    # it went, and so did s12's shadowed sockets, all the skin round his lids.) An eyeliner's
-    # wing there is met as painted out, in the skin's tone, but not its soft rim, half paint
-    # and half the eyeshadow under it: left out, s1's heavy eyeshadow left no skin beside her
-    # right lid's outer end, and the shadow beside its inner end darkened all of it, a brown
-    # patch 7 levels darker than the skin beside its outer end (0 now).
-    beside = (rise > 0) & (np.abs(across_eye) > 1.0)[None, :] & ((wing < 0.05) | (wing > 0.95))
-    if brow is not None:
-        beside &= ~_on_or_above(brow, box)
-    skin = skin + _edge_match(patch, skin, weight[..., 0] > 0.02, beside, width)
+    # above it, a monkey's tan socket rim.) All round the lid's outline above its margin:
+    # beside its ends alone, the ring lay by the eye's corners at the lash line's level, in
+    # their shadow, and the lit skin above and beside the astronaut's lids was no part of it,
+    # so each shut lid was a grey patch on it, its middle 4.6 and 9.2 levels darker than the
+    # skin beside its corners (now 4.1 lighter and 7.6 darker). Nor on or above the brow, but
+    # for a lit strip under it lighter than the lid. (Nor the brow's end; judged by how dark
+    # it was against the lid's tone read further around, it went, and so did s12's shadowed
+    # sockets, all the skin round his lids.) An eyeliner's wing there is met as painted out,
+    # in the skin's tone, but not its soft rim, half paint and half the eyeshadow under it:
+    # left out, s1's heavy eyeshadow left no skin beside her right lid's outer end, and the
+    # shadow beside its inner end darkened all of it, a brown patch 7 levels darker than the
+    # skin beside its outer end (0 now).
+    beside = (rise > 0) & ((wing < 0.05) | (wing > 0.95))
+    on_brow = _on_or_above(brow, box) if brow is not None else np.zeros(rise.shape, bool)
+    match = _edge_match(patch, skin, weight[..., 0] > 0.02, beside, on_brow,
+                        np.broadcast_to(np.abs(across_eye) <= 1.0, rise.shape), width)
+    skin = skin + match
+    # (The strip below the margin no lighter than the lid as darkened to meet it: held to
+    # the lid's skin before, it stood a level lighter than s7's darkened lid beside his outer
+    # corners, a pale strip between the lash line and the lower lid's rim.)
+    below_cap = cap[None] + np.minimum(match, 0.0)
     skin = skin + grain
     # The lid's skin reaches down to the margin and over the strip below it, where the lash
     # line is laid on it (:mod:`.lashes`).
@@ -430,7 +442,7 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     fade = (np.clip(1.0 - depth, 0.0, 1.0) * (rise < 1) * (height[None, :] >= 1.0))[..., None]
     # (Its tone: its lighter grain cut off, that strip was a smooth band, an outline.)
     tone_now = cv2.GaussianBlur(patch, (0, 0), MIX_BLUR)
-    patch -= fade * np.maximum(tone_now - cap, 0.0)
+    patch -= fade * np.maximum(tone_now - below_cap, 0.0)
     out[box.slices] = np.clip(patch, 0, 255).astype(np.uint8)
 
 
@@ -673,23 +685,24 @@ def _in_colour(tone: np.ndarray, colour: np.ndarray, lid: np.ndarray, how_far: n
 
 
 def _edge_match(patch: np.ndarray, skin: np.ndarray, drawn: np.ndarray, beside: np.ndarray,
-                width: float) -> np.ndarray:
+                on_brow: np.ndarray, over_eye: np.ndarray, width: float) -> np.ndarray:
     """How much ``skin`` (the lid's, over the box ``patch`` of the warp) must change to meet the
     warp's tone on a ring :data:`EDGE_RING` of ``width`` wide around where it is ``drawn``
-    (on the skin ``beside`` it), spread over the lid: the warp's luminance read through its
+    (on the skin ``beside`` it, and ``on_brow`` where lighter than the lid: a lit strip under
+    the brow, not its hairs), spread over the lid: the warp's luminance read through its
     grain, no darker than :data:`AROUND_DARKER` of the ring's median (a lash, hair, a dark
     background there is no skin; a shadowed socket is), the change at most
-    :data:`EDGE_DARKER` darker and :data:`EDGE_LIGHTER` lighter, the lid's skin lightened or
-    darkened in its own colour."""
+    :data:`EDGE_DARKER` darker and :data:`EDGE_LIGHTER` lighter (:data:`EDGE_LIGHTER_OVER`
+    ``over_eye``), the lid's skin lightened or darkened in its own colour."""
     reach = max(1, int(round(EDGE_RING * width)))
     ring = cv2.dilate(drawn.astype(np.uint8), np.ones((2 * reach + 1,) * 2, np.uint8)) > 0
     light = cv2.GaussianBlur(patch, (0, 0), DETAIL_BLUR) @ LUMA
-    ring &= ~drawn & beside
+    ring &= ~drawn & beside & (~on_brow | (light >= skin @ LUMA))
     if ring.sum() < 3:
         return np.zeros_like(skin)
     ring &= light >= AROUND_DARKER * np.median(light[ring])
     ratio = np.clip(light / np.maximum(skin @ LUMA, 1.0), 1.0 - EDGE_DARKER,
-                    1.0 + EDGE_LIGHTER)
+                    1.0 + np.where(over_eye, EDGE_LIGHTER_OVER, EDGE_LIGHTER))
     return _fill(skin * (_deeper(ratio[..., None], skin) - 1.0), ring,
                  (width / 2, width / 4, width / 8))
 
