@@ -272,6 +272,28 @@ def test_a_dark_background_beside_the_eye_is_no_wing():
     assert np.array_equal(_close(image, brow=True, outer=True), _close(image, brow=True))
 
 
+def test_a_shaded_socket_beside_the_eye_is_no_wing():
+    """A socket's shade beside the eye's outer corner, joined to its lash line and under the
+    wing's darkness over a broad patch but only at its deepest (its darkest tenth over 0.15
+    of the way from the lash line's tone to the skin's; s10's far socket 0.16, over 0.045 of
+    the eye's width squared), is no eyeliner's wing: painted out in the skin's tone, it sat
+    round s10's closing far eye (d12.mp4 frame 48) as a pale patch with straight edges, the
+    step across its sides 6.5 levels of L against the source's 4.0 there (now 4.0). The lid
+    is drawn as without it."""
+    image = _eye().astype(np.float64)
+    ys, xs = np.mgrid[0:SIZE, 0:SIZE]
+    shade = np.exp(-((xs - (LEFT - 9.0))**2 + (ys - (LASH - 4.0))**2) / (2 * 18.0**2))
+    # (Below the brow; the eye and its lash line as they were.)
+    socket = ((xs < LEFT) | (ys < LASH - 2)) & (ys > BROW[1] + 2)
+    image[socket] *= 1.0 - 0.66 * shade[socket, None]
+    image = np.clip(image, 0, 255).astype(np.uint8)
+    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float64)
+    lash, skin = gray[LASH - 1, LEFT + 10:RIGHT - 10].mean(), np.median(gray)
+    deepest = np.percentile(gray[socket & (xs < LEFT)], 1)
+    assert (deepest - lash) / (skin - lash) > 0.15, (deepest, lash, skin)
+    assert np.array_equal(_close(image, brow=True, outer=True), _close(image, brow=True))
+
+
 def test_a_crease_under_the_eye_draws_no_arc_on_the_lid():
     """The lid's grain is read from the skin under the eye, following the lash line's curve: a
     crease close under the lower lid (a line the other way round) was read across it as a

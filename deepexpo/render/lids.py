@@ -142,6 +142,16 @@ LINE_CLEAR = 2
 #: is no wing).
 WING_DARK = 0.35
 WING_REACH = 0.5
+#: ... and is paint: its darkest tenth within WING_INK of the way from the lash line's tone to
+#: the skin's (s42's wing 0.01, s1's eyeshadow 0.07 and below, s7's drawn lash lines 0.03).
+#: A socket's shade beside the outer corner, under WING_DARK only at its deepest and over more
+#: than WING_SHADE of the eye's width squared, is none: s10's far socket (0.16, over 0.045),
+#: painted out in the skin's tone, sat round her closing eye as a pale patch with straight
+#: edges (the corner's row, the lash line's end). (A few such pixels are the faint tip of the
+#: lash line beyond the corner, 0.003 of s12's, painted out with their soft edge: left, the
+#: shut lash line ended in a hook.)
+WING_INK = 0.12
+WING_SHADE = 0.02
 #: ... painted out with its soft edge, this fraction of the eye's width around it, and with
 #: its part above the lash line within WING_INSIDE of the eye's width of the corner.
 WING_EDGE = 0.05
@@ -502,7 +512,8 @@ def _wing(image: np.ndarray, lash_from: np.ndarray, low: float, high: float,
         & (cols >= x0) & (cols <= x1) & (ys < top)
     wing = joined & (beyond | above)
     if not wing.any() or wing[0].any() or wing[-1].any() or wing[:, 0].any() \
-            or wing[:, -1].any():
+            or wing[:, -1].any() or (wing.sum() > WING_SHADE * width**2 and np.percentile(
+                gray[wing], 10) > lash + WING_INK * (skin - lash)):
         return None
     # (With its soft edge: the stroke's core alone left its outline; and grown by a fixed
     # width, a soft photo's, s1's, left its outer edge, a faint dark line above the shut
