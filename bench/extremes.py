@@ -12,20 +12,23 @@ MediaPipe read on the output for the cheeks, which dlib does not mark, and on bo
 where dlib's frontal detector misses one, such as the turned painting s10):
 
 - ``lip``: lower-lip thickness at its centre (57 to 66), output over source, in inter-ocular
-  units, on panels whose mouth is open. Target 0.7-1.5. Read, as ``seam`` is, with dlib and
-  with MediaPipe where each reads the mouth open (``lip_dlib``, ``lip_mp``, printed below the
-  table with each one's ``fit``), and ``lip`` is the better fitting reader's: point 66 is on
-  the inner-lip contour, and a contour running inside the opening puts it on what fills the
-  opening (dlib's on wide-open mouths). On real open mouths the rule picks the reader whose
-  lower lip lies on the pixels' (4x crops): d19.jpg and d3's widest frames MediaPipe (fit
-  0.51 and 0.55 against dlib's 0.19 and 0.34: dlib's 66 on d19's tongue, its 57 on d3's chin
-  6-12 px below the lip's edge), d12's widest dlib (0.55 against 0.47: MediaPipe's 66 4 px
-  inside the lip, below the lower teeth's edge dlib's lies on). Where neither contour lies on
-  the opening's edge the fit cannot tell: s7 by d19 (dlib 0.43, MediaPipe 0.22) reads dlib's
-  1.9, its 66 on the fill's drawn tongue 32 px above the lip, MediaPipe's 3 px above the
-  lip's edge in the dark band along it (its stronger step outside: a low fit), and MediaPipe
-  reads 0.94 (a pixel profile through the lip: 0.95); hopper by d19 (0.32, 0.31) reads
-  dlib's 1.5, its 66 mid-opening on the tongue, MediaPipe's 0.64, its 66 inside the pale lip.
+  units, on panels whose mouth is open, read with dlib (MediaPipe where dlib misses a face).
+  Target 0.7-1.5. dlib puts a wide-open mouth's inner lower lip (66) inside the opening, on
+  what fills it: s7 by d19 reads 1.92, its 66 on the fill's drawn tongue 32 px above the lip
+  (a pixel profile through the lip: 0.95); hopper by d19 1.54, its 66 mid-opening on the
+  tongue. Both readers' figures are printed below the table (``lip_dlib``, ``lip_mp``, each
+  where its reader reads the mouth open, with its inner-lip contour's ``fit``, as ``seam``'s),
+  and ``lip`` does not follow the better fitting one: the fit says whether the whole contour
+  lies on the opening's edge, not where its lower lip's middle lies. It picks the reader whose
+  lower lip lies on the pixels on real open mouths (4x crops: d19.jpg and d3's widest frames
+  MediaPipe, 0.51 and 0.55 against dlib's 0.19 and 0.34, dlib's 66 on d19's tongue above its
+  lower teeth, its 57 on d3's chin 6 px below MediaPipe's on the lip's edge; d12's widest
+  dlib, 0.55 against 0.47, MediaPipe's 66 4 px inside the lip) and on s1 by d19 and s7 ``aaa``
+  (MediaPipe: 0.89, 0.94), but not on the panels above: s7 by d19 dlib 0.43 against
+  MediaPipe's 0.22 (MediaPipe's 66 3 px above the lip's edge, in the dark band along it, the
+  stronger step outside; its lip 1.00), hopper by d19 a tie (0.32, 0.31; MediaPipe 0.64, its
+  66 inside the pale lip), and on s42 by d19 it picks MediaPipe (0.45 against 0.38), whose 66
+  lies a third of the way into the lip (0.73), over dlib's on the opening's edge (1.22).
 - ``open``: mouth opening (inner-lip gap over width) of the output, and ``drv`` the driver's:
   the output follows the driver's change up to the plausible maximum, the engine's cap
   (``WarpConfig.max_mouth_opening``, 0.75 of the width; the real screaming d19 opens 0.67).
@@ -490,6 +493,7 @@ class Measure:
         if driver is not None:
             fig["drv"] = driver.mouth_opening
         if got.mouth_opening > OPEN:
+            fig["lip"] = _lower_lip(got) / _lower_lip(src)
             inner = _polygon_pixels(out, got.points[_INNER]).astype(np.float64)
             if gray:
                 fig["spread"] = float((inner.max(1) - inner.min(1)).mean())
@@ -503,11 +507,8 @@ class Measure:
             if read.output.mouth_opening > read.source.mouth_opening + OPENED:
                 fig[f"seam_{reader}"] = (_contour_step(out, read.output.points[_INNER])
                                          / _contour_step(source, read.source.points[_OUTER]))
-        if reads:
-            best = max(reads, key=lambda reader: reads[reader].fit)
-            for key in ("lip", "seam"):
-                if f"{key}_{best}" in fig:
-                    fig[key] = fig[f"{key}_{best}"]
+        if reads and f"seam_{(best := max(reads, key=lambda r: reads[r].fit))}" in fig:
+            fig["seam"] = fig[f"seam_{best}"]
         if case == "blink":
             fig["eye"] = got.eye_openness / src.eye_openness
             fig["iris"] = iris_showing(source, out, [src.points[e] for e in _EYES])
@@ -674,7 +675,7 @@ def main() -> None:
         print(f"{label:<24}" + "".join(f"{figures[k]:12.2f}" if k in figures else f"{'-':>12}"
                                        for k in keys))
     print("lip and seam by reader (fit: how well its inner-lip contour lies on the opening's "
-          "edge; lip and seam are the better fitting reader's):")
+          "edge; seam is the better fitting reader's):")
     for label, figures in read:
         if any(f"fit_{r}" in figures for r in ("dlib", "mp")):
             print(f"  {label:<24}" + "  ".join(
@@ -690,8 +691,8 @@ def main() -> None:
     print("targets: " + "; ".join(t.text for t in checks)
           + "; open follows drv up to 0.75 and yaw/pitch as asked within 30 degrees (read "
           "against drv and yaw_asked/pitch_asked, not in the summary); "
-          + ", ".join(f"{k} not (real shut eyes read {v:.2f})" for k, v in shut_eyes.items()
-                      if v >= SHUT))
+          + ", ".join(f"{k} not held to it (it reads real shut eyes {v:.2f})"
+                      for k, v in shut_eyes.items() if v >= SHUT))
 
 
 @dataclass
@@ -704,13 +705,14 @@ class Target:
 
 
 def targets(seam_reference: float, shut_eyes: dict[str, float]) -> list[Target]:
-    """The figures' targets: ``seam`` at most the driver's own ratio (``seam_reference``), the
-    blink's openness read with the readers that read real shut eyes shut (``shut_eyes``:
-    each reader's reading of them, :func:`shut_eyes_read`)."""
+    """The figures' targets: ``seam`` at most the driver's own ratio (``seam_reference``; NaN:
+    none, no driver opening its mouth), the blink's openness read with the readers that read
+    real shut eyes shut (``shut_eyes``: each reader's reading of them, :func:`shut_eyes_read`)."""
     inf = float("inf")
     eyes = [Target(k, -inf, SHUT, f"{k} < {SHUT}") for k, v in shut_eyes.items() if v < SHUT]
-    return [Target("lip", 0.7, 1.5, "lip 0.7-1.5"),
-            Target("seam", -inf, seam_reference, f"seam <= the driver's {seam_reference:.2f}"),
+    seam = [Target("seam", -inf, seam_reference, f"seam <= the driver's {seam_reference:.2f}")
+            ] if np.isfinite(seam_reference) else []
+    return [Target("lip", 0.7, 1.5, "lip 0.7-1.5"), *seam,
             Target("spread", -inf, 3.0, "spread < 3 (gray)"),
             Target("teeth", -inf, 1.05, "teeth <= 1.05"), *eyes,
             Target("iris", -inf, SHUT, f"iris < {SHUT}"), Target("hf", -inf, 1.5, "hf <= 1.5"),
