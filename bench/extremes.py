@@ -11,24 +11,24 @@ prints, read with dlib's 68 landmarks on the output (independent of our MediaPip
 MediaPipe read on the output for the cheeks, which dlib does not mark, and on both images
 where dlib's frontal detector misses one, such as the turned painting s10):
 
-- ``lip``: lower-lip thickness at its centre (dlib 57 to 66), output over source, in
-  inter-ocular units, on panels whose mouth is open. Target 0.7-1.5. dlib puts a wide-open
-  mouth's inner lower lip inside the opening (see ``open_mp``): s7 by d19 reads 1.77, its
-  point 66 30 px above MediaPipe's inner lower lip, on the fill's tongue, where MediaPipe
-  reads the lower lip 1.12 of its own thickness (1.51 and 1.13 when the driver's narrowing
-  was applied to s7's small mouth in face units, its point 66 27 px above; then the drawn
-  lower lip measured 0.96 of its own thickness, 18.3 of 19.1 px). On the pixels (a vertical
-  profile through the lip's middle: its inner edge the steepest dark-to-light step, its outer
-  one where a* falls halfway to the skin's below) the panels outside the target keep the
-  lip's own thickness, as the engine draws it (its own landmarks: 0.97, 1.00, 1.00): s7 by
-  d19 1.12 (dlib 1.72: its 66 on the fill's tongue, 36 px above the lip, its 57 on the lip's
-  inner edge); s7 ``aaa`` 0.93, its profile from the inner edge down the source's own (dlib
-  1.52: on the cartoon's soft lip, no edge below it, its 66 5 px inside the opening, its 57
-  14 px below the halfway line, 8 on the source; MediaPipe 1.01); s10 ``aaa`` 1.13 (read with
-  MediaPipe, dlib missing the turned source: 0.67, its 17 (dlib's 57) in the lip's middle,
-  13 px above the lower edge it lies on in the source; the rounder corners of f2bfe1d moved
-  it 5.5 px up, the lower lip byte-identical; dlib reads the output's lip 29 px, the
-  pixels 26).
+- ``lip``: lower-lip thickness at its centre (57 to 66), output over source, in inter-ocular
+  units, on panels whose mouth is open, read with dlib (MediaPipe where dlib misses a face).
+  Target 0.7-1.5. dlib puts a wide-open mouth's inner lower lip (66) inside the opening, on
+  what fills it: s7 by d19 reads 1.92, its 66 on the fill's drawn tongue 32 px above the lip
+  (a pixel profile through the lip: 0.95); hopper by d19 1.54, its 66 mid-opening on the
+  tongue. Both readers' figures are printed below the table (``lip_dlib``, ``lip_mp``, each
+  where its reader reads the mouth open, with its inner-lip contour's ``fit``, as ``seam``'s),
+  and ``lip`` does not follow the better fitting one: the fit says whether the whole contour
+  lies on the opening's edge, not where its lower lip's middle lies. It picks the reader whose
+  lower lip lies on the pixels on real open mouths (4x crops: d19.jpg and d3's widest frames
+  MediaPipe, 0.51 and 0.55 against dlib's 0.19 and 0.34, dlib's 66 on d19's tongue above its
+  lower teeth, its 57 on d3's chin 6 px below MediaPipe's on the lip's edge; d12's widest
+  dlib, 0.55 against 0.47, MediaPipe's 66 4 px inside the lip) and on s1 by d19 and s7 ``aaa``
+  (MediaPipe: 0.89, 0.94), but not on the panels above: s7 by d19 dlib 0.43 against
+  MediaPipe's 0.22 (MediaPipe's 66 3 px above the lip's edge, in the dark band along it, the
+  stronger step outside; its lip 1.00), hopper by d19 a tie (0.32, 0.31; MediaPipe 0.64, its
+  66 inside the pale lip), and on s42 by d19 it picks MediaPipe (0.45 against 0.38), whose 66
+  lies a third of the way into the lip (0.73), over dlib's on the opening's edge (1.22).
 - ``open``: mouth opening (inner-lip gap over width) of the output, and ``drv`` the driver's:
   the output follows the driver's change up to the plausible maximum, the engine's cap
   (``WarpConfig.max_mouth_opening``, 0.75 of the width; the real screaming d19 opens 0.67).
@@ -48,33 +48,38 @@ where dlib's frontal detector misses one, such as the turned painting s10):
   dlib's shape model misreads some opened mouths' inner lip: on the turned painting s10 its
   upper inner lip runs through the opening (the cavity, the teeth), on wide-open mouths its
   points lie well inside it (s1 by d19), and the steps it reads are the interior's own or
-  none (s1 by d19: 0.16, 1.43 read on the opening's edge). So the figure is read with dlib
+  none (s1 by d19: 0.16, 1.09 read on the opening's edge). So the figure is read with dlib
   and with MediaPipe (``seam_dlib`` and ``seam_mp``, printed below the table with each
   one's ``fit``), and ``seam`` is the one whose contour lies on the opening's edge by the
   pixels: ``fit`` is the mean over the contour of the step across it over the strongest step
   across it moved outwards by up to 0.12 of the mouth's width. On the opening's edge the
   lips lie just outside (1); a contour running inside the opening has its edge outside.
-  Read on the opening's edge, s10 by d19.mp4's turn frame stays at 2.1: its strongest steps
-  lie along the lower lip's middle, the narrow dark opening against the painting's pale,
-  lit lower lip, across an edge as soft as the painting's own (contrast over steepest slope
-  3.6 px, its lower lip's outer edge 4.4 px); what it weighs there is contrast: the
-  painting's lips barely stand out from its skin (their edge's steps half a photo's).
+  Each reader's is read only where it reads the output's mouth opened past the source's
+  (by ``OPENED``): a source's own parted lips, unchanged, are no fill and have no seam, and
+  their ratio measures the source's lips against the driver's. s10 ``yaw+25`` read 1.51
+  there (MediaPipe, opening 0.16 on the source, 0.17 turned): her own parted lips, their
+  near corner on her silhouette against the black background (the contour's strongest
+  steps), and at 4x beside the source's no seam to see.
 - ``spread``: inside the opening, the mean difference between the largest and smallest colour
   channel: on a grayscale source < 3.
 - ``teeth``: the brightest interior (95th percentile of luminance) over the source's own teeth
   where its parted lips show some (pixels inside dlib's inner-lip contour brighter and no redder
-  than its lips), else its eye whites: the brighter eye's pixels inside dlib's eye contour
-  brighter than the skin around it, their 95th percentile (over all the contours' pixels it
-  read the lids: s18's lit eye shows its whites on 5 % of its contour). Target <= 1.05.
-  On the cartoon s7 dlib's eye contours lie over her irises and the whites under her lids'
-  shade (luminance 178-187), not her lit eye's whites beside its iris (203 median, 218 at
-  the 95th percentile, read the same way on MediaPipe's eye contour): s7 by d19.mp4's
-  widest mouth reads 1.10 against them, 0.93 against those (its teeth 203).
-- ``eye``: eye openness (dlib's eye aspect ratio) on a full blink, over the source's. Target
-  < 0.35 of open; dlib reads shut eyes at about 0.5, so ``eye_mp`` (the same read with
-  MediaPipe's landmarks on the output, across each eye's own corner-to-corner line, so a
-  slanted eye's slope is no opening) and ``iris`` too: how much of the
-  source's irises the output still shows, read on pixels (``evaluation.metrics.iris_showing``).
+  than its lips), else its eye whites: the brighter eye's pixels inside an eye contour brighter
+  than the skin around it, their 95th percentile (over all the contours' pixels it read the
+  lids: s18's lit eye shows its whites on 5 % of its contour), read inside dlib's eye contours
+  and inside MediaPipe's (printed per source above the table), and the brighter taken: a
+  contour over the iris and the lids' shade holds dimmer whites than the eye's lit ones, never
+  brighter. Target <= 1.05. On the cartoon s7 dlib's eye contours lie over her irises and the
+  whites under her lids' shade (185), MediaPipe's over her lit whites beside the iris (219);
+  on the other sources without teeth of their own the two agree within 2 levels or dlib's
+  are the brighter (hopper: 191 against 180).
+- ``eye_mp``: eye openness on a full blink, over the source's, read with MediaPipe's landmarks
+  on the output across each eye's own corner-to-corner line (a slanted eye's slope is no
+  opening); ``eye`` the same with dlib's eye aspect ratio. Target < 0.35 of open, for the
+  readers that read real shut eyes under it (printed above the table: d0's shut eyes over its
+  open ones, dlib 0.74, MediaPipe 0.19): dlib reads shut eyes half open, so its ``eye`` is
+  printed, not held to the target. ``iris``: how much of the source's irises the output
+  still shows, read on pixels (``evaluation.metrics.iris_showing``). Target < 0.35.
   ``hf``: the eye regions' high-frequency energy (mean absolute Laplacian)
   over the source's: streaks or fragments raise it. Target within 1.5x. ``frag``: dark
   fragments (``evaluation.metrics.dark_fragments``: pixels in short dark specks) around both
@@ -110,6 +115,9 @@ where dlib's frontal detector misses one, such as the turned painting s10):
   ``edge`` (that row): how far the outline the turn reveals (the cheek and jaw against the
   hair beside them) departs from a smooth curve (``evaluation.metrics.outline_steps``), over
   the source's own edge there. Target <= 1.5 (a stair-stepped outline read 2).
+
+The output ends with what is left: every panel's figure outside its target (``out of
+target``), and the targets it checks on the last line.
 
 Each figure reads the output and its source with one reader: dlib where it finds both, else
 MediaPipe on both. Two readers' head fits differ: where dlib's detector missed the turned
@@ -165,6 +173,12 @@ from deepexpo.render.lent_eyes import EyeLender  # noqa: E402
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 PANEL = 224  # panel side in the sheet, pixels
 OPEN = 0.15  # a mouth counts as open above this opening
+#: How much wider than the source's an output's mouth must read for the opening to be the
+#: render's (a fill that may seam), not the source's own parted lips: above one reader's
+#: spread on an unchanged mouth (s42's 0.13 reads 0.16-0.17 turned 25 degrees).
+OPENED = 0.05
+#: Blink openness (output over source) a shut eye reads under.
+SHUT = 0.35
 #: How far outside an inner-lip contour a stronger edge is looked for (``_edge_fit``), as a
 #: fraction of the mouth's width: under a lip's thickness.
 EDGE_SEARCH = 0.12
@@ -281,15 +295,6 @@ def _shown_teeth(image: np.ndarray, face: ScoredFace) -> float:
     return float(np.percentile(_luminance(teeth), 95)) if len(teeth) >= 20 else float("nan")
 
 
-def _teeth_reference(image: np.ndarray, face: ScoredFace) -> float:
-    """What teeth may be as bright as: the face's own teeth where it shows some, else its eye
-    whites (eye whites in shade are dimmer than teeth in the light)."""
-    own = _shown_teeth(image, face)
-    if np.isfinite(own):
-        return own
-    return eye_white_brightness(image, [face.points[eye] for eye in _EYES])
-
-
 def _eye_energy(image: np.ndarray, face: ScoredFace) -> float:
     """Mean absolute Laplacian over boxes around both eyes and their lids."""
     gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
@@ -348,6 +353,16 @@ def depth_kept(before: np.ndarray, after: np.ndarray, asked: tuple[float, float]
     return float(a / (a + b))
 
 
+@dataclass
+class MouthRead:
+    """One reader's reading of a source and its output, and how well its inner-lip contour
+    lies on the output's opening's edge (:func:`_edge_fit`; 0 where it reads the mouth
+    closed)."""
+    source: ScoredFace
+    output: ScoredFace
+    fit: float
+
+
 class Measure:
     """Reads the figures of one output against its source (and driver)."""
 
@@ -393,21 +408,35 @@ class Measure:
         self.fallbacks += (src is None) + (got is None)
         return self.mediapipe_face(source), self.mediapipe_face(out)
 
-    def seams(self, source: np.ndarray, out: np.ndarray) -> dict[str, tuple[float, float]]:
-        """The seam figure as each reader that reads both images gives it, with how well its
-        inner-lip contour on ``out`` lies on the opening's edge (:func:`_edge_fit`; 0 for a
-        contour that reads the mouth closed: dlib's on s12 by d19, open under its
-        moustache); none where neither reads the mouth open."""
-        readers = {name: pair for name, pair in (
-            ("dlib", (self.dlib.face(source), self.dlib.face(out))),
-            ("mp", (self.mediapipe_face(source), self.mediapipe_face(out))))
-            if pair[0] is not None and pair[1] is not None}
-        if all(got.mouth_opening <= OPEN for _, got in readers.values()):
-            return {}
-        return {name: (_contour_step(out, got.points[_INNER])
-                       / _contour_step(source, src.points[_OUTER]),
-                       _edge_fit(out, got.points[_INNER]) if got.mouth_opening > OPEN else 0.0)
-                for name, (src, got) in readers.items()}
+    def mouth_reads(self, source: np.ndarray, out: np.ndarray) -> dict[str, MouthRead]:
+        """``source`` and ``out`` read by each reader that reads both, with how well its
+        inner-lip contour on ``out`` lies on the opening's edge; none where neither reads the
+        mouth open."""
+        reads = {name: MouthRead(src, got, _edge_fit(out, got.points[_INNER])
+                                 if got.mouth_opening > OPEN else 0.0)
+                 for name, (src, got) in (
+                     ("dlib", (self.dlib.face(source), self.dlib.face(out))),
+                     ("mp", (self.mediapipe_face(source), self.mediapipe_face(out))))
+                 if src is not None and got is not None}
+        return reads if any(r.output.mouth_opening > OPEN for r in reads.values()) else {}
+
+    def eye_whites(self, image: np.ndarray) -> dict[str, float]:
+        """The brighter eye's whites (:func:`eye_white_brightness`) inside each reader's eye
+        contours."""
+        return {name: eye_white_brightness(image, [face.points[eye] for eye in _EYES])
+                for name, face in (("dlib", self.dlib.face(image)),
+                                   ("mp", self.mediapipe_face(image))) if face is not None}
+
+    def teeth_reference(self, image: np.ndarray) -> float:
+        """What teeth may be as bright as: the face's own teeth where it shows some, else its
+        eye whites as the reader whose eye contour holds the brighter ones reads them (a
+        contour over the iris and the lids' shade holds dimmer ones: eye whites in shade are
+        dimmer than teeth in the light)."""
+        face = self.face(image)
+        own = _shown_teeth(image, face) if face is not None else float("nan")
+        if np.isfinite(own):
+            return own
+        return max(self.eye_whites(image).values(), default=float("nan"))
 
     def cheeks(self, image: np.ndarray) -> np.ndarray | None:
         face = self.mediapipe_read(image)
@@ -469,12 +498,17 @@ class Measure:
             if gray:
                 fig["spread"] = float((inner.max(1) - inner.min(1)).mean())
             fig["teeth"] = float(np.percentile(_luminance(inner), 95)) \
-                / (teeth_reference or _teeth_reference(source, src))
-        seams = self.seams(source, out)
-        for reader, (seam, fit) in seams.items():
-            fig[f"seam_{reader}"], fig[f"fit_{reader}"] = seam, fit
-        if seams:
-            fig["seam"] = max(seams.values(), key=lambda s: s[1])[0]
+                / (teeth_reference or self.teeth_reference(source))
+        reads = self.mouth_reads(source, out)
+        for reader, read in reads.items():
+            fig[f"fit_{reader}"] = read.fit
+            if read.output.mouth_opening > OPEN:
+                fig[f"lip_{reader}"] = _lower_lip(read.output) / _lower_lip(read.source)
+            if read.output.mouth_opening > read.source.mouth_opening + OPENED:
+                fig[f"seam_{reader}"] = (_contour_step(out, read.output.points[_INNER])
+                                         / _contour_step(source, read.source.points[_OUTER]))
+        if reads and f"seam_{(best := max(reads, key=lambda r: reads[r].fit))}" in fig:
+            fig["seam"] = fig[f"seam_{best}"]
         if case == "blink":
             fig["eye"] = got.eye_openness / src.eye_openness
             fig["iris"] = iris_showing(source, out, [src.points[e] for e in _EYES])
@@ -583,8 +617,10 @@ def main() -> None:
             drv_seam[name] = (_contour_step(image, face.points[_INNER])
                               / _contour_step(image, face.points[_OUTER]))
     rows: list[tuple[str, list[Panel]]] = []
+    eye_whites = {}
     for name in args.sources:
         image = load_source(name)
+        eye_whites[name] = measure.eye_whites(image)
         face = landmarker.detect(image)
         source = engine.prepare_source(image, face)
         gray = name.endswith("-gray")
@@ -615,37 +651,76 @@ def main() -> None:
     print("driver yaw, ours against dlib's head fit: "
           + "; ".join(driver_yaw(landmarker, measure, n) for n in ("d3", "d19")))
     print(real_turns_read(measure))
-    print(shut_eyes_read(measure))
+    shut_eyes = shut_eyes_read(measure)
+    print("real shut eyes (d0 frame 66 over frame 0) read: "
+          + ", ".join(f"{k} {v:.2f}" for k, v in shut_eyes.items()))
     print("driver's own inner-lip edge over its outer-lip edge (seam reference): "
           + ", ".join(f"{k} {v:.2f}" for k, v in drv_seam.items()))
-    keys = ["open", "drv", "lip", "seam", "spread", "teeth", "eye", "eye_mp", "iris", "hf",
-            "frag", "cheek", "lid", "smile_lip", "smile_w", "yaw", "yaw_mp", "yaw_mp2d", "mp_depth",
-            "yaw_asked", "pitch", "pitch_mp", "pitch_asked", "edge"]
-    keys.insert(1, "open_mp")
+    print("eye whites (the teeth's reference where a source shows no teeth) inside dlib's / "
+          "MediaPipe's eye contours: " + ", ".join(
+              f"{name} " + " / ".join(f"{whites.get(r, float('nan')):.0f}" for r in ("dlib", "mp"))
+              for name, whites in eye_whites.items()))
+    keys = ["open", "open_mp", "drv", "lip", "seam", "spread", "teeth", "eye", "eye_mp", "iris",
+            "hf", "frag", "cheek", "lid", "smile_lip", "smile_w", "yaw", "yaw_mp", "yaw_mp2d",
+            "mp_depth", "yaw_asked", "pitch", "pitch_mp", "pitch_asked", "edge"]
     print("drivers' mouth opening, dlib / MediaPipe: " + ", ".join(
         f"{n} {d[3].mouth_opening:.2f} / {measure.opening_mp(d[0]) or float('nan'):.2f}"
         for n, d in drivers.items() if d[3] is not None) + ", " + ", ".join(
         f"d19v {what} {f.mouth_opening:.2f} / {measure.opening_mp(frame) or float('nan'):.2f}"
         for what, frame, _, f, _ in clip if f is not None))
     print(f"{'panel':<24}" + "".join(f"{k:>12}" for k in keys))
-    for name, panels in rows:
-        for panel in panels[1:]:
-            cells = "".join(f"{panel.figures[k]:12.2f}" if k in panel.figures else f"{'-':>12}"
-                            for k in keys)
-            print(f"{(name + ' ' + panel.label)[:23]:<24}" + cells)
-    print("seam by reader (fit: how well its inner-lip contour lies on the opening's edge; "
-          "seam is the better fitting reader's):")
-    for name, panels in rows:
-        for panel in panels[1:]:
-            if "seam" in panel.figures:
-                print(f"  {(name + ' ' + panel.label)[:23]:<24}" + "".join(
-                    f"{r} {panel.figures[f'seam_{r}']:.2f} (fit {panel.figures[f'fit_{r}']:.2f})  "
-                    for r in ("dlib", "mp") if f"seam_{r}" in panel.figures))
-    print("targets: lip 0.7-1.5; open follows drv up to 0.75; seam <= the driver's; spread < 3 "
-          "(gray); teeth <= 1.05; eye (dlib: shut eyes read 0.5) and iris < 0.35; hf <= 1.5; "
-          "frag <= 0; "
-          "cheek, lid > 0 on happy, smile_lip 0.8-1.25, smile_w < 1.3; yaw/pitch "
-          "as asked within 30 degrees; edge <= 1.5")
+    read = [(f"{name} {panel.label}"[:23], panel.figures)
+            for name, row in rows for panel in row[1:]]
+    for label, figures in read:
+        print(f"{label:<24}" + "".join(f"{figures[k]:12.2f}" if k in figures else f"{'-':>12}"
+                                       for k in keys))
+    print("lip and seam by reader (fit: how well its inner-lip contour lies on the opening's "
+          "edge; seam is the better fitting reader's):")
+    for label, figures in read:
+        if any(f"fit_{r}" in figures for r in ("dlib", "mp")):
+            print(f"  {label:<24}" + "  ".join(
+                f"{r}" + "".join(f" {k} {figures[f'{k}_{r}']:.2f}" for k in ("lip", "seam")
+                                 if f"{k}_{r}" in figures) + f" (fit {figures[f'fit_{r}']:.2f})"
+                for r in ("dlib", "mp") if f"fit_{r}" in figures))
+    checks = targets(min(drv_seam.values(), default=float("nan")), shut_eyes)
+    print("out of target:")
+    missed = [f"  {label:<24}{t.key} {figures[t.key]:.2f} (target {t.text.split(' ', 1)[1]})"
+              for label, figures in read for t in checks
+              if t.key in figures and not t.low <= figures[t.key] <= t.high]
+    print("\n".join(missed) if missed else "  none")
+    print("targets: " + "; ".join(t.text for t in checks)
+          + "; open follows drv up to 0.75 and yaw/pitch as asked within 30 degrees (read "
+          "against drv and yaw_asked/pitch_asked, not in the summary); "
+          + ", ".join(f"{k} not held to it (it reads real shut eyes {v:.2f})"
+                      for k, v in shut_eyes.items() if v >= SHUT))
+
+
+@dataclass
+class Target:
+    """A figure's target: ``low <= value <= high``, as ``text`` says it."""
+    key: str
+    low: float
+    high: float
+    text: str
+
+
+def targets(seam_reference: float, shut_eyes: dict[str, float]) -> list[Target]:
+    """The figures' targets: ``seam`` at most the driver's own ratio (``seam_reference``; NaN:
+    none, no driver opening its mouth), the blink's openness read with the readers that read
+    real shut eyes shut (``shut_eyes``: each reader's reading of them, :func:`shut_eyes_read`)."""
+    inf = float("inf")
+    eyes = [Target(k, -inf, SHUT, f"{k} < {SHUT}") for k, v in shut_eyes.items() if v < SHUT]
+    seam = [Target("seam", -inf, seam_reference, f"seam <= the driver's {seam_reference:.2f}")
+            ] if np.isfinite(seam_reference) else []
+    return [Target("lip", 0.7, 1.5, "lip 0.7-1.5"), *seam,
+            Target("spread", -inf, 3.0, "spread < 3 (gray)"),
+            Target("teeth", -inf, 1.05, "teeth <= 1.05"), *eyes,
+            Target("iris", -inf, SHUT, f"iris < {SHUT}"), Target("hf", -inf, 1.5, "hf <= 1.5"),
+            Target("frag", -inf, 0.0, "frag <= 0"), Target("cheek", 0.0, inf, "cheek > 0"),
+            Target("lid", 0.0, inf, "lid > 0"),
+            Target("smile_lip", 0.8, 1.25, "smile_lip 0.8-1.25"),
+            Target("smile_w", -inf, 1.3, "smile_w < 1.3"),
+            Target("edge", -inf, 1.5, "edge <= 1.5")]
 
 
 def _eyes_lent(landmarker: MediaPipeLandmarker, frames: Iterator[np.ndarray], count: int,
@@ -681,8 +756,8 @@ def video_to_video(engine: WarpEngine, landmarker: MediaPipeLandmarker, measure:
     # shut: its eye contours hold lids and lashes, no eye whites).
     read = [(face, frame) for frame, _ in sampled[::4]
             if (face := measure.face(frame)) is not None]
-    open_face, open_frame = max(read, key=lambda r: r[0].eye_openness)
-    teeth_reference = _teeth_reference(open_frame, open_face)
+    _, open_frame = max(read, key=lambda r: r[0].eye_openness)
+    teeth_reference = measure.teeth_reference(open_frame)
     panels = [Panel(crop(widest[0], widest[1].xy), "widest frame")]
     for (frame, face), (what, _, motion, dface, _) in zip(frames, clip):
         source = engine.prepare_source(frame, face)
@@ -693,15 +768,15 @@ def video_to_video(engine: WarpEngine, landmarker: MediaPipeLandmarker, measure:
     return "s18", panels
 
 
-def shut_eyes_read(measure: Measure) -> str:
+def shut_eyes_read(measure: Measure) -> dict[str, float]:
     """How real shut eyes read (the reference for ``eye`` and ``eye_mp``): the clip d0's
-    shut-eyed frame over its first, open-eyed one, with dlib and with MediaPipe."""
+    shut-eyed frame over its first, open-eyed one, with dlib (``eye``) and with MediaPipe
+    (``eye_mp``)."""
     frames = list(iter_frames(probe_video(SAMPLES / "driving" / "d0.mp4")))
     opened, shut = frames[0], frames[66]
     dlib = measure.dlib.face(shut).eye_openness / measure.dlib.face(opened).eye_openness
     mediapipe = measure.eyes_open(shut) / measure.eyes_open(opened)
-    return (f"real shut eyes (d0 frame 66 over frame 0) read: eye {dlib:.2f}, "
-            f"eye_mp {mediapipe:.2f}")
+    return {"eye": dlib, "eye_mp": mediapipe}
 
 
 def driver_yaw(landmarker: MediaPipeLandmarker, measure: Measure, name: str) -> str:
