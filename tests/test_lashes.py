@@ -12,6 +12,7 @@ from deepexpo.evaluation.metrics import dark_fragments
 from deepexpo.io.images import read_image
 from deepexpo.motion.controls import ExpressionControls, ExpressionEdit
 from deepexpo.motion.eyelids import Eyelid, eyelids
+from deepexpo.render.lashes import draw_lash_line, read_lash_line
 from tests.conftest import shared_sample
 
 
@@ -124,3 +125,40 @@ def test_a_shut_lash_line_thins_out_into_the_corners_without_dark_specks(hopper,
                      int(face.xy[lid.lower, 1].max() + 0.1 * width) + 1),
                slice(int(x0), int(x1) + 1))
         assert dark_fragments(out, box, width) <= 1, lid.outer
+
+
+def _dark_rows(out: np.ndarray, columns: np.ndarray, top: int, bottom: int) -> np.ndarray:
+    """Per column, how many rows between ``top`` and ``bottom`` are darker than halfway from
+    the lightest of them (the lid's skin) to the darkest (the line): its thickness."""
+    light = _lightness(out)[top:bottom, columns]
+    half = 0.5 * (light.max(axis=0) + light.min(axis=0))
+    return (light < half[None, :]).sum(axis=0)
+
+
+def test_a_lash_line_is_laid_on_the_one_an_eye_not_quite_shut_shows(landmarker):
+    """An eye not quite shut (s1 by d3.mp4 frame 136) shows its own lash line along its lid's
+    edge over the slit, a little below the closed margin's landmarks: the line drawn there ran
+    above that one, the two a black bar half as thick again as the lashes (p90 thickness 10.2
+    px against a full blink's 8.3). Here s1's shut line, drawn by the blink, lies 3 px below
+    the margin it is drawn along again: it is sunk onto it, the line thicker by at most a
+    pixel (by 3 before)."""
+    image, out, xy = _blink("s1", landmarker)
+    for lid in eyelids():
+        profiles, darkest = _shut_line(out, xy, lid, clear=0.1)
+        x0, x1 = np.sort(xy[lid.corners, 0])
+        width = x1 - x0
+        columns = np.arange(int(x0 + 0.1 * width), int(x0 + 0.1 * width) + len(darkest))
+        top = int(_curve(xy[lid.upper], columns).min() - 0.15 * width)
+        fit = np.polyfit(columns, top + darkest, 2)
+        xs = np.linspace(x0, x1, 16)
+        margin = np.c_[xs, np.polyval(fit, xs) - 3.0]
+        upper = np.r_[lid.upper, lid.corners]
+        lash = read_lash_line(image, xy[upper], float(lid.gaps(xy).max()))
+        assert lash is not None
+        again = out.copy()
+        draw_lash_line(again, image, lash, margin, 1.0)
+        middle = slice(len(columns) // 5, -len(columns) // 5)
+        bottom = int(_curve(xy[lid.lower], columns).max())
+        before = _dark_rows(out, columns, top, bottom)[middle]
+        after = _dark_rows(again, columns, top, bottom)[middle]
+        assert np.median(after - before) <= 1, (lid.outer, np.median(after - before))

@@ -13,7 +13,8 @@ the lower lid), sampled from the source at its own thickness and with its own so
 under it as the source's lash line darkens its lid, and darkens nothing where the source's
 margin is skin), antialiased by each pixel's cover of the band (a line thinner than a pixel
 drawn as faint as it is thin) and along it. It is laid over the lid after the seam where the
-lids meet is softened (:func:`~.lids.soften_seam`), which blurred a lash line drawn under it.
+lids meet is softened (:func:`~.lids.soften_seam`), which blurred a lash line drawn under it;
+on an eye not quite shut, onto the source's own line its lid already shows over the slit.
 """
 
 from __future__ import annotations
@@ -59,6 +60,14 @@ ALONG_BLUR = 1.2
 EVEN_ALONG = 0.06
 #: This fraction of its thickness hangs below the closed margin.
 HANGING = 0.35
+#: Sunk onto the line an eye not quite shut shows below the margin, its course is smoothed
+#: over this fraction of the eye's width (the lid's edge is one smooth curve).
+SUNK_ALONG = 0.25
+#: It is sunk all the way where at least this fraction of the columns around show that line.
+SUNK_FOUND = 0.5
+#: A line the lid already shows is as dark as the lashes, this fraction of the way back to
+#: the skin (a lid's seam or its crease's shadow, lighter, is none: Grace Hopper's).
+OWN_BACK = 1 / 3
 
 
 @dataclass(frozen=True)
@@ -209,8 +218,11 @@ def draw_lash_line(out: np.ndarray, image: np.ndarray, lash: LashLine,
     # photo's lash line was drawn as a hard dark stroke; drawn at full strength above the
     # line, a lash's root was a dark speck.)
     soft = soft_src * taper * steep / scale
-    top_y, low_y = bottom - (1 - HANGING) * thick, bottom + HANGING * thick
     ys = np.arange(box.y0, box.y1, dtype=np.float64)[:, None]
+    own = _own_line_below(out[box.slices], ys[:, 0], bottom, thick, float(lash.lashes @ LUMA),
+                          SUNK_ALONG * width)
+    bottom = bottom + own.sunk
+    top_y, low_y = bottom - (1 - HANGING) * thick, bottom + HANGING * thick
     # Each pixel's cover of the band (the rows it spans), as much lighter as the line has
     # thinned out on its way from the middle to that column (towards a corner a lash line
     # thins out and lightens together, its lashes sparser and shorter): where it tapers off
@@ -258,9 +270,58 @@ def draw_lash_line(out: np.ndarray, image: np.ndarray, lash: LashLine,
     # the eye's white, a painting's crackle there), and no pixel further than that (a
     # wrinkle under it, darkened again, was a dark speck).
     patch = out[box.slices].astype(np.float32)
-    tone = cv2.medianBlur(out[box.slices], 5).astype(np.float32)
-    line = np.minimum(patch, tone * ratio + (patch - tone) * light**2)
+    local = cv2.medianBlur(out[box.slices], 5).astype(np.float32)
+    tone = np.where(own.pixels[..., None], own.skin[None, :, :], local)
+    line = np.minimum(patch, tone * ratio + (patch - local) * light**2)
     out[box.slices] = np.clip(patch + alpha * (line - patch), 0, 255).astype(np.uint8)
+
+
+@dataclass(frozen=True)
+class OwnLine:
+    """A lash line the output's lid already shows under the closed margin (an eye not quite
+    shut): how far the line to be drawn is moved down onto it (``sunk``, output pixels per
+    column), its pixels (``pixels``, in the box drawn in) and the lid skin's colour above it
+    (``skin``, RGB per column), which they are darkened from (darkened from their own, the
+    line drawn over them was near black)."""
+
+    sunk: np.ndarray
+    pixels: np.ndarray
+    skin: np.ndarray
+
+
+def _own_line_below(patch: np.ndarray, rows: np.ndarray, bottom: np.ndarray,
+                    thick: np.ndarray, lashes_light: float, along: float) -> OwnLine:
+    """The lash line ``patch`` (its rows ``rows``) shows just below the closed margin
+    ``bottom`` where the line to be drawn is ``thick``: an eye not quite shut (a driver's eye
+    read nearly closed) shows the source's own lash line along its lid's edge, over the slit,
+    a little below the margin's landmarks. Laid at the landmarks, the drawn line ran above
+    that one, the two a bar half as thick again as the lashes (s1 by d3.mp4 frame 136: 10.2
+    pixels, a full blink's 8.3). It is the run of rows from the margin down, no further than
+    the line is thick, as dark as the lashes (``lashes_light``, over the skin) OWN_BACK of the
+    way back to the lid's skin above; the line is sunk to end where it ends (no further than
+    its thickness, smoothed over ``along`` pixels: its course has no steps)."""
+    rgb = patch.astype(np.float32)
+    gray = rgb @ LUMA.astype(np.float32)
+    below = rows[:, None] - bottom[None, :]
+    above = (below >= -2.0 * thick[None, :] - 3.0) & (below <= -thick[None, :])
+    skin = np.stack([np.ma.median(np.ma.masked_array(rgb[..., c], ~above), axis=0).filled(0.0)
+                     for c in range(3)], axis=-1)
+    dark = (gray < ((lashes_light + OWN_BACK * (1.0 - lashes_light)) * (skin @ LUMA))[None, :]) \
+        & (below > 0.0) & (below <= thick[None, :] + 1.0)
+    # (The run from the margin's first dark row down: the iris under a slit is darker still.)
+    start = np.where(dark.any(axis=0), np.argmax(dark, axis=0), len(rows))
+    index = np.arange(len(rows))[:, None]
+    pixels = dark & (np.cumsum(~dark & (index > start[None, :]), axis=0) == 0)
+    lowest = np.where(pixels, below + 0.5, 0.0).max(axis=0)
+    sunk = np.clip(lowest - HANGING * thick, 0.0, thick) * (thick > 0)
+    # (Where the eye's white shows under the lid's edge it holds no line: there, the course
+    # its neighbours' show, as far as they show one (a column or two, a dark lash, sink
+    # nothing). Sunk column by column, the line fell by a step where the white ended.)
+    found = pixels.any(axis=0).astype(np.float32)
+    weight = _along_rows(found[None, :], along)[0]
+    sunk = _along_rows((sunk * found)[None, :].astype(np.float32), along)[0] \
+        / np.maximum(weight, 1e-3) * np.clip(weight / SUNK_FOUND, 0.0, 1.0)
+    return OwnLine(sunk, pixels, skin)
 
 
 def _thinned_out(thickness: np.ndarray, middle: int) -> np.ndarray:
