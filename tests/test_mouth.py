@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from deepexpo.engines.warp_engine import WarpEngine
+from deepexpo.engines.warp_engine import WarpEngine, WarpFace
 from deepexpo.evaluation.metrics import eye_white_brightness
 from deepexpo.face.canonical import canonical_face
 from deepexpo.face.measure import mouth_opening, mouth_width
@@ -376,6 +376,14 @@ def talking_driver(landmarker):
     return tuple(engine.extract(frames[i], landmarker.detect(frames[i])) for i in (0, 248))
 
 
+def _talked(image: np.ndarray, landmarker, talking_driver) -> tuple[np.ndarray, WarpFace]:
+    """``image`` rendered by ``talking_driver``'s frame showing its teeth, and that frame."""
+    reference, driver = talking_driver
+    engine = WarpEngine()
+    return engine.render(engine.prepare_source(image, landmarker.detect(image)), driver,
+                         reference, MotionOptions()), driver
+
+
 def _shown_teeth(image: np.ndarray, xy: np.ndarray, brightness: float = 90
                  ) -> np.ndarray | None:
     """The colour (Lab: L the ``brightness`` percentile, a and b the median) of the teeth a
@@ -459,10 +467,7 @@ def test_a_drivers_teeth_keep_their_height_in_a_taller_opening(landmarker, talki
     point, they were stretched to its height: 2.2 times his on 142e425 (blurred blocks two
     thirds of the opening tall)."""
     image = read_image(shared_sample("sources/s10.jpg"))
-    reference, driver = talking_driver
-    engine = WarpEngine()
-    out = engine.render(engine.prepare_source(image, landmarker.detect(image)), driver,
-                        reference, MotionOptions())
+    out, driver = _talked(image, landmarker, talking_driver)
     xy = landmarker.detect(out).xy
     assert mouth_opening(xy) > 1.25 * mouth_opening(driver.points)
     his = _teeth_height(driver.image, driver.points[:, :2])
@@ -536,10 +541,7 @@ def test_a_drivers_teeth_keep_their_gaps(name, landmarker, talking_driver):
     magnified, resampled bilinearly, they kept 0.64 and 0.59 on 40b8af6: on s10's, pale
     blocks with no tooth shapes under her crackle."""
     image = read_image(shared_sample(f"sources/{name}"))
-    reference, driver = talking_driver
-    engine = WarpEngine()
-    out = engine.render(engine.prepare_source(image, landmarker.detect(image)), driver,
-                        reference, MotionOptions())
+    out, driver = _talked(image, landmarker, talking_driver)
     his = _tooth_gaps(driver.image, landmarker.detect(driver.image).xy)
     assert _tooth_gaps(out, landmarker.detect(out).xy) >= 0.67 * his
 
@@ -557,13 +559,35 @@ def test_a_drivers_smile_keeps_its_teeth_apart_and_its_ends_dark(name, hopper, l
     along it too, lost its ends: 0.76, 0.77 and 0.69 (a slab of teeth from corner to
     corner)."""
     image = hopper if name == "hopper" else read_image(shared_sample(f"sources/{name}"))
-    reference, driver = talking_driver
-    engine = WarpEngine()
-    out = engine.render(engine.prepare_source(image, landmarker.detect(image)), driver,
-                        reference, MotionOptions())
+    out, driver = _talked(image, landmarker, talking_driver)
     xy, his = landmarker.detect(out).xy, landmarker.detect(driver.image).xy
     assert _teeth_apart(out, xy) >= 0.85 * _teeth_apart(driver.image, his)
     assert _corners_dark(out, xy) <= 1.5 * _corners_dark(driver.image, his)
+
+
+def _teeth_over_lower_lip(image: np.ndarray, xy: np.ndarray) -> float:
+    """How much brighter an opening's upper teeth (the brightest quarter of its upper half)
+    are than its lower lip (MediaPipe's), in Lab L, over the lower lip's."""
+    upper, luma = _upper_half(image, xy)
+    lip = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(lip, [np.round(np.r_[xy[LOWER_OUTER], xy[LOWER_INNER][::-1]])
+                       .astype(np.int32)], 1)
+    teeth = luma[upper & (luma >= np.percentile(luma[upper], 75))].mean()
+    below = luma[lip > 0].mean()
+    return float((teeth - below) / below)
+
+
+def test_a_drivers_teeth_under_a_moustache_stand_out_from_the_lower_lip(landmarker,
+                                                                         talking_driver):
+    """d19.mp4's widest mouth on s12 (his upper lip under a thick moustache): the teeth are
+    lit against his lower lip as the driver's against its own (at least 0.8 of the driver's
+    margin over the lower lip: 0.99). Lit against both his lips, the hair among them, his
+    teeth were dimmed with the hair's darkness: 0.60 of it on e547523, a grey band under the
+    moustache that read as a second lower lip (as d0.mp4's smile, frames 24-64)."""
+    image = read_image(shared_sample("sources/s12.jpg"))
+    out, driver = _talked(image, landmarker, talking_driver)
+    his = _teeth_over_lower_lip(driver.image, landmarker.detect(driver.image).xy)
+    assert _teeth_over_lower_lip(out, landmarker.detect(out).xy) >= 0.8 * his
 
 
 def test_borrowed_teeth_are_ivory_in_the_light_of_a_face_with_eyes_in_shade(hopper, landmarker,

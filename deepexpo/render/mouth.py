@@ -839,7 +839,13 @@ def _lab_stats(lab: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return sel.mean(axis=0), sel.std(axis=0) + 1.0
 
 
-def _lips_mask(xy: np.ndarray, region: PixelBox) -> np.ndarray:
+def _lips_mask(xy: np.ndarray, region: PixelBox, lower_only: bool = False) -> np.ndarray:
+    """The lips of landmarks ``xy`` in ``region``; the lower one alone (``lower_only``) where
+    the upper lies under a moustache, whose hair is no lip."""
+    if lower_only:
+        (_, _), (inner_edge, outer_edge) = lip_contours(xy)
+        lower = np.r_[inner_edge, outer_edge[::-1]] - [region.x0, region.y0]
+        return (polygon_mask(lower, region.size) > 0.5).astype(np.uint8)
     outer, inner = canonical_face().lip_loops
     offset = np.array([region.x0, region.y0])
     mask = np.zeros(region.size, np.uint8)
@@ -1043,9 +1049,12 @@ def _driver_interior(
     # its darks' JPEG blocks, deepened at the throat, a grid (:func:`_sharp_teeth` keeps its
     # teeth's edges).
     soft = cv2.GaussianBlur(warped, (0, 0), DRIVER_SOFT * max(zoom, 1.0))
-    # Lit like the source's lips: the lips frame the interior in both faces.
+    # Lit like the source's lips: the lips frame the interior in both faces. (Under a
+    # moustache, its lower lip: lit like both, the hair among them, s12's teeth by d0.mp4's
+    # smile were a grey band 22 L over his lower lip, the driver's teeth 52 over its own.)
     patch_lab = _lab(patch)
-    mean_s, std_s = _lab_stats(patch_lab, _lips_mask(target_xy, region))
+    mean_s, std_s = _lab_stats(patch_lab, _lips_mask(target_xy, region,
+                                                     lower_only=source.moustache is not None))
     lab = _lab(soft)
     inside = mask > 0.5
     if not inside.any():
