@@ -2223,3 +2223,58 @@ def test_a_screamed_opening_is_laid_out_along_the_lip_as_the_drivers(name, landm
     off = np.abs(_along_the_lip(target.canonical) - _along_the_lip(driver.canonical))
     assert off.max() < 0.02, off.round(2)
 
+
+def _clip_driver(clip: str, frame: int, landmarker):
+    """A driving clip's first frame (the reference) and its frame ``frame``, each read alone."""
+    from deepexpo.io.video import iter_frames, probe_video
+
+    frames = {}
+    for i, image in enumerate(iter_frames(probe_video(shared_sample(f"driving/{clip}")))):
+        if i in (0, frame):
+            frames[i] = image
+        if i >= frame:
+            break
+    engine = WarpEngine()
+    return tuple(engine.extract(frames[i], landmarker.detect(frames[i])) for i in (0, frame))
+
+
+def _dark_share(image: np.ndarray, xy: np.ndarray) -> float:
+    """The share of an opening (inside the inner lip landmarks ``xy``) darker than 0.35 of
+    its lips' median brightness (luminance): how much of it is in deep shade, for its light."""
+    opening, lips = _opening_and_lips(image.shape, xy)
+    luma = image.astype(float) @ np.array([0.299, 0.587, 0.114])
+    return float((luma[opening > 0] < 0.35 * np.median(luma[lips > 0])).mean())
+
+
+def _dark_shares(image: np.ndarray, clip: str, frame: int, landmarker) -> tuple[float, float]:
+    """``image`` driven by ``clip``'s frame ``frame`` (relative to its first): the share of
+    the output's opening in deep shade (:func:`_dark_share`) and of the driver's, each read
+    with MediaPipe."""
+    reference, driver = _clip_driver(clip, frame, landmarker)
+    engine = WarpEngine()
+    out = engine.render(engine.prepare_source(image, landmarker.detect(image)), driver,
+                        reference, MotionOptions())
+    return (_dark_share(out, landmarker.detect(out).xy),
+            _dark_share(driver.image, landmarker.detect(driver.image).xy))
+
+
+@pytest.mark.parametrize("name, clip, frame", [("astronaut", "d3.mp4", 16)])
+def test_a_drivers_interior_is_no_darker_for_its_light_than_his(name, clip, frame, astronaut,
+                                                                landmarker):
+    """A driver's mouth laid into the source's keeps its own shade against its lips, in the
+    source's light: d3.mp4's clenched teeth (0.15 of his opening darker than 0.35 of his
+    lips, MediaPipe read on each image; a dim clip, his lips 2.3 times darker than the
+    astronaut's) on the astronaut's smile: no more than 0.03 more of the opening as dark for
+    its lips (0.175). Held to 1.5 times his light, a near-black band lay round her teeth
+    (0.22)."""
+    image = astronaut if name == "astronaut" else read_image(shared_sample(f"sources/{name}"))
+    shade, his = _dark_shares(image, clip, frame, landmarker)
+    assert shade <= his + 0.03
+
+
+def test_a_drivers_dark_throat_stays_dark(landmarker):
+    """d3.mp4's "O" (frame 320: 0.76 of his opening darker than 0.35 of his lips) on s1:
+    her opening nearly as dark for her lips (0.67)."""
+    shade, his = _dark_shares(read_image(shared_sample("sources/s1.jpg")), "d3.mp4", 320,
+                              landmarker)
+    assert shade >= 0.8 * his

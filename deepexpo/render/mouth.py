@@ -1075,8 +1075,11 @@ def _driver_interior(
     over_skin = _inside_over_skin(lab, shown, _lips_and_skin(image, xy)[1])
     # In proportion (the interior's shading relative to the lips kept): a gain on its
     # differences from them would make a pale-lipped driver's mouth a black hole on a
-    # face with contrasty lips.
-    lab[..., 0] *= float(np.clip(mean_s[0] / max(mean_d[0], 1.0), 0.6, 1.5))
+    # face with contrasty lips. (Held to 0.6-1.5 of his light, a dim driver's interior on
+    # a brighter face was darker against its lips than his: d3.mp4's clenched teeth, his
+    # lips 2.4 times darker than the astronaut's, a dark band round her teeth.) Its
+    # highlights are brought under the source's whites below (:func:`_dimmed`).
+    lab[..., 0] *= mean_s[0] / max(mean_d[0], 1.0)
     # Deeper towards the throat: there, its darks darker the further they lie under its most
     # lit part (the tongue, the teeth), which keeps its light. (Darkened from the middle
     # out, as a cavity, the tongue lay in the dark and the throat no darker: a flat disc.)
