@@ -2278,3 +2278,32 @@ def test_a_drivers_dark_throat_stays_dark(landmarker):
     shade, his = _dark_shares(read_image(shared_sample("sources/s1.jpg")), "d3.mp4", 320,
                               landmarker)
     assert shade >= 0.8 * his
+
+
+def test_a_speck_where_a_lip_is_held_stays_a_speck(hopper, landmarker):
+    """A lower lip kept thick into its corners is read, near them, at one place of the
+    source's lip (:func:`~deepexpo.render.lips._along_source`): a small highlight on the
+    source lip's edge there (s10's by her image-right corner, d0 smiling) was drawn out
+    along the whole held stretch into a white streak, 24 px long, the highlight 8. Read at
+    a few places inwards from it, each row's median taken, the speck stays about its size."""
+    from deepexpo.render.lips import draw_lips, lip_contours
+
+    xy = landmarker.detect(hopper).xy[:, :2]
+    # (The lower lip's landmarks, corner to corner: its contours read off their numbers.)
+    inner, outer = (c[:, 0].astype(int) for c in lip_contours(np.c_[np.arange(len(xy)),
+                                                                    np.zeros(len(xy))])[1])
+    middle = float(np.linalg.norm(xy[outer[len(outer) // 2]] - xy[inner[len(inner) // 2]]))
+    target = xy.copy()  # the lower lip as thick into its corners as in its middle
+    target[outer[1:-1], 1] = np.interp(xy[outer[1:-1], 0], xy[inner, 0], xy[inner, 1]) + middle
+    speck = np.round(0.75 * xy[outer[-2]] + 0.25 * xy[inner[-2]]).astype(int)
+    specked = hopper.copy()
+    cv2.circle(specked, (int(speck[0]), int(speck[1])), 2, (255, 255, 255), -1)
+    drawn = []
+    for image in (hopper, specked):
+        out = hopper.copy()
+        draw_lips(out, image, xy, target, 3.0)
+        drawn.append(out.astype(int))
+    shown = np.argwhere(np.abs(drawn[1] - drawn[0]).max(axis=2) > 40).astype(float)
+    assert len(shown) > 1  # (the speck is drawn)
+    spread = np.linalg.eigh(np.cov((shown - shown.mean(axis=0)).T))[1][:, -1]
+    assert np.ptp(shown @ spread) + 1 <= 2 * 5  # the speck: 5 px across

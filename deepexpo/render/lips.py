@@ -248,7 +248,6 @@ def _draw_band(out: np.ndarray, image: np.ndarray, source: tuple[np.ndarray, np.
     inner_t = _onto_discs(_spline(inner_t, t, corners[1]), discs)
     outer_t = _spline(outer_t, t)
     along, excess = _along_source(source, inner_t, outer_t, t, corners[0])
-    inner_s, outer_s = _spline(source[0], along, corners[0]), _spline(source[1], along)
     thick = np.maximum(np.linalg.norm(outer_t - inner_t, axis=1), 1e-3)[None, :]
     # Across the lip (0 at its inner contour, 1 at its outer), per sample along it: half a
     # pixel into the opening, the lip, and the soft edge beyond it; where the target lip is
@@ -261,7 +260,10 @@ def _draw_band(out: np.ndarray, image: np.ndarray, source: tuple[np.ndarray, np.
                            1.0 + 0.5 * outer_edge / thick, 1.0 + outer_edge / thick])
     across = rows[..., None]
     dst = inner_t + across * (outer_t - inner_t)  # (rows, n, 2)
-    src = inner_s + across * (outer_s - inner_s)
+    # (Where the lip is held at one place of the source's, also read at a few inwards from
+    # it, each pixel the median of them: :func:`_held_spread`.)
+    src, *spread = (_read_across(source, corners[0], a, across)
+                    for a in _held_spread(along, t, _length(source[1])))
     # The soft inner edge across the inner contour, not along the line to the outer one:
     # into a corner that line runs nearly along the opening's edge, and faded along it the
     # edge was hard, a stair-stepped point (Grace Hopper by aaa); there, the lip thin across
@@ -305,6 +307,15 @@ def _draw_band(out: np.ndarray, image: np.ndarray, source: tuple[np.ndarray, np.
     # lower lip by d19 came out blurred.)
     lip = cv2.remap(image, at[..., 0], at[..., 1], RESAMPLING,
                     borderMode=cv2.BORDER_REFLECT).astype(np.float32)
+    if spread:
+        reads = [lip]
+        for src_k in spread:
+            at_k = cv2.remap(src_k.astype(np.float32), sample.astype(np.float32),
+                             row.astype(np.float32), cv2.INTER_LINEAR,
+                             borderMode=cv2.BORDER_REPLICATE)
+            reads.append(cv2.remap(image, at_k[..., 0], at_k[..., 1], RESAMPLING,
+                                   borderMode=cv2.BORDER_REFLECT).astype(np.float32))
+        lip = np.median(np.stack(reads), axis=0)
     if rim is not None:
         lip = _wet(lip, at[..., 3], rim)
     weight = at[..., 2] * covered
@@ -576,6 +587,34 @@ def _along_source(source: tuple[np.ndarray, np.ndarray], inner_t: np.ndarray,
     along[left] = np.maximum.accumulate(along[left])
     along[~left] = np.minimum.accumulate(along[~left][::-1])[::-1]
     return along, excess
+
+
+#: Where a lip is held at one place of the source's (:func:`_along_source`), it is read at
+#: this many places, this far apart (source pixels along the lip) inwards from it, each
+#: pixel the median of them: read at one, a speck there (s10's highlight on her lower lip's
+#: edge by its corner, 5 px across, d0 smiling) was drawn out along the held stretch into a
+#: white streak, 24 px long.
+HELD_READS, HELD_READ_STEP_PX = 5, 3.0
+
+
+def _held_spread(along: np.ndarray, t: np.ndarray, length: float) -> list[np.ndarray]:
+    """The places along the source's lip (``length`` pixels) each of the target's samples
+    ``t`` is read at: ``along`` (:func:`_along_source`), and where that is held short of
+    ``t``, :data:`HELD_READS` - 1 more inwards from it (each half's towards the middle),
+    :data:`HELD_READ_STEP_PX` apart; only ``along`` where nothing is held."""
+    held = along != t
+    if not held.any():
+        return [along]
+    inwards = np.where(t <= 0.5, 1.0, -1.0) * held * HELD_READ_STEP_PX / max(length, 1e-6)
+    return [np.clip(along + k * inwards, 0.0, 1.0) for k in range(HELD_READS)]
+
+
+def _read_across(source: tuple[np.ndarray, np.ndarray], corner: tuple[np.ndarray, np.ndarray],
+                 along: np.ndarray, across: np.ndarray) -> np.ndarray:
+    """Where the source's lip (inner, outer contour; rounded ``corner``) is read at each
+    place ``along`` it and ``across`` it (0 at its inner contour, 1 at its outer)."""
+    inner = _spline(source[0], along, corner)
+    return inner + across * (_spline(source[1], along) - inner)
 
 
 #: Lips parted a little: the shaded edge read beyond each lip's landmarks widens along the lip
