@@ -2280,6 +2280,27 @@ def test_a_drivers_dark_throat_stays_dark(landmarker):
     assert shade >= 0.8 * his
 
 
+def _black_share(image: np.ndarray, xy: np.ndarray) -> float:
+    """The share of an opening (inside the inner lip landmarks ``xy``) under luminance 30:
+    near black whatever the light."""
+    opening, _ = _opening_and_lips(image.shape, xy)
+    luma = image.astype(float) @ np.array([0.299, 0.587, 0.114])
+    return float((luma[opening > 0] < 30).mean())
+
+
+def test_a_drivers_shade_round_a_lit_tongue_is_no_black_ring(landmarker):
+    """d12.mp4's wide-open mouth (frame 128: a lit tongue in maroon shade, 0.04 of his opening
+    under luminance 30, MediaPipe read on each image) on s1: her opening no more than 0.1 more
+    of it near black. Deepened at the throat past his own darkest, the shade round the tongue
+    was a black ring: 0.30."""
+    reference, driver = _clip_driver("d12.mp4", 128, landmarker)
+    image = read_image(shared_sample("sources/s1.jpg"))
+    engine = WarpEngine()
+    out = engine.render(engine.prepare_source(image, landmarker.detect(image)), driver,
+                        reference, MotionOptions())
+    his = _black_share(driver.image, landmarker.detect(driver.image).xy)
+    assert _black_share(out, landmarker.detect(out).xy) <= his + 0.1
+
 def test_a_speck_where_a_lip_is_held_stays_a_speck(hopper, landmarker):
     """A lower lip kept thick into its corners is read, near them, at one place of the
     source's lip (:func:`~deepexpo.render.lips._along_source`): a small highlight on the

@@ -107,6 +107,11 @@ THROAT = (0.35, 0.35, 0.6)
 #: ... and how much darker it makes a driver's interior's darks: their brightness relative to
 #: its most lit part raised to this power there (the driver's own light shows the tongue).
 THROAT_DEPTH = 3.0
+#: ... down to no darker than the darkest shade the driver's interior shows (its own pixels,
+#: unsoftened, its teeth aside): this percentile of their brightness relative to its most lit
+#: part (a dark throat it shows stays as dark; the dark gaps of a smile's teeth, a pixel or
+#: two wide, stay as dark as they are; the shade round a lit tongue is not made a black ring).
+THROAT_FLOOR = 2.0
 #: A mouth's inside darker than its lips is less colourful, as its brightness relative to
 #: theirs raised to this power (a driver's interior, the cavity: :func:`_darkened`; so are
 #: real mouths', d19's, d12's and d3's, from 0.4 to 0.7).
@@ -1081,12 +1086,20 @@ def _driver_interior(
     # highlights are brought under the source's whites below (:func:`_dimmed`).
     lab[..., 0] *= mean_s[0] / max(mean_d[0], 1.0)
     # Deeper towards the throat: there, its darks darker the further they lie under its most
-    # lit part (the tongue, the teeth), which keeps its light. (Darkened from the middle
-    # out, as a cavity, the tongue lay in the dark and the throat no darker: a flat disc.)
+    # lit part (the tongue, the teeth), which keeps its light, down to its own darkest shade
+    # (:data:`THROAT_FLOOR`), no further. (Darkened from the middle out, as a cavity, the
+    # tongue lay in the dark and the throat no darker: a flat disc. Deepened past its own
+    # darkest, the maroon shade round d12.mp4's lit tongue, 0.04 of his opening under
+    # luminance 30, was a black ring on every source: 0.29 to 0.33.)
     lit_d = float(np.percentile(lab[..., 0][inside], 95))
     under = np.clip(lab[..., :1] / max(lit_d, 1.0), 0.05, 1.0)
+    own = _lab(warped)[..., 0]
+    own_under = own / max(float(np.percentile(own[inside], 95)), 1.0)
+    shade = inside & (teeth[..., 0] < 0.5)
+    darkest = float(np.percentile(own_under[shade], THROAT_FLOOR)) if shade.any() else 0.0
+    floor = np.minimum(lab[..., :1], lit_d * darkest)
     depth = (THROAT_DEPTH - 1.0) * _throat(target_xy, region)[..., None]
-    lab[..., :1] *= (1 - teeth) * under ** depth + teeth
+    lab[..., :1] = np.maximum(lab[..., :1] * ((1 - teeth) * under ** depth + teeth), floor)
     # The teeth no brighter than the source's own (:func:`_teeth_white`): dimmed, its other
     # highlights compressed, the darks left alone (:func:`_dimmed`).
     white = _teeth_white(source, _lab_stats(patch_lab, _skin_mask(target_xy, region))[0])
