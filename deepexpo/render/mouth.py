@@ -205,7 +205,7 @@ def fill_mouth(
         # round hers (the astronaut by d19.mp4's widest smile).
         keep_height = not (meet and not _shows_interior(*driver))
         layers = [_driver_interior(driver, source, target_xy, region, patch, mucosa,
-                                   keep_height)]
+                                   lower_lip, keep_height)]
         if meet:  # a smile's row of teeth is hers: kept under her upper lip
             own = own_teeth(source.pixels, target_xy, region, upper_only=LIP_EDGE * sigma)
     elif shown:
@@ -844,13 +844,7 @@ def _lab_stats(lab: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return sel.mean(axis=0), sel.std(axis=0) + 1.0
 
 
-def _lips_mask(xy: np.ndarray, region: PixelBox, lower_only: bool = False) -> np.ndarray:
-    """The lips of landmarks ``xy`` in ``region``; the lower one alone (``lower_only``) where
-    the upper lies under a moustache, whose hair is no lip."""
-    if lower_only:
-        (_, _), (inner_edge, outer_edge) = lip_contours(xy)
-        lower = np.r_[inner_edge, outer_edge[::-1]] - [region.x0, region.y0]
-        return (polygon_mask(lower, region.size) > 0.5).astype(np.uint8)
+def _lips_mask(xy: np.ndarray, region: PixelBox) -> np.ndarray:
     outer, inner = canonical_face().lip_loops
     offset = np.array([region.x0, region.y0])
     mask = np.zeros(region.size, np.uint8)
@@ -1009,10 +1003,12 @@ def _driver_interior(
     region: PixelBox,
     patch: np.ndarray,
     mucosa: np.ndarray,
+    lower_lip: np.ndarray,
     keep_height: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The driver's teeth and tongue on the target's inner-lip contour, soft, in the source's
-    light and colours (the colour of its mouth's inside, ``mucosa``: :func:`_mucosa`), its
+    light (its lips', its ``lower_lip``'s under a moustache) and colours (the colour of its
+    mouth's inside, ``mucosa``: :func:`_mucosa`), its
     darks deeper at the throat (:func:`_throat`), with the mask of where they are; its teeth
     keeping their height in a taller opening (``keep_height``), or laid over it point for
     point."""
@@ -1058,8 +1054,8 @@ def _driver_interior(
     # moustache, its lower lip: lit like both, the hair among them, s12's teeth by d0.mp4's
     # smile were a grey band 22 L over his lower lip, the driver's teeth 52 over its own.)
     patch_lab = _lab(patch)
-    mean_s, std_s = _lab_stats(patch_lab, _lips_mask(target_xy, region,
-                                                     lower_only=source.moustache is not None))
+    lips = lower_lip > 0.5 if source.moustache is not None else _lips_mask(target_xy, region)
+    mean_s, std_s = _lab_stats(patch_lab, lips)
     lab = _lab(soft)
     inside = mask > 0.5
     if not inside.any():
