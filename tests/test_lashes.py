@@ -90,6 +90,36 @@ def test_a_shut_eye_shows_the_sources_own_lash_line(landmarker, name):
             assert np.median(steps) >= 1 / 3, (lid.outer, np.median(steps))
 
 
+def _source_lash_over_white(image: np.ndarray, xy: np.ndarray, lid: Eyelid) -> float:
+    """The open eye's upper lash line's lightness (Lab L) where the eye's white shows under it:
+    the darkest within 0.12 of the eye's width above the upper margin, in the columns (their
+    middle 80 %) with a pixel below the margin lighter than the lid's skin above."""
+    x0, x1 = np.sort(xy[lid.corners, 0])
+    width = x1 - x0
+    light = _lightness(image)
+    columns = np.arange(int(x0 + 0.1 * width), int(x1 - 0.1 * width))
+    darkest = []
+    for c, y in zip(columns, np.round(_curve(xy[lid.upper], columns)).astype(int)):
+        skin = np.percentile(light[y - int(0.35 * width):y - int(0.1 * width), c], 90)
+        if light[y + 1:y + 1 + int(0.1 * width), c].max() > skin:
+            darkest.append(light[y - int(0.12 * width):y + 1, c].min())
+    return float(np.median(darkest))
+
+
+def test_a_shut_lash_line_is_no_darker_than_the_sources_over_the_white(landmarker):
+    """s10's painted lash line is a pale grey line over her eyes' whites; over the iris, the
+    pupil's black lies under it. Read there, her shut near eye's line was a black bar (its
+    darkest along the middle 18 Lab levels darker than the line over the white, the source's
+    own: 30 against 48), and read across the line along the margin, not along its own
+    course, as thick again as it is (4.3 px for her 2). Now within 10 levels of it (42
+    against 48; her far eye's 47 against 42)."""
+    image, out, xy = _blink("s10", landmarker)
+    for lid in eyelids():
+        profiles, darkest = _shut_line(out, xy, lid)
+        line = float(np.median(profiles[darkest, np.arange(profiles.shape[1]), 0]))
+        assert line >= _source_lash_over_white(image, xy, lid) - 10, (lid.outer, line)
+
+
 def test_a_shut_lash_line_is_the_lashes_colour_from_corner_to_corner(landmarker):
     """s1's shut lash line was dark grey towards her outer corners and dark red along its
     inner half (its colour read column by column: where her lashes thin out, the lid's pink

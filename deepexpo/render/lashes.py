@@ -5,10 +5,11 @@ as dark, as thick and in the colour the open eye's lash line is (a photo's darke
 towards the outer corner, a painting's or a cartoon's as drawn; none where the source shows
 none). :func:`read_lash_line` reads it in the source, column by column along the open eye's
 upper margin: its upper edge (where the lid's skin ends: below it may lie the iris, as dark),
-its thickness (from where the eye's white shows under it; over the iris, its neighbours'), and
-its colour against the lid skin's above it. :func:`draw_lash_line` lays that band along the
-closed margin in the output, a third of it hanging below (a shut eye's lashes point down over
-the lower lid), sampled from the source at its own thickness and with its own soft edges
+its thickness (from where the eye's white shows under it, read across the line along its
+own course; over the iris, its neighbours'), and its colour against the lid skin's above it
+(over the iris no darker than over the white: the pupil is no lash). :func:`draw_lash_line`
+lays that band along the closed margin in the output, a third of it hanging below (a shut
+eye's lashes point down over the lower lid), sampled from the source at its own thickness and with its own soft edges
 (its strokes kept), as the ratio of its colour to the skin's (so it darkens the lid redrawn
 under it as the source's lash line darkens its lid, and darkens nothing where the source's
 margin is skin), antialiased by each pixel's cover of the band (a line thinner than a pixel
@@ -49,6 +50,10 @@ ALONG = 0.08
 #: A column whose edge strays from the lid's curve by more than this many times the columns'
 #: median is off the line.
 OFF_THE_LID = 3.0
+#: Where the line is seen over the eye's white along at least this fraction of the eye, it is
+#: no darker over the iris than there (by a corner, a column or two of white is no reading:
+#: s1's eyeliner is black over her white too).
+OVER_WHITE = 0.25
 #: The lashes' colour is read in this percentile of the line's darkest columns.
 DARKEST = 25
 #: The line tapers to a point at the corners over this fraction of the eye's half-width.
@@ -76,8 +81,10 @@ class LashLine:
     its margin at rows ``ys``: its upper edge ``edge`` source pixels above the margin, its
     darkest row ``core`` (below it lies the eye), how far above its edge it fades into the
     skin (``soft``), its ``thickness`` as drawn shut (source pixels), the lid skin's colour
-    ``skin`` (RGB) above it, which its pixels are read against, and the lashes' own colour
-    over the skin's (``lashes``, RGB, one along the line: read where it is darkest)."""
+    ``skin`` (RGB) above it, which its pixels are read against, the lashes' own colour over
+    the skin's (``lashes``, RGB, one along the line: read where it is darkest), and the
+    lightest its darkest pixels are drawn, over the skin (``lightest``, per column: over the
+    iris, as dark as the line is beside it over the eye's white; 0, as dark as read)."""
 
     xs: np.ndarray
     ys: np.ndarray
@@ -87,6 +94,7 @@ class LashLine:
     thickness: np.ndarray
     skin: np.ndarray
     lashes: np.ndarray
+    lightest: np.ndarray
 
 
 def read_lash_line(image: np.ndarray, margin: np.ndarray, gap: float) -> LashLine | None:
@@ -104,9 +112,7 @@ def read_lash_line(image: np.ndarray, margin: np.ndarray, gap: float) -> LashLin
     rgb = _sample(image, xs, ys, steps)  # (steps, columns, 3)
     # (Read through its strokes: smoothed along the eye, single lashes or a painting's
     # strokes above the line, taken one by one, jagged its edge from column to column.)
-    gray = cv2.GaussianBlur((rgb @ LUMA).astype(np.float32), (0, 0),
-                            sigmaX=max(0.5, 0.5 * ALONG * len(xs)), sigmaY=0.01,
-                            borderType=cv2.BORDER_REPLICATE)
+    gray = _through_strokes(rgb)
     columns, rows = np.arange(len(xs)), np.arange(len(steps))[:, None]
     along = max(3, int(round(ALONG * len(xs))) | 1)
     near = (steps <= max(2.0, LOOK_ABOVE * gap))[:, None]
@@ -120,6 +126,7 @@ def read_lash_line(image: np.ndarray, margin: np.ndarray, gap: float) -> LashLin
     ink = np.where(near & (gray < half[None, :]), skin_level[None, :] - gray, 0.0)
     edge_row = np.array([_heaviest_run(ink[:, c]) for c in columns])
     edge = _crossing(gray, steps, edge_row, edge_row + 1, half)
+    course = _along_the_lid(median_filter(edge, along, mode="nearest"))
     # Its darkest row, within as thick as it is drawn below that edge (further down lies the
     # eye: an iris, a pupil).
     reach = max(2.0, THICKEST * width)
@@ -129,11 +136,22 @@ def read_lash_line(image: np.ndarray, margin: np.ndarray, gap: float) -> LashLin
     line_half = 0.5 * (gray[darkest, columns] + skin_level)
     # Its lower edge where it has one (the eye's white under it), halfway back to the skin's
     # level from its darkest row; over the iris, none: the thickness its neighbours show.
-    under = (rows < darkest[None, :]) & (steps[:, None] >= steps[darkest][None, :] - reach) \
-        & (gray >= line_half[None, :])
-    found = under.any(axis=0)
-    low_row = len(steps) - 1 - np.argmax(under[::-1], axis=0)
-    thickness = edge - _crossing(gray, steps, low_row, low_row + 1, line_half)
+    low, found = _lower_edge(gray, steps, darkest, line_half, reach)
+    thickness = edge - low
+    # (No thicker than across it along its own course: smoothed along the margin, a line
+    # sloping across it was read as thick again as it is, s10's painted line, 2 px, read
+    # 4.3, a black bar shut.)
+    across, seen_across = _across(_through_strokes(_sample(image, xs, ys - course, steps)),
+                                  steps, (steps <= 0.5) & (steps >= -reach), skin_level, reach)
+    thickness = np.where(found & seen_across, np.minimum(thickness, across), thickness)
+    lightest = np.zeros(len(columns))
+    if found.mean() >= OVER_WHITE:
+        # (Over the iris the line is no darker than beside it: read there, it was the
+        # pupil's black under a painting's pale grey line, s10's shut eyes a black bar.)
+        depth = median_filter(gray[darkest, columns] / np.maximum(skin_level, 1.0), along,
+                              mode="nearest")
+        lightest = np.interp(columns, columns[found], depth[found]) \
+            * _along_rows((~found)[None, :].astype(np.float32), 0.5 * along)[0]
     if found.any():
         thickness = np.interp(columns, columns[found], thickness[found])
     else:
@@ -142,7 +160,7 @@ def read_lash_line(image: np.ndarray, margin: np.ndarray, gap: float) -> LashLin
     # eyeliner's lash line was as thick from corner to corner.)
     thickness = median_filter(np.maximum(thickness, 1.0), along, mode="nearest")
     thickness *= min(1.0, THICKEST * width / float(thickness.max()))
-    edge = _along_the_lid(median_filter(edge, along, mode="nearest"))
+    edge = course
     # (Its darkest row no lower than its middle: over an iris or pupil the darkest is the
     # eye's, which drew a blue-black rim under s7's line.)
     core = np.clip(median_filter(steps[darkest], along, mode="nearest"),
@@ -173,7 +191,8 @@ def read_lash_line(image: np.ndarray, margin: np.ndarray, gap: float) -> LashLin
                    columns] / skin
     darkness = core_rgb @ LUMA
     lashes = np.median(core_rgb[darkness <= np.percentile(darkness, DARKEST)], axis=0)
-    return LashLine(xs, ys, edge, core, soft, thickness, skin, np.clip(lashes, 0.0, 1.0))
+    return LashLine(xs, ys, edge, core, soft, thickness, skin, np.clip(lashes, 0.0, 1.0),
+                    lightest)
 
 
 def draw_lash_line(out: np.ndarray, image: np.ndarray, lash: LashLine,
@@ -256,7 +275,7 @@ def draw_lash_line(out: np.ndarray, image: np.ndarray, lash: LashLine,
     # read, past the lashes' darkness as dark): a light pixel read by a corner, the caruncle's
     # pink, is no lash and tinted the lid red there, s12's; and where the lashes thin out the
     # colour read is the lid rim's (s1's line was red along its inner half).
-    light = (ratio @ LUMA)[..., None]
+    light = np.maximum(ratio @ LUMA, np.interp(position, read_at, lash.lightest)[None, :])[..., None]
     lashes_light = float(lash.lashes @ LUMA)
     dense = (1.0 - light) / max(1.0 - lashes_light, 1e-3)
     ratio = np.where(dense <= 1.0, 1.0 - dense * (1.0 - lash.lashes),
@@ -348,6 +367,14 @@ def _sample(image: np.ndarray, xs: np.ndarray, ys: np.ndarray, steps: np.ndarray
     return remap_at(image[box.slices].astype(np.float32), map_x - box.x0, map_y - box.y0)
 
 
+def _through_strokes(rgb: np.ndarray) -> np.ndarray:
+    """The lightness of ``rgb`` (steps, columns, 3) smoothed along its columns, over ALONG of
+    them."""
+    return cv2.GaussianBlur((rgb @ LUMA).astype(np.float32), (0, 0),
+                            sigmaX=max(0.5, 0.5 * ALONG * rgb.shape[1]), sigmaY=0.01,
+                            borderType=cv2.BORDER_REPLICATE)
+
+
 def _along_the_lid(edge: np.ndarray) -> np.ndarray:
     """``edge`` (a height above the margin per column) with the columns that stray from a
     parabola fitted through the rest (by more than OFF_THE_LID times their median distance
@@ -361,6 +388,33 @@ def _along_the_lid(edge: np.ndarray) -> np.ndarray:
         off = np.abs(edge - fit)
         kept = off <= max(1.0, OFF_THE_LID * float(np.median(off)))
     return np.where(kept, edge, fit)
+
+
+def _across(gray: np.ndarray, steps: np.ndarray, within: np.ndarray, skin: np.ndarray,
+            reach: float) -> tuple[np.ndarray, np.ndarray]:
+    """Across each column of ``gray`` (rows at heights ``steps``), the line's run of rows
+    darker than halfway from its darkest row (one of those ``within``) to the ``skin``
+    level: its thickness, and whether it has a lower edge within ``reach`` below its
+    darkest."""
+    columns, rows = np.arange(gray.shape[1]), np.arange(len(steps))[:, None]
+    darkest = np.argmin(np.where(within[:, None], gray, np.inf), axis=0)
+    level = 0.5 * (gray[darkest, columns] + skin)
+    above = (rows > darkest[None, :]) & (gray >= level[None, :])
+    top_row = np.where(above.any(axis=0), np.argmax(above, axis=0), len(steps) - 1)
+    low, found = _lower_edge(gray, steps, darkest, level, reach)
+    return _crossing(gray, steps, top_row - 1, top_row, level) - low, found
+
+
+def _lower_edge(gray: np.ndarray, steps: np.ndarray, darkest: np.ndarray, level: np.ndarray,
+                reach: float) -> tuple[np.ndarray, np.ndarray]:
+    """Where each column of ``gray`` (rows at heights ``steps``) is back to ``level`` below
+    its row ``darkest``, within ``reach`` of it (the height, interpolated), and whether it is
+    (the eye's white under a lash line; over the iris, not)."""
+    rows = np.arange(len(steps))[:, None]
+    under = (rows < darkest[None, :]) & (steps[:, None] >= steps[darkest][None, :] - reach) \
+        & (gray >= level[None, :])
+    low_row = len(steps) - 1 - np.argmax(under[::-1], axis=0)
+    return _crossing(gray, steps, low_row, low_row + 1, level), under.any(axis=0)
 
 
 def _heaviest_run(ink: np.ndarray) -> int:
