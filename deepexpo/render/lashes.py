@@ -5,17 +5,17 @@ as dark, as thick and in the colour the open eye's lash line is (a photo's darke
 towards the outer corner, a painting's or a cartoon's as drawn; none where the source shows
 none). :func:`read_lash_line` reads it in the source, column by column along the open eye's
 upper margin: its upper edge (where the lid's skin ends: below it may lie the iris, as dark),
-its thickness (from where the eye's white shows under it, read across the line along its
-own course; over the iris, its neighbours'), and its colour against the lid skin's above it
-(over the iris no darker than over the white: the pupil is no lash). :func:`draw_lash_line`
-lays that band along the closed margin in the output, a third of it hanging below (a shut
-eye's lashes point down over the lower lid), sampled from the source at its own thickness and with its own soft edges
-(its strokes kept), as the ratio of its colour to the skin's (so it darkens the lid redrawn
-under it as the source's lash line darkens its lid, and darkens nothing where the source's
-margin is skin), antialiased by each pixel's cover of the band (a line thinner than a pixel
-drawn as faint as it is thin) and along it. It is laid over the lid after the seam where the
-lids meet is softened (:func:`~.lids.soften_seam`), which blurred a lash line drawn under it;
-on an eye not quite shut, onto the source's own line its lid already shows over the slit.
+its thickness (from where the eye's white shows under it, read across the line along its own
+course; over the iris, its neighbours'), and its colour against the lid skin's above it (over
+the iris no darker than over the white: the pupil is no lash). :func:`draw_lash_line` lays that
+band along the closed margin in the output, a third of it hanging below (a shut eye's lashes
+point down over the lower lid), sampled from the source at its own thickness and with its own
+soft edges (its strokes kept), as the ratio of its colour to the skin's (so it darkens the lid
+redrawn under it as the source's lash line darkens its lid, and darkens nothing where the
+source's margin is skin), antialiased by each pixel's cover of the band (a line thinner than a
+pixel drawn as faint as it is thin) and along it. It is laid over the lid after the seam where
+the lids meet is softened (:func:`~.lids.soften_seam`), which blurred a lash line drawn under
+it; on an eye not quite shut, onto the source's own line its lid already shows over the slit.
 """
 
 from __future__ import annotations
@@ -275,7 +275,8 @@ def draw_lash_line(out: np.ndarray, image: np.ndarray, lash: LashLine,
     # read, past the lashes' darkness as dark): a light pixel read by a corner, the caruncle's
     # pink, is no lash and tinted the lid red there, s12's; and where the lashes thin out the
     # colour read is the lid rim's (s1's line was red along its inner half).
-    light = np.maximum(ratio @ LUMA, np.interp(position, read_at, lash.lightest)[None, :])[..., None]
+    light = np.maximum(ratio @ LUMA,
+                       np.interp(position, read_at, lash.lightest)[None, :])[..., None]
     lashes_light = float(lash.lashes @ LUMA)
     dense = (1.0 - light) / max(1.0 - lashes_light, 1e-3)
     ratio = np.where(dense <= 1.0, 1.0 - dense * (1.0 - lash.lashes),
