@@ -6,9 +6,11 @@ soft edge (:mod:`deepexpo.render.lips`), pale lips' inner surface shaded darker,
 turns into the mouth. The fill is a mouth cavity in the colour of the mouth's inside as the
 lips show it (at least as colourful as real lips are beside their skin), darkest at the back
 and into its corners, with teeth and tongue over it: an open source mouth's own (the upper
-teeth follow the upper lip, the lower the lower lip), or else the driver's, mapped onto the
+teeth follow the upper lip, the lower the lower lip; teeth that meet, a driver's lips parted
+barely more, laid over the opening whole), or else the driver's, mapped onto the
 target's inner lip (its upper teeth, in a taller opening, at their own height, hung from the
-upper lip, but for teeth that meet in both faces: nothing between them to part) and matched
+upper lip, but for teeth that meet in both faces: nothing between them to part, no throat
+behind them) and matched
 to the source: lit like its lips, its teeth no brighter than its own teeth (where it shows
 some) or its eye whites, in the whites' colour or halfway to its own teeth's (eyes that show
 no white: ivory in its skin's light), never bluer than that ivory
