@@ -1807,6 +1807,59 @@ def test_a_smile_driven_by_a_smile_shows_teeth_not_a_black_band(astronaut, landm
     assert down[:3].max() > own  # her teeth, under her upper lip
     assert down.min() > 0.6 * own
 
+
+def _dark_share(image: np.ndarray, xy: np.ndarray) -> float:
+    """The share of an opening (inside MediaPipe's inner lip ``xy``) darker than half its
+    lips' brightness (Lab L)."""
+    opening, lips = _opening_and_lips(image.shape, xy)
+    luma = cv2.cvtColor(image, cv2.COLOR_RGB2LAB)[..., 0].astype(float)
+    return float((luma[opening > 0] < 0.5 * luma[lips > 0].mean()).mean())
+
+
+def test_a_smile_driven_by_a_smile_has_no_dark_ring_round_its_teeth(astronaut, landmarker,
+                                                                     talking_driver):
+    """The astronaut's smile driven by d19.mp4's widest mouth (a smile, his teeth meeting):
+    read with MediaPipe on each image, no more of her opening is dark (under half her lips'
+    brightness) than of his (none, his 0.02). His interior laid over hers was deepened
+    towards a throat that does not show behind teeth that meet: the wet edge of his lower
+    lip under his teeth and the shade in his mouth's ends, a third darker, were a dark ring
+    round her teeth, below them and into both corners (0.05 on 195b7c1)."""
+    reference, driver = talking_driver
+    engine = WarpEngine()
+    out = engine.render(engine.prepare_source(astronaut, landmarker.detect(astronaut)), driver,
+                        reference, MotionOptions())
+    his = _dark_share(driver.image, landmarker.detect(driver.image).xy)
+    assert _dark_share(out, landmarker.detect(out).xy) <= his
+
+
+def test_a_barely_parted_driver_parts_no_teeth_that_meet(astronaut, landmarker, pipeline):
+    """The astronaut's smile (her lips parted 0.14 of the width over teeth that meet) driven
+    by d19.mp4's frame 16 as a transfer reads it (his lips parted 0.08, his teeth meeting):
+    her opening, taller, shows her teeth, not a dark gap: down the middle of the opening
+    MediaPipe reads on the output, a tenth to nine tenths of the way, nothing darker than
+    0.6 of her lips (1.08), and it reads open further than hers (by 0.05). Her
+    teeth alone, hung from her upper lip over the cavity, were a thin strip over a black
+    crescent as tall as they are, round to both corners (0.37 of her lips on 195b7c1)."""
+    from deepexpo.io.video import probe_video
+
+    video = shared_sample("driving/d19.mp4")
+    smooth = pipeline.engine.motion_filter(probe_video(video).fps)
+    motions = []
+    for frame, face in pipeline.video_faces(video):
+        assert face is not None
+        motions.append(smooth(pipeline.engine.extract(frame, face)))
+        if len(motions) > 16:
+            break
+    reference, driving = motions[0], motions[16]
+    out = pipeline.prepare_faces(astronaut).render(driving, reference, MotionOptions())
+    face = landmarker.detect(astronaut)
+    _, lips = _opening_and_lips(astronaut.shape, face.xy)
+    own = cv2.cvtColor(astronaut, cv2.COLOR_RGB2LAB)[..., 0].astype(float)[lips > 0].mean()
+    xy = landmarker.detect(out).xy
+    assert _down_the_middle(out, xy, np.linspace(0.1, 0.9, 9)).min() > 0.6 * own
+    assert mouth_opening(xy) > mouth_opening(face.xy) + 0.03
+
+
 def _grain_beside_right_corner(image: np.ndarray, xy: np.ndarray) -> float:
     """The fine detail (finer than a 1.5 px blur, robust spread of the lightness) 2-12 px
     beyond the mouth's right corner (``xy``: landmarks as drawn), along its line and within 6

@@ -6,9 +6,11 @@ soft edge (:mod:`deepexpo.render.lips`), pale lips' inner surface shaded darker,
 turns into the mouth. The fill is a mouth cavity in the colour of the mouth's inside as the
 lips show it (at least as colourful as real lips are beside their skin), darkest at the back
 and into its corners, with teeth and tongue over it: an open source mouth's own (the upper
-teeth follow the upper lip, the lower the lower lip), or else the driver's, mapped onto the
+teeth follow the upper lip, the lower the lower lip; teeth that meet, a driver's lips parted
+barely more, laid over the opening whole), or else the driver's, mapped onto the
 target's inner lip (its upper teeth, in a taller opening, at their own height, hung from the
-upper lip, but for teeth that meet in both faces: nothing between them to part) and matched
+upper lip, but for teeth that meet in both faces: nothing between them to part, no throat
+behind them) and matched
 to the source: lit like its lips, its teeth no brighter than its own teeth (where it shows
 some) or its eye whites, in the whites' colour or halfway to its own teeth's (eyes that show
 no white: ivory in its skin's light), never bluer than that ivory
@@ -203,11 +205,18 @@ def fill_mouth(
         # Teeth that meet in both faces (a smile driving a smile) are not held apart: neither
         # shows an inside between them, and the gap held open there was a near-black band
         # round hers (the astronaut by d19.mp4's widest smile).
-        keep_height = not (meet and not _shows_interior(*driver))
+        both_meet = meet and not _shows_interior(*driver)
         layers = [_driver_interior(driver, source, target_xy, region, patch, mucosa,
-                                   lower_lip, keep_height)]
+                                   lower_lip, both_meet)]
         if meet:  # a smile's row of teeth is hers: kept under her upper lip
             own = own_teeth(source.pixels, target_xy, region, upper_only=LIP_EDGE * sigma)
+    elif meet and driver is not None:
+        # ... nor by a driver's lips parted barely more (his jaw barely drops, his teeth
+        # meet): her whole interior, laid over the opening point for point, as his is where
+        # both faces' teeth meet. (Her teeth alone, hung from her upper lip over the cavity,
+        # were a thin strip over a black crescent as tall as they are, round to both
+        # corners: the astronaut by d19.mp4's frame 16, his lips parted 0.08.)
+        own = own_teeth(source.pixels, target_xy, region, meet=True)
     elif shown:
         # Lips barely parted show the upper teeth (below them lies the lower lip's edge):
         # opened by the editor, a closed driver (a pout) or one whose lips part barely
@@ -526,7 +535,7 @@ def _gap_px(xy: np.ndarray) -> float:
 
 
 def own_teeth(source: tuple[np.ndarray, np.ndarray], target_xy: np.ndarray,
-              region: PixelBox, upper_only: float | None = None
+              region: PixelBox, upper_only: float | None = None, meet: bool = False
               ) -> list[tuple[np.ndarray, np.ndarray]]:
     """The source's own mouth interior, split in two: the upper teeth (down to
     ``TEETH_SPLIT`` of the way to the lower lip) hang from the upper inner lip, column by
@@ -534,21 +543,32 @@ def own_teeth(source: tuple[np.ndarray, np.ndarray], target_xy: np.ndarray,
     a pout), the rest moves with the lower one; only the pixels inside its lips (none of the
     lips themselves). Of lips barely parted (``upper_only`` given), the teeth alone (the
     pixels brighter than the lips), all hung from the upper lip, from ``upper_only`` pixels
-    under its edge (the lips' soft edge is drawn over it)."""
+    under its edge (the lips' soft edge is drawn over it). Of teeth that ``meet``, nothing
+    between them to part: whole, laid over the opening point for point (each row of a
+    column as far of the way from one lip to the other), right up to the lips (drawn over
+    its edge)."""
     image, xy = source
     canon = canonical_face()
     offset = np.array([region.x0, region.y0])
     h, w = region.size
     (upper_s, _), (lower_s, _) = lip_contours(xy)
     (upper_t, _), (lower_t, _) = lip_contours(target_xy)
+    box = PixelBox.around(xy[canon.lip_loops[0], :2], image.shape[:2], 2)
+    opening = polygon_mask(xy[canon.lip_loops[1], :2] - [box.x0, box.y0], box.size)
+    if meet:
+        ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+        xs, ys = xs + offset[0], ys + offset[1]
+        sx = xs - (np.r_[upper_t, lower_t] - np.r_[upper_s, lower_s]).mean(axis=0)[0]
+        top_s, top_t = _curve_at(upper_s, sx), _curve_at(upper_t, xs)
+        sy = top_s + (ys - top_t) * (_curve_at(lower_s, sx) - top_s) \
+            / np.maximum(_curve_at(lower_t, xs) - top_t, 1.0)
+        return [_moved(image, opening, box, sx, sy)]
     lower = upper_only is None
     # (Lips barely parted show upper teeth only, down to the lower lip.)
     split = (1 - TEETH_SPLIT) * upper_s + TEETH_SPLIT * lower_s if lower else lower_s
     # The source's interior off its lips' wet edge, either side of the split, in a box.
-    box = PixelBox.around(xy[canon.lip_loops[0], :2], image.shape[:2], 2)
     ys, xs = np.mgrid[box.y0:box.y1, box.x0:box.x1].astype(np.float32)
-    inside = _inset(polygon_mask(xy[canon.lip_loops[1], :2] - [box.x0, box.y0], box.size),
-                    TEETH_INSET * _gap_px(xy))
+    inside = _inset(opening, TEETH_INSET * _gap_px(xy))
     if not lower:
         # Only the teeth, as far as a pixel is as much brighter than the lips as they are:
         # the dark line where the lips met and their wet edge, hung from the upper lip, were
@@ -576,11 +596,18 @@ def own_teeth(source: tuple[np.ndarray, np.ndarray], target_xy: np.ndarray,
             sy = ys - _curve_at(lip_t, xs) + _curve_at(lip_s, sx) + drop
         else:  # the lower teeth move with the jaw, as a block
             sy = ys - shift[1]
-        moved = cv2.remap(image, sx, sy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-        mask = cv2.remap((inside * half).astype(np.float32), sx - box.x0, sy - box.y0,
-                         cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-        layers.append((moved.astype(np.float32), mask))
+        layers.append(_moved(image, inside * half, box, sx, sy))
     return layers
+
+
+def _moved(image: np.ndarray, mask: np.ndarray, box: PixelBox, sx: np.ndarray,
+           sy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``image`` read at (``sx``, ``sy``) (pixels of the image, for each of the target's),
+    with ``mask`` (over ``box`` of the image) read there too."""
+    moved = cv2.remap(image, sx, sy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    read = cv2.remap(mask.astype(np.float32), sx - box.x0, sy - box.y0, cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    return moved.astype(np.float32), read
 
 
 def _upper_teeth_end(image: np.ndarray, mask: np.ndarray, lips: np.ndarray,
@@ -1004,14 +1031,14 @@ def _driver_interior(
     patch: np.ndarray,
     mucosa: np.ndarray,
     lower_lip: np.ndarray,
-    keep_height: bool = True,
+    meet: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The driver's teeth and tongue on the target's inner-lip contour, soft, in the source's
     light (its lips', its ``lower_lip``'s under a moustache) and colours (the colour of its
     mouth's inside, ``mucosa``: :func:`_mucosa`), its
     darks deeper at the throat (:func:`_throat`), with the mask of where they are; its teeth
-    keeping their height in a taller opening (``keep_height``), or laid over it point for
-    point."""
+    keeping their height in a taller opening, or, teeth that ``meet`` in both faces, laid
+    over it point for point, with no throat behind them (none shows between them)."""
     image, xy = driver
     canon = canonical_face()
     inner = canon.lip_loops[1]
@@ -1033,7 +1060,7 @@ def _driver_interior(
     drv_region = PixelBox.around(xy[canon.lip_loops[0], :2], image.shape[:2])
     mean_d, std_d = _lab_stats(_lab(image[drv_region.slices]), _lips_mask(xy, drv_region))
     shown = min(1.0, mouth_opening(xy) / max(mouth_opening(target_xy), 1e-6))
-    split = None if shown >= 1.0 or not keep_height else _upper_teeth_end(
+    split = None if shown >= 1.0 or meet else _upper_teeth_end(
         cv2.remap(image, point_for_point, None, cv2.INTER_LINEAR,
                   borderMode=cv2.BORDER_REFLECT), mask, mean_d, target_xy, region)
     # (The driver's pixels are magnified as its opening is, held, as its face is.)
@@ -1086,7 +1113,10 @@ def _driver_interior(
     # (:data:`THROAT_FLOOR`), no further. (Darkened from the middle out, as a cavity, the
     # tongue lay in the dark and the throat no darker: a flat disc. Deepened past its own
     # darkest, the maroon shade round d12.mp4's lit tongue, 0.04 of his opening under
-    # luminance 30, was a black ring on every source: 0.29 to 0.33.)
+    # luminance 30, was a black ring on every source: 0.29 to 0.33. Behind teeth that meet,
+    # no throat shows: deepened there, his lips' wet edge under his teeth and the shade in
+    # his mouth's ends, a third darker, were a dark ring round the astronaut's teeth, by
+    # d19.mp4's smiles, frames 168 and 240.)
     lit_d = float(np.percentile(lab[..., 0][inside], 95))
     under = np.clip(lab[..., :1] / max(lit_d, 1.0), 0.05, 1.0)
     own = _lab(warped)[..., 0]
@@ -1094,7 +1124,7 @@ def _driver_interior(
     shade = inside & (teeth[..., 0] < 0.5)
     darkest = float(np.percentile(own_under[shade], THROAT_FLOOR)) if shade.any() else 0.0
     floor = np.minimum(lab[..., :1], lit_d * darkest)
-    depth = (THROAT_DEPTH - 1.0) * _throat(target_xy, region)[..., None]
+    depth = 0.0 if meet else (THROAT_DEPTH - 1.0) * _throat(target_xy, region)[..., None]
     lab[..., :1] = np.maximum(lab[..., :1] * ((1 - teeth) * under ** depth + teeth), floor)
     # The teeth no brighter than the source's own (:func:`_teeth_white`): dimmed, its other
     # highlights compressed, the darks left alone (:func:`_dimmed`).
