@@ -109,6 +109,15 @@ THROAT = (0.35, 0.35, 0.6)
 #: ... and how much darker it makes a driver's interior's darks: their brightness relative to
 #: its most lit part raised to this power there (the driver's own light shows the tongue).
 THROAT_DEPTH = 3.0
+#: ... where there are darks to deepen: a throat, once the driver's mouth opens this tall
+#: against its width (its jaw dropped), fully from twice that; or, its jaw closed, the gaps
+#: and ends of teeth lit above its lips, as far as its most lit part is from the first to
+#: the second of these times as bright (Lab L) as its lips. Lips parted over teeth that meet
+#: in a dim light show neither: their darks are the teeth's own shade (d3.mp4's clenched
+#: teeth, 0.16 to 0.19 open, lit 1.0 to 1.27 times as his lips, deepened there, were a dark
+#: crescent under the astronaut's teeth; his "O", 0.46 open, d19.jpg's scream, 0.67, and
+#: d19.mp4's smiles, lit 1.4 to 1.65 times, are deepened as before).
+THROAT_FROM, LIT_TEETH = 0.2, (1.3, 1.4)
 #: ... down to no darker than the darkest shade the driver's interior shows (its own pixels,
 #: unsoftened, its teeth aside): this percentile of their brightness relative to its most lit
 #: part (a dark throat it shows stays as dark; the dark gaps of a smile's teeth, a pixel or
@@ -1035,8 +1044,8 @@ def _driver_interior(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The driver's teeth and tongue on the target's inner-lip contour, soft, in the source's
     light (its lips', its ``lower_lip``'s under a moustache) and colours (the colour of its
-    mouth's inside, ``mucosa``: :func:`_mucosa`), its
-    darks deeper at the throat (:func:`_throat`), with the mask of where they are; its teeth
+    mouth's inside, ``mucosa``: :func:`_mucosa`), its darks deeper at the throat
+    (:func:`_throat`) where it shows some, with the mask of where they are; its teeth
     keeping their height in a taller opening, or, teeth that ``meet`` in both faces, laid
     over it point for point, with no throat behind them (none shows between them)."""
     image, xy = driver
@@ -1108,15 +1117,15 @@ def _driver_interior(
     # lips 2.4 times darker than the astronaut's, a dark band round her teeth.) Its
     # highlights are brought under the source's whites below (:func:`_dimmed`).
     lab[..., 0] *= mean_s[0] / max(mean_d[0], 1.0)
-    # Deeper towards the throat: there, its darks darker the further they lie under its most
-    # lit part (the tongue, the teeth), which keeps its light, down to its own darkest shade
-    # (:data:`THROAT_FLOOR`), no further. (Darkened from the middle out, as a cavity, the
-    # tongue lay in the dark and the throat no darker: a flat disc. Deepened past its own
-    # darkest, the maroon shade round d12.mp4's lit tongue, 0.04 of his opening under
-    # luminance 30, was a black ring on every source: 0.29 to 0.33. Behind teeth that meet,
-    # no throat shows: deepened there, his lips' wet edge under his teeth and the shade in
-    # his mouth's ends, a third darker, were a dark ring round the astronaut's teeth, by
-    # d19.mp4's smiles, frames 168 and 240.)
+    # Deeper towards the throat, where it shows darks to deepen (:data:`THROAT_FROM`):
+    # there, its darks darker the further they lie under its most lit part (the tongue, the
+    # teeth), which keeps its light, down to its own darkest shade (:data:`THROAT_FLOOR`), no
+    # further. (Darkened from the middle out, as a cavity, the tongue lay in the dark and the
+    # throat no darker: a flat disc. Deepened past its own darkest, the maroon shade round
+    # d12.mp4's lit tongue, 0.04 of his opening under luminance 30, was a black ring on
+    # every source: 0.29 to 0.33. Behind teeth that meet, no throat shows: deepened there,
+    # his lips' wet edge under his teeth and the shade in his mouth's ends, a third darker,
+    # were a dark ring round the astronaut's teeth, by d19.mp4's smiles, frames 168 and 240.)
     lit_d = float(np.percentile(lab[..., 0][inside], 95))
     under = np.clip(lab[..., :1] / max(lit_d, 1.0), 0.05, 1.0)
     own = _lab(warped)[..., 0]
@@ -1124,7 +1133,11 @@ def _driver_interior(
     shade = inside & (teeth[..., 0] < 0.5)
     darkest = float(np.percentile(own_under[shade], THROAT_FLOOR)) if shade.any() else 0.0
     floor = np.minimum(lab[..., :1], lit_d * darkest)
-    depth = 0.0 if meet else (THROAT_DEPTH - 1.0) * _throat(target_xy, region)[..., None]
+    low, high = LIT_TEETH
+    deepened = 0.0 if meet else max(
+        float(smoothstep(mouth_opening(xy) / THROAT_FROM - 1.0)),
+        float(smoothstep((lit_d / max(mean_s[0], 1.0) - low) / (high - low))))
+    depth = (THROAT_DEPTH - 1.0) * deepened * _throat(target_xy, region)[..., None]
     lab[..., :1] = np.maximum(lab[..., :1] * ((1 - teeth) * under ** depth + teeth), floor)
     # The teeth no brighter than the source's own (:func:`_teeth_white`): dimmed, its other
     # highlights compressed, the darks left alone (:func:`_dimmed`).
