@@ -227,7 +227,7 @@ def fill_mouth(
         # the cavity's back is against its edge: lit as under a lip, the top of its edge
         # (and of a driver's interior) was a lip-coloured rim under the hair.
         interior *= 1.0 - (1.0 - CAVITY_BACK / CAVITY_EDGE) \
-            * source.moustache.shade(_down(target_xy, region))[..., None]
+            * source.moustache.shade(_opening_place(target_xy, region)[0])[..., None]
     interior = laid_over(_grained(interior, source, target_xy, region), own, sigma)
     alpha = alpha[..., None]
     out[region.slices] = np.clip(alpha * interior + (1 - alpha) * patch, 0, 255).astype(np.uint8)
@@ -404,7 +404,7 @@ def _blur_opening_edge(out: np.ndarray, target_xy: np.ndarray, region: PixelBox,
                   max(1, int(round(2 * blur))), cv2.LINE_AA, shift=2)
     ring = np.clip(cv2.GaussianBlur(line, (0, 0), blur) / 0.4, 0.0, 1.0)
     if hair is not None:
-        ring *= 1.0 - hair.shade(_down(target_xy, region))
+        ring *= 1.0 - hair.shade(_opening_place(target_xy, region)[0])
     ring = ring[..., None]
     patch = out[region.slices].astype(np.float32)
     soft = cv2.GaussianBlur(patch, (0, 0), extra)
@@ -467,9 +467,10 @@ def _cavity(patch: np.ndarray, opening: np.ndarray, lower_lip: np.ndarray, sigma
         width = max(float(np.ptp(target_xy[canonical_face().mouth_corners, 0])), 1.0)
         show = float(np.clip((float(np.median(gap[inside])) / width - TONGUE_FROM)
                              / TONGUE_FROM, 0.0, 1.0))
+        down = np.clip((ys - top) / gap, 0.0, 1.0)
         shade = CAVITY_EDGE + (CAVITY_BACK - CAVITY_EDGE) \
-            * np.maximum(depth, _throat(target_xy, region))
-        mass, light = _tongue(np.clip((ys - top) / gap, 0.0, 1.0), np.clip(across, -1.0, 1.0))
+            * np.maximum(depth, _throat(down, across))
+        mass, light = _tongue(down, np.clip(across, -1.0, 1.0))
         tongue = mass * show
         shade = tongue * TONGUE_LIT * light + (1 - tongue) * shade
     shade = cv2.GaussianBlur(shade.astype(np.float32), (0, 0), sigma)
@@ -512,11 +513,13 @@ def _opening_frame(target_xy: np.ndarray, region: PixelBox
     return ys, _curve_at(upper, xs), _curve_at(lower, xs), (xs - centre) / half
 
 
-def _down(target_xy: np.ndarray, region: PixelBox) -> np.ndarray:
-    """How far down the target's opening each pixel of ``region`` lies: 0 at the upper inner
-    lip, 1 at the lower (clipped)."""
-    ys, top, bottom, _ = _opening_frame(target_xy, region)
-    return np.clip((ys - top) / np.maximum(bottom - top, 1.0), 0.0, 1.0)
+def _opening_place(target_xy: np.ndarray, region: PixelBox
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Where each pixel of ``region`` lies in the target's opening, as fractions of it: how
+    far down (0 at the upper inner lip, 1 at the lower, clipped) and how far across (-1 and 1
+    at the corners)."""
+    ys, top, bottom, across = _opening_frame(target_xy, region)
+    return np.clip((ys - top) / np.maximum(bottom - top, 1.0), 0.0, 1.0), across
 
 
 def _gap_px(xy: np.ndarray) -> float:
@@ -986,11 +989,10 @@ def _sharp_teeth(warped: np.ndarray, zoom: float) -> np.ndarray:
     return cv2.GaussianBlur(warped, (0, 0), extra) if extra > 0.0 else warped
 
 
-def _throat(target_xy: np.ndarray, region: PixelBox) -> np.ndarray:
-    """How far back in the mouth each pixel of ``region`` looks: 1 at the throat, a little
-    above the opening's middle, falling off towards the lips."""
-    ys, top, bottom, across = _opening_frame(target_xy, region)
-    down = np.clip((ys - top) / np.maximum(bottom - top, 1.0), 0.0, 1.0)
+def _throat(down: np.ndarray, across: np.ndarray) -> np.ndarray:
+    """How far back in the mouth a pixel ``down`` and ``across`` the opening
+    (:func:`_opening_place`) looks: 1 at the throat, a little above the opening's middle,
+    falling off towards the lips."""
     at, spread_down, spread_across = THROAT
     return np.exp(-0.5 * ((across / spread_across) ** 2 + ((down - at) / spread_down) ** 2)
                   ).astype(np.float32)
@@ -1094,7 +1096,7 @@ def _driver_interior(
     shade = inside & (teeth[..., 0] < 0.5)
     darkest = float(np.percentile(own_under[shade], THROAT_FLOOR)) if shade.any() else 0.0
     floor = np.minimum(lab[..., :1], lit_d * darkest)
-    depth = (THROAT_DEPTH - 1.0) * _throat(target_xy, region)[..., None]
+    depth = (THROAT_DEPTH - 1.0) * _throat(*_opening_place(target_xy, region))[..., None]
     lab[..., :1] = np.maximum(lab[..., :1] * ((1 - teeth) * under ** depth + teeth), floor)
     # The teeth no brighter than the source's own (:func:`_teeth_white`): dimmed, its other
     # highlights compressed, the darks left alone (:func:`_dimmed`).
