@@ -44,6 +44,7 @@ from .lips import (
 from .mesh_warp import RESAMPLING, backward_map
 from .moustache import Moustache, moustache
 from .texture import GRAIN_BLOCK, GRAIN_BLUR, channel_spread, edge_blur, scattered_grain
+from .tongue import TongueShape, tongue_at
 
 #: Where an open mouth's teeth part, as a fraction of the way from upper to lower inner lip.
 TEETH_SPLIT = 0.75
@@ -124,7 +125,7 @@ LIP_EDGE = 2.0
 #: The cavity's brightness, as a fraction of the lips', at its edge and at its back ...
 CAVITY_EDGE, CAVITY_BACK = 0.5, 0.2
 #: ... and, where nothing else shows the inside of the mouth, the tongue's on its floor
-#: (:func:`_tongue`) on its lit top, and how colourful it is, as a fraction of the mouth's
+#: (:data:`TONGUE_SHAPE`) on its lit top, and how colourful it is, as a fraction of the mouth's
 #: wet inside, darker only in proportion: lit from the front, not darkened as the cavity is
 #: (the floor shaded as the cavity, lighter, was a flat brown fill with no tongue). No
 #: brighter than the cavity's edge by much: lit brighter, or its back edge in shadow, it read
@@ -132,6 +133,9 @@ CAVITY_EDGE, CAVITY_BACK = 0.5, 0.2
 #: Hopper's photo blurred and opened by ``aaa``: 0.29 of the width open with a shadow, 0.31
 #: lit at 0.6, 0.32 with the floor lit as the cavity's edge).
 TONGUE_LIT, TONGUE_CHROMA = 0.55, 0.9
+#: The tongue on the floor of a person's mouth: its back edge soft (a smooth step over 0.15
+#: of the opening's height), 0.6 of the way down the middle, 0.5 further at the corners.
+TONGUE_SHAPE = TongueShape(back=0.6, rise=0.5, reach=0.7, fade=0.3, edge=0.15, sides=0.5)
 #: A tongue shows once an opening is this tall against its width, fully from twice that.
 TONGUE_FROM = 0.18
 #: An opening's ends are deep in shade (the lips fold back into the cheeks there; real
@@ -470,7 +474,7 @@ def _cavity(patch: np.ndarray, opening: np.ndarray, lower_lip: np.ndarray, sigma
         down = np.clip((ys - top) / gap, 0.0, 1.0)
         shade = CAVITY_EDGE + (CAVITY_BACK - CAVITY_EDGE) \
             * np.maximum(depth, _throat(down, across))
-        mass, light = _tongue(down, np.clip(across, -1.0, 1.0))
+        mass, light, _, _ = tongue_at(down, np.clip(across, -1.0, 1.0), TONGUE_SHAPE)
         tongue = mass * show
         shade = tongue * TONGUE_LIT * light + (1 - tongue) * shade
     shade = cv2.GaussianBlur(shade.astype(np.float32), (0, 0), sigma)
@@ -483,19 +487,6 @@ def _cavity(patch: np.ndarray, opening: np.ndarray, lower_lip: np.ndarray, sigma
     own = np.r_[TONGUE_LIT * mucosa[0], 128.0 + TONGUE_CHROMA * (mucosa[1:] - 128.0)]
     tongue = cv2.GaussianBlur(tongue.astype(np.float32), (0, 0), sigma)[..., None]
     return _rgb(tongue * _darkened(own, lightness) + (1 - tongue) * cavity)
-
-
-def _tongue(down: np.ndarray, across: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A tongue lying low in an opening, seen from the front, at each pixel (``down``: 0 at
-    the upper inner lip, 1 at the lower; ``across``: -1 and 1 at the corners): where it lies
-    (0 to 1, its back edge soft, highest in the middle, rounding down to the sides), how lit
-    it is there (1 on its top in the middle, darker towards its front and its sides: a
-    rounded mass lit from the front)."""
-    ridge = 0.6 + 0.5 * across**2  # its back edge, as ``down``
-    sides = np.clip((0.7 - np.abs(across)) / 0.3, 0.0, 1.0)
-    mass = smoothstep((down - ridge) / 0.15) * sides
-    light = 1.0 - 0.4 * np.clip((down - ridge) / 0.4, 0.0, 1.0) - 0.5 * across**2
-    return mass, light
 
 
 def _opening_frame(target_xy: np.ndarray, region: PixelBox
