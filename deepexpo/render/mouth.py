@@ -178,7 +178,8 @@ def fill_mouth(
         return
     region, sigma = opened.region, opened.sigma
     offset = np.array([region.x0, region.y0])
-    opening = polygon_mask(opening_outline(target_xy) - offset, region.size)
+    outline = opening_outline(target_xy)
+    opening = polygon_mask(outline - offset, region.size)
     # Filled right up to the lips' inner edge (and a pixel under it): the lips, drawn over
     # it, soften it with their own edge; the warp left to show inside would rim the opening
     # with the dark line where the source's lips met.
@@ -241,10 +242,11 @@ def fill_mouth(
         if opened.source_opening < closed_below:  # lips parted a little, or closed
             read, drawn = from_dark_line(source.image, source.xy, lips_from, target_xy,
                                          soft_inner_edge(LIP_EDGE * sigma))
+            outline = opening_outline(drawn)
     draw_lips(out, source.image if lips_image is None else lips_image, read, drawn,
               LIP_EDGE * sigma, _wet_rim(mucosa, pale, mouth_opening(target_xy)),
-              source.moustache)
-    _blur_opening_edge(out, drawn, region, sigma, source.lips_blur, source.moustache)
+              source.moustache, outline)
+    _blur_opening_edge(out, drawn, outline, region, sigma, source.lips_blur, source.moustache)
 
 
 @dataclass(frozen=True)
@@ -390,12 +392,14 @@ def opening_middle(target_xy: np.ndarray, region: PixelBox) -> tuple[int, int]:
 INTERIOR_GRAIN_LIMIT, GRAIN_DONORS = 2.0, 16
 
 
-def _blur_opening_edge(out: np.ndarray, target_xy: np.ndarray, region: PixelBox,
-                       sigma: float, blur: float, hair: Moustache | None = None) -> None:
-    """Blur (in place) a ring round the opening's edge as much as the photo's own edges are
-    (``blur``, a Gaussian's sigma) beyond what the lips' fade there (``sigma`` wide) gives:
-    on a small, upscaled or out-of-focus photo, a crisp edge round the fill is a pasted-in
-    hole. Not where ``hair`` hangs over it: the edge there is the photo's own hair."""
+def _blur_opening_edge(out: np.ndarray, target_xy: np.ndarray, outline: np.ndarray,
+                       region: PixelBox, sigma: float, blur: float,
+                       hair: Moustache | None = None) -> None:
+    """Blur (in place) a ring round the opening's edge (``outline``, :func:`opening_outline`
+    of ``target_xy``) as much as the photo's own edges are (``blur``, a Gaussian's sigma)
+    beyond what the lips' fade there (``sigma`` wide) gives: on a small, upscaled or
+    out-of-focus photo, a crisp edge round the fill is a pasted-in hole. Not where ``hair``
+    hangs over it: the edge there is the photo's own hair."""
     drawn = soft_inner_edge(LIP_EDGE * sigma) / BLUR_TO_RAMP
     extra = float(np.sqrt(max(blur * blur - drawn * drawn, 0.0)))
     if extra < 0.3:
@@ -403,7 +407,7 @@ def _blur_opening_edge(out: np.ndarray, target_xy: np.ndarray, region: PixelBox,
     # The ring: the outline drawn twice the blur wide, whole over it and fading over about
     # the blur either side.
     line = np.zeros(region.size, np.float32)
-    outline = opening_outline(target_xy) - [region.x0, region.y0]
+    outline = outline - [region.x0, region.y0]
     cv2.polylines(line, [np.round(outline * 4).astype(np.int32)], True, 1.0,
                   max(1, int(round(2 * blur))), cv2.LINE_AA, shift=2)
     ring = np.clip(cv2.GaussianBlur(line, (0, 0), blur) / 0.4, 0.0, 1.0)
