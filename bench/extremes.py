@@ -480,10 +480,11 @@ class Measure:
 
     def figures(self, case: str, source: np.ndarray, out: np.ndarray,
                 driver: ScoredFace | None, gray: bool, asked: tuple[float, float] | None,
-                teeth_reference: float | None = None) -> dict[str, float]:
+                teeth_reference: float) -> dict[str, float]:
         """The figures of ``out`` against ``source`` (``teeth_reference``: what its teeth
-        may be as bright as, where ``source``'s own eyes cannot tell: a video frame with its
-        eyes shut)."""
+        may be as bright as, :meth:`teeth_reference` read once for all of a source's
+        outputs, or on another frame where ``source``'s own eyes cannot tell: a video frame
+        with its eyes shut)."""
         src, got = self.faces(source, out)
         if src is None or got is None:
             return {"found": 0.0}
@@ -498,7 +499,7 @@ class Measure:
             if gray:
                 fig["spread"] = float((inner.max(1) - inner.min(1)).mean())
             fig["teeth"] = float(np.percentile(_luminance(inner), 95)) \
-                / (teeth_reference or self.teeth_reference(source))
+                / teeth_reference
         reads = self.mouth_reads(source, out)
         for reader, read in reads.items():
             fig[f"fit_{reader}"] = read.fit
@@ -621,6 +622,7 @@ def main() -> None:
     for name in args.sources:
         image = load_source(name)
         eye_whites[name] = measure.eye_whites(image)
+        teeth_reference = measure.teeth_reference(image)
         face = landmarker.detect(image)
         source = engine.prepare_source(image, face)
         gray = name.endswith("-gray")
@@ -640,7 +642,8 @@ def main() -> None:
             rendered.append((ename, engine.edit(source, edit), case, None, asked))
         for label, out, case, dface, asked in rendered:
             panels.append(Panel(crop(out, face.xy), label,
-                                measure.figures(case, image, out, dface, gray, asked)))
+                                measure.figures(case, image, out, dface, gray, asked,
+                                                teeth_reference)))
         rows.append((name, panels))
     rows.append(video_to_video(engine, landmarker, measure, reference, clip))
     rows.append(turned_back(engine, landmarker, measure))
@@ -844,9 +847,10 @@ def turned_back(engine: WarpEngine, landmarker: MediaPipeLandmarker, measure: Me
     panels = [Panel(crop(frame, face.xy), "turned source")]
     revealed = int(-np.sign(before))  # the side the turn back brings into view
     own_steps = outline_steps(frame, face.xy, revealed)
+    teeth_reference = measure.teeth_reference(frame)
     for label, out, asked in cases:
         fig = measure.figures("video", frame, out, None, False,
-                              (float(np.clip(asked, -30, 30)), 0.0))
+                              (float(np.clip(asked, -30, 30)), 0.0), teeth_reference)
         try:
             fig["edge"] = outline_steps(out, measure.mediapipe.detect(out).xy,
                                         revealed) / own_steps

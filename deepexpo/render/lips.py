@@ -204,7 +204,7 @@ class WetRim:
 
 def draw_lips(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
               target_xy: np.ndarray, edge_px: float, rim: WetRim | None = None,
-              hair: Moustache | None = None) -> None:
+              hair: Moustache | None = None, opening: np.ndarray | None = None) -> None:
     """Redraw (in place) both lips of ``out`` as bands of ``image``'s lips (a source's with
     its corners' fold filled in: :func:`without_corner_folds`): from where ``source_xy`` has
     them to where ``target_xy`` does (landmarks, pixels), fading into ``out`` over
@@ -215,9 +215,11 @@ def draw_lips(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     times, d19, d12 and d3 opened 0.45 to 1.0, their upper lips' 0.83; shaded as the upper
     one's, an opened lower lip's inner third was drawn dark into the opening, the lip a thin
     band under it: the astronaut's and Grace Hopper's by ``aaa``.) An upper lip under
-    ``hair`` ends, over the opening, where the hair does (:func:`_draw_band`)."""
+    ``hair`` ends, over the opening, where the hair does (:func:`_draw_band`). ``opening``:
+    the opening's outline (:func:`opening_outline` of ``target_xy``) where the caller has it
+    already."""
     sources, targets = lip_contours(source_xy), lip_contours(target_xy)
-    discs = _corner_discs(opening_outline(target_xy))
+    discs = _corner_discs(opening_outline(target_xy) if opening is None else opening)
     for lip, wet in ((0, rim), (1, None)):
         _draw_band(out, image, sources[lip], targets[lip],
                    (_round_corners(sources, lip), _round_corners(targets, lip)), discs,
@@ -262,8 +264,8 @@ def _draw_band(out: np.ndarray, image: np.ndarray, source: tuple[np.ndarray, np.
     dst = inner_t + across * (outer_t - inner_t)  # (rows, n, 2)
     # (Where the lip is held at one place of the source's, also read at a few inwards from
     # it, each pixel the median of them: :func:`_held_spread`.)
-    src, *spread = (_read_across(source, corners[0], a, across)
-                    for a in _held_spread(along, t, _length(source[1])))
+    reads = [_read_across(source, corners[0], a, across)
+             for a in _held_spread(along, t, _length(source[1]))]
     # The soft inner edge across the inner contour, not along the line to the outer one:
     # into a corner that line runs nearly along the opening's edge, and faded along it the
     # edge was hard, a stair-stepped point (Grace Hopper by aaa); there, the lip thin across
@@ -294,40 +296,42 @@ def _draw_band(out: np.ndarray, image: np.ndarray, source: tuple[np.ndarray, np.
     grid = np.c_[(j + _SHEAR * i).ravel(), i.ravel()]
     place = backward_map(grid, dst.reshape(-1, 2), box, 1.0)
     row = place[..., 1]
-    sample = place[..., 0] - _SHEAR * row
+    sample = (place[..., 0] - _SHEAR * row).astype(np.float32)
+    row = row.astype(np.float32)
     # (Outside the band the map is the identity.)
     covered = polygon_mask(np.r_[dst[0], dst[-1][::-1]] - [box.x0, box.y0], (h, w))
     # (With the hair's fringe, also how much shows but for the lip's soft inner edge.)
-    values = np.dstack([src, alpha[..., None], across,
+    values = np.dstack([alpha[..., None], across,
                         *((beyond * ends)[..., None] for _ in fringe)]).astype(np.float32)
-    at = cv2.remap(values, sample.astype(np.float32), row.astype(np.float32),
-                   cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    # (Resampled as the warp around it is: bilinear weights, at a fraction of a pixel,
-    # averaged the lip's fine detail away, 0.7 of it kept half a pixel over, and s42's
-    # lower lip by d19 came out blurred.)
-    lip = cv2.remap(image, at[..., 0], at[..., 1], RESAMPLING,
-                    borderMode=cv2.BORDER_REFLECT).astype(np.float32)
-    if spread:
-        reads = [lip]
-        for src_k in spread:
-            at_k = cv2.remap(src_k.astype(np.float32), sample.astype(np.float32),
-                             row.astype(np.float32), cv2.INTER_LINEAR,
-                             borderMode=cv2.BORDER_REPLICATE)
-            reads.append(cv2.remap(image, at_k[..., 0], at_k[..., 1], RESAMPLING,
-                                   borderMode=cv2.BORDER_REFLECT).astype(np.float32))
-        lip = np.median(np.stack(reads), axis=0)
+    at = cv2.remap(values, sample, row, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    lip_reads = [_read_on_band(image, places, sample, row) for places in reads]
+    lip = lip_reads[0] if len(lip_reads) == 1 else np.median(np.stack(lip_reads), axis=0)
     if rim is not None:
-        lip = _wet(lip, at[..., 3], rim)
-    weight = at[..., 2] * covered
+        lip = _wet(lip, at[..., 1], rim)
+    weight = at[..., 0] * covered
     if hair is not None:
         strands, opacity = hair.strands(lip)
-        hairy = hair.covers * opacity * at[..., 4] * covered
+        hairy = hair.covers * opacity * at[..., 2] * covered
         weight = hairy + (1.0 - hair.covers) * weight
         lip = (hairy[..., None] * strands + (weight - hairy)[..., None] * lip) \
             / np.maximum(weight, 1e-6)[..., None]
     weight = weight[..., None]
     view = out[box.slices]
     view[:] = np.clip(weight * lip + (1 - weight) * view, 0, 255).astype(np.uint8)
+
+
+def _read_on_band(image: np.ndarray, places: np.ndarray, sample: np.ndarray,
+                  row: np.ndarray) -> np.ndarray:
+    """``image`` read at ``places`` (where the source is read at each point of a band's grid,
+    pixels) for each output pixel at its place on the band (``sample``, ``row``: see
+    :func:`_draw_band`): the places interpolated linearly between the grid's points, the
+    image resampled as the warp around it is. (Bilinear weights, at a fraction of a pixel,
+    averaged the lip's fine detail away, 0.7 of it kept half a pixel over, and s42's lower
+    lip by d19 came out blurred.)"""
+    at = cv2.remap(places.astype(np.float32), sample, row, cv2.INTER_LINEAR,
+                   borderMode=cv2.BORDER_REPLICATE)
+    return cv2.remap(image, at[..., 0], at[..., 1], RESAMPLING,
+                     borderMode=cv2.BORDER_REFLECT).astype(np.float32)
 
 
 def _draw_corner_creases(out: np.ndarray, ends: np.ndarray, xy: np.ndarray, rim: WetRim,

@@ -46,6 +46,7 @@ from .lips import (
 from .mesh_warp import RESAMPLING, backward_map
 from .moustache import Moustache, moustache
 from .texture import GRAIN_BLOCK, GRAIN_BLUR, channel_spread, edge_blur, scattered_grain
+from .tongue import TongueShape, tongue_at
 
 #: Where an open mouth's teeth part, as a fraction of the way from upper to lower inner lip.
 TEETH_SPLIT = 0.75
@@ -135,7 +136,7 @@ LIP_EDGE = 2.0
 #: The cavity's brightness, as a fraction of the lips', at its edge and at its back ...
 CAVITY_EDGE, CAVITY_BACK = 0.5, 0.2
 #: ... and, where nothing else shows the inside of the mouth, the tongue's on its floor
-#: (:func:`_tongue`) on its lit top, and how colourful it is, as a fraction of the mouth's
+#: (:data:`TONGUE_SHAPE`) on its lit top, and how colourful it is, as a fraction of the mouth's
 #: wet inside, darker only in proportion: lit from the front, not darkened as the cavity is
 #: (the floor shaded as the cavity, lighter, was a flat brown fill with no tongue). No
 #: brighter than the cavity's edge by much: lit brighter, or its back edge in shadow, it read
@@ -143,6 +144,9 @@ CAVITY_EDGE, CAVITY_BACK = 0.5, 0.2
 #: Hopper's photo blurred and opened by ``aaa``: 0.29 of the width open with a shadow, 0.31
 #: lit at 0.6, 0.32 with the floor lit as the cavity's edge).
 TONGUE_LIT, TONGUE_CHROMA = 0.55, 0.9
+#: The tongue on the floor of a person's mouth: its back edge soft (a smooth step over 0.15
+#: of the opening's height), 0.6 of the way down the middle, 0.5 further at the corners.
+TONGUE_SHAPE = TongueShape(back=0.6, rise=0.5, reach=0.7, fade=0.3, edge=0.15, sides=0.5)
 #: A tongue shows once an opening is this tall against its width, fully from twice that.
 TONGUE_FROM = 0.18
 #: An opening's ends are deep in shade (the lips fold back into the cheeks there; real
@@ -185,7 +189,8 @@ def fill_mouth(
         return
     region, sigma = opened.region, opened.sigma
     offset = np.array([region.x0, region.y0])
-    opening = polygon_mask(opening_outline(target_xy) - offset, region.size)
+    outline = opening_outline(target_xy)
+    opening = polygon_mask(outline - offset, region.size)
     # Filled right up to the lips' inner edge (and a pixel under it): the lips, drawn over
     # it, soften it with their own edge; the warp left to show inside would rim the opening
     # with the dark line where the source's lips met.
@@ -245,7 +250,7 @@ def fill_mouth(
         # the cavity's back is against its edge: lit as under a lip, the top of its edge
         # (and of a driver's interior) was a lip-coloured rim under the hair.
         interior *= 1.0 - (1.0 - CAVITY_BACK / CAVITY_EDGE) \
-            * source.moustache.shade(_down(target_xy, region))[..., None]
+            * source.moustache.shade(_opening_place(target_xy, region)[0])[..., None]
     interior = laid_over(_grained(interior, source, target_xy, region), own, sigma)
     alpha = alpha[..., None]
     out[region.slices] = np.clip(alpha * interior + (1 - alpha) * patch, 0, 255).astype(np.uint8)
@@ -255,10 +260,11 @@ def fill_mouth(
         if opened.source_opening < closed_below:  # lips parted a little, or closed
             read, drawn = from_dark_line(source.image, source.xy, lips_from, target_xy,
                                          soft_inner_edge(LIP_EDGE * sigma))
+            outline = opening_outline(drawn)
     draw_lips(out, source.image if lips_image is None else lips_image, read, drawn,
               LIP_EDGE * sigma, _wet_rim(mucosa, pale, mouth_opening(target_xy)),
-              source.moustache)
-    _blur_opening_edge(out, drawn, region, sigma, source.lips_blur, source.moustache)
+              source.moustache, outline)
+    _blur_opening_edge(out, drawn, outline, region, sigma, source.lips_blur, source.moustache)
 
 
 @dataclass(frozen=True)
@@ -404,12 +410,14 @@ def opening_middle(target_xy: np.ndarray, region: PixelBox) -> tuple[int, int]:
 INTERIOR_GRAIN_LIMIT, GRAIN_DONORS = 2.0, 16
 
 
-def _blur_opening_edge(out: np.ndarray, target_xy: np.ndarray, region: PixelBox,
-                       sigma: float, blur: float, hair: Moustache | None = None) -> None:
-    """Blur (in place) a ring round the opening's edge as much as the photo's own edges are
-    (``blur``, a Gaussian's sigma) beyond what the lips' fade there (``sigma`` wide) gives:
-    on a small, upscaled or out-of-focus photo, a crisp edge round the fill is a pasted-in
-    hole. Not where ``hair`` hangs over it: the edge there is the photo's own hair."""
+def _blur_opening_edge(out: np.ndarray, target_xy: np.ndarray, outline: np.ndarray,
+                       region: PixelBox, sigma: float, blur: float,
+                       hair: Moustache | None = None) -> None:
+    """Blur (in place) a ring round the opening's edge (``outline``, :func:`opening_outline`
+    of ``target_xy``) as much as the photo's own edges are (``blur``, a Gaussian's sigma)
+    beyond what the lips' fade there (``sigma`` wide) gives: on a small, upscaled or
+    out-of-focus photo, a crisp edge round the fill is a pasted-in hole. Not where ``hair``
+    hangs over it: the edge there is the photo's own hair."""
     drawn = soft_inner_edge(LIP_EDGE * sigma) / BLUR_TO_RAMP
     extra = float(np.sqrt(max(blur * blur - drawn * drawn, 0.0)))
     if extra < 0.3:
@@ -417,12 +425,12 @@ def _blur_opening_edge(out: np.ndarray, target_xy: np.ndarray, region: PixelBox,
     # The ring: the outline drawn twice the blur wide, whole over it and fading over about
     # the blur either side.
     line = np.zeros(region.size, np.float32)
-    outline = opening_outline(target_xy) - [region.x0, region.y0]
+    outline = outline - [region.x0, region.y0]
     cv2.polylines(line, [np.round(outline * 4).astype(np.int32)], True, 1.0,
                   max(1, int(round(2 * blur))), cv2.LINE_AA, shift=2)
     ring = np.clip(cv2.GaussianBlur(line, (0, 0), blur) / 0.4, 0.0, 1.0)
     if hair is not None:
-        ring *= 1.0 - hair.shade(_down(target_xy, region))
+        ring *= 1.0 - hair.shade(_opening_place(target_xy, region)[0])
     ring = ring[..., None]
     patch = out[region.slices].astype(np.float32)
     soft = cv2.GaussianBlur(patch, (0, 0), extra)
@@ -485,9 +493,10 @@ def _cavity(patch: np.ndarray, opening: np.ndarray, lower_lip: np.ndarray, sigma
         width = max(float(np.ptp(target_xy[canonical_face().mouth_corners, 0])), 1.0)
         show = float(np.clip((float(np.median(gap[inside])) / width - TONGUE_FROM)
                              / TONGUE_FROM, 0.0, 1.0))
+        down = np.clip((ys - top) / gap, 0.0, 1.0)
         shade = CAVITY_EDGE + (CAVITY_BACK - CAVITY_EDGE) \
-            * np.maximum(depth, _throat(target_xy, region))
-        mass, light = _tongue(np.clip((ys - top) / gap, 0.0, 1.0), np.clip(across, -1.0, 1.0))
+            * np.maximum(depth, _throat(down, across))
+        mass, light, _, _ = tongue_at(down, np.clip(across, -1.0, 1.0), TONGUE_SHAPE)
         tongue = mass * show
         shade = tongue * TONGUE_LIT * light + (1 - tongue) * shade
     shade = cv2.GaussianBlur(shade.astype(np.float32), (0, 0), sigma)
@@ -500,19 +509,6 @@ def _cavity(patch: np.ndarray, opening: np.ndarray, lower_lip: np.ndarray, sigma
     own = np.r_[TONGUE_LIT * mucosa[0], 128.0 + TONGUE_CHROMA * (mucosa[1:] - 128.0)]
     tongue = cv2.GaussianBlur(tongue.astype(np.float32), (0, 0), sigma)[..., None]
     return _rgb(tongue * _darkened(own, lightness) + (1 - tongue) * cavity)
-
-
-def _tongue(down: np.ndarray, across: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A tongue lying low in an opening, seen from the front, at each pixel (``down``: 0 at
-    the upper inner lip, 1 at the lower; ``across``: -1 and 1 at the corners): where it lies
-    (0 to 1, its back edge soft, highest in the middle, rounding down to the sides), how lit
-    it is there (1 on its top in the middle, darker towards its front and its sides: a
-    rounded mass lit from the front)."""
-    ridge = 0.6 + 0.5 * across**2  # its back edge, as ``down``
-    sides = np.clip((0.7 - np.abs(across)) / 0.3, 0.0, 1.0)
-    mass = smoothstep((down - ridge) / 0.15) * sides
-    light = 1.0 - 0.4 * np.clip((down - ridge) / 0.4, 0.0, 1.0) - 0.5 * across**2
-    return mass, light
 
 
 def _opening_frame(target_xy: np.ndarray, region: PixelBox
@@ -530,11 +526,13 @@ def _opening_frame(target_xy: np.ndarray, region: PixelBox
     return ys, _curve_at(upper, xs), _curve_at(lower, xs), (xs - centre) / half
 
 
-def _down(target_xy: np.ndarray, region: PixelBox) -> np.ndarray:
-    """How far down the target's opening each pixel of ``region`` lies: 0 at the upper inner
-    lip, 1 at the lower (clipped)."""
-    ys, top, bottom, _ = _opening_frame(target_xy, region)
-    return np.clip((ys - top) / np.maximum(bottom - top, 1.0), 0.0, 1.0)
+def _opening_place(target_xy: np.ndarray, region: PixelBox
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Where each pixel of ``region`` lies in the target's opening, as fractions of it: how
+    far down (0 at the upper inner lip, 1 at the lower, clipped) and how far across (-1 and 1
+    at the corners)."""
+    ys, top, bottom, across = _opening_frame(target_xy, region)
+    return np.clip((ys - top) / np.maximum(bottom - top, 1.0), 0.0, 1.0), across
 
 
 def _gap_px(xy: np.ndarray) -> float:
@@ -1022,11 +1020,10 @@ def _sharp_teeth(warped: np.ndarray, zoom: float) -> np.ndarray:
     return cv2.GaussianBlur(warped, (0, 0), extra) if extra > 0.0 else warped
 
 
-def _throat(target_xy: np.ndarray, region: PixelBox) -> np.ndarray:
-    """How far back in the mouth each pixel of ``region`` looks: 1 at the throat, a little
-    above the opening's middle, falling off towards the lips."""
-    ys, top, bottom, across = _opening_frame(target_xy, region)
-    down = np.clip((ys - top) / np.maximum(bottom - top, 1.0), 0.0, 1.0)
+def _throat(down: np.ndarray, across: np.ndarray) -> np.ndarray:
+    """How far back in the mouth a pixel ``down`` and ``across`` the opening
+    (:func:`_opening_place`) looks: 1 at the throat, a little above the opening's middle,
+    falling off towards the lips."""
     at, spread_down, spread_across = THROAT
     return np.exp(-0.5 * ((across / spread_across) ** 2 + ((down - at) / spread_down) ** 2)
                   ).astype(np.float32)
@@ -1137,7 +1134,8 @@ def _driver_interior(
     deepened = 0.0 if meet else max(
         float(smoothstep(mouth_opening(xy) / THROAT_FROM - 1.0)),
         float(smoothstep((lit_d / max(mean_s[0], 1.0) - low) / (high - low))))
-    depth = (THROAT_DEPTH - 1.0) * deepened * _throat(target_xy, region)[..., None]
+    depth = (THROAT_DEPTH - 1.0) * deepened \
+        * _throat(*_opening_place(target_xy, region))[..., None]
     lab[..., :1] = np.maximum(lab[..., :1] * ((1 - teeth) * under ** depth + teeth), floor)
     # The teeth no brighter than the source's own (:func:`_teeth_white`): dimmed, its other
     # highlights compressed, the darks left alone (:func:`_dimmed`).

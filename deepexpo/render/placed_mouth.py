@@ -26,10 +26,15 @@ from ..geometry.boxes import PixelBox
 from .lips import polygon_mask
 from .mouth import TONGUE_FROM, OpenedMouth, laid_over, opening_middle, own_teeth
 from .texture import calm_donors, masked_blur, scattered_grain
+from .tongue import TongueShape, linear_ramp, tongue_at
 
 #: The tongue's, the palate's (just inside the lips) and the throat's lightness, as fractions
 #: of the lightness of the face around the mouth.
 TONGUE, PALATE, THROAT = 0.5, 0.3, 0.06
+#: The tongue (over the lower lip, further down and wider than a person's, its back edge
+#: a straight ramp over 0.1 of the opening's height, its sides less dark).
+TONGUE_SHAPE = TongueShape(back=0.68, rise=0.3, reach=0.75, fade=0.25, edge=0.1, sides=0.35,
+                           ramp=linear_ramp)
 #: The lips' edge round the opening: this fraction of the mouth's width wide, in the source's
 #: lips' own dark colour (the darkest :data:`LIPS_DARKEST` of its mouth line, a dog's black
 #: lips) where that is darker than the lips drawn round the opening: without it, an animal's
@@ -183,11 +188,9 @@ def _interior(patch: np.ndarray, opening: np.ndarray, target_xy: np.ndarray,
     # The tongue: a mound over the lower lip, highest in the middle, lit on its top, with
     # the shadow of its back edge above it.
     show = float(np.clip((tall - TONGUE_FROM) / TONGUE_FROM, 0.0, 1.0))
-    ridge = 0.68 + 0.3 * across**2  # the tongue's back edge, as ``down``
-    sides = np.clip((0.75 - np.abs(across)) / 0.25, 0.0, 1.0)
-    tongue = np.clip((down - ridge) / 0.1, 0.0, 1.0) * sides * show
-    lit = TONGUE * (1.0 - 0.4 * np.clip((down - ridge) / 0.4, 0.0, 1.0) - 0.35 * across**2)
-    shade = tongue * lit + (1 - tongue) * shade
+    mass, lit, ridge, sides = tongue_at(down, across, TONGUE_SHAPE)
+    tongue = mass * show
+    shade = tongue * (TONGUE * lit) + (1 - tongue) * shade
     shade *= 1.0 - 0.5 * show * sides * np.exp(-0.5 * ((down - ridge + 0.03) / 0.05) ** 2)
     # A narrow opening lets little light in.
     shade *= NARROW + (1.0 - NARROW) * min(1.0, tall / (2 * TONGUE_FROM))
