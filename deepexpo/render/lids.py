@@ -394,6 +394,7 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     if grain_donors is None:
         grain_donors = skin_grain_donors(image, _eye_outline(margin_from, open_gap))
     corner = (int(round(margin_xy[0, 0])) - box.x0, int(round(margin_xy[0, 1])) - box.y0)
+    read_grain = grain
     grain = grain + _grain_top_up(out, skin_round, grain, skin, weight[..., 0] > 0.5, image,
                                   grain_donors, corner)
     # The wing painted out of the warp, in the tone of the warp right around it (the skin's
@@ -468,10 +469,12 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     warp_tone = np.where(under_top, at_top, warp_tone)
     near_skin = np.clip(warp_tone, (1 - RIM_DARKER) * skin, skin)
     under = warp_tone + weight ** NEAR_SKIN_POWER * (near_skin - warp_tone)
-    # (Beside it, the warp's detail no stronger than the grain: a stretched iris's or
-    # lashes' edges, kept, showed as a grey ghost in the fade.)
+    # (Beside it, the warp's detail no stronger than the grain read under the eye: a
+    # stretched iris's or lashes' edges, kept, showed as a grey ghost in the fade; and no
+    # stronger than the grain topped up, the edges of Grace Hopper's stretched lids and
+    # frame came through it as dark specks, 3 pixels more of them round her shut eyes.)
     warp_grain = patch - warp_tone
-    most = WARP_GRAIN_MOST * np.maximum(channel_spread(grain), 0.5)
+    most = WARP_GRAIN_MOST * np.maximum(channel_spread(read_grain), 0.5)
     warp_grain += weight ** NEAR_SKIN_POWER * (np.clip(warp_grain, -most, most) - warp_grain)
     mixed = np.where(under_top, lid - lid_tone,
                      (weight * (lid - lid_tone) + (1 - weight) * warp_grain)
