@@ -34,7 +34,7 @@ from ..motion.state import FaceMotion, HeadPose
 from ..render.eye_cover import cover_eye, eye_ink
 from ..render.iris import carry_iris
 from ..render.lashes import draw_lash_line, read_lash_line
-from ..render.lids import draw_closing_lid, soften_seam
+from ..render.lids import draw_closing_lid, skin_grain_donors, soften_seam
 from ..render.lips import hold_corners, without_corner_folds
 from ..render.mesh_warp import (
     average_where_squeezed,
@@ -97,6 +97,14 @@ class WarpSource(WarpFace):
         return tuple(calm_donors(self.image, PixelBox.around(
             self.xy[lid.outline], self.image.shape[:2],
             float(np.ptp(self.xy[lid.outline, 1])))) for lid in eyelids())
+
+    @cached_property
+    def lid_grains(self) -> tuple[np.ndarray, ...]:
+        """The pixels round each eye (in :func:`eyelids`' order) that the skin's grain a
+        shut lid is topped up with is read at (:func:`skin_grain_donors`): the same in every
+        frame."""
+        return tuple(skin_grain_donors(self.image, self.xy[lid.outline], self.xy[lid.brow])
+                     for lid in eyelids())
 
     @cached_property
     def region_grain(self) -> np.ndarray:
@@ -615,7 +623,7 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
             even_stretched(out, source.image, source_xy, source.region, painted,
                            donors=lambda: source.region_grain)
         scale = source.motion.pose.scale / target.pose.scale
-        for (lid, was, now), down in zip(shut, sunk):
+        for k, ((lid, was, now), down) in enumerate(zip(shut, sunk)):
             lowered = _lid_lowered(lid, source.motion.canonical, target.canonical)
             # (Not covered: cover_eye, above.)
             redrawn = lowered > cfg.lid_redrawn_above and not (placed and now < was)
@@ -624,7 +632,8 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                 draw_closing_lid(out, source.image, source_xy, source.region,
                                  target_xy[upper_margin], src_xy[upper_margin],
                                  np.r_[lid.gaps(source.xy), 0.0, 0.0], lowered, scale,
-                                 target_xy[lid.brow], target_xy[lid.outer], down)
+                                 target_xy[lid.brow], target_xy[lid.outer], down,
+                                 source.lid_grains[k])
             width = float(np.ptp(target_xy[lid.outline, 0]))
             if now < cfg.seam_below * was:
                 soften_seam(out, target_xy[upper_margin], width)

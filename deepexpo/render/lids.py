@@ -12,7 +12,8 @@ right around it, in the colour of the skin right round the eye (which a shut lid
 further around may be fur or a brow of another colour), a little darker towards the lash line
 as a closed lid is, with the picture's own grain (its pores, noise, a painting's crackle and
 mottling) read pixel for pixel under the eye at the source's scale, no stronger than the
-skin's round the eye (the cheek may have pores or freckles it has not); at the top it fades, in
+skin's round the eye (the cheek may have pores or freckles it has not) and no weaker (topped
+up with the skin's own grain round the eye, scattered); at the top it fades, in
 tone, into the warp as the warp is at the lid's top (not as it is under the fade: the open
 lid's crease and lit band, moved down with the margin, drew a second lash line through it), no
 lighter there than the lid, keeping its grain (around it, the lid and the warp are mixed in
@@ -34,7 +35,16 @@ import numpy as np
 
 from ..geometry.boxes import PixelBox
 from ..geometry.ramps import smoothstep
-from .texture import LUMA, channel_spread, grain_at, grain_strength_at
+from .texture import (
+    GRAIN_BLOCK,
+    LUMA,
+    calm_donors,
+    channel_spread,
+    grain_at,
+    grain_strength_at,
+    robust_spread,
+    scattered_grain,
+)
 
 #: The softened band's half-height and its blur, as fractions of the eye's width.
 SEAM_HALF_HEIGHT = 0.04
@@ -127,6 +137,23 @@ EDGE_LIGHTER_OVER = 0.2
 #: nearer, the crease under the lower lid drew an arc across the lid).
 GRAIN_MOTTLE = 0.08
 UNDER_EYE = 0.3
+#: ... topped up to the skin's round the eye (its detail finer than TOP_UP_DETAIL pixels, a
+#: robust spread) with the picture's own grain scattered
+#: (:func:`~deepexpo.render.texture.scattered_grain`) from the calm skin round the eye, within
+#: SKIN_DONORS of its width, its eye and brow grown by DONORS_CLEAR of that width left out
+#: (:func:`skin_grain_donors`), and where the lid's grain is not already, to no further from
+#: its tone than TOP_UP_MOST times the skin's spread. The grain under the eye, less its rows'
+#: average (which takes the lines running along them), keeps little of the skin's texture on
+#: a small eye: the astronaut's and s12's shut lids (19 and 25 px eyes) were smooth patches,
+#: their fine detail 0.57 to 0.83 of the skin's round them (now 0.76 to 1.0; their mean
+#: absolute Laplacian's 0.48 to 0.86, now 0.85 to 1.14). (Matched over
+#: the detail finer than GRAIN_BLUR instead, the speckle the rows' average leaves was topped
+#: up past the skin's finest detail: Grace Hopper's and s1's shut lids 1.4 to 1.5 times as
+#: grainy as the skin round them.)
+TOP_UP_DETAIL = 1.0
+TOP_UP_MOST = 2.5
+SKIN_DONORS = 0.6
+DONORS_CLEAR = 0.1
 
 #: A dark line across the eye above its lash line (a glasses' frame), which the lid stays
 #: LINE_CLEAR pixels below (the lid's weight is blurred by 0.7 px across it), is as dark as
@@ -172,7 +199,8 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
                      region: PixelBox, margin_xy: np.ndarray, margin_from: np.ndarray,
                      open_gap: np.ndarray, closed: float, scale: float,
                      brow_xy: np.ndarray | None = None, outer_xy: np.ndarray | None = None,
-                     sunk: np.ndarray | None = None) -> None:
+                     sunk: np.ndarray | None = None, grain_donors: np.ndarray | None = None
+                     ) -> None:
     """Redraw (in place) the lid above a closing eye's margin in ``out``, the warp of ``image``
     through ``source_xy`` over ``region`` (:func:`~deepexpo.render.mesh_warp.backward_map`).
 
@@ -185,7 +213,10 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     in the output, beyond which an eyeliner's wing is painted out; ``sunk``: how far (output
     pixels) each margin point closes below the lower lid's landmarks, onto the lower lid
     itself, which the redrawn lid reaches down by without its top coming down (it bared the
-    stretched lit band of s12's lid under the brow as a pale line).
+    stretched lit band of s12's lid under the brow as a pale line); ``grain_donors``: the
+    pixels of ``image`` the skin's grain that tops up the lid's is read at
+    (:func:`skin_grain_donors`: a video's source keeps them, the same in every frame), by
+    default read here round the eye.
     """
     order = np.argsort(margin_xy[:, 0])
     margin_xy, margin_from, open_gap = margin_xy[order], margin_from[order], open_gap[order]
@@ -357,6 +388,15 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     # which made each shut lid a patch of freckles on his smooth skin, its grain 1.4 and 1.2
     # times the skin's beside the eye).
     grain = grain * _no_grainier(out, skin_round, image, map_x, grain_y)
+    # ... nor weaker: less its rows' average, the grain under a small eye kept little of the
+    # skin's texture, and the shut lid was a smooth patch. (The skin's grain counted from the
+    # eye's corner: it moves with the lid.)
+    if grain_donors is None:
+        grain_donors = skin_grain_donors(image, _eye_outline(margin_from, open_gap))
+    corner = (int(round(margin_xy[0, 0])) - box.x0, int(round(margin_xy[0, 1])) - box.y0)
+    read_grain = grain
+    grain = grain + _grain_top_up(out, skin_round, grain, skin, weight[..., 0] > 0.5, image,
+                                  grain_donors, corner)
     # The wing painted out of the warp, in the tone of the warp right around it (the skin's
     # further around was lighter than a shadowed socket's) but not of its dark features (a
     # brow, lashes) nor of what is lighter than the skin (the white of the eye the squeezed
@@ -429,10 +469,12 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     warp_tone = np.where(under_top, at_top, warp_tone)
     near_skin = np.clip(warp_tone, (1 - RIM_DARKER) * skin, skin)
     under = warp_tone + weight ** NEAR_SKIN_POWER * (near_skin - warp_tone)
-    # (Beside it, the warp's detail no stronger than the grain: a stretched iris's or
-    # lashes' edges, kept, showed as a grey ghost in the fade.)
+    # (Beside it, the warp's detail no stronger than the grain read under the eye: a
+    # stretched iris's or lashes' edges, kept, showed as a grey ghost in the fade; and no
+    # stronger than the grain topped up, the edges of Grace Hopper's stretched lids and
+    # frame came through it as dark specks, 3 pixels more of them round her shut eyes.)
     warp_grain = patch - warp_tone
-    most = WARP_GRAIN_MOST * np.maximum(channel_spread(grain), 0.5)
+    most = WARP_GRAIN_MOST * np.maximum(channel_spread(read_grain), 0.5)
     warp_grain += weight ** NEAR_SKIN_POWER * (np.clip(warp_grain, -most, most) - warp_grain)
     mixed = np.where(under_top, lid - lid_tone,
                      (weight * (lid - lid_tone) + (1 - weight) * warp_grain)
@@ -657,14 +699,76 @@ def _arch_top(xs: np.ndarray, bottom: np.ndarray, start: np.ndarray, end: np.nda
     return np.minimum(top, bottom)
 
 
+def skin_grain_donors(image: np.ndarray, outline: np.ndarray,
+                      brow: np.ndarray | None = None) -> np.ndarray:
+    """The pixels (x, y) of ``image`` whose grain block
+    (:func:`~deepexpo.render.texture.calm_donors`) lies on calm skin round an eye (its
+    ``outline``, pixels), within :data:`SKIN_DONORS` of its width: not on the eye nor on its
+    ``brow`` (landmarks), grown by :data:`DONORS_CLEAR` of that width. The skin a shut lid
+    continues, whose grain tops up the lid's."""
+    width = float(np.ptp(outline[:, 0]))
+    box = PixelBox.around(outline, image.shape[:2], SKIN_DONORS * width)
+    donors = calm_donors(image, box)
+    features = np.zeros(box.size, np.uint8)
+    for points in (outline,) if brow is None else (outline, brow):
+        cv2.fillConvexPoly(features, cv2.convexHull(
+            np.round(points - [box.x0, box.y0]).astype(np.int32)), 1)
+    # (Grown by a block: a donor is its block's corner.)
+    grow = GRAIN_BLOCK + max(1, int(round(DONORS_CLEAR * width)))
+    features = cv2.dilate(features, cv2.getStructuringElement(cv2.MORPH_ELLIPSE,
+                                                              (2 * grow + 1, 2 * grow + 1)))
+    at = donors - [box.x0, box.y0] + GRAIN_BLOCK // 2
+    return donors[features[at[:, 1], at[:, 0]] == 0]
+
+
+def _eye_outline(lash_from: np.ndarray, open_gap: np.ndarray) -> np.ndarray:
+    """The open eye's outline: its upper margin ``lash_from`` (corner to corner) and, back,
+    its open gap ``open_gap`` below each of its points."""
+    return np.r_[lash_from, (lash_from + np.c_[np.zeros(len(open_gap)),
+                                               np.maximum(open_gap, 0.0)])[::-1]]
+
+
+def _grain_top_up(out: np.ndarray, around: tuple[PixelBox, np.ndarray], grain: np.ndarray,
+                  skin: np.ndarray, lid: np.ndarray, image: np.ndarray, donors: np.ndarray,
+                  corner: tuple[int, int]) -> np.ndarray:
+    """What the skin's own grain (``image``'s, scattered from ``donors`` in blocks counted
+    from ``corner``) adds to ``grain`` for its finest detail (:data:`TOP_UP_DETAIL`) over
+    the ``lid`` to be as strong as the skin's round the eye (``around``,
+    :func:`_skin_known` of ``out``): nothing where it is already. In light only, in the
+    colour of the lid's ``skin`` (a photo's colour is coarser than its light: the skin's
+    colour noise added, or its grain added as grey, s12's shut lid's hue was 0.6 to 0.7
+    degrees further from his socket's)."""
+    wide, known = around
+    if not lid.any() or not len(donors):
+        return np.zeros_like(grain)
+    ring = _fine_spread(out[wide.slices].astype(np.float32) @ LUMA, known)
+    laid = _fine_spread(grain @ LUMA, lid)
+    if laid >= ring:
+        return np.zeros_like(grain)
+    more = scattered_grain(image, donors, (grain.shape[0], grain.shape[1]), corner) @ LUMA
+    short = np.sqrt(ring**2 - laid**2) / max(_fine_spread(more, lid), 0.5)
+    more = (short * more)[..., None] * skin / np.maximum(skin @ LUMA, 1.0)[..., None]
+    # (Nor deeper than TOP_UP_MOST times the skin's spread where the lid's grain is not
+    # already: added to it, the skin's grain deepened Grace Hopper's faint specks into dark
+    # ones, 44 pixels of them round her shut eyes against her open eyes' 39.)
+    most = TOP_UP_MOST * ring
+    return np.clip(grain + more, np.minimum(grain, -most), np.maximum(grain, most)) - grain
+
+
+def _fine_spread(picture: np.ndarray, where: np.ndarray) -> float:
+    """The robust spread of the detail of ``picture`` (luminance) finer than
+    :data:`TOP_UP_DETAIL` over ``where``."""
+    detail = picture - cv2.GaussianBlur(picture, (0, 0), TOP_UP_DETAIL)
+    return float(robust_spread(detail[where] - np.median(detail[where])))
+
+
 def _lid_skin_colour(image: np.ndarray, lash_from: np.ndarray, open_gap: np.ndarray,
                      width: float) -> np.ndarray | None:
     """The colour (Lab a, b) of the skin right round the open eye in ``image`` (its upper
     margin ``lash_from``, corner to corner, and its open gap ``open_gap`` there; ``width``
     wide; source pixels): the skin a shut lid continues (:data:`LID_SKIN`). None where too
     little of it is seen."""
-    outline = np.r_[lash_from, (lash_from + np.c_[np.zeros(len(open_gap)),
-                                                  np.maximum(open_gap, 0.0)])[::-1]]
+    outline = _eye_outline(lash_from, open_gap)
     reach = LID_SKIN_CLEAR + max(3, int(round(LID_SKIN * width)))
     near = PixelBox.around(outline, image.shape[:2], reach + 2)
     eye = np.zeros(near.size, np.uint8)
