@@ -2386,3 +2386,23 @@ def test_a_speck_where_a_lip_is_held_stays_a_speck(hopper, landmarker):
     assert len(shown) > 1  # (the speck is drawn)
     spread = np.linalg.eigh(np.cov((shown - shown.mean(axis=0)).T))[1][:, -1]
     assert np.ptp(shown @ spread) + 1 <= 2 * 5  # the speck: 5 px across
+
+
+@pytest.mark.parametrize("name", ["s1.jpg", "s42.jpg"])
+def test_a_dim_drivers_teeth_are_lit_as_the_sources(name, landmarker):
+    """d3.mp4's clenched teeth (frame 8), dimly lit, barely brighter than his lips (1.0 to
+    1.27 times, Lab L) and less red than them, on s1 and s42: lit as teeth in her light, the
+    brightest of her opening (95th percentile of Lab L inside MediaPipe's inner lip on the
+    output) at least 0.9 of her own teeth's (:func:`_shown_teeth`): 0.96 and 0.97. Told from
+    his lips by brightness alone, the brightest of his opening was his lower lip's wet edge,
+    and his teeth, dimmed under it, were in shade: 0.82 and 0.88."""
+    image = read_image(shared_sample(f"sources/{name}"))
+    reference, driver = _clip_driver("d3.mp4", 8, landmarker)
+    engine = WarpEngine()
+    out = engine.render(engine.prepare_source(image, landmarker.detect(image)), driver,
+                        reference, MotionOptions())
+    opening, _ = _opening_and_lips(out.shape, landmarker.detect(out).xy)
+    lit = np.percentile(cv2.cvtColor(out, cv2.COLOR_RGB2LAB)[opening > 0][:, 0], 95)
+    own = _shown_teeth(image, landmarker.detect(image).xy)
+    assert own is not None
+    assert lit >= 0.9 * own[0], lit / own[0]

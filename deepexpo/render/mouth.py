@@ -11,8 +11,9 @@ barely more, laid over the opening whole), or else the driver's, mapped onto the
 target's inner lip (its upper teeth, in a taller opening, at their own height, hung from the
 upper lip, but for teeth that meet in both faces: nothing between them to part, no throat
 behind them) and matched
-to the source: lit like its lips, its teeth no brighter than its own teeth (where it shows
-some) or its eye whites, in the whites' colour or halfway to its own teeth's (eyes that show
+to the source: lit like its lips, its teeth (told from its lips by colour as well as light)
+lit as its own teeth (where it shows some) or its eye whites, no brighter, in the whites'
+colour or halfway to its own teeth's (eyes that show
 no white: ivory in its skin's light), never bluer than that ivory
 (a grayscale photo stays grayscale, a painting keeps its palette). With neither (a closed source opened by the
 editor or a closed driver), the edges of upper teeth in that colour, in the upper lip's
@@ -93,13 +94,29 @@ OWN_TEETH_COLOUR = 0.5
 #: borrowed teeth, their gaps darker, were a grey-green row, L 150 against her skin's 161.)
 IVORY_YELLOW, IVORY_RED, IVORY_LIGHT = 0.5, 0.4, 1.15
 #: A driver's interior is compressed under the source's eye whites from the lips' brightness
-#: up, or from this fraction of the whites' where the lips are brighter; its teeth dimmed in
-#: proportion (:func:`_dimmed`).
+#: up, or from this fraction of the whites' where the lips are brighter; its teeth lit in
+#: proportion (:func:`_relit`).
 TEETH_KNEE = 0.8
 #: A driver's lit teeth: its interior at least this tooth-like by brightness alone (of the
 #: way from its lips' brightness to its brightest); a pixel this much brighter (Lab L) than
 #: its lips is a tooth as far as its colour is theirs.
 TEETH_LIT, TEETH_ABOVE_LIPS = 0.8, 10.0
+#: ... and, in a light that does not light its teeth above its lips (:data:`LIT_TEETH`), a
+#: pixel less red and less colourful than its lips (its Lab a* and chroma over theirs) is a
+#: tooth from the first of these fractions of theirs to the second
+#: (teeth, d3.mp4's, d19.mp4's, d0.mp4's: 0.7 to 0.74 on the median; a tongue, d12.mp4's,
+#: 0.9 and more), as far as it is no darker than them: from the first to the second of
+#: :data:`TEETH_NOT_DARKER` times as bright (Lab L; a throat, its shade less colourful, is
+#: darker). Dimly lit, teeth are barely brighter than their lips (d3.mp4's clenched teeth: 1.0
+#: to 1.27 times), and by brightness alone the brightest of his opening was his lower lip's
+#: wet edge: 0.06 of his opening at frame 8 counted as teeth (by colour, 0.23), drawn in
+#: the source's lips' light, a grey band.
+TEETH_GREYER, TEETH_NOT_DARKER = (0.85, 0.7), (0.75, 0.95)
+#: A driver's interior's brightest, and its teeth's: this percentile of their brightness.
+DRIVER_TOP = 97.0
+#: Lips less colourful than this (Lab chroma) tell nothing of their teeth's colour (a
+#: grayscale driver's).
+LIPS_TELL_COLOUR = 3.0 * GREY_CHROMA
 #: A driver's interior is blurred by this many of its own pixels as they show, magnified, on
 #: the target's opening; its teeth by as many as it is magnified past the output's own
 #: (:func:`_sharp_teeth`).
@@ -117,7 +134,11 @@ THROAT_DEPTH = 3.0
 #: in a dim light show neither: their darks are the teeth's own shade (d3.mp4's clenched
 #: teeth, 0.16 to 0.19 open, lit 1.0 to 1.27 times as his lips, deepened there, were a dark
 #: crescent under the astronaut's teeth; his "O", 0.46 open, d19.jpg's scream, 0.67, and
-#: d19.mp4's smiles, lit 1.4 to 1.65 times, are deepened as before).
+#: d19.mp4's smiles, lit 1.4 to 1.65 times, are deepened as before). Teeth not lit above
+#: their lips by as much are told from them by their colour too (:data:`TEETH_GREYER`). (Its
+#: teeth so told and spared, d3.mp4's clenched teeth deepened at the throat still darkened
+#: the shade between and round them: 0.18 and 0.22 of the astronaut's and s42's openings
+#: darker than 0.35 of their lips by his frame 16, his own 0.15.)
 THROAT_FROM, LIT_TEETH = 0.2, (1.3, 1.4)
 #: ... down to no darker than the darkest shade the driver's interior shows (its own pixels,
 #: unsoftened, its teeth aside): this percentile of their brightness relative to its most lit
@@ -998,16 +1019,42 @@ def _off_the_lips(xy: np.ndarray, rel: np.ndarray, power: float = 1.0) -> np.nda
     return in_along ** power * along + DRIVER_INSIDE ** power * (rel - along)
 
 
-def _dimmed(lightness: np.ndarray, teeth: np.ndarray, knee: float, top: float,
-            brightest: float) -> np.ndarray:
-    """A driver's interior's ``lightness`` (Lab L) from ``top`` down to ``brightest``: its
-    ``teeth`` (how tooth-like each pixel is) dimmed in proportion, as by a dimmer light (their
-    gaps and their shaded side teeth keep their contrast), the rest compressed from ``knee``
-    up (its darks left alone). (Compressed from the knee too, Grace Hopper's borrowed teeth
-    kept a quarter of their range: their gaps at 0.68 of the driver's, a flat slab.)"""
-    compressed = lightness - np.clip(lightness - knee, 0.0, None) \
-        * (1.0 - (brightest - knee) / (top - knee))
-    return teeth * lightness * (brightest / top) + (1.0 - teeth) * compressed
+def _relit(lightness: np.ndarray, teeth: np.ndarray, knee: float, top: float,
+           brightest: float, teeth_top: float | None = None) -> np.ndarray:
+    """A driver's interior's ``lightness`` (Lab L) in the source's light, whose teeth are
+    ``brightest``: its ``teeth`` (how tooth-like each pixel is) lit in proportion, as by
+    another light (their gaps and their shaded side teeth keep their contrast), from
+    ``teeth_top`` (how lit the teeth it shows are) to ``brightest``, up as well as down, none
+    past it (lit as its lips, d3.mp4's dim teeth, 1.0 to 1.27 times as bright as his lips,
+    were a grey band under the astronaut's teeth, dimmer than hers); where it shows none told
+    by colour, from ``top`` (its interior's brightest), down only. Its other highlights,
+    brighter than ``brightest``, compressed from ``knee`` up (its darks left alone).
+    (Compressed from the knee too, Grace Hopper's borrowed teeth kept a quarter of their
+    range: their gaps at 0.68 of the driver's, a flat slab.)"""
+    rest = lightness
+    if top > brightest and top > knee:
+        rest = lightness - np.clip(lightness - knee, 0.0, None) \
+            * (1.0 - (brightest - knee) / (top - knee))
+    lit = lightness * (brightest / max(max(top, brightest) if teeth_top is None else teeth_top,
+                                       1.0))
+    return teeth * lit + (1.0 - teeth) * rest
+
+
+def _greyer_than_lips(lab: np.ndarray, lips: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """How tooth-like each of the Lab pixels ``lab`` inside a mouth is by its colour against
+    its lips' (Lab ``lips``), whatever the light: as far as it is less red and less colourful
+    than they are (:data:`TEETH_GREYER`), and that, as far as it is no darker than they are
+    (:data:`TEETH_NOT_DARKER`). Nothing, for lips too grey to tell
+    (:data:`LIPS_TELL_COLOUR`)."""
+    chroma = float(np.linalg.norm(lips[1:] - 128.0))
+    if chroma < LIPS_TELL_COLOUR or lips[1] - 128.0 < GREY_CHROMA:
+        return (np.zeros(lab.shape[:2], np.float32),) * 2
+    colour = np.maximum((lab[..., 1] - 128.0) / (lips[1] - 128.0),
+                        np.linalg.norm(lab[..., 1:] - 128.0, axis=-1) / chroma)
+    (redder, greyer), (dark, lit) = TEETH_GREYER, TEETH_NOT_DARKER
+    grey = np.clip((redder - colour) / (redder - greyer), 0.0, 1.0).astype(np.float32)
+    return grey, grey * np.clip((lab[..., 0] / max(float(lips[0]), 1.0) - dark) / (lit - dark),
+                                0.0, 1.0).astype(np.float32)
 
 
 def _sharp_teeth(warped: np.ndarray, zoom: float) -> np.ndarray:
@@ -1094,7 +1141,7 @@ def _driver_interior(
     if not inside.any():
         return patch, mask
     # How tooth-like each pixel is: as bright, next to the driver's own lips, as its teeth.
-    top_d = float(np.percentile(lab[..., 0][inside], 97))
+    top_d = float(np.percentile(lab[..., 0][inside], DRIVER_TOP))
     teeth = np.clip((lab[..., :1] - mean_d[0]) / max(top_d - mean_d[0], 1.0), 0.0, 1.0)
     # ... or, a little brighter than them, as far as its colour is the teeth's, not the lips':
     # side teeth in shade, half as bright, were lip-coloured (brown, in a warm photo's lips).
@@ -1104,15 +1151,29 @@ def _driver_interior(
         along = ((lab[..., 1:] - mean_d[1:]) @ axis / max(float(axis @ axis), 1.0))[..., None]
         above = np.clip((lab[..., :1] - mean_d[0]) / TEETH_ABOVE_LIPS, 0.0, 1.0)
         teeth = np.maximum(teeth, above * np.clip(along, 0.0, 1.0))
+    # ... or, its teeth not lit above its lips (:data:`LIT_TEETH`: lit, they are told by
+    # their light, as above), as far as they are greyer than its lips (:func:`_greyer_than_lips`).
+    low, high = LIT_TEETH
+    lit_teeth = float(smoothstep(
+        (float(np.percentile(lab[..., 0][inside], 95)) / max(mean_d[0], 1.0) - low) / (high - low)))
+    grey, greyer = _greyer_than_lips(lab, mean_d)
+    greyer *= 1.0 - lit_teeth
+    teeth = np.maximum(teeth, greyer[..., None])
+    # How lit the teeth it shows are, against its lips: its brightest that is not as red as
+    # they are (the lips' wet edge is), lit as the source's teeth (:func:`_relit`).
+    teeth_lit = None
+    if (inside & (greyer >= 0.5)).sum() >= OWN_TEETH_MIN_PX:
+        teeth_lit = float(np.percentile(lab[..., 0][inside & (grey >= 0.5)], DRIVER_TOP)) \
+            / max(mean_d[0], 1.0)
     lab += teeth * (_lab(_sharp_teeth(warped, zoom)) - lab)
-    shown = (1.0 - teeth[..., 0]) * inside  # its mouth's inside, its teeth aside
-    over_skin = _inside_over_skin(lab, shown, _lips_and_skin(image, xy)[1])
+    mucosa_shown = (1.0 - teeth[..., 0]) * inside  # its mouth's inside, its teeth aside
+    over_skin = _inside_over_skin(lab, mucosa_shown, _lips_and_skin(image, xy)[1])
     # In proportion (the interior's shading relative to the lips kept): a gain on its
     # differences from them would make a pale-lipped driver's mouth a black hole on a
     # face with contrasty lips. (Held to 0.6-1.5 of his light, a dim driver's interior on
     # a brighter face was darker against its lips than his: d3.mp4's clenched teeth, his
     # lips 2.4 times darker than the astronaut's, a dark band round her teeth.) Its
-    # highlights are brought under the source's whites below (:func:`_dimmed`).
+    # highlights are brought under the source's whites below (:func:`_relit`).
     lab[..., 0] *= mean_s[0] / max(mean_d[0], 1.0)
     # Deeper towards the throat, where it shows darks to deepen (:data:`THROAT_FROM`):
     # there, its darks darker the further they lie under its most lit part (the tongue, the
@@ -1130,22 +1191,20 @@ def _driver_interior(
     shade = inside & (teeth[..., 0] < 0.5)
     darkest = float(np.percentile(own_under[shade], THROAT_FLOOR)) if shade.any() else 0.0
     floor = np.minimum(lab[..., :1], lit_d * darkest)
-    low, high = LIT_TEETH
-    deepened = 0.0 if meet else max(
-        float(smoothstep(mouth_opening(xy) / THROAT_FROM - 1.0)),
-        float(smoothstep((lit_d / max(mean_s[0], 1.0) - low) / (high - low))))
+    deepened = 0.0 if meet else max(float(smoothstep(mouth_opening(xy) / THROAT_FROM - 1.0)),
+                                    lit_teeth)
     depth = (THROAT_DEPTH - 1.0) * deepened \
         * _throat(*_opening_place(target_xy, region))[..., None]
     lab[..., :1] = np.maximum(lab[..., :1] * ((1 - teeth) * under ** depth + teeth), floor)
-    # The teeth no brighter than the source's own (:func:`_teeth_white`): dimmed, its other
-    # highlights compressed, the darks left alone (:func:`_dimmed`).
+    # The teeth lit as the source's own (:func:`_teeth_white`), no brighter, its other
+    # highlights compressed, the darks left alone (:func:`_relit`).
     white = _teeth_white(source, _lab_stats(patch_lab, _skin_mask(target_xy, region))[0])
     # (Under the whites even where the lips are brighter than they are: eyes in shade.)
     brightest = min(white[0], 245.0)
     knee = min(mean_s[0], TEETH_KNEE * brightest)
-    top = float(np.percentile(lab[..., 0][inside], 97))
-    if top > brightest and top > knee:
-        lab[..., :1] = _dimmed(lab[..., :1], teeth, knee, top, brightest)
+    top = float(np.percentile(lab[..., 0][inside], DRIVER_TOP))
+    lab[..., :1] = _relit(lab[..., :1], teeth, knee, top, brightest,
+                           None if teeth_lit is None else teeth_lit * mean_s[0])
     # Colour: the driver's interior relative to its lips, as colourful as the source's lips
     # are next to the driver's (a grayscale photo gets a grayscale mouth), on the colour of
     # the source's mouth's inside (on its lips' mean colour, pale lips' was a greyish
@@ -1163,7 +1222,8 @@ def _driver_interior(
     # (Pale lips, barely more colourful than their skin, took the driver's less colourful
     # too, and its lips' hue shaded darker was shaded twice: Grace Hopper's mouth by d19
     # 1.26 times as colourful as her skin, d19's own 1.75 times its skin.)
-    now = _chroma_over_l(np.r_[_weighted_mean(lab[..., :1], shown), _weighted_mean(soft, shown)])
+    now = _chroma_over_l(np.r_[_weighted_mean(lab[..., :1], mucosa_shown),
+                               _weighted_mean(soft, mucosa_shown)])
     least = over_skin * _chroma_over_l(source.lips_and_skin[1].mean(axis=0))
     soft = neutral + max(1.0, least / max(now, 1e-6)) * (soft - neutral)
     lab[..., 1:] = (1 - teeth) * soft + teeth * tint
