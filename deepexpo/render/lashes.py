@@ -323,6 +323,9 @@ def draw_lash_line(out: np.ndarray, image: np.ndarray, lash: LashLine,
     patch = out[box.slices].astype(np.float32)
     local = cv2.medianBlur(out[box.slices], 5).astype(np.float32)
     tone = np.where(own.pixels[..., None], own.skin[None, :, :], local)
+    # (Nor the tail it is eased onto: darkened from the tail's own tone, s1's line ended in
+    # a black knot, L 1-3 against the line's 3-8.)
+    tone = tone + ease[None, :, None] * np.maximum(own.skin[None, :, :] - tone, 0.0)
     line = np.minimum(patch, tone * ratio + (patch - local) * light**2)
     out[box.slices] = np.clip(patch + alpha * (line - patch), 0, 255).astype(np.uint8)
 
