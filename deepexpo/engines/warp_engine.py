@@ -643,7 +643,8 @@ class WarpEngine(TransferEngine[WarpSource, WarpFace]):
                 lash = read_lash_line(source.image, src_xy[upper_margin],
                                       float(lid.gaps(source.xy).max()))
                 if lash is not None:
-                    draw_lash_line(out, source.image, lash, target_xy[upper_margin], scale)
+                    draw_lash_line(out, source.image, lash, target_xy[upper_margin], scale,
+                                   target_xy[lid.outer])
             if _lid_raised(lid, source.motion.canonical, target.canonical) \
                     > cfg.lid_slides_above:  # the eye squeezed above the risen lid's edge
                 soften_seam(out, target_xy[np.r_[lid.lower, lid.corners]], width,

@@ -27,6 +27,7 @@ import numpy as np
 from scipy.ndimage import median_filter
 
 from ..geometry.boxes import PixelBox
+from ..geometry.ramps import smoothstep
 from .texture import LUMA, remap_at
 
 #: The lash line is looked for from this fraction of the open gap below the upper margin's
@@ -73,6 +74,15 @@ SUNK_FOUND = 0.5
 #: A line the lid already shows is as dark as the lashes, this fraction of the way back to
 #: the skin (a lid's seam or its crease's shadow, lighter, is none: Grace Hopper's).
 OWN_BACK = 1 / 3
+#: An eyeliner wrapped past the outer corner into a tail along the lower lid (s1's) is left
+#: below the closed margin's end: a line past the corner darker than TAIL_BACK of the way
+#: back from the lashes to the skin, from the corner on over TAIL_ALONG of the eye's width,
+#: within TAIL_BELOW times the line's thickness below the margin's end (as far above it).
+TAIL_BACK = 0.6
+TAIL_ALONG = 0.08
+TAIL_BELOW = 2.0
+#: The line is eased onto it over this fraction of the eye's half-width from its outer end.
+TAIL_EASE = 0.6
 
 
 @dataclass(frozen=True)
@@ -196,10 +206,12 @@ def read_lash_line(image: np.ndarray, margin: np.ndarray, gap: float) -> LashLin
 
 
 def draw_lash_line(out: np.ndarray, image: np.ndarray, lash: LashLine,
-                   margin_xy: np.ndarray, scale: float) -> None:
+                   margin_xy: np.ndarray, scale: float, outer_xy: np.ndarray | None = None
+                   ) -> None:
     """Darken ``out`` (in place) along the closed upper margin ``margin_xy`` (output pixels,
     corner to corner, in the order of the source's margin that ``lash`` was read along) with
-    the source's lash line ``lash`` (in ``image``; ``scale`` source pixels per output pixel)."""
+    the source's lash line ``lash`` (in ``image``; ``scale`` source pixels per output pixel),
+    run into an eyeliner's tail past the eye's outer corner ``outer_xy`` where it has one."""
     order = np.argsort(margin_xy[:, 0])
     margin_xy = margin_xy[order]
     width = float(np.ptp(margin_xy[:, 0]))
@@ -225,22 +237,41 @@ def draw_lash_line(out: np.ndarray, image: np.ndarray, lash: LashLine,
     soft_src = np.interp(position, read_at, lash.soft)
     skin = np.stack([np.interp(position, read_at, lash.skin[:, c]) for c in range(3)], -1)
     taper = np.clip((1.0 - np.abs(2.0 * position - 1.0)) / TAPER, 0.0, 1.0)
-    thick_src = np.interp(position, read_at, lash.thickness) * taper * within
-    thick = thick_src / scale  # output pixels
     bottom = np.interp(cols, margin_xy[:, 0], margin_xy[:, 1])
+    line_src = np.interp(position, read_at, lash.thickness)
+    ys = np.arange(box.y0, box.y1, dtype=np.float64)[:, None]
+    # Where an eyeliner wraps past the outer corner into a tail along the lower lid, left
+    # below the closed margin's end (s1's), the line's course is eased down onto the tail's
+    # middle over the eye's outer end, so that it tapers into it: tapered to its point at the
+    # margin's end, it ended above the tail, a step (s1 by d12.mp4 frame 136: its lower edge
+    # 2.5 pixels higher than the tail's, its top 7; eased over the taper alone, the line bent
+    # down in a dog-leg).
+    ease = np.zeros(w)
+    if outer_xy is not None:
+        outer_last = bool(np.linalg.norm(margin_xy[-1] - outer_xy)
+                          < np.linalg.norm(margin_xy[0] - outer_xy))
+        end = int(np.flatnonzero(within)[-1 if outer_last else 0])
+        tail = _tail_past(out[box.slices], ys[:, 0], end, 1 if outer_last else -1,
+                          float(bottom[end]), float(line_src[end]) / scale,
+                          float(lash.lashes @ LUMA), max(2, int(round(TAIL_ALONG * width))))
+        if tail is not None:
+            from_end = 1.0 - position if outer_last else position
+            ease = smoothstep(1.0 - 2.0 * from_end / TAIL_EASE)
+            bottom = bottom + ease * (tail - bottom)
     # (Thick across the margin, not down each column: down a steep corner's columns it was
     # cut into separate dark dots.)
     steep = np.hypot(1.0, np.gradient(bottom))
-    thick = thick * steep
+    thick_src = line_src * taper * within
+    thick = thick_src / scale * steep  # output pixels
     # (With the source's soft edges: above the line its own fade into the skin, and faded
     # over as much; below it, fading out over as much. Cut off at its halfway edges, a soft
     # photo's lash line was drawn as a hard dark stroke; drawn at full strength above the
     # line, a lash's root was a dark speck.)
     soft = soft_src * taper * steep / scale
-    ys = np.arange(box.y0, box.y1, dtype=np.float64)[:, None]
     own = _own_line_below(out[box.slices], ys[:, 0], bottom, thick, float(lash.lashes @ LUMA),
                           SUNK_ALONG * width)
-    bottom = bottom + own.sunk
+    # (Onto the tail, not below it.)
+    bottom = bottom + own.sunk * (1.0 - ease)
     top_y, low_y = bottom - (1 - HANGING) * thick, bottom + HANGING * thick
     # Each pixel's cover of the band (the rows it spans), as much lighter as the line has
     # thinned out on its way from the middle to that column (towards a corner a lash line
@@ -292,6 +323,9 @@ def draw_lash_line(out: np.ndarray, image: np.ndarray, lash: LashLine,
     patch = out[box.slices].astype(np.float32)
     local = cv2.medianBlur(out[box.slices], 5).astype(np.float32)
     tone = np.where(own.pixels[..., None], own.skin[None, :, :], local)
+    # (Nor the tail it is eased onto: darkened from the tail's own tone, s1's line ended in
+    # a black knot, L 1-3 against the line's 3-8.)
+    tone = tone + ease[None, :, None] * np.maximum(own.skin[None, :, :] - tone, 0.0)
     line = np.minimum(patch, tone * ratio + (patch - local) * light**2)
     out[box.slices] = np.clip(patch + alpha * (line - patch), 0, 255).astype(np.uint8)
 
@@ -342,6 +376,42 @@ def _own_line_below(patch: np.ndarray, rows: np.ndarray, bottom: np.ndarray,
     sunk = _along_rows((sunk * found)[None, :].astype(np.float32), along)[0] \
         / np.maximum(weight, 1e-3) * np.clip(weight / SUNK_FOUND, 0.0, 1.0)
     return OwnLine(sunk, pixels, skin)
+
+
+def _tail_past(patch: np.ndarray, rows: np.ndarray, end: int, step: int, level: float,
+               thick: float, lashes_light: float, along: int) -> float | None:
+    """The middle (a row of ``rows``, between its edges, interpolated) by the corner of the
+    dark line ``patch`` shows past the closed margin's end (its column ``end``, at the row
+    ``level``, the line there ``thick``), going on from it column by column (``step``) over
+    ``along`` columns, no lighter than :data:`TAIL_BACK` of the way back from the lashes
+    (``lashes_light``, over the skin) to the skin around it: an eyeliner's tail; or None."""
+    columns = end + step * np.arange(1, along + 1)
+    if columns.min() < 0 or columns.max() >= patch.shape[1]:
+        return None
+    gray = patch[:, columns].astype(np.float32) @ LUMA.astype(np.float32)
+    near = (rows >= level - thick) & (rows <= level + TAIL_BELOW * thick)
+    around = (rows >= level - 2.0 * thick - 1.0) & (rows <= level + (TAIL_BELOW + 1.0) * thick + 1.0)
+    if not near.any():
+        return None
+    skin = np.median(gray[around], axis=0)
+    darkest = np.argmin(np.where(near[:, None], gray, np.inf), axis=0)
+    index = np.arange(along)
+    dark = gray[darkest, index]
+    # (One line going on from the corner, not a dark speck or a shadow beside it.)
+    if (dark >= (lashes_light + TAIL_BACK * (1.0 - lashes_light)) * skin).any() \
+            or np.abs(np.diff(darkest)).max(initial=0) > 1:
+        return None
+    half = 0.5 * (dark + skin)
+    row = np.arange(len(rows))[:, None]
+    light = gray >= half[None, :]
+    above = np.where(light & (row < darkest[None, :]), row, -1).max(axis=0)
+    below = np.where(light & (row > darkest[None, :]), row, len(rows)).min(axis=0)
+    if (above < 0).any() or (below >= len(rows)).any():
+        return None
+    top = _crossing(gray, rows, above, above + 1, half)
+    low = _crossing(gray, rows, below - 1, below, half)
+    first = slice(0, max(1, along // 2))
+    return float(np.median(0.5 * (top + low)[first]))
 
 
 def _thinned_out(thickness: np.ndarray, middle: int) -> np.ndarray:
