@@ -7,19 +7,18 @@ turns into the mouth. The fill is a mouth cavity in the colour of the mouth's in
 lips show it (at least as colourful as real lips are beside their skin), darkest at the back
 and into its corners, with teeth and tongue over it: an open source mouth's own (the upper
 teeth follow the upper lip, the lower the lower lip; teeth that meet, a driver's lips parted
-barely more, laid over the opening whole), or else the driver's, mapped onto the
-target's inner lip (its upper teeth, in a taller opening, at their own height, hung from the
-upper lip, but for teeth that meet in both faces: nothing between them to part, no throat
-behind them) and matched
-to the source: lit like its lips, its teeth (told from its lips by colour as well as light)
-lit as its own teeth (where it shows some) or its eye whites, no brighter, in the whites'
-colour or halfway to its own teeth's (eyes that show
-no white: ivory in its skin's light), never bluer than that ivory
-(a grayscale photo stays grayscale, a painting keeps its palette). With neither (a closed source opened by the
-editor or a closed driver), the edges of upper teeth in that colour, in the upper lip's
-shade, under the source's own upper teeth where its lips, barely parted, show some, and a
-tongue lying low, lit, in the colour of the mouth's inside; so too for a driver whose lips part
-barely (its sliver of interior, stretched, was a smear).
+barely more, laid over the opening whole), or else the driver's, mapped onto the target's inner
+lip (its upper teeth, in a taller opening, at their own height, hung from the upper lip, but
+for teeth that meet in both faces: nothing between them to part, no throat behind them) and
+matched to the source: lit like its lips, its teeth (told from its lips by colour as well as
+light) lit as its own teeth (where it shows some) or its eye whites, no brighter, in the
+whites' colour or halfway to its own teeth's (eyes that show no white: ivory in its skin's
+light), never bluer than that ivory (a grayscale photo stays grayscale, a painting keeps its
+palette). With neither (a closed source opened by the editor or a closed driver), the edges of
+upper teeth in that colour, in the upper lip's shade, under the source's own upper teeth where
+its lips, barely parted, show some, and a tongue lying low, lit, in the colour of the mouth's
+inside; so too for a driver whose lips part barely (its sliver of interior, stretched, was a
+smear).
 """
 
 from __future__ import annotations
@@ -953,7 +952,6 @@ def _shown_teeth(image: np.ndarray, xy: np.ndarray, brightness: float = TEETH_LI
     if len(teeth) < OWN_TEETH_MIN_PX:
         return None
     return np.r_[np.percentile(teeth[:, 0], brightness), np.median(teeth[:, 1:], axis=0)]
-
 
 
 def _shows_interior(image: np.ndarray, xy: np.ndarray) -> bool:
