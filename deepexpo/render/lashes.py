@@ -239,6 +239,7 @@ def draw_lash_line(out: np.ndarray, image: np.ndarray, lash: LashLine,
     taper = np.clip((1.0 - np.abs(2.0 * position - 1.0)) / TAPER, 0.0, 1.0)
     bottom = np.interp(cols, margin_xy[:, 0], margin_xy[:, 1])
     line_src = np.interp(position, read_at, lash.thickness)
+    lashes_light = float(lash.lashes @ LUMA)
     ys = np.arange(box.y0, box.y1, dtype=np.float64)[:, None]
     # Where an eyeliner wraps past the outer corner into a tail along the lower lid, left
     # below the closed margin's end (s1's), the line's course is eased down onto the tail's
@@ -253,7 +254,7 @@ def draw_lash_line(out: np.ndarray, image: np.ndarray, lash: LashLine,
         end = int(np.flatnonzero(within)[-1 if outer_last else 0])
         tail = _tail_past(out[box.slices], ys[:, 0], end, 1 if outer_last else -1,
                           float(bottom[end]), float(line_src[end]) / scale,
-                          float(lash.lashes @ LUMA), max(2, int(round(TAIL_ALONG * width))))
+                          lashes_light, max(2, int(round(TAIL_ALONG * width))))
         if tail is not None:
             from_end = 1.0 - position if outer_last else position
             ease = smoothstep(1.0 - 2.0 * from_end / TAIL_EASE)
@@ -268,7 +269,7 @@ def draw_lash_line(out: np.ndarray, image: np.ndarray, lash: LashLine,
     # photo's lash line was drawn as a hard dark stroke; drawn at full strength above the
     # line, a lash's root was a dark speck.)
     soft = soft_src * taper * steep / scale
-    own = _own_line_below(out[box.slices], ys[:, 0], bottom, thick, float(lash.lashes @ LUMA),
+    own = _own_line_below(out[box.slices], ys[:, 0], bottom, thick, lashes_light,
                           SUNK_ALONG * width)
     # (Onto the tail, not below it.)
     bottom = bottom + own.sunk * (1.0 - ease)
@@ -308,7 +309,6 @@ def draw_lash_line(out: np.ndarray, image: np.ndarray, lash: LashLine,
     # colour read is the lid rim's (s1's line was red along its inner half).
     light = np.maximum(ratio @ LUMA,
                        np.interp(position, read_at, lash.lightest)[None, :])[..., None]
-    lashes_light = float(lash.lashes @ LUMA)
     dense = (1.0 - light) / max(1.0 - lashes_light, 1e-3)
     ratio = np.where(dense <= 1.0, 1.0 - dense * (1.0 - lash.lashes),
                      lash.lashes * light / max(lashes_light, 1e-3))

@@ -582,13 +582,14 @@ def own_teeth(source: tuple[np.ndarray, np.ndarray], target_xy: np.ndarray,
     (upper_t, _), (lower_t, _) = lip_contours(target_xy)
     box = PixelBox.around(xy[canon.lip_loops[0], :2], image.shape[:2], 2)
     opening = polygon_mask(xy[canon.lip_loops[1], :2] - [box.x0, box.y0], box.size)
+    # Each of the target's pixels (in its region), which the source is read for.
+    ty, tx = np.mgrid[0:h, 0:w].astype(np.float32)
+    tx, ty = tx + offset[0], ty + offset[1]
     if meet:
-        ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-        xs, ys = xs + offset[0], ys + offset[1]
-        sx = xs - (np.r_[upper_t, lower_t] - np.r_[upper_s, lower_s]).mean(axis=0)[0]
-        top_s, top_t = _curve_at(upper_s, sx), _curve_at(upper_t, xs)
-        sy = top_s + (ys - top_t) * (_curve_at(lower_s, sx) - top_s) \
-            / np.maximum(_curve_at(lower_t, xs) - top_t, 1.0)
+        sx = tx - (np.r_[upper_t, lower_t] - np.r_[upper_s, lower_s]).mean(axis=0)[0]
+        top_s, top_t = _curve_at(upper_s, sx), _curve_at(upper_t, tx)
+        sy = top_s + (ty - top_t) * (_curve_at(lower_s, sx) - top_s) \
+            / np.maximum(_curve_at(lower_t, tx) - top_t, 1.0)
         return [_moved(image, opening, box, sx, sy)]
     lower = upper_only is None
     # (Lips barely parted show upper teeth only, down to the lower lip.)
@@ -611,18 +612,16 @@ def own_teeth(source: tuple[np.ndarray, np.ndarray], target_xy: np.ndarray,
         under = (ys - _curve_at(upper_s, xs))[inside > 0.5]
         drop = np.float32(max(0.0, float(np.percentile(under, 10)) - upper_only))
     below = ys >= _curve_at(split, xs)
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-    xs, ys = xs + offset[0], ys + offset[1]
     layers = []
     for lip_s, lip_t, half in ((upper_s, upper_t, ~below), (lower_s, lower_t, below)):
         if lip_s is lower_s and not lower:
             break
         shift = (lip_t - lip_s).mean(axis=0)
-        sx = xs - shift[0]
+        sx = tx - shift[0]
         if lip_s is upper_s:  # (x, y) lands at (x + shift, y - lip_s(x) + lip_t(x + shift))
-            sy = ys - _curve_at(lip_t, xs) + _curve_at(lip_s, sx) + drop
+            sy = ty - _curve_at(lip_t, tx) + _curve_at(lip_s, sx) + drop
         else:  # the lower teeth move with the jaw, as a block
-            sy = ys - shift[1]
+            sy = ty - shift[1]
         layers.append(_moved(image, inside * half, box, sx, sy))
     return layers
 
@@ -1139,7 +1138,8 @@ def _driver_interior(
     if not inside.any():
         return patch, mask
     # How tooth-like each pixel is: as bright, next to the driver's own lips, as its teeth.
-    top_d = float(np.percentile(lab[..., 0][inside], DRIVER_TOP))
+    # (Its brightest, and how lit its most lit part is: :data:`LIT_TEETH`, below.)
+    lit_95, top_d = (float(v) for v in np.percentile(lab[..., 0][inside], [95, DRIVER_TOP]))
     teeth = np.clip((lab[..., :1] - mean_d[0]) / max(top_d - mean_d[0], 1.0), 0.0, 1.0)
     # ... or, a little brighter than them, as far as its colour is the teeth's, not the lips':
     # side teeth in shade, half as bright, were lip-coloured (brown, in a warm photo's lips).
@@ -1152,8 +1152,7 @@ def _driver_interior(
     # ... or, its teeth not lit above its lips (:data:`LIT_TEETH`: lit, they are told by
     # their light, as above), as far as they are greyer than its lips (:func:`_greyer_than_lips`).
     low, high = LIT_TEETH
-    lit_teeth = float(smoothstep(
-        (float(np.percentile(lab[..., 0][inside], 95)) / max(mean_d[0], 1.0) - low) / (high - low)))
+    lit_teeth = float(smoothstep((lit_95 / max(mean_d[0], 1.0) - low) / (high - low)))
     grey, greyer = _greyer_than_lips(lab, mean_d)
     greyer *= 1.0 - lit_teeth
     teeth = np.maximum(teeth, greyer[..., None])
