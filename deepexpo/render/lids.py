@@ -122,13 +122,14 @@ LID_SKIN_DARKEST = 25
 #: The lid's tone meets the warp's on a ring this fraction of the eye's width around its
 #: outline above the margin, where that is no darker than AROUND_DARKER of the ring's own
 #: median (hair, a dark background; a shadowed socket beside the lid is skin); it changes at
-#: most EDGE_DARKER darker (a socket's shade: s12's, 0.6 to 0.8 of the skin further around,
-#: held to 0.8, left a pale grey oval on his shut eye) and EDGE_LIGHTER lighter for it
+#: most EDGE_DARKER darker (a socket's shade: s12's, 0.5 to 0.8 of the skin further around,
+#: held to 0.8, left a pale grey oval on his shut eye; held to 0.6, his left shut lid was 30
+#: levels lighter than the socket round the open eye, now 24) and EDGE_LIGHTER lighter for it
 #: beside the eye's ends (by its corners, at the lash line's level, there may be the eye's
 #: white reaching past them), EDGE_LIGHTER_OVER over the eye (lit skin above the lid: the
 #: astronaut's, held to 1.05 there, left a grey patch on each shut eye).
 EDGE_RING = 0.12
-EDGE_DARKER = 0.4
+EDGE_DARKER = 0.5
 EDGE_LIGHTER = 0.05
 EDGE_LIGHTER_OVER = 0.2
 #: The grain (:func:`~deepexpo.render.texture.grain_at`): the source's detail with its
@@ -428,17 +429,25 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     # beside its ends alone, the ring lay by the eye's corners at the lash line's level, in
     # their shadow, and the lit skin above and beside the astronaut's lids was no part of it,
     # so each shut lid was a grey patch on it, its middle 4.6 and 9.2 levels darker than the
-    # skin beside its corners (now 4.1 lighter and 7.6 darker). Nor on or above the brow, but
-    # for a lit strip under it lighter than the lid. (Nor the brow's end; judged by how dark
-    # it was against the lid's tone read further around, it went, and so did s12's shadowed
-    # sockets, all the skin round his lids.) An eyeliner's wing there is met as painted out,
-    # in the skin's tone, but not its soft rim, half paint and half the eyeshadow under it:
-    # left out, s1's heavy eyeshadow left no skin beside her right lid's outer end, and the
-    # shadow beside its inner end darkened all of it, a brown patch 7 levels darker than the
-    # skin beside its outer end (0 now).
+    # skin beside its corners (now 4.1 lighter and 7.6 darker). Nor on or above the brow's
+    # landmarks, but for a lit strip under it lighter than the lid. (Nor the brow's end; judged
+    # by how dark it was against the lid's tone read further around, it went, and so did s12's
+    # shadowed sockets, all the skin round his lids.) Below them, where the brow's hairs may
+    # reach (:data:`BROW_BELOW`), lies the shade under the brow in a shadowed socket: left out
+    # with the brow, s12's shut lids met his sockets only beside their ends, and his right one
+    # stayed a pale oval in its shade, its middle 21 levels lighter than the socket round the
+    # open eye (now 7). That band is met where no darker than the darkest of the skin round
+    # the lid off the brow (:data:`AROUND_DARKEST`): the brow's hairs are darker than the
+    # socket. An eyeliner's wing there is met as painted out, in the skin's tone, but not its
+    # soft rim, half paint and half the eyeshadow under it: left out, s1's heavy eyeshadow
+    # left no skin beside her right lid's outer end, and the shadow beside its inner end
+    # darkened all of it, a brown patch 7 levels darker than the skin beside its outer end
+    # (0 now).
     beside = (rise > 0) & ((wing < 0.05) | (wing > 0.95))
-    on_brow = _on_or_above(brow, box) if brow is not None else np.zeros(rise.shape, bool)
+    below_brow = _on_or_above(brow, box) if brow is not None else np.zeros(rise.shape, bool)
+    on_brow = _on_or_above((brow[0], 0.0, brow[2]), box) if brow is not None else below_brow
     match = _edge_match(patch, skin, weight[..., 0] > 0.02, beside, on_brow,
+                        below_brow & ~on_brow,
                         np.broadcast_to(np.abs(across_eye) <= 1.0, rise.shape), width)
     skin = skin + match
     # (The strip below the margin no lighter than the lid as darkened to meet it: held to
@@ -459,11 +468,13 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     # the brow it meets there, read along the lid), keeping its own grain: the warp under the
     # fade is the open lid moved down with the closing margin, its crease and lit band, which
     # showed through the fade as a second lash line above the shut one (s12), and its
-    # texture stretched into streaks.
+    # texture stretched into streaks. (At its top row, where the fade begins: read a row above
+    # it, under a brow, it was the brow's edge, darker than the row between, and s12's shut
+    # lids, met to his sockets' shade, began in a line 8 levels darker than the rows round it.)
     warp_tone = cv2.GaussianBlur(patch, (0, 0), MIX_BLUR)
     lid_tone = cv2.GaussianBlur(lid, (0, 0), MIX_BLUR)
     under_top = (rise <= height[None, :])[..., None]
-    top_row = np.clip(np.round(top - box.y0).astype(int) - 1, 0, h - 1)
+    top_row = np.clip(np.round(top - box.y0).astype(int), 0, h - 1)
     at_top = cv2.GaussianBlur(warp_tone[top_row, np.arange(w)][None], (0, 0),
                               sigmaX=max(0.7, END_BLUR * width), sigmaY=0.01)
     warp_tone = np.where(under_top, at_top, warp_tone)
@@ -800,19 +811,26 @@ def _in_colour(tone: np.ndarray, colour: np.ndarray, lid: np.ndarray, how_far: n
 
 
 def _edge_match(patch: np.ndarray, skin: np.ndarray, drawn: np.ndarray, beside: np.ndarray,
-                on_brow: np.ndarray, over_eye: np.ndarray, width: float) -> np.ndarray:
+                on_brow: np.ndarray, under_brow: np.ndarray, over_eye: np.ndarray, width: float
+                ) -> np.ndarray:
     """How much ``skin`` (the lid's, over the box ``patch`` of the warp) must change to meet the
     warp's tone on a ring :data:`EDGE_RING` of ``width`` wide around where it is ``drawn``
-    (on the skin ``beside`` it, and ``on_brow`` where lighter than the lid: a lit strip under
-    the brow, not its hairs), spread over the lid: the warp's luminance read through its
-    grain, no darker than :data:`AROUND_DARKER` of the ring's median (a lash, hair, a dark
-    background there is no skin; a shadowed socket is), the change at most
+    (on the skin ``beside`` it, ``on_brow`` where lighter than the lid: a lit strip under the
+    brow, not its hairs; and ``under_brow``, where its hairs may reach, where no darker than
+    the darkest (:data:`AROUND_DARKEST`) of the ring off the brow, or than the lid: the shade
+    under the brow in a shadowed socket), spread over the lid: the warp's luminance read
+    through its grain, no darker than :data:`AROUND_DARKER` of the ring's median (a lash,
+    hair, a dark background there is no skin; a shadowed socket is), the change at most
     :data:`EDGE_DARKER` darker and :data:`EDGE_LIGHTER` lighter (:data:`EDGE_LIGHTER_OVER`
     ``over_eye``), the lid's skin lightened or darkened in its own colour."""
     reach = max(1, int(round(EDGE_RING * width)))
     ring = cv2.dilate(drawn.astype(np.uint8), np.ones((2 * reach + 1,) * 2, np.uint8)) > 0
     light = cv2.GaussianBlur(patch, (0, 0), DETAIL_BLUR) @ LUMA
-    ring &= ~drawn & beside & (~on_brow | (light >= skin @ LUMA))
+    ring &= ~drawn & beside
+    off_brow = ring & ~on_brow & ~under_brow
+    shade = np.percentile(light[off_brow], AROUND_DARKEST) if off_brow.sum() >= 3 else np.inf
+    ring &= (~on_brow | (light >= skin @ LUMA)) \
+        & (~under_brow | (light >= np.minimum(skin @ LUMA, shade)))
     if ring.sum() < 3:
         return np.zeros_like(skin)
     ring &= light >= AROUND_DARKER * np.median(light[ring])
