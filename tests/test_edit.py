@@ -99,13 +99,15 @@ def test_surprise_opens_a_closed_mouth_and_raises_the_brows(pipeline, measure, h
 
 
 def test_emotion_replaces_the_source_expression(pipeline, measure, astronaut):
-    """By default an emotion replaces the source's own: the astronaut's broad smile fades
-    under 'neutral' and turns down under 'sad'; 'happy' keeps the corners highest."""
+    """By default an emotion replaces the source's own: the astronaut's broad smile turns
+    down under 'sad', and 'happy' keeps the corners highest. (Under 'neutral' her corners stay
+    about where they are: they rise over her lips' middle no higher than the canonical face's,
+    0.001 lower in the motion, which MediaPipe reads within 0.002 either way.)"""
     lift = {name: measure.features(pipeline.edit_image(astronaut, ExpressionEdit.emotion(name)))["lift"]
             for name in ("neutral", "sad", "happy")}
     before = measure.features(astronaut)["lift"]
-    assert lift["sad"] < lift["neutral"] < before
-    assert lift["happy"] > lift["sad"] + 0.03
+    assert lift["sad"] < min(lift["neutral"], before) - 0.03
+    assert lift["happy"] > max(lift["neutral"], before) + 0.03
 
 
 def test_every_emotion_is_a_preset():

@@ -61,8 +61,11 @@ def test_happy_raises_the_cheeks_and_lifts_the_lower_lids(astronaut, hopper, lan
         cheeks.append(cheek)
         lids.append(lid)
     # (MediaPipe's cheeks follow the mouth's corners: the astronaut, who already smiles broadly
-    # and keeps her own open smile, reads 0.007 of the 0.014 asked; Hopper 0.036.)
-    assert min(cheeks) > 0.005 and np.mean(cheeks) > 0.015, cheeks
+    # and keeps her own open smile, reads 0.005-0.01 of the 0.014 asked, Hopper 0.02-0.035,
+    # as their brows are drawn: the astronaut's read 0.0103 with her brows lowered to the
+    # canonical face's and 0.0049 with her own, every pixel below them the same, MediaPipe
+    # reading her eye corners 0.0034 higher.)
+    assert min(cheeks) > 0.004 and np.mean(cheeks) > 0.015, cheeks
     # MediaPipe reads a lower lid pushed up over the iris only in part (a third of it), and
     # more of it where the upper lid came down too (as it did: 0.0067 on the astronaut then).
     assert np.mean(lids) > 0.004
@@ -132,6 +135,33 @@ def test_happy_keeps_a_wide_eyes_upper_lid(landmarker):
     assert lower_now - lower > 0.007, (lower_now, lower)
 
 
+def _inner_brows(face) -> float:
+    """dlib's inner brow ends' mean height above the inner eye corners, across the line
+    through the eyes, in inter-ocular distances."""
+    p = face.points
+    left, right = p[36:42].mean(axis=0), p[42:48].mean(axis=0)
+    up = np.array([(right - left)[1], -(right - left)[0]]) / np.linalg.norm(right - left)
+    return float(np.mean([(p[brow] - p[eye]) @ up for brow, eye in ((21, 39), (22, 42))])
+                 / face.interocular)
+
+
+def test_an_emotion_moves_the_persons_own_brows(landmarker):
+    """Where a brow sits above the eye is the person's: an emotion, which replaces the face's
+    own expression, moves the brows from there. Read with dlib on s42, whose brows sit high
+    over her eyes: neutral and happy lowered her inner brows by 0.10-0.11 of the eyes'
+    distance (onto her eyes: a heavy, sleepy look) when their height counted as expression
+    and went back to the canonical face's, and surprised's raise was cancelled (+0.002)."""
+    image = read_image(shared_sample("sources/s42.jpg"))
+    engine = WarpEngine()
+    source = engine.prepare_source(image, landmarker.detect(image))
+    scorer = DlibScorer()
+    rest = _inner_brows(scorer.face(image))
+    moved = {name: _inner_brows(scorer.face(engine.edit(source, ExpressionEdit.emotion(name))))
+             - rest for name in ("neutral", "happy", "surprised")}
+    assert abs(moved["neutral"]) < 0.03 and abs(moved["happy"]) < 0.03, moved
+    assert moved["surprised"] > 0.04, moved
+
+
 def _happy(image: np.ndarray, landmarker) -> np.ndarray:
     engine = WarpEngine()
     return engine.edit(engine.prepare_source(image, landmarker.detect(image)),
@@ -143,9 +173,11 @@ def test_happy_lifts_the_lower_lids_most_where_the_eye_is_tallest(landmarker, me
     most in its middle. Read back with MediaPipe on the output of s12 (a small face, 53 px
     between its eyes: dlib's whole-pixel points read its 2 px lift anywhere from -0.5 to 0.9
     hundredths of that distance as the smile goes from 0.7 to 1.2) and s1, each lid's middle
-    (its three points where the eye is tallest) rises above the eye's corners by over 0.15 of
+    (its three points where the eye is tallest) rises above the eye's corners by over 0.13 of
     the eye's height there. Lifted by a share of the eye's mean height all along, the lid
-    shut the eye's ends and rose little in its middle: 0.13-0.15 of it (0.16-0.19 now)."""
+    shut the eye's ends and rose little in its middle: 0.10-0.16 of it (0.14-0.18 now; read
+    0.02-0.03 higher while the emotion also lowered the brows to the canonical face's, every
+    pixel of the lower lids the same)."""
     for name in ("s12.jpg", "s1.jpg"):
         image = read_image(shared_sample(f"sources/{name}"))
         before, after = (measure.motion(x).canonical for x in (image, _happy(image, landmarker)))
@@ -154,7 +186,7 @@ def test_happy_lifts_the_lower_lids_most_where_the_eye_is_tallest(landmarker, me
             rise = [(face[middle, 1] - face[lid.corners, 1].mean()).mean()
                     for face in (before, after)]
             share = (rise[0] - rise[1]) / np.sort(lid.heights(before))[-3:].mean()
-            assert share > 0.15, (name, share)
+            assert share > 0.13, (name, share)
 
 
 def _lower_lid_steps(image: np.ndarray, face) -> np.ndarray:

@@ -116,11 +116,12 @@ class CanonicalFace:
 
     @cached_property
     def feature_masks(self) -> dict[str, np.ndarray]:
-        """Soft per-landmark weights of each facial feature, in [0, 1] (what the regions of
-        :mod:`deepexpo.motion.regions` are made of)."""
+        """Soft per-landmark weights of each facial feature, in [0, 1] (the eyes and lips are
+        what the regions of :mod:`deepexpo.motion.regions` are made of)."""
         return {
             "eyes": _soft_mask(self.points, TOPOLOGY.eyes, 0.04),
             "lips": np.maximum(self.mouth_mask, self.jaw_weights),
+            "brows": _soft_mask(self.points, TOPOLOGY.brows, 0.04),
         }
 
     @cached_property

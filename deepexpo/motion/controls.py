@@ -167,8 +167,8 @@ class ExpressionEdit:
     def apply(self, motion: FaceMotion) -> FaceMotion:
         """``motion`` with its expression blended and the controls applied."""
         c = self.controls
-        keep = np.maximum(np.full(len(motion.canonical), self.keep_source),
-                          own_eyes(motion.canonical))
+        keep = np.maximum.reduce([np.full(len(motion.canonical), self.keep_source),
+                                  own_eyes(motion.canonical), own_brows()])
         if self.keep_mouth:
             c = replace(c, aaa=0.0)
             # (And its blinks, as its speech: a video's blink is its own, and a warp opening
@@ -211,6 +211,18 @@ def own_eyes(shape: np.ndarray) -> np.ndarray:
         side = np.sign(canon.points[:, 0]) == np.sign(canon.points[lid.corners, 0].mean())
         out[side] = mask[side] * lid.shown(shape, OWN_EYE_OPEN)
     return out
+
+
+def own_brows() -> np.ndarray:
+    """(478,) how much of the brows' expression (and the skin's round them) an edit keeps
+    whatever ``keep_source`` is: where a brow sits above its eye and how it arches are mostly
+    who someone is, and an emotion moves them from there (its raise, its frown). Measured
+    against the canonical face's, s42's brows sit 0.1 of the eyes' distance higher; an emotion
+    that replaced that lowered them onto her eyes (a heavy, sleepy look under neutral and
+    happy) and cancelled surprised's raise. (A photo's raised or knitted brows stay as they
+    are under neutral: one picture cannot tell them from the person's own.)"""
+    canon = canonical_face()
+    return canon.feature_masks["brows"] * (1.0 - canon.feature_masks["eyes"])
 
 
 #: An emotion moves the mouth's corners at most this many full smiles (``smile=1``) from where
