@@ -444,10 +444,10 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     # darkened all of it, a brown patch 7 levels darker than the skin beside its outer end
     # (0 now).
     beside = (rise > 0) & ((wing < 0.05) | (wing > 0.95))
-    below_brow = _on_or_above(brow, box) if brow is not None else np.zeros(rise.shape, bool)
-    on_brow = _on_or_above((brow[0], 0.0, brow[2]), box) if brow is not None else below_brow
+    with_hairs = _on_or_above(brow, box) if brow is not None else np.zeros(rise.shape, bool)
+    on_brow = _on_or_above((brow[0], 0.0, brow[2]), box) if brow is not None else with_hairs
     match = _edge_match(patch, skin, weight[..., 0] > 0.02, beside, on_brow,
-                        below_brow & ~on_brow,
+                        with_hairs & ~on_brow,
                         np.broadcast_to(np.abs(across_eye) <= 1.0, rise.shape), width)
     skin = skin + match
     # (The strip below the margin no lighter than the lid as darkened to meet it: held to
