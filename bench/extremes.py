@@ -427,16 +427,16 @@ class Measure:
                 for name, face in (("dlib", self.dlib.face(image)),
                                    ("mp", self.mediapipe_face(image))) if face is not None}
 
-    def teeth_reference(self, image: np.ndarray) -> float:
+    def teeth_reference(self, image: np.ndarray, whites: dict[str, float]) -> float:
         """What teeth may be as bright as: the face's own teeth where it shows some, else its
-        eye whites as the reader whose eye contour holds the brighter ones reads them (a
-        contour over the iris and the lids' shade holds dimmer ones: eye whites in shade are
-        dimmer than teeth in the light)."""
+        eye whites (``whites``, :meth:`eye_whites` read on ``image``) as the reader whose eye
+        contour holds the brighter ones reads them (a contour over the iris and the lids'
+        shade holds dimmer ones: eye whites in shade are dimmer than teeth in the light)."""
         face = self.face(image)
         own = _shown_teeth(image, face) if face is not None else float("nan")
         if np.isfinite(own):
             return own
-        return max(self.eye_whites(image).values(), default=float("nan"))
+        return max(whites.values(), default=float("nan"))
 
     def cheeks(self, image: np.ndarray) -> np.ndarray | None:
         face = self.mediapipe_read(image)
@@ -622,7 +622,7 @@ def main() -> None:
     for name in args.sources:
         image = load_source(name)
         eye_whites[name] = measure.eye_whites(image)
-        teeth_reference = measure.teeth_reference(image)
+        teeth_reference = measure.teeth_reference(image, eye_whites[name])
         face = landmarker.detect(image)
         source = engine.prepare_source(image, face)
         gray = name.endswith("-gray")
@@ -760,7 +760,7 @@ def video_to_video(engine: WarpEngine, landmarker: MediaPipeLandmarker, measure:
     read = [(face, frame) for frame, _ in sampled[::4]
             if (face := measure.face(frame)) is not None]
     _, open_frame = max(read, key=lambda r: r[0].eye_openness)
-    teeth_reference = measure.teeth_reference(open_frame)
+    teeth_reference = measure.teeth_reference(open_frame, measure.eye_whites(open_frame))
     panels = [Panel(crop(widest[0], widest[1].xy), "widest frame")]
     for (frame, face), (what, _, motion, dface, _) in zip(frames, clip):
         source = engine.prepare_source(frame, face)
@@ -847,7 +847,7 @@ def turned_back(engine: WarpEngine, landmarker: MediaPipeLandmarker, measure: Me
     panels = [Panel(crop(frame, face.xy), "turned source")]
     revealed = int(-np.sign(before))  # the side the turn back brings into view
     own_steps = outline_steps(frame, face.xy, revealed)
-    teeth_reference = measure.teeth_reference(frame)
+    teeth_reference = measure.teeth_reference(frame, measure.eye_whites(frame))
     for label, out, asked in cases:
         fig = measure.figures("video", frame, out, None, False,
                               (float(np.clip(asked, -30, 30)), 0.0), teeth_reference)

@@ -360,7 +360,7 @@ def _own_line_below(patch: np.ndarray, rows: np.ndarray, bottom: np.ndarray,
     above = (below >= -2.0 * thick[None, :] - 3.0) & (below <= -thick[None, :])
     skin = np.stack([np.ma.median(np.ma.masked_array(rgb[..., c], ~above), axis=0).filled(0.0)
                      for c in range(3)], axis=-1)
-    dark = (gray < ((lashes_light + OWN_BACK * (1.0 - lashes_light)) * (skin @ LUMA))[None, :]) \
+    dark = (gray < (_back_towards_skin(lashes_light, OWN_BACK) * (skin @ LUMA))[None, :]) \
         & (below > 0.0) & (below <= thick[None, :] + 1.0)
     # (The run from the margin's first dark row down: the iris under a slit is darker still.)
     start = np.where(dark.any(axis=0), np.argmax(dark, axis=0), len(rows))
@@ -398,7 +398,7 @@ def _tail_past(patch: np.ndarray, rows: np.ndarray, end: int, step: int, level: 
     index = np.arange(along)
     dark = gray[darkest, index]
     # (One line going on from the corner, not a dark speck or a shadow beside it.)
-    if (dark >= (lashes_light + TAIL_BACK * (1.0 - lashes_light)) * skin).any() \
+    if (dark >= _back_towards_skin(lashes_light, TAIL_BACK) * skin).any() \
             or np.abs(np.diff(darkest)).max(initial=0) > 1:
         return None
     half = 0.5 * (dark + skin)
@@ -412,6 +412,12 @@ def _tail_past(patch: np.ndarray, rows: np.ndarray, end: int, step: int, level: 
     low = _crossing(gray, rows, below - 1, below, half)
     first = slice(0, max(1, along // 2))
     return float(np.median(0.5 * (top + low)[first]))
+
+
+def _back_towards_skin(lashes_light: float, back: float) -> float:
+    """The lightness over the skin's of a line as dark as the lashes (``lashes_light``, over
+    the skin) ``back`` of the way back to the skin: a line darker than that is lash line."""
+    return lashes_light + back * (1.0 - lashes_light)
 
 
 def _thinned_out(thickness: np.ndarray, middle: int) -> np.ndarray:

@@ -829,12 +829,13 @@ def _edge_match(patch: np.ndarray, skin: np.ndarray, drawn: np.ndarray, beside: 
     ring &= ~drawn & beside
     off_brow = ring & ~on_brow & ~under_brow
     shade = np.percentile(light[off_brow], AROUND_DARKEST) if off_brow.sum() >= 3 else np.inf
-    ring &= (~on_brow | (light >= skin @ LUMA)) \
-        & (~under_brow | (light >= np.minimum(skin @ LUMA, shade)))
+    lid_light = skin @ LUMA
+    ring &= (~on_brow | (light >= lid_light)) \
+        & (~under_brow | (light >= np.minimum(lid_light, shade)))
     if ring.sum() < 3:
         return np.zeros_like(skin)
     ring &= light >= AROUND_DARKER * np.median(light[ring])
-    ratio = np.clip(light / np.maximum(skin @ LUMA, 1.0), 1.0 - EDGE_DARKER,
+    ratio = np.clip(light / np.maximum(lid_light, 1.0), 1.0 - EDGE_DARKER,
                     1.0 + np.where(over_eye, EDGE_LIGHTER_OVER, EDGE_LIGHTER))
     return _fill(skin * (_deeper(ratio[..., None], skin) - 1.0), ring,
                  (width / 2, width / 4, width / 8))
