@@ -3,6 +3,7 @@ same settings applied to a video."""
 
 from __future__ import annotations
 
+import math
 from itertools import groupby
 
 import gradio as gr
@@ -16,7 +17,8 @@ from ..points_tool import points_tool, video_points_tool
 from .common import TabContext, TabParts, face_picker
 
 TITLE = "Expression editor"
-#: Expression controls per row of sliders; the head's rotations get a row of their own.
+#: At most this many expression controls per row of sliders, the rows as even as they go (rows
+#: of five left the eleventh alone, stretched across); the head's rotations get a row of their own.
 ROW = 5
 
 
@@ -28,7 +30,8 @@ def _rows() -> list[tuple[str, ...]]:
     for _, group in groupby(ExpressionControls.names(),
                             lambda name: ExpressionControls.slider_range(name)[1] > 1):
         names = tuple(group)
-        rows += [names[i:i + ROW] for i in range(0, len(names), ROW)]
+        size = math.ceil(len(names) / math.ceil(len(names) / ROW))
+        rows += [names[i:i + size] for i in range(0, len(names), size)]
     return rows
 
 
