@@ -43,12 +43,14 @@ from gradio_client import Client, handle_file
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from deepexpo import ExpressionControls  # noqa: E402
 from deepexpo.io.video import Mp4Writer, iter_frames, probe_video  # noqa: E402
 
 EXAMPLES = ROOT / "assets" / "examples"
 KINDS = ("image", "video", "edit", "live")
 CONTROLS = ("warp", "all", False, 1.0, False, False)  # engine, region, absolute, ... sbs
-EDIT = ("largest", "warp", "happy", 1.0, 0.0) + (0.0,) * 13  # face, engine, emotion, sliders
+# face, engine, emotion, intensity, keep, then a slider per control
+EDIT = ("largest", "warp", "happy", 1.0, 0.0) + (0.0,) * len(ExpressionControls.names())
 
 
 @dataclass
