@@ -14,8 +14,8 @@ where dlib's frontal detector misses one, such as the turned painting s10):
 - ``lip``: lower-lip thickness at its centre (57 to 66), output over source, in inter-ocular
   units, on panels whose mouth is open, read with dlib (MediaPipe where dlib misses a face).
   Target 0.7-1.5. dlib puts a wide-open mouth's inner lower lip (66) inside the opening, on
-  what fills it: s7 by d19 reads 1.92, its 66 on the fill's drawn tongue 32 px above the lip
-  (a pixel profile through the lip: 0.95); hopper by d19 1.54, its 66 mid-opening on the
+  what fills it: s7 by d19 reads 1.80, its 66 on the fill's drawn tongue 26 px above the lip
+  (a pixel profile through the lip: 0.95); hopper by d19 1.55, its 66 mid-opening on the
   tongue. Both readers' figures are printed below the table (``lip_dlib``, ``lip_mp``, each
   where its reader reads the mouth open, with its inner-lip contour's ``fit``, as ``seam``'s),
   and ``lip`` does not follow the better fitting one: the fit says whether the whole contour
@@ -26,7 +26,7 @@ where dlib's frontal detector misses one, such as the turned painting s10):
   dlib, 0.55 against 0.47, MediaPipe's 66 4 px inside the lip) and on s1 by d19 and s7 ``aaa``
   (MediaPipe: 0.89, 0.94), but not on the panels above: s7 by d19 dlib 0.43 against
   MediaPipe's 0.22 (MediaPipe's 66 3 px above the lip's edge, in the dark band along it, the
-  stronger step outside; its lip 1.00), hopper by d19 a tie (0.32, 0.31; MediaPipe 0.64, its
+  stronger step outside; its lip 1.00), hopper by d19 dlib (0.40 against 0.26; MediaPipe 0.64, its
   66 inside the pale lip), and on s42 by d19 it picks MediaPipe (0.45 against 0.38), whose 66
   lies a third of the way into the lip (0.73), over dlib's on the opening's edge (1.22).
 - ``open``: mouth opening (inner-lip gap over width) of the output, and ``drv`` the driver's:
@@ -71,21 +71,24 @@ where dlib's frontal detector misses one, such as the turned painting s10):
   contour over the iris and the lids' shade holds dimmer whites than the eye's lit ones, never
   brighter. Target <= 1.05. On the cartoon s7 dlib's eye contours lie over her irises and the
   whites under her lids' shade (185), MediaPipe's over her lit whites beside the iris (219);
-  on the other sources without teeth of their own the two agree within 2 levels or dlib's
-  are the brighter (hopper: 191 against 180).
+  on the other sources without teeth of their own the two agree within 2 levels but on s12
+  (217 against 222) and hopper (165 against 179), MediaPipe's the brighter there too.
 - ``eye_mp``: eye openness on a full blink, over the source's, read with MediaPipe's landmarks
   on the output across each eye's own corner-to-corner line (a slanted eye's slope is no
   opening); ``eye`` the same with dlib's eye aspect ratio. Target < 0.35 of open, for the
   readers that read real shut eyes under it (printed above the table: d0's shut eyes over its
-  open ones, dlib 0.74, MediaPipe 0.19): dlib reads shut eyes half open, so its ``eye`` is
+  open ones, dlib 0.46, MediaPipe 0.19): dlib reads shut eyes half open, so its ``eye`` is
   printed, not held to the target. ``iris``: how much of the source's irises the output
   still shows, read on pixels (``evaluation.metrics.iris_showing``). Target < 0.35.
   ``hf``: the eye regions' high-frequency energy (mean absolute Laplacian)
   over the source's: streaks or fragments raise it. Target within 1.5x. ``frag``: dark
   fragments (``evaluation.metrics.dark_fragments``: pixels in short dark specks) around both
   eyes, output less source. Target <= 0.
-- ``cheek`` / ``lid``: on ``happy``, how far the cheeks (MediaPipe 50/280 on the output) and the
-  lower lids (dlib 40, 41, 46, 47) rise, in hundredths of the inter-ocular distance;
+- ``cheek`` / ``lid``: on ``happy``, how far the cheeks and the lower lids (dlib 40, 41, 46, 47)
+  rise against the eye corners, in hundredths of the inter-ocular distance; the cheeks'
+  skin followed on the pixels from where MediaPipe reads their apexes (50/280) on the source
+  (:func:`rise_followed`); ``cheek_mp`` MediaPipe's 50/280 read on the output, printed, not
+  held to the target: it reads the brows too (:func:`rise_followed`);
   ``smile_lip``: the lips' thickness at their middle (dlib 51 to 62 plus 66 to 57), output over
   source (a smile keeps the lips' own: target 0.8-1.25); ``smile_w``: the mouth's width (48 to
   54) over the source's (a smile widens it, by the smile alone: under 1.3).
@@ -101,7 +104,7 @@ where dlib's frontal detector misses one, such as the turned painting s10):
   frontal stills turned 25 degrees its depth keeps 0.23-0.44 of the source's (real turns,
   d3, printed above the table: 0.05) and ``yaw_mp`` reads 0.6-0.77 of the turn (real turns:
   0.93 of dlib's), while MediaPipe's points' image positions (``yaw_mp2d``) and dlib read
-  0.94-1.3 of it, and the warp draws the landmarks where the turn puts them (its map inverted:
+  0.9-1.3 of it, and the warp draws the landmarks where the turn puts them (its map inverted:
   s1's nose 23.5 px for 23.3 asked). On s10 (turned 33 degrees; dlib finds no face, so
   ``yaw`` is dlib's fit on MediaPipe's points) a warp that takes every landmark exactly
   where the turn puts them (its far outline torn) still reads -14.9/+18.5 (``yaw_mp``) and
@@ -120,7 +123,11 @@ The output ends with what is left: every panel's figure outside its target (``ou
 target``), and the targets it checks on the last line.
 
 Each figure reads the output and its source with one reader: dlib where it finds both, else
-MediaPipe on both. Two readers' head fits differ: where dlib's detector missed the turned
+MediaPipe on both. dlib's points are read to a fraction of a pixel (a face under 400 px read
+upscaled, ``evaluation.scorer.FINE_FACE_WIDTH``): on whole pixels the 512-px photos' lips and
+eyes, a few pixels across, read a pixel's step (a lip left as it was, under ``blink`` and
+``aaa``: the astronaut's 0.87 and 0.85, 1.03 and 1.05 now; hopper's turns by 25 degrees: -31.7
+and +18.3, -22.6 and +25.1 now). Two readers' head fits differ: where dlib's detector missed the turned
 painting s10 and MediaPipe read it, dlib's fit on the outputs (35 degrees) less MediaPipe's on
 the source (44) read d19.mp4's frames as turning s10 by -8.9/-9.5/-9.8 degrees against -2.2/
 -0.3/-5.4 asked; both read with MediaPipe they turn it by -1.2/0.4/-2.6 (``yaw_mp``: -1.5/1.2/
@@ -185,6 +192,8 @@ EDGE_SEARCH = 0.12
 _INNER = np.arange(60, 68)
 _OUTER = np.arange(48, 60)
 _EYES = (np.arange(36, 42), np.arange(42, 48))
+#: MediaPipe's eye corners (right eye outer, inner; left eye inner, outer) and cheek apexes.
+_MP_EYE_CORNERS, _MP_CHEEKS = [33, 133, 362, 263], [50, 280]
 #: MediaPipe's landmarks nearest dlib's 68 points, in dlib's order.
 MEDIAPIPE_68 = np.array([
     127, 234, 93, 132, 58, 172, 136, 150, 152, 379, 365, 397, 288, 361, 323, 454, 356,
@@ -330,6 +339,27 @@ def _lips_thick(face: ScoredFace) -> float:
                  / face.interocular)
 
 
+def rise_followed(source: np.ndarray, out: np.ndarray, points: np.ndarray,
+                  anchors: np.ndarray, radius: float) -> float:
+    """How far the skin at ``points`` rises against the skin at ``anchors`` (both (n, 2) on
+    ``source``) into ``out``, in pixels: the pixels followed by dense optical flow (DIS), its
+    vertical motion's median within ``radius`` of each point. No landmark reads ``out``, so
+    nothing else drawn on it moves the figure: MediaPipe's cheeks on the output, read against
+    its eye corners, rose 2.53 and -0.96 hundredths of the eye distance on two happy s10
+    renders that differed only in the brows (1.29 and 0.52 on the astronaut's)."""
+    grey = [cv2.cvtColor(im, cv2.COLOR_RGB2GRAY) for im in (source, out)]
+    flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM).calc(*grey, None)[..., 1]
+    r = int(np.ceil(radius))
+    dy, dx = np.mgrid[-r:r + 1, -r:r + 1]
+    disc = np.hypot(dx, dy) <= radius
+    padded = np.pad(flow, r, mode="edge")
+
+    def down(at: np.ndarray) -> float:
+        return float(np.mean([np.median(padded[y:y + 2 * r + 1, x:x + 2 * r + 1][disc])
+                              for x, y in np.round(at).astype(int)]))
+    return down(anchors) - down(points)
+
+
 def _lower_lids(face: ScoredFace) -> float:
     """The lower lids' height above the eye corners, in inter-ocular units (positive: up)."""
     out = []
@@ -439,13 +469,28 @@ class Measure:
         return max(whites.values(), default=float("nan"))
 
     def cheeks(self, image: np.ndarray) -> np.ndarray | None:
+        """The cheeks' apexes' height below the eye corners (MediaPipe's landmarks) and the
+        inter-ocular distance, in pixels."""
         face = self.mediapipe_read(image)
         if face is None:
             return None
         xy = face.xy
-        eyes = xy[[33, 133, 362, 263]]
-        return np.r_[xy[[50, 280], 1].mean() - eyes[:, 1].mean(),
+        eyes = xy[_MP_EYE_CORNERS]
+        return np.r_[xy[_MP_CHEEKS, 1].mean() - eyes[:, 1].mean(),
                      np.linalg.norm(eyes[:2].mean(0) - eyes[2:].mean(0))]
+
+    def cheeks_followed(self, source: np.ndarray, out: np.ndarray) -> float | None:
+        """How far the cheeks rise against the eye corners from ``source`` into ``out``,
+        followed on the pixels (:func:`rise_followed`) from where MediaPipe reads them on
+        ``source``, in hundredths of the inter-ocular distance."""
+        face = self.mediapipe_read(source)
+        if face is None:
+            return None
+        xy = face.xy
+        corners = xy[_MP_EYE_CORNERS]
+        interocular = float(np.linalg.norm(corners[:2].mean(0) - corners[2:].mean(0)))
+        return 100 * rise_followed(source, out, xy[_MP_CHEEKS], corners,
+                                   0.1 * interocular) / interocular
 
     def eyes_open(self, image: np.ndarray) -> float | None:
         """Both eyes' openness as MediaPipe's landmarks on ``image`` show it: each eye's
@@ -524,7 +569,9 @@ class Measure:
             fig["lid"] = 100 * (_lower_lids(got) - _lower_lids(src))
             before, after = self.cheeks(source), self.cheeks(out)
             if before is not None and after is not None:
-                fig["cheek"] = 100 * (before[0] - after[0]) / before[1]
+                fig["cheek_mp"] = 100 * (before[0] - after[0]) / before[1]
+            if (risen := self.cheeks_followed(source, out)) is not None:
+                fig["cheek"] = risen
             fig["smile_lip"] = _lips_thick(got) / _lips_thick(src)
             fig["smile_w"] = float(np.linalg.norm(got.points[48] - got.points[54])
                                    / got.interocular / np.linalg.norm(
@@ -664,7 +711,7 @@ def main() -> None:
               f"{name} " + " / ".join(f"{whites.get(r, float('nan')):.0f}" for r in ("dlib", "mp"))
               for name, whites in eye_whites.items()))
     keys = ["open", "open_mp", "drv", "lip", "seam", "spread", "teeth", "eye", "eye_mp", "iris",
-            "hf", "frag", "cheek", "lid", "smile_lip", "smile_w", "yaw", "yaw_mp", "yaw_mp2d",
+            "hf", "frag", "cheek", "cheek_mp", "lid", "smile_lip", "smile_w", "yaw", "yaw_mp", "yaw_mp2d",
             "mp_depth", "yaw_asked", "pitch", "pitch_mp", "pitch_asked", "edge"]
     print("drivers' mouth opening, dlib / MediaPipe: " + ", ".join(
         f"{n} {d[3].mouth_opening:.2f} / {measure.opening_mp(d[0]) or float('nan'):.2f}"
