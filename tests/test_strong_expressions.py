@@ -135,14 +135,15 @@ def test_happy_keeps_a_wide_eyes_upper_lid(landmarker):
     assert lower_now - lower > 0.007, (lower_now, lower)
 
 
-def _inner_brows(face) -> float:
-    """dlib's inner brow ends' mean height above the inner eye corners, across the line
-    through the eyes, in inter-ocular distances."""
+def _brow_ends(face) -> tuple[float, float]:
+    """dlib's inner and outer brow ends' mean heights above the eye corners below them,
+    across the line through the eyes, in inter-ocular distances."""
     p = face.points
     left, right = p[36:42].mean(axis=0), p[42:48].mean(axis=0)
     up = np.array([(right - left)[1], -(right - left)[0]]) / np.linalg.norm(right - left)
-    return float(np.mean([(p[brow] - p[eye]) @ up for brow, eye in ((21, 39), (22, 42))])
-                 / face.interocular)
+    inner, outer = (float(np.mean([(p[brow] - p[eye]) @ up for brow, eye in ends]) / face.interocular)
+                    for ends in (((21, 39), (22, 42)), ((17, 36), (26, 45))))
+    return inner, outer
 
 
 def test_an_emotion_moves_the_persons_own_brows(landmarker):
@@ -155,11 +156,25 @@ def test_an_emotion_moves_the_persons_own_brows(landmarker):
     engine = WarpEngine()
     source = engine.prepare_source(image, landmarker.detect(image))
     scorer = DlibScorer()
-    rest = _inner_brows(scorer.face(image))
-    moved = {name: _inner_brows(scorer.face(engine.edit(source, ExpressionEdit.emotion(name))))
+    rest = _brow_ends(scorer.face(image))[0]
+    moved = {name: _brow_ends(scorer.face(engine.edit(source, ExpressionEdit.emotion(name))))[0]
              - rest for name in ("neutral", "happy", "surprised")}
     assert abs(moved["neutral"]) < 0.03 and abs(moved["happy"]) < 0.03, moved
     assert moved["surprised"] > 0.04, moved
+
+
+@pytest.mark.parametrize("emotion", ["sad", "fearful"])
+def test_sadness_and_fear_raise_the_brows_inner_ends(astronaut, landmarker, emotion):
+    """Sad and fearful brows are worried, oblique ones (FACS's inner brow raiser): their inner
+    ends rise against their outer ends. Read with dlib on the astronaut, the inner ends' rise
+    less the outer ends' was -0.010 of the eyes' distance under both, whose frown pulled the
+    inner ends down as far as their raise lifted them."""
+    engine = WarpEngine()
+    out = engine.edit(engine.prepare_source(astronaut, landmarker.detect(astronaut)),
+                      ExpressionEdit.emotion(emotion))
+    scorer = DlibScorer()
+    (inner, outer), (inner_now, outer_now) = (_brow_ends(scorer.face(x)) for x in (astronaut, out))
+    assert (inner_now - inner) - (outer_now - outer) > 0.025, (inner_now - inner, outer_now - outer)
 
 
 @pytest.mark.parametrize("emotion", ["angry", "disgusted"])

@@ -48,6 +48,8 @@ class ExpressionControls:
     wink: float = _control("the subject's left eye (image right): 1 closed", 0.0)
     squint: float = _control("lower lids raised, narrowing both eyes from below", 0.0)
     eyebrow_raise: float = _control("brows up (negative: down)")
+    eyebrow_inner_raise: float = _control("inner ends of the brows up, the outer ends staying: "
+                                          "worried, oblique brows", 0.0)
     eyebrow_frown: float = _control("brows drawn together and down at their inner ends", 0.0)
     aaa: float = _control("mouth opened by dropping the jaw", 0.0)
     eee: float = _control("lips stretched wide, slightly parted", 0.0)
@@ -95,14 +97,15 @@ class ExpressionControls:
 #: disgust narrow the eyes from below (a squint: FACS's lid tightener, the cheeks' push), not
 #: under a drooping upper lid: narrowed by closing them (``blink`` 0.3, 0.35) with the lowered
 #: brows, they showed 0.13-0.39 of the irises (dlib's eye contours, read on pixels), a sleepy
-#: look, not a glare; 0.93-1.0 now.
+#: look, not a glare; 0.93-1.0 now. Sad and fearful raise the brows' inner ends (FACS's AU1:
+#: worried, oblique brows); sad lost its whole-brow raise (0.25), which lifted the outer ends.
 EMOTIONS: dict[str, ExpressionControls] = {
     "neutral": ExpressionControls(),
     "happy": ExpressionControls(smile=1.0, eee=0.15, eyebrow_raise=0.1),
-    "sad": ExpressionControls(smile=-0.8, eyebrow_frown=0.35, eyebrow_raise=0.25, blink=0.25),
+    "sad": ExpressionControls(smile=-0.8, eyebrow_frown=0.35, eyebrow_inner_raise=1.0, blink=0.25),
     "surprised": ExpressionControls(eyebrow_raise=1.0, blink=-0.4, aaa=0.7, woo=0.2),
-    "fearful": ExpressionControls(eyebrow_raise=0.7, eyebrow_frown=0.5, blink=-0.4, eee=0.6,
-                                  aaa=0.25),
+    "fearful": ExpressionControls(eyebrow_raise=0.7, eyebrow_inner_raise=0.8, eyebrow_frown=0.5,
+                                  blink=-0.4, eee=0.6, aaa=0.25),
     "angry": ExpressionControls(eyebrow_frown=1.0, eyebrow_raise=-0.3, squint=0.8, smile=-0.3,
                                 eee=0.2),
     "disgusted": ExpressionControls(eyebrow_frown=0.6, squint=0.8, smile=-0.5, eee=0.3),
@@ -309,9 +312,9 @@ def expression_offset(shape: np.ndarray, c: ExpressionControls,
     g = _geometry()
     features = np.zeros_like(shape)
     features[TOPOLOGY.lips] += (c.smile * g.smile + c.eee * g.eee + c.woo * g.woo)
-    features[TOPOLOGY.brows] += c.eyebrow_raise * g.brow_raise + c.eyebrow_frown * g.brow_frown
-    for eye in (g.right_eye, g.left_eye):
-        features[eye.upper] += c.eyebrow_raise * g.lid_raise
+    features[TOPOLOGY.brows] += (c.eyebrow_raise * g.brow_raise + c.eyebrow_inner_raise * g.brow_inner_raise
+                                 + c.eyebrow_frown * g.brow_frown)
+    features += c.eyebrow_raise * g.lid_raise + c.eyebrow_inner_raise * g.lid_inner_raise
     offset: np.ndarray = canonical_face().spread @ features
     # A smile (a Duchenne one) raises the cheeks, which push the lower lids up.
     offset += max(c.smile, 0.0) * g.cheek_raise
@@ -336,8 +339,10 @@ class _Geometry:
     eee: np.ndarray
     woo: np.ndarray
     brow_raise: np.ndarray  # (len(BROWS), 3)
+    brow_inner_raise: np.ndarray
     brow_frown: np.ndarray
-    lid_raise: np.ndarray  # (3,) upper lids follow raised brows a little
+    lid_raise: np.ndarray  # (478, 3) upper lids follow raised brows a little
+    lid_inner_raise: np.ndarray
     right_eye: Eyelid
     left_eye: Eyelid
     irises: np.ndarray
@@ -370,15 +375,38 @@ def _geometry() -> _Geometry:
 
     brows = p[TOPOLOGY.brows]
     ax = np.abs(brows[:, 0])
-    inner = np.clip(1.0 - (ax - ax.min()) / np.ptp(ax), 0.0, 1.0)  # 1 at the inner ends
+
+    def towards_inner(x: np.ndarray) -> np.ndarray:  # 1 at the brows' inner ends, 0 at the outer
+        return np.clip(1.0 - (np.abs(x) - ax.min()) / np.ptp(ax), 0.0, 1.0)
+
+    inner = towards_inner(brows[:, 0])
+
     brow_raise = np.zeros_like(brows)
     brow_raise[:, 1] = -0.07
+    # FACS's inner brow raiser (AU1, the frontalis's middle part, which worry, sadness and
+    # fear share; eyebrow_raise is AU1+2, the whole brow, and eyebrow_frown AU4): the inner
+    # third lifted most, the outer end not at all, so the brow turns oblique. A control of
+    # its own, as neither surprise's raise nor anger's frown can take that shape: the frown
+    # pulls the inner ends down about as far as a raise lifts them, and sad and fearful, made
+    # of the two, left the brows level or lower inside than out (dlib on s42, s12, s1, s7
+    # and the astronaut, the inner ends' rise less the outer ends': sad -0.012 to +0.004 of
+    # the outer eye corners' distance, fearful -0.022 to +0.039; +0.028 to +0.067 and +0.020
+    # to +0.078 with the inner raise).
+    brow_inner_raise = brow_raise * inner[:, None] ** 2
     brow_frown = np.zeros_like(brows)
     brow_frown[:, 0] = -0.06 * np.sign(brows[:, 0]) * inner
     brow_frown[:, 1] = 0.05 * (0.4 + 0.6 * inner)
+    # The upper lids follow the brow above them a little (a sixth of its rise): the whole lid
+    # a raised brow's, the lid's inner part an inner raise's (sadness's slanted upper lid).
+    # (Sad, its whole-brow raise swapped for an inner one, narrowed the astronaut's eyes to
+    # 0.24 of dlib's eye aspect ratio with the lids left behind, 0.29 before; 0.29 with them.)
+    upper = np.r_[tuple(eye.upper for eye in eyelids())]
+    lid_raise = np.zeros_like(p)
+    lid_raise[upper, 1] = -0.012
+    lid_inner_raise = lid_raise * towards_inner(p[:, 0])[:, None] ** 2
 
     return _Geometry(
-        smile, eee, woo, brow_raise, brow_frown, np.array([0.0, -0.012, 0.0]),
+        smile, eee, woo, brow_raise, brow_inner_raise, brow_frown, lid_raise, lid_inner_raise,
         *eyelids(),
         np.r_[TOPOLOGY.right_iris, TOPOLOGY.left_iris],
         canon.jaw_drop,
