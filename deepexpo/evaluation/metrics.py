@@ -147,6 +147,28 @@ def dark_fragments(image: np.ndarray, box: tuple[slice, slice], eye_width: float
     return int(stats[1:, cv2.CC_STAT_AREA][short].sum())
 
 
+def rise_followed(source: np.ndarray, out: np.ndarray, points: np.ndarray,
+                  anchors: np.ndarray, radius: float) -> float:
+    """How far the skin at ``points`` rises against the skin at ``anchors`` (both (n, 2) on
+    ``source``) in an ``out`` of the same framing (an edit), in pixels: the pixels followed by
+    dense optical flow (DIS), its vertical motion's median within ``radius`` of each point. A
+    measure read on pixels, not on landmarks, so nothing else drawn on ``out`` moves it:
+    MediaPipe's cheeks read on the output against its eye corners rose 2.53 and -0.96
+    hundredths of the eyes' distance on two happy s10 renders that differed only in the brows
+    (1.29 and 0.52 on the astronaut's)."""
+    grey = [cv2.cvtColor(im, cv2.COLOR_RGB2GRAY) for im in (source, out)]
+    flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM).calc(*grey, None)[..., 1]
+    r = int(np.ceil(radius))
+    dy, dx = np.mgrid[-r:r + 1, -r:r + 1]
+    disc = np.hypot(dx, dy) <= radius
+    padded = np.pad(flow, r, mode="edge")
+
+    def down(at: np.ndarray) -> float:
+        return float(np.mean([np.median(padded[y:y + 2 * r + 1, x:x + 2 * r + 1][disc])
+                              for x, y in np.round(at).astype(int)]))
+    return down(anchors) - down(points)
+
+
 def outline_steps(image: np.ndarray, xy: np.ndarray, side: int) -> float:
     """How far the face's edge against what lies beside it (hair, background) on one side of
     ``image`` (``side`` +1: the right) departs from a smooth curve, in pixels: per row, from
