@@ -15,20 +15,23 @@ where dlib's frontal detector misses one, such as the turned painting s10):
   units, on panels whose mouth is open, read with dlib (MediaPipe where dlib misses a face).
   Target 0.7-1.5. dlib puts a wide-open mouth's inner lower lip (66) inside the opening, on
   what fills it: s7 by d19 reads 1.80, its 66 on the fill's drawn tongue 26 px above the lip
-  (a pixel profile through the lip: 0.95); hopper by d19 1.55, its 66 mid-opening on the
-  tongue. Both readers' figures are printed below the table (``lip_dlib``, ``lip_mp``, each
-  where its reader reads the mouth open, with its inner-lip contour's ``fit``, as ``seam``'s),
+  (a pixel profile through the lip: 0.95); hopper by d19 1.52, its 66 mid-opening on the
+  tongue. MediaPipe reads the mouth with the rest of the face: on s10 by d19 (dlib finds no
+  face) its 66 came 3 px lower, 0.76 to 0.67, when only the brows were redrawn (every pixel
+  below them within a level). Both readers' figures are printed below the table
+  (``lip_dlib``, ``lip_mp``, each where its reader reads the mouth open, with its inner-lip
+  contour's ``fit``, as ``seam``'s),
   and ``lip`` does not follow the better fitting one: the fit says whether the whole contour
   lies on the opening's edge, not where its lower lip's middle lies. It picks the reader whose
   lower lip lies on the pixels on real open mouths (4x crops: d19.jpg and d3's widest frames
   MediaPipe, 0.51 and 0.55 against dlib's 0.19 and 0.34, dlib's 66 on d19's tongue above its
   lower teeth, its 57 on d3's chin 6 px below MediaPipe's on the lip's edge; d12's widest
   dlib, 0.55 against 0.47, MediaPipe's 66 4 px inside the lip) and on s1 by d19 and s7 ``aaa``
-  (MediaPipe: 0.89, 0.94), but not on the panels above: s7 by d19 dlib 0.43 against
-  MediaPipe's 0.22 (MediaPipe's 66 3 px above the lip's edge, in the dark band along it, the
-  stronger step outside; its lip 1.00), hopper by d19 dlib (0.40 against 0.26; MediaPipe 0.64, its
-  66 inside the pale lip), and on s42 by d19 it picks MediaPipe (0.45 against 0.38), whose 66
-  lies a third of the way into the lip (0.73), over dlib's on the opening's edge (1.22).
+  (MediaPipe: 0.88, 0.94), but not on the panels above: s7 by d19 dlib 0.34 against
+  MediaPipe's 0.20 (MediaPipe's 66 3 px above the lip's edge, in the dark band along it, the
+  stronger step outside; its lip 1.02), hopper by d19 dlib (0.37 against 0.35; MediaPipe 0.71, its
+  66 inside the pale lip), and on s42 by d19 it picks MediaPipe (0.47 against 0.32), whose 66
+  lies a third of the way into the lip (0.76), over dlib's on the opening's edge (1.26).
 - ``open``: mouth opening (inner-lip gap over width) of the output, and ``drv`` the driver's:
   the output follows the driver's change up to the plausible maximum, the engine's cap
   (``WarpConfig.max_mouth_opening``, 0.75 of the width; the real screaming d19 opens 0.67).
@@ -83,7 +86,8 @@ where dlib's frontal detector misses one, such as the turned painting s10):
   ``hf``: the eye regions' high-frequency energy (mean absolute Laplacian)
   over the source's: streaks or fragments raise it. Target within 1.5x. ``frag``: dark
   fragments (``evaluation.metrics.dark_fragments``: pixels in short dark specks) around both
-  eyes, output less source. Target <= 0.
+  eyes, output less source. Target <= 0. On hopper's wrinkles and glasses it moves with the box
+  (dlib's eye points): boxes a pixel or two apart read her blink -2, +2, -4 and 0.
 - ``cheek`` / ``lid``: on ``happy``, how far the cheeks and the lower lids (dlib 40, 41, 46, 47)
   rise against the eye corners, in hundredths of the inter-ocular distance; the cheeks'
   skin followed on the pixels from where MediaPipe reads their apexes (50/280) on the source
