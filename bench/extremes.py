@@ -93,7 +93,7 @@ where dlib's frontal detector misses one, such as the turned painting s10):
   skin followed on the pixels from where MediaPipe reads their apexes (50/280) on the source
   (``evaluation.metrics.rise_followed``); ``cheek_mp`` MediaPipe's 50/280 read on the output,
   printed, not held to the target: it reads the brows too (on two happy s10 renders that
-  differed only in the brows its cheeks rose 2.53 and -0.96; followed, 1.49 and 1.46);
+  differed only in the brows its cheeks rose 2.53 and -0.96; followed, 1.51 both);
   ``smile_lip``: the lips' thickness at their middle (dlib 51 to 62 plus 66 to 57), output over
   source (a smile keeps the lips' own: target 0.8-1.25); ``smile_w``: the mouth's width (48 to
   54) over the source's (a smile widens it, by the smile alone: under 1.3).

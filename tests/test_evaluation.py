@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -173,3 +174,21 @@ def test_batch_inputs_may_be_fsspec_urls(tmp_path, astronaut, open_mouth_driver)
     with local_copy("memory://batch/open.png", small) as copy:  # stops past the limit
         assert Path(copy).name == "open.png" and Path(copy).stat().st_size == 101
     assert not Path(copy).exists()
+
+
+@pytest.mark.parametrize("shift", [1.0, 2.0])
+def test_the_skins_rise_is_followed_on_the_pixels(astronaut, landmarker, shift):
+    """Her cheeks' skin moved up ``shift`` px (a smooth bump a cheek wide under each eye),
+    read back on the pixels against her eye corners within a fifth (0.88 of it; followed
+    from half resolution, 0.5)."""
+    xy = landmarker.detect(astronaut).xy
+    cheeks, corners = xy[[50, 280]], xy[[33, 133, 362, 263]]
+    width = float(np.linalg.norm(xy[33] - xy[263]))
+    rows, cols = np.mgrid[:astronaut.shape[0], :astronaut.shape[1]].astype(np.float32)
+    bump = sum(np.exp(-((cols - x) ** 2 + (rows - y) ** 2) / (2 * (0.2 * width) ** 2))
+               for x, y in cheeks)
+    moved = cv2.remap(astronaut, cols, rows + shift * bump.astype(np.float32), cv2.INTER_CUBIC)
+    # The eye corners came up a little with it.
+    asked = shift * (1.0 - np.mean([bump[round(y), round(x)] for x, y in corners]))
+    risen = metrics.rise_followed(astronaut, moved, cheeks, corners, 0.05 * width)
+    assert abs(risen - asked) < 0.2 * asked, (risen, asked)
