@@ -156,12 +156,12 @@ def rise_followed(source: np.ndarray, out: np.ndarray, points: np.ndarray,
     MediaPipe's cheeks read on the output against its eye corners rose 2.53 and -0.96
     hundredths of the eyes' distance on two happy s10 renders that differed only in the brows
     (1.29 and 0.52 on the astronaut's)."""
-    grey = [cv2.cvtColor(im, cv2.COLOR_RGB2GRAY) for im in (source, out)]
-    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+    before, after = (cv2.cvtColor(im, cv2.COLOR_RGB2GRAY) for im in (source, out))
+    dis = cv2.DISOpticalFlow.create(cv2.DISOpticalFlow_PRESET_MEDIUM)
     # Down to the full resolution: from the preset's finest scale (the image halved) it read
     # the astronaut's smooth cheeks moved up 1 and 2 px 0.39 and 0.53 of the way; 0.88 now.
     dis.setFinestScale(0)
-    flow = dis.calc(*grey, None)[..., 1]
+    flow = dis.calc(before, after, None)[..., 1]
     r = int(np.ceil(radius))
     dy, dx = np.mgrid[-r:r + 1, -r:r + 1]
     disc = np.hypot(dx, dy) <= radius
