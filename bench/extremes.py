@@ -345,6 +345,14 @@ def _lips_thick(face: ScoredFace) -> float:
                  / face.interocular)
 
 
+def _cheek_height(xy: np.ndarray) -> tuple[float, float]:
+    """The cheeks' apexes' height below the eye corners and the inter-ocular distance, in
+    pixels, on MediaPipe's landmarks ``xy``."""
+    eyes = xy[_MP_EYE_CORNERS]
+    return (float(xy[_MP_CHEEKS, 1].mean() - eyes[:, 1].mean()),
+            float(np.linalg.norm(eyes[:2].mean(0) - eyes[2:].mean(0))))
+
+
 def _lower_lids(face: ScoredFace) -> float:
     """The lower lids' height above the eye corners, in inter-ocular units (positive: up)."""
     out = []
@@ -453,29 +461,22 @@ class Measure:
             return own
         return max(whites.values(), default=float("nan"))
 
-    def cheeks(self, image: np.ndarray) -> np.ndarray | None:
-        """The cheeks' apexes' height below the eye corners (MediaPipe's landmarks) and the
-        inter-ocular distance, in pixels."""
-        face = self.mediapipe_read(image)
-        if face is None:
-            return None
-        xy = face.xy
-        eyes = xy[_MP_EYE_CORNERS]
-        return np.r_[xy[_MP_CHEEKS, 1].mean() - eyes[:, 1].mean(),
-                     np.linalg.norm(eyes[:2].mean(0) - eyes[2:].mean(0))]
-
-    def cheeks_followed(self, source: np.ndarray, out: np.ndarray) -> float | None:
-        """How far the cheeks rise against the eye corners from ``source`` into ``out``,
-        followed on the pixels (:func:`rise_followed`) from where MediaPipe reads them on
-        ``source``, in hundredths of the inter-ocular distance."""
-        face = self.mediapipe_read(source)
-        if face is None:
-            return None
-        xy = face.xy
-        corners = xy[_MP_EYE_CORNERS]
-        interocular = float(np.linalg.norm(corners[:2].mean(0) - corners[2:].mean(0)))
-        return 100 * rise_followed(source, out, xy[_MP_CHEEKS], corners,
-                                   0.1 * interocular) / interocular
+    def cheeks(self, source: np.ndarray, out: np.ndarray) -> dict[str, float]:
+        """How far the cheeks rise against the eye corners from ``source`` into ``out``, in
+        hundredths of the inter-ocular distance: ``cheek`` followed on the pixels
+        (:func:`rise_followed`) from where MediaPipe reads their apexes on ``source``,
+        ``cheek_mp`` MediaPipe's apexes read on both; none where it reads no face on
+        ``source``."""
+        before = self.mediapipe_read(source)
+        if before is None:
+            return {}
+        height, interocular = _cheek_height(before.xy)
+        fig = {"cheek": 100 * rise_followed(source, out, before.xy[_MP_CHEEKS],
+                                            before.xy[_MP_EYE_CORNERS], 0.1 * interocular)
+               / interocular}
+        if (after := self.mediapipe_read(out)) is not None:
+            fig["cheek_mp"] = 100 * (height - _cheek_height(after.xy)[0]) / interocular
+        return fig
 
     def eyes_open(self, image: np.ndarray) -> float | None:
         """Both eyes' openness as MediaPipe's landmarks on ``image`` show it: each eye's
@@ -552,11 +553,7 @@ class Measure:
                                 - dark_fragments(source, box, width))
         if case == "happy":
             fig["lid"] = 100 * (_lower_lids(got) - _lower_lids(src))
-            before, after = self.cheeks(source), self.cheeks(out)
-            if before is not None and after is not None:
-                fig["cheek_mp"] = 100 * (before[0] - after[0]) / before[1]
-            if (risen := self.cheeks_followed(source, out)) is not None:
-                fig["cheek"] = risen
+            fig.update(self.cheeks(source, out))
             fig["smile_lip"] = _lips_thick(got) / _lips_thick(src)
             fig["smile_w"] = float(np.linalg.norm(got.points[48] - got.points[54])
                                    / got.interocular / np.linalg.norm(
