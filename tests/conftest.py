@@ -195,6 +195,15 @@ def shared_sample(relative: str) -> Path:
     return path
 
 
+def driving_clip_frames(name: str, *indices: int) -> list[np.ndarray]:
+    """Frames ``indices`` of the shared driving clip ``name`` (``d3``), in that order, read
+    up to the last of them."""
+    wanted = set(indices)
+    frames = {i: frame for i, frame in zip(range(max(indices) + 1), iter_frames(
+        probe_video(shared_sample(f"driving/{name}.mp4")))) if i in wanted}
+    return [frames[i] for i in indices]
+
+
 #: Settings of the machine that would let a test see downloaded models or reach a Hub.
 _MODEL_SETTINGS = ("HF_ENDPOINT", "HF_HUB_CACHE", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE",
                    "SPACE_ID")

@@ -23,12 +23,11 @@ from deepexpo.face.landmarks import FaceLandmarks
 from deepexpo.face.measure import eye_openings, mouth_opening
 from deepexpo.geometry.boxes import PixelBox
 from deepexpo.io.images import read_image
-from deepexpo.io.video import iter_frames, probe_video
 from deepexpo.motion.compose import MotionOptions, compose_motion
 from deepexpo.motion.controls import ExpressionControls, ExpressionEdit
 from deepexpo.motion.eyelids import eyelids
 from deepexpo.render.mesh_warp import map_area
-from tests.conftest import SHARED, pose_face, shared_sample
+from tests.conftest import SHARED, driving_clip_frames, pose_face, shared_sample
 
 CHEEKS = [50, 280, 205, 425]
 
@@ -47,8 +46,8 @@ def test_happy_raises_the_cheeks_and_lifts_the_lower_lids(astronaut, hopper, lan
     lids, irises, cheeks = [], [], []
     for image in (hopper, astronaut):
         before = measure.motion(image).canonical
-        out = engine.edit(engine.prepare_source(image, landmarker.detect(image)),
-                          ExpressionEdit.emotion("happy"))
+        face = landmarker.detect(image)
+        out = engine.edit(engine.prepare_source(image, face), ExpressionEdit.emotion("happy"))
         read = scorer.face(image)
         irises.append(iris_showing(image, out, [read.points[36:42], read.points[42:48]]))
         after = measure.motion(out).canonical
@@ -57,7 +56,7 @@ def test_happy_raises_the_cheeks_and_lifts_the_lower_lids(astronaut, hopper, lan
         # read on the output follow the mouth's corners and the brows: the astronaut's read
         # 0.0103, 0.0049 and 0.0040 as renders changed only her brows, every pixel below them
         # the same.)
-        xy = landmarker.detect(image).xy
+        xy = face.xy
         width = float(np.linalg.norm(xy[33] - xy[263]))
         cheeks.append(rise_followed(image, out, xy[CHEEKS], xy[[33, 133, 362, 263]],
                                     0.05 * width) / width)
@@ -185,9 +184,7 @@ def test_a_frown_looking_down_lowers_the_sources_brows(landmarker):
     brows' lowering was lost: the outer corners come down with the lowered lids, and s12's
     inner brows read lowered 0.43 of the driver's over the three frames; 1.17 against the
     eyes' inner corners.)"""
-    wanted = (0, 132, 140, 148)
-    frames = [frame for i, frame in zip(range(max(wanted) + 1), iter_frames(
-        probe_video(shared_sample("driving/d3.mp4")))) if i in wanted]
+    frames = driving_clip_frames("d3", 0, 132, 140, 148)
     image = read_image(shared_sample("sources/s12.jpg"))
     engine = WarpEngine()
     source = engine.prepare_source(image, landmarker.detect(image))
@@ -807,16 +804,6 @@ def test_a_smile_leaves_the_upper_lid_where_it_is(landmarker, monkeypatch):
             assert (read - face.xy[lid.upper])[:, 1].mean() > -0.05, (name, lid.outer)
 
 
-def _d19_frames(*indices: int) -> list[np.ndarray]:
-    frames = []
-    for i, frame in enumerate(iter_frames(probe_video(shared_sample("driving/d19.mp4")))):
-        if i in indices:
-            frames.append(frame)
-        if i >= max(indices):
-            return frames
-    return frames
-
-
 def _lid_moves(lid, before: np.ndarray, after: np.ndarray) -> tuple[float, float]:
     """How far ``lid``'s upper margin comes down and its lower one rises, against the eye's
     corners, in the eye's openings in ``before`` (canonical landmarks)."""
@@ -840,7 +827,7 @@ def test_a_squint_narrows_the_eye_from_both_lids(landmarker):
     engine = WarpEngine()
     image = read_image(shared_sample("sources/s10.jpg"))
     source = engine.prepare_source(image, landmarker.detect(image))
-    first, squint, blink = _d19_frames(0, 16, 100)
+    first, squint, blink = driving_clip_frames("d19", 0, 16, 100)
     reference = engine.extract(first, landmarker.detect(first))
     options = MotionOptions()
     left = eyelids()[1]

@@ -10,18 +10,12 @@ from deepexpo.evaluation.scorer import DlibScorer
 from deepexpo.face.measure import eye_openings
 from deepexpo.face.topology import TOPOLOGY
 from deepexpo.io.images import read_image
-from deepexpo.io.video import iter_frames, probe_video
 from deepexpo.motion.compose import MotionOptions
 
-from .conftest import shared_sample
+from .conftest import driving_clip_frames, shared_sample
 
 LOOKS_RIGHT, LOOKS_LEFT, EYES_SHUT = 15, 31, 66  # frames of d0
 HEAD_UP, HEAD_DOWN = 238, 328  # frames of d3 (dlib pitch +2 and -16 degrees, little yaw)
-
-
-def _frames(name: str, *indices: int) -> list[np.ndarray]:
-    frames = list(iter_frames(probe_video(shared_sample(f"driving/{name}.mp4"))))
-    return [frames[i] for i in indices]
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +30,7 @@ def source() -> np.ndarray:
 
 @pytest.mark.parametrize("relative", [True, False], ids=["relative", "absolute"])
 def test_the_irises_follow_the_drivers_gaze(pipeline, scorer, source, relative):
-    right, left = _frames("d0", LOOKS_RIGHT, LOOKS_LEFT)
+    right, left = driving_clip_frames("d0", LOOKS_RIGHT, LOOKS_LEFT)
     assert scorer.face(right).gaze - scorer.face(left).gaze > 0.25  # the driver looks around
     options = MotionOptions(relative=relative)
     towards_right = scorer.face(pipeline.transfer_image(source, right, options)).gaze
@@ -45,7 +39,7 @@ def test_the_irises_follow_the_drivers_gaze(pipeline, scorer, source, relative):
 
 
 def test_a_closed_eyed_driver_closes_the_results_eyes(pipeline, scorer, source, landmarker):
-    opened, shut = _frames("d0", 0, EYES_SHUT)
+    opened, shut = driving_clip_frames("d0", 0, EYES_SHUT)
     out = pipeline.transfer_image(source, shut)
     # dlib's own landmarks never meet on a shut eye: the driver's real blink reads 0.46 of his
     # open eyes, this result 0.47 of the source's, so against that, within dlib's spread on
@@ -61,7 +55,7 @@ def test_a_closed_eyed_driver_closes_the_results_eyes(pipeline, scorer, source, 
 
 
 def test_a_nodding_driver_moves_the_results_pitch_the_same_way(pipeline, scorer, source):
-    up, down = _frames("d3", HEAD_UP, HEAD_DOWN)
+    up, down = driving_clip_frames("d3", HEAD_UP, HEAD_DOWN)
     driver_change = scorer.face(down).pose[1] - scorer.face(up).pose[1]
     result_change = (scorer.face(pipeline.transfer_image(source, down)).pose[1]
                      - scorer.face(pipeline.transfer_image(source, up)).pose[1])
