@@ -192,3 +192,29 @@ def test_the_skins_rise_is_followed_on_the_pixels(astronaut, landmarker, shift):
     asked = shift * (1.0 - np.mean([bump[round(y), round(x)] for x, y in corners]))
     risen = metrics.rise_followed(astronaut, moved, cheeks, corners, 0.05 * width)
     assert abs(risen - asked) < 0.2 * asked, (risen, asked)
+
+
+@pytest.mark.parametrize("stretch", [0.6, 1.0, 1.4])
+def test_a_lower_lips_thickness_is_followed_on_the_pixels(hopper, landmarker, stretch):
+    """Her mouth opened by hand: a dark opening a third of the mouth's width tall above her
+    lower lip, the lip below it stretched ``stretch`` times down its height, the chin carried
+    down under it; the lip's thickness read back on the pixels within a tenth, from where
+    either reader puts its edges on her closed mouth."""
+    xy = landmarker.detect(hopper).xy
+    inner, outer = xy[14], xy[17]  # MediaPipe's lower lip, inner and outer, at its middle
+    width = float(np.linalg.norm(xy[61] - xy[291]))
+    gap, thickness = width / 3, float(outer[1] - inner[1])
+    rows, cols = np.mgrid[:hopper.shape[0], :hopper.shape[1]].astype(np.float32)
+    lip_top, lip_bottom = inner[1] + gap, inner[1] + gap + stretch * thickness
+    src_rows = np.where(rows < lip_bottom, inner[1] + (rows - lip_top) / stretch,
+                        outer[1] + rows - lip_bottom)
+    opened = cv2.remap(hopper, cols, np.where(rows < lip_top, rows, src_rows).astype(np.float32),
+                       cv2.INTER_CUBIC)
+    opening = (rows >= inner[1]) & (rows < lip_top) & (np.abs(cols - inner[0]) < width / 2)
+    shade = (40 + 30 * (rows - inner[1]) / gap).astype(np.uint8)
+    opened[opening] = np.stack([shade, shade // 2, shade // 2], axis=-1)[opening]
+    # Looked for near where a reader puts it on a wide-open mouth: a lip's thickness up.
+    lip = np.array([inner[0], lip_top - thickness / 2])
+    for face in (DlibScorer().face(hopper).points[[66, 57]], xy[[14, 17]]):
+        followed = metrics.lower_lip_followed(hopper, opened, face[0], face[1], width, lip)
+        assert abs(followed - stretch) < 0.1 * stretch, (followed, stretch)

@@ -173,6 +173,58 @@ def rise_followed(source: np.ndarray, out: np.ndarray, points: np.ndarray,
     return down(anchors) - down(points)
 
 
+#: The vertical scales :func:`lower_lip_followed` tries (log-spaced, 3 % apart): from a lip
+#: thinned to 0.4 of its thickness to one 2.5 times as thick.
+_LIP_SCALES = np.geomspace(0.4, 2.5, 63)
+#: How many rows :func:`lower_lip_followed` reads its strip in, at least.
+_LIP_ROWS = 80
+
+
+def lower_lip_followed(source: np.ndarray, out: np.ndarray, inner: np.ndarray,
+                       outer: np.ndarray, width: float, near: np.ndarray) -> float:
+    """How thick the lower lip is down its middle in ``out`` over its thickness in ``source``,
+    found on the pixels: the strip of ``source`` from the lip's inner edge ``inner`` to its
+    outer edge ``outer`` (points, its middle) and the skin a third of that below it, 0.3 of the
+    mouth's ``width`` wide, the lip stretched vertically by each of :data:`_LIP_SCALES` (the
+    skin kept as it is) and matched (normalised cross-correlation) in ``out`` within 0.6
+    ``width`` of ``near`` (a reader's lower lip there), up or down, and 0.25 either side; the
+    best match's stretch. What lies above the lip is no part of it: a source's parted lips show
+    teeth there, an opened mouth its inside. The landmark readers put a wide-open lower lip's
+    edges on what fills the opening (dlib's inner point on a drawn tongue: s7 by d19 read
+    1.80), or on the opening's edge for the outer one (MediaPipe on s10 by d19: 0.67). NaN
+    for a lip read with no thickness."""
+    thickness = float(outer[1] - inner[1])
+    if thickness <= 0:
+        return float("nan")
+    centre, margin, half = float(inner[0] + outer[0]) / 2, thickness / 3, 0.15 * width
+    # Both read at least _LIP_ROWS rows across the strip: a 512-px photo's lip is 8 px thick,
+    # and a stretch read in whole rows of it comes in steps of an eighth.
+    zoom = max(_LIP_ROWS / (thickness + margin), 1.0)
+
+    def zoomed(image: np.ndarray, x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
+        region = image[max(int(round(y0)), 0):int(round(y1)) + 1,
+                       max(int(round(x0)), 0):int(round(x1)) + 1].astype(np.float32)
+        return cv2.resize(region, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_CUBIC)
+
+    template = zoomed(source, centre - half, inner[1], centre + half, outer[1] + margin)
+    skin = int(round(margin * zoom))  # rows below the lip: kept as they are, not stretched
+    lip, below = template[:-skin], template[-skin:]
+    reach = half + 0.25 * width
+    window = zoomed(out, near[0] - reach, near[1] - 0.6 * width, near[0] + reach,
+                    near[1] + 0.6 * width)
+    best, stretch = -np.inf, float("nan")
+    for scale in _LIP_SCALES:
+        rows = max(int(round(len(lip) * scale)), 3)
+        if rows + skin >= window.shape[0]:
+            break
+        stretched = np.concatenate([cv2.resize(lip, (lip.shape[1], rows),
+                                               interpolation=cv2.INTER_LINEAR), below])
+        score = float(cv2.matchTemplate(window, stretched, cv2.TM_CCOEFF_NORMED).max())
+        if score > best:
+            best, stretch = score, rows / len(lip)
+    return stretch
+
+
 def outline_steps(image: np.ndarray, xy: np.ndarray, side: int) -> float:
     """How far the face's edge against what lies beside it (hair, background) on one side of
     ``image`` (``side`` +1: the right) departs from a smooth curve, in pixels: per row, from
