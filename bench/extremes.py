@@ -80,11 +80,12 @@ where dlib's frontal detector misses one, such as the turned painting s10):
   ``hf``: the eye regions' high-frequency energy (mean absolute Laplacian)
   over the source's: streaks or fragments raise it. Target within 1.5x. ``frag``: dark
   fragments (``evaluation.metrics.dark_fragments``: pixels in short dark specks) around both
-  eyes, output less source. Target <= ``SPECKS`` (5): a speck or two a pixel in size, as
-  the tests allow, none a fragment to see. On hopper's wrinkles and glasses it moves with the
-  box (dlib's eye points): boxes a pixel or two apart read her blink -2, +2, -4 and 0; now +2
-  on boxes moved 2 px every way, her shut lids' two new specks a pixel each (the end of the
-  lash line, the lid's grain) and her glasses' rim's two specks 2 and 3 px larger.
+  eyes, output less source. Target <= ``SPECKS`` (5): a speck or two a pixel in size, none
+  a fragment to see (what the small eyes' blink test allows over the source's own). On
+  hopper's wrinkles and glasses it moves with the box (dlib's eye points): boxes a pixel or
+  two apart read her blink -2, +2, -4 and 0; now +2 on boxes moved 2 px every way, her shut
+  lids' two new specks a pixel each (the end of the lash line, the lid's grain) and her
+  glasses' rim's two specks 2 and 3 px larger.
 - ``cheek`` / ``lid``: on ``happy``, how far the cheeks and the lower lids (dlib 40, 41, 46, 47)
   rise against the eye corners, in hundredths of the inter-ocular distance; the cheeks'
   skin followed on the pixels from where MediaPipe reads their apexes (50/280) on the source
@@ -191,7 +192,8 @@ OPENED = 0.05
 #: Blink openness (output over source) a shut eye reads under.
 SHUT = 0.35
 #: Pixels of dark specks a blink may add around the eyes (``frag``): a speck or two of a pixel
-#: or two, under any fragment to see (the tests' allowance, ``dark_fragments``).
+#: or two, under any fragment to see (test_a_blink_closes_small_eyes_without_fragments allows
+#: as many over the source's own).
 SPECKS = 5
 #: How far outside an inner-lip contour a stronger edge is looked for (``_edge_fit``), as a
 #: fraction of the mouth's width: under a lip's thickness.
