@@ -526,6 +526,21 @@ def test_a_shut_lid_carries_the_skins_grain(astronaut, landmarker):
             (lid.outer, _fine(out[shut]), skin)
 
 
+def test_a_shut_lid_in_a_shaded_socket_carries_the_sockets_grain(landmarker):
+    """A photo's grain depends on its light: s12's pale skin, near white, is smooth, the
+    shade of his sockets grainy. His shut lids, darkened to that shade, were topped up to the
+    pale skin's grain, and his right one (in a shaded socket on pale skin) was a smooth grey
+    oval stuck on the shade: down the middle of each shut lid, its fine detail (:func:`_fine`)
+    was 0.55 and 0.50 of the smoother side of the socket beside its corners (now 0.98 and
+    0.75, topped up to the grain of the skin round the eye in the lid's light). It is at
+    least 0.7 of it."""
+    face, out = _s12_blinked(landmarker)
+    for lid in eyelids():
+        shut, beside = _lid_and_socket(face, lid)
+        skin = min(_fine(out[at]) for at in beside)
+        assert _fine(out[shut]) >= 0.7 * skin, (lid.outer, _fine(out[shut]), skin)
+
+
 def test_a_shut_lid_ends_beside_its_outer_corner_without_an_edge(landmarker):
     """s1's heavy dark eyeshadow beyond her right eye's outer corner is read as an eyeliner's
     wing, reaching further out than the lid's box: painted out over that box only, the paint

@@ -155,6 +155,16 @@ TOP_UP_DETAIL = 1.0
 TOP_UP_MOST = 2.5
 SKIN_DONORS = 0.6
 DONORS_CLEAR = 0.1
+#: The skin's grain the lid's is topped up to is read in the lid's own light: on the calm
+#: skin round the eye (:func:`~deepexpo.render.texture.calm_donors`' blocks, off the lid and
+#: the brow) within LIGHT_NEAR of the lid's tone as matched to the warp round it, where
+#: LIGHT_LEAST pixels of it are (else on all the skin round the eye). A photo's grain
+#: depends on the light: s12's pale skin, near white, is smooth (a robust spread of 2.9),
+#: the shade of his socket grainy (7.3); topped up to the pale skin's, his right shut lid,
+#: darkened to his socket's shade, was a smooth grey oval in it, its grain 0.6 of the
+#: socket's beside it.
+LIGHT_NEAR = 0.1
+LIGHT_LEAST = 2 * GRAIN_BLOCK**2
 
 #: A dark line across the eye above its lash line (a glasses' frame), which the lid stays
 #: LINE_CLEAR pixels below (the lid's weight is blurred by 0.7 px across it), is as dark as
@@ -346,8 +356,9 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
     # her outer corners.)
     brow = None if brow_xy is None \
         else (brow_xy, BROW_BELOW, (float(ends[0, 0]), float(ends[1, 0])))
-    skin_round = _skin_known(out, box, (weight[..., 0] > 0.02) | ((rise < 0) & (rise > -2 * below))
-                             | (wing > 0.05), lid_box, AROUND * width, brow)
+    off_lid = _off_lid(out, box, (weight[..., 0] > 0.02) | ((rise < 0) & (rise > -2 * below))
+                       | (wing > 0.05), lid_box, AROUND * width, brow)
+    skin_round = _skin_known(out, off_lid)
     if skin_round is None:
         return
     tone = _skin_around(out, box, *skin_round, AROUND * width)
@@ -396,8 +407,6 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
         grain_donors = skin_grain_donors(image, _eye_outline(margin_from, open_gap))
     corner = (int(round(margin_xy[0, 0])) - box.x0, int(round(margin_xy[0, 1])) - box.y0)
     read_grain = grain
-    grain = grain + _grain_top_up(out, skin_round, grain, skin, weight[..., 0] > 0.5, image,
-                                  grain_donors, corner)
     # The wing painted out of the warp, in the tone of the warp right around it (the skin's
     # further around was lighter than a shadowed socket's) but not of its dark features (a
     # brow, lashes) nor of what is lighter than the skin (the white of the eye the squeezed
@@ -450,6 +459,12 @@ def draw_closing_lid(out: np.ndarray, image: np.ndarray, source_xy: np.ndarray,
                         with_hairs & ~on_brow,
                         np.broadcast_to(np.abs(across_eye) <= 1.0, rise.shape), width)
     skin = skin + match
+    # (Topped up once its tone is matched, in the light it is then in, the wing painted out
+    # with it too.)
+    top_up = _grain_top_up(out, off_lid, skin_round, grain, skin, weight[..., 0] > 0.5, image,
+                           grain_donors, corner)
+    grain = grain + top_up
+    patch += wing[..., None] * top_up
     # (The strip below the margin no lighter than the lid as darkened to meet it: held to
     # the lid's skin before, it stood a level lighter than s7's darkened lid beside his outer
     # corners, a pale strip between the lash line and the lower lid's rim.)
@@ -601,22 +616,30 @@ def _soft_edge(gray: np.ndarray, core: np.ndarray, dark: np.ndarray, lash: float
     return grown
 
 
-def _skin_known(out: np.ndarray, box: PixelBox, drawn: np.ndarray, lid: PixelBox,
-                reach: float, brow: tuple[np.ndarray, float, tuple[float, float]] | None = None
-                ) -> tuple[PixelBox, np.ndarray] | None:
-    """The skin of ``out`` within ``reach`` around the ``lid``'s box (that box, and which of
-    its pixels are skin), not where ``drawn`` (a mask over ``box``) nor on or above a ``brow``
-    (its landmarks, how far its hairs reach below their lower edge, and the columns it is left
-    out over); None where none is."""
+def _off_lid(out: np.ndarray, box: PixelBox, drawn: np.ndarray, lid: PixelBox, reach: float,
+             brow: tuple[np.ndarray, float, tuple[float, float]] | None = None
+             ) -> tuple[PixelBox, np.ndarray]:
+    """What of ``out`` within ``reach`` around the ``lid``'s box (that box, and which of its
+    pixels) is neither where ``drawn`` (a mask over ``box``) nor on or above a ``brow`` (its
+    landmarks, how far its hairs reach below their lower edge, and the columns it is left
+    out over): the skin round the eye and its features."""
     wide = PixelBox.around(np.array([[lid.x0, lid.y0], [lid.x1 - 1, lid.y1 - 1]], np.float64),
                            out.shape[:2], reach)
-    patch = out[wide.slices].astype(np.float32)
-    known = np.ones(wide.size, bool) if brow is None else ~_on_or_above(brow, wide)
+    off = np.ones(wide.size, bool) if brow is None else ~_on_or_above(brow, wide)
     both = box.within(wide)
-    known[both.y0 - wide.y0:both.y1 - wide.y0, both.x0 - wide.x0:both.x1 - wide.x0] &= \
+    off[both.y0 - wide.y0:both.y1 - wide.y0, both.x0 - wide.x0:both.x1 - wide.x0] &= \
         ~drawn[both.y0 - box.y0:both.y1 - box.y0, both.x0 - box.x0:both.x1 - box.x0]
+    return wide, off
+
+
+def _skin_known(out: np.ndarray, room: tuple[PixelBox, np.ndarray]
+                ) -> tuple[PixelBox, np.ndarray] | None:
+    """The skin of ``out`` in the ``room`` round the lid (:func:`_off_lid`: its box, and which
+    of its pixels are skin); None where none is."""
+    wide, known = room
     if not known.any():
         return None
+    patch = out[wide.slices].astype(np.float32)
     # Not its dark features (lash lines, brows, the corners' shadows) nor an eye's white.
     # (Read through the picture's grain: its noise alone would leave out its darker half.)
     lum = cv2.GaussianBlur(patch @ LUMA, (0, 0), DETAIL_BLUR)
@@ -739,20 +762,22 @@ def _eye_outline(lash_from: np.ndarray, open_gap: np.ndarray) -> np.ndarray:
                                                np.maximum(open_gap, 0.0)])[::-1]]
 
 
-def _grain_top_up(out: np.ndarray, around: tuple[PixelBox, np.ndarray], grain: np.ndarray,
-                  skin: np.ndarray, lid: np.ndarray, image: np.ndarray, donors: np.ndarray,
+def _grain_top_up(out: np.ndarray, room: tuple[PixelBox, np.ndarray],
+                  around: tuple[PixelBox, np.ndarray], grain: np.ndarray, skin: np.ndarray,
+                  lid: np.ndarray, image: np.ndarray, donors: np.ndarray,
                   corner: tuple[int, int]) -> np.ndarray:
     """What the skin's own grain (``image``'s, scattered from ``donors`` in blocks counted
     from ``corner``) adds to ``grain`` for its finest detail (:data:`TOP_UP_DETAIL`) over
-    the ``lid`` to be as strong as the skin's round the eye (``around``,
-    :func:`_skin_known` of ``out``): nothing where it is already. In light only, in the
-    colour of the lid's ``skin`` (a photo's colour is coarser than its light: the skin's
-    colour noise added, or its grain added as grey, s12's shut lid's hue was 0.6 to 0.7
-    degrees further from his socket's)."""
-    wide, known = around
+    the ``lid`` to be as strong as the skin's round the eye in the lid's light
+    (:func:`_in_its_light` of ``out``, the ``room`` round the lid and the skin ``around`` it,
+    :func:`_skin_known`, at the tone of the lid's ``skin``): nothing where it is already.
+    In light only, in the colour of the lid's ``skin`` (a photo's colour is coarser than its
+    light: the skin's colour noise added, or its grain added as grey, s12's shut lid's hue
+    was 0.6 to 0.7 degrees further from his socket's)."""
     if not lid.any() or not len(donors):
         return np.zeros_like(grain)
-    ring = _fine_spread(out[wide.slices].astype(np.float32) @ LUMA, known)
+    in_light = _in_its_light(out, room, around, float(np.median(skin[lid] @ LUMA)))
+    ring = _fine_spread(out[room[0].slices].astype(np.float32) @ LUMA, in_light)
     laid = _fine_spread(grain @ LUMA, lid)
     if laid >= ring:
         return np.zeros_like(grain)
@@ -764,6 +789,24 @@ def _grain_top_up(out: np.ndarray, around: tuple[PixelBox, np.ndarray], grain: n
     # ones, 44 pixels of them round her shut eyes against her open eyes' 39.)
     most = TOP_UP_MOST * ring
     return np.clip(grain + more, np.minimum(grain, -most), np.maximum(grain, most)) - grain
+
+
+def _in_its_light(out: np.ndarray, room: tuple[PixelBox, np.ndarray],
+                  around: tuple[PixelBox, np.ndarray], tone: float) -> np.ndarray:
+    """Which pixels of the ``room`` round the lid (:func:`_off_lid` of ``out``) are calm skin
+    (:func:`~deepexpo.render.texture.calm_donors`' blocks) within :data:`LIGHT_NEAR` of the
+    lid's ``tone`` (read through the grain): the skin in the lid's light, shade or lit,
+    whichever it is; where under :data:`LIGHT_LEAST` pixels are, the skin ``around`` the
+    eye (:func:`_skin_known`, over the same box)."""
+    wide, off = room
+    calm = np.zeros(wide.size, np.uint8)
+    corners = calm_donors(out, wide) - [wide.x0, wide.y0]
+    calm[corners[:, 1], corners[:, 0]] = 1
+    calm = cv2.dilate(calm, np.ones((GRAIN_BLOCK, GRAIN_BLOCK), np.uint8),
+                      anchor=(GRAIN_BLOCK - 1, GRAIN_BLOCK - 1)) > 0
+    light = cv2.GaussianBlur(out[wide.slices].astype(np.float32) @ LUMA, (0, 0), DETAIL_BLUR)
+    lit = off & calm & (np.abs(light - tone) <= LIGHT_NEAR * tone)
+    return lit if lit.sum() >= LIGHT_LEAST else around[1]
 
 
 def _fine_spread(picture: np.ndarray, where: np.ndarray) -> float:
